@@ -1,0 +1,97 @@
+/* nn/ops.h — the op registry and the typed constructors of every op.
+ *
+ * Each op lives in one file runtime/op_<family>.c and is one row of the registry table
+ * (runtime/op_registry.c): a name, its input count, and three actions —
+ *   infer    : check inputs and set the node's shape (or fail with a message),
+ *   forward  : compute node data from its inputs' data,
+ *   backward : emit graph nodes for the gradient of each input given the output gradient,
+ * plus a gradient-check fixture used by tests/test_gradcheck.c for every row. A row without
+ * a fixture fails the suite, so no op lands untested.
+ */
+#ifndef NN_OPS_H
+#define NN_OPS_H
+
+#include "nn/graph.h"
+
+typedef struct nn_op_def {
+    const char *name;
+    int n_in;                                   /* exact input count, or -1 for 1..4 */
+    const char *doc;                            /* one line for `nnrun ops` */
+    /* Sets g->nodes[id].shape from inputs/attrs; returns 0, or -1 after nn_graph_fail(). */
+    int (*infer)(nn_graph *g, nn_node *n);
+    void (*forward)(nn_graph *g, nn_node *n);
+    /* gin[k] = gradient node for input k (or -1). gout is d loss / d node. Returns 0/-1. */
+    int (*backward)(nn_graph *g, int id, int gout, int *gin);
+    /* Creates inputs for a gradient check of this op (small random data, domain-safe) and
+     * returns the op node id, or -1. NULL only when the op has no inputs to differentiate. */
+    int (*gradcheck)(nn_graph *g, nn_rng *r);
+    /* FLOPs per forward of node (for summaries); NULL = numel. */
+    double (*flops)(nn_graph *g, const nn_node *n);
+} nn_op_def;
+
+int nn_op_count(void);
+const nn_op_def *nn_op_def_at(int op);
+int nn_op_find(const char *name);              /* -1 if unknown */
+
+/* Fills a tensor with uniform values in [lo, hi) — used by gradcheck fixtures. */
+int nn_test_input(nn_graph *g, nn_shape s, nn_rng *r, float lo, float hi);
+
+/* ---- typed constructors (all return a node id or -1) ------------------------------------
+ * Shapes in comments: N batch, K in-features, M out-features. */
+
+/* matmul: A (M,K) or A^T, B (K,N) or B^T -> (M,N). Only 2-D. */
+int nn_matmul(nn_graph *g, int a, int b, int trans_a, int trans_b);
+/* dense: x (N,K), W (M,K) [PyTorch layout], b (M) or -1 -> (N,M) */
+int nn_dense(nn_graph *g, int x, int w, int b);
+
+/* elementwise, numpy-style broadcasting of b against a (and a against b) */
+int nn_add(nn_graph *g, int a, int b);
+int nn_sub(nn_graph *g, int a, int b);
+int nn_mul(nn_graph *g, int a, int b);
+int nn_div(nn_graph *g, int a, int b);
+/* y = alpha * x + beta (scalars baked into the node) */
+int nn_affine(nn_graph *g, int x, float alpha, float beta);
+int nn_neg(nn_graph *g, int x);
+int nn_exp(nn_graph *g, int x);
+int nn_log(nn_graph *g, int x);
+int nn_sqrt(nn_graph *g, int x);
+int nn_pow(nn_graph *g, int x, float p);
+int nn_abs(nn_graph *g, int x);
+int nn_sign(nn_graph *g, int x);               /* no gradient (zero almost everywhere) */
+int nn_square(nn_graph *g, int x);
+
+/* reductions */
+int nn_sum(nn_graph *g, int x);                 /* all elements -> (1) */
+int nn_mean(nn_graph *g, int x);                /* all elements -> (1) */
+int nn_sum_to(nn_graph *g, int x, nn_shape s);  /* undo a broadcast: sum x down to shape s */
+int nn_broadcast_to(nn_graph *g, int x, nn_shape s);
+int nn_sum_rows(nn_graph *g, int x);            /* (N, ...) -> (N): per-sample sum */
+int nn_reshape(nn_graph *g, int x, nn_shape s); /* same numel; a copy */
+
+/* activations */
+int nn_relu(nn_graph *g, int x);
+int nn_leaky_relu(nn_graph *g, int x, float slope);
+int nn_elu(nn_graph *g, int x, float alpha);
+int nn_selu(nn_graph *g, int x);
+int nn_gelu(nn_graph *g, int x);
+int nn_sigmoid(nn_graph *g, int x);
+int nn_tanh(nn_graph *g, int x);
+int nn_softmax(nn_graph *g, int x);             /* over the last dimension */
+int nn_log_softmax(nn_graph *g, int x);         /* over the last dimension */
+int nn_step(nn_graph *g, int x);                /* 1 where x > 0 else 0; no gradient */
+/* dropout: x * mask/(1-p) in training, x in evaluation */
+int nn_dropout(nn_graph *g, int x, float p);
+/* additive Gaussian noise N(0, sigma^2) in training (and in evaluation if always) */
+int nn_gaussian_noise(nn_graph *g, int x, float sigma, int always);
+
+/* losses (reduce: 0 = mean over all elements, 1 = sum / batch, 2 = sum) -> (1) */
+enum { NN_REDUCE_MEAN = 0, NN_REDUCE_SUM_PER_SAMPLE = 1, NN_REDUCE_SUM = 2 };
+int nn_mse(nn_graph *g, int pred, int target, int reduce);
+int nn_l1(nn_graph *g, int pred, int target, int reduce);
+int nn_bce_with_logits(nn_graph *g, int logits, int target, int reduce);
+/* logits (N,C), labels (N) holding class ids as floats -> mean cross entropy */
+int nn_cross_entropy(nn_graph *g, int logits, int labels);
+/* one_hot: labels (N) of ids -> (N, C); no gradient */
+int nn_one_hot(nn_graph *g, int labels, int classes);
+
+#endif

@@ -1,0 +1,2 @@
+#include "version.h"
+const char *nnrun_version(void) { return NNRUN_VERSION; }

@@ -1,0 +1,96 @@
+/* Symbolic reverse-mode differentiation: gradients are appended to the graph as nodes. */
+#include "nn/graph.h"
+#include "nn/ops.h"
+#include <stdio.h>
+#include <stdlib.h>
+
+int nn_grad_accumulate(nn_graph *g, int acc, int contribution)
+{
+    if (contribution < 0) return acc;
+    if (acc < 0) return contribution;
+    return nn_add(g, acc, contribution);
+}
+
+/* needed[i]: node i lies on a path from some wrt node to the loss. */
+static char *path_nodes(nn_graph *g, int loss, const int *wrt, int n_wrt)
+{
+    int n = loss + 1;
+    char *to_loss = calloc((size_t)n, 1), *from_wrt = calloc((size_t)n, 1);
+    if (!to_loss || !from_wrt) {
+        free(to_loss);
+        free(from_wrt);
+        return NULL;
+    }
+    to_loss[loss] = 1;
+    for (int i = loss; i >= 0; i--) {
+        nn_node *nd = &g->nodes[i];
+        if (!to_loss[i] || nd->kind != NN_NODE_OP) continue;
+        for (int k = 0; k < nd->n_in; k++) to_loss[nd->in[k]] = 1;
+    }
+    for (int k = 0; k < n_wrt; k++)
+        if (wrt[k] >= 0 && wrt[k] < n) from_wrt[wrt[k]] = 1;
+    for (int i = 0; i < n; i++) {
+        nn_node *nd = &g->nodes[i];
+        if (nd->kind != NN_NODE_OP) continue;
+        for (int k = 0; k < nd->n_in; k++)
+            if (from_wrt[nd->in[k]] && !g->nodes[nd->in[k]].no_grad) from_wrt[i] = 1;
+    }
+    for (int i = 0; i < n; i++) to_loss[i] &= from_wrt[i];
+    free(from_wrt);
+    return to_loss;
+}
+
+int nn_grad(nn_graph *g, int loss, const int *wrt, int n_wrt, int *grads)
+{
+    for (int k = 0; k < n_wrt; k++) grads[k] = -1;
+    if (loss < 0 || loss >= g->n) return -1;
+    if (nn_shape_numel(&g->nodes[loss].shape) != 1)
+        return nn_graph_fail(g, "the loss '%s' must be a single number", g->nodes[loss].label);
+    char *needed = path_nodes(g, loss, wrt, n_wrt);
+    int *grad = malloc((size_t)(loss + 1) * sizeof *grad);
+    if (!needed || !grad) {
+        free(needed);
+        free(grad);
+        return nn_graph_fail(g, "out of memory in autodiff");
+    }
+    for (int i = 0; i <= loss; i++) grad[i] = -1;
+    int rc = 0;
+    char saved_label[NN_LABEL_LEN];
+    snprintf(saved_label, sizeof saved_label, "%s", g->cur_label);
+    if (needed[loss]) grad[loss] = nn_const(g, g->nodes[loss].shape, 1.0f);
+    for (int i = loss; i >= 0 && rc == 0; i--) {
+        if (!needed[i] || grad[i] < 0 || g->nodes[i].kind != NN_NODE_OP) continue;
+        const nn_op_def *def = nn_op_def_at(g->nodes[i].op);
+        int gin[NN_MAX_INPUTS] = {-1, -1, -1, -1};
+        nn_graph_set_label(g, g->nodes[i].label);     /* gradient nodes carry their layer */
+        if (!def->backward) {
+            rc = nn_graph_fail(g, "op %s ('%s') has no gradient", def->name, g->nodes[i].label);
+            break;
+        }
+        if (def->backward(g, i, grad[i], gin) < 0) {
+            rc = -1;
+            break;
+        }
+        int n_in = g->nodes[i].n_in;
+        for (int k = 0; k < n_in && rc == 0; k++) {
+            int src = g->nodes[i].in[k];
+            if (gin[k] < 0 || !needed[src]) continue;
+            if (!nn_shape_eq(&g->nodes[gin[k]].shape, &g->nodes[src].shape)) {
+                char a[64], b[64];
+                rc = nn_graph_fail(g, "internal: gradient of %s input %d has shape %s, expected %s", def->name, k,
+                                   nn_shape_str(&g->nodes[gin[k]].shape, a, sizeof a),
+                                   nn_shape_str(&g->nodes[src].shape, b, sizeof b));
+                break;
+            }
+            grad[src] = nn_grad_accumulate(g, grad[src], gin[k]);
+            if (grad[src] < 0) rc = -1;
+        }
+    }
+    nn_graph_set_label(g, saved_label);
+    if (rc == 0)
+        for (int k = 0; k < n_wrt; k++)
+            grads[k] = (wrt[k] >= 0 && wrt[k] <= loss) ? grad[wrt[k]] : -1;
+    free(needed);
+    free(grad);
+    return rc;
+}

@@ -1,0 +1,151 @@
+/* Finite-difference gradient checks for every op in the registry, first and second order.
+ *
+ * For each op, its fixture builds small random inputs and the op node y. The scalar
+ * L = sum(y * R) with a fixed random R is differentiated symbolically and compared with
+ * central differences on every input element. Then the same is done for the gradient itself:
+ * L2 = sum(dL/dx * R2), which exercises the backward rules' own backward (second order). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "nn/graph.h"
+#include "nn/ops.h"
+
+typedef struct {
+    int inputs[16];
+    int n_inputs;
+} inputs_t;
+
+static inputs_t collect_inputs(nn_graph *g, int upto)
+{
+    inputs_t in = {.n_inputs = 0};
+    for (int i = 0; i < upto; i++)
+        if (g->nodes[i].kind == NN_NODE_INPUT && !g->nodes[i].no_grad && in.n_inputs < 16) in.inputs[in.n_inputs++] = i;
+    return in;
+}
+
+static int weighted_sum(nn_graph *g, int y, nn_rng *r)
+{
+    int w = nn_test_input(g, g->nodes[y].shape, r, -1, 1);
+    g->nodes[w].no_grad = 1;
+    return nn_sum(g, nn_mul(g, y, w));
+}
+
+static float eval_scalar(nn_graph *g, nn_plan *p, int node)
+{
+    nn_plan_run(g, p);
+    return nn_data(g, node)[0];
+}
+
+/* Compares d loss / d inputs with central differences; returns the number of mismatches. */
+static int check_gradients(nn_graph *g, int loss, const inputs_t *in, const char *what, double eps, double tol)
+{
+    int grads[16];
+    assert_int_equal(nn_grad(g, loss, in->inputs, in->n_inputs, grads), 0);
+    int targets[17];
+    int nt = 0;
+    targets[nt++] = loss;
+    for (int k = 0; k < in->n_inputs; k++)
+        if (grads[k] >= 0) targets[nt++] = grads[k];
+    nn_plan *p = nn_plan_create(g, targets, nt);
+    assert_non_null(p);
+    nn_plan_run(g, p);
+    int bad = 0;
+    for (int k = 0; k < in->n_inputs; k++) {
+        size_t n = nn_numel(g, in->inputs[k]);
+        float *analytic = malloc(n * sizeof *analytic);
+        for (size_t i = 0; i < n; i++) analytic[i] = grads[k] >= 0 ? nn_data(g, grads[k])[i] : 0.0f;
+        float *x = nn_data(g, in->inputs[k]);
+        for (size_t i = 0; i < n; i++) {
+            float keep = x[i];
+            x[i] = keep + (float)eps;
+            double up = eval_scalar(g, p, loss);
+            x[i] = keep - (float)eps;
+            double down = eval_scalar(g, p, loss);
+            x[i] = keep;
+            double numeric = (up - down) / (2 * eps);
+            double err = fabs(numeric - analytic[i]);
+            if (err > tol * (1.0 + fabs(numeric))) {
+                if (bad < 5)
+                    print_error("%s: input %d element %zu: analytic %.6f numeric %.6f\n", what, k, i, analytic[i], numeric);
+                bad++;
+            }
+        }
+        free(analytic);
+    }
+    nn_plan_free(p);
+    return bad;
+}
+
+static void check_op(int op, int second_order)
+{
+    const nn_op_def *def = nn_op_def_at(op);
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 1234 + (uint64_t)op);
+    assert_non_null(def->gradcheck);
+    int y = def->gradcheck(g, &r);
+    if (y < 0) print_error("%s fixture failed: %s\n", def->name, g->err);
+    assert_true(y >= 0);
+    inputs_t in = collect_inputs(g, y + 1);
+    assert_true(in.n_inputs > 0);
+    int loss = weighted_sum(g, y, &r);
+    char what[96];
+    if (!second_order) {
+        snprintf(what, sizeof what, "%s (first order)", def->name);
+        assert_int_equal(check_gradients(g, loss, &in, what, 1e-2, 2e-2), 0);
+    } else {
+        int grads[16];
+        assert_int_equal(nn_grad(g, loss, in.inputs, in.n_inputs, grads), 0);
+        int l2 = -1;
+        for (int k = 0; k < in.n_inputs; k++) {
+            if (grads[k] < 0) continue;
+            int t = weighted_sum(g, grads[k], &r);
+            l2 = l2 < 0 ? t : nn_add(g, l2, t);
+        }
+        if (l2 >= 0) {
+            snprintf(what, sizeof what, "%s (second order)", def->name);
+            if (g->err[0]) print_error("%s\n", g->err);
+            assert_int_equal(check_gradients(g, l2, &in, what, 1e-2, 4e-2), 0);
+        }
+    }
+    nn_graph_free(g);
+}
+
+static void test_every_op_first_order(void **state)
+{
+    (void)state;
+    for (int op = 0; op < nn_op_count(); op++) check_op(op, 0);
+}
+
+static void test_every_op_second_order(void **state)
+{
+    (void)state;
+    for (int op = 0; op < nn_op_count(); op++) check_op(op, 1);
+}
+
+static void test_every_op_has_fixture_and_doc(void **state)
+{
+    (void)state;
+    for (int op = 0; op < nn_op_count(); op++) {
+        const nn_op_def *d = nn_op_def_at(op);
+        if (!d->gradcheck || !d->backward || !d->doc) print_error("op %s lacks a gradcheck fixture, backward or doc\n", d->name);
+        assert_non_null(d->gradcheck);
+        assert_non_null(d->backward);
+        assert_non_null(d->doc);
+        assert_int_equal(nn_op_find(d->name), op);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_op_has_fixture_and_doc),
+        cmocka_unit_test(test_every_op_first_order),
+        cmocka_unit_test(test_every_op_second_order),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

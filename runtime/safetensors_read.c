@@ -74,6 +74,7 @@ static int read_whole_file(const st_ctx *c, unsigned char **out, size_t *out_len
         return st_fail(c, "out of memory reading %zu bytes", len);
     }
     size_t got = 0;
+    errno = 0;
     while (got < len) {
         ssize_t r = read(fd, buf + got, len - got);
         if (r < 0 && errno == EINTR) continue;
@@ -380,7 +381,8 @@ static int attach_data(const st_ctx *c, nn_st_file *f, const unsigned char *buf)
 
 nn_st_file *nn_st_open(const char *path, char *err, size_t errlen)
 {
-    st_ctx c = {path, err, errlen};
+    st_ctx c = {path ? path : "(null path)", err, errlen};
+    if (!path) return st_fail(&c, "no path given"), NULL;
     nn_st_file *f = calloc(1, sizeof *f);
     if (!f) return st_fail(&c, "out of memory"), NULL;
     uint64_t hlen = 0;

@@ -68,8 +68,13 @@ static int check_tensor(const wr_ctx *c, const nn_st_tensor *t)
     if (strcmp(t->name, "__metadata__") == 0) return wr_fail(c, "'__metadata__' is reserved and cannot name a tensor");
     if (t->shape.ndim < 0 || t->shape.ndim > NN_MAX_DIMS)
         return wr_fail(c, "tensor '%.80s': %d dims (0..%d allowed)", t->name, t->shape.ndim, NN_MAX_DIMS);
-    for (int i = 0; i < t->shape.ndim; i++)
+    uint64_t numel = 1;
+    for (int i = 0; i < t->shape.ndim; i++) {
         if (t->shape.d[i] < 0) return wr_fail(c, "tensor '%.80s': negative dim %d", t->name, t->shape.d[i]);
+        if (t->shape.d[i] && numel > (UINT64_MAX / 4) / (uint64_t)t->shape.d[i])
+            return wr_fail(c, "tensor '%.80s': element count overflows", t->name);
+        numel *= (uint64_t)t->shape.d[i];
+    }
     if (!t->data && nn_shape_numel(&t->shape) > 0) return wr_fail(c, "tensor '%.80s' has no data", t->name);
     return 0;
 }

@@ -520,6 +520,9 @@ static void test_missing_file_and_directory_are_rejected(void **state)
     (void)state;
     expect_rejected(tmp_path("does_not_exist.safetensors"), "cannot open");
     expect_rejected(g_dir, "not a regular file");
+    char err[NN_ERR_LEN];
+    assert_null(nn_st_open(NULL, err, sizeof err));
+    assert_non_null(strstr(err, "no path given"));
 }
 
 /* ---- writing ---- */
@@ -535,6 +538,7 @@ static void test_write_rejects_bad_arguments_before_touching_disk(void **state)
         {{{"__metadata__", nn_shape1(4), x}}, 1, {{0}}, 0, "reserved"},
         {{{"w", {5, {1, 1, 1, 1}}, x}}, 1, {{0}}, 0, "5 dims"},
         {{{"w", nn_shape2(2, -2), x}}, 1, {{0}}, 0, "negative dim -2"},
+        {{{"w", nn_shape4(1 << 30, 1 << 30, 1 << 30, 4), x}}, 1, {{0}}, 0, "element count overflows"},
         {{{"bad\xff", nn_shape1(4), x}}, 1, {{0}}, 0, "not valid UTF-8"},
         {{{NULL, nn_shape1(4), x}}, 1, {{0}}, 0, "has no name"},
         {{{"w", nn_shape1(4), NULL}}, 1, {{0}}, 0, "has no data"},

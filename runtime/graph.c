@@ -192,6 +192,22 @@ int nn_graph_alloc_params(nn_graph *g)
     return 0;
 }
 
+int nn_graph_share_params(nn_graph *dst, const nn_graph *src)
+{
+    int j = 0;
+    for (int i = 0; i < dst->n; i++) {
+        nn_node *d = &dst->nodes[i];
+        if (d->kind != NN_NODE_PARAM) continue;
+        while (j < src->n && src->nodes[j].kind != NN_NODE_PARAM) j++;
+        if (j == src->n || !nn_shape_eq(&d->shape, &src->nodes[j].shape))
+            return nn_graph_fail(dst, "internal: graphs of one model disagree on parameter '%s'", d->label);
+        d->data = src->nodes[j].data;
+        d->bound = 1;
+        j++;
+    }
+    return 0;
+}
+
 void nn_node_bind(nn_graph *g, int id, float *data)
 {
     nn_node *n = &g->nodes[id];

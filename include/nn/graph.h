@@ -98,6 +98,9 @@ int nn_op_named(nn_graph *g, const char *name, const int *in, int n_in, const nn
 
 /* Lays all parameters out in one block (creation order); returns 0 or -1 (out of memory). */
 int nn_graph_alloc_params(nn_graph *g);
+/* Makes dst's parameters alias src's (same creation order and shapes): graphs of the same model
+ * built for other batch sizes or for evaluation share one set of weights. Returns 0 or -1. */
+int nn_graph_share_params(nn_graph *dst, const nn_graph *src);
 /* Points a node's buffer at caller memory of numel floats (e.g. a slice of a gradient block);
  * the planner will write the node's value there. */
 void nn_node_bind(nn_graph *g, int id, float *data);

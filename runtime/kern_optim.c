@@ -37,7 +37,7 @@ void nn_opt_adam_slice(float *restrict p, const float *restrict g, float *restri
                        size_t n, const nn_opt_coef *k)
 {
     const float wd = k->wd, b1 = k->b1, b2 = k->b2, eps = k->eps;
-    const float c1 = 1.0f - b1, c2 = 1.0f - b2;
+    const float c1 = k->c1, c2 = k->c2;
     const float step = k->step_size, ibc2 = k->inv_sqrt_bc2, shrink = k->decoupled_mul;
 #pragma omp parallel for simd if (n > NN_OPT_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
@@ -55,7 +55,7 @@ void nn_opt_adam_slice(float *restrict p, const float *restrict g, float *restri
 void nn_opt_rmsprop_slice(float *restrict p, const float *restrict g, float *restrict sq,
                           float *restrict buf, float *restrict gavg, size_t n, const nn_opt_coef *k)
 {
-    const float lr = k->lr, wd = k->wd, mu = k->mu, a = k->alpha, c = 1.0f - k->alpha, eps = k->eps;
+    const float lr = k->lr, wd = k->wd, mu = k->mu, a = k->alpha, c = k->calpha, eps = k->eps;
     if (!gavg && !buf) {
 #pragma omp parallel for simd if (n > NN_OPT_PAR_MIN)
         for (size_t i = 0; i < n; i++) {

@@ -24,12 +24,12 @@ void nn_opt_defaults(nn_opt_kind kind, nn_opt_config *c)
 {
     memset(c, 0, sizeof *c);
     c->kind = kind;
-    c->lr = kind == NN_OPT_RMSPROP ? 1e-2f : 1e-3f;
-    c->weight_decay = kind == NN_OPT_ADAMW ? 1e-2f : 0.0f;
-    c->beta1 = 0.9f;
-    c->beta2 = 0.999f;
-    c->eps = 1e-8f;
-    c->alpha = 0.99f;
+    c->lr = kind == NN_OPT_RMSPROP ? 1e-2 : 1e-3;
+    c->weight_decay = kind == NN_OPT_ADAMW ? 1e-2 : 0.0;
+    c->beta1 = 0.9;
+    c->beta2 = 0.999;
+    c->eps = 1e-8;
+    c->alpha = 0.99;
 }
 
 /* ---- config checks ------------------------------------------------------------------ */
@@ -169,17 +169,21 @@ void nn_optimizer_free(nn_optimizer *o)
 const nn_opt_config *nn_optimizer_config(const nn_optimizer *o) { return &o->cfg; }
 
 /* ---- the step ----------------------------------------------------------------------- */
-static nn_opt_coef step_coefficients(const nn_opt_config *c, float lr, long t)
+/* Every constant is formed in double and rounded once (see nn_opt_config). */
+static nn_opt_coef step_coefficients(const nn_opt_config *c, double lr, long t)
 {
-    nn_opt_coef k = {.lr = lr, .wd = c->weight_decay, .mu = c->momentum, .b1 = c->beta1,
-                     .b2 = c->beta2, .eps = c->eps, .alpha = c->alpha, .decoupled_mul = 1.0f};
+    nn_opt_coef k = {.lr = (float)lr, .wd = (float)c->weight_decay, .mu = (float)c->momentum,
+                     .b1 = (float)c->beta1, .b2 = (float)c->beta2, .eps = (float)c->eps,
+                     .alpha = (float)c->alpha, .c1 = (float)(1.0 - c->beta1),
+                     .c2 = (float)(1.0 - c->beta2), .calpha = (float)(1.0 - c->alpha),
+                     .decoupled_mul = 1.0f};
     if (c->kind == NN_OPT_ADAM || c->kind == NN_OPT_ADAMW) {
         double bc1 = 1.0 - pow(c->beta1, (double)t), bc2 = 1.0 - pow(c->beta2, (double)t);
         k.step_size = (float)(lr / bc1);
         k.inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
     }
     if (c->kind == NN_OPT_ADAMW) {
-        k.decoupled_mul = 1.0f - lr * c->weight_decay;
+        k.decoupled_mul = (float)(1.0 - lr * c->weight_decay);
         k.wd = 0.0f;
     }
     return k;
@@ -192,7 +196,7 @@ static float *state_at(nn_optimizer *o, const char *name, int i)
     return k < 0 ? NULL : o->state[k] + o->offset[i];
 }
 
-void nn_optimizer_step(nn_optimizer *o, float lr)
+void nn_optimizer_step(nn_optimizer *o, double lr)
 {
     const nn_opt_config *c = &o->cfg;
     o->steps++;

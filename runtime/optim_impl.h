@@ -26,6 +26,7 @@ struct nn_optimizer {
 typedef struct {
     float lr, wd, mu;                     /* wd already 0 for slices without decay */
     float b1, b2, eps, alpha;
+    float c1, c2, calpha;                 /* 1 - b1, 1 - b2, 1 - alpha, rounded from double */
     float step_size, inv_sqrt_bc2;       /* Adam: lr / (1 - b1^t), 1 / sqrt(1 - b2^t) */
     float decoupled_mul;                 /* AdamW: 1 - lr*wd (1 for slices without decay) */
 } nn_opt_coef;

@@ -24,7 +24,7 @@ void nn_schedule_defaults(nn_sched_kind kind, nn_schedule *s)
 {
     memset(s, 0, sizeof *s);
     s->kind = kind;
-    s->gamma = 0.1f;
+    s->gamma = 0.1;
 }
 
 #define SCHED_FAIL(...)                                        \
@@ -91,7 +91,7 @@ static double cosine_lr(const nn_schedule *s, double base, int epoch, double fra
     return s->min_lr + (base - s->min_lr) * 0.5 * (1.0 + cos(M_PI * t));
 }
 
-float nn_schedule_lr(const nn_schedule *s, float base_lr, int epoch, double epoch_frac, long step)
+double nn_schedule_lr(const nn_schedule *s, double base_lr, int epoch, double epoch_frac, long step)
 {
     double lr = base_lr;
     switch (s->kind) {
@@ -111,5 +111,5 @@ float nn_schedule_lr(const nn_schedule *s, float base_lr, int epoch, double epoc
         break;
     }
     if (s->warmup_steps > 0 && step >= 0 && step < s->warmup_steps) lr *= (double)(step + 1) / s->warmup_steps;
-    return (float)lr;
+    return lr;
 }

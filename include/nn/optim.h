@@ -23,15 +23,18 @@ typedef enum { NN_OPT_SGD, NN_OPT_ADAM, NN_OPT_ADAMW, NN_OPT_RMSPROP, NN_OPT_KIN
 
 typedef struct {
     nn_opt_kind kind;
-    float lr;                /* base learning rate (the schedule scales it; see nn_optimizer_step) */
-    float momentum;          /* SGD, RMSprop (0 = off) */
+    double lr;               /* base learning rate (the schedule scales it; see nn_optimizer_step) */
+    double momentum;         /* SGD, RMSprop (0 = off) */
     int nesterov;            /* SGD; needs momentum > 0 */
-    float weight_decay;      /* SGD/Adam/RMSprop: L2 added to the gradient (PyTorch style);
+    double weight_decay;     /* SGD/Adam/RMSprop: L2 added to the gradient (PyTorch style);
                                 AdamW: decoupled, p -= lr*wd*p. Only slices with decay != 0. */
-    float beta1, beta2, eps; /* Adam/AdamW (0.9, 0.999, 1e-8); eps also RMSprop's (1e-8) */
-    float alpha;             /* RMSprop smoothing (0.99) */
+    double beta1, beta2, eps;/* Adam/AdamW (0.9, 0.999, 1e-8); eps also RMSprop's (1e-8) */
+    double alpha;            /* RMSprop smoothing (0.99) */
     int centered;            /* RMSprop: divide by the estimated variance, not the raw 2nd moment */
 } nn_opt_config;
+/* Hyperparameters are doubles, as PyTorch's Python floats are: the per-step constants (1 - beta2,
+ * lr / (1 - beta1^t), ...) are formed in double and rounded to float once, so 1 - 0.999 is
+ * 0.001 and not the 1.3e-5-off 1 - 0.999f. The update loops themselves run in float. */
 
 /* PyTorch's defaults for the kind: lr 1e-3 (SGD, Adam, AdamW) or 1e-2 (RMSprop); AdamW's
  * weight_decay 1e-2, every other weight_decay 0. */
@@ -65,7 +68,7 @@ nn_optimizer *nn_optimizer_new(const nn_opt_config *c, const nn_param_slice *s, 
 /* One update of every slice with learning rate lr (the schedule's value for this step;
  * pass c->lr for a constant rate). Increments the step count first (Adam's t starts at 1).
  * Allocates nothing. */
-void nn_optimizer_step(nn_optimizer *o, float lr);
+void nn_optimizer_step(nn_optimizer *o, double lr);
 void nn_optimizer_free(nn_optimizer *o);
 const nn_opt_config *nn_optimizer_config(const nn_optimizer *o);
 
@@ -100,12 +103,12 @@ typedef enum {
 typedef struct {
     nn_sched_kind kind;
     int step_epochs;  /* step: lr *= gamma every step_epochs epochs */
-    float gamma;      /* step, exponential (lr *= gamma once per epoch) */
+    double gamma;     /* step, exponential (lr *= gamma once per epoch) */
     int total_epochs; /* cosine: from lr to min_lr over total_epochs, per step (smooth) */
-    float min_lr;     /* cosine floor; also held after total_epochs */
+    double min_lr;    /* cosine floor; also held after total_epochs */
     int n_pieces;     /* piecewise: from epoch piece_epoch[i] on, lr = base * piece_factor[i];  */
     int piece_epoch[NN_SCHED_MAX_PIECES];     /* strictly increasing; before the first piece  */
-    float piece_factor[NN_SCHED_MAX_PIECES];  /* the factor is 1                              */
+    double piece_factor[NN_SCHED_MAX_PIECES]; /* the factor is 1                              */
     int warmup_steps; /* linear warm-up over the first N optimizer steps (0 = off) */
 } nn_schedule;
 
@@ -120,7 +123,7 @@ int nn_schedule_check(const nn_schedule *s, char *err, size_t errlen);
  * in epoch `epoch` (0-based) at progress epoch_frac in [0, 1) through it (cosine uses it).
  * Warm-up multiplies the scheduled rate by (step + 1) / warmup_steps while step <
  * warmup_steps: it rises linearly from near 0 and reaches the full rate at step N-1. */
-float nn_schedule_lr(const nn_schedule *s, float base_lr, int epoch, double epoch_frac, long step);
+double nn_schedule_lr(const nn_schedule *s, double base_lr, int epoch, double epoch_frac, long step);
 
 /* ---- gradient clipping -------------------------------------------------------------- */
 /* As torch.nn.utils.clip_grad_norm_ (L2): total = ||concat(grads)||_2 (double accumulation);

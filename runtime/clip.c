@@ -25,7 +25,7 @@ float nn_clip_grad_norm(float *const *grads, const size_t *lens, int n, float ma
     for (int k = 0; k < n; k++)
         if (grads[k]) ss += sum_squares(grads[k], lens[k]);
     double total = sqrt(ss);
-    if (!isfinite(total)) return (float)total;
+    if (!isfinite(total) || !(max_norm >= 0)) return (float)total;   /* nothing sane to scale by */
     /* torch: clip_coef = max_norm / (total + 1e-6), applied only when below 1 */
     double coef = max_norm / (total + 1e-6);
     if (coef < 1.0)

@@ -94,6 +94,7 @@ static double cosine_lr(const nn_schedule *s, double base, int epoch, double fra
 double nn_schedule_lr(const nn_schedule *s, double base_lr, int epoch, double epoch_frac, long step)
 {
     double lr = base_lr;
+    if (epoch < 0) epoch = 0;
     switch (s->kind) {
     case NN_SCHED_STEP:
         lr *= pow(s->gamma, s->step_epochs > 0 ? epoch / s->step_epochs : 0);

@@ -469,6 +469,8 @@ static void test_clip_norm_scales_to_max_norm_over_all_slices(void **state)
     assert_float_equal(a[1], 0.0f, 0);
     assert_float_equal(b[0], 0.8f, TOL);
     assert_float_equal(nn_clip_grad_norm(gs, lens, 2, 10.0f), 1.0f, TOL);
+    nn_clip_grad_norm(gs, lens, 2, -1.0f);   /* a negative limit must not flip the signs */
+    assert_float_equal(b[0], 0.8f, TOL);
 }
 
 static void test_clip_norm_leaves_small_gradients_alone(void **state)

@@ -129,7 +129,8 @@ double nn_schedule_lr(const nn_schedule *s, double base_lr, int epoch, double ep
 /* As torch.nn.utils.clip_grad_norm_ (L2): total = ||concat(grads)||_2 (double accumulation);
  * if total > max_norm every gradient is scaled by max_norm / (total + 1e-6). Returns total
  * before clipping. A non-finite total leaves the gradients untouched (scaling by NaN would
- * destroy them); the caller checks isfinite() on the result and reports. */
+ * destroy them); the caller checks isfinite() on the result and reports. So does a negative
+ * or NaN max_norm (0 zeroes the gradients, as in torch). */
 float nn_clip_grad_norm(float *const *grads, const size_t *lens, int n, float max_norm);
 /* Clamps each element to [-clip, clip] (torch.nn.utils.clip_grad_value_). */
 void nn_clip_grad_value(float *g, size_t n, float clip);

@@ -6,16 +6,6 @@
 
 #define CMDLINE "<command line>"
 
-/* Moves nodes parsed from the value text to where that text sits in the argument. */
-static void shift_columns(ynode *n, int shift)
-{
-    if (n->line == 1) n->col += shift;
-    for (int i = 0; i < n->n; i++) {
-        if (n->kind == YN_MAP && n->key_line[i] == 1) n->key_col[i] += shift;
-        shift_columns(n->items[i], shift);
-    }
-}
-
 /* The value text, parsed as YAML; col is its 1-based column in the argument. */
 static ynode *parse_value(const char *text, int col, diag *d)
 {
@@ -24,13 +14,16 @@ static ynode *parse_value(const char *text, int col, diag *d)
     if (!*t) return ynode_new_scalar("", 0, CMDLINE, 1, col);   /* "key=" means null */
     diag tmp;
     diag_init(&tmp);
-    ynode *v = ydoc_load_string(text, CMDLINE, &tmp);
+    ynode *v = ydoc_load_string_at(text, CMDLINE, col, &tmp);
+    /* libyaml places "unexpected end" errors on the line after the text: on a one-line
+     * argument, point at its end instead. */
+    int one_line = !strchr(text, '\n');
     for (int i = 0; i < tmp.n; i++) {
         const diag_entry *e = &tmp.items[i];
-        diag_add(d, e->level, CMDLINE, e->line ? e->line : 1, e->line <= 1 ? e->col + col - 1 : e->col, e->msg);
+        int past_end = one_line && e->line > 1;
+        diag_add(d, e->level, CMDLINE, 1, past_end ? col + (int)strlen(text) : e->col, e->msg);
     }
     diag_free(&tmp);
-    if (v) shift_columns(v, col - 1);
     return v;
 }
 

@@ -42,6 +42,9 @@ typedef struct ynode {
 ynode *ydoc_load_file(const char *path, diag *d);
 ynode *ydoc_load_fp(FILE *f, const char *name, diag *d);
 ynode *ydoc_load_string(const char *text, const char *name, diag *d);
+/* text that starts at column col of line 1 of name (a --set value inside its argument):
+ * positions on its first line are shifted accordingly, in nodes and in errors. */
+ynode *ydoc_load_string_at(const char *text, const char *name, int col, diag *d);
 
 /* ---- tree (ydoc.c) ---- */
 const char *ydoc_intern(const char *s);

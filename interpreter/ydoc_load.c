@@ -20,14 +20,17 @@ typedef struct {
     long *size;      /* per document node: node count once aliases are expanded */
     int *height;     /* per document node: levels below it, itself included */
     char *state;
+    int col_shift;   /* added to columns on line 1 (text embedded in a longer line) */
 } loader;
 
 static int node_index(loader *L, yaml_node_t *n) { return (int)(n - L->doc->nodes.start); }
 static yaml_node_t *node_at(loader *L, int id) { return yaml_document_get_node(L->doc, id); }
 
+static int mark_col(yaml_mark_t m, int col_shift) { return (int)m.column + 1 + (m.line == 0 ? col_shift : 0); }
+
 static void error_at_mark(loader *L, yaml_mark_t m, const char *msg)
 {
-    diag_error_at(L->d, L->file, (int)m.line + 1, (int)m.column + 1, "%s", msg);
+    diag_error_at(L->d, L->file, (int)m.line + 1, mark_col(m, L->col_shift), "%s", msg);
 }
 
 static int is_merge_key(const yaml_node_t *k)
@@ -70,9 +73,9 @@ static int check_map_keys(loader *L, yaml_node_t *n)
             yaml_node_t *k0 = node_at(L, q->key);
             if (k0->type == YAML_SCALAR_NODE && !is_merge_key(k0) &&
                 strcmp((char *)k0->data.scalar.value, (char *)k->data.scalar.value) == 0) {
-                diag_error_at(L->d, L->file, (int)k->start_mark.line + 1, (int)k->start_mark.column + 1,
+                diag_error_at(L->d, L->file, (int)k->start_mark.line + 1, mark_col(k->start_mark, L->col_shift),
                               "duplicate key '%s' (first defined at line %d, column %d)", (char *)k->data.scalar.value,
-                              (int)k0->start_mark.line + 1, (int)k0->start_mark.column + 1);
+                              (int)k0->start_mark.line + 1, mark_col(k0->start_mark, L->col_shift));
                 bad = 1;
                 break;
             }
@@ -176,7 +179,7 @@ static ynode *build_map(loader *L, yaml_node_t *n, int line, int col)
         if (is_merge_key(k)) continue;
         ynode *v = build(L, node_at(L, p->value));
         if (!v || ymap_set(map, (char *)k->data.scalar.value, v, (int)k->start_mark.line + 1,
-                           (int)k->start_mark.column + 1) < 0) {
+                           mark_col(k->start_mark, L->col_shift)) < 0) {
             ynode_free(v);
             ynode_free(map);
             return NULL;
@@ -191,7 +194,7 @@ static ynode *build_map(loader *L, yaml_node_t *n, int line, int col)
 
 static ynode *build(loader *L, yaml_node_t *n)
 {
-    int line = (int)n->start_mark.line + 1, col = (int)n->start_mark.column + 1;
+    int line = (int)n->start_mark.line + 1, col = mark_col(n->start_mark, L->col_shift);
     if (n->type == YAML_SCALAR_NODE)
         return ynode_new_scalar((char *)n->data.scalar.value, n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE,
                                 L->file, line, col);
@@ -210,7 +213,7 @@ static ynode *build(loader *L, yaml_node_t *n)
 }
 
 /* ---- driver --------------------------------------------------------------------------- */
-static void report_parser_error(const yaml_parser_t *p, const char *file, diag *d)
+static void report_parser_error(const yaml_parser_t *p, const char *file, int shift, diag *d)
 {
     const char *problem = p->problem ? p->problem : "malformed YAML";
     if (p->error == YAML_MEMORY_ERROR) {
@@ -218,18 +221,18 @@ static void report_parser_error(const yaml_parser_t *p, const char *file, diag *
     } else if (p->error == YAML_READER_ERROR) {
         diag_error_at(d, file, 0, 0, "%s at byte offset %zu (is the file UTF-8 text?)", problem, p->problem_offset);
     } else if (p->context) {
-        diag_error_at(d, file, (int)p->problem_mark.line + 1, (int)p->problem_mark.column + 1,
+        diag_error_at(d, file, (int)p->problem_mark.line + 1, mark_col(p->problem_mark, shift),
                       "%s (%s that started at line %d, column %d)", problem, p->context,
-                      (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
+                      (int)p->context_mark.line + 1, mark_col(p->context_mark, shift));
     } else {
-        diag_error_at(d, file, (int)p->problem_mark.line + 1, (int)p->problem_mark.column + 1, "%s", problem);
+        diag_error_at(d, file, (int)p->problem_mark.line + 1, mark_col(p->problem_mark, shift), "%s", problem);
     }
 }
 
-static ynode *tree_from_document(yaml_document_t *doc, const char *file, diag *d)
+static ynode *tree_from_document(yaml_document_t *doc, const char *file, int shift, diag *d)
 {
     size_t count = (size_t)(doc->nodes.top - doc->nodes.start);
-    loader L = {doc, file, d, calloc(count, sizeof(long)), calloc(count, sizeof(int)), calloc(count, 1)};
+    loader L = {doc, file, d, calloc(count, sizeof(long)), calloc(count, sizeof(int)), calloc(count, 1), shift};
     ynode *root = NULL;
     if (!L.size || !L.height || !L.state)
         diag_error_at(d, file, 0, 0, "out of memory while reading YAML");
@@ -243,17 +246,17 @@ static ynode *tree_from_document(yaml_document_t *doc, const char *file, diag *d
 }
 
 /* A spec is exactly one document: a second one is reported rather than silently ignored. */
-static int check_single_document(yaml_parser_t *p, const char *file, diag *d)
+static int check_single_document(yaml_parser_t *p, const char *file, int shift, diag *d)
 {
     yaml_document_t next;
     if (!yaml_parser_load(p, &next)) {
-        report_parser_error(p, file, d);
+        report_parser_error(p, file, shift, d);
         return -1;
     }
     yaml_node_t *root = yaml_document_get_root_node(&next);
     int rc = 0;
     if (root) {
-        diag_error_at(d, file, (int)next.start_mark.line + 1, (int)next.start_mark.column + 1,
+        diag_error_at(d, file, (int)next.start_mark.line + 1, mark_col(next.start_mark, shift),
                       "a second YAML document starts here; a spec file holds exactly one document");
         rc = -1;
     }
@@ -261,19 +264,19 @@ static int check_single_document(yaml_parser_t *p, const char *file, diag *d)
     return rc;
 }
 
-static ynode *load_with_parser(yaml_parser_t *p, const char *name, diag *d)
+static ynode *load_with_parser(yaml_parser_t *p, const char *name, int shift, diag *d)
 {
     const char *file = ydoc_intern(name);
     yaml_document_t doc;
     if (!yaml_parser_load(p, &doc)) {
-        report_parser_error(p, file, d);
+        report_parser_error(p, file, shift, d);
         return NULL;
     }
     ynode *root = NULL;
     if (!yaml_document_get_root_node(&doc))
-        diag_error_at(d, file, 1, 1, "empty spec");
-    else if (check_single_document(p, file, d) == 0)
-        root = tree_from_document(&doc, file, d);
+        diag_error_at(d, file, 1, 1 + shift, "empty spec");
+    else if (check_single_document(p, file, shift, d) == 0)
+        root = tree_from_document(&doc, file, shift, d);
     yaml_document_delete(&doc);
     return root;
 }
@@ -286,12 +289,12 @@ ynode *ydoc_load_fp(FILE *f, const char *name, diag *d)
         return NULL;
     }
     yaml_parser_set_input_file(&p, f);
-    ynode *root = load_with_parser(&p, name, d);
+    ynode *root = load_with_parser(&p, name, 0, d);
     yaml_parser_delete(&p);
     return root;
 }
 
-ynode *ydoc_load_string(const char *text, const char *name, diag *d)
+ynode *ydoc_load_string_at(const char *text, const char *name, int col, diag *d)
 {
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p)) {
@@ -299,9 +302,14 @@ ynode *ydoc_load_string(const char *text, const char *name, diag *d)
         return NULL;
     }
     yaml_parser_set_input_string(&p, (const unsigned char *)text, strlen(text));
-    ynode *root = load_with_parser(&p, name, d);
+    ynode *root = load_with_parser(&p, name, col - 1, d);
     yaml_parser_delete(&p);
     return root;
+}
+
+ynode *ydoc_load_string(const char *text, const char *name, diag *d)
+{
+    return ydoc_load_string_at(text, name, 1, d);
 }
 
 ynode *ydoc_load_file(const char *path, diag *d)

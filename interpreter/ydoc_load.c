@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 enum { UNSEEN = 0, VISITING, DONE };
@@ -283,6 +284,11 @@ static ynode *load_with_parser(yaml_parser_t *p, const char *name, int shift, di
 
 ynode *ydoc_load_fp(FILE *f, const char *name, diag *d)
 {
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        diag_error_at(d, name, 0, 0, "'%s' is a directory, not a spec file", name);
+        return NULL;
+    }
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p)) {
         diag_error_at(d, name, 0, 0, "out of memory while reading YAML");

@@ -142,6 +142,23 @@ static void test_missing_parent_is_reported_at_the_extends_value_with_its_path(v
     diag_free(&d);
 }
 
+static void test_parent_that_is_a_directory_is_reported_not_read(void **state)
+{
+    (void)state;
+    char sub[400];
+    snprintf(sub, sizeof sub, "%s/adir", tmpdir);
+    mkdir(sub, 0700);
+    const char *p = fixture("dirparent.yaml", "extends: adir\n");
+    diag d;
+    diag_init(&d);
+    assert_null(spec_load_resolved(p, &d));
+    char *out = printed(&d);
+    assert_non_null(strstr(out, "adir' is a directory, not a spec file"));
+    assert_int_equal(diag_count(&d), 1);
+    free(out);
+    diag_free(&d);
+}
+
 static void test_extends_chain_longer_than_the_limit_is_rejected(void **state)
 {
     (void)state;
@@ -421,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_child_null_deletes_a_key_and_sequences_are_replaced),
         cmocka_unit_test(test_extends_cycle_is_reported_at_the_extends_key),
         cmocka_unit_test(test_missing_parent_is_reported_at_the_extends_value_with_its_path),
+        cmocka_unit_test(test_parent_that_is_a_directory_is_reported_not_read),
         cmocka_unit_test(test_extends_chain_longer_than_the_limit_is_rejected),
         cmocka_unit_test(test_extends_value_must_be_a_file_name),
         cmocka_unit_test(test_set_replaces_nested_values_and_sequence_items),

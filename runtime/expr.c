@@ -570,7 +570,7 @@ nn_expr *nn_expr_parse_vars(const char *src, const char *const *names, int n_nam
     parser p = {.src = src ? src : "", .names = names, .n_names = n_names, .e = e,
                 .err = err, .errlen = errlen, .err_col = -1};
     next(&p);
-    if (p.tok == T_END && !p.failed) fail(&p, 0, "empty expression");
+    if (p.tok == T_END && !p.failed) fail(&p, p.col, "empty expression");
     parse_ternary(&p);
     if (!p.failed && p.tok != T_END) {
         const char *hint = (p.tok == T_NUM || p.tok == T_IDENT || p.tok == '(') ? " (missing operator?)" : "";

@@ -239,8 +239,10 @@ static int fail_bad_rows(const csv_reader *c, char *err, size_t errlen)
     if (!err || !errlen) return -1;
     long shown = c->n_bad < CSV_SHOW_BAD ? c->n_bad : CSV_SHOW_BAD;
     size_t used = 0;
-    int w = snprintf(err, errlen, "%s: %ld malformed row%s (first %ld shown); fix or remove them:", c->path, c->n_bad,
-                     c->n_bad == 1 ? "" : "s", shown);
+    char more[48] = "";
+    if (c->n_bad > shown) snprintf(more, sizeof more, " (first %ld shown)", shown);
+    int w = snprintf(err, errlen, "%s: %ld malformed row%s%s; fix or remove them:", c->path, c->n_bad,
+                     c->n_bad == 1 ? "" : "s", more);
     for (long i = 0; w >= 0 && (used += (size_t)w) < errlen && i < shown; i++)
         w = snprintf(err + used, errlen - used, "\n  %s", c->bad[i]);
     return -1;

@@ -83,8 +83,8 @@ static int idx_read_header(idx_file *f, int want_ndim, char *err, size_t errlen)
         return nn_data_fail(err, errlen, "%s: IDX element type 0x%02x is not supported (expected 0x08, unsigned byte)",
                             f->path, m[2]);
     if (m[3] != want_ndim)
-        return nn_data_fail(err, errlen, "%s: IDX file has %d dimensions; an %s file needs %d", f->path, m[3],
-                            idx_role(want_ndim), want_ndim);
+        return nn_data_fail(err, errlen, "%s: IDX file has %d dimensions; an %s file needs %d (images and labels "
+                            "swapped?)", f->path, m[3], idx_role(want_ndim), want_ndim);
     unsigned char b[12];
     r = idx_read(f, b, 4u * (unsigned)want_ndim, err, errlen);
     if (r < 0) return -1;

@@ -8,6 +8,7 @@
 #include "data_util.h"
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -195,6 +196,7 @@ static int take_row(csv_reader *c, const char *line, long lno, char *err, size_t
         if ((int)v > c->max_label) c->max_label = (int)v;
     }
     if (c->n_bad) return 0;                     /* the load will fail: stop storing */
+    if (c->n == INT_MAX) return nn_data_fail(err, errlen, "%s:%ld: more than %d rows", c->path, lno, INT_MAX);
     if (c->n == c->cap && grow(c) < 0) return nn_data_fail(err, errlen, "%s: out of memory at line %ld", c->path, lno);
     float *x = c->x + c->n * (size_t)c->nfeat;
     for (int k = 0, j = 0; k < c->ncols; k++)

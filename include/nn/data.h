@@ -27,7 +27,7 @@ void nn_dataset_free(nn_dataset *d);
 /* Floats per x sample (numel of d->sample). */
 size_t nn_dataset_sample_size(const nn_dataset *d);
 /* Allocates x (and y when y_dim > 0) for n samples, uninitialised; fields set, n_classes 0.
- * Returns 0 or -1 (out of memory, message in err). */
+ * d is overwritten (free what it held first). Returns 0 or -1 (out of memory, message in err). */
 int nn_dataset_alloc(nn_dataset *d, int n, nn_shape sample, int y_dim, char *err, size_t errlen);
 
 /* ---- readers ------------------------------------------------------------------------------ */
@@ -41,7 +41,8 @@ int nn_load_idx(const char *images, const char *labels, nn_dataset *out, char *e
 typedef struct {
     int label_col;         /* column (0-based) holding the target; -1 = no target column */
     int header;            /* 1: first line is a header; 0: it is data; -1: auto (a first
-                              line with any non-numeric field is a header) */
+                              line whose fields are at least half non-numeric is a header,
+                              so a data row with one typo is reported, not skipped) */
     float scale;           /* features are multiplied by this (1/255 for pixel values) */
     int classes;           /* 1: the target is a class id (a whole number >= 0);
                               0: a real-valued regression target */
@@ -127,8 +128,9 @@ typedef struct {
     int epoch;             /* epochs started so far */
 } nn_batcher;
 
-/* Returns 0, or -1 when batch < 1, the dataset is empty, or memory runs out. r is only read
- * (one draw) at init; the batcher does not keep a pointer to it. */
+/* Returns 0, or -1 when batch < 1, the dataset is empty, shuffle is asked without r, or memory
+ * runs out. r is advanced once (nn_rng_split) at init; the batcher keeps no pointer to it, and
+ * r may be NULL without shuffling. d must outlive the batcher. */
 int nn_batcher_init(nn_batcher *b, const nn_dataset *d, int batch, int shuffle, int drop_last, nn_rng *r);
 void nn_batcher_free(nn_batcher *b);
 /* Starts an epoch: a new permutation if shuffling (the identity otherwise). */

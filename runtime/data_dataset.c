@@ -1,0 +1,50 @@
+/* The in-memory dataset: allocation, release, and the error helper of the data modules. */
+#include "nn/data.h"
+#include "data_util.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int nn_data_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+void nn_dataset_free(nn_dataset *d)
+{
+    if (!d) return;
+    free(d->x);
+    free(d->y);
+    memset(d, 0, sizeof *d);
+}
+
+size_t nn_dataset_sample_size(const nn_dataset *d) { return nn_shape_numel(&d->sample); }
+
+int nn_dataset_alloc(nn_dataset *d, int n, nn_shape sample, int y_dim, char *err, size_t errlen)
+{
+    memset(d, 0, sizeof *d);
+    size_t per = nn_shape_numel(&sample);
+    if (n < 0 || y_dim < 0 || sample.ndim < 1 || per == 0)
+        return nn_data_fail(err, errlen, "invalid dataset layout: %d samples, y_dim %d", n, y_dim);
+    if ((size_t)n > ((size_t)-1 / sizeof(float)) / per)
+        return nn_data_fail(err, errlen, "dataset too large: %d samples of %zu floats", n, per);
+    size_t nx = (size_t)n * per, ny = (size_t)n * (size_t)y_dim;
+    d->x = malloc((nx ? nx : 1) * sizeof *d->x);
+    d->y = y_dim > 0 ? malloc((ny ? ny : 1) * sizeof *d->y) : NULL;
+    if (!d->x || (y_dim > 0 && !d->y)) {
+        nn_dataset_free(d);
+        return nn_data_fail(err, errlen, "out of memory for %d samples (%.1f MB)", n,
+                            (double)(nx + ny) * sizeof(float) / 1e6);
+    }
+    d->n = n;
+    d->sample = sample;
+    d->y_dim = y_dim;
+    return 0;
+}

@@ -1,0 +1,13 @@
+/* Helpers shared by the runtime/data_*.c files (not public). */
+#ifndef NN_DATA_UTIL_H
+#define NN_DATA_UTIL_H
+
+#include <stddef.h>
+
+/* Writes a printf-style message into err (if any) and returns -1. */
+int nn_data_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The hint appended to "file not found" messages. */
+#define NN_DATA_HINT "run 'make data' to fetch the standard datasets, or check the path"
+
+#endif

@@ -26,7 +26,7 @@ void axis_fit(plot_axis *a, double lo, double hi, int log, double margin, int lo
 {
     a->log = log;
     a->loose = loose;
-    if (!(lo <= hi) || !isfinite(lo) || !isfinite(hi)) lo = log ? 1.0 : 0.0, hi = log ? 10.0 : 1.0;
+    if (!(lo <= hi) || !isfinite(lo) || !isfinite(hi)) lo = log ? 1.0 : 0.0, hi = log ? 10.0 : 1.0, margin = 0.0;
     if (log) {       /* widths and margins are ratios on a log axis */
         double L0 = log10(lo), L1 = log10(hi);
         if (L0 == L1) L0 -= 0.5, L1 += 0.5;
@@ -44,15 +44,29 @@ void axis_fit(plot_axis *a, double lo, double hi, int log, double margin, int lo
     axis_ticks(a, 6);
 }
 
+/* Largest of 1, 2, 5 x 10^k at or below v (down) or smallest at or above v (up). */
+static double log_snap(double v, int up)
+{
+    double dec = pow(10.0, floor(log10(v) + 1e-9));
+    static const double m[4] = {1.0, 2.0, 5.0, 10.0};
+    if (up) {
+        for (int k = 0; k < 4; k++) if (m[k] * dec >= v * (1 - 1e-9)) return m[k] * dec;
+        return 10.0 * dec;
+    }
+    for (int k = 3; k >= 0; k--) if (m[k] * dec <= v * (1 + 1e-9)) return m[k] * dec;
+    return dec;
+}
+
 static void log_ticks(plot_axis *a, int target)
 {
     double L0 = floor(log10(a->dlo) + 1e-9), L1 = ceil(log10(a->dhi) - 1e-9);
     if (L1 <= L0) L1 = L0 + 1;
-    if (a->loose) a->lo = pow(10.0, L0), a->hi = pow(10.0, L1);
+    int few = (L1 - L0) <= 2;    /* short ranges also get 2x and 5x ticks, and snap to them */
+    if (a->loose && few) a->lo = log_snap(a->dlo, 0), a->hi = log_snap(a->dhi, 1);
+    else if (a->loose) a->lo = pow(10.0, L0), a->hi = pow(10.0, L1);
     else a->lo = a->dlo, a->hi = a->dhi;
     int k = (int)ceil((L1 - L0) / (target < 1 ? 1 : target));
     if (k < 1) k = 1;
-    int few = (L1 - L0) <= 2;    /* short ranges also get 2x and 5x ticks */
     a->n_ticks = 0;
     for (double e = L0; e <= L1 && a->n_ticks < AXIS_MAX_TICKS; e += k)
         for (int m = 1; m <= 5 && a->n_ticks < AXIS_MAX_TICKS; m += (m == 1 ? 1 : 3)) {
@@ -217,28 +231,26 @@ static void legend_sample(nn_canvas *c, const legend_entry *e, int x, int y)
     if (e->marker) nn_canvas_marker(c, x + LEG_SAMPLE / 2.0f, cy + 0.5f, (nn_marker)(e->marker - 1), 3.5f, e->col, 1.0f);
 }
 
-void frame_legend(plot_frame *f, const legend_entry *e, int n)
+static int legend_rows(const plot_frame *f, int n)
 {
-    nn_canvas *c = &f->cv;
     int max_rows = (f->y1 - f->y0 - 20) / LEG_ROW;
-    int rows = n < max_rows ? n : max_rows;
-    if (rows <= 0) return;
+    return n < max_rows ? n : max_rows;
+}
+
+int legend_width(const legend_entry *e, int n)
+{
     int tw = 0;
-    for (int k = 0; k < rows; k++) {
+    for (int k = 0; k < n; k++) {
         int w = nn_text_width(e[k].name ? e[k].name : "", 1);
         if (w > tw) tw = w;
     }
-    int bw = 8 + LEG_SAMPLE + 6 + tw + 8, bh = rows * LEG_ROW + 8;
-    int xs[4] = {f->x1 - 8 - bw, f->x0 + 8, f->x1 - 8 - bw, f->x0 + 8};
-    int ys[4] = {f->y0 + 8, f->y0 + 8, f->y1 - 8 - bh, f->y1 - 8 - bh};
-    int best = 0;
-    long least = -1;
-    for (int k = 0; k < 4; k++) {
-        long ink = ink_under(c, xs[k], ys[k], bw, bh);
-        if (least < 0 || ink < least) least = ink, best = k;
-    }
-    int x = xs[best], y = ys[best];
-    nn_canvas_clip(c, f->x0, f->y0, f->x1, f->y1);
+    return 8 + LEG_SAMPLE + 6 + tw + 8;
+}
+
+static void legend_box(plot_frame *f, const legend_entry *e, int n, int rows, int x, int y)
+{
+    nn_canvas *c = &f->cv;
+    int bw = legend_width(e, rows), bh = rows * LEG_ROW + 8;
     for (int j = y; j < y + bh; j++)
         for (int i = x; i < x + bw; i++) nn_canvas_blend(c, i, j, COL_BG, 0.88f);
     nn_canvas_rect(c, x, y, bw, bh, (nn_rgb){200, 200, 200});
@@ -250,7 +262,30 @@ void frame_legend(plot_frame *f, const legend_entry *e, int n)
         nn_canvas_text_at(c, x + 8 + LEG_SAMPLE + 6, ry + LEG_ROW / 2 + 1, name, 1, COL_TEXT, NN_ALIGN_START,
                           NN_ALIGN_CENTER);
     }
-    nn_canvas_unclip(c);
+}
+
+void frame_legend(plot_frame *f, const legend_entry *e, int n)
+{
+    int rows = legend_rows(f, n);
+    if (rows <= 0) return;
+    int bw = legend_width(e, rows), bh = rows * LEG_ROW + 8;
+    int xs[4] = {f->x1 - 8 - bw, f->x0 + 8, f->x1 - 8 - bw, f->x0 + 8};
+    int ys[4] = {f->y0 + 8, f->y0 + 8, f->y1 - 8 - bh, f->y1 - 8 - bh};
+    int best = 0;
+    long least = -1;
+    for (int k = 0; k < 4; k++) {
+        long ink = ink_under(&f->cv, xs[k], ys[k], bw, bh);
+        if (least < 0 || ink < least) least = ink, best = k;
+    }
+    nn_canvas_clip(&f->cv, f->x0, f->y0, f->x1, f->y1);
+    legend_box(f, e, n, rows, xs[best], ys[best]);
+    nn_canvas_unclip(&f->cv);
+}
+
+void frame_legend_outside(plot_frame *f, const legend_entry *e, int n)
+{
+    int rows = legend_rows(f, n);
+    if (rows > 0) legend_box(f, e, n, rows, f->x1 + 12, f->y0);
 }
 
 int frame_save(plot_frame *f, const char *path, char *err, size_t errlen)

@@ -64,6 +64,9 @@ void frame_draw_border(plot_frame *f);
 void frame_no_data(plot_frame *f);
 /* Legend box inside the plot area, in whichever corner hides the least of the data. */
 void frame_legend(plot_frame *f, const legend_entry *e, int n);
+/* Legend right of the plot area (reserve legend_width() + 12 as `right` in frame_layout). */
+void frame_legend_outside(plot_frame *f, const legend_entry *e, int n);
+int legend_width(const legend_entry *e, int n);
 /* Writes the PNG and frees the canvas (also on failure). */
 int frame_save(plot_frame *f, const char *path, char *err, size_t errlen);
 

@@ -104,11 +104,20 @@ int nn_plot_scatter(const char *png_path, const char *title, const float *xy, co
     range rx = range_empty(), ry = range_empty();
     for (int i = 0; i < n; i++)
         if (usable(xy[2 * i], xy[2 * i + 1], 0)) range_add(&rx, xy[2 * i]), range_add(&ry, xy[2 * i + 1]);
+    legend_entry e[MAX_LEGEND];
+    char names[MAX_LEGEND][16];
+    int m = labels ? (n_classes < MAX_LEGEND ? n_classes : MAX_LEGEND) : 0;
+    for (int k = 0; k < m; k++) {
+        snprintf(names[k], sizeof names[k], "%d", k);
+        const char *name = class_names && class_names[k] ? class_names[k] : names[k];
+        e[k] = (legend_entry){name, nn_palette(k), 0, NN_MARK_CIRCLE + 1, 0};
+    }
     plot_frame f;
     if (frame_init(&f, CHART_W, 560, err, errlen)) return -1;
     axis_fit(&f.ax, rx.lo, rx.hi, 0, 0.04, 0);
     axis_fit(&f.ay, ry.lo, ry.hi, 0, 0.04, 0);
-    frame_layout(&f, title, xlabel, ylabel, 0, 0);
+    /* the legend sits outside: an embedding has no empty corner to spare */
+    frame_layout(&f, title, xlabel, ylabel, m > 0 ? legend_width(e, m) + 12 : 0, 0);
     frame_draw_axes(&f, title, xlabel, ylabel);
     frame_clip_to_plot(&f);
     /* Many points: smaller and translucent so that dense clusters still show their shape. */
@@ -120,17 +129,7 @@ int nn_plot_scatter(const char *png_path, const char *title, const float *xy, co
     }
     frame_draw_border(&f);
     if (rx.lo > rx.hi) frame_no_data(&f);
-    if (labels && n_classes > 0) {
-        legend_entry e[MAX_LEGEND];
-        char names[MAX_LEGEND][16];
-        int m = n_classes < MAX_LEGEND ? n_classes : MAX_LEGEND;
-        for (int k = 0; k < m; k++) {
-            snprintf(names[k], sizeof names[k], "%d", k);
-            const char *name = class_names && class_names[k] ? class_names[k] : names[k];
-            e[k] = (legend_entry){name, nn_palette(k), 0, NN_MARK_CIRCLE + 1, 0};
-        }
-        frame_legend(&f, e, m);
-    }
+    if (m > 0) frame_legend_outside(&f, e, m);
     return frame_save(&f, png_path, err, errlen);
 }
 

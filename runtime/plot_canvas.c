@@ -79,24 +79,30 @@ void nn_canvas_rect(nn_canvas *c, int x, int y, int w, int h, nn_rgb col)
 }
 
 /* Liang-Barsky: shortens the segment to the box [x0,x1] x [y0,y1]; 0 if nothing is left.
- * Clipping before rasterising keeps a segment to (1e30, 0) from looping a billion times. */
+ * Clipping before rasterising keeps a segment to (1e30, 0) from looping a billion times.
+ * In double, and a clipped end is put exactly on the boundary it crossed: with huge
+ * coordinates, a + t * (b - a) alone would lose the position to cancellation. */
 static int clip_segment(float *ax, float *ay, float *bx, float *by, float x0, float y0, float x1, float y1)
 {
-    float dx = *bx - *ax, dy = *by - *ay, t0 = 0.0f, t1 = 1.0f;
-    float p[4] = {-dx, dx, -dy, dy};
-    float q[4] = {*ax - x0, x1 - *ax, *ay - y0, y1 - *ay};
+    double dx = (double)*bx - *ax, dy = (double)*by - *ay, t0 = 0.0, t1 = 1.0;
+    double p[4] = {-dx, dx, -dy, dy};
+    double q[4] = {(double)*ax - x0, (double)x1 - *ax, (double)*ay - y0, (double)y1 - *ay};
+    double edge[4] = {x0, x1, y0, y1};
+    int k0 = -1, k1 = -1;        /* which boundary each end was moved to */
     for (int k = 0; k < 4; k++) {
-        if (p[k] == 0.0f) {
-            if (q[k] < 0.0f) return 0;
+        if (p[k] == 0.0) {
+            if (q[k] < 0.0) return 0;
             continue;
         }
-        float t = q[k] / p[k];
-        if (p[k] < 0.0f) { if (t > t1) return 0; if (t > t0) t0 = t; }
-        else { if (t < t0) return 0; if (t < t1) t1 = t; }
+        double t = q[k] / p[k];
+        if (p[k] < 0.0) { if (t > t1) return 0; if (t > t0) t0 = t, k0 = k; }
+        else { if (t < t0) return 0; if (t < t1) t1 = t, k1 = k; }
     }
-    float sx = *ax, sy = *ay;
-    *ax = sx + t0 * dx, *ay = sy + t0 * dy;
-    *bx = sx + t1 * dx, *by = sy + t1 * dy;
+    double sx = *ax, sy = *ay;
+    double nax = sx + t0 * dx, nay = sy + t0 * dy, nbx = sx + t1 * dx, nby = sy + t1 * dy;
+    if (k0 >= 0) { if (k0 < 2) nax = edge[k0]; else nay = edge[k0]; }
+    if (k1 >= 0) { if (k1 < 2) nbx = edge[k1]; else nby = edge[k1]; }
+    *ax = (float)nax, *ay = (float)nay, *bx = (float)nbx, *by = (float)nby;
     return 1;
 }
 

@@ -141,6 +141,8 @@ int nn_plot_heatmap(const char *png_path, const char *title, const float *m, int
     value_stats s = stats_of(m, empty ? 0 : (size_t)rows * cols);
     grid_layout g = {0, 0, 0, rows, cols, 0};
     int cell = empty ? 0 : (int)fminf(560.0f / cols, 440.0f / rows);
+    if (!empty && cell < 4)      /* long thin matrices: allow up to ~1000 pixels before shrinking */
+        cell = (int)fmaxf((float)cell, fminf(4.0f, 1000.0f / (float)(cols > rows ? cols : rows)));
     g.cell = cell > 48 ? 48 : cell < 1 ? 1 : cell;
     int th = nn_text_height(1);
     g.cols_vertical = widest_name(col_names, cols) + 6 > g.cell && th + 2 <= g.cell * 2;

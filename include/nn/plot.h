@@ -71,7 +71,8 @@ int nn_canvas_text(nn_canvas *c, int x, int y, const char *s, int scale, nn_rgb 
 void nn_canvas_text_up(nn_canvas *c, int x, int y, const char *s, int scale, nn_rgb col);
 
 typedef enum { NN_ALIGN_START, NN_ALIGN_CENTER, NN_ALIGN_END } nn_align;
-/* Horizontal text placed relative to (x, y): ax left/centre/right, ay top/middle/bottom. */
+/* Horizontal text placed relative to (x, y): ax left/centre/right, ay top/middle/bottom
+ * (middle centres the capitals on y, so labels sit level with a tick or a row). */
 void nn_canvas_text_at(nn_canvas *c, int x, int y, const char *s, int scale, nn_rgb col, nn_align ax, nn_align ay);
 
 /* ---- PNG ------------------------------------------------------------------------------ */

@@ -1,0 +1,133 @@
+/* nn/plot.h — figures as PNG files: an RGB canvas with a built-in bitmap font, a libpng
+ * writer, and the charts a run folder needs (loss curves, image grids, embedding scatters,
+ * confusion matrices / attention heat maps, bar charts).
+ *
+ * Coordinates are pixels, x to the right and y down, (0, 0) the top-left corner; a pixel
+ * (i, j) covers [i, i+1) x [j, j+1), so its centre is (i + 0.5, j + 0.5).
+ *
+ * Every chart function returns 0 on success, or -1 with a message in err (what failed and
+ * for which file). Files are written to a temporary name and renamed, so a reader never sees
+ * half a PNG. Nothing here keeps global state: charts may be drawn from several threads.
+ */
+#ifndef NN_PLOT_H
+#define NN_PLOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- canvas ------------------------------------------------------------------------- */
+typedef struct {
+    uint8_t r, g, b;
+} nn_rgb;
+
+typedef struct {
+    int w, h;
+    uint8_t *px;                 /* h rows of w RGB triples, row-major */
+    int cx0, cy0, cx1, cy1;      /* clip rectangle [cx0, cx1) x [cy0, cy1); all drawing obeys it */
+} nn_canvas;
+
+/* Allocates a w x h canvas filled with bg; returns -1 if the size is invalid or memory runs out. */
+int nn_canvas_init(nn_canvas *c, int w, int h, nn_rgb bg);
+void nn_canvas_free(nn_canvas *c);
+/* Limits drawing to [x0, x1) x [y0, y1) (intersected with the canvas); reset with the full size. */
+void nn_canvas_clip(nn_canvas *c, int x0, int y0, int x1, int y1);
+void nn_canvas_unclip(nn_canvas *c);
+nn_rgb nn_canvas_get(const nn_canvas *c, int x, int y);
+/* Mixes col into pixel (x, y) with opacity alpha in [0, 1]; outside the clip: nothing. */
+void nn_canvas_blend(nn_canvas *c, int x, int y, nn_rgb col, float alpha);
+void nn_canvas_fill_rect(nn_canvas *c, int x, int y, int w, int h, nn_rgb col);
+void nn_canvas_rect(nn_canvas *c, int x, int y, int w, int h, nn_rgb col);   /* 1-px outline */
+/* A segment of the given width (pixels); aa != 0 anti-aliases its edges. Clipped. */
+void nn_canvas_line(nn_canvas *c, float x0, float y0, float x1, float y1, float width, nn_rgb col, int aa);
+/* Connected segments through n points; a non-finite point leaves a gap. Joints are drawn once. */
+void nn_canvas_polyline(nn_canvas *c, const float *xs, const float *ys, int n, float width, nn_rgb col, int aa);
+
+typedef enum {
+    NN_MARK_CIRCLE,
+    NN_MARK_SQUARE,
+    NN_MARK_TRIANGLE,
+    NN_MARK_DIAMOND,
+    NN_MARK_PLUS,
+    NN_MARK_CROSS,
+} nn_marker;
+/* A marker of radius r centred on (x, y), drawn with opacity alpha (anti-aliased). */
+void nn_canvas_marker(nn_canvas *c, float x, float y, nn_marker kind, float r, nn_rgb col, float alpha);
+
+/* ---- bitmap font ---------------------------------------------------------------------
+ * Printable ASCII (32..126) as 5x9 glyphs (7 rows above the baseline, 2 of descender) in a
+ * 6 x 10 cell. Other bytes draw as '?'. scale multiplies every pixel (1 = ticks, 2 = titles). */
+#define NN_FONT_GLYPH_W 5
+#define NN_FONT_GLYPH_H 9
+#define NN_FONT_ADVANCE 6        /* glyph width + 1 column of spacing */
+
+/* Pixel (col, row) of character ch's glyph: 1 on, 0 off. */
+int nn_font_pixel(int ch, int col, int row);
+int nn_text_width(const char *s, int scale);     /* pixels, without the trailing spacing column */
+int nn_text_height(int scale);                   /* NN_FONT_GLYPH_H * scale */
+/* Draws s with its top-left corner at (x, y); returns the width drawn. */
+int nn_canvas_text(nn_canvas *c, int x, int y, const char *s, int scale, nn_rgb col);
+/* Same text rotated 90 degrees counter-clockwise (reads bottom to top, for y-axis labels);
+ * (x, y) is the top-left of its nn_text_height() wide, nn_text_width() tall box. */
+void nn_canvas_text_up(nn_canvas *c, int x, int y, const char *s, int scale, nn_rgb col);
+
+typedef enum { NN_ALIGN_START, NN_ALIGN_CENTER, NN_ALIGN_END } nn_align;
+/* Horizontal text placed relative to (x, y): ax left/centre/right, ay top/middle/bottom
+ * (middle centres the capitals on y, so labels sit level with a tick or a row). */
+void nn_canvas_text_at(nn_canvas *c, int x, int y, const char *s, int scale, nn_rgb col, nn_align ax, nn_align ay);
+
+/* ---- PNG ------------------------------------------------------------------------------ */
+/* Writes the canvas as an 8-bit RGB PNG: to "<path>.tmp.<pid>", then renamed onto path. */
+int nn_png_write(const char *path, const nn_canvas *c, char *err, size_t errlen);
+
+/* ---- axes helpers --------------------------------------------------------------------- */
+/* Ticks at multiples of a 1-2-5 step (x 10^k) inside [lo, hi], about `target` intervals.
+ * Writes up to cap values to ticks and the step to *step (may be NULL); returns the count.
+ * 0..1 -> 0, 0.2, ..., 1; 0..37 -> 0, 10, 20, 30. lo == hi gives the one tick lo. */
+int nn_nice_ticks(double lo, double hi, int target, double *ticks, int cap, double *step);
+/* Compact tick label for v on a grid of spacing step: "0.2", "30", "-1.5", "20k", "3M",
+ * "1e-05" -> "1e-5". Writes at most len bytes; returns buf. */
+char *nn_format_tick(double v, double step, char *buf, size_t len);
+
+/* The series / class colours (tab10-like); i wraps around. */
+nn_rgb nn_palette(int i);
+
+/* ---- charts --------------------------------------------------------------------------- */
+enum { NN_STYLE_LINE, NN_STYLE_POINTS, NN_STYLE_LINE_POINTS };
+
+typedef struct {
+    const char *name;            /* legend entry; NULL or "" for none */
+    const float *x;              /* n values, or NULL for 0, 1, ..., n-1 */
+    const float *y;              /* n values; NaN/Inf (and <= 0 on a log axis) break the line */
+    int n;
+    int style;                   /* NN_STYLE_* */
+} nn_series;
+
+/* Line chart, 800 x 500. log_y != 0: logarithmic y axis. A legend when n_series > 1. */
+int nn_plot_lines(const char *png_path, const char *title, const char *xlabel, const char *ylabel,
+                  const nn_series *s, int n_series, int log_y, char *err, size_t errlen);
+
+/* Image grid: images is n x channels x h x w (channels 1: grey, 3: RGB), values in [0, 1]
+ * (clamped; NaN shows as black). cols images per row; row_labels (may be NULL, entries may
+ * be NULL) are written left of each row; each image pixel becomes scale x scale pixels
+ * (scale <= 0 picks one that makes the grid about 800 pixels wide). */
+int nn_plot_image_grid(const char *png_path, const char *title, const float *images, int n, int channels,
+                       int h, int w, int cols, const char *const *row_labels, int scale, char *err, size_t errlen);
+
+/* Scatter of n points xy (n x 2, interleaved) coloured by labels[i] in [0, n_classes)
+ * (labels may be NULL: one colour). Legend with class_names (may be NULL: "0", "1", ...).
+ * n_classes <= 0 with labels: taken as max label + 1. Non-finite points are skipped. */
+int nn_plot_scatter(const char *png_path, const char *title, const float *xy, const int *labels, int n,
+                    const char *const *class_names, int n_classes, const char *xlabel, const char *ylabel,
+                    char *err, size_t errlen);
+
+/* Heat map of m (rows x cols, row-major) with a colour bar; annotate != 0 writes each value
+ * in its cell when it fits (integers as counts). Names may be NULL. NaN cells are grey. */
+int nn_plot_heatmap(const char *png_path, const char *title, const float *m, int rows, int cols,
+                    const char *const *row_names, const char *const *col_names, int annotate,
+                    const char *xlabel, const char *ylabel, char *err, size_t errlen);
+
+/* Bar chart of n values (names may be NULL: "0", "1", ...), bars from 0, 800 x 500. */
+int nn_plot_bars(const char *png_path, const char *title, const char *const *names, const float *v, int n,
+                 const char *ylabel, char *err, size_t errlen);
+
+#endif

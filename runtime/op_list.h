@@ -8,7 +8,12 @@
     X(matmul) X(dense) \
     X(add) X(sub) X(mul) X(div) X(sum_to) X(broadcast_to) \
     X(sum) X(mean) X(sum_rows) X(reshape) \
-    X(affine)
+    X(affine) X(exp) X(log) X(sqrt) X(pow) X(abs) X(sign) X(square) \
+    X(relu) X(leaky_relu) X(leaky_relu_grad) X(elu) X(selu) X(elu_grad) X(gelu) X(gelu_grad) \
+    X(sigmoid) X(sigmoid_grad) X(tanh) X(tanh_grad) X(softmax) X(softmax_grad) \
+    X(log_softmax) X(log_softmax_grad) X(step) \
+    X(dropout_mask) X(noise) \
+    X(scale) X(mse) X(l1) X(bce_with_logits) X(bce_grad) X(cross_entropy) X(ce_grad) X(one_hot)
 
 #define NN_OP_ENUM(name) NN_OP_##name,
 enum nn_op_id { NN_OP_LIST(NN_OP_ENUM) NN_OP_COUNT };

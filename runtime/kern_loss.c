@@ -1,0 +1,44 @@
+/* Loss and sampling kernels (vectorised through libmvec; see kern.h). */
+#include "kern.h"
+#include "op_list.h"
+#include <math.h>
+
+double nn_k_bce_sum(const float *z, const float *t, size_t n)
+{
+    /* the stable form: never exponentiates a positive number */
+    double s = 0.0;
+#pragma omp parallel for simd reduction(+ : s) if (n > NN_PAR_MIN)
+    for (size_t i = 0; i < n; i++) {
+        float v = z[i];
+        s += (double)(fmaxf(v, 0.0f) - v * t[i] + log1pf(expf(-fabsf(v))));
+    }
+    return s;
+}
+
+void nn_k_bce_grad(const float *z, const float *t, float *y, size_t n, float c)
+{
+#pragma omp parallel for simd if (n > NN_PAR_MIN)
+    for (size_t i = 0; i < n; i++) y[i] = c * (1.0f / (1.0f + expf(-z[i])) - t[i]);
+}
+
+float nn_k_logsumexp(const float *x, size_t n)
+{
+    float m = x[0], s = 0.0f;
+    for (size_t i = 1; i < n; i++) m = fmaxf(m, x[i]);
+#pragma omp simd reduction(+ : s)
+    for (size_t i = 0; i < n; i++) s += expf(x[i] - m);
+    return m + logf(s);
+}
+
+#define TWO_PI 6.28318530717958648f
+
+void nn_k_box_muller(float *u, size_t n, float sigma)
+{
+    size_t h = n / 2;
+#pragma omp simd
+    for (size_t i = 0; i < h; i++) {
+        float r = sigma * sqrtf(-2.0f * logf(u[i])), a = TWO_PI * u[i + h];
+        u[i] = r * cosf(a);
+        u[i + h] = r * sinf(a);
+    }
+}

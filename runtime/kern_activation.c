@@ -1,9 +1,10 @@
 /* Activation kernels and their gradients (vectorised through libmvec; see kern.h).
  * Branches are written as selects over values computed unconditionally, so the math call
- * stays outside any condition and gcc can use the vector variant. */
+ * stays outside any condition and gcc can use the vector variant. fminf/fmaxf are avoided:
+ * without finite-math-only they stay scalar library calls; the ternaries keep NaN flowing. */
 #include "kern.h"
 #include "op_list.h"
-#include <math.h>
+#include "kern_mvec.h"
 
 #define INV_SQRT2 0.70710678118654752f
 #define INV_SQRT_2PI 0.39894228040143268f
@@ -25,7 +26,7 @@ void nn_k_elu(const float *x, float *y, size_t n, float alpha, float scale)
 {
 #pragma omp parallel for simd if (n > NN_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
-        float v = x[i], neg = alpha * expm1f(fminf(v, 0.0f));
+        float v = x[i], neg = alpha * expm1f(v > 0.0f ? 0.0f : v);
         y[i] = scale * (v > 0.0f ? v : neg);
     }
 }
@@ -35,7 +36,7 @@ void nn_k_elu_grad(const float *x, const float *g, float *y, size_t n, float alp
     float pos = neg_only ? 0.0f : scale, sa = scale * alpha;
 #pragma omp parallel for simd if (n > NN_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
-        float v = x[i], neg = sa * expf(fminf(v, 0.0f));
+        float v = x[i], neg = sa * expf(v > 0.0f ? 0.0f : v);
         y[i] = g[i] * (v > 0.0f ? pos : neg);
     }
 }
@@ -59,7 +60,8 @@ void nn_k_gelu_grad(const float *x, const float *g, float *y, size_t n)
 static void softmax_row(const float *x, float *y, size_t n, int log)
 {
     float m = x[0];
-    for (size_t i = 1; i < n; i++) m = fmaxf(m, x[i]);
+#pragma omp simd reduction(max : m)
+    for (size_t i = 1; i < n; i++) m = x[i] > m ? x[i] : m;
     float s = 0.0f;
 #pragma omp simd reduction(+ : s)
     for (size_t i = 0; i < n; i++) {

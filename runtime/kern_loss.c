@@ -7,18 +7,16 @@ double nn_k_bce_sum(const float *z, const float *t, size_t n)
 {
     /* the stable form: never exponentiates a positive number */
     double s = 0.0;
-#pragma omp parallel for simd reduction(+ : s) if (n > NN_PAR_MIN)
-    for (size_t i = 0; i < n; i++) {
+    NN_PAR_SIMD_SUM(s, i, n, {
         float v = z[i];
         s += (double)((v > 0.0f ? v : 0.0f) - v * t[i] + log1pf(expf(-fabsf(v))));
-    }
+    });
     return s;
 }
 
 void nn_k_bce_grad(const float *z, const float *t, float *y, size_t n, float c)
 {
-#pragma omp parallel for simd if (n > NN_PAR_MIN)
-    for (size_t i = 0; i < n; i++) y[i] = c * (1.0f / (1.0f + expf(-z[i])) - t[i]);
+    NN_PAR_SIMD_FOR(i, n, y[i] = c * (1.0f / (1.0f + expf(-z[i])) - t[i]););
 }
 
 float nn_k_logsumexp(const float *x, size_t n)

@@ -37,8 +37,7 @@ static void leaky_relu_forward(nn_graph *g, nn_node *n)
     float *y = n->data, s = n->a.f[0];
     size_t k = count(n);
     /* x < 0 rather than !(x > 0) so a NaN passes through, as in PyTorch */
-#pragma omp parallel for simd if (k > NN_PAR_MIN)
-    for (size_t i = 0; i < k; i++) y[i] = x[i] < 0.0f ? s * x[i] : x[i];
+    NN_PAR_SIMD_FOR(i, k, y[i] = x[i] < 0.0f ? s * x[i] : x[i];);
 }
 
 static int leaky_relu_backward(nn_graph *g, int id, int gout, int *gin)
@@ -53,8 +52,7 @@ static void leaky_relu_grad_forward(nn_graph *g, nn_node *n)
     const float *x = nn_ew_in(g, n, 0)->data, *go = nn_ew_in(g, n, 1)->data;
     float *y = n->data, s = n->a.f[0];
     size_t k = count(n);
-#pragma omp parallel for simd if (k > NN_PAR_MIN)
-    for (size_t i = 0; i < k; i++) y[i] = x[i] > 0.0f ? go[i] : s * go[i];
+    NN_PAR_SIMD_FOR(i, k, y[i] = x[i] > 0.0f ? go[i] : s * go[i];);
 }
 
 static int leaky_relu_grad_backward(nn_graph *g, int id, int gout, int *gin)
@@ -179,8 +177,7 @@ static void sigmoid_grad_forward(nn_graph *g, nn_node *n)
     const float *y = nn_ew_in(g, n, 0)->data, *go = nn_ew_in(g, n, 1)->data;
     float *o = n->data;
     size_t k = count(n);
-#pragma omp parallel for simd if (k > NN_PAR_MIN)
-    for (size_t i = 0; i < k; i++) o[i] = go[i] * y[i] * (1.0f - y[i]);
+    NN_PAR_SIMD_FOR(i, k, o[i] = go[i] * y[i] * (1.0f - y[i]););
 }
 
 static int sigmoid_grad_backward(nn_graph *g, int id, int gout, int *gin)
@@ -208,8 +205,7 @@ static void tanh_grad_forward(nn_graph *g, nn_node *n)
     const float *y = nn_ew_in(g, n, 0)->data, *go = nn_ew_in(g, n, 1)->data;
     float *o = n->data;
     size_t k = count(n);
-#pragma omp parallel for simd if (k > NN_PAR_MIN)
-    for (size_t i = 0; i < k; i++) o[i] = go[i] * (1.0f - y[i] * y[i]);
+    NN_PAR_SIMD_FOR(i, k, o[i] = go[i] * (1.0f - y[i] * y[i]););
 }
 
 static int tanh_grad_backward(nn_graph *g, int id, int gout, int *gin)
@@ -288,8 +284,7 @@ static void step_forward(nn_graph *g, nn_node *n)
     const float *x = nn_ew_in(g, n, 0)->data;
     float *y = n->data;
     size_t k = count(n);
-#pragma omp parallel for simd if (k > NN_PAR_MIN)
-    for (size_t i = 0; i < k; i++) y[i] = x[i] > 0.0f ? 1.0f : 0.0f;
+    NN_PAR_SIMD_FOR(i, k, y[i] = x[i] > 0.0f ? 1.0f : 0.0f;);
 }
 
 static int step_backward(nn_graph *g, int id, int gout, int *gin)

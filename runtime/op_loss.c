@@ -41,8 +41,7 @@ static void scale_forward(nn_graph *g, nn_node *n)
     const float *x = nn_ew_in(g, n, 0)->data;
     float *y = n->data, c = n->a.f[0] * nn_ew_in(g, n, 1)->data[0];
     size_t k = nn_shape_numel(&n->shape);
-#pragma omp parallel for simd if (k > NN_PAR_MIN)
-    for (size_t i = 0; i < k; i++) y[i] = c * x[i];
+    NN_PAR_SIMD_FOR(i, k, y[i] = c * x[i];);
 }
 
 /* d/ds of c s x against upstream h: c sum(h x), shaped like s */
@@ -96,8 +95,7 @@ static void mse_forward(nn_graph *g, nn_node *n)
     const float *p = nn_ew_in(g, n, 0)->data, *t = nn_ew_in(g, n, 1)->data;
     size_t k = nn_shape_numel(shape_of(g, n->in[0]));
     double s = 0.0;
-#pragma omp parallel for simd reduction(+ : s) if (k > NN_PAR_MIN)
-    for (size_t i = 0; i < k; i++) s += (double)((p[i] - t[i]) * (p[i] - t[i]));
+    NN_PAR_SIMD_SUM(s, i, k, s += (double)((p[i] - t[i]) * (p[i] - t[i])););
     n->data[0] = (float)(s * reduce_factor(shape_of(g, n->in[0]), n->a.i[0]));
 }
 
@@ -115,8 +113,7 @@ static void l1_forward(nn_graph *g, nn_node *n)
     const float *p = nn_ew_in(g, n, 0)->data, *t = nn_ew_in(g, n, 1)->data;
     size_t k = nn_shape_numel(shape_of(g, n->in[0]));
     double s = 0.0;
-#pragma omp parallel for simd reduction(+ : s) if (k > NN_PAR_MIN)
-    for (size_t i = 0; i < k; i++) s += (double)fabsf(p[i] - t[i]);
+    NN_PAR_SIMD_SUM(s, i, k, s += (double)fabsf(p[i] - t[i]););
     n->data[0] = (float)(s * reduce_factor(shape_of(g, n->in[0]), n->a.i[0]));
 }
 

@@ -22,8 +22,7 @@ static void affine_forward(nn_graph *g, nn_node *n)
 {
     UNARY_SETUP(n);
     float al = n->a.f[0], be = n->a.f[1];
-#pragma omp parallel for simd if (k > NN_PAR_MIN)
-    for (size_t i = 0; i < k; i++) y[i] = al * x[i] + be;
+    NN_PAR_SIMD_FOR(i, k, y[i] = al * x[i] + be;);
 }
 
 static int affine_backward(nn_graph *g, int id, int gout, int *gin)
@@ -110,8 +109,7 @@ static int pow_check(nn_graph *g, nn_rng *r)
 static void abs_forward(nn_graph *g, nn_node *n)
 {
     UNARY_SETUP(n);
-#pragma omp parallel for simd if (k > NN_PAR_MIN)
-    for (size_t i = 0; i < k; i++) y[i] = x[i] < 0.0f ? -x[i] : x[i];
+    NN_PAR_SIMD_FOR(i, k, y[i] = x[i] < 0.0f ? -x[i] : x[i];);
 }
 static int abs_backward(nn_graph *g, int id, int gout, int *gin)
 {
@@ -128,8 +126,7 @@ static int abs_check(nn_graph *g, nn_rng *r)
 static void sign_forward(nn_graph *g, nn_node *n)
 {
     UNARY_SETUP(n);
-#pragma omp parallel for simd if (k > NN_PAR_MIN)
-    for (size_t i = 0; i < k; i++) y[i] = x[i] > 0.0f ? 1.0f : x[i] < 0.0f ? -1.0f : x[i];
+    NN_PAR_SIMD_FOR(i, k, y[i] = x[i] > 0.0f ? 1.0f : x[i] < 0.0f ? -1.0f : x[i];);
 }
 static int no_gradient(nn_graph *g, int id, int gout, int *gin)
 {
@@ -149,8 +146,7 @@ static int sign_check(nn_graph *g, nn_rng *r)
 static void square_forward(nn_graph *g, nn_node *n)
 {
     UNARY_SETUP(n);
-#pragma omp parallel for simd if (k > NN_PAR_MIN)
-    for (size_t i = 0; i < k; i++) y[i] = x[i] * x[i];
+    NN_PAR_SIMD_FOR(i, k, y[i] = x[i] * x[i];);
 }
 static int square_backward(nn_graph *g, int id, int gout, int *gin)
 {

@@ -47,8 +47,7 @@ static int binary_infer(nn_graph *g, nn_node *n)
 #define BINARY_LOOPS(EXPR)                                                                 \
     do {                                                                                   \
         if (na == n && nb == n) {                                                          \
-            _Pragma("omp parallel for simd if (n > NN_PAR_MIN)")                           \
-            for (size_t i = 0; i < n; i++) { float x = A[i], y = B[i]; o[i] = (EXPR); }     \
+            NN_PAR_SIMD_FOR(i, n, float x = A[i], y = B[i]; o[i] = (EXPR););               \
         } else if (na == n && n % nb == 0 && bsuffix) {                                    \
             for (size_t r = 0; r < n / nb; r++) {                                          \
                 const float *ar = A + r * nb; float *orow = o + r * nb;                    \

@@ -1,2 +1,44 @@
+/* nnrun — deep-learning experiments from YAML specs. Dispatches to the commands in cli_*.c. */
+#include "cli.h"
+#include "version.h"
 #include <stdio.h>
-int main(void) { puts("nnrun: not yet"); return 0; }
+#include <string.h>
+
+static const char usage[] =
+    "usage: nnrun SPEC [options]          train the experiment SPEC describes\n"
+    "       nnrun check SPEC [--set k=v]  validate a spec and infer every shape\n"
+    "       nnrun summary SPEC            table of layers, shapes, parameters, FLOPs\n"
+    "       nnrun diff A.yaml B.yaml      effective difference of two specs\n"
+    "       nnrun eval RUN_DIR            evaluate a trained run on its test data\n"
+    "       nnrun ops                     list the runtime's ops\n"
+    "\n"
+    "training options:\n"
+    "  --set KEY.PATH=VALUE   override a spec value (repeatable), e.g. --set train.epochs=3\n"
+    "  --epochs N             the same as --set train.epochs=N\n"
+    "  --limit-batches N      at most N batches per epoch (quick trials, benchmarks)\n"
+    "  --out DIR              run folder (default runs/<name>)\n"
+    "  --resume               continue an interrupted run from its run folder\n"
+    "  --quiet                no progress bar\n"
+    "\n"
+    "Every command takes --help. Exit status: 0 done, 1 failure, 2 bad spec or usage,\n"
+    "3 non-finite loss, 130 interrupted (a resumable checkpoint was written).\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("nnrun %s\n", nnrun_version());
+        return 0;
+    }
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } cmds[] = {{"check", cmd_check}, {"summary", cmd_summary}, {"diff", cmd_diff},
+                {"eval", cmd_eval},   {"ops", cmd_ops},         {"train", cmd_train}};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+        if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].run(argc - 1, argv + 1);
+    return cmd_train(argc, argv);
+}

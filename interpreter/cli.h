@@ -1,0 +1,27 @@
+/* cli.h — the nnrun commands. Each returns the process exit status:
+ * 0 success, 1 run-time failure, 2 bad spec or usage, 3 non-finite loss, 130 interrupted. */
+#ifndef NNRUN_CLI_H
+#define NNRUN_CLI_H
+
+int cmd_train(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_ops(int argc, char **argv);
+
+/* Common options of the commands that take a spec: --set, --out, --epochs, ... */
+typedef struct {
+    const char *spec;
+    const char *overrides[64];
+    int n_overrides;
+    const char *out;
+    int resume, quiet;
+    char extra[4][96];           /* overrides made from --epochs, --limit-batches */
+    int n_extra;
+} spec_args;
+
+/* Parses argv[1..] into a; prints usage and returns 2 on a bad option, 1 after --help. */
+int parse_spec_args(int argc, char **argv, const char *usage, int allow_train_opts, spec_args *a);
+
+#endif

@@ -1,0 +1,191 @@
+/* `nnrun check | summary | diff | eval | ops`. */
+#include "checkpoint.h"
+#include "cli.h"
+#include "data_setup.h"
+#include "model_build.h"
+#include "nn/ops.h"
+#include "spec_merge.h"
+#include "trainer.h"
+#include <stdio.h>
+#include <string.h>
+
+/* Loads and validates a spec and builds its graph for one sample (shape inference), without
+ * loading the data. */
+static spec *load_and_build(const spec_args *a, model_graph **out, diag *d)
+{
+    spec *s = spec_load(a->spec, a->overrides, a->n_overrides, d);
+    data_info info;
+    if (!s || data_describe(s, &info, d) < 0) return s;
+    nn_rng r;
+    nn_rng_seed(&r, s->seed);
+    *out = model_build(s, &info, 1, 0, NULL, NULL, &r, d);
+    return s;
+}
+
+static int finish(spec *s, model_graph *m, diag *d, int ok_status)
+{
+    int rc = diag_count(d) ? 2 : ok_status;
+    diag_print(d, stderr);
+    model_free(m, 1);
+    spec_free(s);
+    diag_free(d);
+    return rc;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    static const char usage[] = "usage: nnrun check SPEC [--set KEY.PATH=VALUE]...\n"
+                                "Validates SPEC (schema, references, every shape) and reports all problems as\n"
+                                "FILE:LINE:COL: error: MESSAGE. Exit status 0 if valid, 2 if not.\n";
+    spec_args a;
+    int rc = parse_spec_args(argc, argv, usage, 0, &a);
+    if (rc) return rc == 1 ? 0 : rc;
+    diag dg;
+    diag_init(&dg);
+    diag *d = &dg;
+    model_graph *m = NULL;
+    spec *s = load_and_build(&a, &m, d);
+    if (s && m && !diag_count(d)) printf("%s: ok (%d layers, %zu parameters)\n", a.spec, s->model.n_layers, m->g->n_param_floats);
+    return finish(s, m, d, 0);
+}
+
+static double layer_flops(nn_graph *g, const char *label, int upto)
+{
+    double f = 0;
+    for (int i = 0; i < upto; i++) {
+        const nn_node *n = &g->nodes[i];
+        if (n->kind != NN_NODE_OP || strcmp(n->label, label) != 0) continue;
+        const nn_op_def *def = nn_op_def_at(n->op);
+        f += def->flops ? def->flops(g, n) : (double)nn_shape_numel(&n->shape);
+    }
+    return f;
+}
+
+static void human(double v, char *buf, size_t len)
+{
+    if (v >= 1e9) snprintf(buf, len, "%.2fG", v / 1e9);
+    else if (v >= 1e6) snprintf(buf, len, "%.2fM", v / 1e6);
+    else if (v >= 1e4) snprintf(buf, len, "%.1fk", v / 1e3);
+    else snprintf(buf, len, "%.0f", v);
+}
+
+int cmd_summary(int argc, char **argv)
+{
+    static const char usage[] = "usage: nnrun summary SPEC [--set KEY.PATH=VALUE]...\n"
+                                "Prints each layer with its op, output shape per sample, trainable parameters and\n"
+                                "forward FLOPs per sample, with totals.\n";
+    spec_args a;
+    int rc = parse_spec_args(argc, argv, usage, 0, &a);
+    if (rc) return rc == 1 ? 0 : rc;
+    diag dg;
+    diag_init(&dg);
+    diag *d = &dg;
+    model_graph *m = NULL;
+    spec *s = load_and_build(&a, &m, d);
+    if (!s || !m || diag_count(d)) return finish(s, m, d, 0);
+    nn_graph *g = m->g;
+    char shp[64], fl[32];
+    printf("%-20s %-16s %-18s %12s %12s\n", "layer", "op", "output shape", "parameters", "FLOPs");
+    printf("%-20s %-16s %-18s %12s %12s\n", "input", "input", nn_shape_str(&s->model.input, shp, sizeof shp), "0", "0");
+    size_t total_p = 0;
+    double total_f = 0;
+    for (int i = 0; i < s->model.n_layers; i++) {
+        const layer_spec *l = &s->model.layers[i];
+        nn_shape o = g->nodes[m->out[i]].shape;
+        nn_shape per = {o.ndim - 1, {0}};
+        for (int k = 1; k < o.ndim; k++) per.d[k - 1] = o.d[k];
+        size_t p = (m->weight[i] >= 0 ? nn_numel(g, m->weight[i]) : 0) + (m->bias[i] >= 0 ? nn_numel(g, m->bias[i]) : 0);
+        double f = layer_flops(g, l->name, m->loss);
+        char op[40];
+        if (l->kind == LY_DENSE && l->act) snprintf(op, sizeof op, "dense+%s", act_kind_name(l->act));
+        else snprintf(op, sizeof op, "%s", l->kind == LY_ACTIVATION ? act_kind_name(l->act) : layer_kind_name(l->kind));
+        human(f, fl, sizeof fl);
+        printf("%-20s %-16s %-18s %12zu %12s\n", l->name, op, nn_shape_str(&per, shp, sizeof shp), p, fl);
+        total_p += p;
+        total_f += f;
+    }
+    human(total_f, fl, sizeof fl);
+    printf("%-20s %-16s %-18s %12zu %12s\n", "total", "", "", total_p, fl);
+    printf("trainable parameters: %zu (%.2f MB as float32)\n", total_p, total_p * 4.0 / 1e6);
+    return finish(s, m, d, 0);
+}
+
+int cmd_diff(int argc, char **argv)
+{
+    static const char usage[] = "usage: nnrun diff A.yaml B.yaml\n"
+                                "Prints the effective difference of two specs after resolving extends, as key paths:\n"
+                                "  - path: value (only in A)   + path: value (only in B)   ~ path: a -> b\n"
+                                "Exit status 0 if they are the same, 1 if they differ, 2 on errors.\n";
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (argc != 3) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    diag dg;
+    diag_init(&dg);
+    diag *d = &dg;
+    ynode *a = spec_load_resolved(argv[1], d), *b = spec_load_resolved(argv[2], d);
+    int rc = 2;
+    if (a && b && !diag_count(d)) rc = ydiff(a, b, stdout) ? 1 : 0;
+    diag_print(d, stderr);
+    ynode_free(a);
+    ynode_free(b);
+    diag_free(d);
+    return rc;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    static const char usage[] = "usage: nnrun eval RUN_DIR [--set KEY.PATH=VALUE]...\n"
+                                "Loads RUN_DIR/spec.yaml and RUN_DIR/model.safetensors and evaluates the model on the\n"
+                                "spec's test data (or its training data when it has none).\n";
+    spec_args a;
+    int rc = parse_spec_args(argc, argv, usage, 0, &a);
+    if (rc) return rc == 1 ? 0 : rc;
+    char spec_path[1024], weights[1024], err[1024];
+    snprintf(spec_path, sizeof spec_path, "%s/spec.yaml", a.spec);
+    snprintf(weights, sizeof weights, "%s/model.safetensors", a.spec);
+    diag dg;
+    diag_init(&dg);
+    diag *d = &dg;
+    spec *s = spec_load(spec_path, a.overrides, a.n_overrides, d);
+    trainer t;
+    if (!s || trainer_init(&t, s, d) < 0) {
+        diag_print(d, stderr);
+        if (s) trainer_free(&t);
+        spec_free(s);
+        diag_free(d);
+        return 2;
+    }
+    rc = 0;
+    if (checkpoint_load_weights(t.train_full, weights, err, sizeof err) < 0) {
+        fprintf(stderr, "nnrun: %s\n", err);
+        rc = 1;
+    } else {
+        const nn_dataset *ds = t.data.has_test ? &t.data.test : &t.data.train;
+        eval_result r;
+        trainer_evaluate(&t, ds, &r);
+        printf("%s on %d %s samples: loss %.6f", s->name, ds->n, t.data.has_test ? t.data.test_name : "training", r.loss);
+        if (r.accuracy == r.accuracy) printf("  accuracy %.2f%%", 100 * r.accuracy);
+        if (r.rel_l2 == r.rel_l2) printf("  relative L2 error %.2f%%", 100 * r.rel_l2);
+        printf("\n");
+    }
+    trainer_free(&t);
+    spec_free(s);
+    diag_free(d);
+    return rc;
+}
+
+int cmd_ops(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    for (int i = 0; i < nn_op_count(); i++) {
+        const nn_op_def *d = nn_op_def_at(i);
+        printf("%-18s %s\n", d->name, d->doc);
+    }
+    return 0;
+}

@@ -1,0 +1,54 @@
+/* `nnrun SPEC`: validate, load data, build graphs, train, write the run folder. */
+#include "cli.h"
+#include "run_files.h"
+#include "trainer.h"
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: nnrun SPEC [--set KEY.PATH=VALUE]... [--epochs N] [--limit-batches N] [--out DIR] [--resume] [--quiet]\n"
+    "Trains the experiment SPEC describes and writes runs/<name>/: spec.yaml (resolved), metrics.csv,\n"
+    "model.safetensors, state.safetensors (resume), figures and report.html.\n"
+    "Ctrl-C finishes the current step, saves a resumable checkpoint and exits with status 130;\n"
+    "`nnrun SPEC --resume` continues exactly where it stopped.\n";
+
+int cmd_train(int argc, char **argv)
+{
+    spec_args a;
+    int rc = parse_spec_args(argc, argv, usage, 1, &a);
+    if (rc) return rc == 1 ? 0 : rc;
+    diag dg;
+    diag_init(&dg);
+    diag *d = &dg;
+    spec *s = spec_load(a.spec, a.overrides, a.n_overrides, d);
+    if (s && a.out) snprintf(s->out_dir, sizeof s->out_dir, "%s", a.out);
+    trainer t;
+    int ok = s && trainer_init(&t, s, d) == 0;
+    if (ok) t.quiet = a.quiet;
+    if (ok && a.resume && trainer_resume(&t, d) < 0) ok = 0;
+    if (!ok || diag_count(d)) {
+        diag_print(d, stderr);
+        if (s) trainer_free(&t);
+        spec_free(s);
+        diag_free(d);
+        return 2;
+    }
+    char err[1024];
+    if (run_files_begin(&t, err, sizeof err) < 0) {
+        fprintf(stderr, "nnrun: %s\n", err);
+        rc = 1;
+    } else {
+        printf("%s: %d training samples%s; run folder %s\n", s->name, t.data.train.n,
+               a.resume ? " (resumed)" : "", s->out_dir);
+        rc = t.epoch >= s->train.epochs ? 0 : trainer_run(&t);
+        if (rc == 0 && run_files_finish(&t, err, sizeof err) < 0) {
+            fprintf(stderr, "nnrun: %s\n", err);
+            rc = 1;
+        }
+        if (rc == 0) printf("done: %s/report.html\n", s->out_dir);
+    }
+    trainer_free(&t);
+    spec_free(s);
+    diag_free(d);
+    return rc;
+}

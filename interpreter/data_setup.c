@@ -1,0 +1,190 @@
+/* The data section of a spec -> datasets in memory (readers and generators of runtime/). */
+#include "data_setup.h"
+#include "nn/expr.h"
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *fashion_dirs[] = {"/usr/share/datasets/fashion-mnist", "data/fashion_mnist"};
+
+static void source_error(diag *d, const data_source *src, const char *which, const char *err)
+{
+    diag_error_at(d, src->pos.file, src->pos.line, src->pos.col, "data.%s: %s", which, err);
+}
+
+static int load_idx_source(const data_source *src, const char *which, nn_dataset *out, diag *d)
+{
+    char dir[SPEC_PATH_LEN], img[SPEC_PATH_LEN + 64], lbl[SPEC_PATH_LEN + 64], err[1024];
+    if (src->path[0]) snprintf(dir, sizeof dir, "%s", src->path);
+    else if (src->kind == DS_MNIST) snprintf(dir, sizeof dir, "data/mnist");
+    else snprintf(dir, sizeof dir, "%s", access(fashion_dirs[0], R_OK) == 0 ? fashion_dirs[0] : fashion_dirs[1]);
+    const char *pre = strcmp(src->split, "test") == 0 ? "t10k" : "train";
+    snprintf(img, sizeof img, "%s/%s-images-idx3-ubyte", dir, pre);
+    snprintf(lbl, sizeof lbl, "%s/%s-labels-idx1-ubyte", dir, pre);
+    if (nn_load_idx(img, lbl, out, err, sizeof err) < 0) {
+        source_error(d, src, which, err);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_function(const data_source *src, const char *which, uint64_t seed, nn_dataset *out, diag *d)
+{
+    char err[1024];
+    int col = 0;
+    nn_expr *e = nn_expr_parse(src->expr, err, sizeof err, &col);
+    if (!e) {
+        /* the expression sits inside a quoted YAML scalar: point at the character */
+        diag_error_at(d, src->expr_pos.file, src->expr_pos.line, src->expr_pos.col + 1 + col, "data.%s.expr: %s", which, err);
+        return -1;
+    }
+    nn_rng r;
+    nn_rng_seed(&r, seed * 31 + (which[1] == 'e' ? 2 : 1));
+    int rc = nn_gen_function(e, src->lo, src->hi, src->n, src->random, src->noise, &r, out, err, sizeof err);
+    nn_expr_free(e);
+    if (rc < 0) source_error(d, src, which, err);
+    return rc;
+}
+
+static int load_points(const data_source *src, const char *which, uint64_t seed, nn_dataset *out, diag *d)
+{
+    char err[1024];
+    int kind = strcmp(src->points, "uniform_cube") == 0 ? NN_POINTS_CUBE : nn_points_kind_from_name(src->points);
+    nn_rng r;
+    nn_rng_seed(&r, seed * 31 + 7);
+    if (nn_gen_points((nn_points_kind)kind, src->n, src->dim, src->lo, src->hi, &r, out, err, sizeof err) < 0) {
+        source_error(d, src, which, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Replaces *ds by a subset made by f (the old one is freed). */
+static int apply_subsets(const data_source *src, const char *which, uint64_t seed, nn_dataset *ds, diag *d)
+{
+    char err[1024];
+    nn_dataset sub;
+    nn_rng r;
+    nn_rng_seed(&r, seed * 31 + 11);
+    if (src->first && src->first < ds->n) {
+        if (nn_dataset_first(ds, src->first, &sub, err, sizeof err) < 0) goto fail;
+        nn_dataset_free(ds);
+        *ds = sub;
+    }
+    if (src->random_subset && src->random_subset < ds->n) {
+        if (nn_dataset_random(ds, src->random_subset, &r, &sub, err, sizeof err) < 0) goto fail;
+        nn_dataset_free(ds);
+        *ds = sub;
+    }
+    if (src->per_class) {
+        if (nn_dataset_per_class(ds, src->per_class, NULL, &sub, err, sizeof err) < 0) goto fail;
+        nn_dataset_free(ds);
+        *ds = sub;
+    }
+    return 0;
+fail:
+    source_error(d, src, which, err);
+    return -1;
+}
+
+static int load_source(const spec *s, const data_source *src, const char *which, nn_dataset *out, diag *d)
+{
+    char err[1024];
+    int rc = -1;
+    memset(out, 0, sizeof *out);
+    switch (src->kind) {
+    case DS_MNIST:
+    case DS_FASHION_MNIST: rc = load_idx_source(src, which, out, d); break;
+    case DS_CSV: {
+        nn_csv_options o = nn_csv_defaults();
+        o.header = src->header;
+        o.label_col = src->label_col;
+        o.scale = src->scale;
+        if ((rc = nn_load_csv(src->path, &o, out, err, sizeof err)) < 0) source_error(d, src, which, err);
+        break;
+    }
+    case DS_FUNCTION: rc = load_function(src, which, s->seed, out, d); break;
+    case DS_POINTS: rc = load_points(src, which, s->seed, out, d); break;
+    case DS_NONE: source_error(d, src, which, "no dataset"); break;
+    }
+    if (rc == 0) rc = apply_subsets(src, which, s->seed, out, d);
+    return rc;
+}
+
+int data_setup(const spec *s, run_data *rd, diag *d)
+{
+    memset(rd, 0, sizeof *rd);
+    rd->test_name = "test";
+    if (load_source(s, &s->data.train, "train", &rd->train, d) < 0) return -1;
+    if (s->data.test.kind != DS_NONE) {
+        if (load_source(s, &s->data.test, "test", &rd->test, d) < 0) return -1;
+        rd->has_test = 1;
+    }
+    if (s->data.validation_fraction > 0) {
+        char err[1024];
+        nn_dataset tr, va;
+        nn_rng r;
+        nn_rng_seed(&r, s->seed * 31 + 13);
+        if (nn_dataset_split(&rd->train, 1.0 - s->data.validation_fraction, &r, &tr, &va, err, sizeof err) < 0) {
+            diag_error_at(d, s->data.train.pos.file, s->data.train.pos.line, s->data.train.pos.col, "validation split: %s", err);
+            return -1;
+        }
+        nn_dataset_free(&rd->train);
+        nn_dataset_free(&rd->test);
+        rd->train = tr;
+        rd->test = va;
+        rd->has_test = 1;
+        rd->test_name = "validation";
+    }
+    return 0;
+}
+
+void data_release(run_data *rd)
+{
+    nn_dataset_free(&rd->train);
+    nn_dataset_free(&rd->test);
+}
+
+/* Counts the feature columns of a CSV from its first line. */
+static int csv_columns(const char *path, int *cols)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    int c, n = 1, any = 0;
+    while ((c = fgetc(f)) != EOF && c != '\n') {
+        any = 1;
+        n += c == ',';
+    }
+    fclose(f);
+    *cols = n;
+    return any ? 0 : -1;
+}
+
+int data_describe(const spec *s, data_info *info, diag *d)
+{
+    const data_source *src = &s->data.train;
+    memset(info, 0, sizeof *info);
+    switch (src->kind) {
+    case DS_MNIST:
+    case DS_FASHION_MNIST:
+        *info = (data_info){nn_shape3(1, 28, 28), 1, 10};
+        return 0;
+    case DS_FUNCTION: *info = (data_info){nn_shape1(1), 1, 0}; return 0;
+    case DS_POINTS: *info = (data_info){nn_shape1(src->dim), 0, 0}; return 0;
+    case DS_CSV: {
+        int cols;
+        if (csv_columns(src->path, &cols) < 0) {
+            char err[1024];
+            snprintf(err, sizeof err, "cannot read %s (for MNIST as CSV run 'make data')", src->path);
+            source_error(d, src, "train", err);
+            return -1;
+        }
+        int label = src->label_col >= 0;
+        *info = (data_info){nn_shape1(cols - label), label, label ? 10 : 0};
+        return 0;
+    }
+    case DS_NONE: break;
+    }
+    source_error(d, src, "train", "no dataset");
+    return -1;
+}

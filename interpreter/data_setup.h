@@ -1,0 +1,24 @@
+/* data_setup.h — the spec's data section -> loaded, subset, split datasets. */
+#ifndef NNRUN_DATA_SETUP_H
+#define NNRUN_DATA_SETUP_H
+
+#include "diag.h"
+#include "nn/data.h"
+#include "model_build.h"
+#include "spec.h"
+
+typedef struct {
+    nn_dataset train, test;     /* test.n == 0 when the spec has none */
+    int has_test;
+    const char *test_name;      /* "test" or "validation" */
+} run_data;
+
+/* Loads everything the spec asks for; errors (missing files with the command that fetches
+ * them, bad CSV rows, bad expressions) go to d at the spec line. Returns 0 or -1. */
+int data_setup(const spec *s, run_data *rd, diag *d);
+void data_release(run_data *rd);
+/* What the data will look like (sample shape, targets, classes) without loading it — enough
+ * for shape inference in `nnrun check` and `nnrun summary`. */
+int data_describe(const spec *s, data_info *info, diag *d);
+
+#endif

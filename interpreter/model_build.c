@@ -1,0 +1,403 @@
+/* spec -> graph: layers to ops, parameters with their initialisers, loss terms, gradients. */
+#include "model_build.h"
+#include "nn/init.h"
+#include "nn/ops.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void layer_error(diag *d, const layer_spec *l, nn_graph *g)
+{
+    diag_error_at(d, l->pos.file, l->pos.line, l->pos.col, "layer '%s' (%s): %s", l->name,
+                  l->kind == LY_ACTIVATION ? act_kind_name(l->act) : layer_kind_name(l->kind), g->err);
+    g->err[0] = 0;
+}
+
+static int apply_act(nn_graph *g, int x, act_kind a, float param)
+{
+    switch (a) {
+    case ACT_NONE: return x;
+    case ACT_RELU: return nn_relu(g, x);
+    case ACT_LEAKY_RELU: return nn_leaky_relu(g, x, param);
+    case ACT_ELU: return nn_elu(g, x, param);
+    case ACT_SELU: return nn_selu(g, x);
+    case ACT_GELU: return nn_gelu(g, x);
+    case ACT_SIGMOID: return nn_sigmoid(g, x);
+    case ACT_TANH: return nn_tanh(g, x);
+    case ACT_SOFTMAX: return nn_softmax(g, x);
+    case ACT_LOG_SOFTMAX: return nn_log_softmax(g, x);
+    }
+    return -1;
+}
+
+/* The node a layer name refers to: 'input', 'target' or an earlier layer. */
+static int resolve_ref(const spec *s, model_graph *m, int upto, const char *name, spec_pos at, diag *d)
+{
+    if (strcmp(name, "input") == 0) return m->x;
+    if (strcmp(name, "target") == 0) {
+        if (m->t < 0) diag_error_at(d, at.file, at.line, at.col, "'target' is used but this dataset has no targets");
+        return m->t;
+    }
+    int k = spec_find_layer(s, name);
+    if (k >= 0 && k < upto) return m->out[k];
+    const char *names[4096];
+    int n = 0;
+    names[n++] = "input";
+    for (int i = 0; i < upto && n < 4095; i++) names[n++] = s->model.layers[i].name;
+    names[n] = NULL;
+    const char *close = diag_suggest(name, names, n);
+    if (k >= upto)
+        diag_error_at(d, at.file, at.line, at.col, "layer '%s' comes later in the model; a layer can only read earlier ones", name);
+    else if (close)
+        diag_error_at(d, at.file, at.line, at.col, "unknown layer '%s' (did you mean '%s'?)", name, close);
+    else
+        diag_error_at(d, at.file, at.line, at.col, "unknown layer '%s'", name);
+    return -1;
+}
+
+static int init_param(nn_graph *g, int id, const nn_init *init, int fan_out, int fan_in, nn_rng *r, const layer_spec *l,
+                      diag *d)
+{
+    char err[256];
+    if (nn_init_fill(nn_data(g, id), fan_out, fan_in, init, r, err, sizeof err) < 0) {
+        diag_error_at(d, l->pos.file, l->pos.line, l->pos.col, "layer '%s': %s", l->name, err);
+        return -1;
+    }
+    return 0;
+}
+
+static int build_dense(const spec *s, model_graph *m, int li, int x, diag *d)
+{
+    const layer_spec *l = &s->model.layers[li];
+    nn_graph *g = m->g;
+    const nn_shape *xs = &g->nodes[x].shape;
+    int fan_in = xs->d[xs->ndim - 1];
+    char name[SPEC_NAME_LEN + 8];
+    snprintf(name, sizeof name, "%s.weight", l->name);
+    m->weight[li] = nn_param(g, nn_shape2(l->units, fan_in), name);
+    if (l->bias) {
+        snprintf(name, sizeof name, "%s.bias", l->name);
+        m->bias[li] = nn_param(g, nn_shape1(l->units), name);
+    }
+    (void)d;
+    int y = nn_dense(g, x, m->weight[li], l->bias ? m->bias[li] : -1);
+    return apply_act(g, y, l->act, l->act_param);
+}
+
+static int build_layer(const spec *s, model_graph *m, int li, diag *d)
+{
+    const layer_spec *l = &s->model.layers[li];
+    nn_graph *g = m->g;
+    int in[SPEC_MAX_FROM] = {-1, -1, -1, -1};
+    int n_in = l->n_from;
+    if (n_in == 0) {
+        in[0] = li == 0 ? m->x : m->out[li - 1];
+        n_in = 1;
+    }
+    for (int k = 0; k < l->n_from; k++)
+        if ((in[k] = resolve_ref(s, m, li, l->from[k], l->from_pos, d)) < 0) return -1;
+    int x = in[0];
+    int B = m->batch;
+    switch (l->kind) {
+    case LY_DENSE: return build_dense(s, m, li, x, d);
+    case LY_ACTIVATION: return apply_act(g, x, l->act, l->act_param);
+    case LY_DROPOUT: return nn_dropout(g, x, l->p);
+    case LY_NOISE: return nn_gaussian_noise(g, x, l->sigma, l->noise_at_eval);
+    case LY_FLATTEN: return nn_reshape(g, x, nn_shape2(B, (int)(nn_numel(g, x) / (size_t)B)));
+    case LY_RESHAPE: {
+        nn_shape t = {l->shape.ndim + 1, {B}};
+        for (int i = 0; i < l->shape.ndim; i++) t.d[i + 1] = l->shape.d[i];
+        return nn_reshape(g, x, t);
+    }
+    case LY_ADD: {
+        int y = in[0];
+        for (int k = 1; k < n_in; k++) {
+            if (!nn_shape_eq(&g->nodes[y].shape, &g->nodes[in[k]].shape)) {
+                char a[64], b[64];
+                return nn_graph_fail(g, "cannot add '%s' %s and '%s' %s: shapes differ", l->from[0],
+                                     nn_shape_str(&g->nodes[in[0]].shape, a, sizeof a), l->from[k],
+                                     nn_shape_str(&g->nodes[in[k]].shape, b, sizeof b));
+            }
+            y = nn_add(g, y, in[k]);
+        }
+        return y;
+    }
+    case LY_CONCAT: return nn_graph_fail(g, "concat is not available yet in this version");
+    case LY_SAMPLE_GAUSSIAN: {
+        /* z = mean + exp(logvar / 2) * eps, eps ~ N(0, I) in training, 0 in evaluation */
+        int mean = in[0], logvar = in[1];
+        if (!nn_shape_eq(&g->nodes[mean].shape, &g->nodes[logvar].shape)) return nn_graph_fail(g, "mean and logvar shapes differ");
+        int eps = nn_gaussian_noise(g, nn_const(g, g->nodes[mean].shape, 0.0f), 1.0f, 0);
+        return nn_add(g, mean, nn_mul(g, nn_exp(g, nn_affine(g, logvar, 0.5f, 0.0f)), eps));
+    }
+    }
+    return -1;
+}
+
+/* A target compared with pred: same shape, or the same values per sample (input images vs
+ * a flat reconstruction) — then reshaped to pred's shape. */
+static int match_target(nn_graph *g, int pred, int t, const char *loss, const char *pred_name, const char *t_name)
+{
+    if (nn_shape_eq(&g->nodes[pred].shape, &g->nodes[t].shape)) return t;
+    if (nn_numel(g, pred) == nn_numel(g, t)) return nn_reshape(g, t, g->nodes[pred].shape);
+    char a[64], b[64];
+    return nn_graph_fail(g, "%s compares '%s' %s with '%s' %s: the shapes do not match", loss, pred_name,
+                         nn_shape_str(&g->nodes[pred].shape, a, sizeof a), t_name,
+                         nn_shape_str(&g->nodes[t].shape, b, sizeof b));
+}
+
+static int build_loss_term(const spec *s, model_graph *m, const loss_spec *ls, diag *d)
+{
+    nn_graph *g = m->g;
+    int n_layers = s->model.n_layers;
+    static const char *const names[] = {"mse", "l1", "bce_with_logits", "cross_entropy", "kl_normal"};
+    int v;
+    if (ls->kind == LOSS_KL_NORMAL) {
+        int mean = resolve_ref(s, m, n_layers, ls->mean, ls->pred_pos, d);
+        int logvar = resolve_ref(s, m, n_layers, ls->logvar, ls->target_pos, d);
+        if (mean < 0 || logvar < 0) return -1;
+        /* KL(N(mu, sigma^2) || N(0, 1)) = -0.5 * sum(1 + logvar - mu^2 - exp(logvar)) */
+        int inner = nn_sub(g, nn_sub(g, nn_affine(g, logvar, 1.0f, 1.0f), nn_square(g, mean)), nn_exp(g, logvar));
+        float scale = ls->reduce == NN_REDUCE_SUM ? -0.5f
+                    : ls->reduce == NN_REDUCE_MEAN ? -0.5f / (float)nn_numel(g, mean)
+                                                   : -0.5f / (float)m->batch;
+        v = nn_affine(g, nn_sum(g, inner), scale, 0.0f);
+    } else {
+        int pred = resolve_ref(s, m, n_layers, ls->pred, ls->pred_pos, d);
+        int t = resolve_ref(s, m, n_layers, ls->target, ls->target_pos, d);
+        if (pred < 0 || t < 0) return -1;
+        if (ls->kind == LOSS_CROSS_ENTROPY) {
+            const nn_shape *ps = &g->nodes[pred].shape;
+            if (ps->ndim != 2) {
+                char a[64];
+                diag_error_at(d, ls->pred_pos.file, ls->pred_pos.line, ls->pred_pos.col,
+                              "cross_entropy needs logits of shape [batch, classes], '%s' is %s", ls->pred,
+                              nn_shape_str(ps, a, sizeof a));
+                return -1;
+            }
+            if (nn_numel(g, t) != (size_t)m->batch) {
+                diag_error_at(d, ls->target_pos.file, ls->target_pos.line, ls->target_pos.col,
+                              "cross_entropy needs one class id per sample as target");
+                return -1;
+            }
+            v = nn_cross_entropy(g, pred, nn_reshape(g, t, nn_shape1(m->batch)));
+        } else {
+            t = match_target(g, pred, t, names[ls->kind], ls->pred, ls->target);
+            if (t < 0) {
+                diag_error_at(d, ls->pos.file, ls->pos.line, ls->pos.col, "%s", g->err);
+                g->err[0] = 0;
+                return -1;
+            }
+            v = ls->kind == LOSS_MSE ? nn_mse(g, pred, t, ls->reduce)
+              : ls->kind == LOSS_L1  ? nn_l1(g, pred, t, ls->reduce)
+                                     : nn_bce_with_logits(g, pred, t, ls->reduce);
+        }
+    }
+    if (v >= 0 && ls->weight != 1.0f) v = nn_affine(g, v, ls->weight, 0.0f);
+    if (v < 0) {
+        diag_error_at(d, ls->pos.file, ls->pos.line, ls->pos.col, "%s", g->err);
+        g->err[0] = 0;
+    }
+    return v;
+}
+
+/* L1/L2 penalties on dense weights: lambda1 * sum|W| + lambda2 * sum W^2. */
+static int add_penalties(const spec *s, model_graph *m, int loss)
+{
+    nn_graph *g = m->g;
+    for (int i = 0; i < s->model.n_layers && loss >= 0; i++) {
+        const layer_spec *l = &s->model.layers[i];
+        if (l->kind != LY_DENSE) continue;
+        float l1 = l->l1 >= 0 ? l->l1 : s->model.l1, l2 = l->l2 >= 0 ? l->l2 : s->model.l2;
+        if (l1 > 0) loss = nn_add(g, loss, nn_affine(g, nn_sum(g, nn_abs(g, m->weight[i])), l1, 0.0f));
+        if (l2 > 0) loss = nn_add(g, loss, nn_affine(g, nn_sum(g, nn_square(g, m->weight[i])), l2, 0.0f));
+    }
+    return loss;
+}
+
+static int initialise(const spec *s, model_graph *m, nn_rng *r, diag *d)
+{
+    nn_graph *g = m->g;
+    for (int i = 0; i < s->model.n_layers; i++) {
+        const layer_spec *l = &s->model.layers[i];
+        if (m->weight[i] < 0) continue;
+        const nn_shape *w = &g->nodes[m->weight[i]].shape;
+        int fan_out = w->d[0], fan_in = (int)(nn_shape_numel(w) / (size_t)w->d[0]);
+        const nn_init *wi = l->has_init ? &l->init : &s->model.init;
+        if (init_param(g, m->weight[i], wi, fan_out, fan_in, r, l, d) < 0) return -1;
+        if (m->bias[i] < 0) continue;
+        const nn_init *bi = l->has_bias_init ? &l->bias_init : &s->model.bias_init;
+        char err[256];
+        if (nn_init_fill_bias(nn_data(g, m->bias[i]), fan_out, fan_in, bi, r, err, sizeof err) < 0) {
+            diag_error_at(d, l->pos.file, l->pos.line, l->pos.col, "layer '%s': %s", l->name, err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Points every gradient node at its slice of the shared gradient block. */
+static int bind_gradients(model_graph *m, const int *grads)
+{
+    nn_graph *g = m->g;
+    size_t off = 0;
+    for (int k = 0; k < m->n_params; k++) {
+        size_t n = nn_numel(g, m->params[k]);
+        int gk = grads[k];
+        if (gk >= 0 && (g->nodes[gk].kind != NN_NODE_OP || g->nodes[gk].bound)) gk = nn_affine(g, gk, 1.0f, 0.0f);
+        if (gk >= 0) nn_node_bind(g, gk, m->grad_block + off);
+        else memset(m->grad_block + off, 0, n * sizeof(float));
+        off += n;
+    }
+    return 0;
+}
+
+model_graph *model_build(const spec *s, const data_info *di, int batch, int training, const model_graph *params_from,
+                         float *grad_block, nn_rng *init_rng, diag *d)
+{
+    int before = diag_count(d);
+    int L = s->model.n_layers;
+    model_graph *m = calloc(1, sizeof *m);
+    nn_graph *g = NULL;
+    if (!m) return NULL;
+    m->g = nn_graph_new(s->seed);
+    m->out = malloc((size_t)L * sizeof(int));
+    m->weight = malloc((size_t)L * sizeof(int));
+    m->bias = malloc((size_t)L * sizeof(int));
+    m->loss_terms = malloc(SPEC_MAX_LOSSES * sizeof(int));
+    if (!m->g || !m->out || !m->weight || !m->bias || !m->loss_terms) goto fail;
+    m->batch = batch;
+    m->training = training;
+    m->g->training = training;
+    g = m->g;
+    for (int i = 0; i < L; i++) m->out[i] = m->weight[i] = m->bias[i] = -1;
+
+    /* inputs: the model's declared per-sample shape must hold the data's values */
+    const model_spec *ms = &s->model;
+    if (nn_shape_numel(&ms->input) != nn_shape_numel(&di->sample)) {
+        char a[64], b[64];
+        diag_error_at(d, ms->input_pos.file, ms->input_pos.line, ms->input_pos.col,
+                      "model input %s does not fit the data's samples %s", nn_shape_str(&ms->input, a, sizeof a),
+                      nn_shape_str(&di->sample, b, sizeof b));
+        goto fail;
+    }
+    nn_shape xs = {ms->input.ndim + 1, {batch}};
+    for (int i = 0; i < ms->input.ndim; i++) xs.d[i + 1] = ms->input.d[i];
+    nn_graph_set_label(g, "input");
+    m->x = nn_input(g, xs, "input");
+    m->t = -1;
+    if (di->y_dim > 0) {
+        nn_graph_set_label(g, "target");
+        m->t = nn_input(g, di->n_classes > 0 ? nn_shape1(batch) : nn_shape2(batch, di->y_dim), "target");
+        if (di->n_classes > 0) g->nodes[m->t].no_grad = 1;
+    }
+    g->nodes[m->x].no_grad = 0;
+
+    for (int i = 0; i < L; i++) {
+        const layer_spec *l = &ms->layers[i];
+        nn_graph_set_label(g, l->name);
+        m->out[i] = build_layer(s, m, i, d);
+        if (m->out[i] < 0) {
+            if (g->err[0]) layer_error(d, l, g);
+            goto fail;
+        }
+    }
+    nn_graph_set_label(g, "loss");
+    m->loss = -1;
+    for (int k = 0; k < s->n_losses; k++) {
+        int v = build_loss_term(s, m, &s->losses[k], d);
+        if (v < 0) goto fail;
+        m->loss_terms[k] = v;
+        m->loss = m->loss < 0 ? v : nn_add(g, m->loss, v);
+    }
+    m->loss = add_penalties(s, m, m->loss);
+    if (m->loss < 0) goto fail;
+
+    /* metrics read the chosen layer (default: the first loss' prediction) */
+    const char *mp = s->train.metric_pred[0] ? s->train.metric_pred : s->losses[0].pred;
+    m->metric_pred = mp[0] ? resolve_ref(s, m, L, mp, s->losses[0].pred_pos, d) : -1;
+    m->metric_target = -1;
+    if (m->metric_pred >= 0 && s->losses[0].target[0]) {
+        m->metric_target = resolve_ref(s, m, L, s->losses[0].target, s->losses[0].target_pos, d);
+    }
+
+    /* parameters: shared with an earlier graph, or laid out and initialised here */
+    m->params = malloc((size_t)(g->n ? g->n : 1) * sizeof(int));
+    if (!m->params) goto fail;
+    for (int i = 0; i < g->n; i++)
+        if (g->nodes[i].kind == NN_NODE_PARAM) m->params[m->n_params++] = i;
+    if (params_from ? nn_graph_share_params(g, params_from->g) : nn_graph_alloc_params(g)) {
+        diag_error_at(d, s->file, 1, 1, "%s", g->err);
+        goto fail;
+    }
+    if (!params_from && initialise(s, m, init_rng, d) < 0) goto fail;
+
+    if (training) {
+        int *grads = malloc((size_t)(m->n_params ? m->n_params : 1) * sizeof(int));
+        if (!grads) goto fail;
+        nn_graph_set_label(g, "gradient");
+        if (nn_grad(g, m->loss, m->params, m->n_params, grads) < 0) {
+            diag_error_at(d, s->file, 1, 1, "building gradients: %s", g->err);
+            free(grads);
+            goto fail;
+        }
+        m->grad_block = grad_block ? grad_block : calloc(g->n_param_floats ? g->n_param_floats : 1, sizeof(float));
+        if (!m->grad_block) {
+            free(grads);
+            goto fail;
+        }
+        bind_gradients(m, grads);
+        free(grads);
+    }
+    if (diag_count(d) > before || model_plan(m, NULL, 0) < 0) goto fail;
+    return m;
+fail:
+    if (g && g->err[0] && diag_count(d) == before) diag_error_at(d, s->file, 1, 1, "%s", g->err);
+    model_free(m, grad_block == NULL);
+    return NULL;
+}
+
+int model_plan(model_graph *m, const int *extra, int n_extra)
+{
+    nn_graph *g = m->g;
+    int cap = 4 + n_extra + (m->training ? m->n_params : 0);
+    int *t = malloc((size_t)cap * sizeof *t), n = 0;
+    if (!t) return -1;
+    t[n++] = m->loss;
+    if (m->metric_pred >= 0) t[n++] = m->metric_pred;
+    if (m->metric_target >= 0) t[n++] = m->metric_target;
+    for (int i = 0; i < n_extra; i++) t[n++] = extra[i];
+    if (m->training)
+        for (int i = 0; i < g->n; i++)   /* bound op nodes = gradients */
+            if (g->nodes[i].kind == NN_NODE_OP && g->nodes[i].bound && n < cap) t[n++] = i;
+    nn_plan_free(m->plan);
+    m->plan = nn_plan_create(g, t, n);
+    free(t);
+    return m->plan ? 0 : -1;
+}
+
+void model_feed(model_graph *m, const float *x, const float *y, int nrows)
+{
+    nn_graph *g = m->g;
+    size_t xn = nn_numel(g, m->x) / (size_t)m->batch;
+    memcpy(nn_data(g, m->x), x, (size_t)nrows * xn * sizeof(float));
+    if (m->t >= 0 && y) {
+        size_t yn = nn_numel(g, m->t) / (size_t)m->batch;
+        memcpy(nn_data(g, m->t), y, (size_t)nrows * yn * sizeof(float));
+    }
+}
+
+void model_free(model_graph *m, int owns_grads)
+{
+    if (!m) return;
+    nn_plan_free(m->plan);
+    if (owns_grads) free(m->grad_block);
+    nn_graph_free(m->g);
+    free(m->out);
+    free(m->weight);
+    free(m->bias);
+    free(m->params);
+    free(m->loss_terms);
+    free(m);
+}

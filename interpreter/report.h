@@ -1,0 +1,20 @@
+/* report.h — the figures a spec asks for, and the one-page report.html linking them. */
+#ifndef NNRUN_REPORT_H
+#define NNRUN_REPORT_H
+
+#include "trainer.h"
+
+#define REPORT_MAX_FIGS 32
+
+typedef struct {
+    int n;
+    char file[REPORT_MAX_FIGS][128];    /* PNG names inside the run folder */
+    char caption[REPORT_MAX_FIGS][160];
+    char notes[4096];                   /* extra text (final metrics, dead units) for the page */
+} report_figures;
+
+int report_loss_curve(trainer *t, char *err, size_t errlen);
+int report_make_figures(trainer *t, report_figures *figs, char *err, size_t errlen);
+int report_write_html(trainer *t, const report_figures *figs, char *err, size_t errlen);
+
+#endif

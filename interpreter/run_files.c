@@ -1,0 +1,84 @@
+/* Run folder: spec.yaml, metrics.csv (one row per epoch), figures and report.html. */
+#include "run_files.h"
+#include "report.h"
+#include "spec_merge.h"
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int make_dirs(const char *path, char *err, size_t errlen)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == 0) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(buf, 0777) < 0 && errno != EEXIST) {
+                snprintf(err, errlen, "cannot create folder %s: %s", buf, strerror(errno));
+                return -1;
+            }
+            *p = c;
+            if (!c) break;
+        }
+    }
+    return 0;
+}
+
+int run_files_begin(trainer *t, char *err, size_t errlen)
+{
+    char path[1024];
+    if (make_dirs(t->s->out_dir, err, errlen) < 0) return -1;
+    snprintf(path, sizeof path, "%s/spec.yaml", t->s->out_dir);
+    if (yemit_file(t->s->tree, path) < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void csv_value(FILE *f, float v)
+{
+    if (isnan(v)) fputs(",", f);
+    else fprintf(f, ",%.7g", v);
+}
+
+int run_files_epoch(trainer *t, char *err, size_t errlen)
+{
+    char path[1024], tmp[1100];
+    snprintf(path, sizeof path, "%s/metrics.csv", t->s->out_dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    const history *h = &t->h;
+    fprintf(f, "epoch,train_loss,%s_loss,%s_accuracy,%s_rel_l2,lr,seconds\n", t->data.test_name, t->data.test_name,
+            t->data.test_name);
+    for (int e = 0; e < h->n; e++) {
+        fprintf(f, "%d", e + 1);
+        csv_value(f, h->train_loss[e]);
+        csv_value(f, h->test_loss[e]);
+        csv_value(f, h->test_acc[e]);
+        csv_value(f, h->test_rel_l2[e]);
+        csv_value(f, h->lr[e]);
+        csv_value(f, h->seconds[e]);
+        fputc('\n', f);
+    }
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        remove(tmp);
+        return -1;
+    }
+    return report_loss_curve(t, err, errlen);
+}
+
+int run_files_finish(trainer *t, char *err, size_t errlen)
+{
+    report_figures figs = {0};
+    if (report_make_figures(t, &figs, err, errlen) < 0) return -1;
+    return report_write_html(t, &figs, err, errlen);
+}

@@ -1,0 +1,172 @@
+/* spec.h — a validated experiment spec (what spec_parse() makes of the YAML tree).
+ *
+ * Everything here has been checked against the schema: known keys, types, ranges. Names of
+ * layers are unique; references between layers are checked later, when the graph is built
+ * (model_build.c), because that needs shapes. Positions point back into the YAML files so
+ * later errors can still name the spec line. See docs/spec.md for the language. */
+#ifndef NNRUN_SPEC_H
+#define NNRUN_SPEC_H
+
+#include "diag.h"
+#include "nn/graph.h"
+#include "nn/init.h"
+#include "nn/optim.h"
+#include "ydoc.h"
+
+#define SPEC_NAME_LEN 64
+#define SPEC_PATH_LEN 512
+#define SPEC_MAX_FROM 4
+#define SPEC_MAX_LOSSES 8
+#define SPEC_MAX_REPORTS 16
+
+typedef struct {
+    const char *file;
+    int line, col;
+} spec_pos;
+
+/* ---- data ------------------------------------------------------------------------------ */
+typedef enum { DS_NONE, DS_MNIST, DS_FASHION_MNIST, DS_CSV, DS_FUNCTION, DS_POINTS } ds_kind;
+
+typedef struct {
+    ds_kind kind;
+    spec_pos pos;
+    char split[16];                 /* mnist/fashion_mnist: train | test */
+    char path[SPEC_PATH_LEN];       /* folder (IDX) or file (CSV); default under data/ */
+    /* csv */
+    int header;                     /* -1 auto, 0 no, 1 yes */
+    int label_col;                  /* -1: no label column */
+    float scale;                    /* features multiplied by this */
+    /* function */
+    char expr[SPEC_PATH_LEN];
+    spec_pos expr_pos;
+    double lo, hi;
+    int n;
+    int random;                     /* random points instead of a grid */
+    float noise;                    /* Gaussian sigma added to y */
+    /* points */
+    char points[16];                /* parabola | uniform_cube | gaussian */
+    int dim;
+    /* subsets, applied in this order */
+    int first;                      /* keep the first N (0 = all) */
+    int random_subset;              /* keep N chosen at random with the spec's seed */
+    int per_class;                  /* keep N of each class */
+} data_source;
+
+typedef struct {
+    data_source train, test;
+    float validation_fraction;      /* carve a validation split off train (0 = none) */
+} data_spec;
+
+/* ---- model ----------------------------------------------------------------------------- */
+typedef enum {
+    LY_DENSE, LY_ACTIVATION, LY_DROPOUT, LY_NOISE, LY_FLATTEN, LY_RESHAPE, LY_ADD, LY_CONCAT,
+    LY_SAMPLE_GAUSSIAN,
+} layer_kind;
+
+typedef enum {
+    ACT_NONE, ACT_RELU, ACT_LEAKY_RELU, ACT_ELU, ACT_SELU, ACT_GELU, ACT_SIGMOID, ACT_TANH,
+    ACT_SOFTMAX, ACT_LOG_SOFTMAX,
+} act_kind;
+
+typedef struct {
+    layer_kind kind;
+    spec_pos pos;
+    char name[SPEC_NAME_LEN];          /* given or generated ("dense_3") */
+    int named;                         /* the user gave the name */
+    char from[SPEC_MAX_FROM][SPEC_NAME_LEN];  /* inputs by name; none = previous layer */
+    spec_pos from_pos;
+    int n_from;
+    /* dense */
+    int units;
+    int bias;
+    nn_init init, bias_init;
+    int has_init, has_bias_init;
+    float l1, l2;                      /* weight penalties on this layer's weights */
+    /* activation (a layer of its own, or fused after dense via act:) */
+    act_kind act;
+    float act_param;                   /* leaky slope, elu alpha */
+    /* dropout / noise */
+    float p;
+    float sigma;
+    int noise_at_eval;
+    /* reshape */
+    nn_shape shape;
+} layer_spec;
+
+typedef struct {
+    nn_shape input;                    /* per-sample shape */
+    spec_pos input_pos;
+    layer_spec *layers;
+    int n_layers;
+    nn_init init, bias_init;           /* defaults for every dense layer */
+    float l1, l2;                      /* defaults for every dense layer */
+} model_spec;
+
+/* ---- losses ---------------------------------------------------------------------------- */
+typedef enum { LOSS_MSE, LOSS_L1, LOSS_BCE_LOGITS, LOSS_CROSS_ENTROPY, LOSS_KL_NORMAL } loss_kind;
+
+typedef struct {
+    loss_kind kind;
+    spec_pos pos;
+    char pred[SPEC_NAME_LEN];          /* layer name */
+    char target[SPEC_NAME_LEN];        /* 'input', 'target', or a layer name */
+    char mean[SPEC_NAME_LEN], logvar[SPEC_NAME_LEN];  /* kl_normal */
+    spec_pos pred_pos, target_pos;
+    int reduce;                        /* NN_REDUCE_* */
+    float weight;
+} loss_spec;
+
+/* ---- training -------------------------------------------------------------------------- */
+typedef struct {
+    nn_opt_config opt;
+    spec_pos opt_pos;
+    nn_schedule sched;
+    int batch, epochs;
+    int shuffle;
+    int drop_last;
+    float clip_norm, clip_value;       /* 0 = off */
+    int log_every;                     /* steps between progress lines off a terminal (0 = per epoch) */
+    int limit_batches;                 /* stop each epoch after N batches (0 = all) */
+    int accuracy;                      /* report classification accuracy */
+    int rel_l2;                        /* report relative L2 error of pred vs target */
+    char metric_pred[SPEC_NAME_LEN];   /* layer the metrics read (default: first loss' pred) */
+} train_spec;
+
+/* ---- report ---------------------------------------------------------------------------- */
+typedef enum { REP_LOSS_CURVE, REP_RECONSTRUCTIONS, REP_EMBEDDING, REP_FUNCTION_FIT, REP_DEAD_UNITS } report_kind;
+
+typedef struct {
+    report_kind kind;
+    spec_pos pos;
+    char layer[SPEC_NAME_LEN];         /* embedding / reconstructions layer */
+    int count;                         /* images shown */
+    int sigmoid;                       /* apply a sigmoid to the layer (logits) before display */
+} report_spec;
+
+typedef struct {
+    char name[SPEC_NAME_LEN];
+    char file[SPEC_PATH_LEN];          /* the spec file given on the command line */
+    char out_dir[SPEC_PATH_LEN];       /* runs/<name> unless overridden */
+    uint64_t seed;
+    data_spec data;
+    model_spec model;
+    loss_spec losses[SPEC_MAX_LOSSES];
+    int n_losses;
+    train_spec train;
+    report_spec reports[SPEC_MAX_REPORTS];
+    int n_reports;
+    ynode *tree;                       /* the resolved tree (extends + overrides applied) */
+} spec;
+
+/* Loads FILE, resolves extends, applies overrides ("a.b=v"), validates. Returns NULL with every
+ * problem reported in d. */
+spec *spec_load(const char *file, const char *const *overrides, int n_overrides, diag *d);
+/* Validates an already-resolved tree (used by spec_load and by `nnrun eval` on a run folder). */
+spec *spec_from_tree(ynode *tree, const char *file, diag *d);
+void spec_free(spec *s);
+
+const char *act_kind_name(act_kind a);
+const char *layer_kind_name(layer_kind k);
+int spec_find_layer(const spec *s, const char *name);   /* index or -1 */
+
+#endif

@@ -1,0 +1,60 @@
+/* trainer.h — a run of one spec: graphs, optimizer, epochs, evaluation, checkpoints, resume. */
+#ifndef NNRUN_TRAINER_H
+#define NNRUN_TRAINER_H
+
+#include "data_setup.h"
+#include "model_build.h"
+#include "nn/optim.h"
+#include "spec.h"
+
+#define MAX_EPOCHS_KEPT 100000
+
+typedef struct {
+    int n;                          /* epochs recorded */
+    float *train_loss, *test_loss, *test_acc, *test_rel_l2, *lr, *seconds;
+} history;
+
+typedef struct {
+    const spec *s;
+    run_data data;
+    data_info info;
+    model_graph *train_full, *train_last;   /* batch-size graph and the last partial batch's */
+    model_graph *eval_full, *eval_last;
+    nn_optimizer *opt;
+    nn_rng init_rng;                /* weights */
+    nn_rng noise_rng;               /* dropout masks, input noise, sampling */
+    history h;
+    int epoch;                      /* epochs completed */
+    int batch_in_epoch;             /* batches done in the current (unfinished) epoch */
+    double epoch_loss_sum;          /* running sums of the unfinished epoch */
+    long epoch_loss_rows;
+    long step;                      /* optimizer steps so far */
+    double last_lr;                 /* learning rate of the latest step */
+    int quiet;
+} trainer;
+
+/* Sets up data, graphs and optimizer. Returns 0 or -1 (errors in d). */
+int trainer_init(trainer *t, const spec *s, diag *d);
+/* Runs the remaining epochs. Returns the process exit status: 0 done, 130 interrupted (a
+ * resumable checkpoint was written), 3 non-finite loss, 1 other failure. */
+int trainer_run(trainer *t);
+/* Restores the state written by an earlier, interrupted or finished run (--resume). */
+int trainer_resume(trainer *t, diag *d);
+void trainer_free(trainer *t);
+
+/* Evaluates a dataset: mean loss, accuracy (or NaN), relative L2 error (or NaN). */
+typedef struct {
+    double loss, accuracy, rel_l2;
+} eval_result;
+int trainer_evaluate(trainer *t, const nn_dataset *ds, eval_result *r);
+
+/* Runs the model in evaluation mode over the first n samples of ds and copies the outputs of
+ * `layer` (a layer index, or -1 for the input) into out (n * per-sample floats). */
+int trainer_layer_outputs(trainer *t, const nn_dataset *ds, const int *rows, int n, int layer, float *out);
+size_t trainer_layer_width(trainer *t, int layer);
+
+/* Writes model.safetensors (weights) and state.safetensors (optimizer, rng, position,
+ * history) into the run folder, atomically. */
+int trainer_checkpoint(trainer *t, char *err, size_t errlen);
+
+#endif

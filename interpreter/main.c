@@ -1,5 +1,6 @@
 /* nnrun — deep-learning experiments from YAML specs. Dispatches to the commands in cli_*.c. */
 #include "cli.h"
+#include "nn/runtime.h"
 #include "version.h"
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +26,7 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
+    nn_runtime_init();
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

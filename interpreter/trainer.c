@@ -209,7 +209,9 @@ int trainer_evaluate(trainer *t, const nn_dataset *ds, eval_result *r)
         accumulate_metrics(m, k, &correct, &err2, &ref2);
     }
     r->loss = loss / ds->n;
-    r->accuracy = ds->n_classes > 0 || t->s->train.accuracy ? correct / ds->n : NAN;
+    const model_graph *m = t->eval_full;
+    int classifies = m->metric_target >= 0 && m->metric_target == m->t && ds->n_classes > 0;
+    r->accuracy = classifies || t->s->train.accuracy ? correct / ds->n : NAN;
     r->rel_l2 = ref2 > 0 ? sqrt(err2 / ref2) : NAN;
     return 0;
 }

@@ -3,6 +3,7 @@
  * chosen outside the loop so no loop tests a flag per element. A kern_ file (built with
  * -ffast-math) because otherwise sqrtf's errno path keeps Adam and RMSprop scalar. */
 #include "optim_impl.h"
+#include "parallel.h"
 #include <math.h>
 
 /* SGD, dampening 0. d = g + wd*p; buf = mu*buf + d; step along buf, or d + mu*buf (Nesterov). */
@@ -11,23 +12,18 @@ void nn_opt_sgd_slice(float *restrict p, const float *restrict g, float *restric
 {
     const float lr = k->lr, wd = k->wd, mu = k->mu;
     if (!buf) {
-#pragma omp parallel for simd if (n > NN_OPT_PAR_MIN)
-        for (size_t i = 0; i < n; i++) p[i] -= lr * (g[i] + wd * p[i]);
+        NN_PAR_SIMD_FOR(i, n, p[i] -= lr * (g[i] + wd * p[i]););
     } else if (!nesterov) {
-#pragma omp parallel for simd if (n > NN_OPT_PAR_MIN)
-        for (size_t i = 0; i < n; i++) {
+        NN_PAR_SIMD_FOR(i, n, {
             float b = mu * buf[i] + (g[i] + wd * p[i]);
             buf[i] = b;
-            p[i] -= lr * b;
-        }
+            p[i] -= lr * b;        });
     } else {
-#pragma omp parallel for simd if (n > NN_OPT_PAR_MIN)
-        for (size_t i = 0; i < n; i++) {
+        NN_PAR_SIMD_FOR(i, n, {
             float d = g[i] + wd * p[i];
             float b = mu * buf[i] + d;
             buf[i] = b;
-            p[i] -= lr * (d + mu * b);
-        }
+            p[i] -= lr * (d + mu * b);        });
     }
 }
 
@@ -39,16 +35,14 @@ void nn_opt_adam_slice(float *restrict p, const float *restrict g, float *restri
     const float wd = k->wd, b1 = k->b1, b2 = k->b2, eps = k->eps;
     const float c1 = k->c1, c2 = k->c2;
     const float step = k->step_size, ibc2 = k->inv_sqrt_bc2, shrink = k->decoupled_mul;
-#pragma omp parallel for simd if (n > NN_OPT_PAR_MIN)
-    for (size_t i = 0; i < n; i++) {
+    NN_PAR_SIMD_FOR(i, n, {
         float w = p[i] * shrink;
         float d = g[i] + wd * w;
         float mi = b1 * m[i] + c1 * d;
         float vi = b2 * v[i] + c2 * d * d;
         m[i] = mi;
         v[i] = vi;
-        p[i] = w - step * mi / (sqrtf(vi) * ibc2 + eps);
-    }
+        p[i] = w - step * mi / (sqrtf(vi) * ibc2 + eps);    });
 }
 
 /* RMSprop; buf (momentum) and gavg (centered) may each be NULL. */
@@ -57,28 +51,23 @@ void nn_opt_rmsprop_slice(float *restrict p, const float *restrict g, float *res
 {
     const float lr = k->lr, wd = k->wd, mu = k->mu, a = k->alpha, c = k->calpha, eps = k->eps;
     if (!gavg && !buf) {
-#pragma omp parallel for simd if (n > NN_OPT_PAR_MIN)
-        for (size_t i = 0; i < n; i++) {
+        NN_PAR_SIMD_FOR(i, n, {
             float d = g[i] + wd * p[i];
             float s = a * sq[i] + c * d * d;
             sq[i] = s;
-            p[i] -= lr * d / (sqrtf(s) + eps);
-        }
+            p[i] -= lr * d / (sqrtf(s) + eps);        });
     } else if (!gavg) {
-#pragma omp parallel for simd if (n > NN_OPT_PAR_MIN)
-        for (size_t i = 0; i < n; i++) {
+        NN_PAR_SIMD_FOR(i, n, {
             float d = g[i] + wd * p[i];
             float s = a * sq[i] + c * d * d;
             float b = mu * buf[i] + d / (sqrtf(s) + eps);
             sq[i] = s;
             buf[i] = b;
-            p[i] -= lr * b;
-        }
+            p[i] -= lr * b;        });
     } else {
         /* Centered: divide by sqrt(E[g^2] - E[g]^2) instead. Rarely used, so one loop serves
          * with and without momentum (the buf test is loop-invariant; the compiler unswitches). */
-#pragma omp parallel for simd if (n > NN_OPT_PAR_MIN)
-        for (size_t i = 0; i < n; i++) {
+        NN_PAR_SIMD_FOR(i, n, {
             float d = g[i] + wd * p[i];
             float s = a * sq[i] + c * d * d;
             float ga = a * gavg[i] + c * d;
@@ -89,7 +78,6 @@ void nn_opt_rmsprop_slice(float *restrict p, const float *restrict g, float *res
                 step += mu * buf[i];
                 buf[i] = step;
             }
-            p[i] -= lr * step;
-        }
+            p[i] -= lr * step;        });
     }
 }

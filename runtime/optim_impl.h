@@ -7,7 +7,6 @@
 
 #define NN_OPT_MAX_STATE 3
 /* Elements above which one slice's update splits across threads. */
-#define NN_OPT_PAR_MIN (1 << 16)
 
 struct nn_optimizer {
     nn_opt_config cfg;

@@ -29,9 +29,17 @@ oom:
     return NULL;
 }
 
+/* {adam: {...}} over {sgd: {...}}: a one-key map names a choice (optimizer, loss, schedule,
+ * initialiser), so a different choice replaces the parent's instead of merging into it. */
+static int other_choice(const ynode *parent, const ynode *child)
+{
+    return parent->n == 1 && child->n == 1 && strcmp(parent->keys[0], child->keys[0]) != 0;
+}
+
 ynode *spec_merge(const ynode *parent, const ynode *child)
 {
-    if (parent && child && parent->kind == YN_MAP && child->kind == YN_MAP) return merge_maps(parent, child);
+    if (parent && child && parent->kind == YN_MAP && child->kind == YN_MAP && !other_choice(parent, child))
+        return merge_maps(parent, child);
     return ynode_clone(child ? child : parent);
 }
 

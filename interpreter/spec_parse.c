@@ -1,6 +1,7 @@
 /* YAML tree -> validated spec: the schema pass. Every problem is reported (not just the
  * first) with its file:line:column; nothing unknown is ignored. */
 #include "spec.h"
+#include "nn/expr.h"
 #include "nn/ops.h"
 #include "schema.h"
 #include "spec_merge.h"
@@ -83,6 +84,13 @@ static void parse_source(diag *d, const ynode *n, const char *ctx, data_source *
     schema_int(d, n, "first", 1, 100000000, &src->first);
     schema_int(d, n, "random_subset", 1, 100000000, &src->random_subset);
     schema_int(d, n, "per_class", 1, 100000000, &src->per_class);
+    if (src->kind == DS_FUNCTION && src->expr[0]) {   /* parse now: errors point into the string */
+        char err[512];
+        int col = 0;
+        nn_expr *ex = nn_expr_parse(src->expr, err, sizeof err, &col);
+        if (!ex) diag_error_at(d, e->file, e->line, e->col + (e->quoted ? 1 : 0) + col, "expr: %s", err);
+        nn_expr_free(ex);
+    }
     if (src->kind == DS_FUNCTION && !src->expr[0]) diag_error(d, n, "a 'function' dataset needs 'expr', e.g. expr: \"1/(1+25*x^2)\"");
     if (src->kind == DS_POINTS && !src->points[0]) diag_error(d, n, "a 'points' dataset needs 'points' (parabola, uniform_cube, gaussian)");
     if (src->kind == DS_CSV && !src->path[0]) diag_error(d, n, "a 'csv' dataset needs 'path'");
@@ -684,6 +692,43 @@ static void parse_reports(diag *d, const ynode *n, spec *s)
     }
 }
 
+/* ---- cross-field pass: every name used refers to a layer ------------------------------------ */
+static void check_ref(diag *d, const spec *s, const char *name, int upto, spec_pos at, int allow_target)
+{
+    if (!name[0] || strcmp(name, "input") == 0 || (allow_target && strcmp(name, "target") == 0)) return;
+    const model_spec *m = &s->model;
+    for (int i = 0; i < upto; i++)
+        if (strcmp(m->layers[i].name, name) == 0) return;
+    for (int i = upto; i < m->n_layers; i++)
+        if (strcmp(m->layers[i].name, name) == 0) {
+            diag_error_at(d, at.file, at.line, at.col, "layer '%s' comes later in the model; a layer reads earlier ones", name);
+            return;
+        }
+    const char *names[1024];
+    int n = 0;
+    names[n++] = "input";
+    if (allow_target) names[n++] = "target";
+    for (int i = 0; i < upto && n < 1023; i++) names[n++] = m->layers[i].name;
+    names[n] = NULL;
+    char msg[1024];
+    schema_unknown_msg(msg, sizeof msg, "layer", name, NULL, names);
+    diag_error_at(d, at.file, at.line, at.col, "%s", msg);
+}
+
+static void check_references(diag *d, const spec *s)
+{
+    const model_spec *m = &s->model;
+    for (int i = 0; i < m->n_layers; i++)
+        for (int k = 0; k < m->layers[i].n_from; k++) check_ref(d, s, m->layers[i].from[k], i, m->layers[i].from_pos, 0);
+    for (int k = 0; k < s->n_losses; k++) {
+        const loss_spec *l = &s->losses[k];
+        check_ref(d, s, l->kind == LOSS_KL_NORMAL ? l->mean : l->pred, m->n_layers, l->pred_pos, 1);
+        check_ref(d, s, l->kind == LOSS_KL_NORMAL ? l->logvar : l->target, m->n_layers, l->target_pos, 1);
+    }
+    for (int k = 0; k < s->n_reports; k++) check_ref(d, s, s->reports[k].layer, m->n_layers, s->reports[k].pos, 0);
+    check_ref(d, s, s->train.metric_pred, m->n_layers, (spec_pos){s->file, 1, 1}, 0);
+}
+
 /* ---- top level ------------------------------------------------------------------------------ */
 int spec_find_layer(const spec *s, const char *name)
 {
@@ -720,6 +765,7 @@ spec *spec_from_tree(ynode *tree, const char *file, diag *d)
     parse_losses(d, tree, ymap_get(tree, "loss"), s);
     parse_train(d, tree, ymap_get(tree, "train"), &s->train);
     parse_reports(d, ymap_get(tree, "report"), s);
+    if (diag_count(d) == before) check_references(d, s);
     if (diag_count(d) > before) {
         s->tree = NULL;
         spec_free(s);

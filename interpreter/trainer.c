@@ -365,6 +365,7 @@ int trainer_run(trainer *t)
     sigaction(SIGTERM, &sa, &old_term);
     interrupted = 0;
     int status = 0;
+    double last_save = now_seconds();
     while (t->epoch < s->train.epochs) {
         progress pg;
         progress_begin(&pg, t->epoch + 1, s->train.epochs, t->quiet);
@@ -373,7 +374,14 @@ int trainer_run(trainer *t)
         progress_end(&pg);
         if (status) break;
         finish_epoch(t, now_seconds() - t0);
-        print_epoch(t);
+        /* long runs of short epochs: a line, metrics and a checkpoint every few seconds,
+         * never fewer than 20 lines per run; the last epoch always */
+        int last = t->epoch == s->train.epochs;
+        int every = s->train.epochs > 40 ? s->train.epochs / 20 : 1;
+        if (last || t->epoch % every == 0) print_epoch(t);
+        double now = now_seconds();
+        if (!last && now - last_save < 10.0) continue;
+        last_save = now;
         if (run_files_epoch(t, err, sizeof err) < 0 || trainer_checkpoint(t, err, sizeof err) < 0) {
             fprintf(stderr, "nnrun: %s\n", err);
             status = 1;

@@ -313,7 +313,7 @@ static int train_epoch(trainer *t, progress *pg)
         t->epoch_loss_sum += (double)loss * rows;
         t->epoch_loss_rows += rows;
         progress_step(pg, t->batch_in_epoch + 1, nb, t->epoch_loss_sum / t->epoch_loss_rows);
-        if (interrupted) {
+        if (interrupted || (t->interrupt_at_step && t->step == t->interrupt_at_step)) {
             t->batch_in_epoch++;
             nn_batcher_free(&b);
             return 130;

@@ -31,6 +31,7 @@ typedef struct {
     long step;                      /* optimizer steps so far */
     double last_lr;                 /* learning rate of the latest step */
     int quiet;
+    long interrupt_at_step;         /* tests: behave as if Ctrl-C came after this step (0 = never) */
 } trainer;
 
 /* Sets up data, graphs and optimizer. Returns 0 or -1 (errors in d). */

@@ -1,8 +1,13 @@
 #!/bin/sh
-# Runs every test binary given; prints a summary; fails if any failed.
+# make test: runs every cmocka test program given, then validates every spec in specs/ with
+# `nnrun check` (schema, references and shapes; no data needed). Fails if anything failed.
 fail=0
 for t in "$@"; do
     printf '== %s\n' "$t"
     if ! "$t"; then fail=$((fail + 1)); printf 'FAILED: %s\n' "$t"; fi
 done
-[ "$fail" -eq 0 ] && echo "all tests passed" || { echo "$fail test program(s) failed"; exit 1; }
+printf '== nnrun check specs/\n'
+for s in specs/*.yaml specs/bench/*.yaml; do
+    if ! "${NNRUN:-bin/nnrun}" check "$s" >/dev/null; then fail=$((fail + 1)); printf 'FAILED: nnrun check %s\n' "$s"; fi
+done
+if [ "$fail" -eq 0 ]; then echo "all tests passed"; else echo "$fail test program(s) failed"; exit 1; fi

@@ -1,0 +1,239 @@
+/* A corpus of bad specs: each must be rejected with exactly these messages at exactly these
+ * positions, all errors of a spec in one go — and a good spec must pass. Runs what
+ * `nnrun check` runs: load + extends + overrides, schema, references, shape inference. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "data_setup.h"
+#include "diag.h"
+#include "model_build.h"
+#include "spec.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/nnrun-spec-XXXXXX");
+    if (!mkdtemp(dir) || chdir(dir) != 0) return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_file(const char *name, const char *text)
+{
+    FILE *f = fopen(name, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Runs the check passes on FILE and returns everything reported (caller frees). */
+static char *check(const char *file, const char *const *sets, int n_sets)
+{
+    diag d;
+    diag_init(&d);
+    spec *s = spec_load(file, sets, n_sets, &d);
+    data_info info;
+    model_graph *m = NULL;
+    if (s && data_describe(s, &info, &d) == 0) {
+        nn_rng r;
+        nn_rng_seed(&r, 1);
+        m = model_build(s, &info, 1, 0, NULL, NULL, &r, &d);
+    }
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    diag_print(&d, f);
+    fclose(f);
+    model_free(m, 1);
+    spec_free(s);
+    diag_free(&d);
+    return out;
+}
+
+static void expect(const char *file, const char *text, const char *expected)
+{
+    write_file(file, text);
+    char *got = check(file, NULL, 0);
+    if (strcmp(got, expected) != 0) print_error("for %s\nexpected:\n%s\ngot:\n%s\n", file, expected, got);
+    assert_string_equal(got, expected);
+    free(got);
+}
+
+static const char base[] = "name: t\n"
+                           "data:\n"
+                           "  train: {dataset: function, expr: \"x^2\", range: [-1, 1], n: 64}\n"
+                           "model:\n"
+                           "  input: [1]\n"
+                           "  layers:\n"
+                           "    - {dense: 8, act: tanh, name: h}\n"
+                           "    - {dense: 1, name: out}\n"
+                           "loss: {mse: {pred: out, target: target}}\n"
+                           "train: {optimizer: {adam: {lr: 0.01}}, batch: 16, epochs: 2}\n";
+
+static void test_a_valid_spec_reports_nothing(void **state)
+{
+    (void)state;
+    expect("base.yaml", base, "");
+}
+
+static void test_typos_are_reported_with_did_you_mean_all_at_once(void **state)
+{
+    (void)state;
+    expect("e1.yaml",
+           "name: t\n"
+           "data:\n"
+           "  train: {dataset: function, expr: \"x^2\", range: [-1, 1], n: 64}\n"
+           "model:\n"
+           "  input: [1]\n"
+           "  layers:\n"
+           "    - {dense: 8, act: tanhh, name: h}\n"
+           "    - {dense: {units: 1, unit: 1}, name: out}\n"
+           "    - relu6\n"
+           "loss: {mse: {pred: out, target: target}}\n"
+           "train: {optimizer: {adma: {lr: 0.01}}, batch: 16, epochs: 2, shufle: true}\n",
+           "e1.yaml:7:23: error: unknown activation 'tanhh' (did you mean 'tanh'?)\n"
+           "e1.yaml:8:26: error: unknown key 'unit' in 'dense' (did you mean 'units'?)\n"
+           "e1.yaml:9:7: error: unknown layer 'relu6' (did you mean 'relu'?)\n"
+           "e1.yaml:11:62: error: unknown key 'shufle' in 'train' (did you mean 'shuffle'?)\n"
+           "e1.yaml:11:21: error: unknown optimizer 'adma' (did you mean 'adam'?)\n");
+}
+
+static void test_wrong_types_and_ranges_name_the_key(void **state)
+{
+    (void)state;
+    expect("e2.yaml",
+           "extends: base.yaml\n"
+           "seed: -3\n"
+           "train: {batch: big, epochs: 0, clip_grad_norm: \"1\"}\n",
+           "e2.yaml:2:7: error: seed must be between 0 and 2147483647, got -3\n"
+           "e2.yaml:3:16: error: batch must be an integer\n"
+           "e2.yaml:3:29: error: epochs must be between 1 and 1048576, got 0\n"
+           "e2.yaml:3:48: error: clip_grad_norm must be a number\n");
+}
+
+static void test_unknown_layer_names_are_found_before_building(void **state)
+{
+    (void)state;
+    expect("e3.yaml",
+           "extends: base.yaml\n"
+           "model:\n"
+           "  layers:\n"
+           "    - {dense: 8, act: tanh, name: h}\n"
+           "    - {dense: 1, name: out, from: hh}\n"
+           "loss: {mse: {pred: outt, target: target}}\n",
+           "e3.yaml:5:35: error: unknown layer 'hh' (did you mean 'h'?)\n"
+           "e3.yaml:6:20: error: unknown layer 'outt' (did you mean 'out'?)\n");
+}
+
+static void test_impossible_shapes_name_the_layer_and_its_line(void **state)
+{
+    (void)state;
+    expect("e4.yaml",
+           "extends: base.yaml\n"
+           "model:\n"
+           "  layers:\n"
+           "    - {dense: 8, act: tanh, name: h}\n"
+           "    - {dense: 3, name: g}\n"
+           "    - {add: [h, g], name: sum}\n"
+           "    - {dense: 1, name: out}\n",
+           "e4.yaml:6:7: error: layer 'sum' (add): cannot add 'h' [1, 8] and 'g' [1, 3]: shapes differ\n");
+    expect("e5.yaml",
+           "extends: base.yaml\n"
+           "model:\n"
+           "  layers:\n"
+           "    - {dense: 8, act: tanh, name: h}\n"
+           "    - {reshape: [3, 3]}\n"
+           "    - {dense: 1, name: out}\n",
+           "e5.yaml:5:7: error: layer 'reshape_1' (reshape): cannot reshape [1, 8] (8 values) to [1, 3, 3] (9 values)\n");
+}
+
+static void test_malformed_yaml_reports_the_parser_position(void **state)
+{
+    (void)state;
+    expect("e6.yaml", "name: t\nmodel:\n  input: [1\n  layers: []\n",
+           "e6.yaml:4:9: error: did not find expected ',' or ']' (while parsing a flow sequence that started at line 3, "
+           "column 10)\n");
+}
+
+static void test_bad_expressions_point_into_the_string(void **state)
+{
+    (void)state;
+    expect("e7.yaml",
+           "extends: base.yaml\n"
+           "data:\n"
+           "  train: {dataset: function, expr: \"1/(1+25*x^^2)\", range: [1, -1], n: 64}\n",
+           "e7.yaml:3:60: error: range [1, -1] is empty: the first number must be smaller\n"
+           "e7.yaml:3:47: error: expr: unexpected '^' (expected a number, variable, function or '(') at column 10\n");
+}
+
+static void test_cross_field_rules(void **state)
+{
+    (void)state;
+    expect("e8.yaml",
+           "extends: base.yaml\n"
+           "train:\n"
+           "  optimizer: {sgd: {lr: 0.1, nesterov: true}}\n"
+           "  schedule: {step: {gamma: 0.5}}\n",
+           "e8.yaml:3:20: error: nesterov needs momentum > 0\n"
+           "e8.yaml:4:20: error: step needs 'every' (epochs)\n");
+}
+
+static void test_extends_cycle_is_an_error(void **state)
+{
+    (void)state;
+    write_file("c1.yaml", "extends: c2.yaml\nname: a\n");
+    write_file("c2.yaml", "extends: c1.yaml\nname: b\n");
+    char *got = check("c1.yaml", NULL, 0);
+    assert_non_null(strstr(got, "extends cycle"));
+    free(got);
+}
+
+static void test_overrides_are_validated_at_their_column(void **state)
+{
+    (void)state;
+    write_file("base.yaml", base);
+    const char *sets[] = {"model.layers.1.dense=0", "train.epochs=x"};
+    char *got = check("base.yaml", sets, 2);
+    assert_string_equal(got, "<command line>:1:22: error: dense units must be between 1 and 16777216, got 0\n"
+                             "<command line>:1:14: error: epochs must be an integer\n");
+    free(got);
+}
+
+static void test_a_data_set_that_does_not_fit_the_input_is_reported(void **state)
+{
+    (void)state;
+    expect("e9.yaml", "extends: base.yaml\nmodel:\n  input: [2]\n",
+           "e9.yaml:3:10: error: model input [2] does not fit the data's samples [1]\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_a_valid_spec_reports_nothing),
+        cmocka_unit_test(test_typos_are_reported_with_did_you_mean_all_at_once),
+        cmocka_unit_test(test_wrong_types_and_ranges_name_the_key),
+        cmocka_unit_test(test_unknown_layer_names_are_found_before_building),
+        cmocka_unit_test(test_impossible_shapes_name_the_layer_and_its_line),
+        cmocka_unit_test(test_malformed_yaml_reports_the_parser_position),
+        cmocka_unit_test(test_bad_expressions_point_into_the_string),
+        cmocka_unit_test(test_cross_field_rules),
+        cmocka_unit_test(test_extends_cycle_is_an_error),
+        cmocka_unit_test(test_overrides_are_validated_at_their_column),
+        cmocka_unit_test(test_a_data_set_that_does_not_fit_the_input_is_reported),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

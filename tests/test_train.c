@@ -1,0 +1,296 @@
+/* End-to-end runs of small specs on small data the tests make: training lowers the loss, the
+ * run folder is complete, an interrupted and resumed run equals an uninterrupted one bit for
+ * bit, a NaN loss stops the run, the same seed gives the same curve, and an MNIST-format
+ * autoencoder trains from IDX files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "nn/safetensors.h"
+#include "run_files.h"
+#include "spec.h"
+#include "trainer.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/nnrun-train-XXXXXX");
+    if (!mkdtemp(dir) || chdir(dir) != 0) return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_file(const char *name, const char *text)
+{
+    FILE *f = fopen(name, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && st.st_size > 0;
+}
+
+/* A regression spec with dropout (exercises the noise stream) and shuffling. */
+static const char fit_spec[] = "name: fit\n"
+                               "seed: 4\n"
+                               "data:\n"
+                               "  train: {dataset: function, expr: \"sin(3*x)\", range: [-1, 1], n: 200, sampling: random, noise: 0.05}\n"
+                               "  test: {dataset: function, expr: \"sin(3*x)\", range: [-1, 1], n: 101}\n"
+                               "model:\n"
+                               "  input: [1]\n"
+                               "  layers:\n"
+                               "    - {dense: 16, act: tanh}\n"
+                               "    - dropout: 0.1\n"
+                               "    - {dense: 16, act: tanh}\n"
+                               "    - {dense: 1, name: out}\n"
+                               "loss: {mse: {pred: out, target: target}}\n"
+                               "train: {optimizer: {adam: {lr: 0.01}}, batch: 32, epochs: 6, metrics: [rel_l2]}\n"
+                               "report: [loss_curve, function_fit]\n";
+
+typedef struct {
+    int status;
+    float train_loss[64], test_loss[64];
+    int epochs;
+} run_result;
+
+/* Trains SPEC_FILE into OUT (optionally resuming, optionally "interrupted" after a step). */
+static run_result run(const char *spec_file, const char *out, const char *const *sets, int n_sets, int resume,
+                      long interrupt_at)
+{
+    run_result r = {0};
+    diag d;
+    diag_init(&d);
+    spec *s = spec_load(spec_file, sets, n_sets, &d);
+    if (!s) diag_print(&d, stderr);
+    assert_non_null(s);
+    snprintf(s->out_dir, sizeof s->out_dir, "%s", out);
+    trainer t;
+    int rc = trainer_init(&t, s, &d);
+    if (rc == 0 && resume) rc = trainer_resume(&t, &d);
+    if (rc) diag_print(&d, stderr);
+    assert_int_equal(rc, 0);
+    t.quiet = 1;
+    t.interrupt_at_step = interrupt_at;
+    char err[512];
+    assert_int_equal(run_files_begin(&t, err, sizeof err), 0);
+    r.status = trainer_run(&t);
+    if (r.status == 0) assert_int_equal(run_files_finish(&t, err, sizeof err), 0);
+    r.epochs = t.h.n;
+    for (int e = 0; e < t.h.n && e < 64; e++) {
+        r.train_loss[e] = t.h.train_loss[e];
+        r.test_loss[e] = t.h.test_loss[e];
+    }
+    trainer_free(&t);
+    spec_free(s);
+    diag_free(&d);
+    return r;
+}
+
+static void test_training_lowers_the_loss_and_fills_the_run_folder(void **state)
+{
+    (void)state;
+    write_file("fit.yaml", fit_spec);
+    run_result r = run("fit.yaml", "runs/fit", NULL, 0, 0, 0);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(r.epochs, 6);
+    assert_true(r.train_loss[5] < 0.5f * r.train_loss[0]);
+    assert_true(r.test_loss[5] < r.test_loss[0]);
+    const char *files[] = {"spec.yaml", "metrics.csv", "model.safetensors", "state.safetensors", "loss_curve.png",
+                           "function_fit.png", "report.html"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char p[256];
+        snprintf(p, sizeof p, "runs/fit/%s", files[i]);
+        if (!file_exists(p)) print_error("missing %s\n", p);
+        assert_true(file_exists(p));
+    }
+    /* metrics.csv: a header and one row per epoch */
+    FILE *f = fopen("runs/fit/metrics.csv", "r");
+    int lines = 0, c;
+    while ((c = fgetc(f)) != EOF) lines += c == '\n';
+    fclose(f);
+    assert_int_equal(lines, 7);
+}
+
+static void test_same_seed_gives_the_same_curve(void **state)
+{
+    (void)state;
+    write_file("fit.yaml", fit_spec);
+    run_result a = run("fit.yaml", "runs/a", NULL, 0, 0, 0), b = run("fit.yaml", "runs/b", NULL, 0, 0, 0);
+    for (int e = 0; e < 6; e++) assert_memory_equal(&a.train_loss[e], &b.train_loss[e], sizeof(float));
+    const char *other[] = {"seed=5"};
+    run_result c = run("fit.yaml", "runs/c", other, 1, 0, 0);
+    assert_true(memcmp(&a.train_loss[5], &c.train_loss[5], sizeof(float)) != 0);
+}
+
+static void compare_weights(const char *pa, const char *pb)
+{
+    char err[256];
+    nn_st_file *a = nn_st_open(pa, err, sizeof err), *b = nn_st_open(pb, err, sizeof err);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(nn_st_count(a), nn_st_count(b));
+    for (int i = 0; i < nn_st_count(a); i++) {
+        int j = nn_st_find(b, nn_st_name(a, i));
+        assert_true(j >= 0);
+        nn_shape s = nn_st_shape(a, i);
+        assert_memory_equal(nn_st_data(a, i), nn_st_data(b, j), nn_shape_numel(&s) * sizeof(float));
+    }
+    nn_st_close(a);
+    nn_st_close(b);
+}
+
+static void test_interrupted_then_resumed_run_equals_an_uninterrupted_one(void **state)
+{
+    (void)state;
+    write_file("fit.yaml", fit_spec);
+    run_result full = run("fit.yaml", "runs/full", NULL, 0, 0, 0);
+    /* 200 samples / 32 = 7 batches per epoch: step 17 is in the middle of epoch 3 */
+    run_result cut = run("fit.yaml", "runs/cut", NULL, 0, 0, 17);
+    assert_int_equal(cut.status, 130);
+    assert_int_equal(cut.epochs, 2);
+    run_result rest = run("fit.yaml", "runs/cut", NULL, 0, 1, 0);
+    assert_int_equal(rest.status, 0);
+    assert_int_equal(rest.epochs, 6);
+    for (int e = 0; e < 6; e++) {
+        assert_memory_equal(&full.train_loss[e], &rest.train_loss[e], sizeof(float));
+        assert_memory_equal(&full.test_loss[e], &rest.test_loss[e], sizeof(float));
+    }
+    compare_weights("runs/full/model.safetensors", "runs/cut/model.safetensors");
+}
+
+static void test_resume_can_extend_a_finished_run(void **state)
+{
+    (void)state;
+    write_file("fit.yaml", fit_spec);
+    const char *eight[] = {"train.epochs=8"};
+    run_result full = run("fit.yaml", "runs/eight", eight, 1, 0, 0);
+    run_result six = run("fit.yaml", "runs/more", NULL, 0, 0, 0);
+    assert_int_equal(six.epochs, 6);
+    run_result more = run("fit.yaml", "runs/more", eight, 1, 1, 0);
+    assert_int_equal(more.epochs, 8);
+    assert_memory_equal(&full.train_loss[7], &more.train_loss[7], sizeof(float));
+}
+
+static void test_a_corrupt_checkpoint_refuses_to_resume(void **state)
+{
+    (void)state;
+    write_file("fit.yaml", fit_spec);
+    run("fit.yaml", "runs/bad", NULL, 0, 0, 0);
+    FILE *f = fopen("runs/bad/state.safetensors", "r+");
+    assert_non_null(f);
+    fputs("garbage!", f);
+    fclose(f);
+    diag d;
+    diag_init(&d);
+    spec *s = spec_load("fit.yaml", NULL, 0, &d);
+    snprintf(s->out_dir, sizeof s->out_dir, "runs/bad");
+    trainer t;
+    assert_int_equal(trainer_init(&t, s, &d), 0);
+    assert_int_equal(trainer_resume(&t, &d), -1);
+    assert_int_equal(diag_count(&d), 1);
+    assert_string_equal(d.items[0].file, "fit.yaml");
+    assert_non_null(strstr(d.items[0].msg, "cannot resume"));
+    trainer_free(&t);
+    spec_free(s);
+    diag_free(&d);
+}
+
+static void test_a_non_finite_loss_stops_the_run(void **state)
+{
+    (void)state;
+    write_file("fit.yaml", fit_spec);
+    /* targets of 1e30: their squared error overflows float */
+    const char *sets[] = {"data.train.expr=1e30*x"};
+    run_result r = run("fit.yaml", "runs/nan", sets, 1, 0, 0);
+    assert_int_equal(r.status, 3);
+}
+
+/* ---- an MNIST-format autoencoder on IDX fixtures ------------------------------------------ */
+static void put_be32(FILE *f, uint32_t v)
+{
+    unsigned char b[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8), (unsigned char)v};
+    fwrite(b, 1, 4, f);
+}
+
+/* n 28x28 images: a bright square whose position depends on the label. */
+static void write_idx(const char *images, const char *labels, int n)
+{
+    FILE *fi = fopen(images, "wb"), *fl = fopen(labels, "wb");
+    assert_non_null(fi);
+    assert_non_null(fl);
+    put_be32(fi, 0x803);
+    put_be32(fi, (uint32_t)n);
+    put_be32(fi, 28);
+    put_be32(fi, 28);
+    put_be32(fl, 0x801);
+    put_be32(fl, (uint32_t)n);
+    for (int i = 0; i < n; i++) {
+        int label = i % 10, r0 = 2 + (label % 5) * 5, c0 = 4 + (label / 5) * 12;
+        for (int r = 0; r < 28; r++)
+            for (int c = 0; c < 28; c++) fputc(r >= r0 && r < r0 + 6 && c >= c0 && c < c0 + 8 ? 250 : 0, fi);
+        fputc(label, fl);
+    }
+    fclose(fi);
+    fclose(fl);
+}
+
+static void test_an_autoencoder_trains_on_idx_files(void **state)
+{
+    (void)state;
+    mkdir("mnist", 0777);
+    write_idx("mnist/train-images-idx3-ubyte", "mnist/train-labels-idx1-ubyte", 300);
+    write_idx("mnist/t10k-images-idx3-ubyte", "mnist/t10k-labels-idx1-ubyte", 50);
+    write_file("ae.yaml", "name: ae\n"
+                          "data:\n"
+                          "  train: {dataset: mnist, split: train, path: mnist}\n"
+                          "  test: {dataset: mnist, split: test, path: mnist}\n"
+                          "model:\n"
+                          "  input: [784]\n"
+                          "  layers:\n"
+                          "    - {dense: 32, act: selu}\n"
+                          "    - {dense: 2, name: code}\n"
+                          "    - {dense: 32, act: selu}\n"
+                          "    - {dense: 784, name: recon}\n"
+                          "loss: {bce_with_logits: {pred: recon, target: input}}\n"
+                          "train: {optimizer: {adam: {lr: 0.003}}, batch: 64, epochs: 8}\n"
+                          "report: [loss_curve, {reconstructions: {count: 6}}, {embedding: {layer: code}}]\n");
+    run_result r = run("ae.yaml", "runs/ae", NULL, 0, 0, 0);
+    assert_int_equal(r.status, 0);
+    assert_true(r.test_loss[7] < 0.7f * r.test_loss[0]);
+    assert_true(file_exists("runs/ae/reconstructions.png"));
+    assert_true(file_exists("runs/ae/embedding_code.png"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_training_lowers_the_loss_and_fills_the_run_folder),
+        cmocka_unit_test(test_same_seed_gives_the_same_curve),
+        cmocka_unit_test(test_interrupted_then_resumed_run_equals_an_uninterrupted_one),
+        cmocka_unit_test(test_resume_can_extend_a_finished_run),
+        cmocka_unit_test(test_a_corrupt_checkpoint_refuses_to_resume),
+        cmocka_unit_test(test_a_non_finite_loss_stops_the_run),
+        cmocka_unit_test(test_an_autoencoder_trains_on_idx_files),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,7 +1,16 @@
 /* matmul and dense (fully connected) through cblas_sgemm. */
 #include "op_list.h"
+#include "parallel.h"
 #include <cblas.h>
 #include <string.h>
+
+/* GEMM with the thread count chosen by its size (policy and measurements in parallel.h). */
+static void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const float *a, int lda, const float *b,
+                 int ldb, float beta, float *c, int ldc)
+{
+    nn_blas_threads_for(2.0 * m * n * k);
+    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+}
 
 /* ---- matmul: A (M,K) [or (K,M) if trans_a] x B (K,N) [or (N,K) if trans_b] -> (M,N) ----
  * attrs: i[0] = trans_a, i[1] = trans_b */
@@ -21,8 +30,8 @@ static void matmul_forward(nn_graph *g, nn_node *n)
     const nn_node *a = &g->nodes[n->in[0]], *b = &g->nodes[n->in[1]];
     int ta = n->a.i[0], tb = n->a.i[1];
     int m = n->shape.d[0], nc = n->shape.d[1], k = ta ? a->shape.d[0] : a->shape.d[1];
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, nc, k, 1.0f,
-                a->data, a->shape.d[1], b->data, b->shape.d[1], 0.0f, n->data, nc);
+    gemm(ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, nc, k, a->data, a->shape.d[1], b->data,
+         b->shape.d[1], 0.0f, n->data, nc);
 }
 
 /* C = op(A) op(B). dA = dC op(B)^T (arranged for A's layout), likewise dB. */
@@ -87,7 +96,7 @@ static void dense_forward(nn_graph *g, nn_node *n)
         for (int r = 0; r < rows; r++) memcpy(n->data + (size_t)r * m, b, (size_t)m * sizeof(float));
         beta = 1.0f;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, m, k, 1.0f, x->data, k, w->data, k, beta, n->data, m);
+    gemm(CblasNoTrans, CblasTrans, rows, m, k, x->data, k, w->data, k, beta, n->data, m);
 }
 
 static int as_rows(nn_graph *g, int x)

@@ -1,15 +1,25 @@
 /* parallel.h — how runtime loops share the machine's cores.
  *
- * Policy (measured on the 2-core target, MLP autoencoder, batch 128): OpenBLAS runs
- * single-threaded by default (nn_threads_init), because its threading costs more than it
- * gives on GEMMs this small (1.24 s/epoch with 2 threads vs 0.69 s with 1); elementwise loops
- * split across OpenMP threads only above NN_PAR_MIN elements, where the work outweighs waking
- * a thread. OpenBLAS is never called from inside an OpenMP region, so the two never run
- * threads at the same time and never oversubscribe the cores. */
+ * Policy, measured on the 2-core target with the MLP autoencoder (784-100-30-100-784,
+ * batch 128; seconds per epoch):
+ *   OpenBLAS with 2 threads on every GEMM            1.24   (threading the small GEMMs costs more
+ *   OpenBLAS with 1 thread                           0.69    than it gives)
+ *   2 threads only for GEMMs >= 4 MFLOP, else 1      0.52   <- the policy
+ *   OpenMP on every loop over 32k elements           1.03   (waking a thread for a 30 us loop)
+ * So a GEMM gets every core when it is big enough (NN_GEMM_PAR_FLOPS), and elementwise loops
+ * split across OpenMP threads only above NN_PAR_MIN elements. OpenBLAS is never called from
+ * inside an OpenMP region, so the two never run threads at the same time and never
+ * oversubscribe the cores. */
 #ifndef NN_PARALLEL_H
 #define NN_PARALLEL_H
 
 #include <stddef.h>
+
+#define NN_GEMM_PAR_FLOPS 4e6
+
+/* Sets OpenBLAS's thread count for a GEMM of this many FLOPs (all cores above
+ * NN_GEMM_PAR_FLOPS, else one); a no-op when it is already right. */
+void nn_blas_threads_for(double flops);
 
 /* Elements above which elementwise loops split across threads. */
 #define NN_PAR_MIN (1 << 18)  /* below ~256k floats a loop takes < 30 us: waking a thread costs more */

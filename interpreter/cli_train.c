@@ -1,6 +1,8 @@
 /* `nnrun SPEC`: validate, load data, build graphs, train, write the run folder. */
 #include "cli.h"
 #include "run_files.h"
+#include "spec_merge.h"
+#include "sweep.h"
 #include "trainer.h"
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +22,21 @@ int cmd_train(int argc, char **argv)
     diag dg;
     diag_init(&dg);
     diag *d = &dg;
-    spec *s = spec_load(a.spec, a.overrides, a.n_overrides, d);
+    ynode *tree = spec_load_tree(a.spec, a.overrides, a.n_overrides, d);
+    if (tree && sweep_present(tree)) {
+        char out[1100];
+        snprintf(out, sizeof out, "output=%s", a.out ? a.out : "");
+        if (a.out) spec_apply_set(&tree, out, d);
+        if (a.resume) fprintf(stderr, "nnrun: --resume applies to single runs, not sweeps\n");
+        rc = a.resume ? 2 : sweep_run(tree, a.spec, a.quiet, d);
+        if (diag_count(d)) rc = 2;
+        diag_print(d, stderr);
+        ynode_free(tree);
+        diag_free(d);
+        return rc;
+    }
+    spec *s = tree ? spec_from_tree(tree, a.spec, d) : NULL;
+    if (tree && !s) ynode_free(tree);
     if (s && a.out) snprintf(s->out_dir, sizeof s->out_dir, "%s", a.out);
     trainer t;
     int ok = s && trainer_init(&t, s, d) == 0;

@@ -161,6 +161,8 @@ typedef struct {
 /* Loads FILE, resolves extends, applies overrides ("a.b=v"), validates. Returns NULL with every
  * problem reported in d. */
 spec *spec_load(const char *file, const char *const *overrides, int n_overrides, diag *d);
+/* The resolved tree alone (extends and overrides applied), before validation. */
+ynode *spec_load_tree(const char *file, const char *const *overrides, int n_overrides, diag *d);
 /* Validates an already-resolved tree (used by spec_load and by `nnrun eval` on a run folder). */
 spec *spec_from_tree(ynode *tree, const char *file, diag *d);
 void spec_free(spec *s);

@@ -774,15 +774,21 @@ spec *spec_from_tree(ynode *tree, const char *file, diag *d)
     return s;
 }
 
-spec *spec_load(const char *file, const char *const *overrides, int n_overrides, diag *d)
+ynode *spec_load_tree(const char *file, const char *const *overrides, int n_overrides, diag *d)
 {
     ynode *tree = spec_load_resolved(file, d);
-    if (!tree) return NULL;
-    for (int i = 0; i < n_overrides; i++)
+    for (int i = 0; tree && i < n_overrides; i++)
         if (spec_apply_set(&tree, overrides[i], d) < 0) {
             ynode_free(tree);
             return NULL;
         }
+    return tree;
+}
+
+spec *spec_load(const char *file, const char *const *overrides, int n_overrides, diag *d)
+{
+    ynode *tree = spec_load_tree(file, overrides, n_overrides, d);
+    if (!tree) return NULL;
     spec *s = spec_from_tree(tree, file, d);
     if (!s) ynode_free(tree);
     return s;

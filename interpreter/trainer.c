@@ -378,7 +378,7 @@ int trainer_run(trainer *t)
          * never fewer than 20 lines per run; the last epoch always */
         int last = t->epoch == s->train.epochs;
         int every = s->train.epochs > 40 ? s->train.epochs / 20 : 1;
-        if (last || t->epoch % every == 0) print_epoch(t);
+        if ((last || t->epoch % every == 0) && t->quiet < 2) print_epoch(t);
         double now = now_seconds();
         if (!last && now - last_save < 10.0) continue;
         last_save = now;

@@ -30,7 +30,7 @@ typedef struct {
     long epoch_loss_rows;
     long step;                      /* optimizer steps so far */
     double last_lr;                 /* learning rate of the latest step */
-    int quiet;
+    int quiet;                      /* 1: no progress bar; 2: no epoch lines either */
     long interrupt_at_step;         /* tests: behave as if Ctrl-C came after this step (0 = never) */
 } trainer;
 

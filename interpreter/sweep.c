@@ -1,0 +1,268 @@
+/* `sweep:` — a grid of runs of one spec. Every combination is validated (schema, references,
+ * shapes) before the first one trains; then each trains in runs/<name>/<i>/, and the final
+ * value of one metric is gathered into sweep.csv and one figure (x: one grid key; one series
+ * per combination of the others). */
+#include "sweep.h"
+#include "data_setup.h"
+#include "nn/plot.h"
+#include "run_files.h"
+#include "schema.h"
+#include "spec_merge.h"
+#include "trainer.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SWEEP_MAX_KEYS 4
+#define SWEEP_MAX_RUNS 256
+
+typedef struct {
+    int n_keys;
+    const char *key[SWEEP_MAX_KEYS];
+    const ynode *values[SWEEP_MAX_KEYS];   /* each a list */
+    int metric;                            /* index into metric_names */
+    int x;                                 /* grid key on the x axis */
+} sweep_plan;
+
+static const char *const metric_names[] = {"train_loss", "test_loss", "accuracy", "rel_l2", NULL};
+
+int sweep_present(const ynode *tree) { return tree && tree->kind == YN_MAP && ymap_get(tree, "sweep") != NULL; }
+
+static int parse_sweep(const ynode *sw, sweep_plan *p, diag *d)
+{
+    static const char *const keys[] = {"grid", "metric", "x", NULL};
+    int before = diag_count(d);
+    memset(p, 0, sizeof *p);
+    p->metric = 3;
+    if (schema_expect(d, sw, YN_MAP, "sweep") < 0) return -1;
+    schema_check_keys(d, sw, "sweep", keys);
+    const ynode *grid = ymap_get(sw, "grid");
+    if (!grid || grid->kind != YN_MAP || grid->n < 1 || grid->n > SWEEP_MAX_KEYS) {
+        diag_error(d, grid ? grid : sw, "sweep needs a 'grid' of 1 to %d keys, each with a list of values", SWEEP_MAX_KEYS);
+        return -1;
+    }
+    int runs = 1;
+    for (int i = 0; i < grid->n; i++) {
+        const ynode *v = grid->items[i];
+        if (v->kind != YN_SEQ || v->n < 1) {
+            diag_error(d, v, "sweep values of '%s' must be a non-empty list", grid->keys[i]);
+            continue;
+        }
+        p->key[p->n_keys] = grid->keys[i];
+        p->values[p->n_keys++] = v;
+        runs *= v->n;
+    }
+    if (runs > SWEEP_MAX_RUNS) diag_error(d, grid, "the sweep has %d runs; at most %d", runs, SWEEP_MAX_RUNS);
+    schema_enum(d, sw, "metric", metric_names, &p->metric);
+    char x[256] = "";
+    if (schema_str(d, sw, "x", x, sizeof x) > 0) {
+        p->x = -1;
+        for (int i = 0; i < p->n_keys; i++)
+            if (strcmp(p->key[i], x) == 0) p->x = i;
+        if (p->x < 0) diag_error(d, ymap_get(sw, "x"), "x '%s' is not a key of the grid", x);
+    }
+    return diag_count(d) > before ? -1 : 0;
+}
+
+static int run_count(const sweep_plan *p)
+{
+    int n = 1;
+    for (int i = 0; i < p->n_keys; i++) n *= p->values[i]->n;
+    return n;
+}
+
+/* Combination r: index of each key's value (the last key varies fastest). */
+static void combination(const sweep_plan *p, int r, int *idx)
+{
+    for (int i = p->n_keys - 1; i >= 0; i--) {
+        idx[i] = r % p->values[i]->n;
+        r /= p->values[i]->n;
+    }
+}
+
+/* The spec of run r: the tree without `sweep`, each grid key set, its own name and folder. */
+static ynode *run_tree(const ynode *tree, const sweep_plan *p, int r, const char *name, const char *out, diag *d)
+{
+    ynode *t = ynode_clone(tree);
+    if (!t) return NULL;
+    int k = ymap_index(t, "sweep");
+    if (k >= 0) ymap_remove_at(t, k);
+    int idx[SWEEP_MAX_KEYS];
+    combination(p, r, idx);
+    char assign[1024];
+    for (int i = 0; i < p->n_keys; i++) {
+        char *v = yemit_flow(p->values[i]->items[idx[i]]);
+        snprintf(assign, sizeof assign, "%s=%s", p->key[i], v ? v : "");
+        free(v);
+        if (spec_apply_set(&t, assign, d) < 0) {
+            ynode_free(t);
+            return NULL;
+        }
+    }
+    snprintf(assign, sizeof assign, "name=%s_%d", name, r + 1);
+    spec_apply_set(&t, assign, d);
+    snprintf(assign, sizeof assign, "output=%s/%d", out, r + 1);
+    spec_apply_set(&t, assign, d);
+    return t;
+}
+
+static int validate_all(const ynode *tree, const sweep_plan *p, const char *file, const char *name, const char *out,
+                        diag *d)
+{
+    for (int r = 0; r < run_count(p); r++) {
+        ynode *t = run_tree(tree, p, r, name, out, d);
+        spec *s = t ? spec_from_tree(t, file, d) : NULL;
+        data_info info;
+        if (s && data_describe(s, &info, d) == 0) {
+            nn_rng rng;
+            nn_rng_seed(&rng, 1);
+            model_free(model_build(s, &info, 1, 0, NULL, NULL, &rng, d), 1);
+        }
+        if (s) spec_free(s);
+        else ynode_free(t);
+        if (diag_count(d)) return -1;
+    }
+    return 0;
+}
+
+static double final_metric(const trainer *t, int metric)
+{
+    const history *h = &t->h;
+    if (!h->n) return NAN;
+    int e = h->n - 1;
+    const float *cols[] = {h->train_loss, h->test_loss, h->test_acc, h->test_rel_l2};
+    return cols[metric][e];
+}
+
+static void label_of(const sweep_plan *p, const int *idx, int skip, char *buf, size_t len)
+{
+    size_t k = 0;
+    buf[0] = 0;
+    for (int i = 0; i < p->n_keys && k < len; i++) {
+        if (i == skip) continue;
+        char *v = yemit_flow(p->values[i]->items[idx[i]]);
+        const char *leaf = strrchr(p->key[i], '.');
+        k += (size_t)snprintf(buf + k, len - k, "%s%s=%s", k ? " " : "", leaf ? leaf + 1 : p->key[i], v ? v : "");
+        free(v);
+    }
+}
+
+static int write_results(const sweep_plan *p, const char *name, const char *out, const double *res, char *err, size_t errlen)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/sweep.csv", out);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        snprintf(err, errlen, "cannot write %.900s", path);
+        return -1;
+    }
+    int n = run_count(p), idx[SWEEP_MAX_KEYS];
+    fprintf(f, "run");
+    for (int i = 0; i < p->n_keys; i++) fprintf(f, ",%s", p->key[i]);
+    fprintf(f, ",%s\n", metric_names[p->metric]);
+    for (int r = 0; r < n; r++) {
+        combination(p, r, idx);
+        fprintf(f, "%d", r + 1);
+        for (int i = 0; i < p->n_keys; i++) {
+            char *v = yemit_flow(p->values[i]->items[idx[i]]);
+            fprintf(f, ",%s", v ? v : "");
+            free(v);
+        }
+        fprintf(f, ",%.7g\n", res[r]);
+    }
+    fclose(f);
+    /* one series per combination of the other keys; x = the chosen key's values */
+    int nx = p->values[p->x]->n, ns = n / nx;
+    nn_series *ser = calloc((size_t)ns, sizeof *ser);
+    float *xs = calloc((size_t)nx, sizeof *xs), *ys = calloc((size_t)n, sizeof *ys);
+    char(*names)[160] = calloc((size_t)ns, sizeof *names);
+    if (!ser || !xs || !ys || !names) {
+        free(ser), free(xs), free(ys), free(names);
+        return -1;
+    }
+    int numeric_x = 1;
+    for (int j = 0; j < nx; j++) {
+        double v;
+        numeric_x &= yscalar_float(p->values[p->x]->items[j], &v) == 0;
+        xs[j] = numeric_x ? (float)v : (float)j;
+    }
+    if (!numeric_x)
+        for (int j = 0; j < nx; j++) xs[j] = (float)j;
+    int s_count = 0;
+    for (int r = 0; r < n; r++) {
+        combination(p, r, idx);
+        if (idx[p->x] != 0) continue;
+        label_of(p, idx, p->x, names[s_count], sizeof names[s_count]);
+        /* gather this series: runs equal to r except in the x key */
+        float *col = ys + (size_t)s_count * nx;
+        for (int q = 0; q < n; q++) {
+            int jdx[SWEEP_MAX_KEYS], same = 1;
+            combination(p, q, jdx);
+            for (int i = 0; i < p->n_keys; i++) same &= i == p->x || jdx[i] == idx[i];
+            if (same) col[jdx[p->x]] = (float)res[q];
+        }
+        ser[s_count] = (nn_series){names[s_count][0] ? names[s_count] : metric_names[p->metric], xs, col, nx, NN_STYLE_LINE_POINTS};
+        s_count++;
+    }
+    char title[256];
+    snprintf(title, sizeof title, "%s: %s (final epoch)", name, metric_names[p->metric]);
+    snprintf(path, sizeof path, "%s/sweep.png", out);
+    int rc = nn_plot_lines(path, title, p->key[p->x], metric_names[p->metric], ser, s_count, 0, err, errlen);
+    free(ser), free(xs), free(ys), free(names);
+    return rc;
+}
+
+int sweep_run(ynode *tree, const char *file, int quiet, diag *d)
+{
+    (void)quiet;
+    sweep_plan p;
+    if (parse_sweep(ymap_get(tree, "sweep"), &p, d) < 0) return 2;
+    char name[SPEC_NAME_LEN] = "", out[SPEC_PATH_LEN] = "";
+    schema_str(d, tree, "name", name, sizeof name);
+    if (!name[0]) {
+        const char *base = strrchr(file, '/');
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(base ? base + 1 : file, "."), base ? base + 1 : file);
+    }
+    if (schema_str(d, tree, "output", out, sizeof out) == 0) snprintf(out, sizeof out, "runs/%s", name);
+    if (validate_all(tree, &p, file, name, out, d) < 0) return 2;
+    int n = run_count(&p);
+    double *res = calloc((size_t)n, sizeof *res);
+    if (!res) return 1;
+    char err[1024];
+    int status = 0;
+    printf("%s: a sweep of %d runs over", name, n);
+    for (int i = 0; i < p.n_keys; i++) printf(" %s", p.key[i]);
+    printf("\n");
+    for (int r = 0; r < n && status == 0; r++) {
+        ynode *t = run_tree(tree, &p, r, name, out, d);
+        spec *s = t ? spec_from_tree(t, file, d) : NULL;
+        trainer tr;
+        if (!s || trainer_init(&tr, s, d) < 0) {
+            if (s) trainer_free(&tr);
+            spec_free(s);
+            return 2;
+        }
+        tr.quiet = 2;   /* one line per run, not per epoch */
+        int idx[SWEEP_MAX_KEYS];
+        char label[256];
+        combination(&p, r, idx);
+        label_of(&p, idx, -1, label, sizeof label);
+        printf("run %d/%d: %s\n", r + 1, n, label);
+        fflush(stdout);
+        if (run_files_begin(&tr, err, sizeof err) < 0) status = 1;
+        else status = trainer_run(&tr);
+        if (status == 0 && run_files_finish(&tr, err, sizeof err) < 0) status = 1;
+        res[r] = final_metric(&tr, p.metric);
+        printf("  -> %s %.6g\n", metric_names[p.metric], res[r]);
+        trainer_free(&tr);
+        spec_free(s);
+    }
+    if (status == 0 && write_results(&p, name, out, res, err, sizeof err) < 0) {
+        fprintf(stderr, "nnrun: %s\n", err);
+        status = 1;
+    }
+    if (status == 0) printf("done: %s/sweep.csv, %s/sweep.png\n", out, out);
+    free(res);
+    return status;
+}

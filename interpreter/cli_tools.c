@@ -181,8 +181,11 @@ int cmd_eval(int argc, char **argv)
 
 int cmd_ops(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    if (argc > 1) {
+        int help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
+        fputs("usage: nnrun ops\nLists the runtime's ops (the registry) with one line each.\n", help ? stdout : stderr);
+        return help ? 0 : 2;
+    }
     for (int i = 0; i < nn_op_count(); i++) {
         const nn_op_def *d = nn_op_def_at(i);
         printf("%-18s %s\n", d->name, d->doc);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # make test: runs every cmocka test program given, then validates every spec in specs/ with
-# `nnrun check` (schema, references and shapes; no data needed). Fails if anything failed.
+# `nnrun check` (schema, references and shapes; no data needed), then the command-line tests.
+# Fails if anything failed.
 fail=0
 for t in "$@"; do
     printf '== %s\n' "$t"
@@ -10,4 +11,6 @@ printf '== nnrun check specs/\n'
 for s in specs/*.yaml specs/bench/*.yaml; do
     if ! "${NNRUN:-bin/nnrun}" check "$s" >/dev/null; then fail=$((fail + 1)); printf 'FAILED: nnrun check %s\n' "$s"; fi
 done
+printf '== tests/cli_test.sh\n'
+tests/cli_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 if [ "$fail" -eq 0 ]; then echo "all tests passed"; else echo "$fail test program(s) failed"; exit 1; fi

@@ -1,0 +1,78 @@
+#!/bin/sh
+# Command-line behaviour of nnrun: help and exit statuses, diff, summary, eval, and Ctrl-C
+# (a real SIGINT ends a run with status 130 and a checkpoint that eval can read).
+# Usage: tests/cli_test.sh PATH/TO/nnrun
+set -u
+nnrun=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+fails=0
+ok() { printf '  ok   %s\n' "$1"; }
+bad() { printf '  FAIL %s\n' "$1"; fails=$((fails + 1)); }
+expect_status() {   # expect_status WANT DESCRIPTION CMD...
+    want=$1; what=$2; shift 2
+    "$@" > out.txt 2> err.txt; got=$?
+    if [ "$got" -eq "$want" ]; then ok "$what"; else bad "$what (status $got, wanted $want)"; cat err.txt; fi
+}
+
+cat > fit.yaml <<'YAML'
+name: fit
+data:
+  train: {dataset: function, expr: "sin(3*x)", range: [-1, 1], n: 256}
+  test: {dataset: function, expr: "sin(3*x)", range: [-1, 1], n: 64}
+model:
+  input: [1]
+  layers:
+    - {dense: 32, act: tanh}
+    - {dense: 1, name: out}
+loss: {mse: {pred: out, target: target}}
+train: {optimizer: {adam: {lr: 0.01}}, batch: 8, epochs: 3, metrics: [rel_l2]}
+YAML
+
+expect_status 0 "nnrun --help" "$nnrun" --help
+for c in check summary diff eval ops train; do expect_status 0 "nnrun $c --help" "$nnrun" $c --help; done
+expect_status 2 "no arguments is a usage error" "$nnrun"
+expect_status 2 "an unknown option is a usage error" "$nnrun" fit.yaml --bogus
+expect_status 2 "a missing spec is reported" "$nnrun" check missing.yaml
+grep -q "missing.yaml" err.txt && ok "  ... naming the file" || bad "  ... naming the file"
+
+printf 'extends: fit.yaml\ntrain: {epochs: 0, optimizr: adam}\n' > bad.yaml
+expect_status 2 "a bad spec exits 2" "$nnrun" check bad.yaml
+[ "$(grep -c '^bad.yaml:2:[0-9]*: error: ' err.txt)" -eq 2 ] && ok "  ... with both errors at their lines" || { bad "  ... with both errors at their lines"; cat err.txt; }
+
+expect_status 0 "check of a good spec" "$nnrun" check fit.yaml
+expect_status 0 "summary" "$nnrun" summary fit.yaml
+grep -q "^total .* 97 " out.txt && ok "  ... counts 64 + 33 parameters" || { bad "  ... counts 64 + 33 parameters"; cat out.txt; }
+expect_status 0 "ops" "$nnrun" ops
+grep -q "^dense " out.txt && ok "  ... lists dense" || bad "  ... lists dense"
+
+printf 'extends: fit.yaml\nname: fit2\ntrain: {batch: 16}\n' > fit2.yaml
+expect_status 1 "diff of different specs exits 1" "$nnrun" diff fit.yaml fit2.yaml
+grep -q "~ name: fit -> fit2" out.txt && grep -q "~ train.batch: 8 -> 16" out.txt && ok "  ... and shows the key paths" ||
+    { bad "  ... and shows the key paths"; cat out.txt; }
+expect_status 0 "diff of a spec with itself exits 0" "$nnrun" diff fit.yaml fit.yaml
+
+expect_status 0 "a training run" "$nnrun" fit.yaml --quiet --out run1
+expect_status 0 "eval of the run" "$nnrun" eval run1
+grep -q "relative L2 error" out.txt && ok "  ... reports its metrics" || { bad "  ... reports its metrics"; cat out.txt; }
+
+# Ctrl-C: a long run gets SIGINT, saves a resumable state and exits 130
+"$nnrun" fit.yaml --quiet --out run2 --epochs 100000 > out.txt 2> err.txt &
+pid=$!
+i=0
+while [ ! -f run2/spec.yaml ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.5
+kill -INT $pid
+wait $pid
+st=$?
+[ $st -eq 130 ] && ok "Ctrl-C exits 130" || { bad "Ctrl-C exits 130 (got $st)"; cat err.txt; }
+[ -s run2/state.safetensors ] && [ -s run2/model.safetensors ] && ok "  ... leaving a checkpoint" || bad "  ... leaving a checkpoint"
+grep -q -- "--resume" err.txt && ok "  ... and says how to resume" || bad "  ... and says how to resume"
+expect_status 0 "  ... that eval reads" "$nnrun" eval run2
+
+printf 'garbage' > run1/model.safetensors
+expect_status 1 "eval of a corrupt checkpoint fails cleanly" "$nnrun" eval run1
+grep -q "model.safetensors" err.txt && ok "  ... naming the file" || { bad "  ... naming the file"; cat err.txt; }
+
+[ $fails -eq 0 ] && echo "cli tests passed" || { echo "$fails cli test(s) failed"; exit 1; }

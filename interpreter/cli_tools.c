@@ -4,6 +4,7 @@
 #include "data_setup.h"
 #include "model_build.h"
 #include "nn/ops.h"
+#include "spec_defaults.h"
 #include "spec_merge.h"
 #include "trainer.h"
 #include <stdio.h>
@@ -113,7 +114,8 @@ int cmd_summary(int argc, char **argv)
 int cmd_diff(int argc, char **argv)
 {
     static const char usage[] = "usage: nnrun diff A.yaml B.yaml\n"
-                                "Prints the effective difference of two specs after resolving extends, as key paths:\n"
+                                "Prints the effective difference of two specs after resolving extends and filling in\n"
+                                "defaults, as key paths:\n"
                                 "  - path: value (only in A)   + path: value (only in B)   ~ path: a -> b\n"
                                 "Exit status 0 if they are the same, 1 if they differ, 2 on errors.\n";
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -129,7 +131,10 @@ int cmd_diff(int argc, char **argv)
     diag *d = &dg;
     ynode *a = spec_load_resolved(argv[1], d), *b = spec_load_resolved(argv[2], d);
     int rc = 2;
-    if (a && b && !diag_count(d)) rc = ydiff(a, b, stdout) ? 1 : 0;
+    ynode *fa = a ? spec_with_defaults(a, d) : NULL, *fb = b ? spec_with_defaults(b, d) : NULL;
+    if (fa && fb && !diag_count(d)) rc = ydiff(fa, fb, stdout) ? 1 : 0;
+    ynode_free(fa);
+    ynode_free(fb);
     diag_print(d, stderr);
     ynode_free(a);
     ynode_free(b);

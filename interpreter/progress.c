@@ -11,9 +11,10 @@ static double now(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-void progress_begin(progress *p, int epoch, int epochs, int quiet)
+void progress_begin(progress *p, int epoch, int epochs, int quiet, int log_every)
 {
     p->tty = !quiet && isatty(STDERR_FILENO);
+    p->log_every = quiet > 1 ? 0 : log_every;
     p->epoch = epoch;
     p->epochs = epochs;
     p->start = now();
@@ -23,7 +24,13 @@ void progress_begin(progress *p, int epoch, int epochs, int quiet)
 
 void progress_step(progress *p, int done, int total, double running_loss)
 {
-    if (!p->tty) return;
+    if (!p->tty) {
+        if (p->log_every && done % p->log_every == 0) {
+            printf("epoch %d/%d  step %d/%d  running loss %.6f\n", p->epoch, p->epochs, done, total, running_loss);
+            fflush(stdout);
+        }
+        return;
+    }
     double t = now();
     if (done < total && t - p->last_draw < 0.1) return;
     p->last_draw = t;

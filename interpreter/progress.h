@@ -1,5 +1,5 @@
-/* progress.h — a progress bar with running loss and ETA on a terminal; silence otherwise
- * (the trainer prints one plain line per epoch either way). */
+/* progress.h — a progress bar with running loss and ETA on a terminal; off a terminal, a
+ * plain line every log_every steps if asked (the trainer prints a line per epoch either way). */
 #ifndef NNRUN_PROGRESS_H
 #define NNRUN_PROGRESS_H
 
@@ -8,9 +8,10 @@ typedef struct {
     int epoch, epochs;
     double start, last_draw;
     int drawn;
+    int log_every;
 } progress;
 
-void progress_begin(progress *p, int epoch, int epochs, int quiet);
+void progress_begin(progress *p, int epoch, int epochs, int quiet, int log_every);
 void progress_step(progress *p, int done, int total, double running_loss);
 void progress_end(progress *p);
 

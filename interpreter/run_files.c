@@ -1,6 +1,7 @@
 /* Run folder: spec.yaml, metrics.csv (one row per epoch), figures and report.html. */
 #include "run_files.h"
 #include "report.h"
+#include "spec_defaults.h"
 #include "spec_merge.h"
 #include <errno.h>
 #include <math.h>
@@ -32,7 +33,13 @@ int run_files_begin(trainer *t, char *err, size_t errlen)
     char path[1024];
     if (make_dirs(t->s->out_dir, err, errlen) < 0) return -1;
     snprintf(path, sizeof path, "%s/spec.yaml", t->s->out_dir);
-    if (yemit_file(t->s->tree, path) < 0) {
+    diag d;
+    diag_init(&d);
+    ynode *full = spec_with_defaults(t->s->tree, &d);   /* the spec as it runs, defaults included */
+    int rc = full ? yemit_file(full, path) : -1;
+    ynode_free(full);
+    diag_free(&d);
+    if (rc < 0) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         return -1;
     }

@@ -212,7 +212,7 @@ int trainer_evaluate(trainer *t, const nn_dataset *ds, eval_result *r)
     const model_graph *m = t->eval_full;
     int classifies = m->metric_target >= 0 && m->metric_target == m->t && ds->n_classes > 0;
     r->accuracy = classifies || t->s->train.accuracy ? correct / ds->n : NAN;
-    r->rel_l2 = ref2 > 0 ? sqrt(err2 / ref2) : NAN;
+    r->rel_l2 = ref2 > 0 && t->s->train.rel_l2 ? sqrt(err2 / ref2) : NAN;
     return 0;
 }
 
@@ -368,7 +368,7 @@ int trainer_run(trainer *t)
     double last_save = now_seconds();
     while (t->epoch < s->train.epochs) {
         progress pg;
-        progress_begin(&pg, t->epoch + 1, s->train.epochs, t->quiet);
+        progress_begin(&pg, t->epoch + 1, s->train.epochs, t->quiet, s->train.log_every);
         double t0 = now_seconds();
         status = train_epoch(t, &pg);
         progress_end(&pg);

@@ -1,0 +1,12 @@
+/* spec_defaults.h — a resolved spec with every default written out (for diff and spec.yaml). */
+#ifndef NNRUN_SPEC_DEFAULTS_H
+#define NNRUN_SPEC_DEFAULTS_H
+
+#include "diag.h"
+#include "ydoc.h"
+
+/* A new tree: tree over the schema's defaults (top level, model, train, the optimizer's
+ * options). Values keep their positions; filled-in ones say "<defaults>". */
+ynode *spec_with_defaults(const ynode *tree, diag *d);
+
+#endif

@@ -1,0 +1,102 @@
+/* spec_with_defaults() writes out what the schema would assume anyway: a spec and its
+ * filled-in form must describe the same experiment, and the filled-in form must keep the
+ * spec's own key order and values. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <string.h>
+#include "spec.h"
+#include "spec_defaults.h"
+
+static const char base[] = "name: t\n"
+                           "data:\n"
+                           "  train: {dataset: function, expr: \"x^2\", range: [-1, 1], n: 64}\n"
+                           "model:\n"
+                           "  input: [1]\n"
+                           "  layers: [{dense: 8, act: tanh}, {dense: 1, name: out}]\n"
+                           "loss: {mse: {pred: out, target: target}}\n";
+
+static void assert_same_experiment(const spec *a, const spec *b)
+{
+    const train_spec *x = &a->train, *y = &b->train;
+    assert_int_equal(a->seed, b->seed);
+    assert_int_equal(x->opt.kind, y->opt.kind);
+    assert_true(x->opt.lr == y->opt.lr && x->opt.momentum == y->opt.momentum && x->opt.weight_decay == y->opt.weight_decay);
+    assert_true(x->opt.beta1 == y->opt.beta1 && x->opt.beta2 == y->opt.beta2 && x->opt.eps == y->opt.eps);
+    assert_true(x->opt.alpha == y->opt.alpha && x->opt.nesterov == y->opt.nesterov);
+    assert_int_equal(x->batch, y->batch);
+    assert_int_equal(x->epochs, y->epochs);
+    assert_int_equal(x->shuffle, y->shuffle);
+    assert_int_equal(x->drop_last, y->drop_last);
+    assert_int_equal(x->sched.kind, y->sched.kind);
+    assert_int_equal(x->sched.warmup_steps, y->sched.warmup_steps);
+    assert_true(x->clip_norm == y->clip_norm && x->clip_value == y->clip_value);
+    assert_int_equal(x->log_every, y->log_every);
+    assert_int_equal(x->limit_batches, y->limit_batches);
+    assert_int_equal(a->model.init.kind, b->model.init.kind);
+    assert_int_equal(a->model.bias_init.kind, b->model.bias_init.kind);
+    assert_true(a->model.l1 == b->model.l1 && a->model.l2 == b->model.l2);
+}
+
+static void check_variant(const char *train)
+{
+    char text[2048];
+    snprintf(text, sizeof text, "%s%s", base, train);
+    diag d;
+    diag_init(&d);
+    ynode *tree = ydoc_load_string(text, "t.yaml", &d);
+    assert_non_null(tree);
+    ynode *full = spec_with_defaults(tree, &d);
+    assert_non_null(full);
+    spec *a = spec_from_tree(tree, "t.yaml", &d), *b = spec_from_tree(full, "t.yaml", &d);
+    if (diag_count(&d)) diag_print(&d, stderr);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_same_experiment(a, b);
+    /* the spec's own keys come first, in its order */
+    assert_string_equal(full->keys[0], "name");
+    assert_string_equal(full->keys[1], "data");
+    spec_free(a);
+    spec_free(b);
+    diag_free(&d);
+}
+
+static void test_defaults_describe_the_same_experiment(void **state)
+{
+    (void)state;
+    check_variant("");
+    check_variant("train: {batch: 7}\n");
+    check_variant("train: {optimizer: sgd}\n");
+    check_variant("train: {optimizer: {sgd: {lr: 0.5, momentum: 0.9, nesterov: true}}}\n");
+    check_variant("train: {optimizer: rmsprop, epochs: 3}\n");
+    check_variant("train: {optimizer: {adamw: {betas: [0.5, 0.9]}}, schedule: {step: {every: 2}}}\n");
+    check_variant("seed: 9\n");
+}
+
+static void test_given_values_are_kept(void **state)
+{
+    (void)state;
+    diag d;
+    diag_init(&d);
+    ynode *tree = ydoc_load_string("train: {optimizer: {adam: {lr: 0.5}}, batch: 3}\n", "t.yaml", &d);
+    ynode *full = spec_with_defaults(tree, &d);
+    const ynode *train = ymap_get(full, "train");
+    const ynode *adam = ymap_get(ymap_get(train, "optimizer"), "adam");
+    assert_string_equal(ymap_get(adam, "lr")->str, "0.5");
+    assert_string_equal(ymap_get(adam, "eps")->str, "1e-08");
+    assert_string_equal(ymap_get(train, "batch")->str, "3");
+    assert_string_equal(ymap_get(train, "shuffle")->str, "true");
+    ynode_free(tree);
+    ynode_free(full);
+    diag_free(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_describe_the_same_experiment),
+        cmocka_unit_test(test_given_values_are_kept),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

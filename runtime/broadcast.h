@@ -7,6 +7,16 @@
  * equal nor 1. */
 int nn_broadcast_shape(const nn_shape *a, const nn_shape *b, nn_shape *out);
 
+/* A shape carried in an op's attributes: dims in i[0..3], ndim in i[4]. */
+static inline nn_attrs nn_shape_attrs(nn_shape s)
+{
+    nn_attrs a = {0};
+    for (int i = 0; i < s.ndim; i++) a.i[i] = s.d[i];
+    a.i[4] = s.ndim;
+    return a;
+}
+static inline nn_shape nn_attrs_shape(const nn_attrs *a) { return nn_shape_make(a->i[4], a->i); }
+
 /* An index walker: strides of `in` (0 along broadcast dims) laid over a 4-D padded `out`. */
 typedef struct {
     int d[4];          /* out dims padded to 4 (leading 1s) */

@@ -144,17 +144,17 @@ static int set_columns(csv_reader *c, int ncols, long line, char *err, size_t er
     c->ncols = ncols;
     c->ncols_line = line;
     if (c->o.label_col >= ncols)
-        return nn_data_fail(err, errlen, "%s:%ld: label column %d does not exist (rows have %d fields, numbered from 0)",
+        return nn_fail(err, errlen, "%s:%ld: label column %d does not exist (rows have %d fields, numbered from 0)",
                             c->path, line, c->o.label_col, ncols);
     c->nfeat = ncols - (c->o.label_col >= 0);
-    if (c->nfeat < 1) return nn_data_fail(err, errlen, "%s:%ld: rows have no feature columns", c->path, line);
+    if (c->nfeat < 1) return nn_fail(err, errlen, "%s:%ld: rows have no feature columns", c->path, line);
     if (c->o.sample.ndim > 0 && nn_shape_numel(&c->o.sample) != (size_t)c->nfeat) {
         char s[64];
-        return nn_data_fail(err, errlen, "%s: rows have %d features but the sample shape %s holds %zu", c->path,
+        return nn_fail(err, errlen, "%s: rows have %d features but the sample shape %s holds %zu", c->path,
                             c->nfeat, nn_shape_str(&c->o.sample, s, sizeof s), nn_shape_numel(&c->o.sample));
     }
     c->row = malloc((size_t)ncols * sizeof *c->row);
-    if (!c->row) return nn_data_fail(err, errlen, "%s: out of memory", c->path);
+    if (!c->row) return nn_fail(err, errlen, "%s: out of memory", c->path);
     return 0;
 }
 
@@ -196,8 +196,8 @@ static int take_row(csv_reader *c, const char *line, long lno, char *err, size_t
         if ((int)v > c->max_label) c->max_label = (int)v;
     }
     if (c->n_bad) return 0;                     /* the load will fail: stop storing */
-    if (c->n == INT_MAX) return nn_data_fail(err, errlen, "%s:%ld: more than %d rows", c->path, lno, INT_MAX);
-    if (c->n == c->cap && grow(c) < 0) return nn_data_fail(err, errlen, "%s: out of memory at line %ld", c->path, lno);
+    if (c->n == INT_MAX) return nn_fail(err, errlen, "%s:%ld: more than %d rows", c->path, lno, INT_MAX);
+    if (c->n == c->cap && grow(c) < 0) return nn_fail(err, errlen, "%s: out of memory at line %ld", c->path, lno);
     float *x = c->x + c->n * (size_t)c->nfeat;
     for (int k = 0, j = 0; k < c->ncols; k++)
         if (k != lc) x[j++] = c->row[k] * c->o.scale;
@@ -230,7 +230,7 @@ static int read_lines(csv_reader *c, FILE *f, char *err, size_t errlen)
         if (!*s) continue;
         rc = c->ncols ? take_row(c, line, lno, err, errlen) : take_first_line(c, line, lno, err, errlen);
     }
-    if (rc == 0 && ferror(f)) rc = nn_data_fail(err, errlen, "%s: read error: %s", c->path, strerror(errno));
+    if (rc == 0 && ferror(f)) rc = nn_fail(err, errlen, "%s: read error: %s", c->path, strerror(errno));
     free(line);
     return rc;
 }
@@ -253,7 +253,7 @@ static int fail_bad_rows(const csv_reader *c, char *err, size_t errlen)
 static int finish(csv_reader *c, nn_dataset *out, char *err, size_t errlen)
 {
     if (c->n_bad) return fail_bad_rows(c, err, errlen);
-    if (c->n == 0) return nn_data_fail(err, errlen, "%s: no data rows", c->path);
+    if (c->n == 0) return nn_fail(err, errlen, "%s: no data rows", c->path);
     out->n = (int)c->n;
     out->sample = c->o.sample.ndim > 0 ? c->o.sample : nn_shape1(c->nfeat);
     float *x = realloc(c->x, c->n * (size_t)c->nfeat * sizeof *x);   /* drop the slack */
@@ -272,13 +272,13 @@ int nn_load_csv(const char *path, const nn_csv_options *o, nn_dataset *out, char
 {
     memset(out, 0, sizeof *out);
     csv_reader c = {.path = path, .o = o ? *o : nn_csv_defaults()};
-    if (c.o.label_col < -1) return nn_data_fail(err, errlen, "%s: label column %d is invalid", path, c.o.label_col);
+    if (c.o.label_col < -1) return nn_fail(err, errlen, "%s: label column %d is invalid", path, c.o.label_col);
     if (c.o.delim == 0 || c.o.delim == '\n' || c.o.delim == '"' || isdigit((unsigned char)c.o.delim))
-        return nn_data_fail(err, errlen, "%s: invalid field separator", path);
+        return nn_fail(err, errlen, "%s: invalid field separator", path);
     FILE *f = fopen(path, "r");
     if (!f) {
         int e = errno;
-        return nn_data_fail(err, errlen, "%s: cannot open: %s%s%s", path, strerror(e), e == ENOENT ? "; " : "",
+        return nn_fail(err, errlen, "%s: cannot open: %s%s%s", path, strerror(e), e == ENOENT ? "; " : "",
                             e == ENOENT ? NN_DATA_HINT : "");
     }
     setvbuf(f, NULL, _IOFBF, 1 << 20);

@@ -6,17 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int nn_data_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 void nn_dataset_free(nn_dataset *d)
 {
     if (!d) return;
@@ -32,15 +21,15 @@ int nn_dataset_alloc(nn_dataset *d, int n, nn_shape sample, int y_dim, char *err
     memset(d, 0, sizeof *d);
     size_t per = nn_shape_numel(&sample);
     if (n < 0 || y_dim < 0 || sample.ndim < 1 || per == 0)
-        return nn_data_fail(err, errlen, "invalid dataset layout: %d samples, y_dim %d", n, y_dim);
+        return nn_fail(err, errlen, "invalid dataset layout: %d samples, y_dim %d", n, y_dim);
     if ((size_t)n > ((size_t)-1 / sizeof(float)) / per)
-        return nn_data_fail(err, errlen, "dataset too large: %d samples of %zu floats", n, per);
+        return nn_fail(err, errlen, "dataset too large: %d samples of %zu floats", n, per);
     size_t nx = (size_t)n * per, ny = (size_t)n * (size_t)y_dim;
     d->x = malloc((nx ? nx : 1) * sizeof *d->x);
     d->y = y_dim > 0 ? malloc((ny ? ny : 1) * sizeof *d->y) : NULL;
     if (!d->x || (y_dim > 0 && !d->y)) {
         nn_dataset_free(d);
-        return nn_data_fail(err, errlen, "out of memory for %d samples (%.1f MB)", n,
+        return nn_fail(err, errlen, "out of memory for %d samples (%.1f MB)", n,
                             (double)(nx + ny) * sizeof(float) / 1e6);
     }
     d->n = n;

@@ -11,23 +11,23 @@ static double uniform53(nn_rng *r) { return (double)(nn_rng_u64(r) >> 11) * (1.0
 static int check_range(double lo, double hi, char *err, size_t errlen)
 {
     if (!isfinite(lo) || !isfinite(hi) || !(lo < hi))
-        return nn_data_fail(err, errlen, "invalid range [%g, %g]: need finite lo < hi", lo, hi);
+        return nn_fail(err, errlen, "invalid range [%g, %g]: need finite lo < hi", lo, hi);
     return 0;
 }
 
 static int check_function_args(const nn_expr *f, double lo, double hi, int n, int random, float sigma, nn_rng *r,
                                char *err, size_t errlen)
 {
-    if (!f) return nn_data_fail(err, errlen, "function dataset: no expression given");
+    if (!f) return nn_fail(err, errlen, "function dataset: no expression given");
     if (nn_expr_vars_used(f) > 1)
-        return nn_data_fail(err, errlen, "function dataset: the expression reads %d variables but only x is given",
+        return nn_fail(err, errlen, "function dataset: the expression reads %d variables but only x is given",
                             nn_expr_vars_used(f));
-    if (n < 1) return nn_data_fail(err, errlen, "function dataset: n = %d, need at least 1 point", n);
+    if (n < 1) return nn_fail(err, errlen, "function dataset: n = %d, need at least 1 point", n);
     if (check_range(lo, hi, err, errlen) < 0) return -1;
     if (!(sigma >= 0) || !isfinite(sigma))
-        return nn_data_fail(err, errlen, "function dataset: noise sigma %g must be >= 0", (double)sigma);
+        return nn_fail(err, errlen, "function dataset: noise sigma %g must be >= 0", (double)sigma);
     if (!r && (random || sigma > 0))
-        return nn_data_fail(err, errlen, "function dataset: random points or noise need a random generator");
+        return nn_fail(err, errlen, "function dataset: random points or noise need a random generator");
     return 0;
 }
 
@@ -44,7 +44,7 @@ int nn_gen_function(const nn_expr *f, double lo, double hi, int n, int random, f
         double y = nn_expr_eval(f, &x);
         if (!isfinite(y) || fabs(y) > 3.4e38) {
             nn_dataset_free(out);
-            return nn_data_fail(err, errlen, "function dataset: f(x) = %g at x = %.9g (point %d of %d); choose a "
+            return nn_fail(err, errlen, "function dataset: f(x) = %g at x = %.9g (point %d of %d); choose a "
                                 "range where the function is defined and finite", y, x, i + 1, n);
         }
         if (noise_sigma > 0) y += noise_sigma * (double)nn_rng_normal(r);
@@ -75,14 +75,14 @@ static int check_points_args(nn_points_kind kind, int n, int *d, double lo, doub
                              size_t errlen)
 {
     if ((int)kind < 0 || (int)kind >= N_POINT_KINDS)
-        return nn_data_fail(err, errlen, "points: unknown kind %d (parabola, cube or gaussian)", (int)kind);
+        return nn_fail(err, errlen, "points: unknown kind %d (parabola, cube or gaussian)", (int)kind);
     const char *name = point_kind_names[kind];
-    if (n < 1) return nn_data_fail(err, errlen, "%s points: n = %d, need at least 1", name, n);
-    if (!r) return nn_data_fail(err, errlen, "%s points: need a random generator", name);
+    if (n < 1) return nn_fail(err, errlen, "%s points: n = %d, need at least 1", name, n);
+    if (!r) return nn_fail(err, errlen, "%s points: need a random generator", name);
     if (kind == NN_POINTS_PARABOLA && *d == 0) *d = 2;
     if (kind == NN_POINTS_PARABOLA && *d != 2)
-        return nn_data_fail(err, errlen, "parabola points are 2-D (x, x^2): d must be 2, got %d", *d);
-    if (*d < 1 || *d > (1 << 20)) return nn_data_fail(err, errlen, "%s points: dimension d = %d is invalid", name, *d);
+        return nn_fail(err, errlen, "parabola points are 2-D (x, x^2): d must be 2, got %d", *d);
+    if (*d < 1 || *d > (1 << 20)) return nn_fail(err, errlen, "%s points: dimension d = %d is invalid", name, *d);
     if (kind != NN_POINTS_GAUSSIAN && check_range(lo, hi, err, errlen) < 0) return -1;
     return 0;
 }

@@ -38,12 +38,12 @@ static int idx_open(idx_file *f, const char *path, char *err, size_t errlen)
     if (!file_exists(f->path)) {
         snprintf(f->path, sizeof f->path, "%s.gz", path);
         if (!file_exists(f->path))
-            return nn_data_fail(err, errlen, "%s: no such file (nor %s.gz); %s", path, path, NN_DATA_HINT);
+            return nn_fail(err, errlen, "%s: no such file (nor %s.gz); %s", path, path, NN_DATA_HINT);
     }
     errno = 0;
     f->f = gzopen(f->path, "rb");
     if (!f->f)
-        return nn_data_fail(err, errlen, "%s: cannot open: %s", f->path, errno ? strerror(errno) : "out of memory");
+        return nn_fail(err, errlen, "%s: cannot open: %s", f->path, errno ? strerror(errno) : "out of memory");
     gzbuffer(f->f, 1u << 17);
     return 0;
 }
@@ -59,7 +59,7 @@ static long long idx_read(idx_file *f, void *buf, size_t len, char *err, size_t 
         if (r < 0) {
             int zerr;
             const char *msg = gzerror(f->f, &zerr);
-            return nn_data_fail(err, errlen, "%s: read error: %s", f->path, msg);
+            return nn_fail(err, errlen, "%s: read error: %s", f->path, msg);
         }
         if (r == 0) break;
         got += (size_t)r;
@@ -75,29 +75,29 @@ static int idx_read_header(idx_file *f, int want_ndim, char *err, size_t errlen)
     unsigned char m[4];
     long long r = idx_read(f, m, 4, err, errlen);
     if (r < 0) return -1;
-    if (r < 4) return nn_data_fail(err, errlen, "%s: file too short for an IDX header (%lld bytes)", f->path, r);
+    if (r < 4) return nn_fail(err, errlen, "%s: file too short for an IDX header (%lld bytes)", f->path, r);
     if (m[0] != 0 || m[1] != 0)
-        return nn_data_fail(err, errlen, "%s: not an IDX file (magic bytes %02x %02x %02x %02x)", f->path,
+        return nn_fail(err, errlen, "%s: not an IDX file (magic bytes %02x %02x %02x %02x)", f->path,
                             m[0], m[1], m[2], m[3]);
     if (m[2] != IDX_UBYTE)
-        return nn_data_fail(err, errlen, "%s: IDX element type 0x%02x is not supported (expected 0x08, unsigned byte)",
+        return nn_fail(err, errlen, "%s: IDX element type 0x%02x is not supported (expected 0x08, unsigned byte)",
                             f->path, m[2]);
     if (m[3] != want_ndim)
-        return nn_data_fail(err, errlen, "%s: IDX file has %d dimensions; an %s file needs %d (images and labels "
+        return nn_fail(err, errlen, "%s: IDX file has %d dimensions; an %s file needs %d (images and labels "
                             "swapped?)", f->path, m[3], idx_role(want_ndim), want_ndim);
     unsigned char b[12];
     r = idx_read(f, b, 4u * (unsigned)want_ndim, err, errlen);
     if (r < 0) return -1;
-    if (r < 4 * want_ndim) return nn_data_fail(err, errlen, "%s: truncated IDX header", f->path);
+    if (r < 4 * want_ndim) return nn_fail(err, errlen, "%s: truncated IDX header", f->path);
     f->ndim = want_ndim;
     for (int i = 0; i < want_ndim; i++) {
         const unsigned char *p = b + 4 * i;
         f->dims[i] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
         if (f->dims[i] == 0 || f->dims[i] > INT_MAX)
-            return nn_data_fail(err, errlen, "%s: IDX dimension %d is %u", f->path, i, (unsigned)f->dims[i]);
+            return nn_fail(err, errlen, "%s: IDX dimension %d is %u", f->path, i, (unsigned)f->dims[i]);
     }
     if (want_ndim == 3 && (uint64_t)f->dims[1] * f->dims[2] > (1u << 24))
-        return nn_data_fail(err, errlen, "%s: images of %ux%u pixels are too large", f->path,
+        return nn_fail(err, errlen, "%s: images of %ux%u pixels are too large", f->path,
                             (unsigned)f->dims[1], (unsigned)f->dims[2]);
     f->header_bytes = 4 + 4 * (size_t)want_ndim;
     return 0;
@@ -111,10 +111,10 @@ static int idx_check_raw_size(idx_file *f, size_t body, char *err, size_t errlen
     if (!gzdirect(f->f) || stat(f->path, &st) != 0) return 0;
     size_t want = f->header_bytes + body;
     if ((uint64_t)st.st_size < want)
-        return nn_data_fail(err, errlen, "%s: truncated: the header promises %zu bytes of data but the file has %lld "
+        return nn_fail(err, errlen, "%s: truncated: the header promises %zu bytes of data but the file has %lld "
                             "(re-run 'make data')", f->path, body, (long long)st.st_size - (long long)f->header_bytes);
     if ((uint64_t)st.st_size > want)
-        return nn_data_fail(err, errlen, "%s: %lld unexpected bytes after the %zu bytes the header declares", f->path,
+        return nn_fail(err, errlen, "%s: %lld unexpected bytes after the %zu bytes the header declares", f->path,
                             (long long)st.st_size - (long long)want, body);
     return 0;
 }
@@ -124,7 +124,7 @@ static int idx_read_body(idx_file *f, size_t body, void (*sink)(const unsigned c
                          void *ctx, char *err, size_t errlen)
 {
     unsigned char *buf = malloc(IDX_CHUNK);
-    if (!buf) return nn_data_fail(err, errlen, "%s: out of memory", f->path);
+    if (!buf) return nn_fail(err, errlen, "%s: out of memory", f->path);
     size_t done = 0;
     while (done < body) {
         size_t want = body - done > IDX_CHUNK ? IDX_CHUNK : body - done;
@@ -133,7 +133,7 @@ static int idx_read_body(idx_file *f, size_t body, void (*sink)(const unsigned c
         sink(buf, (size_t)r, done, ctx);
         done += (size_t)r;
         if ((size_t)r < want) {
-            nn_data_fail(err, errlen, "%s: truncated: expected %zu bytes of %s after the header, found %zu "
+            nn_fail(err, errlen, "%s: truncated: expected %zu bytes of %s after the header, found %zu "
                          "(re-run 'make data')", f->path, body, idx_role(f->ndim), done);
             break;
         }
@@ -144,7 +144,7 @@ static int idx_read_body(idx_file *f, size_t body, void (*sink)(const unsigned c
         long long r = idx_read(f, &extra, 1, err, errlen);
         if (r < 0) rc = -1;
         else if (r > 0)
-            rc = nn_data_fail(err, errlen, "%s: unexpected data after the %zu bytes the header declares", f->path, body);
+            rc = nn_fail(err, errlen, "%s: unexpected data after the %zu bytes the header declares", f->path, body);
     }
     free(buf);
     return rc;
@@ -189,7 +189,7 @@ static int load_labels(const char *path, const char *images, nn_dataset *out, ch
     if (idx_open(&f, path, err, errlen) < 0) return -1;
     int rc = idx_read_header(&f, 1, err, errlen);
     if (rc == 0 && f.dims[0] != (uint32_t)out->n)
-        rc = nn_data_fail(err, errlen, "%s has %u labels but %s has %d images", f.path, (unsigned)f.dims[0], images,
+        rc = nn_fail(err, errlen, "%s has %u labels but %s has %d images", f.path, (unsigned)f.dims[0], images,
                           out->n);
     if (rc == 0) rc = idx_check_raw_size(&f, f.dims[0], err, errlen);
     if (rc == 0) rc = idx_read_body(&f, f.dims[0], sink_labels, out->y, err, errlen);
@@ -205,7 +205,7 @@ static int load_labels(const char *path, const char *images, nn_dataset *out, ch
 int nn_load_idx(const char *images, const char *labels, nn_dataset *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    if (!images) return nn_data_fail(err, errlen, "no IDX images file given");
+    if (!images) return nn_fail(err, errlen, "no IDX images file given");
     if (load_images(images, labels != NULL, out, err, errlen) < 0 ||
         (labels && load_labels(labels, images, out, err, errlen) < 0)) {
         nn_dataset_free(out);

@@ -11,7 +11,7 @@ int nn_dataset_take(const nn_dataset *in, const int *idx, int n, nn_dataset *out
     memset(out, 0, sizeof *out);
     for (int i = 0; i < n; i++)
         if (idx[i] < 0 || idx[i] >= in->n)
-            return nn_data_fail(err, errlen, "sample index %d out of range (dataset has %d)", idx[i], in->n);
+            return nn_fail(err, errlen, "sample index %d out of range (dataset has %d)", idx[i], in->n);
     if (nn_dataset_alloc(out, n, in->sample, in->y ? in->y_dim : 0, err, errlen) < 0) return -1;
     size_t per = nn_dataset_sample_size(in), yd = (size_t)out->y_dim;
     for (int i = 0; i < n; i++) {
@@ -33,7 +33,7 @@ static int *identity(int n)
 static int check_count(const nn_dataset *in, int n, const char *what, char *err, size_t errlen)
 {
     if (n < 0 || n > in->n)
-        return nn_data_fail(err, errlen, "%s: asked for %d samples but the dataset has %d", what, n, in->n);
+        return nn_fail(err, errlen, "%s: asked for %d samples but the dataset has %d", what, n, in->n);
     return 0;
 }
 
@@ -42,7 +42,7 @@ int nn_dataset_first(const nn_dataset *in, int n, nn_dataset *out, char *err, si
     memset(out, 0, sizeof *out);
     if (check_count(in, n, "first samples", err, errlen) < 0) return -1;
     int *idx = identity(n);
-    if (!idx) return nn_data_fail(err, errlen, "out of memory");
+    if (!idx) return nn_fail(err, errlen, "out of memory");
     int rc = nn_dataset_take(in, idx, n, out, err, errlen);
     free(idx);
     return rc;
@@ -53,7 +53,7 @@ int nn_dataset_random(const nn_dataset *in, int n, nn_rng *r, nn_dataset *out, c
     memset(out, 0, sizeof *out);
     if (check_count(in, n, "random samples", err, errlen) < 0) return -1;
     int *idx = identity(in->n);
-    if (!idx) return nn_data_fail(err, errlen, "out of memory");
+    if (!idx) return nn_fail(err, errlen, "out of memory");
     nn_rng_shuffle(r, idx, in->n);
     int rc = nn_dataset_take(in, idx, n, out, err, errlen);
     free(idx);
@@ -65,7 +65,7 @@ static int choose_per_class(const nn_dataset *in, const int *order, int per_clas
                             size_t errlen)
 {
     int *count = calloc((size_t)in->n_classes, sizeof *count);
-    if (!count) return nn_data_fail(err, errlen, "out of memory");
+    if (!count) return nn_fail(err, errlen, "out of memory");
     for (int i = 0; i < in->n; i++) {
         int s = order[i], c = (int)in->y[(size_t)s * (size_t)in->y_dim];
         if (c >= 0 && c < in->n_classes && count[c] < per_class) {
@@ -76,7 +76,7 @@ static int choose_per_class(const nn_dataset *in, const int *order, int per_clas
     int rc = 0;
     for (int c = 0; c < in->n_classes && rc == 0; c++)
         if (count[c] < per_class)
-            rc = nn_data_fail(err, errlen, "per-class subset: class %d has only %d samples, asked for %d per class",
+            rc = nn_fail(err, errlen, "per-class subset: class %d has only %d samples, asked for %d per class",
                               c, count[c], per_class);
     free(count);
     return rc;
@@ -86,11 +86,11 @@ int nn_dataset_per_class(const nn_dataset *in, int per_class, nn_rng *r, nn_data
 {
     memset(out, 0, sizeof *out);
     if (in->n_classes <= 0 || !in->y)
-        return nn_data_fail(err, errlen, "per-class subset: the dataset has no class labels");
-    if (per_class < 1) return nn_data_fail(err, errlen, "per-class subset: %d per class, need at least 1", per_class);
+        return nn_fail(err, errlen, "per-class subset: the dataset has no class labels");
+    if (per_class < 1) return nn_fail(err, errlen, "per-class subset: %d per class, need at least 1", per_class);
     int *order = identity(in->n);
     char *keep = calloc((size_t)in->n + 1, 1);
-    int rc = order && keep ? 0 : nn_data_fail(err, errlen, "out of memory");
+    int rc = order && keep ? 0 : nn_fail(err, errlen, "out of memory");
     if (rc == 0 && r) nn_rng_shuffle(r, order, in->n);
     if (rc == 0) rc = choose_per_class(in, order, per_class, keep, err, errlen);
     if (rc == 0) {
@@ -109,10 +109,10 @@ int nn_dataset_split(const nn_dataset *in, double frac, nn_rng *r, nn_dataset *a
 {
     memset(a, 0, sizeof *a);
     memset(b, 0, sizeof *b);
-    if (!(frac >= 0.0 && frac <= 1.0)) return nn_data_fail(err, errlen, "split fraction %g is not in [0, 1]", frac);
+    if (!(frac >= 0.0 && frac <= 1.0)) return nn_fail(err, errlen, "split fraction %g is not in [0, 1]", frac);
     int na = (int)lround(frac * in->n);
     int *idx = identity(in->n);
-    if (!idx) return nn_data_fail(err, errlen, "out of memory");
+    if (!idx) return nn_fail(err, errlen, "out of memory");
     if (r) nn_rng_shuffle(r, idx, in->n);
     int rc = nn_dataset_take(in, idx, na, a, err, errlen);
     if (rc == 0) rc = nn_dataset_take(in, idx + na, in->n - na, b, err, errlen);

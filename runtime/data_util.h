@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 /* Writes a printf-style message into err (if any) and returns -1. */
-int nn_data_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#include "fail.h"
 
 /* The hint appended to "file not found" messages. */
 #define NN_DATA_HINT "run 'make data' to fetch the standard datasets, or check the path"

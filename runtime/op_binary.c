@@ -144,26 +144,23 @@ int nn_mul(nn_graph *g, int a, int b) { return nn_op(g, NN_OP_mul, (int[]){a, b}
 int nn_div(nn_graph *g, int a, int b) { return nn_op(g, NN_OP_div, (int[]){a, b}, 2, NULL); }
 
 /* ---- sum_to / broadcast_to: target shape in attrs i[0..3], ndim in i[4] ------------- */
-static nn_attrs shape_attrs(nn_shape s)
-{
-    nn_attrs a = {0};
-    for (int i = 0; i < s.ndim; i++) a.i[i] = s.d[i];
-    a.i[4] = s.ndim;
-    return a;
-}
-static nn_shape attrs_shape(const nn_attrs *a) { return nn_shape_make(a->i[4], a->i); }
 
-static int sum_to_infer(nn_graph *g, nn_node *n)
+/* x and the target shape t broadcast to `big` (x's shape for sum_to, t for broadcast_to). */
+static int moved_infer(nn_graph *g, nn_node *n, int to_target)
 {
-    nn_shape t = attrs_shape(&n->a), out;
+    nn_shape t = nn_attrs_shape(&n->a), out;
     const nn_shape *x = &g->nodes[n->in[0]].shape;
-    if (nn_broadcast_shape(&t, x, &out) < 0 || !nn_shape_eq(&out, x)) {
+    if (nn_broadcast_shape(&t, x, &out) < 0 || !nn_shape_eq(&out, to_target ? &t : x)) {
         char a[64], b[64];
-        return nn_graph_fail(g, "cannot sum %s down to %s", nn_shape_str(x, a, sizeof a), nn_shape_str(&t, b, sizeof b));
+        return nn_graph_fail(g, "cannot %s %s %s %s", to_target ? "broadcast" : "sum", nn_shape_str(x, a, sizeof a),
+                             to_target ? "to" : "down to", nn_shape_str(&t, b, sizeof b));
     }
     n->shape = t;
     return 0;
 }
+
+static int sum_to_infer(nn_graph *g, nn_node *n) { return moved_infer(g, n, 0); }
+static int broadcast_to_infer(nn_graph *g, nn_node *n) { return moved_infer(g, n, 1); }
 
 static void sum_to_forward(nn_graph *g, nn_node *nd)
 {
@@ -197,18 +194,6 @@ static int sum_to_check(nn_graph *g, nn_rng *r)
     return nn_sum_to(g, x, nn_shape3(2, 1, 4));
 }
 
-static int broadcast_to_infer(nn_graph *g, nn_node *n)
-{
-    nn_shape t = attrs_shape(&n->a), out;
-    const nn_shape *x = &g->nodes[n->in[0]].shape;
-    if (nn_broadcast_shape(&t, x, &out) < 0 || !nn_shape_eq(&out, &t)) {
-        char a[64], b[64];
-        return nn_graph_fail(g, "cannot broadcast %s to %s", nn_shape_str(x, a, sizeof a), nn_shape_str(&t, b, sizeof b));
-    }
-    n->shape = t;
-    return 0;
-}
-
 static void broadcast_to_forward(nn_graph *g, nn_node *nd)
 {
     const nn_node *x = &g->nodes[nd->in[0]];
@@ -238,13 +223,13 @@ const nn_op_def nn_def_broadcast_to = {"broadcast_to", 1, "repeat x up to a broa
 int nn_sum_to(nn_graph *g, int x, nn_shape s)
 {
     if (x >= 0 && nn_shape_eq(&g->nodes[x].shape, &s)) return x;
-    nn_attrs a = shape_attrs(s);
+    nn_attrs a = nn_shape_attrs(s);
     return nn_op(g, NN_OP_sum_to, &x, 1, &a);
 }
 
 int nn_broadcast_to(nn_graph *g, int x, nn_shape s)
 {
     if (x >= 0 && nn_shape_eq(&g->nodes[x].shape, &s)) return x;
-    nn_attrs a = shape_attrs(s);
+    nn_attrs a = nn_shape_attrs(s);
     return nn_op(g, NN_OP_broadcast_to, &x, 1, &a);
 }

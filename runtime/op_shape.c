@@ -1,10 +1,11 @@
 /* Shape-only ops: reshape (a copy into the new shape). */
+#include "broadcast.h"
 #include "op_list.h"
 #include <string.h>
 
 static int reshape_infer(nn_graph *g, nn_node *n)
 {
-    nn_shape t = nn_shape_make(n->a.i[4], n->a.i);
+    nn_shape t = nn_attrs_shape(&n->a);
     const nn_shape *x = &g->nodes[n->in[0]].shape;
     if (nn_shape_numel(&t) != nn_shape_numel(x)) {
         char a[64], b[64];
@@ -38,8 +39,6 @@ const nn_op_def nn_def_reshape = {"reshape", 1, "same values, new shape", reshap
 int nn_reshape(nn_graph *g, int x, nn_shape s)
 {
     if (x >= 0 && nn_shape_eq(&g->nodes[x].shape, &s)) return x;
-    nn_attrs a = {0};
-    for (int i = 0; i < s.ndim; i++) a.i[i] = s.d[i];
-    a.i[4] = s.ndim;
+    nn_attrs a = nn_shape_attrs(s);
     return nn_op(g, NN_OP_reshape, &x, 1, &a);
 }

@@ -10,17 +10,6 @@
 #define TICK_LEN 5
 #define PAD 10
 
-int plot_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 /* ---- axes ---------------------------------------------------------------------------- */
 void axis_fit(plot_axis *a, double lo, double hi, int log, double margin, int loose)
 {
@@ -125,7 +114,7 @@ int frame_init(plot_frame *f, int w, int h, char *err, size_t errlen)
 {
     memset(f, 0, sizeof *f);
     if (nn_canvas_init(&f->cv, w, h, COL_BG) != 0)
-        return plot_fail(err, errlen, "out of memory for a %d x %d figure", w, h);
+        return nn_fail(err, errlen, "out of memory for a %d x %d figure", w, h);
     return 0;
 }
 

@@ -27,10 +27,10 @@ static float series_x(const nn_series *s, int i) { return s->x ? s->x[i] : (floa
 
 static int check_series(const nn_series *s, int n_series, char *err, size_t errlen, const char *path)
 {
-    if (n_series < 0 || (n_series > 0 && !s)) return plot_fail(err, errlen, "plot %s: %d series but no series array", path, n_series);
+    if (n_series < 0 || (n_series > 0 && !s)) return nn_fail(err, errlen, "plot %s: %d series but no series array", path, n_series);
     for (int k = 0; k < n_series; k++)
         if (s[k].n < 0 || (s[k].n > 0 && !s[k].y))
-            return plot_fail(err, errlen, "plot %s: series %d ('%s') has n=%d and %s y values", path, k,
+            return nn_fail(err, errlen, "plot %s: series %d ('%s') has n=%d and %s y values", path, k,
                              s[k].name ? s[k].name : "", s[k].n, s[k].y ? "some" : "no");
     return 0;
 }
@@ -53,7 +53,7 @@ static void draw_series(plot_frame *f, const nn_series *s, nn_rgb col, int log_y
 int nn_plot_lines(const char *png_path, const char *title, const char *xlabel, const char *ylabel,
                   const nn_series *s, int n_series, int log_y, char *err, size_t errlen)
 {
-    if (!png_path || !*png_path) return plot_fail(err, errlen, "plot: no output path given");
+    if (!png_path || !*png_path) return nn_fail(err, errlen, "plot: no output path given");
     if (check_series(s, n_series, err, errlen, png_path)) return -1;
     range rx = range_empty(), ry = range_empty();
     int longest = 0;
@@ -66,7 +66,7 @@ int nn_plot_lines(const char *png_path, const char *title, const char *xlabel, c
     }
     float *scratch = malloc(2 * (size_t)(longest > 0 ? longest : 1) * sizeof *scratch);
     plot_frame f;
-    if (!scratch) return plot_fail(err, errlen, "plot %s: out of memory for %d points", png_path, longest);
+    if (!scratch) return nn_fail(err, errlen, "plot %s: out of memory for %d points", png_path, longest);
     if (frame_init(&f, CHART_W, CHART_H, err, errlen)) { free(scratch); return -1; }
     axis_fit(&f.ax, rx.lo, rx.hi, 0, 0.0, 1);
     axis_fit(&f.ay, ry.lo, ry.hi, log_y, 0.02, 1);
@@ -96,8 +96,8 @@ int nn_plot_scatter(const char *png_path, const char *title, const float *xy, co
                     const char *const *class_names, int n_classes, const char *xlabel, const char *ylabel,
                     char *err, size_t errlen)
 {
-    if (!png_path || !*png_path) return plot_fail(err, errlen, "scatter: no output path given");
-    if (n < 0 || (n > 0 && !xy)) return plot_fail(err, errlen, "scatter %s: %d points but no coordinates", png_path, n);
+    if (!png_path || !*png_path) return nn_fail(err, errlen, "scatter: no output path given");
+    if (n < 0 || (n > 0 && !xy)) return nn_fail(err, errlen, "scatter %s: %d points but no coordinates", png_path, n);
     if (labels && n_classes <= 0)
         for (int i = 0; i < n; i++)
             if (labels[i] + 1 > n_classes) n_classes = labels[i] + 1;
@@ -144,8 +144,8 @@ static const char *bar_name(const char *const *names, int k, char *buf, size_t l
 int nn_plot_bars(const char *png_path, const char *title, const char *const *names, const float *v, int n,
                  const char *ylabel, char *err, size_t errlen)
 {
-    if (!png_path || !*png_path) return plot_fail(err, errlen, "bars: no output path given");
-    if (n < 0 || (n > 0 && !v)) return plot_fail(err, errlen, "bars %s: %d values but no value array", png_path, n);
+    if (!png_path || !*png_path) return nn_fail(err, errlen, "bars: no output path given");
+    if (n < 0 || (n > 0 && !v)) return nn_fail(err, errlen, "bars %s: %d values but no value array", png_path, n);
     range ry = {0.0, 0.0};       /* bars start at 0, so 0 is always shown */
     int any = 0;
     for (int k = 0; k < n; k++)

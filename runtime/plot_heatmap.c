@@ -133,10 +133,10 @@ int nn_plot_heatmap(const char *png_path, const char *title, const float *m, int
                     const char *const *row_names, const char *const *col_names, int annotate,
                     const char *xlabel, const char *ylabel, char *err, size_t errlen)
 {
-    if (!png_path || !*png_path) return plot_fail(err, errlen, "heatmap: no output path given");
+    if (!png_path || !*png_path) return nn_fail(err, errlen, "heatmap: no output path given");
     if (rows < 0 || cols < 0 || (rows * (size_t)cols > 0 && !m))
-        return plot_fail(err, errlen, "heatmap %s: a %d x %d matrix needs values", png_path, rows, cols);
-    if (rows > 4096 || cols > 4096) return plot_fail(err, errlen, "heatmap %s: %d x %d is too large to draw (4096 max)", png_path, rows, cols);
+        return nn_fail(err, errlen, "heatmap %s: a %d x %d matrix needs values", png_path, rows, cols);
+    if (rows > 4096 || cols > 4096) return nn_fail(err, errlen, "heatmap %s: %d x %d is too large to draw (4096 max)", png_path, rows, cols);
     int empty = rows == 0 || cols == 0;
     value_stats s = stats_of(m, empty ? 0 : (size_t)rows * cols);
     grid_layout g = {0, 0, 0, rows, cols, 0};

@@ -31,12 +31,12 @@ static void draw_image(nn_canvas *c, const float *img, int channels, int h, int 
 int nn_plot_image_grid(const char *png_path, const char *title, const float *images, int n, int channels,
                        int h, int w, int cols, const char *const *row_labels, int scale, char *err, size_t errlen)
 {
-    if (!png_path || !*png_path) return plot_fail(err, errlen, "image grid: no output path given");
-    if (n < 0 || (n > 0 && !images)) return plot_fail(err, errlen, "image grid %s: %d images but no pixels", png_path, n);
+    if (!png_path || !*png_path) return nn_fail(err, errlen, "image grid: no output path given");
+    if (n < 0 || (n > 0 && !images)) return nn_fail(err, errlen, "image grid %s: %d images but no pixels", png_path, n);
     if (channels != 1 && channels != 3)
-        return plot_fail(err, errlen, "image grid %s: channels must be 1 (grey) or 3 (RGB), not %d", png_path, channels);
+        return nn_fail(err, errlen, "image grid %s: channels must be 1 (grey) or 3 (RGB), not %d", png_path, channels);
     if (h <= 0 || w <= 0 || h > 4096 || w > 4096)
-        return plot_fail(err, errlen, "image grid %s: image size %d x %d is not drawable (1..4096)", png_path, h, w);
+        return nn_fail(err, errlen, "image grid %s: image size %d x %d is not drawable (1..4096)", png_path, h, w);
     if (cols <= 0) cols = n < 10 ? (n > 0 ? n : 1) : 10;
     if (cols > n && n > 0) cols = n;
     int rows = n > 0 ? (n + cols - 1) / cols : 0;
@@ -54,7 +54,7 @@ int nn_plot_image_grid(const char *png_path, const char *title, const float *ima
     long tw = title ? nn_text_width(title, 2) + 2 * MARGIN : 0;
     if (width < tw) width = tw;
     if (width > 32768 || height > 32768)
-        return plot_fail(err, errlen, "image grid %s: %ld x %ld pixels is too large; lower scale or raise cols", png_path,
+        return nn_fail(err, errlen, "image grid %s: %ld x %ld pixels is too large; lower scale or raise cols", png_path,
                          width, height);
     plot_frame f;
     if (frame_init(&f, (int)width, (int)height, err, errlen)) return -1;

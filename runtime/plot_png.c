@@ -2,23 +2,13 @@
  * write; everything that must be released afterwards is volatile or owned by libpng. The file
  * is written under a temporary name and renamed, so a crash never leaves a truncated figure. */
 #include "nn/plot.h"
+#include "fail.h"
 #include <errno.h>
 #include <png.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* libpng's message arrives here; keep it for the caller, then unwind to the setjmp. */
 static void on_png_error(png_structp png, png_const_charp msg)
@@ -54,13 +44,13 @@ static int write_rows(FILE *f, const nn_canvas *c, char *msg)
 
 int nn_png_write(const char *path, const nn_canvas *c, char *err, size_t errlen)
 {
-    if (!path || !*path) return fail(err, errlen, "png: no output path given");
-    if (!c || !c->px || c->w <= 0 || c->h <= 0) return fail(err, errlen, "png %s: empty canvas", path);
+    if (!path || !*path) return nn_fail(err, errlen, "png: no output path given");
+    if (!c || !c->px || c->w <= 0 || c->h <= 0) return nn_fail(err, errlen, "png %s: empty canvas", path);
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return fail(err, errlen, "png: path too long: %.100s...", path);
+        return nn_fail(err, errlen, "png: path too long: %.100s...", path);
     FILE *f = fopen(tmp, "wb");
-    if (!f) return fail(err, errlen, "cannot create %s: %s (does the folder exist and is it writable?)", tmp, strerror(errno));
+    if (!f) return nn_fail(err, errlen, "cannot create %s: %s (does the folder exist and is it writable?)", tmp, strerror(errno));
     char msg[200] = "";
     int rc = write_rows(f, c, msg);
     if (fclose(f) != 0 && rc == 0) {
@@ -69,12 +59,12 @@ int nn_png_write(const char *path, const nn_canvas *c, char *err, size_t errlen)
     }
     if (rc != 0) {
         remove(tmp);
-        return fail(err, errlen, "writing %s failed: %s", path, msg);
+        return nn_fail(err, errlen, "writing %s failed: %s", path, msg);
     }
     if (rename(tmp, path) != 0) {
         int e = errno;
         remove(tmp);
-        return fail(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(e));
+        return nn_fail(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(e));
     }
     return 0;
 }

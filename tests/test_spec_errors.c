@@ -13,32 +13,8 @@
 #include "diag.h"
 #include "model_build.h"
 #include "spec.h"
+#include "tmpdir.h"
 
-static char dir[64];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/nnrun-spec-XXXXXX");
-    if (!mkdtemp(dir) || chdir(dir) != 0) return -1;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static void write_file(const char *name, const char *text)
-{
-    FILE *f = fopen(name, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
 
 /* Runs the check passes on FILE and returns everything reported (caller frees). */
 static char *check(const char *file, const char *const *sets, int n_sets)
@@ -235,5 +211,5 @@ int main(void)
         cmocka_unit_test(test_overrides_are_validated_at_their_column),
         cmocka_unit_test(test_a_data_set_that_does_not_fit_the_input_is_reported),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);
 }

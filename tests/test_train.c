@@ -16,33 +16,9 @@
 #include "nn/safetensors.h"
 #include "run_files.h"
 #include "spec.h"
+#include "tmpdir.h"
 #include "trainer.h"
 
-static char dir[64];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/nnrun-train-XXXXXX");
-    if (!mkdtemp(dir) || chdir(dir) != 0) return -1;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static void write_file(const char *name, const char *text)
-{
-    FILE *f = fopen(name, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
 
 static int file_exists(const char *path)
 {
@@ -292,5 +268,5 @@ int main(void)
         cmocka_unit_test(test_a_non_finite_loss_stops_the_run),
         cmocka_unit_test(test_an_autoencoder_trains_on_idx_files),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);
 }

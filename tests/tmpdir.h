@@ -1,0 +1,37 @@
+/* tmpdir.h — cmocka group set-up for tests that write files: each test program works in a
+ * fresh directory under /tmp, removed afterwards. */
+#ifndef NNRUN_TEST_TMPDIR_H
+#define NNRUN_TEST_TMPDIR_H
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static char tmpdir_path[64];
+
+static int tmpdir_enter(void **state)
+{
+    (void)state;
+    snprintf(tmpdir_path, sizeof tmpdir_path, "/tmp/nnrun-test-XXXXXX");
+    if (!mkdtemp(tmpdir_path) || chdir(tmpdir_path) != 0) return -1;
+    return 0;
+}
+
+static int tmpdir_remove(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir_path);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_file(const char *name, const char *text)
+{
+    FILE *f = fopen(name, "w");
+    if (!f) {
+        perror(name);
+        exit(1);
+    }
+    fputs(text, f);
+    fclose(f);
+}
+#endif

@@ -4,7 +4,8 @@
  * batch 128; seconds per epoch):
  *   OpenBLAS with 2 threads on every GEMM            1.24   (threading the small GEMMs costs more
  *   OpenBLAS with 1 thread                           0.69    than it gives)
- *   2 threads only for GEMMs >= 4 MFLOP, else 1      0.52   <- the policy
+ *   2 threads only for GEMMs >= 4 MFLOP, else 1      0.52   <- the policy, when the second
+ *                                                           core is free (runtime.c measures)
  *   OpenMP on every loop over 32k elements           1.03   (waking a thread for a 30 us loop)
  * So a GEMM gets every core when it is big enough (NN_GEMM_PAR_FLOPS), and elementwise loops
  * split across OpenMP threads only above NN_PAR_MIN elements. OpenBLAS is never called from
@@ -17,9 +18,17 @@
 
 #define NN_GEMM_PAR_FLOPS 4e6
 
-/* Sets OpenBLAS's thread count for a GEMM of this many FLOPs (all cores above
- * NN_GEMM_PAR_FLOPS, else one); a no-op when it is already right. */
-void nn_blas_threads_for(double flops);
+/* Around every GEMM: begin sets OpenBLAS's thread count (one below NN_GEMM_PAR_FLOPS; for
+ * bigger ones whichever setting has been faster lately, see runtime.c), end records the
+ * time it took. */
+typedef struct {
+    double flops;
+    int setting;      /* -1: not measured; 0: one thread; 1: all cores */
+    double start;
+    int probe;        /* trying the setting that is not the best now */
+} nn_blas_call;
+nn_blas_call nn_blas_begin(double flops);
+void nn_blas_end(nn_blas_call c);
 
 /* Elements above which elementwise loops split across threads. */
 #define NN_PAR_MIN (1 << 18)  /* below ~256k floats a loop takes < 30 us: waking a thread costs more */

@@ -13,7 +13,19 @@
     X(sigmoid) X(sigmoid_grad) X(tanh) X(tanh_grad) X(softmax) X(softmax_grad) \
     X(log_softmax) X(log_softmax_grad) X(step) \
     X(dropout_mask) X(noise) \
-    X(scale) X(mse) X(l1) X(bce_with_logits) X(bce_grad) X(cross_entropy) X(ce_grad) X(one_hot)
+    X(scale) X(mse) X(l1) X(bce_with_logits) X(bce_grad) X(cross_entropy) X(ce_grad) X(one_hot) \
+    NN_OPS_CONV(X) \
+    NN_OPS_POOL(X)
+
+/* Convolutions (runtime/op_conv.c): conv2d, conv_transpose2d and the weight-gradient op; each
+ * one's backward is built from the others. */
+#define NN_OPS_CONV(X)
+
+
+
+/* Pooling, upsampling, concatenation, slicing and running statistics (runtime/op_pool.c,
+ * runtime/op_concat.c, runtime/op_stats.c). */
+#define NN_OPS_POOL(X)
 
 #define NN_OP_ENUM(name) NN_OP_##name,
 enum nn_op_id { NN_OP_LIST(NN_OP_ENUM) NN_OP_COUNT };

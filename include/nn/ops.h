@@ -94,4 +94,35 @@ int nn_cross_entropy(nn_graph *g, int logits, int labels);
 /* one_hot: labels (N) of ids -> (N, C); no gradient */
 int nn_one_hot(nn_graph *g, int labels, int classes);
 
+/* ---- images (NCHW) ------------------------------------------------------------------------
+ * N batch, C channels in, F channels out, H x W spatial; OH x OW output size. */
+
+/* conv2d: x (N,C,H,W), w (F,C,KH,KW), b (F) or -1 -> (N,F,OH,OW),
+ * OH = (H + 2*pad_h - KH) / stride + 1 (likewise OW). */
+int nn_conv2d(nn_graph *g, int x, int w, int b, int stride, int pad_h, int pad_w);
+/* conv_transpose2d: x (N,C,H,W), w (C,F,KH,KW) [PyTorch layout], b (F) or -1 -> (N,F,OH,OW),
+ * OH = (H - 1)*stride - 2*pad_h + KH + out_pad_h (likewise OW); out_pad < stride. */
+int nn_conv_transpose2d(nn_graph *g, int x, int w, int b, int stride, int pad_h, int pad_w, int out_pad_h,
+                        int out_pad_w);
+/* max / average pooling with a k x k window: (N,C,H,W) -> (N,C,OH,OW),
+ * OH = (H + 2*pad - k) / stride + 1; average pooling counts padding as zeros (PyTorch's
+ * count_include_pad=True); max pooling ignores padding. */
+int nn_maxpool2d(nn_graph *g, int x, int k, int stride, int pad);
+int nn_avgpool2d(nn_graph *g, int x, int k, int stride, int pad);
+/* mean over H x W: (N,C,H,W) -> (N,C) */
+int nn_global_avgpool(nn_graph *g, int x);
+/* nearest-neighbour upsampling by an integer factor: (N,C,H,W) -> (N,C,H*f,W*f) */
+int nn_upsample_nearest(nn_graph *g, int x, int factor);
+/* concatenation of 2..4 tensors along axis (same size on every other axis) */
+int nn_concat(nn_graph *g, const int *xs, int n, int axis);
+/* the elements [start, start+len) of axis */
+int nn_slice(nn_graph *g, int x, int axis, int start, int len);
+/* masking noise: each element zeroed with probability p (no rescaling) in training, and in
+ * evaluation when always */
+int nn_masking_noise(nn_graph *g, int x, float p, int always);
+/* running statistic for batch norm: in training, stat = (1-momentum)*stat + momentum*value
+ * (written into stat, a no-gradient parameter, as a side effect); returns a node that must be
+ * a plan target during training. No gradient. */
+int nn_ema_update(nn_graph *g, int stat, int value, float momentum);
+
 #endif

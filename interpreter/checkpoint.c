@@ -66,7 +66,7 @@ static void path_in(const trainer *t, const char *file, char *out, size_t len)
 
 int trainer_checkpoint(trainer *t, char *err, size_t errlen)
 {
-    char path[1024], step[32], epoch[32], bie[32], rows[32], sum[40], optsteps[32], rng[128];
+    char path[1024], step[32], epoch[32], bie[32], rows[32], sum[40], correct[40], optsteps[32], rng[128];
     snprintf(step, sizeof step, "%ld", t->step);
     const char *wmeta[] = {"format", "nnrun-weights-1", "spec", t->s->name, "step", step};
     path_in(t, "model.safetensors", path, sizeof path);
@@ -81,14 +81,16 @@ int trainer_checkpoint(trainer *t, char *err, size_t errlen)
         n++;
     }
     int hn = t->h.n ? t->h.n : 1;
-    const float *cols[] = {t->h.train_loss, t->h.test_loss, t->h.test_acc, t->h.test_rel_l2, t->h.lr, t->h.seconds};
-    const char *cn[] = {"history.train_loss", "history.test_loss", "history.test_acc", "history.test_rel_l2", "history.lr",
-                        "history.seconds"};
-    for (int i = 0; i < 6; i++) ts[n++] = (nn_st_tensor){cn[i], nn_shape1(hn), cols[i]};
+    for (int i = 0; i < H_COLUMNS; i++) {
+        snprintf(names[n], sizeof names[n], "history.%s", history_names[i]);
+        ts[n] = (nn_st_tensor){names[n], nn_shape1(hn), t->h.col[i]};
+        n++;
+    }
     snprintf(epoch, sizeof epoch, "%d", t->epoch);
     snprintf(bie, sizeof bie, "%d", t->batch_in_epoch);
     snprintf(rows, sizeof rows, "%ld", t->epoch_loss_rows);
     snprintf(sum, sizeof sum, "%.17g", t->epoch_loss_sum);
+    snprintf(correct, sizeof correct, "%.17g", t->epoch_correct);
     snprintf(optsteps, sizeof optsteps, "%ld", nn_optimizer_steps(t->opt));
     const nn_rng *r = &t->noise_rng;
     snprintf(rng, sizeof rng, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 ":%d:%a", r->s[0], r->s[1], r->s[2],
@@ -96,7 +98,7 @@ int trainer_checkpoint(trainer *t, char *err, size_t errlen)
     char hist[32];
     snprintf(hist, sizeof hist, "%d", t->h.n);
     nn_st_meta meta[] = {{"format", "nnrun-state-1"}, {"step", step}, {"epoch", epoch}, {"batch_in_epoch", bie},
-                         {"epoch_loss_rows", rows}, {"epoch_loss_sum", sum}, {"optimizer_steps", optsteps},
+                         {"epoch_loss_rows", rows}, {"epoch_loss_sum", sum}, {"epoch_correct", correct}, {"optimizer_steps", optsteps},
                          {"noise_rng", rng}, {"history_epochs", hist}};
     path_in(t, "state.safetensors", path, sizeof path);
     return nn_st_write(path, ts, n, meta, (int)(sizeof meta / sizeof *meta), err, errlen);
@@ -121,7 +123,8 @@ static int restore_state(trainer *t, nn_st_file *f, char *err, size_t errlen)
         meta_long(f, "step", &step, err, errlen) || meta_long(f, "history_epochs", &hn, err, errlen))
         return -1;
     const char *sum = nn_st_meta_get(f, "epoch_loss_sum"), *rng = nn_st_meta_get(f, "noise_rng");
-    if (!sum || !rng) {
+    const char *correct = nn_st_meta_get(f, "epoch_correct");
+    if (!sum || !rng || !correct) {
         snprintf(err, errlen, "resume state lacks the running loss or the noise stream");
         return -1;
     }
@@ -152,22 +155,22 @@ static int restore_state(trainer *t, nn_st_file *f, char *err, size_t errlen)
         memcpy(nn_optimizer_state_data(t->opt, i), nn_st_data(f, k), nn_optimizer_state_len(t->opt) * sizeof(float));
     }
     nn_optimizer_set_steps(t->opt, optsteps);
-    float *cols[] = {t->h.train_loss, t->h.test_loss, t->h.test_acc, t->h.test_rel_l2, t->h.lr, t->h.seconds};
-    const char *cn[] = {"history.train_loss", "history.test_loss", "history.test_acc", "history.test_rel_l2", "history.lr",
-                        "history.seconds"};
-    for (int i = 0; i < 6 && hn > 0; i++) {
-        int k = nn_st_find(f, cn[i]);
+    for (int i = 0; i < H_COLUMNS && hn > 0; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "history.%s", history_names[i]);
+        int k = nn_st_find(f, name);
         if (k < 0 || nn_st_shape(f, k).d[0] < hn) {
-            snprintf(err, errlen, "resume state lacks '%s'", cn[i]);
+            snprintf(err, errlen, "resume state lacks '%s'", name);
             return -1;
         }
-        memcpy(cols[i], nn_st_data(f, k), (size_t)hn * sizeof(float));
+        memcpy(t->h.col[i], nn_st_data(f, k), (size_t)hn * sizeof(float));
     }
     t->h.n = (int)hn;
     t->epoch = (int)epoch;
     t->batch_in_epoch = (int)bie;
     t->epoch_loss_rows = rows;
     t->epoch_loss_sum = strtod(sum, NULL);
+    t->epoch_correct = strtod(correct, NULL);
     t->step = step;
     return 0;
 }

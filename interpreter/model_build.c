@@ -85,6 +85,71 @@ static int build_dense(const spec *s, model_graph *m, int li, int x, diag *d)
     return apply_act(g, y, l->act, l->act_param);
 }
 
+/* conv: weight (F, C, KH, KW); conv_transpose: weight (C, F, KH, KW) as in PyTorch. */
+static int build_conv(const spec *s, model_graph *m, int li, int x)
+{
+    const layer_spec *l = &s->model.layers[li];
+    nn_graph *g = m->g;
+    const nn_shape *xs = &g->nodes[x].shape;
+    if (xs->ndim != 4) {
+        char b[64];
+        return nn_graph_fail(g, "needs images [channels, height, width] per sample, got %s; add a reshape",
+                             nn_shape_str(xs, b, sizeof b));
+    }
+    int c = xs->d[1], f = l->units, t = l->kind == LY_CONV_T;
+    char name[SPEC_NAME_LEN + 8];
+    snprintf(name, sizeof name, "%s.weight", l->name);
+    m->weight[li] = nn_param(g, t ? nn_shape4(c, f, l->kernel[0], l->kernel[1]) : nn_shape4(f, c, l->kernel[0], l->kernel[1]), name);
+    if (l->bias) {
+        snprintf(name, sizeof name, "%s.bias", l->name);
+        m->bias[li] = nn_param(g, nn_shape1(f), name);
+    }
+    int b = l->bias ? m->bias[li] : -1;
+    int y = t ? nn_conv_transpose2d(g, x, m->weight[li], b, l->stride, l->pad[0], l->pad[1], l->out_pad[0], l->out_pad[1])
+              : nn_conv2d(g, x, m->weight[li], b, l->stride, l->pad[0], l->pad[1]);
+    return apply_act(g, y, l->act, l->act_param);
+}
+
+/* Batch normalisation over every axis but the channels (axis 1): in training, the batch's
+ * statistics (and the running ones updated as a side effect); in evaluation, the running
+ * ones. Composed of graph ops, so gradients (and gradients of gradients) come for free. */
+static int build_batchnorm(const spec *s, model_graph *m, int li, int x)
+{
+    const layer_spec *l = &s->model.layers[li];
+    nn_graph *g = m->g;
+    nn_shape xs = g->nodes[x].shape;
+    int c = xs.d[1];
+    nn_shape per = xs;                  /* (1, C, 1, 1) or (1, C) */
+    for (int i = 0; i < per.ndim; i++) per.d[i] = i == 1 ? c : 1;
+    char name[SPEC_NAME_LEN + 16];
+    snprintf(name, sizeof name, "%s.weight", l->name);
+    m->weight[li] = nn_param(g, nn_shape1(c), name);
+    snprintf(name, sizeof name, "%s.bias", l->name);
+    m->bias[li] = nn_param(g, nn_shape1(c), name);
+    snprintf(name, sizeof name, "%s.running_mean", l->name);
+    int rmean = nn_param(g, nn_shape1(c), name);
+    snprintf(name, sizeof name, "%s.running_var", l->name);
+    int rvar = nn_param(g, nn_shape1(c), name);   /* initialise() relies on rvar == bias + 2 */
+    g->nodes[rmean].no_grad = g->nodes[rvar].no_grad = 1;
+    int gamma = nn_reshape(g, m->weight[li], per), beta = nn_reshape(g, m->bias[li], per);
+    int mean, var;
+    if (m->training) {
+        float count = (float)(nn_shape_numel(&xs) / (size_t)c);
+        mean = nn_affine(g, nn_sum_to(g, x, per), 1.0f / count, 0.0f);
+        int xc = nn_sub(g, x, mean);
+        var = nn_affine(g, nn_sum_to(g, nn_square(g, xc), per), 1.0f / count, 0.0f);
+        /* PyTorch keeps the unbiased variance in the running estimate */
+        int unbiased = nn_affine(g, var, count > 1 ? count / (count - 1) : 1.0f, 0.0f);
+        m->side_effects[m->n_side_effects++] = nn_ema_update(g, rmean, nn_reshape(g, mean, nn_shape1(c)), l->momentum);
+        m->side_effects[m->n_side_effects++] = nn_ema_update(g, rvar, nn_reshape(g, unbiased, nn_shape1(c)), l->momentum);
+    } else {
+        mean = nn_reshape(g, rmean, per);
+        var = nn_reshape(g, rvar, per);
+    }
+    int inv_std = nn_pow(g, nn_affine(g, var, 1.0f, l->eps), -0.5f);
+    return nn_add(g, nn_mul(g, nn_mul(g, nn_sub(g, x, mean), inv_std), gamma), beta);
+}
+
 static int build_layer(const spec *s, model_graph *m, int li, diag *d)
 {
     const layer_spec *l = &s->model.layers[li];
@@ -123,7 +188,15 @@ static int build_layer(const spec *s, model_graph *m, int li, diag *d)
         }
         return y;
     }
-    case LY_CONCAT: return nn_graph_fail(g, "concat is not available yet in this version");
+    case LY_CONCAT: return nn_concat(g, in, n_in, 1);
+    case LY_CONV:
+    case LY_CONV_T: return build_conv(s, m, li, x);
+    case LY_MAXPOOL: return nn_maxpool2d(g, x, l->kernel[0], l->stride, l->pad[0]);
+    case LY_AVGPOOL: return nn_avgpool2d(g, x, l->kernel[0], l->stride, l->pad[0]);
+    case LY_GLOBAL_AVGPOOL: return nn_global_avgpool(g, x);
+    case LY_UPSAMPLE: return nn_upsample_nearest(g, x, l->factor);
+    case LY_BATCHNORM: return build_batchnorm(s, m, li, x);
+    case LY_MASKING_NOISE: return nn_masking_noise(g, x, l->p, l->noise_at_eval);
     case LY_SAMPLE_GAUSSIAN: {
         /* z = mean + exp(logvar / 2) * eps, eps ~ N(0, I) in training, 0 in evaluation */
         int mean = in[0], logvar = in[1];
@@ -222,13 +295,29 @@ static int initialise(const spec *s, model_graph *m, nn_rng *r, diag *d)
     for (int i = 0; i < s->model.n_layers; i++) {
         const layer_spec *l = &s->model.layers[i];
         if (m->weight[i] < 0) continue;
+        if (l->kind == LY_BATCHNORM) {   /* gamma 1, beta 0, running mean 0, running variance 1 */
+            int c = g->nodes[m->weight[i]].shape.d[0];
+            int rvar = m->bias[i] + 2;   /* created right after bias and running_mean */
+            for (int k = 0; k < c; k++) {
+                nn_data(g, m->weight[i])[k] = 1.0f;
+                nn_data(g, rvar)[k] = 1.0f;
+            }
+            continue;
+        }
         const nn_shape *w = &g->nodes[m->weight[i]].shape;
+        /* fans by position, as torch.nn.init counts them: dim 0 out, dim 1 in, times the kernel */
         int fan_out = w->d[0], fan_in = (int)(nn_shape_numel(w) / (size_t)w->d[0]);
         const nn_init *wi = l->has_init ? &l->init : &s->model.init;
-        if (init_param(g, m->weight[i], wi, fan_out, fan_in, r, l, d) < 0) return -1;
+        char err[256];
+        if (w->ndim == 4) {
+            if (nn_init_fill_conv(nn_data(g, m->weight[i]), w->d[0], w->d[1], w->d[2] * w->d[3], wi, r, err, sizeof err) < 0) {
+                diag_error_at(d, l->pos.file, l->pos.line, l->pos.col, "layer '%s': %s", l->name, err);
+                return -1;
+            }
+        } else if (init_param(g, m->weight[i], wi, fan_out, fan_in, r, l, d) < 0)
+            return -1;
         if (m->bias[i] < 0) continue;
         const nn_init *bi = l->has_bias_init ? &l->bias_init : &s->model.bias_init;
-        char err[256];
         if (nn_init_fill_bias(nn_data(g, m->bias[i]), fan_out, fan_in, bi, r, err, sizeof err) < 0) {
             diag_error_at(d, l->pos.file, l->pos.line, l->pos.col, "layer '%s': %s", l->name, err);
             return -1;
@@ -266,7 +355,8 @@ model_graph *model_build(const spec *s, const data_info *di, int batch, int trai
     m->weight = malloc((size_t)L * sizeof(int));
     m->bias = malloc((size_t)L * sizeof(int));
     m->loss_terms = malloc(SPEC_MAX_LOSSES * sizeof(int));
-    if (!m->g || !m->out || !m->weight || !m->bias || !m->loss_terms) goto fail;
+    m->side_effects = malloc((size_t)(2 * L + 1) * sizeof(int));
+    if (!m->g || !m->out || !m->weight || !m->bias || !m->loss_terms || !m->side_effects) goto fail;
     m->batch = batch;
     m->training = training;
     m->g->training = training;
@@ -361,13 +451,14 @@ fail:
 int model_plan(model_graph *m, const int *extra, int n_extra)
 {
     nn_graph *g = m->g;
-    int cap = 4 + n_extra + (m->training ? m->n_params : 0);
+    int cap = 4 + n_extra + m->n_side_effects + (m->training ? m->n_params : 0);
     int *t = malloc((size_t)cap * sizeof *t), n = 0;
     if (!t) return -1;
     t[n++] = m->loss;
     if (m->metric_pred >= 0) t[n++] = m->metric_pred;
     if (m->metric_target >= 0) t[n++] = m->metric_target;
     for (int i = 0; i < n_extra; i++) t[n++] = extra[i];
+    for (int i = 0; i < m->n_side_effects; i++) t[n++] = m->side_effects[i];
     if (m->training)
         for (int i = 0; i < g->n; i++)   /* bound op nodes = gradients */
             if (g->nodes[i].kind == NN_NODE_OP && g->nodes[i].bound && n < cap) t[n++] = i;
@@ -375,6 +466,35 @@ int model_plan(model_graph *m, const int *extra, int n_extra)
     m->plan = nn_plan_create(g, t, n);
     free(t);
     return m->plan ? 0 : -1;
+}
+
+int model_start_at(model_graph *m, int layer, int output, char *err, size_t errlen)
+{
+    nn_graph *g = m->g;
+    int id = m->out[layer], target = m->out[output];
+    if (id == target || output < layer) {
+        snprintf(err, errlen, "the output layer must come after the layer decoded from");
+        return -1;
+    }
+    if (g->nodes[id].kind != NN_NODE_OP) {
+        snprintf(err, errlen, "this layer cannot be fed directly");
+        return -1;
+    }
+    nn_node *n = &g->nodes[id];
+    n->owned = calloc(nn_shape_numel(&n->shape), sizeof(float));
+    if (!n->owned) return -1;
+    n->kind = NN_NODE_INPUT;      /* its value now comes from the caller, not from the layers before */
+    n->data = n->owned;
+    nn_plan_free(m->plan);
+    m->plan = nn_plan_create(g, &target, 1);
+    if (!m->plan) return -1;
+    for (int t = 0; t < m->plan->n; t++)
+        if (m->plan->order[t] < id && g->nodes[m->plan->order[t]].label[0]) {
+            snprintf(err, errlen, "layer '%s' after the decoded layer reads '%s', which comes before it (a skip connection); "
+                                  "decode from a later layer", g->nodes[target].label, g->nodes[m->plan->order[t]].label);
+            return -1;
+        }
+    return 0;
 }
 
 void model_feed(model_graph *m, const float *x, const float *y, int nrows)
@@ -399,5 +519,6 @@ void model_free(model_graph *m, int owns_grads)
     free(m->bias);
     free(m->params);
     free(m->loss_terms);
+    free(m->side_effects);
     free(m);
 }

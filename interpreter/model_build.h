@@ -30,6 +30,8 @@ typedef struct {
     int n_params;
     int loss;             /* the total loss (1) */
     int *loss_terms;      /* per spec loss term, its weighted value */
+    int *side_effects;    /* nodes that must run though nothing reads them (running statistics) */
+    int n_side_effects;
     int metric_pred;      /* node the metrics read */
     int metric_target;    /* node it is compared with */
     nn_plan *plan;        /* train: loss + gradients; eval: loss + metric + layers asked for */
@@ -46,6 +48,11 @@ model_graph *model_build(const spec *s, const data_info *di, int batch, int trai
 /* Re-plans with the given extra layer outputs readable after a run. */
 int model_plan(model_graph *m, const int *extra, int n_extra);
 void model_free(model_graph *m, int owns_grads);
+
+/* Makes `layer`'s output an input of the graph and plans only what `output` needs from there
+ * ("run from a layer": decode chosen code points). Fails when a later layer also reads a layer
+ * before `layer` (a skip connection around it). Feed the layer through nn_data(g, out[layer]). */
+int model_start_at(model_graph *m, int layer, int output, char *err, size_t errlen);
 
 /* Copies nrows samples into the graph inputs (x and, when present, targets). */
 void model_feed(model_graph *m, const float *x, const float *y, int nrows);

@@ -22,11 +22,13 @@ void progress_begin(progress *p, int epoch, int epochs, int quiet, int log_every
     p->drawn = 0;
 }
 
-void progress_step(progress *p, int done, int total, double running_loss)
+void progress_step(progress *p, int done, int total, double running_loss, double running_accuracy)
 {
     if (!p->tty) {
         if (p->log_every && done % p->log_every == 0) {
-            printf("epoch %d/%d  step %d/%d  running loss %.6f\n", p->epoch, p->epochs, done, total, running_loss);
+            printf("epoch %d/%d  step %d/%d  running loss %.6f", p->epoch, p->epochs, done, total, running_loss);
+            if (running_accuracy == running_accuracy) printf("  running accuracy %.2f%%", 100 * running_accuracy);
+            printf("\n");
             fflush(stdout);
         }
         return;
@@ -40,8 +42,9 @@ void progress_step(progress *p, int done, int total, double running_loss)
     for (int i = 0; i < WIDTH; i++) bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
     bar[WIDTH] = 0;
     double elapsed = t - p->start, eta = done ? elapsed / done * (total - done) : 0;
-    fprintf(stderr, "\repoch %d/%d [%s] %d/%d  loss %.5f  ETA %d:%02d ", p->epoch, p->epochs, bar, done, total,
-            running_loss, (int)eta / 60, (int)eta % 60);
+    fprintf(stderr, "\repoch %d/%d [%s] %d/%d  loss %.5f", p->epoch, p->epochs, bar, done, total, running_loss);
+    if (running_accuracy == running_accuracy) fprintf(stderr, "  acc %.2f%%", 100 * running_accuracy);
+    fprintf(stderr, "  ETA %d:%02d ", (int)eta / 60, (int)eta % 60);
     p->drawn = 1;
 }
 

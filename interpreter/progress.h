@@ -12,7 +12,8 @@ typedef struct {
 } progress;
 
 void progress_begin(progress *p, int epoch, int epochs, int quiet, int log_every);
-void progress_step(progress *p, int done, int total, double running_loss);
+/* running_accuracy: NaN when the model is not a classifier */
+void progress_step(progress *p, int done, int total, double running_loss, double running_accuracy);
 void progress_end(progress *p);
 
 #endif

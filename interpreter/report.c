@@ -1,11 +1,14 @@
 /* Figures of a run (loss curve, reconstructions, embeddings, function fits, dead units) and
  * report.html. Each figure reads the trained model through trainer_layer_outputs(). */
 #include "report.h"
+#include "nn/pca.h"
 #include "nn/plot.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static int *all_rows(int n);
 
 static void fig_path(const trainer *t, const char *name, char *out, size_t len)
 {
@@ -27,7 +30,7 @@ int report_loss_curve(trainer *t, char *err, size_t errlen)
     float *x = malloc((size_t)h->n * sizeof *x);
     if (!x) return -1;
     for (int e = 0; e < h->n; e++) x[e] = (float)(e + 1);
-    nn_series s[2] = {{"train", x, h->train_loss, h->n, 2}, {t->data.test_name, x, h->test_loss, h->n, 2}};
+    nn_series s[2] = {{"train", x, h->col[H_TRAIN_LOSS], h->n, 2}, {t->data.test_name, x, h->col[H_TEST_LOSS], h->n, 2}};
     char path[1024], title[160];
     fig_path(t, "loss_curve.png", path, sizeof path);
     snprintf(title, sizeof title, "%s: loss", t->s->name);
@@ -38,17 +41,22 @@ int report_loss_curve(trainer *t, char *err, size_t errlen)
 
 /* The layer a loss compares with the data, and whether it holds logits (shown through a
  * sigmoid). */
+int report_is_logits(const spec *s, const char *layer)
+{
+    for (int k = 0; k < s->n_losses; k++)
+        if (strcmp(s->losses[k].pred, layer) == 0 && s->losses[k].kind == LOSS_BCE_LOGITS) return 1;
+    return 0;
+}
+
 static int recon_layer(const trainer *t, const report_spec *r, int *logits)
 {
     const spec *s = t->s;
     const char *name = r->layer[0] ? r->layer : s->losses[0].pred;
-    *logits = r->sigmoid;
-    for (int k = 0; k < s->n_losses; k++)
-        if (strcmp(s->losses[k].pred, name) == 0 && s->losses[k].kind == LOSS_BCE_LOGITS) *logits = 1;
+    *logits = r->sigmoid || report_is_logits(s, name);
     return spec_find_layer(s, name);
 }
 
-static void image_dims(const nn_shape *s, int *c, int *h, int *w)
+void report_image_dims(const nn_shape *s, int *c, int *h, int *w)
 {
     size_t n = nn_shape_numel(s);
     if (s->ndim == 3) {
@@ -64,43 +72,220 @@ static void image_dims(const nn_shape *s, int *c, int *h, int *w)
     }
 }
 
-static int fig_reconstructions(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+/* The layer that corrupts the input, if any: a gaussian_noise or masking_noise layer reading
+ * the input directly and active at evaluation (so what the network saw can be shown). */
+static int corruption_layer(const spec *s)
 {
-    const nn_dataset *ds = t->data.has_test ? &t->data.test : &t->data.train;
-    int logits, layer = recon_layer(t, r, &logits);
+    for (int i = 0; i < s->model.n_layers; i++) {
+        const layer_spec *l = &s->model.layers[i];
+        int reads_input = (i == 0 && l->n_from == 0) || (l->n_from == 1 && strcmp(l->from[0], "input") == 0);
+        if ((l->kind == LY_NOISE || l->kind == LY_MASKING_NOISE) && reads_input && l->noise_at_eval) return i;
+    }
+    return -1;
+}
+
+/* Rows of images: the originals, the corrupted inputs (when the model corrupts them), the
+ * reconstructions; one column per chosen sample. */
+static int draw_reconstructions(trainer *t, const report_spec *r, const nn_dataset *ds, const int *rows, int n,
+                                const char *file, const char *title, char *err, size_t errlen)
+{
+    int logits, layer = recon_layer(t, r, &logits), noisy = corruption_layer(t->s);
     if (layer < 0) {
         snprintf(err, errlen, "reconstructions: unknown layer");
         return -1;
     }
-    int n = r->count < ds->n ? r->count : ds->n;
-    int *rows = malloc((size_t)n * sizeof *rows);
     size_t xn = nn_shape_numel(&ds->sample), w = trainer_layer_width(t, layer);
-    float *imgs = malloc((size_t)n * 2 * xn * sizeof *imgs);
-    if (!rows || !imgs || w != xn) {
-        free(rows);
-        free(imgs);
+    if (w != xn) {
         snprintf(err, errlen, "reconstructions: layer '%s' has %zu values per sample, the images %zu",
                  t->s->model.layers[layer].name, w, xn);
         return -1;
     }
-    nn_rng rng;
-    nn_rng_seed(&rng, t->s->seed + 17);
-    for (int i = 0; i < n; i++) rows[i] = (int)nn_rng_below(&rng, (uint32_t)ds->n);
+    int n_rows = noisy >= 0 ? 3 : 2;
+    float *imgs = malloc((size_t)n * n_rows * xn * sizeof *imgs);
+    if (!imgs) return -1;
     for (int i = 0; i < n; i++) memcpy(imgs + (size_t)i * xn, ds->x + (size_t)rows[i] * xn, xn * sizeof(float));
-    float *rec = imgs + (size_t)n * xn;
+    float *rec = imgs + (size_t)(n_rows - 1) * n * xn;
     int rc = trainer_layer_outputs(t, ds, rows, n, layer, rec);
+    if (rc == 0 && noisy >= 0) rc = trainer_layer_outputs(t, ds, rows, n, noisy, imgs + (size_t)n * xn);
     if (logits)
         for (size_t i = 0; i < (size_t)n * xn; i++) rec[i] = 1.0f / (1.0f + expf(-rec[i]));
     int c, h, wd;
-    image_dims(&ds->sample, &c, &h, &wd);
-    const char *labels[] = {"original", "reconstruction"};
-    char path[1024], title[160];
-    fig_path(t, "reconstructions.png", path, sizeof path);
-    snprintf(title, sizeof title, "%s: %s originals (top) and reconstructions (bottom)", t->s->name, t->data.test_name);
-    if (rc == 0) rc = nn_plot_image_grid(path, title, imgs, 2 * n, c, h, wd, n, labels, 2, err, errlen);
+    report_image_dims(&ds->sample, &c, &h, &wd);
+    const char *labels2[] = {"original", "reconstruction"}, *labels3[] = {"original", "corrupted", "reconstruction"};
+    char path[1024];
+    fig_path(t, file, path, sizeof path);
+    if (rc == 0) rc = nn_plot_image_grid(path, title, imgs, n_rows * n, c, h, wd, n, n_rows == 3 ? labels3 : labels2, 2, err, errlen);
+    free(imgs);
+    return rc;
+}
+
+static int fig_reconstructions(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+{
+    const nn_dataset *ds = t->data.has_test ? &t->data.test : &t->data.train;
+    int n = r->count < ds->n ? r->count : ds->n;
+    int *rows = malloc((size_t)(n ? n : 1) * sizeof *rows);
+    if (!rows) return -1;
+    nn_rng rng;
+    nn_rng_seed(&rng, t->s->seed + 17);
+    for (int i = 0; i < n; i++) rows[i] = (int)nn_rng_below(&rng, (uint32_t)ds->n);
+    char title[160];
+    snprintf(title, sizeof title, "%s: %s samples and their reconstructions", t->s->name, t->data.test_name);
+    int rc = draw_reconstructions(t, r, ds, rows, n, "reconstructions.png", title, err, errlen);
     if (rc == 0) add_fig(figs, "reconstructions.png", "Randomly chosen samples above their reconstructions");
     free(rows);
-    free(imgs);
+    return rc;
+}
+
+/* The first sample of each class, above its reconstruction. */
+static int fig_class_examples(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+{
+    const nn_dataset *ds = t->data.has_test ? &t->data.test : &t->data.train;
+    int k = ds->n_classes, rows[256], n = 0;
+    if (!ds->y || k < 1 || k > 256) {
+        snprintf(err, errlen, "class_examples needs a dataset with classes");
+        return -1;
+    }
+    for (int c = 0; c < k; c++)
+        for (int i = 0; i < ds->n; i++)
+            if ((int)ds->y[(size_t)i * ds->y_dim] == c) {
+                rows[n++] = i;
+                break;
+            }
+    char title[160];
+    snprintf(title, sizeof title, "%s: one %s sample per class and its reconstruction", t->s->name, t->data.test_name);
+    int rc = draw_reconstructions(t, r, ds, rows, n, "class_examples.png", title, err, errlen);
+    if (rc == 0) add_fig(figs, "class_examples.png", "The first sample of every class above its reconstruction");
+    return rc;
+}
+
+static int argmax_row(const float *v, size_t n)
+{
+    size_t best = 0;
+    for (size_t i = 1; i < n; i++)
+        if (v[i] > v[best]) best = i;
+    return (int)best;
+}
+
+/* Confusion matrix of the evaluation set: a heat map with counts, a table on stdout and in
+ * the report, and per-class accuracy. */
+static int fig_confusion(trainer *t, report_figures *figs, char *err, size_t errlen)
+{
+    const nn_dataset *ds = t->data.has_test ? &t->data.test : &t->data.train;
+    const spec *s = t->s;
+    int layer = spec_find_layer(s, s->train.metric_pred[0] ? s->train.metric_pred : s->losses[0].pred);
+    int k = ds->n_classes;
+    if (layer < 0 || !ds->y || k < 2 || k > 100) {
+        snprintf(err, errlen, "confusion_matrix needs a classifier (class targets and a prediction layer)");
+        return -1;
+    }
+    size_t w = trainer_layer_width(t, layer);
+    int *rows = all_rows(ds->n);
+    float *out = malloc((size_t)ds->n * w * sizeof *out), *m = calloc((size_t)k * k, sizeof *m);
+    if (!rows || !out || !m || trainer_layer_outputs(t, ds, rows, ds->n, layer, out) < 0) {
+        free(rows), free(out), free(m);
+        return -1;
+    }
+    for (int i = 0; i < ds->n; i++) {
+        int truth = (int)ds->y[(size_t)i * ds->y_dim], pred = argmax_row(out + (size_t)i * w, w);
+        if (truth >= 0 && truth < k && pred < k) m[truth * k + pred] += 1;
+    }
+    char names[100][8];
+    const char *ptrs[100];
+    for (int c = 0; c < k; c++) {
+        snprintf(names[c], sizeof names[c], "%d", c);
+        ptrs[c] = names[c];
+    }
+    size_t at = strlen(figs->notes);
+    at += (size_t)snprintf(figs->notes + at, sizeof figs->notes - at, "<h3>Per-class accuracy (%s)</h3><table><tr>", t->data.test_name);
+    printf("confusion matrix (%s; rows: true class, columns: predicted):\n     ", t->data.test_name);
+    for (int c = 0; c < k; c++) printf("%6d", c);
+    printf("   accuracy\n");
+    for (int a = 0; a < k; a++) {
+        float row = 0;
+        printf("%4d ", a);
+        for (int b = 0; b < k; b++) {
+            printf("%6.0f", m[a * k + b]);
+            row += m[a * k + b];
+        }
+        float acc = row > 0 ? m[a * k + a] / row : 0;
+        printf("   %6.2f%%\n", 100 * acc);
+        if (at < sizeof figs->notes)
+            at += (size_t)snprintf(figs->notes + at, sizeof figs->notes - at, "<td>%d: %.2f%%</td>", a, 100 * acc);
+    }
+    if (at < sizeof figs->notes) snprintf(figs->notes + at, sizeof figs->notes - at, "</tr></table>");
+    char path[1024], title[160];
+    fig_path(t, "confusion_matrix.png", path, sizeof path);
+    snprintf(title, sizeof title, "%s: confusion matrix (%s)", s->name, t->data.test_name);
+    int rc = nn_plot_heatmap(path, title, m, k, k, ptrs, ptrs, 1, "predicted", "true", err, errlen);
+    if (rc == 0) add_fig(figs, "confusion_matrix.png", "Counts of true (rows) against predicted (columns) classes");
+    free(rows), free(out), free(m);
+    return rc;
+}
+
+/* The weights of a convolution layer, one small image per filter (input channels side by
+ * side), each scaled to its own range. */
+static int fig_filters(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+{
+    int li = spec_find_layer(t->s, r->layer);
+    model_graph *m = t->train_full;
+    if (li < 0 || m->weight[li] < 0 || m->g->nodes[m->weight[li]].shape.ndim != 4) {
+        snprintf(err, errlen, "filters: '%s' is not a convolution layer", r->layer);
+        return -1;
+    }
+    nn_shape ws = m->g->nodes[m->weight[li]].shape;
+    int f = ws.d[0], c = ws.d[1], kh = ws.d[2], kw = ws.d[3];
+    const float *w = nn_data(m->g, m->weight[li]);
+    size_t per = (size_t)kh * kw * c;
+    float *img = malloc((size_t)f * per * sizeof *img);
+    if (!img) return -1;
+    for (int i = 0; i < f; i++) {   /* filter i as one kh x (kw*c) image */
+        const float *src = w + (size_t)i * per;
+        float lo = src[0], hi = src[0];
+        for (size_t j = 1; j < per; j++) lo = src[j] < lo ? src[j] : lo, hi = src[j] > hi ? src[j] : hi;
+        for (int ch = 0; ch < c; ch++)
+            for (int y = 0; y < kh; y++)
+                for (int x = 0; x < kw; x++)
+                    img[(size_t)i * per + (size_t)y * kw * c + (size_t)ch * kw + x] =
+                        hi > lo ? (src[((size_t)ch * kh + y) * kw + x] - lo) / (hi - lo) : 0.5f;
+    }
+    char path[1024], title[160], file[96];
+    snprintf(file, sizeof file, "filters_%s.png", r->layer);
+    fig_path(t, file, path, sizeof path);
+    snprintf(title, sizeof title, "%s: the %d filters of '%s'", t->s->name, f, r->layer);
+    int scale = kh * 10 < 60 ? 60 / kh : 4;
+    int rc = nn_plot_image_grid(path, title, img, f, 1, kh, kw * c, f < 10 ? f : 10, NULL, scale, err, errlen);
+    if (rc == 0) add_fig(figs, file, "Learned filters (each scaled to its own range: dark low, bright high)");
+    free(img);
+    return rc;
+}
+
+/* 2-D outputs of several layers (or the input) drawn together, one colour per layer: a data
+ * set before and after corruption, or denoised. */
+static int fig_points(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+{
+    const nn_dataset *ds = t->data.has_test ? &t->data.test : &t->data.train;
+    int n = ds->n, nl = r->n_layers;
+    float *xy = malloc((size_t)n * nl * 2 * sizeof *xy);
+    int *labels = malloc((size_t)n * nl * sizeof *labels), *rows = all_rows(n);
+    const char *names[REPORT_MAX_LAYERS];
+    int rc = xy && labels && rows ? 0 : -1;
+    for (int j = 0; j < nl && rc == 0; j++) {
+        int li = strcmp(r->layers[j], "input") == 0 ? -1 : spec_find_layer(t->s, r->layers[j]);
+        if (trainer_layer_width(t, li) != 2) {
+            snprintf(err, errlen, "points: '%s' has %zu values per sample; a scatter needs 2", r->layers[j], trainer_layer_width(t, li));
+            rc = -1;
+            break;
+        }
+        rc = trainer_layer_outputs(t, ds, rows, n, li, xy + (size_t)j * n * 2);
+        for (int i = 0; i < n; i++) labels[(size_t)j * n + i] = j;
+        names[j] = r->layers[j];
+    }
+    char path[1024], title[160];
+    fig_path(t, "points.png", path, sizeof path);
+    snprintf(title, sizeof title, "%s: %s points", t->s->name, t->data.test_name);
+    if (rc == 0) rc = nn_plot_scatter(path, title, xy, labels, n * nl, names, nl, "x1", "x2", err, errlen);
+    if (rc == 0) add_fig(figs, "points.png", "The points as each layer gives them");
+    free(xy), free(labels), free(rows);
     return rc;
 }
 
@@ -179,7 +364,7 @@ static int fig_function_fit(trainer *t, report_figures *figs, char *err, size_t 
         char path[1024], title[200];
         fig_path(t, "function_fit.png", path, sizeof path);
         const history *h = &t->h;
-        float rel = h->n ? h->test_rel_l2[h->n - 1] : NAN;
+        float rel = h->n ? h->col[H_TEST_REL_L2][h->n - 1] : NAN;
         snprintf(title, sizeof title, "%s: fit (relative L2 error %.2f%%)", s->name, 100 * rel);
         rc = nn_plot_lines(path, title, "x", "y", ser, 3, 0, err, errlen);
         if (rc == 0) add_fig(figs, "function_fit.png", "Truth, training points and the network's prediction");
@@ -249,6 +434,73 @@ static int fig_dead_units(trainer *t, report_figures *figs, char *err, size_t er
     return 0;
 }
 
+/* Mean over samples of ||x - x~||^2 between the data and the model's reconstruction (the
+ * first loss' prediction, through a sigmoid when it holds logits), in blocks of rows. */
+static int recon_error(trainer *t, const nn_dataset *ds, double *out)
+{
+    const spec *s = t->s;
+    int layer = spec_find_layer(s, s->losses[0].pred), logits = report_is_logits(s, s->losses[0].pred);
+    size_t d = nn_shape_numel(&ds->sample);
+    if (layer < 0 || trainer_layer_width(t, layer) != d) return -1;
+    enum { BLK = 2048 };
+    int rows[BLK];
+    float *rec = malloc((size_t)BLK * d * sizeof *rec);
+    if (!rec) return -1;
+    double total = 0;
+    for (int r0 = 0; r0 < ds->n; r0 += BLK) {
+        int n = ds->n - r0 < BLK ? ds->n - r0 : BLK;
+        for (int i = 0; i < n; i++) rows[i] = r0 + i;
+        if (trainer_layer_outputs(t, ds, rows, n, layer, rec) < 0) {
+            free(rec);
+            return -1;
+        }
+        for (size_t i = 0; i < (size_t)n * d; i++) {
+            float v = logits ? 1.0f / (1.0f + expf(-rec[i])) : rec[i];
+            double e = (double)ds->x[(size_t)r0 * d + i] - v;
+            total += e * e;
+        }
+    }
+    free(rec);
+    *out = total / ds->n;
+    return 0;
+}
+
+/* The autoencoder against PCA with as many components as the code layer has units:
+ * ||x - x~||^2 per sample on the training and evaluation sets, printed, in the report, and
+ * kept as the run's results ae_train, ae_test, pca_train, pca_test (for sweeps). */
+static int pca_baseline(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+{
+    int layer = spec_find_layer(t->s, r->layer);
+    const nn_dataset *tr = &t->data.train, *te = t->data.has_test ? &t->data.test : &t->data.train;
+    int k = (int)trainer_layer_width(t, layer);
+    int d = (int)nn_shape_numel(&tr->sample);
+    double ae[2], pc[2];
+    nn_pca p;
+    if (recon_error(t, tr, &ae[0]) < 0 || recon_error(t, te, &ae[1]) < 0) {
+        snprintf(err, errlen, "pca_baseline: the first loss' prediction must reconstruct the input");
+        return -1;
+    }
+    if (nn_pca_fit(&p, tr->x, tr->n, d, k, err, errlen) < 0) return -1;
+    int rc = nn_pca_errors(&p, tr->x, tr->n, &k, 1, &pc[0]) | nn_pca_errors(&p, te->x, te->n, &k, 1, &pc[1]);
+    nn_pca_free(&p);
+    if (rc) return -1;
+    printf("reconstruction error ||x - x~||^2 per sample, code size %d:\n", k);
+    printf("  autoencoder  train %.4f  %s %.4f\n  PCA          train %.4f  %s %.4f\n", ae[0], t->data.test_name, ae[1], pc[0],
+           t->data.test_name, pc[1]);
+    size_t at = strlen(figs->notes);
+    if (at < sizeof figs->notes)
+        snprintf(figs->notes + at, sizeof figs->notes - at,
+                 "<h3>Reconstruction error ||x - x~||&sup2; per sample (code size %d)</h3><table><tr><th></th><th>train</th>"
+                 "<th>%s</th></tr><tr><td>autoencoder</td><td>%.4f</td><td>%.4f</td></tr><tr><td>PCA</td><td>%.4f</td>"
+                 "<td>%.4f</td></tr></table>",
+                 k, t->data.test_name, ae[0], ae[1], pc[0], pc[1]);
+    trainer_set_final(t, "ae_train", ae[0]);
+    trainer_set_final(t, "ae_test", ae[1]);
+    trainer_set_final(t, "pca_train", pc[0]);
+    trainer_set_final(t, "pca_test", pc[1]);
+    return 0;
+}
+
 int report_make_figures(trainer *t, report_figures *figs, char *err, size_t errlen)
 {
     figs->n = 0;
@@ -265,6 +517,11 @@ int report_make_figures(trainer *t, report_figures *figs, char *err, size_t errl
         case REP_EMBEDDING: rc = fig_embedding(t, r, figs, err, errlen); break;
         case REP_FUNCTION_FIT: rc = fig_function_fit(t, figs, err, errlen); break;
         case REP_DEAD_UNITS: rc = fig_dead_units(t, figs, err, errlen); break;
+        case REP_CONFUSION_MATRIX: rc = fig_confusion(t, figs, err, errlen); break;
+        case REP_FILTERS: rc = fig_filters(t, r, figs, err, errlen); break;
+        case REP_CLASS_EXAMPLES: rc = fig_class_examples(t, r, figs, err, errlen); break;
+        case REP_POINTS: rc = fig_points(t, r, figs, err, errlen); break;
+        case REP_PCA_BASELINE: rc = pca_baseline(t, r, figs, err, errlen); break;
         }
         if (rc < 0) return -1;
     }
@@ -298,16 +555,22 @@ int report_write_html(trainer *t, const report_figures *figs, char *err, size_t 
     fprintf(f, "<h1>%s</h1>\n<p>Spec: <a href=\"spec.yaml\">spec.yaml</a> (resolved) &middot; "
                "<a href=\"metrics.csv\">metrics.csv</a> &middot; <a href=\"model.safetensors\">model.safetensors</a></p>\n",
             t->s->name);
-    fprintf(f, "<h2>Metrics</h2>\n<table><tr><th>epoch</th><th>train loss</th><th>%s loss</th><th>%s accuracy</th>"
-               "<th>%s rel. L2</th><th>lr</th><th>seconds</th></tr>\n", tn, tn, tn);
+    /* columns with something in them; names as in metrics.csv, "test" as the split used */
+    int show[H_COLUMNS];
+    fputs("<h2>Metrics</h2>\n<table><tr><th>epoch</th>", f);
+    for (int c = 0; c < H_COLUMNS; c++) {
+        show[c] = 0;
+        for (int e = 0; e < h->n; e++) show[c] |= !isnan(h->col[c][e]);
+        const char *name = history_names[c];
+        if (!show[c]) continue;
+        if (strncmp(name, "test_", 5) == 0) fprintf(f, "<th>%s %s</th>", tn, name + 5);
+        else fprintf(f, "<th>%s</th>", name);
+    }
+    fputs("</tr>\n", f);
     for (int e = 0; e < h->n; e++) {
         fprintf(f, "<tr><td>%d</td>", e + 1);
-        html_metric(f, h->train_loss[e], 0);
-        html_metric(f, h->test_loss[e], 0);
-        html_metric(f, h->test_acc[e], 1);
-        html_metric(f, h->test_rel_l2[e], 1);
-        html_metric(f, h->lr[e], 0);
-        html_metric(f, h->seconds[e], 0);
+        for (int c = 0; c < H_COLUMNS; c++)
+            if (show[c]) html_metric(f, h->col[c][e], c == H_TRAIN_ACC || c == H_TEST_ACC || c == H_TEST_REL_L2);
         fputs("</tr>\n", f);
     }
     fputs("</table>\n", f);

@@ -63,16 +63,16 @@ int run_files_epoch(trainer *t, char *err, size_t errlen)
         return -1;
     }
     const history *h = &t->h;
-    fprintf(f, "epoch,train_loss,%s_loss,%s_accuracy,%s_rel_l2,lr,seconds\n", t->data.test_name, t->data.test_name,
-            t->data.test_name);
+    fprintf(f, "epoch");
+    for (int c = 0; c < H_COLUMNS; c++) {   /* "test_..." names the evaluation split actually used */
+        const char *name = history_names[c];
+        if (strncmp(name, "test_", 5) == 0) fprintf(f, ",%s_%s", t->data.test_name, name + 5);
+        else fprintf(f, ",%s", name);
+    }
+    fputc('\n', f);
     for (int e = 0; e < h->n; e++) {
         fprintf(f, "%d", e + 1);
-        csv_value(f, h->train_loss[e]);
-        csv_value(f, h->test_loss[e]);
-        csv_value(f, h->test_acc[e]);
-        csv_value(f, h->test_rel_l2[e]);
-        csv_value(f, h->lr[e]);
-        csv_value(f, h->seconds[e]);
+        for (int c = 0; c < H_COLUMNS; c++) csv_value(f, h->col[c][e]);
         fputc('\n', f);
     }
     if (fclose(f) != 0 || rename(tmp, path) != 0) {

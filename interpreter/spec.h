@@ -60,7 +60,8 @@ typedef struct {
 /* ---- model ----------------------------------------------------------------------------- */
 typedef enum {
     LY_DENSE, LY_ACTIVATION, LY_DROPOUT, LY_NOISE, LY_FLATTEN, LY_RESHAPE, LY_ADD, LY_CONCAT,
-    LY_SAMPLE_GAUSSIAN,
+    LY_SAMPLE_GAUSSIAN, LY_CONV, LY_CONV_T, LY_MAXPOOL, LY_AVGPOOL, LY_GLOBAL_AVGPOOL, LY_UPSAMPLE,
+    LY_BATCHNORM, LY_MASKING_NOISE,
 } layer_kind;
 
 typedef enum {
@@ -76,8 +77,11 @@ typedef struct {
     char from[SPEC_MAX_FROM][SPEC_NAME_LEN];  /* inputs by name; none = previous layer */
     spec_pos from_pos;
     int n_from;
-    /* dense */
+    /* dense: units; conv, conv_transpose: units = filters */
     int units;
+    int kernel[2], stride, pad[2], same, out_pad[2];   /* conv, conv_transpose, pooling (kernel = size) */
+    int factor;                                          /* upsample */
+    float momentum, eps;                                 /* batchnorm */
     int bias;
     nn_init init, bias_init;
     int has_init, has_bias_init;
@@ -85,7 +89,7 @@ typedef struct {
     /* activation (a layer of its own, or fused after dense via act:) */
     act_kind act;
     float act_param;                   /* leaky slope, elu alpha */
-    /* dropout / noise */
+    /* dropout / noise / masking_noise */
     float p;
     float sigma;
     int noise_at_eval;
@@ -133,12 +137,18 @@ typedef struct {
 } train_spec;
 
 /* ---- report ---------------------------------------------------------------------------- */
-typedef enum { REP_LOSS_CURVE, REP_RECONSTRUCTIONS, REP_EMBEDDING, REP_FUNCTION_FIT, REP_DEAD_UNITS } report_kind;
+typedef enum {
+    REP_LOSS_CURVE, REP_RECONSTRUCTIONS, REP_EMBEDDING, REP_FUNCTION_FIT, REP_DEAD_UNITS, REP_CONFUSION_MATRIX,
+    REP_FILTERS, REP_CLASS_EXAMPLES, REP_POINTS, REP_PCA_BASELINE,
+} report_kind;
+#define REPORT_MAX_LAYERS 4
 
 typedef struct {
     report_kind kind;
     spec_pos pos;
-    char layer[SPEC_NAME_LEN];         /* embedding / reconstructions layer */
+    char layer[SPEC_NAME_LEN];         /* embedding / reconstructions / filters layer */
+    char layers[REPORT_MAX_LAYERS][SPEC_NAME_LEN];   /* points: layers drawn together */
+    int n_layers;
     int count;                         /* images shown */
     int sigmoid;                       /* apply a sigmoid to the layer (logits) before display */
 } report_spec;

@@ -135,13 +135,23 @@ static ynode *load_parent(const ynode *root, int key, chain *c, diag *d)
 static ynode *resolve(ynode *root, chain *c, diag *d)
 {
     int key = ymap_index(root, "extends");
-    if (key < 0) return root;
+    if (key < 0) {
+        if (spec_apply_patches(root, d) < 0) {
+            ynode_free(root);
+            return NULL;
+        }
+        return root;
+    }
     ynode *parent = load_parent(root, key, c, d);
     ynode *out = NULL;
     if (parent) {
         ymap_remove_at(root, key);
         out = spec_merge(parent, root);
         if (!out) diag_error(d, root, "out of memory while merging specs");
+        else if (spec_apply_patches(out, d) < 0) {
+            ynode_free(out);
+            out = NULL;
+        }
     }
     ynode_free(parent);
     ynode_free(root);

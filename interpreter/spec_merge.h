@@ -46,6 +46,9 @@ int spec_apply_set(ynode **root, const char *assignment, diag *d);
  * use the index in a). Values print as one-line flow YAML; an added or removed map/sequence
  * whose rendering exceeds 80 characters is listed leaf by leaf. The root path is "(root)".
  * Returns the number of lines printed (0: no difference, nothing printed). */
+/* Applies and removes model.patch (layer edits by name; see spec_patch.c). 0 or -1. */
+int spec_apply_patches(ynode *root, diag *d);
+
 int ydiff(const ynode *a, const ynode *b, FILE *out);
 
 /* ---- emit (yemit.c) ---- */

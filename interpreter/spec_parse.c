@@ -14,7 +14,9 @@ static spec_pos pos_of(const ynode *n) { return (spec_pos){n ? n->file : "", n ?
 static const char *const act_names[] = {"none", "relu", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tanh",
                                         "softmax", "log_softmax", NULL};
 static const char *const layer_names[] = {"dense", "activation", "dropout", "gaussian_noise", "flatten",
-                                          "reshape", "add", "concat", "sample_gaussian", NULL};
+                                          "reshape", "add", "concat", "sample_gaussian", "conv", "conv_transpose",
+                                          "maxpool", "avgpool", "global_avgpool", "upsample", "batchnorm",
+                                          "masking_noise", NULL};
 
 const char *act_kind_name(act_kind a) { return act_names[a]; }
 const char *layer_kind_name(layer_kind k) { return layer_names[k]; }
@@ -156,7 +158,9 @@ static int parse_init(diag *d, const ynode *n, nn_init *out)
 /* ---- layers ------------------------------------------------------------------------------- */
 static const char *const layer_type_keys[] = {"dense", "relu", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tanh",
                                               "softmax", "log_softmax", "dropout", "gaussian_noise", "flatten",
-                                              "reshape", "add", "concat", "sample_gaussian", NULL};
+                                              "reshape", "add", "concat", "sample_gaussian", "conv", "conv_transpose",
+                                              "maxpool", "avgpool", "global_avgpool", "upsample", "batchnorm",
+                                              "masking_noise", NULL};
 static const char *const layer_common_keys[] = {"name", "from", "act", "init", "bias_init", "bias", "l1", "l2", NULL};
 
 static int act_from_name(const char *s)
@@ -195,6 +199,77 @@ static void parse_names_list(diag *d, const ynode *v, const char *what, layer_sp
     } else
         diag_error(d, v, "%s takes a layer name or a list of 1 to %d layer names", what, SPEC_MAX_FROM);
     l->from_pos = pos_of(v);
+}
+
+/* A size that is one number (3) or a pair ([3, 5]): kernel sizes, paddings. */
+static int parse_pair(diag *d, const ynode *n, const char *what, int lo, int *out)
+{
+    if (n->kind == YN_SEQ && n->n == 2) {
+        if (schema_node_int(d, n->items[0], what, lo, 4096, &out[0]) < 0) return -1;
+        return schema_node_int(d, n->items[1], what, lo, 4096, &out[1]) < 0 ? -1 : 0;
+    }
+    if (schema_node_int(d, n, what, lo, 4096, &out[0]) < 0) return -1;
+    out[1] = out[0];
+    return 0;
+}
+
+/* conv: {filters: 16, kernel: 3, stride: 1, pad: same}; conv_transpose adds output_padding */
+static void parse_conv(diag *d, const ynode *typ, const char *key, const ynode *v, layer_spec *l)
+{
+    static const char *const keys[] = {"filters", "kernel", "stride", "pad", NULL};
+    static const char *const tkeys[] = {"filters", "kernel", "stride", "pad", "output_padding", NULL};
+    int transposed = strcmp(key, "conv_transpose") == 0;
+    l->kind = transposed ? LY_CONV_T : LY_CONV;
+    l->stride = 1;
+    if (!v || v->kind != YN_MAP) {
+        diag_error(d, v ? v : typ, "%s takes {filters: N, kernel: K, stride: S, pad: P or same}", key);
+        return;
+    }
+    schema_check_keys(d, v, key, transposed ? tkeys : keys);
+    if (schema_int(d, v, "filters", 1, 1 << 20, &l->units) == 0) diag_error(d, v, "%s needs 'filters'", key);
+    const ynode *k = ymap_get(v, "kernel"), *p = ymap_get(v, "pad"), *op = ymap_get(v, "output_padding");
+    if (!k) diag_error(d, v, "%s needs 'kernel'", key);
+    else parse_pair(d, k, "kernel size", 1, l->kernel);
+    schema_int(d, v, "stride", 1, 64, &l->stride);
+    if (p && p->kind == YN_SCALAR && strcmp(p->str, "same") == 0) {
+        l->same = 1;
+        if (transposed) diag_error(d, p, "pad: same is for conv; give conv_transpose its padding");
+        else if (l->stride != 1 || l->kernel[0] % 2 == 0 || l->kernel[1] % 2 == 0)
+            diag_error(d, p, "pad: same needs stride 1 and an odd kernel (here stride %d, kernel %dx%d)", l->stride,
+                       l->kernel[0], l->kernel[1]);
+        l->pad[0] = (l->kernel[0] - 1) / 2;
+        l->pad[1] = (l->kernel[1] - 1) / 2;
+    } else if (p)
+        parse_pair(d, p, "padding", 0, l->pad);
+    if (op && parse_pair(d, op, "output padding", 0, l->out_pad) == 0 && (l->out_pad[0] >= l->stride || l->out_pad[1] >= l->stride))
+        diag_error(d, op, "output_padding must be smaller than the stride (%d)", l->stride);
+}
+
+/* maxpool: 2 (2x2 windows, stride 2), or {size: 3, stride: 2, pad: 1} */
+static void parse_pool(diag *d, const ynode *typ, const char *key, const ynode *v, layer_spec *l)
+{
+    l->kind = key[0] == 'm' ? LY_MAXPOOL : LY_AVGPOOL;
+    l->kernel[0] = l->kernel[1] = 2;
+    if (!v || (v->kind == YN_SCALAR && !v->str[0])) {
+        l->stride = 2;
+        return;
+    }
+    if (v->kind == YN_SCALAR) {
+        schema_node_int(d, v, "pool size", 1, 4096, &l->kernel[0]);
+        l->kernel[1] = l->stride = l->kernel[0];
+        return;
+    }
+    if (v->kind != YN_MAP) {
+        diag_error(d, v ? v : typ, "%s takes a size (2) or {size: 3, stride: 2, pad: 1}", key);
+        return;
+    }
+    static const char *const keys[] = {"size", "stride", "pad", NULL};
+    schema_check_keys(d, v, key, keys);
+    schema_int(d, v, "size", 1, 4096, &l->kernel[0]);
+    l->kernel[1] = l->stride = l->kernel[0];
+    schema_int(d, v, "stride", 1, 4096, &l->stride);
+    schema_int(d, v, "pad", 0, 4096, &l->pad[0]);
+    if (l->pad[0] * 2 > l->kernel[0]) diag_error(d, v, "pad must be at most half the window (PyTorch's rule)");
 }
 
 static void parse_layer_body(diag *d, const ynode *typ, const char *key, const ynode *v, layer_spec *l)
@@ -238,6 +313,36 @@ static void parse_layer_body(diag *d, const ynode *typ, const char *key, const y
         l->kind = key[0] == 'a' ? LY_ADD : LY_CONCAT;
         if (!v || v->kind != YN_SEQ || v->n < 2) diag_error(d, v ? v : typ, "%s takes a list of at least 2 layer names", key);
         else parse_names_list(d, v, key, l);
+    } else if (strcmp(key, "conv") == 0 || strcmp(key, "conv_transpose") == 0) {
+        parse_conv(d, typ, key, v, l);
+    } else if (strcmp(key, "maxpool") == 0 || strcmp(key, "avgpool") == 0) {
+        parse_pool(d, typ, key, v, l);
+    } else if (strcmp(key, "global_avgpool") == 0) {
+        l->kind = LY_GLOBAL_AVGPOOL;
+    } else if (strcmp(key, "upsample") == 0) {
+        l->kind = LY_UPSAMPLE;
+        l->factor = 2;
+        if (v && !(v->kind == YN_SCALAR && !v->str[0])) schema_node_int(d, v, "upsample factor", 1, 64, &l->factor);
+    } else if (strcmp(key, "batchnorm") == 0) {
+        l->kind = LY_BATCHNORM;
+        l->momentum = 0.1f;
+        l->eps = 1e-5f;
+        if (v && v->kind == YN_MAP) {
+            static const char *const keys[] = {"momentum", "eps", NULL};
+            schema_check_keys(d, v, "batchnorm", keys);
+            schema_float(d, v, "momentum", 0, 1, &l->momentum);
+            schema_float(d, v, "eps", 0, 1, &l->eps);
+        } else if (v && !(v->kind == YN_SCALAR && !v->str[0]))
+            diag_error(d, v, "batchnorm takes no value or {momentum: 0.1, eps: 1e-5}");
+    } else if (strcmp(key, "masking_noise") == 0) {
+        l->kind = LY_MASKING_NOISE;
+        if (v && v->kind == YN_MAP) {
+            static const char *const keys[] = {"p", "eval", NULL};
+            schema_check_keys(d, v, "masking_noise", keys);
+            schema_float(d, v, "p", 0, 0.99, &l->p);
+            schema_bool(d, v, "eval", &l->noise_at_eval);
+        } else if (v)
+            schema_node_float(d, v, "masking probability", 0, 0.99, &l->p);
     } else if (strcmp(key, "sample_gaussian") == 0) {
         l->kind = LY_SAMPLE_GAUSSIAN;
         static const char *const keys[] = {"mean", "logvar", NULL};
@@ -271,7 +376,10 @@ static void parse_layer(diag *d, const ynode *n, layer_spec *l)
     layer_defaults(l, n);
     if (n->kind == YN_SCALAR) {                     /* "- relu", "- flatten" */
         int a = act_from_name(n->str);
-        if (a < 0 && strcmp(n->str, "flatten") != 0) {
+        static const char *const bare[] = {"flatten", "global_avgpool", "batchnorm", "upsample", "maxpool", "avgpool", NULL};
+        int is_bare = 0;
+        for (int k = 0; bare[k]; k++) is_bare |= strcmp(n->str, bare[k]) == 0;
+        if (a < 0 && !is_bare) {
             char msg[1024];
             schema_unknown_msg(msg, sizeof msg, "layer", n->str, NULL, layer_type_keys);
             diag_error(d, n, "%s", msg);
@@ -322,7 +430,8 @@ static void parse_layer(diag *d, const ynode *n, layer_spec *l)
     const ynode *act = ymap_get(n, "act");
     if (act) {
         int a;
-        if (l->kind != LY_DENSE) diag_error(d, act, "'act' applies to dense layers; use a separate layer here");
+        if (l->kind != LY_DENSE && l->kind != LY_CONV && l->kind != LY_CONV_T)
+            diag_error(d, act, "'act' applies to dense and convolution layers; use a separate layer here");
         else if (schema_node_enum(d, act, "activation", act_names, &a) > 0) {
             l->act = (act_kind)a;
             parse_act_args(d, NULL, l);
@@ -334,8 +443,9 @@ static void parse_layer(diag *d, const ynode *n, layer_spec *l)
     schema_bool(d, n, "bias", &l->bias);
     schema_float(d, n, "l1", 0, 1e6, &l->l1);
     schema_float(d, n, "l2", 0, 1e6, &l->l2);
-    if (l->kind != LY_DENSE && (init || binit || ymap_get(n, "bias") || ymap_get(n, "l1") || ymap_get(n, "l2")))
-        diag_error(d, n, "init, bias_init, bias, l1 and l2 apply to layers with weights (dense)");
+    int weighted = l->kind == LY_DENSE || l->kind == LY_CONV || l->kind == LY_CONV_T;
+    if (!weighted && (init || binit || ymap_get(n, "bias") || ymap_get(n, "l1") || ymap_get(n, "l2")))
+        diag_error(d, n, "init, bias_init, bias, l1 and l2 apply to layers with weights (dense, conv, conv_transpose)");
 }
 
 /* `- repeat: 8
@@ -390,7 +500,7 @@ static void parse_layer_list(diag *d, const ynode *seq, model_spec *m, const cha
 
 static void name_layers(diag *d, model_spec *m)
 {
-    int count[16] = {0};
+    int count[32] = {0};   /* per layer kind; more than the kinds there are */
     for (int i = 0; i < m->n_layers; i++) {
         layer_spec *l = &m->layers[i];
         if (!l->named) {
@@ -651,8 +761,10 @@ static void parse_train(diag *d, const ynode *top, const ynode *n, train_spec *t
 /* ---- report --------------------------------------------------------------------------------- */
 static void parse_reports(diag *d, const ynode *n, spec *s)
 {
-    static const char *const names[] = {"loss_curve", "reconstructions", "embedding", "function_fit", "dead_units", NULL};
-    static const char *const keys[] = {"layer", "count", "sigmoid", NULL};
+    static const char *const names[] = {"loss_curve", "reconstructions", "embedding", "function_fit", "dead_units",
+                                        "confusion_matrix", "filters", "class_examples", "points", "pca_baseline",
+                                        NULL};
+    static const char *const keys[] = {"layer", "layers", "count", "sigmoid", NULL};
     if (!n) return;
     if (schema_expect(d, n, YN_SEQ, "report") < 0) return;
     for (int i = 0; i < n->n; i++) {
@@ -683,9 +795,17 @@ static void parse_reports(diag *d, const ynode *n, spec *s)
             schema_str(d, args, "layer", r->layer, sizeof r->layer);
             schema_int(d, args, "count", 1, 1000, &r->count);
             schema_bool(d, args, "sigmoid", &r->sigmoid);
+            const ynode *ls = ymap_get(args, "layers");
+            if (ls && (ls->kind != YN_SEQ || ls->n < 1 || ls->n > REPORT_MAX_LAYERS))
+                diag_error(d, ls, "layers is a list of 1 to %d layer names ('input' included)", REPORT_MAX_LAYERS);
+            else if (ls)
+                for (int j = 0; j < ls->n; j++)
+                    if (ls->items[j]->kind == YN_SCALAR) snprintf(r->layers[r->n_layers++], SPEC_NAME_LEN, "%s", ls->items[j]->str);
         } else if (args && !(args->kind == YN_SCALAR && !args->str[0]))
             diag_error(d, args, "options of %s are a mapping, e.g. {layer: code}", names[k]);
-        if (r->kind == REP_EMBEDDING && !r->layer[0]) diag_error(d, it, "embedding needs {layer: NAME}");
+        if ((r->kind == REP_EMBEDDING || r->kind == REP_FILTERS || r->kind == REP_PCA_BASELINE) && !r->layer[0])
+            diag_error(d, it, "%s needs {layer: NAME}", names[k]);
+        if (r->kind == REP_POINTS && !r->n_layers) diag_error(d, it, "points needs {layers: [input, ...]}");
         s->n_reports++;
     }
 }
@@ -723,7 +843,10 @@ static void check_references(diag *d, const spec *s)
         check_ref(d, s, l->kind == LOSS_KL_NORMAL ? l->mean : l->pred, m->n_layers, l->pred_pos, 1);
         check_ref(d, s, l->kind == LOSS_KL_NORMAL ? l->logvar : l->target, m->n_layers, l->target_pos, 1);
     }
-    for (int k = 0; k < s->n_reports; k++) check_ref(d, s, s->reports[k].layer, m->n_layers, s->reports[k].pos, 0);
+    for (int k = 0; k < s->n_reports; k++) {
+        check_ref(d, s, s->reports[k].layer, m->n_layers, s->reports[k].pos, 0);
+        for (int j = 0; j < s->reports[k].n_layers; j++) check_ref(d, s, s->reports[k].layers[j], m->n_layers, s->reports[k].pos, 0);
+    }
     check_ref(d, s, s->train.metric_pred, m->n_layers, (spec_pos){s->file, 1, 1}, 0);
 }
 

@@ -16,16 +16,20 @@
 
 #define SWEEP_MAX_KEYS 4
 #define SWEEP_MAX_RUNS 256
+#define SWEEP_MAX_METRICS 4
 
 typedef struct {
     int n_keys;
     const char *key[SWEEP_MAX_KEYS];
     const ynode *values[SWEEP_MAX_KEYS];   /* each a list */
-    int metric;                            /* index into metric_names */
+    int metric[SWEEP_MAX_METRICS];         /* indices into metric_names */
+    int n_metrics;
     int x;                                 /* grid key on the x axis */
 } sweep_plan;
 
-static const char *const metric_names[] = {"train_loss", "test_loss", "accuracy", "rel_l2", NULL};
+/* final-epoch metrics, and results reports record (pca_baseline: ae_*, pca_*) */
+static const char *const metric_names[] = {"train_loss", "test_loss", "accuracy", "rel_l2", "ae_train", "ae_test",
+                                           "pca_train", "pca_test", NULL};
 
 int sweep_present(const ynode *tree) { return tree && tree->kind == YN_MAP && ymap_get(tree, "sweep") != NULL; }
 
@@ -34,7 +38,8 @@ static int parse_sweep(const ynode *sw, sweep_plan *p, diag *d)
     static const char *const keys[] = {"grid", "metric", "x", NULL};
     int before = diag_count(d);
     memset(p, 0, sizeof *p);
-    p->metric = 3;
+    p->metric[0] = 3;
+    p->n_metrics = 1;
     if (schema_expect(d, sw, YN_MAP, "sweep") < 0) return -1;
     schema_check_keys(d, sw, "sweep", keys);
     const ynode *grid = ymap_get(sw, "grid");
@@ -54,7 +59,14 @@ static int parse_sweep(const ynode *sw, sweep_plan *p, diag *d)
         runs *= v->n;
     }
     if (runs > SWEEP_MAX_RUNS) diag_error(d, grid, "the sweep has %d runs; at most %d", runs, SWEEP_MAX_RUNS);
-    schema_enum(d, sw, "metric", metric_names, &p->metric);
+    const ynode *m = ymap_get(sw, "metric");
+    if (m && m->kind == YN_SEQ && m->n >= 1 && m->n <= SWEEP_MAX_METRICS) {
+        p->n_metrics = m->n;
+        for (int i = 0; i < m->n; i++) schema_node_enum(d, m->items[i], "metric", metric_names, &p->metric[i]);
+    } else if (m && m->kind == YN_SEQ)
+        diag_error(d, m, "metric is a name or a list of 1 to %d names", SWEEP_MAX_METRICS);
+    else if (m)
+        schema_node_enum(d, m, "metric", metric_names, &p->metric[0]);
     char x[256] = "";
     if (schema_str(d, sw, "x", x, sizeof x) > 0) {
         p->x = -1;
@@ -126,15 +138,6 @@ static int validate_all(const ynode *tree, const sweep_plan *p, const char *file
     return 0;
 }
 
-static double final_metric(const trainer *t, int metric)
-{
-    const history *h = &t->h;
-    if (!h->n) return NAN;
-    int e = h->n - 1;
-    const float *cols[] = {h->train_loss, h->test_loss, h->test_acc, h->test_rel_l2};
-    return cols[metric][e];
-}
-
 static void label_of(const sweep_plan *p, const int *idx, int skip, char *buf, size_t len)
 {
     size_t k = 0;
@@ -148,6 +151,7 @@ static void label_of(const sweep_plan *p, const int *idx, int skip, char *buf, s
     }
 }
 
+/* res: per run, one value per metric */
 static int write_results(const sweep_plan *p, const char *name, const char *out, const double *res, char *err, size_t errlen)
 {
     char path[1024];
@@ -157,10 +161,11 @@ static int write_results(const sweep_plan *p, const char *name, const char *out,
         snprintf(err, errlen, "cannot write %.900s", path);
         return -1;
     }
-    int n = run_count(p), idx[SWEEP_MAX_KEYS];
+    int n = run_count(p), nm = p->n_metrics, idx[SWEEP_MAX_KEYS];
     fprintf(f, "run");
     for (int i = 0; i < p->n_keys; i++) fprintf(f, ",%s", p->key[i]);
-    fprintf(f, ",%s\n", metric_names[p->metric]);
+    for (int q = 0; q < nm; q++) fprintf(f, ",%s", metric_names[p->metric[q]]);
+    fprintf(f, "\n");
     for (int r = 0; r < n; r++) {
         combination(p, r, idx);
         fprintf(f, "%d", r + 1);
@@ -169,14 +174,15 @@ static int write_results(const sweep_plan *p, const char *name, const char *out,
             fprintf(f, ",%s", v ? v : "");
             free(v);
         }
-        fprintf(f, ",%.7g\n", res[r]);
+        for (int q = 0; q < nm; q++) fprintf(f, ",%.7g", res[(size_t)r * nm + q]);
+        fprintf(f, "\n");
     }
     fclose(f);
-    /* one series per combination of the other keys; x = the chosen key's values */
-    int nx = p->values[p->x]->n, ns = n / nx;
+    /* one series per metric and combination of the other keys; x = the chosen key's values */
+    int nx = p->values[p->x]->n, ns = n / nx * nm;
     nn_series *ser = calloc((size_t)ns, sizeof *ser);
-    float *xs = calloc((size_t)nx, sizeof *xs), *ys = calloc((size_t)n, sizeof *ys);
-    char(*names)[160] = calloc((size_t)ns, sizeof *names);
+    float *xs = calloc((size_t)nx, sizeof *xs), *ys = calloc((size_t)ns * nx, sizeof *ys);
+    char(*names)[200] = calloc((size_t)ns, sizeof *names);
     if (!ser || !xs || !ys || !names) {
         free(ser), free(xs), free(ys), free(names);
         return -1;
@@ -185,7 +191,7 @@ static int write_results(const sweep_plan *p, const char *name, const char *out,
     for (int j = 0; j < nx; j++) {
         double v;
         numeric_x &= yscalar_float(p->values[p->x]->items[j], &v) == 0;
-        xs[j] = numeric_x ? (float)v : (float)j;
+        xs[j] = (float)v;
     }
     if (!numeric_x)
         for (int j = 0; j < nx; j++) xs[j] = (float)j;
@@ -193,22 +199,27 @@ static int write_results(const sweep_plan *p, const char *name, const char *out,
     for (int r = 0; r < n; r++) {
         combination(p, r, idx);
         if (idx[p->x] != 0) continue;
-        label_of(p, idx, p->x, names[s_count], sizeof names[s_count]);
-        /* gather this series: runs equal to r except in the x key */
-        float *col = ys + (size_t)s_count * nx;
-        for (int q = 0; q < n; q++) {
-            int jdx[SWEEP_MAX_KEYS], same = 1;
-            combination(p, q, jdx);
-            for (int i = 0; i < p->n_keys; i++) same &= i == p->x || jdx[i] == idx[i];
-            if (same) col[jdx[p->x]] = (float)res[q];
+        char others[160];
+        label_of(p, idx, p->x, others, sizeof others);
+        for (int q = 0; q < nm; q++) {
+            /* this series: the runs equal to r except in the x key */
+            float *col = ys + (size_t)s_count * nx;
+            for (int u = 0; u < n; u++) {
+                int jdx[SWEEP_MAX_KEYS], same = 1;
+                combination(p, u, jdx);
+                for (int i = 0; i < p->n_keys; i++) same &= i == p->x || jdx[i] == idx[i];
+                if (same) col[jdx[p->x]] = (float)res[(size_t)u * nm + q];
+            }
+            if (nm > 1) snprintf(names[s_count], sizeof names[s_count], "%s%s%s", metric_names[p->metric[q]], others[0] ? " " : "", others);
+            else snprintf(names[s_count], sizeof names[s_count], "%s", others[0] ? others : metric_names[p->metric[q]]);
+            ser[s_count] = (nn_series){names[s_count], xs, col, nx, NN_STYLE_LINE_POINTS};
+            s_count++;
         }
-        ser[s_count] = (nn_series){names[s_count][0] ? names[s_count] : metric_names[p->metric], xs, col, nx, NN_STYLE_LINE_POINTS};
-        s_count++;
     }
     char title[256];
-    snprintf(title, sizeof title, "%s: %s (final epoch)", name, metric_names[p->metric]);
+    snprintf(title, sizeof title, "%s: %s (final)", name, nm > 1 ? "results" : metric_names[p->metric[0]]);
     snprintf(path, sizeof path, "%s/sweep.png", out);
-    int rc = nn_plot_lines(path, title, p->key[p->x], metric_names[p->metric], ser, s_count, 0, err, errlen);
+    int rc = nn_plot_lines(path, title, p->key[p->x], nm > 1 ? "value" : metric_names[p->metric[0]], ser, s_count, 0, err, errlen);
     free(ser), free(xs), free(ys), free(names);
     return rc;
 }
@@ -227,7 +238,7 @@ int sweep_run(ynode *tree, const char *file, int quiet, diag *d)
     if (schema_str(d, tree, "output", out, sizeof out) == 0) snprintf(out, sizeof out, "runs/%s", name);
     if (validate_all(tree, &p, file, name, out, d) < 0) return 2;
     int n = run_count(&p);
-    double *res = calloc((size_t)n, sizeof *res);
+    double *res = calloc((size_t)n * p.n_metrics, sizeof *res);
     if (!res) return 1;
     char err[1024];
     int status = 0;
@@ -253,8 +264,12 @@ int sweep_run(ynode *tree, const char *file, int quiet, diag *d)
         if (run_files_begin(&tr, err, sizeof err) < 0) status = 1;
         else status = trainer_run(&tr);
         if (status == 0 && run_files_finish(&tr, err, sizeof err) < 0) status = 1;
-        res[r] = final_metric(&tr, p.metric);
-        printf("  -> %s %.6g\n", metric_names[p.metric], res[r]);
+        printf("  ->");
+        for (int q = 0; q < p.n_metrics; q++) {
+            res[(size_t)r * p.n_metrics + q] = trainer_final(&tr, metric_names[p.metric[q]]);
+            printf(" %s %.6g", metric_names[p.metric[q]], res[(size_t)r * p.n_metrics + q]);
+        }
+        printf("\n");
         trainer_free(&tr);
         spec_free(s);
     }

@@ -26,24 +26,19 @@ static double now_seconds(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+const char *const history_names[H_COLUMNS] = {"train_loss", "train_accuracy", "test_loss", "test_accuracy",
+                                               "test_rel_l2", "lr", "seconds"};
+
 static int history_alloc(history *h, int epochs)
 {
-    float **cols[] = {&h->train_loss, &h->test_loss, &h->test_acc, &h->test_rel_l2, &h->lr, &h->seconds};
-    for (size_t i = 0; i < sizeof cols / sizeof *cols; i++) {
-        *cols[i] = calloc((size_t)epochs + 1, sizeof(float));
-        if (!*cols[i]) return -1;
-    }
+    for (int c = 0; c < H_COLUMNS; c++)
+        if (!(h->col[c] = calloc((size_t)epochs + 1, sizeof(float)))) return -1;
     return 0;
 }
 
 static void history_free(history *h)
 {
-    free(h->train_loss);
-    free(h->test_loss);
-    free(h->test_acc);
-    free(h->test_rel_l2);
-    free(h->lr);
-    free(h->seconds);
+    for (int c = 0; c < H_COLUMNS; c++) free(h->col[c]);
 }
 
 /* ---- set-up ---------------------------------------------------------------------------- */
@@ -78,13 +73,14 @@ static int make_optimizer(trainer *t)
     nn_param_slice *sl = calloc((size_t)(m->n_params ? m->n_params : 1), sizeof *sl);
     if (!sl) return -1;
     size_t off = 0;
-    for (int k = 0; k < m->n_params; k++) {
+    int ns = 0;
+    for (int k = 0; k < m->n_params; k++) {   /* running statistics are parameters without gradients */
         size_t n = nn_numel(g, m->params[k]);
-        sl[k] = (nn_param_slice){nn_data(g, m->params[k]), m->grad_block + off, n, 1};
+        if (!g->nodes[m->params[k]].no_grad) sl[ns++] = (nn_param_slice){nn_data(g, m->params[k]), m->grad_block + off, n, 1};
         off += n;
     }
     char err[256];
-    t->opt = nn_optimizer_new(&t->s->train.opt, sl, m->n_params, err, sizeof err);
+    t->opt = nn_optimizer_new(&t->s->train.opt, sl, ns, err, sizeof err);
     if (!t->opt) fprintf(stderr, "nnrun: %s\n", err);
     free(sl);
     return t->opt ? 0 : -1;
@@ -165,6 +161,13 @@ int trainer_layer_outputs(trainer *t, const nn_dataset *ds, const int *rows, int
     return model_plan(m, NULL, 0);
 }
 
+/* The model's metric layer predicts the dataset's classes. */
+static int is_classifier(const trainer *t)
+{
+    const model_graph *m = t->eval_full;
+    return m->metric_target >= 0 && m->metric_target == m->t && t->data.train.n_classes > 0;
+}
+
 static int argmax(const float *v, int n)
 {
     int best = 0;
@@ -209,9 +212,7 @@ int trainer_evaluate(trainer *t, const nn_dataset *ds, eval_result *r)
         accumulate_metrics(m, k, &correct, &err2, &ref2);
     }
     r->loss = loss / ds->n;
-    const model_graph *m = t->eval_full;
-    int classifies = m->metric_target >= 0 && m->metric_target == m->t && ds->n_classes > 0;
-    r->accuracy = classifies || t->s->train.accuracy ? correct / ds->n : NAN;
+    r->accuracy = is_classifier(t) || t->s->train.accuracy ? correct / ds->n : NAN;
     r->rel_l2 = ref2 > 0 && t->s->train.rel_l2 ? sqrt(err2 / ref2) : NAN;
     return 0;
 }
@@ -312,7 +313,10 @@ static int train_epoch(trainer *t, progress *pg)
         t->step++;
         t->epoch_loss_sum += (double)loss * rows;
         t->epoch_loss_rows += rows;
-        progress_step(pg, t->batch_in_epoch + 1, nb, t->epoch_loss_sum / t->epoch_loss_rows);
+        double unused_err = 0, unused_ref = 0;
+        if (is_classifier(t)) accumulate_metrics(m, rows, &t->epoch_correct, &unused_err, &unused_ref);
+        progress_step(pg, t->batch_in_epoch + 1, nb, t->epoch_loss_sum / t->epoch_loss_rows,
+                      is_classifier(t) ? t->epoch_correct / t->epoch_loss_rows : NAN);
         if (interrupted || (t->interrupt_at_step && t->step == t->interrupt_at_step)) {
             t->batch_in_epoch++;
             nn_batcher_free(&b);
@@ -327,31 +331,57 @@ static void finish_epoch(trainer *t, double seconds)
 {
     history *h = &t->h;
     int e = t->epoch;
-    h->train_loss[e] = (float)(t->epoch_loss_sum / (t->epoch_loss_rows ? t->epoch_loss_rows : 1));
+    long rows = t->epoch_loss_rows ? t->epoch_loss_rows : 1;
+    h->col[H_TRAIN_LOSS][e] = (float)(t->epoch_loss_sum / rows);
+    h->col[H_TRAIN_ACC][e] = is_classifier(t) ? (float)(t->epoch_correct / rows) : NAN;
     eval_result r = {NAN, NAN, NAN};
     if (t->data.has_test) trainer_evaluate(t, &t->data.test, &r);
-    h->test_loss[e] = (float)r.loss;
-    h->test_acc[e] = (float)r.accuracy;
-    h->test_rel_l2[e] = (float)r.rel_l2;
-    h->lr[e] = (float)t->last_lr;
-    h->seconds[e] = (float)seconds;
+    h->col[H_TEST_LOSS][e] = (float)r.loss;
+    h->col[H_TEST_ACC][e] = (float)r.accuracy;
+    h->col[H_TEST_REL_L2][e] = (float)r.rel_l2;
+    h->col[H_LR][e] = (float)t->last_lr;
+    h->col[H_SECONDS][e] = (float)seconds;
     h->n = e + 1;
     t->epoch++;
     t->batch_in_epoch = 0;
     t->epoch_loss_sum = 0;
     t->epoch_loss_rows = 0;
+    t->epoch_correct = 0;
 }
 
 static void print_epoch(trainer *t)
 {
     const history *h = &t->h;
     int e = h->n - 1;
-    printf("epoch %d/%d  train loss %.6f", e + 1, t->s->train.epochs, h->train_loss[e]);
-    if (t->data.has_test) printf("  %s loss %.6f", t->data.test_name, h->test_loss[e]);
-    if (!isnan(h->test_acc[e])) printf("  %s accuracy %.2f%%", t->data.test_name, 100 * h->test_acc[e]);
-    if (t->s->train.rel_l2 && !isnan(h->test_rel_l2[e])) printf("  %s rel. L2 error %.2f%%", t->data.test_name, 100 * h->test_rel_l2[e]);
-    printf("  lr %.3g  %.2fs\n", h->lr[e], h->seconds[e]);
+    float *const *c = h->col;
+    printf("epoch %d/%d  train loss %.6f", e + 1, t->s->train.epochs, c[H_TRAIN_LOSS][e]);
+    if (!isnan(c[H_TRAIN_ACC][e])) printf("  train accuracy %.2f%%", 100 * c[H_TRAIN_ACC][e]);
+    if (t->data.has_test) printf("  %s loss %.6f", t->data.test_name, c[H_TEST_LOSS][e]);
+    if (!isnan(c[H_TEST_ACC][e])) printf("  %s accuracy %.2f%%", t->data.test_name, 100 * c[H_TEST_ACC][e]);
+    if (!isnan(c[H_TEST_REL_L2][e])) printf("  %s rel. L2 error %.2f%%", t->data.test_name, 100 * c[H_TEST_REL_L2][e]);
+    printf("  lr %.3g  %.2fs\n", c[H_LR][e], c[H_SECONDS][e]);
     fflush(stdout);
+}
+
+void trainer_set_final(trainer *t, const char *name, double value)
+{
+    int i = 0;
+    while (i < t->n_final && strcmp(t->final_name[i], name) != 0) i++;
+    if (i == 8) return;
+    snprintf(t->final_name[i], sizeof t->final_name[i], "%s", name);
+    t->final_value[i] = value;
+    if (i == t->n_final) t->n_final++;
+}
+
+double trainer_final(const trainer *t, const char *name)
+{
+    for (int i = 0; i < t->n_final; i++)
+        if (strcmp(t->final_name[i], name) == 0) return t->final_value[i];
+    static const char *const names[] = {"train_loss", "test_loss", "accuracy", "rel_l2"};
+    static const int cols[] = {H_TRAIN_LOSS, H_TEST_LOSS, H_TEST_ACC, H_TEST_REL_L2};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(names[i], name) == 0 && t->h.n) return t->h.col[cols[i]][t->h.n - 1];
+    return NAN;
 }
 
 int trainer_run(trainer *t)

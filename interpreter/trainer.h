@@ -9,10 +9,14 @@
 
 #define MAX_EPOCHS_KEPT 100000
 
+/* Per-epoch metrics; NaN where a metric does not apply. */
+enum { H_TRAIN_LOSS, H_TRAIN_ACC, H_TEST_LOSS, H_TEST_ACC, H_TEST_REL_L2, H_LR, H_SECONDS, H_COLUMNS };
 typedef struct {
     int n;                          /* epochs recorded */
-    float *train_loss, *test_loss, *test_acc, *test_rel_l2, *lr, *seconds;
+    float *col[H_COLUMNS];          /* col[H_...][epoch] */
 } history;
+/* Column names, as in metrics.csv and checkpoints; "test" stands for the evaluation split. */
+extern const char *const history_names[H_COLUMNS];
 
 typedef struct {
     const spec *s;
@@ -28,9 +32,13 @@ typedef struct {
     int batch_in_epoch;             /* batches done in the current (unfinished) epoch */
     double epoch_loss_sum;          /* running sums of the unfinished epoch */
     long epoch_loss_rows;
+    double epoch_correct;           /* classifiers: right answers so far this epoch */
     long step;                      /* optimizer steps so far */
     double last_lr;                 /* learning rate of the latest step */
     int quiet;                      /* 1: no progress bar; 2: no epoch lines either */
+    int n_final;                    /* named results of a finished run (sweeps gather them) */
+    char final_name[8][32];
+    double final_value[8];
     long interrupt_at_step;         /* tests: behave as if Ctrl-C came after this step (0 = never) */
 } trainer;
 
@@ -53,6 +61,12 @@ int trainer_evaluate(trainer *t, const nn_dataset *ds, eval_result *r);
  * `layer` (a layer index, or -1 for the input) into out (n * per-sample floats). */
 int trainer_layer_outputs(trainer *t, const nn_dataset *ds, const int *rows, int n, int layer, float *out);
 size_t trainer_layer_width(trainer *t, int layer);
+
+/* Records a named result of the run (e.g. "pca_test"); replaces one of the same name. */
+void trainer_set_final(trainer *t, const char *name, double value);
+/* The named result, or the last epoch's train_loss, test_loss, accuracy or rel_l2; NaN if
+ * there is none. */
+double trainer_final(const trainer *t, const char *name);
 
 /* Writes model.safetensors (weights) and state.safetensors (optimizer, rng, position,
  * history) into the run folder, atomically. */

@@ -73,8 +73,8 @@ static run_result run(const char *spec_file, const char *out, const char *const 
     if (r.status == 0) assert_int_equal(run_files_finish(&t, err, sizeof err), 0);
     r.epochs = t.h.n;
     for (int e = 0; e < t.h.n && e < 64; e++) {
-        r.train_loss[e] = t.h.train_loss[e];
-        r.test_loss[e] = t.h.test_loss[e];
+        r.train_loss[e] = t.h.col[H_TRAIN_LOSS][e];
+        r.test_loss[e] = t.h.col[H_TEST_LOSS][e];
     }
     trainer_free(&t);
     spec_free(s);

@@ -535,6 +535,28 @@ static void html_metric(FILE *f, float v, int percent)
     else fprintf(f, "<td>%.6g</td>", v);
 }
 
+/* Runs in the browser once every figure has loaded or failed: counts the images that decoded
+ * into <body data-images-ok data-images-broken> (tests/report_test.sh reads them from the DOM)
+ * and names any broken figure in a red banner, so a reader sees at once what is missing. */
+static const char self_check_js[] =
+    "<script>\n"
+    "window.addEventListener('load', function () {\n"
+    "  var ok = 0, broken = [];\n"
+    "  for (var i = 0; i < document.images.length; i++) {\n"
+    "    var im = document.images[i];\n"
+    "    if (im.complete && im.naturalWidth > 0) ok++; else broken.push(im.getAttribute('src'));\n"
+    "  }\n"
+    "  document.body.setAttribute('data-images-ok', ok);\n"
+    "  document.body.setAttribute('data-images-broken', broken.length);\n"
+    "  if (broken.length === 0) return;\n"
+    "  var p = document.createElement('p');\n"
+    "  p.id = 'broken-images';\n"
+    "  p.style.cssText = 'background:#c00;color:#fff;padding:8px;font-weight:bold';\n"
+    "  p.textContent = broken.length + ' figure(s) could not be shown: ' + broken.join(', ');\n"
+    "  document.body.insertBefore(p, document.body.firstChild);\n"
+    "});\n"
+    "</script>\n";
+
 int report_write_html(trainer *t, const report_figures *figs, char *err, size_t errlen)
 {
     char path[1024], tmp[1100];
@@ -550,8 +572,10 @@ int report_write_html(trainer *t, const report_figures *figs, char *err, size_t 
     fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title>\n"
                "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
                "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
-               "img{max-width:100%%;border:1px solid #eee;margin:4px 0}</style></head><body>\n",
+               "img{max-width:100%%;border:1px solid #eee;margin:4px 0}</style>\n",
             t->s->name);
+    fputs(self_check_js, f);
+    fputs("</head><body>\n", f);
     fprintf(f, "<h1>%s</h1>\n<p>Spec: <a href=\"spec.yaml\">spec.yaml</a> (resolved) &middot; "
                "<a href=\"metrics.csv\">metrics.csv</a> &middot; <a href=\"model.safetensors\">model.safetensors</a></p>\n",
             t->s->name);

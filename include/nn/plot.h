@@ -130,4 +130,33 @@ int nn_plot_heatmap(const char *png_path, const char *title, const float *m, int
 int nn_plot_bars(const char *png_path, const char *title, const char *const *names, const float *v, int n,
                  const char *ylabel, char *err, size_t errlen);
 
+/* ---- 3-D scatter ---------------------------------------------------------------------
+ * Orthographic views of points in 3-D with z vertical. A view is set by its azimuth (degrees,
+ * rotation about z: 0 looks from +x towards the origin, 90 from +y) and elevation (degrees
+ * above the x-y plane: 0 looks level, 90 straight down). The viewer sits in the direction
+ * d = (cos el cos az, cos el sin az, sin el); the screen's right is (-sin az, cos az, 0) and
+ * its up is d x right, so x, y, z stay a right-handed set on screen. */
+typedef struct {
+    float azimuth, elevation;    /* degrees */
+} nn_view3d;
+
+/* p (x, y, z) -> out (right, up, depth): screen coordinates in data units (up is +) and the
+ * distance towards the viewer along d (larger = nearer). */
+void nn_project3d(const float p[3], nn_view3d v, float out[3]);
+/* order[0..n) = the indices of the n points xyz (n x 3) sorted far to near in view v, the
+ * order a painter draws them in so that near points cover far ones (ties keep index order).
+ * Depth is measured in the coordinates given: to match a figure, pass points scaled as it
+ * shows them. Returns 0, or -1 when memory runs out. */
+int nn_depth_order3d(const float *xyz, int n, nn_view3d v, int *order);
+
+/* Scatter of n points xyz (n x 3) coloured by labels[i] in [0, n_classes) (labels may be NULL:
+ * one colour; class_names and n_classes as in nn_plot_scatter), seen in n_views (1..8) views
+ * side by side under one title, e.g. {{30, 20}, {120, 20}}. Each axis is scaled to its data
+ * range (the box is a cube whatever the units); every view shows the box's three back panes
+ * with grid lines, the x, y and z axes along box edges with ticks and labels (axis_labels may
+ * be NULL: "x", "y", "z"), and its azimuth and elevation. Non-finite points are skipped. */
+int nn_plot_scatter3d(const char *png_path, const char *title, const float *xyz, const int *labels, int n,
+                      const char *const *class_names, int n_classes, const char *const *axis_labels,
+                      const nn_view3d *views, int n_views, char *err, size_t errlen);
+
 #endif

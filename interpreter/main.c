@@ -11,6 +11,7 @@ static const char usage[] =
     "       nnrun summary SPEC            table of layers, shapes, parameters, FLOPs\n"
     "       nnrun diff A.yaml B.yaml      effective difference of two specs\n"
     "       nnrun eval RUN_DIR            evaluate a trained run on its test data\n"
+    "       nnrun compare RUN_DIR...      trained runs side by side: images, losses, embeddings\n"
     "       nnrun ops                     list the runtime's ops\n"
     "\n"
     "training options:\n"
@@ -39,7 +40,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(int, char **);
     } cmds[] = {{"check", cmd_check}, {"summary", cmd_summary}, {"diff", cmd_diff},
-                {"eval", cmd_eval},   {"ops", cmd_ops},         {"train", cmd_train}};
+                {"eval", cmd_eval},   {"ops", cmd_ops},         {"train", cmd_train},
+                {"compare", cmd_compare}};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].run(argc - 1, argv + 1);
     return cmd_train(argc, argv);

@@ -79,6 +79,11 @@ void nn_canvas_text_at(nn_canvas *c, int x, int y, const char *s, int scale, nn_
 /* Writes the canvas as an 8-bit RGB PNG: to "<path>.tmp.<pid>", then renamed onto path. */
 int nn_png_write(const char *path, const nn_canvas *c, char *err, size_t errlen);
 
+/* Reads an 8-bit PNG (any colour type; alpha is composed over white) into a new canvas. */
+int nn_png_read(const char *path, nn_canvas *c, char *err, size_t errlen);
+/* Copies src onto dst with its top-left corner at (x, y), obeying dst's clip. */
+void nn_canvas_blit(nn_canvas *dst, const nn_canvas *src, int x, int y);
+
 /* ---- axes helpers --------------------------------------------------------------------- */
 /* Ticks at multiples of a 1-2-5 step (x 10^k) inside [lo, hi], about `target` intervals.
  * Writes up to cap values to ticks and the step to *step (may be NULL); returns the count.
@@ -105,6 +110,11 @@ typedef struct {
 /* Line chart, 800 x 500. log_y != 0: logarithmic y axis. A legend when n_series > 1. */
 int nn_plot_lines(const char *png_path, const char *title, const char *xlabel, const char *ylabel,
                   const nn_series *s, int n_series, int log_y, char *err, size_t errlen);
+
+/* The same with series k in nn_palette(colours[k]) (colours may be NULL: series k gets colour
+ * k), so that several series, e.g. the train and test loss of one run, can share a colour. */
+int nn_plot_lines_coloured(const char *png_path, const char *title, const char *xlabel, const char *ylabel,
+                           const nn_series *s, int n_series, const int *colours, int log_y, char *err, size_t errlen);
 
 /* Image grid: images is n x channels x h x w (channels 1: grey, 3: RGB), values in [0, 1]
  * (clamped; NaN shows as black). cols images per row; row_labels (may be NULL, entries may

@@ -130,9 +130,15 @@ int report_embedding(trainer *t, const char *layer_name, const char *png_path, c
             labels[i] = ds->y && ds->n_classes ? (int)ds->y[(size_t)i * ds->y_dim] : 0;
         }
         char full[200];
-        snprintf(full, sizeof full, "%s: layer '%s'%s", title, layer_name, w > 2 ? " (first 2 of its units)" : "");
-        rc = nn_plot_scatter(png_path, full, xy, ds->n_classes ? labels : NULL, n, NULL, ds->n_classes, "unit 1", "unit 2", err,
-                             errlen);
+        snprintf(full, sizeof full, "%s: layer '%s'%s", title, layer_name, w > 3 ? " (first 2 of its units)" : "");
+        if (w == 3) {                /* three units: the whole code, seen from two sides */
+            static const nn_view3d views[2] = {{30, 20}, {120, 20}};
+            static const char *const axes[3] = {"unit 1", "unit 2", "unit 3"};
+            rc = nn_plot_scatter3d(png_path, full, out, ds->n_classes ? labels : NULL, n, NULL, ds->n_classes, axes, views, 2,
+                                   err, errlen);
+        } else
+            rc = nn_plot_scatter(png_path, full, xy, ds->n_classes ? labels : NULL, n, NULL, ds->n_classes, "unit 1", "unit 2",
+                                 err, errlen);
     } else if (w < 2)
         snprintf(err, errlen, "embedding: layer '%s' has %zu unit(s); a scatter needs 2", layer_name, w);
     else

@@ -19,8 +19,9 @@ int report_loss_curve(trainer *t, char *err, size_t errlen);
 int report_recon_layer(const trainer *t, const report_spec *r, int *logits);
 /* How a sample of shape s is shown as an image: channels, height, width. */
 void report_image_dims(const nn_shape *s, int *c, int *h, int *w);
-/* Scatter of the first two units of layer_name over the evaluation samples, coloured by class,
- * titled "<title>: layer '<name>'". */
+/* Scatter of layer_name's codes of the evaluation samples, coloured by class, titled
+ * "<title>: layer '<name>'": a 3-D scatter seen from two sides when the layer has 3 units,
+ * else the first two units. */
 int report_embedding(trainer *t, const char *layer_name, const char *png_path, const char *title, char *err, size_t errlen);
 int report_make_figures(trainer *t, report_figures *figs, char *err, size_t errlen);
 int report_write_html(trainer *t, const report_figures *figs, char *err, size_t errlen);

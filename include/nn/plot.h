@@ -1,6 +1,6 @@
 /* nn/plot.h — figures as PNG files: an RGB canvas with a built-in bitmap font, a libpng
  * writer, and the charts a run folder needs (loss curves, image grids, embedding scatters,
- * confusion matrices / attention heat maps, bar charts).
+ * confusion matrices / attention heat maps, bar charts, 3-D scatters).
  *
  * Coordinates are pixels, x to the right and y down, (0, 0) the top-left corner; a pixel
  * (i, j) covers [i, i+1) x [j, j+1), so its centre is (i + 0.5, j + 0.5).

@@ -12,6 +12,7 @@ static const char usage[] =
     "       nnrun diff A.yaml B.yaml      effective difference of two specs\n"
     "       nnrun eval RUN_DIR            evaluate a trained run on its test data\n"
     "       nnrun decode RUN_DIR --layer L --points \"x,y; x,y\"   run the model from layer L\n"
+    "       nnrun compare RUN_DIR...      trained runs side by side: images, losses, embeddings\n"
     "       nnrun ops                     list the runtime's ops\n"
     "\n"
     "training options:\n"
@@ -41,7 +42,7 @@ int main(int argc, char **argv)
         int (*run)(int, char **);
     } cmds[] = {{"check", cmd_check}, {"summary", cmd_summary}, {"diff", cmd_diff},
                 {"eval", cmd_eval},   {"ops", cmd_ops},         {"train", cmd_train},
-                {"decode", cmd_decode}};
+                {"decode", cmd_decode}, {"compare", cmd_compare}};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].run(argc - 1, argv + 1);
     return cmd_train(argc, argv);

@@ -39,8 +39,7 @@ int report_loss_curve(trainer *t, char *err, size_t errlen)
     return rc;
 }
 
-/* The layer a loss compares with the data, and whether it holds logits (shown through a
- * sigmoid). */
+/* The layer holds logits: a bce_with_logits loss reads it (figures show it through a sigmoid). */
 int report_is_logits(const spec *s, const char *layer)
 {
     for (int k = 0; k < s->n_losses; k++)
@@ -48,11 +47,11 @@ int report_is_logits(const spec *s, const char *layer)
     return 0;
 }
 
-static int recon_layer(const trainer *t, const report_spec *r, int *logits)
+int report_recon_layer(const trainer *t, const report_spec *r, int *logits)
 {
     const spec *s = t->s;
-    const char *name = r->layer[0] ? r->layer : s->losses[0].pred;
-    *logits = r->sigmoid || report_is_logits(s, name);
+    const char *name = r && r->layer[0] ? r->layer : s->losses[0].pred;
+    *logits = (r && r->sigmoid) || report_is_logits(s, name);
     return spec_find_layer(s, name);
 }
 
@@ -89,7 +88,7 @@ static int corruption_layer(const spec *s)
 static int draw_reconstructions(trainer *t, const report_spec *r, const nn_dataset *ds, const int *rows, int n,
                                 const char *file, const char *title, char *err, size_t errlen)
 {
-    int logits, layer = recon_layer(t, r, &logits), noisy = corruption_layer(t->s);
+    int logits, layer = report_recon_layer(t, r, &logits), noisy = corruption_layer(t->s);
     if (layer < 0) {
         snprintf(err, errlen, "reconstructions: unknown layer");
         return -1;
@@ -297,12 +296,12 @@ static int *all_rows(int n)
     return rows;
 }
 
-static int fig_embedding(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+int report_embedding(trainer *t, const char *layer_name, const char *png_path, const char *title, char *err, size_t errlen)
 {
     const nn_dataset *ds = t->data.has_test ? &t->data.test : &t->data.train;
-    int layer = spec_find_layer(t->s, r->layer);
+    int layer = spec_find_layer(t->s, layer_name);
     if (layer < 0) {
-        snprintf(err, errlen, "embedding: unknown layer '%s'", r->layer);
+        snprintf(err, errlen, "embedding: unknown layer '%s'", layer_name);
         return -1;
     }
     size_t w = trainer_layer_width(t, layer);
@@ -316,20 +315,35 @@ static int fig_embedding(trainer *t, const report_spec *r, report_figures *figs,
             xy[2 * i + 1] = out[(size_t)i * w + 1];
             labels[i] = ds->y && ds->n_classes ? (int)ds->y[(size_t)i * ds->y_dim] : 0;
         }
-        char path[1024], title[160], file[96];
-        snprintf(file, sizeof file, "embedding_%s.png", r->layer);
-        fig_path(t, file, path, sizeof path);
-        snprintf(title, sizeof title, "%s: layer '%s'%s", t->s->name, r->layer, w > 2 ? " (first 2 of its units)" : "");
-        rc = nn_plot_scatter(path, title, xy, ds->n_classes ? labels : NULL, n, NULL, ds->n_classes, "unit 1", "unit 2", err,
-                             errlen);
-        if (rc == 0) add_fig(figs, file, "Codes of the evaluation samples, coloured by class");
+        char full[200];
+        snprintf(full, sizeof full, "%s: layer '%s'%s", title, layer_name, w > 3 ? " (first 2 of its units)" : "");
+        if (w == 3) {                /* three units: the whole code, seen from two sides */
+            static const nn_view3d views[2] = {{30, 20}, {120, 20}};
+            static const char *const axes[3] = {"unit 1", "unit 2", "unit 3"};
+            rc = nn_plot_scatter3d(png_path, full, out, ds->n_classes ? labels : NULL, n, NULL, ds->n_classes, axes, views, 2,
+                                   err, errlen);
+        } else
+            rc = nn_plot_scatter(png_path, full, xy, ds->n_classes ? labels : NULL, n, NULL, ds->n_classes, "unit 1", "unit 2",
+                                 err, errlen);
     } else if (w < 2)
-        snprintf(err, errlen, "embedding: layer '%s' has %zu unit(s); a scatter needs 2", r->layer, w);
+        snprintf(err, errlen, "embedding: layer '%s' has %zu unit(s); a scatter needs 2", layer_name, w);
+    else
+        snprintf(err, errlen, "embedding: out of memory for %d codes of layer '%s'", n, layer_name);
     free(rows);
     free(labels);
     free(out);
     free(xy);
     return rc;
+}
+
+static int fig_embedding(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+{
+    char path[1024], file[96];
+    snprintf(file, sizeof file, "embedding_%s.png", r->layer);
+    fig_path(t, file, path, sizeof path);
+    if (report_embedding(t, r->layer, path, t->s->name, err, errlen) < 0) return -1;
+    add_fig(figs, file, "Codes of the evaluation samples, coloured by class");
+    return 0;
 }
 
 static int cmp_by_x(const void *a, const void *b)

@@ -14,11 +14,17 @@ typedef struct {
 } report_figures;
 
 int report_loss_curve(trainer *t, char *err, size_t errlen);
-/* Channels, height and width to show a sample of this shape as an image ([C,H,W], [H,W], or a
- * square [H*W]; otherwise one row). */
-void report_image_dims(const nn_shape *sample, int *c, int *h, int *w);
 /* The layer holds logits: a bce_with_logits loss reads it (figures show it through a sigmoid). */
 int report_is_logits(const spec *s, const char *layer);
+/* The layer whose output reconstructs the input (r's layer, else the first loss' pred) and
+ * whether it holds logits to show through a sigmoid (r may be NULL). Index or -1. */
+int report_recon_layer(const trainer *t, const report_spec *r, int *logits);
+/* How a sample of shape s is shown as an image: channels, height, width. */
+void report_image_dims(const nn_shape *s, int *c, int *h, int *w);
+/* Scatter of layer_name's codes of the evaluation samples, coloured by class, titled
+ * "<title>: layer '<name>'": a 3-D scatter seen from two sides when the layer has 3 units,
+ * else the first two units. */
+int report_embedding(trainer *t, const char *layer_name, const char *png_path, const char *title, char *err, size_t errlen);
 int report_make_figures(trainer *t, report_figures *figs, char *err, size_t errlen);
 int report_write_html(trainer *t, const report_figures *figs, char *err, size_t errlen);
 

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 int nn_canvas_init(nn_canvas *c, int w, int h, nn_rgb bg)
 {
@@ -207,4 +208,12 @@ void nn_canvas_marker(nn_canvas *c, float x, float y, nn_marker kind, float r, n
             float a = marker_cover(kind, (float)i + 0.5f - x, (float)j + 0.5f - y, r);
             if (a > 0.0f) nn_canvas_blend(c, i, j, col, a * alpha);
         }
+}
+
+void nn_canvas_blit(nn_canvas *dst, const nn_canvas *src, int x, int y)
+{
+    int i0 = dst->cx0 > x ? dst->cx0 - x : 0, i1 = dst->cx1 - x < src->w ? dst->cx1 - x : src->w;
+    int j0 = dst->cy0 > y ? dst->cy0 - y : 0, j1 = dst->cy1 - y < src->h ? dst->cy1 - y : src->h;
+    for (int j = j0; j < j1; j++)
+        if (i1 > i0) memcpy(dst->px + ((size_t)(y + j) * dst->w + x + i0) * 3, src->px + ((size_t)j * src->w + i0) * 3, (size_t)(i1 - i0) * 3);
 }

@@ -53,6 +53,12 @@ static void draw_series(plot_frame *f, const nn_series *s, nn_rgb col, int log_y
 int nn_plot_lines(const char *png_path, const char *title, const char *xlabel, const char *ylabel,
                   const nn_series *s, int n_series, int log_y, char *err, size_t errlen)
 {
+    return nn_plot_lines_coloured(png_path, title, xlabel, ylabel, s, n_series, NULL, log_y, err, errlen);
+}
+
+int nn_plot_lines_coloured(const char *png_path, const char *title, const char *xlabel, const char *ylabel,
+                           const nn_series *s, int n_series, const int *colours, int log_y, char *err, size_t errlen)
+{
     if (!png_path || !*png_path) return nn_fail(err, errlen, "plot: no output path given");
     if (check_series(s, n_series, err, errlen, png_path)) return -1;
     range rx = range_empty(), ry = range_empty();
@@ -73,7 +79,7 @@ int nn_plot_lines(const char *png_path, const char *title, const char *xlabel, c
     frame_layout(&f, title, xlabel, ylabel, 0, 0);
     frame_draw_axes(&f, title, xlabel, ylabel);
     frame_clip_to_plot(&f);
-    for (int k = 0; k < n_series; k++) draw_series(&f, &s[k], nn_palette(k), log_y, scratch, scratch + longest);
+    for (int k = 0; k < n_series; k++) draw_series(&f, &s[k], nn_palette(colours ? colours[k] : k), log_y, scratch, scratch + longest);
     free(scratch);
     frame_draw_border(&f);
     if (rx.lo > rx.hi) frame_no_data(&f);
@@ -83,7 +89,7 @@ int nn_plot_lines(const char *png_path, const char *title, const char *xlabel, c
         int n = n_series < MAX_LEGEND ? n_series : MAX_LEGEND;
         for (int k = 0; k < n; k++) {
             snprintf(names[k], sizeof names[k], "series %d", k);
-            e[k] = (legend_entry){s[k].name && *s[k].name ? s[k].name : names[k], nn_palette(k),
+            e[k] = (legend_entry){s[k].name && *s[k].name ? s[k].name : names[k], nn_palette(colours ? colours[k] : k),
                                   s[k].style != NN_STYLE_POINTS, s[k].style != NN_STYLE_LINE ? NN_MARK_CIRCLE + 1 : 0, 0};
         }
         frame_legend(&f, e, n);

@@ -68,3 +68,27 @@ int nn_png_write(const char *path, const nn_canvas *c, char *err, size_t errlen)
     }
     return 0;
 }
+
+/* Reading goes through libpng's simplified API, which converts any colour type and bit
+ * depth to 8-bit RGB and composes alpha over the background given. */
+int nn_png_read(const char *path, nn_canvas *c, char *err, size_t errlen)
+{
+    c->px = NULL;
+    c->w = c->h = 0;
+    png_image pi;
+    memset(&pi, 0, sizeof pi);
+    pi.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_file(&pi, path))
+        return nn_fail(err, errlen, "cannot read %s: %s", path, pi.message);
+    pi.format = PNG_FORMAT_RGB;
+    if (nn_canvas_init(c, (int)pi.width, (int)pi.height, (nn_rgb){255, 255, 255}) != 0) {
+        png_image_free(&pi);
+        return nn_fail(err, errlen, "cannot read %s: %u x %u pixels is too large", path, pi.width, pi.height);
+    }
+    png_color white = {255, 255, 255};
+    if (!png_image_finish_read(&pi, &white, c->px, 0, NULL)) {
+        nn_canvas_free(c);
+        return nn_fail(err, errlen, "cannot read %s: %s", path, pi.message);
+    }
+    return 0;
+}

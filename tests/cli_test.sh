@@ -31,7 +31,7 @@ train: {optimizer: {adam: {lr: 0.01}}, batch: 8, epochs: 3, metrics: [rel_l2]}
 YAML
 
 expect_status 0 "nnrun --help" "$nnrun" --help
-for c in check summary diff eval ops train; do expect_status 0 "nnrun $c --help" "$nnrun" $c --help; done
+for c in check summary diff eval ops train compare; do expect_status 0 "nnrun $c --help" "$nnrun" $c --help; done
 expect_status 2 "no arguments is a usage error" "$nnrun"
 expect_status 2 "an unknown option is a usage error" "$nnrun" fit.yaml --bogus
 expect_status 2 "a missing spec is reported" "$nnrun" check missing.yaml
@@ -73,6 +73,41 @@ expect_status 0 "  ... that eval reads" "$nnrun" eval run2
 
 printf 'garbage' > run1/model.safetensors
 expect_status 1 "eval of a corrupt checkpoint fails cleanly" "$nnrun" eval run1
+grep -q "model.safetensors" err.txt && ok "  ... naming the file" || { bad "  ... naming the file"; cat err.txt; }
+
+# compare: two tiny autoencoders of 4-D points (one corrupting its input at evaluation too)
+cat > ae.yaml <<'YAML'
+name: ae
+data:
+  train: {dataset: points, points: gaussian, n: 64, dim: 4}
+  test: {dataset: points, points: gaussian, n: 32, dim: 4}
+model:
+  input: [4]
+  layers:
+    - {dense: 8, act: tanh}
+    - {dense: 2, name: code}
+    - {dense: 4, name: recon}
+loss: {mse: {pred: recon, target: input}}
+train: {optimizer: {adam: {lr: 0.01}}, batch: 16, epochs: 2}
+report: [loss_curve, {embedding: {layer: code}}]
+YAML
+printf 'extends: ae.yaml\nname: dae\nmodel:\n  layers:\n    - {gaussian_noise: {sigma: 0.3, eval: true}}\n    - {dense: 8, act: tanh}\n    - {dense: 2, name: code}\n    - {dense: 4, name: recon}\n' > dae.yaml
+printf 'extends: ae.yaml\nname: ae3\ndata:\n  train: {dim: 3}\n  test: {dim: 3}\nmodel: {input: [3], layers: [{dense: 2, name: code}, {dense: 3, name: recon}]}\n' > ae3.yaml
+for r in ae dae ae3; do "$nnrun" $r.yaml --quiet --out runs/$r > /dev/null 2>&1 || bad "training run $r for compare"; done
+expect_status 0 "compare of two runs" "$nnrun" compare runs/ae runs/dae --out cmp --count 5
+[ -s cmp/compare.png ] && [ -s cmp/compare.html ] && ok "  ... writes compare.png and compare.html" ||
+    bad "  ... writes compare.png and compare.html"
+grep -q "dae" cmp/compare.html && grep -q "compare_embedding_2.png" cmp/compare.html && [ -s cmp/compare_embedding_2.png ] &&
+    ok "  ... with each run's embedding" || { bad "  ... with each run's embedding"; cat cmp/compare.html; }
+expect_status 2 "compare of runs whose data differ in shape fails" "$nnrun" compare runs/ae runs/ae3 --out cmp2
+grep -q "differ in shape" err.txt && grep -q "runs/ae3" err.txt && ok "  ... naming the run and the shapes" ||
+    { bad "  ... naming the run and the shapes"; cat err.txt; }
+[ ! -e cmp2/compare.png ] && ok "  ... writing no figure" || bad "  ... writing no figure"
+expect_status 2 "compare of a folder that is no run fails" "$nnrun" compare runs/ae nowhere
+grep -q "nowhere/spec.yaml" err.txt && ok "  ... naming the missing spec" || { bad "  ... naming the missing spec"; cat err.txt; }
+expect_status 2 "compare --count 0 is a usage error" "$nnrun" compare runs/ae --count 0
+rm runs/dae/model.safetensors
+expect_status 1 "compare of a run without weights fails cleanly" "$nnrun" compare runs/ae runs/dae --out cmp3
 grep -q "model.safetensors" err.txt && ok "  ... naming the file" || { bad "  ... naming the file"; cat err.txt; }
 
 [ $fails -eq 0 ] && echo "cli tests passed" || { echo "$fails cli test(s) failed"; exit 1; }

@@ -352,6 +352,63 @@ static void test_line_chart_draws_a_constant_series_as_a_horizontal_line(void **
     free(im.px);
 }
 
+static void test_png_read_returns_what_was_written_and_names_a_missing_file(void **state)
+{
+    (void)state;
+    nn_canvas c, r;
+    assert_int_equal(nn_canvas_init(&c, 9, 4, (nn_rgb){10, 20, 30}), 0);
+    nn_canvas_fill_rect(&c, 3, 1, 4, 2, (nn_rgb){250, 0, 120});
+    char err[256] = "";
+    assert_int_equal(nn_png_write(tmp_path("back.png"), &c, err, sizeof err), 0);
+    assert_int_equal(nn_png_read(tmp_path("back.png"), &r, err, sizeof err), 0);
+    assert_int_equal(r.w, 9);
+    assert_int_equal(r.h, 4);
+    assert_memory_equal(r.px, c.px, 9 * 4 * 3);
+    nn_canvas_free(&r);
+    assert_int_equal(nn_png_read(tmp_path("absent.png"), &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "absent.png"));
+    assert_null(r.px);
+    nn_canvas_free(&c);
+}
+
+static void test_blit_copies_into_place_and_obeys_the_clip(void **state)
+{
+    (void)state;
+    nn_canvas dst, src;
+    assert_int_equal(nn_canvas_init(&dst, 10, 10, (nn_rgb){255, 255, 255}), 0);
+    assert_int_equal(nn_canvas_init(&src, 4, 3, (nn_rgb){0, 0, 200}), 0);
+    nn_canvas_blit(&dst, &src, 8, 8);            /* only a 2 x 2 corner fits */
+    nn_canvas_clip(&dst, 0, 0, 10, 2);
+    nn_canvas_blit(&dst, &src, -2, 0);           /* only rows 0..1, columns 0..1 */
+    nn_canvas_unclip(&dst);
+    int blue = 0;
+    for (int y = 0; y < 10; y++)
+        for (int x = 0; x < 10; x++) {
+            int in = (x >= 8 && y >= 8) || (x < 2 && y < 2);
+            nn_rgb p = nn_canvas_get(&dst, x, y);
+            blue += p.b == 200 && p.r == 0;
+            if (in != (p.b == 200 && p.r == 0)) fail_msg("pixel (%d, %d) %s", x, y, in ? "not copied" : "copied");
+        }
+    assert_int_equal(blue, 8);
+    nn_canvas_free(&dst);
+    nn_canvas_free(&src);
+}
+
+static void test_coloured_lines_let_two_series_share_a_colour(void **state)
+{
+    (void)state;
+    float x[11], a[11], b[11];
+    for (int i = 0; i < 11; i++) x[i] = (float)i, a[i] = 0.2f, b[i] = 0.8f;
+    nn_series s[2] = {{"run train", x, a, 11, NN_STYLE_LINE}, {"run test", x, b, 11, NN_STYLE_LINE_POINTS}};
+    const int colours[2] = {3, 3};
+    char err[256] = "";
+    assert_int_equal(nn_plot_lines_coloured(tmp_path("shared.png"), "t", "x", "y", s, 2, colours, 0, err, sizeof err), 0);
+    image im = read_png(tmp_path("shared.png"));
+    assert_true(count_colour(&im, nn_palette(3), 30) > 1300);   /* both lines (one alone gives ~800 pixels) */
+    assert_int_equal(count_colour(&im, nn_palette(1), 20), 0);  /* the second series' own colour is unused */
+    free(im.px);
+}
+
 static void test_line_chart_survives_nan_log_and_empty_data(void **state)
 {
     (void)state;
@@ -493,6 +550,9 @@ int main(void)
         cmocka_unit_test(test_heatmap_shades_large_and_small_values_differently),
         cmocka_unit_test(test_image_grid_scales_every_pixel),
         cmocka_unit_test(test_bar_chart_draws_bars_up_and_down_from_zero),
+        cmocka_unit_test(test_png_read_returns_what_was_written_and_names_a_missing_file),
+        cmocka_unit_test(test_blit_copies_into_place_and_obeys_the_clip),
+        cmocka_unit_test(test_coloured_lines_let_two_series_share_a_colour),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }

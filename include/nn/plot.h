@@ -1,6 +1,6 @@
 /* nn/plot.h — figures as PNG files: an RGB canvas with a built-in bitmap font, a libpng
  * writer, and the charts a run folder needs (loss curves, image grids, embedding scatters,
- * confusion matrices / attention heat maps, bar charts).
+ * confusion matrices / attention heat maps, bar charts, 3-D scatters).
  *
  * Coordinates are pixels, x to the right and y down, (0, 0) the top-left corner; a pixel
  * (i, j) covers [i, i+1) x [j, j+1), so its centre is (i + 0.5, j + 0.5).
@@ -79,6 +79,11 @@ void nn_canvas_text_at(nn_canvas *c, int x, int y, const char *s, int scale, nn_
 /* Writes the canvas as an 8-bit RGB PNG: to "<path>.tmp.<pid>", then renamed onto path. */
 int nn_png_write(const char *path, const nn_canvas *c, char *err, size_t errlen);
 
+/* Reads an 8-bit PNG (any colour type; alpha is composed over white) into a new canvas. */
+int nn_png_read(const char *path, nn_canvas *c, char *err, size_t errlen);
+/* Copies src onto dst with its top-left corner at (x, y), obeying dst's clip. */
+void nn_canvas_blit(nn_canvas *dst, const nn_canvas *src, int x, int y);
+
 /* ---- axes helpers --------------------------------------------------------------------- */
 /* Ticks at multiples of a 1-2-5 step (x 10^k) inside [lo, hi], about `target` intervals.
  * Writes up to cap values to ticks and the step to *step (may be NULL); returns the count.
@@ -106,6 +111,11 @@ typedef struct {
 int nn_plot_lines(const char *png_path, const char *title, const char *xlabel, const char *ylabel,
                   const nn_series *s, int n_series, int log_y, char *err, size_t errlen);
 
+/* The same with series k in nn_palette(colours[k]) (colours may be NULL: series k gets colour
+ * k), so that several series, e.g. the train and test loss of one run, can share a colour. */
+int nn_plot_lines_coloured(const char *png_path, const char *title, const char *xlabel, const char *ylabel,
+                           const nn_series *s, int n_series, const int *colours, int log_y, char *err, size_t errlen);
+
 /* Image grid: images is n x channels x h x w (channels 1: grey, 3: RGB), values in [0, 1]
  * (clamped; NaN shows as black). cols images per row; row_labels (may be NULL, entries may
  * be NULL) are written left of each row; each image pixel becomes scale x scale pixels
@@ -129,5 +139,34 @@ int nn_plot_heatmap(const char *png_path, const char *title, const float *m, int
 /* Bar chart of n values (names may be NULL: "0", "1", ...), bars from 0, 800 x 500. */
 int nn_plot_bars(const char *png_path, const char *title, const char *const *names, const float *v, int n,
                  const char *ylabel, char *err, size_t errlen);
+
+/* ---- 3-D scatter ---------------------------------------------------------------------
+ * Orthographic views of points in 3-D with z vertical. A view is set by its azimuth (degrees,
+ * rotation about z: 0 looks from +x towards the origin, 90 from +y) and elevation (degrees
+ * above the x-y plane: 0 looks level, 90 straight down). The viewer sits in the direction
+ * d = (cos el cos az, cos el sin az, sin el); the screen's right is (-sin az, cos az, 0) and
+ * its up is d x right, so x, y, z stay a right-handed set on screen. */
+typedef struct {
+    float azimuth, elevation;    /* degrees */
+} nn_view3d;
+
+/* p (x, y, z) -> out (right, up, depth): screen coordinates in data units (up is +) and the
+ * distance towards the viewer along d (larger = nearer). */
+void nn_project3d(const float p[3], nn_view3d v, float out[3]);
+/* order[0..n) = the indices of the n points xyz (n x 3) sorted far to near in view v, the
+ * order a painter draws them in so that near points cover far ones (ties keep index order).
+ * Depth is measured in the coordinates given: to match a figure, pass points scaled as it
+ * shows them. Returns 0, or -1 when memory runs out. */
+int nn_depth_order3d(const float *xyz, int n, nn_view3d v, int *order);
+
+/* Scatter of n points xyz (n x 3) coloured by labels[i] in [0, n_classes) (labels may be NULL:
+ * one colour; class_names and n_classes as in nn_plot_scatter), seen in n_views (1..8) views
+ * side by side under one title, e.g. {{30, 20}, {120, 20}}. Each axis is scaled to its data
+ * range (the box is a cube whatever the units); every view shows the box's three back panes
+ * with grid lines, the x, y and z axes along box edges with ticks and labels (axis_labels may
+ * be NULL: "x", "y", "z"), and its azimuth and elevation. Non-finite points are skipped. */
+int nn_plot_scatter3d(const char *png_path, const char *title, const float *xyz, const int *labels, int n,
+                      const char *const *class_names, int n_classes, const char *const *axis_labels,
+                      const nn_view3d *views, int n_views, char *err, size_t errlen);
 
 #endif

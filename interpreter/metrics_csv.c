@@ -1,0 +1,105 @@
+/* metrics.csv: "epoch,train_loss,<eval>_loss,<eval>_accuracy,<eval>_rel_l2,lr,seconds", one row
+ * per epoch, empty cells for metrics a run does not have. Columns are found by name so that
+ * new columns do not break older readers. */
+#include "metrics_csv.h"
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_COLS 32
+#define LINE_LEN 4096
+
+/* Splits line in place at commas (and the line end) into at most MAX_COLS fields. */
+static int split(char *line, char **f)
+{
+    int n = 0;
+    line[strcspn(line, "\r\n")] = 0;
+    for (char *p = line; n < MAX_COLS;) {
+        f[n++] = p;
+        p = strchr(p, ',');
+        if (!p) break;
+        *p++ = 0;
+    }
+    return n;
+}
+
+static int find_columns(char **f, int nf, int col[3], char *test_name, size_t len)
+{
+    col[0] = col[1] = col[2] = -1;
+    for (int k = 0; k < nf; k++) {
+        size_t l = strlen(f[k]);
+        if (strcmp(f[k], "epoch") == 0) col[0] = k;
+        else if (strcmp(f[k], "train_loss") == 0) col[1] = k;
+        else if (col[2] < 0 && l > 5 && strcmp(f[k] + l - 5, "_loss") == 0) {
+            col[2] = k;
+            snprintf(test_name, len, "%.*s", (int)(l - 5), f[k]);
+        }
+    }
+    return col[0] >= 0 && col[1] >= 0 ? 0 : -1;
+}
+
+static int cell(char **f, int nf, int k, float *out)
+{
+    if (k < 0 || k >= nf || !*f[k]) {
+        *out = NAN;
+        return 0;
+    }
+    char *end;
+    *out = strtof(f[k], &end);
+    return *end ? -1 : 0;
+}
+
+static int grow(run_metrics *m, int *cap)
+{
+    int nc = *cap ? 2 * *cap : 64;
+    float **arrs[3] = {&m->epoch, &m->train_loss, &m->test_loss};
+    for (int a = 0; a < 3; a++) {
+        float *p = realloc(*arrs[a], (size_t)nc * sizeof **arrs[a]);
+        if (!p) return -1;
+        *arrs[a] = p;
+    }
+    *cap = nc;
+    return 0;
+}
+
+int metrics_csv_read(const char *path, run_metrics *m, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof *m);
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[LINE_LEN], *f[MAX_COLS];
+    int col[3], cap = 0, lineno = 1, rc = 0;
+    if (!fgets(line, sizeof line, fp) || find_columns(f, split(line, f), col, m->test_name, sizeof m->test_name) < 0) {
+        snprintf(err, errlen, "%s: the first line should name the columns epoch and train_loss", path);
+        rc = -1;
+    }
+    while (rc == 0 && fgets(line, sizeof line, fp)) {
+        lineno++;
+        int nf = split(line, f);
+        if (nf == 1 && !*f[0]) continue;
+        if (m->n == cap && grow(m, &cap) < 0) {
+            snprintf(err, errlen, "%s: out of memory at line %d", path, lineno);
+            rc = -1;
+        } else if (cell(f, nf, col[0], &m->epoch[m->n]) || cell(f, nf, col[1], &m->train_loss[m->n]) ||
+                   cell(f, nf, col[2], &m->test_loss[m->n])) {
+            snprintf(err, errlen, "%s:%d: a loss or epoch cell is not a number", path, lineno);
+            rc = -1;
+        } else m->n++;
+    }
+    fclose(fp);
+    if (rc < 0) metrics_csv_free(m);
+    return rc;
+}
+
+void metrics_csv_free(run_metrics *m)
+{
+    free(m->epoch);
+    free(m->train_loss);
+    free(m->test_loss);
+    memset(m, 0, sizeof *m);
+}

@@ -6,7 +6,7 @@
  *     same attrs plus i[3], i[4] = H, W (several input sizes pool to one OH: floor).
  *   global_avgpool(x (N,C,H,W)) -> (N,C): mean of each plane.
  *   global_avgpool_grad(h (N,C)) -> (N,C,H,W): h / (H W) over each plane; i[0], i[1] = H, W. */
-#include "pool_util.h"
+#include "pool_window.h"
 #include "op_list.h"
 #include <string.h>
 
@@ -23,27 +23,7 @@ static void avgpool_plane(const void *c, size_t pl)
 {
     const avg_ctx *m = c;
     const nn_pool_geom *G = &m->G;
-    const float *x = m->x + pl * plane_in(G);
-    float *y = m->out + pl * plane_out(G);
-    float inv = 1.0f / (float)(G->k * G->k);
-    int s = G->s;
-    for (int oh = 0; oh < G->oh; oh++) {
-        float *yr = y + (size_t)oh * G->ow;
-        memset(yr, 0, (size_t)G->ow * sizeof(float));
-        for (int kh = 0; kh < G->k; kh++) {
-            int ih = oh * s + kh - G->p;
-            if (ih < 0 || ih >= G->h) continue;
-            const float *xr = x + (size_t)ih * G->w;
-            for (int kw = 0; kw < G->k; kw++) {
-                int lo, hi, base = kw - G->p;
-                nn_pool_span(G->w, s, G->p, kw, G->ow, &lo, &hi);
-#pragma omp simd
-                for (int o = lo; o < hi; o++) yr[o] += xr[base + o * s];
-            }
-        }
-#pragma omp simd
-        for (int o = 0; o < G->ow; o++) yr[o] *= inv;
-    }
+    nn_pool_sum_plane(m->x + pl * plane_in(G), G, 1.0f / (float)(G->k * G->k), m->out + pl * plane_out(G));
 }
 
 /* The transpose: within one window offset (kh, kw) distinct outputs o write distinct inputs

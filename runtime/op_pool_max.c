@@ -8,12 +8,10 @@
  * w.r.t. x. Ties go to the first maximum in row-major window order, as in PyTorch; a NaN
  * wins its window so it propagates. No indices are stored: select and route recompute the
  * argmax from x, which keeps the family closed under differentiation without side buffers. */
-#include "pool_util.h"
+#include "pool_window.h"
 #include "op_list.h"
 #include <math.h>
 #include <string.h>
-
-#define CHUNK 64   /* outputs whose argmax is computed at once (stack arrays) */
 
 typedef struct {
     const float *x;     /* (planes, H, W) */
@@ -25,102 +23,68 @@ typedef struct {
 static size_t plane_in(const nn_pool_geom *G) { return (size_t)G->h * (size_t)G->w; }
 static size_t plane_out(const nn_pool_geom *G) { return (size_t)G->oh * (size_t)G->ow; }
 
-/* y row oh = max over the window; one window offset (kh, kw) at a time, vectorised over ow */
-static void maxpool_plane(const void *c, size_t pl)
+/* The tiles of one plane, each handed to `use` with its window maxima and argmax offsets. */
+typedef void (*tile_use)(const max_ctx *m, size_t pl, const nn_pool_tile *t, const float *best, const int *idx);
+
+static void argmax_plane(const max_ctx *m, size_t pl, tile_use use)
 {
-    const max_ctx *m = c;
     const nn_pool_geom *G = &m->G;
     const float *x = m->x + pl * plane_in(G);
-    float *y = m->out + pl * plane_out(G);
-    for (int oh = 0; oh < G->oh; oh++) {
-        float *yr = y + (size_t)oh * G->ow;
-#pragma omp simd
-        for (int o = 0; o < G->ow; o++) yr[o] = -INFINITY;
-        for (int kh = 0; kh < G->k; kh++) {
-            int ih = oh * G->s + kh - G->p;
-            if (ih < 0 || ih >= G->h) continue;
-            for (int kw = 0; kw < G->k; kw++) {
-                int lo, hi, s = G->s;
-                nn_pool_span(G->w, s, G->p, kw, G->ow, &lo, &hi);
-                const float *xr = x + (size_t)ih * G->w;
-                int base = kw - G->p;
-#pragma omp simd
-                for (int o = lo; o < hi; o++) {
-                    float v = xr[base + o * s];
-                    yr[o] = (v > yr[o] || v != v) ? v : yr[o];
-                }
-            }
+    float tv[NN_POOL_TCAP], best[NN_POOL_TCAP];
+    int ti[NN_POOL_TCAP], idx[NN_POOL_TCAP], th, tw;
+    nn_pool_tile_size(G, &th, &tw);
+    for (int oh0 = 0; oh0 < G->oh; oh0 += th)
+        for (int ow0 = 0; ow0 < G->ow; ow0 += tw) {
+            nn_pool_tile t = nn_pool_tile_at(G, oh0, ow0, th, tw);
+            nn_pool_argmax_tile(x, G, &t, tv, ti, best, idx);
+            use(m, pl, &t, best, idx);
         }
-    }
 }
 
-/* idx[j] = plane offset of the first maximum of window (oh, o0 + j), j < n <= CHUNK. Starts
- * at the window's first element inside the plane, so an all -inf window still has one. */
-static void argmax_chunk(const float *x, const nn_pool_geom *G, int oh, int o0, int n, int *idx)
+static void write_max(const max_ctx *m, size_t pl, const nn_pool_tile *t, const float *best, const int *idx)
 {
-    float best[CHUNK];
-    int s = G->s, r0 = oh * s - G->p;
-    if (r0 < 0) r0 = 0;
-#pragma omp simd
-    for (int j = 0; j < n; j++) {
-        int c0 = (o0 + j) * s - G->p;
-        idx[j] = r0 * G->w + (c0 > 0 ? c0 : 0);
-        best[j] = -INFINITY;
-    }
-    for (int kh = 0; kh < G->k; kh++) {
-        int ih = oh * s + kh - G->p;
-        if (ih < 0 || ih >= G->h) continue;
-        for (int kw = 0; kw < G->k; kw++) {
-            int lo, hi;
-            nn_pool_span(G->w, s, G->p, kw, G->ow, &lo, &hi);
-            if (lo < o0) lo = o0;
-            if (hi > o0 + n) hi = o0 + n;
-            int base = ih * G->w + kw - G->p;
-#pragma omp simd
-            for (int o = lo; o < hi; o++) {
-                int j = o - o0, pos = base + o * s;
-                float v = x[pos];
-                int win = v > best[j] || v != v;
-                best[j] = win ? v : best[j];
-                idx[j] = win ? pos : idx[j];
-            }
-        }
-    }
+    (void)idx;
+    int tw = t->ow1 - t->ow0;
+    float *y = m->out + pl * plane_out(&m->G);
+    for (int oh = t->oh0; oh < t->oh1; oh++)
+        memcpy(y + (size_t)oh * m->G.ow + t->ow0, best + (size_t)(oh - t->oh0) * tw, (size_t)tw * sizeof(float));
 }
 
-static void max_select_plane(const void *c, size_t pl)
+static void write_select(const max_ctx *m, size_t pl, const nn_pool_tile *t, const float *best, const int *idx)
 {
-    const max_ctx *m = c;
-    const nn_pool_geom *G = &m->G;
-    const float *x = m->x + pl * plane_in(G), *gv = m->v + pl * plane_in(G);
-    float *y = m->out + pl * plane_out(G);
-    int idx[CHUNK];
-    for (int oh = 0; oh < G->oh; oh++)
-        for (int o0 = 0; o0 < G->ow; o0 += CHUNK) {
-            int n = G->ow - o0 < CHUNK ? G->ow - o0 : CHUNK;
-            argmax_chunk(x, G, oh, o0, n, idx);
-            float *yr = y + (size_t)oh * G->ow + o0;
+    (void)best;
+    int tw = t->ow1 - t->ow0;
+    const float *gv = m->v + pl * plane_in(&m->G);
+    float *y = m->out + pl * plane_out(&m->G);
+    for (int oh = t->oh0; oh < t->oh1; oh++) {
+        float *yr = y + (size_t)oh * m->G.ow + t->ow0;
+        const int *ir = idx + (size_t)(oh - t->oh0) * tw;
 #pragma omp simd
-            for (int j = 0; j < n; j++) yr[j] = gv[idx[j]];
-        }
+        for (int c = 0; c < tw; c++) yr[c] = gv[ir[c]];
+    }
 }
 
 /* Overlapping windows (stride < k) can share an argmax, hence += into a zeroed plane. */
+static void write_route(const max_ctx *m, size_t pl, const nn_pool_tile *t, const float *best, const int *idx)
+{
+    (void)best;
+    int tw = t->ow1 - t->ow0;
+    const float *h = m->v + pl * plane_out(&m->G);
+    float *y = m->out + pl * plane_in(&m->G);
+    for (int oh = t->oh0; oh < t->oh1; oh++) {
+        const float *hr = h + (size_t)oh * m->G.ow + t->ow0;
+        const int *ir = idx + (size_t)(oh - t->oh0) * tw;
+        for (int c = 0; c < tw; c++) y[ir[c]] += hr[c];        /* a scatter: scalar by nature */
+    }
+}
+
+static void maxpool_plane(const void *c, size_t pl) { argmax_plane(c, pl, write_max); }
+static void max_select_plane(const void *c, size_t pl) { argmax_plane(c, pl, write_select); }
 static void max_route_plane(const void *c, size_t pl)
 {
     const max_ctx *m = c;
-    const nn_pool_geom *G = &m->G;
-    const float *x = m->x + pl * plane_in(G), *h = m->v + pl * plane_out(G);
-    float *y = m->out + pl * plane_in(G);
-    int idx[CHUNK];
-    memset(y, 0, plane_in(G) * sizeof(float));
-    for (int oh = 0; oh < G->oh; oh++)
-        for (int o0 = 0; o0 < G->ow; o0 += CHUNK) {
-            int n = G->ow - o0 < CHUNK ? G->ow - o0 : CHUNK;
-            argmax_chunk(x, G, oh, o0, n, idx);
-            const float *hr = h + (size_t)oh * G->ow + o0;
-            for (int j = 0; j < n; j++) y[idx[j]] += hr[j];    /* a scatter: scalar by nature */
-        }
+    memset(m->out + pl * plane_in(&m->G), 0, plane_in(&m->G) * sizeof(float));
+    argmax_plane(m, pl, write_route);
 }
 
 static void run_planes(nn_graph *g, nn_node *n, nn_plane_fn fn)

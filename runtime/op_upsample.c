@@ -2,7 +2,7 @@
  *   upsample_nearest(x (N,C,H,W)) -> (N,C,H f,W f): every value repeated over an f x f block.
  *   block_sum(x (N,C,H f,W f)) -> (N,C,H,W): the sum of each f x f block.
  * attrs i[0] = f. */
-#include "pool_util.h"
+#include "pool_window.h"
 #include "op_list.h"
 #include <limits.h>
 #include <string.h>
@@ -32,24 +32,12 @@ static void upsample_plane(const void *c, size_t pl)
     }
 }
 
-/* ctx: x the big plane (h f, w f), out the small one (h, w) */
+/* ctx: x the big plane (h f, w f), out the small one (h, w): an f x f window sum, stride f */
 static void block_sum_plane(const void *c, size_t pl)
 {
     const up_ctx *m = c;
-    int f = m->f, wf = m->w * f;
-    const float *x = m->x + pl * (size_t)m->h * m->w * f * f;
-    float *y = m->out + pl * (size_t)m->h * m->w;
-    for (int oh = 0; oh < m->h; oh++) {
-        float *yr = y + (size_t)oh * m->w;
-        memset(yr, 0, (size_t)m->w * sizeof(float));
-        for (int a = 0; a < f; a++) {
-            const float *xr = x + (size_t)(oh * f + a) * wf;
-            for (int b = 0; b < f; b++) {
-#pragma omp simd
-                for (int ow = 0; ow < m->w; ow++) yr[ow] += xr[ow * f + b];
-            }
-        }
-    }
+    nn_pool_geom G = nn_pool_geom_make(m->f, m->f, 0, m->h * m->f, m->w * m->f, 1);
+    nn_pool_sum_plane(m->x + pl * (size_t)G.h * G.w, &G, 1.0f, m->out + pl * (size_t)m->h * m->w);
 }
 
 /* small: the (N,C,H,W) side of the pair */
@@ -65,7 +53,8 @@ static void block_sum_forward(nn_graph *g, nn_node *n) { run(g, n, &n->shape, bl
 static int factor_ok(nn_graph *g, const char *what, const nn_shape *x, int f)
 {
     if (nn_pool_need_4d(g, what, x) < 0) return -1;
-    if (f < 1) return nn_graph_fail(g, "%s: factor %d must be >= 1", what, f);
+    if (f < 1 || f > NN_POOL_MAX_K)
+        return nn_graph_fail(g, "%s: factor %d must be in 1..%d", what, f, NN_POOL_MAX_K);
     return 0;
 }
 

@@ -29,6 +29,7 @@ int nn_pool_check(nn_graph *g, const char *what, const nn_shape *x, const nn_att
     if (nn_pool_need_4d(g, what, x) < 0) return -1;
     if (k < 1 || s < 1 || p < 0)
         return nn_graph_fail(g, "%s: kernel %d, stride %d, pad %d: need kernel >= 1, stride >= 1, pad >= 0", what, k, s, p);
+    if (k > NN_POOL_MAX_K) return nn_graph_fail(g, "%s: kernel %d is larger than the supported %d", what, k, NN_POOL_MAX_K);
     if (p > k / 2)
         return nn_graph_fail(g, "%s: pad %d is more than half the kernel %d (a window would lie wholly in the padding)",
                              what, p, k);

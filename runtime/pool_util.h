@@ -10,6 +10,8 @@
 #include "nn/graph.h"
 #include <stddef.h>
 
+#define NN_POOL_MAX_K 256
+
 typedef struct {
     int k, s, p;          /* window, stride, padding */
     int h, w;             /* input plane */

@@ -2,9 +2,9 @@
  *
  * A k x k window with stride s and padding p over an H x W plane gives OH x OW outputs,
  * OH = (H + 2p - k) / s + 1. Output (oh, ow) covers rows oh*s - p .. oh*s - p + k - 1 (likewise
- * columns); rows and columns outside the plane are padding. The kernels walk a window offset
- * (kh, kw) at a time over a whole output row, so the inner loop is a branch-free strided run
- * over the outputs whose input lies inside the plane: [lo, hi) from nn_pool_span(). */
+ * columns); rows and columns outside the plane are padding. The forward reductions are in
+ * pool_window.c; transposed ops walk one window offset (kh, kw) at a time over an output row,
+ * for the outputs whose input lies inside the plane: [lo, hi) from nn_pool_span(). */
 #ifndef NN_POOL_UTIL_H
 #define NN_POOL_UTIL_H
 #include "nn/graph.h"

@@ -296,38 +296,56 @@ static void test_pooling_rejects_bad_geometry(void **state)
     nn_graph_free(g);
 }
 
-/* The threaded path (planes split across cores above NN_PAR_MIN) against a direct loop. */
-static void test_large_pooling_matches_a_direct_loop(void **state)
+/* maxpool2d, its gradient (max_route) and avgpool2d against direct loops over each window. */
+static void check_against_direct_loops(int N, int C, int H, int W, int K, int S, int P)
 {
-    (void)state;
-    enum { N = 24, C = 16, H = 29, W = 27, K = 3, S = 2, P = 1 };
     nn_graph *g = nn_graph_new(1);
     nn_rng r;
     nn_rng_seed(&r, 7);
-    int x = nn_test_input(g, nn_shape4(N, C, H, W), &r, -1, 1);
+    int x = nn_test_input(g, nn_shape4(N, C, H, W), &r, -1, 1), dx;
     int mx = nn_maxpool2d(g, x, K, S, P), av = nn_avgpool2d(g, x, K, S, P);
-    nn_plan *p = run(g, (int[]){mx, av}, 2);
+    nn_plan *p = run_with_grad(g, x, mx, &dx);      /* weights 1, 2, 3, ... on the pooled values */
+    nn_plan_free(p);
+    p = run(g, (int[]){mx, av, dx}, 3);
     const float *X = nn_data(g, x);
     int oh = (H + 2 * P - K) / S + 1, ow = (W + 2 * P - K) / S + 1;
     expect_shape(g, mx, nn_shape4(N, C, oh, ow));
-    for (int pl = 0; pl < N * C; pl++)
+    size_t plane = (size_t)H * W, n_x = (size_t)N * C * plane;
+    float *route = calloc(n_x, sizeof *route);
+    for (size_t pl = 0; pl < (size_t)N * C; pl++)
         for (int i = 0; i < oh; i++)
             for (int j = 0; j < ow; j++) {
-                float m = -INFINITY, s = 0;
+                float m = -INFINITY, sum = 0;
+                size_t at = 0;
                 for (int a = 0; a < K; a++)
                     for (int b = 0; b < K; b++) {
                         int ih = i * S + a - P, iw = j * S + b - P;
                         if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                        float v = X[(size_t)pl * H * W + ih * W + iw];
-                        m = v > m ? v : m;
-                        s += v;
+                        size_t k = pl * plane + (size_t)ih * W + iw;
+                        if (X[k] > m) m = X[k], at = k;
+                        sum += X[k];
                     }
-                size_t o = (size_t)pl * oh * ow + i * ow + j;
+                size_t o = (pl * oh + i) * ow + j;
+                route[at] += (float)(o + 1);
                 assert_true(nn_data(g, mx)[o] == m);
-                assert_true(fabsf(nn_data(g, av)[o] - s / (K * K)) < 1e-5f);
+                assert_true(fabsf(nn_data(g, av)[o] - sum / (K * K)) < 1e-5f);
             }
+    for (size_t k = 0; k < n_x; k++) assert_true(nn_data(g, dx)[k] == route[k]);
+    free(route);
     nn_plan_free(p);
     nn_graph_free(g);
+}
+
+/* Above NN_PAR_MIN elements planes are split across threads; wide or tall planes are walked in
+ * several tiles; padded and unpadded, overlapping and exact windows take different paths. */
+static void test_pooling_matches_direct_loops_on_every_path(void **state)
+{
+    (void)state;
+    check_against_direct_loops(24, 16, 29, 27, 3, 2, 1);    /* threaded, padded, overlapping */
+    check_against_direct_loops(24, 16, 28, 28, 2, 2, 0);    /* threaded, exact 2x2 (flat rows) */
+    check_against_direct_loops(1, 2, 5, 2100, 3, 2, 1);     /* wide: two column tiles per row */
+    check_against_direct_loops(1, 1, 1201, 4, 2, 2, 0);     /* tall: several row tiles, odd H */
+    check_against_direct_loops(2, 1, 9, 11, 4, 3, 2);       /* k > s with a remainder */
 }
 
 /* ---- masking noise ---- */
@@ -450,7 +468,7 @@ int main(void)
         cmocka_unit_test(test_slice_takes_a_range_and_its_gradient_zero_pads),
         cmocka_unit_test(test_concat_and_slice_reject_bad_shapes),
         cmocka_unit_test(test_pooling_rejects_bad_geometry),
-        cmocka_unit_test(test_large_pooling_matches_a_direct_loop),
+        cmocka_unit_test(test_pooling_matches_direct_loops_on_every_path),
         cmocka_unit_test(test_masking_noise_keeps_about_one_minus_p_unscaled),
         cmocka_unit_test(test_masking_noise_always_masks_in_evaluation),
         cmocka_unit_test(test_masking_noise_gradient_is_the_mask),

@@ -25,7 +25,12 @@
 
 /* Pooling, upsampling, concatenation, slicing and running statistics (runtime/op_pool.c,
  * runtime/op_concat.c, runtime/op_stats.c). */
-#define NN_OPS_POOL(X)
+#define NN_OPS_POOL(X) \
+    /* op_pool_max.c */ X(maxpool2d) X(max_select) X(max_route) \
+    /* op_pool_avg.c */ X(avgpool2d) X(avgpool2d_grad) X(global_avgpool) X(global_avgpool_grad) \
+    /* op_upsample.c */ X(upsample_nearest) X(block_sum) \
+    /* op_concat.c */ X(concat) X(slice) X(pad_axis) \
+    /* op_stats.c */ X(ema_update)
 
 #define NN_OP_ENUM(name) NN_OP_##name,
 enum nn_op_id { NN_OP_LIST(NN_OP_ENUM) NN_OP_COUNT };

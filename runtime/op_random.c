@@ -1,7 +1,8 @@
 /* Random ops: dropout and additive Gaussian noise. Each is an ordinary op (mul / add) with a
  * no-gradient sampling node that draws from g->rng in its forward: the backward reuses the very
  * mask the forward drew, and second order needs nothing special.
- *   dropout_mask(x): (shape of x) values 0 or 1/(1-p) in training, 1 in evaluation.
+ *   dropout_mask(x): (shape of x) values 0 or 1/(1-p) in training, 1 in evaluation; masking
+ *     noise uses it without the rescaling (0 or 1) and optionally in evaluation too.
  *   noise(x): (shape of x) N(0, sigma^2) in training (or always), 0 otherwise. */
 #include "ew_util.h"
 #include "kern.h"
@@ -20,11 +21,14 @@ static void fill(float *d, size_t k, float v)
     for (size_t i = 0; i < k; i++) d[i] = v;
 }
 
-/* ---- dropout_mask: attrs f[0] = p, drop probability in [0, 1) ---- */
+/* ---- dropout_mask: attrs f[0] = p, the drop probability; i[0] = always (also in evaluation);
+ * i[1] = no_rescale (kept units are 1, not 1/(1-p): masking noise, where p = 1 is allowed) ---- */
 static int dropout_mask_infer(nn_graph *g, nn_node *n)
 {
     float p = n->a.f[0];
-    if (!(p >= 0.0f && p < 1.0f))
+    if (n->a.i[1] && !(p >= 0.0f && p <= 1.0f))
+        return nn_graph_fail(g, "masking_noise: p = %g must be in [0, 1] (it is the probability of zeroing a value)", p);
+    if (!n->a.i[1] && !(p >= 0.0f && p < 1.0f))
         return nn_graph_fail(g, "dropout: p = %g must be in [0, 1) (it is the probability of dropping a unit)", p);
     n->no_grad = 1;
     return nn_ew_same_infer(g, n);
@@ -34,12 +38,12 @@ static void dropout_mask_forward(nn_graph *g, nn_node *n)
 {
     float *m = n->data, p = n->a.f[0];
     size_t k = nn_shape_numel(&n->shape);
-    if (!g->training || p <= 0.0f) {
+    if (!(g->training || n->a.i[0]) || p <= 0.0f) {
         fill(m, k, 1.0f);
         return;
     }
     uint64_t cut = (uint64_t)((double)p * 4294967296.0);     /* keep when 32 random bits >= cut */
-    float keep = 1.0f / (1.0f - p);
+    float keep = n->a.i[1] ? 1.0f : 1.0f / (1.0f - p);
     for (size_t i = 0; i < k; i += 2) {                      /* two 32-bit draws per call */
         uint64_t b = nn_rng_u64(&g->rng);
         m[i] = (b & 0xffffffffu) >= cut ? keep : 0.0f;
@@ -89,7 +93,7 @@ static int noise_check(nn_graph *g, nn_rng *r)
 }
 
 const nn_op_def nn_def_dropout_mask = {"dropout_mask", 1,
-                                       "(shape of x) 0 or 1/(1-p) in training, 1 in evaluation; dropout = x * mask",
+                                       "(shape of x) 0 or 1/(1-p) (0 or 1: masking noise) in training, 1 in evaluation; dropout = x * mask",
                                        dropout_mask_infer, dropout_mask_forward, sampler_backward, dropout_mask_check,
                                        NULL};
 const nn_op_def nn_def_noise = {"noise", 1,
@@ -109,4 +113,12 @@ int nn_gaussian_noise(nn_graph *g, int x, float sigma, int always)
     nn_attrs a = {.f = {sigma}, .i = {always ? 1 : 0}};
     int noise = nn_op(g, NN_OP_noise, &x, 1, &a);
     return nn_add(g, x, noise);
+}
+
+int nn_masking_noise(nn_graph *g, int x, float p, int always)
+{
+    if (p == 0.0f) return x;                   /* nothing is ever masked: no node at all */
+    nn_attrs a = {.f = {p}, .i = {always ? 1 : 0, 1}};
+    int mask = nn_op(g, NN_OP_dropout_mask, &x, 1, &a);
+    return nn_mul(g, x, mask);
 }

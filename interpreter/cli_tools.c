@@ -193,7 +193,7 @@ int cmd_ops(int argc, char **argv)
     }
     for (int i = 0; i < nn_op_count(); i++) {
         const nn_op_def *d = nn_op_def_at(i);
-        printf("%-18s %s\n", d->name, d->doc);
+        printf("%-20s %s\n", d->name, d->doc);
     }
     return 0;
 }

@@ -1,9 +1,7 @@
 /* im2col / col2im and layout moves for the GEMM lowering of convolutions (see conv_lower.h).
- * Loops split across OpenMP threads when they move more than NN_PAR_MIN floats; the unit of
- * work is one row segment (a kernel tap of one image) or one image plane, so threads never
- * write the same memory. Inner loops run over output columns and vectorise. */
+ * All serial: op_conv.c runs them for different groups of images on different threads.
+ * Inner loops run over output columns (or whole planes) and vectorise. */
 #include "conv_lower.h"
-#include "parallel.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +20,49 @@ static void valid_range(int out, int size, int stride, int pad, int k, int *lo, 
     *hi = h;
 }
 
+/* Stride 1 with OW == W ("same" width): output pixel d of a tap reads input pixel
+ * d + (ki-ph)*W + (kj-pw), so the valid rows are one contiguous copy; the columns that wrapped
+ * around a row edge ([0, lo) and [hi, OW)) are then set to zero. */
+typedef struct {
+    int oh0, oh1, lo, hi;      /* valid output rows [oh0, oh1), columns [lo, hi) */
+    long shift;                /* input pixel index minus output pixel index */
+} same_tap;
+
+static same_tap same_tap_make(const nn_conv_geom *g, int ki, int kj)
+{
+    same_tap t;
+    valid_range(g->ow, g->w, 1, g->pw, kj, &t.lo, &t.hi);
+    t.oh0 = g->ph - ki > 0 ? g->ph - ki : 0;
+    t.oh1 = g->h + g->ph - ki < g->oh ? g->h + g->ph - ki : g->oh;
+    if (t.oh1 < t.oh0 || t.hi <= t.lo) t.oh1 = t.oh0;        /* the tap never lands inside */
+    t.shift = (long)(ki - g->ph) * g->w + (kj - g->pw);
+    return t;
+}
+
+static void im2col_tap_same(const nn_conv_geom *g, const float *plane, int ki, int kj, float *dst)
+{
+    same_tap t = same_tap_make(g, ki, kj);
+    size_t ow = (size_t)g->ow, start = (size_t)t.oh0 * ow, end = (size_t)t.oh1 * ow;
+    memset(dst, 0, start * sizeof(float));
+    memset(dst + end, 0, (nn_conv_out_plane(g) - end) * sizeof(float));
+    if (t.oh1 == t.oh0) return;
+    size_t first = start + (size_t)t.lo, last = end - ow + (size_t)t.hi;
+    memcpy(dst + first, plane + (long)first + t.shift, (last - first) * sizeof(float));
+    for (int oh = t.oh0; oh < t.oh1; oh++) {
+        float *row = dst + (size_t)oh * ow;
+        for (int j = 0; j < t.lo; j++) row[j] = 0.0f;
+        for (int j = t.hi; j < g->ow; j++) row[j] = 0.0f;
+    }
+}
+
 /* One row segment of col: kernel tap (c, ki, kj) of image n, OH*OW floats into dst. */
 static void im2col_tap(const nn_conv_geom *g, const float *img, int n, int c, int ki, int kj, float *dst)
 {
     const float *plane = img + ((size_t)n * g->c + c) * nn_conv_in_plane(g);
+    if (g->stride == 1 && g->ow == g->w) {
+        im2col_tap_same(g, plane, ki, kj, dst);
+        return;
+    }
     int s = g->stride, lo, hi;
     valid_range(g->ow, g->w, s, g->pw, kj, &lo, &hi);
     for (int oh = 0; oh < g->oh; oh++, dst += g->ow) {
@@ -61,17 +98,31 @@ static void im2col_item(const nn_conv_geom *g, const float *img, int n0, int nb,
 void nn_conv_im2col(const nn_conv_geom *g, const float *img, int n0, int nb, float *col)
 {
     size_t items = nn_conv_krows(g) * (size_t)nb;
-    if (items * nn_conv_out_plane(g) > NN_PAR_MIN) {
-        _Pragma("omp parallel for schedule(static)")
-        for (size_t it = 0; it < items; it++) im2col_item(g, img, n0, nb, col, it);
-    } else {
-        for (size_t it = 0; it < items; it++) im2col_item(g, img, n0, nb, col, it);
+    for (size_t it = 0; it < items; it++) im2col_item(g, img, n0, nb, col, it);
+}
+
+/* The adjoint of im2col_tap_same: the wrapped columns of the tap's row in col are zeroed
+ * (col is scratch), then the valid rows add in one contiguous pass. */
+static void col2im_tap_same(const nn_conv_geom *g, float *src, int ki, int kj, float *plane)
+{
+    same_tap t = same_tap_make(g, ki, kj);
+    if (t.oh1 == t.oh0) return;
+    size_t ow = (size_t)g->ow, first = (size_t)t.oh0 * ow + (size_t)t.lo, last = (size_t)(t.oh1 - 1) * ow + (size_t)t.hi;
+    for (int oh = t.oh0; oh < t.oh1; oh++) {
+        float *row = src + (size_t)oh * ow;
+        for (int j = 0; j < t.lo; j++) row[j] = 0.0f;
+        for (int j = t.hi; j < g->ow; j++) row[j] = 0.0f;
     }
+    float *dst = plane + (long)first + t.shift;
+    const float *from = src + first;
+    size_t len = last - first;
+    _Pragma("omp simd")
+    for (size_t i = 0; i < len; i++) dst[i] += from[i];
 }
 
 /* One image plane (n, c): bias (or 0) plus every kernel tap's contribution. src points at
  * column 0 of image b in row (c, 0, 0) of col; rows are ld floats apart. */
-static void col2im_plane(const nn_conv_geom *g, const float *src, size_t ld, float value, float *plane)
+static void col2im_plane(const nn_conv_geom *g, float *src, size_t ld, float value, float *plane)
 {
     int s = g->stride;
     size_t n_in = nn_conv_in_plane(g);
@@ -79,6 +130,10 @@ static void col2im_plane(const nn_conv_geom *g, const float *src, size_t ld, flo
     for (size_t i = 0; i < n_in; i++) plane[i] = value;
     for (int ki = 0; ki < g->kh; ki++)
         for (int kj = 0; kj < g->kw; kj++, src += ld) {
+            if (s == 1 && g->ow == g->w) {
+                col2im_tap_same(g, src, ki, kj, plane);
+                continue;
+            }
             int lo, hi;
             valid_range(g->ow, g->w, s, g->pw, kj, &lo, &hi);
             for (int oh = 0; oh < g->oh; oh++) {
@@ -97,25 +152,20 @@ static void col2im_plane(const nn_conv_geom *g, const float *src, size_t ld, flo
         }
 }
 
-static void col2im_item(const nn_conv_geom *g, const float *col, int n0, int nb, const float *bias, float *img,
+static void col2im_item(const nn_conv_geom *g, float *col, int n0, int nb, const float *bias, float *img,
                         size_t item)
 {
     size_t out_plane = nn_conv_out_plane(g), ld = (size_t)nb * out_plane;
     int b = (int)(item / (size_t)g->c), c = (int)(item % (size_t)g->c);
-    const float *src = col + (size_t)c * g->kh * g->kw * ld + (size_t)b * out_plane;
+    float *src = col + (size_t)c * g->kh * g->kw * ld + (size_t)b * out_plane;
     float *plane = img + ((size_t)(n0 + b) * g->c + c) * nn_conv_in_plane(g);
     col2im_plane(g, src, ld, bias ? bias[c] : 0.0f, plane);
 }
 
-void nn_conv_col2im(const nn_conv_geom *g, const float *col, int n0, int nb, const float *bias, float *img)
+void nn_conv_col2im(const nn_conv_geom *g, float *col, int n0, int nb, const float *bias, float *img)
 {
     size_t items = (size_t)nb * g->c;
-    if ((size_t)nb * nn_conv_krows(g) * nn_conv_out_plane(g) > NN_PAR_MIN) {
-        _Pragma("omp parallel for schedule(static)")
-        for (size_t it = 0; it < items; it++) col2im_item(g, col, n0, nb, bias, img, it);
-    } else {
-        for (size_t it = 0; it < items; it++) col2im_item(g, col, n0, nb, bias, img, it);
-    }
+    for (size_t it = 0; it < items; it++) col2im_item(g, col, n0, nb, bias, img, it);
 }
 
 /* Plane copies between (nb, ch, plane) and (ch, nb*plane); item = b*ch + c. */
@@ -138,12 +188,7 @@ static void move_plane(const float *src, int nb, int ch, size_t plane, const flo
 static void move_planes(const float *src, int nb, int ch, size_t plane, const float *bias, float *dst, int to_cm)
 {
     size_t items = (size_t)nb * ch;
-    if (items * plane > NN_PAR_MIN) {
-        _Pragma("omp parallel for schedule(static)")
-        for (size_t it = 0; it < items; it++) move_plane(src, nb, ch, plane, bias, dst, it, to_cm);
-    } else {
-        for (size_t it = 0; it < items; it++) move_plane(src, nb, ch, plane, bias, dst, it, to_cm);
-    }
+    for (size_t it = 0; it < items; it++) move_plane(src, nb, ch, plane, bias, dst, it, to_cm);
 }
 
 void nn_conv_to_chan_major(const float *src, int nb, int ch, size_t plane, float *dst)
@@ -154,13 +199,6 @@ void nn_conv_to_chan_major(const float *src, int nb, int ch, size_t plane, float
 void nn_conv_from_chan_major(const float *src, int nb, int ch, size_t plane, const float *bias, float *dst)
 {
     move_planes(src, nb, ch, plane, bias, dst, 0);
-}
-
-int nn_conv_group(size_t per_image, int n)
-{
-    size_t nb = per_image ? nn_conv_chunk_floats / per_image : (size_t)n;
-    if (nb < 1) nb = 1;
-    return nb > (size_t)n ? n : (int)nb;
 }
 
 /* ---- per-thread scratch: a pthread key so a thread's buffer is freed when it ends ---- */

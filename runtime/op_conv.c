@@ -9,18 +9,8 @@
  * padding; conv2d_wgrad i[3], i[4] kernel height and width. */
 #include "conv_lower.h"
 #include "op_list.h"
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
-
-/* GEMM with the thread count chosen by its size (policy and measurements in parallel.h). */
-static void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const float *a, int lda, const float *b,
-                 int ldb, float beta, float *c, int ldc)
-{
-    nn_blas_call call = nn_blas_begin(2.0 * m * n * k);
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
-    nn_blas_end(call);
-}
 
 static const nn_shape *shape_of(nn_graph *g, const nn_node *n, int k) { return &g->nodes[n->in[k]].shape; }
 static const float *data_of(nn_graph *g, const nn_node *n, int k) { return g->nodes[n->in[k]].data; }
@@ -93,20 +83,6 @@ static int bias_grad(nn_graph *g, int id, int gout, int *gin)
     return gin[2] < 0 ? -1 : 0;
 }
 
-/* Runs fn over the images in groups of `per_image` scratch floats each; returns -1 (and
- * leaves the output to the caller) when no scratch could be had even for one image. */
-typedef void (*group_fn)(const nn_conv_geom *cg, const nn_node *n, nn_graph *g, int n0, int nb, float *scratch);
-
-static int over_groups(const nn_conv_geom *cg, size_t per_image, group_fn fn, nn_graph *g, const nn_node *n)
-{
-    int nb = nn_conv_group(per_image, cg->n);
-    float *scratch = nn_conv_scratch(per_image * (size_t)nb);
-    while (!scratch && nb > 1) scratch = nn_conv_scratch(per_image * (size_t)(nb /= 2));
-    if (!scratch) return -1;
-    for (int n0 = 0; n0 < cg->n; n0 += nb) fn(cg, n, g, n0, n0 + nb <= cg->n ? nb : cg->n - n0, scratch);
-    return 0;
-}
-
 /* Out of memory inside a forward (which cannot fail): the output becomes NaN, which the
  * trainer's NaN check reports, and stderr says why. */
 static void fail_nan(const nn_node *n, const char *op)
@@ -114,6 +90,16 @@ static void fail_nan(const nn_node *n, const char *op)
     fprintf(stderr, "nnrun: out of memory for the %s scratch of '%s'; its output is NaN\n", op, n->label);
     size_t k = nn_shape_numel(&n->shape);
     for (size_t i = 0; i < k; i++) n->data[i] = NAN;
+}
+
+/* Runs the op's groups (conv_groups.c); on out of memory the output becomes NaN.
+ * Every op here has scratch (krows + f) * out_plane per image and 2 * f * krows * out_plane
+ * FLOPs per image. */
+static void run_job(nn_graph *g, nn_node *n, nn_conv_geom cg, nn_conv_group_fn fn, size_t acc_floats, const char *op)
+{
+    size_t k = nn_conv_krows(&cg), p = nn_conv_out_plane(&cg);
+    nn_conv_job job = {cg, g, n, (k + (size_t)cg.f) * p, acc_floats, 2.0 * cg.n * (double)cg.f * k * p, fn};
+    if (nn_conv_run(&job) < 0) fail_nan(n, op);
 }
 
 /* ======== conv2d: x (N,C,H,W), w (F,C,KH,KW), b (F) -> (N,F,OH,OW) ======== */
@@ -140,22 +126,23 @@ static nn_conv_geom conv2d_geom(nn_graph *g, const nn_node *n)
 }
 
 /* scratch: col (C*KH*KW, nb*P) then y_cm (F, nb*P); y_cm = w col, moved to NCHW with bias */
-static void conv2d_group(const nn_conv_geom *cg, const nn_node *n, nn_graph *g, int n0, int nb, float *scratch)
+static void conv2d_group(const nn_conv_job *job, int n0, int nb, float *scratch, float *acc, int first)
 {
+    const nn_conv_geom *cg = &job->geom;
+    nn_graph *g = job->g;
+    nn_node *n = job->node;
+    (void)acc, (void)first;
     size_t p = nn_conv_out_plane(cg), cols = (size_t)nb * p, k = nn_conv_krows(cg);
     float *col = scratch, *y_cm = scratch + k * cols;
     nn_conv_im2col(cg, data_of(g, n, 0), n0, nb, col);
-    gemm(CblasNoTrans, CblasNoTrans, cg->f, (int)cols, (int)k, data_of(g, n, 1), (int)k, col, (int)cols, 0.0f, y_cm,
-         (int)cols);
+    nn_conv_gemm(0, 0, cg->f, (int)cols, (int)k, data_of(g, n, 1), (int)k, col, (int)cols, 0.0f, y_cm, (int)cols);
     nn_conv_from_chan_major(y_cm, nb, cg->f, p, n->n_in == 3 ? data_of(g, n, 2) : NULL,
                             n->data + (size_t)n0 * cg->f * p);
 }
 
 static void conv2d_forward(nn_graph *g, nn_node *n)
 {
-    nn_conv_geom cg = conv2d_geom(g, n);
-    size_t per_image = (nn_conv_krows(&cg) + (size_t)cg.f) * nn_conv_out_plane(&cg);
-    if (over_groups(&cg, per_image, conv2d_group, g, n) < 0) fail_nan(n, "conv2d");
+    run_job(g, n, conv2d_geom(g, n), conv2d_group, 0, "conv2d");
 }
 
 static int conv2d_backward(nn_graph *g, int id, int gout, int *gin)
@@ -232,22 +219,22 @@ static nn_conv_geom conv_transpose2d_geom(nn_graph *g, const nn_node *n)
 }
 
 /* scratch: x_cm (C, nb*P) then col (F*KH*KW, nb*P); col = w^T x_cm, summed into images */
-static void conv_transpose2d_group(const nn_conv_geom *cg, const nn_node *n, nn_graph *g, int n0, int nb,
-                                   float *scratch)
+static void conv_transpose2d_group(const nn_conv_job *job, int n0, int nb, float *scratch, float *acc, int first)
 {
+    const nn_conv_geom *cg = &job->geom;
+    nn_graph *g = job->g;
+    nn_node *n = job->node;
+    (void)acc, (void)first;
     size_t p = nn_conv_out_plane(cg), cols = (size_t)nb * p, k = nn_conv_krows(cg);
     float *x_cm = scratch, *col = scratch + (size_t)cg->f * cols;
     nn_conv_to_chan_major(data_of(g, n, 0) + (size_t)n0 * cg->f * p, nb, cg->f, p, x_cm);
-    gemm(CblasTrans, CblasNoTrans, (int)k, (int)cols, cg->f, data_of(g, n, 1), (int)k, x_cm, (int)cols, 0.0f, col,
-         (int)cols);
+    nn_conv_gemm(1, 0, (int)k, (int)cols, cg->f, data_of(g, n, 1), (int)k, x_cm, (int)cols, 0.0f, col, (int)cols);
     nn_conv_col2im(cg, col, n0, nb, n->n_in == 3 ? data_of(g, n, 2) : NULL, n->data);
 }
 
 static void conv_transpose2d_forward(nn_graph *g, nn_node *n)
 {
-    nn_conv_geom cg = conv_transpose2d_geom(g, n);
-    size_t per_image = (nn_conv_krows(&cg) + (size_t)cg.f) * nn_conv_out_plane(&cg);
-    if (over_groups(&cg, per_image, conv_transpose2d_group, g, n) < 0) fail_nan(n, "conv_transpose2d");
+    run_job(g, n, conv_transpose2d_geom(g, n), conv_transpose2d_group, 0, "conv_transpose2d");
 }
 
 static int conv_transpose2d_backward(nn_graph *g, int id, int gout, int *gin)
@@ -320,21 +307,21 @@ static nn_conv_geom conv2d_wgrad_geom(nn_graph *g, const nn_node *n)
 }
 
 /* scratch: col (C*KH*KW, nb*P) then g_cm (F, nb*P); dw (+)= g_cm col^T */
-static void conv2d_wgrad_group(const nn_conv_geom *cg, const nn_node *n, nn_graph *g, int n0, int nb, float *scratch)
+static void conv2d_wgrad_group(const nn_conv_job *job, int n0, int nb, float *scratch, float *acc, int first)
 {
+    const nn_conv_geom *cg = &job->geom;
+    nn_graph *g = job->g;
+    const nn_node *n = job->node;
     size_t p = nn_conv_out_plane(cg), cols = (size_t)nb * p, k = nn_conv_krows(cg);
     float *col = scratch, *g_cm = scratch + k * cols;
     nn_conv_im2col(cg, data_of(g, n, 0), n0, nb, col);
     nn_conv_to_chan_major(data_of(g, n, 1) + (size_t)n0 * cg->f * p, nb, cg->f, p, g_cm);
-    gemm(CblasNoTrans, CblasTrans, cg->f, (int)k, (int)cols, g_cm, (int)cols, col, (int)cols, n0 ? 1.0f : 0.0f, n->data,
-         (int)k);
+    nn_conv_gemm(0, 1, cg->f, (int)k, (int)cols, g_cm, (int)cols, col, (int)cols, first ? 0.0f : 1.0f, acc, (int)k);
 }
 
 static void conv2d_wgrad_forward(nn_graph *g, nn_node *n)
 {
-    nn_conv_geom cg = conv2d_wgrad_geom(g, n);
-    size_t per_image = (nn_conv_krows(&cg) + (size_t)cg.f) * nn_conv_out_plane(&cg);
-    if (over_groups(&cg, per_image, conv2d_wgrad_group, g, n) < 0) fail_nan(n, "conv2d_wgrad");
+    run_job(g, n, conv2d_wgrad_geom(g, n), conv2d_wgrad_group, nn_shape_numel(&n->shape), "conv2d_wgrad");
 }
 
 /* Bilinear in (x, g): with G = d loss / d dw, dx = conv_transpose2d(g, G) (G read as a

@@ -19,7 +19,8 @@
 
 /* Convolutions (runtime/op_conv.c): conv2d, conv_transpose2d and the weight-gradient op; each
  * one's backward is built from the others. */
-#define NN_OPS_CONV(X)
+#define NN_OPS_CONV(X) \
+    X(conv2d) X(conv_transpose2d) X(conv2d_wgrad) X(conv_bias_grad)
 
 
 

@@ -1,0 +1,74 @@
+/* conv_lower.h — lowering of 2-D convolutions to GEMM: im2col / col2im over groups of images,
+ * layout moves between NCHW and channel-major, and the reusable scratch memory they need.
+ *
+ * One geometry describes a convolution in its conv2d direction: the "image" side is the big
+ * tensor (N, C, H, W) a kernel slides over, the "column" side is (N, F, OH, OW) with
+ *   OH = (H + 2*ph - KH) / stride + 1.
+ * conv2d maps image -> column side, conv_transpose2d maps column -> image side, and the weight
+ * gradient pairs the two. For a group of nb images starting at n0, the column matrix is
+ *   col (C*KH*KW, nb*OH*OW): row (c, kh, kw), column (image, oh, ow),
+ * so a whole group is one GEMM with the (F, C*KH*KW) weight. The functions here are serial;
+ * op_conv.c runs groups on several threads. */
+#ifndef NN_CONV_LOWER_H
+#define NN_CONV_LOWER_H
+#include <stddef.h>
+#include "nn/graph.h"
+
+typedef struct {
+    int n;                 /* images */
+    int c, h, w;           /* image side: channels, height, width */
+    int f, oh, ow;         /* column side: channels, height, width */
+    int kh, kw, stride, ph, pw;
+} nn_conv_geom;
+
+static inline size_t nn_conv_krows(const nn_conv_geom *g) { return (size_t)g->c * g->kh * g->kw; }
+static inline size_t nn_conv_in_plane(const nn_conv_geom *g) { return (size_t)g->h * g->w; }
+static inline size_t nn_conv_out_plane(const nn_conv_geom *g) { return (size_t)g->oh * g->ow; }
+
+/* col (C*KH*KW, nb*OH*OW) from images n0 .. n0+nb-1 of img (N, C, H, W); zeros for padding. */
+void nn_conv_im2col(const nn_conv_geom *g, const float *img, int n0, int nb, float *col);
+/* Images n0 .. n0+nb-1 of img (N, C, H, W) = bias[c] (or 0 when bias is NULL) plus the sum of
+ * every col entry that im2col would have read from that pixel (the adjoint of im2col). The
+ * entries of col that fall in the padding may be overwritten with zeros (col is scratch). */
+void nn_conv_col2im(const nn_conv_geom *g, float *col, int n0, int nb, const float *bias, float *img);
+/* (nb, ch, plane) -> (ch, nb*plane) */
+void nn_conv_to_chan_major(const float *src, int nb, int ch, size_t plane, float *dst);
+/* (ch, nb*plane) -> (nb, ch, plane), adding bias[ch] unless bias is NULL */
+void nn_conv_from_chan_major(const float *src, int nb, int ch, size_t plane, const float *bias, float *dst);
+
+/* Scratch of at least floats floats for the calling thread, kept and reused by later calls
+ * (grown when too small, freed when the thread ends); NULL when out of memory. Callers use it
+ * only between their own calls into this module, so nested use is not possible. */
+float *nn_conv_scratch(size_t floats);
+
+/* ---- running an op over groups of images (conv_groups.c) ----
+ * A job processes images [n0, n0+nb) into its node with `scratch` (per_image*nb floats of the
+ * thread's own memory). Ops that reduce over images (the weight gradient) also get `acc`
+ * (acc_floats floats, summed into the node at the end): first is 1 for the first group a
+ * thread handles, whose result must overwrite acc rather than add to it. */
+typedef struct nn_conv_job nn_conv_job;
+typedef void (*nn_conv_group_fn)(const nn_conv_job *job, int n0, int nb, float *scratch, float *acc, int first);
+struct nn_conv_job {
+    nn_conv_geom geom;
+    nn_graph *g;
+    nn_node *node;
+    size_t per_image;      /* scratch floats per image of a group */
+    size_t acc_floats;     /* 0, or the node's size when groups are summed */
+    double flops;          /* the whole op's GEMM work: decides whether threads pay */
+    nn_conv_group_fn fn;
+};
+/* Runs every group: on all cores, each thread its own groups with single-threaded GEMMs, when
+ * the op is big enough and has enough images; otherwise in order on the calling thread (whose
+ * GEMMs may use every core). Returns 0, or -1 if no scratch memory could be had. */
+int nn_conv_run(const nn_conv_job *job);
+/* C = A op B for a group: inside a threaded run a plain single-threaded cblas_sgemm, else
+ * through nn_blas_begin/end (parallel.h) so a big GEMM gets the cores when that pays. */
+void nn_conv_gemm(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                  float beta, float *c, int ldc);
+
+/* Target size of one group's scratch in floats (default 1M = 4 MB: the column matrix of one
+ * group stays in the last-level cache between im2col and the GEMM reading it). Tests lower it
+ * to exercise the grouping. */
+extern size_t nn_conv_chunk_floats;
+
+#endif

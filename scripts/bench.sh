@@ -1,14 +1,15 @@
 #!/bin/sh
-# make bench: trains each benchmark spec for one epoch with nnrun and its PyTorch twin (the
-# reference scripts in ../shared/bench, Debian's python3-torch on the same cores), and prints
-#   MODEL nnrun_s=... torch_s=... speedup=... nnrun_rss_mb=... torch_rss_mb=...
-# Seconds are the median over BENCH_EPOCHS (default 3) training epochs, evaluation excluded, on
-# both sides (the machines are shared and noisy; a median of a few epochs is steadier than
-# one). Set BENCH_MODELS to run a subset, BENCH_REF to point at another torch_ref.py.
+# make bench: trains each benchmark spec (specs/bench/MODEL.yaml) with nnrun and its PyTorch
+# twin (the reference script in ../shared/bench, Debian's python3-torch, on the same cores) in
+# the same invocation, and prints one line per model:
+#   MODEL nnrun_s=... torch_s=... speedup=... nnrun_rss_mb=... torch_rss_mb=... [limit_batches=N]
+# Seconds per training epoch, evaluation excluded, on both sides: the median over 3 epochs for
+# the small MLP (the machines are shared and noisy), one epoch for the CNNs, and for cnn_clf
+# the first 150 batches of one (a full epoch takes minutes) — said in its line.
+# BENCH_MODELS picks models, BENCH_REF another torch_ref.py.
 set -eu
 ref=${BENCH_REF:-../shared/bench/torch_ref.py}
-models=${BENCH_MODELS:-mlp_ae}
-epochs=${BENCH_EPOCHS:-3}
+models=${BENCH_MODELS:-mlp_ae cnn_ae cae_2d cnn_clf}
 [ -f data/mnist/train-images-idx3-ubyte ] || scripts/fetch_data.sh
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     echo "bench: PyTorch is missing; run: scripts/install_deps.sh --bench" >&2
@@ -17,19 +18,32 @@ fi
 [ -f "$ref" ] || { echo "bench: reference script $ref not found (set BENCH_REF)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+median_seconds() {   # the median of metrics.csv's seconds column
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "seconds") c = i } NR > 1 { print $c }' "$1" |
+        sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
 for m in $models; do
-    spec=specs/bench/$m.yaml
+    epochs=1 limit=0
+    case $m in
+        mlp_ae) epochs=3 ;;
+        cnn_clf) limit=150 ;;
+    esac
+    nn_limit="" pt_limit="" note=""
+    if [ "$limit" -gt 0 ]; then
+        nn_limit="--limit-batches $limit" pt_limit="--limit-batches $limit" note=" limit_batches=$limit"
+    fi
     out=runs/bench_$m
     rm -rf "$out"
-    /usr/bin/time -f "%M" -o "$tmp/nn_rss" bin/nnrun "$spec" --quiet --out "$out" --epochs "$epochs" > "$tmp/nn_out"
-    nn_s=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "seconds") c = i } NR > 1 { print $c }' "$out/metrics.csv" |
-           sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-    /usr/bin/time -f "%M" -o "$tmp/pt_rss" /usr/bin/python3 "$ref" "$m" --data data/mnist --epochs "$epochs" > "$tmp/pt_out"
+    # shellcheck disable=SC2086
+    /usr/bin/time -f "%M" -o "$tmp/nn_rss" bin/nnrun "specs/bench/$m.yaml" --quiet --out "$out" --epochs "$epochs" $nn_limit > "$tmp/nn_out"
+    nn_s=$(median_seconds "$out/metrics.csv")
+    # shellcheck disable=SC2086
+    /usr/bin/time -f "%M" -o "$tmp/pt_rss" /usr/bin/python3 "$ref" "$m" --data data/mnist --epochs "$epochs" $pt_limit > "$tmp/pt_out"
     pt_s=$(sed -n 's/.*sec_per_epoch=\([0-9.]*\).*/\1/p' "$tmp/pt_out")
-    nn_rss=$(tail -1 "$tmp/nn_rss")
-    pt_rss=$(tail -1 "$tmp/pt_rss")
-    awk -v m="$m" -v a="$nn_s" -v b="$pt_s" -v ra="$nn_rss" -v rb="$pt_rss" 'BEGIN {
-        printf "%s nnrun_s=%.3f torch_s=%.3f speedup=%.2f nnrun_rss_mb=%.0f torch_rss_mb=%.0f\n", m, a, b, b / a, ra / 1024, rb / 1024 }'
+    awk -v m="$m" -v a="$nn_s" -v b="$pt_s" -v ra="$(tail -1 "$tmp/nn_rss")" -v rb="$(tail -1 "$tmp/pt_rss")" -v note="$note" 'BEGIN {
+        printf "%s nnrun_s=%.3f torch_s=%.3f speedup=%.2f nnrun_rss_mb=%.0f torch_rss_mb=%.0f%s\n", m, a, b, b / a, ra / 1024, rb / 1024, note }'
     grep -h "^epoch" "$tmp/nn_out" | sed 's/^/  nnrun: /'
     grep -h "RESULT" "$tmp/pt_out" | sed 's/^/  torch: /'
 done

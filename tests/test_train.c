@@ -47,6 +47,7 @@ typedef struct {
     int status;
     float train_loss[64], test_loss[64];
     int epochs;
+    double pca_test, ae_test;
 } run_result;
 
 /* Trains SPEC_FILE into OUT (optionally resuming, optionally "interrupted" after a step). */
@@ -76,6 +77,8 @@ static run_result run(const char *spec_file, const char *out, const char *const 
         r.train_loss[e] = t.h.col[H_TRAIN_LOSS][e];
         r.test_loss[e] = t.h.col[H_TEST_LOSS][e];
     }
+    r.pca_test = trainer_final(&t, "pca_test");
+    r.ae_test = trainer_final(&t, "ae_test");
     trainer_free(&t);
     spec_free(s);
     diag_free(&d);
@@ -249,12 +252,50 @@ static void test_an_autoencoder_trains_on_idx_files(void **state)
                           "    - {dense: 784, name: recon}\n"
                           "loss: {bce_with_logits: {pred: recon, target: input}}\n"
                           "train: {optimizer: {adam: {lr: 0.003}}, batch: 64, epochs: 8}\n"
-                          "report: [loss_curve, {reconstructions: {count: 6}}, {embedding: {layer: code}}]\n");
+                          "report: [loss_curve, {reconstructions: {count: 6}}, {embedding: {layer: code}},\n"
+                          "         {pca_baseline: {layer: code}}, class_examples]\n");
     run_result r = run("ae.yaml", "runs/ae", NULL, 0, 0, 0);
     assert_int_equal(r.status, 0);
     assert_true(r.test_loss[7] < 0.7f * r.test_loss[0]);
     assert_true(file_exists("runs/ae/reconstructions.png"));
     assert_true(file_exists("runs/ae/embedding_code.png"));
+    assert_true(file_exists("runs/ae/class_examples.png"));
+    /* 10 kinds of image, one square each: 2 components explain most of it, and the errors
+     * are per-sample sums of squares (tens of pixels) */
+    assert_true(r.pca_test > 0 && r.pca_test < 200);
+    assert_true(r.ae_test > 0 && r.ae_test < 200);
+}
+
+static void test_batchnorm_trains_and_keeps_running_statistics(void **state)
+{
+    (void)state;
+    write_file("bn.yaml", "name: bn\n"
+                          "seed: 2\n"
+                          "data:\n"
+                          "  train: {dataset: function, expr: \"sin(3*x)\", range: [-1, 1], n: 256, sampling: random}\n"
+                          "  test: {dataset: function, expr: \"sin(3*x)\", range: [-1, 1], n: 64}\n"
+                          "model:\n"
+                          "  input: [1]\n"
+                          "  layers:\n"
+                          "    - {dense: 16}\n"
+                          "    - {batchnorm: {momentum: 0.2}, name: bn}\n"
+                          "    - tanh\n"
+                          "    - {dense: 1, name: out}\n"
+                          "loss: {mse: {pred: out, target: target}}\n"
+                          "train: {optimizer: {adam: {lr: 0.02}}, batch: 32, epochs: 8}\n");
+    run_result r = run("bn.yaml", "runs/bn", NULL, 0, 0, 0);
+    assert_int_equal(r.status, 0);
+    assert_true(r.train_loss[7] < 0.5f * r.train_loss[0]);
+    assert_true(isfinite(r.test_loss[7]) && r.test_loss[7] < r.test_loss[0]);
+    char err[256];
+    nn_st_file *f = nn_st_open("runs/bn/model.safetensors", err, sizeof err);
+    assert_non_null(f);
+    int mean = nn_st_find(f, "bn.running_mean"), var = nn_st_find(f, "bn.running_var");
+    assert_true(mean >= 0 && var >= 0 && nn_st_find(f, "bn.weight") >= 0);
+    double moved = 0;
+    for (int i = 0; i < 16; i++) moved += fabs(nn_st_data(f, mean)[i]) + fabs(nn_st_data(f, var)[i] - 1.0f);
+    assert_true(moved > 1e-3);   /* the running statistics followed the batches */
+    nn_st_close(f);
 }
 
 int main(void)
@@ -267,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_a_corrupt_checkpoint_refuses_to_resume),
         cmocka_unit_test(test_a_non_finite_loss_stops_the_run),
         cmocka_unit_test(test_an_autoencoder_trains_on_idx_files),
+        cmocka_unit_test(test_batchnorm_trains_and_keeps_running_statistics),
     };
     return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);
 }

@@ -318,7 +318,7 @@ static int initialise(const spec *s, model_graph *m, nn_rng *r, diag *d)
             return -1;
         if (m->bias[i] < 0) continue;
         const nn_init *bi = l->has_bias_init ? &l->bias_init : &s->model.bias_init;
-        if (nn_init_fill_bias(nn_data(g, m->bias[i]), fan_out, fan_in, bi, r, err, sizeof err) < 0) {
+        if (nn_init_fill_bias(nn_data(g, m->bias[i]), (int)nn_numel(g, m->bias[i]), fan_in, bi, r, err, sizeof err) < 0) {
             diag_error_at(d, l->pos.file, l->pos.line, l->pos.col, "layer '%s': %s", l->name, err);
             return -1;
         }

@@ -188,7 +188,7 @@ static int fig_confusion(trainer *t, report_figures *figs, char *err, size_t err
         int truth = (int)ds->y[(size_t)i * ds->y_dim], pred = argmax_row(out + (size_t)i * w, w);
         if (truth >= 0 && truth < k && pred < k) m[truth * k + pred] += 1;
     }
-    char names[100][8];
+    char names[100][16];
     const char *ptrs[100];
     for (int c = 0; c < k; c++) {
         snprintf(names[c], sizeof names[c], "%d", c);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-size_t nn_conv_chunk_floats = (size_t)1 << 20;
+size_t nn_conv_chunk_floats = (size_t)1 << 15;
 
 /* Output columns [lo, hi) whose input column ow*stride - pad + k lies inside [0, size). */
 static void valid_range(int out, int size, int stride, int pad, int k, int *lo, int *hi)

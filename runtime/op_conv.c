@@ -125,7 +125,8 @@ static nn_conv_geom conv2d_geom(nn_graph *g, const nn_node *n)
                           w->d[2], w->d[3], stride_of(n), n->a.i[1], n->a.i[2]};
 }
 
-/* scratch: col (C*KH*KW, nb*P) then y_cm (F, nb*P); y_cm = w col, moved to NCHW with bias */
+/* scratch: col (C*KH*KW, nb*P) then y_cm (F, nb*P); y_cm = w col, moved to NCHW with bias.
+ * A group of one image is already NCHW: the GEMM writes y in place. */
 static void conv2d_group(const nn_conv_job *job, int n0, int nb, float *scratch, float *acc, int first)
 {
     const nn_conv_geom *cg = &job->geom;
@@ -133,11 +134,11 @@ static void conv2d_group(const nn_conv_job *job, int n0, int nb, float *scratch,
     nn_node *n = job->node;
     (void)acc, (void)first;
     size_t p = nn_conv_out_plane(cg), cols = (size_t)nb * p, k = nn_conv_krows(cg);
-    float *col = scratch, *y_cm = scratch + k * cols;
+    float *col = scratch, *y = n->data + (size_t)n0 * cg->f * p, *y_cm = nb == 1 ? y : scratch + k * cols;
     nn_conv_im2col(cg, data_of(g, n, 0), n0, nb, col);
     nn_conv_gemm(0, 0, cg->f, (int)cols, (int)k, data_of(g, n, 1), (int)k, col, (int)cols, 0.0f, y_cm, (int)cols);
-    nn_conv_from_chan_major(y_cm, nb, cg->f, p, n->n_in == 3 ? data_of(g, n, 2) : NULL,
-                            n->data + (size_t)n0 * cg->f * p);
+    const float *bias = n->n_in == 3 ? data_of(g, n, 2) : NULL;
+    if (nb > 1 || bias) nn_conv_from_chan_major(y_cm, nb, cg->f, p, bias, y);   /* in place when nb == 1 */
 }
 
 static void conv2d_forward(nn_graph *g, nn_node *n)
@@ -218,7 +219,8 @@ static nn_conv_geom conv_transpose2d_geom(nn_graph *g, const nn_node *n)
                           w->d[2], w->d[3], stride_of(n), n->a.i[1], n->a.i[2]};
 }
 
-/* scratch: x_cm (C, nb*P) then col (F*KH*KW, nb*P); col = w^T x_cm, summed into images */
+/* scratch: x_cm (C, nb*P) then col (F*KH*KW, nb*P); col = w^T x_cm, summed into images.
+ * A group of one image reads x in place. */
 static void conv_transpose2d_group(const nn_conv_job *job, int n0, int nb, float *scratch, float *acc, int first)
 {
     const nn_conv_geom *cg = &job->geom;
@@ -226,8 +228,13 @@ static void conv_transpose2d_group(const nn_conv_job *job, int n0, int nb, float
     nn_node *n = job->node;
     (void)acc, (void)first;
     size_t p = nn_conv_out_plane(cg), cols = (size_t)nb * p, k = nn_conv_krows(cg);
-    float *x_cm = scratch, *col = scratch + (size_t)cg->f * cols;
-    nn_conv_to_chan_major(data_of(g, n, 0) + (size_t)n0 * cg->f * p, nb, cg->f, p, x_cm);
+    const float *x = data_of(g, n, 0) + (size_t)n0 * cg->f * p;
+    float *col = scratch + (size_t)cg->f * cols;
+    const float *x_cm = x;
+    if (nb > 1) {
+        nn_conv_to_chan_major(x, nb, cg->f, p, scratch);
+        x_cm = scratch;
+    }
     nn_conv_gemm(1, 0, (int)k, (int)cols, cg->f, data_of(g, n, 1), (int)k, x_cm, (int)cols, 0.0f, col, (int)cols);
     nn_conv_col2im(cg, col, n0, nb, n->n_in == 3 ? data_of(g, n, 2) : NULL, n->data);
 }
@@ -306,16 +313,22 @@ static nn_conv_geom conv2d_wgrad_geom(nn_graph *g, const nn_node *n)
                           n->a.i[3], n->a.i[4], stride_of(n), n->a.i[1], n->a.i[2]};
 }
 
-/* scratch: col (C*KH*KW, nb*P) then g_cm (F, nb*P); dw (+)= g_cm col^T */
+/* scratch: col (C*KH*KW, nb*P) then g_cm (F, nb*P); dw (+)= g_cm col^T. A group of one
+ * image reads g in place. */
 static void conv2d_wgrad_group(const nn_conv_job *job, int n0, int nb, float *scratch, float *acc, int first)
 {
     const nn_conv_geom *cg = &job->geom;
     nn_graph *g = job->g;
     const nn_node *n = job->node;
     size_t p = nn_conv_out_plane(cg), cols = (size_t)nb * p, k = nn_conv_krows(cg);
-    float *col = scratch, *g_cm = scratch + k * cols;
+    const float *gy = data_of(g, n, 1) + (size_t)n0 * cg->f * p;
+    float *col = scratch;
+    const float *g_cm = gy;
     nn_conv_im2col(cg, data_of(g, n, 0), n0, nb, col);
-    nn_conv_to_chan_major(data_of(g, n, 1) + (size_t)n0 * cg->f * p, nb, cg->f, p, g_cm);
+    if (nb > 1) {
+        nn_conv_to_chan_major(gy, nb, cg->f, p, scratch + k * cols);
+        g_cm = scratch + k * cols;
+    }
     nn_conv_gemm(0, 1, cg->f, (int)k, (int)cols, g_cm, (int)cols, col, (int)cols, first ? 0.0f : 1.0f, acc, (int)k);
 }
 
@@ -365,22 +378,31 @@ static int conv_bias_grad_infer(nn_graph *g, nn_node *n)
     return 0;
 }
 
+/* Channel c's sum over images and pixels, in double across planes (N*H*W can be 10^5+). */
+static float channel_sum(const float *x, const nn_shape *s, int c)
+{
+    size_t p = (size_t)s->d[2] * s->d[3];
+    double acc = 0.0;
+    for (int b = 0; b < s->d[0]; b++) {
+        const float *plane = x + ((size_t)b * s->d[1] + c) * p;
+        float part = 0.0f;
+        _Pragma("omp simd reduction(+ : part)")
+        for (size_t i = 0; i < p; i++) part += plane[i];
+        acc += part;
+    }
+    return (float)acc;
+}
+
 static void conv_bias_grad_forward(nn_graph *g, nn_node *n)
 {
     const nn_shape *s = shape_of(g, n, 0);
     const float *x = data_of(g, n, 0);
     int f = s->d[1];
-    size_t p = (size_t)s->d[2] * s->d[3];
-    for (int c = 0; c < f; c++) {
-        double acc = 0.0;
-        for (int b = 0; b < s->d[0]; b++) {
-            const float *plane = x + ((size_t)b * f + c) * p;
-            float part = 0.0f;
-            _Pragma("omp simd reduction(+ : part)")
-            for (size_t i = 0; i < p; i++) part += plane[i];
-            acc += part;
-        }
-        n->data[c] = (float)acc;
+    if (nn_shape_numel(s) > NN_PAR_MIN) {
+        _Pragma("omp parallel for schedule(static)")
+        for (int c = 0; c < f; c++) n->data[c] = channel_sum(x, s, c);
+    } else {
+        for (int c = 0; c < f; c++) n->data[c] = channel_sum(x, s, c);
     }
 }
 

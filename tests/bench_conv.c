@@ -12,6 +12,7 @@
 #include "nn/graph.h"
 #include "nn/ops.h"
 #include "nn/runtime.h"
+#include "../runtime/conv_lower.h"
 
 #define BATCH 128
 #define WARMUP 5
@@ -108,9 +109,11 @@ static double bench_layer(const layer_t *L, double *parts)
     return median(total, STEPS);
 }
 
-int main(void)
+/* argv[1], if given: scratch floats per group (nn_conv_chunk_floats), to tune the grouping */
+int main(int argc, char **argv)
 {
     nn_runtime_init();
+    if (argc > 1) nn_conv_chunk_floats = (size_t)atol(argv[1]);
     double ae = 0, cls = 0;
     printf("%-28s %8s", "layer (batch 128)", "total");
     for (int k = 0; k < N_PARTS; k++) printf(" %7s", part_names[k]);

@@ -31,7 +31,7 @@ train: {optimizer: {adam: {lr: 0.01}}, batch: 8, epochs: 3, metrics: [rel_l2]}
 YAML
 
 expect_status 0 "nnrun --help" "$nnrun" --help
-for c in check summary diff eval ops train compare; do expect_status 0 "nnrun $c --help" "$nnrun" $c --help; done
+for c in check summary diff eval ops train compare decode; do expect_status 0 "nnrun $c --help" "$nnrun" $c --help; done
 expect_status 2 "no arguments is a usage error" "$nnrun"
 expect_status 2 "an unknown option is a usage error" "$nnrun" fit.yaml --bogus
 expect_status 2 "a missing spec is reported" "$nnrun" check missing.yaml
@@ -109,5 +109,14 @@ expect_status 2 "compare --count 0 is a usage error" "$nnrun" compare runs/ae --
 rm runs/dae/model.safetensors
 expect_status 1 "compare of a run without weights fails cleanly" "$nnrun" compare runs/ae runs/dae --out cmp3
 grep -q "model.safetensors" err.txt && ok "  ... naming the file" || { bad "  ... naming the file"; cat err.txt; }
+
+# decode: run the trained autoencoder from its 2-unit code
+expect_status 0 "decode of chosen code points" "$nnrun" decode runs/ae --layer code --points "0,0; 1,-1; 2,0.5" --out dec.png
+[ -s dec.png ] && grep -q "^point 3: 2 0.5" out.txt && ok "  ... draws them and lists the points" || { bad "  ... draws them and lists the points"; cat out.txt; }
+expect_status 0 "decode of a line between two points" "$nnrun" decode runs/ae --layer code --interpolate "0,0" "1,1" --steps 5 --out line.png
+[ "$(grep -c '^point' out.txt)" -eq 5 ] && grep -q "^point 3: 0.5 0.5" out.txt && ok "  ... in 5 even steps" || { bad "  ... in 5 even steps"; cat out.txt; }
+expect_status 2 "decode with points of the wrong width fails" "$nnrun" decode runs/ae --layer code --points "1,2,3"
+grep -q "more than the 2 numbers" err.txt && ok "  ... saying how many it needs" || { bad "  ... saying how many it needs"; cat err.txt; }
+expect_status 2 "decode of an unknown layer fails" "$nnrun" decode runs/ae --layer nope --points "1,2"
 
 [ $fails -eq 0 ] && echo "cli tests passed" || { echo "$fails cli test(s) failed"; exit 1; }

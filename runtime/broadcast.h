@@ -17,6 +17,33 @@ static inline nn_attrs nn_shape_attrs(nn_shape s)
 }
 static inline nn_shape nn_attrs_shape(const nn_attrs *a) { return nn_shape_make(a->i[4], a->i); }
 
+/* When `small` (broadcast to `out`) varies along one contiguous run of out's axes only — a
+ * bias per channel (1,C,1,1) against (N,C,H,W), a per-row scale — out is outer x mid x inner
+ * blocks with small[m] repeated over outer and inner. Returns 1 and the sizes, else 0. */
+static inline int nn_bcast_blocks(const nn_shape *small, const nn_shape *out, size_t *outer, size_t *mid, size_t *inner)
+{
+    int pad = out->ndim - small->ndim, first = -1, last = -1;
+    for (int i = 0; i < out->ndim; i++) {
+        int sd = i < pad ? 1 : small->d[i - pad];
+        if (sd != 1) {
+            if (first < 0) first = i;
+            last = i;
+        }
+    }
+    *outer = *mid = *inner = 1;
+    for (int i = 0; i < out->ndim; i++) {
+        int sd = i < pad ? 1 : small->d[i - pad];
+        if (first >= 0 && i >= first && i <= last) {
+            if (sd != out->d[i]) return 0;   /* a 1 inside the run: not one block */
+            *mid *= (size_t)out->d[i];
+        } else if (first < 0 || i < first)
+            *outer *= (size_t)out->d[i];
+        else
+            *inner *= (size_t)out->d[i];
+    }
+    return 1;
+}
+
 /* An index walker: strides of `in` (0 along broadcast dims) laid over a 4-D padded `out`. */
 typedef struct {
     int d[4];          /* out dims padded to 4 (leading 1s) */

@@ -54,6 +54,20 @@ static int binary_infer(nn_graph *g, nn_node *n)
                 _Pragma("omp simd")                                                        \
                 for (size_t i = 0; i < nb; i++) { float x = ar[i], y = B[i]; orow[i] = (EXPR); } \
             }                                                                              \
+        } else if (na == n && nn_bcast_blocks(&bn->shape, &nd->shape, &bo, &bm, &bi)) {     \
+            _Pragma("omp parallel for if (n > NN_PAR_MIN)")                                \
+            for (size_t q = 0; q < bo * bm; q++) {                                         \
+                const float y = B[q % bm], *ar = A + q * bi; float *orow = o + q * bi;     \
+                _Pragma("omp simd")                                                        \
+                for (size_t i = 0; i < bi; i++) { float x = ar[i]; orow[i] = (EXPR); }     \
+            }                                                                              \
+        } else if (nb == n && nn_bcast_blocks(&an->shape, &nd->shape, &bo, &bm, &bi)) {     \
+            _Pragma("omp parallel for if (n > NN_PAR_MIN)")                                \
+            for (size_t q = 0; q < bo * bm; q++) {                                         \
+                const float x = A[q % bm], *br = B + q * bi; float *orow = o + q * bi;     \
+                _Pragma("omp simd")                                                        \
+                for (size_t i = 0; i < bi; i++) { float y = br[i]; orow[i] = (EXPR); }     \
+            }                                                                              \
         } else {                                                                           \
             nn_bcast ba, bb;                                                               \
             nn_bcast_make(&ba, &an->shape, &nd->shape);                                    \
@@ -81,6 +95,7 @@ static void binary_forward(nn_graph *g, nn_node *nd)
     float *o = nd->data;
     size_t n = nn_shape_numel(&nd->shape), na = nn_shape_numel(&an->shape), nb = nn_shape_numel(&bn->shape);
     int bsuffix = is_suffix(&bn->shape, &nd->shape);
+    size_t bo, bm, bi;   /* outer x mid x inner blocks of a one-run broadcast */
     switch (nd->op) {
     case NN_OP_add: BINARY_LOOPS(x + y); break;
     case NN_OP_sub: BINARY_LOOPS(x - y); break;
@@ -177,6 +192,22 @@ static void sum_to_forward(nn_graph *g, nn_node *nd)
         }
         return;
     }
+    size_t bo, bm, bi;
+    if (nn_bcast_blocks(&nd->shape, &x->shape, &bo, &bm, &bi)) {   /* per-channel sums */
+#pragma omp parallel for if (n > NN_PAR_MIN)
+        for (size_t m = 0; m < bm; m++) {
+            double acc = 0;
+            for (size_t q = 0; q < bo; q++) {
+                const float *xr = X + (q * bm + m) * bi;
+                float part = 0;
+#pragma omp simd reduction(+ : part)
+                for (size_t i = 0; i < bi; i++) part += xr[i];
+                acc += part;
+            }
+            o[m] = (float)acc;
+        }
+        return;
+    }
     nn_bcast b;
     nn_bcast_make(&b, &nd->shape, &x->shape);
     for (size_t i = 0; i < n; i++) o[nn_bcast_offset(&b, i)] += X[i];
@@ -197,7 +228,17 @@ static int sum_to_check(nn_graph *g, nn_rng *r)
 static void broadcast_to_forward(nn_graph *g, nn_node *nd)
 {
     const nn_node *x = &g->nodes[nd->in[0]];
-    size_t n = nn_shape_numel(&nd->shape);
+    size_t n = nn_shape_numel(&nd->shape), bo, bm, bi;
+    if (nn_bcast_blocks(&x->shape, &nd->shape, &bo, &bm, &bi)) {
+#pragma omp parallel for if (n > NN_PAR_MIN)
+        for (size_t q = 0; q < bo * bm; q++) {
+            const float v = x->data[q % bm];
+            float *row = nd->data + q * bi;
+#pragma omp simd
+            for (size_t i = 0; i < bi; i++) row[i] = v;
+        }
+        return;
+    }
     nn_bcast b;
     nn_bcast_make(&b, &x->shape, &nd->shape);
     for (size_t i = 0; i < n; i++) nd->data[i] = x->data[nn_bcast_offset(&b, i)];

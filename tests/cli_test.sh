@@ -42,6 +42,10 @@ expect_status 2 "a bad spec exits 2" "$nnrun" check bad.yaml
 [ "$(grep -c '^bad.yaml:2:[0-9]*: error: ' err.txt)" -eq 2 ] && ok "  ... with both errors at their lines" || { bad "  ... with both errors at their lines"; cat err.txt; }
 
 expect_status 0 "check of a good spec" "$nnrun" check fit.yaml
+printf 'extends: fit.yaml\ndata:\n  train: {dataset: csv, path: nowhere.csv}\n  test: ~\nmodel: {input: [1]}\n' > csv.yaml
+expect_status 0 "check of a spec whose CSV is not fetched yet" "$nnrun" check csv.yaml
+grep -q "warning: data.train: cannot read nowhere.csv yet" err.txt && ok "  ... warns that the data is missing" || { bad "  ... warns that the data is missing"; cat err.txt; }
+expect_status 2 "training on it fails with the data's error" "$nnrun" csv.yaml --quiet --out runs/csv
 expect_status 0 "summary" "$nnrun" summary fit.yaml
 grep -q "^total .* 97 " out.txt && ok "  ... counts 64 + 33 parameters" || { bad "  ... counts 64 + 33 parameters"; cat out.txt; }
 expect_status 0 "ops" "$nnrun" ops

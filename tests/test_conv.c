@@ -7,20 +7,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include "graph_util.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "nn/graph.h"
 #include "nn/ops.h"
 #include "../runtime/conv_lower.h"
-
-static int input_of(nn_graph *g, nn_shape s, const float *v)
-{
-    int id = nn_input(g, s, "x");
-    assert_true(id >= 0);
-    memcpy(nn_data(g, id), v, nn_shape_numel(&s) * sizeof(float));
-    return id;
-}
 
 /* 1, 2, 3, ... in row-major order */
 static int counting_input(nn_graph *g, nn_shape s)
@@ -29,18 +22,6 @@ static int counting_input(nn_graph *g, nn_shape s)
     assert_true(id >= 0);
     for (size_t i = 0; i < nn_numel(g, id); i++) nn_data(g, id)[i] = (float)(i + 1);
     return id;
-}
-
-static nn_plan *run(nn_graph *g, const int *targets, int n)
-{
-    for (int k = 0; k < n; k++) {
-        if (targets[k] < 0) print_error("build failed: %s\n", g->err);
-        assert_true(targets[k] >= 0);
-    }
-    nn_plan *p = nn_plan_create(g, targets, n);
-    assert_non_null(p);
-    nn_plan_run(g, p);
-    return p;
 }
 
 static void expect_shape(nn_graph *g, int y, nn_shape want)

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include "graph_util.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,32 +14,12 @@
 
 #define TOL 1e-5f
 
-static int input_of(nn_graph *g, nn_shape s, const float *v)
-{
-    int id = nn_input(g, s, "x");
-    assert_true(id >= 0);
-    if (v) memcpy(nn_data(g, id), v, nn_shape_numel(&s) * sizeof(float));
-    return id;
-}
-
 /* 0, 1, 2, ... */
 static int iota_input(nn_graph *g, nn_shape s, float scale, float offset)
 {
     int id = input_of(g, s, NULL);
     for (size_t i = 0; i < nn_shape_numel(&s); i++) nn_data(g, id)[i] = scale * (float)i + offset;
     return id;
-}
-
-static nn_plan *run(nn_graph *g, const int *targets, int n)
-{
-    for (int k = 0; k < n; k++) {
-        if (targets[k] < 0) print_error("build failed: %s\n", g->err);
-        assert_true(targets[k] >= 0);
-    }
-    nn_plan *p = nn_plan_create(g, targets, n);
-    assert_non_null(p);
-    nn_plan_run(g, p);
-    return p;
 }
 
 static void expect_data(nn_graph *g, int id, const float *want, size_t n)

@@ -18,7 +18,7 @@ typedef struct {
     const char *overrides[64];
     int n_overrides;
     const char *out;
-    int resume, quiet;
+    int resume, quiet, profile;
     char extra[4][96];           /* overrides made from --epochs, --limit-batches */
     int n_extra;
 } spec_args;

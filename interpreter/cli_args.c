@@ -36,6 +36,8 @@ int parse_spec_args(int argc, char **argv, const char *usage, int allow_train_op
             a->resume = 1;
         } else if (allow_train_opts && strcmp(o, "--quiet") == 0) {
             a->quiet = 1;
+        } else if (allow_train_opts && strcmp(o, "--profile") == 0) {
+            a->profile = 1;
         } else if (allow_train_opts && (strcmp(o, "--epochs") == 0 || strcmp(o, "--limit-batches") == 0) && i + 1 < argc) {
             if (positive(argv[i + 1], &n) < 0 || a->n_extra == 4) {
                 fprintf(stderr, "nnrun: %s takes a positive whole number, not '%s'\n", o, argv[i + 1]);

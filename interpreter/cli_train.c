@@ -9,10 +9,11 @@
 
 static const char usage[] =
     "usage: nnrun SPEC [--set KEY.PATH=VALUE]... [--epochs N] [--limit-batches N] [--out DIR] [--resume] [--quiet]\n"
+    "                  [--profile]\n"
     "Trains the experiment SPEC describes and writes runs/<name>/: spec.yaml (resolved), metrics.csv,\n"
     "model.safetensors, state.safetensors (resume), figures and report.html.\n"
     "Ctrl-C finishes the current step, saves a resumable checkpoint and exits with status 130;\n"
-    "`nnrun SPEC --resume` continues exactly where it stopped.\n";
+    "`nnrun SPEC --resume` continues exactly where it stopped. --profile prints the time spent in each op.\n";
 
 int cmd_train(int argc, char **argv)
 {
@@ -56,7 +57,13 @@ int cmd_train(int argc, char **argv)
     } else {
         printf("%s: %d training samples%s; run folder %s\n", s->name, t.data.train.n,
                a.resume ? " (resumed)" : "", s->out_dir);
+        nn_profile_enable(a.profile);
         rc = t.epoch >= s->train.epochs ? 0 : trainer_run(&t);
+        if (a.profile) {
+            printf("time per op (training and evaluation):\n");
+            nn_profile_report(stdout);
+            nn_profile_enable(0);
+        }
         if (rc == 0 && run_files_finish(&t, err, sizeof err) < 0) {
             fprintf(stderr, "nnrun: %s\n", err);
             rc = 1;

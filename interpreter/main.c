@@ -22,6 +22,7 @@ static const char usage[] =
     "  --out DIR              run folder (default runs/<name>)\n"
     "  --resume               continue an interrupted run from its run folder\n"
     "  --quiet                no progress bar\n"
+    "  --profile              print the time spent in each op at the end\n"
     "\n"
     "Every command takes --help. Exit status: 0 done, 1 failure, 2 bad spec or usage,\n"
     "3 non-finite loss, 130 interrupted (a resumable checkpoint was written).\n";

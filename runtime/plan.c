@@ -1,7 +1,9 @@
 /* Memory planning and execution: one arena per plan, a buffer reused once its last reader
  * has run (first-fit over a free list, adjacent holes merged). */
 #include "nn/graph.h"
-#include "nn/ops.h"
+#include "op_list.h"
+#include <stdio.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +131,43 @@ fail:
     return NULL;
 }
 
+static int profiling;
+static double prof_ns[NN_OP_COUNT];
+static long prof_calls[NN_OP_COUNT];
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+void nn_profile_enable(int on) { profiling = on; }
+
+void nn_profile_report(FILE *out)
+{
+    int order[NN_OP_COUNT];
+    double total = 0;
+    for (int i = 0; i < NN_OP_COUNT; i++) {
+        order[i] = i;
+        total += prof_ns[i];
+    }
+    for (int i = 1; i < NN_OP_COUNT; i++)   /* insertion sort by time, largest first */
+        for (int j = i; j > 0 && prof_ns[order[j]] > prof_ns[order[j - 1]]; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    fprintf(out, "%-20s %10s %12s %7s\n", "op", "calls", "total ms", "share");
+    for (int k = 0; k < NN_OP_COUNT && prof_calls[order[k]]; k++) {
+        int i = order[k];
+        fprintf(out, "%-20s %10ld %12.1f %6.1f%%\n", nn_op_def_at(i)->name, prof_calls[i], prof_ns[i] / 1e6,
+                total > 0 ? 100 * prof_ns[i] / total : 0);
+    }
+    memset(prof_ns, 0, sizeof prof_ns);
+    memset(prof_calls, 0, sizeof prof_calls);
+}
+
 void nn_plan_run(nn_graph *g, nn_plan *p)
 {
     for (int t = 0; t < p->n; t++) {
@@ -137,7 +176,14 @@ void nn_plan_run(nn_graph *g, nn_plan *p)
     }
     for (int t = 0; t < p->n; t++) {
         nn_node *nd = &g->nodes[p->order[t]];
+        if (!profiling) {
+            nn_op_def_at(nd->op)->forward(g, nd);
+            continue;
+        }
+        double t0 = now_ns();
         nn_op_def_at(nd->op)->forward(g, nd);
+        prof_ns[nd->op] += now_ns() - t0;
+        prof_calls[nd->op]++;
     }
 }
 

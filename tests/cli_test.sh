@@ -58,6 +58,8 @@ grep -q "~ name: fit -> fit2" out.txt && grep -q "~ train.batch: 8 -> 16" out.tx
 expect_status 0 "diff of a spec with itself exits 0" "$nnrun" diff fit.yaml fit.yaml
 
 expect_status 0 "a training run" "$nnrun" fit.yaml --quiet --out run1
+expect_status 0 "a run with --profile" "$nnrun" fit.yaml --quiet --out run1p --profile
+grep -q "^time per op" out.txt && grep -q "^dense " out.txt && ok "  ... prints the time per op" || { bad "  ... prints the time per op"; cat out.txt; }
 expect_status 0 "eval of the run" "$nnrun" eval run1
 grep -q "relative L2 error" out.txt && ok "  ... reports its metrics" || { bad "  ... reports its metrics"; cat out.txt; }
 

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "nn/rng.h"
 
 #define NN_MAX_DIMS 4
@@ -128,5 +129,11 @@ typedef struct nn_plan {
 nn_plan *nn_plan_create(nn_graph *g, const int *targets, int n_targets);
 void nn_plan_run(nn_graph *g, nn_plan *p);
 void nn_plan_free(nn_plan *p);
+
+/* Op-level profiling of nn_plan_run (off by default): time and calls per registry op, for
+ * finding where a model spends its time. */
+void nn_profile_enable(int on);
+/* Prints a table (op, calls, total ms, share) sorted by time and resets the counters. */
+void nn_profile_report(FILE *out);
 
 #endif

@@ -1,0 +1,89 @@
+/* report.html: the metrics table, notes and figures of a run on one page, with a script that
+ * checks every image decodes (tests/report_test.sh opens it in headless Chromium). */
+#include "report.h"
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static void html_metric(FILE *f, float v, int percent)
+{
+    if (isnan(v)) fputs("<td>-</td>", f);
+    else if (percent) fprintf(f, "<td>%.2f%%</td>", 100 * v);
+    else fprintf(f, "<td>%.6g</td>", v);
+}
+
+/* Runs in the browser once every figure has loaded or failed: counts the images that decoded
+ * into <body data-images-ok data-images-broken> (tests/report_test.sh reads them from the DOM)
+ * and names any broken figure in a red banner, so a reader sees at once what is missing. */
+static const char self_check_js[] =
+    "<script>\n"
+    "window.addEventListener('load', function () {\n"
+    "  var ok = 0, broken = [];\n"
+    "  for (var i = 0; i < document.images.length; i++) {\n"
+    "    var im = document.images[i];\n"
+    "    if (im.complete && im.naturalWidth > 0) ok++; else broken.push(im.getAttribute('src'));\n"
+    "  }\n"
+    "  document.body.setAttribute('data-images-ok', ok);\n"
+    "  document.body.setAttribute('data-images-broken', broken.length);\n"
+    "  if (broken.length === 0) return;\n"
+    "  var p = document.createElement('p');\n"
+    "  p.id = 'broken-images';\n"
+    "  p.style.cssText = 'background:#c00;color:#fff;padding:8px;font-weight:bold';\n"
+    "  p.textContent = broken.length + ' figure(s) could not be shown: ' + broken.join(', ');\n"
+    "  document.body.insertBefore(p, document.body.firstChild);\n"
+    "});\n"
+    "</script>\n";
+
+int report_write_html(trainer *t, const report_figures *figs, char *err, size_t errlen)
+{
+    char path[1024], tmp[1100];
+    snprintf(path, sizeof path, "%s/report.html", t->s->out_dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        snprintf(err, errlen, "cannot write %s", tmp);
+        return -1;
+    }
+    const history *h = &t->h;
+    const char *tn = t->data.test_name;
+    fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title>\n"
+               "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
+               "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
+               "img{max-width:100%%;border:1px solid #eee;margin:4px 0}</style>\n",
+            t->s->name);
+    fputs(self_check_js, f);
+    fputs("</head><body>\n", f);
+    fprintf(f, "<h1>%s</h1>\n<p>Spec: <a href=\"spec.yaml\">spec.yaml</a> (resolved) &middot; "
+               "<a href=\"metrics.csv\">metrics.csv</a> &middot; <a href=\"model.safetensors\">model.safetensors</a></p>\n",
+            t->s->name);
+    /* columns with something in them; names as in metrics.csv, "test" as the split used */
+    int show[H_COLUMNS];
+    fputs("<h2>Metrics</h2>\n<table><tr><th>epoch</th>", f);
+    for (int c = 0; c < H_COLUMNS; c++) {
+        show[c] = 0;
+        for (int e = 0; e < h->n; e++) show[c] |= !isnan(h->col[c][e]);
+        const char *name = history_names[c];
+        if (!show[c]) continue;
+        if (strncmp(name, "test_", 5) == 0) fprintf(f, "<th>%s %s</th>", tn, name + 5);
+        else fprintf(f, "<th>%s</th>", name);
+    }
+    fputs("</tr>\n", f);
+    for (int e = 0; e < h->n; e++) {
+        fprintf(f, "<tr><td>%d</td>", e + 1);
+        for (int c = 0; c < H_COLUMNS; c++)
+            if (show[c]) html_metric(f, h->col[c][e], c == H_TRAIN_ACC || c == H_TEST_ACC || c == H_TEST_REL_L2);
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+    if (figs->notes[0]) fprintf(f, "%s\n", figs->notes);
+    fputs("<h2>Figures</h2>\n", f);
+    for (int i = 0; i < figs->n; i++)
+        fprintf(f, "<figure><img src=\"%s\" alt=\"%s\"><figcaption>%s</figcaption></figure>\n", figs->file[i], figs->caption[i],
+                figs->caption[i]);
+    fputs("</body></html>\n", f);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "cannot write %s", path);
+        return -1;
+    }
+    return 0;
+}

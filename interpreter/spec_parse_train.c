@@ -1,0 +1,258 @@
+/* The loss, train and report sections of a spec. */
+#include "nn/ops.h"
+#include "spec_parse_internal.h"
+#include "schema.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- losses -------------------------------------------------------------------------------- */
+static const char *const loss_names[] = {"mse", "l1", "bce_with_logits", "cross_entropy", "kl_normal", NULL};
+
+static void parse_loss_term(diag *d, const ynode *n, loss_spec *l)
+{
+    memset(l, 0, sizeof *l);
+    l->pos = pos_of(n);
+    l->weight = 1.0f;
+    if (n->kind != YN_MAP || n->n != 1) {
+        diag_error(d, n, "a loss term is {KIND: {pred: LAYER, target: ...}} with KIND one of mse, l1, bce_with_logits, "
+                         "cross_entropy, kl_normal");
+        return;
+    }
+    int k;
+    if (schema_node_enum(d, &(ynode){.kind = YN_SCALAR, .str = n->keys[0], .file = n->file, .line = n->key_line[0],
+                                     .col = n->key_col[0]},
+                         "loss", loss_names, &k) < 0)
+        return;
+    l->kind = (loss_kind)k;
+    const ynode *a = n->items[0];
+    if (schema_expect(d, a, YN_MAP, loss_names[k]) < 0) return;
+    static const char *const keys[] = {"pred", "target", "reduce", "weight", NULL};
+    static const char *const kl_keys[] = {"mean", "logvar", "reduce", "weight", NULL};
+    schema_check_keys(d, a, loss_names[k], l->kind == LOSS_KL_NORMAL ? kl_keys : keys);
+    static const char *const reduces[] = {"mean", "sum_per_sample", "sum", NULL};
+    l->reduce = l->kind == LOSS_KL_NORMAL ? NN_REDUCE_SUM_PER_SAMPLE : NN_REDUCE_MEAN;
+    schema_enum(d, a, "reduce", reduces, &l->reduce);
+    schema_float(d, a, "weight", -1e9, 1e9, &l->weight);
+    if (l->kind == LOSS_KL_NORMAL) {
+        if (schema_str(d, a, "mean", l->mean, sizeof l->mean) == 0) diag_error(d, a, "kl_normal needs 'mean' (a layer name)");
+        if (schema_str(d, a, "logvar", l->logvar, sizeof l->logvar) == 0) diag_error(d, a, "kl_normal needs 'logvar'");
+        l->pred_pos = pos_of(ymap_get(a, "mean"));
+        l->target_pos = pos_of(ymap_get(a, "logvar"));
+        return;
+    }
+    if (schema_str(d, a, "pred", l->pred, sizeof l->pred) == 0) diag_error(d, a, "%s needs 'pred' (a layer name)", loss_names[k]);
+    snprintf(l->target, sizeof l->target, "target");
+    schema_str(d, a, "target", l->target, sizeof l->target);
+    l->pred_pos = pos_of(ymap_get(a, "pred") ? ymap_get(a, "pred") : a);
+    l->target_pos = pos_of(ymap_get(a, "target") ? ymap_get(a, "target") : a);
+}
+
+void parse_losses(diag *d, const ynode *top, const ynode *n, spec *s)
+{
+    if (!n) {
+        diag_error(d, top, "the spec has no 'loss' section");
+        return;
+    }
+    if (n->kind == YN_SEQ) {
+        if (n->n > SPEC_MAX_LOSSES) diag_error(d, n, "at most %d loss terms", SPEC_MAX_LOSSES);
+        for (int i = 0; i < n->n && i < SPEC_MAX_LOSSES; i++) parse_loss_term(d, n->items[i], &s->losses[s->n_losses++]);
+    } else if (n->kind == YN_MAP && n->n > 1) {
+        /* several terms written as one mapping: {mse: {...}, kl_normal: {...}} */
+        for (int i = 0; i < n->n && s->n_losses < SPEC_MAX_LOSSES; i++) {
+            ynode one = *n;
+            one.n = 1;
+            one.keys = &n->keys[i];
+            one.key_line = &n->key_line[i];
+            one.key_col = &n->key_col[i];
+            one.items = &n->items[i];
+            parse_loss_term(d, &one, &s->losses[s->n_losses++]);
+        }
+    } else
+        parse_loss_term(d, n, &s->losses[s->n_losses++]);
+}
+
+/* ---- training ------------------------------------------------------------------------------- */
+static void parse_optimizer(diag *d, const ynode *n, train_spec *t)
+{
+    static const char *const names[] = {"sgd", "adam", "adamw", "rmsprop", NULL};
+    const ynode *args = NULL;
+    ynode keynode;
+    const ynode *namenode = n;
+    t->opt_pos = pos_of(n);
+    if (n->kind == YN_MAP && n->n == 1) {
+        keynode = (ynode){.kind = YN_SCALAR, .str = n->keys[0], .file = n->file, .line = n->key_line[0], .col = n->key_col[0]};
+        namenode = &keynode;
+        args = n->items[0];
+    } else if (n->kind != YN_SCALAR) {
+        diag_error(d, n, "optimizer is a name (adam) or {NAME: {lr: ..., ...}}");
+        return;
+    }
+    int k;
+    if (schema_node_enum(d, namenode, "optimizer", names, &k) < 0) return;
+    nn_opt_kind kinds[] = {NN_OPT_SGD, NN_OPT_ADAM, NN_OPT_ADAMW, NN_OPT_RMSPROP};
+    nn_opt_defaults(kinds[k], &t->opt);
+    if (!args || (args->kind == YN_SCALAR && !args->str[0])) return;
+    if (schema_expect(d, args, YN_MAP, names[k]) < 0) return;
+    static const char *const sgd_keys[] = {"lr", "momentum", "nesterov", "weight_decay", NULL};
+    static const char *const adam_keys[] = {"lr", "betas", "eps", "weight_decay", NULL};
+    static const char *const rms_keys[] = {"lr", "alpha", "eps", "momentum", "weight_decay", NULL};
+    schema_check_keys(d, args, names[k], k == 0 ? sgd_keys : k == 3 ? rms_keys : adam_keys);
+    schema_double(d, args, "lr", 0, 1e6, &t->opt.lr);
+    schema_double(d, args, "momentum", 0, 1, &t->opt.momentum);
+    schema_bool(d, args, "nesterov", &t->opt.nesterov);
+    schema_double(d, args, "weight_decay", 0, 1e6, &t->opt.weight_decay);
+    schema_double(d, args, "eps", 0, 1, &t->opt.eps);
+    schema_double(d, args, "alpha", 0, 1, &t->opt.alpha);
+    const ynode *betas = ymap_get(args, "betas");
+    if (betas) {
+        if (betas->kind != YN_SEQ || betas->n != 2) diag_error(d, betas, "betas is a list of two numbers, e.g. [0.9, 0.999]");
+        else {
+            schema_node_double(d, betas->items[0], "beta1", 0, 0.999999, &t->opt.beta1);
+            schema_node_double(d, betas->items[1], "beta2", 0, 0.999999, &t->opt.beta2);
+        }
+    }
+    if (t->opt.nesterov && t->opt.momentum <= 0) diag_error(d, args, "nesterov needs momentum > 0");
+}
+
+static void parse_schedule(diag *d, const ynode *n, train_spec *t)
+{
+    static const char *const names[] = {"constant", "step", "exponential", "cosine", "piecewise", NULL};
+    nn_schedule *s = &t->sched;
+    if (n->kind != YN_MAP || n->n != 1) {
+        if (n->kind == YN_SCALAR && strcmp(n->str, "constant") == 0) return;
+        diag_error(d, n, "schedule is {step: {every: 5, gamma: 0.1}}, {exponential: {gamma: 0.95}}, {cosine: {min_lr: 0}} "
+                         "or {piecewise: [[0, 1.0], [10, 0.1]]}");
+        return;
+    }
+    ynode keynode = {.kind = YN_SCALAR, .str = n->keys[0], .file = n->file, .line = n->key_line[0], .col = n->key_col[0]};
+    int k;
+    if (schema_node_enum(d, &keynode, "schedule", names, &k) < 0) return;
+    const ynode *a = n->items[0];
+    nn_sched_kind kinds[] = {NN_SCHED_CONSTANT, NN_SCHED_STEP, NN_SCHED_EXPONENTIAL, NN_SCHED_COSINE, NN_SCHED_PIECEWISE};
+    s->kind = kinds[k];
+    s->gamma = 0.1f;
+    if (k == 4) {
+        if (a->kind != YN_SEQ || a->n < 1 || a->n > 16) {
+            diag_error(d, a, "piecewise is a list of [from_epoch, lr_factor] pairs, at most 16");
+            return;
+        }
+        for (int i = 0; i < a->n; i++) {
+            const ynode *p = a->items[i];
+            if (p->kind != YN_SEQ || p->n != 2) {
+                diag_error(d, p, "each piece is [from_epoch, lr_factor]");
+                continue;
+            }
+            schema_node_int(d, p->items[0], "from_epoch", 0, 1 << 30, &s->piece_epoch[i]);
+            schema_node_double(d, p->items[1], "lr_factor", 0, 1e6, &s->piece_factor[i]);
+            if (i && s->piece_epoch[i] <= s->piece_epoch[i - 1]) diag_error(d, p, "piece epochs must increase");
+        }
+        s->n_pieces = a->n;
+        return;
+    }
+    if (k == 0) return;
+    if (schema_expect(d, a, YN_MAP, names[k]) < 0) return;
+    static const char *const step_keys[] = {"every", "gamma", NULL};
+    static const char *const exp_keys[] = {"gamma", NULL};
+    static const char *const cos_keys[] = {"min_lr", "epochs", NULL};
+    schema_check_keys(d, a, names[k], k == 1 ? step_keys : k == 2 ? exp_keys : cos_keys);
+    if (k == 1 && schema_int(d, a, "every", 1, 1 << 30, &s->step_epochs) == 0) diag_error(d, a, "step needs 'every' (epochs)");
+    schema_double(d, a, "gamma", 0, 10, &s->gamma);
+    schema_double(d, a, "min_lr", 0, 1e6, &s->min_lr);
+    schema_int(d, a, "epochs", 1, 1 << 30, &s->total_epochs);
+}
+
+void parse_train(diag *d, const ynode *top, const ynode *n, train_spec *t)
+{
+    static const char *const keys[] = {"optimizer", "batch", "epochs", "shuffle", "drop_last", "schedule", "warmup",
+                                       "clip_grad_norm", "clip_grad_value", "log_every", "limit_batches", "metrics",
+                                       "metric_layer", NULL};
+    nn_opt_defaults(NN_OPT_ADAM, &t->opt);
+    t->batch = 32;
+    t->epochs = 1;
+    t->shuffle = 1;
+    (void)top;
+    if (!n) return;   /* every training option has a default */
+    if (schema_expect(d, n, YN_MAP, "train") < 0) return;
+    schema_check_keys(d, n, "train", keys);
+    const ynode *opt = ymap_get(n, "optimizer");
+    if (opt) parse_optimizer(d, opt, t);
+    schema_int(d, n, "batch", 1, 1 << 20, &t->batch);
+    schema_int(d, n, "epochs", 1, 1 << 20, &t->epochs);
+    schema_bool(d, n, "shuffle", &t->shuffle);
+    schema_bool(d, n, "drop_last", &t->drop_last);
+    const ynode *sched = ymap_get(n, "schedule");
+    if (sched) parse_schedule(d, sched, t);
+    if (t->sched.kind == NN_SCHED_COSINE && !t->sched.total_epochs) t->sched.total_epochs = t->epochs;
+    schema_int(d, n, "warmup", 0, 1 << 30, &t->sched.warmup_steps);
+    schema_float(d, n, "clip_grad_norm", 0, 1e9, &t->clip_norm);
+    schema_float(d, n, "clip_grad_value", 0, 1e9, &t->clip_value);
+    schema_int(d, n, "log_every", 0, 1 << 30, &t->log_every);
+    schema_int(d, n, "limit_batches", 0, 1 << 30, &t->limit_batches);
+    schema_str(d, n, "metric_layer", t->metric_pred, sizeof t->metric_pred);
+    const ynode *metrics = ymap_get(n, "metrics");
+    if (metrics) {
+        static const char *const names[] = {"loss", "accuracy", "rel_l2", NULL};
+        if (schema_expect(d, metrics, YN_SEQ, "metrics") == 0)
+            for (int i = 0; i < metrics->n; i++) {
+                int k;
+                if (schema_node_enum(d, metrics->items[i], "metric", names, &k) > 0) {
+                    if (k == 1) t->accuracy = 1;
+                    if (k == 2) t->rel_l2 = 1;
+                }
+            }
+    }
+}
+
+/* ---- report --------------------------------------------------------------------------------- */
+void parse_reports(diag *d, const ynode *n, spec *s)
+{
+    static const char *const names[] = {"loss_curve", "reconstructions", "embedding", "function_fit", "dead_units",
+                                        "confusion_matrix", "filters", "class_examples", "points", "pca_baseline",
+                                        NULL};
+    static const char *const keys[] = {"layer", "layers", "count", "sigmoid", NULL};
+    if (!n) return;
+    if (schema_expect(d, n, YN_SEQ, "report") < 0) return;
+    for (int i = 0; i < n->n; i++) {
+        const ynode *it = n->items[i];
+        if (s->n_reports == SPEC_MAX_REPORTS) {
+            diag_error(d, it, "at most %d report items", SPEC_MAX_REPORTS);
+            return;
+        }
+        report_spec *r = &s->reports[s->n_reports];
+        memset(r, 0, sizeof *r);
+        r->pos = pos_of(it);
+        r->count = 10;
+        int k;
+        const ynode *args = NULL;
+        if (it->kind == YN_SCALAR) {
+            if (schema_node_enum(d, it, "report item", names, &k) < 0) continue;
+        } else if (it->kind == YN_MAP && it->n == 1) {
+            ynode key = {.kind = YN_SCALAR, .str = it->keys[0], .file = it->file, .line = it->key_line[0], .col = it->key_col[0]};
+            if (schema_node_enum(d, &key, "report item", names, &k) < 0) continue;
+            args = it->items[0];
+        } else {
+            diag_error(d, it, "a report item is a name (loss_curve) or {NAME: {options}}");
+            continue;
+        }
+        r->kind = (report_kind)k;
+        if (args && args->kind == YN_MAP) {
+            schema_check_keys(d, args, names[k], keys);
+            schema_str(d, args, "layer", r->layer, sizeof r->layer);
+            schema_int(d, args, "count", 1, 1000, &r->count);
+            schema_bool(d, args, "sigmoid", &r->sigmoid);
+            const ynode *ls = ymap_get(args, "layers");
+            if (ls && (ls->kind != YN_SEQ || ls->n < 1 || ls->n > REPORT_MAX_LAYERS))
+                diag_error(d, ls, "layers is a list of 1 to %d layer names ('input' included)", REPORT_MAX_LAYERS);
+            else if (ls)
+                for (int j = 0; j < ls->n; j++)
+                    if (ls->items[j]->kind == YN_SCALAR) snprintf(r->layers[r->n_layers++], SPEC_NAME_LEN, "%s", ls->items[j]->str);
+        } else if (args && !(args->kind == YN_SCALAR && !args->str[0]))
+            diag_error(d, args, "options of %s are a mapping, e.g. {layer: code}", names[k]);
+        if ((r->kind == REP_EMBEDDING || r->kind == REP_FILTERS || r->kind == REP_PCA_BASELINE) && !r->layer[0])
+            diag_error(d, it, "%s needs {layer: NAME}", names[k]);
+        if (r->kind == REP_POINTS && !r->n_layers) diag_error(d, it, "points needs {layers: [input, ...]}");
+        s->n_reports++;
+    }
+}
+

@@ -15,7 +15,8 @@
     X(dropout_mask) X(noise) \
     X(scale) X(mse) X(l1) X(bce_with_logits) X(bce_grad) X(cross_entropy) X(ce_grad) X(one_hot) \
     NN_OPS_CONV(X) \
-    NN_OPS_POOL(X)
+    NN_OPS_POOL(X) \
+    NN_OPS_SEQ(X)
 
 /* Convolutions (runtime/op_conv.c): conv2d, conv_transpose2d and the weight-gradient op; each
  * one's backward is built from the others. */
@@ -32,6 +33,13 @@
     /* op_upsample.c */ X(upsample_nearest) X(block_sum) \
     /* op_concat.c */ X(concat) X(slice) X(pad_axis) \
     /* op_stats.c */ X(ema_update)
+
+/* Sequence models (runtime/op_embedding.c, runtime/op_max_over.c, runtime/op_mean_over.c):
+ * embedding lookup and reductions over one axis, each with the ops its gradients are made of. */
+#define NN_OPS_SEQ(X) \
+    /* op_embedding.c */ X(embedding) X(embedding_grad) \
+    /* op_max_over.c */ X(max_over) X(max_over_select) X(max_over_route) \
+    /* op_mean_over.c */ X(mean_over) X(mean_over_grad)
 
 #define NN_OP_ENUM(name) NN_OP_##name,
 enum nn_op_id { NN_OP_LIST(NN_OP_ENUM) NN_OP_COUNT };

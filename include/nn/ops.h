@@ -125,4 +125,21 @@ int nn_masking_noise(nn_graph *g, int x, float p, int always);
  * a plan target during training. No gradient. */
 int nn_ema_update(nn_graph *g, int stat, int value, float momentum);
 
+/* ---- sequences ------------------------------------------------------------------------------
+ * N batch, T time steps, V vocabulary size, D embedding size, C channels. */
+
+/* embedding: ids (N,T) holding token ids as floats (any shape of up to 3 dims; marked no_grad,
+ * like cross_entropy's labels), table (V,D) -> (N,T,D), row ids[n,t] of the table.
+ * Positions holding padding_id (-1 = none) read a zero vector and give the table no gradient
+ * (PyTorch's padding_idx with its zero row; the table's padding row is never read). An id that
+ * is not an integer in [0, V) gives a row of NaN, so the trainer's NaN check reports it.
+ * d/dtable is a scatter-add of gout's rows into a full (V,D) tensor. */
+int nn_embedding(nn_graph *g, int ids, int table, int padding_id);
+/* maximum over one axis, removing it (x needs >= 2 dims; a negative axis counts from the end):
+ * (N,T,C) axis 1 -> (N,C) (global max pooling over time), (N,C,L) axis 2 -> (N,C). The
+ * gradient goes to the first maximum, as in max pooling. */
+int nn_max_over(nn_graph *g, int x, int axis);
+/* mean over one axis, removing it (x needs >= 2 dims): (N,T,C) axis 1 -> (N,C) */
+int nn_mean_over(nn_graph *g, int x, int axis);
+
 #endif

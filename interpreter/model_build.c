@@ -197,6 +197,14 @@ static int build_layer(const spec *s, model_graph *m, int li, diag *d)
     case LY_UPSAMPLE: return nn_upsample_nearest(g, x, l->factor);
     case LY_BATCHNORM: return build_batchnorm(s, m, li, x);
     case LY_MASKING_NOISE: return nn_masking_noise(g, x, l->p, l->noise_at_eval);
+    case LY_EMBEDDING: {
+        char name[SPEC_NAME_LEN + 8];
+        snprintf(name, sizeof name, "%s.weight", l->name);
+        m->weight[li] = nn_param(g, nn_shape2(l->vocab, l->units), name);
+        return nn_embedding(g, x, m->weight[li], l->padding_id);
+    }
+    case LY_MAX_OVER: return nn_max_over(g, x, l->axis + 1);
+    case LY_MEAN_OVER: return nn_mean_over(g, x, l->axis + 1);
     case LY_SAMPLE_GAUSSIAN: {
         /* z = mean + exp(logvar / 2) * eps, eps ~ N(0, I) in training, 0 in evaluation */
         int mean = in[0], logvar = in[1];
@@ -302,6 +310,13 @@ static int initialise(const spec *s, model_graph *m, nn_rng *r, diag *d)
                 nn_data(g, m->weight[i])[k] = 1.0f;
                 nn_data(g, rvar)[k] = 1.0f;
             }
+            continue;
+        }
+        if (l->kind == LY_EMBEDDING && !l->has_init) {   /* PyTorch's nn.Embedding: N(0, 1) */
+            float *w = nn_data(g, m->weight[i]);
+            for (size_t k = 0; k < nn_numel(g, m->weight[i]); k++) w[k] = nn_rng_normal(r);
+            if (l->padding_id >= 0 && l->padding_id < l->vocab)
+                memset(w + (size_t)l->padding_id * l->units, 0, (size_t)l->units * sizeof(float));
             continue;
         }
         const nn_shape *w = &g->nodes[m->weight[i]].shape;

@@ -61,7 +61,7 @@ typedef struct {
 typedef enum {
     LY_DENSE, LY_ACTIVATION, LY_DROPOUT, LY_NOISE, LY_FLATTEN, LY_RESHAPE, LY_ADD, LY_CONCAT,
     LY_SAMPLE_GAUSSIAN, LY_CONV, LY_CONV_T, LY_MAXPOOL, LY_AVGPOOL, LY_GLOBAL_AVGPOOL, LY_UPSAMPLE,
-    LY_BATCHNORM, LY_MASKING_NOISE,
+    LY_BATCHNORM, LY_MASKING_NOISE, LY_EMBEDDING, LY_MAX_OVER, LY_MEAN_OVER,
 } layer_kind;
 
 typedef enum {
@@ -81,6 +81,8 @@ typedef struct {
     int units;
     int kernel[2], stride, pad[2], same, out_pad[2];   /* conv, conv_transpose, pooling (kernel = size) */
     int factor;                                          /* upsample */
+    int vocab, padding_id;                               /* embedding (units = dim) */
+    int axis;                                            /* max_over, mean_over: per-sample axis */
     float momentum, eps;                                 /* batchnorm */
     int bias;
     nn_init init, bias_init;

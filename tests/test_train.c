@@ -298,6 +298,42 @@ static void test_batchnorm_trains_and_keeps_running_statistics(void **state)
     nn_st_close(f);
 }
 
+/* Token ids from a CSV through an embedding and max pooling over time: the class says whether
+ * token 7 occurs, which the model must learn from the ids alone. */
+static void test_an_embedding_classifier_learns_from_token_ids(void **state)
+{
+    (void)state;
+    FILE *f = fopen("tokens.csv", "w");
+    nn_rng r;
+    nn_rng_seed(&r, 5);
+    for (int i = 0; i < 400; i++) {
+        int ids[6], has = 0;
+        for (int k = 0; k < 6; k++) {
+            ids[k] = (int)nn_rng_below(&r, 20);
+            if (i % 2 == 0 && k == (i / 2) % 6) ids[k] = 7;
+            has |= ids[k] == 7;
+        }
+        fprintf(f, "%d", has);
+        for (int k = 0; k < 6; k++) fprintf(f, ",%d", ids[k]);
+        fputc('\n', f);
+    }
+    fclose(f);
+    write_file("emb.yaml", "name: emb\n"
+                           "data:\n"
+                           "  train: {dataset: csv, path: tokens.csv, header: false}\n"
+                           "model:\n"
+                           "  input: [6]\n"
+                           "  layers:\n"
+                           "    - {embedding: {vocab: 20, dim: 8, padding_id: 0}, name: emb}\n"
+                           "    - {max_over: 0}\n"
+                           "    - {dense: 2, name: logits}\n"
+                           "loss: {cross_entropy: {pred: logits, target: target}}\n"
+                           "train: {optimizer: {adam: {lr: 0.05}}, batch: 32, epochs: 30}\n");
+    run_result res = run("emb.yaml", "runs/emb", NULL, 0, 0, 0);
+    assert_int_equal(res.status, 0);
+    assert_true(res.train_loss[29] < 0.2f * res.train_loss[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_a_non_finite_loss_stops_the_run),
         cmocka_unit_test(test_an_autoencoder_trains_on_idx_files),
         cmocka_unit_test(test_batchnorm_trains_and_keeps_running_statistics),
+        cmocka_unit_test(test_an_embedding_classifier_learns_from_token_ids),
     };
     return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);
 }

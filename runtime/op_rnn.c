@@ -226,9 +226,9 @@ const nn_op_def nn_def_rnn_states = {"rnn_states", -1,
                                      rnn_states_infer, rnn_states_forward, rnn_states_backward, rnn_states_check,
                                      recurrence_flops};
 const nn_op_def nn_def_rnn_grad = {"rnn_grad", -1,
-                                   "(states, w_hh, gstates[, mask]) -> dpre (N,T,H): backpropagation through time",
+                                   "(states, w_hh, gstates[, mask]) -> dpre (N,T,H): backpropagation through time (gradient only)",
                                    rnn_grad_infer, rnn_grad_forward, NULL, NULL, recurrence_flops};
-const nn_op_def nn_def_rnn_whh_grad = {"rnn_whh_grad", 2, "(states, dpre) -> (H,H): recurrent weight gradient",
+const nn_op_def nn_def_rnn_whh_grad = {"rnn_whh_grad", 2, "(states, dpre) -> (H,H): recurrent weight gradient (gradient only)",
                                        rnn_whh_grad_infer, rnn_whh_grad_forward, NULL, NULL,
                                        recurrence_flops};
 

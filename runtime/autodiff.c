@@ -63,6 +63,12 @@ int nn_grad(nn_graph *g, int loss, const int *wrt, int n_wrt, int *grads)
         const nn_op_def *def = nn_op_def_at(g->nodes[i].op);
         int gin[NN_MAX_INPUTS] = {-1, -1, -1, -1};
         nn_graph_set_label(g, g->nodes[i].label);     /* gradient nodes carry their layer */
+        const char *fused = nn_op_grad_only(g->nodes[i].op);
+        if (fused) {
+            rc = nn_graph_fail(g, "op %s: gradients of gradients through %s are not supported (layer '%s'); "
+                               "differentiate the loss only once through this layer", def->name, fused, g->nodes[i].label);
+            break;
+        }
         if (!def->backward) {
             rc = nn_graph_fail(g, "op %s ('%s') has no gradient", def->name, g->nodes[i].label);
             break;

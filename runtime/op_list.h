@@ -16,7 +16,8 @@
     X(scale) X(mse) X(l1) X(bce_with_logits) X(bce_grad) X(cross_entropy) X(ce_grad) X(one_hot) \
     NN_OPS_CONV(X) \
     NN_OPS_POOL(X) \
-    NN_OPS_SEQ(X)
+    NN_OPS_SEQ(X) \
+    NN_OPS_RNN(X)
 
 /* Convolutions (runtime/op_conv.c): conv2d, conv_transpose2d and the weight-gradient op; each
  * one's backward is built from the others. */
@@ -40,6 +41,19 @@
     /* op_embedding.c */ X(embedding) X(embedding_grad) \
     /* op_max_over.c */ X(max_over) X(max_over_select) X(max_over_route) \
     /* op_mean_over.c */ X(mean_over) X(mean_over_grad)
+
+/* Recurrent layers (runtime/op_rnn.c): the state sequence of a simple RNN and the two ops its
+ * gradient is made of (the input projection is a dense op, see nn_rnn). */
+#define NN_OPS_RNN(X) \
+    X(rnn_states) X(rnn_grad) X(rnn_whh_grad)
+
+/* Gradient-only ops: rows of NN_OP_LIST that compute the gradient of a fused op (an RNN's
+ * backpropagation through time) and have no backward of their own, so gradients of gradients
+ * stop there with a clear error instead of being silently wrong. Each names the fused layer it
+ * belongs to, for that message. Every other row must have a backward and a gradcheck fixture
+ * (tests/test_gradcheck.c); these are checked through their fused op's fixture instead. */
+#define NN_OPS_GRAD_ONLY(X) \
+    X(rnn_grad, "recurrent layers") X(rnn_whh_grad, "recurrent layers")
 
 #define NN_OP_ENUM(name) NN_OP_##name,
 enum nn_op_id { NN_OP_LIST(NN_OP_ENUM) NN_OP_COUNT };

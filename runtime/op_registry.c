@@ -16,3 +16,12 @@ int nn_op_find(const char *name)
         if (strcmp(registry[i]->name, name) == 0) return i;
     return -1;
 }
+
+const char *nn_op_grad_only(int op)
+{
+#define NN_OP_GRAD_ONLY_CASE(name, layer) \
+    if (op == NN_OP_##name) return layer;
+    NN_OPS_GRAD_ONLY(NN_OP_GRAD_ONLY_CASE)
+#undef NN_OP_GRAD_ONLY_CASE
+    return NULL;
+}

@@ -3,7 +3,12 @@
  * For each op, its fixture builds small random inputs and the op node y. The scalar
  * L = sum(y * R) with a fixed random R is differentiated symbolically and compared with
  * central differences on every input element. Then the same is done for the gradient itself:
- * L2 = sum(dL/dx * R2), which exercises the backward rules' own backward (second order). */
+ * L2 = sum(dL/dx * R2), which exercises the backward rules' own backward (second order).
+ *
+ * Gradient-only ops (NN_OPS_GRAD_ONLY: the gradient of a fused op such as an RNN's BPTT) have
+ * no backward and no fixture; they must be reached by some other op's first-order check, and
+ * the second-order check skips any op whose gradient contains one (and checks that nn_grad
+ * refuses it with a message). Every other op must have a backward and a fixture. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +16,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "nn/graph.h"
 #include "nn/ops.h"
 
@@ -80,9 +86,44 @@ static int check_gradients(nn_graph *g, int loss, const inputs_t *in, const char
     return bad;
 }
 
+/* ops_seen[op]: op appeared in a gradient built by the first-order checks */
+static char ops_seen[1024];
+
+static void mark_ops(nn_graph *g, int from)
+{
+    for (int i = from; i < g->n; i++)
+        if (g->nodes[i].kind == NN_NODE_OP && g->nodes[i].op < (int)sizeof ops_seen) ops_seen[g->nodes[i].op] = 1;
+}
+
+/* The first gradient-only op among nodes [from, g->n), or -1. */
+static int grad_only_node(nn_graph *g, int from)
+{
+    for (int i = from; i < g->n; i++)
+        if (g->nodes[i].kind == NN_NODE_OP && nn_op_grad_only(g->nodes[i].op)) return i;
+    return -1;
+}
+
+/* A gradient through a gradient-only op fails cleanly with a message naming one. */
+static void expect_second_order_refused(nn_graph *g, const inputs_t *in, int l2)
+{
+    int grads[16], named = 0;
+    g->err[0] = 0;
+    assert_int_equal(nn_grad(g, l2, in->inputs, in->n_inputs, grads), -1);
+    for (int op = 0; op < nn_op_count(); op++) {
+        char want[160];
+        if (!nn_op_grad_only(op)) continue;
+        snprintf(want, sizeof want, "op %s: gradients of gradients through %s are not supported", nn_op_def_at(op)->name,
+                 nn_op_grad_only(op));
+        named |= strstr(g->err, want) != NULL;
+    }
+    if (!named) print_error("unexpected message: %s\n", g->err);
+    assert_true(named);
+}
+
 static void check_op(int op, int second_order)
 {
     const nn_op_def *def = nn_op_def_at(op);
+    if (nn_op_grad_only(op)) return;   /* checked through the fused op's fixture */
     nn_graph *g = nn_graph_new(1);
     nn_rng r;
     nn_rng_seed(&r, 1234 + (uint64_t)op);
@@ -96,17 +137,22 @@ static void check_op(int op, int second_order)
     char what[96];
     if (!second_order) {
         snprintf(what, sizeof what, "%s (first order)", def->name);
+        int first = g->n;
         assert_int_equal(check_gradients(g, loss, &in, what, 1e-2, 2e-2), 0);
+        mark_ops(g, first);
     } else {
-        int grads[16];
+        int grads[16], first = g->n;
         assert_int_equal(nn_grad(g, loss, in.inputs, in.n_inputs, grads), 0);
+        int grad_only = grad_only_node(g, first);
         int l2 = -1;
         for (int k = 0; k < in.n_inputs; k++) {
             if (grads[k] < 0) continue;
             int t = weighted_sum(g, grads[k], &r);
             l2 = l2 < 0 ? t : nn_add(g, l2, t);
         }
-        if (l2 >= 0) {
+        if (l2 >= 0 && grad_only >= 0) {
+            expect_second_order_refused(g, &in, l2);
+        } else if (l2 >= 0) {
             snprintf(what, sizeof what, "%s (second order)", def->name);
             if (g->err[0]) print_error("%s\n", g->err);
             assert_int_equal(check_gradients(g, l2, &in, what, 1e-2, 4e-2), 0);
@@ -118,7 +164,14 @@ static void check_op(int op, int second_order)
 static void test_every_op_first_order(void **state)
 {
     (void)state;
+    assert_true(nn_op_count() <= (int)sizeof ops_seen);
+    memset(ops_seen, 0, sizeof ops_seen);
     for (int op = 0; op < nn_op_count(); op++) check_op(op, 0);
+    for (int op = 0; op < nn_op_count(); op++) {
+        if (!nn_op_grad_only(op) || ops_seen[op]) continue;
+        print_error("gradient-only op %s is in no op's gradient, so no gradcheck covers it\n", nn_op_def_at(op)->name);
+        fail();
+    }
 }
 
 static void test_every_op_second_order(void **state)
@@ -132,6 +185,13 @@ static void test_every_op_has_fixture_and_doc(void **state)
     (void)state;
     for (int op = 0; op < nn_op_count(); op++) {
         const nn_op_def *d = nn_op_def_at(op);
+        assert_non_null(d->doc);
+        assert_int_equal(nn_op_find(d->name), op);
+        if (nn_op_grad_only(op)) {   /* declared gradient-only: no backward of its own */
+            if (d->backward) print_error("gradient-only op %s must not have a backward\n", d->name);
+            assert_null(d->backward);
+            continue;
+        }
         if (!d->gradcheck || !d->backward || !d->doc) print_error("op %s lacks a gradcheck fixture, backward or doc\n", d->name);
         assert_non_null(d->gradcheck);
         assert_non_null(d->backward);

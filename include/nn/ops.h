@@ -32,6 +32,11 @@ typedef struct nn_op_def {
 int nn_op_count(void);
 const nn_op_def *nn_op_def_at(int op);
 int nn_op_find(const char *name);              /* -1 if unknown */
+/* For a gradient-only op (the gradient of a fused op, e.g. an RNN's backpropagation through
+ * time; list NN_OPS_GRAD_ONLY in runtime/op_list.h): the kind of layer it belongs to, e.g.
+ * "recurrent layers". Such a row has no backward: nn_grad() through it fails with
+ * "op <name>: gradients of gradients through <layer> are not supported". NULL for every other op. */
+const char *nn_op_grad_only(int op);
 
 /* Fills a tensor with uniform values in [lo, hi) — used by gradcheck fixtures. */
 int nn_test_input(nn_graph *g, nn_shape s, nn_rng *r, float lo, float hi);
@@ -141,5 +146,26 @@ int nn_embedding(nn_graph *g, int ids, int table, int padding_id);
 int nn_max_over(nn_graph *g, int x, int axis);
 /* mean over one axis, removing it (x needs >= 2 dims): (N,T,C) axis 1 -> (N,C) */
 int nn_mean_over(nn_graph *g, int x, int axis);
+
+
+/* ---- recurrent layers -----------------------------------------------------------------------
+ * N batch, T time steps, D input features, H hidden units. */
+
+enum { NN_RNN_TANH = 0, NN_RNN_RELU = 1 };
+enum { NN_RNN_ALL_STEPS = 0, NN_RNN_LAST_STEP = 1 };
+/* Simple (Elman) recurrent layer, h0 = 0:
+ *   h_t = act(x_t W_ih^T + b + h_{t-1} W_hh^T)
+ * x (N,T,D), w_ih (H,D), w_hh (H,H) [PyTorch layout], b (H) or -1 (PyTorch's b_ih + b_hh),
+ * mask (N,T) or -1: 1 = real step, 0 = padding (the state carries over unchanged and that
+ * step's output is 0; marked no_grad); act NN_RNN_TANH or NN_RNN_RELU;
+ * out_mode NN_RNN_ALL_STEPS -> (N,T,H), NN_RNN_LAST_STEP -> (N,H), the state after each
+ * sequence's last real step (0 if it has none).
+ * Built from dense (the input projection of all steps as one GEMM), rnn_states (the
+ * recurrence) and a mask multiply or a slice of the last step. First-order gradients only:
+ * a gradient of a gradient through it fails with a message (see nn_op_grad_only). */
+int nn_rnn(nn_graph *g, int x, int w_ih, int w_hh, int b, int mask, int act, int out_mode);
+/* rnn_states: xp (N,T,H) the projected inputs (bias included), w_hh (H,H), mask (N,T) or -1
+ * -> (N,T,H) every step's state h_t (padding steps hold the carried-over state). */
+int nn_rnn_states(nn_graph *g, int xp, int w_hh, int mask, int act);
 
 #endif

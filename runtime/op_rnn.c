@@ -1,0 +1,259 @@
+/* Simple (Elman) recurrent layer: the fused recurrence and its backpropagation through time.
+ *   rnn_states(xp, w_hh[, mask]) -> (N,T,H): h_t = act(xp_t + h_{t-1} W_hh^T), h_{-1} = 0;
+ *     xp (N,T,H) is the input projection x W_ih^T + b of every step (one dense GEMM, built by
+ *     nn_rnn). A padding step (mask 0) keeps the state: h_t = h_{t-1}. The node holds every
+ *     step's state, which is what the backward reads. attrs i[0] = act (NN_RNN_TANH/RELU).
+ *   rnn_grad(states, w_hh, gstates[, mask]) -> dpre (N,T,H): d loss / d xp, by BPTT from the
+ *     gradient of every state (0 at padding steps). Gradient-only (NN_OPS_GRAD_ONLY).
+ *   rnn_whh_grad(states, dpre) -> (H,H): d loss / d W_hh = sum over real steps of
+ *     dpre_t^T h_{t-1}, batched over all steps. Gradient-only.
+ * Why the projection is a separate dense op: rnn_states would otherwise need five inputs (x,
+ * w_ih, w_hh, b, mask; NN_MAX_INPUTS is 4), and dense already gives the batched GEMMs for the
+ * forward and, through its backward, for dx, dW_ih and db over all steps at once.
+ * Layout: (N,T,H) row-major, so step t of every sequence is N rows of H floats spaced T*H
+ * apart; each step's GEMM reads and writes them in place through that leading dimension.
+ * The gradient-only rows have no backward and no fixture of their own: rnn_states' fixture
+ * checks them (tests/test_gradcheck.c asserts it reaches them). */
+#include "kern.h"
+#include "op_list.h"
+#include <cblas.h>
+#include <string.h>
+
+/* C = alpha op(A) op(B) + beta C, with the thread count chosen by size (parallel.h). */
+static void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, float alpha, const float *a, int lda,
+                 const float *b, int ldb, float beta, float *c, int ldc)
+{
+    nn_blas_call call = nn_blas_begin(2.0 * m * n * k);
+    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    nn_blas_end(call);
+}
+
+static const nn_shape *shape_in(nn_graph *g, const nn_node *n, int k) { return &g->nodes[n->in[k]].shape; }
+static const float *mask_of(nn_graph *g, const nn_node *n, int k) { return n->n_in > k ? g->nodes[n->in[k]].data : NULL; }
+static int is_real(const float *mask, size_t pos) { return !mask || mask[pos] != 0.0f; }
+
+/* Checks states-like input k is (N,T,H) matching w_hh (H,H), and the optional mask (N,T). */
+static int check_seq(nn_graph *g, nn_node *n, int k, int w_hh, int mask)
+{
+    const char *name = nn_op_def_at(n->op)->name;
+    const nn_shape *s = shape_in(g, n, k), *w = shape_in(g, n, w_hh);
+    char a[64], b[64];
+    if (s->ndim != 3)
+        return nn_graph_fail(g, "%s: expected a (batch, time, units) sequence, got %s", name, nn_shape_str(s, a, sizeof a));
+    if (w->ndim != 2 || w->d[0] != s->d[2] || w->d[1] != s->d[2])
+        return nn_graph_fail(g, "%s: the recurrent weight must be (%d, %d) for %d units, got %s", name, s->d[2], s->d[2],
+                             s->d[2], nn_shape_str(w, b, sizeof b));
+    if (n->n_in > mask) {
+        nn_node *m = &g->nodes[n->in[mask]];
+        if (m->shape.ndim != 2 || m->shape.d[0] != s->d[0] || m->shape.d[1] != s->d[1])
+            return nn_graph_fail(g, "%s: the mask must be (batch, time) = (%d, %d), got %s", name, s->d[0], s->d[1],
+                                 nn_shape_str(&m->shape, b, sizeof b));
+        m->no_grad = 1;
+    }
+    if (n->a.i[0] != NN_RNN_TANH && n->a.i[0] != NN_RNN_RELU)
+        return nn_graph_fail(g, "%s: activation must be 0 (tanh) or 1 (relu), got %d", name, n->a.i[0]);
+    return 0;
+}
+
+static double recurrence_flops(nn_graph *g, const nn_node *n)
+{
+    const nn_shape *s = shape_in(g, n, 0);
+    return 2.0 * s->d[0] * s->d[1] * (double)s->d[2] * s->d[2];
+}
+
+/* ---- rnn_states(xp, w_hh[, mask]) -> (N,T,H) ---- */
+static int rnn_states_infer(nn_graph *g, nn_node *n)
+{
+    if (check_seq(g, n, 0, 1, 2) < 0) return -1;
+    n->shape = *shape_in(g, n, 0);
+    return 0;
+}
+
+static void activate(float *h, size_t units, int act)
+{
+    if (act == NN_RNN_TANH) {
+        nn_k_tanh(h, h, units);
+        return;
+    }
+#pragma omp simd
+    for (size_t j = 0; j < units; j++) h[j] = h[j] > 0.0f ? h[j] : 0.0f;
+}
+
+static void rnn_states_forward(nn_graph *g, nn_node *n)
+{
+    const float *w = g->nodes[n->in[1]].data, *mask = mask_of(g, n, 2);
+    int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2], act = n->a.i[0];
+    size_t ld = (size_t)T * H;
+    float *h = n->data;
+    memcpy(h, g->nodes[n->in[0]].data, nn_shape_numel(&n->shape) * sizeof(float));
+    for (int t = 0; t < T; t++) {
+        float *ht = h + (size_t)t * H;
+        /* pre_t = xp_t + h_{t-1} W_hh^T: (N,H) x (H,H)^T added in place */
+        if (t > 0) gemm(CblasNoTrans, CblasTrans, N, H, H, 1.0f, ht - H, (int)ld, w, H, 1.0f, ht, (int)ld);
+        for (int s = 0; s < N; s++) {
+            float *r = ht + (size_t)s * ld;
+            if (is_real(mask, (size_t)s * T + t)) activate(r, (size_t)H, act);
+            else if (t > 0) memcpy(r, r - H, (size_t)H * sizeof(float));
+            else memset(r, 0, (size_t)H * sizeof(float));
+        }
+    }
+}
+
+/* dpre = rnn_grad(...); d/dW_hh from dpre; the mask gets none. */
+static int rnn_states_backward(nn_graph *g, int id, int gout, int *gin)
+{
+    nn_node *n = &g->nodes[id];
+    int in[4] = {id, n->in[1], gout, n->n_in > 2 ? n->in[2] : -1};
+    int dpre = nn_op(g, NN_OP_rnn_grad, in, n->n_in + 1, &n->a);
+    gin[0] = dpre;
+    gin[1] = nn_op(g, NN_OP_rnn_whh_grad, (int[]){id, dpre}, 2, NULL);
+    return gin[0] < 0 || gin[1] < 0 ? -1 : 0;
+}
+
+/* Both activations and both output modes, with padding at the end (sequence 1), at the start
+ * and in the middle (sequence 2). The relu layer's inputs are arranged so that every
+ * pre-activation stays > 0.1 away from the kink (units 0 and 2 always on, unit 1 always off):
+ * a finite difference across the kink would not match either one-sided derivative. */
+static int rnn_states_check(nn_graph *g, nn_rng *r)
+{
+    enum { N = 3, T = 4, D = 3, H = 3 };
+    int mask = nn_input(g, nn_shape2(N, T), "mask");
+    if (mask < 0) return -1;
+    memcpy(nn_data(g, mask), (float[]){1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 1}, N * T * sizeof(float));
+    g->nodes[mask].no_grad = 1;
+    int x = nn_test_input(g, nn_shape3(N, T, D), r, -1, 1), wi = nn_test_input(g, nn_shape2(H, D), r, -1, 1);
+    int wh = nn_test_input(g, nn_shape2(H, H), r, -1, 1), b = nn_test_input(g, nn_shape1(H), r, -1, 1);
+    int all = nn_rnn(g, x, wi, wh, b, mask, NN_RNN_TANH, NN_RNN_ALL_STEPS);
+    int x2 = nn_test_input(g, nn_shape3(N, T, D), r, 0.5f, 1), wi2 = nn_test_input(g, nn_shape2(H, D), r, 0.5f, 1);
+    int wh2 = nn_test_input(g, nn_shape2(H, H), r, -0.05f, 0.05f), b2 = nn_test_input(g, nn_shape1(H), r, -0.1f, 0.1f);
+    if (wi2 < 0) return -1;
+    for (int j = 0; j < D; j++) nn_data(g, wi2)[D + j] *= -1.0f;   /* unit 1 off */
+    int last = nn_rnn(g, x2, wi2, wh2, b2, mask, NN_RNN_RELU, NN_RNN_LAST_STEP);
+    return nn_add(g, all, nn_reshape(g, last, nn_shape3(N, 1, H)));
+}
+
+/* ---- rnn_grad(states, w_hh, gstates[, mask]) -> dpre (N,T,H) ---- */
+static int rnn_grad_infer(nn_graph *g, nn_node *n)
+{
+    if (check_seq(g, n, 0, 1, 3) < 0) return -1;
+    if (!nn_shape_eq(shape_in(g, n, 0), shape_in(g, n, 2))) {
+        char a[64], b[64];
+        return nn_graph_fail(g, "rnn_grad: the states %s and their gradient %s differ in shape",
+                             nn_shape_str(shape_in(g, n, 0), a, sizeof a), nn_shape_str(shape_in(g, n, 2), b, sizeof b));
+    }
+    n->shape = *shape_in(g, n, 0);
+    return 0;
+}
+
+/* In place on one row: dh -> dpre = dh act'(pre), act' read from the output h. */
+static void times_act_grad(float *d, const float *h, size_t units, int act)
+{
+    if (act == NN_RNN_TANH) {
+#pragma omp simd
+        for (size_t j = 0; j < units; j++) d[j] *= 1.0f - h[j] * h[j];
+    } else {
+#pragma omp simd
+        for (size_t j = 0; j < units; j++) d[j] = h[j] > 0.0f ? d[j] : 0.0f;
+    }
+}
+
+/* Backward in time, entirely inside the output buffer: step t's rows first hold dh_t (the
+ * state's own gradient plus what flowed back from step t+1), then become dpre_t, and the
+ * GEMM adds dpre_t W_hh into step t-1's rows. A padding row passes dh_t on to h_{t-1}
+ * unchanged and leaves dpre_t = 0 (no pre-activation was used). */
+static void rnn_grad_forward(nn_graph *g, nn_node *n)
+{
+    const float *h = g->nodes[n->in[0]].data, *w = g->nodes[n->in[1]].data, *mask = mask_of(g, n, 3);
+    int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2], act = n->a.i[0];
+    size_t ld = (size_t)T * H;
+    float *d = n->data;
+    memcpy(d, g->nodes[n->in[2]].data, nn_shape_numel(&n->shape) * sizeof(float));
+    for (int t = T - 1; t >= 0; t--) {
+        float *dt = d + (size_t)t * H;
+        for (int s = 0; s < N; s++) {
+            float *r = dt + (size_t)s * ld;
+            if (is_real(mask, (size_t)s * T + t)) {
+                times_act_grad(r, h + (size_t)s * ld + (size_t)t * H, (size_t)H, act);
+                continue;
+            }
+            if (t > 0) {
+#pragma omp simd
+                for (int j = 0; j < H; j++) r[j - H] += r[j];
+            }
+            memset(r, 0, (size_t)H * sizeof(float));
+        }
+        /* dh_{t-1} += dpre_t W_hh: (N,H) x (H,H) */
+        if (t > 0) gemm(CblasNoTrans, CblasNoTrans, N, H, H, 1.0f, dt, (int)ld, w, H, 1.0f, dt - H, (int)ld);
+    }
+}
+
+/* ---- rnn_whh_grad(states, dpre) -> (H,H) ---- */
+static int rnn_whh_grad_infer(nn_graph *g, nn_node *n)
+{
+    const nn_shape *s = shape_in(g, n, 0), *d = shape_in(g, n, 1);
+    char a[64], b[64];
+    if (s->ndim != 3 || !nn_shape_eq(s, d))
+        return nn_graph_fail(g, "rnn_whh_grad: states and dpre must be the same (batch, time, units), got %s and %s",
+                             nn_shape_str(s, a, sizeof a), nn_shape_str(d, b, sizeof b));
+    n->shape = nn_shape2(s->d[2], s->d[2]);
+    return 0;
+}
+
+/* dW_hh = sum over n, t >= 1 of dpre[n,t]^T h[n,t-1] (padding steps have dpre = 0). Seen as
+ * rows r = n T + t of the flat (N T, H) arrays, that is the one big GEMM over pairs
+ * (dpre[r], h[r-1]) for r >= 1, minus the N-1 pairs that straddle two sequences
+ * (dpre[n,0], h[n-1,T-1]); those rows are T*H apart, so the correction is one GEMM too. */
+static void rnn_whh_grad_forward(nn_graph *g, nn_node *n)
+{
+    const float *h = g->nodes[n->in[0]].data, *d = g->nodes[n->in[1]].data;
+    const nn_shape *s = shape_in(g, n, 0);
+    int N = s->d[0], T = s->d[1], H = s->d[2], rows = N * T - 1;
+    float beta = 0.0f;
+    if (rows == 0) {
+        memset(n->data, 0, (size_t)H * H * sizeof(float));
+        return;
+    }
+    if (N > 1) {
+        gemm(CblasTrans, CblasNoTrans, H, H, N - 1, -1.0f, d + (size_t)T * H, T * H, h + (size_t)(T - 1) * H, T * H, 0.0f,
+             n->data, H);
+        beta = 1.0f;
+    }
+    gemm(CblasTrans, CblasNoTrans, H, H, rows, 1.0f, d + H, H, h, H, beta, n->data, H);
+}
+
+const nn_op_def nn_def_rnn_states = {"rnn_states", -1,
+                                     "(xp (N,T,H), w_hh (H,H)[, mask (N,T)]) -> (N,T,H): h_t = act(xp_t + h_{t-1} w_hh^T)",
+                                     rnn_states_infer, rnn_states_forward, rnn_states_backward, rnn_states_check,
+                                     recurrence_flops};
+const nn_op_def nn_def_rnn_grad = {"rnn_grad", -1,
+                                   "(states, w_hh, gstates[, mask]) -> dpre (N,T,H): backpropagation through time (gradient only)",
+                                   rnn_grad_infer, rnn_grad_forward, NULL, NULL, recurrence_flops};
+const nn_op_def nn_def_rnn_whh_grad = {"rnn_whh_grad", 2, "(states, dpre) -> (H,H): recurrent weight gradient (gradient only)",
+                                       rnn_whh_grad_infer, rnn_whh_grad_forward, NULL, NULL,
+                                       recurrence_flops};
+
+int nn_rnn_states(nn_graph *g, int xp, int w_hh, int mask, int act)
+{
+    nn_attrs a = {.i = {act}};
+    if (mask < 0) return nn_op(g, NN_OP_rnn_states, (int[]){xp, w_hh}, 2, &a);
+    return nn_op(g, NN_OP_rnn_states, (int[]){xp, w_hh, mask}, 3, &a);
+}
+
+int nn_rnn(nn_graph *g, int x, int w_ih, int w_hh, int b, int mask, int act, int out_mode)
+{
+    if (x < 0 || w_ih < 0 || w_hh < 0) return -1;
+    const nn_shape *xs = &g->nodes[x].shape;
+    char buf[64];
+    if (xs->ndim != 3)
+        return nn_graph_fail(g, "rnn: the input must be (batch, time, features), got %s", nn_shape_str(xs, buf, sizeof buf));
+    if (out_mode != NN_RNN_ALL_STEPS && out_mode != NN_RNN_LAST_STEP)
+        return nn_graph_fail(g, "rnn: output mode must be 0 (all steps) or 1 (last real step), got %d", out_mode);
+    int N = xs->d[0], T = xs->d[1];
+    int states = nn_rnn_states(g, nn_dense(g, x, w_ih, b), w_hh, mask, act);
+    if (states < 0) return -1;
+    int H = g->nodes[states].shape.d[2];
+    /* a padding step carries the state, so the state at T-1 is the one after the last real step */
+    if (out_mode == NN_RNN_LAST_STEP) return nn_reshape(g, nn_slice(g, states, 1, T - 1, 1), nn_shape2(N, H));
+    if (mask < 0) return states;
+    return nn_mul(g, states, nn_reshape(g, mask, nn_shape3(N, T, 1)));
+}

@@ -95,7 +95,12 @@ int cmd_summary(int argc, char **argv)
         nn_shape o = g->nodes[m->out[i]].shape;
         nn_shape per = {o.ndim - 1, {0}};
         for (int k = 1; k < o.ndim; k++) per.d[k - 1] = o.d[k];
-        size_t p = (m->weight[i] >= 0 ? nn_numel(g, m->weight[i]) : 0) + (m->bias[i] >= 0 ? nn_numel(g, m->bias[i]) : 0);
+        size_t p = 0;   /* trainable parameters named "<layer>.*" (running statistics excluded) */
+        size_t nl = strlen(l->name);
+        for (int k = 0; k < m->n_params; k++) {
+            const nn_node *pn = &g->nodes[m->params[k]];
+            if (!pn->no_grad && strncmp(pn->label, l->name, nl) == 0 && pn->label[nl] == '.') p += nn_shape_numel(&pn->shape);
+        }
         double f = layer_flops(g, l->name, m->loss);
         char op[40];
         if (l->kind == LY_DENSE && l->act) snprintf(op, sizeof op, "dense+%s", act_kind_name(l->act));

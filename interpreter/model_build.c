@@ -150,6 +150,37 @@ static int build_batchnorm(const spec *s, model_graph *m, int li, int x)
     return nn_add(g, nn_mul(g, nn_mul(g, nn_sub(g, x, mean), inv_std), gamma), beta);
 }
 
+/* rnn: w_ih (H, D), w_hh (H, H), one bias (H); the mask is 1 where the named layer (the token
+ * ids, usually) is > 0, i.e. not padding. The weights follow the layer's `weight` and `bias`
+ * slots; w_hh is the parameter created right after w_ih. */
+static int build_rnn(const spec *s, model_graph *m, int li, int x, diag *d)
+{
+    const layer_spec *l = &s->model.layers[li];
+    nn_graph *g = m->g;
+    const nn_shape *xs = &g->nodes[x].shape;
+    if (xs->ndim != 3) {
+        char b[64];
+        return nn_graph_fail(g, "needs a sequence [steps, features] per sample, got %s", nn_shape_str(xs, b, sizeof b));
+    }
+    char name[SPEC_NAME_LEN + 16];
+    snprintf(name, sizeof name, "%s.weight_ih", l->name);
+    m->weight[li] = nn_param(g, nn_shape2(l->units, xs->d[2]), name);
+    snprintf(name, sizeof name, "%s.weight_hh", l->name);
+    int whh = nn_param(g, nn_shape2(l->units, l->units), name);
+    snprintf(name, sizeof name, "%s.bias", l->name);
+    m->bias[li] = nn_param(g, nn_shape1(l->units), name);
+    int mask = -1;
+    if (l->mask_from[0]) {
+        int src = resolve_ref(s, m, li, l->mask_from, l->mask_pos, d);
+        if (src < 0) return -1;
+        if (nn_numel(g, src) != (size_t)xs->d[0] * xs->d[1])
+            return nn_graph_fail(g, "mask '%s' must have one value per step (%d x %d)", l->mask_from, xs->d[0], xs->d[1]);
+        mask = nn_step(g, nn_reshape(g, src, nn_shape2(xs->d[0], xs->d[1])));
+    }
+    return nn_rnn(g, x, m->weight[li], whh, m->bias[li], mask, l->rnn_relu ? NN_RNN_RELU : NN_RNN_TANH,
+                  l->rnn_last ? NN_RNN_LAST_STEP : NN_RNN_ALL_STEPS);
+}
+
 static int build_layer(const spec *s, model_graph *m, int li, diag *d)
 {
     const layer_spec *l = &s->model.layers[li];
@@ -203,6 +234,7 @@ static int build_layer(const spec *s, model_graph *m, int li, diag *d)
         m->weight[li] = nn_param(g, nn_shape2(l->vocab, l->units), name);
         return nn_embedding(g, x, m->weight[li], l->padding_id);
     }
+    case LY_RNN: return build_rnn(s, m, li, x, d);
     case LY_MAX_OVER: return nn_max_over(g, x, l->axis + 1);
     case LY_MEAN_OVER: return nn_mean_over(g, x, l->axis + 1);
     case LY_SAMPLE_GAUSSIAN: {
@@ -310,6 +342,17 @@ static int initialise(const spec *s, model_graph *m, nn_rng *r, diag *d)
                 nn_data(g, m->weight[i])[k] = 1.0f;
                 nn_data(g, rvar)[k] = 1.0f;
             }
+            continue;
+        }
+        if (l->kind == LY_RNN) {   /* PyTorch's nn.RNN: every parameter U(-1/sqrt(H), 1/sqrt(H)) */
+            float bound = 1.0f / sqrtf((float)l->units);
+            int ids[3] = {m->weight[i], m->weight[i] + 1, m->bias[i]};   /* w_ih, w_hh, bias */
+            for (int k = 0; k < 3; k++) {
+                float *w = nn_data(g, ids[k]);
+                for (size_t j = 0; j < nn_numel(g, ids[k]); j++) w[j] = nn_rng_range(r, -bound, bound);
+            }
+            if (l->has_init && init_param(g, m->weight[i], &l->init, l->units, (int)(nn_numel(g, m->weight[i]) / (size_t)l->units), r, l, d) < 0)
+                return -1;
             continue;
         }
         if (l->kind == LY_EMBEDDING && !l->has_init) {   /* PyTorch's nn.Embedding: N(0, 1) */

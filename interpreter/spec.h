@@ -69,7 +69,7 @@ typedef struct {
 typedef enum {
     LY_DENSE, LY_ACTIVATION, LY_DROPOUT, LY_NOISE, LY_FLATTEN, LY_RESHAPE, LY_ADD, LY_CONCAT,
     LY_SAMPLE_GAUSSIAN, LY_CONV, LY_CONV_T, LY_MAXPOOL, LY_AVGPOOL, LY_GLOBAL_AVGPOOL, LY_UPSAMPLE,
-    LY_BATCHNORM, LY_MASKING_NOISE, LY_EMBEDDING, LY_MAX_OVER, LY_MEAN_OVER,
+    LY_BATCHNORM, LY_MASKING_NOISE, LY_EMBEDDING, LY_MAX_OVER, LY_MEAN_OVER, LY_RNN,
 } layer_kind;
 
 typedef enum {
@@ -91,6 +91,9 @@ typedef struct {
     int factor;                                          /* upsample */
     int vocab, padding_id;                               /* embedding (units = dim) */
     int axis;                                            /* max_over, mean_over: per-sample axis */
+    int rnn_relu, rnn_last;                              /* rnn: relu (else tanh); last step (else all) */
+    char mask_from[SPEC_NAME_LEN];                       /* rnn: layer whose values > 0 mark real steps */
+    spec_pos mask_pos;
     float momentum, eps;                                 /* batchnorm */
     int bias;
     nn_init init, bias_init;

@@ -35,8 +35,10 @@ static void check_ref(diag *d, const spec *s, const char *name, int upto, spec_p
 static void check_references(diag *d, const spec *s)
 {
     const model_spec *m = &s->model;
-    for (int i = 0; i < m->n_layers; i++)
+    for (int i = 0; i < m->n_layers; i++) {
         for (int k = 0; k < m->layers[i].n_from; k++) check_ref(d, s, m->layers[i].from[k], i, m->layers[i].from_pos, 0);
+        check_ref(d, s, m->layers[i].mask_from, i, m->layers[i].mask_pos, 0);
+    }
     for (int k = 0; k < s->n_losses; k++) {
         const loss_spec *l = &s->losses[k];
         check_ref(d, s, l->kind == LOSS_KL_NORMAL ? l->mean : l->pred, m->n_layers, l->pred_pos, 1);

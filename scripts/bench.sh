@@ -5,12 +5,13 @@
 #   MODEL nnrun_s=... torch_s=... speedup=... nnrun_rss_mb=... torch_rss_mb=... [limit_batches=N]
 # Seconds per training epoch, evaluation excluded, on both sides: the median over 3 epochs for
 # the small MLP (the machines are shared and noisy), one epoch for the CNNs, and for cnn_clf
-# the first 150 batches of one (a full epoch takes minutes) — said in its line.
+# the first 150 (cnn_clf) or 100 (rnn_imdb) batches of one (a full epoch takes minutes) — said
+# in their lines.
 # BENCH_MODELS picks models, BENCH_REF another torch_ref.py.
 set -eu
 ref=${BENCH_REF:-../shared/bench/torch_ref.py}
-models=${BENCH_MODELS:-mlp_ae cnn_ae cae_2d cnn_clf}
-[ -f data/mnist/train-images-idx3-ubyte ] || scripts/fetch_data.sh
+models=${BENCH_MODELS:-mlp_ae cnn_ae cae_2d cnn_clf rnn_imdb}
+[ -f data/mnist/train-images-idx3-ubyte ] && [ -f data/imdb/reviews.json ] || scripts/fetch_data.sh
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     echo "bench: PyTorch is missing; run: scripts/install_deps.sh --bench" >&2
     exit 1
@@ -29,6 +30,7 @@ for m in $models; do
     case $m in
         mlp_ae) epochs=3 ;;
         cnn_clf) limit=150 ;;
+        rnn_imdb) limit=100 ;;
     esac
     nn_limit="" pt_limit="" note=""
     if [ "$limit" -gt 0 ]; then
@@ -40,7 +42,8 @@ for m in $models; do
     /usr/bin/time -f "%M" -o "$tmp/nn_rss" bin/nnrun "specs/bench/$m.yaml" --quiet --out "$out" --epochs "$epochs" $nn_limit > "$tmp/nn_out"
     nn_s=$(median_seconds "$out/metrics.csv")
     # shellcheck disable=SC2086
-    /usr/bin/time -f "%M" -o "$tmp/pt_rss" /usr/bin/python3 "$ref" "$m" --data data/mnist --epochs "$epochs" $pt_limit > "$tmp/pt_out"
+    case $m in *_imdb) pdata=data/imdb ;; *) pdata=data/mnist ;; esac
+    /usr/bin/time -f "%M" -o "$tmp/pt_rss" /usr/bin/python3 "$ref" "$m" --data "$pdata" --epochs "$epochs" $pt_limit > "$tmp/pt_out"
     pt_s=$(sed -n 's/.*sec_per_epoch=\([0-9.]*\).*/\1/p' "$tmp/pt_out")
     awk -v m="$m" -v a="$nn_s" -v b="$pt_s" -v ra="$(tail -1 "$tmp/nn_rss")" -v rb="$(tail -1 "$tmp/pt_rss")" -v note="$note" 'BEGIN {
         printf "%s nnrun_s=%.3f torch_s=%.3f speedup=%.2f nnrun_rss_mb=%.0f torch_rss_mb=%.0f%s\n", m, a, b, b / a, ra / 1024, rb / 1024, note }'

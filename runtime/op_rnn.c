@@ -17,6 +17,7 @@
 #include "kern.h"
 #include "op_list.h"
 #include <cblas.h>
+#include <omp.h>
 #include <string.h>
 
 /* C = alpha op(A) op(B) + beta C, with the thread count chosen by size (parallel.h). */
@@ -26,6 +27,25 @@ static void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, fl
     nn_blas_call call = nn_blas_begin(2.0 * m * n * k);
     cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     nn_blas_end(call);
+}
+
+/* The recurrence is a chain of small GEMMs, one per step: splitting each across threads costs
+ * a barrier per step and gained nothing (measured). Instead each thread runs the whole time
+ * loop for its own slice of the sequences — no synchronisation until the end — with
+ * single-threaded GEMMs. Worth it from this much work per step. */
+#define RNN_SPLIT_FLOPS 2e6
+
+/* Sequences [s0, s1) of n for thread `id` of `k`. */
+static void my_slice(int n, int id, int k, int *s0, int *s1)
+{
+    *s0 = (int)((long)n * id / k);
+    *s1 = (int)((long)n * (id + 1) / k);
+}
+
+static int rnn_threads(int N, int H)
+{
+    int k = omp_get_max_threads();
+    return 2.0 * N * H * H >= RNN_SPLIT_FLOPS && N >= 2 * k ? k : 1;
 }
 
 static const nn_shape *shape_in(nn_graph *g, const nn_node *n, int k) { return &g->nodes[n->in[k]].shape; }
@@ -79,23 +99,36 @@ static void activate(float *h, size_t units, int act)
     for (size_t j = 0; j < units; j++) h[j] = h[j] > 0.0f ? h[j] : 0.0f;
 }
 
-static void rnn_states_forward(nn_graph *g, nn_node *n)
+/* Steps 0..T-1 for sequences [s0, s1): h (rows ld apart) holds xp on entry, the states after. */
+static void recur_forward(float *h, const float *w, const float *mask, int s0, int s1, int T, int H, int act)
 {
-    const float *w = g->nodes[n->in[1]].data, *mask = mask_of(g, n, 2);
-    int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2], act = n->a.i[0];
     size_t ld = (size_t)T * H;
-    float *h = n->data;
-    memcpy(h, g->nodes[n->in[0]].data, nn_shape_numel(&n->shape) * sizeof(float));
     for (int t = 0; t < T; t++) {
-        float *ht = h + (size_t)t * H;
-        /* pre_t = xp_t + h_{t-1} W_hh^T: (N,H) x (H,H)^T added in place */
-        if (t > 0) gemm(CblasNoTrans, CblasTrans, N, H, H, 1.0f, ht - H, (int)ld, w, H, 1.0f, ht, (int)ld);
-        for (int s = 0; s < N; s++) {
-            float *r = ht + (size_t)s * ld;
+        float *ht = h + (size_t)s0 * ld + (size_t)t * H;
+        /* pre_t = xp_t + h_{t-1} W_hh^T: (rows, H) x (H, H)^T added in place */
+        if (t > 0) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s1 - s0, H, H, 1.0f, ht - H, (int)ld, w, H, 1.0f, ht, (int)ld);
+        for (int s = s0; s < s1; s++) {
+            float *r = ht + (size_t)(s - s0) * ld;
             if (is_real(mask, (size_t)s * T + t)) activate(r, (size_t)H, act);
             else if (t > 0) memcpy(r, r - H, (size_t)H * sizeof(float));
             else memset(r, 0, (size_t)H * sizeof(float));
         }
+    }
+}
+
+static void rnn_states_forward(nn_graph *g, nn_node *n)
+{
+    const float *w = g->nodes[n->in[1]].data, *mask = mask_of(g, n, 2);
+    int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2], act = n->a.i[0];
+    float *h = n->data;
+    memcpy(h, g->nodes[n->in[0]].data, nn_shape_numel(&n->shape) * sizeof(float));
+    int k = rnn_threads(N, H);
+    nn_blas_begin(0);   /* one BLAS thread per GEMM: the threads here are ours */
+#pragma omp parallel num_threads(k) if (k > 1)
+    {
+        int s0, s1;
+        my_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
+        recur_forward(h, w, mask, s0, s1, T, H, act);
     }
 }
 
@@ -161,17 +194,14 @@ static void times_act_grad(float *d, const float *h, size_t units, int act)
  * state's own gradient plus what flowed back from step t+1), then become dpre_t, and the
  * GEMM adds dpre_t W_hh into step t-1's rows. A padding row passes dh_t on to h_{t-1}
  * unchanged and leaves dpre_t = 0 (no pre-activation was used). */
-static void rnn_grad_forward(nn_graph *g, nn_node *n)
+/* Backward in time for sequences [s0, s1) (see rnn_grad_forward). */
+static void recur_backward(float *d, const float *h, const float *w, const float *mask, int s0, int s1, int T, int H, int act)
 {
-    const float *h = g->nodes[n->in[0]].data, *w = g->nodes[n->in[1]].data, *mask = mask_of(g, n, 3);
-    int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2], act = n->a.i[0];
     size_t ld = (size_t)T * H;
-    float *d = n->data;
-    memcpy(d, g->nodes[n->in[2]].data, nn_shape_numel(&n->shape) * sizeof(float));
     for (int t = T - 1; t >= 0; t--) {
-        float *dt = d + (size_t)t * H;
-        for (int s = 0; s < N; s++) {
-            float *r = dt + (size_t)s * ld;
+        float *dt = d + (size_t)s0 * ld + (size_t)t * H;
+        for (int s = s0; s < s1; s++) {
+            float *r = dt + (size_t)(s - s0) * ld;
             if (is_real(mask, (size_t)s * T + t)) {
                 times_act_grad(r, h + (size_t)s * ld + (size_t)t * H, (size_t)H, act);
                 continue;
@@ -182,8 +212,28 @@ static void rnn_grad_forward(nn_graph *g, nn_node *n)
             }
             memset(r, 0, (size_t)H * sizeof(float));
         }
-        /* dh_{t-1} += dpre_t W_hh: (N,H) x (H,H) */
-        if (t > 0) gemm(CblasNoTrans, CblasNoTrans, N, H, H, 1.0f, dt, (int)ld, w, H, 1.0f, dt - H, (int)ld);
+        /* dh_{t-1} += dpre_t W_hh: (rows, H) x (H, H) */
+        if (t > 0) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s1 - s0, H, H, 1.0f, dt, (int)ld, w, H, 1.0f, dt - H, (int)ld);
+    }
+}
+
+/* Backward in time, entirely inside the output buffer: step t's rows first hold dh_t (the
+ * state's own gradient plus what flowed back from step t+1), then become dpre_t, and the
+ * GEMM adds dpre_t W_hh into step t-1's rows. A padding row passes dh_t on to h_{t-1}
+ * unchanged and leaves dpre_t = 0 (no pre-activation was used). */
+static void rnn_grad_forward(nn_graph *g, nn_node *n)
+{
+    const float *h = g->nodes[n->in[0]].data, *w = g->nodes[n->in[1]].data, *mask = mask_of(g, n, 3);
+    int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2], act = n->a.i[0];
+    float *d = n->data;
+    memcpy(d, g->nodes[n->in[2]].data, nn_shape_numel(&n->shape) * sizeof(float));
+    int k = rnn_threads(N, H);
+    nn_blas_begin(0);
+#pragma omp parallel num_threads(k) if (k > 1)
+    {
+        int s0, s1;
+        my_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
+        recur_backward(d, h, w, mask, s0, s1, T, H, act);
     }
 }
 

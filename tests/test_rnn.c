@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <omp.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,9 +225,58 @@ static void test_bad_shapes_and_settings_are_build_errors(void **state)
     }
 }
 
+/* Large enough that the recurrence splits the sequences across threads: the same values and
+ * gradients as on one thread. */
+static void run_big(int threads, float *out, float *grads, size_t *n_grads)
+{
+    enum { BN = 16, BT = 7, BD = 5, BH = 256 };
+    omp_set_num_threads(threads);
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 77);
+    int mask = nn_input(g, nn_shape2(BN, BT), "mask");
+    for (int i = 0; i < BN * BT; i++) nn_data(g, mask)[i] = (i % 5 == 3) ? 0.0f : 1.0f;
+    int x = nn_test_input(g, nn_shape3(BN, BT, BD), &r, -1, 1), wi = nn_test_input(g, nn_shape2(BH, BD), &r, -0.3f, 0.3f);
+    int wh = nn_test_input(g, nn_shape2(BH, BH), &r, -0.06f, 0.06f), b = nn_test_input(g, nn_shape1(BH), &r, -0.1f, 0.1f);
+    int y = nn_rnn(g, x, wi, wh, b, mask, NN_RNN_TANH, NN_RNN_ALL_STEPS);
+    int w = nn_test_input(g, g->nodes[y].shape, &r, -1, 1);
+    int loss = nn_sum(g, nn_mul(g, y, w));
+    int wrt[4] = {x, wi, wh, b}, gr[4];
+    assert_int_equal(nn_grad(g, loss, wrt, 4, gr), 0);
+    int targets[5] = {y, gr[0], gr[1], gr[2], gr[3]};
+    nn_plan *p = nn_plan_create(g, targets, 5);
+    nn_plan_run(g, p);
+    memcpy(out, nn_data(g, y), nn_numel(g, y) * sizeof(float));
+    size_t k = 0;
+    for (int i = 0; i < 4; i++) {
+        memcpy(grads + k, nn_data(g, gr[i]), nn_numel(g, gr[i]) * sizeof(float));
+        k += nn_numel(g, gr[i]);
+    }
+    *n_grads = k;
+    nn_plan_free(p);
+    nn_graph_free(g);
+}
+
+static void test_sequences_split_across_threads_give_the_same_result(void **state)
+{
+    (void)state;
+    enum { OUT = 16 * 7 * 256, GR = 16 * 7 * 5 + 256 * 5 + 256 * 256 + 256 };
+    static float o1[OUT], o2[OUT], g1[GR], g2[GR];
+    size_t n1, n2;
+    int keep = omp_get_max_threads();
+    run_big(1, o1, g1, &n1);
+    run_big(2, o2, g2, &n2);
+    omp_set_num_threads(keep);
+    assert_int_equal(n1, GR);
+    assert_int_equal(n2, GR);
+    for (int i = 0; i < OUT; i++) assert_float_equal(o1[i], o2[i], 1e-5);
+    for (int i = 0; i < GR; i++) assert_float_equal(g1[i], g2[i], 1e-4 * (1 + fabsf(g1[i])));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sequences_split_across_threads_give_the_same_result),
         cmocka_unit_test(test_tanh_rnn_matches_per_step_reference_with_padding),
         cmocka_unit_test(test_relu_rnn_matches_per_step_reference_with_padding),
         cmocka_unit_test(test_rnn_without_mask_returns_every_state),

@@ -229,7 +229,7 @@ static void test_bad_shapes_and_settings_are_build_errors(void **state)
  * gradients as on one thread. */
 static void run_big(int threads, float *out, float *grads, size_t *n_grads)
 {
-    enum { BN = 16, BT = 7, BD = 5, BH = 256 };
+    enum { BN = 16, BT = 12, BD = 5, BH = 256 };   /* big enough for every threaded path */
     omp_set_num_threads(threads);
     nn_graph *g = nn_graph_new(1);
     nn_rng r;
@@ -260,7 +260,7 @@ static void run_big(int threads, float *out, float *grads, size_t *n_grads)
 static void test_sequences_split_across_threads_give_the_same_result(void **state)
 {
     (void)state;
-    enum { OUT = 16 * 7 * 256, GR = 16 * 7 * 5 + 256 * 5 + 256 * 256 + 256 };
+    enum { OUT = 16 * 12 * 256, GR = 16 * 12 * 5 + 256 * 5 + 256 * 256 + 256 };
     static float o1[OUT], o2[OUT], g1[GR], g2[GR];
     size_t n1, n2;
     int keep = omp_get_max_threads();

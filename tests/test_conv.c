@@ -24,12 +24,6 @@ static int counting_input(nn_graph *g, nn_shape s)
     return id;
 }
 
-static void expect_shape(nn_graph *g, int y, nn_shape want)
-{
-    assert_true(y >= 0);
-    assert_true(nn_shape_eq(&g->nodes[y].shape, &want));
-}
-
 static void expect_values(nn_graph *g, int y, const float *want, int n)
 {
     nn_plan *p = run(g, &y, 1);

@@ -12,41 +12,10 @@
 #include "nn/graph.h"
 #include "nn/ops.h"
 
-#define TOL 1e-5f
 
-/* 0, 1, 2, ... */
-static int iota_input(nn_graph *g, nn_shape s, float scale, float offset)
-{
-    int id = input_of(g, s, NULL);
-    for (size_t i = 0; i < nn_shape_numel(&s); i++) nn_data(g, id)[i] = scale * (float)i + offset;
-    return id;
-}
 
-static void expect_data(nn_graph *g, int id, const float *want, size_t n)
-{
-    assert_int_equal(nn_numel(g, id), n);
-    for (size_t i = 0; i < n; i++) {
-        float got = nn_data(g, id)[i];
-        if (fabsf(got - want[i]) > TOL * (1 + fabsf(want[i]))) print_error("element %zu: got %.8g want %.8g\n", i, got, want[i]);
-        assert_true(fabsf(got - want[i]) <= TOL * (1 + fabsf(want[i])));
-    }
-}
 
-static void expect_shape(nn_graph *g, int id, nn_shape want)
-{
-    assert_true(id >= 0);
-    assert_true(nn_shape_eq(&g->nodes[id].shape, &want));
-}
 
-/* Builds y and dL/dx for L = sum(y * w), w = 1, 2, 3, ... over y; runs both. */
-static nn_plan *run_with_grad(nn_graph *g, int x, int y, int *dx)
-{
-    assert_true(y >= 0);
-    int w = iota_input(g, g->nodes[y].shape, 1, 1);
-    int loss = nn_sum(g, nn_mul(g, y, w));
-    assert_int_equal(nn_grad(g, loss, &x, 1, dx), 0);
-    return run(g, (int[]){y, *dx}, 2);
-}
 
 /* ---- max pooling ---- */
 static void test_maxpool_2x2_picks_window_max_and_routes_gradient_to_it(void **state)
@@ -165,7 +134,7 @@ static void test_global_avgpool_means_each_plane(void **state)
     nn_plan *p = run_with_grad(g, x, y, &dx);
     expect_shape(g, y, nn_shape2(2, 2));
     expect_data(g, y, (float[]){1.5f, 5.5f, 9.5f, 13.5f}, 4);
-    for (int i = 0; i < 16; i++) assert_true(fabsf(nn_data(g, dx)[i] - (float)(i / 4 + 1) / 4.0f) < TOL);
+    for (int i = 0; i < 16; i++) assert_true(fabsf(nn_data(g, dx)[i] - (float)(i / 4 + 1) / 4.0f) < GRAPH_UTIL_TOL);
     nn_plan_free(p);
     nn_graph_free(g);
 }

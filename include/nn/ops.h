@@ -167,5 +167,19 @@ int nn_rnn(nn_graph *g, int x, int w_ih, int w_hh, int b, int mask, int act, int
 /* rnn_states: xp (N,T,H) the projected inputs (bias included), w_hh (H,H), mask (N,T) or -1
  * -> (N,T,H) every step's state h_t (padding steps hold the carried-over state). */
 int nn_rnn_states(nn_graph *g, int xp, int w_hh, int mask, int act);
+/* LSTM layer with PyTorch's equations and gate order (i, f, g, o), h0 = c0 = 0:
+ *   (i f g o) = (sigmoid sigmoid tanh sigmoid)(x_t W_ih^T + b + h_{t-1} W_hh^T)
+ *   c_t = f c_{t-1} + i g,   h_t = o tanh(c_t)
+ * x (N,T,D), w_ih (4H,D), w_hh (4H,H) [PyTorch layout, gates stacked i, f, g, o], b (4H) or -1
+ * (PyTorch's b_ih + b_hh), mask (N,T) or -1 as for nn_rnn (at a padding step h and c carry
+ * over unchanged and the step's output is 0); out_mode NN_RNN_ALL_STEPS -> (N,T,H),
+ * NN_RNN_LAST_STEP -> (N,H), the state after each sequence's last real step.
+ * Built from dense (all steps' input projection), lstm_states (the recurrence) and slices;
+ * first-order gradients only, like nn_rnn. */
+int nn_lstm(nn_graph *g, int x, int w_ih, int w_hh, int b, int mask, int out_mode);
+/* lstm_states: xp (N,T,4H) the projected inputs (bias included), w_hh (4H,H), mask (N,T) or -1
+ * -> (N,T,6H): per step the row [i f g o | c | h] (activated gates, cell, state; a padding
+ * step holds gates 0 and the carried c and h). */
+int nn_lstm_states(nn_graph *g, int xp, int w_hh, int mask);
 
 #endif

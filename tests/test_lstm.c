@@ -1,0 +1,263 @@
+/* The LSTM layer (nn_lstm): forward and first-order gradients against a naive per-step
+ * reference in double (random data, padding at the start, middle and end, both output modes;
+ * the reference's gradients are central differences of the double forward), the threaded
+ * split against one thread, the refusal of second-order gradients, and build errors.
+ * Finite-difference checks of the float gradients are in test_gradcheck.c (lstm_states). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <omp.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "nn/graph.h"
+#include "nn/ops.h"
+#include "graph_util.h"
+
+enum { N = 3, T = 5, D = 4, H = 3, G = 4 * H };
+enum { NX = N * T * D, NWI = G * D, NWH = G * H, NB = G, NP = NX + NWI + NWH + NB };
+
+/* Sequence 0 all real, 1 padded at the end, 2 padded at the start and in the middle. */
+static const float mask_values[N * T] = {1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 1, 1};
+
+/* All parameters of the reference in one array: x, w_ih, w_hh, b. */
+typedef struct {
+    double p[NP];
+    double w_all[N * T * H], w_last[N * H];   /* loss weights */
+} reference;
+
+static double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
+
+/* The outputs by the definition, one step and one unit at a time: all (N,T,H), last (N,H). */
+static void reference_forward(const double *p, double *all, double *last)
+{
+    const double *x = p, *wi = p + NX, *wh = wi + NWI, *b = wh + NWH;
+    for (int n = 0; n < N; n++) {
+        double h[H] = {0}, c[H] = {0};
+        for (int t = 0; t < T; t++) {
+            int real = mask_values[n * T + t] != 0;
+            if (real) {
+                double pre[G];
+                for (int r = 0; r < G; r++) {
+                    pre[r] = b[r];
+                    for (int k = 0; k < D; k++) pre[r] += x[(n * T + t) * D + k] * wi[r * D + k];
+                    for (int k = 0; k < H; k++) pre[r] += h[k] * wh[r * H + k];
+                }
+                for (int j = 0; j < H; j++) {
+                    double i = sigmoid(pre[j]), f = sigmoid(pre[H + j]), gg = tanh(pre[2 * H + j]), o = sigmoid(pre[3 * H + j]);
+                    c[j] = f * c[j] + i * gg;
+                    h[j] = o * tanh(c[j]);
+                }
+            }
+            for (int j = 0; j < H; j++) all[(n * T + t) * H + j] = real ? h[j] : 0.0;
+        }
+        for (int j = 0; j < H; j++) last[n * H + j] = h[j];
+    }
+}
+
+static double reference_loss(const reference *ref, const double *p)
+{
+    double all[N * T * H], last[N * H], l = 0;
+    reference_forward(p, all, last);
+    for (int i = 0; i < N * T * H; i++) l += all[i] * ref->w_all[i];
+    for (int i = 0; i < N * H; i++) l += last[i] * ref->w_last[i];
+    return l;
+}
+
+static void expect_close(float got, double want, double tol)
+{
+    if (fabs(got - want) > tol * (1 + fabs(want))) print_error("got %.8g want %.8g\n", got, want);
+    assert_true(fabs(got - want) <= tol * (1 + fabs(want)));
+}
+
+static void copy_to_double(nn_graph *g, int id, double *to)
+{
+    for (size_t i = 0; i < nn_numel(g, id); i++) to[i] = nn_data(g, id)[i];
+}
+
+static void test_lstm_values_and_gradients_match_per_step_reference_with_padding(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 11);
+    int x = nn_test_input(g, nn_shape3(N, T, D), &r, -1, 1), wi = nn_test_input(g, nn_shape2(G, D), &r, -1, 1);
+    int wh = nn_test_input(g, nn_shape2(G, H), &r, -1, 1), b = nn_test_input(g, nn_shape1(G), &r, -1, 1);
+    int mask = input_of(g, nn_shape2(N, T), mask_values);
+    int all = nn_lstm(g, x, wi, wh, b, mask, NN_RNN_ALL_STEPS), last = nn_lstm(g, x, wi, wh, b, mask, NN_RNN_LAST_STEP);
+    expect_shape(g, all, nn_shape3(N, T, H));
+    expect_shape(g, last, nn_shape2(N, H));
+    int wa = nn_test_input(g, nn_shape3(N, T, H), &r, -1, 1), wl = nn_test_input(g, nn_shape2(N, H), &r, -1, 1);
+    int loss = nn_add(g, nn_sum(g, nn_mul(g, all, wa)), nn_sum(g, nn_mul(g, last, wl)));
+    int wrt[4] = {x, wi, wh, b}, gr[4];
+    assert_int_equal(nn_grad(g, loss, wrt, 4, gr), 0);
+    nn_plan *p = run(g, (int[]){all, last, gr[0], gr[1], gr[2], gr[3]}, 6);
+
+    static reference ref;
+    copy_to_double(g, x, ref.p);
+    copy_to_double(g, wi, ref.p + NX);
+    copy_to_double(g, wh, ref.p + NX + NWI);
+    copy_to_double(g, b, ref.p + NX + NWI + NWH);
+    copy_to_double(g, wa, ref.w_all);
+    copy_to_double(g, wl, ref.w_last);
+    double want_all[N * T * H], want_last[N * H];
+    reference_forward(ref.p, want_all, want_last);
+    for (int i = 0; i < N * T * H; i++) expect_close(nn_data(g, all)[i], want_all[i], 1e-5);
+    for (int i = 0; i < N * H; i++) expect_close(nn_data(g, last)[i], want_last[i], 1e-5);
+
+    /* gradients: central differences of the double reference (error ~ eps^2) */
+    const double eps = 1e-5;
+    int k = 0;
+    for (int in = 0; in < 4; in++)
+        for (size_t i = 0; i < nn_numel(g, wrt[in]); i++, k++) {
+            double keep = ref.p[k];
+            ref.p[k] = keep + eps;
+            double up = reference_loss(&ref, ref.p);
+            ref.p[k] = keep - eps;
+            double down = reference_loss(&ref, ref.p);
+            ref.p[k] = keep;
+            expect_close(nn_data(g, gr[in])[i], (up - down) / (2 * eps), 1e-4);
+        }
+    assert_int_equal(k, NP);
+    nn_plan_free(p);
+    nn_graph_free(g);
+}
+
+/* One unit, w_ih = 0, w_hh = 0, bias only: every step sees the same pre-activations, so
+ * c_t = f c_{t-1} + i g and h_t = o tanh(c_t) can be followed by hand over 2 steps. */
+static void test_one_unit_follows_the_cell_equations(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    int x = input_of(g, nn_shape3(1, 2, 1), (float[]){3, -2});
+    int wi = input_of(g, nn_shape2(4, 1), NULL), wh = input_of(g, nn_shape2(4, 1), NULL);
+    int b = input_of(g, nn_shape1(4), (float[]){0.5f, -1, 2, 0.25f});   /* i f g o */
+    int y = nn_lstm(g, x, wi, wh, b, -1, NN_RNN_ALL_STEPS);
+    nn_plan *p = run(g, &y, 1);
+    double i = sigmoid(0.5), f = sigmoid(-1), gg = tanh(2), o = sigmoid(0.25);
+    double c1 = i * gg, c2 = f * c1 + i * gg;
+    expect_close(nn_data(g, y)[0], o * tanh(c1), 1e-6);
+    expect_close(nn_data(g, y)[1], o * tanh(c2), 1e-6);
+    nn_plan_free(p);
+    nn_graph_free(g);
+}
+
+static void test_lstm_without_mask_equals_all_real_mask(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 3);
+    int x = nn_test_input(g, nn_shape3(N, T, D), &r, -1, 1), wi = nn_test_input(g, nn_shape2(G, D), &r, -1, 1);
+    int wh = nn_test_input(g, nn_shape2(G, H), &r, -1, 1);
+    int ones = input_of(g, nn_shape2(N, T), NULL);
+    for (int k = 0; k < N * T; k++) nn_data(g, ones)[k] = 1.0f;
+    int unmasked = nn_lstm(g, x, wi, wh, -1, -1, NN_RNN_ALL_STEPS), masked = nn_lstm(g, x, wi, wh, -1, ones, NN_RNN_ALL_STEPS);
+    nn_plan *p = run(g, (int[]){unmasked, masked}, 2);
+    for (size_t k = 0; k < (size_t)N * T * H; k++) assert_true(nn_data(g, unmasked)[k] == nn_data(g, masked)[k]);
+    assert_true(fabsf(nn_data(g, unmasked)[0]) > 0.0f);
+    nn_plan_free(p);
+    nn_graph_free(g);
+}
+
+static void test_gradient_of_gradient_through_lstm_fails_with_message(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 5);
+    int x = nn_test_input(g, nn_shape3(N, T, D), &r, -1, 1), wi = nn_test_input(g, nn_shape2(G, D), &r, -1, 1);
+    int wh = nn_test_input(g, nn_shape2(G, H), &r, -1, 1);
+    int y = nn_lstm(g, x, wi, wh, -1, input_of(g, nn_shape2(N, T), mask_values), NN_RNN_LAST_STEP);
+    int dwh, d2;
+    assert_int_equal(nn_grad(g, nn_sum(g, y), &wh, 1, &dwh), 0);
+    assert_int_equal(nn_grad(g, nn_sum(g, nn_square(g, dwh)), &wi, 1, &d2), -1);
+    assert_non_null(strstr(g->err, "gradients of gradients through recurrent layers are not supported"));
+    assert_non_null(strstr(g->err, "op lstm_"));
+    nn_graph_free(g);
+}
+
+static void test_bad_shapes_and_settings_are_build_errors(void **state)
+{
+    (void)state;
+    struct {
+        nn_shape x, wi, wh, mask;
+        int mode;
+        const char *text;
+    } cases[] = {
+        {{2, {N, D}}, {2, {G, D}}, {2, {G, H}}, {2, {N, T}}, 0, "(batch, time, features)"},
+        {{3, {N, T, D}}, {2, {G, D + 1}}, {2, {G, H}}, {2, {N, T}}, 0, "dense"},
+        {{3, {N, T, D}}, {2, {G, D}}, {2, {H, H}}, {2, {N, T}}, 0, "must be (4 x hidden, hidden)"},
+        {{3, {N, T, D}}, {2, {H, D}}, {2, {G, H}}, {2, {N, T}}, 0, "needs 12 columns (4 x 3 hidden units)"},
+        {{3, {N, T, D}}, {2, {G, D}}, {2, {G, H}}, {2, {N, T + 1}}, 0, "mask must be (batch, time) = (3, 5)"},
+        {{3, {N, T, D}}, {2, {G, D}}, {2, {G, H}}, {2, {N, T}}, 2, "output mode must be 0"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        nn_graph *g = nn_graph_new(1);
+        int y = nn_lstm(g, input_of(g, cases[k].x, NULL), input_of(g, cases[k].wi, NULL), input_of(g, cases[k].wh, NULL), -1,
+                        input_of(g, cases[k].mask, NULL), cases[k].mode);
+        assert_int_equal(y, -1);
+        if (!strstr(g->err, cases[k].text)) print_error("message '%s' lacks '%s'\n", g->err, cases[k].text);
+        assert_non_null(strstr(g->err, cases[k].text));
+        nn_graph_free(g);
+    }
+}
+
+/* Large enough that the recurrence, its BPTT and dW_hh split across threads: the same values
+ * and gradients as on one thread. */
+enum { BN = 16, BT = 10, BD = 5, BH = 128, BG = 4 * BH };
+enum { BOUT = BN * BT * BH + BN * BH, BGR = BN * BT * BD + BG * BD + BG * BH + BG };
+
+static void run_big(int threads, float *out, float *grads)
+{
+    omp_set_num_threads(threads);
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 77);
+    int mask = nn_input(g, nn_shape2(BN, BT), "mask");
+    for (int i = 0; i < BN * BT; i++) nn_data(g, mask)[i] = (i % 7 == 3) ? 0.0f : 1.0f;
+    int x = nn_test_input(g, nn_shape3(BN, BT, BD), &r, -1, 1), wi = nn_test_input(g, nn_shape2(BG, BD), &r, -0.3f, 0.3f);
+    int wh = nn_test_input(g, nn_shape2(BG, BH), &r, -0.1f, 0.1f), b = nn_test_input(g, nn_shape1(BG), &r, -0.1f, 0.1f);
+    int all = nn_lstm(g, x, wi, wh, b, mask, NN_RNN_ALL_STEPS), last = nn_lstm(g, x, wi, wh, b, mask, NN_RNN_LAST_STEP);
+    int wa = nn_test_input(g, g->nodes[all].shape, &r, -1, 1), wl = nn_test_input(g, g->nodes[last].shape, &r, -1, 1);
+    int loss = nn_add(g, nn_sum(g, nn_mul(g, all, wa)), nn_sum(g, nn_mul(g, last, wl)));
+    int wrt[4] = {x, wi, wh, b}, gr[4];
+    assert_int_equal(nn_grad(g, loss, wrt, 4, gr), 0);
+    nn_plan *p = run(g, (int[]){all, last, gr[0], gr[1], gr[2], gr[3]}, 6);
+    memcpy(out, nn_data(g, all), nn_numel(g, all) * sizeof(float));
+    memcpy(out + nn_numel(g, all), nn_data(g, last), nn_numel(g, last) * sizeof(float));
+    size_t k = 0;
+    for (int i = 0; i < 4; i++) {
+        memcpy(grads + k, nn_data(g, gr[i]), nn_numel(g, gr[i]) * sizeof(float));
+        k += nn_numel(g, gr[i]);
+    }
+    assert_int_equal(k, BGR);
+    nn_plan_free(p);
+    nn_graph_free(g);
+}
+
+static void test_sequences_split_across_threads_give_the_same_result(void **state)
+{
+    (void)state;
+    static float o1[BOUT], o2[BOUT], g1[BGR], g2[BGR];
+    int keep = omp_get_max_threads();
+    run_big(1, o1, g1);
+    run_big(2, o2, g2);
+    omp_set_num_threads(keep);
+    for (int i = 0; i < BOUT; i++) assert_float_equal(o1[i], o2[i], 1e-5);
+    for (int i = 0; i < BGR; i++) assert_float_equal(g1[i], g2[i], 1e-4 * (1 + fabsf(g1[i])));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sequences_split_across_threads_give_the_same_result),
+        cmocka_unit_test(test_lstm_values_and_gradients_match_per_step_reference_with_padding),
+        cmocka_unit_test(test_one_unit_follows_the_cell_equations),
+        cmocka_unit_test(test_lstm_without_mask_equals_all_real_mask),
+        cmocka_unit_test(test_gradient_of_gradient_through_lstm_fails_with_message),
+        cmocka_unit_test(test_bad_shapes_and_settings_are_build_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -163,12 +163,13 @@ static int build_rnn(const spec *s, model_graph *m, int li, int x, diag *d)
         return nn_graph_fail(g, "needs a sequence [steps, features] per sample, got %s", nn_shape_str(xs, b, sizeof b));
     }
     char name[SPEC_NAME_LEN + 16];
+    int gates = l->kind == LY_LSTM ? 4 : 1;   /* LSTM: i, f, g, o stacked as in PyTorch */
     snprintf(name, sizeof name, "%s.weight_ih", l->name);
-    m->weight[li] = nn_param(g, nn_shape2(l->units, xs->d[2]), name);
+    m->weight[li] = nn_param(g, nn_shape2(gates * l->units, xs->d[2]), name);
     snprintf(name, sizeof name, "%s.weight_hh", l->name);
-    int whh = nn_param(g, nn_shape2(l->units, l->units), name);
+    int whh = nn_param(g, nn_shape2(gates * l->units, l->units), name);
     snprintf(name, sizeof name, "%s.bias", l->name);
-    m->bias[li] = nn_param(g, nn_shape1(l->units), name);
+    m->bias[li] = nn_param(g, nn_shape1(gates * l->units), name);
     int mask = -1;
     if (l->mask_from[0]) {
         int src = resolve_ref(s, m, li, l->mask_from, l->mask_pos, d);
@@ -177,8 +178,9 @@ static int build_rnn(const spec *s, model_graph *m, int li, int x, diag *d)
             return nn_graph_fail(g, "mask '%s' must have one value per step (%d x %d)", l->mask_from, xs->d[0], xs->d[1]);
         mask = nn_step(g, nn_reshape(g, src, nn_shape2(xs->d[0], xs->d[1])));
     }
-    return nn_rnn(g, x, m->weight[li], whh, m->bias[li], mask, l->rnn_relu ? NN_RNN_RELU : NN_RNN_TANH,
-                  l->rnn_last ? NN_RNN_LAST_STEP : NN_RNN_ALL_STEPS);
+    int out = l->rnn_last ? NN_RNN_LAST_STEP : NN_RNN_ALL_STEPS;
+    if (l->kind == LY_LSTM) return nn_lstm(g, x, m->weight[li], whh, m->bias[li], mask, out);
+    return nn_rnn(g, x, m->weight[li], whh, m->bias[li], mask, l->rnn_relu ? NN_RNN_RELU : NN_RNN_TANH, out);
 }
 
 static int build_layer(const spec *s, model_graph *m, int li, diag *d)
@@ -234,7 +236,8 @@ static int build_layer(const spec *s, model_graph *m, int li, diag *d)
         m->weight[li] = nn_param(g, nn_shape2(l->vocab, l->units), name);
         return nn_embedding(g, x, m->weight[li], l->padding_id);
     }
-    case LY_RNN: return build_rnn(s, m, li, x, d);
+    case LY_RNN:
+    case LY_LSTM: return build_rnn(s, m, li, x, d);
     case LY_MAX_OVER: return nn_max_over(g, x, l->axis + 1);
     case LY_MEAN_OVER: return nn_mean_over(g, x, l->axis + 1);
     case LY_SAMPLE_GAUSSIAN: {
@@ -344,14 +347,15 @@ static int initialise(const spec *s, model_graph *m, nn_rng *r, diag *d)
             }
             continue;
         }
-        if (l->kind == LY_RNN) {   /* PyTorch's nn.RNN: every parameter U(-1/sqrt(H), 1/sqrt(H)) */
+        if (l->kind == LY_RNN || l->kind == LY_LSTM) {   /* PyTorch: every parameter U(-1/sqrt(H), 1/sqrt(H)) */
             float bound = 1.0f / sqrtf((float)l->units);
             int ids[3] = {m->weight[i], m->weight[i] + 1, m->bias[i]};   /* w_ih, w_hh, bias */
             for (int k = 0; k < 3; k++) {
                 float *w = nn_data(g, ids[k]);
                 for (size_t j = 0; j < nn_numel(g, ids[k]); j++) w[j] = nn_rng_range(r, -bound, bound);
             }
-            if (l->has_init && init_param(g, m->weight[i], &l->init, l->units, (int)(nn_numel(g, m->weight[i]) / (size_t)l->units), r, l, d) < 0)
+            int rows = g->nodes[m->weight[i]].shape.d[0];
+            if (l->has_init && init_param(g, m->weight[i], &l->init, rows, (int)(nn_numel(g, m->weight[i]) / (size_t)rows), r, l, d) < 0)
                 return -1;
             continue;
         }

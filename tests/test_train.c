@@ -396,6 +396,28 @@ static void test_a_masked_rnn_learns_the_reviews(void **state)
     assert_true(res.test_loss[14] < 0.3f * res.test_loss[0]);
 }
 
+/* And through a masked LSTM. */
+static void test_a_masked_lstm_learns_the_reviews(void **state)
+{
+    (void)state;
+    write_reviews();
+    write_file("lstm.yaml", "name: lstm\n"
+                            "data:\n"
+                            "  train: {dataset: imdb, path: reviews.json, vocab: 50, length: 16, splits: [0.6, 0.2, 0.2]}\n"
+                            "  test: {dataset: imdb, split: validation}\n"
+                            "model:\n"
+                            "  input: [16]\n"
+                            "  layers:\n"
+                            "    - {embedding: {vocab: 52, dim: 8, padding_id: 0}}\n"
+                            "    - {lstm: {units: 16, output: last, mask: input}}\n"
+                            "    - {dense: 2, name: logits}\n"
+                            "loss: {cross_entropy: {pred: logits, target: target}}\n"
+                            "train: {optimizer: {adam: {lr: 0.02}}, batch: 16, epochs: 15}\n");
+    run_result res = run("lstm.yaml", "runs/lstm", NULL, 0, 0, 0);
+    assert_int_equal(res.status, 0);
+    assert_true(res.test_loss[14] < 0.3f * res.test_loss[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_an_embedding_classifier_learns_from_token_ids),
         cmocka_unit_test(test_an_imdb_style_review_file_trains_a_classifier),
         cmocka_unit_test(test_a_masked_rnn_learns_the_reviews),
+        cmocka_unit_test(test_a_masked_lstm_learns_the_reviews),
     };
     return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);
 }

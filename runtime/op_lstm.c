@@ -15,36 +15,17 @@
  * that leading dimension. Threads split the sequences, as in op_rnn.c. */
 #include "kern.h"
 #include "op_list.h"
+#include "recurrent.h"
 #include <cblas.h>
 #include <omp.h>
 #include <string.h>
 
-/* Same policy and threshold as the simple RNN (op_rnn.c): each thread runs the whole time loop
- * for its own sequences with single-threaded GEMMs, from this much work per step. */
-#define LSTM_SPLIT_FLOPS 2e6
-
-static void my_slice(int n, int id, int k, int *s0, int *s1)
-{
-    *s0 = (int)((long)n * id / k);
-    *s1 = (int)((long)n * (id + 1) / k);
-}
-
-/* One step's recurrent GEMM is (N, H) x (H, 4H). */
-static int lstm_threads(int N, int H)
-{
-    int k = omp_get_max_threads();
-    return 8.0 * N * H * H >= LSTM_SPLIT_FLOPS && N >= 2 * k ? k : 1;
-}
-
-static const nn_shape *shape_in(nn_graph *g, const nn_node *n, int k) { return &g->nodes[n->in[k]].shape; }
-static const float *mask_of(nn_graph *g, const nn_node *n, int k) { return n->n_in > k ? g->nodes[n->in[k]].data : NULL; }
-static int is_real(const float *mask, size_t pos) { return !mask || mask[pos] != 0.0f; }
 
 /* Checks input k is (N,T,per*H) for w_hh (4H,H), and the optional mask (N,T) at input `mask`. */
 static int check_seq(nn_graph *g, nn_node *n, int k, int per, int mask)
 {
     const char *name = nn_op_def_at(n->op)->name;
-    const nn_shape *s = shape_in(g, n, k), *w = shape_in(g, n, 1);
+    const nn_shape *s = recurrent_shape_in(g, n, k), *w = recurrent_shape_in(g, n, 1);
     char a[64], b[64];
     if (s->ndim != 3)
         return nn_graph_fail(g, "%s: expected a (batch, time, units) sequence, got %s", name, nn_shape_str(s, a, sizeof a));
@@ -66,7 +47,7 @@ static int check_seq(nn_graph *g, nn_node *n, int k, int per, int mask)
 
 static double recurrence_flops(nn_graph *g, const nn_node *n)
 {
-    const nn_shape *s = shape_in(g, n, 0), *w = shape_in(g, n, 1);
+    const nn_shape *s = recurrent_shape_in(g, n, 0), *w = recurrent_shape_in(g, n, 1);
     return 8.0 * s->d[0] * s->d[1] * (double)w->d[1] * w->d[1];
 }
 
@@ -74,7 +55,7 @@ static double recurrence_flops(nn_graph *g, const nn_node *n)
 static int lstm_states_infer(nn_graph *g, nn_node *n)
 {
     if (check_seq(g, n, 0, 4, 2) < 0) return -1;
-    const nn_shape *s = shape_in(g, n, 0);
+    const nn_shape *s = recurrent_shape_in(g, n, 0);
     n->shape = nn_shape3(s->d[0], s->d[1], s->d[2] / 4 * 6);
     return 0;
 }
@@ -108,7 +89,7 @@ static void recur_forward(float *s, const float *xp, const float *w, const float
                         (int)ld);
         for (int q = s0; q < s1; q++) {
             float *r = st + (size_t)(q - s0) * ld;
-            if (is_real(mask, (size_t)q * T + t)) {
+            if (recurrent_real(mask, (size_t)q * T + t)) {
                 cell_step(r, t > 0 ? r - 2 * H : NULL, H);
                 continue;
             }
@@ -120,14 +101,14 @@ static void recur_forward(float *s, const float *xp, const float *w, const float
 
 static void lstm_states_forward(nn_graph *g, nn_node *n)
 {
-    const float *xp = g->nodes[n->in[0]].data, *w = g->nodes[n->in[1]].data, *mask = mask_of(g, n, 2);
+    const float *xp = g->nodes[n->in[0]].data, *w = g->nodes[n->in[1]].data, *mask = recurrent_mask(g, n, 2);
     int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2] / 6;
-    int k = lstm_threads(N, H);
+    int k = recurrent_threads(N, 8.0 * N * H * H);
     nn_blas_begin(0);   /* one BLAS thread per GEMM: the threads here are ours */
 #pragma omp parallel num_threads(k) if (k > 1)
     {
         int s0, s1;
-        my_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
+        recurrent_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
         recur_forward(n->data, xp, w, mask, s0, s1, T, H);
     }
 }
@@ -167,11 +148,11 @@ static int lstm_states_check(nn_graph *g, nn_rng *r)
 static int lstm_grad_infer(nn_graph *g, nn_node *n)
 {
     if (check_seq(g, n, 0, 6, 3) < 0) return -1;
-    const nn_shape *s = shape_in(g, n, 0);
-    if (!nn_shape_eq(s, shape_in(g, n, 2))) {
+    const nn_shape *s = recurrent_shape_in(g, n, 0);
+    if (!nn_shape_eq(s, recurrent_shape_in(g, n, 2))) {
         char a[64], b[64];
         return nn_graph_fail(g, "lstm_grad: the states %s and their gradient %s differ in shape", nn_shape_str(s, a, sizeof a),
-                             nn_shape_str(shape_in(g, n, 2), b, sizeof b));
+                             nn_shape_str(recurrent_shape_in(g, n, 2), b, sizeof b));
     }
     n->shape = nn_shape3(s->d[0], s->d[1], s->d[2] / 6 * 4);
     return 0;
@@ -223,7 +204,7 @@ static void recur_backward(float *d, const float *s, const float *gs, const floa
         for (int q = s0; q < s1; q++) {
             float *r = dt + (size_t)(q - s0) * ldd, *prev = t > 0 ? r - 4 * H : NULL;
             size_t at = (size_t)q * lds + (size_t)t * 6 * H;
-            if (is_real(mask, (size_t)q * T + t))
+            if (recurrent_real(mask, (size_t)q * T + t))
                 cell_step_grad(r, s + at, gs + at, t > 0 ? s + at - 2 * H : NULL, prev, H);
             else
                 carry_step_grad(r, gs + at, prev, H);
@@ -238,15 +219,15 @@ static void recur_backward(float *d, const float *s, const float *gs, const floa
 static void lstm_grad_forward(nn_graph *g, nn_node *n)
 {
     const float *s = g->nodes[n->in[0]].data, *w = g->nodes[n->in[1]].data, *gs = g->nodes[n->in[2]].data;
-    const float *mask = mask_of(g, n, 3);
+    const float *mask = recurrent_mask(g, n, 3);
     int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2] / 4;
     memset(n->data, 0, nn_shape_numel(&n->shape) * sizeof(float));
-    int k = lstm_threads(N, H);
+    int k = recurrent_threads(N, 8.0 * N * H * H);
     nn_blas_begin(0);
 #pragma omp parallel num_threads(k) if (k > 1)
     {
         int s0, s1;
-        my_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
+        recurrent_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
         recur_backward(n->data, s, gs, w, mask, s0, s1, T, H);
     }
 }
@@ -254,7 +235,7 @@ static void lstm_grad_forward(nn_graph *g, nn_node *n)
 /* ---- lstm_whh_grad(states, dpre) -> (4H,H) ---- */
 static int lstm_whh_grad_infer(nn_graph *g, nn_node *n)
 {
-    const nn_shape *s = shape_in(g, n, 0), *d = shape_in(g, n, 1);
+    const nn_shape *s = recurrent_shape_in(g, n, 0), *d = recurrent_shape_in(g, n, 1);
     char a[64], b[64];
     if (s->ndim != 3 || d->ndim != 3 || s->d[0] != d->d[0] || s->d[1] != d->d[1] || s->d[2] % 6 || s->d[2] / 6 * 4 != d->d[2])
         return nn_graph_fail(g, "lstm_whh_grad: expected states (batch, time, 6H) and dpre (batch, time, 4H), got %s and %s",
@@ -270,7 +251,7 @@ static int lstm_whh_grad_infer(nn_graph *g, nn_node *n)
 static void lstm_whh_grad_forward(nn_graph *g, nn_node *n)
 {
     const float *s = g->nodes[n->in[0]].data, *d = g->nodes[n->in[1]].data;
-    const nn_shape *ss = shape_in(g, n, 0);
+    const nn_shape *ss = recurrent_shape_in(g, n, 0);
     int N = ss->d[0], T = ss->d[1], H = ss->d[2] / 6, G = 4 * H, rows = N * T - 1;
     float beta = 0.0f;
     if (rows == 0) {
@@ -291,7 +272,7 @@ static void lstm_whh_grad_forward(nn_graph *g, nn_node *n)
 #pragma omp parallel num_threads(k) if (k > 1)
     {
         int r0, r1;
-        my_slice(G, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1);
+        recurrent_slice(G, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1);
         if (r1 > r0)
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r1 - r0, H, rows, 1.0f, d + G + r0, G, s + 5 * H, 6 * H, beta,
                         n->data + (size_t)r0 * H, H);

@@ -16,6 +16,7 @@
  * checks them (tests/test_gradcheck.c asserts it reaches them). */
 #include "kern.h"
 #include "op_list.h"
+#include "recurrent.h"
 #include <cblas.h>
 #include <omp.h>
 #include <string.h>
@@ -29,34 +30,12 @@ static void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, fl
     nn_blas_end(call);
 }
 
-/* The recurrence is a chain of small GEMMs, one per step: splitting each across threads costs
- * a barrier per step and gained nothing (measured). Instead each thread runs the whole time
- * loop for its own slice of the sequences — no synchronisation until the end — with
- * single-threaded GEMMs. Worth it from this much work per step. */
-#define RNN_SPLIT_FLOPS 2e6
-
-/* Sequences [s0, s1) of n for thread `id` of `k`. */
-static void my_slice(int n, int id, int k, int *s0, int *s1)
-{
-    *s0 = (int)((long)n * id / k);
-    *s1 = (int)((long)n * (id + 1) / k);
-}
-
-static int rnn_threads(int N, int H)
-{
-    int k = omp_get_max_threads();
-    return 2.0 * N * H * H >= RNN_SPLIT_FLOPS && N >= 2 * k ? k : 1;
-}
-
-static const nn_shape *shape_in(nn_graph *g, const nn_node *n, int k) { return &g->nodes[n->in[k]].shape; }
-static const float *mask_of(nn_graph *g, const nn_node *n, int k) { return n->n_in > k ? g->nodes[n->in[k]].data : NULL; }
-static int is_real(const float *mask, size_t pos) { return !mask || mask[pos] != 0.0f; }
 
 /* Checks states-like input k is (N,T,H) matching w_hh (H,H), and the optional mask (N,T). */
 static int check_seq(nn_graph *g, nn_node *n, int k, int w_hh, int mask)
 {
     const char *name = nn_op_def_at(n->op)->name;
-    const nn_shape *s = shape_in(g, n, k), *w = shape_in(g, n, w_hh);
+    const nn_shape *s = recurrent_shape_in(g, n, k), *w = recurrent_shape_in(g, n, w_hh);
     char a[64], b[64];
     if (s->ndim != 3)
         return nn_graph_fail(g, "%s: expected a (batch, time, units) sequence, got %s", name, nn_shape_str(s, a, sizeof a));
@@ -77,7 +56,7 @@ static int check_seq(nn_graph *g, nn_node *n, int k, int w_hh, int mask)
 
 static double recurrence_flops(nn_graph *g, const nn_node *n)
 {
-    const nn_shape *s = shape_in(g, n, 0);
+    const nn_shape *s = recurrent_shape_in(g, n, 0);
     return 2.0 * s->d[0] * s->d[1] * (double)s->d[2] * s->d[2];
 }
 
@@ -85,7 +64,7 @@ static double recurrence_flops(nn_graph *g, const nn_node *n)
 static int rnn_states_infer(nn_graph *g, nn_node *n)
 {
     if (check_seq(g, n, 0, 1, 2) < 0) return -1;
-    n->shape = *shape_in(g, n, 0);
+    n->shape = *recurrent_shape_in(g, n, 0);
     return 0;
 }
 
@@ -109,7 +88,7 @@ static void recur_forward(float *h, const float *w, const float *mask, int s0, i
         if (t > 0) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s1 - s0, H, H, 1.0f, ht - H, (int)ld, w, H, 1.0f, ht, (int)ld);
         for (int s = s0; s < s1; s++) {
             float *r = ht + (size_t)(s - s0) * ld;
-            if (is_real(mask, (size_t)s * T + t)) activate(r, (size_t)H, act);
+            if (recurrent_real(mask, (size_t)s * T + t)) activate(r, (size_t)H, act);
             else if (t > 0) memcpy(r, r - H, (size_t)H * sizeof(float));
             else memset(r, 0, (size_t)H * sizeof(float));
         }
@@ -118,16 +97,16 @@ static void recur_forward(float *h, const float *w, const float *mask, int s0, i
 
 static void rnn_states_forward(nn_graph *g, nn_node *n)
 {
-    const float *w = g->nodes[n->in[1]].data, *mask = mask_of(g, n, 2);
+    const float *w = g->nodes[n->in[1]].data, *mask = recurrent_mask(g, n, 2);
     int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2], act = n->a.i[0];
     float *h = n->data;
     memcpy(h, g->nodes[n->in[0]].data, nn_shape_numel(&n->shape) * sizeof(float));
-    int k = rnn_threads(N, H);
+    int k = recurrent_threads(N, 2.0 * N * H * H);
     nn_blas_begin(0);   /* one BLAS thread per GEMM: the threads here are ours */
 #pragma omp parallel num_threads(k) if (k > 1)
     {
         int s0, s1;
-        my_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
+        recurrent_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
         recur_forward(h, w, mask, s0, s1, T, H, act);
     }
 }
@@ -169,12 +148,12 @@ static int rnn_states_check(nn_graph *g, nn_rng *r)
 static int rnn_grad_infer(nn_graph *g, nn_node *n)
 {
     if (check_seq(g, n, 0, 1, 3) < 0) return -1;
-    if (!nn_shape_eq(shape_in(g, n, 0), shape_in(g, n, 2))) {
+    if (!nn_shape_eq(recurrent_shape_in(g, n, 0), recurrent_shape_in(g, n, 2))) {
         char a[64], b[64];
         return nn_graph_fail(g, "rnn_grad: the states %s and their gradient %s differ in shape",
-                             nn_shape_str(shape_in(g, n, 0), a, sizeof a), nn_shape_str(shape_in(g, n, 2), b, sizeof b));
+                             nn_shape_str(recurrent_shape_in(g, n, 0), a, sizeof a), nn_shape_str(recurrent_shape_in(g, n, 2), b, sizeof b));
     }
-    n->shape = *shape_in(g, n, 0);
+    n->shape = *recurrent_shape_in(g, n, 0);
     return 0;
 }
 
@@ -202,7 +181,7 @@ static void recur_backward(float *d, const float *h, const float *w, const float
         float *dt = d + (size_t)s0 * ld + (size_t)t * H;
         for (int s = s0; s < s1; s++) {
             float *r = dt + (size_t)(s - s0) * ld;
-            if (is_real(mask, (size_t)s * T + t)) {
+            if (recurrent_real(mask, (size_t)s * T + t)) {
                 times_act_grad(r, h + (size_t)s * ld + (size_t)t * H, (size_t)H, act);
                 continue;
             }
@@ -223,16 +202,16 @@ static void recur_backward(float *d, const float *h, const float *w, const float
  * unchanged and leaves dpre_t = 0 (no pre-activation was used). */
 static void rnn_grad_forward(nn_graph *g, nn_node *n)
 {
-    const float *h = g->nodes[n->in[0]].data, *w = g->nodes[n->in[1]].data, *mask = mask_of(g, n, 3);
+    const float *h = g->nodes[n->in[0]].data, *w = g->nodes[n->in[1]].data, *mask = recurrent_mask(g, n, 3);
     int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2], act = n->a.i[0];
     float *d = n->data;
     memcpy(d, g->nodes[n->in[2]].data, nn_shape_numel(&n->shape) * sizeof(float));
-    int k = rnn_threads(N, H);
+    int k = recurrent_threads(N, 2.0 * N * H * H);
     nn_blas_begin(0);
 #pragma omp parallel num_threads(k) if (k > 1)
     {
         int s0, s1;
-        my_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
+        recurrent_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
         recur_backward(d, h, w, mask, s0, s1, T, H, act);
     }
 }
@@ -240,7 +219,7 @@ static void rnn_grad_forward(nn_graph *g, nn_node *n)
 /* ---- rnn_whh_grad(states, dpre) -> (H,H) ---- */
 static int rnn_whh_grad_infer(nn_graph *g, nn_node *n)
 {
-    const nn_shape *s = shape_in(g, n, 0), *d = shape_in(g, n, 1);
+    const nn_shape *s = recurrent_shape_in(g, n, 0), *d = recurrent_shape_in(g, n, 1);
     char a[64], b[64];
     if (s->ndim != 3 || !nn_shape_eq(s, d))
         return nn_graph_fail(g, "rnn_whh_grad: states and dpre must be the same (batch, time, units), got %s and %s",
@@ -256,7 +235,7 @@ static int rnn_whh_grad_infer(nn_graph *g, nn_node *n)
 static void rnn_whh_grad_forward(nn_graph *g, nn_node *n)
 {
     const float *h = g->nodes[n->in[0]].data, *d = g->nodes[n->in[1]].data;
-    const nn_shape *s = shape_in(g, n, 0);
+    const nn_shape *s = recurrent_shape_in(g, n, 0);
     int N = s->d[0], T = s->d[1], H = s->d[2], rows = N * T - 1;
     float beta = 0.0f;
     if (rows == 0) {
@@ -275,7 +254,7 @@ static void rnn_whh_grad_forward(nn_graph *g, nn_node *n)
 #pragma omp parallel num_threads(k) if (k > 1)
     {
         int r0, r1;
-        my_slice(H, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1);
+        recurrent_slice(H, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1);
         if (r1 > r0)
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r1 - r0, H, rows, 1.0f, d + H + r0, H, h, H, beta,
                         n->data + (size_t)r0 * H, H);

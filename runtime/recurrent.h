@@ -1,0 +1,36 @@
+/* recurrent.h — what the fused recurrent ops (op_rnn.c, op_lstm.c) share: how the time loop
+ * is split across threads, and small accessors.
+ *
+ * The recurrence is a chain of small GEMMs, one per step: splitting each across threads costs
+ * a barrier per step and gained nothing (measured). Instead each thread runs the whole time
+ * loop for its own slice of the sequences — no synchronisation until the end — with
+ * single-threaded GEMMs, from RECURRENT_SPLIT_FLOPS of work per step. */
+#ifndef NN_RECURRENT_H
+#define NN_RECURRENT_H
+#include "op_list.h"
+#include <omp.h>
+
+#define RECURRENT_SPLIT_FLOPS 2e6
+
+/* Sequences [s0, s1) of n for thread `id` of `k`. */
+static inline void recurrent_slice(int n, int id, int k, int *s0, int *s1)
+{
+    *s0 = (int)((long)n * id / k);
+    *s1 = (int)((long)n * (id + 1) / k);
+}
+
+/* Threads for N sequences whose per-step GEMM costs step_flops. */
+static inline int recurrent_threads(int N, double step_flops)
+{
+    int k = omp_get_max_threads();
+    return step_flops >= RECURRENT_SPLIT_FLOPS && N >= 2 * k ? k : 1;
+}
+
+static inline const nn_shape *recurrent_shape_in(nn_graph *g, const nn_node *n, int k) { return &g->nodes[n->in[k]].shape; }
+static inline const float *recurrent_mask(nn_graph *g, const nn_node *n, int k)
+{
+    return n->n_in > k ? g->nodes[n->in[k]].data : NULL;
+}
+static inline int recurrent_real(const float *mask, size_t pos) { return !mask || mask[pos] != 0.0f; }
+
+#endif

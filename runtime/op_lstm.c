@@ -130,10 +130,8 @@ static int lstm_states_backward(nn_graph *g, int id, int gout, int *gin)
 static int lstm_states_check(nn_graph *g, nn_rng *r)
 {
     enum { N = 3, T = 4, D = 3, H = 2 };
-    int mask = nn_input(g, nn_shape2(N, T), "mask");
+    int mask = recurrent_test_mask(g);   /* (N, T) = (3, 4) */
     if (mask < 0) return -1;
-    memcpy(nn_data(g, mask), (float[]){1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 1}, N * T * sizeof(float));
-    g->nodes[mask].no_grad = 1;
     int x = nn_test_input(g, nn_shape3(N, T, D), r, -1, 1), wi = nn_test_input(g, nn_shape2(4 * H, D), r, -1, 1);
     int wh = nn_test_input(g, nn_shape2(4 * H, H), r, -1, 1), b = nn_test_input(g, nn_shape1(4 * H), r, -1, 1);
     int all = nn_lstm(g, x, wi, wh, b, mask, NN_RNN_ALL_STEPS);

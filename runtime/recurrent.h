@@ -33,4 +33,16 @@ static inline const float *recurrent_mask(nn_graph *g, const nn_node *n, int k)
 }
 static inline int recurrent_real(const float *mask, size_t pos) { return !mask || mask[pos] != 0.0f; }
 
+/* Gradient-check fixtures: a (3, 4) mask with padding at the end (sequence 1), at the start
+ * and in the middle (sequence 2). Returns the node or -1. */
+static inline int recurrent_test_mask(nn_graph *g)
+{
+    static const float m[12] = {1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 1};
+    int mask = nn_input(g, nn_shape2(3, 4), "mask");
+    if (mask < 0) return -1;
+    for (int i = 0; i < 12; i++) nn_data(g, mask)[i] = m[i];
+    g->nodes[mask].no_grad = 1;
+    return mask;
+}
+
 #endif

@@ -374,48 +374,43 @@ static void test_an_imdb_style_review_file_trains_a_classifier(void **state)
     assert_true(res.test_loss[14] < 0.3f * res.test_loss[0]);
 }
 
-/* The same reviews through a masked tanh RNN read at the last real step. */
-static void test_a_masked_rnn_learns_the_reviews(void **state)
+/* The reviews through a recurrent layer (given as a YAML layer) read at the last real step. */
+static void train_recurrent_on_reviews(const char *name, const char *layer)
 {
-    (void)state;
+    char spec_text[1024], file[64], out[64];
     write_reviews();
-    write_file("rnn.yaml", "name: rnn\n"
-                           "data:\n"
-                           "  train: {dataset: imdb, path: reviews.json, vocab: 50, length: 16, splits: [0.6, 0.2, 0.2]}\n"
-                           "  test: {dataset: imdb, split: validation}\n"
-                           "model:\n"
-                           "  input: [16]\n"
-                           "  layers:\n"
-                           "    - {embedding: {vocab: 52, dim: 8, padding_id: 0}}\n"
-                           "    - {rnn: {units: 16, act: tanh, output: last, mask: input}}\n"
-                           "    - {dense: 2, name: logits}\n"
-                           "loss: {cross_entropy: {pred: logits, target: target}}\n"
-                           "train: {optimizer: {adam: {lr: 0.02}}, batch: 16, epochs: 15}\n");
-    run_result res = run("rnn.yaml", "runs/rnn", NULL, 0, 0, 0);
+    snprintf(spec_text, sizeof spec_text,
+             "name: %s\n"
+             "data:\n"
+             "  train: {dataset: imdb, path: reviews.json, vocab: 50, length: 16, splits: [0.6, 0.2, 0.2]}\n"
+             "  test: {dataset: imdb, split: validation}\n"
+             "model:\n"
+             "  input: [16]\n"
+             "  layers:\n"
+             "    - {embedding: {vocab: 52, dim: 8, padding_id: 0}}\n"
+             "    - %s\n"
+             "    - {dense: 2, name: logits}\n"
+             "loss: {cross_entropy: {pred: logits, target: target}}\n"
+             "train: {optimizer: {adam: {lr: 0.02}}, batch: 16, epochs: 15}\n",
+             name, layer);
+    snprintf(file, sizeof file, "%s.yaml", name);
+    snprintf(out, sizeof out, "runs/%s", name);
+    write_file(file, spec_text);
+    run_result res = run(file, out, NULL, 0, 0, 0);
     assert_int_equal(res.status, 0);
     assert_true(res.test_loss[14] < 0.3f * res.test_loss[0]);
 }
 
-/* And through a masked LSTM. */
+static void test_a_masked_rnn_learns_the_reviews(void **state)
+{
+    (void)state;
+    train_recurrent_on_reviews("rnn", "{rnn: {units: 16, act: tanh, output: last, mask: input}}");
+}
+
 static void test_a_masked_lstm_learns_the_reviews(void **state)
 {
     (void)state;
-    write_reviews();
-    write_file("lstm.yaml", "name: lstm\n"
-                            "data:\n"
-                            "  train: {dataset: imdb, path: reviews.json, vocab: 50, length: 16, splits: [0.6, 0.2, 0.2]}\n"
-                            "  test: {dataset: imdb, split: validation}\n"
-                            "model:\n"
-                            "  input: [16]\n"
-                            "  layers:\n"
-                            "    - {embedding: {vocab: 52, dim: 8, padding_id: 0}}\n"
-                            "    - {lstm: {units: 16, output: last, mask: input}}\n"
-                            "    - {dense: 2, name: logits}\n"
-                            "loss: {cross_entropy: {pred: logits, target: target}}\n"
-                            "train: {optimizer: {adam: {lr: 0.02}}, batch: 16, epochs: 15}\n");
-    run_result res = run("lstm.yaml", "runs/lstm", NULL, 0, 0, 0);
-    assert_int_equal(res.status, 0);
-    assert_true(res.test_loss[14] < 0.3f * res.test_loss[0]);
+    train_recurrent_on_reviews("lstm", "{lstm: {units: 16, output: last, mask: input}}");
 }
 
 int main(void)

@@ -35,12 +35,14 @@
     /* op_concat.c */ X(concat) X(slice) X(pad_axis) \
     /* op_stats.c */ X(ema_update)
 
-/* Sequence models (runtime/op_embedding.c, runtime/op_max_over.c, runtime/op_mean_over.c):
- * embedding lookup and reductions over one axis, each with the ops its gradients are made of. */
+/* Sequence models (runtime/op_embedding.c, runtime/op_max_over.c, runtime/op_mean_over.c,
+ * runtime/op_flip.c): embedding lookup, reductions over one axis, each with the ops its
+ * gradients are made of, and reversal of an axis. */
 #define NN_OPS_SEQ(X) \
     /* op_embedding.c */ X(embedding) X(embedding_grad) \
     /* op_max_over.c */ X(max_over) X(max_over_select) X(max_over_route) \
-    /* op_mean_over.c */ X(mean_over) X(mean_over_grad)
+    /* op_mean_over.c */ X(mean_over) X(mean_over_grad) \
+    /* op_flip.c */ X(flip)
 
 /* Recurrent layers (runtime/op_rnn.c, runtime/op_lstm.c): the state sequence of a simple RNN
  * or an LSTM and the two ops each one's gradient is made of (the input projection is a dense

@@ -1,6 +1,6 @@
 /* Hand-computed values of the sequence ops — embedding lookup and its scatter-add gradient
- * (repeated ids, the padding id, invalid ids), max_over (ties, negative axes) and mean_over —
- * and their build errors. Finite-difference checks of every row are in test_gradcheck.c. */
+ * (repeated ids, the padding id, invalid ids), max_over (ties, negative axes), mean_over and
+ * flip — and their build errors. Finite-difference checks of every row are in test_gradcheck.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -182,6 +182,45 @@ static void test_mean_over_rejects_an_axis_out_of_range(void **state)
     nn_graph_free(g);
 }
 
+/* ---- flip ---- */
+static void test_flip_reverses_the_time_axis_and_flips_the_gradient_back(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    int x = iota_input(g, nn_shape3(2, 3, 2), 1, 0);   /* (N=2, T=3, C=2): 0..11 */
+    int dx, y = nn_flip(g, x, 1);
+    expect_shape(g, y, nn_shape3(2, 3, 2));
+    nn_plan *p = run_with_grad(g, x, y, &dx);
+    expect_data(g, y, (float[]){4, 5, 2, 3, 0, 1, 10, 11, 8, 9, 6, 7}, 12);
+    /* w = 1..12 over y, so dx[n,t] = w[n,T-1-t] */
+    expect_data(g, dx, (float[]){5, 6, 3, 4, 1, 2, 11, 12, 9, 10, 7, 8}, 12);
+    nn_plan_free(p);
+    nn_graph_free(g);
+}
+
+static void test_flip_of_the_first_and_last_axes(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    int x = iota_input(g, nn_shape2(2, 3), 1, 0);   /* rows (0 1 2), (3 4 5) */
+    int rows = nn_flip(g, x, 0), cols = nn_flip(g, x, -1);
+    nn_plan *p = run(g, (int[]){rows, cols}, 2);
+    expect_data(g, rows, (float[]){3, 4, 5, 0, 1, 2}, 6);
+    expect_data(g, cols, (float[]){2, 1, 0, 5, 4, 3}, 6);
+    assert_int_equal(g->nodes[cols].a.i[0], 1);   /* stored normalised */
+    nn_plan_free(p);
+    nn_graph_free(g);
+}
+
+static void test_flip_rejects_an_axis_out_of_range(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    assert_int_equal(nn_flip(g, input_of(g, nn_shape2(2, 3), NULL), 2), -1);
+    assert_non_null(strstr(g->err, "flip: axis 2 is out of range"));
+    nn_graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +234,9 @@ int main(void)
         cmocka_unit_test(test_max_over_rejects_vectors_and_bad_axes),
         cmocka_unit_test(test_mean_over_time_averages_and_spreads_gradient_evenly),
         cmocka_unit_test(test_mean_over_rejects_an_axis_out_of_range),
+        cmocka_unit_test(test_flip_reverses_the_time_axis_and_flips_the_gradient_back),
+        cmocka_unit_test(test_flip_of_the_first_and_last_axes),
+        cmocka_unit_test(test_flip_rejects_an_axis_out_of_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

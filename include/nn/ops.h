@@ -146,6 +146,9 @@ int nn_embedding(nn_graph *g, int ids, int table, int padding_id);
 int nn_max_over(nn_graph *g, int x, int axis);
 /* mean over one axis, removing it (x needs >= 2 dims): (N,T,C) axis 1 -> (N,C) */
 int nn_mean_over(nn_graph *g, int x, int axis);
+/* x with one axis reversed (any rank; a negative axis counts from the end): (N,T,C) axis 1 ->
+ * (N,T,C) with y[n,t] = x[n,T-1-t]. Its own gradient. */
+int nn_flip(nn_graph *g, int x, int axis);
 
 
 /* ---- recurrent layers -----------------------------------------------------------------------

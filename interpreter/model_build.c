@@ -150,9 +150,67 @@ static int build_batchnorm(const spec *s, model_graph *m, int li, int x)
     return nn_add(g, nn_mul(g, nn_mul(g, nn_sub(g, x, mean), inv_std), gamma), beta);
 }
 
-/* rnn: w_ih (H, D), w_hh (H, H), one bias (H); the mask is 1 where the named layer (the token
- * ids, usually) is > 0, i.e. not padding. The weights follow the layer's `weight` and `bias`
- * slots; w_hh is the parameter created right after w_ih. */
+/* Parameters of one direction of a recurrent layer, created in a row so that their ids are
+ * w[0], w[0] + 1, w[0] + 2 (initialise() relies on it): weight_ih (G*H, D), weight_hh (G*H, H),
+ * bias (G*H), with G the gate count; suffix "" or "_reverse" (PyTorch's names for the
+ * reverse direction). */
+static void recurrent_params(nn_graph *g, const layer_spec *l, int gates, int d_in, const char *suffix, int *w)
+{
+    char name[SPEC_NAME_LEN + 24];
+    snprintf(name, sizeof name, "%s.weight_ih%s", l->name, suffix);
+    w[0] = nn_param(g, nn_shape2(gates * l->units, d_in), name);
+    snprintf(name, sizeof name, "%s.weight_hh%s", l->name, suffix);
+    w[1] = nn_param(g, nn_shape2(gates * l->units, l->units), name);
+    snprintf(name, sizeof name, "%s.bias%s", l->name, suffix);
+    w[2] = nn_param(g, nn_shape1(gates * l->units), name);
+}
+
+/* One direction over x (N,T,D): the layer kind's fused op with weights w (w_ih, w_hh, bias);
+ * out_mode NN_RNN_ALL_STEPS -> (N,T,H), NN_RNN_LAST_STEP -> (N,H). */
+static int recurrent_direction(nn_graph *g, const layer_spec *l, int x, const int *w, int mask, int out_mode)
+{
+    if (l->kind == LY_LSTM) return nn_lstm(g, x, w[0], w[1], w[2], mask, out_mode);
+    return nn_rnn(g, x, w[0], w[1], w[2], mask, l->rnn_relu ? NN_RNN_RELU : NN_RNN_TANH, out_mode);
+}
+
+/* The reverse direction: the same op with its own weights over x and the mask flipped in time.
+ * A padding step carries the state and outputs 0, so reversing the whole axis reverses every
+ * sequence's real steps whatever the padding layout; the last output of the flipped run is the
+ * state after the sequence's first real step (PyTorch's backward h_n). Every-step outputs are
+ * flipped back so that step t of both directions lines up. */
+static int recurrent_reverse(nn_graph *g, const layer_spec *l, int x, const int *w, int mask, int out_mode)
+{
+    int rmask = mask < 0 ? -1 : nn_flip(g, mask, 1);
+    int y = recurrent_direction(g, l, nn_flip(g, x, 1), w, rmask, out_mode);
+    return out_mode == NN_RNN_ALL_STEPS ? nn_flip(g, y, 1) : y;
+}
+
+#define PADDING_PENALTY 1e30f   /* added to padding steps' outputs so that no maximum picks them */
+
+/* Every-step outputs y (N,T,F) pooled over the real steps (mask (N,T), 1 = real, or -1 = all
+ * real) -> (N,F). mean: the sum over time (padding outputs are 0) over the count of real steps;
+ * max: the maximum after pushing padding steps far below any output, so that a sequence whose
+ * real outputs are all negative still gives its own maximum. A sequence with no real step gives
+ * 0 in both. */
+static int pool_real_steps(nn_graph *g, int y, int mask, int mode)
+{
+    if (mask < 0) return mode == RNN_OUT_MEAN ? nn_mean_over(g, y, 1) : nn_max_over(g, y, 1);
+    const nn_shape *ys = &g->nodes[y].shape;
+    int n = ys->d[0], t = ys->d[1];
+    int count = nn_sum_to(g, mask, nn_shape2(n, 1));               /* real steps (N,1) */
+    int nonempty = nn_step(g, count);                              /* (N,1): 0 for no real step */
+    if (mode == RNN_OUT_MEAN) {
+        int at_least_1 = nn_add(g, count, nn_affine(g, nonempty, -1.0f, 1.0f));
+        return nn_div(g, nn_affine(g, nn_mean_over(g, y, 1), (float)t, 0.0f), at_least_1);
+    }
+    int penalty = nn_reshape(g, nn_affine(g, mask, PADDING_PENALTY, -PADDING_PENALTY), nn_shape3(n, t, 1));
+    return nn_mul(g, nn_max_over(g, nn_add(g, y, penalty), 1), nonempty);
+}
+
+/* rnn, lstm: x (N,T,D) -> (N,T,H') for output: all, else (N,H'), H' = H or 2H when
+ * bidirectional (forward features first, then the reverse direction's). The mask is 1 where the
+ * named layer (the token ids, usually) is > 0, i.e. not padding. The forward weights follow the
+ * layer's `weight` and `bias` slots; all parameters are consecutive (see recurrent_params). */
 static int build_rnn(const spec *s, model_graph *m, int li, int x, diag *d)
 {
     const layer_spec *l = &s->model.layers[li];
@@ -162,14 +220,12 @@ static int build_rnn(const spec *s, model_graph *m, int li, int x, diag *d)
         char b[64];
         return nn_graph_fail(g, "needs a sequence [steps, features] per sample, got %s", nn_shape_str(xs, b, sizeof b));
     }
-    char name[SPEC_NAME_LEN + 16];
     int gates = l->kind == LY_LSTM ? 4 : 1;   /* LSTM: i, f, g, o stacked as in PyTorch */
-    snprintf(name, sizeof name, "%s.weight_ih", l->name);
-    m->weight[li] = nn_param(g, nn_shape2(gates * l->units, xs->d[2]), name);
-    snprintf(name, sizeof name, "%s.weight_hh", l->name);
-    int whh = nn_param(g, nn_shape2(gates * l->units, l->units), name);
-    snprintf(name, sizeof name, "%s.bias", l->name);
-    m->bias[li] = nn_param(g, nn_shape1(gates * l->units), name);
+    int wf[3], wr[3];
+    recurrent_params(g, l, gates, xs->d[2], "", wf);
+    if (l->rnn_bidir) recurrent_params(g, l, gates, xs->d[2], "_reverse", wr);
+    m->weight[li] = wf[0];
+    m->bias[li] = wf[2];
     int mask = -1;
     if (l->mask_from[0]) {
         int src = resolve_ref(s, m, li, l->mask_from, l->mask_pos, d);
@@ -178,9 +234,14 @@ static int build_rnn(const spec *s, model_graph *m, int li, int x, diag *d)
             return nn_graph_fail(g, "mask '%s' must have one value per step (%d x %d)", l->mask_from, xs->d[0], xs->d[1]);
         mask = nn_step(g, nn_reshape(g, src, nn_shape2(xs->d[0], xs->d[1])));
     }
-    int out = l->rnn_last ? NN_RNN_LAST_STEP : NN_RNN_ALL_STEPS;
-    if (l->kind == LY_LSTM) return nn_lstm(g, x, m->weight[li], whh, m->bias[li], mask, out);
-    return nn_rnn(g, x, m->weight[li], whh, m->bias[li], mask, l->rnn_relu ? NN_RNN_RELU : NN_RNN_TANH, out);
+    int out = l->rnn_output == RNN_OUT_LAST ? NN_RNN_LAST_STEP : NN_RNN_ALL_STEPS;
+    int y = recurrent_direction(g, l, x, wf, mask, out);
+    if (l->rnn_bidir) {
+        int both[2] = {y, recurrent_reverse(g, l, x, wr, mask, out)};
+        y = nn_concat(g, both, 2, -1);
+    }
+    if (l->rnn_output == RNN_OUT_MEAN || l->rnn_output == RNN_OUT_MAX) y = pool_real_steps(g, y, mask, l->rnn_output);
+    return y;
 }
 
 static int build_layer(const spec *s, model_graph *m, int li, diag *d)
@@ -349,14 +410,15 @@ static int initialise(const spec *s, model_graph *m, nn_rng *r, diag *d)
         }
         if (l->kind == LY_RNN || l->kind == LY_LSTM) {   /* PyTorch: every parameter U(-1/sqrt(H), 1/sqrt(H)) */
             float bound = 1.0f / sqrtf((float)l->units);
-            int ids[3] = {m->weight[i], m->weight[i] + 1, m->bias[i]};   /* w_ih, w_hh, bias */
-            for (int k = 0; k < 3; k++) {
-                float *w = nn_data(g, ids[k]);
-                for (size_t j = 0; j < nn_numel(g, ids[k]); j++) w[j] = nn_rng_range(r, -bound, bound);
+            int n_dirs = l->rnn_bidir ? 2 : 1;   /* per direction: w_ih, w_hh, bias in a row */
+            for (int id = m->weight[i]; id < m->weight[i] + 3 * n_dirs; id++) {
+                float *w = nn_data(g, id);
+                for (size_t j = 0; j < nn_numel(g, id); j++) w[j] = nn_rng_range(r, -bound, bound);
             }
-            int rows = g->nodes[m->weight[i]].shape.d[0];
-            if (l->has_init && init_param(g, m->weight[i], &l->init, rows, (int)(nn_numel(g, m->weight[i]) / (size_t)rows), r, l, d) < 0)
-                return -1;
+            for (int dir = 0; l->has_init && dir < n_dirs; dir++) {   /* `init:` applies to each w_ih */
+                int wih = m->weight[i] + 3 * dir, rows = g->nodes[wih].shape.d[0];
+                if (init_param(g, wih, &l->init, rows, (int)(nn_numel(g, wih) / (size_t)rows), r, l, d) < 0) return -1;
+            }
             continue;
         }
         if (l->kind == LY_EMBEDDING && !l->has_init) {   /* PyTorch's nn.Embedding: N(0, 1) */

@@ -72,6 +72,11 @@ typedef enum {
     LY_BATCHNORM, LY_MASKING_NOISE, LY_EMBEDDING, LY_MAX_OVER, LY_MEAN_OVER, LY_RNN, LY_LSTM,
 } layer_kind;
 
+/* What a recurrent layer gives, in the order of the spec's `output:` choices: every step's
+ * output (N,T,H), the state after each sequence's last real step (N,H), or the mean or the
+ * maximum over the real steps (N,H). */
+typedef enum { RNN_OUT_ALL, RNN_OUT_LAST, RNN_OUT_MEAN, RNN_OUT_MAX } rnn_output_mode;
+
 typedef enum {
     ACT_NONE, ACT_RELU, ACT_LEAKY_RELU, ACT_ELU, ACT_SELU, ACT_GELU, ACT_SIGMOID, ACT_TANH,
     ACT_SOFTMAX, ACT_LOG_SOFTMAX,
@@ -91,7 +96,9 @@ typedef struct {
     int factor;                                          /* upsample */
     int vocab, padding_id;                               /* embedding (units = dim) */
     int axis;                                            /* max_over, mean_over: per-sample axis */
-    int rnn_relu, rnn_last;                              /* rnn: relu (else tanh); last step (else all) */
+    int rnn_relu;                                        /* rnn: relu (else tanh) */
+    int rnn_output;                                      /* rnn, lstm: an rnn_output_mode */
+    int rnn_bidir;                                       /* rnn, lstm: both directions, 2H features */
     char mask_from[SPEC_NAME_LEN];                       /* rnn: layer whose values > 0 mark real steps */
     spec_pos mask_pos;
     float momentum, eps;                                 /* batchnorm */

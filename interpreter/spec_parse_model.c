@@ -260,21 +260,24 @@ static void parse_layer_body(diag *d, const ynode *typ, const char *key, const y
         if (schema_int(d, v, "dim", 1, 1 << 16, &l->units) == 0) diag_error(d, v, "embedding needs 'dim'");
         schema_int(d, v, "padding_id", -1, 1 << 24, &l->padding_id);
     } else if (strcmp(key, "rnn") == 0 || strcmp(key, "lstm") == 0) {
-        /* rnn: {units: 256, act: tanh, output: last, mask: input} — fused over time; lstm the
-         * same without act */
+        /* rnn: {units: 256, act: tanh, output: last, mask: input, bidirectional: false} — fused
+         * over time; lstm the same without act. `outs` follows rnn_output_mode. */
         l->kind = key[0] == 'r' ? LY_RNN : LY_LSTM;
-        l->rnn_last = 1;
-        static const char *const keys[] = {"units", "act", "output", "mask", NULL};
-        static const char *const acts[] = {"tanh", "relu", NULL}, *const outs[] = {"all", "last", NULL};
+        l->rnn_output = RNN_OUT_LAST;
+        static const char *const keys[] = {"units", "act", "output", "mask", "bidirectional", NULL};
+        static const char *const acts[] = {"tanh", "relu", NULL}, *const outs[] = {"all", "last", "mean", "max", NULL};
         if (!v || v->kind != YN_MAP) {
-            diag_error(d, v ? v : typ, "rnn takes {units: H, act: tanh|relu, output: last|all, mask: LAYER}");
+            diag_error(d, v ? v : typ,
+                       "%s takes {units: H, act: tanh|relu (rnn only), output: last|all|mean|max, mask: LAYER, "
+                       "bidirectional: true|false}", key);
             return;
         }
-        static const char *const lstm_keys[] = {"units", "output", "mask", NULL};
+        static const char *const lstm_keys[] = {"units", "output", "mask", "bidirectional", NULL};
         schema_check_keys(d, v, key, l->kind == LY_RNN ? keys : lstm_keys);
         if (schema_int(d, v, "units", 1, 1 << 16, &l->units) == 0) diag_error(d, v, "rnn needs 'units'");
         schema_enum(d, v, "act", acts, &l->rnn_relu);
-        schema_enum(d, v, "output", outs, &l->rnn_last);
+        schema_enum(d, v, "output", outs, &l->rnn_output);
+        schema_bool(d, v, "bidirectional", &l->rnn_bidir);
         if (schema_str(d, v, "mask", l->mask_from, sizeof l->mask_from) > 0) l->mask_pos = pos_of(ymap_get(v, "mask"));
     } else if (strcmp(key, "max_over") == 0 || strcmp(key, "mean_over") == 0) {
         /* max_over: 0 — the maximum over a per-sample axis (0 = time for [T, D]), removed */

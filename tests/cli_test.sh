@@ -48,6 +48,25 @@ grep -q "warning: data.train: cannot read nowhere.csv yet" err.txt && ok "  ... 
 expect_status 2 "training on it fails with the data's error" "$nnrun" csv.yaml --quiet --out runs/csv
 expect_status 0 "summary" "$nnrun" summary fit.yaml
 grep -q "^total .* 97 " out.txt && ok "  ... counts 64 + 33 parameters" || { bad "  ... counts 64 + 33 parameters"; cat out.txt; }
+printf '1,3,4,0,0,0\n0,2,2,1,0,0\n' > ids.csv
+cat > bilstm.yaml <<'YAML'
+name: bilstm
+data:
+  train: {dataset: csv, path: ids.csv, header: false}
+model:
+  input: [5]
+  layers:
+    - {embedding: {vocab: 5, dim: 3, padding_id: 0}}
+    - {lstm: {units: 4, output: all, mask: input, bidirectional: true}, name: every}
+    - {lstm: {units: 2, output: max, mask: input, bidirectional: true}, name: pooled}
+    - {dense: 2, name: logits}
+loss: {cross_entropy: {pred: logits, target: target}}
+train: {optimizer: {adam: {lr: 0.01}}, batch: 2, epochs: 1}
+YAML
+expect_status 0 "summary of stacked bidirectional LSTMs" "$nnrun" summary bilstm.yaml
+# every: 2 x 4H(D + H + 1) = 2 x 16 x 8; pooled: 2 x 8 x (8 + 2 + 1)
+grep -q "^every  *lstm  *\[5, 8\]  *256 " out.txt && grep -q "^pooled  *lstm  *\[4\]  *176 " out.txt &&
+    ok "  ... with 2H features per step, then 2H pooled, and both directions' weights" || { bad "  ... with 2H features"; cat out.txt; }
 expect_status 0 "ops" "$nnrun" ops
 grep -q "^dense " out.txt && ok "  ... lists dense" || bad "  ... lists dense"
 

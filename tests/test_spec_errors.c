@@ -137,6 +137,20 @@ static void test_impossible_shapes_name_the_layer_and_its_line(void **state)
            "e5.yaml:5:7: error: layer 'reshape_1' (reshape): cannot reshape [1, 8] (8 values) to [1, 3, 3] (9 values)\n");
 }
 
+static void test_recurrent_output_modes_and_bidirectional_are_validated(void **state)
+{
+    (void)state;
+    expect("e6.yaml",
+           "extends: base.yaml\n"
+           "model:\n"
+           "  layers:\n"
+           "    - {reshape: [1, 1]}\n"
+           "    - {lstm: {units: 4, output: sum, bidirectional: 2}}\n"
+           "    - {dense: 1, name: out}\n",
+           "e6.yaml:5:33: error: unknown output 'sum' (expected one of: all, last, mean, max)\n"
+           "e6.yaml:5:53: error: bidirectional must be true or false\n");
+}
+
 static void test_malformed_yaml_reports_the_parser_position(void **state)
 {
     (void)state;
@@ -204,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_wrong_types_and_ranges_name_the_key),
         cmocka_unit_test(test_unknown_layer_names_are_found_before_building),
         cmocka_unit_test(test_impossible_shapes_name_the_layer_and_its_line),
+        cmocka_unit_test(test_recurrent_output_modes_and_bidirectional_are_validated),
         cmocka_unit_test(test_malformed_yaml_reports_the_parser_position),
         cmocka_unit_test(test_bad_expressions_point_into_the_string),
         cmocka_unit_test(test_cross_field_rules),

@@ -11,6 +11,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_ops(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_compare(int argc, char **argv);   /* cli_compare.c */
+int cmd_sample(int argc, char **argv);    /* cli_sample.c */
 
 /* Common options of the commands that take a spec: --set, --out, --epochs, ... */
 typedef struct {

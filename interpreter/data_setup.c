@@ -8,7 +8,7 @@
 
 static const char *fashion_dirs[] = {"/usr/share/datasets/fashion-mnist", "data/fashion_mnist"};
 
-static void source_error(diag *d, const data_source *src, const char *which, const char *err)
+void data_source_error(diag *d, const data_source *src, const char *which, const char *err)
 {
     diag_error_at(d, src->pos.file, src->pos.line, src->pos.col, "data.%s: %s", which, err);
 }
@@ -23,7 +23,7 @@ static int load_idx_source(const data_source *src, const char *which, nn_dataset
     snprintf(img, sizeof img, "%s/%s-images-idx3-ubyte", dir, pre);
     snprintf(lbl, sizeof lbl, "%s/%s-labels-idx1-ubyte", dir, pre);
     if (nn_load_idx(img, lbl, out, err, sizeof err) < 0) {
-        source_error(d, src, which, err);
+        data_source_error(d, src, which, err);
         return -1;
     }
     return 0;
@@ -43,7 +43,7 @@ static int load_function(const data_source *src, const char *which, uint64_t see
     nn_rng_seed(&r, seed * 31 + (which[1] == 'e' ? 2 : 1));
     int rc = nn_gen_function(e, src->lo, src->hi, src->n, src->random, src->noise, &r, out, err, sizeof err);
     nn_expr_free(e);
-    if (rc < 0) source_error(d, src, which, err);
+    if (rc < 0) data_source_error(d, src, which, err);
     return rc;
 }
 
@@ -54,7 +54,7 @@ static int load_points(const data_source *src, const char *which, uint64_t seed,
     nn_rng r;
     nn_rng_seed(&r, seed * 31 + 7);
     if (nn_gen_points((nn_points_kind)kind, src->n, src->dim, src->lo, src->hi, &r, out, err, sizeof err) < 0) {
-        source_error(d, src, which, err);
+        data_source_error(d, src, which, err);
         return -1;
     }
     return 0;
@@ -84,7 +84,7 @@ static int apply_subsets(const data_source *src, const char *which, uint64_t see
     }
     return 0;
 fail:
-    source_error(d, src, which, err);
+    data_source_error(d, src, which, err);
     return -1;
 }
 
@@ -101,20 +101,20 @@ static int load_source(const spec *s, const data_source *src, const char *which,
         o.header = src->header;
         o.label_col = src->label_col;
         o.scale = src->scale;
-        if ((rc = nn_load_csv(src->path, &o, out, err, sizeof err)) < 0) source_error(d, src, which, err);
+        if ((rc = nn_load_csv(src->path, &o, out, err, sizeof err)) < 0) data_source_error(d, src, which, err);
         break;
     }
     case DS_FUNCTION: rc = load_function(src, which, s->seed, out, d); break;
     case DS_POINTS: rc = load_points(src, which, s->seed, out, d); break;
-    case DS_IMDB: source_error(d, src, which, "an imdb source must go with an imdb training source"); break;
-    case DS_NONE: source_error(d, src, which, "no dataset"); break;
+    case DS_IMDB: data_source_error(d, src, which, "an imdb source must go with an imdb training source"); break;
+    case DS_CHARS: data_source_error(d, src, which, "a chars source must go with a chars training source"); break;
+    case DS_NONE: data_source_error(d, src, which, "no dataset"); break;
     }
     if (rc == 0) rc = apply_subsets(src, which, s->seed, out, d);
     return rc;
 }
 
-/* The index of a named part of an imdb split (train, [validation,] test), or -1. */
-static int imdb_part(const data_source *src, const char *name)
+int data_split_part(const data_source *src, const char *name)
 {
     if (strcmp(name, "train") == 0) return 0;
     if (strcmp(name, "test") == 0) return src->n_splits - 1;
@@ -131,15 +131,15 @@ static int imdb_setup(const spec *s, run_data *rd, diag *d)
     nn_text_set all, parts[3];
     nn_vocab vocab = {0};
     if (nn_load_reviews_json(path, &all, err, sizeof err) < 0) {
-        source_error(d, tr, "train", err);
+        data_source_error(d, tr, "train", err);
         return -1;
     }
     nn_rng r;
     nn_rng_seed(&r, s->seed * 31 + 17);
-    int rc = -1, itr = imdb_part(tr, tr->split), ite = te->kind == DS_IMDB ? imdb_part(tr, te->split) : -2;
-    if (te->kind != DS_NONE && te->kind != DS_IMDB) source_error(d, te, "test", "with imdb training data the test source is an imdb split too");
-    else if (itr < 0 || ite == -1) source_error(d, ite == -1 ? te : tr, ite == -1 ? "test" : "train", "no such part of the split (train, validation with 3 splits, test)");
-    else if (nn_text_split(&all, tr->splits, tr->n_splits, &r, parts, err, sizeof err) < 0) source_error(d, tr, "train", err);
+    int rc = -1, itr = data_split_part(tr, tr->split), ite = te->kind == DS_IMDB ? data_split_part(tr, te->split) : -2;
+    if (te->kind != DS_NONE && te->kind != DS_IMDB) data_source_error(d, te, "test", "with imdb training data the test source is an imdb split too");
+    else if (itr < 0 || ite == -1) data_source_error(d, ite == -1 ? te : tr, ite == -1 ? "test" : "train", "no such part of the split (train, validation with 3 splits, test)");
+    else if (nn_text_split(&all, tr->splits, tr->n_splits, &r, parts, err, sizeof err) < 0) data_source_error(d, tr, "train", err);
     else {
         nn_text_encode_options o = nn_text_encode_defaults();
         o.length = tr->length;
@@ -147,9 +147,9 @@ static int imdb_setup(const spec *s, run_data *rd, diag *d)
         o.pad_back = tr->pad_back;
         o.chars = tr->chars;
         if (!tr->clean) memset(&o.clean, 0, sizeof o.clean);
-        if (!tr->chars && nn_vocab_build(&parts[0], tr->vocab, &o.clean, &vocab, err, sizeof err) < 0) source_error(d, tr, "train", err);
-        else if (nn_text_encode(&parts[itr], tr->chars ? NULL : &vocab, &o, &rd->train, err, sizeof err) < 0) source_error(d, tr, "train", err);
-        else if (ite >= 0 && nn_text_encode(&parts[ite], tr->chars ? NULL : &vocab, &o, &rd->test, err, sizeof err) < 0) source_error(d, te, "test", err);
+        if (!tr->chars && nn_vocab_build(&parts[0], tr->vocab, &o.clean, &vocab, err, sizeof err) < 0) data_source_error(d, tr, "train", err);
+        else if (nn_text_encode(&parts[itr], tr->chars ? NULL : &vocab, &o, &rd->train, err, sizeof err) < 0) data_source_error(d, tr, "train", err);
+        else if (ite >= 0 && nn_text_encode(&parts[ite], tr->chars ? NULL : &vocab, &o, &rd->test, err, sizeof err) < 0) data_source_error(d, te, "test", err);
         else {
             rd->has_test = ite >= 0;
             if (ite >= 0 && strcmp(te->split, "validation") == 0) rd->test_name = "validation";
@@ -167,6 +167,7 @@ int data_setup(const spec *s, run_data *rd, diag *d)
     memset(rd, 0, sizeof *rd);
     rd->test_name = "test";
     if (s->data.train.kind == DS_IMDB) return imdb_setup(s, rd, d);
+    if (s->data.train.kind == DS_CHARS) return chars_setup(s, rd, d);
     if (load_source(s, &s->data.train, "train", &rd->train, d) < 0) return -1;
     if (s->data.test.kind != DS_NONE) {
         if (load_source(s, &s->data.test, "test", &rd->test, d) < 0) return -1;
@@ -224,6 +225,7 @@ int data_describe(const spec *s, data_info *info, diag *d)
     case DS_FUNCTION: *info = (data_info){nn_shape1(1), 1, 0}; return 0;
     case DS_POINTS: *info = (data_info){nn_shape1(src->dim), 0, 0}; return 0;
     case DS_IMDB: *info = (data_info){nn_shape1(src->length), 1, 2}; return 0;
+    case DS_CHARS: *info = (data_info){nn_shape1(src->length), src->length, NN_CHAR_SYMBOLS}; return 0;
     case DS_CSV: {
         int cols, label = src->label_col >= 0;
         if (csv_columns(src->path, &cols) < 0) {
@@ -239,6 +241,6 @@ int data_describe(const spec *s, data_info *info, diag *d)
     }
     case DS_NONE: break;
     }
-    source_error(d, src, "train", "no dataset");
+    data_source_error(d, src, "train", "no dataset");
     return -1;
 }

@@ -17,6 +17,13 @@ typedef struct {
  * them, bad CSV rows, bad expressions) go to d at the spec line. Returns 0 or -1. */
 int data_setup(const spec *s, run_data *rd, diag *d);
 void data_release(run_data *rd);
+/* A character corpus (dataset: chars; data_setup_chars.c): the text file as symbols, split
+ * into consecutive parts, each cut into next-character windows. */
+int chars_setup(const spec *s, run_data *rd, diag *d);
+/* The index of a named part of a split by fractions (train, [validation,] test), or -1. */
+int data_split_part(const data_source *src, const char *name);
+/* Reports err at the source's spec line as "data.<which>: err". */
+void data_source_error(diag *d, const data_source *src, const char *which, const char *err);
 /* What the data will look like (sample shape, targets, classes) without loading it — enough
  * for shape inference in `nnrun check` and `nnrun summary`. */
 int data_describe(const spec *s, data_info *info, diag *d);

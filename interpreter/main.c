@@ -13,6 +13,7 @@ static const char usage[] =
     "       nnrun eval RUN_DIR            evaluate a trained run on its test data\n"
     "       nnrun decode RUN_DIR --layer L --points \"x,y; x,y\"   run the model from layer L\n"
     "       nnrun compare RUN_DIR...      trained runs side by side: images, losses, embeddings\n"
+    "       nnrun sample RUN_DIR --prime \"the \" --length 300   text from a character model\n"
     "       nnrun ops                     list the runtime's ops\n"
     "\n"
     "training options:\n"
@@ -43,7 +44,7 @@ int main(int argc, char **argv)
         int (*run)(int, char **);
     } cmds[] = {{"check", cmd_check}, {"summary", cmd_summary}, {"diff", cmd_diff},
                 {"eval", cmd_eval},   {"ops", cmd_ops},         {"train", cmd_train},
-                {"decode", cmd_decode}, {"compare", cmd_compare}};
+                {"decode", cmd_decode}, {"compare", cmd_compare}, {"sample", cmd_sample}};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].run(argc - 1, argv + 1);
     return cmd_train(argc, argv);

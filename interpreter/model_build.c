@@ -244,6 +244,19 @@ static int build_rnn(const spec *s, model_graph *m, int li, int x, diag *d)
     return y;
 }
 
+/* one_hot: ids (N) or (N, T) -> (N, [T,] C); the ids come from the data, never differentiated.
+ * A 1-wide id input (model input [1]) is read as (N). */
+static int build_one_hot(nn_graph *g, int x, int classes)
+{
+    const nn_shape *xs = &g->nodes[x].shape;
+    if (xs->ndim == 2 && xs->d[1] == 1) x = nn_reshape(g, x, nn_shape1(xs->d[0]));
+    else if (xs->ndim > 2) {
+        char b[64];
+        return nn_graph_fail(g, "needs symbol ids [steps] per sample, got %s", nn_shape_str(xs, b, sizeof b));
+    }
+    return nn_one_hot(g, x, classes);
+}
+
 static int build_layer(const spec *s, model_graph *m, int li, diag *d)
 {
     const layer_spec *l = &s->model.layers[li];
@@ -299,6 +312,7 @@ static int build_layer(const spec *s, model_graph *m, int li, diag *d)
     }
     case LY_RNN:
     case LY_LSTM: return build_rnn(s, m, li, x, d);
+    case LY_ONE_HOT: return build_one_hot(g, x, l->units);
     case LY_MAX_OVER: return nn_max_over(g, x, l->axis + 1);
     case LY_MEAN_OVER: return nn_mean_over(g, x, l->axis + 1);
     case LY_SAMPLE_GAUSSIAN: {
@@ -345,20 +359,24 @@ static int build_loss_term(const spec *s, model_graph *m, const loss_spec *ls, d
         int t = resolve_ref(s, m, n_layers, ls->target, ls->target_pos, d);
         if (pred < 0 || t < 0) return -1;
         if (ls->kind == LOSS_CROSS_ENTROPY) {
+            /* logits (N, C) against one class id per sample, or (N, T, C) against one per step */
             const nn_shape *ps = &g->nodes[pred].shape;
-            if (ps->ndim != 2) {
+            if (ps->ndim != 2 && ps->ndim != 3) {
                 char a[64];
                 diag_error_at(d, ls->pred_pos.file, ls->pred_pos.line, ls->pred_pos.col,
-                              "cross_entropy needs logits of shape [batch, classes], '%s' is %s", ls->pred,
-                              nn_shape_str(ps, a, sizeof a));
+                              "cross_entropy needs logits of shape [batch, classes] or [batch, steps, classes], '%s' is %s",
+                              ls->pred, nn_shape_str(ps, a, sizeof a));
                 return -1;
             }
-            if (nn_numel(g, t) != (size_t)m->batch) {
+            nn_shape ls_shape = *ps;
+            ls_shape.ndim--;
+            if (nn_numel(g, t) != nn_shape_numel(&ls_shape)) {
                 diag_error_at(d, ls->target_pos.file, ls->target_pos.line, ls->target_pos.col,
-                              "cross_entropy needs one class id per sample as target");
+                              "cross_entropy needs one class id per %s as target",
+                              ps->ndim == 2 ? "sample" : "step (targets [steps] per sample)");
                 return -1;
             }
-            v = nn_cross_entropy(g, pred, nn_reshape(g, t, nn_shape1(m->batch)));
+            v = nn_cross_entropy(g, pred, nn_reshape(g, t, ls_shape));
         } else {
             t = match_target(g, pred, t, names[ls->kind], ls->pred, ls->target);
             if (t < 0) {
@@ -503,7 +521,8 @@ model_graph *model_build(const spec *s, const data_info *di, int batch, int trai
     m->t = -1;
     if (di->y_dim > 0) {
         nn_graph_set_label(g, "target");
-        m->t = nn_input(g, di->n_classes > 0 ? nn_shape1(batch) : nn_shape2(batch, di->y_dim), "target");
+        /* class ids: one per sample (batch), or one per step (batch, steps) for sequences */
+        m->t = nn_input(g, di->n_classes > 0 && di->y_dim == 1 ? nn_shape1(batch) : nn_shape2(batch, di->y_dim), "target");
         if (di->n_classes > 0) g->nodes[m->t].no_grad = 1;
     }
     g->nodes[m->x].no_grad = 0;

@@ -15,7 +15,7 @@
 typedef struct {
     nn_shape sample;      /* per-sample x shape of the data */
     int y_dim;            /* floats per target; 0 = no targets */
-    int n_classes;        /* > 0: targets are class ids */
+    int n_classes;        /* > 0: targets are class ids (y_dim > 1: one per time step) */
 } data_info;
 
 typedef struct {

@@ -516,10 +516,25 @@ static int pca_baseline(trainer *t, const report_spec *r, report_figures *figs, 
     return 0;
 }
 
+/* A character model's result: the per-step accuracy of the last epoch on the held-out text,
+ * printed as one line, put in the report and kept as the run's result next_char_accuracy. */
+static void next_char_accuracy(trainer *t, report_figures *figs)
+{
+    double acc = trainer_final(t, "accuracy");
+    if (t->s->data.train.kind != DS_CHARS || !t->data.has_test || isnan(acc)) return;
+    printf("next-character accuracy: %.1f%%\n", 100 * acc);
+    size_t at = strlen(figs->notes);
+    if (at < sizeof figs->notes)
+        snprintf(figs->notes + at, sizeof figs->notes - at, "<p>next-character accuracy (%s text): %.1f%%</p>",
+                 t->data.test_name, 100 * acc);
+    trainer_set_final(t, "next_char_accuracy", acc);
+}
+
 int report_make_figures(trainer *t, report_figures *figs, char *err, size_t errlen)
 {
     figs->n = 0;
     figs->notes[0] = 0;
+    next_char_accuracy(t, figs);
     for (int i = 0; i < t->s->n_reports; i++) {
         const report_spec *r = &t->s->reports[i];
         int rc = 0;

@@ -25,13 +25,13 @@ typedef struct {
 } spec_pos;
 
 /* ---- data ------------------------------------------------------------------------------ */
-typedef enum { DS_NONE, DS_MNIST, DS_FASHION_MNIST, DS_CSV, DS_FUNCTION, DS_POINTS, DS_IMDB } ds_kind;
+typedef enum { DS_NONE, DS_MNIST, DS_FASHION_MNIST, DS_CSV, DS_FUNCTION, DS_POINTS, DS_IMDB, DS_CHARS } ds_kind;
 
 typedef struct {
     ds_kind kind;
     spec_pos pos;
-    char split[16];                 /* mnist/fashion_mnist: train | test; imdb: train | validation | test */
-    char path[SPEC_PATH_LEN];       /* folder (IDX) or file (CSV); default under data/ */
+    char split[16];                 /* mnist/fashion_mnist: train | test; imdb, chars: train | validation | test */
+    char path[SPEC_PATH_LEN];       /* folder (IDX) or file (CSV, chars' `file`); default under data/ */
     /* csv */
     int header;                     /* -1 auto, 0 no, 1 yes */
     int label_col;                  /* -1: no label column */
@@ -53,6 +53,10 @@ typedef struct {
     int keep_first, pad_back;       /* truncation keeps the first tokens / padding goes at the back */
     int clean;                      /* strip HTML, mentions, URLs and lower-case first */
     double splits[3];               /* train, [validation,] test fractions */
+    /* chars: a text file as 27 symbols, split into consecutive parts by `splits` (held-out text
+     * is the book's tail), each cut into windows of `length` (x) and the next characters (y) */
+    int stride;                     /* training windows start every stride symbols (0 = length) */
+    int fold_drop;                  /* other characters are dropped (else they become spaces) */
     int n_splits;
     /* subsets, applied in this order */
     int first;                      /* keep the first N (0 = all) */
@@ -69,7 +73,7 @@ typedef struct {
 typedef enum {
     LY_DENSE, LY_ACTIVATION, LY_DROPOUT, LY_NOISE, LY_FLATTEN, LY_RESHAPE, LY_ADD, LY_CONCAT,
     LY_SAMPLE_GAUSSIAN, LY_CONV, LY_CONV_T, LY_MAXPOOL, LY_AVGPOOL, LY_GLOBAL_AVGPOOL, LY_UPSAMPLE,
-    LY_BATCHNORM, LY_MASKING_NOISE, LY_EMBEDDING, LY_MAX_OVER, LY_MEAN_OVER, LY_RNN, LY_LSTM,
+    LY_BATCHNORM, LY_MASKING_NOISE, LY_EMBEDDING, LY_MAX_OVER, LY_MEAN_OVER, LY_RNN, LY_LSTM, LY_ONE_HOT,
 } layer_kind;
 
 /* What a recurrent layer gives, in the order of the spec's `output:` choices: every step's
@@ -95,6 +99,7 @@ typedef struct {
     int kernel[2], stride, pad[2], same, out_pad[2];   /* conv, conv_transpose, pooling (kernel = size) */
     int factor;                                          /* upsample */
     int vocab, padding_id;                               /* embedding (units = dim) */
+    /* one_hot: units = the number of symbols */
     int axis;                                            /* max_over, mean_over: per-sample axis */
     int rnn_relu;                                        /* rnn: relu (else tanh) */
     int rnn_output;                                      /* rnn, lstm: an rnn_output_mode */

@@ -7,11 +7,11 @@
 #include <string.h>
 
 /* ---- data -------------------------------------------------------------------------------- */
-static const char *const dataset_names[] = {"none", "mnist", "fashion_mnist", "csv", "function", "points", "imdb", NULL};
+static const char *const dataset_names[] = {"none", "mnist", "fashion_mnist", "csv", "function", "points", "imdb", "chars", NULL};
 static const char *const source_keys[] = {"dataset", "split", "path", "header", "label_column", "scale", "expr",
                                           "range", "n", "sampling", "noise", "points", "dim", "first",
                                           "random_subset", "per_class", "vocab", "length", "tokens", "keep", "pad",
-                                          "clean", "splits", NULL};
+                                          "clean", "splits", "file", "stride", "fold", NULL};
 
 static int parse_range(diag *d, const ynode *n, double *lo, double *hi)
 {
@@ -43,14 +43,15 @@ static void parse_source(diag *d, const ynode *n, const char *ctx, data_source *
     if (schema_expect(d, n, YN_MAP, ctx) < 0) return;
     schema_check_keys(d, n, ctx, source_keys);
     int kind = 0;
-    if (schema_enum(d, n, "dataset", dataset_names, &kind) == 0) diag_error(d, n, "'%s' needs a 'dataset' (mnist, fashion_mnist, csv, function, points)", ctx);
+    if (schema_enum(d, n, "dataset", dataset_names, &kind) == 0) diag_error(d, n, "'%s' needs a 'dataset' (mnist, fashion_mnist, csv, function, points, imdb, chars)", ctx);
     src->kind = (ds_kind)kind;
     const char *def_split = strcmp(ctx, "test") == 0 ? "test" : "train";
+    int text_split = src->kind == DS_IMDB || src->kind == DS_CHARS;   /* split by `splits` fractions */
     snprintf(src->split, sizeof src->split, "%s", def_split);
     if (schema_str(d, n, "split", src->split, sizeof src->split) > 0 && strcmp(src->split, "train") != 0 &&
-        strcmp(src->split, "test") != 0 && (src->kind != DS_IMDB || strcmp(src->split, "validation") != 0))
+        strcmp(src->split, "test") != 0 && (!text_split || strcmp(src->split, "validation") != 0))
         diag_error(d, ymap_get(n, "split"), "split must be 'train' or 'test'%s, not '%s'",
-                   src->kind == DS_IMDB ? " or 'validation'" : "", src->split);
+                   text_split ? " or 'validation'" : "", src->split);
     schema_str(d, n, "path", src->path, sizeof src->path);
     int header;
     if (schema_bool(d, n, "header", &header) > 0) src->header = header;
@@ -94,6 +95,12 @@ static void parse_source(diag *d, const ynode *n, const char *ctx, data_source *
             if (total > 1.000001) diag_error(d, sp, "split fractions add up to %g, more than 1", total);
         }
     }
+    schema_str(d, n, "file", src->path, sizeof src->path);
+    schema_int(d, n, "stride", 1, 100000, &src->stride);
+    static const char *const folds[] = {"space", "drop", NULL};
+    schema_enum(d, n, "fold", folds, &src->fold_drop);
+    if (src->kind == DS_CHARS && strcmp(ctx, "train") == 0 && !src->path[0])
+        diag_error(d, n, "a 'chars' dataset needs 'file', e.g. file: data/gutenberg/carroll-alice.txt");
     schema_int(d, n, "first", 1, 100000000, &src->first);
     schema_int(d, n, "random_subset", 1, 100000000, &src->random_subset);
     schema_int(d, n, "per_class", 1, 100000000, &src->per_class);

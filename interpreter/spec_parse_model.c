@@ -12,7 +12,7 @@ static const char *const act_names[] = {"none", "relu", "leaky_relu", "elu", "se
 static const char *const layer_names[] = {"dense", "activation", "dropout", "gaussian_noise", "flatten",
                                           "reshape", "add", "concat", "sample_gaussian", "conv", "conv_transpose",
                                           "maxpool", "avgpool", "global_avgpool", "upsample", "batchnorm",
-                                          "masking_noise", "embedding", "max_over", "mean_over", "rnn", "lstm", NULL};
+                                          "masking_noise", "embedding", "max_over", "mean_over", "rnn", "lstm", "one_hot", NULL};
 
 const char *act_kind_name(act_kind a) { return act_names[a]; }
 const char *layer_kind_name(layer_kind k) { return layer_names[k]; }
@@ -63,7 +63,8 @@ static const char *const layer_type_keys[] = {"dense", "relu", "leaky_relu", "el
                                               "softmax", "log_softmax", "dropout", "gaussian_noise", "flatten",
                                               "reshape", "add", "concat", "sample_gaussian", "conv", "conv_transpose",
                                               "maxpool", "avgpool", "global_avgpool", "upsample", "batchnorm",
-                                              "masking_noise", "embedding", "max_over", "mean_over", "rnn", "lstm", NULL};
+                                              "masking_noise", "embedding", "max_over", "mean_over", "rnn", "lstm", "one_hot",
+                                              NULL};
 static const char *const layer_common_keys[] = {"name", "from", "act", "init", "bias_init", "bias", "l1", "l2", NULL};
 
 static int act_from_name(const char *s)
@@ -259,6 +260,11 @@ static void parse_layer_body(diag *d, const ynode *typ, const char *key, const y
         if (schema_int(d, v, "vocab", 1, 1 << 24, &l->vocab) == 0) diag_error(d, v, "embedding needs 'vocab'");
         if (schema_int(d, v, "dim", 1, 1 << 16, &l->units) == 0) diag_error(d, v, "embedding needs 'dim'");
         schema_int(d, v, "padding_id", -1, 1 << 24, &l->padding_id);
+    } else if (strcmp(key, "one_hot") == 0) {
+        /* one_hot: 27 — symbol ids in, 0/1 vectors out (a fixed encoding, no weights) */
+        l->kind = LY_ONE_HOT;
+        if (!v || v->kind != YN_SCALAR || !v->str[0]) diag_error(d, v ? v : typ, "one_hot takes the number of symbols, e.g. one_hot: 27");
+        else schema_node_int(d, v, "one_hot symbols", 1, 1 << 16, &l->units);
     } else if (strcmp(key, "rnn") == 0 || strcmp(key, "lstm") == 0) {
         /* rnn: {units: 256, act: tanh, output: last, mask: input, bidirectional: false} — fused
          * over time; lstm the same without act. `outs` follows rnn_output_mode. */

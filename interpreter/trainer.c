@@ -176,6 +176,15 @@ static int argmax(const float *v, int n)
     return best;
 }
 
+/* Per-step accuracy of a sequence classifier: pr holds steps x classes logits, yr the steps'
+ * class ids; returns the fraction right, so summed over samples it counts samples. */
+static double step_accuracy(const float *pr, const float *yr, size_t steps, size_t classes)
+{
+    size_t right = 0;
+    for (size_t s = 0; s < steps; s++) right += argmax(pr + s * classes, (int)classes) == (int)yr[s];
+    return (double)right / (double)steps;
+}
+
 static void accumulate_metrics(model_graph *m, int rows, double *correct, double *err2, double *ref2)
 {
     nn_graph *g = m->g;
@@ -186,6 +195,7 @@ static void accumulate_metrics(model_graph *m, int rows, double *correct, double
         const float *pr = p + (size_t)r * pw, *yr = y + (size_t)r * yw;
         if (yw == 1 && pw > 1) *correct += argmax(pr, (int)pw) == (int)yr[0];
         else if (yw == 1 && pw == 1) *correct += (pr[0] > 0) == (yr[0] > 0.5f);
+        else if (yw > 1 && pw > yw && pw % yw == 0) *correct += step_accuracy(pr, yr, yw, pw / yw);
         if (pw == yw)
             for (size_t i = 0; i < pw; i++) {
                 double e = (double)pr[i] - yr[i];

@@ -2,10 +2,13 @@
  *   mse, l1, bce_with_logits: pred and target of the same shape (N, ...); attrs i[0] = reduce:
  *     NN_REDUCE_MEAN (over all elements, PyTorch's default), NN_REDUCE_SUM_PER_SAMPLE (sum / N),
  *     NN_REDUCE_SUM.
- *   cross_entropy: logits (N, C), labels (N) of class ids stored as floats -> mean over N.
- *     An invalid label (negative, >= C, not an integer, NaN) is not reported at run time: it
- *     makes the loss (and its gradient row) NaN, which the trainer's NaN check stops on.
- *   one_hot: labels (N) -> (N, C); an invalid label gives a row of NaN for the same reason.
+ *   cross_entropy: logits (N, C) or (N, T, C), labels (N) or (N, T) of class ids stored as
+ *     floats -> mean over every row (sample, or sample and time step: a sequence model's
+ *     per-step loss). An invalid label (negative, >= C, not an integer, NaN) is not reported
+ *     at run time: it makes the loss (and its gradient row) NaN, which the trainer's NaN check
+ *     stops on.
+ *   one_hot: labels (N) or (N, T) -> (N, C) or (N, T, C); an invalid label gives a row of NaN
+ *     for the same reason.
  * Labels are marked no_grad by the ops themselves. */
 #include "ew_util.h"
 #include "kern.h"
@@ -209,14 +212,20 @@ int nn_bce_with_logits(nn_graph *g, int logits, int target, int reduce)
     return loss_op(g, NN_OP_bce_with_logits, logits, target, reduce);
 }
 
-/* ---- cross_entropy(logits (N,C), labels (N)) -> (1); ce_grad(..., gout) -> (N,C) ---- */
-static int labels_check(nn_graph *g, nn_node *n, int rows)
+/* ---- cross_entropy(logits (..., C), labels (...)) -> (1); ce_grad(..., gout) -> (..., C) ----
+ * The leading dims are rows: (N) samples, or (N, T) samples and time steps. */
+static size_t logit_rows(const nn_shape *x) { return nn_shape_numel(x) / (size_t)x->d[x->ndim - 1]; }
+
+static int labels_check(nn_graph *g, nn_node *n, const nn_shape *x)
 {
     nn_node *l = &g->nodes[n->in[1]];
-    if (l->shape.ndim != 1 || l->shape.d[0] != rows) {
-        char b[64];
-        return nn_graph_fail(g, "%s: labels must have shape [%d] (one class id per sample), got %s",
-                             nn_op_def_at(n->op)->name, rows, nn_shape_str(&l->shape, b, sizeof b));
+    nn_shape want = *x;
+    want.ndim--;
+    if (!nn_shape_eq(&l->shape, &want)) {
+        char b[64], w[64];
+        return nn_graph_fail(g, "%s: labels must have shape %s (one class id per %s), got %s", nn_op_def_at(n->op)->name,
+                             nn_shape_str(&want, w, sizeof w), x->ndim == 2 ? "sample" : "sample and step",
+                             nn_shape_str(&l->shape, b, sizeof b));
     }
     l->no_grad = 1;
     return 0;
@@ -226,10 +235,10 @@ static int cross_entropy_infer(nn_graph *g, nn_node *n)
 {
     const nn_shape *x = shape_of(g, n->in[0]);
     char b[64];
-    if (x->ndim != 2)
-        return nn_graph_fail(g, "%s: logits must be 2-D (batch, classes), got %s", nn_op_def_at(n->op)->name,
-                             nn_shape_str(x, b, sizeof b));
-    if (labels_check(g, n, x->d[0]) < 0) return -1;
+    if (x->ndim != 2 && x->ndim != 3)
+        return nn_graph_fail(g, "%s: logits must be (batch, classes) or (batch, steps, classes), got %s",
+                             nn_op_def_at(n->op)->name, nn_shape_str(x, b, sizeof b));
+    if (labels_check(g, n, x) < 0) return -1;
     n->shape = n->op == NN_OP_cross_entropy ? nn_shape1(1) : *x;
     if (n->op == NN_OP_ce_grad && nn_shape_numel(shape_of(g, n->in[2])) != 1)
         return nn_graph_fail(g, "ce_grad: gout must hold one value");
@@ -240,21 +249,22 @@ static void cross_entropy_forward(nn_graph *g, nn_node *n)
 {
     const nn_node *x = nn_ew_in(g, n, 0);
     const float *lab = nn_ew_in(g, n, 1)->data;
-    int rows = x->shape.d[0], cols = x->shape.d[1];
+    size_t rows = logit_rows(&x->shape);
+    int cols = x->shape.d[x->shape.ndim - 1];
     double s = 0.0;
-    for (int r = 0; r < rows; r++) {
-        const float *row = x->data + (size_t)r * cols;
+    for (size_t r = 0; r < rows; r++) {
+        const float *row = x->data + r * (size_t)cols;
         int k = label_index(lab[r], cols);
         s += k < 0 ? NAN : (double)nn_k_logsumexp(row, (size_t)cols) - row[k];
     }
-    n->data[0] = (float)(s / rows);
+    n->data[0] = (float)(s / (double)rows);
 }
 
 static void ce_grad_forward(nn_graph *g, nn_node *n)
 {
     const nn_node *x = nn_ew_in(g, n, 0);
     const float *lab = nn_ew_in(g, n, 1)->data;
-    size_t rows = (size_t)x->shape.d[0], cols = (size_t)x->shape.d[1];
+    size_t rows = logit_rows(&x->shape), cols = (size_t)x->shape.d[x->shape.ndim - 1];
     float c = nn_ew_in(g, n, 2)->data[0] / (float)rows;
     nn_k_softmax_rows(x->data, n->data, rows, cols, 0);
     for (size_t r = 0; r < rows; r++) {
@@ -278,12 +288,12 @@ static int cross_entropy_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[0] < 0 ? -1 : 0;
 }
 
-/* ce_grad = (gout / N)(softmax(x) - onehot). With upstream h:
- *   d/dx = (gout / N) softmax_grad(softmax(x), h),   d/dgout = sum(h * ce_grad(x, labels, 1)). */
+/* ce_grad = (gout / rows)(softmax(x) - onehot). With upstream h:
+ *   d/dx = (gout / rows) softmax_grad(softmax(x), h),   d/dgout = sum(h * ce_grad(x, labels, 1)). */
 static int ce_grad_backward(nn_graph *g, int id, int gout, int *gin)
 {
     int x = in_k(g, id, 0), labels = in_k(g, id, 1), go = in_k(g, id, 2);
-    float c = 1.0f / (float)g->nodes[x].shape.d[0];
+    float c = 1.0f / (float)logit_rows(shape_of(g, x));
     int sm = nn_softmax(g, x);
     gin[0] = scale_by(g, nn_op(g, NN_OP_softmax_grad, (int[]){sm, gout}, 2, NULL), go, c);
     gin[1] = -1;
@@ -318,26 +328,28 @@ int nn_cross_entropy(nn_graph *g, int logits, int labels)
     return nn_op(g, NN_OP_cross_entropy, (int[]){logits, labels}, 2, NULL);
 }
 
-/* ---- one_hot(labels (N)) -> (N, C); attrs i[0] = C ---- */
+/* ---- one_hot(labels (N) or (N, T)) -> (N, C) or (N, T, C); attrs i[0] = C ---- */
 static int one_hot_infer(nn_graph *g, nn_node *n)
 {
     nn_node *l = &g->nodes[n->in[0]];
     char b[64];
     if (n->a.i[0] < 1) return nn_graph_fail(g, "one_hot: the number of classes must be >= 1, got %d", n->a.i[0]);
-    if (l->shape.ndim != 1)
-        return nn_graph_fail(g, "one_hot: labels must be 1-D (one class id per sample), got %s",
+    if (l->shape.ndim != 1 && l->shape.ndim != 2)
+        return nn_graph_fail(g, "one_hot: labels must be (batch) or (batch, steps) class ids, got %s",
                              nn_shape_str(&l->shape, b, sizeof b));
     l->no_grad = 1;
-    n->shape = nn_shape2(l->shape.d[0], n->a.i[0]);
+    n->shape = l->shape;
+    n->shape.d[n->shape.ndim++] = n->a.i[0];
     return 0;
 }
 
 static void one_hot_forward(nn_graph *g, nn_node *n)
 {
     const float *lab = nn_ew_in(g, n, 0)->data;
-    int rows = n->shape.d[0], cols = n->shape.d[1];
-    for (int r = 0; r < rows; r++) {
-        float *y = n->data + (size_t)r * cols;
+    int cols = n->a.i[0];
+    size_t rows = nn_shape_numel(&n->shape) / (size_t)cols;
+    for (size_t r = 0; r < rows; r++) {
+        float *y = n->data + r * (size_t)cols;
         int k = label_index(lab[r], cols);
         for (int i = 0; i < cols; i++) y[i] = k < 0 ? NAN : (float)(i == k);
     }
@@ -376,11 +388,11 @@ const nn_op_def nn_def_bce_with_logits = {"bce_with_logits", 2,
 const nn_op_def nn_def_bce_grad = {"bce_grad", 3, "(z, t, gout) -> c gout (sigmoid(z) - t): gradient of bce_with_logits",
                                    bce_grad_infer, bce_grad_forward, bce_grad_backward, bce_grad_check, NULL};
 const nn_op_def nn_def_cross_entropy = {"cross_entropy", 2,
-                                        "(logits (N,C), labels (N)) -> mean -log softmax[label]; bad label -> NaN",
+                                        "(logits (N,[T,]C), labels (N[,T])) -> mean over rows of -log softmax[label]; bad label -> NaN",
                                         cross_entropy_infer, cross_entropy_forward, cross_entropy_backward,
                                         cross_entropy_check, NULL};
 const nn_op_def nn_def_ce_grad = {"ce_grad", 3,
-                                  "(logits, labels, gout) -> gout/N (softmax - onehot): gradient of cross_entropy",
+                                  "(logits, labels, gout) -> gout/rows (softmax - onehot): gradient of cross_entropy",
                                   cross_entropy_infer, ce_grad_forward, ce_grad_backward, ce_grad_check, NULL};
-const nn_op_def nn_def_one_hot = {"one_hot", 1, "labels (N) -> (N, C) of 0/1; bad label -> NaN row; no gradient",
+const nn_op_def nn_def_one_hot = {"one_hot", 1, "labels (N[,T]) -> (N,[T,]C) of 0/1; bad label -> NaN row; no gradient",
                                   one_hot_infer, one_hot_forward, one_hot_backward, one_hot_check, NULL};

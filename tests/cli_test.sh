@@ -31,7 +31,7 @@ train: {optimizer: {adam: {lr: 0.01}}, batch: 8, epochs: 3, metrics: [rel_l2]}
 YAML
 
 expect_status 0 "nnrun --help" "$nnrun" --help
-for c in check summary diff eval ops train compare decode; do expect_status 0 "nnrun $c --help" "$nnrun" $c --help; done
+for c in check summary diff eval ops train compare decode sample; do expect_status 0 "nnrun $c --help" "$nnrun" $c --help; done
 expect_status 2 "no arguments is a usage error" "$nnrun"
 expect_status 2 "an unknown option is a usage error" "$nnrun" fit.yaml --bogus
 expect_status 2 "a missing spec is reported" "$nnrun" check missing.yaml
@@ -143,5 +143,49 @@ expect_status 0 "decode of a line between two points" "$nnrun" decode runs/ae --
 expect_status 2 "decode with points of the wrong width fails" "$nnrun" decode runs/ae --layer code --points "1,2,3"
 grep -q "more than the 2 numbers" err.txt && ok "  ... saying how many it needs" || { bad "  ... saying how many it needs"; cat err.txt; }
 expect_status 2 "decode of an unknown layer fails" "$nnrun" decode runs/ae --layer nope --points "1,2"
+
+# character model: a one-hot RNN learns "abc abc ..." (every next character follows from the
+# current one), then `nnrun sample` continues a prime with it
+i=0; : > abc.txt; while [ $i -lt 150 ]; do printf 'Abc, abc abc ' >> abc.txt; i=$((i + 1)); done
+cat > chars.yaml <<'YAML'
+name: chars
+data:
+  train: {dataset: chars, file: abc.txt, length: 12, stride: 4, splits: [0.8, 0.2]}
+  test: {dataset: chars, split: test}
+model:
+  input: [12]
+  layers:
+    - {one_hot: 27}
+    - {rnn: {units: 16, act: relu, output: all}}
+    - {dense: 27, name: logits}
+loss: {cross_entropy: {pred: logits, target: target}}
+train: {optimizer: {adam: {lr: 0.02}}, clip_grad_norm: 5, batch: 16, epochs: 6}
+YAML
+expect_status 0 "a character model trains" "$nnrun" chars.yaml --quiet --out runs/chars
+acc=$(sed -n 's/^next-character accuracy: \([0-9.]*\)%$/\1/p' out.txt)
+[ -n "$acc" ] && awk "BEGIN { exit !($acc >= 90) }" && ok "  ... to a next-character accuracy of $acc% (chance: 1/27)" ||
+    { bad "  ... to a next-character accuracy of at least 90% (got '${acc}')"; cat out.txt; }
+grep -q "next-character accuracy (test text)" runs/chars/report.html && ok "  ... also in the report" || bad "  ... also in the report"
+expect_status 0 "sample with temperature 0" "$nnrun" sample runs/chars --prime "AB" --length 14 --temperature 0
+[ "$(cat out.txt)" = "abc abc abc abc " ] && ok "  ... continues the pattern" || { bad "  ... continues the pattern"; cat out.txt; }
+expect_status 0 "sample with a temperature and a seed" "$nnrun" sample runs/chars --prime "a" --length 40 --temperature 0.8 --seed 7
+cp out.txt sample1.txt
+"$nnrun" sample runs/chars --prime "a" --length 40 --temperature 0.8 --seed 7 > sample2.txt 2>&1
+[ "$(wc -c < sample1.txt)" -eq 42 ] && cmp -s sample1.txt sample2.txt && ok "  ... is 1 + 40 characters, repeatable" ||
+    { bad "  ... is 1 + 40 characters, repeatable"; cat sample1.txt sample2.txt; }
+expect_status 2 "sample of a missing run folder fails" "$nnrun" sample runs/nowhere
+grep -q "no run folder 'runs/nowhere'" err.txt && ok "  ... naming it" || { bad "  ... naming it"; cat err.txt; }
+expect_status 2 "sample with a prime of no letters fails" "$nnrun" sample runs/chars --prime "123"
+grep -q "has no letter" err.txt && ok "  ... saying what the model reads" || { bad "  ... saying what the model reads"; cat err.txt; }
+expect_status 2 "sample of a run that is no character model fails" "$nnrun" sample runs/ae
+grep -q "not a character model" err.txt && ok "  ... saying so" || { bad "  ... saying so"; cat err.txt; }
+expect_status 2 "sample --temperature -1 is a usage error" "$nnrun" sample runs/chars --temperature -1
+printf 'name: c2\ndata:\n  train: {dataset: chars, length: 12}\nmodel: {input: [12], layers: [{one_hot: 27}, {dense: 27, name: o}]}\nloss: {cross_entropy: {pred: o, target: target}}\n' > nofile.yaml
+expect_status 2 "a chars source without a file is a spec error" "$nnrun" check nofile.yaml
+grep -q "needs 'file'" err.txt && ok "  ... saying so" || { bad "  ... saying so"; cat err.txt; }
+printf 'extends: chars.yaml\ndata:\n  train: {length: 1000}\nmodel: {input: [1000]}\n' > long.yaml
+expect_status 2 "windows longer than the held-out text fail" "$nnrun" long.yaml --quiet --out runs/long
+grep -q "the test part of abc.txt .*use a shorter length" err.txt && ok "  ... naming the part and what to do" ||
+    { bad "  ... naming the part and what to do"; cat err.txt; }
 
 [ $fails -eq 0 ] && echo "cli tests passed" || { echo "$fails cli test(s) failed"; exit 1; }

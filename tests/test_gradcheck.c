@@ -120,23 +120,23 @@ static void expect_second_order_refused(nn_graph *g, const inputs_t *in, int l2)
     assert_true(named);
 }
 
-static void check_op(int op, int second_order)
+typedef int (*fixture_fn)(nn_graph *g, nn_rng *r);
+
+/* Checks the node a fixture builds, first or second order; name is used in messages. */
+static void check_fixture(const char *name, fixture_fn fixture, uint64_t seed, int second_order)
 {
-    const nn_op_def *def = nn_op_def_at(op);
-    if (nn_op_grad_only(op)) return;   /* checked through the fused op's fixture */
     nn_graph *g = nn_graph_new(1);
     nn_rng r;
-    nn_rng_seed(&r, 1234 + (uint64_t)op);
-    assert_non_null(def->gradcheck);
-    int y = def->gradcheck(g, &r);
-    if (y < 0) print_error("%s fixture failed: %s\n", def->name, g->err);
+    nn_rng_seed(&r, seed);
+    int y = fixture(g, &r);
+    if (y < 0) print_error("%s fixture failed: %s\n", name, g->err);
     assert_true(y >= 0);
     inputs_t in = collect_inputs(g, y + 1);
     assert_true(in.n_inputs > 0);
     int loss = weighted_sum(g, y, &r);
     char what[96];
     if (!second_order) {
-        snprintf(what, sizeof what, "%s (first order)", def->name);
+        snprintf(what, sizeof what, "%s (first order)", name);
         int first = g->n;
         assert_int_equal(check_gradients(g, loss, &in, what, 1e-2, 2e-2), 0);
         mark_ops(g, first);
@@ -153,11 +153,116 @@ static void check_op(int op, int second_order)
         if (l2 >= 0 && grad_only >= 0) {
             expect_second_order_refused(g, &in, l2);
         } else if (l2 >= 0) {
-            snprintf(what, sizeof what, "%s (second order)", def->name);
+            snprintf(what, sizeof what, "%s (second order)", name);
             if (g->err[0]) print_error("%s\n", g->err);
             assert_int_equal(check_gradients(g, l2, &in, what, 1e-2, 4e-2), 0);
         }
     }
+    nn_graph_free(g);
+}
+
+static void check_op(int op, int second_order)
+{
+    const nn_op_def *def = nn_op_def_at(op);
+    if (nn_op_grad_only(op)) return;   /* checked through the fused op's fixture */
+    assert_non_null(def->gradcheck);
+    check_fixture(def->name, def->gradcheck, 1234 + (uint64_t)op, second_order);
+}
+
+/* ---- per-time-step variants of rows whose registry fixture is 2-D --------------------------
+ * A sequence model applies dense, one_hot and cross_entropy at every step of (N, T, ...). */
+
+/* Labels (n, t) of class ids below classes, marked no_grad like the ops mark them. */
+static int step_labels(nn_graph *g, nn_rng *r, int n, int t, int classes)
+{
+    int l = nn_input(g, nn_shape2(n, t), "labels");
+    for (int i = 0; i < n * t; i++) nn_data(g, l)[i] = (float)nn_rng_below(r, (uint32_t)classes);
+    g->nodes[l].no_grad = 1;
+    return l;
+}
+
+static int dense_per_step(nn_graph *g, nn_rng *r)
+{
+    int x = nn_test_input(g, nn_shape3(2, 3, 4), r, -1, 1);
+    int w = nn_test_input(g, nn_shape2(5, 4), r, -1, 1), b = nn_test_input(g, nn_shape1(5), r, -1, 1);
+    return nn_dense(g, x, w, b);
+}
+
+static int cross_entropy_per_step(nn_graph *g, nn_rng *r)
+{
+    int x = nn_test_input(g, nn_shape3(2, 3, 4), r, -2, 2);
+    return nn_cross_entropy(g, x, step_labels(g, r, 2, 3, 4));
+}
+
+static int ce_grad_per_step(nn_graph *g, nn_rng *r)
+{
+    int x = nn_test_input(g, nn_shape3(2, 3, 4), r, -2, 2), l = step_labels(g, r, 2, 3, 4);
+    int go = nn_test_input(g, nn_shape1(1), r, 0.5f, 1.5f);
+    return nn_op_named(g, "ce_grad", (int[]){x, l, go}, 3, NULL);
+}
+
+/* one_hot has no differentiable input: x * one_hot exposes its values (d/dx = one_hot) */
+static int one_hot_per_step(nn_graph *g, nn_rng *r)
+{
+    int x = nn_test_input(g, nn_shape3(2, 3, 4), r, -1, 1);
+    return nn_mul(g, x, nn_one_hot(g, step_labels(g, r, 2, 3, 4), 4));
+}
+
+static const struct {
+    const char *name;
+    fixture_fn fixture;
+} per_step[] = {
+    {"dense per step (N,T,K)", dense_per_step},
+    {"cross_entropy per step (N,T,C)", cross_entropy_per_step},
+    {"ce_grad per step (N,T,C)", ce_grad_per_step},
+    {"one_hot per step (N,T)", one_hot_per_step},
+};
+
+static void test_per_step_variants_first_and_second_order(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof per_step / sizeof per_step[0]; i++) {
+        check_fixture(per_step[i].name, per_step[i].fixture, 777 + i, 0);
+        check_fixture(per_step[i].name, per_step[i].fixture, 777 + i, 1);
+    }
+}
+
+/* The per-step loss is the mean over all N*T steps: equal to the 2-D loss of the rows. */
+static void test_cross_entropy_per_step_is_mean_over_rows(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 5);
+    int x = nn_test_input(g, nn_shape3(2, 3, 4), &r, -2, 2), l = step_labels(g, &r, 2, 3, 4);
+    int y3 = nn_cross_entropy(g, x, l);
+    int y2 = nn_cross_entropy(g, nn_reshape(g, x, nn_shape2(6, 4)), nn_reshape(g, l, nn_shape1(6)));
+    assert_true(y3 >= 0 && y2 >= 0);
+    nn_plan *p = nn_plan_create(g, (int[]){y3, y2}, 2);
+    nn_plan_run(g, p);
+    double want = 0;
+    for (int i = 0; i < 6; i++) {
+        const float *row = nn_data(g, x) + i * 4;
+        double z = 0;
+        for (int c = 0; c < 4; c++) z += exp(row[c]);
+        want += log(z) - row[(int)nn_data(g, l)[i]];
+    }
+    assert_float_equal(nn_data(g, y3)[0], want / 6, 1e-5);
+    assert_float_equal(nn_data(g, y3)[0], nn_data(g, y2)[0], 1e-6);
+    nn_plan_free(p);
+    nn_graph_free(g);
+}
+
+/* Labels whose shape is not the logits' leading dims are a build error that says so. */
+static void test_cross_entropy_per_step_rejects_mismatched_labels(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 6);
+    int x = nn_test_input(g, nn_shape3(2, 3, 4), &r, -2, 2);
+    assert_int_equal(nn_cross_entropy(g, x, step_labels(g, &r, 2, 4, 4)), -1);
+    assert_non_null(strstr(g->err, "labels must have shape [2, 3]"));
     nn_graph_free(g);
 }
 
@@ -206,6 +311,9 @@ int main(void)
         cmocka_unit_test(test_every_op_has_fixture_and_doc),
         cmocka_unit_test(test_every_op_first_order),
         cmocka_unit_test(test_every_op_second_order),
+        cmocka_unit_test(test_per_step_variants_first_and_second_order),
+        cmocka_unit_test(test_cross_entropy_per_step_is_mean_over_rows),
+        cmocka_unit_test(test_cross_entropy_per_step_rejects_mismatched_labels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -94,9 +94,10 @@ enum { NN_REDUCE_MEAN = 0, NN_REDUCE_SUM_PER_SAMPLE = 1, NN_REDUCE_SUM = 2 };
 int nn_mse(nn_graph *g, int pred, int target, int reduce);
 int nn_l1(nn_graph *g, int pred, int target, int reduce);
 int nn_bce_with_logits(nn_graph *g, int logits, int target, int reduce);
-/* logits (N,C), labels (N) holding class ids as floats -> mean cross entropy */
+/* logits (N,C), labels (N) holding class ids as floats -> mean cross entropy; per time step:
+ * logits (N,T,C), labels (N,T) -> the mean over all N*T steps */
 int nn_cross_entropy(nn_graph *g, int logits, int labels);
-/* one_hot: labels (N) of ids -> (N, C); no gradient */
+/* one_hot: labels (N) or (N,T) of ids -> (N,C) or (N,T,C); no gradient */
 int nn_one_hot(nn_graph *g, int labels, int classes);
 
 /* ---- images (NCHW) ------------------------------------------------------------------------

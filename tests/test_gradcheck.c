@@ -120,23 +120,24 @@ static void expect_second_order_refused(nn_graph *g, const inputs_t *in, int l2)
     assert_true(named);
 }
 
-static void check_op(int op, int second_order)
+typedef int (*fixture_fn)(nn_graph *g, nn_rng *r);
+
+/* Checks the gradients of the node a fixture builds, first or second order. */
+static void check_fixture(const char *name, fixture_fn fixture, uint64_t seed, int second_order)
 {
-    const nn_op_def *def = nn_op_def_at(op);
-    if (nn_op_grad_only(op)) return;   /* checked through the fused op's fixture */
     nn_graph *g = nn_graph_new(1);
     nn_rng r;
-    nn_rng_seed(&r, 1234 + (uint64_t)op);
-    assert_non_null(def->gradcheck);
-    int y = def->gradcheck(g, &r);
-    if (y < 0) print_error("%s fixture failed: %s\n", def->name, g->err);
+    nn_rng_seed(&r, seed);
+    assert_non_null(fixture);
+    int y = fixture(g, &r);
+    if (y < 0) print_error("%s fixture failed: %s\n", name, g->err);
     assert_true(y >= 0);
     inputs_t in = collect_inputs(g, y + 1);
     assert_true(in.n_inputs > 0);
     int loss = weighted_sum(g, y, &r);
     char what[96];
     if (!second_order) {
-        snprintf(what, sizeof what, "%s (first order)", def->name);
+        snprintf(what, sizeof what, "%s (first order)", name);
         int first = g->n;
         assert_int_equal(check_gradients(g, loss, &in, what, 1e-2, 2e-2), 0);
         mark_ops(g, first);
@@ -153,12 +154,56 @@ static void check_op(int op, int second_order)
         if (l2 >= 0 && grad_only >= 0) {
             expect_second_order_refused(g, &in, l2);
         } else if (l2 >= 0) {
-            snprintf(what, sizeof what, "%s (second order)", def->name);
+            snprintf(what, sizeof what, "%s (second order)", name);
             if (g->err[0]) print_error("%s\n", g->err);
             assert_int_equal(check_gradients(g, l2, &in, what, 1e-2, 4e-2), 0);
         }
     }
     nn_graph_free(g);
+}
+
+static void check_op(int op, int second_order)
+{
+    if (nn_op_grad_only(op)) return;   /* checked through the fused op's fixture */
+    const nn_op_def *def = nn_op_def_at(op);
+    check_fixture(def->name, def->gradcheck, 1234 + (uint64_t)op, second_order);
+}
+
+/* ---- layers composed of several ops, checked as a whole (each op is also checked alone) ---- */
+
+/* conv1d with stride 2 and asymmetric padding: x (2,7,3), w (4,3,3) -> (2,4,4) */
+static int conv1d_fixture(nn_graph *g, nn_rng *r)
+{
+    int x = nn_test_input(g, nn_shape3(2, 7, 3), r, -1, 1);
+    int w = nn_test_input(g, nn_shape3(4, 3, 3), r, -1, 1);
+    int b = nn_test_input(g, nn_shape1(4), r, -1, 1);
+    return nn_conv1d(g, x, w, b, 2, 1, 2);
+}
+
+/* overlapping windows (3 wide, stride 2) over distinct values 0.05 apart, so finite differences
+ * never move an argmax: x (2,7,2) -> (2,3,2) */
+static int maxpool1d_fixture(nn_graph *g, nn_rng *r)
+{
+    enum { N = 28 };
+    int x = nn_test_input(g, nn_shape3(2, 7, 2), r, 0, 1), perm[N];
+    for (int i = 0; i < N; i++) perm[i] = i;
+    nn_rng_shuffle(r, perm, N);
+    for (int i = 0; i < N; i++) nn_data(g, x)[i] = 0.05f * (float)(perm[i] - N / 2);
+    return nn_maxpool1d(g, x, 3, 2);
+}
+
+static const struct {
+    const char *name;
+    fixture_fn fixture;
+} composites[] = {{"conv1d", conv1d_fixture}, {"maxpool1d", maxpool1d_fixture}};
+
+static void test_composite_layers_first_and_second_order(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof composites / sizeof composites[0]; i++) {
+        check_fixture(composites[i].name, composites[i].fixture, 99 + i, 0);
+        check_fixture(composites[i].name, composites[i].fixture, 99 + i, 1);
+    }
 }
 
 static void test_every_op_first_order(void **state)
@@ -206,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_every_op_has_fixture_and_doc),
         cmocka_unit_test(test_every_op_first_order),
         cmocka_unit_test(test_every_op_second_order),
+        cmocka_unit_test(test_composite_layers_first_and_second_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -163,7 +163,7 @@ static void parse_conv(diag *d, const ynode *typ, const char *key, const ynode *
         l->pad[0] = (l->kernel[0] - 1) / 2;
         l->pad[1] = (l->kernel[1] - 1) / 2;
     } else if (p && one_d) {
-        if (schema_node_int(d, p, "padding", 0, 4096, &l->pad[0]) == 0) l->pad[1] = l->pad[0];
+        if (schema_node_int(d, p, "padding", 0, 4096, &l->pad[0]) >= 0) l->pad[1] = l->pad[0];
     } else if (p)
         parse_pair(d, p, "padding", 0, l->pad);
     if (op && parse_pair(d, op, "output padding", 0, l->out_pad) == 0 && (l->out_pad[0] >= l->stride || l->out_pad[1] >= l->stride))

@@ -374,7 +374,8 @@ static void test_an_imdb_style_review_file_trains_a_classifier(void **state)
     assert_true(res.test_loss[14] < 0.3f * res.test_loss[0]);
 }
 
-/* The reviews through a recurrent layer (given as a YAML layer) read at the last real step. */
+/* The reviews through sequence layers (given as YAML list items), e.g. a recurrent layer read
+ * at the last real step. */
 static void train_recurrent_on_reviews(const char *name, const char *layer)
 {
     char spec_text[1024], file[64], out[64];
@@ -413,6 +414,15 @@ static void test_a_masked_lstm_learns_the_reviews(void **state)
     train_recurrent_on_reviews("lstm", "{lstm: {units: 16, output: last, mask: input}}");
 }
 
+/* conv1d (same padding) -> maxpool1d -> global max over time: the textbook text CNN in small */
+static void test_a_conv1d_with_pooling_learns_the_reviews(void **state)
+{
+    (void)state;
+    train_recurrent_on_reviews("cnn1d", "{conv1d: {filters: 8, kernel: 3, pad: same}, act: relu}\n"
+                                        "    - {maxpool1d: 2}\n"
+                                        "    - {max_over: 0}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_an_imdb_style_review_file_trains_a_classifier),
         cmocka_unit_test(test_a_masked_rnn_learns_the_reviews),
         cmocka_unit_test(test_a_masked_lstm_learns_the_reviews),
+        cmocka_unit_test(test_a_conv1d_with_pooling_learns_the_reviews),
     };
     return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);
 }

@@ -103,7 +103,7 @@ int cmd_summary(int argc, char **argv)
         }
         double f = layer_flops(g, l->name, m->loss);
         char op[40];
-        if (l->kind == LY_DENSE && l->act) snprintf(op, sizeof op, "dense+%s", act_kind_name(l->act));
+        if (l->act && l->kind != LY_ACTIVATION) snprintf(op, sizeof op, "%s+%s", layer_kind_name(l->kind), act_kind_name(l->act));
         else snprintf(op, sizeof op, "%s", l->kind == LY_ACTIVATION ? act_kind_name(l->act) : layer_kind_name(l->kind));
         human(f, fl, sizeof fl);
         printf("%-20s %-16s %-18s %12zu %12s\n", l->name, op, nn_shape_str(&per, shp, sizeof shp), p, fl);

@@ -110,6 +110,28 @@ static int build_conv(const spec *s, model_graph *m, int li, int x)
     return apply_act(g, y, l->act, l->act_param);
 }
 
+/* conv1d: weight (F, C, K) as PyTorch's Conv1d stores it, over a sequence [T, C] per sample. */
+static int build_conv1d(const spec *s, model_graph *m, int li, int x)
+{
+    const layer_spec *l = &s->model.layers[li];
+    nn_graph *g = m->g;
+    const nn_shape *xs = &g->nodes[x].shape;
+    if (xs->ndim != 3) {
+        char b[64];
+        return nn_graph_fail(g, "needs a sequence [steps, channels] per sample, got %s; an embedding gives one",
+                             nn_shape_str(xs, b, sizeof b));
+    }
+    char name[SPEC_NAME_LEN + 8];
+    snprintf(name, sizeof name, "%s.weight", l->name);
+    m->weight[li] = nn_param(g, nn_shape3(l->units, xs->d[2], l->kernel[0]), name);
+    if (l->bias) {
+        snprintf(name, sizeof name, "%s.bias", l->name);
+        m->bias[li] = nn_param(g, nn_shape1(l->units), name);
+    }
+    int y = nn_conv1d(g, x, m->weight[li], l->bias ? m->bias[li] : -1, l->stride, l->pad[0], l->pad[1]);
+    return apply_act(g, y, l->act, l->act_param);
+}
+
 /* Batch normalisation over every axis but the channels (axis 1): in training, the batch's
  * statistics (and the running ones updated as a side effect); in evaluation, the running
  * ones. Composed of graph ops, so gradients (and gradients of gradients) come for free. */
@@ -313,6 +335,8 @@ static int build_layer(const spec *s, model_graph *m, int li, diag *d)
     case LY_RNN:
     case LY_LSTM: return build_rnn(s, m, li, x, d);
     case LY_ONE_HOT: return build_one_hot(g, x, l->units);
+    case LY_CONV1D: return build_conv1d(s, m, li, x);
+    case LY_MAXPOOL1D: return nn_maxpool1d(g, x, l->kernel[0], l->stride);
     case LY_MAX_OVER: return nn_max_over(g, x, l->axis + 1);
     case LY_MEAN_OVER: return nn_mean_over(g, x, l->axis + 1);
     case LY_SAMPLE_GAUSSIAN: {
@@ -451,8 +475,9 @@ static int initialise(const spec *s, model_graph *m, nn_rng *r, diag *d)
         int fan_out = w->d[0], fan_in = (int)(nn_shape_numel(w) / (size_t)w->d[0]);
         const nn_init *wi = l->has_init ? &l->init : &s->model.init;
         char err[256];
-        if (w->ndim == 4) {
-            if (nn_init_fill_conv(nn_data(g, m->weight[i]), w->d[0], w->d[1], w->d[2] * w->d[3], wi, r, err, sizeof err) < 0) {
+        if (w->ndim >= 3) {   /* conv (F, C, KH, KW), conv1d (F, C, K) */
+            int ksize = (int)(nn_shape_numel(w) / ((size_t)w->d[0] * w->d[1]));
+            if (nn_init_fill_conv(nn_data(g, m->weight[i]), w->d[0], w->d[1], ksize, wi, r, err, sizeof err) < 0) {
                 diag_error_at(d, l->pos.file, l->pos.line, l->pos.col, "layer '%s': %s", l->name, err);
                 return -1;
             }

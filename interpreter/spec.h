@@ -73,7 +73,8 @@ typedef struct {
 typedef enum {
     LY_DENSE, LY_ACTIVATION, LY_DROPOUT, LY_NOISE, LY_FLATTEN, LY_RESHAPE, LY_ADD, LY_CONCAT,
     LY_SAMPLE_GAUSSIAN, LY_CONV, LY_CONV_T, LY_MAXPOOL, LY_AVGPOOL, LY_GLOBAL_AVGPOOL, LY_UPSAMPLE,
-    LY_BATCHNORM, LY_MASKING_NOISE, LY_EMBEDDING, LY_MAX_OVER, LY_MEAN_OVER, LY_RNN, LY_LSTM, LY_ONE_HOT,
+    LY_BATCHNORM, LY_MASKING_NOISE, LY_EMBEDDING, LY_MAX_OVER, LY_MEAN_OVER, LY_RNN, LY_LSTM, LY_ONE_HOT, LY_CONV1D,
+    LY_MAXPOOL1D,
 } layer_kind;
 
 /* What a recurrent layer gives, in the order of the spec's `output:` choices: every step's
@@ -96,7 +97,8 @@ typedef struct {
     int n_from;
     /* dense: units; conv, conv_transpose: units = filters */
     int units;
-    int kernel[2], stride, pad[2], same, out_pad[2];   /* conv, conv_transpose, pooling (kernel = size) */
+    int kernel[2], stride, pad[2], same, out_pad[2];   /* conv, conv_transpose, pooling (kernel = size);
+                                                          conv1d: kernel[0], pad = {left, right} */
     int factor;                                          /* upsample */
     int vocab, padding_id;                               /* embedding (units = dim) */
     /* one_hot: units = the number of symbols */

@@ -12,7 +12,8 @@ static const char *const act_names[] = {"none", "relu", "leaky_relu", "elu", "se
 static const char *const layer_names[] = {"dense", "activation", "dropout", "gaussian_noise", "flatten",
                                           "reshape", "add", "concat", "sample_gaussian", "conv", "conv_transpose",
                                           "maxpool", "avgpool", "global_avgpool", "upsample", "batchnorm",
-                                          "masking_noise", "embedding", "max_over", "mean_over", "rnn", "lstm", "one_hot", NULL};
+                                          "masking_noise", "embedding", "max_over", "mean_over", "rnn", "lstm", "one_hot",
+                                          "conv1d", "maxpool1d", NULL};
 
 const char *act_kind_name(act_kind a) { return act_names[a]; }
 const char *layer_kind_name(layer_kind k) { return layer_names[k]; }
@@ -64,7 +65,7 @@ static const char *const layer_type_keys[] = {"dense", "relu", "leaky_relu", "el
                                               "reshape", "add", "concat", "sample_gaussian", "conv", "conv_transpose",
                                               "maxpool", "avgpool", "global_avgpool", "upsample", "batchnorm",
                                               "masking_noise", "embedding", "max_over", "mean_over", "rnn", "lstm", "one_hot",
-                                              NULL};
+                                              "conv1d", "maxpool1d", NULL};
 static const char *const layer_common_keys[] = {"name", "from", "act", "init", "bias_init", "bias", "l1", "l2", NULL};
 
 static int act_from_name(const char *s)
@@ -117,25 +118,43 @@ static int parse_pair(diag *d, const ynode *n, const char *what, int lo, int *ou
     return 0;
 }
 
-/* conv: {filters: 16, kernel: 3, stride: 1, pad: same}; conv_transpose adds output_padding */
+/* pad: same for conv1d: PyTorch's padding='same' (stride 1): K - 1 zeros in all, the odd one on
+ * the right for an even kernel, so T_out = T. */
+static void conv1d_same_pad(diag *d, const ynode *p, layer_spec *l)
+{
+    if (l->stride != 1) diag_error(d, p, "pad: same needs stride 1 (here %d), as in PyTorch; give the padding as a number", l->stride);
+    l->pad[0] = (l->kernel[0] - 1) / 2;
+    l->pad[1] = l->kernel[0] - 1 - l->pad[0];
+}
+
+/* conv: {filters: 16, kernel: 3, stride: 1, pad: same}; conv_transpose adds output_padding;
+ * conv1d: {filters: 128, kernel: 5, stride: 1, pad: valid|same|N} over [T, C] sequences. The
+ * three share filters, kernel, stride and pad (valid = 0). */
 static void parse_conv(diag *d, const ynode *typ, const char *key, const ynode *v, layer_spec *l)
 {
     static const char *const keys[] = {"filters", "kernel", "stride", "pad", NULL};
     static const char *const tkeys[] = {"filters", "kernel", "stride", "pad", "output_padding", NULL};
-    int transposed = strcmp(key, "conv_transpose") == 0;
-    l->kind = transposed ? LY_CONV_T : LY_CONV;
+    int transposed = strcmp(key, "conv_transpose") == 0, one_d = strcmp(key, "conv1d") == 0;
+    l->kind = transposed ? LY_CONV_T : one_d ? LY_CONV1D : LY_CONV;
     l->stride = 1;
     if (!v || v->kind != YN_MAP) {
-        diag_error(d, v ? v : typ, "%s takes {filters: N, kernel: K, stride: S, pad: P or same}", key);
+        diag_error(d, v ? v : typ, "%s takes {filters: N, kernel: K, stride: S, pad: P, valid or same}", key);
         return;
     }
     schema_check_keys(d, v, key, transposed ? tkeys : keys);
     if (schema_int(d, v, "filters", 1, 1 << 20, &l->units) == 0) diag_error(d, v, "%s needs 'filters'", key);
     const ynode *k = ymap_get(v, "kernel"), *p = ymap_get(v, "pad"), *op = ymap_get(v, "output_padding");
     if (!k) diag_error(d, v, "%s needs 'kernel'", key);
+    else if (one_d) schema_node_int(d, k, "kernel size", 1, 4096, &l->kernel[0]);
     else parse_pair(d, k, "kernel size", 1, l->kernel);
     schema_int(d, v, "stride", 1, 64, &l->stride);
-    if (p && p->kind == YN_SCALAR && strcmp(p->str, "same") == 0) {
+    int is_word = p && p->kind == YN_SCALAR && (strcmp(p->str, "same") == 0 || strcmp(p->str, "valid") == 0);
+    if (is_word && strcmp(p->str, "valid") == 0) {
+        l->pad[0] = l->pad[1] = 0;
+    } else if (is_word && one_d) {
+        l->same = 1;
+        conv1d_same_pad(d, p, l);
+    } else if (is_word) {
         l->same = 1;
         if (transposed) diag_error(d, p, "pad: same is for conv; give conv_transpose its padding");
         else if (l->stride != 1 || l->kernel[0] % 2 == 0 || l->kernel[1] % 2 == 0)
@@ -143,16 +162,20 @@ static void parse_conv(diag *d, const ynode *typ, const char *key, const ynode *
                        l->kernel[0], l->kernel[1]);
         l->pad[0] = (l->kernel[0] - 1) / 2;
         l->pad[1] = (l->kernel[1] - 1) / 2;
+    } else if (p && one_d) {
+        if (schema_node_int(d, p, "padding", 0, 4096, &l->pad[0]) >= 0) l->pad[1] = l->pad[0];
     } else if (p)
         parse_pair(d, p, "padding", 0, l->pad);
     if (op && parse_pair(d, op, "output padding", 0, l->out_pad) == 0 && (l->out_pad[0] >= l->stride || l->out_pad[1] >= l->stride))
         diag_error(d, op, "output_padding must be smaller than the stride (%d)", l->stride);
 }
 
-/* maxpool: 2 (2x2 windows, stride 2), or {size: 3, stride: 2, pad: 1} */
+/* maxpool: 2 (2x2 windows, stride 2), or {size: 3, stride: 2, pad: 1}; maxpool1d the same
+ * over time without padding: 2 or {size: 4, stride: 2} */
 static void parse_pool(diag *d, const ynode *typ, const char *key, const ynode *v, layer_spec *l)
 {
-    l->kind = key[0] == 'm' ? LY_MAXPOOL : LY_AVGPOOL;
+    int one_d = strcmp(key, "maxpool1d") == 0;
+    l->kind = one_d ? LY_MAXPOOL1D : key[0] == 'm' ? LY_MAXPOOL : LY_AVGPOOL;
     l->kernel[0] = l->kernel[1] = 2;
     if (!v || (v->kind == YN_SCALAR && !v->str[0])) {
         l->stride = 2;
@@ -164,11 +187,12 @@ static void parse_pool(diag *d, const ynode *typ, const char *key, const ynode *
         return;
     }
     if (v->kind != YN_MAP) {
-        diag_error(d, v ? v : typ, "%s takes a size (2) or {size: 3, stride: 2, pad: 1}", key);
+        diag_error(d, v ? v : typ, one_d ? "%s takes a size (2) or {size: 4, stride: 2}" : "%s takes a size (2) or {size: 3, stride: 2, pad: 1}",
+                   key);
         return;
     }
-    static const char *const keys[] = {"size", "stride", "pad", NULL};
-    schema_check_keys(d, v, key, keys);
+    static const char *const keys[] = {"size", "stride", "pad", NULL}, *const keys_1d[] = {"size", "stride", NULL};
+    schema_check_keys(d, v, key, one_d ? keys_1d : keys);
     schema_int(d, v, "size", 1, 4096, &l->kernel[0]);
     l->kernel[1] = l->stride = l->kernel[0];
     schema_int(d, v, "stride", 1, 4096, &l->stride);
@@ -217,9 +241,9 @@ static void parse_layer_body(diag *d, const ynode *typ, const char *key, const y
         l->kind = key[0] == 'a' ? LY_ADD : LY_CONCAT;
         if (!v || v->kind != YN_SEQ || v->n < 2) diag_error(d, v ? v : typ, "%s takes a list of at least 2 layer names", key);
         else parse_names_list(d, v, key, l);
-    } else if (strcmp(key, "conv") == 0 || strcmp(key, "conv_transpose") == 0) {
+    } else if (strcmp(key, "conv") == 0 || strcmp(key, "conv_transpose") == 0 || strcmp(key, "conv1d") == 0) {
         parse_conv(d, typ, key, v, l);
-    } else if (strcmp(key, "maxpool") == 0 || strcmp(key, "avgpool") == 0) {
+    } else if (strcmp(key, "maxpool") == 0 || strcmp(key, "avgpool") == 0 || strcmp(key, "maxpool1d") == 0) {
         parse_pool(d, typ, key, v, l);
     } else if (strcmp(key, "global_avgpool") == 0) {
         l->kind = LY_GLOBAL_AVGPOOL;
@@ -322,7 +346,7 @@ static void parse_layer(diag *d, const ynode *n, layer_spec *l)
     layer_defaults(l, n);
     if (n->kind == YN_SCALAR) {                     /* "- relu", "- flatten" */
         int a = act_from_name(n->str);
-        static const char *const bare[] = {"flatten", "global_avgpool", "batchnorm", "upsample", "maxpool", "avgpool", NULL};
+        static const char *const bare[] = {"flatten", "global_avgpool", "batchnorm", "upsample", "maxpool", "avgpool", "maxpool1d", NULL};
         int is_bare = 0;
         for (int k = 0; bare[k]; k++) is_bare |= strcmp(n->str, bare[k]) == 0;
         if (a < 0 && !is_bare) {
@@ -376,7 +400,7 @@ static void parse_layer(diag *d, const ynode *n, layer_spec *l)
     const ynode *act = ymap_get(n, "act");
     if (act) {
         int a;
-        if (l->kind != LY_DENSE && l->kind != LY_CONV && l->kind != LY_CONV_T)
+        if (l->kind != LY_DENSE && l->kind != LY_CONV && l->kind != LY_CONV_T && l->kind != LY_CONV1D)
             diag_error(d, act, "'act' applies to dense and convolution layers; use a separate layer here");
         else if (schema_node_enum(d, act, "activation", act_names, &a) > 0) {
             l->act = (act_kind)a;
@@ -389,10 +413,10 @@ static void parse_layer(diag *d, const ynode *n, layer_spec *l)
     schema_bool(d, n, "bias", &l->bias);
     schema_float(d, n, "l1", 0, 1e6, &l->l1);
     schema_float(d, n, "l2", 0, 1e6, &l->l2);
-    int weighted = l->kind == LY_DENSE || l->kind == LY_CONV || l->kind == LY_CONV_T || l->kind == LY_EMBEDDING ||
-                   l->kind == LY_RNN || l->kind == LY_LSTM;
+    int weighted = l->kind == LY_DENSE || l->kind == LY_CONV || l->kind == LY_CONV_T || l->kind == LY_CONV1D ||
+                   l->kind == LY_EMBEDDING || l->kind == LY_RNN || l->kind == LY_LSTM;
     if (!weighted && (init || binit || ymap_get(n, "bias") || ymap_get(n, "l1") || ymap_get(n, "l2")))
-        diag_error(d, n, "init, bias_init, bias, l1 and l2 apply to layers with weights (dense, conv, conv_transpose)");
+        diag_error(d, n, "init, bias_init, bias, l1 and l2 apply to layers with weights (dense, conv, conv_transpose, conv1d, ...)");
 }
 
 /* `- repeat: 8

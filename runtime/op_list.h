@@ -17,7 +17,8 @@
     NN_OPS_CONV(X) \
     NN_OPS_POOL(X) \
     NN_OPS_SEQ(X) \
-    NN_OPS_RNN(X)
+    NN_OPS_RNN(X) \
+    NN_OPS_CONV1D(X)
 
 /* Convolutions (runtime/op_conv.c): conv2d, conv_transpose2d and the weight-gradient op; each
  * one's backward is built from the others. */
@@ -50,6 +51,13 @@
 #define NN_OPS_RNN(X) \
     /* op_rnn.c */ X(rnn_states) X(rnn_grad) X(rnn_whh_grad) \
     /* op_lstm.c */ X(lstm_states) X(lstm_grad) X(lstm_whh_grad)
+
+/* 1-D convolution and pooling over sequences (N,T,C), channels-last (runtime/op_conv1d.c):
+ * unfold1d copies each window of K steps into one row of K*C floats and fold1d is its adjoint;
+ * nn_conv1d is unfold1d + one dense GEMM over all N*T_out windows (the PyTorch-layout weight read
+ * through transpose_last2, runtime/op_shape.c), nn_maxpool1d is unfold1d + max_over. */
+#define NN_OPS_CONV1D(X) \
+    X(transpose_last2) X(unfold1d) X(fold1d)
 
 /* Gradient-only ops: rows of NN_OP_LIST that compute the gradient of a fused op (an RNN's
  * backpropagation through time) and have no backward of their own, so gradients of gradients

@@ -4,6 +4,7 @@
 # Usage: tests/cli_test.sh PATH/TO/nnrun
 set -u
 nnrun=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+repo=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
@@ -67,6 +68,25 @@ expect_status 0 "summary of stacked bidirectional LSTMs" "$nnrun" summary bilstm
 # every: 2 x 4H(D + H + 1) = 2 x 16 x 8; pooled: 2 x 8 x (8 + 2 + 1)
 grep -q "^every  *lstm  *\[5, 8\]  *256 " out.txt && grep -q "^pooled  *lstm  *\[4\]  *176 " out.txt &&
     ok "  ... with 2H features per step, then 2H pooled, and both directions' weights" || { bad "  ... with 2H features"; cat out.txt; }
+
+# The 1-D CNN's summary: every layer's per-sample shape and the parameters counted by hand.
+#   embedding 20002 words x 100                    = 2000200
+#   conv1d    128 filters x 100 channels x 5 + 128 =   64128   (200 - 5 + 1 = 196 steps)
+#   dense_1   64 x 128 + 64                        =    8256
+#   logits    2 x 64 + 2                           =     130
+#   total     2000200 + 64128 + 8256 + 130         = 2072714
+expect_status 0 "summary of the 1-D CNN" "$nnrun" summary "$repo/specs/cnn1d_sentiment.yaml"
+for row in "input input [200] 0" "embedding_1 embedding [200,100] 2000200" "conv1d_1 conv1d+relu [196,128] 64128" \
+           "max_over_1 max_over [128] 0" "dense_1 dense+relu [64] 8256" "dropout_1 dropout [64] 0" "logits dense [2] 130"; do
+    set -- $row
+    shape=$(printf '%s' "$3" | sed 's/,/, /g')
+    if awk -v l="$1" -v o="$2" -v s="$shape" -v p="$4" \
+        '$1 == l && $2 == o { rest = $0; sub(/^[^ ]+ +[^ ]+ +/, "", rest); if (index(rest, s " ") == 1 && $(NF-1) == p) f = 1 } END { exit !f }' out.txt
+    then ok "  ... $1: $2 $shape, $4 parameters"; else bad "  ... $1: $2 $shape, $4 parameters"; cat out.txt; fi
+done
+grep -q "^total .* 2072714 " out.txt && grep -q "^trainable parameters: 2072714 " out.txt &&
+    ok "  ... total 2072714 = 2000200 + 64128 + 8256 + 130" || { bad "  ... total 2072714"; cat out.txt; }
+
 expect_status 0 "ops" "$nnrun" ops
 grep -q "^dense " out.txt && ok "  ... lists dense" || bad "  ... lists dense"
 

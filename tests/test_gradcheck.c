@@ -122,12 +122,13 @@ static void expect_second_order_refused(nn_graph *g, const inputs_t *in, int l2)
 
 typedef int (*fixture_fn)(nn_graph *g, nn_rng *r);
 
-/* Checks the node a fixture builds, first or second order; name is used in messages. */
+/* Checks the gradients of the node a fixture builds, first or second order. */
 static void check_fixture(const char *name, fixture_fn fixture, uint64_t seed, int second_order)
 {
     nn_graph *g = nn_graph_new(1);
     nn_rng r;
     nn_rng_seed(&r, seed);
+    assert_non_null(fixture);
     int y = fixture(g, &r);
     if (y < 0) print_error("%s fixture failed: %s\n", name, g->err);
     assert_true(y >= 0);
@@ -208,22 +209,48 @@ static int one_hot_per_step(nn_graph *g, nn_rng *r)
     return nn_mul(g, x, nn_one_hot(g, step_labels(g, r, 2, 3, 4), 4));
 }
 
+/* ---- layers composed of several ops, checked as a whole (each op is also checked alone) ---- */
+
+/* conv1d with stride 2 and asymmetric padding: x (2,7,3), w (4,3,3) -> (2,4,4) */
+static int conv1d_fixture(nn_graph *g, nn_rng *r)
+{
+    int x = nn_test_input(g, nn_shape3(2, 7, 3), r, -1, 1);
+    int w = nn_test_input(g, nn_shape3(4, 3, 3), r, -1, 1);
+    int b = nn_test_input(g, nn_shape1(4), r, -1, 1);
+    return nn_conv1d(g, x, w, b, 2, 1, 2);
+}
+
+/* overlapping windows (3 wide, stride 2) over distinct values 0.05 apart, so finite differences
+ * never move an argmax: x (2,7,2) -> (2,3,2) */
+static int maxpool1d_fixture(nn_graph *g, nn_rng *r)
+{
+    enum { N = 28 };
+    int x = nn_test_input(g, nn_shape3(2, 7, 2), r, 0, 1), perm[N];
+    for (int i = 0; i < N; i++) perm[i] = i;
+    nn_rng_shuffle(r, perm, N);
+    for (int i = 0; i < N; i++) nn_data(g, x)[i] = 0.05f * (float)(perm[i] - N / 2);
+    return nn_maxpool1d(g, x, 3, 2);
+}
+
+/* Fixtures beyond the registry's own: per-step variants and composite layers. */
 static const struct {
     const char *name;
     fixture_fn fixture;
-} per_step[] = {
+} extra_fixtures[] = {
     {"dense per step (N,T,K)", dense_per_step},
     {"cross_entropy per step (N,T,C)", cross_entropy_per_step},
     {"ce_grad per step (N,T,C)", ce_grad_per_step},
     {"one_hot per step (N,T)", one_hot_per_step},
+    {"conv1d", conv1d_fixture},
+    {"maxpool1d", maxpool1d_fixture},
 };
 
-static void test_per_step_variants_first_and_second_order(void **state)
+static void test_per_step_variants_and_composite_layers_first_and_second_order(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < sizeof per_step / sizeof per_step[0]; i++) {
-        check_fixture(per_step[i].name, per_step[i].fixture, 777 + i, 0);
-        check_fixture(per_step[i].name, per_step[i].fixture, 777 + i, 1);
+    for (size_t i = 0; i < sizeof extra_fixtures / sizeof extra_fixtures[0]; i++) {
+        check_fixture(extra_fixtures[i].name, extra_fixtures[i].fixture, 777 + i, 0);
+        check_fixture(extra_fixtures[i].name, extra_fixtures[i].fixture, 777 + i, 1);
     }
 }
 
@@ -311,7 +338,7 @@ int main(void)
         cmocka_unit_test(test_every_op_has_fixture_and_doc),
         cmocka_unit_test(test_every_op_first_order),
         cmocka_unit_test(test_every_op_second_order),
-        cmocka_unit_test(test_per_step_variants_first_and_second_order),
+        cmocka_unit_test(test_per_step_variants_and_composite_layers_first_and_second_order),
         cmocka_unit_test(test_cross_entropy_per_step_is_mean_over_rows),
         cmocka_unit_test(test_cross_entropy_per_step_rejects_mismatched_labels),
     };

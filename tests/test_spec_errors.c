@@ -137,6 +137,39 @@ static void test_impossible_shapes_name_the_layer_and_its_line(void **state)
            "e5.yaml:5:7: error: layer 'reshape_1' (reshape): cannot reshape [1, 8] (8 values) to [1, 3, 3] (9 values)\n");
 }
 
+static void test_conv1d_and_maxpool1d_errors_name_the_key_and_the_layer(void **state)
+{
+    (void)state;
+    expect("e1d.yaml",
+           "extends: base.yaml\n"
+           "model:\n"
+           "  input: [6, 2]\n"
+           "  layers:\n"
+           "    - {conv1d: {filters: 4, kernel: 3, stride: 2, pad: same}}\n"
+           "    - {maxpool1d: {size: 2, pad: 1}}\n"
+           "    - {dense: 1, name: out}\n",
+           "e1d.yaml:5:56: error: pad: same needs stride 1 (here 2), as in PyTorch; give the padding as a number\n"
+           "e1d.yaml:6:29: error: unknown key 'pad' in 'maxpool1d' (expected one of: size, stride)\n");
+    expect("e1e.yaml",
+           "extends: base.yaml\n"
+           "model:\n"
+           "  input: [1]\n"
+           "  layers:\n"
+           "    - {conv1d: {filters: 4, kernel: 3}, name: c}\n"
+           "    - {dense: 1, name: out}\n",
+           "e1e.yaml:5:7: error: layer 'c' (conv1d): needs a sequence [steps, channels] per sample, got [1, 1]; an "
+           "embedding gives one\n");
+    expect("e1f.yaml",
+           "extends: base.yaml\n"
+           "model:\n"
+           "  layers:\n"
+           "    - {reshape: [1, 1]}\n"
+           "    - {conv1d: {filters: 4, kernel: 5, pad: 1}, name: c}\n"
+           "    - {dense: 1, name: out}\n",
+           "e1f.yaml:5:7: error: layer 'c' (conv1d): unfold1d: a kernel of 5 steps does not fit 1 steps with padding 1+1; "
+           "use a smaller kernel or more padding\n");
+}
+
 static void test_recurrent_output_modes_and_bidirectional_are_validated(void **state)
 {
     (void)state;
@@ -218,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_wrong_types_and_ranges_name_the_key),
         cmocka_unit_test(test_unknown_layer_names_are_found_before_building),
         cmocka_unit_test(test_impossible_shapes_name_the_layer_and_its_line),
+        cmocka_unit_test(test_conv1d_and_maxpool1d_errors_name_the_key_and_the_layer),
         cmocka_unit_test(test_recurrent_output_modes_and_bidirectional_are_validated),
         cmocka_unit_test(test_malformed_yaml_reports_the_parser_position),
         cmocka_unit_test(test_bad_expressions_point_into_the_string),

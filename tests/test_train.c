@@ -374,8 +374,8 @@ static void test_an_imdb_style_review_file_trains_a_classifier(void **state)
     assert_true(res.test_loss[14] < 0.3f * res.test_loss[0]);
 }
 
-/* The reviews through recurrent layers (given as YAML layers between the embedding and the
- * classifier) must bring the validation loss below 30% of its first value. */
+/* The reviews through sequence layers (given as YAML list items), e.g. a recurrent layer read
+ * at the last real step. */
 static void train_recurrent_on_reviews(const char *name, const char *layer)
 {
     char spec_text[1024], file[64], out[64];
@@ -423,6 +423,15 @@ static void test_stacked_bidirectional_lstms_with_max_pooling_learn_the_reviews(
                                          "    - {lstm: {units: 8, output: max, mask: input, bidirectional: true}}");
 }
 
+/* conv1d (same padding) -> maxpool1d -> global max over time: the textbook text CNN in small */
+static void test_a_conv1d_with_pooling_learns_the_reviews(void **state)
+{
+    (void)state;
+    train_recurrent_on_reviews("cnn1d", "{conv1d: {filters: 8, kernel: 3, pad: same}, act: relu}\n"
+                                        "    - {maxpool1d: 2}\n"
+                                        "    - {max_over: 0}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -439,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_a_masked_rnn_learns_the_reviews),
         cmocka_unit_test(test_a_masked_lstm_learns_the_reviews),
         cmocka_unit_test(test_stacked_bidirectional_lstms_with_max_pooling_learn_the_reviews),
+        cmocka_unit_test(test_a_conv1d_with_pooling_learns_the_reviews),
     };
     return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);
 }

@@ -151,6 +151,28 @@ int nn_mean_over(nn_graph *g, int x, int axis);
  * (N,T,C) with y[n,t] = x[n,T-1-t]. Its own gradient. */
 int nn_flip(nn_graph *g, int x, int axis);
 
+/* (..., A, B) -> (..., B, A): the last two axes swapped (a copy) */
+int nn_transpose_last2(nn_graph *g, int x);
+/* 1-D convolution over time, channels-last like the embedding's output (PyTorch's Conv1d
+ * semantics on x transposed to (N,C,T), dilation 1, groups 1):
+ *   x (N,T,C), w (F,C,K) [PyTorch's Conv1d layout], b (F) or -1 -> (N,T_out,F),
+ *   y[n,t,f] = b[f] + sum over c, k of w[f,c,k] x[n, t*stride - pad_left + k, c],
+ *   T_out = (T + pad_left + pad_right - K) / stride + 1, zeros outside [0, T).
+ * Built as unfold1d (each window's K*C contiguous floats copied into a row) and one dense GEMM
+ * over all N*T_out windows with w read as (F, K*C) through transpose_last2; gradients of every
+ * order come from those ops. */
+int nn_conv1d(nn_graph *g, int x, int w, int b, int stride, int pad_left, int pad_right);
+/* max pooling over time per channel, no padding: x (N,T,C) -> (N,T_out,C),
+ * T_out = (T - k) / stride + 1; the gradient goes to each window's first maximum (PyTorch's
+ * tie rule). Built as unfold1d + max_over. */
+int nn_maxpool1d(nn_graph *g, int x, int k, int stride);
+/* unfold1d: x (N,T,C) -> (N,T_out,K*C), row (n,t) = x[n, t*stride - pad_left + (0..K-1), :]
+ * (zeros outside [0, T)); T_out as for nn_conv1d. */
+int nn_unfold1d(nn_graph *g, int x, int k, int stride, int pad_left, int pad_right);
+/* fold1d: the adjoint of unfold1d back to length t: cols (N,T_out,K*C) -> (N,t,C), each row's
+ * K steps added into the steps it was read from (padding dropped). */
+int nn_fold1d(nn_graph *g, int cols, int k, int stride, int pad_left, int pad_right, int t);
+
 
 /* ---- recurrent layers -----------------------------------------------------------------------
  * N batch, T time steps, D input features, H hidden units. */

@@ -13,7 +13,8 @@ static const char usage[] =
     "Trains the experiment SPEC describes and writes runs/<name>/: spec.yaml (resolved), metrics.csv,\n"
     "model.safetensors, state.safetensors (resume), figures and report.html.\n"
     "Ctrl-C finishes the current step, saves a resumable checkpoint and exits with status 130;\n"
-    "`nnrun SPEC --resume` continues exactly where it stopped. --profile prints the time spent in each op.\n";
+    "`nnrun SPEC --resume` continues exactly where it stopped. --profile prints the time spent in each op\n"
+    "(wall time; with NN_PROFILE_CPU=1 in the environment, CPU time).\n";
 
 int cmd_train(int argc, char **argv)
 {

@@ -95,8 +95,47 @@ static void im2col_item(const nn_conv_geom *g, const float *img, int n0, int nb,
     im2col_tap(g, img, n0 + b, c, ki, kj, col + (size_t)row * nb * plane + (size_t)b * plane);
 }
 
+/* The same-width case with every tap's geometry worked out once per call rather than once per
+ * (image, channel, tap): the planes are small (7x7 .. 28x28), so the per-tap set-up (divisions in
+ * valid_range) cost as much as the copy. */
+#define SAME_TAPS_MAX 49   /* up to 7x7 kernels; larger ones take the per-tap path */
+
+static void im2col_copy_same(const same_tap *t, const float *plane, int ow, size_t n_out, float *dst)
+{
+    size_t start = (size_t)t->oh0 * ow, end = (size_t)t->oh1 * ow;
+    memset(dst, 0, start * sizeof(float));
+    memset(dst + end, 0, (n_out - end) * sizeof(float));
+    if (t->oh1 == t->oh0) return;
+    size_t first = start + (size_t)t->lo, last = end - ow + (size_t)t->hi;
+    memcpy(dst + first, plane + (long)first + t->shift, (last - first) * sizeof(float));
+    if (t->lo == 0 && t->hi == ow) return;
+    for (int oh = t->oh0; oh < t->oh1; oh++) {
+        float *row = dst + (size_t)oh * ow;
+        for (int j = 0; j < t->lo; j++) row[j] = 0.0f;
+        for (int j = t->hi; j < ow; j++) row[j] = 0.0f;
+    }
+}
+
+static void im2col_same(const nn_conv_geom *g, const float *img, int n0, int nb, float *col)
+{
+    same_tap taps[SAME_TAPS_MAX];
+    int kk = g->kh * g->kw;
+    for (int t = 0; t < kk; t++) taps[t] = same_tap_make(g, t / g->kw, t % g->kw);
+    size_t p_out = nn_conv_out_plane(g), p_in = nn_conv_in_plane(g), ld = (size_t)nb * p_out;
+    for (int c = 0; c < g->c; c++)
+        for (int t = 0; t < kk; t++) {
+            float *row = col + ((size_t)c * kk + t) * ld;
+            for (int b = 0; b < nb; b++)
+                im2col_copy_same(&taps[t], img + ((size_t)(n0 + b) * g->c + c) * p_in, g->ow, p_out, row + b * p_out);
+        }
+}
+
 void nn_conv_im2col(const nn_conv_geom *g, const float *img, int n0, int nb, float *col)
 {
+    if (g->stride == 1 && g->ow == g->w && g->kh * g->kw <= SAME_TAPS_MAX) {
+        im2col_same(g, img, n0, nb, col);
+        return;
+    }
     size_t items = nn_conv_krows(g) * (size_t)nb;
     for (size_t it = 0; it < items; it++) im2col_item(g, img, n0, nb, col, it);
 }

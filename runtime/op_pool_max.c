@@ -78,11 +78,21 @@ static void write_route(const max_ctx *m, size_t pl, const nn_pool_tile *t, cons
     }
 }
 
-static void maxpool_plane(const void *c, size_t pl) { argmax_plane(c, pl, write_max); }
+static void maxpool_plane(const void *c, size_t pl)
+{
+    const max_ctx *m = c;
+    if (nn_pool_is_2x2(&m->G)) nn_pool_max2_plane(m->x + pl * plane_in(&m->G), &m->G, m->out + pl * plane_out(&m->G));
+    else argmax_plane(m, pl, write_max);
+}
 static void max_select_plane(const void *c, size_t pl) { argmax_plane(c, pl, write_select); }
 static void max_route_plane(const void *c, size_t pl)
 {
     const max_ctx *m = c;
+    if (nn_pool_is_2x2(&m->G)) {
+        size_t in = pl * plane_in(&m->G);
+        nn_pool_route2_plane(m->x + in, m->v + pl * plane_out(&m->G), &m->G, m->out + in);
+        return;
+    }
     memset(m->out + pl * plane_in(&m->G), 0, plane_in(&m->G) * sizeof(float));
     argmax_plane(m, pl, write_route);
 }

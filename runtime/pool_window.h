@@ -36,4 +36,11 @@ void nn_pool_sum_tile(const float *x, const nn_pool_geom *G, const nn_pool_tile 
 /* y (OH, OW) = scale * window sums of the plane x (H, W), tile by tile. */
 void nn_pool_sum_plane(const float *x, const nn_pool_geom *G, float scale, float *y);
 
+/* 2x2 windows, stride 2, no padding (pool_max2.c): the common case, in one pass per row pair.
+ * max2: y (OH, OW) = window maxima of the plane x (H, W); route2: dx (H, W) = h (OH, OW) at each
+ * window's argmax of x, 0 elsewhere. Same argmax as nn_pool_argmax_tile. */
+int nn_pool_is_2x2(const nn_pool_geom *G);
+void nn_pool_max2_plane(const float *x, const nn_pool_geom *G, float *y);
+void nn_pool_route2_plane(const float *x, const float *h, const nn_pool_geom *G, float *dx);
+
 #endif

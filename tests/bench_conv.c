@@ -34,10 +34,14 @@ static const layer_t layers[] = {
     {"cls conv 32->64 26->24", 0, 32, 26, 64, 3, 1, 0, 0, 1},
 };
 
+/* BENCH_CPU=1: process CPU time instead of wall time (with OMP_NUM_THREADS=1 this is robust
+ * against other jobs on a shared machine) */
+static clockid_t clock_id = CLOCK_MONOTONIC;
+
 static double now_ms(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock_id, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
@@ -113,13 +117,16 @@ static double bench_layer(const layer_t *L, double *parts)
 int main(int argc, char **argv)
 {
     nn_runtime_init();
+    if (getenv("BENCH_CPU")) clock_id = CLOCK_PROCESS_CPUTIME_ID;
     if (argc > 1) nn_conv_chunk_floats = (size_t)atol(argv[1]);
     double ae = 0, cls = 0;
     printf("%-28s %8s", "layer (batch 128)", "total");
     for (int k = 0; k < N_PARTS; k++) printf(" %7s", part_names[k]);
     printf("   (ms per step, median of %d)\n", STEPS);
+    const char *only = getenv("BENCH_ONLY");   /* e.g. "ae": the layers whose name starts so */
     for (size_t i = 0; i < sizeof layers / sizeof *layers; i++) {
         double parts[N_PARTS];
+        if (only && strncmp(layers[i].name, only, strlen(only)) != 0) continue;
         double t = bench_layer(&layers[i], parts);
         double conv = t - parts[PART_OTHER];
         printf("%-28s %8.2f", layers[i].name, conv);

@@ -94,6 +94,21 @@ static void test_maxpool_propagates_nan(void **state)
     nn_graph_free(g);
 }
 
+/* The 2x2 fast path: a NaN in any of the four window positions wins, and the gradient goes to it */
+static void test_maxpool_2x2_nan_wins_from_any_window_position(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    int x = input_of(g, nn_shape4(1, 1, 2, 8), (float[]){NAN, 1, 2, NAN, 5, 6, 7, 9,
+                                                          3, 4, 0, 8, NAN, 2, 1, NAN});
+    int dx, y = nn_maxpool2d(g, x, 2, 2, 0);
+    nn_plan *p = run_with_grad(g, x, y, &dx);
+    for (int i = 0; i < 4; i++) assert_true(isnan(nn_data(g, y)[i]));
+    expect_data(g, dx, (float[]){1, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 4}, 16);
+    nn_plan_free(p);
+    nn_graph_free(g);
+}
+
 /* ---- average pooling ---- */
 static void test_avgpool_counts_padding_as_zeros(void **state)
 {
@@ -296,6 +311,8 @@ static void test_pooling_matches_direct_loops_on_every_path(void **state)
     check_against_direct_loops(1, 2, 5, 2100, 3, 2, 1);     /* wide: two column tiles per row */
     check_against_direct_loops(1, 1, 1201, 4, 2, 2, 0);     /* tall: several row tiles, odd H */
     check_against_direct_loops(2, 1, 9, 11, 4, 3, 2);       /* k > s with a remainder */
+    check_against_direct_loops(3, 2, 9, 71, 2, 2, 0);       /* 2x2: rows of 35 windows (16 + 16 + 3), odd H and W */
+    check_against_direct_loops(2, 3, 8, 15, 2, 2, 0);       /* 2x2: 7 windows a row, odd W only */
 }
 
 /* ---- masking noise ---- */
@@ -409,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_maxpool_overlapping_windows_sum_gradients_at_a_shared_max),
         cmocka_unit_test(test_maxpool_7x7_by_2_floors_to_3x3),
         cmocka_unit_test(test_maxpool_propagates_nan),
+        cmocka_unit_test(test_maxpool_2x2_nan_wins_from_any_window_position),
         cmocka_unit_test(test_avgpool_counts_padding_as_zeros),
         cmocka_unit_test(test_avgpool_overlapping_gradient_adds_up),
         cmocka_unit_test(test_global_avgpool_means_each_plane),

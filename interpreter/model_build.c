@@ -150,9 +150,20 @@ static int build_batchnorm(const spec *s, model_graph *m, int li, int x)
     return nn_add(g, nn_mul(g, nn_mul(g, nn_sub(g, x, mean), inv_std), gamma), beta);
 }
 
-/* rnn: w_ih (H, D), w_hh (H, H), one bias (H); the mask is 1 where the named layer (the token
- * ids, usually) is > 0, i.e. not padding. The weights follow the layer's `weight` and `bias`
- * slots; w_hh is the parameter created right after w_ih. */
+/* A parameter named `<layer>.<what>` (PyTorch's names). */
+static int named_param(nn_graph *g, const layer_spec *l, const char *what, nn_shape s)
+{
+    char name[SPEC_NAME_LEN + 16];
+    snprintf(name, sizeof name, "%s.%s", l->name, what);
+    return nn_param(g, s, name);
+}
+
+/* rnn, lstm, gru: w_ih (G H, D), w_hh (G H, H) with G = 1, 4 (LSTM gates i, f, g, o) or 3 (GRU
+ * gates r, z, n) stacked as in PyTorch; one bias (G H) — PyTorch's b_ih + b_hh, which add up —
+ * except for the GRU, which keeps both because b_hn sits inside r * (...). The mask is 1 where
+ * the named layer (the token ids, usually) is > 0, i.e. not padding. The weights follow the
+ * layer's `weight` and `bias` slots; w_hh is the parameter created right after w_ih, and the
+ * GRU's bias_hh the one right after bias_ih. */
 static int build_rnn(const spec *s, model_graph *m, int li, int x, diag *d)
 {
     const layer_spec *l = &s->model.layers[li];
@@ -162,14 +173,14 @@ static int build_rnn(const spec *s, model_graph *m, int li, int x, diag *d)
         char b[64];
         return nn_graph_fail(g, "needs a sequence [steps, features] per sample, got %s", nn_shape_str(xs, b, sizeof b));
     }
-    char name[SPEC_NAME_LEN + 16];
-    int gates = l->kind == LY_LSTM ? 4 : 1;   /* LSTM: i, f, g, o stacked as in PyTorch */
-    snprintf(name, sizeof name, "%s.weight_ih", l->name);
-    m->weight[li] = nn_param(g, nn_shape2(gates * l->units, xs->d[2]), name);
-    snprintf(name, sizeof name, "%s.weight_hh", l->name);
-    int whh = nn_param(g, nn_shape2(gates * l->units, l->units), name);
-    snprintf(name, sizeof name, "%s.bias", l->name);
-    m->bias[li] = nn_param(g, nn_shape1(gates * l->units), name);
+    int rows = (l->kind == LY_LSTM ? 4 : l->kind == LY_GRU ? 3 : 1) * l->units;
+    m->weight[li] = named_param(g, l, "weight_ih", nn_shape2(rows, xs->d[2]));
+    int whh = named_param(g, l, "weight_hh", nn_shape2(rows, l->units)), bhh = -1;
+    if (l->kind == LY_GRU) {
+        m->bias[li] = named_param(g, l, "bias_ih", nn_shape1(rows));
+        bhh = named_param(g, l, "bias_hh", nn_shape1(rows));
+    } else
+        m->bias[li] = named_param(g, l, "bias", nn_shape1(rows));
     int mask = -1;
     if (l->mask_from[0]) {
         int src = resolve_ref(s, m, li, l->mask_from, l->mask_pos, d);
@@ -180,6 +191,7 @@ static int build_rnn(const spec *s, model_graph *m, int li, int x, diag *d)
     }
     int out = l->rnn_last ? NN_RNN_LAST_STEP : NN_RNN_ALL_STEPS;
     if (l->kind == LY_LSTM) return nn_lstm(g, x, m->weight[li], whh, m->bias[li], mask, out);
+    if (l->kind == LY_GRU) return nn_gru(g, x, m->weight[li], whh, m->bias[li], bhh, mask, out);
     return nn_rnn(g, x, m->weight[li], whh, m->bias[li], mask, l->rnn_relu ? NN_RNN_RELU : NN_RNN_TANH, out);
 }
 
@@ -237,7 +249,8 @@ static int build_layer(const spec *s, model_graph *m, int li, diag *d)
         return nn_embedding(g, x, m->weight[li], l->padding_id);
     }
     case LY_RNN:
-    case LY_LSTM: return build_rnn(s, m, li, x, d);
+    case LY_LSTM:
+    case LY_GRU: return build_rnn(s, m, li, x, d);
     case LY_MAX_OVER: return nn_max_over(g, x, l->axis + 1);
     case LY_MEAN_OVER: return nn_mean_over(g, x, l->axis + 1);
     case LY_SAMPLE_GAUSSIAN: {
@@ -347,10 +360,10 @@ static int initialise(const spec *s, model_graph *m, nn_rng *r, diag *d)
             }
             continue;
         }
-        if (l->kind == LY_RNN || l->kind == LY_LSTM) {   /* PyTorch: every parameter U(-1/sqrt(H), 1/sqrt(H)) */
+        if (layer_is_recurrent(l->kind)) {   /* PyTorch: every parameter U(-1/sqrt(H), 1/sqrt(H)) */
             float bound = 1.0f / sqrtf((float)l->units);
-            int ids[3] = {m->weight[i], m->weight[i] + 1, m->bias[i]};   /* w_ih, w_hh, bias */
-            for (int k = 0; k < 3; k++) {
+            int ids[4] = {m->weight[i], m->weight[i] + 1, m->bias[i], m->bias[i] + 1};   /* w_ih, w_hh, bias[_ih, bias_hh] */
+            for (int k = 0; k < (l->kind == LY_GRU ? 4 : 3); k++) {
                 float *w = nn_data(g, ids[k]);
                 for (size_t j = 0; j < nn_numel(g, ids[k]); j++) w[j] = nn_rng_range(r, -bound, bound);
             }

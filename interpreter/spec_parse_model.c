@@ -12,7 +12,7 @@ static const char *const act_names[] = {"none", "relu", "leaky_relu", "elu", "se
 static const char *const layer_names[] = {"dense", "activation", "dropout", "gaussian_noise", "flatten",
                                           "reshape", "add", "concat", "sample_gaussian", "conv", "conv_transpose",
                                           "maxpool", "avgpool", "global_avgpool", "upsample", "batchnorm",
-                                          "masking_noise", "embedding", "max_over", "mean_over", "rnn", "lstm", NULL};
+                                          "masking_noise", "embedding", "max_over", "mean_over", "rnn", "lstm", "gru", NULL};
 
 const char *act_kind_name(act_kind a) { return act_names[a]; }
 const char *layer_kind_name(layer_kind k) { return layer_names[k]; }
@@ -63,7 +63,7 @@ static const char *const layer_type_keys[] = {"dense", "relu", "leaky_relu", "el
                                               "softmax", "log_softmax", "dropout", "gaussian_noise", "flatten",
                                               "reshape", "add", "concat", "sample_gaussian", "conv", "conv_transpose",
                                               "maxpool", "avgpool", "global_avgpool", "upsample", "batchnorm",
-                                              "masking_noise", "embedding", "max_over", "mean_over", "rnn", "lstm", NULL};
+                                              "masking_noise", "embedding", "max_over", "mean_over", "rnn", "lstm", "gru", NULL};
 static const char *const layer_common_keys[] = {"name", "from", "act", "init", "bias_init", "bias", "l1", "l2", NULL};
 
 static int act_from_name(const char *s)
@@ -259,20 +259,21 @@ static void parse_layer_body(diag *d, const ynode *typ, const char *key, const y
         if (schema_int(d, v, "vocab", 1, 1 << 24, &l->vocab) == 0) diag_error(d, v, "embedding needs 'vocab'");
         if (schema_int(d, v, "dim", 1, 1 << 16, &l->units) == 0) diag_error(d, v, "embedding needs 'dim'");
         schema_int(d, v, "padding_id", -1, 1 << 24, &l->padding_id);
-    } else if (strcmp(key, "rnn") == 0 || strcmp(key, "lstm") == 0) {
-        /* rnn: {units: 256, act: tanh, output: last, mask: input} — fused over time; lstm the
-         * same without act */
-        l->kind = key[0] == 'r' ? LY_RNN : LY_LSTM;
+    } else if (strcmp(key, "rnn") == 0 || strcmp(key, "lstm") == 0 || strcmp(key, "gru") == 0) {
+        /* rnn: {units: 256, act: tanh, output: last, mask: input} — fused over time; lstm and
+         * gru the same without act */
+        l->kind = key[0] == 'r' ? LY_RNN : key[0] == 'l' ? LY_LSTM : LY_GRU;
         l->rnn_last = 1;
         static const char *const keys[] = {"units", "act", "output", "mask", NULL};
         static const char *const acts[] = {"tanh", "relu", NULL}, *const outs[] = {"all", "last", NULL};
         if (!v || v->kind != YN_MAP) {
-            diag_error(d, v ? v : typ, "rnn takes {units: H, act: tanh|relu, output: last|all, mask: LAYER}");
+            if (l->kind == LY_RNN) diag_error(d, v ? v : typ, "rnn takes {units: H, act: tanh|relu, output: last|all, mask: LAYER}");
+            else diag_error(d, v ? v : typ, "%s takes {units: H, output: last|all, mask: LAYER}", key);
             return;
         }
-        static const char *const lstm_keys[] = {"units", "output", "mask", NULL};
-        schema_check_keys(d, v, key, l->kind == LY_RNN ? keys : lstm_keys);
-        if (schema_int(d, v, "units", 1, 1 << 16, &l->units) == 0) diag_error(d, v, "rnn needs 'units'");
+        static const char *const gated_keys[] = {"units", "output", "mask", NULL};
+        schema_check_keys(d, v, key, l->kind == LY_RNN ? keys : gated_keys);
+        if (schema_int(d, v, "units", 1, 1 << 16, &l->units) == 0) diag_error(d, v, "%s needs 'units'", key);
         schema_enum(d, v, "act", acts, &l->rnn_relu);
         schema_enum(d, v, "output", outs, &l->rnn_last);
         if (schema_str(d, v, "mask", l->mask_from, sizeof l->mask_from) > 0) l->mask_pos = pos_of(ymap_get(v, "mask"));
@@ -381,7 +382,7 @@ static void parse_layer(diag *d, const ynode *n, layer_spec *l)
     schema_float(d, n, "l1", 0, 1e6, &l->l1);
     schema_float(d, n, "l2", 0, 1e6, &l->l2);
     int weighted = l->kind == LY_DENSE || l->kind == LY_CONV || l->kind == LY_CONV_T || l->kind == LY_EMBEDDING ||
-                   l->kind == LY_RNN || l->kind == LY_LSTM;
+                   layer_is_recurrent(l->kind);
     if (!weighted && (init || binit || ymap_get(n, "bias") || ymap_get(n, "l1") || ymap_get(n, "l2")))
         diag_error(d, n, "init, bias_init, bias, l1 and l2 apply to layers with weights (dense, conv, conv_transpose)");
 }

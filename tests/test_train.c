@@ -413,6 +413,12 @@ static void test_a_masked_lstm_learns_the_reviews(void **state)
     train_recurrent_on_reviews("lstm", "{lstm: {units: 16, output: last, mask: input}}");
 }
 
+static void test_a_masked_gru_learns_the_reviews(void **state)
+{
+    (void)state;
+    train_recurrent_on_reviews("gru", "{gru: {units: 16, output: last, mask: input}}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_an_imdb_style_review_file_trains_a_classifier),
         cmocka_unit_test(test_a_masked_rnn_learns_the_reviews),
         cmocka_unit_test(test_a_masked_lstm_learns_the_reviews),
+        cmocka_unit_test(test_a_masked_gru_learns_the_reviews),
     };
     return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);
 }

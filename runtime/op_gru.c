@@ -411,9 +411,11 @@ int nn_gru(nn_graph *g, int x, int w_ih, int w_hh, int b_ih, int b_hh, int mask,
     int states = nn_gru_states(g, nn_dense(g, x, w_ih, b_ih), w_hh, b_hh, mask);
     if (states < 0) return -1;
     int H = g->nodes[states].shape.d[2] / S_W;
+    /* a padding step carries the state, so the state at T-1 is the one after the last real
+     * step; the time slice comes first so that only (N,1,5H) is copied */
+    if (out_mode == NN_RNN_LAST_STEP)
+        return nn_reshape(g, nn_slice(g, nn_slice(g, states, 1, T - 1, 1), 2, S_H * H, H), nn_shape2(N, H));
     int h = nn_slice(g, states, 2, S_H * H, H);   /* (N,T,H) */
-    /* a padding step carries the state, so the state at T-1 is the one after the last real step */
-    if (out_mode == NN_RNN_LAST_STEP) return nn_reshape(g, nn_slice(g, h, 1, T - 1, 1), nn_shape2(N, H));
     if (mask < 0) return h;
     return nn_mul(g, h, nn_reshape(g, mask, nn_shape3(N, T, 1)));
 }

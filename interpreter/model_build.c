@@ -172,26 +172,42 @@ static int build_batchnorm(const spec *s, model_graph *m, int li, int x)
     return nn_add(g, nn_mul(g, nn_mul(g, nn_sub(g, x, mean), inv_std), gamma), beta);
 }
 
-/* Parameters of one direction of a recurrent layer, created in a row so that their ids are
- * w[0], w[0] + 1, w[0] + 2 (initialise() relies on it): weight_ih (G*H, D), weight_hh (G*H, H),
- * bias (G*H), with G the gate count; suffix "" or "_reverse" (PyTorch's names for the
- * reverse direction). */
-static void recurrent_params(nn_graph *g, const layer_spec *l, int gates, int d_in, const char *suffix, int *w)
+/* Parameters per direction of a recurrent layer: w_ih, w_hh and one bias (PyTorch's b_ih + b_hh,
+ * which add up), except for the GRU, which keeps both biases because b_hn sits inside r * (...). */
+static int recurrent_param_count(layer_kind k) { return k == LY_GRU ? 4 : 3; }
+
+/* A parameter named `<layer>.<what><suffix>` (PyTorch's names). */
+static int named_param(nn_graph *g, const layer_spec *l, const char *what, const char *suffix, nn_shape s)
 {
     char name[SPEC_NAME_LEN + 24];
-    snprintf(name, sizeof name, "%s.weight_ih%s", l->name, suffix);
-    w[0] = nn_param(g, nn_shape2(gates * l->units, d_in), name);
-    snprintf(name, sizeof name, "%s.weight_hh%s", l->name, suffix);
-    w[1] = nn_param(g, nn_shape2(gates * l->units, l->units), name);
-    snprintf(name, sizeof name, "%s.bias%s", l->name, suffix);
-    w[2] = nn_param(g, nn_shape1(gates * l->units), name);
+    snprintf(name, sizeof name, "%s.%s%s", l->name, what, suffix);
+    return nn_param(g, s, name);
 }
 
-/* One direction over x (N,T,D): the layer kind's fused op with weights w (w_ih, w_hh, bias);
+/* Parameters of one direction, created in a row so that their ids are w[0], w[0] + 1, ...
+ * (initialise() relies on it): weight_ih (G*H, D), weight_hh (G*H, H), then bias (G*H) or, for
+ * the GRU, bias_ih and bias_hh, with G the gate count (1; LSTM 4: i, f, g, o; GRU 3: r, z, n,
+ * stacked as in PyTorch); suffix "" or "_reverse" (PyTorch's names for the reverse direction). */
+static void recurrent_params(nn_graph *g, const layer_spec *l, int d_in, const char *suffix, int *w)
+{
+    int rows = (l->kind == LY_LSTM ? 4 : l->kind == LY_GRU ? 3 : 1) * l->units;
+    w[0] = named_param(g, l, "weight_ih", suffix, nn_shape2(rows, d_in));
+    w[1] = named_param(g, l, "weight_hh", suffix, nn_shape2(rows, l->units));
+    if (l->kind != LY_GRU) {
+        w[2] = named_param(g, l, "bias", suffix, nn_shape1(rows));
+        w[3] = -1;
+        return;
+    }
+    w[2] = named_param(g, l, "bias_ih", suffix, nn_shape1(rows));
+    w[3] = named_param(g, l, "bias_hh", suffix, nn_shape1(rows));
+}
+
+/* One direction over x (N,T,D): the layer kind's fused op with weights w (recurrent_params);
  * out_mode NN_RNN_ALL_STEPS -> (N,T,H), NN_RNN_LAST_STEP -> (N,H). */
 static int recurrent_direction(nn_graph *g, const layer_spec *l, int x, const int *w, int mask, int out_mode)
 {
     if (l->kind == LY_LSTM) return nn_lstm(g, x, w[0], w[1], w[2], mask, out_mode);
+    if (l->kind == LY_GRU) return nn_gru(g, x, w[0], w[1], w[2], w[3], mask, out_mode);
     return nn_rnn(g, x, w[0], w[1], w[2], mask, l->rnn_relu ? NN_RNN_RELU : NN_RNN_TANH, out_mode);
 }
 
@@ -229,7 +245,7 @@ static int pool_real_steps(nn_graph *g, int y, int mask, int mode)
     return nn_mul(g, nn_max_over(g, nn_add(g, y, penalty), 1), nonempty);
 }
 
-/* rnn, lstm: x (N,T,D) -> (N,T,H') for output: all, else (N,H'), H' = H or 2H when
+/* rnn, lstm, gru: x (N,T,D) -> (N,T,H') for output: all, else (N,H'), H' = H or 2H when
  * bidirectional (forward features first, then the reverse direction's). The mask is 1 where the
  * named layer (the token ids, usually) is > 0, i.e. not padding. The forward weights follow the
  * layer's `weight` and `bias` slots; all parameters are consecutive (see recurrent_params). */
@@ -242,10 +258,9 @@ static int build_rnn(const spec *s, model_graph *m, int li, int x, diag *d)
         char b[64];
         return nn_graph_fail(g, "needs a sequence [steps, features] per sample, got %s", nn_shape_str(xs, b, sizeof b));
     }
-    int gates = l->kind == LY_LSTM ? 4 : 1;   /* LSTM: i, f, g, o stacked as in PyTorch */
-    int wf[3], wr[3];
-    recurrent_params(g, l, gates, xs->d[2], "", wf);
-    if (l->rnn_bidir) recurrent_params(g, l, gates, xs->d[2], "_reverse", wr);
+    int wf[4], wr[4];
+    recurrent_params(g, l, xs->d[2], "", wf);
+    if (l->rnn_bidir) recurrent_params(g, l, xs->d[2], "_reverse", wr);
     m->weight[li] = wf[0];
     m->bias[li] = wf[2];
     int mask = -1;
@@ -333,7 +348,8 @@ static int build_layer(const spec *s, model_graph *m, int li, diag *d)
         return nn_embedding(g, x, m->weight[li], l->padding_id);
     }
     case LY_RNN:
-    case LY_LSTM: return build_rnn(s, m, li, x, d);
+    case LY_LSTM:
+    case LY_GRU: return build_rnn(s, m, li, x, d);
     case LY_ONE_HOT: return build_one_hot(g, x, l->units);
     case LY_CONV1D: return build_conv1d(s, m, li, x);
     case LY_MAXPOOL1D: return nn_maxpool1d(g, x, l->kernel[0], l->stride);
@@ -450,15 +466,15 @@ static int initialise(const spec *s, model_graph *m, nn_rng *r, diag *d)
             }
             continue;
         }
-        if (l->kind == LY_RNN || l->kind == LY_LSTM) {   /* PyTorch: every parameter U(-1/sqrt(H), 1/sqrt(H)) */
+        if (layer_is_recurrent(l->kind)) {   /* PyTorch: every parameter U(-1/sqrt(H), 1/sqrt(H)) */
             float bound = 1.0f / sqrtf((float)l->units);
-            int n_dirs = l->rnn_bidir ? 2 : 1;   /* per direction: w_ih, w_hh, bias in a row */
-            for (int id = m->weight[i]; id < m->weight[i] + 3 * n_dirs; id++) {
+            int n_dirs = l->rnn_bidir ? 2 : 1, per_dir = recurrent_param_count(l->kind);   /* in a row */
+            for (int id = m->weight[i]; id < m->weight[i] + per_dir * n_dirs; id++) {
                 float *w = nn_data(g, id);
                 for (size_t j = 0; j < nn_numel(g, id); j++) w[j] = nn_rng_range(r, -bound, bound);
             }
             for (int dir = 0; l->has_init && dir < n_dirs; dir++) {   /* `init:` applies to each w_ih */
-                int wih = m->weight[i] + 3 * dir, rows = g->nodes[wih].shape.d[0];
+                int wih = m->weight[i] + per_dir * dir, rows = g->nodes[wih].shape.d[0];
                 if (init_param(g, wih, &l->init, rows, (int)(nn_numel(g, wih) / (size_t)rows), r, l, d) < 0) return -1;
             }
             continue;

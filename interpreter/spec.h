@@ -73,8 +73,8 @@ typedef struct {
 typedef enum {
     LY_DENSE, LY_ACTIVATION, LY_DROPOUT, LY_NOISE, LY_FLATTEN, LY_RESHAPE, LY_ADD, LY_CONCAT,
     LY_SAMPLE_GAUSSIAN, LY_CONV, LY_CONV_T, LY_MAXPOOL, LY_AVGPOOL, LY_GLOBAL_AVGPOOL, LY_UPSAMPLE,
-    LY_BATCHNORM, LY_MASKING_NOISE, LY_EMBEDDING, LY_MAX_OVER, LY_MEAN_OVER, LY_RNN, LY_LSTM, LY_ONE_HOT, LY_CONV1D,
-    LY_MAXPOOL1D,
+    LY_BATCHNORM, LY_MASKING_NOISE, LY_EMBEDDING, LY_MAX_OVER, LY_MEAN_OVER, LY_RNN, LY_LSTM, LY_GRU, LY_ONE_HOT,
+    LY_CONV1D, LY_MAXPOOL1D,
 } layer_kind;
 
 /* What a recurrent layer gives, in the order of the spec's `output:` choices: every step's
@@ -206,6 +206,8 @@ void spec_free(spec *s);
 
 const char *act_kind_name(act_kind a);
 const char *layer_kind_name(layer_kind k);
+/* rnn, lstm or gru: the fused recurrent layers, which share their keys, builder and init */
+static inline int layer_is_recurrent(layer_kind k) { return k == LY_RNN || k == LY_LSTM || k == LY_GRU; }
 int spec_find_layer(const spec *s, const char *name);   /* index or -1 */
 
 #endif

@@ -12,7 +12,7 @@ static const char *const act_names[] = {"none", "relu", "leaky_relu", "elu", "se
 static const char *const layer_names[] = {"dense", "activation", "dropout", "gaussian_noise", "flatten",
                                           "reshape", "add", "concat", "sample_gaussian", "conv", "conv_transpose",
                                           "maxpool", "avgpool", "global_avgpool", "upsample", "batchnorm",
-                                          "masking_noise", "embedding", "max_over", "mean_over", "rnn", "lstm", "one_hot",
+                                          "masking_noise", "embedding", "max_over", "mean_over", "rnn", "lstm", "gru", "one_hot",
                                           "conv1d", "maxpool1d", NULL};
 
 const char *act_kind_name(act_kind a) { return act_names[a]; }
@@ -64,7 +64,7 @@ static const char *const layer_type_keys[] = {"dense", "relu", "leaky_relu", "el
                                               "softmax", "log_softmax", "dropout", "gaussian_noise", "flatten",
                                               "reshape", "add", "concat", "sample_gaussian", "conv", "conv_transpose",
                                               "maxpool", "avgpool", "global_avgpool", "upsample", "batchnorm",
-                                              "masking_noise", "embedding", "max_over", "mean_over", "rnn", "lstm", "one_hot",
+                                              "masking_noise", "embedding", "max_over", "mean_over", "rnn", "lstm", "gru", "one_hot",
                                               "conv1d", "maxpool1d", NULL};
 static const char *const layer_common_keys[] = {"name", "from", "act", "init", "bias_init", "bias", "l1", "l2", NULL};
 
@@ -289,10 +289,10 @@ static void parse_layer_body(diag *d, const ynode *typ, const char *key, const y
         l->kind = LY_ONE_HOT;
         if (!v || v->kind != YN_SCALAR || !v->str[0]) diag_error(d, v ? v : typ, "one_hot takes the number of symbols, e.g. one_hot: 27");
         else schema_node_int(d, v, "one_hot symbols", 1, 1 << 16, &l->units);
-    } else if (strcmp(key, "rnn") == 0 || strcmp(key, "lstm") == 0) {
+    } else if (strcmp(key, "rnn") == 0 || strcmp(key, "lstm") == 0 || strcmp(key, "gru") == 0) {
         /* rnn: {units: 256, act: tanh, output: last, mask: input, bidirectional: false} — fused
-         * over time; lstm the same without act. `outs` follows rnn_output_mode. */
-        l->kind = key[0] == 'r' ? LY_RNN : LY_LSTM;
+         * over time; lstm and gru the same without act. `outs` follows rnn_output_mode. */
+        l->kind = key[0] == 'r' ? LY_RNN : key[0] == 'l' ? LY_LSTM : LY_GRU;
         l->rnn_output = RNN_OUT_LAST;
         static const char *const keys[] = {"units", "act", "output", "mask", "bidirectional", NULL};
         static const char *const acts[] = {"tanh", "relu", NULL}, *const outs[] = {"all", "last", "mean", "max", NULL};
@@ -302,9 +302,9 @@ static void parse_layer_body(diag *d, const ynode *typ, const char *key, const y
                        "bidirectional: true|false}", key);
             return;
         }
-        static const char *const lstm_keys[] = {"units", "output", "mask", "bidirectional", NULL};
-        schema_check_keys(d, v, key, l->kind == LY_RNN ? keys : lstm_keys);
-        if (schema_int(d, v, "units", 1, 1 << 16, &l->units) == 0) diag_error(d, v, "rnn needs 'units'");
+        static const char *const gated_keys[] = {"units", "output", "mask", "bidirectional", NULL};
+        schema_check_keys(d, v, key, l->kind == LY_RNN ? keys : gated_keys);
+        if (schema_int(d, v, "units", 1, 1 << 16, &l->units) == 0) diag_error(d, v, "%s needs 'units'", key);
         schema_enum(d, v, "act", acts, &l->rnn_relu);
         schema_enum(d, v, "output", outs, &l->rnn_output);
         schema_bool(d, v, "bidirectional", &l->rnn_bidir);
@@ -414,7 +414,7 @@ static void parse_layer(diag *d, const ynode *n, layer_spec *l)
     schema_float(d, n, "l1", 0, 1e6, &l->l1);
     schema_float(d, n, "l2", 0, 1e6, &l->l2);
     int weighted = l->kind == LY_DENSE || l->kind == LY_CONV || l->kind == LY_CONV_T || l->kind == LY_CONV1D ||
-                   l->kind == LY_EMBEDDING || l->kind == LY_RNN || l->kind == LY_LSTM;
+                   l->kind == LY_EMBEDDING || layer_is_recurrent(l->kind);
     if (!weighted && (init || binit || ymap_get(n, "bias") || ymap_get(n, "l1") || ymap_get(n, "l2")))
         diag_error(d, n, "init, bias_init, bias, l1 and l2 apply to layers with weights (dense, conv, conv_transpose, conv1d, ...)");
 }

@@ -45,12 +45,13 @@
     /* op_mean_over.c */ X(mean_over) X(mean_over_grad) \
     /* op_flip.c */ X(flip)
 
-/* Recurrent layers (runtime/op_rnn.c, runtime/op_lstm.c): the state sequence of a simple RNN
- * or an LSTM and the two ops each one's gradient is made of (the input projection is a dense
- * op, see nn_rnn and nn_lstm). */
+/* Recurrent layers (runtime/op_rnn.c, runtime/op_lstm.c, runtime/op_gru.c): the state sequence
+ * of a simple RNN, an LSTM or a GRU and the ops each one's gradient is made of (the input
+ * projection is a dense op, see nn_rnn, nn_lstm and nn_gru). */
 #define NN_OPS_RNN(X) \
     /* op_rnn.c */ X(rnn_states) X(rnn_grad) X(rnn_whh_grad) \
-    /* op_lstm.c */ X(lstm_states) X(lstm_grad) X(lstm_whh_grad)
+    /* op_lstm.c */ X(lstm_states) X(lstm_grad) X(lstm_whh_grad) \
+    /* op_gru.c */ X(gru_states) X(gru_grad) X(gru_whh_grad) X(gru_bhh_grad)
 
 /* 1-D convolution and pooling over sequences (N,T,C), channels-last (runtime/op_conv1d.c):
  * unfold1d copies each window of K steps into one row of K*C floats and fold1d is its adjoint;
@@ -66,7 +67,8 @@
  * (tests/test_gradcheck.c); these are checked through their fused op's fixture instead. */
 #define NN_OPS_GRAD_ONLY(X) \
     X(rnn_grad, "recurrent layers") X(rnn_whh_grad, "recurrent layers") \
-    X(lstm_grad, "recurrent layers") X(lstm_whh_grad, "recurrent layers")
+    X(lstm_grad, "recurrent layers") X(lstm_whh_grad, "recurrent layers") \
+    X(gru_grad, "recurrent layers") X(gru_whh_grad, "recurrent layers") X(gru_bhh_grad, "recurrent layers")
 
 #define NN_OP_ENUM(name) NN_OP_##name,
 enum nn_op_id { NN_OP_LIST(NN_OP_ENUM) NN_OP_COUNT };

@@ -1,4 +1,4 @@
-/* recurrent.h — what the fused recurrent ops (op_rnn.c, op_lstm.c) share: how the time loop
+/* recurrent.h — what the fused recurrent ops (op_rnn.c, op_lstm.c, op_gru.c) share: how the time loop
  * is split across threads, and small accessors.
  *
  * The recurrence is a chain of small GEMMs, one per step: splitting each across threads costs

@@ -5,12 +5,12 @@
 #   MODEL nnrun_s=... torch_s=... speedup=... nnrun_rss_mb=... torch_rss_mb=... [limit_batches=N]
 # Seconds per training epoch, evaluation excluded, on both sides: the median over 3 epochs for
 # the small MLP (the machines are shared and noisy), one epoch for the CNNs, and for cnn_clf
-# the first 150 (cnn_clf), 100 (rnn_imdb) or 40 (lstm_imdb) batches of one (a full epoch takes minutes) — said
-# in their lines.
+# the first 150 (cnn_clf), 100 (rnn_imdb) or 40 (gru_imdb, lstm_imdb) batches of one (a full epoch
+# takes minutes) — said in their lines.
 # BENCH_MODELS picks models, BENCH_REF another torch_ref.py.
 set -eu
 ref=${BENCH_REF:-../shared/bench/torch_ref.py}
-models=${BENCH_MODELS:-mlp_ae cnn_ae cae_2d cnn_clf rnn_imdb lstm_imdb}
+models=${BENCH_MODELS:-mlp_ae cnn_ae cae_2d cnn_clf rnn_imdb gru_imdb lstm_imdb}
 [ -f data/mnist/train-images-idx3-ubyte ] && [ -f data/imdb/reviews.json ] || scripts/fetch_data.sh
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     echo "bench: PyTorch is missing; run: scripts/install_deps.sh --bench" >&2
@@ -31,6 +31,7 @@ for m in $models; do
         mlp_ae) epochs=3 ;;
         cnn_clf) limit=150 ;;
         rnn_imdb) limit=100 ;;
+        gru_imdb) limit=40 ;;
         lstm_imdb) limit=40 ;;
     esac
     nn_limit="" pt_limit="" note=""

@@ -215,6 +215,29 @@ static void test_cross_field_rules(void **state)
            "e8.yaml:4:20: error: step needs 'every' (epochs)\n");
 }
 
+/* The gru layer takes the lstm's keys (no act) and needs a sequence. */
+static void test_gru_keys_and_input_are_checked(void **state)
+{
+    (void)state;
+    expect("g1.yaml",
+           "extends: base.yaml\n"
+           "model:\n"
+           "  layers:\n"
+           "    - {gru: {units: 8, act: relu, output: first}}\n"
+           "    - {gru: {output: all}}\n"
+           "    - {dense: 1, name: out}\n",
+           "g1.yaml:4:24: error: unknown key 'act' in 'gru' (expected one of: units, output, mask, bidirectional)\n"
+           "g1.yaml:4:43: error: unknown output 'first' (expected one of: all, last, mean, max)\n"
+           "g1.yaml:5:13: error: gru needs 'units'\n");
+    expect("g2.yaml",
+           "extends: base.yaml\n"
+           "model:\n"
+           "  layers:\n"
+           "    - {gru: {units: 8}}\n"
+           "    - {dense: 1, name: out}\n",
+           "g2.yaml:4:7: error: layer 'gru_1' (gru): needs a sequence [steps, features] per sample, got [1, 1]\n");
+}
+
 static void test_extends_cycle_is_an_error(void **state)
 {
     (void)state;
@@ -256,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_malformed_yaml_reports_the_parser_position),
         cmocka_unit_test(test_bad_expressions_point_into_the_string),
         cmocka_unit_test(test_cross_field_rules),
+        cmocka_unit_test(test_gru_keys_and_input_are_checked),
         cmocka_unit_test(test_extends_cycle_is_an_error),
         cmocka_unit_test(test_overrides_are_validated_at_their_column),
         cmocka_unit_test(test_a_data_set_that_does_not_fit_the_input_is_reported),

@@ -432,6 +432,13 @@ static void test_a_conv1d_with_pooling_learns_the_reviews(void **state)
                                         "    - {max_over: 0}");
 }
 
+/* A bidirectional GRU (its two biases per direction) averaged over the real steps. */
+static void test_a_masked_bidirectional_gru_learns_the_reviews(void **state)
+{
+    (void)state;
+    train_recurrent_on_reviews("gru", "{gru: {units: 16, output: mean, mask: input, bidirectional: true}}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +456,7 @@ int main(void)
         cmocka_unit_test(test_a_masked_lstm_learns_the_reviews),
         cmocka_unit_test(test_stacked_bidirectional_lstms_with_max_pooling_learn_the_reviews),
         cmocka_unit_test(test_a_conv1d_with_pooling_learns_the_reviews),
+        cmocka_unit_test(test_a_masked_bidirectional_gru_learns_the_reviews),
     };
     return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);
 }

@@ -207,5 +207,21 @@ int nn_lstm(nn_graph *g, int x, int w_ih, int w_hh, int b, int mask, int out_mod
  * -> (N,T,6H): per step the row [i f g o | c | h] (activated gates, cell, state; a padding
  * step holds gates 0 and the carried c and h). */
 int nn_lstm_states(nn_graph *g, int xp, int w_hh, int mask);
+/* GRU layer with PyTorch's equations and gate order (r, z, n), h0 = 0:
+ *   r = sigmoid(x_t W_ir^T + b_ir + h_{t-1} W_hr^T + b_hr)
+ *   z = sigmoid(x_t W_iz^T + b_iz + h_{t-1} W_hz^T + b_hz)
+ *   n = tanh(x_t W_in^T + b_in + r * (h_{t-1} W_hn^T + b_hn)),   h_t = (1 - z) n + z h_{t-1}
+ * x (N,T,D), w_ih (3H,D), w_hh (3H,H) [PyTorch layout, gates stacked r, z, n], b_ih (3H) or -1,
+ * b_hh (3H) or -1 (both biases: b_hn sits inside r * (...), so they do not add up into one),
+ * mask (N,T) or -1 as for nn_rnn (at a padding step h carries over unchanged and the step's
+ * output is 0); out_mode NN_RNN_ALL_STEPS -> (N,T,H), NN_RNN_LAST_STEP -> (N,H), the state
+ * after each sequence's last real step.
+ * Built from dense (all steps' input projection), gru_states (the recurrence) and slices;
+ * first-order gradients only, like nn_rnn. */
+int nn_gru(nn_graph *g, int x, int w_ih, int w_hh, int b_ih, int b_hh, int mask, int out_mode);
+/* gru_states: xp (N,T,3H) the projected inputs (b_ih included), w_hh (3H,H), b_hh (3H), mask
+ * (N,T) or -1 -> (N,T,5H): per step the row [r z | hn | n | h] with hn = h_{t-1} W_hn^T + b_hn
+ * (gates, the recurrent part of n, state; a padding step holds 0s and the carried h). */
+int nn_gru_states(nn_graph *g, int xp, int w_hh, int b_hh, int mask);
 
 #endif

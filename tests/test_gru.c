@@ -1,0 +1,284 @@
+/* The GRU layer (nn_gru): forward and first-order gradients against a naive per-step
+ * reference in double written from PyTorch's equations (random data, padding at the start,
+ * middle and end, both output modes; the reference's gradients are central differences of
+ * the double forward), the two biases' distinct roles followed by hand, the threaded split
+ * against one thread, the refusal of second-order gradients, and build errors.
+ * Finite-difference checks of the float gradients are in test_gradcheck.c (gru_states). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <omp.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "nn/graph.h"
+#include "nn/ops.h"
+#include "graph_util.h"
+
+enum { N = 3, T = 5, D = 4, H = 3, G = 3 * H };
+enum { NX = N * T * D, NWI = G * D, NWH = G * H, NB = G, NP = NX + NWI + NWH + 2 * NB };
+
+/* Sequence 0 all real, 1 padded at the end, 2 padded at the start and in the middle. */
+static const float mask_values[N * T] = {1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 1, 1};
+
+/* All parameters of the reference in one array: x, w_ih, w_hh, b_ih, b_hh. */
+typedef struct {
+    double p[NP];
+    double w_all[N * T * H], w_last[N * H];   /* loss weights */
+} reference;
+
+static double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
+
+/* The outputs by the definition, one step and one unit at a time: all (N,T,H), last (N,H). */
+static void reference_forward(const double *p, double *all, double *last)
+{
+    const double *x = p, *wi = p + NX, *wh = wi + NWI, *bi = wh + NWH, *bh = bi + NB;
+    for (int n = 0; n < N; n++) {
+        double h[H] = {0};
+        for (int t = 0; t < T; t++) {
+            int real = mask_values[n * T + t] != 0;
+            if (real) {
+                double gi[G], gh[G], next[H];   /* x W_ih^T + b_ih and h W_hh^T + b_hh, gates r z n */
+                for (int r = 0; r < G; r++) {
+                    gi[r] = bi[r];
+                    gh[r] = bh[r];
+                    for (int k = 0; k < D; k++) gi[r] += x[(n * T + t) * D + k] * wi[r * D + k];
+                    for (int k = 0; k < H; k++) gh[r] += h[k] * wh[r * H + k];
+                }
+                for (int j = 0; j < H; j++) {
+                    double rr = sigmoid(gi[j] + gh[j]), z = sigmoid(gi[H + j] + gh[H + j]);
+                    double nn = tanh(gi[2 * H + j] + rr * gh[2 * H + j]);
+                    next[j] = (1 - z) * nn + z * h[j];
+                }
+                memcpy(h, next, sizeof h);
+            }
+            for (int j = 0; j < H; j++) all[(n * T + t) * H + j] = real ? h[j] : 0.0;
+        }
+        for (int j = 0; j < H; j++) last[n * H + j] = h[j];
+    }
+}
+
+static double reference_loss(const reference *ref, const double *p)
+{
+    double all[N * T * H], last[N * H], l = 0;
+    reference_forward(p, all, last);
+    for (int i = 0; i < N * T * H; i++) l += all[i] * ref->w_all[i];
+    for (int i = 0; i < N * H; i++) l += last[i] * ref->w_last[i];
+    return l;
+}
+
+static void expect_close(float got, double want, double tol)
+{
+    if (fabs(got - want) > tol * (1 + fabs(want))) print_error("got %.8g want %.8g\n", got, want);
+    assert_true(fabs(got - want) <= tol * (1 + fabs(want)));
+}
+
+static void copy_to_double(nn_graph *g, int id, double *to)
+{
+    for (size_t i = 0; i < nn_numel(g, id); i++) to[i] = nn_data(g, id)[i];
+}
+
+static void test_gru_values_and_gradients_match_per_step_reference_with_padding(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 11);
+    int x = nn_test_input(g, nn_shape3(N, T, D), &r, -1, 1), wi = nn_test_input(g, nn_shape2(G, D), &r, -1, 1);
+    int wh = nn_test_input(g, nn_shape2(G, H), &r, -1, 1), bi = nn_test_input(g, nn_shape1(G), &r, -1, 1);
+    int bh = nn_test_input(g, nn_shape1(G), &r, -1, 1);
+    int mask = input_of(g, nn_shape2(N, T), mask_values);
+    int all = nn_gru(g, x, wi, wh, bi, bh, mask, NN_RNN_ALL_STEPS), last = nn_gru(g, x, wi, wh, bi, bh, mask, NN_RNN_LAST_STEP);
+    expect_shape(g, all, nn_shape3(N, T, H));
+    expect_shape(g, last, nn_shape2(N, H));
+    int wa = nn_test_input(g, nn_shape3(N, T, H), &r, -1, 1), wl = nn_test_input(g, nn_shape2(N, H), &r, -1, 1);
+    int loss = nn_add(g, nn_sum(g, nn_mul(g, all, wa)), nn_sum(g, nn_mul(g, last, wl)));
+    int wrt[5] = {x, wi, wh, bi, bh}, gr[5];
+    assert_int_equal(nn_grad(g, loss, wrt, 5, gr), 0);
+    nn_plan *p = run(g, (int[]){all, last, gr[0], gr[1], gr[2], gr[3], gr[4]}, 7);
+
+    static reference ref;
+    size_t at = 0;
+    for (int in = 0; in < 5; in++) {
+        copy_to_double(g, wrt[in], ref.p + at);
+        at += nn_numel(g, wrt[in]);
+    }
+    assert_int_equal(at, NP);
+    copy_to_double(g, wa, ref.w_all);
+    copy_to_double(g, wl, ref.w_last);
+    double want_all[N * T * H], want_last[N * H];
+    reference_forward(ref.p, want_all, want_last);
+    for (int i = 0; i < N * T * H; i++) expect_close(nn_data(g, all)[i], want_all[i], 1e-5);
+    for (int i = 0; i < N * H; i++) expect_close(nn_data(g, last)[i], want_last[i], 1e-5);
+    /* padding steps output 0, and sequence 1's last state is the one after its step 2 */
+    assert_true(nn_data(g, all)[(1 * T + 3) * H] == 0.0f && nn_data(g, all)[(2 * T + 0) * H] == 0.0f);
+    for (int j = 0; j < H; j++) assert_true(nn_data(g, last)[H + j] == nn_data(g, all)[(1 * T + 2) * H + j]);
+
+    /* gradients: central differences of the double reference (error ~ eps^2) */
+    const double eps = 1e-5;
+    int k = 0;
+    for (int in = 0; in < 5; in++)
+        for (size_t i = 0; i < nn_numel(g, wrt[in]); i++, k++) {
+            double keep = ref.p[k];
+            ref.p[k] = keep + eps;
+            double up = reference_loss(&ref, ref.p);
+            ref.p[k] = keep - eps;
+            double down = reference_loss(&ref, ref.p);
+            ref.p[k] = keep;
+            expect_close(nn_data(g, gr[in])[i], (up - down) / (2 * eps), 1e-4);
+        }
+    assert_int_equal(k, NP);
+    nn_plan_free(p);
+    nn_graph_free(g);
+}
+
+/* One unit, w_ih = 0, biases and w_hh only, over 2 steps by hand: b_hn is scaled by r inside
+ * n while b_in is not, so swapping the n parts of the two biases changes the output. */
+static void test_one_unit_follows_the_gru_equations_with_b_hn_inside_r(void **state)
+{
+    (void)state;
+    static const float wh_v[3] = {0.5f, -0.75f, 1.5f}, bi_v[3] = {0.25f, -0.5f, 0.8f}, bh_v[3] = {-0.1f, 0.3f, -1.2f};
+    nn_graph *g = nn_graph_new(1);
+    int x = input_of(g, nn_shape3(1, 2, 1), (float[]){3, -2});
+    int wi = input_of(g, nn_shape2(3, 1), NULL), wh = input_of(g, nn_shape2(3, 1), wh_v);
+    int bi = input_of(g, nn_shape1(3), bi_v), bh = input_of(g, nn_shape1(3), bh_v);
+    int bi_swapped = input_of(g, nn_shape1(3), (float[]){bi_v[0], bi_v[1], bh_v[2]});
+    int bh_swapped = input_of(g, nn_shape1(3), (float[]){bh_v[0], bh_v[1], bi_v[2]});
+    int y = nn_gru(g, x, wi, wh, bi, bh, -1, NN_RNN_ALL_STEPS);
+    int y2 = nn_gru(g, x, wi, wh, bi_swapped, bh_swapped, -1, NN_RNN_ALL_STEPS);
+    nn_plan *p = run(g, (int[]){y, y2}, 2);
+    double h = 0, out[2];
+    for (int t = 0; t < 2; t++) {
+        double r = sigmoid(bi_v[0] + bh_v[0] + wh_v[0] * h), z = sigmoid(bi_v[1] + bh_v[1] + wh_v[1] * h);
+        double n = tanh(bi_v[2] + r * (wh_v[2] * h + bh_v[2]));
+        out[t] = h = (1 - z) * n + z * h;
+    }
+    expect_close(nn_data(g, y)[0], out[0], 1e-6);
+    expect_close(nn_data(g, y)[1], out[1], 1e-6);
+    assert_true(fabsf(nn_data(g, y)[0] - nn_data(g, y2)[0]) > 1e-2f);
+    nn_plan_free(p);
+    nn_graph_free(g);
+}
+
+static void test_gru_without_mask_equals_all_real_mask_and_no_bias_equals_zero_bias(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 3);
+    int x = nn_test_input(g, nn_shape3(N, T, D), &r, -1, 1), wi = nn_test_input(g, nn_shape2(G, D), &r, -1, 1);
+    int wh = nn_test_input(g, nn_shape2(G, H), &r, -1, 1);
+    int ones = input_of(g, nn_shape2(N, T), NULL), zeros = input_of(g, nn_shape1(G), NULL);
+    for (int k = 0; k < N * T; k++) nn_data(g, ones)[k] = 1.0f;
+    int unmasked = nn_gru(g, x, wi, wh, -1, -1, -1, NN_RNN_ALL_STEPS);
+    int masked = nn_gru(g, x, wi, wh, zeros, zeros, ones, NN_RNN_ALL_STEPS);
+    nn_plan *p = run(g, (int[]){unmasked, masked}, 2);
+    for (size_t k = 0; k < (size_t)N * T * H; k++) assert_true(nn_data(g, unmasked)[k] == nn_data(g, masked)[k]);
+    assert_true(fabsf(nn_data(g, unmasked)[0]) > 0.0f);
+    nn_plan_free(p);
+    nn_graph_free(g);
+}
+
+static void test_gradient_of_gradient_through_gru_fails_with_message(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 5);
+    int x = nn_test_input(g, nn_shape3(N, T, D), &r, -1, 1), wi = nn_test_input(g, nn_shape2(G, D), &r, -1, 1);
+    int wh = nn_test_input(g, nn_shape2(G, H), &r, -1, 1);
+    int y = nn_gru(g, x, wi, wh, -1, -1, input_of(g, nn_shape2(N, T), mask_values), NN_RNN_LAST_STEP);
+    int dwh, d2;
+    assert_int_equal(nn_grad(g, nn_sum(g, y), &wh, 1, &dwh), 0);
+    assert_int_equal(nn_grad(g, nn_sum(g, nn_square(g, dwh)), &wi, 1, &d2), -1);
+    assert_non_null(strstr(g->err, "gradients of gradients through recurrent layers are not supported"));
+    assert_non_null(strstr(g->err, "op gru_"));
+    nn_graph_free(g);
+}
+
+static void test_bad_shapes_and_settings_are_build_errors(void **state)
+{
+    (void)state;
+    struct {
+        nn_shape x, wi, wh, bh, mask;
+        int mode;
+        const char *text;
+    } cases[] = {
+        {{2, {N, D}}, {2, {G, D}}, {2, {G, H}}, {1, {G}}, {2, {N, T}}, 0, "(batch, time, features)"},
+        {{3, {N, T, D}}, {2, {G, D + 1}}, {2, {G, H}}, {1, {G}}, {2, {N, T}}, 0, "dense"},
+        {{3, {N, T, D}}, {2, {G, D}}, {2, {H, H}}, {1, {G}}, {2, {N, T}}, 0, "must be (3 x hidden, hidden)"},
+        {{3, {N, T, D}}, {2, {H, D}}, {2, {G, H}}, {1, {G}}, {2, {N, T}}, 0, "needs 9 columns (3 x 3 hidden units)"},
+        {{3, {N, T, D}}, {2, {G, D}}, {2, {G, H}}, {1, {H}}, {2, {N, T}}, 0, "recurrent bias must be (9)"},
+        {{3, {N, T, D}}, {2, {G, D}}, {2, {G, H}}, {1, {G}}, {2, {N, T + 1}}, 0, "mask must be (batch, time) = (3, 5)"},
+        {{3, {N, T, D}}, {2, {G, D}}, {2, {G, H}}, {1, {G}}, {2, {N, T}}, 2, "output mode must be 0"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        nn_graph *g = nn_graph_new(1);
+        int y = nn_gru(g, input_of(g, cases[k].x, NULL), input_of(g, cases[k].wi, NULL), input_of(g, cases[k].wh, NULL), -1,
+                       input_of(g, cases[k].bh, NULL), input_of(g, cases[k].mask, NULL), cases[k].mode);
+        assert_int_equal(y, -1);
+        if (!strstr(g->err, cases[k].text)) print_error("message '%s' lacks '%s'\n", g->err, cases[k].text);
+        assert_non_null(strstr(g->err, cases[k].text));
+        nn_graph_free(g);
+    }
+}
+
+/* Large enough that the recurrence, its BPTT and dW_hh split across threads (6 N H^2 >= 2e6
+ * flops per step): the same values and gradients as on one thread. */
+enum { BN = 16, BT = 10, BD = 5, BH = 160, BG = 3 * BH };
+enum { BOUT = BN * BT * BH + BN * BH, BGR = BN * BT * BD + BG * BD + BG * BH + 2 * BG };
+
+static void run_big(int threads, float *out, float *grads)
+{
+    omp_set_num_threads(threads);
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 77);
+    int mask = nn_input(g, nn_shape2(BN, BT), "mask");
+    for (int i = 0; i < BN * BT; i++) nn_data(g, mask)[i] = (i % 7 == 3) ? 0.0f : 1.0f;
+    int x = nn_test_input(g, nn_shape3(BN, BT, BD), &r, -1, 1), wi = nn_test_input(g, nn_shape2(BG, BD), &r, -0.3f, 0.3f);
+    int wh = nn_test_input(g, nn_shape2(BG, BH), &r, -0.1f, 0.1f), bi = nn_test_input(g, nn_shape1(BG), &r, -0.1f, 0.1f);
+    int bh = nn_test_input(g, nn_shape1(BG), &r, -0.1f, 0.1f);
+    int all = nn_gru(g, x, wi, wh, bi, bh, mask, NN_RNN_ALL_STEPS), last = nn_gru(g, x, wi, wh, bi, bh, mask, NN_RNN_LAST_STEP);
+    int wa = nn_test_input(g, g->nodes[all].shape, &r, -1, 1), wl = nn_test_input(g, g->nodes[last].shape, &r, -1, 1);
+    int loss = nn_add(g, nn_sum(g, nn_mul(g, all, wa)), nn_sum(g, nn_mul(g, last, wl)));
+    int wrt[5] = {x, wi, wh, bi, bh}, gr[5];
+    assert_int_equal(nn_grad(g, loss, wrt, 5, gr), 0);
+    nn_plan *p = run(g, (int[]){all, last, gr[0], gr[1], gr[2], gr[3], gr[4]}, 7);
+    memcpy(out, nn_data(g, all), nn_numel(g, all) * sizeof(float));
+    memcpy(out + nn_numel(g, all), nn_data(g, last), nn_numel(g, last) * sizeof(float));
+    size_t k = 0;
+    for (int i = 0; i < 5; i++) {
+        memcpy(grads + k, nn_data(g, gr[i]), nn_numel(g, gr[i]) * sizeof(float));
+        k += nn_numel(g, gr[i]);
+    }
+    assert_int_equal(k, BGR);
+    nn_plan_free(p);
+    nn_graph_free(g);
+}
+
+static void test_sequences_split_across_threads_give_the_same_result(void **state)
+{
+    (void)state;
+    static float o1[BOUT], o2[BOUT], g1[BGR], g2[BGR];
+    int keep = omp_get_max_threads();
+    run_big(1, o1, g1);
+    run_big(2, o2, g2);
+    omp_set_num_threads(keep);
+    for (int i = 0; i < BOUT; i++) assert_float_equal(o1[i], o2[i], 1e-5);
+    for (int i = 0; i < BGR; i++) assert_float_equal(g1[i], g2[i], 1e-4 * (1 + fabsf(g1[i])));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sequences_split_across_threads_give_the_same_result),
+        cmocka_unit_test(test_gru_values_and_gradients_match_per_step_reference_with_padding),
+        cmocka_unit_test(test_one_unit_follows_the_gru_equations_with_b_hn_inside_r),
+        cmocka_unit_test(test_gru_without_mask_equals_all_real_mask_and_no_bias_equals_zero_bias),
+        cmocka_unit_test(test_gradient_of_gradient_through_gru_fails_with_message),
+        cmocka_unit_test(test_bad_shapes_and_settings_are_build_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

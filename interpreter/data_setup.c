@@ -154,6 +154,8 @@ static int imdb_setup(const spec *s, run_data *rd, diag *d)
             rd->has_test = ite >= 0;
             if (ite >= 0 && strcmp(te->split, "validation") == 0) rd->test_name = "validation";
             rc = 0;
+            rd->vocab = vocab;   /* kept for pre-trained word vectors */
+            memset(&vocab, 0, sizeof vocab);
         }
         for (int i = 0; i < tr->n_splits; i++) nn_text_set_free(&parts[i]);
     }
@@ -196,6 +198,7 @@ void data_release(run_data *rd)
 {
     nn_dataset_free(&rd->train);
     nn_dataset_free(&rd->test);
+    nn_vocab_free(&rd->vocab);
 }
 
 /* Counts the feature columns of a CSV from its first line. */

@@ -4,6 +4,7 @@
 
 #include "diag.h"
 #include "nn/data.h"
+#include "nn/text.h"
 #include "model_build.h"
 #include "spec.h"
 
@@ -11,6 +12,7 @@ typedef struct {
     nn_dataset train, test;     /* test.n == 0 when the spec has none */
     int has_test;
     const char *test_name;      /* "test" or "validation" */
+    nn_vocab vocab;             /* imdb words: the training part's vocabulary (size 0 otherwise) */
 } run_data;
 
 /* Loads everything the spec asks for; errors (missing files with the command that fetches

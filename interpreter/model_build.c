@@ -345,6 +345,7 @@ static int build_layer(const spec *s, model_graph *m, int li, diag *d)
         char name[SPEC_NAME_LEN + 8];
         snprintf(name, sizeof name, "%s.weight", l->name);
         m->weight[li] = nn_param(g, nn_shape2(l->vocab, l->units), name);
+        if (l->frozen) g->nodes[m->weight[li]].no_grad = 1;   /* no gradient, no optimizer step */
         return nn_embedding(g, x, m->weight[li], l->padding_id);
     }
     case LY_RNN:

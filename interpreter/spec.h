@@ -101,6 +101,8 @@ typedef struct {
                                                           conv1d: kernel[0], pad = {left, right} */
     int factor;                                          /* upsample */
     int vocab, padding_id;                               /* embedding (units = dim) */
+    int frozen;                                          /* embedding: trainable: false */
+    char vectors[SPEC_PATH_LEN];                         /* embedding: pre-trained word vectors file */
     /* one_hot: units = the number of symbols */
     int axis;                                            /* max_over, mean_over: per-sample axis */
     int rnn_relu;                                        /* rnn: relu (else tanh) */

@@ -272,18 +272,23 @@ static void parse_layer_body(diag *d, const ynode *typ, const char *key, const y
         } else if (v)
             schema_node_float(d, v, "masking probability", 0, 0.99, &l->p);
     } else if (strcmp(key, "embedding") == 0) {
-        /* embedding: {vocab: 20002, dim: 100, padding_id: 0} — token ids in, vectors out */
+        /* embedding: {vocab: 20002, dim: 100, padding_id: 0, vectors: FILE, trainable: true} —
+         * token ids in, vectors out; optionally pre-trained (GloVe text) and frozen */
         l->kind = LY_EMBEDDING;
         l->padding_id = -1;
-        static const char *const keys[] = {"vocab", "dim", "padding_id", NULL};
+        static const char *const keys[] = {"vocab", "dim", "padding_id", "vectors", "trainable", NULL};
         if (!v || v->kind != YN_MAP) {
-            diag_error(d, v ? v : typ, "embedding takes {vocab: V, dim: D, padding_id: 0}");
+            diag_error(d, v ? v : typ, "embedding takes {vocab: V, dim: D, padding_id: 0, vectors: FILE, trainable: true}");
             return;
         }
         schema_check_keys(d, v, "embedding", keys);
         if (schema_int(d, v, "vocab", 1, 1 << 24, &l->vocab) == 0) diag_error(d, v, "embedding needs 'vocab'");
         if (schema_int(d, v, "dim", 1, 1 << 16, &l->units) == 0) diag_error(d, v, "embedding needs 'dim'");
         schema_int(d, v, "padding_id", -1, 1 << 24, &l->padding_id);
+        schema_str(d, v, "vectors", l->vectors, sizeof l->vectors);
+        int trainable = 1;
+        schema_bool(d, v, "trainable", &trainable);
+        l->frozen = !trainable;
     } else if (strcmp(key, "one_hot") == 0) {
         /* one_hot: 27 — symbol ids in, 0/1 vectors out (a fixed encoding, no weights) */
         l->kind = LY_ONE_HOT;

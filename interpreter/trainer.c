@@ -1,6 +1,7 @@
 /* The training loop: batches through the graphs, optimizer steps, per-epoch evaluation,
  * progress, Ctrl-C and NaN handling. Checkpoints and resume live in checkpoint.c. */
 #include "trainer.h"
+#include "embedding_vectors.h"
 #include "nn/ops.h"
 #include "progress.h"
 #include "run_files.h"
@@ -99,6 +100,7 @@ int trainer_init(trainer *t, const spec *s, diag *d)
     t->info.y_dim = t->data.train.y ? t->data.train.y_dim : 0;
     t->info.n_classes = t->data.train.n_classes;
     if (build_graphs(t, d) < 0) return -1;
+    if (embedding_vectors_load(s, t->train_full, &t->data.vocab, d) < 0) return -1;
     if (make_optimizer(t) < 0) {
         diag_error_at(d, s->file, 1, 1, "out of memory for the optimizer");
         return -1;

@@ -283,6 +283,61 @@ static void encoding_truncates_and_pads_either_end(void **state)
     nn_text_set_free(&s);
 }
 
+/* ---- pre-trained word vectors ---- */
+
+/* GloVe/word2vec text: the header line is skipped, unknown words are skipped, the first line of
+ * a repeated word wins, rows of words the file lacks are left alone, and ids beyond the table
+ * (a vocabulary larger than the embedding) are not written. */
+static void word_vectors_fill_the_rows_of_known_words(void **state)
+{
+    (void)state;
+    const char *t[] = {"b b b c c a"};
+    int l[] = {0};
+    nn_text_set s = make_set(t, l, 1);
+    nn_vocab v;
+    assert_int_equal(nn_vocab_build(&s, 0, NULL, &v, err, sizeof err), 0);   /* b 2, c 3, a 4 */
+    write_file("vec.txt", "4 2\nzebra 7 7\nc 0.5 -2e-1\n\nb 1 2\nc 9 9\na 3 3\n");
+    float table[4 * 2];
+    for (int i = 0; i < 8; i++) table[i] = -5;
+    int found = -1;
+    assert_int_equal(nn_word_vectors_load("vec.txt", &v, table, 4, 2, &found, err, sizeof err), 0);
+    const float want[] = {-5, -5, -5, -5, 1, 2, 0.5f, -0.2f};   /* pad, unknown untouched; a (id 4) beyond 4 rows */
+    assert_memory_equal(table, want, sizeof want);
+    assert_int_equal(found, 2);
+    nn_vocab_free(&v);
+    nn_text_set_free(&s);
+}
+
+/* Wrong widths, non-numbers, an empty or missing file: errors naming the file and line. */
+static void word_vectors_reject_malformed_files(void **state)
+{
+    (void)state;
+    const char *t[] = {"b a"};
+    int l[] = {0};
+    nn_text_set s = make_set(t, l, 1);
+    nn_vocab v;
+    assert_int_equal(nn_vocab_build(&s, 0, NULL, &v, err, sizeof err), 0);
+    float table[4 * 3];
+    int found;
+    static const struct { const char *text, *msg; } cases[] = {
+        {"a 1 2 3\nb 1 2\n", "v.txt:2: 'b' has 2 values, the embedding has 3 dimensions"},
+        {"zzz 1 2 3 4\n", "v.txt:1: 'zzz' has more than 3 values"},
+        {"a 1 x 3\n", "v.txt:1: value 2 of 'a' is not a finite number"},
+        {"a 1 nan 3\n", "v.txt:1: value 2 of 'a' is not a finite number"},
+        {"", "the word-vector file is empty"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        write_file("v.txt", cases[k].text);
+        assert_int_equal(nn_word_vectors_load("v.txt", &v, table, 4, 3, &found, err, sizeof err), -1);
+        if (!strstr(err, cases[k].msg)) print_error("case %zu: %s\n", k, err);
+        assert_non_null(strstr(err, cases[k].msg));
+    }
+    assert_int_equal(nn_word_vectors_load("missing.txt", &v, table, 4, 3, &found, err, sizeof err), -1);
+    assert_non_null(strstr(err, "missing.txt: cannot open"));
+    nn_vocab_free(&v);
+    nn_text_set_free(&s);
+}
+
 /* ---- character corpus ---- */
 
 static void char_corpus_windows_predict_the_next_character(void **state)
@@ -326,6 +381,8 @@ int main(void)
         cmocka_unit_test(vocabulary_ranks_by_count_then_first_occurrence),
         cmocka_unit_test(vocabulary_survives_table_growth),
         cmocka_unit_test(encoding_truncates_and_pads_either_end),
+        cmocka_unit_test(word_vectors_fill_the_rows_of_known_words),
+        cmocka_unit_test(word_vectors_reject_malformed_files),
         cmocka_unit_test(char_corpus_windows_predict_the_next_character),
     };
     return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);

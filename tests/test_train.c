@@ -374,6 +374,84 @@ static void test_an_imdb_style_review_file_trains_a_classifier(void **state)
     assert_true(res.test_loss[14] < 0.3f * res.test_loss[0]);
 }
 
+/* Pre-trained word vectors (word2vec text with its header line; "zebra" is not in the
+ * vocabulary) into a frozen embedding: "good" and "bad" get their rows, which training leaves
+ * exactly as loaded, and the classifier on top still learns the labels from them. */
+static void test_frozen_pretrained_vectors_are_loaded_and_kept(void **state)
+{
+    (void)state;
+    write_reviews();
+    FILE *f = fopen("vectors.txt", "w");
+    fputs("3 4\nzebra 9 9 9 9\ngood 1 1 1 1\nbad -1 -1 -1 -1\n", f);
+    fclose(f);
+    write_file("vec.yaml", "name: vec\n"
+                           "data:\n"
+                           "  train: {dataset: imdb, path: reviews.json, vocab: 50, length: 16, splits: [0.6, 0.2, 0.2]}\n"
+                           "  test: {dataset: imdb, split: validation}\n"
+                           "model:\n"
+                           "  input: [16]\n"
+                           "  layers:\n"
+                           "    - {embedding: {vocab: 52, dim: 4, padding_id: 0, vectors: vectors.txt, trainable: false}, name: emb}\n"
+                           "    - {max_over: 0}\n"
+                           "    - {dense: 2, name: logits}\n"
+                           "loss: {cross_entropy: {pred: logits, target: target}}\n"
+                           "train: {optimizer: {adam: {lr: 0.05}}, batch: 16, epochs: 10}\n");
+    run_result res = run("vec.yaml", "runs/vec", NULL, 0, 0, 0);
+    assert_int_equal(res.status, 0);
+    assert_true(res.test_loss[9] < 0.5f * res.test_loss[0]);
+    char err[256];
+    nn_st_file *st = nn_st_open("runs/vec/model.safetensors", err, sizeof err);
+    assert_non_null(st);
+    int w = nn_st_find(st, "emb.weight");
+    assert_true(w >= 0);
+    int ones = 0, minus = 0, nines = 0;
+    for (int row = 0; row < 52; row++) {
+        const float *v = nn_st_data(st, w) + row * 4;
+        int all1 = 1, allm1 = 1, all9 = 1;
+        for (int k = 0; k < 4; k++) all1 &= v[k] == 1.0f, allm1 &= v[k] == -1.0f, all9 &= v[k] == 9.0f;
+        ones += all1, minus += allm1, nines += all9;
+    }
+    assert_int_equal(ones, 1);
+    assert_int_equal(minus, 1);
+    assert_int_equal(nines, 0);
+    nn_st_close(st);
+}
+
+/* A vector file of the wrong width fails the run at the embedding's line, naming the file line. */
+static void test_a_malformed_vector_file_fails_at_the_layer(void **state)
+{
+    (void)state;
+    write_reviews();
+    write_file("short.txt", "good 1 1 1 1\nbad -1 -1 -1\n");
+    write_file("vec2.yaml", "name: vec2\n"
+                            "data:\n"
+                            "  train: {dataset: imdb, path: reviews.json, vocab: 50, length: 16, splits: [0.6, 0.2, 0.2]}\n"
+                            "model:\n"
+                            "  input: [16]\n"
+                            "  layers:\n"
+                            "    - {embedding: {vocab: 52, dim: 4, vectors: short.txt}, name: emb}\n"
+                            "    - {max_over: 0}\n"
+                            "    - {dense: 2, name: logits}\n"
+                            "loss: {cross_entropy: {pred: logits, target: target}}\n"
+                            "train: {optimizer: {adam: {lr: 0.05}}, batch: 16, epochs: 1}\n");
+    diag d;
+    diag_init(&d);
+    spec *s = spec_load("vec2.yaml", NULL, 0, &d);
+    assert_non_null(s);
+    trainer t;
+    assert_int_equal(trainer_init(&t, s, &d), -1);
+    char *msg = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&msg, &len);
+    diag_print(&d, m);
+    fclose(m);
+    assert_non_null(strstr(msg, "vec2.yaml:7:7: error: layer 'emb': short.txt:2: 'bad' has 3 values, the embedding has 4 dimensions"));
+    free(msg);
+    trainer_free(&t);
+    spec_free(s);
+    diag_free(&d);
+}
+
 /* The reviews through sequence layers (given as YAML list items), e.g. a recurrent layer read
  * at the last real step. */
 static void train_recurrent_on_reviews(const char *name, const char *layer)
@@ -452,6 +530,8 @@ int main(void)
         cmocka_unit_test(test_batchnorm_trains_and_keeps_running_statistics),
         cmocka_unit_test(test_an_embedding_classifier_learns_from_token_ids),
         cmocka_unit_test(test_an_imdb_style_review_file_trains_a_classifier),
+        cmocka_unit_test(test_frozen_pretrained_vectors_are_loaded_and_kept),
+        cmocka_unit_test(test_a_malformed_vector_file_fails_at_the_layer),
         cmocka_unit_test(test_a_masked_rnn_learns_the_reviews),
         cmocka_unit_test(test_a_masked_lstm_learns_the_reviews),
         cmocka_unit_test(test_stacked_bidirectional_lstms_with_max_pooling_learn_the_reviews),

@@ -107,6 +107,13 @@ int nn_vocab_id(const nn_vocab *v, const char *w, size_t len);
  * "<pad>", "<unk>" for 0 and 1; NULL when out of range. */
 const char *nn_vocab_word(const nn_vocab *v, int id, int *count);
 
+/* Pre-trained word vectors in GloVe's (or word2vec's) text format, "word v1 ... vD" per line,
+ * copied into table (rows x dim, row = word id) for every word of v that the file has; other
+ * rows are left as they are. *found gets the number of vocabulary words found. A line of the
+ * wrong width or with a non-finite value fails, naming the file and line. */
+int nn_word_vectors_load(const char *path, const nn_vocab *v, float *table, int rows, int dim, int *found,
+                         char *err, size_t errlen);
+
 /* ---- encoding ------------------------------------------------------------------------------ */
 
 typedef struct {

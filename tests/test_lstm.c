@@ -13,21 +13,10 @@
 #include <string.h>
 #include "nn/graph.h"
 #include "nn/ops.h"
-#include "graph_util.h"
 
 enum { N = 3, T = 5, D = 4, H = 3, G = 4 * H };
 enum { NX = N * T * D, NWI = G * D, NWH = G * H, NB = G, NP = NX + NWI + NWH + NB };
-
-/* Sequence 0 all real, 1 padded at the end, 2 padded at the start and in the middle. */
-static const float mask_values[N * T] = {1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 1, 1};
-
-/* All parameters of the reference in one array: x, w_ih, w_hh, b. */
-typedef struct {
-    double p[NP];
-    double w_all[N * T * H], w_last[N * H];   /* loss weights */
-} reference;
-
-static double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
+#include "recurrent_ref.h"
 
 /* The outputs by the definition, one step and one unit at a time: all (N,T,H), last (N,H). */
 static void reference_forward(const double *p, double *all, double *last)
@@ -56,26 +45,6 @@ static void reference_forward(const double *p, double *all, double *last)
     }
 }
 
-static double reference_loss(const reference *ref, const double *p)
-{
-    double all[N * T * H], last[N * H], l = 0;
-    reference_forward(p, all, last);
-    for (int i = 0; i < N * T * H; i++) l += all[i] * ref->w_all[i];
-    for (int i = 0; i < N * H; i++) l += last[i] * ref->w_last[i];
-    return l;
-}
-
-static void expect_close(float got, double want, double tol)
-{
-    if (fabs(got - want) > tol * (1 + fabs(want))) print_error("got %.8g want %.8g\n", got, want);
-    assert_true(fabs(got - want) <= tol * (1 + fabs(want)));
-}
-
-static void copy_to_double(nn_graph *g, int id, double *to)
-{
-    for (size_t i = 0; i < nn_numel(g, id); i++) to[i] = nn_data(g, id)[i];
-}
-
 static void test_lstm_values_and_gradients_match_per_step_reference_with_padding(void **state)
 {
     (void)state;
@@ -94,32 +63,7 @@ static void test_lstm_values_and_gradients_match_per_step_reference_with_padding
     assert_int_equal(nn_grad(g, loss, wrt, 4, gr), 0);
     nn_plan *p = run(g, (int[]){all, last, gr[0], gr[1], gr[2], gr[3]}, 6);
 
-    static reference ref;
-    copy_to_double(g, x, ref.p);
-    copy_to_double(g, wi, ref.p + NX);
-    copy_to_double(g, wh, ref.p + NX + NWI);
-    copy_to_double(g, b, ref.p + NX + NWI + NWH);
-    copy_to_double(g, wa, ref.w_all);
-    copy_to_double(g, wl, ref.w_last);
-    double want_all[N * T * H], want_last[N * H];
-    reference_forward(ref.p, want_all, want_last);
-    for (int i = 0; i < N * T * H; i++) expect_close(nn_data(g, all)[i], want_all[i], 1e-5);
-    for (int i = 0; i < N * H; i++) expect_close(nn_data(g, last)[i], want_last[i], 1e-5);
-
-    /* gradients: central differences of the double reference (error ~ eps^2) */
-    const double eps = 1e-5;
-    int k = 0;
-    for (int in = 0; in < 4; in++)
-        for (size_t i = 0; i < nn_numel(g, wrt[in]); i++, k++) {
-            double keep = ref.p[k];
-            ref.p[k] = keep + eps;
-            double up = reference_loss(&ref, ref.p);
-            ref.p[k] = keep - eps;
-            double down = reference_loss(&ref, ref.p);
-            ref.p[k] = keep;
-            expect_close(nn_data(g, gr[in])[i], (up - down) / (2 * eps), 1e-4);
-        }
-    assert_int_equal(k, NP);
+    expect_layer_matches_reference(g, all, last, wa, wl, wrt, gr, 4);
     nn_plan_free(p);
     nn_graph_free(g);
 }

@@ -1,0 +1,82 @@
+/* recurrent_ref.h — what the LSTM and GRU tests share: a per-step reference in double over
+ * three sequences with padding at the end, at the start and in the middle, and the check of a
+ * fused layer's outputs and first-order gradients against it.
+ *
+ * Include it after defining N, T, H (sequences, steps, units) and NP (the reference's
+ * parameter count: its inputs x, weights and biases concatenated), then define
+ *     static void reference_forward(const double *p, double *all, double *last);
+ * which computes every step's output all (N,T,H) and the last real state last (N,H). */
+#ifndef NNRUN_TEST_RECURRENT_REF_H
+#define NNRUN_TEST_RECURRENT_REF_H
+#include <math.h>
+#include "graph_util.h"
+
+/* Sequence 0 all real, 1 padded at the end, 2 padded at the start and in the middle. */
+static const float mask_values[N * T] = {1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 1, 1};
+
+/* All parameters of the reference in one array, and the loss weights of the two outputs. */
+typedef struct {
+    double p[NP];
+    double w_all[N * T * H], w_last[N * H];
+} reference;
+
+static void reference_forward(const double *p, double *all, double *last);
+
+static double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
+
+/* sum(all * w_all) + sum(last * w_last) at parameters p */
+static double reference_loss(const reference *ref, const double *p)
+{
+    double all[N * T * H], last[N * H], l = 0;
+    reference_forward(p, all, last);
+    for (int i = 0; i < N * T * H; i++) l += all[i] * ref->w_all[i];
+    for (int i = 0; i < N * H; i++) l += last[i] * ref->w_last[i];
+    return l;
+}
+
+static void expect_close(float got, double want, double tol)
+{
+    if (fabs(got - want) > tol * (1 + fabs(want))) print_error("got %.8g want %.8g\n", got, want);
+    assert_true(fabs(got - want) <= tol * (1 + fabs(want)));
+}
+
+static void copy_to_double(nn_graph *g, int id, double *to)
+{
+    for (size_t i = 0; i < nn_numel(g, id); i++) to[i] = nn_data(g, id)[i];
+}
+
+/* After a run of the graph: the layer's outputs all (N,T,H) and last (N,H) equal the
+ * reference's at the same inputs wrt[0..n) (concatenated into the reference's parameters), and
+ * the gradients gr[k] of L = sum(all * wa) + sum(last * wl) match central differences of the
+ * double reference (error ~ eps^2). */
+static void expect_layer_matches_reference(nn_graph *g, int all, int last, int wa, int wl, const int *wrt,
+                                           const int *gr, int n)
+{
+    static reference ref;
+    size_t at = 0;
+    for (int in = 0; in < n; in++) {
+        copy_to_double(g, wrt[in], ref.p + at);
+        at += nn_numel(g, wrt[in]);
+    }
+    assert_int_equal(at, NP);
+    copy_to_double(g, wa, ref.w_all);
+    copy_to_double(g, wl, ref.w_last);
+    double want_all[N * T * H], want_last[N * H];
+    reference_forward(ref.p, want_all, want_last);
+    for (int i = 0; i < N * T * H; i++) expect_close(nn_data(g, all)[i], want_all[i], 1e-5);
+    for (int i = 0; i < N * H; i++) expect_close(nn_data(g, last)[i], want_last[i], 1e-5);
+    const double eps = 1e-5;
+    size_t k = 0;
+    for (int in = 0; in < n; in++)
+        for (size_t i = 0; i < nn_numel(g, wrt[in]); i++, k++) {
+            double keep = ref.p[k];
+            ref.p[k] = keep + eps;
+            double up = reference_loss(&ref, ref.p);
+            ref.p[k] = keep - eps;
+            double down = reference_loss(&ref, ref.p);
+            ref.p[k] = keep;
+            expect_close(nn_data(g, gr[in])[i], (up - down) / (2 * eps), 1e-4);
+        }
+}
+
+#endif

@@ -130,8 +130,66 @@ static void im2col_same(const nn_conv_geom *g, const float *img, int n0, int nb,
         }
 }
 
+/* ---- the padded-plane path: small planes (all of the benchmark models') are copied once into
+ * a zero-bordered (H+2ph, W+2pw) buffer on the stack, so every tap row is OH plain strided row
+ * copies with no bounds logic and no libc calls (memcpy/memset on 7..28-float rows cost more
+ * in call overhead than in copying). col2im adds into such a buffer and writes its interior. */
+#define PAD_PLANE_MAX 4096   /* floats (16 KB, in L1 with the rows it feeds) */
+
+static int pad_w(const nn_conv_geom *g) { return g->w + 2 * g->pw; }
+static size_t pad_floats(const nn_conv_geom *g) { return (size_t)(g->h + 2 * g->ph) * pad_w(g); }
+static int pad_fits(const nn_conv_geom *g) { return pad_floats(g) <= PAD_PLANE_MAX; }
+
+/* The interior of pad (its border stays as it is) = plane (H, W). */
+static void pad_fill(const nn_conv_geom *g, const float *plane, float *pad)
+{
+    int wp = pad_w(g), w = g->w;
+    float *row = pad + (size_t)g->ph * wp + g->pw;
+    for (int i = 0; i < g->h; i++, row += wp, plane += w) {
+        _Pragma("omp simd")
+        for (int j = 0; j < w; j++) row[j] = plane[j];
+    }
+}
+
+/* Tap (ki, kj) of a padded plane: OH*OW floats into dst. With OW equal to the padded width
+ * minus KW-1 (stride 1, "same" or "valid"), the rows could be one copy; they are short
+ * either way, so plain row loops. */
+static void pad_tap_rows(const nn_conv_geom *g, const float *pad, int ki, int kj, float *dst)
+{
+    int wp = pad_w(g), s = g->stride, ow = g->ow;
+    const float *src = pad + (size_t)ki * wp + kj;
+    size_t step = (size_t)s * wp;
+    for (int oh = 0; oh < g->oh; oh++, src += step, dst += ow) {
+        if (s == 1) {
+            _Pragma("omp simd")
+            for (int j = 0; j < ow; j++) dst[j] = src[j];
+        } else {
+            _Pragma("omp simd")
+            for (int j = 0; j < ow; j++) dst[j] = src[j * s];
+        }
+    }
+}
+
+static void im2col_padded(const nn_conv_geom *g, const float *img, int n0, int nb, float *col)
+{
+    float pad[PAD_PLANE_MAX];
+    memset(pad, 0, pad_floats(g) * sizeof(float));
+    size_t p_out = nn_conv_out_plane(g), p_in = nn_conv_in_plane(g), ld = (size_t)nb * p_out;
+    int kk = g->kh * g->kw;
+    for (int b = 0; b < nb; b++)
+        for (int c = 0; c < g->c; c++) {
+            pad_fill(g, img + ((size_t)(n0 + b) * g->c + c) * p_in, pad);
+            float *row = col + (size_t)c * kk * ld + (size_t)b * p_out;
+            for (int t = 0; t < kk; t++, row += ld) pad_tap_rows(g, pad, t / g->kw, t % g->kw, row);
+        }
+}
+
 void nn_conv_im2col(const nn_conv_geom *g, const float *img, int n0, int nb, float *col)
 {
+    if (pad_fits(g) && !(g->stride == 1 && g->ow == g->w)) {   /* same width: one copy per tap below */
+        im2col_padded(g, img, n0, nb, col);
+        return;
+    }
     if (g->stride == 1 && g->ow == g->w && g->kh * g->kw <= SAME_TAPS_MAX) {
         im2col_same(g, img, n0, nb, col);
         return;
@@ -201,8 +259,53 @@ static void col2im_item(const nn_conv_geom *g, float *col, int n0, int nb, const
     col2im_plane(g, src, ld, bias ? bias[c] : 0.0f, plane);
 }
 
+/* The adjoint of pad_tap_rows: tap (ki, kj)'s OH*OW floats of src added into the padded plane. */
+static void pad_tap_add(const nn_conv_geom *g, const float *src, int ki, int kj, float *pad)
+{
+    int wp = pad_w(g), s = g->stride, ow = g->ow;
+    float *dst = pad + (size_t)ki * wp + kj;
+    size_t step = (size_t)s * wp;
+    for (int oh = 0; oh < g->oh; oh++, dst += step, src += ow) {
+        if (s == 1) {
+            _Pragma("omp simd")
+            for (int j = 0; j < ow; j++) dst[j] += src[j];
+        } else {
+            for (int j = 0; j < ow; j++) dst[j * s] += src[j];
+        }
+    }
+}
+
+/* plane (H, W) = value + the interior of pad. */
+static void pad_store(const nn_conv_geom *g, const float *pad, float value, float *plane)
+{
+    int wp = pad_w(g), w = g->w;
+    const float *row = pad + (size_t)g->ph * wp + g->pw;
+    for (int i = 0; i < g->h; i++, row += wp, plane += w) {
+        _Pragma("omp simd")
+        for (int j = 0; j < w; j++) plane[j] = row[j] + value;
+    }
+}
+
+static void col2im_padded(const nn_conv_geom *g, const float *col, int n0, int nb, const float *bias, float *img)
+{
+    float pad[PAD_PLANE_MAX];
+    size_t p_out = nn_conv_out_plane(g), p_in = nn_conv_in_plane(g), ld = (size_t)nb * p_out, np = pad_floats(g);
+    int kk = g->kh * g->kw;
+    for (int b = 0; b < nb; b++)
+        for (int c = 0; c < g->c; c++) {
+            memset(pad, 0, np * sizeof(float));
+            const float *row = col + (size_t)c * kk * ld + (size_t)b * p_out;
+            for (int t = 0; t < kk; t++, row += ld) pad_tap_add(g, row, t / g->kw, t % g->kw, pad);
+            pad_store(g, pad, bias ? bias[c] : 0.0f, img + ((size_t)(n0 + b) * g->c + c) * p_in);
+        }
+}
+
 void nn_conv_col2im(const nn_conv_geom *g, float *col, int n0, int nb, const float *bias, float *img)
 {
+    if (pad_fits(g) && !(g->stride == 1 && g->ow == g->w)) {   /* same width: one pass per tap below */
+        col2im_padded(g, col, n0, nb, bias, img);
+        return;
+    }
     size_t items = (size_t)nb * g->c;
     for (size_t it = 0; it < items; it++) col2im_item(g, col, n0, nb, bias, img, it);
 }

@@ -315,6 +315,7 @@ static const cfg_t conv_cfgs[] = {
     {2, 2, 6, 5, 3, 3, 3, 1, 0, 1, 0, 0},   /* "same" width only: OW == W, OH < H */
     {2, 2, 5, 6, 2, 2, 4, 1, 1, 1, 0, 0},   /* even kernel width: OW == W - 1 */
     {8, 16, 16, 16, 16, 3, 3, 1, 1, 1, 0, 0}, /* big enough to run on every core */
+    {1, 1, 70, 66, 2, 3, 3, 2, 1, 1, 0, 0}, /* plane too big for the padded-plane path */
 };
 static const cfg_t transpose_cfgs[] = {
     {2, 3, 3, 3, 2, 3, 3, 2, 0, 0, 0, 0},   /* 3 -> 7 */
@@ -323,6 +324,7 @@ static const cfg_t transpose_cfgs[] = {
     {2, 4, 5, 5, 2, 3, 3, 1, 1, 1, 0, 0},   /* stride 1 "same" */
     {5, 2, 3, 4, 2, 4, 3, 3, 1, 2, 2, 1},   /* stride 3, output padding 2 */
     {8, 16, 8, 8, 16, 3, 3, 2, 1, 1, 1, 1}, /* big enough to run on every core */
+    {1, 1, 35, 33, 2, 3, 3, 2, 1, 1, 1, 1}, /* 70x66 output: too big for the padded-plane path */
 };
 
 static void compare_all(size_t chunk)

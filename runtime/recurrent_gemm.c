@@ -11,6 +11,7 @@
 #define PANEL 32   /* output columns per panel: two 16-float vectors */
 #define ROWS 8     /* rows of A per register tile: 8 x 2 accumulators */
 
+#ifdef __AVX512F__
 /* ---- per-thread packing buffer ---- */
 typedef struct {
     float *p;
@@ -51,7 +52,6 @@ static float *pack_memory(size_t floats)
     return p;
 }
 
-#ifdef __AVX512F__
 /* panel j0 / PANEL holds, for each kk < k, op(W)[kk][j0 .. j0+31] (zeros past n) */
 static void pack_panels(float *dst, const float *w, int trans, int n, int k)
 {

@@ -30,23 +30,25 @@ static const char usage[] =
     "Every command takes --help. Exit status: 0 done, 1 failure, 2 bad spec or usage,\n"
     "3 non-finite loss, 130 interrupted (a resumable checkpoint was written).\n";
 
-/* libgomp's threads wait at the end of every parallel region by spinning (300k rounds by
- * default) before they sleep. On a shared 2-core machine that spin takes the core from the
- * very thread being waited for: cnn_ae, 20 batches with two busy neighbours, took 1.47 s by
- * default and 0.80 s with GOMP_SPINCOUNT=1000 (one neighbour: 2.3-2.8 s vs 1.7 s; idle
- * machine: within noise, 1.55-1.62 vs 1.60-1.66 s for 80 batches). libgomp reads the setting
- * only when it loads, so unless the user chose a wait policy, nnrun sets it and runs itself
- * again once. */
-static void exec_with_short_spin(char **argv)
+/* OpenMP threads that wait for work spin for milliseconds by default (libgomp: 300k rounds).
+ * On a shared machine that is ruinous: a thread spinning at a barrier while its partner is
+ * descheduled burns the share of CPU the partner needs, and an idle worker spins after every
+ * parallel region while the main thread does serial work. Measured, other core busy:
+ * one rnn_imdb training step on 2 threads (scripts/bench_rnn.sh) 205 ms with the default spin,
+ * 141 with 10k rounds, 136 passive, 133 on one thread; cnn_ae, 20 batches with two busy
+ * neighbours, 1.47 s by default and 0.80 s with a short spin; on an idle machine the
+ * difference is within noise. The wait policy is read when libgomp loads, before main, so
+ * nnrun sets a short spin and re-executes itself once; a user's own setting is left alone. */
+static void exec_with_short_omp_spin(char **argv)
 {
     if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
-    if (setenv("GOMP_SPINCOUNT", "1000", 1) != 0) return;
-    execv("/proc/self/exe", argv);   /* returns only on failure: carry on as we are */
+    if (setenv("GOMP_SPINCOUNT", "10000", 1) != 0) return;
+    execv("/proc/self/exe", argv);   /* returns only on failure: carry on with the default spin */
 }
 
 int main(int argc, char **argv)
 {
-    exec_with_short_spin(argv);
+    exec_with_short_omp_spin(argv);
     nn_runtime_init();
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(usage, argc < 2 ? stderr : stdout);

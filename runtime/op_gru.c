@@ -23,6 +23,7 @@
 #include "kern.h"
 #include "op_list.h"
 #include "recurrent.h"
+#include "recurrent_gemm.h"
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
@@ -116,7 +117,7 @@ static void cell_step(float *row, const float *h_prev, int H)
 }
 
 /* Steps 0..T-1 for sequences [s0, s1) of the states s, from the projections xp. */
-static void recur_forward(float *s, const float *xp, const float *w, const float *bh, const float *mask, int s0, int s1,
+static void recur_forward(float *s, const float *xp, const rec_weight *w, const float *bh, const float *mask, int s0, int s1,
                           int T, int H)
 {
     size_t ld = (size_t)T * S_W * H, ldx = (size_t)T * 3 * H;
@@ -124,9 +125,7 @@ static void recur_forward(float *s, const float *xp, const float *w, const float
         float *st = s + (size_t)s0 * ld + (size_t)t * S_W * H;
         for (int q = s0; q < s1; q++) load_step(st + (size_t)(q - s0) * ld, xp + (size_t)q * ldx + (size_t)t * 3 * H, bh, H);
         /* [r z | hn] += h_{t-1} W_hh^T: (rows, H) x (3H, H)^T; h_{-1} = 0 adds nothing */
-        if (t > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s1 - s0, 3 * H, H, 1.0f, st - H, (int)ld, w, H, 1.0f, st,
-                        (int)ld);
+        if (t > 0) rec_gemm(w, s1 - s0, st - H, ld, st, ld);
         for (int q = s0; q < s1; q++) {
             float *row = st + (size_t)(q - s0) * ld;
             if (recurrent_real(mask, (size_t)q * T + t)) {
@@ -145,12 +144,14 @@ static void gru_states_forward(nn_graph *g, nn_node *n)
     const float *mask = recurrent_mask(g, n, 3);
     int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2] / S_W;
     int k = recurrent_threads(N, 6.0 * N * H * H);
+    rec_weight rw;
+    rec_weight_pack(&rw, w, 1, 3 * H, H);   /* op(W) = W_hh^T */
     nn_blas_begin(0);   /* one BLAS thread per GEMM: the threads here are ours */
 #pragma omp parallel num_threads(k) if (k > 1)
     {
         int s0, s1;
         recurrent_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
-        recur_forward(n->data, xp, w, bh, mask, s0, s1, T, H);
+        recur_forward(n->data, xp, &rw, bh, mask, s0, s1, T, H);
     }
 }
 
@@ -226,7 +227,7 @@ static void cell_step_grad(float *dx, float *dhp, const float *st, const float *
  * carried dh_t, then become dxp_t; dhp (rows, 3H) is this thread's scratch for the step's
  * [d_r d_z d_hn], and the GEMM adds dhp W_hh into dh_{t-1}. A padding step passes dh_t on
  * unchanged (h was carried) and leaves dxp_t = 0 (its gates are constants). */
-static void recur_backward(float *d, float *dhp, const float *s, const float *gs, const float *w, const float *mask, int s0,
+static void recur_backward(float *d, float *dhp, const float *s, const float *gs, const rec_weight *w, const float *mask, int s0,
                            int s1, int T, int H)
 {
     size_t ldd = (size_t)T * 3 * H, lds = (size_t)T * S_W * H;
@@ -247,9 +248,7 @@ static void recur_backward(float *d, float *dhp, const float *s, const float *gs
             memset(dp, 0, (size_t)3 * H * sizeof(float));
         }
         /* dh_{t-1} += dhp_t W_hh: (rows, 3H) x (3H, H) */
-        if (t > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s1 - s0, H, 3 * H, 1.0f, dhp, 3 * H, w, H, 1.0f, dt - 3 * H,
-                        (int)ldd);
+        if (t > 0) rec_gemm(w, s1 - s0, dhp, (size_t)3 * H, dt - 3 * H, ldd);
     }
 }
 
@@ -260,13 +259,15 @@ static void gru_grad_forward(nn_graph *g, nn_node *n)
     int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2] / 3, failed = 0;
     memset(n->data, 0, nn_shape_numel(&n->shape) * sizeof(float));
     int k = recurrent_threads(N, 6.0 * N * H * H);
+    rec_weight rw;
+    rec_weight_pack(&rw, w, 0, H, 3 * H);   /* op(W) = W_hh (3H, H) */
     nn_blas_begin(0);
 #pragma omp parallel num_threads(k) if (k > 1) reduction(| : failed)
     {
         int s0, s1;
         recurrent_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
         float *dhp = malloc(((size_t)(s1 - s0) * 3 * H + 1) * sizeof(float));   /* once per call, not per step */
-        if (dhp) recur_backward(n->data, dhp, s, gs, w, mask, s0, s1, T, H);
+        if (dhp) recur_backward(n->data, dhp, s, gs, &rw, mask, s0, s1, T, H);
         failed |= !dhp;
         free(dhp);
     }

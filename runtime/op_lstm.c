@@ -16,6 +16,7 @@
 #include "kern.h"
 #include "op_list.h"
 #include "recurrent.h"
+#include "recurrent_gemm.h"
 #include <cblas.h>
 #include <omp.h>
 #include <string.h>
@@ -76,7 +77,7 @@ static void cell_step(float *r, const float *c_prev, int H)
 }
 
 /* Steps 0..T-1 for sequences [s0, s1) of the states s, from the projections xp. */
-static void recur_forward(float *s, const float *xp, const float *w, const float *mask, int s0, int s1, int T, int H)
+static void recur_forward(float *s, const float *xp, const rec_weight *w, const float *mask, int s0, int s1, int T, int H)
 {
     size_t ld = (size_t)T * 6 * H, ldx = (size_t)T * 4 * H;
     for (int t = 0; t < T; t++) {
@@ -84,9 +85,7 @@ static void recur_forward(float *s, const float *xp, const float *w, const float
         for (int q = s0; q < s1; q++)
             memcpy(st + (size_t)(q - s0) * ld, xp + (size_t)q * ldx + (size_t)t * 4 * H, (size_t)4 * H * sizeof(float));
         /* pre_t += h_{t-1} W_hh^T: (rows, H) x (4H, H)^T into the gate slots */
-        if (t > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s1 - s0, 4 * H, H, 1.0f, st - H, (int)ld, w, H, 1.0f, st,
-                        (int)ld);
+        if (t > 0) rec_gemm(w, s1 - s0, st - H, ld, st, ld);
         for (int q = s0; q < s1; q++) {
             float *r = st + (size_t)(q - s0) * ld;
             if (recurrent_real(mask, (size_t)q * T + t)) {
@@ -104,12 +103,14 @@ static void lstm_states_forward(nn_graph *g, nn_node *n)
     const float *xp = g->nodes[n->in[0]].data, *w = g->nodes[n->in[1]].data, *mask = recurrent_mask(g, n, 2);
     int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2] / 6;
     int k = recurrent_threads(N, 8.0 * N * H * H);
+    rec_weight rw;
+    rec_weight_pack(&rw, w, 1, 4 * H, H);   /* op(W) = W_hh^T */
     nn_blas_begin(0);   /* one BLAS thread per GEMM: the threads here are ours */
 #pragma omp parallel num_threads(k) if (k > 1)
     {
         int s0, s1;
         recurrent_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
-        recur_forward(n->data, xp, w, mask, s0, s1, T, H);
+        recur_forward(n->data, xp, &rw, mask, s0, s1, T, H);
     }
 }
 
@@ -193,7 +194,7 @@ static void carry_step_grad(float *r, const float *gs, float *prev, int H)
 
 /* Backward in time for sequences [s0, s1), entirely inside the zeroed output d: step t's rows
  * hold the carried (dh_t, dc_t), then become dpre_t, and the GEMM adds dpre_t W_hh into dh_{t-1}. */
-static void recur_backward(float *d, const float *s, const float *gs, const float *w, const float *mask, int s0, int s1, int T,
+static void recur_backward(float *d, const float *s, const float *gs, const rec_weight *w, const float *mask, int s0, int s1, int T,
                            int H)
 {
     size_t ldd = (size_t)T * 4 * H, lds = (size_t)T * 6 * H;
@@ -208,9 +209,7 @@ static void recur_backward(float *d, const float *s, const float *gs, const floa
                 carry_step_grad(r, gs + at, prev, H);
         }
         /* dh_{t-1} += dpre_t W_hh: (rows, 4H) x (4H, H) */
-        if (t > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s1 - s0, H, 4 * H, 1.0f, dt, (int)ldd, w, H, 1.0f, dt - 4 * H,
-                        (int)ldd);
+        if (t > 0) rec_gemm(w, s1 - s0, dt, ldd, dt - 4 * H, ldd);
     }
 }
 
@@ -221,12 +220,14 @@ static void lstm_grad_forward(nn_graph *g, nn_node *n)
     int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2] / 4;
     memset(n->data, 0, nn_shape_numel(&n->shape) * sizeof(float));
     int k = recurrent_threads(N, 8.0 * N * H * H);
+    rec_weight rw;
+    rec_weight_pack(&rw, w, 0, H, 4 * H);   /* op(W) = W_hh (4H, H) */
     nn_blas_begin(0);
 #pragma omp parallel num_threads(k) if (k > 1)
     {
         int s0, s1;
         recurrent_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
-        recur_backward(n->data, s, gs, w, mask, s0, s1, T, H);
+        recur_backward(n->data, s, gs, &rw, mask, s0, s1, T, H);
     }
 }
 

@@ -17,6 +17,7 @@
 #include "kern.h"
 #include "op_list.h"
 #include "recurrent.h"
+#include "recurrent_gemm.h"
 #include <cblas.h>
 #include <omp.h>
 #include <string.h>
@@ -79,13 +80,13 @@ static void activate(float *h, size_t units, int act)
 }
 
 /* Steps 0..T-1 for sequences [s0, s1): h (rows ld apart) holds xp on entry, the states after. */
-static void recur_forward(float *h, const float *w, const float *mask, int s0, int s1, int T, int H, int act)
+static void recur_forward(float *h, const rec_weight *w, const float *mask, int s0, int s1, int T, int H, int act)
 {
     size_t ld = (size_t)T * H;
     for (int t = 0; t < T; t++) {
         float *ht = h + (size_t)s0 * ld + (size_t)t * H;
         /* pre_t = xp_t + h_{t-1} W_hh^T: (rows, H) x (H, H)^T added in place */
-        if (t > 0) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s1 - s0, H, H, 1.0f, ht - H, (int)ld, w, H, 1.0f, ht, (int)ld);
+        if (t > 0) rec_gemm(w, s1 - s0, ht - H, ld, ht, ld);
         for (int s = s0; s < s1; s++) {
             float *r = ht + (size_t)(s - s0) * ld;
             if (recurrent_real(mask, (size_t)s * T + t)) activate(r, (size_t)H, act);
@@ -102,12 +103,14 @@ static void rnn_states_forward(nn_graph *g, nn_node *n)
     float *h = n->data;
     memcpy(h, g->nodes[n->in[0]].data, nn_shape_numel(&n->shape) * sizeof(float));
     int k = recurrent_threads(N, 2.0 * N * H * H);
+    rec_weight rw;
+    rec_weight_pack(&rw, w, 1, H, H);   /* op(W) = W_hh^T */
     nn_blas_begin(0);   /* one BLAS thread per GEMM: the threads here are ours */
 #pragma omp parallel num_threads(k) if (k > 1)
     {
         int s0, s1;
         recurrent_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
-        recur_forward(h, w, mask, s0, s1, T, H, act);
+        recur_forward(h, &rw, mask, s0, s1, T, H, act);
     }
 }
 
@@ -172,7 +175,8 @@ static void times_act_grad(float *d, const float *h, size_t units, int act)
  * GEMM adds dpre_t W_hh into step t-1's rows. A padding row passes dh_t on to h_{t-1}
  * unchanged and leaves dpre_t = 0 (no pre-activation was used). */
 /* Backward in time for sequences [s0, s1) (see rnn_grad_forward). */
-static void recur_backward(float *d, const float *h, const float *w, const float *mask, int s0, int s1, int T, int H, int act)
+static void recur_backward(float *d, const float *h, const rec_weight *w, const float *mask, int s0, int s1, int T, int H,
+                           int act)
 {
     size_t ld = (size_t)T * H;
     for (int t = T - 1; t >= 0; t--) {
@@ -190,7 +194,7 @@ static void recur_backward(float *d, const float *h, const float *w, const float
             memset(r, 0, (size_t)H * sizeof(float));
         }
         /* dh_{t-1} += dpre_t W_hh: (rows, H) x (H, H) */
-        if (t > 0) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s1 - s0, H, H, 1.0f, dt, (int)ld, w, H, 1.0f, dt - H, (int)ld);
+        if (t > 0) rec_gemm(w, s1 - s0, dt, ld, dt - H, ld);
     }
 }
 
@@ -205,12 +209,14 @@ static void rnn_grad_forward(nn_graph *g, nn_node *n)
     float *d = n->data;
     memcpy(d, g->nodes[n->in[2]].data, nn_shape_numel(&n->shape) * sizeof(float));
     int k = recurrent_threads(N, 2.0 * N * H * H);
+    rec_weight rw;
+    rec_weight_pack(&rw, w, 0, H, H);   /* op(W) = W_hh */
     nn_blas_begin(0);
 #pragma omp parallel num_threads(k) if (k > 1)
     {
         int s0, s1;
         recurrent_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
-        recur_backward(d, h, w, mask, s0, s1, T, H, act);
+        recur_backward(d, h, &rw, mask, s0, s1, T, H, act);
     }
 }
 

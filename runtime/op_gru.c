@@ -34,29 +34,6 @@
 /* Offsets in a states row, in units of H: [r z | hn | n | h]. */
 enum { S_R = 0, S_Z = 1, S_HN = 2, S_N = 3, S_H = 4, S_W = 5 };
 
-/* Checks input k is (N,T,per*H) for w_hh (3H,H), and the optional mask (N,T) at input `mask`. */
-static int check_seq(nn_graph *g, nn_node *n, int k, int per, int mask)
-{
-    const char *name = nn_op_def_at(n->op)->name;
-    const nn_shape *s = recurrent_shape_in(g, n, k), *w = recurrent_shape_in(g, n, 1);
-    char a[64], b[64];
-    if (s->ndim != 3)
-        return nn_graph_fail(g, "%s: expected a (batch, time, units) sequence, got %s", name, nn_shape_str(s, a, sizeof a));
-    if (w->ndim != 2 || w->d[0] != 3 * w->d[1])
-        return nn_graph_fail(g, "%s: the recurrent weight must be (3 x hidden, hidden) (gates r, z, n), got %s", name,
-                             nn_shape_str(w, b, sizeof b));
-    if (s->d[2] != per * w->d[1])
-        return nn_graph_fail(g, "%s: input %d is %s, but the recurrent weight %s needs %d columns (%d x %d hidden units)", name,
-                             k, nn_shape_str(s, a, sizeof a), nn_shape_str(w, b, sizeof b), per * w->d[1], per, w->d[1]);
-    if (n->n_in > mask) {
-        nn_node *m = &g->nodes[n->in[mask]];
-        if (m->shape.ndim != 2 || m->shape.d[0] != s->d[0] || m->shape.d[1] != s->d[1])
-            return nn_graph_fail(g, "%s: the mask must be (batch, time) = (%d, %d), got %s", name, s->d[0], s->d[1],
-                                 nn_shape_str(&m->shape, b, sizeof b));
-        m->no_grad = 1;
-    }
-    return 0;
-}
 
 static double recurrence_flops(nn_graph *g, const nn_node *n)
 {
@@ -76,7 +53,7 @@ static void fail_nan(nn_node *n, const char *op)
 /* ---- gru_states(xp, w_hh, b_hh[, mask]) -> (N,T,5H) ---- */
 static int gru_states_infer(nn_graph *g, nn_node *n)
 {
-    if (check_seq(g, n, 0, 3, 3) < 0) return -1;
+    if (recurrent_check_seq(g, n, 0, 3, 3, " (gates r, z, n)", 3) < 0) return -1;
     const nn_shape *s = recurrent_shape_in(g, n, 0), *b = recurrent_shape_in(g, n, 2);
     if (b->ndim != 1 || b->d[0] != s->d[2]) {
         char a[64];
@@ -190,7 +167,7 @@ static int gru_states_check(nn_graph *g, nn_rng *r)
 /* ---- gru_grad(states, w_hh, gstates[, mask]) -> dxp (N,T,3H) ---- */
 static int gru_grad_infer(nn_graph *g, nn_node *n)
 {
-    if (check_seq(g, n, 0, S_W, 3) < 0) return -1;
+    if (recurrent_check_seq(g, n, 0, S_W, 3, " (gates r, z, n)", 3) < 0) return -1;
     const nn_shape *s = recurrent_shape_in(g, n, 0);
     if (!nn_shape_eq(s, recurrent_shape_in(g, n, 2))) {
         char a[64], b[64];
@@ -401,12 +378,8 @@ int nn_gru_states(nn_graph *g, int xp, int w_hh, int b_hh, int mask)
 int nn_gru(nn_graph *g, int x, int w_ih, int w_hh, int b_ih, int b_hh, int mask, int out_mode)
 {
     if (x < 0 || w_ih < 0 || w_hh < 0) return -1;
+    if (recurrent_check_layer(g, "gru", x, out_mode) < 0) return -1;
     const nn_shape *xs = &g->nodes[x].shape;
-    char buf[64];
-    if (xs->ndim != 3)
-        return nn_graph_fail(g, "gru: the input must be (batch, time, features), got %s", nn_shape_str(xs, buf, sizeof buf));
-    if (out_mode != NN_RNN_ALL_STEPS && out_mode != NN_RNN_LAST_STEP)
-        return nn_graph_fail(g, "gru: output mode must be 0 (all steps) or 1 (last real step), got %d", out_mode);
     int N = xs->d[0], T = xs->d[1];
     if (b_hh < 0) b_hh = nn_const(g, nn_shape1(g->nodes[w_hh].shape.d[0]), 0.0f);   /* no recurrent bias */
     int states = nn_gru_states(g, nn_dense(g, x, w_ih, b_ih), w_hh, b_hh, mask);

@@ -22,29 +22,6 @@
 #include <string.h>
 
 
-/* Checks input k is (N,T,per*H) for w_hh (4H,H), and the optional mask (N,T) at input `mask`. */
-static int check_seq(nn_graph *g, nn_node *n, int k, int per, int mask)
-{
-    const char *name = nn_op_def_at(n->op)->name;
-    const nn_shape *s = recurrent_shape_in(g, n, k), *w = recurrent_shape_in(g, n, 1);
-    char a[64], b[64];
-    if (s->ndim != 3)
-        return nn_graph_fail(g, "%s: expected a (batch, time, units) sequence, got %s", name, nn_shape_str(s, a, sizeof a));
-    if (w->ndim != 2 || w->d[0] != 4 * w->d[1])
-        return nn_graph_fail(g, "%s: the recurrent weight must be (4 x hidden, hidden) (gates i, f, g, o), got %s", name,
-                             nn_shape_str(w, b, sizeof b));
-    if (s->d[2] != per * w->d[1])
-        return nn_graph_fail(g, "%s: input %d is %s, but the recurrent weight %s needs %d columns (%d x %d hidden units)", name,
-                             k, nn_shape_str(s, a, sizeof a), nn_shape_str(w, b, sizeof b), per * w->d[1], per, w->d[1]);
-    if (n->n_in > mask) {
-        nn_node *m = &g->nodes[n->in[mask]];
-        if (m->shape.ndim != 2 || m->shape.d[0] != s->d[0] || m->shape.d[1] != s->d[1])
-            return nn_graph_fail(g, "%s: the mask must be (batch, time) = (%d, %d), got %s", name, s->d[0], s->d[1],
-                                 nn_shape_str(&m->shape, b, sizeof b));
-        m->no_grad = 1;
-    }
-    return 0;
-}
 
 static double recurrence_flops(nn_graph *g, const nn_node *n)
 {
@@ -55,7 +32,7 @@ static double recurrence_flops(nn_graph *g, const nn_node *n)
 /* ---- lstm_states(xp, w_hh[, mask]) -> (N,T,6H) ---- */
 static int lstm_states_infer(nn_graph *g, nn_node *n)
 {
-    if (check_seq(g, n, 0, 4, 2) < 0) return -1;
+    if (recurrent_check_seq(g, n, 0, 4, 4, " (gates i, f, g, o)", 2) < 0) return -1;
     const nn_shape *s = recurrent_shape_in(g, n, 0);
     n->shape = nn_shape3(s->d[0], s->d[1], s->d[2] / 4 * 6);
     return 0;
@@ -146,7 +123,7 @@ static int lstm_states_check(nn_graph *g, nn_rng *r)
 /* ---- lstm_grad(states, w_hh, gstates[, mask]) -> dpre (N,T,4H) ---- */
 static int lstm_grad_infer(nn_graph *g, nn_node *n)
 {
-    if (check_seq(g, n, 0, 6, 3) < 0) return -1;
+    if (recurrent_check_seq(g, n, 0, 6, 4, " (gates i, f, g, o)", 3) < 0) return -1;
     const nn_shape *s = recurrent_shape_in(g, n, 0);
     if (!nn_shape_eq(s, recurrent_shape_in(g, n, 2))) {
         char a[64], b[64];
@@ -297,12 +274,8 @@ int nn_lstm_states(nn_graph *g, int xp, int w_hh, int mask)
 int nn_lstm(nn_graph *g, int x, int w_ih, int w_hh, int b, int mask, int out_mode)
 {
     if (x < 0 || w_ih < 0 || w_hh < 0) return -1;
+    if (recurrent_check_layer(g, "lstm", x, out_mode) < 0) return -1;
     const nn_shape *xs = &g->nodes[x].shape;
-    char buf[64];
-    if (xs->ndim != 3)
-        return nn_graph_fail(g, "lstm: the input must be (batch, time, features), got %s", nn_shape_str(xs, buf, sizeof buf));
-    if (out_mode != NN_RNN_ALL_STEPS && out_mode != NN_RNN_LAST_STEP)
-        return nn_graph_fail(g, "lstm: output mode must be 0 (all steps) or 1 (last real step), got %d", out_mode);
     int N = xs->d[0], T = xs->d[1];
     int states = nn_lstm_states(g, nn_dense(g, x, w_ih, b), w_hh, mask);
     if (states < 0) return -1;

@@ -31,27 +31,13 @@ static void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, fl
     nn_blas_end(call);
 }
 
-
-/* Checks states-like input k is (N,T,H) matching w_hh (H,H), and the optional mask (N,T). */
-static int check_seq(nn_graph *g, nn_node *n, int k, int w_hh, int mask)
+/* Checks states-like input k is (N,T,H) matching w_hh (H,H), the optional mask (N,T), and
+ * the activation attribute. */
+static int check_seq(nn_graph *g, nn_node *n, int k, int mask)
 {
-    const char *name = nn_op_def_at(n->op)->name;
-    const nn_shape *s = recurrent_shape_in(g, n, k), *w = recurrent_shape_in(g, n, w_hh);
-    char a[64], b[64];
-    if (s->ndim != 3)
-        return nn_graph_fail(g, "%s: expected a (batch, time, units) sequence, got %s", name, nn_shape_str(s, a, sizeof a));
-    if (w->ndim != 2 || w->d[0] != s->d[2] || w->d[1] != s->d[2])
-        return nn_graph_fail(g, "%s: the recurrent weight must be (%d, %d) for %d units, got %s", name, s->d[2], s->d[2],
-                             s->d[2], nn_shape_str(w, b, sizeof b));
-    if (n->n_in > mask) {
-        nn_node *m = &g->nodes[n->in[mask]];
-        if (m->shape.ndim != 2 || m->shape.d[0] != s->d[0] || m->shape.d[1] != s->d[1])
-            return nn_graph_fail(g, "%s: the mask must be (batch, time) = (%d, %d), got %s", name, s->d[0], s->d[1],
-                                 nn_shape_str(&m->shape, b, sizeof b));
-        m->no_grad = 1;
-    }
+    if (recurrent_check_seq(g, n, k, 1, 1, "", mask) < 0) return -1;
     if (n->a.i[0] != NN_RNN_TANH && n->a.i[0] != NN_RNN_RELU)
-        return nn_graph_fail(g, "%s: activation must be 0 (tanh) or 1 (relu), got %d", name, n->a.i[0]);
+        return nn_graph_fail(g, "%s: activation must be 0 (tanh) or 1 (relu), got %d", nn_op_def_at(n->op)->name, n->a.i[0]);
     return 0;
 }
 
@@ -64,7 +50,7 @@ static double recurrence_flops(nn_graph *g, const nn_node *n)
 /* ---- rnn_states(xp, w_hh[, mask]) -> (N,T,H) ---- */
 static int rnn_states_infer(nn_graph *g, nn_node *n)
 {
-    if (check_seq(g, n, 0, 1, 2) < 0) return -1;
+    if (check_seq(g, n, 0, 2) < 0) return -1;
     n->shape = *recurrent_shape_in(g, n, 0);
     return 0;
 }
@@ -148,7 +134,7 @@ static int rnn_states_check(nn_graph *g, nn_rng *r)
 /* ---- rnn_grad(states, w_hh, gstates[, mask]) -> dpre (N,T,H) ---- */
 static int rnn_grad_infer(nn_graph *g, nn_node *n)
 {
-    if (check_seq(g, n, 0, 1, 3) < 0) return -1;
+    if (check_seq(g, n, 0, 3) < 0) return -1;
     if (!nn_shape_eq(recurrent_shape_in(g, n, 0), recurrent_shape_in(g, n, 2))) {
         char a[64], b[64];
         return nn_graph_fail(g, "rnn_grad: the states %s and their gradient %s differ in shape",
@@ -173,8 +159,8 @@ static void times_act_grad(float *d, const float *h, size_t units, int act)
 /* Backward in time, entirely inside the output buffer: step t's rows first hold dh_t (the
  * state's own gradient plus what flowed back from step t+1), then become dpre_t, and the
  * GEMM adds dpre_t W_hh into step t-1's rows. A padding row passes dh_t on to h_{t-1}
- * unchanged and leaves dpre_t = 0 (no pre-activation was used). */
-/* Backward in time for sequences [s0, s1) (see rnn_grad_forward). */
+ * unchanged and leaves dpre_t = 0 (no pre-activation was used).
+ * Sequences [s0, s1). */
 static void recur_backward(float *d, const float *h, const rec_weight *w, const float *mask, int s0, int s1, int T, int H,
                            int act)
 {
@@ -198,10 +184,7 @@ static void recur_backward(float *d, const float *h, const rec_weight *w, const 
     }
 }
 
-/* Backward in time, entirely inside the output buffer: step t's rows first hold dh_t (the
- * state's own gradient plus what flowed back from step t+1), then become dpre_t, and the
- * GEMM adds dpre_t W_hh into step t-1's rows. A padding row passes dh_t on to h_{t-1}
- * unchanged and leaves dpre_t = 0 (no pre-activation was used). */
+/* rnn_grad: the time loop of recur_backward, sequences split across threads. */
 static void rnn_grad_forward(nn_graph *g, nn_node *n)
 {
     const float *h = g->nodes[n->in[0]].data, *w = g->nodes[n->in[1]].data, *mask = recurrent_mask(g, n, 3);
@@ -286,12 +269,8 @@ int nn_rnn_states(nn_graph *g, int xp, int w_hh, int mask, int act)
 int nn_rnn(nn_graph *g, int x, int w_ih, int w_hh, int b, int mask, int act, int out_mode)
 {
     if (x < 0 || w_ih < 0 || w_hh < 0) return -1;
+    if (recurrent_check_layer(g, "rnn", x, out_mode) < 0) return -1;
     const nn_shape *xs = &g->nodes[x].shape;
-    char buf[64];
-    if (xs->ndim != 3)
-        return nn_graph_fail(g, "rnn: the input must be (batch, time, features), got %s", nn_shape_str(xs, buf, sizeof buf));
-    if (out_mode != NN_RNN_ALL_STEPS && out_mode != NN_RNN_LAST_STEP)
-        return nn_graph_fail(g, "rnn: output mode must be 0 (all steps) or 1 (last real step), got %d", out_mode);
     int N = xs->d[0], T = xs->d[1];
     int states = nn_rnn_states(g, nn_dense(g, x, w_ih, b), w_hh, mask, act);
     if (states < 0) return -1;

@@ -33,6 +33,14 @@ static inline const float *recurrent_mask(nn_graph *g, const nn_node *n, int k)
 }
 static inline int recurrent_real(const float *mask, size_t pos) { return !mask || mask[pos] != 0.0f; }
 
+/* Checks input k of fused op n is (N,T,per*H) for the recurrent weight (gates*H, H) at input 1
+ * (gate_names, e.g. " (gates i, f, g, o)", explains the rows in the message), and the
+ * optional mask (N,T) at input `mask`, which is marked no_grad. Returns 0 or -1 (g->err). */
+int recurrent_check_seq(nn_graph *g, nn_node *n, int k, int per, int gates, const char *gate_names, int mask);
+/* The layer builders' checks (nn_rnn, nn_lstm, nn_gru): x is (N,T,D) and out_mode is one of
+ * NN_RNN_ALL_STEPS, NN_RNN_LAST_STEP; name starts the message. */
+int recurrent_check_layer(nn_graph *g, const char *name, int x, int out_mode);
+
 /* Gradient-check fixtures: a (3, 4) mask with padding at the end (sequence 1), at the start
  * and in the middle (sequence 2). Returns the node or -1. */
 static inline int recurrent_test_mask(nn_graph *g)

@@ -241,18 +241,8 @@ static void lstm_whh_grad_forward(nn_graph *g, nn_node *n)
         nn_blas_end(call);
         beta = 1.0f;
     }
-    /* the big GEMM, (4H x rows) x (rows x H), in bands of output rows on the same thread pool
-     * as the recurrence (as rnn_whh_grad) */
-    int k = 2.0 * G * H * rows >= 2e7 && G >= 32 ? omp_get_max_threads() : 1;
-    nn_blas_begin(0);
-#pragma omp parallel num_threads(k) if (k > 1)
-    {
-        int r0, r1;
-        recurrent_slice(G, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1);
-        if (r1 > r0)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r1 - r0, H, rows, 1.0f, d + G + r0, G, s + 5 * H, 6 * H, beta,
-                        n->data + (size_t)r0 * H, H);
-    }
+    /* the big GEMM, (4H x rows) x (rows x H), over the pairs (dpre[r], h[r-1]) */
+    recurrent_whh_gemm(d + G, G, s + 5 * H, 6 * H, rows, G, H, beta, n->data);
 }
 
 const nn_op_def nn_def_lstm_states = {"lstm_states", -1,

@@ -234,18 +234,8 @@ static void rnn_whh_grad_forward(nn_graph *g, nn_node *n)
              n->data, H);
         beta = 1.0f;
     }
-    /* the big GEMM, (H x rows) x (rows x H): each thread takes a band of output rows, so the
-     * same thread pool as the recurrence does it (no second pool spinning against it) */
-    int k = 2.0 * H * H * rows >= 2e7 && H >= 32 ? omp_get_max_threads() : 1;
-    nn_blas_begin(0);
-#pragma omp parallel num_threads(k) if (k > 1)
-    {
-        int r0, r1;
-        recurrent_slice(H, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1);
-        if (r1 > r0)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r1 - r0, H, rows, 1.0f, d + H + r0, H, h, H, beta,
-                        n->data + (size_t)r0 * H, H);
-    }
+    /* the big GEMM, (H x rows) x (rows x H), over the pairs (dpre[r], h[r-1]) */
+    recurrent_whh_gemm(d + H, H, h, H, rows, H, H, beta, n->data);
 }
 
 const nn_op_def nn_def_rnn_states = {"rnn_states", -1,

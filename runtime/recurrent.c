@@ -1,5 +1,8 @@
-/* Argument checks shared by the fused recurrent ops (op_rnn.c, op_lstm.c, op_gru.c). */
+/* What the fused recurrent ops (op_rnn.c, op_lstm.c, op_gru.c) share beyond recurrent.h: argument
+ * checks and the recurrent weight gradient GEMM. */
 #include "recurrent.h"
+#include <cblas.h>
+#include <stdlib.h>
 
 int recurrent_check_seq(nn_graph *g, nn_node *n, int k, int per, int gates, const char *gate_names, int mask)
 {
@@ -36,4 +39,32 @@ int recurrent_check_layer(nn_graph *g, const char *name, int x, int out_mode)
     if (out_mode != NN_RNN_ALL_STEPS && out_mode != NN_RNN_LAST_STEP)
         return nn_graph_fail(g, "%s: output mode must be 0 (all steps) or 1 (last real step), got %d", name, out_mode);
     return 0;
+}
+
+void recurrent_whh_gemm(const float *d, int ldd, const float *h, int ldh, int rows, int G, int H, float beta, float *out)
+{
+    int k = 2.0 * G * H * rows >= 2e7 && rows >= 256 ? omp_get_max_threads() : 1;
+    size_t n = (size_t)G * H;
+    float *part = k > 1 ? malloc((size_t)(k - 1) * n * sizeof(float)) : NULL;
+    nn_blas_begin(0);   /* one BLAS thread per GEMM: the threads here are ours */
+    if (!part) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, rows, 1.0f, d, ldd, h, ldh, beta, out, H);
+        return;
+    }
+#pragma omp parallel num_threads(k)
+    {
+        int id = omp_get_thread_num(), nt = omp_get_num_threads(), r0, r1;
+        recurrent_slice(rows, id, nt, &r0, &r1);
+        float *c = id == 0 ? out : part + (size_t)(id - 1) * n;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, r1 - r0, 1.0f, d + (size_t)r0 * ldd, ldd,
+                    h + (size_t)r0 * ldh, ldh, id == 0 ? beta : 0.0f, c, H);
+#pragma omp barrier
+        size_t a = n * (size_t)id / (size_t)nt, b = n * (size_t)(id + 1) / (size_t)nt;
+        for (int p = 1; p < nt; p++) {
+            const float *q = part + (size_t)(p - 1) * n;
+#pragma omp simd
+            for (size_t i = a; i < b; i++) out[i] += q[i];
+        }
+    }
+    free(part);
 }

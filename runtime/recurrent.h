@@ -41,6 +41,12 @@ int recurrent_check_seq(nn_graph *g, nn_node *n, int k, int per, int gates, cons
  * NN_RNN_ALL_STEPS, NN_RNN_LAST_STEP; name starts the message. */
 int recurrent_check_layer(nn_graph *g, const char *name, int x, int out_mode);
 
+/* out (G x H) = beta out + d^T h over `rows` rows: d (rows x G, row stride ldd), h (rows x H,
+ * row stride ldh) — the recurrent weight gradient summed over every step. Split over the rows
+ * (the long dimension) across threads, each with its own partial sum, so that no thread packs
+ * what another packs; the partials are added at the end. */
+void recurrent_whh_gemm(const float *d, int ldd, const float *h, int ldh, int rows, int G, int H, float beta, float *out);
+
 /* Gradient-check fixtures: a (3, 4) mask with padding at the end (sequence 1), at the start
  * and in the middle (sequence 2). Returns the node or -1. */
 static inline int recurrent_test_mask(nn_graph *g)

@@ -13,6 +13,7 @@
 #include "nn/ops.h"
 #include "nn/runtime.h"
 #include "../runtime/conv_lower.h"
+#include "bench_util.h"
 
 #define BATCH 128
 #define WARMUP 5
@@ -34,28 +35,6 @@ static const layer_t layers[] = {
     {"cls conv 32->64 26->24", 0, 32, 26, 64, 3, 1, 0, 0, 1},
 };
 
-/* BENCH_CPU=1: process CPU time instead of wall time (with OMP_NUM_THREADS=1 this is robust
- * against other jobs on a shared machine) */
-static clockid_t clock_id = CLOCK_MONOTONIC;
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(clock_id, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
-}
 
 enum { PART_FWD, PART_DX, PART_DW, PART_DB, PART_OTHER, N_PARTS };
 static const char *part_names[N_PARTS] = {"fwd", "dx", "dw", "db", "other"};
@@ -117,7 +96,7 @@ static double bench_layer(const layer_t *L, double *parts)
 int main(int argc, char **argv)
 {
     nn_runtime_init();
-    if (getenv("BENCH_CPU")) clock_id = CLOCK_PROCESS_CPUTIME_ID;
+    if (getenv("BENCH_CPU")) bench_use_cpu_time();
     if (argc > 1) nn_conv_chunk_floats = (size_t)atol(argv[1]);
     double ae = 0, cls = 0;
     printf("%-28s %8s", "layer (batch 128)", "total");

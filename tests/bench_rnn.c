@@ -15,29 +15,10 @@
 #include "nn/ops.h"
 #include "nn/runtime.h"
 #include "../runtime/optim_impl.h"
+#include "bench_util.h"
 
 enum { N = 64, T = 200, V = 20002, D = 100, H = 256, WARMUP = 3, STEPS = 15, MAX_OPS = 32 };
 
-static clockid_t clock_id = CLOCK_MONOTONIC;
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(clock_id, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
-}
 
 typedef struct {
     const char *name[MAX_OPS];
@@ -124,7 +105,7 @@ static void bench(const char *kind)
 int main(int argc, char **argv)
 {
     nn_runtime_init();
-    if (getenv("BENCH_CPU")) clock_id = CLOCK_PROCESS_CPUTIME_ID;
+    if (getenv("BENCH_CPU")) bench_use_cpu_time();
     if (argc < 2) {
         bench("rnn");
         return 0;

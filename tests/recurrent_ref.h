@@ -79,4 +79,28 @@ static void expect_layer_matches_reference(nn_graph *g, int all, int last, int w
         }
 }
 
+/* Builds L = sum(all * wa) + sum(last * wl) with random weights, its gradients for wrt[0..n),
+ * runs them and copies all then last into out and the gradients, concatenated, into grads
+ * (n_grads floats): what the 1- vs 2-thread comparison compares. */
+static void run_outputs_and_gradients(nn_graph *g, nn_rng *r, int all, int last, const int *wrt, int n, float *out,
+                                      float *grads, size_t n_grads)
+{
+    int wa = nn_test_input(g, g->nodes[all].shape, r, -1, 1), wl = nn_test_input(g, g->nodes[last].shape, r, -1, 1);
+    int loss = nn_add(g, nn_sum(g, nn_mul(g, all, wa)), nn_sum(g, nn_mul(g, last, wl)));
+    int gr[8], targets[10] = {all, last};
+    assert_true(n <= 8);
+    assert_int_equal(nn_grad(g, loss, wrt, n, gr), 0);
+    for (int i = 0; i < n; i++) targets[2 + i] = gr[i];
+    nn_plan *p = run(g, targets, 2 + n);
+    memcpy(out, nn_data(g, all), nn_numel(g, all) * sizeof(float));
+    memcpy(out + nn_numel(g, all), nn_data(g, last), nn_numel(g, last) * sizeof(float));
+    size_t k = 0;
+    for (int i = 0; i < n; i++) {
+        memcpy(grads + k, nn_data(g, gr[i]), nn_numel(g, gr[i]) * sizeof(float));
+        k += nn_numel(g, gr[i]);
+    }
+    assert_int_equal(k, n_grads);
+    nn_plan_free(p);
+}
+
 #endif

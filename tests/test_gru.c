@@ -183,20 +183,7 @@ static void run_big(int threads, float *out, float *grads)
     int wh = nn_test_input(g, nn_shape2(BG, BH), &r, -0.1f, 0.1f), bi = nn_test_input(g, nn_shape1(BG), &r, -0.1f, 0.1f);
     int bh = nn_test_input(g, nn_shape1(BG), &r, -0.1f, 0.1f);
     int all = nn_gru(g, x, wi, wh, bi, bh, mask, NN_RNN_ALL_STEPS), last = nn_gru(g, x, wi, wh, bi, bh, mask, NN_RNN_LAST_STEP);
-    int wa = nn_test_input(g, g->nodes[all].shape, &r, -1, 1), wl = nn_test_input(g, g->nodes[last].shape, &r, -1, 1);
-    int loss = nn_add(g, nn_sum(g, nn_mul(g, all, wa)), nn_sum(g, nn_mul(g, last, wl)));
-    int wrt[5] = {x, wi, wh, bi, bh}, gr[5];
-    assert_int_equal(nn_grad(g, loss, wrt, 5, gr), 0);
-    nn_plan *p = run(g, (int[]){all, last, gr[0], gr[1], gr[2], gr[3], gr[4]}, 7);
-    memcpy(out, nn_data(g, all), nn_numel(g, all) * sizeof(float));
-    memcpy(out + nn_numel(g, all), nn_data(g, last), nn_numel(g, last) * sizeof(float));
-    size_t k = 0;
-    for (int i = 0; i < 5; i++) {
-        memcpy(grads + k, nn_data(g, gr[i]), nn_numel(g, gr[i]) * sizeof(float));
-        k += nn_numel(g, gr[i]);
-    }
-    assert_int_equal(k, BGR);
-    nn_plan_free(p);
+    run_outputs_and_gradients(g, &r, all, last, (int[]){x, wi, wh, bi, bh}, 5, out, grads, BGR);
     nn_graph_free(g);
 }
 

@@ -94,12 +94,7 @@ static void lstm_states_forward(nn_graph *g, nn_node *n)
 /* dpre = lstm_grad(...); d/dW_hh from dpre; the mask gets none. */
 static int lstm_states_backward(nn_graph *g, int id, int gout, int *gin)
 {
-    nn_node *n = &g->nodes[id];
-    int in[4] = {id, n->in[1], gout, n->n_in > 2 ? n->in[2] : -1};
-    int dpre = nn_op(g, NN_OP_lstm_grad, in, n->n_in + 1, NULL);
-    gin[0] = dpre;
-    gin[1] = nn_op(g, NN_OP_lstm_whh_grad, (int[]){id, dpre}, 2, NULL);
-    return gin[0] < 0 || gin[1] < 0 ? -1 : 0;
+    return recurrent_states_backward(g, id, gout, gin, NN_OP_lstm_grad, NN_OP_lstm_whh_grad, NULL);
 }
 
 /* Both output modes with padding at the end (sequence 1), at the start and in the middle

@@ -103,12 +103,7 @@ static void rnn_states_forward(nn_graph *g, nn_node *n)
 /* dpre = rnn_grad(...); d/dW_hh from dpre; the mask gets none. */
 static int rnn_states_backward(nn_graph *g, int id, int gout, int *gin)
 {
-    nn_node *n = &g->nodes[id];
-    int in[4] = {id, n->in[1], gout, n->n_in > 2 ? n->in[2] : -1};
-    int dpre = nn_op(g, NN_OP_rnn_grad, in, n->n_in + 1, &n->a);
-    gin[0] = dpre;
-    gin[1] = nn_op(g, NN_OP_rnn_whh_grad, (int[]){id, dpre}, 2, NULL);
-    return gin[0] < 0 || gin[1] < 0 ? -1 : 0;
+    return recurrent_states_backward(g, id, gout, gin, NN_OP_rnn_grad, NN_OP_rnn_whh_grad, &g->nodes[id].a);
 }
 
 /* Both activations and both output modes, with padding at the end (sequence 1), at the start

@@ -68,3 +68,14 @@ void recurrent_whh_gemm(const float *d, int ldd, const float *h, int ldh, int ro
     }
     free(part);
 }
+
+int recurrent_states_backward(nn_graph *g, int id, int gout, int *gin, int grad_op, int whh_op, const nn_attrs *a)
+{
+    nn_node *n = &g->nodes[id];
+    nn_attrs attrs = a ? *a : (nn_attrs){0};   /* a copy: adding nodes may move g->nodes */
+    int in[4] = {id, n->in[1], gout, n->n_in > 2 ? n->in[2] : -1};
+    int dpre = nn_op(g, grad_op, in, n->n_in + 1, a ? &attrs : NULL);
+    gin[0] = dpre;
+    gin[1] = nn_op(g, whh_op, (int[]){id, dpre}, 2, NULL);
+    return gin[0] < 0 || gin[1] < 0 ? -1 : 0;
+}

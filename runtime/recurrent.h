@@ -47,6 +47,11 @@ int recurrent_check_layer(nn_graph *g, const char *name, int x, int out_mode);
  * what another packs; the partials are added at the end. */
 void recurrent_whh_gemm(const float *d, int ldd, const float *h, int ldh, int rows, int G, int H, float beta, float *out);
 
+/* The backward of a states op (xp, w_hh[, mask]) whose gradient is two gradient-only ops:
+ * dxp = grad_op(states, w_hh, gout[, mask]) (with attributes a) and dW_hh = whh_op(states, dxp);
+ * the mask gets none. */
+int recurrent_states_backward(nn_graph *g, int id, int gout, int *gin, int grad_op, int whh_op, const nn_attrs *a);
+
 /* Gradient-check fixtures: a (3, 4) mask with padding at the end (sequence 1), at the start
  * and in the middle (sequence 2). Returns the node or -1. */
 static inline int recurrent_test_mask(nn_graph *g)

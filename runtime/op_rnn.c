@@ -87,7 +87,7 @@ static void rnn_states_forward(nn_graph *g, nn_node *n)
     const float *w = g->nodes[n->in[1]].data, *mask = recurrent_mask(g, n, 2);
     int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2], act = n->a.i[0];
     float *h = n->data;
-    memcpy(h, g->nodes[n->in[0]].data, nn_shape_numel(&n->shape) * sizeof(float));
+    const float *xp = g->nodes[n->in[0]].data;
     int k = recurrent_threads(N, 2.0 * N * H * H);
     rec_weight rw;
     rec_weight_pack(&rw, w, 1, H, H);   /* op(W) = W_hh^T */
@@ -96,6 +96,8 @@ static void rnn_states_forward(nn_graph *g, nn_node *n)
     {
         int s0, s1;
         recurrent_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
+        size_t seq = (size_t)T * H;   /* each thread copies its own sequences' inputs */
+        memcpy(h + s0 * seq, xp + s0 * seq, (size_t)(s1 - s0) * seq * sizeof(float));
         recur_forward(h, &rw, mask, s0, s1, T, H, act);
     }
 }
@@ -185,7 +187,7 @@ static void rnn_grad_forward(nn_graph *g, nn_node *n)
     const float *h = g->nodes[n->in[0]].data, *w = g->nodes[n->in[1]].data, *mask = recurrent_mask(g, n, 3);
     int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2], act = n->a.i[0];
     float *d = n->data;
-    memcpy(d, g->nodes[n->in[2]].data, nn_shape_numel(&n->shape) * sizeof(float));
+    const float *gstates = g->nodes[n->in[2]].data;
     int k = recurrent_threads(N, 2.0 * N * H * H);
     rec_weight rw;
     rec_weight_pack(&rw, w, 0, H, H);   /* op(W) = W_hh */
@@ -194,6 +196,8 @@ static void rnn_grad_forward(nn_graph *g, nn_node *n)
     {
         int s0, s1;
         recurrent_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
+        size_t seq = (size_t)T * H;   /* each thread copies its own sequences' gradients */
+        memcpy(d + s0 * seq, gstates + s0 * seq, (size_t)(s1 - s0) * seq * sizeof(float));
         recur_backward(d, h, &rw, mask, s0, s1, T, H, act);
     }
 }

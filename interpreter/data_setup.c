@@ -146,7 +146,8 @@ static int imdb_setup(const spec *s, run_data *rd, diag *d)
         o.keep_first = tr->keep_first;
         o.pad_back = tr->pad_back;
         o.chars = tr->chars;
-        if (!tr->clean) memset(&o.clean, 0, sizeof o.clean);
+        o.clean = (nn_text_clean_options){.strip_html = !!(tr->clean & CLEAN_HTML), .strip_mentions = !!(tr->clean & CLEAN_MENTIONS),
+                                          .strip_urls = !!(tr->clean & CLEAN_URLS), .lower = !!(tr->clean & CLEAN_LOWER)};
         if (!tr->chars && nn_vocab_build(&parts[0], tr->vocab, &o.clean, &vocab, err, sizeof err) < 0) data_source_error(d, tr, "train", err);
         else if (nn_text_encode(&parts[itr], tr->chars ? NULL : &vocab, &o, &rd->train, err, sizeof err) < 0) data_source_error(d, tr, "train", err);
         else if (ite >= 0 && nn_text_encode(&parts[ite], tr->chars ? NULL : &vocab, &o, &rd->test, err, sizeof err) < 0) data_source_error(d, te, "test", err);

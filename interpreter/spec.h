@@ -51,7 +51,7 @@ typedef struct {
     int length;                     /* tokens per review */
     int chars;                      /* tokens are characters, not words */
     int keep_first, pad_back;       /* truncation keeps the first tokens / padding goes at the back */
-    int clean;                      /* strip HTML, mentions, URLs and lower-case first */
+    int clean;                      /* CLEAN_* rules applied before tokenising (default all) */
     double splits[3];               /* train, [validation,] test fractions */
     /* chars: a text file as 27 symbols, split into consecutive parts by `splits` (held-out text
      * is the book's tail), each cut into windows of `length` (x) and the next characters (y) */
@@ -70,6 +70,9 @@ typedef struct {
 } data_spec;
 
 /* ---- model ----------------------------------------------------------------------------- */
+/* imdb clean-up rules (data_source.clean), in the order of the spec's names */
+enum { CLEAN_HTML = 1, CLEAN_MENTIONS = 2, CLEAN_URLS = 4, CLEAN_LOWER = 8, CLEAN_ALL = 15 };
+
 typedef enum {
     LY_DENSE, LY_ACTIVATION, LY_DROPOUT, LY_NOISE, LY_FLATTEN, LY_RESHAPE, LY_ADD, LY_CONCAT,
     LY_SAMPLE_GAUSSIAN, LY_CONV, LY_CONV_T, LY_MAXPOOL, LY_AVGPOOL, LY_GLOBAL_AVGPOOL, LY_UPSAMPLE,

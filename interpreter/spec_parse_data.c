@@ -30,6 +30,25 @@ static int parse_range(diag *d, const ynode *n, double *lo, double *hi)
     return 0;
 }
 
+/* clean: true (every rule), false (none), or a list of rules: [html, mentions, urls, lower] */
+static void parse_clean(diag *d, const ynode *v, int *mask)
+{
+    static const char *const rules[] = {"html", "mentions", "urls", "lower", NULL};
+    if (!v) return;
+    if (v->kind != YN_SEQ) {
+        int on = 1;
+        if (v->kind == YN_SCALAR && (strcmp(v->str, "true") == 0 || strcmp(v->str, "false") == 0)) on = v->str[0] == 't';
+        else diag_error(d, v, "clean is true, false or a list of rules: [html, mentions, urls, lower]");
+        *mask = on ? CLEAN_ALL : 0;
+        return;
+    }
+    *mask = 0;
+    for (int i = 0; i < v->n; i++) {
+        int r;
+        if (schema_node_enum(d, v->items[i], "clean-up rule", rules, &r) == 1) *mask |= 1 << r;
+    }
+}
+
 static void parse_source(diag *d, const ynode *n, const char *ctx, data_source *src)
 {
     memset(src, 0, sizeof *src);
@@ -73,7 +92,7 @@ static void parse_source(diag *d, const ynode *n, const char *ctx, data_source *
     schema_int(d, n, "dim", 1, 4096, &src->dim);
     src->vocab = 20000;
     src->length = 200;
-    src->clean = 1;
+    src->clean = CLEAN_ALL;
     src->splits[0] = 0.8, src->splits[1] = 0.2, src->n_splits = 2;
     schema_int(d, n, "vocab", 1, 10000000, &src->vocab);
     schema_int(d, n, "length", 1, 100000, &src->length);
@@ -82,7 +101,7 @@ static void parse_source(diag *d, const ynode *n, const char *ctx, data_source *
     schema_enum(d, n, "tokens", tokens, &src->chars);
     schema_enum(d, n, "keep", keeps, &src->keep_first);
     schema_enum(d, n, "pad", pads, &src->pad_back);
-    schema_bool(d, n, "clean", &src->clean);
+    parse_clean(d, ymap_get(n, "clean"), &src->clean);
     const ynode *sp = ymap_get(n, "splits");
     if (sp) {
         double total = 0;

@@ -184,6 +184,16 @@ static void test_recurrent_output_modes_and_bidirectional_are_validated(void **s
            "e6.yaml:5:53: error: bidirectional must be true or false\n");
 }
 
+static void test_clean_up_rules_are_checked(void **state)
+{
+    (void)state;
+    expect("ec.yaml",
+           "extends: base.yaml\n"
+           "data:\n"
+           "  train: {dataset: imdb, clean: [html, lowr]}\n",
+           "ec.yaml:3:40: error: unknown clean-up rule 'lowr' (did you mean 'lower'?)\n");
+}
+
 static void test_malformed_yaml_reports_the_parser_position(void **state)
 {
     (void)state;
@@ -276,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_impossible_shapes_name_the_layer_and_its_line),
         cmocka_unit_test(test_conv1d_and_maxpool1d_errors_name_the_key_and_the_layer),
         cmocka_unit_test(test_recurrent_output_modes_and_bidirectional_are_validated),
+        cmocka_unit_test(test_clean_up_rules_are_checked),
         cmocka_unit_test(test_malformed_yaml_reports_the_parser_position),
         cmocka_unit_test(test_bad_expressions_point_into_the_string),
         cmocka_unit_test(test_cross_field_rules),

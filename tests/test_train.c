@@ -18,6 +18,7 @@
 #include "spec.h"
 #include "tmpdir.h"
 #include "trainer.h"
+#include "data_setup.h"
 
 
 static int file_exists(const char *path)
@@ -452,6 +453,47 @@ static void test_a_malformed_vector_file_fails_at_the_layer(void **state)
     diag_free(&d);
 }
 
+/* The clean-up rules a spec picks: with [html, mentions] the tag and the mention go but upper
+ * case stays a word separator ("Great" -> "reat"); with [lower, urls] "great" is a word and
+ * "br" (from the kept <br />) and "alice" (the kept mention) are too. */
+static void test_the_spec_chooses_the_clean_up_rules(void **state)
+{
+    (void)state;
+    /* both reviews hold every word, so the vocabulary (from the training half) does not depend on the split */
+    write_file("few.json", "[{\"t\": \"Great film <br /> @alice good\", \"s\": 1}, {\"t\": \"Great film <br /> @alice bad\", \"s\": 0}]");
+    static const struct { const char *rules; int great, reat, br, alice; } cases[] = {
+        {"[html, mentions]", 0, 1, 0, 0},
+        {"[lower, urls]", 1, 0, 1, 1},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "name: few\n"
+                 "data: {train: {dataset: imdb, path: few.json, vocab: 50, length: 4, splits: [0.5, 0.5], clean: %s}}\n"
+                 "model: {input: [4], layers: [{embedding: {vocab: 52, dim: 2}}, {max_over: 0}, {dense: 2, name: logits}]}\n"
+                 "loss: {cross_entropy: {pred: logits, target: target}}\n"
+                 "train: {optimizer: {sgd: {lr: 0.1}}, batch: 1, epochs: 1}\n",
+                 cases[k].rules);
+        write_file("few.yaml", text);
+        diag d;
+        diag_init(&d);
+        spec *s = spec_load("few.yaml", NULL, 0, &d);
+        if (!s) diag_print(&d, stderr);
+        assert_non_null(s);
+        run_data rd;
+        assert_int_equal(data_setup(s, &rd, &d), 0);
+        int in_vocab[4] = {nn_vocab_id(&rd.vocab, "great", 5) >= 2, nn_vocab_id(&rd.vocab, "reat", 4) >= 2,
+                           nn_vocab_id(&rd.vocab, "br", 2) >= 2, nn_vocab_id(&rd.vocab, "alice", 5) >= 2};
+        assert_int_equal(in_vocab[0], cases[k].great);
+        assert_int_equal(in_vocab[1], cases[k].reat);
+        assert_int_equal(in_vocab[2], cases[k].br);
+        assert_int_equal(in_vocab[3], cases[k].alice);
+        data_release(&rd);
+        spec_free(s);
+        diag_free(&d);
+    }
+}
+
 /* The reviews through sequence layers (given as YAML list items), e.g. a recurrent layer read
  * at the last real step. */
 static void train_recurrent_on_reviews(const char *name, const char *layer)
@@ -531,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_an_embedding_classifier_learns_from_token_ids),
         cmocka_unit_test(test_an_imdb_style_review_file_trains_a_classifier),
         cmocka_unit_test(test_frozen_pretrained_vectors_are_loaded_and_kept),
+        cmocka_unit_test(test_the_spec_chooses_the_clean_up_rules),
         cmocka_unit_test(test_a_malformed_vector_file_fails_at_the_layer),
         cmocka_unit_test(test_a_masked_rnn_learns_the_reviews),
         cmocka_unit_test(test_a_masked_lstm_learns_the_reviews),

@@ -17,7 +17,6 @@
 #include "op_list.h"
 #include "recurrent.h"
 #include "recurrent_gemm.h"
-#include <cblas.h>
 #include <omp.h>
 #include <string.h>
 
@@ -215,29 +214,14 @@ static int lstm_whh_grad_infer(nn_graph *g, nn_node *n)
     return 0;
 }
 
-/* dW_hh = sum over n, t >= 1 of dpre[n,t]^T h[n,t-1] (padding steps have dpre = 0). Over flat
- * rows r = n T + t that is one GEMM over the pairs (dpre[r], h[r-1]), r >= 1, minus the N-1
- * pairs straddling two sequences (dpre[n,0], h[n-1,T-1]), themselves one strided GEMM. h sits
- * at column 5H of the states' 6H-wide rows. */
+/* dW_hh = sum over n, t >= 1 of dpre[n,t]^T h[n,t-1] (recurrent_whh_grad); h sits at column 5H
+ * of the states' 6H-wide rows. */
 static void lstm_whh_grad_forward(nn_graph *g, nn_node *n)
 {
-    const float *s = g->nodes[n->in[0]].data, *d = g->nodes[n->in[1]].data;
     const nn_shape *ss = recurrent_shape_in(g, n, 0);
-    int N = ss->d[0], T = ss->d[1], H = ss->d[2] / 6, G = 4 * H, rows = N * T - 1;
-    float beta = 0.0f;
-    if (rows == 0) {
-        memset(n->data, 0, (size_t)G * H * sizeof(float));
-        return;
-    }
-    if (N > 1) {
-        nn_blas_call call = nn_blas_begin(2.0 * G * H * (N - 1));
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, N - 1, -1.0f, d + (size_t)T * G, T * G,
-                    s + (size_t)(T - 1) * 6 * H + 5 * H, T * 6 * H, 0.0f, n->data, H);
-        nn_blas_end(call);
-        beta = 1.0f;
-    }
-    /* the big GEMM, (4H x rows) x (rows x H), over the pairs (dpre[r], h[r-1]) */
-    recurrent_whh_gemm(d + G, G, s + 5 * H, 6 * H, rows, G, H, beta, n->data);
+    int H = ss->d[2] / 6;
+    recurrent_whh_grad(g->nodes[n->in[1]].data, 4 * H, g->nodes[n->in[0]].data + 5 * H, 6 * H, ss->d[0], ss->d[1], H,
+                       n->data);
 }
 
 const nn_op_def nn_def_lstm_states = {"lstm_states", -1,

@@ -18,18 +18,8 @@
 #include "op_list.h"
 #include "recurrent.h"
 #include "recurrent_gemm.h"
-#include <cblas.h>
 #include <omp.h>
 #include <string.h>
-
-/* C = alpha op(A) op(B) + beta C, with the thread count chosen by size (parallel.h). */
-static void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, float alpha, const float *a, int lda,
-                 const float *b, int ldb, float beta, float *c, int ldc)
-{
-    nn_blas_call call = nn_blas_begin(2.0 * m * n * k);
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    nn_blas_end(call);
-}
 
 /* Checks states-like input k is (N,T,H) matching w_hh (H,H), the optional mask (N,T), and
  * the activation attribute. */
@@ -214,27 +204,12 @@ static int rnn_whh_grad_infer(nn_graph *g, nn_node *n)
     return 0;
 }
 
-/* dW_hh = sum over n, t >= 1 of dpre[n,t]^T h[n,t-1] (padding steps have dpre = 0). Seen as
- * rows r = n T + t of the flat (N T, H) arrays, that is the one big GEMM over pairs
- * (dpre[r], h[r-1]) for r >= 1, minus the N-1 pairs that straddle two sequences
- * (dpre[n,0], h[n-1,T-1]); those rows are T*H apart, so the correction is one GEMM too. */
+/* dW_hh = sum over n, t >= 1 of dpre[n,t]^T h[n,t-1] (recurrent_whh_grad). */
 static void rnn_whh_grad_forward(nn_graph *g, nn_node *n)
 {
-    const float *h = g->nodes[n->in[0]].data, *d = g->nodes[n->in[1]].data;
     const nn_shape *s = recurrent_shape_in(g, n, 0);
-    int N = s->d[0], T = s->d[1], H = s->d[2], rows = N * T - 1;
-    float beta = 0.0f;
-    if (rows == 0) {
-        memset(n->data, 0, (size_t)H * H * sizeof(float));
-        return;
-    }
-    if (N > 1) {
-        gemm(CblasTrans, CblasNoTrans, H, H, N - 1, -1.0f, d + (size_t)T * H, T * H, h + (size_t)(T - 1) * H, T * H, 0.0f,
-             n->data, H);
-        beta = 1.0f;
-    }
-    /* the big GEMM, (H x rows) x (rows x H), over the pairs (dpre[r], h[r-1]) */
-    recurrent_whh_gemm(d + H, H, h, H, rows, H, H, beta, n->data);
+    int H = s->d[2];
+    recurrent_whh_grad(g->nodes[n->in[1]].data, H, g->nodes[n->in[0]].data, H, s->d[0], s->d[1], H, n->data);
 }
 
 const nn_op_def nn_def_rnn_states = {"rnn_states", -1,

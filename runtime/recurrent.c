@@ -3,6 +3,7 @@
 #include "recurrent.h"
 #include <cblas.h>
 #include <stdlib.h>
+#include <string.h>
 
 int recurrent_check_seq(nn_graph *g, nn_node *n, int k, int per, int gates, const char *gate_names, int mask)
 {
@@ -78,4 +79,22 @@ int recurrent_states_backward(nn_graph *g, int id, int gout, int *gin, int grad_
     gin[0] = dpre;
     gin[1] = nn_op(g, whh_op, (int[]){id, dpre}, 2, NULL);
     return gin[0] < 0 || gin[1] < 0 ? -1 : 0;
+}
+
+void recurrent_whh_grad(const float *d, int G, const float *h, int ldh, int N, int T, int H, float *out)
+{
+    int rows = N * T - 1;
+    float beta = 0.0f;
+    if (rows <= 0) {
+        memset(out, 0, (size_t)G * H * sizeof(float));
+        return;
+    }
+    if (N > 1) {   /* minus the pairs (dpre[n,0], h[n-1,T-1]) that straddle two sequences */
+        nn_blas_call call = nn_blas_begin(2.0 * G * H * (N - 1));
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, N - 1, -1.0f, d + (size_t)T * G, T * G,
+                    h + (size_t)(T - 1) * ldh, T * ldh, 0.0f, out, H);
+        nn_blas_end(call);
+        beta = 1.0f;
+    }
+    recurrent_whh_gemm(d + G, G, h, ldh, rows, G, H, beta, out);   /* the pairs (dpre[r], h[r-1]), r >= 1 */
 }

@@ -47,6 +47,12 @@ int recurrent_check_layer(nn_graph *g, const char *name, int x, int out_mode);
  * what another packs; the partials are added at the end. */
 void recurrent_whh_gemm(const float *d, int ldd, const float *h, int ldh, int rows, int G, int H, float beta, float *out);
 
+/* dW_hh (G x H) = sum over sequences n and steps t >= 1 of dpre[n,t]^T h[n,t-1] (padding steps
+ * have dpre = 0): d is dpre (N*T rows of G floats), h the states (N*T rows, ldh floats apart).
+ * Over flat rows r = n T + t that is one GEMM over the pairs (dpre[r], h[r-1]), r >= 1, minus
+ * the N-1 pairs straddling two sequences, themselves one strided GEMM. */
+void recurrent_whh_grad(const float *d, int G, const float *h, int ldh, int N, int T, int H, float *out);
+
 /* The backward of a states op (xp, w_hh[, mask]) whose gradient is two gradient-only ops:
  * dxp = grad_op(states, w_hh, gout[, mask]) (with attributes a) and dW_hh = whh_op(states, dxp);
  * the mask gets none. */

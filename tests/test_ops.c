@@ -264,6 +264,33 @@ static void test_dropout_same_seed_same_mask(void **state)
     }
 }
 
+/* Each forward draws a fresh mask (about half the positions change at p = 0.5), and a mask
+ * of odd length fills its last element too. */
+static void test_dropout_new_mask_each_step(void **state)
+{
+    (void)state;
+    enum { N = 10001 };
+    nn_graph *g = nn_graph_new(3);
+    int x = nn_const(g, nn_shape1(N), 1.0f);
+    int y = nn_dropout(g, x, 0.5f);
+    nn_plan *p = run(g, y);
+    static float first[N];
+    memcpy(first, nn_data(g, y), sizeof first);
+    nn_plan_run(g, p);
+    int changed = 0, last_values = 0;
+    for (int i = 0; i < N; i++) changed += first[i] != nn_data(g, y)[i];
+    assert_true(abs(changed - N / 2) < 250);            /* binomial sd ~50 */
+    for (int rep = 0; rep < 40; rep++) {               /* the last element is 0 or 2, both seen */
+        nn_plan_run(g, p);
+        float v = nn_data(g, y)[N - 1];
+        assert_true(v == 0.0f || v == 2.0f);
+        last_values |= v == 0.0f ? 1 : 2;
+    }
+    assert_int_equal(last_values, 3);
+    nn_plan_free(p);
+    nn_graph_free(g);
+}
+
 static void test_dropout_rejects_p_outside_0_1(void **state)
 {
     (void)state;
@@ -342,6 +369,7 @@ int main(void)
         cmocka_unit_test(test_cross_entropy_with_invalid_label_is_nan),
         cmocka_unit_test(test_one_hot_rows_and_nan_for_bad_label),
         cmocka_unit_test(test_dropout_training_keeps_one_minus_p_scaled),
+        cmocka_unit_test(test_dropout_new_mask_each_step),
         cmocka_unit_test(test_dropout_same_seed_same_mask),
         cmocka_unit_test(test_dropout_rejects_p_outside_0_1),
         cmocka_unit_test(test_gaussian_noise_has_sigma_in_training_only),

@@ -21,4 +21,15 @@ void nn_rng_shuffle(nn_rng *r, int *a, int n);    /* Fisher-Yates */
 /* An independent stream derived from r (for parallel or per-purpose use). */
 nn_rng nn_rng_split(nn_rng *r);
 
+/* splitmix64's output function: draw i of a counter-based stream is
+ * nn_rng_mix64(key + (i + 1) * NN_RNG_GAMMA). Each draw depends only on (key, i), so long
+ * streams fill in vectorised or split loops; seeding uses the same stream. */
+#define NN_RNG_GAMMA 0x9e3779b97f4a7c15ULL
+static inline uint64_t nn_rng_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
 #endif

@@ -1,4 +1,4 @@
-/* Shape-only ops: reshape (a copy into the new shape) and transpose_last2 (the last two axes
+/* Shape-only ops: reshape (the planner lets it share its input's buffer; a copy otherwise) and transpose_last2 (the last two axes
  * swapped). */
 #include "broadcast.h"
 #include "op_list.h"
@@ -19,7 +19,7 @@ static int reshape_infer(nn_graph *g, nn_node *n)
 
 static void reshape_forward(nn_graph *g, nn_node *n)
 {
-    memcpy(n->data, g->nodes[n->in[0]].data, nn_shape_numel(&n->shape) * sizeof(float));
+    if (n->data != g->nodes[n->in[0]].data) memcpy(n->data, g->nodes[n->in[0]].data, nn_shape_numel(&n->shape) * sizeof(float));
 }
 
 static int reshape_backward(nn_graph *g, int id, int gout, int *gin)

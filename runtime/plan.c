@@ -72,14 +72,17 @@ static int alloc_give(allocator *a, size_t off, size_t size)
 
 static int planned(const nn_node *n) { return n->kind == NN_NODE_OP && !n->bound; }
 
+/* The node whose buffer holds node id's values: itself, or what a reshape chain shares. */
+static int buffer_of(const int *root, int id) { return root[id] >= 0 ? root[id] : id; }
+
 nn_plan *nn_plan_create(nn_graph *g, const int *targets, int n_targets)
 {
     int n = g->n;
     nn_plan *p = calloc(1, sizeof *p);
     char *need = calloc((size_t)n, 1);
-    int *last_use = malloc((size_t)n * sizeof *last_use);
+    int *last_use = malloc((size_t)n * sizeof *last_use), *root = malloc((size_t)n * sizeof *root);
     allocator a = {0};
-    if (!p || !need || !last_use) goto fail;
+    if (!p || !need || !last_use || !root) goto fail;
     p->n_nodes = n;
     p->order = malloc((size_t)n * sizeof *p->order);
     p->offset = malloc((size_t)n * sizeof *p->offset);
@@ -93,6 +96,7 @@ nn_plan *nn_plan_create(nn_graph *g, const int *targets, int n_targets)
     }
     for (int i = 0; i < n; i++) {
         last_use[i] = -1;
+        root[i] = -1;              /* nodes not run here (inputs, parameters) */
         p->offset[i] = SIZE_MAX;
         if (need[i] && g->nodes[i].kind == NN_NODE_OP) p->order[p->n++] = i;
     }
@@ -102,16 +106,28 @@ nn_plan *nn_plan_create(nn_graph *g, const int *targets, int n_targets)
     }
     for (int k = 0; k < n_targets; k++)
         if (targets[k] >= 0 && targets[k] < n) last_use[targets[k]] = INT32_MAX;
+    /* a reshape of a planned tensor shares its buffer (values are never changed once written),
+     * which then lives until the last reader of any of its names */
+    for (int t = 0; t < p->n; t++) {
+        int id = p->order[t];
+        const nn_node *nd = &g->nodes[id];
+        root[id] = id;
+        if (nd->op == NN_OP_reshape && planned(nd) && planned(&g->nodes[nd->in[0]])) root[id] = root[nd->in[0]];
+        if (root[id] != id && last_use[id] > last_use[root[id]]) last_use[root[id]] = last_use[id];
+    }
     for (int t = 0; t < p->n; t++) {
         int id = p->order[t];
         nn_node *nd = &g->nodes[id];
-        if (planned(nd)) p->offset[id] = alloc_take(&a, round_up(nn_shape_numel(&nd->shape)));
-        if (planned(nd) && last_use[id] < 0 && alloc_give(&a, p->offset[id], round_up(nn_shape_numel(&nd->shape))) < 0)
-            goto fail;                                  /* computed but never read */
+        size_t size = round_up(nn_shape_numel(&nd->shape));
+        if (root[id] != id) p->offset[id] = p->offset[root[id]];
+        else if (planned(nd)) {
+            p->offset[id] = alloc_take(&a, size);
+            if (last_use[id] < 0 && alloc_give(&a, p->offset[id], size) < 0) goto fail;   /* computed, never read */
+        }
         for (int k = 0; k < nd->n_in; k++) {
-            int src = nd->in[k];
+            int src = buffer_of(root, nd->in[k]);
             int dup = 0;
-            for (int j = 0; j < k; j++) dup |= nd->in[j] == src;
+            for (int j = 0; j < k; j++) dup |= buffer_of(root, nd->in[j]) == src;
             if (dup || last_use[src] != t || !planned(&g->nodes[src])) continue;
             if (alloc_give(&a, p->offset[src], round_up(nn_shape_numel(&g->nodes[src].shape))) < 0) goto fail;
         }
@@ -122,11 +138,13 @@ nn_plan *nn_plan_create(nn_graph *g, const int *targets, int n_targets)
     free(a.h);
     free(need);
     free(last_use);
+    free(root);
     return p;
 fail:
     free(a.h);
     free(need);
     free(last_use);
+    free(root);
     nn_plan_free(p);
     return NULL;
 }

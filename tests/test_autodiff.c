@@ -168,6 +168,35 @@ static void test_planner_reuses_dead_buffers_without_changing_results(void **sta
     nn_graph_free(g);
 }
 
+/* A reshape shares its input's buffer instead of copying it, and that buffer stays alive
+ * (is not handed to later nodes) until the reshape's last reader has run. */
+static void test_reshape_shares_its_input_buffer_until_its_last_reader(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 5);
+    int x = nn_test_input(g, nn_shape2(32, 32), &r, -1, 1);
+    int t = nn_tanh(g, x);
+    int flat = nn_reshape(g, t, nn_shape1(1024));
+    int h = x;                                      /* dead buffers to reuse while flat is alive */
+    for (int i = 0; i < 6; i++) h = nn_tanh(g, nn_affine(g, h, 0.5f, 0.25f));
+    int late = nn_add(g, nn_reshape(g, h, nn_shape1(1024)), flat);   /* reads flat last */
+    int y = nn_sum(g, late);
+    nn_plan *p = nn_plan_create(g, &y, 1);
+    nn_plan_run(g, p);
+    assert_ptr_equal(nn_data(g, flat), nn_data(g, t));
+    double want = 0;
+    for (int i = 0; i < 1024; i++) {
+        double v = nn_data(g, x)[i];
+        for (int k = 0; k < 6; k++) v = tanh(0.5 * v + 0.25);
+        want += v + tanh(nn_data(g, x)[i]);
+    }
+    assert_true(fabs(nn_data(g, y)[0] - want) < 1e-3);
+    nn_plan_free(p);
+    nn_graph_free(g);
+}
+
 static void test_shape_errors_leave_a_message_and_no_node(void **state)
 {
     (void)state;
@@ -191,6 +220,7 @@ int main(void)
         cmocka_unit_test(test_gradients_of_a_shared_node_accumulate),
         cmocka_unit_test(test_unreachable_parameters_get_no_gradient),
         cmocka_unit_test(test_planner_reuses_dead_buffers_without_changing_results),
+        cmocka_unit_test(test_reshape_shares_its_input_buffer_until_its_last_reader),
         cmocka_unit_test(test_shape_errors_leave_a_message_and_no_node),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,6 +85,19 @@ static int build_dense(const spec *s, model_graph *m, int li, int x, diag *d)
     return apply_act(g, y, l->act, l->act_param);
 }
 
+/* The layer's activation when a convolution can apply it to its output itself (one pass over
+ * memory fewer); kind NN_FUSED_NONE otherwise, and apply_act builds it as its own op. */
+static nn_fused_act fusable_act(act_kind a, float param)
+{
+    switch (a) {
+    case ACT_RELU: return (nn_fused_act){NN_FUSED_LEAKY_RELU, 0.0f, 0.0f};
+    case ACT_LEAKY_RELU: return (nn_fused_act){param >= 0.0f ? NN_FUSED_LEAKY_RELU : NN_FUSED_NONE, param, 0.0f};
+    case ACT_ELU: return (nn_fused_act){param > 0.0f ? NN_FUSED_ELU : NN_FUSED_NONE, param, 1.0f};
+    case ACT_SELU: return (nn_fused_act){NN_FUSED_ELU, NN_SELU_ALPHA, NN_SELU_SCALE};
+    default: return (nn_fused_act){NN_FUSED_NONE, 0.0f, 0.0f};
+    }
+}
+
 /* conv: weight (F, C, KH, KW); conv_transpose: weight (C, F, KH, KW) as in PyTorch. */
 static int build_conv(const spec *s, model_graph *m, int li, int x)
 {
@@ -105,9 +118,11 @@ static int build_conv(const spec *s, model_graph *m, int li, int x)
         m->bias[li] = nn_param(g, nn_shape1(f), name);
     }
     int b = l->bias ? m->bias[li] : -1;
-    int y = t ? nn_conv_transpose2d(g, x, m->weight[li], b, l->stride, l->pad[0], l->pad[1], l->out_pad[0], l->out_pad[1])
-              : nn_conv2d(g, x, m->weight[li], b, l->stride, l->pad[0], l->pad[1]);
-    return apply_act(g, y, l->act, l->act_param);
+    nn_fused_act fa = fusable_act(l->act, l->act_param);
+    int y = t ? nn_conv_transpose2d_act(g, x, m->weight[li], b, l->stride, l->pad[0], l->pad[1], l->out_pad[0],
+                                        l->out_pad[1], fa)
+              : nn_conv2d_act(g, x, m->weight[li], b, l->stride, l->pad[0], l->pad[1], fa);
+    return fa.kind == NN_FUSED_NONE ? apply_act(g, y, l->act, l->act_param) : y;
 }
 
 /* conv1d: weight (F, C, K) as PyTorch's Conv1d stores it, over a sequence [T, C] per sample. */

@@ -4,10 +4,11 @@
  * gradients (WGAN-GP) keep working. Transcendental loops live in kern_activation.c. */
 #include "ew_util.h"
 #include "kern.h"
+#include "fused_act.h"
 #include "op_list.h"
 
-#define SELU_ALPHA 1.6732632423543772f
-#define SELU_SCALE 1.0507009873554805f
+#define SELU_ALPHA NN_SELU_ALPHA
+#define SELU_SCALE NN_SELU_SCALE
 #define INV_SQRT_2PI 0.39894228040143268f
 
 static int done1(const int *gin) { return gin[0] < 0 ? -1 : 0; }
@@ -31,13 +32,15 @@ static int grad_check(nn_graph *g, nn_rng *r, int op, float lo, float hi, int aw
 }
 
 /* ---- relu / leaky_relu: y = x > 0 ? x : slope x; attrs f[0] = slope ---- */
+void nn_leaky_relu_apply(const float *x, float *y, size_t n, float slope)
+{
+    /* x < 0 rather than !(x > 0) so a NaN passes through, as in PyTorch */
+    NN_PAR_SIMD_FOR(i, n, y[i] = x[i] < 0.0f ? slope * x[i] : x[i];);
+}
+
 static void leaky_relu_forward(nn_graph *g, nn_node *n)
 {
-    const float *x = nn_ew_in(g, n, 0)->data;
-    float *y = n->data, s = n->a.f[0];
-    size_t k = count(n);
-    /* x < 0 rather than !(x > 0) so a NaN passes through, as in PyTorch */
-    NN_PAR_SIMD_FOR(i, k, y[i] = x[i] < 0.0f ? s * x[i] : x[i];);
+    nn_leaky_relu_apply(nn_ew_in(g, n, 0)->data, n->data, count(n), n->a.f[0]);
 }
 
 static int leaky_relu_backward(nn_graph *g, int id, int gout, int *gin)
@@ -133,6 +136,58 @@ static int elu_grad_check(nn_graph *g, nn_rng *r)
 {
     nn_attrs a = {.f = {SELU_ALPHA, SELU_SCALE}};
     return grad_check(g, r, NN_OP_elu_grad, 0.1f, 2, 1, &a);
+}
+
+/* elu_grad_y(y, g) = g * elu'(x) read from the output y = scale * elu(x, alpha), alpha > 0:
+ * scale g where y > 0, else (y + scale alpha) g. For ops that fuse the activation (nn_fused_act)
+ * and so keep y but not x; no exponential needed. i[0] = neg_step: g where y <= 0, else 0 (its
+ * derivative in y), so the family is closed under backward. f[0] alpha, f[1] scale. */
+static void elu_grad_y_forward(nn_graph *g, nn_node *n)
+{
+    const float *y = nn_ew_in(g, n, 0)->data, *go = nn_ew_in(g, n, 1)->data;
+    float *d = n->data, scale = n->a.f[1], sa = n->a.f[1] * n->a.f[0];
+    if (n->a.i[0]) NN_PAR_SIMD_FOR(i, count(n), d[i] = y[i] > 0.0f ? 0.0f : go[i];);
+    else NN_PAR_SIMD_FOR(i, count(n), d[i] = go[i] * (y[i] > 0.0f ? scale : y[i] + sa););
+}
+
+static int elu_grad_y_backward(nn_graph *g, int id, int gout, int *gin)
+{
+    nn_attrs step = g->nodes[id].a;
+    step.i[0] = 1;
+    gin[0] = g->nodes[id].a.i[0] ? -1 : grad_op(g, NN_OP_elu_grad_y, in0(g, id), nn_mul(g, gout, in1(g, id)), &step);
+    gin[1] = grad_op(g, NN_OP_elu_grad_y, in0(g, id), gout, &g->nodes[id].a);
+    return (!g->nodes[id].a.i[0] && gin[0] < 0) || gin[1] < 0 ? -1 : 0;
+}
+
+/* y in +-[0.1, 1.5): inside selu's range (y > -scale alpha = -1.76), away from the step at 0 */
+static int elu_grad_y_check(nn_graph *g, nn_rng *r)
+{
+    nn_attrs a = {.f = {SELU_ALPHA, SELU_SCALE}};
+    return grad_check(g, r, NN_OP_elu_grad_y, 0.1f, 1.5f, 1, &a);
+}
+
+int nn_fused_act_check(nn_graph *g, const nn_attrs *a, int slot)
+{
+    int kind = a->i[slot];
+    if (kind == NN_FUSED_NONE) return 0;
+    if (kind == NN_FUSED_LEAKY_RELU && a->f[0] >= 0.0f) return 0;
+    if (kind == NN_FUSED_ELU && a->f[0] > 0.0f && a->f[1] > 0.0f) return 0;
+    return nn_graph_fail(g, "a fused activation must be relu, leaky_relu with slope >= 0 or elu/selu with alpha > 0 "
+                            "(kind %d, parameters %g, %g)", kind, a->f[0], a->f[1]);
+}
+
+void nn_fused_act_apply(const nn_attrs *a, int slot, float *y, size_t n)
+{
+    if (a->i[slot] == NN_FUSED_LEAKY_RELU) nn_leaky_relu_apply(y, y, n, a->f[0]);
+    else if (a->i[slot] == NN_FUSED_ELU) nn_k_elu(y, y, n, a->f[0], a->f[1]);
+}
+
+int nn_fused_act_grad(nn_graph *g, int y, int gout, const nn_attrs *a, int slot)
+{
+    nn_attrs p = {.f = {a->f[0], a->f[1]}};
+    if (a->i[slot] == NN_FUSED_LEAKY_RELU) return grad_op(g, NN_OP_leaky_relu_grad, y, gout, &p);   /* y > 0 iff x > 0 */
+    if (a->i[slot] == NN_FUSED_ELU) return grad_op(g, NN_OP_elu_grad_y, y, gout, &p);
+    return gout;
 }
 
 /* ---- gelu (exact): y = x Phi(x) ---- */
@@ -310,6 +365,8 @@ ACT_ROW(leaky_relu_grad, leaky_relu_grad_forward, leaky_relu_grad_backward, nn_e
 ACT_ROW(elu, elu_forward, elu_backward, elu_infer, 1, "x > 0 ? x : alpha (e^x - 1)")
 ACT_ROW(selu, elu_forward, elu_backward, selu_infer, 1, "scale * elu(x, alpha), PyTorch's SELU constants")
 ACT_ROW(elu_grad, elu_grad_forward, elu_grad_backward, nn_ew_pair_infer, 2, "(x, g) -> g * elu'(x): gradient of elu / selu")
+ACT_ROW(elu_grad_y, elu_grad_y_forward, elu_grad_y_backward, nn_ew_pair_infer, 2,
+        "(y, g) -> g * elu'(x) from the output y = elu(x): gradient of a fused elu / selu")
 ACT_ROW(gelu, gelu_forward, gelu_backward, nn_ew_same_infer, 1, "x Phi(x), exact (erf) form")
 ACT_ROW(gelu_grad, gelu_grad_forward, gelu_grad_backward, nn_ew_pair_infer, 2, "(x, g) -> g * gelu'(x)")
 ACT_ROW(sigmoid, sigmoid_forward, sigmoid_backward, nn_ew_same_infer, 1, "1 / (1 + e^-x)")

@@ -6,8 +6,10 @@
  *   conv2d_wgrad(x, g)      dx = conv_transpose2d(g, G), dg = conv2d(x, G)
  *   conv_bias_grad(g)       sum over N, H, W; every bias gradient
  * Attributes: i[0] stride, i[1] pad_h, i[2] pad_w; conv_transpose2d i[3], i[4] output
- * padding; conv2d_wgrad i[3], i[4] kernel height and width. */
+ * padding; conv2d_wgrad i[3], i[4] kernel height and width. conv2d and conv_transpose2d may
+ * apply an activation to their output (fused_act.h): kind i[5], parameters f[0], f[1]. */
 #include "conv_lower.h"
+#include "fused_act.h"
 #include "op_list.h"
 #include <math.h>
 #include <stdio.h>
@@ -63,9 +65,23 @@ static int check_fit(nn_graph *g, const char *op, const nn_shape *x, int kh, int
                          x->d[3], pad_str(ph, pw, p, sizeof p));
 }
 
+#define ACT_SLOT 5
+
 static nn_attrs conv_attrs(int stride, int ph, int pw, int extra_h, int extra_w)
 {
     return (nn_attrs){.i = {stride, ph, pw, extra_h, extra_w}};
+}
+
+static nn_attrs conv_attrs_act(int stride, int ph, int pw, int extra_h, int extra_w, nn_fused_act act)
+{
+    return (nn_attrs){.i = {stride, ph, pw, extra_h, extra_w, act.kind}, .f = {act.p0, act.p1}};
+}
+
+/* The fused activation over images [n0, n0+nb) of the output, just written (in cache). */
+static void group_act(const nn_node *n, int n0, int nb)
+{
+    size_t per = nn_shape_numel(&n->shape) / (size_t)n->shape.d[0];
+    nn_fused_act_apply(&n->a, ACT_SLOT, n->data + (size_t)n0 * per, (size_t)nb * per);
 }
 
 /* Builds an op with an optional bias (b < 0: none). */
@@ -112,7 +128,9 @@ static int conv2d_infer(nn_graph *g, nn_node *n)
         return -1;
     if (x->d[1] != w->d[1])
         return nn_graph_fail(g, "conv2d: input has %d channels but the weight expects %d", x->d[1], w->d[1]);
-    if (check_fit(g, op, x, w->d[2], w->d[3], n->a.i[1], n->a.i[2]) < 0 || check_bias(g, op, n, w->d[0]) < 0) return -1;
+    if (check_fit(g, op, x, w->d[2], w->d[3], n->a.i[1], n->a.i[2]) < 0 || check_bias(g, op, n, w->d[0]) < 0 ||
+        nn_fused_act_check(g, &n->a, ACT_SLOT) < 0)
+        return -1;
     int s = stride_of(n);
     n->shape = nn_shape4(x->d[0], w->d[0], conv_out(x->d[2], w->d[2], s, n->a.i[1]), conv_out(x->d[3], w->d[3], s, n->a.i[2]));
     return 0;
@@ -139,6 +157,7 @@ static void conv2d_group(const nn_conv_job *job, int n0, int nb, float *scratch,
     nn_conv_gemm(0, 0, cg->f, (int)cols, (int)k, data_of(g, n, 1), (int)k, col, (int)cols, 0.0f, y_cm, (int)cols);
     const float *bias = n->n_in == 3 ? data_of(g, n, 2) : NULL;
     if (nb > 1 || bias) nn_conv_from_chan_major(y_cm, nb, cg->f, p, bias, y);   /* in place when nb == 1 */
+    group_act(n, n0, nb);
 }
 
 static void conv2d_forward(nn_graph *g, nn_node *n)
@@ -149,6 +168,7 @@ static void conv2d_forward(nn_graph *g, nn_node *n)
 static int conv2d_backward(nn_graph *g, int id, int gout, int *gin)
 {
     const nn_node *n = &g->nodes[id];
+    gout = nn_fused_act_grad(g, id, gout, &n->a, ACT_SLOT);
     int x = n->in[0], w = n->in[1], s = stride_of(n), ph = n->a.i[1], pw = n->a.i[2];
     const nn_shape *xs = &g->nodes[x].shape, *ws = &g->nodes[w].shape;
     int oph = out_pad_for(xs->d[2], n->shape.d[2], ws->d[2], s, ph);
@@ -178,10 +198,15 @@ static double conv2d_flops(nn_graph *g, const nn_node *n)
 const nn_op_def nn_def_conv2d = {"conv2d", -1, "x (N,C,H,W) w (F,C,KH,KW) [b (F)] -> (N,F,OH,OW) cross-correlation",
                                  conv2d_infer, conv2d_forward, conv2d_backward, conv2d_check, conv2d_flops};
 
+int nn_conv2d_act(nn_graph *g, int x, int w, int b, int stride, int pad_h, int pad_w, nn_fused_act act)
+{
+    nn_attrs a = conv_attrs_act(stride, pad_h, pad_w, 0, 0, act);
+    return conv_node(g, NN_OP_conv2d, x, w, b, &a);
+}
+
 int nn_conv2d(nn_graph *g, int x, int w, int b, int stride, int pad_h, int pad_w)
 {
-    nn_attrs a = conv_attrs(stride, pad_h, pad_w, 0, 0);
-    return conv_node(g, NN_OP_conv2d, x, w, b, &a);
+    return nn_conv2d_act(g, x, w, b, stride, pad_h, pad_w, (nn_fused_act){NN_FUSED_NONE, 0, 0});
 }
 
 /* ======== conv_transpose2d: x (N,C,H,W), w (C,F,KH,KW), b (F) -> (N,F,OH,OW) ========
@@ -206,7 +231,7 @@ static int conv_transpose2d_infer(nn_graph *g, nn_node *n)
                              "empty %dx%d output; use less padding",
                              x->d[2], x->d[3], w->d[2], w->d[3], s, pad_str(n->a.i[1], n->a.i[2], p, sizeof p), oh, ow);
     }
-    if (check_bias(g, op, n, w->d[1]) < 0) return -1;
+    if (check_bias(g, op, n, w->d[1]) < 0 || nn_fused_act_check(g, &n->a, ACT_SLOT) < 0) return -1;
     n->shape = nn_shape4(x->d[0], w->d[1], oh, ow);
     return 0;
 }
@@ -237,6 +262,7 @@ static void conv_transpose2d_group(const nn_conv_job *job, int n0, int nb, float
     }
     nn_conv_gemm(1, 0, (int)k, (int)cols, cg->f, data_of(g, n, 1), (int)k, x_cm, (int)cols, 0.0f, col, (int)cols);
     nn_conv_col2im(cg, col, n0, nb, n->n_in == 3 ? data_of(g, n, 2) : NULL, n->data);
+    group_act(n, n0, nb);
 }
 
 static void conv_transpose2d_forward(nn_graph *g, nn_node *n)
@@ -247,6 +273,7 @@ static void conv_transpose2d_forward(nn_graph *g, nn_node *n)
 static int conv_transpose2d_backward(nn_graph *g, int id, int gout, int *gin)
 {
     const nn_node *n = &g->nodes[id];
+    gout = nn_fused_act_grad(g, id, gout, &n->a, ACT_SLOT);
     int x = n->in[0], w = n->in[1], s = stride_of(n), ph = n->a.i[1], pw = n->a.i[2];
     const nn_shape *ws = &g->nodes[w].shape;
     gin[0] = nn_conv2d(g, gout, w, -1, s, ph, pw);
@@ -276,11 +303,18 @@ const nn_op_def nn_def_conv_transpose2d = {"conv_transpose2d", -1,
                                            conv_transpose2d_infer, conv_transpose2d_forward, conv_transpose2d_backward,
                                            conv_transpose2d_check, conv_transpose2d_flops};
 
+int nn_conv_transpose2d_act(nn_graph *g, int x, int w, int b, int stride, int pad_h, int pad_w, int out_pad_h,
+                            int out_pad_w, nn_fused_act act)
+{
+    nn_attrs a = conv_attrs_act(stride, pad_h, pad_w, out_pad_h, out_pad_w, act);
+    return conv_node(g, NN_OP_conv_transpose2d, x, w, b, &a);
+}
+
 int nn_conv_transpose2d(nn_graph *g, int x, int w, int b, int stride, int pad_h, int pad_w, int out_pad_h,
                         int out_pad_w)
 {
-    nn_attrs a = conv_attrs(stride, pad_h, pad_w, out_pad_h, out_pad_w);
-    return conv_node(g, NN_OP_conv_transpose2d, x, w, b, &a);
+    return nn_conv_transpose2d_act(g, x, w, b, stride, pad_h, pad_w, out_pad_h, out_pad_w,
+                                   (nn_fused_act){NN_FUSED_NONE, 0, 0});
 }
 
 /* ======== conv2d_wgrad: x (N,C,H,W), g (N,F,OH,OW) -> dw (F,C,KH,KW) ========

@@ -9,7 +9,7 @@
     X(add) X(sub) X(mul) X(div) X(sum_to) X(broadcast_to) \
     X(sum) X(mean) X(sum_rows) X(reshape) \
     X(affine) X(exp) X(log) X(sqrt) X(pow) X(abs) X(sign) X(square) \
-    X(relu) X(leaky_relu) X(leaky_relu_grad) X(elu) X(selu) X(elu_grad) X(gelu) X(gelu_grad) \
+    X(relu) X(leaky_relu) X(leaky_relu_grad) X(elu) X(selu) X(elu_grad) X(elu_grad_y) X(gelu) X(gelu_grad) \
     X(sigmoid) X(sigmoid_grad) X(tanh) X(tanh_grad) X(softmax) X(softmax_grad) \
     X(log_softmax) X(log_softmax_grad) X(step) \
     X(dropout_mask) X(noise) \

@@ -354,6 +354,66 @@ static void test_lowering_matches_direct_loops_with_uneven_groups(void **state)
     compare_all(700);   /* a few images per group, the last group shorter */
 }
 
+/* A fused activation gives the values of the separate activation op, whatever the grouping
+ * (each group applies it to its own images), for conv2d and conv_transpose2d. */
+static void expect_fused_equals_separate(int transposed, nn_fused_act act, int (*separate)(nn_graph *, int))
+{
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 9);
+    int x = nn_test_input(g, nn_shape4(7, 3, 9, 8), &r, -1, 1);
+    int w = nn_test_input(g, transposed ? nn_shape4(3, 5, 3, 3) : nn_shape4(5, 3, 3, 3), &r, -0.5f, 0.5f);
+    int b = nn_test_input(g, nn_shape1(5), &r, -0.5f, 0.5f);
+    int fused = transposed ? nn_conv_transpose2d_act(g, x, w, b, 2, 1, 1, 1, 0, act) : nn_conv2d_act(g, x, w, b, 1, 1, 1, act);
+    int plain = transposed ? nn_conv_transpose2d(g, x, w, b, 2, 1, 1, 1, 0) : nn_conv2d(g, x, w, b, 1, 1, 1);
+    int want = separate(g, plain);
+    size_t keep = nn_conv_chunk_floats, chunks[] = {keep, 1, 700};
+    for (int k = 0; k < 3; k++) {
+        nn_conv_chunk_floats = chunks[k];
+        nn_plan *p = run(g, (int[]){fused, want, plain}, 3);
+        int negative = 0;
+        for (size_t i = 0; i < nn_numel(g, want); i++) {
+            assert_float_equal(nn_data(g, fused)[i], nn_data(g, want)[i], 1e-5f);
+            negative += nn_data(g, plain)[i] < 0.0f;
+        }
+        assert_true(negative > 0);   /* both branches of the activation were taken */
+        nn_plan_free(p);
+    }
+    nn_conv_chunk_floats = keep;
+    nn_graph_free(g);
+}
+
+static int separate_selu(nn_graph *g, int x) { return nn_selu(g, x); }
+static int separate_relu(nn_graph *g, int x) { return nn_relu(g, x); }
+static int separate_leaky(nn_graph *g, int x) { return nn_leaky_relu(g, x, 0.1f); }
+static int separate_elu(nn_graph *g, int x) { return nn_elu(g, x, 0.7f); }
+
+static void test_fused_activation_equals_the_separate_op(void **state)
+{
+    (void)state;
+    for (int t = 0; t < 2; t++) {
+        expect_fused_equals_separate(t, (nn_fused_act){NN_FUSED_ELU, NN_SELU_ALPHA, NN_SELU_SCALE}, separate_selu);
+        expect_fused_equals_separate(t, (nn_fused_act){NN_FUSED_LEAKY_RELU, 0.0f, 0.0f}, separate_relu);
+        expect_fused_equals_separate(t, (nn_fused_act){NN_FUSED_LEAKY_RELU, 0.1f, 0.0f}, separate_leaky);
+        expect_fused_equals_separate(t, (nn_fused_act){NN_FUSED_ELU, 0.7f, 1.0f}, separate_elu);
+    }
+}
+
+/* Activations whose derivative the output does not determine cannot be fused. */
+static void test_fused_activation_rejects_what_it_cannot_invert(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    int x = nn_input(g, nn_shape4(1, 2, 4, 4), "x"), w = nn_input(g, nn_shape4(3, 2, 3, 3), "w");
+    expect_error(g, nn_conv2d_act(g, x, w, -1, 1, 1, 1, (nn_fused_act){NN_FUSED_LEAKY_RELU, -0.5f, 0.0f}),
+                 "leaky_relu with slope >= 0");
+    g->err[0] = 0;
+    expect_error(g, nn_conv2d_act(g, x, w, -1, 1, 1, 1, (nn_fused_act){NN_FUSED_ELU, 0.0f, 1.0f}), "alpha > 0");
+    g->err[0] = 0;
+    expect_error(g, nn_conv2d_act(g, x, w, -1, 1, 1, 1, (nn_fused_act){7, 0.0f, 1.0f}), "kind 7");
+    nn_graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +430,8 @@ int main(void)
         cmocka_unit_test(test_lowering_matches_direct_loops_in_one_group),
         cmocka_unit_test(test_lowering_matches_direct_loops_one_image_per_group),
         cmocka_unit_test(test_lowering_matches_direct_loops_with_uneven_groups),
+        cmocka_unit_test(test_fused_activation_equals_the_separate_op),
+        cmocka_unit_test(test_fused_activation_rejects_what_it_cannot_invert),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

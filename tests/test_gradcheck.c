@@ -232,6 +232,28 @@ static int maxpool1d_fixture(nn_graph *g, nn_rng *r)
     return nn_maxpool1d(g, x, 3, 2);
 }
 
+/* Convolutions with a fused activation. Small weights (|w| < 0.05, 2 input channels, 3x3) keep
+ * |conv(x)| < 0.9 and the biases are +-[1, 2), so every output sits >= 0.1 from the
+ * activation's kink at 0, on both sides, and finite differences never cross it. */
+static int fused_conv(nn_graph *g, nn_rng *r, int transposed, int stride, int pad, int out_pad, nn_fused_act act)
+{
+    int x = nn_test_input(g, nn_shape4(2, 2, 5, 4), r, -1, 1);
+    int w = nn_test_input(g, nn_shape4(transposed ? 2 : 3, transposed ? 3 : 2, 3, 3), r, -0.05f, 0.05f);
+    int b = nn_test_input(g, nn_shape1(3), r, -1, 1);
+    for (int c = 0; c < 3; c++) nn_data(g, b)[c] = (c % 2 ? -1.0f : 1.0f) * (1.0f + 0.4f * (float)c);
+    return transposed ? nn_conv_transpose2d_act(g, x, w, b, stride, pad, pad, out_pad, out_pad, act)
+                      : nn_conv2d_act(g, x, w, b, stride, pad, pad, act);
+}
+
+static const nn_fused_act selu_act = {NN_FUSED_ELU, NN_SELU_ALPHA, NN_SELU_SCALE};
+static const nn_fused_act leaky_act = {NN_FUSED_LEAKY_RELU, 0.2f, 0.0f};
+static const nn_fused_act relu_act = {NN_FUSED_LEAKY_RELU, 0.0f, 0.0f};
+
+static int conv2d_selu_fixture(nn_graph *g, nn_rng *r) { return fused_conv(g, r, 0, 1, 1, 0, selu_act); }
+static int conv2d_leaky_fixture(nn_graph *g, nn_rng *r) { return fused_conv(g, r, 0, 2, 0, 0, leaky_act); }
+static int conv_t_selu_fixture(nn_graph *g, nn_rng *r) { return fused_conv(g, r, 1, 2, 1, 1, selu_act); }
+static int conv_t_relu_fixture(nn_graph *g, nn_rng *r) { return fused_conv(g, r, 1, 1, 1, 0, relu_act); }
+
 /* Fixtures beyond the registry's own: per-step variants and composite layers. */
 static const struct {
     const char *name;
@@ -243,6 +265,10 @@ static const struct {
     {"one_hot per step (N,T)", one_hot_per_step},
     {"conv1d", conv1d_fixture},
     {"maxpool1d", maxpool1d_fixture},
+    {"conv2d with fused selu", conv2d_selu_fixture},
+    {"conv2d stride 2 with fused leaky_relu", conv2d_leaky_fixture},
+    {"conv_transpose2d stride 2 with fused selu", conv_t_selu_fixture},
+    {"conv_transpose2d with fused relu", conv_t_relu_fixture},
 };
 
 static void test_per_step_variants_and_composite_layers_first_and_second_order(void **state)

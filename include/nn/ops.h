@@ -103,6 +103,17 @@ int nn_one_hot(nn_graph *g, int labels, int classes);
 /* ---- images (NCHW) ------------------------------------------------------------------------
  * N batch, C channels in, F channels out, H x W spatial; OH x OW output size. */
 
+/* An activation fused into a convolution (applied to each group of its output while in cache):
+ * NN_FUSED_LEAKY_RELU (p0 = slope >= 0; 0 is relu) or NN_FUSED_ELU (p0 = alpha > 0,
+ * p1 = scale; selu is alpha NN_SELU_ALPHA, scale NN_SELU_SCALE). */
+enum { NN_FUSED_NONE, NN_FUSED_LEAKY_RELU, NN_FUSED_ELU };
+#define NN_SELU_ALPHA 1.6732632423543772f   /* PyTorch's SELU constants */
+#define NN_SELU_SCALE 1.0507009873554805f
+typedef struct {
+    int kind;
+    float p0, p1;
+} nn_fused_act;
+
 /* conv2d: x (N,C,H,W), w (F,C,KH,KW), b (F) or -1 -> (N,F,OH,OW),
  * OH = (H + 2*pad_h - KH) / stride + 1 (likewise OW). */
 int nn_conv2d(nn_graph *g, int x, int w, int b, int stride, int pad_h, int pad_w);
@@ -110,6 +121,10 @@ int nn_conv2d(nn_graph *g, int x, int w, int b, int stride, int pad_h, int pad_w
  * OH = (H - 1)*stride - 2*pad_h + KH + out_pad_h (likewise OW); out_pad < stride. */
 int nn_conv_transpose2d(nn_graph *g, int x, int w, int b, int stride, int pad_h, int pad_w, int out_pad_h,
                         int out_pad_w);
+/* The same two with an activation applied to the output in the op (act.kind NN_FUSED_NONE: none). */
+int nn_conv2d_act(nn_graph *g, int x, int w, int b, int stride, int pad_h, int pad_w, nn_fused_act act);
+int nn_conv_transpose2d_act(nn_graph *g, int x, int w, int b, int stride, int pad_h, int pad_w, int out_pad_h,
+                            int out_pad_w, nn_fused_act act);
 /* max / average pooling with a k x k window: (N,C,H,W) -> (N,C,OH,OW),
  * OH = (H + 2*pad - k) / stride + 1; average pooling counts padding as zeros (PyTorch's
  * count_include_pad=True); max pooling ignores padding. */

@@ -49,13 +49,16 @@ static int leaky_relu_backward(nn_graph *g, int id, int gout, int *gin)
     return done1(gin);
 }
 
+/* out = g * leaky_relu'(x): x > 0 ? g : slope g (x may be the output: same sign for slope >= 0) */
+static void leaky_grad_apply(const float *x, const float *go, float *out, size_t n, float slope)
+{
+    NN_PAR_SIMD_FOR(i, n, out[i] = x[i] > 0.0f ? go[i] : slope * go[i];);
+}
+
 /* leaky_relu_grad(x, g) = x > 0 ? g : slope g. Linear in g; zero second derivative in x. */
 static void leaky_relu_grad_forward(nn_graph *g, nn_node *n)
 {
-    const float *x = nn_ew_in(g, n, 0)->data, *go = nn_ew_in(g, n, 1)->data;
-    float *y = n->data, s = n->a.f[0];
-    size_t k = count(n);
-    NN_PAR_SIMD_FOR(i, k, y[i] = x[i] > 0.0f ? go[i] : s * go[i];);
+    leaky_grad_apply(nn_ew_in(g, n, 0)->data, nn_ew_in(g, n, 1)->data, n->data, count(n), n->a.f[0]);
 }
 
 static int leaky_relu_grad_backward(nn_graph *g, int id, int gout, int *gin)
@@ -142,12 +145,19 @@ static int elu_grad_check(nn_graph *g, nn_rng *r)
  * scale g where y > 0, else (y + scale alpha) g. For ops that fuse the activation (nn_fused_act)
  * and so keep y but not x; no exponential needed. i[0] = neg_step: g where y <= 0, else 0 (its
  * derivative in y), so the family is closed under backward. f[0] alpha, f[1] scale. */
+/* out = g * elu'(x) from y = scale elu(x, alpha) */
+static void elu_grad_y_apply(const float *y, const float *go, float *out, size_t n, float alpha, float scale)
+{
+    float sa = scale * alpha;
+    NN_PAR_SIMD_FOR(i, n, out[i] = go[i] * (y[i] > 0.0f ? scale : y[i] + sa););
+}
+
 static void elu_grad_y_forward(nn_graph *g, nn_node *n)
 {
     const float *y = nn_ew_in(g, n, 0)->data, *go = nn_ew_in(g, n, 1)->data;
-    float *d = n->data, scale = n->a.f[1], sa = n->a.f[1] * n->a.f[0];
+    float *d = n->data;
     if (n->a.i[0]) NN_PAR_SIMD_FOR(i, count(n), d[i] = y[i] > 0.0f ? 0.0f : go[i];);
-    else NN_PAR_SIMD_FOR(i, count(n), d[i] = go[i] * (y[i] > 0.0f ? scale : y[i] + sa););
+    else elu_grad_y_apply(y, go, d, count(n), n->a.f[0], n->a.f[1]);
 }
 
 static int elu_grad_y_backward(nn_graph *g, int id, int gout, int *gin)
@@ -182,12 +192,27 @@ void nn_fused_act_apply(const nn_attrs *a, int slot, float *y, size_t n)
     else if (a->i[slot] == NN_FUSED_ELU) nn_k_elu(y, y, n, a->f[0], a->f[1]);
 }
 
-int nn_fused_act_grad(nn_graph *g, int y, int gout, const nn_attrs *a, int slot)
+void nn_fused_act_grad_apply(const nn_attrs *a, int slot, const float *y, const float *go, float *out, size_t n)
+{
+    if (a->i[slot] == NN_FUSED_LEAKY_RELU) leaky_grad_apply(y, go, out, n, a->f[0]);
+    else if (a->i[slot] == NN_FUSED_ELU) elu_grad_y_apply(y, go, out, n, a->f[0], a->f[1]);
+}
+
+int nn_fused_act_grad_plain(nn_graph *g, int y, int gout, const nn_attrs *a, int slot)
 {
     nn_attrs p = {.f = {a->f[0], a->f[1]}};
+    if (a->i[slot] == NN_FUSED_NONE) return gout;
     if (a->i[slot] == NN_FUSED_LEAKY_RELU) return grad_op(g, NN_OP_leaky_relu_grad, y, gout, &p);   /* y > 0 iff x > 0 */
-    if (a->i[slot] == NN_FUSED_ELU) return grad_op(g, NN_OP_elu_grad_y, y, gout, &p);
-    return gout;
+    return grad_op(g, NN_OP_elu_grad_y, y, gout, &p);
+}
+
+int nn_fused_act_grad(nn_graph *g, int y, int gout, const nn_attrs *a, int slot)
+{
+    const nn_node *go = &g->nodes[gout];
+    if (a->i[slot] != NN_FUSED_NONE && go->kind == NN_NODE_OP && go->op == NN_OP_max_route && go->in[0] == y &&
+        go->a.i[NN_POOL_ACT_SLOT] == NN_FUSED_NONE)
+        return nn_max_route_act(g, y, go->in[1], &go->a, a, slot);   /* y only feeds a max pool */
+    return nn_fused_act_grad_plain(g, y, gout, a, slot);
 }
 
 /* ---- gelu (exact): y = x Phi(x) ---- */

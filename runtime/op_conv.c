@@ -167,8 +167,8 @@ static void conv2d_forward(nn_graph *g, nn_node *n)
 
 static int conv2d_backward(nn_graph *g, int id, int gout, int *gin)
 {
+    gout = nn_fused_act_grad(g, id, gout, &g->nodes[id].a, ACT_SLOT);   /* may move the nodes */
     const nn_node *n = &g->nodes[id];
-    gout = nn_fused_act_grad(g, id, gout, &n->a, ACT_SLOT);
     int x = n->in[0], w = n->in[1], s = stride_of(n), ph = n->a.i[1], pw = n->a.i[2];
     const nn_shape *xs = &g->nodes[x].shape, *ws = &g->nodes[w].shape;
     int oph = out_pad_for(xs->d[2], n->shape.d[2], ws->d[2], s, ph);
@@ -272,8 +272,8 @@ static void conv_transpose2d_forward(nn_graph *g, nn_node *n)
 
 static int conv_transpose2d_backward(nn_graph *g, int id, int gout, int *gin)
 {
+    gout = nn_fused_act_grad(g, id, gout, &g->nodes[id].a, ACT_SLOT);   /* may move the nodes */
     const nn_node *n = &g->nodes[id];
-    gout = nn_fused_act_grad(g, id, gout, &n->a, ACT_SLOT);
     int x = n->in[0], w = n->in[1], s = stride_of(n), ph = n->a.i[1], pw = n->a.i[2];
     const nn_shape *ws = &g->nodes[w].shape;
     gin[0] = nn_conv2d(g, gout, w, -1, s, ph, pw);

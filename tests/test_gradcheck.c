@@ -254,6 +254,39 @@ static int conv2d_leaky_fixture(nn_graph *g, nn_rng *r) { return fused_conv(g, r
 static int conv_t_selu_fixture(nn_graph *g, nn_rng *r) { return fused_conv(g, r, 1, 2, 1, 1, selu_act); }
 static int conv_t_relu_fixture(nn_graph *g, nn_rng *r) { return fused_conv(g, r, 1, 1, 1, 0, relu_act); }
 
+/* A conv with fused selu (or leaky relu) feeding a 2x2 max pool: the pool's gradient route and
+ * the activation's derivative fuse into one max_route. The input is a ramp, the weights are
+ * positive and there is no padding, so the conv output rises along rows and columns and each
+ * window's bottom-right value wins by >= 0.01, far more than finite differences move it.
+ * x (2,2,6,6) -> conv (2,3,4,4) -> pool (2,3,2,2). */
+static int conv_act_pool(nn_graph *g, nn_rng *r, nn_fused_act act)
+{
+    int x = nn_test_input(g, nn_shape4(2, 2, 6, 6), r, -1, 1);
+    for (int i = 0; i < 144; i++) nn_data(g, x)[i] = -1.0f + (float)(i % 36) / 18.0f + 0.01f * (float)(i / 36);
+    int w = nn_test_input(g, nn_shape4(3, 2, 3, 3), r, 0.01f, 0.05f);
+    int b = nn_test_input(g, nn_shape1(3), r, -1, 1);
+    for (int c = 0; c < 3; c++) nn_data(g, b)[c] = (c % 2 ? -1.0f : 1.0f) * (1.0f + 0.4f * (float)c);
+    return nn_maxpool2d(g, nn_conv2d_act(g, x, w, b, 1, 0, 0, act), 2, 2, 0);
+}
+static int conv_selu_pool_fixture(nn_graph *g, nn_rng *r) { return conv_act_pool(g, r, selu_act); }
+static int conv_leaky_pool_fixture(nn_graph *g, nn_rng *r) { return conv_act_pool(g, r, leaky_act); }
+
+/* max_route with a fused derivative on its own: x holds distinct values 0.05 apart, offset
+ * from 0 by 0.025 (the derivative's step), inside selu's range; 3x3 windows, stride 2, pad 1. */
+static int route_act(nn_graph *g, nn_rng *r, nn_fused_act act)
+{
+    enum { N = 50 };
+    int x = nn_test_input(g, nn_shape4(1, 2, 5, 5), r, 0, 1), perm[N];
+    for (int i = 0; i < N; i++) perm[i] = i;
+    nn_rng_shuffle(r, perm, N);
+    for (int i = 0; i < N; i++) nn_data(g, x)[i] = 0.05f * (float)(perm[i] - N / 2) + 0.025f;
+    int h = nn_test_input(g, nn_shape4(1, 2, 3, 3), r, -1, 1);
+    nn_attrs a = {.i = {3, 2, 1, 0, 0, act.kind}, .f = {act.p0, act.p1}};
+    return nn_op_named(g, "max_route", (int[]){x, h}, 2, &a);
+}
+static int route_selu_fixture(nn_graph *g, nn_rng *r) { return route_act(g, r, selu_act); }
+static int route_leaky_fixture(nn_graph *g, nn_rng *r) { return route_act(g, r, leaky_act); }
+
 /* Fixtures beyond the registry's own: per-step variants and composite layers. */
 static const struct {
     const char *name;
@@ -269,6 +302,10 @@ static const struct {
     {"conv2d stride 2 with fused leaky_relu", conv2d_leaky_fixture},
     {"conv_transpose2d stride 2 with fused selu", conv_t_selu_fixture},
     {"conv_transpose2d with fused relu", conv_t_relu_fixture},
+    {"conv2d with fused selu, then max pool", conv_selu_pool_fixture},
+    {"conv2d with fused leaky_relu, then max pool", conv_leaky_pool_fixture},
+    {"max_route with a fused selu derivative", route_selu_fixture},
+    {"max_route with a fused leaky_relu derivative", route_leaky_fixture},
 };
 
 static void test_per_step_variants_and_composite_layers_first_and_second_order(void **state)

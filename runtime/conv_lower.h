@@ -67,6 +67,16 @@ int nn_conv_run(const nn_conv_job *job);
 void nn_conv_gemm(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                   float beta, float *c, int ldc);
 
+/* ---- direct stride-1 conv2d forward for few taps per output (conv_direct.c) ----
+ * For C*KH*KW <= NN_CONV_DIRECT_TAPS, where a GEMM over im2col columns would have a tiny inner
+ * dimension. Scratch: nn_conv_direct_floats(g) floats per group (not per image). */
+#define NN_CONV_DIRECT_TAPS 36
+int nn_conv_direct_fits(const nn_conv_geom *g);
+size_t nn_conv_direct_floats(const nn_conv_geom *g);
+/* y (N, F, OH, OW) images [n0, n0+nb) = conv(x, w) + bias (bias may be NULL) */
+void nn_conv_direct_forward(const nn_conv_geom *g, const float *x, const float *w, const float *bias, int n0, int nb,
+                            float *scratch, float *y);
+
 /* Target size of one group's scratch in floats. Default 32k floats (128 KB): the column
  * matrix stays in the core's L2 between im2col and the GEMM reading it. Measured on the
  * autoencoder's layers (bench_conv, 2 cores): 1M floats 18.3 ms/step, 128k 16.4, 32k 16.1,

@@ -108,14 +108,20 @@ static void fail_nan(const nn_node *n, const char *op)
     for (size_t i = 0; i < k; i++) n->data[i] = NAN;
 }
 
-/* Runs the op's groups (conv_groups.c); on out of memory the output becomes NaN.
- * Every op here has scratch (krows + f) * out_plane per image and 2 * f * krows * out_plane
- * FLOPs per image. */
-static void run_job(nn_graph *g, nn_node *n, nn_conv_geom cg, nn_conv_group_fn fn, size_t acc_floats, const char *op)
+/* Runs the op's groups (conv_groups.c) with per_image scratch floats per image; on out of
+ * memory the output becomes NaN. Every op here does 2 * f * krows * out_plane FLOPs per image. */
+static void run_groups(nn_graph *g, nn_node *n, nn_conv_geom cg, nn_conv_group_fn fn, size_t per_image,
+                       size_t acc_floats, const char *op)
 {
     size_t k = nn_conv_krows(&cg), p = nn_conv_out_plane(&cg);
-    nn_conv_job job = {cg, g, n, (k + (size_t)cg.f) * p, acc_floats, 2.0 * cg.n * (double)cg.f * k * p, fn};
+    nn_conv_job job = {cg, g, n, per_image, acc_floats, 2.0 * cg.n * (double)cg.f * k * p, fn};
     if (nn_conv_run(&job) < 0) fail_nan(n, op);
+}
+
+/* The GEMM lowering: scratch (krows + f) * out_plane per image. */
+static void run_job(nn_graph *g, nn_node *n, nn_conv_geom cg, nn_conv_group_fn fn, size_t acc_floats, const char *op)
+{
+    run_groups(g, n, cg, fn, (nn_conv_krows(&cg) + (size_t)cg.f) * nn_conv_out_plane(&cg), acc_floats, op);
 }
 
 /* ======== conv2d: x (N,C,H,W), w (F,C,KH,KW), b (F) -> (N,F,OH,OW) ======== */
@@ -160,9 +166,22 @@ static void conv2d_group(const nn_conv_job *job, int n0, int nb, float *scratch,
     group_act(n, n0, nb);
 }
 
+/* few taps per output (conv_direct.c): no columns, no GEMM */
+static void conv2d_direct_group(const nn_conv_job *job, int n0, int nb, float *scratch, float *acc, int first)
+{
+    nn_graph *g = job->g;
+    nn_node *n = job->node;
+    (void)acc, (void)first;
+    nn_conv_direct_forward(&job->geom, data_of(g, n, 0), data_of(g, n, 1), n->n_in == 3 ? data_of(g, n, 2) : NULL, n0,
+                           nb, scratch, n->data);
+    group_act(n, n0, nb);
+}
+
 static void conv2d_forward(nn_graph *g, nn_node *n)
 {
-    run_job(g, n, conv2d_geom(g, n), conv2d_group, 0, "conv2d");
+    nn_conv_geom cg = conv2d_geom(g, n);
+    if (nn_conv_direct_fits(&cg)) run_groups(g, n, cg, conv2d_direct_group, nn_conv_direct_floats(&cg), 0, "conv2d");
+    else run_job(g, n, cg, conv2d_group, 0, "conv2d");
 }
 
 static int conv2d_backward(nn_graph *g, int id, int gout, int *gin)

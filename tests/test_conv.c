@@ -316,6 +316,13 @@ static const cfg_t conv_cfgs[] = {
     {2, 2, 5, 6, 2, 2, 4, 1, 1, 1, 0, 0},   /* even kernel width: OW == W - 1 */
     {8, 16, 16, 16, 16, 3, 3, 1, 1, 1, 0, 0}, /* big enough to run on every core */
     {1, 1, 70, 66, 2, 3, 3, 2, 1, 1, 0, 0}, /* plane too big for the padded-plane path */
+    /* few taps per output (C*KH*KW <= 36): the direct path of conv_direct.c */
+    {3, 1, 28, 28, 16, 3, 3, 1, 1, 1, 0, 0}, /* an image model's first layer */
+    {2, 1, 9, 7, 5, 3, 3, 1, 0, 0, 0, 0},   /* no padding */
+    {2, 4, 6, 5, 1, 3, 3, 1, 1, 1, 0, 0},   /* 36 taps, one output channel */
+    {2, 1, 5, 6, 3, 5, 5, 1, 2, 1, 0, 0},   /* 5x5, different padding per axis */
+    {2, 2, 3, 3, 2, 3, 3, 1, 0, 0, 0, 0},   /* a single output pixel */
+    {16, 1, 20, 20, 8, 3, 3, 1, 1, 1, 0, 0}, /* enough images for every core */
 };
 static const cfg_t transpose_cfgs[] = {
     {2, 3, 3, 3, 2, 3, 3, 2, 0, 0, 0, 0},   /* 3 -> 7 */

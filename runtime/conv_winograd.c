@@ -18,7 +18,7 @@
 #include <string.h>
 
 int nn_conv_winograd = 1;
-size_t nn_conv_winograd_tiles = 256;
+size_t nn_conv_winograd_tiles = 128;
 
 #define NXI 16   /* positions of a 4x4 transformed tile */
 

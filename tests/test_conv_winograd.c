@@ -98,6 +98,9 @@ static const geo_t edge_geos[] = {
     {2, 70, 5, 6, 3, 2, 1, 1},    /* many input channels, few output */
     {3, 5, 30, 29, 70, 1, 2, 0},  /* large plane, many output channels */
     {20, 2, 4, 3, 2, 0, 1, 1},    /* many small images */
+    {3, 2, 4, 4, 3, 0, 0, 1},     /* no padding, even 2x2 output: tiles read the input in place, */
+    {2, 3, 8, 6, 2, 0, 0, 0},     /* past the plane's end into the next (not past the last) */
+    {2, 3, 6, 4, 2, 1, 1, 0},     /* even output with padding: gradient rows read in place */
 };
 
 /* big enough (> 4 MFLOP) for nn_conv_run to split the images across threads */

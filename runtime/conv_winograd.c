@@ -13,7 +13,11 @@
  * 2ty .. 2ty+3 and columns 2tx .. 2tx+3; TH = ceil(OH/2), TW = ceil(OW/2). The input plane is
  * copied into a zero-bordered (2TH+2, 2TW+2) plane so every tile is whole; outputs of the
  * partial tiles past OH/OW are dropped (forward) or their gradients are zero (weight gradient).
- * The transforms run over a row of tiles at a time (tx innermost), so they vectorise. */
+ * The transforms run over a row of tiles at a time (tx innermost), so they vectorise.
+ *
+ * Measured (bench_conv, batch 128, one core, CPU time): the classifier's 32->64 26x26 layer
+ * 100 -> 60 ms per step (forward, dx and dw), the autoencoder's 16->32 14x14 and 32->64 7x7
+ * layers 10.6 -> 8.3 and 10.5 -> 9.3 ms. */
 #include "conv_winograd.h"
 #include <string.h>
 
@@ -28,10 +32,11 @@ static int tiles_h(const nn_conv_geom *cg) { return (cg->oh + 1) / 2; }
 static int tiles_w(const nn_conv_geom *cg) { return (cg->ow + 1) / 2; }
 static size_t tiles_per_image(const nn_conv_geom *cg) { return (size_t)tiles_h(cg) * tiles_w(cg); }
 /* Tiles each row's transform computes: TW rounded up to a multiple of 8 (whole 8- or 16-float
- * vectors). Rows are short (4 .. 13 tiles in the benchmark models) and a remainder loop ran
- * scalar, costing more than the vector part (rounding to 16 instead: the 7x7 layer 20% slower); the extra tiles overrun into the next row's slots, which are written after
- * (rows, then images, then channels go in increasing order), and past the last one into a gap
- * of TAIL floats after each xi block. */
+ * vectors). Rows are short (4 .. 13 tiles in the benchmark models) and the remainder loop ran
+ * scalar, costing more than the vector part (rounding up to 16 instead made the 7x7 layer 20%
+ * slower). The extra tiles overrun into the next row's slots, which are written later (rows,
+ * then images, then channels go in increasing order), and past the last one into a gap of TAIL
+ * floats after each xi block. */
 #define VEC_TILES 8
 static int tiles_run(const nn_conv_geom *cg) { return (tiles_w(cg) + VEC_TILES - 1) / VEC_TILES * VEC_TILES; }
 #define TAIL VEC_TILES
@@ -122,11 +127,12 @@ static void weights_adjoint(const float *du, int f, int c, float *dw)
     }
 }
 
-/* ---- tile transforms, one row of TW tiles at a time ---- */
+/* ---- tile transforms, a row of tiles per vector loop ---- */
 
 /* V of a padded plane (width wp): tile (ty, tx) reads pad[(2ty+i)*wp + 2tx + j] and position xi
  * goes to dst[xi*xs + ty*tw + tx]; each of the th rows computes run (tiles_run) tiles. One call
- * per plane: per row, the set-up of the 20 pointers cost as much as the row's one vector pass. */
+ * per plane rather than per row: the call's set-up of 20 pointers showed in profiles next to a
+ * row's single vector pass. */
 static void input_tiles(const float *pad, int wp, int th, int tw, int run, float *dst, size_t xs)
 {
     for (int ty = 0; ty < th; ty++, pad += 2 * (size_t)wp, dst += tw) {

@@ -53,6 +53,9 @@ float *nn_conv_scratch_slot(int slot, size_t floats);
  * thread handles, whose result must overwrite acc rather than add to it. */
 typedef struct nn_conv_job nn_conv_job;
 typedef void (*nn_conv_group_fn)(const nn_conv_job *job, int n0, int nb, float *scratch, float *acc, int first);
+/* Called once images [n0, n0+nb) of node n's output are written (e.g. to apply an activation
+ * while they are in cache). */
+typedef void (*nn_conv_outputs_fn)(const nn_node *n, int n0, int nb);
 struct nn_conv_job {
     nn_conv_geom geom;
     nn_graph *g;
@@ -65,6 +68,7 @@ struct nn_conv_job {
     size_t chunk_floats;   /* target scratch floats per group; 0: nn_conv_chunk_floats */
     const float *weights;  /* the weight as fn wants it (e.g. Winograd-transformed), read-only */
     float *acc_out;        /* where the summed acc ends; NULL: the node's data */
+    nn_conv_outputs_fn on_outputs;   /* run by fn after each group's outputs, if not NULL */
 };
 /* Runs every group: on all cores, each thread its own groups with single-threaded GEMMs, when
  * the op is big enough and has enough images; otherwise in order on the calling thread (whose

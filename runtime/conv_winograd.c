@@ -293,7 +293,8 @@ static void grad_transform(const nn_conv_geom *cg, const float *gy, int n0, int 
             float *out = dst + (size_t)f * t_all + (size_t)b * th * tw;
             if (even && at + ohw + 2 * (size_t)(run - tw) <= total) {
                 for (int ty = 0; ty < th; ty++)
-                    grad_tile_row(plane + (size_t)2 * ty * ow, plane + (size_t)(2 * ty + 1) * ow, run, out + (size_t)ty * tw, xs);
+                    grad_tile_row(plane + (size_t)2 * ty * ow, plane + (size_t)(2 * ty + 1) * ow, run,
+                                  out + (size_t)ty * tw, xs);
                 continue;
             }
             for (int ty = 0; ty < th; ty++) {
@@ -323,7 +324,8 @@ static group_mem group_carve(const nn_conv_geom *cg, int nb, float *scratch)
     s.m = s.v + NXI * s.vs;
     s.pad = s.m + NXI * s.ms;
     s.rows = s.pad + plane_floats(cg);
-    for (int xi = 0; xi < NXI; xi++) memset(s.m + xi * s.ms + s.ms - TAIL, 0, TAIL * sizeof(float));  /* read as extra tiles */
+    for (int xi = 0; xi < NXI; xi++)   /* the gaps of M are read as extra tiles */
+        memset(s.m + xi * s.ms + s.ms - TAIL, 0, TAIL * sizeof(float));
     return s;
 }
 
@@ -344,6 +346,7 @@ static void forward_group(const nn_conv_job *job, int n0, int nb, float *scratch
     for (int xi = 0; xi < NXI; xi++)
         nn_conv_gemm(0, 0, f, t, c, job->weights + (size_t)xi * f * c, c, s.v + xi * s.vs, t, 0.0f, s.m + xi * s.ms, t);
     output_transform(cg, s.m, s.ms, n0, nb, n->n_in == 3 ? input_data(job->g, n, 2) : NULL, s.rows, n->data);
+    if (job->on_outputs) job->on_outputs(n, n0, nb);
 }
 
 /* dU (+)= the group's (A g A^T)[xi] V[xi]^T for every xi. */
@@ -356,7 +359,8 @@ static void wgrad_group(const nn_conv_job *job, int n0, int nb, float *scratch, 
     input_transform(cg, input_data(job->g, n, 0), n0, nb, s.pad, s.v, s.vs);
     grad_transform(cg, input_data(job->g, n, 1), n0, nb, s.rows, s.m, s.ms);
     for (int xi = 0; xi < NXI; xi++)
-        nn_conv_gemm(0, 1, f, c, t, s.m + xi * s.ms, t, s.v + xi * s.vs, t, first ? 0.0f : 1.0f, acc + (size_t)xi * f * c, c);
+        nn_conv_gemm(0, 1, f, c, t, s.m + xi * s.ms, t, s.v + xi * s.vs, t, first ? 0.0f : 1.0f,
+                     acc + (size_t)xi * f * c, c);
 }
 
 /* A job over cg's images with group sizes from nn_conv_winograd_tiles; its flops are the
@@ -370,13 +374,15 @@ static nn_conv_job winograd_job(nn_graph *g, nn_node *n, const nn_conv_geom *cg,
                          .chunk_floats = per_tile * (nn_conv_winograd_tiles ? nn_conv_winograd_tiles : 1) + fixed};
 }
 
-int nn_winograd_conv2d(nn_graph *g, nn_node *n, const nn_conv_geom *cg, const float *w, int transposed)
+int nn_winograd_conv2d(nn_graph *g, nn_node *n, const nn_conv_geom *cg, const float *w, int transposed,
+                       nn_conv_outputs_fn on_outputs)
 {
     float *u = nn_conv_scratch_slot(1, NXI * (size_t)cg->f * cg->c);
     if (!u) return -1;
     weights_transform(w, cg->f, cg->c, transposed, u);
     nn_conv_job job = winograd_job(g, n, cg, forward_group);
     job.weights = u;
+    job.on_outputs = on_outputs;
     return nn_conv_run(&job);
 }
 

@@ -28,9 +28,11 @@ int nn_winograd_applies(const nn_conv_geom *cg);
 
 /* Node n = conv2d(x, w) + b in geometry cg, x being n's input 0 and b its input 2 when it has
  * three. w is (F, C, 3, 3), or with `transposed` a conv_transpose2d weight (C, F, 3, 3) that is
- * used transposed and flipped (cg is then the equivalent conv2d, padding 2 - p). Returns 0, or
- * -1 when out of memory (n's data is then undefined). */
-int nn_winograd_conv2d(nn_graph *g, nn_node *n, const nn_conv_geom *cg, const float *w, int transposed);
+ * used transposed and flipped (cg is then the equivalent conv2d, padding 2 - p). on_outputs
+ * (may be NULL) runs after each group of images is written. Returns 0, or -1 when out of
+ * memory (n's data is then undefined). */
+int nn_winograd_conv2d(nn_graph *g, nn_node *n, const nn_conv_geom *cg, const float *w, int transposed,
+                       nn_conv_outputs_fn on_outputs);
 
 /* Node n (F, C, 3, 3) = conv2d_wgrad(x, gy): x (N, C, H, W) is n's input 0 and gy (N, F, OH, OW)
  * its input 1. Returns 0, or -1 when out of memory. */

@@ -149,7 +149,7 @@ static void conv2d_forward(nn_graph *g, nn_node *n)
 {
     nn_conv_geom cg = conv2d_geom(g, n);
     if (!nn_winograd_applies(&cg)) run_job(g, n, cg, conv2d_group, 0, "conv2d");
-    else if (nn_winograd_conv2d(g, n, &cg, data_of(g, n, 1), 0) < 0) fail_nan(n, "conv2d");
+    else if (nn_winograd_conv2d(g, n, &cg, data_of(g, n, 1), 0, NULL) < 0) fail_nan(n, "conv2d");
 }
 
 static int conv2d_backward(nn_graph *g, int id, int gout, int *gin)
@@ -260,8 +260,9 @@ static int transpose_as_winograd(nn_graph *g, const nn_node *n, nn_conv_geom *ou
 static void conv_transpose2d_forward(nn_graph *g, nn_node *n)
 {
     nn_conv_geom wg;
-    if (!transpose_as_winograd(g, n, &wg)) run_job(g, n, conv_transpose2d_geom(g, n), conv_transpose2d_group, 0, "conv_transpose2d");
-    else if (nn_winograd_conv2d(g, n, &wg, data_of(g, n, 1), 1) < 0) fail_nan(n, "conv_transpose2d");
+    if (!transpose_as_winograd(g, n, &wg))
+        run_job(g, n, conv_transpose2d_geom(g, n), conv_transpose2d_group, 0, "conv_transpose2d");
+    else if (nn_winograd_conv2d(g, n, &wg, data_of(g, n, 1), 1, NULL) < 0) fail_nan(n, "conv_transpose2d");
 }
 
 static int conv_transpose2d_backward(nn_graph *g, int id, int gout, int *gin)

@@ -54,7 +54,8 @@ static void compare_paths(const geo_t *k, int transposed)
     nn_shape ws = transposed ? nn_shape4(k->c, k->f, 3, 3) : nn_shape4(k->f, k->c, 3, 3);
     int w = nn_test_input(g, ws, &rng, -1, 1);
     int b = k->bias ? nn_test_input(g, nn_shape1(k->f), &rng, -1, 1) : -1;
-    int y = transposed ? nn_conv_transpose2d(g, x, w, b, 1, k->ph, k->pw, 0, 0) : nn_conv2d(g, x, w, b, 1, k->ph, k->pw);
+    int y = transposed ? nn_conv_transpose2d(g, x, w, b, 1, k->ph, k->pw, 0, 0)
+                       : nn_conv2d(g, x, w, b, 1, k->ph, k->pw);
     if (y < 0) print_error("%s\n", g->err);
     assert_true(y >= 0);
     int r = nn_test_input(g, g->nodes[y].shape, &rng, -1, 1);
@@ -125,7 +126,8 @@ static geo_t random_geo(nn_rng *r, int transposed)
     do {
         k.h = 1 + (int)nn_rng_below(r, 30), k.w = 1 + (int)nn_rng_below(r, 30);
         k.ph = (int)nn_rng_below(r, 3), k.pw = (int)nn_rng_below(r, 3);
-    } while (transposed ? (k.h + 2 - 2 * k.ph < 1 || k.w + 2 - 2 * k.pw < 1) : (k.h + 2 * k.ph < 3 || k.w + 2 * k.pw < 3));
+    } while (transposed ? (k.h + 2 - 2 * k.ph < 1 || k.w + 2 - 2 * k.pw < 1)       /* empty output */
+                        : (k.h + 2 * k.ph < 3 || k.w + 2 * k.pw < 3));          /* kernel does not fit */
     k.c = 1 + (int)nn_rng_below(r, 70), k.f = 1 + (int)nn_rng_below(r, 70), k.n = 1 + (int)nn_rng_below(r, 20);
     k.bias = (int)nn_rng_below(r, 2);
     while ((double)k.n * k.c * k.f * k.h * k.w > 3e5) {
@@ -198,6 +200,52 @@ static void test_winograd_matches_im2col_on_random_geometries(void **state)
     nn_conv_winograd_tiles = keep;
 }
 
+/* on_outputs sees every image once, after its outputs are final */
+static int seen[64];
+static const float *seen_y;
+static float seen_first[64];
+
+static void note_outputs(const nn_node *n, int n0, int nb)
+{
+    size_t per = nn_shape_numel(&n->shape) / (size_t)n->shape.d[0];
+    for (int b = n0; b < n0 + nb; b++) {
+        _Pragma("omp atomic")
+        seen[b]++;
+        seen_first[b] = seen_y[(size_t)b * per];
+    }
+}
+
+static void test_winograd_calls_on_outputs_once_per_image_after_writing_it(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(3);
+    nn_rng rng;
+    nn_rng_seed(&rng, 8);
+    enum { N = 13 };
+    int x = nn_test_input(g, nn_shape4(N, 9, 16, 16), &rng, -1, 1);
+    int w = nn_test_input(g, nn_shape4(16, 9, 3, 3), &rng, -1, 1);
+    int y = nn_conv2d(g, x, w, -1, 1, 1, 1);
+    nn_plan *p = run(g, &y, 1);
+    nn_node *n = &g->nodes[y];
+    size_t total = nn_numel(g, y), per = total / N, keep_tiles = nn_conv_winograd_tiles;
+    float *want = malloc(total * sizeof(float));
+    memcpy(want, n->data, total * sizeof(float));
+    memset(n->data, 0, total * sizeof(float));
+    memset(seen, 0, sizeof seen);
+    seen_y = n->data;
+    nn_conv_winograd_tiles = 100;   /* groups of a few images; 8 MFLOP: on every thread */
+    nn_conv_geom cg = {N, 9, 16, 16, 16, 16, 16, 3, 3, 1, 1, 1};
+    assert_int_equal(nn_winograd_conv2d(g, n, &cg, nn_data(g, w), 0, note_outputs), 0);
+    nn_conv_winograd_tiles = keep_tiles;
+    for (int b = 0; b < N; b++) {
+        assert_int_equal(seen[b], 1);
+        assert_float_equal(seen_first[b], want[(size_t)b * per], 1e-5);
+    }
+    free(want);
+    nn_plan_free(p);
+    nn_graph_free(g);
+}
+
 static void test_winograd_applies_only_to_3x3_stride_1_with_small_padding(void **state)
 {
     (void)state;
@@ -230,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_winograd_matches_im2col_with_uneven_groups),
         cmocka_unit_test(test_winograd_matches_im2col_when_threads_split_the_images),
         cmocka_unit_test(test_winograd_matches_im2col_on_random_geometries),
+        cmocka_unit_test(test_winograd_calls_on_outputs_once_per_image_after_writing_it),
         cmocka_unit_test(test_winograd_applies_only_to_3x3_stride_1_with_small_padding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,9 +15,9 @@
  * partial tiles past OH/OW are dropped (forward) or their gradients are zero (weight gradient).
  * The transforms run over a row of tiles at a time (tx innermost), so they vectorise.
  *
- * Measured (bench_conv, batch 128, one core, CPU time): the classifier's 32->64 26x26 layer
- * 100 -> 60 ms per step (forward, dx and dw), the autoencoder's 16->32 14x14 and 32->64 7x7
- * layers 10.6 -> 8.3 and 10.5 -> 9.3 ms. */
+ * Measured (bench_conv, batch 128, forward + dx + dw per step; one core CPU time / two cores
+ * wall time): the classifier's 32->64 26x26 layer 100 -> 61 / 51 -> 31 ms, the autoencoder's
+ * 16->32 14x14 layer 10.9 -> 6.2 / 5.1 -> 3.0 ms and 32->64 7x7 layer 10.5 -> 7.4 / 5.2 -> 3.7 ms. */
 #include "conv_winograd.h"
 #include <string.h>
 

@@ -36,8 +36,8 @@ static int ceil_div(size_t a, size_t b) { return (int)((a + b - 1) / b); }
 static int group_size(const nn_conv_job *job, int threads)
 {
     int n = job->geom.n;
-    size_t per = job->per_image ? job->per_image : 1;
-    int groups = ceil_div((size_t)n * per, nn_conv_chunk_floats);
+    size_t per = job->per_image ? job->per_image : 1, chunk = job->chunk_floats ? job->chunk_floats : nn_conv_chunk_floats;
+    int groups = ceil_div((size_t)n * per, chunk ? chunk : 1);
     if (threads > 1) {
         if (groups < threads * GROUPS_PER_THREAD) groups = threads * GROUPS_PER_THREAD;
         groups = ceil_div((size_t)groups, (size_t)threads) * threads;
@@ -46,20 +46,23 @@ static int group_size(const nn_conv_job *job, int threads)
     return ceil_div((size_t)n, (size_t)groups);
 }
 
+/* The node, or the job's own buffer, that the summed acc ends in. */
+static float *acc_target(const nn_conv_job *job) { return job->acc_out ? job->acc_out : job->node->data; }
+
 static int run_serial(const nn_conv_job *job, int nb)
 {
     float *scratch = nn_conv_scratch(job->per_image * (size_t)nb);
     while (!scratch && nb > 1) scratch = nn_conv_scratch(job->per_image * (size_t)(nb /= 2));
     if (!scratch) return -1;
     for (int n0 = 0; n0 < job->geom.n; n0 += nb)
-        job->fn(job, n0, n0 + nb <= job->geom.n ? nb : job->geom.n - n0, scratch, job->node->data, n0 == 0);
+        job->fn(job, n0, n0 + nb <= job->geom.n ? nb : job->geom.n - n0, scratch, acc_target(job), n0 == 0);
     return 0;
 }
 
 /* Each thread's partial sums (acc) end in the node. */
 static void sum_partials(const nn_conv_job *job, float *const *part, int threads)
 {
-    float *out = job->node->data;
+    float *out = acc_target(job);
     size_t k = job->acc_floats;
     int first = 1;
     for (int t = 0; t < threads; t++) {

@@ -343,10 +343,12 @@ void nn_conv_from_chan_major(const float *src, int nb, int ch, size_t plane, con
     move_planes(src, nb, ch, plane, bias, dst, 0);
 }
 
-/* ---- per-thread scratch: a pthread key so a thread's buffer is freed when it ends ---- */
+/* ---- per-thread scratch: a pthread key so a thread's buffers are freed when it ends ---- */
+#define SCRATCH_SLOTS 2
+
 typedef struct {
-    float *p;
-    size_t cap;
+    float *p[SCRATCH_SLOTS];
+    size_t cap[SCRATCH_SLOTS];
 } scratch_buf;
 
 static pthread_key_t scratch_key;
@@ -356,14 +358,17 @@ static int scratch_key_ok;
 static void scratch_release(void *v)
 {
     scratch_buf *s = v;
-    free(s->p);
+    for (int i = 0; i < SCRATCH_SLOTS; i++) free(s->p[i]);
     free(s);
 }
 
 static void scratch_key_make(void) { scratch_key_ok = pthread_key_create(&scratch_key, scratch_release) == 0; }
 
-float *nn_conv_scratch(size_t floats)
+float *nn_conv_scratch(size_t floats) { return nn_conv_scratch_slot(0, floats); }
+
+float *nn_conv_scratch_slot(int slot, size_t floats)
 {
+    if (slot < 0 || slot >= SCRATCH_SLOTS) return NULL;
     pthread_once(&scratch_once, scratch_key_make);
     if (!scratch_key_ok) return NULL;
     scratch_buf *s = pthread_getspecific(scratch_key);
@@ -374,12 +379,12 @@ float *nn_conv_scratch(size_t floats)
             return NULL;
         }
     }
-    if (s->cap >= floats) return s->p;
+    if (s->cap[slot] >= floats && s->p[slot]) return s->p[slot];
     size_t cap = (floats + 15) / 16 * 16;             /* whole 64-byte lines */
-    float *p = aligned_alloc(64, cap * sizeof(float));
+    float *p = aligned_alloc(64, (cap ? cap : 16) * sizeof(float));
     if (!p) return NULL;
-    free(s->p);
-    s->p = p;
-    s->cap = cap;
+    free(s->p[slot]);
+    s->p[slot] = p;
+    s->cap[slot] = cap;
     return p;
 }

@@ -41,6 +41,10 @@ void nn_conv_from_chan_major(const float *src, int nb, int ch, size_t plane, con
  * (grown when too small, freed when the thread ends); NULL when out of memory. Callers use it
  * only between their own calls into this module, so nested use is not possible. */
 float *nn_conv_scratch(size_t floats);
+/* The same with a second, independent buffer per thread (slot 1; slot 0 is nn_conv_scratch's):
+ * for data an op keeps across its whole nn_conv_run call on the calling thread (e.g. transformed
+ * weights), while the groups use slot 0 of the same thread. */
+float *nn_conv_scratch_slot(int slot, size_t floats);
 
 /* ---- running an op over groups of images (conv_groups.c) ----
  * A job processes images [n0, n0+nb) into its node with `scratch` (per_image*nb floats of the
@@ -49,6 +53,9 @@ float *nn_conv_scratch(size_t floats);
  * thread handles, whose result must overwrite acc rather than add to it. */
 typedef struct nn_conv_job nn_conv_job;
 typedef void (*nn_conv_group_fn)(const nn_conv_job *job, int n0, int nb, float *scratch, float *acc, int first);
+/* Called once images [n0, n0+nb) of node n's output are written (e.g. to apply an activation
+ * while they are in cache). */
+typedef void (*nn_conv_outputs_fn)(const nn_node *n, int n0, int nb);
 struct nn_conv_job {
     nn_conv_geom geom;
     nn_graph *g;
@@ -57,6 +64,11 @@ struct nn_conv_job {
     size_t acc_floats;     /* 0, or the node's size when groups are summed */
     double flops;          /* the whole op's GEMM work: decides whether threads pay */
     nn_conv_group_fn fn;
+    /* optional (zero when unused): */
+    size_t chunk_floats;   /* target scratch floats per group; 0: nn_conv_chunk_floats */
+    const float *weights;  /* the weight as fn wants it (e.g. Winograd-transformed), read-only */
+    float *acc_out;        /* where the summed acc ends; NULL: the node's data */
+    nn_conv_outputs_fn on_outputs;   /* run by fn after each group's outputs, if not NULL */
 };
 /* Runs every group: on all cores, each thread its own groups with single-threaded GEMMs, when
  * the op is big enough and has enough images; otherwise in order on the calling thread (whose

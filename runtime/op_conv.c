@@ -7,8 +7,11 @@
  *   conv_bias_grad(g)       sum over N, H, W; every bias gradient
  * Attributes: i[0] stride, i[1] pad_h, i[2] pad_w; conv_transpose2d i[3], i[4] output
  * padding; conv2d_wgrad i[3], i[4] kernel height and width. conv2d and conv_transpose2d may
- * apply an activation to their output (fused_act.h): kind i[5], parameters f[0], f[1]. */
+ * apply an activation to their output (fused_act.h): kind i[5], parameters f[0], f[1].
+ * 3x3 kernels with stride 1 (and padding up to 2) take Winograd F(2x2, 3x3) instead
+ * (conv_winograd.h): 2.25x fewer multiplies than the GEMM lowering. */
 #include "conv_lower.h"
+#include "conv_winograd.h"
 #include "fused_act.h"
 #include "op_list.h"
 #include <math.h>
@@ -114,7 +117,8 @@ static void run_groups(nn_graph *g, nn_node *n, nn_conv_geom cg, nn_conv_group_f
                        size_t acc_floats, const char *op)
 {
     size_t k = nn_conv_krows(&cg), p = nn_conv_out_plane(&cg);
-    nn_conv_job job = {cg, g, n, per_image, acc_floats, 2.0 * cg.n * (double)cg.f * k * p, fn};
+    nn_conv_job job = {.geom = cg, .g = g, .node = n, .per_image = per_image, .acc_floats = acc_floats,
+                       .flops = 2.0 * cg.n * (double)cg.f * k * p, .fn = fn};
     if (nn_conv_run(&job) < 0) fail_nan(n, op);
 }
 
@@ -180,8 +184,13 @@ static void conv2d_direct_group(const nn_conv_job *job, int n0, int nb, float *s
 static void conv2d_forward(nn_graph *g, nn_node *n)
 {
     nn_conv_geom cg = conv2d_geom(g, n);
-    if (nn_conv_direct_fits(&cg)) run_groups(g, n, cg, conv2d_direct_group, nn_conv_direct_floats(&cg), 0, "conv2d");
-    else run_job(g, n, cg, conv2d_group, 0, "conv2d");
+    if (nn_winograd_applies(&cg)) {
+        if (nn_winograd_conv2d(g, n, &cg, data_of(g, n, 1), 0, group_act) < 0) fail_nan(n, "conv2d");
+    } else if (nn_conv_direct_fits(&cg)) {
+        run_groups(g, n, cg, conv2d_direct_group, nn_conv_direct_floats(&cg), 0, "conv2d");
+    } else {
+        run_job(g, n, cg, conv2d_group, 0, "conv2d");
+    }
 }
 
 static int conv2d_backward(nn_graph *g, int id, int gout, int *gin)
@@ -284,9 +293,24 @@ static void conv_transpose2d_group(const nn_conv_job *job, int n0, int nb, float
     group_act(n, n0, nb);
 }
 
+/* With stride 1 (so no output padding) the op is conv2d(x, w') with w'[f][c] = w[c][f] flipped
+ * 180 degrees and padding 2 - p for a 3x3 kernel: that geometry, if Winograd applies to it. */
+static int transpose_as_winograd(nn_graph *g, const nn_node *n, nn_conv_geom *out)
+{
+    const nn_shape *x = shape_of(g, n, 0), *w = shape_of(g, n, 1);
+    int ph = n->a.i[1], pw = n->a.i[2];
+    if (stride_of(n) != 1 || w->d[2] != 3 || w->d[3] != 3 || ph > 2 || pw > 2) return 0;
+    *out = (nn_conv_geom){x->d[0], x->d[1], x->d[2], x->d[3], w->d[1], n->shape.d[2], n->shape.d[3],
+                          3, 3, 1, 2 - ph, 2 - pw};
+    return nn_winograd_applies(out);
+}
+
 static void conv_transpose2d_forward(nn_graph *g, nn_node *n)
 {
-    run_job(g, n, conv_transpose2d_geom(g, n), conv_transpose2d_group, 0, "conv_transpose2d");
+    nn_conv_geom wg;
+    if (!transpose_as_winograd(g, n, &wg))
+        run_job(g, n, conv_transpose2d_geom(g, n), conv_transpose2d_group, 0, "conv_transpose2d");
+    else if (nn_winograd_conv2d(g, n, &wg, data_of(g, n, 1), 1, group_act) < 0) fail_nan(n, "conv_transpose2d");
 }
 
 static int conv_transpose2d_backward(nn_graph *g, int id, int gout, int *gin)
@@ -387,7 +411,9 @@ static void conv2d_wgrad_group(const nn_conv_job *job, int n0, int nb, float *sc
 
 static void conv2d_wgrad_forward(nn_graph *g, nn_node *n)
 {
-    run_job(g, n, conv2d_wgrad_geom(g, n), conv2d_wgrad_group, nn_shape_numel(&n->shape), "conv2d_wgrad");
+    nn_conv_geom cg = conv2d_wgrad_geom(g, n);
+    if (!nn_winograd_applies(&cg)) run_job(g, n, cg, conv2d_wgrad_group, nn_shape_numel(&n->shape), "conv2d_wgrad");
+    else if (nn_winograd_wgrad(g, n, &cg) < 0) fail_nan(n, "conv2d_wgrad");
 }
 
 /* Bilinear in (x, g): with G = d loss / d dw, dx = conv_transpose2d(g, G) (G read as a

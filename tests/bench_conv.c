@@ -13,6 +13,7 @@
 #include "nn/ops.h"
 #include "nn/runtime.h"
 #include "../runtime/conv_lower.h"
+#include "../runtime/conv_winograd.h"
 #include "bench_util.h"
 
 #define BATCH 128
@@ -92,12 +93,16 @@ static double bench_layer(const layer_t *L, double *parts)
     return median(total, STEPS);
 }
 
-/* argv[1], if given: scratch floats per group (nn_conv_chunk_floats), to tune the grouping */
+/* argv[1], if given: scratch floats per group (nn_conv_chunk_floats), to tune the grouping.
+ * BENCH_WINOGRAD=0 forces the im2col path (nn_conv_winograd), BENCH_WINO_TILES sets the tiles
+ * per Winograd group (nn_conv_winograd_tiles). */
 int main(int argc, char **argv)
 {
     nn_runtime_init();
     if (getenv("BENCH_CPU")) bench_use_cpu_time();
     if (argc > 1) nn_conv_chunk_floats = (size_t)atol(argv[1]);
+    if (getenv("BENCH_WINOGRAD")) nn_conv_winograd = atoi(getenv("BENCH_WINOGRAD"));
+    if (getenv("BENCH_WINO_TILES")) nn_conv_winograd_tiles = (size_t)atol(getenv("BENCH_WINO_TILES"));
     double ae = 0, cls = 0;
     printf("%-28s %8s", "layer (batch 128)", "total");
     for (int k = 0; k < N_PARTS; k++) printf(" %7s", part_names[k]);

@@ -14,6 +14,7 @@
 #include "nn/graph.h"
 #include "nn/ops.h"
 #include "../runtime/conv_lower.h"
+#include "../runtime/conv_winograd.h"
 
 /* 1, 2, 3, ... in row-major order */
 static int counting_input(nn_graph *g, nn_shape s)
@@ -362,7 +363,8 @@ static void test_lowering_matches_direct_loops_with_uneven_groups(void **state)
 }
 
 /* A fused activation gives the values of the separate activation op, whatever the grouping
- * (each group applies it to its own images), for conv2d and conv_transpose2d. */
+ * (each group applies it to its own images) and path (im2col, direct, Winograd), for conv2d
+ * and conv_transpose2d (stride 2 here; stride 1 when Winograd is forced). */
 static void expect_fused_equals_separate(int transposed, nn_fused_act act, int (*separate)(nn_graph *, int))
 {
     nn_graph *g = nn_graph_new(1);
@@ -371,8 +373,9 @@ static void expect_fused_equals_separate(int transposed, nn_fused_act act, int (
     int x = nn_test_input(g, nn_shape4(7, 3, 9, 8), &r, -1, 1);
     int w = nn_test_input(g, transposed ? nn_shape4(3, 5, 3, 3) : nn_shape4(5, 3, 3, 3), &r, -0.5f, 0.5f);
     int b = nn_test_input(g, nn_shape1(5), &r, -0.5f, 0.5f);
-    int fused = transposed ? nn_conv_transpose2d_act(g, x, w, b, 2, 1, 1, 1, 0, act) : nn_conv2d_act(g, x, w, b, 1, 1, 1, act);
-    int plain = transposed ? nn_conv_transpose2d(g, x, w, b, 2, 1, 1, 1, 0) : nn_conv2d(g, x, w, b, 1, 1, 1);
+    int s = nn_conv_winograd == 2 ? 1 : 2;
+    int fused = transposed ? nn_conv_transpose2d_act(g, x, w, b, s, 1, 1, s - 1, 0, act) : nn_conv2d_act(g, x, w, b, 1, 1, 1, act);
+    int plain = transposed ? nn_conv_transpose2d(g, x, w, b, s, 1, 1, s - 1, 0) : nn_conv2d(g, x, w, b, 1, 1, 1);
     int want = separate(g, plain);
     size_t keep = nn_conv_chunk_floats, chunks[] = {keep, 1, 700};
     for (int k = 0; k < 3; k++) {
@@ -398,12 +401,15 @@ static int separate_elu(nn_graph *g, int x) { return nn_elu(g, x, 0.7f); }
 static void test_fused_activation_equals_the_separate_op(void **state)
 {
     (void)state;
-    for (int t = 0; t < 2; t++) {
-        expect_fused_equals_separate(t, (nn_fused_act){NN_FUSED_ELU, NN_SELU_ALPHA, NN_SELU_SCALE}, separate_selu);
-        expect_fused_equals_separate(t, (nn_fused_act){NN_FUSED_LEAKY_RELU, 0.0f, 0.0f}, separate_relu);
-        expect_fused_equals_separate(t, (nn_fused_act){NN_FUSED_LEAKY_RELU, 0.1f, 0.0f}, separate_leaky);
-        expect_fused_equals_separate(t, (nn_fused_act){NN_FUSED_ELU, 0.7f, 1.0f}, separate_elu);
+    int keep = nn_conv_winograd;
+    for (int t = 0; t < 4; t++) {
+        nn_conv_winograd = t < 2 ? keep : 2;   /* forced: every 3x3 stride-1 conv takes Winograd */
+        expect_fused_equals_separate(t % 2, (nn_fused_act){NN_FUSED_ELU, NN_SELU_ALPHA, NN_SELU_SCALE}, separate_selu);
+        expect_fused_equals_separate(t % 2, (nn_fused_act){NN_FUSED_LEAKY_RELU, 0.0f, 0.0f}, separate_relu);
+        expect_fused_equals_separate(t % 2, (nn_fused_act){NN_FUSED_LEAKY_RELU, 0.1f, 0.0f}, separate_leaky);
+        expect_fused_equals_separate(t % 2, (nn_fused_act){NN_FUSED_ELU, 0.7f, 1.0f}, separate_elu);
     }
+    nn_conv_winograd = keep;
 }
 
 /* Activations whose derivative the output does not determine cannot be fused. */

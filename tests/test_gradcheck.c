@@ -19,6 +19,7 @@
 #include <string.h>
 #include "nn/graph.h"
 #include "nn/ops.h"
+#include "../runtime/conv_winograd.h"
 
 typedef struct {
     int inputs[16];
@@ -356,6 +357,56 @@ static void test_cross_entropy_per_step_rejects_mismatched_labels(void **state)
     nn_graph_free(g);
 }
 
+/* ---- 3x3 stride-1 convolutions, which take the Winograd path (conv_winograd.h): forced on
+ * for these few channels, so every op of their first and second order gradients uses it ---- */
+
+/* mixed padding 1x2: x (2,3,5,4), w (4,3,3,3) -> (2,4,5,6), odd and even partial tiles */
+static int winograd_conv2d_fixture(nn_graph *g, nn_rng *r)
+{
+    int x = nn_test_input(g, nn_shape4(2, 3, 5, 4), r, -1, 1);
+    int w = nn_test_input(g, nn_shape4(4, 3, 3, 3), r, -1, 1);
+    int b = nn_test_input(g, nn_shape1(4), r, -1, 1);
+    return nn_conv2d(g, x, w, b, 1, 1, 2);
+}
+
+/* padding 0x1: x (2,3,4,3), w (3,2,3,3) -> (2,2,6,3); its Winograd conv2d pads 2x1 */
+static int winograd_conv_transpose2d_fixture(nn_graph *g, nn_rng *r)
+{
+    int x = nn_test_input(g, nn_shape4(2, 3, 4, 3), r, -1, 1);
+    int w = nn_test_input(g, nn_shape4(3, 2, 3, 3), r, -1, 1);
+    int b = nn_test_input(g, nn_shape1(2), r, -1, 1);
+    return nn_conv_transpose2d(g, x, w, b, 1, 0, 1, 0, 0);
+}
+
+/* "valid": x (2,2,6,5), g (2,3,4,3) -> dw (3,2,3,3) */
+static int winograd_wgrad_fixture(nn_graph *g, nn_rng *r)
+{
+    int x = nn_test_input(g, nn_shape4(2, 2, 6, 5), r, -1, 1);
+    int gy = nn_test_input(g, nn_shape4(2, 3, 4, 3), r, -1, 1);
+    nn_attrs a = {.i = {1, 0, 0, 3, 3}};
+    return nn_op_named(g, "conv2d_wgrad", (int[]){x, gy}, 2, &a);
+}
+
+static void test_winograd_convolutions_first_and_second_order(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        fixture_fn fixture;
+    } fixtures[] = {
+        {"conv2d 3x3 stride 1 (Winograd)", winograd_conv2d_fixture},
+        {"conv_transpose2d 3x3 stride 1 (Winograd)", winograd_conv_transpose2d_fixture},
+        {"conv2d_wgrad 3x3 stride 1 (Winograd)", winograd_wgrad_fixture},
+    };
+    int keep = nn_conv_winograd;
+    nn_conv_winograd = 2;
+    for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++) {
+        check_fixture(fixtures[i].name, fixtures[i].fixture, 555 + i, 0);
+        check_fixture(fixtures[i].name, fixtures[i].fixture, 555 + i, 1);
+    }
+    nn_conv_winograd = keep;
+}
+
 static void test_every_op_first_order(void **state)
 {
     (void)state;
@@ -402,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_every_op_first_order),
         cmocka_unit_test(test_every_op_second_order),
         cmocka_unit_test(test_per_step_variants_and_composite_layers_first_and_second_order),
+        cmocka_unit_test(test_winograd_convolutions_first_and_second_order),
         cmocka_unit_test(test_cross_entropy_per_step_is_mean_over_rows),
         cmocka_unit_test(test_cross_entropy_per_step_rejects_mismatched_labels),
     };

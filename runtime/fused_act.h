@@ -13,21 +13,17 @@
 int nn_fused_act_check(nn_graph *g, const nn_attrs *a, int slot);
 /* y (n floats) = act(y), in place; serial unless n is large. */
 void nn_fused_act_apply(const nn_attrs *a, int slot, float *y, size_t n);
-/* out = go * act'(x), read from y = act(x) (n floats each; out may be go). */
-void nn_fused_act_grad_apply(const nn_attrs *a, int slot, const float *y, const float *go, float *out, size_t n);
 /* The gradient at the activation's input, from its output node y and the gradient gout at
  * y (gout itself when nothing is fused). When gout is max pooling's gradient route over y,
- * the derivative is fused into that route instead of a pass of its own. */
+ * route(y, h), the derivative is taken at the pooled values instead, route(y, h * act'(pool(y))):
+ * the route is zero off each window's maximum, so a pass over a quarter of the values (2x2
+ * pooling) replaces one over all of them. */
 int nn_fused_act_grad(nn_graph *g, int y, int gout, const nn_attrs *a, int slot);
 /* The same, always as an elementwise op of its own. */
 int nn_fused_act_grad_plain(nn_graph *g, int y, int gout, const nn_attrs *a, int slot);
 
-/* max_route's slot for a fused activation derivative (op_pool_max.c): its output is then
- * route(x, h) * act'(x), x being the activation's output. pool_attrs: the route's pooling
- * attributes; act, slot: where the activation is described. */
-#define NN_POOL_ACT_SLOT 5
-int nn_max_route_act(nn_graph *g, int x, int h, const nn_attrs *pool_attrs, const nn_attrs *act, int slot);
-/* y = x < 0 ? slope x : x (NaN passes), also the leaky_relu op's forward */
-void nn_leaky_relu_apply(const float *x, float *y, size_t n, float slope);
+/* The maxpool2d node over x with these pooling attributes (i[0..2]), made if the graph has
+ * none (op_pool_max.c). */
+int nn_maxpool_of(nn_graph *g, int x, const nn_attrs *pool);
 
 #endif

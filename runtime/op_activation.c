@@ -192,12 +192,6 @@ void nn_fused_act_apply(const nn_attrs *a, int slot, float *y, size_t n)
     else if (a->i[slot] == NN_FUSED_ELU) nn_k_elu(y, y, n, a->f[0], a->f[1]);
 }
 
-void nn_fused_act_grad_apply(const nn_attrs *a, int slot, const float *y, const float *go, float *out, size_t n)
-{
-    if (a->i[slot] == NN_FUSED_LEAKY_RELU) leaky_grad_apply(y, go, out, n, a->f[0]);
-    else if (a->i[slot] == NN_FUSED_ELU) elu_grad_y_apply(y, go, out, n, a->f[0], a->f[1]);
-}
-
 int nn_fused_act_grad_plain(nn_graph *g, int y, int gout, const nn_attrs *a, int slot)
 {
     nn_attrs p = {.f = {a->f[0], a->f[1]}};
@@ -209,10 +203,12 @@ int nn_fused_act_grad_plain(nn_graph *g, int y, int gout, const nn_attrs *a, int
 int nn_fused_act_grad(nn_graph *g, int y, int gout, const nn_attrs *a, int slot)
 {
     const nn_node *go = &g->nodes[gout];
-    if (a->i[slot] != NN_FUSED_NONE && go->kind == NN_NODE_OP && go->op == NN_OP_max_route && go->in[0] == y &&
-        go->a.i[NN_POOL_ACT_SLOT] == NN_FUSED_NONE)
-        return nn_max_route_act(g, y, go->in[1], &go->a, a, slot);   /* y only feeds a max pool */
-    return nn_fused_act_grad_plain(g, y, gout, a, slot);
+    if (a->i[slot] == NN_FUSED_NONE || go->kind != NN_NODE_OP || go->op != NN_OP_max_route || go->in[0] != y)
+        return nn_fused_act_grad_plain(g, y, gout, a, slot);
+    nn_attrs pool = go->a, act = *a;                  /* copies: the nodes may move below */
+    int h = go->in[1];
+    int hd = nn_fused_act_grad_plain(g, nn_maxpool_of(g, y, &pool), h, &act, slot);
+    return nn_op(g, NN_OP_max_route, (int[]){y, hd}, 2, &pool);
 }
 
 /* ---- gelu (exact): y = x Phi(x) ---- */

@@ -7,9 +7,7 @@
  * each other's transpose; the argmax is piecewise constant in x, so neither has a gradient
  * w.r.t. x. Ties go to the first maximum in row-major window order, as in PyTorch; a NaN
  * wins its window so it propagates. No indices are stored: select and route recompute the
- * argmax from x, which keeps the family closed under differentiation without side buffers.
- * max_route may carry a fused activation derivative (fused_act.h): when x is a conv's output
- * with a fused activation, the gradient is routed and multiplied by act'(x) in one pass. */
+ * argmax from x, which keeps the family closed under differentiation without side buffers. */
 #include "fused_act.h"
 #include "pool_window.h"
 #include "op_list.h"
@@ -21,7 +19,6 @@ typedef struct {
     const float *v;     /* select: g (planes, H, W); route: h (planes, OH, OW) */
     float *out;
     nn_pool_geom G;
-    const nn_attrs *attrs;
 } max_ctx;
 
 static size_t plane_in(const nn_pool_geom *G) { return (size_t)G->h * (size_t)G->w; }
@@ -101,28 +98,17 @@ static void max_route_plane(const void *c, size_t pl)
     argmax_plane(m, pl, write_route);
 }
 
-/* route, then the fused activation's derivative over the plane while it is in cache */
-static void max_route_act_plane(const void *c, size_t pl)
-{
-    const max_ctx *m = c;
-    max_route_plane(c, pl);
-    size_t in = pl * plane_in(&m->G);
-    nn_fused_act_grad_apply(m->attrs, NN_POOL_ACT_SLOT, m->x + in, m->out + in, m->out + in, plane_in(&m->G));
-}
 
 static void run_planes(nn_graph *g, nn_node *n, nn_plane_fn fn)
 {
     const nn_node *x = &g->nodes[n->in[0]];
-    max_ctx m = {x->data, n->n_in > 1 ? g->nodes[n->in[1]].data : NULL, n->data, nn_pool_geom_of(&n->a, &x->shape), &n->a};
+    max_ctx m = {x->data, n->n_in > 1 ? g->nodes[n->in[1]].data : NULL, n->data, nn_pool_geom_of(&n->a, &x->shape)};
     nn_for_planes(m.G.planes, nn_shape_numel(&x->shape), fn, &m);
 }
 
 static void maxpool_forward(nn_graph *g, nn_node *n) { run_planes(g, n, maxpool_plane); }
 static void max_select_forward(nn_graph *g, nn_node *n) { run_planes(g, n, max_select_plane); }
-static void max_route_forward(nn_graph *g, nn_node *n)
-{
-    run_planes(g, n, n->a.i[NN_POOL_ACT_SLOT] ? max_route_act_plane : max_route_plane);
-}
+static void max_route_forward(nn_graph *g, nn_node *n) { run_planes(g, n, max_route_plane); }
 
 /* ---- shapes ---- */
 static const nn_shape *shape_in(nn_graph *g, const nn_node *n, int k) { return &g->nodes[n->in[k]].shape; }
@@ -146,9 +132,7 @@ static int max_select_infer(nn_graph *g, nn_node *n)
 static int max_route_infer(nn_graph *g, nn_node *n)
 {
     nn_shape pooled;
-    if (nn_pool_check(g, "max_route", shape_in(g, n, 0), &n->a, &pooled) < 0 ||
-        nn_fused_act_check(g, &n->a, NN_POOL_ACT_SLOT) < 0)
-        return -1;
+    if (nn_pool_check(g, "max_route", shape_in(g, n, 0), &n->a, &pooled) < 0) return -1;
     if (!nn_shape_eq(&pooled, shape_in(g, n, 1))) {
         char a[64], b[64];
         return nn_graph_fail(g, "max_route: h must have the pooled shape %s, got %s", nn_shape_str(&pooled, a, sizeof a),
@@ -174,34 +158,22 @@ static int max_select_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[1] < 0 ? -1 : 0;
 }
 
-/* The plain route's attributes: pooling only. */
-static nn_attrs pool_only(const nn_attrs *a) { return (nn_attrs){.i = {a->i[0], a->i[1], a->i[2]}}; }
-
-/* Plain: linear in h, piecewise constant in x. Fused, out = route(x, h) * d(x) with d = act':
- * d/dh = select(x, gout * d(x)); d/dx = gout * route(x, h) * d'(x), where d' is 1 on elu's
- * negative side (d = y + scale alpha there) and 0 everywhere else. */
 static int max_route_backward(nn_graph *g, int id, int gout, int *gin)
 {
-    const nn_node *n = &g->nodes[id];
-    int x = n->in[0], h = n->in[1];
-    nn_attrs pool = pool_only(&n->a), act = n->a;
     gin[0] = -1;
-    if (n->a.i[NN_POOL_ACT_SLOT] == NN_FUSED_ELU) {
-        nn_attrs step = {.i = {1}, .f = {act.f[0], act.f[1]}};
-        gin[0] = nn_op(g, NN_OP_elu_grad_y, (int[]){x, nn_mul(g, gout, pair_op(g, NN_OP_max_route, x, h, &pool))}, 2, &step);
-        if (gin[0] < 0) return -1;
-    }
-    gin[1] = pair_op(g, NN_OP_max_select, x, nn_fused_act_grad_plain(g, x, gout, &act, NN_POOL_ACT_SLOT), &pool);
+    gin[1] = pair_op(g, NN_OP_max_select, g->nodes[id].in[0], gout, &g->nodes[id].a);
     return gin[1] < 0 ? -1 : 0;
 }
 
-int nn_max_route_act(nn_graph *g, int x, int h, const nn_attrs *pool_attrs, const nn_attrs *act, int slot)
+int nn_maxpool_of(nn_graph *g, int x, const nn_attrs *pool)
 {
-    nn_attrs a = pool_only(pool_attrs);
-    a.i[NN_POOL_ACT_SLOT] = act->i[slot];
-    a.f[0] = act->f[0];
-    a.f[1] = act->f[1];
-    return pair_op(g, NN_OP_max_route, x, h, &a);
+    for (int i = x + 1; i < g->n; i++) {
+        const nn_node *n = &g->nodes[i];
+        if (n->kind == NN_NODE_OP && n->op == NN_OP_maxpool2d && n->in[0] == x && n->a.i[0] == pool->i[0] &&
+            n->a.i[1] == pool->i[1] && n->a.i[2] == pool->i[2])
+            return i;
+    }
+    return nn_maxpool2d(g, x, pool->i[0], pool->i[1], pool->i[2]);
 }
 
 /* ---- gradient-check fixtures: 3x3 windows, stride 2, pad 1 (overlapping, padded) ---- */

@@ -255,8 +255,8 @@ static int conv2d_leaky_fixture(nn_graph *g, nn_rng *r) { return fused_conv(g, r
 static int conv_t_selu_fixture(nn_graph *g, nn_rng *r) { return fused_conv(g, r, 1, 2, 1, 1, selu_act); }
 static int conv_t_relu_fixture(nn_graph *g, nn_rng *r) { return fused_conv(g, r, 1, 1, 1, 0, relu_act); }
 
-/* A conv with fused selu (or leaky relu) feeding a 2x2 max pool: the pool's gradient route and
- * the activation's derivative fuse into one max_route. The input is a ramp, the weights are
+/* A conv with fused selu (or leaky relu) feeding a 2x2 max pool: the activation's derivative is
+ * taken at the pooled values, inside the pool's gradient route (nn_fused_act_grad). The input is a ramp, the weights are
  * positive and there is no padding, so the conv output rises along rows and columns and each
  * window's bottom-right value wins by >= 0.01, far more than finite differences move it.
  * x (2,2,6,6) -> conv (2,3,4,4) -> pool (2,3,2,2). */
@@ -271,22 +271,6 @@ static int conv_act_pool(nn_graph *g, nn_rng *r, nn_fused_act act)
 }
 static int conv_selu_pool_fixture(nn_graph *g, nn_rng *r) { return conv_act_pool(g, r, selu_act); }
 static int conv_leaky_pool_fixture(nn_graph *g, nn_rng *r) { return conv_act_pool(g, r, leaky_act); }
-
-/* max_route with a fused derivative on its own: x holds distinct values 0.05 apart, offset
- * from 0 by 0.025 (the derivative's step), inside selu's range; 3x3 windows, stride 2, pad 1. */
-static int route_act(nn_graph *g, nn_rng *r, nn_fused_act act)
-{
-    enum { N = 50 };
-    int x = nn_test_input(g, nn_shape4(1, 2, 5, 5), r, 0, 1), perm[N];
-    for (int i = 0; i < N; i++) perm[i] = i;
-    nn_rng_shuffle(r, perm, N);
-    for (int i = 0; i < N; i++) nn_data(g, x)[i] = 0.05f * (float)(perm[i] - N / 2) + 0.025f;
-    int h = nn_test_input(g, nn_shape4(1, 2, 3, 3), r, -1, 1);
-    nn_attrs a = {.i = {3, 2, 1, 0, 0, act.kind}, .f = {act.p0, act.p1}};
-    return nn_op_named(g, "max_route", (int[]){x, h}, 2, &a);
-}
-static int route_selu_fixture(nn_graph *g, nn_rng *r) { return route_act(g, r, selu_act); }
-static int route_leaky_fixture(nn_graph *g, nn_rng *r) { return route_act(g, r, leaky_act); }
 
 /* Fixtures beyond the registry's own: per-step variants and composite layers. */
 static const struct {
@@ -305,8 +289,6 @@ static const struct {
     {"conv_transpose2d with fused relu", conv_t_relu_fixture},
     {"conv2d with fused selu, then max pool", conv_selu_pool_fixture},
     {"conv2d with fused leaky_relu, then max pool", conv_leaky_pool_fixture},
-    {"max_route with a fused selu derivative", route_selu_fixture},
-    {"max_route with a fused leaky_relu derivative", route_leaky_fixture},
 };
 
 static void test_per_step_variants_and_composite_layers_first_and_second_order(void **state)

@@ -16,12 +16,22 @@ static void fig_path(const trainer *t, const char *name, char *out, size_t len)
     snprintf(out, len, "%s/%s", t->s->out_dir, name);
 }
 
-static void add_fig(report_figures *f, const char *file, const char *caption)
+/* Returns the figure's index, or -1 when the page is full (the figure is left out). */
+static int add_fig(report_figures *f, const char *file, const char *caption)
 {
-    if (f->n == REPORT_MAX_FIGS) return;
+    if (f->n == REPORT_MAX_FIGS) return -1;
     snprintf(f->file[f->n], sizeof f->file[f->n], "%s", file);
     snprintf(f->caption[f->n], sizeof f->caption[f->n], "%s", caption);
-    f->n++;
+    f->view3d[f->n] = NULL;
+    return f->n++;
+}
+
+void report_figures_free(report_figures *figs)
+{
+    for (int i = 0; i < REPORT_MAX_FIGS; i++) {
+        report_view3d_free(figs->view3d[i]);
+        figs->view3d[i] = NULL;
+    }
 }
 
 int report_loss_curve(trainer *t, char *err, size_t errlen)
@@ -297,8 +307,10 @@ static int *all_rows(int n)
     return rows;
 }
 
-int report_embedding(trainer *t, const char *layer_name, const char *png_path, const char *title, char *err, size_t errlen)
+int report_embedding(trainer *t, const char *layer_name, const char *png_path, const char *title, report_view3d **view,
+                     char *err, size_t errlen)
 {
+    if (view) *view = NULL;
     const nn_dataset *ds = t->data.has_test ? &t->data.test : &t->data.train;
     int layer = spec_find_layer(t->s, layer_name);
     if (layer < 0) {
@@ -323,6 +335,10 @@ int report_embedding(trainer *t, const char *layer_name, const char *png_path, c
             static const char *const axes[3] = {"unit 1", "unit 2", "unit 3"};
             rc = nn_plot_scatter3d(png_path, full, out, ds->n_classes ? labels : NULL, n, NULL, ds->n_classes, axes, views, 2,
                                    err, errlen);
+            if (rc == 0 && view && !(*view = report_view3d_new(out, ds->n_classes ? labels : NULL, n, ds->n_classes, layer_name))) {
+                snprintf(err, errlen, "embedding: out of memory for the interactive view of layer '%s'", layer_name);
+                rc = -1;
+            }
         } else
             rc = nn_plot_scatter(png_path, full, xy, ds->n_classes ? labels : NULL, n, NULL, ds->n_classes, "unit 1", "unit 2",
                                  err, errlen);
@@ -342,8 +358,11 @@ static int fig_embedding(trainer *t, const report_spec *r, report_figures *figs,
     char path[1024], file[96];
     snprintf(file, sizeof file, "embedding_%s.png", r->layer);
     fig_path(t, file, path, sizeof path);
-    if (report_embedding(t, r->layer, path, t->s->name, err, errlen) < 0) return -1;
-    add_fig(figs, file, "Codes of the evaluation samples, coloured by class");
+    report_view3d *view;
+    if (report_embedding(t, r->layer, path, t->s->name, &view, err, errlen) < 0) return -1;
+    int i = add_fig(figs, file, "Codes of the evaluation samples, coloured by class");
+    if (i >= 0) figs->view3d[i] = view;   /* 3 units: the page shows them in 3-D too */
+    else report_view3d_free(view);
     return 0;
 }
 

@@ -2,6 +2,7 @@
 #ifndef NNRUN_REPORT_H
 #define NNRUN_REPORT_H
 
+#include "report_view3d.h"
 #include "trainer.h"
 
 #define REPORT_MAX_FIGS 32
@@ -11,7 +12,11 @@ typedef struct {
     char file[REPORT_MAX_FIGS][128];    /* PNG names inside the run folder */
     char caption[REPORT_MAX_FIGS][160];
     char notes[4096];                   /* extra text (final metrics, dead units) for the page */
+    report_view3d *view3d[REPORT_MAX_FIGS];  /* interactive view under figure i, or NULL (owned) */
 } report_figures;
+
+/* Frees the interactive views (the rest is plain storage); figs may then be reused. */
+void report_figures_free(report_figures *figs);
 
 int report_loss_curve(trainer *t, char *err, size_t errlen);
 /* The layer holds logits: a bce_with_logits loss reads it (figures show it through a sigmoid). */
@@ -23,8 +28,10 @@ int report_recon_layer(const trainer *t, const report_spec *r, int *logits);
 void report_image_dims(const nn_shape *s, int *c, int *h, int *w);
 /* Scatter of layer_name's codes of the evaluation samples, coloured by class, titled
  * "<title>: layer '<name>'": a 3-D scatter seen from two sides when the layer has 3 units,
- * else the first two units. */
-int report_embedding(trainer *t, const char *layer_name, const char *png_path, const char *title, char *err, size_t errlen);
+ * else the first two units. With view != NULL, *view gets the codes for the page's
+ * interactive 3-D view when the layer has 3 units (free with report_view3d_free), else NULL. */
+int report_embedding(trainer *t, const char *layer_name, const char *png_path, const char *title, report_view3d **view,
+                     char *err, size_t errlen);
 int report_make_figures(trainer *t, report_figures *figs, char *err, size_t errlen);
 int report_write_html(trainer *t, const report_figures *figs, char *err, size_t errlen);
 

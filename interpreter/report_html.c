@@ -1,5 +1,6 @@
 /* report.html: the metrics table, notes and figures of a run on one page, with a script that
- * checks every image decodes (tests/report_test.sh opens it in headless Chromium). */
+ * checks every image decodes (tests/report_test.sh opens it in headless Chromium); a 3-unit
+ * embedding also gets an interactive 3-D view under its PNG (report_view3d.c). */
 #include "report.h"
 #include <math.h>
 #include <stdio.h>
@@ -52,6 +53,11 @@ int report_write_html(trainer *t, const report_figures *figs, char *err, size_t 
                "img{max-width:100%%;border:1px solid #eee;margin:4px 0}</style>\n",
             t->s->name);
     fputs(self_check_js, f);
+    for (int i = 0; i < figs->n; i++)
+        if (figs->view3d[i]) {
+            report_view3d_write_script(f);
+            break;
+        }
     fputs("</head><body>\n", f);
     fprintf(f, "<h1>%s</h1>\n<p>Spec: <a href=\"spec.yaml\">spec.yaml</a> (resolved) &middot; "
                "<a href=\"metrics.csv\">metrics.csv</a> &middot; <a href=\"model.safetensors\">model.safetensors</a></p>\n",
@@ -77,9 +83,11 @@ int report_write_html(trainer *t, const report_figures *figs, char *err, size_t 
     fputs("</table>\n", f);
     if (figs->notes[0]) fprintf(f, "%s\n", figs->notes);
     fputs("<h2>Figures</h2>\n", f);
-    for (int i = 0; i < figs->n; i++)
+    for (int i = 0; i < figs->n; i++) {
         fprintf(f, "<figure><img src=\"%s\" alt=\"%s\"><figcaption>%s</figcaption></figure>\n", figs->file[i], figs->caption[i],
                 figs->caption[i]);
+        if (figs->view3d[i]) report_view3d_write(f, figs->view3d[i], i + 1);
+    }
     fputs("</body></html>\n", f);
     if (fclose(f) != 0 || rename(tmp, path) != 0) {
         snprintf(err, errlen, "cannot write %s", path);

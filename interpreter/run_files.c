@@ -86,6 +86,8 @@ int run_files_epoch(trainer *t, char *err, size_t errlen)
 int run_files_finish(trainer *t, char *err, size_t errlen)
 {
     report_figures figs = {0};
-    if (report_make_figures(t, &figs, err, errlen) < 0) return -1;
-    return report_write_html(t, &figs, err, errlen);
+    int rc = report_make_figures(t, &figs, err, errlen);
+    if (rc == 0) rc = report_write_html(t, &figs, err, errlen);
+    report_figures_free(&figs);
+    return rc;
 }

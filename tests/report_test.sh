@@ -1,7 +1,8 @@
 #!/bin/sh
 # report.html in a real browser: a small run's report opens in headless Chromium, shows its
 # metrics table, and its self-check script finds every figure decoded; a corrupt or missing
-# PNG is reported broken, in the counts and in the red banner.
+# PNG is reported broken, in the counts and in the red banner; a 3-unit embedding gets an
+# interactive 3-D canvas that draws every test code, lists every class and really rotates.
 # Usage: tests/report_test.sh PATH/TO/nnrun
 # Needs Debian's chromium package (scripts/install_deps.sh installs it; CHROMIUM=... picks
 # another binary). NNRUN_SKIP_BROWSER=1 skips the test when no browser can be installed.
@@ -79,5 +80,56 @@ rm missing/function_fit.png
 dump_dom missing || bad "chromium loads a report with a missing figure"
 has 'data-images-broken="1"' "a missing PNG is counted broken"
 has 'could not be shown: function_fit.png' "  ... and named in the banner"
+
+# A 3-unit code: under its PNG an interactive canvas. Three labelled clusters in 6-D, written
+# as CSV (label, then features); 30 test points, under the 2,000 cap, so all are drawn.
+awk 'BEGIN { srand(7); for (i = 0; i < 120; i++) { c = i % 3; printf "%d", c;
+             for (j = 0; j < 6; j++) printf ",%.3f", (j == 2 * c || j == 2 * c + 1 ? 2 : 0) + rand() - 0.5;
+             printf "\n" } }' > clusters.csv
+head -n 90 clusters.csv > train.csv
+tail -n 30 clusters.csv > test.csv
+cat > ae3.yaml <<'YAML'
+name: ae3
+data:
+  train: {dataset: csv, path: train.csv, header: false}
+  test: {dataset: csv, path: test.csv, header: false}
+model:
+  input: [6]
+  layers:
+    - {dense: 8, act: tanh}
+    - {dense: 3, name: code}
+    - {dense: 6, name: recon}
+loss: {mse: {pred: recon, target: input}}
+train: {optimizer: {adam: {lr: 0.01}}, batch: 16, epochs: 2}
+report: [{embedding: {layer: code}}]
+YAML
+if "$nnrun" ae3.yaml --quiet --out ae3 > out.txt 2> err.txt; then ok "a 3-unit embedding run writes its report"
+else bad "a 3-unit embedding run writes its report"; cat err.txt
+fi
+dump_dom ae3 || bad "chromium loads the 3-unit embedding's report"
+has 'data-images-ok="1"' "3-D view: the static PNG still decodes"
+has '<canvas id="view3d-1"' "  ... and a canvas follows it"
+has 'data-points-drawn="30"' "  ... drawing every one of the 30 test codes"
+has 'data-view="30,20"' "  ... in the PNG's first view (azimuth 30, elevation 20) once reset"
+for c in 0 1 2; do has "data-class=\"$c\"" "  ... the legend lists class $c"; done
+lacks 'data-class="3"' "  ... and no class the data lacks"
+has 'data-rotation-moved="yes"' "  ... a drag rotates the view (the first point moves on screen)"
+if grep -q 'data-view-rotated="30,20"' dom.html; then bad "  ... the view after a drag is not the first view"
+else ok "  ... the view after a drag is not the first view"; fi
+first=$(grep -o 'data-first-xy="[^"]*"' dom.html | cut -d'"' -f2)
+rotated=$(grep -o 'data-first-xy-rotated="[^"]*"' dom.html | cut -d'"' -f2)
+if [ -n "$first" ] && [ "$first" != "$rotated" ]; then ok "  ... the first point's screen position changes ($first -> $rotated)"
+else bad "  ... the first point's screen position changes ('$first' -> '$rotated')"; fi
+has 'data-zoom-changed="yes"' "  ... the wheel zooms"
+has 'data-reset-ok="yes"' "  ... a double-click resets view and zoom"
+has '30 points shown.' "  ... and the caption says how many points it shows"
+
+# the same codes with 2 units: a flat scatter, no 3-D view (and no script for one)
+sed -e 's/dense: 3, name: code/dense: 2, name: code/' -e 's/^name: ae3/name: ae2/' ae3.yaml > ae2.yaml
+"$nnrun" ae2.yaml --quiet --out ae2 > out.txt 2> err.txt || { bad "a 2-unit embedding run writes its report"; cat err.txt; }
+dump_dom ae2 || bad "chromium loads the 2-unit embedding's report"
+has 'data-images-ok="1"' "2-unit embedding: the PNG decodes"
+lacks '<canvas' "  ... and there is no 3-D canvas"
+lacks 'nnView3d' "  ... nor its script"
 
 [ $fails -eq 0 ] && echo "report tests passed" || { echo "$fails report test(s) failed"; exit 1; }

@@ -37,7 +37,7 @@ report_view3d *report_view3d_new(const float *codes, const int *labels, int n, i
         memcpy(v->xyz + 3 * (size_t)v->n, c, 3 * sizeof *c);
         v->label[v->n++] = v->n_classes ? labels[i] : 0;
     }
-    for (int k = 0; k < 3; k++) snprintf(v->axis[k], sizeof v->axis[k], "%.60s[%d]", layer, k);
+    for (int k = 0; k < 3; k++) snprintf(v->axis[k], sizeof v->axis[k], "%.60s unit %d", layer, k + 1);
     return v;
 }
 

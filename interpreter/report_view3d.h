@@ -18,11 +18,11 @@ typedef struct report_view3d {
     int n_classes;      /* legend entries; 0: no classes, every point in one colour */
     float *xyz;         /* [n, 3] */
     int *label;         /* [n]; outside [0, n_classes) drawn grey, as in the PNG */
-    char axis[3][REPORT_VIEW3D_AXIS_LEN];   /* "code[0]", "code[1]", "code[2]" */
+    char axis[3][REPORT_VIEW3D_AXIS_LEN];   /* "code unit 1", "code unit 2", "code unit 3" */
 } report_view3d;
 
 /* Copies the first REPORT_VIEW3D_MAX_POINTS of n codes (n x 3) and their labels (NULL or
- * n_classes <= 0: no classes), skipping non-finite codes; axes named "<layer>[i]". NULL when
+ * n_classes <= 0: no classes), skipping non-finite codes; axes named "<layer> unit i" (i from 1, as in the PNG). NULL when
  * out of memory. */
 report_view3d *report_view3d_new(const float *codes, const int *labels, int n, int n_classes, const char *layer);
 void report_view3d_free(report_view3d *v);

@@ -86,8 +86,8 @@ int cmd_summary(int argc, char **argv)
     if (!s || !m || diag_count(d)) return finish(s, m, d, 0);
     nn_graph *g = m->g;
     char shp[64], fl[32];
-    printf("%-20s %-16s %-18s %12s %12s\n", "layer", "op", "output shape", "parameters", "FLOPs");
-    printf("%-20s %-16s %-18s %12s %12s\n", "input", "input", nn_shape_str(&s->model.input, shp, sizeof shp), "0", "0");
+    printf("%-20s %-20s %-18s %12s %12s\n", "layer", "op", "output shape", "parameters", "FLOPs");
+    printf("%-20s %-20s %-18s %12s %12s\n", "input", "input", nn_shape_str(&s->model.input, shp, sizeof shp), "0", "0");
     size_t total_p = 0;
     double total_f = 0;
     for (int i = 0; i < s->model.n_layers; i++) {
@@ -106,12 +106,12 @@ int cmd_summary(int argc, char **argv)
         if (l->act && l->kind != LY_ACTIVATION) snprintf(op, sizeof op, "%s+%s", layer_kind_name(l->kind), act_kind_name(l->act));
         else snprintf(op, sizeof op, "%s", l->kind == LY_ACTIVATION ? act_kind_name(l->act) : layer_kind_name(l->kind));
         human(f, fl, sizeof fl);
-        printf("%-20s %-16s %-18s %12zu %12s\n", l->name, op, nn_shape_str(&per, shp, sizeof shp), p, fl);
+        printf("%-20s %-20s %-18s %12zu %12s\n", l->name, op, nn_shape_str(&per, shp, sizeof shp), p, fl);
         total_p += p;
         total_f += f;
     }
     human(total_f, fl, sizeof fl);
-    printf("%-20s %-16s %-18s %12zu %12s\n", "total", "", "", total_p, fl);
+    printf("%-20s %-20s %-18s %12zu %12s\n", "total", "", "", total_p, fl);
     printf("trainable parameters: %zu (%.2f MB as float32)\n", total_p, total_p * 4.0 / 1e6);
     return finish(s, m, d, 0);
 }

@@ -30,28 +30,26 @@ static const char usage[] =
     "Every command takes --help. Exit status: 0 done, 1 failure, 2 bad spec or usage,\n"
     "3 non-finite loss, 130 interrupted (a resumable checkpoint was written).\n";
 
-/* Threads that wait for work spin by default, which is ruinous on a shared 2-core machine.
- * libgomp's workers spin for milliseconds (300k rounds): a thread spinning at a barrier while
- * its partner is descheduled burns the CPU the partner needs. Measured, other core busy: one
- * rnn_imdb training step on 2 threads (scripts/bench_rnn.sh) 205 ms with the default spin, 141
- * with 10k rounds, 136 passive, 133 on one thread; cnn_ae, 20 batches with two busy neighbours,
- * 1.47 s by default and 0.80 s with a short spin. OpenBLAS's idle worker spins for 2^28 cycles
- * (~0.1 s) after every threaded GEMM, on the core the convolutions' OpenMP threads need next:
- * with the shortest wait (2^4) cnn_clf's 150 bench batches took 11.9 s instead of 13.4, and
- * cnn_ae's epoch 10.3 s instead of 11.5. Both settings are read when the libraries load, before
- * main, so nnrun sets them and re-executes itself once; a user's own setting is left alone. */
-static void exec_with_short_thread_spin(char **argv)
+/* OpenMP threads that wait for work spin for milliseconds by default (libgomp: 300k rounds).
+ * On a shared machine that is ruinous: a thread spinning at a barrier while its partner is
+ * descheduled burns the share of CPU the partner needs, and an idle worker spins after every
+ * parallel region while the main thread does serial work. Measured, other core busy:
+ * one rnn_imdb training step on 2 threads (scripts/bench_rnn.sh) 205 ms with the default spin,
+ * 141 with 10k rounds, 136 passive, 133 on one thread; cnn_ae, 20 batches with two busy
+ * neighbours, 1.47 s by default and 0.80 s with a short spin; on an idle machine the
+ * difference is within noise. The wait policy is read when libgomp loads, before main, so
+ * nnrun sets a short spin and re-executes itself once; a user's own setting is left alone.
+ * (OpenBLAS's own threads are not used at all: see runtime.c.) */
+static void exec_with_short_omp_spin(char **argv)
 {
-    int changed = 0;
-    if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT")) changed |= setenv("GOMP_SPINCOUNT", "10000", 1) == 0;
-    if (!getenv("OPENBLAS_THREAD_TIMEOUT") && !getenv("GOTO_THREAD_TIMEOUT"))
-        changed |= setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1) == 0;
-    if (changed) execv("/proc/self/exe", argv);   /* returns only on failure: carry on as we are */
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
+    if (setenv("GOMP_SPINCOUNT", "10000", 1) != 0) return;
+    execv("/proc/self/exe", argv);   /* returns only on failure: carry on with the default spin */
 }
 
 int main(int argc, char **argv)
 {
-    exec_with_short_thread_spin(argv);
+    exec_with_short_omp_spin(argv);
     nn_runtime_init();
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(usage, argc < 2 ? stderr : stdout);

@@ -20,14 +20,7 @@
 void nn_conv_gemm(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                   float beta, float *c, int ldc)
 {
-    CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
-    if (omp_in_parallel()) {
-        cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
-        return;
-    }
-    nn_blas_call call = nn_blas_begin(2.0 * m * n * k);
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
-    nn_blas_end(call);
+    nn_sgemm(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
 }
 
 static int ceil_div(size_t a, size_t b) { return (int)((a + b - 1) / b); }
@@ -82,7 +75,6 @@ static int run_threads(const nn_conv_job *job, int nb, int threads)
 {
     int n = job->geom.n, groups = ceil_div((size_t)n, (size_t)nb), failed = 0;
     float *part[MAX_THREADS] = {0};
-    nn_blas_begin(0);   /* OpenBLAS to one thread: the cores are ours */
     _Pragma("omp parallel num_threads(threads)")
     {
         int t = omp_get_thread_num(), first = 1;

@@ -74,8 +74,8 @@ struct nn_conv_job {
  * the op is big enough and has enough images; otherwise in order on the calling thread (whose
  * GEMMs may use every core). Returns 0, or -1 if no scratch memory could be had. */
 int nn_conv_run(const nn_conv_job *job);
-/* C = A op B for a group: inside a threaded run a plain single-threaded cblas_sgemm, else
- * through nn_blas_begin/end (parallel.h) so a big GEMM gets the cores when that pays. */
+/* C = A op B for a group: inside a threaded run a plain single-threaded GEMM, else through
+ * nn_sgemm (parallel.h) so a big GEMM gets the cores when that pays. */
 void nn_conv_gemm(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                   float beta, float *c, int ldc);
 

@@ -123,7 +123,6 @@ static void gru_states_forward(nn_graph *g, nn_node *n)
     int k = recurrent_threads(N, 6.0 * N * H * H);
     rec_weight rw;
     rec_weight_pack(&rw, w, 1, 3 * H, H);   /* op(W) = W_hh^T */
-    nn_blas_begin(0);   /* one BLAS thread per GEMM: the threads here are ours */
 #pragma omp parallel num_threads(k) if (k > 1)
     {
         int s0, s1;
@@ -238,7 +237,6 @@ static void gru_grad_forward(nn_graph *g, nn_node *n)
     int k = recurrent_threads(N, 6.0 * N * H * H);
     rec_weight rw;
     rec_weight_pack(&rw, w, 0, H, 3 * H);   /* op(W) = W_hh (3H, H) */
-    nn_blas_begin(0);
 #pragma omp parallel num_threads(k) if (k > 1) reduction(| : failed)
     {
         int s0, s1;
@@ -316,7 +314,6 @@ static void gru_whh_grad_forward(nn_graph *g, nn_node *n)
     }
     memset(n->data, 0, (size_t)G * H * sizeof(float));
     int k = 2.0 * G * H * M >= 2e7 && G >= 32 ? omp_get_max_threads() : 1;
-    nn_blas_begin(0);
 #pragma omp parallel num_threads(k) if (k > 1)
     {
 #pragma omp for schedule(static)

@@ -8,9 +8,7 @@
 static void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const float *a, int lda, const float *b,
                  int ldb, float beta, float *c, int ldc)
 {
-    nn_blas_call call = nn_blas_begin(2.0 * m * n * k);
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
-    nn_blas_end(call);
+    nn_sgemm(ta == CblasTrans, tb == CblasTrans, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
 }
 
 /* ---- matmul: A (M,K) [or (K,M) if trans_a] x B (K,N) [or (N,K) if trans_b] -> (M,N) ----

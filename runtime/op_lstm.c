@@ -81,7 +81,6 @@ static void lstm_states_forward(nn_graph *g, nn_node *n)
     int k = recurrent_threads(N, 8.0 * N * H * H);
     rec_weight rw;
     rec_weight_pack(&rw, w, 1, 4 * H, H);   /* op(W) = W_hh^T */
-    nn_blas_begin(0);   /* one BLAS thread per GEMM: the threads here are ours */
 #pragma omp parallel num_threads(k) if (k > 1)
     {
         int s0, s1;
@@ -193,7 +192,6 @@ static void lstm_grad_forward(nn_graph *g, nn_node *n)
     int k = recurrent_threads(N, 8.0 * N * H * H);
     rec_weight rw;
     rec_weight_pack(&rw, w, 0, H, 4 * H);   /* op(W) = W_hh (4H, H) */
-    nn_blas_begin(0);
 #pragma omp parallel num_threads(k) if (k > 1)
     {
         int s0, s1;

@@ -18,17 +18,13 @@
 
 #define NN_GEMM_PAR_FLOPS 4e6
 
-/* Around every GEMM: begin sets OpenBLAS's thread count (one below NN_GEMM_PAR_FLOPS; for
- * bigger ones whichever setting has been faster lately, see runtime.c), end records the
- * time it took. */
-typedef struct {
-    double flops;
-    int setting;      /* -1: not measured; 0: one thread; 1: all cores */
-    double start;
-    int probe;        /* trying the setting that is not the best now */
-} nn_blas_call;
-nn_blas_call nn_blas_begin(double flops);
-void nn_blas_end(nn_blas_call c);
+/* C (M,N) = alpha op(A) op(B) + beta C, row-major (trans_*: 1 = transposed), on one core
+ * below NN_GEMM_PAR_FLOPS or inside a parallel region, otherwise on whichever of one core or
+ * all of them has been faster lately (runtime.c), split over the OpenMP threads. */
+void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
+              int ldb, float beta, float *c, int ldc);
+/* -1 (default): the measured choice; 1: always split big GEMMs; 0: never (for tests). */
+extern int nn_gemm_split;
 
 /* Elements above which elementwise loops split across threads. */
 #define NN_PAR_MIN (1 << 18)  /* below ~256k floats a loop takes < 30 us: waking a thread costs more */

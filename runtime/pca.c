@@ -24,9 +24,7 @@ static int covariance(const float *x, int n, int d, const float *mean, float *co
             float *dst = blk + (size_t)i * d;
             for (int j = 0; j < d; j++) dst[j] = src[j] - mean[j];
         }
-        nn_blas_call c = nn_blas_begin((double)rows * d * d);
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, d, rows, 1.0f / (float)n, blk, d, 1.0f, cov, d);
-        nn_blas_end(c);
     }
     free(blk);
     return 0;
@@ -95,9 +93,7 @@ int nn_pca_errors(const nn_pca *p, const float *x, int n, const int *ks, int nk,
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < d; j++) blk[(size_t)i * d + j] = x[(size_t)(r0 + i) * d + j] - p->mean[j];
         /* proj (rows x k) = centred x . components^T; ||x - x~||^2 = ||xc||^2 - sum of the first ks proj^2 */
-        nn_blas_call c = nn_blas_begin(2.0 * rows * d * k);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, k, d, 1.0f, blk, d, p->components, d, 0.0f, proj, k);
-        nn_blas_end(c);
+        nn_sgemm(0, 1, rows, k, d, 1.0f, blk, d, p->components, d, 0.0f, proj, k);
         for (int i = 0; i < rows; i++) {
             double norm = 0, kept = 0;
             for (int j = 0; j < d; j++) norm += (double)blk[(size_t)i * d + j] * blk[(size_t)i * d + j];

@@ -47,7 +47,6 @@ void recurrent_whh_gemm(const float *d, int ldd, const float *h, int ldh, int ro
     int k = 2.0 * G * H * rows >= 2e7 && rows >= 256 ? omp_get_max_threads() : 1;
     size_t n = (size_t)G * H;
     float *part = k > 1 ? malloc((size_t)(k - 1) * n * sizeof(float)) : NULL;
-    nn_blas_begin(0);   /* one BLAS thread per GEMM: the threads here are ours */
     if (!part) {
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, rows, 1.0f, d, ldd, h, ldh, beta, out, H);
         return;
@@ -90,10 +89,7 @@ void recurrent_whh_grad(const float *d, int G, const float *h, int ldh, int N, i
         return;
     }
     if (N > 1) {   /* minus the pairs (dpre[n,0], h[n-1,T-1]) that straddle two sequences */
-        nn_blas_call call = nn_blas_begin(2.0 * G * H * (N - 1));
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, N - 1, -1.0f, d + (size_t)T * G, T * G,
-                    h + (size_t)(T - 1) * ldh, T * ldh, 0.0f, out, H);
-        nn_blas_end(call);
+        nn_sgemm(1, 0, G, H, N - 1, -1.0f, d + (size_t)T * G, T * G, h + (size_t)(T - 1) * ldh, T * ldh, 0.0f, out, H);
         beta = 1.0f;
     }
     recurrent_whh_gemm(d + G, G, h, ldh, rows, G, H, beta, out);   /* the pairs (dpre[r], h[r-1]), r >= 1 */

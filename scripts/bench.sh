@@ -45,10 +45,10 @@ for m in $models; do
     nn_s=$(median_seconds "$out/metrics.csv")
     # shellcheck disable=SC2086
     case $m in *_imdb) pdata=data/imdb ;; *) pdata=data/mnist ;; esac
-    # the same thread-spin settings nnrun gives itself (interpreter/main.c): with libgomp's
+    # the same OpenMP spin setting nnrun gives itself (interpreter/main.c): with libgomp's
     # default, PyTorch's waiting threads spin for milliseconds and on a busy machine ran the
     # same batches 5-16x slower, which would make the ratio measure the load, not the code
-    GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-10000} OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-4} /usr/bin/time -f "%M" -o "$tmp/pt_rss" /usr/bin/python3 "$ref" "$m" --data "$pdata" --epochs "$epochs" $pt_limit > "$tmp/pt_out"
+    GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-10000} /usr/bin/time -f "%M" -o "$tmp/pt_rss" /usr/bin/python3 "$ref" "$m" --data "$pdata" --epochs "$epochs" $pt_limit > "$tmp/pt_out"
     pt_s=$(sed -n 's/.*sec_per_epoch=\([0-9.]*\).*/\1/p' "$tmp/pt_out")
     awk -v m="$m" -v a="$nn_s" -v b="$pt_s" -v ra="$(tail -1 "$tmp/nn_rss")" -v rb="$(tail -1 "$tmp/pt_rss")" -v note="$note" 'BEGIN {
         printf "%s nnrun_s=%.3f torch_s=%.3f speedup=%.2f nnrun_rss_mb=%.0f torch_rss_mb=%.0f%s\n", m, a, b, b / a, ra / 1024, rb / 1024, note }'

@@ -1,16 +1,15 @@
 /* parallel.h — how runtime loops share the machine's cores.
  *
- * Policy, measured on the 2-core target with the MLP autoencoder (784-100-30-100-784,
- * batch 128; seconds per epoch):
- *   OpenBLAS with 2 threads on every GEMM            1.24   (threading the small GEMMs costs more
- *   OpenBLAS with 1 thread                           0.69    than it gives)
- *   2 threads only for GEMMs >= 4 MFLOP, else 1      0.52   <- the policy, when the second
- *                                                           core is free (runtime.c measures)
- *   OpenMP on every loop over 32k elements           1.03   (waking a thread for a 30 us loop)
- * So a GEMM gets every core when it is big enough (NN_GEMM_PAR_FLOPS), and elementwise loops
- * split across OpenMP threads only above NN_PAR_MIN elements. OpenBLAS is never called from
- * inside an OpenMP region, so the two never run threads at the same time and never
- * oversubscribe the cores. */
+ * One thread pool, OpenMP's: OpenBLAS runs single-threaded, and a GEMM big enough
+ * (NN_GEMM_PAR_FLOPS) is split over the pool when that has been faster lately (runtime.c).
+ * Elementwise loops split across the pool above NN_PAR_MIN elements. Measured on the 2-core
+ * target, seconds per epoch (min of 3-4 runs, alternated):
+ *   MLP autoencoder (784-100-30-100-784, batch 128): loops split above 256k elements 0.64,
+ *   above 8k 0.54 — with the loops in the pool too, its worker is still spinning when the
+ *   next GEMM comes (a sleeping one takes ~50 us to wake on these VMs, as long as a small
+ *   GEMM); cnn_ae, cnn_clf and an LSTM were unchanged (within 2%).
+ * (When OpenBLAS ran its own threads, the two pools fought: OpenMP on every loop over 32k
+ * elements made the MLP 1.03 s instead of 0.52.) */
 #ifndef NN_PARALLEL_H
 #define NN_PARALLEL_H
 
@@ -27,7 +26,7 @@ void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const 
 extern int nn_gemm_split;
 
 /* Elements above which elementwise loops split across threads. */
-#define NN_PAR_MIN (1 << 18)  /* below ~256k floats a loop takes < 30 us: waking a thread costs more */
+#define NN_PAR_MIN (1 << 13)  /* below 8k floats a loop takes ~1 us: a parallel region costs more */
 
 /* for (size_t i = 0; i < n; i++) { body }: always vectorised, split across threads only above
  * NN_PAR_MIN. Not `parallel for simd if (n > NN_PAR_MIN)`: under OpenMP 5 a bare if clause

@@ -13,22 +13,7 @@
 #include <unistd.h>
 #include "nn/plot.h"
 
-static char tmpdir[64];
-
-static int enter_tmpdir(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/nn_plot3d_XXXXXX");
-    return mkdtemp(tmpdir) && chdir(tmpdir) == 0 ? 0 : -1;
-}
-
-static int remove_tmpdir(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return chdir("/") == 0 && system(cmd) == 0 ? 0 : -1;
-}
+#include "tmpdir.h"
 
 typedef struct {
     int w, h;
@@ -217,5 +202,5 @@ int main(void)
         cmocka_unit_test(test_bad_arguments_fail_with_a_message_and_no_file),
         cmocka_unit_test(test_no_points_or_only_nan_still_draw_a_figure),
     };
-    return cmocka_run_group_tests(tests, enter_tmpdir, remove_tmpdir);
+    return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);
 }

@@ -15,22 +15,7 @@
 #include "report_view3d.h"
 #include <unistd.h>
 
-static char tmpdir[64];
-
-static int enter_tmpdir(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/nn_view3d_XXXXXX");
-    return mkdtemp(tmpdir) && chdir(tmpdir) == 0 ? 0 : -1;
-}
-
-static int remove_tmpdir(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return chdir("/") == 0 && system(cmd) == 0 ? 0 : -1;
-}
+#include "tmpdir.h"
 
 /* The page fragment report_view3d_write() gives for v (id 7), NUL-terminated; caller frees. */
 static char *written(const report_view3d *v)
@@ -288,5 +273,5 @@ int main(void)
         cmocka_unit_test(a_layer_name_cannot_end_the_data_element_early),
         cmocka_unit_test(the_shared_script_defines_the_view_function_the_figures_call),
     };
-    return cmocka_run_group_tests(tests, enter_tmpdir, remove_tmpdir);
+    return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);
 }

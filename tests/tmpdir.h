@@ -8,7 +8,7 @@
 
 static char tmpdir_path[64];
 
-static int tmpdir_enter(void **state)
+static inline int tmpdir_enter(void **state)
 {
     (void)state;
     snprintf(tmpdir_path, sizeof tmpdir_path, "/tmp/nnrun-test-XXXXXX");
@@ -16,15 +16,15 @@ static int tmpdir_enter(void **state)
     return 0;
 }
 
-static int tmpdir_remove(void **state)
+static inline int tmpdir_remove(void **state)
 {
     (void)state;
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir_path);
-    return system(cmd) == 0 ? 0 : -1;
+    return chdir("/") == 0 && system(cmd) == 0 ? 0 : -1;
 }
 
-static void write_file(const char *name, const char *text)
+static inline void write_file(const char *name, const char *text)
 {
     FILE *f = fopen(name, "w");
     if (!f) {

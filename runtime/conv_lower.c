@@ -2,7 +2,7 @@
  * All serial: op_conv.c runs them for different groups of images on different threads.
  * Inner loops run over output columns (or whole planes) and vectorise. */
 #include "conv_lower.h"
-#include <pthread.h>
+#include "thread_scratch.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -343,48 +343,9 @@ void nn_conv_from_chan_major(const float *src, int nb, int ch, size_t plane, con
     move_planes(src, nb, ch, plane, bias, dst, 0);
 }
 
-/* ---- per-thread scratch: a pthread key so a thread's buffers are freed when it ends ---- */
-#define SCRATCH_SLOTS 2
-
-typedef struct {
-    float *p[SCRATCH_SLOTS];
-    size_t cap[SCRATCH_SLOTS];
-} scratch_buf;
-
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-static int scratch_key_ok;
-
-static void scratch_release(void *v)
-{
-    scratch_buf *s = v;
-    for (int i = 0; i < SCRATCH_SLOTS; i++) free(s->p[i]);
-    free(s);
-}
-
-static void scratch_key_make(void) { scratch_key_ok = pthread_key_create(&scratch_key, scratch_release) == 0; }
-
-float *nn_conv_scratch(size_t floats) { return nn_conv_scratch_slot(0, floats); }
+float *nn_conv_scratch(size_t floats) { return nn_thread_scratch(NN_SCRATCH_CONV_GROUP, floats); }
 
 float *nn_conv_scratch_slot(int slot, size_t floats)
 {
-    if (slot < 0 || slot >= SCRATCH_SLOTS) return NULL;
-    pthread_once(&scratch_once, scratch_key_make);
-    if (!scratch_key_ok) return NULL;
-    scratch_buf *s = pthread_getspecific(scratch_key);
-    if (!s) {
-        s = calloc(1, sizeof *s);
-        if (!s || pthread_setspecific(scratch_key, s) != 0) {
-            free(s);
-            return NULL;
-        }
-    }
-    if (s->cap[slot] >= floats && s->p[slot]) return s->p[slot];
-    size_t cap = (floats + 15) / 16 * 16;             /* whole 64-byte lines */
-    float *p = aligned_alloc(64, (cap ? cap : 16) * sizeof(float));
-    if (!p) return NULL;
-    free(s->p[slot]);
-    s->p[slot] = p;
-    s->cap[slot] = cap;
-    return p;
+    return nn_thread_scratch(slot == 0 ? NN_SCRATCH_CONV_GROUP : NN_SCRATCH_CONV_CALL, floats);
 }

@@ -1,7 +1,7 @@
 /* The recurrent ops' per-step GEMM (see recurrent_gemm.h for why). */
 #include "recurrent_gemm.h"
+#include "thread_scratch.h"
 #include <cblas.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef __AVX512F__
@@ -12,45 +12,7 @@
 #define ROWS 8     /* rows of A per register tile: 8 x 2 accumulators */
 
 #ifdef __AVX512F__
-/* ---- per-thread packing buffer ---- */
-typedef struct {
-    float *p;
-    size_t cap;
-} pack_buf;
-
-static pthread_key_t buf_key;
-static pthread_once_t buf_once = PTHREAD_ONCE_INIT;
-static int buf_key_ok;
-
-static void buf_free(void *v)
-{
-    pack_buf *b = v;
-    free(b->p);
-    free(b);
-}
-
-static void buf_key_make(void) { buf_key_ok = pthread_key_create(&buf_key, buf_free) == 0; }
-
-static float *pack_memory(size_t floats)
-{
-    pthread_once(&buf_once, buf_key_make);
-    if (!buf_key_ok) return NULL;
-    pack_buf *b = pthread_getspecific(buf_key);
-    if (!b) {
-        b = calloc(1, sizeof *b);
-        if (!b || pthread_setspecific(buf_key, b) != 0) {
-            free(b);
-            return NULL;
-        }
-    }
-    if (b->cap >= floats) return b->p;
-    float *p = aligned_alloc(64, floats * sizeof(float));   /* floats is a multiple of 32 */
-    if (!p) return NULL;
-    free(b->p);
-    b->p = p;
-    b->cap = floats;
-    return p;
-}
+static float *pack_memory(size_t floats) { return nn_thread_scratch(NN_SCRATCH_RECURRENT_PACK, floats); }
 
 /* panel j0 / PANEL holds, for each kk < k, op(W)[kk][j0 .. j0+31] (zeros past n) */
 static void pack_panels(float *dst, const float *w, int trans, int n, int k)

@@ -147,13 +147,18 @@ int nn_op(nn_graph *g, int op, const int *in, int n_in, const nn_attrs *a)
         if (in[k] < 0 || in[k] >= g->n) return -1;       /* an earlier error propagates */
     if ((def->n_in >= 0 && n_in != def->n_in) || n_in < 1 || n_in > NN_MAX_INPUTS)
         return nn_graph_fail(g, "%s takes %d input(s), got %d", def->name, def->n_in, n_in);
+    /* copies first: callers may pass attributes or inputs of an existing node, which move when
+     * add_node grows the node array */
+    nn_attrs attrs = a ? *a : (nn_attrs){0};
+    int ins[NN_MAX_INPUTS];
+    for (int k = 0; k < n_in; k++) ins[k] = in[k];
     int id = add_node(g, NN_NODE_OP, (nn_shape){0});
     if (id < 0) return -1;
     nn_node *n = &g->nodes[id];
     n->op = op;
     n->n_in = n_in;
-    for (int k = 0; k < n_in; k++) n->in[k] = in[k];
-    if (a) n->a = *a;
+    for (int k = 0; k < n_in; k++) n->in[k] = ins[k];
+    n->a = attrs;
     if (def->infer(g, n) < 0) {
         g->n--;                                    /* drop the half-made node */
         return -1;

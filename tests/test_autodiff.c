@@ -197,6 +197,26 @@ static void test_reshape_shares_its_input_buffer_until_its_last_reader(void **st
     nn_graph_free(g);
 }
 
+/* Backward rules pass an existing node's attributes (&g->nodes[id].a) to nn_op; when that call
+ * grows the node array, the attributes must still arrive (AddressSanitizer would report the
+ * read of the old array in `make SAN=1 test`). */
+static void test_a_new_node_copies_attributes_that_live_in_the_growing_array(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    int x = nn_input(g, nn_shape1(4), "x");
+    int y = nn_leaky_relu(g, x, 0.3f);
+    while (g->n < g->cap) nn_const(g, nn_shape1(1), 0.0f);   /* the next node reallocates */
+    int z = nn_op_named(g, "leaky_relu", &y, 1, &g->nodes[y].a);
+    assert_true(z >= 0);
+    assert_true(g->nodes[z].a.f[0] == 0.3f);
+    assert_int_equal(g->nodes[z].in[0], y);
+    int w = nn_op_named(g, "relu", g->nodes[z].in, 1, &g->nodes[z].a);   /* inputs from the array too */
+    assert_true(w >= 0);
+    assert_int_equal(g->nodes[w].in[0], y);
+    nn_graph_free(g);
+}
+
 static void test_shape_errors_leave_a_message_and_no_node(void **state)
 {
     (void)state;
@@ -221,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_unreachable_parameters_get_no_gradient),
         cmocka_unit_test(test_planner_reuses_dead_buffers_without_changing_results),
         cmocka_unit_test(test_reshape_shares_its_input_buffer_until_its_last_reader),
+        cmocka_unit_test(test_a_new_node_copies_attributes_that_live_in_the_growing_array),
         cmocka_unit_test(test_shape_errors_leave_a_message_and_no_node),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -201,8 +201,8 @@ static int conv2d_backward(nn_graph *g, int id, int gout, int *gin)
     const nn_shape *xs = &g->nodes[x].shape, *ws = &g->nodes[w].shape;
     int oph = out_pad_for(xs->d[2], n->shape.d[2], ws->d[2], s, ph);
     int opw = out_pad_for(xs->d[3], n->shape.d[3], ws->d[3], s, pw);
+    nn_attrs a = conv_attrs(s, ph, pw, ws->d[2], ws->d[3]);   /* before adding nodes: they may move n, xs, ws */
     gin[0] = nn_conv_transpose2d(g, gout, w, -1, s, ph, pw, oph, opw);
-    nn_attrs a = conv_attrs(s, ph, pw, ws->d[2], ws->d[3]);
     gin[1] = nn_op(g, NN_OP_conv2d_wgrad, (int[]){x, gout}, 2, &a);
     if (gin[0] < 0 || gin[1] < 0) return -1;
     return bias_grad(g, id, gout, gin);
@@ -319,8 +319,8 @@ static int conv_transpose2d_backward(nn_graph *g, int id, int gout, int *gin)
     const nn_node *n = &g->nodes[id];
     int x = n->in[0], w = n->in[1], s = stride_of(n), ph = n->a.i[1], pw = n->a.i[2];
     const nn_shape *ws = &g->nodes[w].shape;
+    nn_attrs a = conv_attrs(s, ph, pw, ws->d[2], ws->d[3]);   /* before adding nodes: they may move ws */
     gin[0] = nn_conv2d(g, gout, w, -1, s, ph, pw);
-    nn_attrs a = conv_attrs(s, ph, pw, ws->d[2], ws->d[3]);
     gin[1] = nn_op(g, NN_OP_conv2d_wgrad, (int[]){gout, x}, 2, &a);   /* gout is the image side */
     if (gin[0] < 0 || gin[1] < 0) return -1;
     return bias_grad(g, id, gout, gin);

@@ -134,13 +134,14 @@ static void gru_states_forward(nn_graph *g, nn_node *n)
 /* dxp = gru_grad(...); d/dW_hh and d/db_hh from dxp; the mask gets none. */
 static int gru_states_backward(nn_graph *g, int id, int gout, int *gin)
 {
-    nn_node *n = &g->nodes[id];
-    int in[4] = {id, n->in[1], gout, n->n_in > 3 ? n->in[3] : -1};
-    int dxp = nn_op(g, NN_OP_gru_grad, in, n->n_in, NULL);
+    const nn_node *n = &g->nodes[id];
+    int n_in = n->n_in;   /* read now: adding nodes may move n */
+    int in[4] = {id, n->in[1], gout, n_in > 3 ? n->in[3] : -1};
+    int dxp = nn_op(g, NN_OP_gru_grad, in, n_in, NULL);
     gin[0] = dxp;
     in[1] = dxp;   /* (states, dxp, gstates[, mask]) */
-    gin[1] = nn_op(g, NN_OP_gru_whh_grad, in, n->n_in, NULL);
-    gin[2] = nn_op(g, NN_OP_gru_bhh_grad, in, n->n_in, NULL);
+    gin[1] = nn_op(g, NN_OP_gru_whh_grad, in, n_in, NULL);
+    gin[2] = nn_op(g, NN_OP_gru_bhh_grad, in, n_in, NULL);
     return gin[0] < 0 || gin[1] < 0 || gin[2] < 0 ? -1 : 0;
 }
 

@@ -1,7 +1,8 @@
 # nnrun — build, test, data, bench.
 #   make            library (build/libnn.a) + bin/nnrun
 #   make test       every tests/test_*.c (cmocka) + end-to-end spec tests
-#   make SAN=1 test the same, built with AddressSanitizer + UBSan into build-san/
+#   make SAN=1 test the same, built with AddressSanitizer + UBSan into build-san/ (and a graph
+#                   whose node array moves with every node added, see runtime/graph.c)
 #   make data       MNIST into data/ (see scripts/fetch_data.sh)
 #   make bench      nnrun vs the PyTorch reference scripts, one line per model
 #   make install PREFIX=/usr/local
@@ -17,7 +18,8 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lopenblas -lm -fopenmp
 
 ifeq ($(SAN),1)
   BUILD  := build-san
-  CFLAGS := $(CFLAGS_BASE) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  CFLAGS := $(CFLAGS_BASE) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+            -DNN_GRAPH_GROW_BY_ONE
   LDFLAGS += -fsanitize=address,undefined
 else
   BUILD  := build

@@ -268,7 +268,7 @@ static int build_rnn(const spec *s, model_graph *m, int li, int x, diag *d)
 {
     const layer_spec *l = &s->model.layers[li];
     nn_graph *g = m->g;
-    const nn_shape *xs = &g->nodes[x].shape;
+    const nn_shape x_shape = g->nodes[x].shape, *xs = &x_shape;   /* a copy: adding nodes may move g->nodes */
     if (xs->ndim != 3) {
         char b[64];
         return nn_graph_fail(g, "needs a sequence [steps, features] per sample, got %s", nn_shape_str(xs, b, sizeof b));

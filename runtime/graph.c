@@ -43,11 +43,22 @@ char *nn_shape_str(const nn_shape *s, char *buf, size_t len)
     return buf;
 }
 
+/* The node array starts at GRAPH_CAP0 and grows to GRAPH_GROW(cap). Sanitizer builds grow it
+ * by one node at a time, so every new node moves it and a pointer into it kept across a call
+ * that adds nodes (an easy slip in backward rules) is reported as a use after free. */
+#ifdef NN_GRAPH_GROW_BY_ONE
+#define GRAPH_CAP0 1
+#define GRAPH_GROW(cap) ((cap) + 1)
+#else
+#define GRAPH_CAP0 256
+#define GRAPH_GROW(cap) ((cap) * 2)
+#endif
+
 nn_graph *nn_graph_new(uint64_t seed)
 {
     nn_graph *g = calloc(1, sizeof *g);
     if (!g) return NULL;
-    g->cap = 256;
+    g->cap = GRAPH_CAP0;
     g->nodes = calloc((size_t)g->cap, sizeof *g->nodes);
     if (!g->nodes) {
         free(g);
@@ -85,7 +96,7 @@ int nn_graph_fail(nn_graph *g, const char *fmt, ...)
 static int add_node(nn_graph *g, nn_node_kind kind, nn_shape s)
 {
     if (g->n == g->cap) {
-        int cap = g->cap * 2;
+        int cap = GRAPH_GROW(g->cap);
         nn_node *nodes = realloc(g->nodes, (size_t)cap * sizeof *nodes);
         if (!nodes) return nn_graph_fail(g, "out of memory growing the graph");
         g->nodes = nodes;

@@ -113,16 +113,18 @@ static int add_backward(nn_graph *g, int id, int gout, int *gin)
 
 static int sub_backward(nn_graph *g, int id, int gout, int *gin)
 {
+    nn_shape bs = g->nodes[g->nodes[id].in[1]].shape;   /* a copy: adding nodes may move g->nodes */
     gin[0] = nn_sum_to(g, gout, g->nodes[g->nodes[id].in[0]].shape);
-    gin[1] = nn_sum_to(g, nn_neg(g, gout), g->nodes[g->nodes[id].in[1]].shape);
+    gin[1] = nn_sum_to(g, nn_neg(g, gout), bs);
     return gin[0] < 0 || gin[1] < 0 ? -1 : 0;
 }
 
 static int mul_backward(nn_graph *g, int id, int gout, int *gin)
 {
     int a = g->nodes[id].in[0], b = g->nodes[id].in[1];
-    gin[0] = nn_sum_to(g, nn_mul(g, gout, b), g->nodes[a].shape);
-    gin[1] = nn_sum_to(g, nn_mul(g, gout, a), g->nodes[b].shape);
+    nn_shape as = g->nodes[a].shape, bs = g->nodes[b].shape;   /* copies: adding nodes may move g->nodes */
+    gin[0] = nn_sum_to(g, nn_mul(g, gout, b), as);
+    gin[1] = nn_sum_to(g, nn_mul(g, gout, a), bs);
     return gin[0] < 0 || gin[1] < 0 ? -1 : 0;
 }
 
@@ -130,9 +132,10 @@ static int mul_backward(nn_graph *g, int id, int gout, int *gin)
 static int div_backward(nn_graph *g, int id, int gout, int *gin)
 {
     int a = g->nodes[id].in[0], b = g->nodes[id].in[1];
-    gin[0] = nn_sum_to(g, nn_div(g, gout, b), g->nodes[a].shape);
+    nn_shape as = g->nodes[a].shape, bs = g->nodes[b].shape;   /* copies: adding nodes may move g->nodes */
+    gin[0] = nn_sum_to(g, nn_div(g, gout, b), as);
     int t = nn_div(g, nn_mul(g, gout, a), nn_mul(g, b, b));
-    gin[1] = nn_sum_to(g, nn_neg(g, t), g->nodes[b].shape);
+    gin[1] = nn_sum_to(g, nn_neg(g, t), bs);
     return gin[0] < 0 || gin[1] < 0 ? -1 : 0;
 }
 

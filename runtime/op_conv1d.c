@@ -195,9 +195,9 @@ int nn_conv1d(nn_graph *g, int x, int w, int b, int stride, int pad_left, int pa
     if (xs->ndim != 3 || ws->ndim != 3 || xs->d[2] != ws->d[1])
         return nn_graph_fail(g, "conv1d: needs x (N, T, C) and a weight (F, C, K) with the same C, got x %s and weight %s",
                              nn_shape_str(xs, a, sizeof a), nn_shape_str(ws, c, sizeof c));
-    int f = ws->d[0], k = ws->d[2];
+    int f = ws->d[0], k = ws->d[2], c_in = ws->d[1];   /* read now: adding nodes may move ws */
     int cols = nn_unfold1d(g, x, k, stride, pad_left, pad_right);
-    int rows = nn_reshape(g, nn_transpose_last2(g, w), nn_shape2(f, k * ws->d[1]));   /* (F, K*C) */
+    int rows = nn_reshape(g, nn_transpose_last2(g, w), nn_shape2(f, k * c_in));   /* (F, K*C) */
     return nn_dense(g, cols, rows, b);
 }
 

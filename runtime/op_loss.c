@@ -50,7 +50,8 @@ static void scale_forward(nn_graph *g, nn_node *n)
 /* d/ds of c s x against upstream h: c sum(h x), shaped like s */
 static int scalar_grad(nn_graph *g, int h, int x, int s, float c)
 {
-    return nn_reshape(g, nn_affine(g, nn_sum(g, nn_mul(g, h, x)), c, 0.0f), *shape_of(g, s));
+    nn_shape ss = *shape_of(g, s);   /* a copy: adding nodes may move g->nodes */
+    return nn_reshape(g, nn_affine(g, nn_sum(g, nn_mul(g, h, x)), c, 0.0f), ss);
 }
 
 static int scale_backward(nn_graph *g, int id, int gout, int *gin)

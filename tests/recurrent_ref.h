@@ -9,6 +9,7 @@
 #ifndef NNRUN_TEST_RECURRENT_REF_H
 #define NNRUN_TEST_RECURRENT_REF_H
 #include <math.h>
+#include <omp.h>
 #include "graph_util.h"
 
 /* Sequence 0 all real, 1 padded at the end, 2 padded at the start and in the middle. */
@@ -101,6 +102,21 @@ static void run_outputs_and_gradients(nn_graph *g, nn_rng *r, int all, int last,
     }
     assert_int_equal(k, n_grads);
     nn_plan_free(p);
+}
+
+/* run(threads, out, grads) builds and runs one big masked batch; on 1 and on 2 threads (the
+ * sequences split between them) the outputs (n_out floats) and gradients (n_grads) must agree.
+ * o1, o2, g1, g2: the caller's buffers of those sizes. */
+typedef void (*big_run_fn)(int threads, float *out, float *grads);
+static void expect_same_on_one_and_two_threads(big_run_fn run_big, float *o1, float *o2, size_t n_out, float *g1,
+                                               float *g2, size_t n_grads)
+{
+    int keep = omp_get_max_threads();
+    run_big(1, o1, g1);
+    run_big(2, o2, g2);
+    omp_set_num_threads(keep);
+    for (size_t i = 0; i < n_out; i++) assert_float_equal(o1[i], o2[i], 1e-5);
+    for (size_t i = 0; i < n_grads; i++) assert_float_equal(g1[i], g2[i], 1e-4 * (1 + fabsf(g1[i])));
 }
 
 #endif

@@ -172,12 +172,7 @@ static void test_sequences_split_across_threads_give_the_same_result(void **stat
 {
     (void)state;
     static float o1[BOUT], o2[BOUT], g1[BGR], g2[BGR];
-    int keep = omp_get_max_threads();
-    run_big(1, o1, g1);
-    run_big(2, o2, g2);
-    omp_set_num_threads(keep);
-    for (int i = 0; i < BOUT; i++) assert_float_equal(o1[i], o2[i], 1e-5);
-    for (int i = 0; i < BGR; i++) assert_float_equal(g1[i], g2[i], 1e-4 * (1 + fabsf(g1[i])));
+    expect_same_on_one_and_two_threads(run_big, o1, o2, BOUT, g1, g2, BGR);
 }
 
 int main(void)

@@ -104,6 +104,23 @@ static void run_outputs_and_gradients(nn_graph *g, nn_rng *r, int all, int last,
     nn_plan_free(p);
 }
 
+/* The inputs of a big masked batch for the thread-split checks: x (n, t, d) in [-1, 1),
+ * W_ih (g, d) and W_hh (g, h) small, every 7th step (from the 4th) padding in the mask. */
+typedef struct {
+    int mask, x, wi, wh;
+} big_batch;
+
+static big_batch big_batch_make(nn_graph *g, nn_rng *r, int n, int t, int d, int gates, int h)
+{
+    big_batch b;
+    b.mask = nn_input(g, nn_shape2(n, t), "mask");
+    for (int i = 0; i < n * t; i++) nn_data(g, b.mask)[i] = (i % 7 == 3) ? 0.0f : 1.0f;
+    b.x = nn_test_input(g, nn_shape3(n, t, d), r, -1, 1);
+    b.wi = nn_test_input(g, nn_shape2(gates, d), r, -0.3f, 0.3f);
+    b.wh = nn_test_input(g, nn_shape2(gates, h), r, -0.1f, 0.1f);
+    return b;
+}
+
 /* run(threads, out, grads) builds and runs one big masked batch; on 1 and on 2 threads (the
  * sequences split between them) the outputs (n_out floats) and gradients (n_grads) must agree.
  * o1, o2, g1, g2: the caller's buffers of those sizes. */

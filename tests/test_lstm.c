@@ -159,12 +159,11 @@ static void run_big(int threads, float *out, float *grads)
     nn_graph *g = nn_graph_new(1);
     nn_rng r;
     nn_rng_seed(&r, 77);
-    int mask = nn_input(g, nn_shape2(BN, BT), "mask");
-    for (int i = 0; i < BN * BT; i++) nn_data(g, mask)[i] = (i % 7 == 3) ? 0.0f : 1.0f;
-    int x = nn_test_input(g, nn_shape3(BN, BT, BD), &r, -1, 1), wi = nn_test_input(g, nn_shape2(BG, BD), &r, -0.3f, 0.3f);
-    int wh = nn_test_input(g, nn_shape2(BG, BH), &r, -0.1f, 0.1f), b = nn_test_input(g, nn_shape1(BG), &r, -0.1f, 0.1f);
-    int all = nn_lstm(g, x, wi, wh, b, mask, NN_RNN_ALL_STEPS), last = nn_lstm(g, x, wi, wh, b, mask, NN_RNN_LAST_STEP);
-    run_outputs_and_gradients(g, &r, all, last, (int[]){x, wi, wh, b}, 4, out, grads, BGR);
+    big_batch b = big_batch_make(g, &r, BN, BT, BD, BG, BH);
+    int bias = nn_test_input(g, nn_shape1(BG), &r, -0.1f, 0.1f);
+    int all = nn_lstm(g, b.x, b.wi, b.wh, bias, b.mask, NN_RNN_ALL_STEPS);
+    int last = nn_lstm(g, b.x, b.wi, b.wh, bias, b.mask, NN_RNN_LAST_STEP);
+    run_outputs_and_gradients(g, &r, all, last, (int[]){b.x, b.wi, b.wh, bias}, 4, out, grads, BGR);
     nn_graph_free(g);
 }
 

@@ -67,21 +67,27 @@ static int init_param(nn_graph *g, int id, const nn_init *init, int fan_out, int
     return 0;
 }
 
+/* The layer's parameters "<layer>.weight" (shape w) and, if it has one, "<layer>.bias" (units);
+ * returns the bias node or -1. */
+static int weight_and_bias(model_graph *m, int li, const layer_spec *l, nn_shape w, int units)
+{
+    char name[SPEC_NAME_LEN + 8];
+    snprintf(name, sizeof name, "%s.weight", l->name);
+    m->weight[li] = nn_param(m->g, w, name);
+    if (!l->bias) return -1;
+    snprintf(name, sizeof name, "%s.bias", l->name);
+    return m->bias[li] = nn_param(m->g, nn_shape1(units), name);
+}
+
 static int build_dense(const spec *s, model_graph *m, int li, int x, diag *d)
 {
     const layer_spec *l = &s->model.layers[li];
     nn_graph *g = m->g;
     const nn_shape *xs = &g->nodes[x].shape;
     int fan_in = xs->d[xs->ndim - 1];
-    char name[SPEC_NAME_LEN + 8];
-    snprintf(name, sizeof name, "%s.weight", l->name);
-    m->weight[li] = nn_param(g, nn_shape2(l->units, fan_in), name);
-    if (l->bias) {
-        snprintf(name, sizeof name, "%s.bias", l->name);
-        m->bias[li] = nn_param(g, nn_shape1(l->units), name);
-    }
     (void)d;
-    int y = nn_dense(g, x, m->weight[li], l->bias ? m->bias[li] : -1);
+    int b = weight_and_bias(m, li, l, nn_shape2(l->units, fan_in), l->units);
+    int y = nn_dense(g, x, m->weight[li], b);
     return apply_act(g, y, l->act, l->act_param);
 }
 
@@ -110,14 +116,7 @@ static int build_conv(const spec *s, model_graph *m, int li, int x)
                              nn_shape_str(xs, b, sizeof b));
     }
     int c = xs->d[1], f = l->units, t = l->kind == LY_CONV_T;
-    char name[SPEC_NAME_LEN + 8];
-    snprintf(name, sizeof name, "%s.weight", l->name);
-    m->weight[li] = nn_param(g, t ? nn_shape4(c, f, l->kernel[0], l->kernel[1]) : nn_shape4(f, c, l->kernel[0], l->kernel[1]), name);
-    if (l->bias) {
-        snprintf(name, sizeof name, "%s.bias", l->name);
-        m->bias[li] = nn_param(g, nn_shape1(f), name);
-    }
-    int b = l->bias ? m->bias[li] : -1;
+    int b = weight_and_bias(m, li, l, t ? nn_shape4(c, f, l->kernel[0], l->kernel[1]) : nn_shape4(f, c, l->kernel[0], l->kernel[1]), f);
     nn_fused_act fa = fusable_act(l->act, l->act_param);
     int y = t ? nn_conv_transpose2d_act(g, x, m->weight[li], b, l->stride, l->pad[0], l->pad[1], l->out_pad[0],
                                         l->out_pad[1], fa)
@@ -136,14 +135,8 @@ static int build_conv1d(const spec *s, model_graph *m, int li, int x)
         return nn_graph_fail(g, "needs a sequence [steps, channels] per sample, got %s; an embedding gives one",
                              nn_shape_str(xs, b, sizeof b));
     }
-    char name[SPEC_NAME_LEN + 8];
-    snprintf(name, sizeof name, "%s.weight", l->name);
-    m->weight[li] = nn_param(g, nn_shape3(l->units, xs->d[2], l->kernel[0]), name);
-    if (l->bias) {
-        snprintf(name, sizeof name, "%s.bias", l->name);
-        m->bias[li] = nn_param(g, nn_shape1(l->units), name);
-    }
-    int y = nn_conv1d(g, x, m->weight[li], l->bias ? m->bias[li] : -1, l->stride, l->pad[0], l->pad[1]);
+    int b = weight_and_bias(m, li, l, nn_shape3(l->units, xs->d[2], l->kernel[0]), l->units);
+    int y = nn_conv1d(g, x, m->weight[li], b, l->stride, l->pad[0], l->pad[1]);
     return apply_act(g, y, l->act, l->act_param);
 }
 

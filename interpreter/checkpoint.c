@@ -86,6 +86,8 @@ int trainer_checkpoint(trainer *t, char *err, size_t errlen)
         ts[n] = (nn_st_tensor){names[n], nn_shape1(hn), t->h.col[i]};
         n++;
     }
+    if (t->steps.n)
+        ts[n++] = (nn_st_tensor){"steps", nn_shape2((int)t->steps.n, STEP_COLUMNS), t->steps.v};
     snprintf(epoch, sizeof epoch, "%d", t->epoch);
     snprintf(bie, sizeof bie, "%d", t->batch_in_epoch);
     snprintf(rows, sizeof rows, "%ld", t->epoch_loss_rows);
@@ -164,6 +166,21 @@ static int restore_state(trainer *t, nn_st_file *f, char *err, size_t errlen)
             return -1;
         }
         memcpy(t->h.col[i], nn_st_data(f, k), (size_t)hn * sizeof(float));
+    }
+    int k = nn_st_find(f, "steps");
+    nn_shape ss = k >= 0 ? nn_st_shape(f, k) : (nn_shape){0};
+    if (k >= 0 && (ss.ndim != 2 || ss.d[1] != STEP_COLUMNS || ss.d[0] != step)) {
+        snprintf(err, errlen, "resume state has a step log of the wrong shape");
+        return -1;
+    }
+    if (k >= 0) {
+        t->steps.v = malloc((size_t)step * STEP_COLUMNS * sizeof(float));
+        if (!t->steps.v) {
+            snprintf(err, errlen, "out of memory for the step log");
+            return -1;
+        }
+        memcpy(t->steps.v, nn_st_data(f, k), (size_t)step * STEP_COLUMNS * sizeof(float));
+        t->steps.n = t->steps.cap = step;
     }
     t->h.n = (int)hn;
     t->epoch = (int)epoch;

@@ -21,7 +21,7 @@ static const char usage[] =
     "training options:\n"
     "  --set KEY.PATH=VALUE   override a spec value (repeatable), e.g. --set train.epochs=3\n"
     "  --epochs N             the same as --set train.epochs=N\n"
-    "  --limit-batches N      at most N batches per epoch (quick trials, benchmarks)\n"
+    "  --limit-batches N      at most N batches per epoch and per evaluation (quick trials, benchmarks)\n"
     "  --out DIR              run folder (default runs/<name>)\n"
     "  --resume               continue an interrupted run from its run folder\n"
     "  --quiet                no progress bar\n"

@@ -52,8 +52,38 @@ static void csv_value(FILE *f, float v)
     else fprintf(f, ",%.7g", v);
 }
 
+/* steps.csv: one row per optimizer step (losses with 9 significant digits: floats exactly). */
+static int write_steps(const trainer *t, char *err, size_t errlen)
+{
+    char path[1024], tmp[1100];
+    snprintf(path, sizeof path, "%s/steps.csv", t->s->out_dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "step");
+    for (int c = 0; c < STEP_COLUMNS; c++) fprintf(f, ",%s", step_log_names[c]);
+    fputc('\n', f);
+    const step_log *l = &t->steps;
+    for (long r = 0; r < l->n; r++) {
+        const float *row = l->v + (size_t)r * STEP_COLUMNS;
+        fprintf(f, "%ld,%d", r + 1, (int)row[STEP_EPOCH]);
+        for (int c = STEP_EPOCH + 1; c < STEP_COLUMNS; c++) fprintf(f, c == STEP_LR ? ",%.7g" : ",%.9g", row[c]);
+        fputc('\n', f);
+    }
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
 int run_files_epoch(trainer *t, char *err, size_t errlen)
 {
+    if (write_steps(t, err, errlen) < 0) return -1;
     char path[1024], tmp[1100];
     snprintf(path, sizeof path, "%s/metrics.csv", t->s->out_dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);

@@ -30,6 +30,21 @@ static double now_seconds(void)
 const char *const history_names[H_COLUMNS] = {"train_loss", "train_accuracy", "test_loss", "test_accuracy",
                                                "test_rel_l2", "lr", "seconds"};
 
+const char *const step_log_names[STEP_COLUMNS] = {"epoch", "train_loss", "lr"};
+
+static int step_log_add(step_log *l, const float *row)
+{
+    if (l->n == l->cap) {
+        long cap = l->cap ? 2 * l->cap : 1024;
+        float *v = realloc(l->v, (size_t)cap * STEP_COLUMNS * sizeof *v);
+        if (!v) return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    memcpy(l->v + (size_t)l->n++ * STEP_COLUMNS, row, STEP_COLUMNS * sizeof *row);
+    return 0;
+}
+
 static int history_alloc(history *h, int epochs)
 {
     for (int c = 0; c < H_COLUMNS; c++)
@@ -118,6 +133,7 @@ void trainer_free(trainer *t)
     nn_optimizer_free(t->opt);
     data_release(&t->data);
     history_free(&t->h);
+    free(t->steps.v);
 }
 
 /* ---- running graphs --------------------------------------------------------------------- */
@@ -207,12 +223,14 @@ static void accumulate_metrics(model_graph *m, int rows, double *correct, double
     }
 }
 
-int trainer_evaluate(trainer *t, const nn_dataset *ds, eval_result *r)
+/* Evaluates the first n samples of ds: all of them, or a whole number of batches. */
+static int evaluate_first(trainer *t, const nn_dataset *ds, int n, eval_result *r)
 {
     double loss = 0, correct = 0, err2 = 0, ref2 = 0;
     int B = t->eval_full->batch;
-    for (int start = 0; start < ds->n; start += B) {
-        int k = ds->n - start < B ? ds->n - start : B;
+    if (n > ds->n) n = ds->n;
+    for (int start = 0; start < n; start += B) {
+        int k = n - start < B ? n - start : B;
         model_graph *m = k == B ? t->eval_full : t->eval_last;
         if (!m) return -1;
         size_t xn = nn_shape_numel(&ds->sample);
@@ -223,11 +241,13 @@ int trainer_evaluate(trainer *t, const nn_dataset *ds, eval_result *r)
         loss += (double)nn_data(m->g, m->loss)[0] * k;
         accumulate_metrics(m, k, &correct, &err2, &ref2);
     }
-    r->loss = loss / ds->n;
-    r->accuracy = is_classifier(t) || t->s->train.accuracy ? correct / ds->n : NAN;
+    r->loss = loss / n;
+    r->accuracy = is_classifier(t) || t->s->train.accuracy ? correct / n : NAN;
     r->rel_l2 = ref2 > 0 && t->s->train.rel_l2 ? sqrt(err2 / ref2) : NAN;
     return 0;
 }
+
+int trainer_evaluate(trainer *t, const nn_dataset *ds, eval_result *r) { return evaluate_first(t, ds, ds->n, r); }
 
 /* ---- one epoch --------------------------------------------------------------------------- */
 static void clip_gradients(trainer *t)
@@ -323,6 +343,12 @@ static int train_epoch(trainer *t, progress *pg)
         nn_optimizer_step(t->opt, lr);
         t->last_lr = lr;
         t->step++;
+        const float row[STEP_COLUMNS] = {(float)(t->epoch + 1), loss, (float)lr};
+        if (step_log_add(&t->steps, row) < 0) {
+            fprintf(stderr, "nnrun: out of memory for the step log\n");
+            nn_batcher_free(&b);
+            return 1;
+        }
         t->epoch_loss_sum += (double)loss * rows;
         t->epoch_loss_rows += rows;
         double unused_err = 0, unused_ref = 0;
@@ -347,7 +373,10 @@ static void finish_epoch(trainer *t, double seconds)
     h->col[H_TRAIN_LOSS][e] = (float)(t->epoch_loss_sum / rows);
     h->col[H_TRAIN_ACC][e] = is_classifier(t) ? (float)(t->epoch_correct / rows) : NAN;
     eval_result r = {NAN, NAN, NAN};
-    if (t->data.has_test) trainer_evaluate(t, &t->data.test, &r);
+    /* --limit-batches (quick trials) limits the evaluation to as many batches */
+    int limit = t->s->train.limit_batches, eval_rows = t->data.test.n;
+    if (limit && (long)limit * t->eval_full->batch < eval_rows) eval_rows = limit * t->eval_full->batch;
+    if (t->data.has_test) evaluate_first(t, &t->data.test, eval_rows, &r);
     h->col[H_TEST_LOSS][e] = (float)r.loss;
     h->col[H_TEST_ACC][e] = (float)r.accuracy;
     h->col[H_TEST_REL_L2][e] = (float)r.rel_l2;

@@ -18,6 +18,14 @@ typedef struct {
 /* Column names, as in metrics.csv and checkpoints; "test" stands for the evaluation split. */
 extern const char *const history_names[H_COLUMNS];
 
+/* Per-step training record (steps.csv): one row per optimizer step, STEP_COLUMNS floats. */
+enum { STEP_EPOCH, STEP_TRAIN_LOSS, STEP_LR, STEP_COLUMNS };
+typedef struct {
+    long n, cap;                    /* rows recorded, rows allocated */
+    float *v;                       /* v[row * STEP_COLUMNS + column] */
+} step_log;
+extern const char *const step_log_names[STEP_COLUMNS];
+
 typedef struct {
     const spec *s;
     run_data data;
@@ -28,6 +36,7 @@ typedef struct {
     nn_rng init_rng;                /* weights */
     nn_rng noise_rng;               /* dropout masks, input noise, sampling */
     history h;
+    step_log steps;
     int epoch;                      /* epochs completed */
     int batch_in_epoch;             /* batches done in the current (unfinished) epoch */
     double epoch_loss_sum;          /* running sums of the unfinished epoch */

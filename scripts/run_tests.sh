@@ -1,6 +1,7 @@
 #!/bin/sh
 # make test: runs every cmocka test program given, then validates every spec in specs/ with
-# `nnrun check` (schema, references and shapes; no data needed), then the command-line tests
+# `nnrun check` (schema, references and shapes; no data needed), the golden losses of every spec
+# (scripts/golden_losses.sh; needs `make data`; not in the sanitizer build), then the command-line tests
 # and the report test (report.html in headless Chromium; NNRUN_SKIP_BROWSER=1 skips it).
 # Fails if anything failed.
 fail=0
@@ -12,6 +13,10 @@ printf '== nnrun check specs/\n'
 for s in specs/*.yaml specs/bench/*.yaml; do
     if ! "${NNRUN:-bin/nnrun}" check "$s" >/dev/null; then fail=$((fail + 1)); printf 'FAILED: nnrun check %s\n' "$s"; fi
 done
+if [ "${BUILD:-build}" != build-san ]; then   # the oracle needs the optimised build's sums
+    printf '== scripts/golden_losses.sh\n'
+    scripts/golden_losses.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
+fi
 printf '== tests/cli_test.sh\n'
 tests/cli_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 printf '== tests/report_test.sh\n'

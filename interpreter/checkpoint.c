@@ -64,36 +64,72 @@ static void path_in(const trainer *t, const char *file, char *out, size_t len)
     snprintf(out, len, "%s/%s", t->s->out_dir, file);
 }
 
+/* "optimizer.<state>" for one step, "optimizer.<step>.<state>" for several */
+static void optimizer_tensor_name(const trainer *t, int k, int i, char *out, size_t len)
+{
+    const char *state = nn_optimizer_state_name(t->opt[k], i);
+    if (t->s->n_steps == 1) snprintf(out, len, "optimizer.%s", state);
+    else snprintf(out, len, "optimizer.%s.%s", t->s->steps[k].name, state);
+}
+
+/* Space-separated values, one per loss group or step (one value for a single model). */
+static void join_doubles(const double *v, int n, char *out, size_t len)
+{
+    size_t k = 0;
+    out[0] = 0;
+    for (int i = 0; i < n && k < len; i++) k += (size_t)snprintf(out + k, len - k, i ? " %.17g" : "%.17g", v[i]);
+}
+
+static int split_doubles(const char *text, double *v, int n)
+{
+    char *end;
+    for (int i = 0; i < n; i++) {
+        v[i] = strtod(text, &end);
+        if (end == text) return -1;
+        text = end;
+    }
+    while (*text == ' ') text++;
+    return *text ? -1 : 0;
+}
+
+#define STATE_TENSORS (SPEC_MAX_STEPS * 8 + H_MAX_COLUMNS + 1)
+
 int trainer_checkpoint(trainer *t, char *err, size_t errlen)
 {
-    char path[1024], step[32], epoch[32], bie[32], rows[32], sum[40], correct[40], optsteps[32], rng[128];
+    const spec *s = t->s;
+    char path[1024], step[32], epoch[32], bie[32], rows[SPEC_MAX_GROUPS * 24], sum[SPEC_MAX_GROUPS * 26], correct[40];
+    char optsteps[SPEC_MAX_STEPS * 24], rng[128];
     snprintf(step, sizeof step, "%ld", t->step);
-    const char *wmeta[] = {"format", "nnrun-weights-1", "spec", t->s->name, "step", step};
+    const char *wmeta[] = {"format", "nnrun-weights-1", "spec", s->name, "step", step};
     path_in(t, "model.safetensors", path, sizeof path);
     if (checkpoint_save_weights(t->train_full, path, wmeta, 3, err, errlen) < 0) return -1;
 
-    nn_st_tensor ts[32];
+    nn_st_tensor ts[STATE_TENSORS];
+    static char names[STATE_TENSORS][2 * SPEC_NAME_LEN + 32];
     int n = 0;
-    char names[32][64];
-    for (int i = 0; i < nn_optimizer_state_count(t->opt) && n < 24; i++) {
-        snprintf(names[n], sizeof names[n], "optimizer.%s", nn_optimizer_state_name(t->opt, i));
-        ts[n] = (nn_st_tensor){names[n], nn_shape1((int)nn_optimizer_state_len(t->opt)), nn_optimizer_state_data(t->opt, i)};
-        n++;
+    double v[SPEC_MAX_GROUPS > SPEC_MAX_STEPS ? SPEC_MAX_GROUPS : SPEC_MAX_STEPS];
+    for (int k = 0; k < s->n_steps; k++) {
+        for (int i = 0; i < nn_optimizer_state_count(t->opt[k]) && n < SPEC_MAX_STEPS * 8; i++) {
+            optimizer_tensor_name(t, k, i, names[n], sizeof names[n]);
+            ts[n] = (nn_st_tensor){names[n], nn_shape1((int)nn_optimizer_state_len(t->opt[k])), nn_optimizer_state_data(t->opt[k], i)};
+            n++;
+        }
+        v[k] = (double)nn_optimizer_steps(t->opt[k]);
     }
+    join_doubles(v, s->n_steps, optsteps, sizeof optsteps);
     int hn = t->h.n ? t->h.n : 1;
-    for (int i = 0; i < H_COLUMNS; i++) {
-        snprintf(names[n], sizeof names[n], "history.%s", history_names[i]);
+    for (int i = 0; i < t->h.n_cols; i++) {
+        snprintf(names[n], sizeof names[n], "history.%s", t->h.name[i]);
         ts[n] = (nn_st_tensor){names[n], nn_shape1(hn), t->h.col[i]};
         n++;
     }
-    if (t->steps.n)
-        ts[n++] = (nn_st_tensor){"steps", nn_shape2((int)t->steps.n, STEP_COLUMNS), t->steps.v};
+    if (t->steps.n) ts[n++] = (nn_st_tensor){"steps", nn_shape2((int)t->steps.n, t->steps.n_cols), t->steps.v};
     snprintf(epoch, sizeof epoch, "%d", t->epoch);
     snprintf(bie, sizeof bie, "%d", t->batch_in_epoch);
-    snprintf(rows, sizeof rows, "%ld", t->epoch_loss_rows);
-    snprintf(sum, sizeof sum, "%.17g", t->epoch_loss_sum);
+    for (int g = 0; g < s->n_groups; g++) v[g] = (double)t->epoch_loss_rows[g];
+    join_doubles(v, s->n_groups, rows, sizeof rows);
+    join_doubles(t->epoch_loss_sum, s->n_groups, sum, sizeof sum);
     snprintf(correct, sizeof correct, "%.17g", t->epoch_correct);
-    snprintf(optsteps, sizeof optsteps, "%ld", nn_optimizer_steps(t->opt));
     const nn_rng *r = &t->noise_rng;
     snprintf(rng, sizeof rng, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 ":%d:%a", r->s[0], r->s[1], r->s[2],
              r->s[3], r->has_spare, (double)r->spare);
@@ -117,22 +153,88 @@ static int meta_long(nn_st_file *f, const char *key, long *out, char *err, size_
     return 0;
 }
 
-static int restore_state(trainer *t, nn_st_file *f, char *err, size_t errlen)
+/* One value per group or step, as join_doubles wrote them. */
+static int meta_doubles(nn_st_file *f, const char *key, double *v, int n, char *err, size_t errlen)
 {
-    long epoch, bie, rows, optsteps, step, hn;
-    if (meta_long(f, "epoch", &epoch, err, errlen) || meta_long(f, "batch_in_epoch", &bie, err, errlen) ||
-        meta_long(f, "epoch_loss_rows", &rows, err, errlen) || meta_long(f, "optimizer_steps", &optsteps, err, errlen) ||
-        meta_long(f, "step", &step, err, errlen) || meta_long(f, "history_epochs", &hn, err, errlen))
-        return -1;
-    const char *sum = nn_st_meta_get(f, "epoch_loss_sum"), *rng = nn_st_meta_get(f, "noise_rng");
-    const char *correct = nn_st_meta_get(f, "epoch_correct");
-    if (!sum || !rng || !correct) {
-        snprintf(err, errlen, "resume state lacks the running loss or the noise stream");
+    const char *text = nn_st_meta_get(f, key);
+    if (!text || split_doubles(text, v, n) < 0) {
+        snprintf(err, errlen, "resume state lacks a valid '%s' (%d value%s)", key, n, n == 1 ? "" : "s");
         return -1;
     }
-    if (epoch > t->s->train.epochs || hn > t->s->train.epochs) {
+    return 0;
+}
+
+static int restore_optimizers(trainer *t, nn_st_file *f, char *err, size_t errlen)
+{
+    const spec *s = t->s;
+    double steps[SPEC_MAX_STEPS];
+    if (meta_doubles(f, "optimizer_steps", steps, s->n_steps, err, errlen) < 0) return -1;
+    for (int k = 0; k < s->n_steps; k++) {
+        for (int i = 0; i < nn_optimizer_state_count(t->opt[k]); i++) {
+            char name[2 * SPEC_NAME_LEN + 32];
+            optimizer_tensor_name(t, k, i, name, sizeof name);
+            int j = nn_st_find(f, name);
+            nn_shape sh = j >= 0 ? nn_st_shape(f, j) : (nn_shape){0};
+            if (j < 0 || sh.ndim != 1 || (size_t)sh.d[0] != nn_optimizer_state_len(t->opt[k])) {
+                snprintf(err, errlen, "resume state has no matching '%s': was the optimizer changed?", name);
+                return -1;
+            }
+            memcpy(nn_optimizer_state_data(t->opt[k], i), nn_st_data(f, j), nn_optimizer_state_len(t->opt[k]) * sizeof(float));
+        }
+        nn_optimizer_set_steps(t->opt[k], (long)steps[k]);
+    }
+    return 0;
+}
+
+static int restore_logs(trainer *t, nn_st_file *f, long hn, long step, char *err, size_t errlen)
+{
+    for (int i = 0; i < t->h.n_cols && hn > 0; i++) {
+        char name[H_NAME_LEN + 16];
+        snprintf(name, sizeof name, "history.%s", t->h.name[i]);
+        int k = nn_st_find(f, name);
+        if (k < 0 || nn_st_shape(f, k).d[0] < hn) {
+            snprintf(err, errlen, "resume state lacks '%s'", name);
+            return -1;
+        }
+        memcpy(t->h.col[i], nn_st_data(f, k), (size_t)hn * sizeof(float));
+    }
+    int k = nn_st_find(f, "steps");
+    nn_shape ss = k >= 0 ? nn_st_shape(f, k) : (nn_shape){0};
+    int cols = t->steps.n_cols;
+    if (k >= 0 && (ss.ndim != 2 || ss.d[1] != cols || ss.d[0] != step)) {
+        snprintf(err, errlen, "resume state has a step log of the wrong shape");
+        return -1;
+    }
+    if (k >= 0 && step > 0) {
+        t->steps.v = malloc((size_t)step * cols * sizeof(float));
+        if (!t->steps.v) {
+            snprintf(err, errlen, "out of memory for the step log");
+            return -1;
+        }
+        memcpy(t->steps.v, nn_st_data(f, k), (size_t)step * cols * sizeof(float));
+        t->steps.n = t->steps.cap = step;
+    }
+    return 0;
+}
+
+static int restore_state(trainer *t, nn_st_file *f, char *err, size_t errlen)
+{
+    const spec *s = t->s;
+    long epoch, bie, step, hn;
+    double rows[SPEC_MAX_GROUPS], sums[SPEC_MAX_GROUPS];
+    if (meta_long(f, "epoch", &epoch, err, errlen) || meta_long(f, "batch_in_epoch", &bie, err, errlen) ||
+        meta_long(f, "step", &step, err, errlen) || meta_long(f, "history_epochs", &hn, err, errlen) ||
+        meta_doubles(f, "epoch_loss_rows", rows, s->n_groups, err, errlen) ||
+        meta_doubles(f, "epoch_loss_sum", sums, s->n_groups, err, errlen))
+        return -1;
+    const char *rng = nn_st_meta_get(f, "noise_rng"), *correct = nn_st_meta_get(f, "epoch_correct");
+    if (!rng || !correct) {
+        snprintf(err, errlen, "resume state lacks the running accuracy or the noise stream");
+        return -1;
+    }
+    if (epoch > s->train.epochs || hn > s->train.epochs) {
         snprintf(err, errlen, "the run already has %ld epochs but the spec asks for %d; raise train.epochs to continue", epoch,
-                 t->s->train.epochs);
+                 s->train.epochs);
         return -1;
     }
     nn_rng *r = &t->noise_rng;
@@ -145,48 +247,14 @@ static int restore_state(trainer *t, nn_st_file *f, char *err, size_t errlen)
     }
     r->has_spare = spare_flag;
     r->spare = (float)spare;
-    for (int i = 0; i < nn_optimizer_state_count(t->opt); i++) {
-        char name[80];
-        snprintf(name, sizeof name, "optimizer.%s", nn_optimizer_state_name(t->opt, i));
-        int k = nn_st_find(f, name);
-        nn_shape sh = k >= 0 ? nn_st_shape(f, k) : (nn_shape){0};
-        if (k < 0 || sh.ndim != 1 || (size_t)sh.d[0] != nn_optimizer_state_len(t->opt)) {
-            snprintf(err, errlen, "resume state has no matching '%s': was the optimizer changed?", name);
-            return -1;
-        }
-        memcpy(nn_optimizer_state_data(t->opt, i), nn_st_data(f, k), nn_optimizer_state_len(t->opt) * sizeof(float));
-    }
-    nn_optimizer_set_steps(t->opt, optsteps);
-    for (int i = 0; i < H_COLUMNS && hn > 0; i++) {
-        char name[64];
-        snprintf(name, sizeof name, "history.%s", history_names[i]);
-        int k = nn_st_find(f, name);
-        if (k < 0 || nn_st_shape(f, k).d[0] < hn) {
-            snprintf(err, errlen, "resume state lacks '%s'", name);
-            return -1;
-        }
-        memcpy(t->h.col[i], nn_st_data(f, k), (size_t)hn * sizeof(float));
-    }
-    int k = nn_st_find(f, "steps");
-    nn_shape ss = k >= 0 ? nn_st_shape(f, k) : (nn_shape){0};
-    if (k >= 0 && (ss.ndim != 2 || ss.d[1] != STEP_COLUMNS || ss.d[0] != step)) {
-        snprintf(err, errlen, "resume state has a step log of the wrong shape");
-        return -1;
-    }
-    if (k >= 0) {
-        t->steps.v = malloc((size_t)step * STEP_COLUMNS * sizeof(float));
-        if (!t->steps.v) {
-            snprintf(err, errlen, "out of memory for the step log");
-            return -1;
-        }
-        memcpy(t->steps.v, nn_st_data(f, k), (size_t)step * STEP_COLUMNS * sizeof(float));
-        t->steps.n = t->steps.cap = step;
-    }
+    if (restore_optimizers(t, f, err, errlen) < 0 || restore_logs(t, f, hn, step, err, errlen) < 0) return -1;
     t->h.n = (int)hn;
     t->epoch = (int)epoch;
     t->batch_in_epoch = (int)bie;
-    t->epoch_loss_rows = rows;
-    t->epoch_loss_sum = strtod(sum, NULL);
+    for (int g = 0; g < s->n_groups; g++) {
+        t->epoch_loss_rows[g] = (long)rows[g];
+        t->epoch_loss_sum[g] = sums[g];
+    }
     t->epoch_correct = strtod(correct, NULL);
     t->step = step;
     return 0;

@@ -132,7 +132,7 @@ int cmd_decode(int argc, char **argv)
     rc = 2;
     if (!s || data_describe(s, &info, d) < 0) goto done;
     int layer = spec_find_layer(s, a.layer);
-    const char *out_name = a.output ? a.output : s->losses[0].pred;
+    const char *out_name = a.output ? a.output : spec_first_loss(s)->pred;
     int output = spec_find_layer(s, out_name);
     if (layer < 0 || output < 0) {
         fprintf(stderr, "nnrun decode: %s has no layer '%s'\n", path, layer < 0 ? a.layer : out_name);
@@ -140,7 +140,7 @@ int cmd_decode(int argc, char **argv)
     }
     nn_rng r;
     nn_rng_seed(&r, s->seed);
-    m = model_build(s, &info, DECODE_MAX, 0, NULL, NULL, &r, d);
+    m = model_build(s, &info, DECODE_MAX, 0, NULL, &r, d);
     if (!m) goto done;
     rc = 1;
     snprintf(path, sizeof path, "%s/model.safetensors", a.run);
@@ -171,7 +171,7 @@ int cmd_decode(int argc, char **argv)
     memmove(per.d, per.d + 1, sizeof(int) * (size_t)per.ndim);
     report_image_dims(nn_shape_numel(&per) == nn_shape_numel(&info.sample) ? &info.sample : &per, &c, &h, &w);
     char title[256], file[1100];
-    snprintf(title, sizeof title, "%s: '%s' decoded from %d %s of '%s'", s->name, out_name, n,
+    snprintf(title, sizeof title, "%s: '%.60s' decoded from %d %s of '%s'", s->name, out_name, n,
              a.points ? "chosen points" : "points on a line", a.layer);
     if (a.out) snprintf(file, sizeof file, "%s", a.out);
     else snprintf(file, sizeof file, "%s/decode.png", a.run);
@@ -191,7 +191,7 @@ done:
     if (diag_count(d)) rc = 2;
     free(pts);
     free(imgs);
-    model_free(m, 1);
+    model_free(m);
     spec_free(s);
     diag_free(d);
     return rc;

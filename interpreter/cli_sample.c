@@ -99,7 +99,7 @@ static int check_run_dir(const char *run)
 /* The logits layer of a character model: the first loss' prediction, (1, T, 27). */
 static int char_logits(const spec *s, const model_graph *m, const char *run)
 {
-    int li = spec_find_layer(s, s->losses[0].pred);
+    int li = spec_find_layer(s, spec_first_loss(s)->pred);
     const nn_shape *sh = li >= 0 ? &m->g->nodes[m->out[li]].shape : NULL;
     if (s->data.train.kind != DS_CHARS || !sh || sh->ndim != 3 || sh->d[2] != NN_CHAR_SYMBOLS) {
         fprintf(stderr, "nnrun sample: %s is not a character model (it needs `dataset: chars` data and a first loss "
@@ -144,7 +144,7 @@ int cmd_sample(int argc, char **argv)
     if (!s || data_describe(s, &info, &dg) < 0) goto done;
     nn_rng init;
     nn_rng_seed(&init, s->seed);
-    if (!(m = model_build(s, &info, 1, 0, NULL, NULL, &init, &dg))) goto done;
+    if (!(m = model_build(s, &info, 1, 0, NULL, &init, &dg))) goto done;
     int logits = char_logits(s, m, a.run);
     if (logits < 0 || model_plan(m, &logits, 1) < 0) goto done;
     rc = 1;
@@ -169,7 +169,7 @@ done:
     diag_print(&dg, stderr);
     if (diag_count(&dg)) rc = 2;
     free(text);
-    model_free(m, 1);
+    model_free(m);
     spec_free(s);
     diag_free(&dg);
     return rc;

@@ -19,7 +19,7 @@ static spec *load_and_build(const spec_args *a, model_graph **out, diag *d)
     if (!s || data_describe(s, &info, d) < 0) return s;
     nn_rng r;
     nn_rng_seed(&r, s->seed);
-    *out = model_build(s, &info, 1, 0, NULL, NULL, &r, d);
+    *out = model_build(s, &info, 1, 0, NULL, &r, d);
     return s;
 }
 
@@ -27,7 +27,7 @@ static int finish(spec *s, model_graph *m, diag *d, int ok_status)
 {
     int rc = diag_count(d) ? 2 : ok_status;
     diag_print(d, stderr);
-    model_free(m, 1);
+    model_free(m);
     spec_free(s);
     diag_free(d);
     return rc;
@@ -46,14 +46,19 @@ int cmd_check(int argc, char **argv)
     diag *d = &dg;
     model_graph *m = NULL;
     spec *s = load_and_build(&a, &m, d);
-    if (s && m && !diag_count(d)) printf("%s: ok (%d layers, %zu parameters)\n", a.spec, s->model.n_layers, m->g->n_param_floats);
+    if (s && m && !diag_count(d)) {
+        int layers = 0;
+        for (int n = 0; n < s->n_nets; n++) layers += s->nets[n].n_layers;
+        printf("%s: ok (%d net%s, %d layers, %zu parameters)\n", a.spec, s->n_nets, s->n_nets == 1 ? "" : "s", layers,
+               m->g->n_param_floats);
+    }
     return finish(s, m, d, 0);
 }
 
-static double layer_flops(nn_graph *g, const char *label, int upto)
+static double layer_flops(nn_graph *g, const char *label, int from, int upto)
 {
     double f = 0;
-    for (int i = 0; i < upto; i++) {
+    for (int i = from; i < upto; i++) {
         const nn_node *n = &g->nodes[i];
         if (n->kind != NN_NODE_OP || strcmp(n->label, label) != 0) continue;
         const nn_op_def *def = nn_op_def_at(n->op);
@@ -70,6 +75,50 @@ static void human(double v, char *buf, size_t len)
     else snprintf(buf, len, "%.0f", v);
 }
 
+/* The rows of net n: its inputs, then each layer of its first call (a net called twice has
+ * one set of parameters: they are counted once). */
+static void summarise_net(const spec *s, model_graph *m, int n, size_t *total_p, double *total_f)
+{
+    nn_graph *g = m->g;
+    const model_spec *net = &s->nets[n];
+    const net_call *c = NULL;
+    for (int i = 0; i < m->n_calls && !c; i++)
+        if (m->calls[i].net == n) c = &m->calls[i];
+    char shp[64], fl[32];
+    if (s->n_nets > 1) printf("%snet %s\n", n ? "\n" : "", net->name);
+    printf("%-20s %-20s %-18s %12s %12s\n", "layer", "op", "output shape", "parameters", "FLOPs");
+    for (int k = 0; k < net->n_inputs; k++)
+        printf("%-20s %-20s %-18s %12s %12s\n", net->inputs[k].name, "input", nn_shape_str(&net->inputs[k].shape, shp, sizeof shp),
+               "0", "0");
+    if (!c) {
+        printf("(not called by any loss or figure)\n");
+        return;
+    }
+    for (int i = 0; i < net->n_layers; i++) {
+        const layer_spec *l = &net->layers[i];
+        nn_shape o = g->nodes[c->out[i]].shape;
+        nn_shape per = {o.ndim - 1, {0}};
+        for (int k = 1; k < o.ndim; k++) per.d[k - 1] = o.d[k];
+        char label[NN_LABEL_LEN];
+        if (s->single) snprintf(label, sizeof label, "%s", l->name);
+        else snprintf(label, sizeof label, "%.20s.%.40s", net->name, l->name);
+        size_t p = 0;   /* trainable parameters named "<label>.*" (running statistics excluded) */
+        size_t nl = strlen(label);
+        for (int k = 0; k < m->n_params; k++) {
+            const nn_node *pn = &g->nodes[m->params[k]];
+            if (!pn->no_grad && strncmp(pn->label, label, nl) == 0 && pn->label[nl] == '.') p += nn_shape_numel(&pn->shape);
+        }
+        double f = layer_flops(g, label, c->first_node, c->end_node);
+        char op[40];
+        if (l->act && l->kind != LY_ACTIVATION) snprintf(op, sizeof op, "%s+%s", layer_kind_name(l->kind), act_kind_name(l->act));
+        else snprintf(op, sizeof op, "%s", l->kind == LY_ACTIVATION ? act_kind_name(l->act) : layer_kind_name(l->kind));
+        human(f, fl, sizeof fl);
+        printf("%-20s %-20s %-18s %12zu %12s\n", l->name, op, nn_shape_str(&per, shp, sizeof shp), p, fl);
+        *total_p += p;
+        *total_f += f;
+    }
+}
+
 int cmd_summary(int argc, char **argv)
 {
     static const char usage[] = "usage: nnrun summary SPEC [--set KEY.PATH=VALUE]...\n"
@@ -84,32 +133,10 @@ int cmd_summary(int argc, char **argv)
     model_graph *m = NULL;
     spec *s = load_and_build(&a, &m, d);
     if (!s || !m || diag_count(d)) return finish(s, m, d, 0);
-    nn_graph *g = m->g;
-    char shp[64], fl[32];
-    printf("%-20s %-20s %-18s %12s %12s\n", "layer", "op", "output shape", "parameters", "FLOPs");
-    printf("%-20s %-20s %-18s %12s %12s\n", "input", "input", nn_shape_str(&s->model.input, shp, sizeof shp), "0", "0");
     size_t total_p = 0;
     double total_f = 0;
-    for (int i = 0; i < s->model.n_layers; i++) {
-        const layer_spec *l = &s->model.layers[i];
-        nn_shape o = g->nodes[m->out[i]].shape;
-        nn_shape per = {o.ndim - 1, {0}};
-        for (int k = 1; k < o.ndim; k++) per.d[k - 1] = o.d[k];
-        size_t p = 0;   /* trainable parameters named "<layer>.*" (running statistics excluded) */
-        size_t nl = strlen(l->name);
-        for (int k = 0; k < m->n_params; k++) {
-            const nn_node *pn = &g->nodes[m->params[k]];
-            if (!pn->no_grad && strncmp(pn->label, l->name, nl) == 0 && pn->label[nl] == '.') p += nn_shape_numel(&pn->shape);
-        }
-        double f = layer_flops(g, l->name, m->loss);
-        char op[40];
-        if (l->act && l->kind != LY_ACTIVATION) snprintf(op, sizeof op, "%s+%s", layer_kind_name(l->kind), act_kind_name(l->act));
-        else snprintf(op, sizeof op, "%s", l->kind == LY_ACTIVATION ? act_kind_name(l->act) : layer_kind_name(l->kind));
-        human(f, fl, sizeof fl);
-        printf("%-20s %-20s %-18s %12zu %12s\n", l->name, op, nn_shape_str(&per, shp, sizeof shp), p, fl);
-        total_p += p;
-        total_f += f;
-    }
+    char fl[32];
+    for (int n = 0; n < s->n_nets; n++) summarise_net(s, m, n, &total_p, &total_f);
     human(total_f, fl, sizeof fl);
     printf("%-20s %-20s %-18s %12zu %12s\n", "total", "", "", total_p, fl);
     printf("trainable parameters: %zu (%.2f MB as float32)\n", total_p, total_p * 4.0 / 1e6);

@@ -57,8 +57,8 @@ static int pick_images(const trainer *t, compare_images *im, int count, char *er
 /* A gaussian_noise layer that reads the input directly (first layer, or from: input), or -1. */
 static int input_noise_layer(const spec *s)
 {
-    for (int i = 0; i < s->model.n_layers; i++) {
-        const layer_spec *l = &s->model.layers[i];
+    for (int i = 0; i < s->nets[0].n_layers; i++) {
+        const layer_spec *l = &s->nets[0].layers[i];
         int reads_input = l->n_from == 0 ? i == 0 : l->n_from == 1 && strcmp(l->from[0], "input") == 0;
         if (l->kind == LY_NOISE && reads_input) return i;
     }
@@ -104,18 +104,18 @@ static int add_run_images(trainer *t, compare_run *r, compare_images *im, char *
     if (!same) note(r, "evaluates on other data than the first run: its rows show its own samples at the same positions");
     char label[96];
     int noise = input_noise_layer(r->s);
-    if (noise >= 0 && r->s->model.layers[noise].noise_at_eval) {
+    if (noise >= 0 && r->s->nets[0].layers[noise].noise_at_eval) {
         snprintf(label, sizeof label, "%s: noisy input", r->label);
         if (add_row(t, im, noise, 0, label) < 0) goto failed;
     } else if (noise >= 0)
         note(r, "its gaussian_noise layer '%s' (sigma %g) corrupts the input in training only, so it was evaluated on clean "
                 "inputs (set eval: true to corrupt them at evaluation too)",
-             r->s->model.layers[noise].name, r->s->model.layers[noise].sigma);
+             r->s->nets[0].layers[noise].name, r->s->nets[0].layers[noise].sigma);
     int logits, layer = report_recon_layer(t, find_report(r->s, REP_RECONSTRUCTIONS), &logits);
     size_t w = layer >= 0 ? trainer_layer_width(t, layer) : 0;
     if (layer < 0 || w != im->xn) {
         note(r, "no reconstructions: layer '%s' gives %zu values per sample, the images have %zu",
-             layer >= 0 ? r->s->model.layers[layer].name : "?", w, im->xn);
+             layer >= 0 ? r->s->nets[0].layers[layer].name : "?", w, im->xn);
         return 0;
     }
     snprintf(label, sizeof label, "%s%s", r->label, same ? "" : " (own data)");

@@ -237,7 +237,7 @@ int data_describe(const spec *s, data_info *info, diag *d)
             diag_warning_at(d, src->pos.file, src->pos.line, src->pos.col,
                             "data.train: cannot read %s yet (for MNIST as CSV run 'make data'); shapes are checked "
                             "against the model's input", src->path);
-            *info = (data_info){s->model.input, label, label ? 10 : 0};
+            *info = (data_info){s->nets[0].inputs[0].shape, label, label ? 10 : 0};
             return 0;
         }
         *info = (data_info){nn_shape1(cols - label), label, label ? 10 : 0};

@@ -9,8 +9,8 @@ int embedding_vectors_load(const spec *s, model_graph *m, const nn_vocab *vocab,
 {
     nn_graph *g = m->g;
     int rc = 0;
-    for (int i = 0; i < s->model.n_layers; i++) {
-        const layer_spec *l = &s->model.layers[i];
+    for (int i = 0; i < s->nets[0].n_layers; i++) {
+        const layer_spec *l = &s->nets[0].layers[i];
         if (l->kind != LY_EMBEDDING || !l->vectors[0]) continue;
         char err[1024];
         int found = 0;

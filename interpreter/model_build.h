@@ -1,9 +1,17 @@
-/* model_build.h — spec -> computation graph for one batch size and mode.
+/* model_build.h — a spec's program (nets, loss groups, steps) -> one computation graph for
+ * one batch size and mode.
+ *
+ * The graph holds every call the spec makes: `D(data)` and `D(G)` are two calls of net D, built
+ * from the same parameters (a net's parameters are created by its first call and handed out
+ * again, in the same order, to later ones: kann's parameter cursor). Each loss group is one
+ * node; each training step gets its own plan computing its group's loss and the gradients of
+ * the nets it updates, and nothing else (a critic step does not compute the generator's
+ * gradients). A spec's single `model:` is the one net "model" with its one step.
  *
  * A model is built once per (batch size, train/eval) it runs with: the shapes of a static
  * graph are fixed, so the last partial batch of an epoch gets its own small graph. All graphs
- * of a model share one parameter block and one gradient block, so the optimizer never knows
- * which graph produced a gradient. */
+ * of a model share one parameter block and, per step, one gradient block, so an optimizer
+ * never knows which graph produced a gradient. */
 #ifndef NNRUN_MODEL_BUILD_H
 #define NNRUN_MODEL_BUILD_H
 
@@ -18,36 +26,79 @@ typedef struct {
     int n_classes;        /* > 0: targets are class ids (y_dim > 1: one per time step) */
 } data_info;
 
+/* One application of a net to bound inputs. */
+typedef struct {
+    int net;                          /* index into spec.nets */
+    int in[SPEC_MAX_NET_INPUTS];      /* the nodes fed to its inputs */
+    int *out;                         /* per layer: its output node */
+    int *weight, *bias;               /* per layer: parameter nodes or -1 */
+    int first_node, end_node;         /* the nodes this call added: [first_node, end_node) */
+} net_call;
+
+/* A net's parameters, in creation order; `cursor` walks them during a later call. */
+typedef struct {
+    int *ids;
+    int n, cursor;
+    int created;                      /* its first call is complete */
+} net_params;
+
+/* What a training step runs. */
+typedef struct {
+    int *params;                      /* the updated nets' parameters, creation order */
+    int n_params;
+    float *grad_block;                /* a slot per parameter (zero for running statistics) */
+    size_t n_grad_floats;
+    int *grad_nodes;                  /* per parameter: the node bound into grad_block, or -1 */
+    int reads_data;                   /* its loss depends on the data batch (else: noise only) */
+    nn_plan *plan;                    /* its group's loss, its gradients, its side effects */
+} step_graph;
+
 typedef struct {
     nn_graph *g;
+    const spec *s;
     int batch;
     int training;
-    int x;                /* input (batch, input...) */
-    int t;                /* targets (batch) for class ids or (batch, y_dim); -1 if none */
-    int *out;             /* per layer: its output node */
-    int *weight, *bias;   /* per layer: parameter nodes or -1 */
+    int x;                /* the data batch (batch, input...) */
+    int t;                /* its targets (batch) for class ids or (batch, y_dim); -1 if none */
+    struct {
+        char name[SPEC_NAME_LEN];
+        int node;
+    } noise[SPEC_MAX_NETS * SPEC_MAX_NET_INPUTS];   /* noise inputs by name, drawn each run */
+    int n_noise;
+    net_call *calls;
+    int n_calls, cap_calls;
+    net_params nets[SPEC_MAX_NETS];
+    int *out;             /* per layer of nets[0], its first call's outputs (a single model: the model) */
+    int *weight, *bias;   /* the same call's parameter nodes or -1 */
     int *params;          /* every parameter node, creation order */
     int n_params;
-    int loss;             /* the total loss (1) */
-    int *loss_terms;      /* per spec loss term, its weighted value */
+    int group_loss[SPEC_MAX_GROUPS];              /* each group's total (1) */
+    int loss_terms[SPEC_MAX_GROUPS][SPEC_MAX_LOSSES];   /* each term's weighted value */
+    int loss;             /* group 0's total: the loss of a single model */
     int *side_effects;    /* nodes that must run though nothing reads them (running statistics) */
-    int n_side_effects;
+    int *side_effect_call;   /* ... and the call that made each */
+    int n_side_effects, cap_side_effects;
     int metric_pred;      /* node the metrics read */
     int metric_target;    /* node it is compared with */
-    nn_plan *plan;        /* train: loss + gradients; eval: loss + metric + layers asked for */
-    float *grad_block;    /* (train) where gradients land, shared by all train graphs */
+    step_graph steps[SPEC_MAX_STEPS];   /* training graphs: one per spec step */
+    int n_steps;
+    int owns_grads;       /* the first training graph allocates the gradient blocks */
+    nn_plan *plan;        /* every group's loss + metric + layers asked for (evaluation, reports) */
 } model_graph;
 
-/* Builds the graph. params_from: an earlier graph of the same model whose parameters are
- * shared (NULL for the first, whose parameters are then initialised from rng).
- * grad_block: for training graphs, the shared gradient block (n_param_floats floats), or NULL
- * to allocate one (the first training graph owns it). Extra plan targets (layer outputs for
- * reports) may be given. Errors go to d, pointing at the spec line of the layer at fault. */
+/* Builds the graph. params_from: an earlier graph of the same model whose parameters (and, for
+ * training graphs, gradient blocks) are shared; NULL for the first, whose parameters are then
+ * initialised from init_rng. Errors go to d, pointing at the spec line at fault. */
 model_graph *model_build(const spec *s, const data_info *di, int batch, int training, const model_graph *params_from,
-                         float *grad_block, nn_rng *init_rng, diag *d);
-/* Re-plans with the given extra layer outputs readable after a run. */
+                         nn_rng *init_rng, diag *d);
+/* Re-plans the evaluation plan with the given extra nodes readable after a run. */
 int model_plan(model_graph *m, const int *extra, int n_extra);
-void model_free(model_graph *m, int owns_grads);
+void model_free(model_graph *m);
+
+/* The node a call expression (call_expr.h) names in this graph, building the calls it needs;
+ * -1 with the error in d (at `at`) if it cannot. Calls made after the parameters exist must
+ * not need new parameters (a net never called before). */
+int model_resolve(model_graph *m, const char *expr, spec_pos at, diag *d);
 
 /* Makes `layer`'s output an input of the graph and plans only what `output` needs from there
  * ("run from a layer": decode chosen code points). Fails when a later layer also reads a layer

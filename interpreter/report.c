@@ -41,11 +41,22 @@ int report_loss_curve(trainer *t, char *err, size_t errlen)
     float *x = malloc((size_t)h->n * sizeof *x);
     if (!x) return -1;
     for (int e = 0; e < h->n; e++) x[e] = (float)(e + 1);
-    nn_series s[2] = {{"train", x, h->col[H_TRAIN_LOSS], h->n, 2}, {t->data.test_name, x, h->col[H_TEST_LOSS], h->n, 2}};
+    /* train and evaluation curves of each loss group */
+    nn_series s[2 * SPEC_MAX_GROUPS];
+    char names[2 * SPEC_MAX_GROUPS][SPEC_NAME_LEN + 24];
+    int n = 0, G = t->s->n_groups;
+    for (int g = 0; g < G; g++)
+        for (int split = 0; split < (t->data.has_test ? 2 : 1); split++) {
+            const char *which = split ? t->data.test_name : "train";
+            if (G == 1) snprintf(names[n], sizeof names[n], "%s", which);
+            else snprintf(names[n], sizeof names[n], "%s %s", which, t->s->groups[g].name);
+            s[n] = (nn_series){names[n], x, h->col[split ? t->hc.test[g] : t->hc.train[g]], h->n, 2};
+            n++;
+        }
     char path[1024], title[160];
     fig_path(t, "loss_curve.png", path, sizeof path);
     snprintf(title, sizeof title, "%s: loss", t->s->name);
-    int rc = nn_plot_lines(path, title, "epoch", "loss", s, t->data.has_test ? 2 : 1, 0, err, errlen);
+    int rc = nn_plot_lines(path, title, "epoch", "loss", s, n, 0, err, errlen);
     free(x);
     return rc;
 }
@@ -53,15 +64,16 @@ int report_loss_curve(trainer *t, char *err, size_t errlen)
 /* The layer holds logits: a bce_with_logits loss reads it (figures show it through a sigmoid). */
 int report_is_logits(const spec *s, const char *layer)
 {
-    for (int k = 0; k < s->n_losses; k++)
-        if (strcmp(s->losses[k].pred, layer) == 0 && s->losses[k].kind == LOSS_BCE_LOGITS) return 1;
+    for (int g = 0; g < s->n_groups; g++)
+        for (int k = 0; k < s->groups[g].n_terms; k++)
+            if (strcmp(s->groups[g].terms[k].pred, layer) == 0 && s->groups[g].terms[k].kind == LOSS_BCE_LOGITS) return 1;
     return 0;
 }
 
 int report_recon_layer(const trainer *t, const report_spec *r, int *logits)
 {
     const spec *s = t->s;
-    const char *name = r && r->layer[0] ? r->layer : s->losses[0].pred;
+    const char *name = r && r->layer[0] ? r->layer : spec_first_loss(s)->pred;
     *logits = (r && r->sigmoid) || report_is_logits(s, name);
     return spec_find_layer(s, name);
 }
@@ -86,8 +98,8 @@ void report_image_dims(const nn_shape *s, int *c, int *h, int *w)
  * the input directly and active at evaluation (so what the network saw can be shown). */
 static int corruption_layer(const spec *s)
 {
-    for (int i = 0; i < s->model.n_layers; i++) {
-        const layer_spec *l = &s->model.layers[i];
+    for (int i = 0; i < s->nets[0].n_layers; i++) {
+        const layer_spec *l = &s->nets[0].layers[i];
         int reads_input = (i == 0 && l->n_from == 0) || (l->n_from == 1 && strcmp(l->from[0], "input") == 0);
         if ((l->kind == LY_NOISE || l->kind == LY_MASKING_NOISE) && reads_input && l->noise_at_eval) return i;
     }
@@ -107,7 +119,7 @@ static int draw_reconstructions(trainer *t, const report_spec *r, const nn_datas
     size_t xn = nn_shape_numel(&ds->sample), w = trainer_layer_width(t, layer);
     if (w != xn) {
         snprintf(err, errlen, "reconstructions: layer '%s' has %zu values per sample, the images %zu",
-                 t->s->model.layers[layer].name, w, xn);
+                 t->s->nets[0].layers[layer].name, w, xn);
         return -1;
     }
     int n_rows = noisy >= 0 ? 3 : 2;
@@ -182,7 +194,7 @@ static int fig_confusion(trainer *t, report_figures *figs, char *err, size_t err
 {
     const nn_dataset *ds = t->data.has_test ? &t->data.test : &t->data.train;
     const spec *s = t->s;
-    int layer = spec_find_layer(s, s->train.metric_pred[0] ? s->train.metric_pred : s->losses[0].pred);
+    int layer = spec_find_layer(s, s->train.metric_pred[0] ? s->train.metric_pred : spec_first_loss(s)->pred);
     int k = ds->n_classes;
     if (layer < 0 || !ds->y || k < 2 || k > 100) {
         snprintf(err, errlen, "confusion_matrix needs a classifier (class targets and a prediction layer)");
@@ -258,10 +270,10 @@ static int fig_filters(trainer *t, const report_spec *r, report_figures *figs, c
                     img[(size_t)i * per + (size_t)y * kw * c + (size_t)ch * kw + x] =
                         hi > lo ? (src[((size_t)ch * kh + y) * kw + x] - lo) / (hi - lo) : 0.5f;
     }
-    char path[1024], title[160], file[96];
-    snprintf(file, sizeof file, "filters_%s.png", r->layer);
+    char path[1024], title[160], file[128];
+    snprintf(file, sizeof file, "filters_%.60s.png", r->layer);
     fig_path(t, file, path, sizeof path);
-    snprintf(title, sizeof title, "%s: the %d filters of '%s'", t->s->name, f, r->layer);
+    snprintf(title, sizeof title, "%s: the %d filters of '%.60s'", t->s->name, f, r->layer);
     int scale = kh * 10 < 60 ? 60 / kh : 4;
     int rc = nn_plot_image_grid(path, title, img, f, 1, kh, kw * c, f < 10 ? f : 10, NULL, scale, err, errlen);
     if (rc == 0) add_fig(figs, file, "Learned filters (each scaled to its own range: dark low, bright high)");
@@ -355,8 +367,8 @@ int report_embedding(trainer *t, const char *layer_name, const char *png_path, c
 
 static int fig_embedding(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
 {
-    char path[1024], file[96];
-    snprintf(file, sizeof file, "embedding_%s.png", r->layer);
+    char path[1024], file[128];
+    snprintf(file, sizeof file, "embedding_%.60s.png", r->layer);
     fig_path(t, file, path, sizeof path);
     report_view3d *view;
     if (report_embedding(t, r->layer, path, t->s->name, &view, err, errlen) < 0) return -1;
@@ -376,7 +388,7 @@ static int fig_function_fit(trainer *t, report_figures *figs, char *err, size_t 
 {
     const nn_dataset *te = t->data.has_test ? &t->data.test : &t->data.train, *tr = &t->data.train;
     const spec *s = t->s;
-    int layer = spec_find_layer(s, s->train.metric_pred[0] ? s->train.metric_pred : s->losses[0].pred);
+    int layer = spec_find_layer(s, s->train.metric_pred[0] ? s->train.metric_pred : spec_first_loss(s)->pred);
     if (layer < 0 || nn_shape_numel(&te->sample) != 1 || !te->y) {
         snprintf(err, errlen, "function_fit needs 1-D inputs with targets and a prediction layer");
         return -1;
@@ -398,7 +410,7 @@ static int fig_function_fit(trainer *t, report_figures *figs, char *err, size_t 
         char path[1024], title[200];
         fig_path(t, "function_fit.png", path, sizeof path);
         const history *h = &t->h;
-        float rel = h->n ? h->col[H_TEST_REL_L2][h->n - 1] : NAN;
+        float rel = h->n ? h->col[t->hc.test_rel_l2][h->n - 1] : NAN;
         snprintf(title, sizeof title, "%s: fit (relative L2 error %.2f%%)", s->name, 100 * rel);
         rc = nn_plot_lines(path, title, "x", "y", ser, 3, 0, err, errlen);
         if (rc == 0) add_fig(figs, "function_fit.png", "Truth, training points and the network's prediction");
@@ -425,8 +437,8 @@ static int fig_dead_units(trainer *t, report_figures *figs, char *err, size_t er
     size_t k = strlen(figs->notes);
     k += (size_t)snprintf(figs->notes + k, sizeof figs->notes - k, "<h3>Dead ReLU units (over the training set)</h3><table><tr><th>layer</th><th>dead</th><th>fraction</th></tr>");
     printf("dead ReLU units (zero for every training sample):\n");
-    for (int i = 0; i < s->model.n_layers && nl < 64 && rows; i++) {
-        const layer_spec *l = &s->model.layers[i];
+    for (int i = 0; i < s->nets[0].n_layers && nl < 64 && rows; i++) {
+        const layer_spec *l = &s->nets[0].layers[i];
         if (l->act != ACT_RELU) continue;
         size_t w = trainer_layer_width(t, i);
         float *out = malloc((size_t)ds->n * w * sizeof *out);
@@ -473,7 +485,7 @@ static int fig_dead_units(trainer *t, report_figures *figs, char *err, size_t er
 static int recon_error(trainer *t, const nn_dataset *ds, double *out)
 {
     const spec *s = t->s;
-    int layer = spec_find_layer(s, s->losses[0].pred), logits = report_is_logits(s, s->losses[0].pred);
+    int layer = spec_find_layer(s, spec_first_loss(s)->pred), logits = report_is_logits(s, spec_first_loss(s)->pred);
     size_t d = nn_shape_numel(&ds->sample);
     if (layer < 0 || trainer_layer_width(t, layer) != d) return -1;
     enum { BLK = 2048 };

@@ -63,12 +63,12 @@ int report_write_html(trainer *t, const report_figures *figs, char *err, size_t 
                "<a href=\"metrics.csv\">metrics.csv</a> &middot; <a href=\"model.safetensors\">model.safetensors</a></p>\n",
             t->s->name);
     /* columns with something in them; names as in metrics.csv, "test" as the split used */
-    int show[H_COLUMNS];
+    int show[H_MAX_COLUMNS];
     fputs("<h2>Metrics</h2>\n<table><tr><th>epoch</th>", f);
-    for (int c = 0; c < H_COLUMNS; c++) {
+    for (int c = 0; c < h->n_cols; c++) {
         show[c] = 0;
         for (int e = 0; e < h->n; e++) show[c] |= !isnan(h->col[c][e]);
-        const char *name = history_names[c];
+        const char *name = h->name[c];
         if (!show[c]) continue;
         if (strncmp(name, "test_", 5) == 0) fprintf(f, "<th>%s %s</th>", tn, name + 5);
         else fprintf(f, "<th>%s</th>", name);
@@ -76,8 +76,8 @@ int report_write_html(trainer *t, const report_figures *figs, char *err, size_t 
     fputs("</tr>\n", f);
     for (int e = 0; e < h->n; e++) {
         fprintf(f, "<tr><td>%d</td>", e + 1);
-        for (int c = 0; c < H_COLUMNS; c++)
-            if (show[c]) html_metric(f, h->col[c][e], c == H_TRAIN_ACC || c == H_TEST_ACC || c == H_TEST_REL_L2);
+        for (int c = 0; c < h->n_cols; c++)
+            if (show[c]) html_metric(f, h->col[c][e], h->fraction[c]);
         fputs("</tr>\n", f);
     }
     fputs("</table>\n", f);

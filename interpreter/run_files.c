@@ -63,14 +63,18 @@ static int write_steps(const trainer *t, char *err, size_t errlen)
         snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
         return -1;
     }
-    fprintf(f, "step");
-    for (int c = 0; c < STEP_COLUMNS; c++) fprintf(f, ",%s", step_log_names[c]);
-    fputc('\n', f);
     const step_log *l = &t->steps;
+    int n_loss = t->s->n_groups;   /* columns 1..n_loss are losses, then learning rates */
+    fprintf(f, "step");
+    for (int c = 0; c < l->n_cols; c++) fprintf(f, ",%s", step_log_name(t, c));
+    fputc('\n', f);
     for (long r = 0; r < l->n; r++) {
-        const float *row = l->v + (size_t)r * STEP_COLUMNS;
-        fprintf(f, "%ld,%d", r + 1, (int)row[STEP_EPOCH]);
-        for (int c = STEP_EPOCH + 1; c < STEP_COLUMNS; c++) fprintf(f, c == STEP_LR ? ",%.7g" : ",%.9g", row[c]);
+        const float *row = l->v + (size_t)r * l->n_cols;
+        fprintf(f, "%ld,%d", r + 1, (int)row[0]);
+        for (int c = 1; c < l->n_cols; c++) {
+            if (isnan(row[c])) fputs(",", f);
+            else fprintf(f, c <= n_loss ? ",%.9g" : ",%.7g", row[c]);
+        }
         fputc('\n', f);
     }
     if (fclose(f) != 0 || rename(tmp, path) != 0) {
@@ -94,15 +98,15 @@ int run_files_epoch(trainer *t, char *err, size_t errlen)
     }
     const history *h = &t->h;
     fprintf(f, "epoch");
-    for (int c = 0; c < H_COLUMNS; c++) {   /* "test_..." names the evaluation split actually used */
-        const char *name = history_names[c];
+    for (int c = 0; c < h->n_cols; c++) {   /* "test_..." names the evaluation split actually used */
+        const char *name = h->name[c];
         if (strncmp(name, "test_", 5) == 0) fprintf(f, ",%s_%s", t->data.test_name, name + 5);
         else fprintf(f, ",%s", name);
     }
     fputc('\n', f);
     for (int e = 0; e < h->n; e++) {
         fprintf(f, "%d", e + 1);
-        for (int c = 0; c < H_COLUMNS; c++) csv_value(f, h->col[c][e]);
+        for (int c = 0; c < h->n_cols; c++) csv_value(f, h->col[c][e]);
         fputc('\n', f);
     }
     if (fclose(f) != 0 || rename(tmp, path) != 0) {

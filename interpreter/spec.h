@@ -18,6 +18,11 @@
 #define SPEC_MAX_FROM 4
 #define SPEC_MAX_LOSSES 8
 #define SPEC_MAX_REPORTS 16
+#define SPEC_MAX_NETS 8
+#define SPEC_MAX_NET_INPUTS 4
+#define SPEC_MAX_GROUPS 8
+#define SPEC_MAX_STEPS 8
+#define SPEC_EXPR_LEN 160               /* a call expression: D(G(noise, label), label).hidden */
 
 typedef struct {
     const char *file;
@@ -129,9 +134,20 @@ typedef struct {
     nn_shape shape;
 } layer_spec;
 
+/* A named input of a net: bound by name to the data (input, data), its targets (target) or,
+ * for any other name, to noise drawn from N(0, I) each step — unless a call passes it. */
 typedef struct {
-    nn_shape input;                    /* per-sample shape */
-    spec_pos input_pos;
+    char name[SPEC_NAME_LEN];
+    nn_shape shape;                    /* per-sample shape */
+    spec_pos pos;
+} net_input;
+
+/* One network. A spec's `model:` is the net "model" with one input, "input". */
+typedef struct {
+    char name[SPEC_NAME_LEN];
+    spec_pos pos;
+    net_input inputs[SPEC_MAX_NET_INPUTS];
+    int n_inputs;
     layer_spec *layers;
     int n_layers;
     nn_init init, bias_init;           /* defaults for every dense layer */
@@ -144,28 +160,48 @@ typedef enum { LOSS_MSE, LOSS_L1, LOSS_BCE_LOGITS, LOSS_CROSS_ENTROPY, LOSS_KL_N
 typedef struct {
     loss_kind kind;
     spec_pos pos;
-    char pred[SPEC_NAME_LEN];          /* layer name */
-    char target[SPEC_NAME_LEN];        /* 'input', 'target', or a layer name */
-    char mean[SPEC_NAME_LEN], logvar[SPEC_NAME_LEN];  /* kl_normal */
+    char pred[SPEC_EXPR_LEN];          /* call expressions (call_expr.h): a layer, D(G), ... */
+    char target[SPEC_EXPR_LEN];        /* 'input', 'target', a layer, a call or a number */
+    char mean[SPEC_EXPR_LEN], logvar[SPEC_EXPR_LEN];  /* kl_normal */
     spec_pos pred_pos, target_pos;
     int reduce;                        /* NN_REDUCE_* */
     float weight;
 } loss_spec;
 
-/* ---- training -------------------------------------------------------------------------- */
+/* A named group of terms, minimised together by a training step. `loss:` is the group "loss". */
 typedef struct {
+    char name[SPEC_NAME_LEN];
+    spec_pos pos;
+    loss_spec terms[SPEC_MAX_LOSSES];
+    int n_terms;
+} loss_group;
+
+/* ---- training -------------------------------------------------------------------------- */
+/* One training step: minimise a loss group over the parameters of some nets, `repeat` times
+ * per iteration, with its own optimizer, schedule and clipping. train.optimizer, schedule,
+ * warmup and clip_* are the defaults of every step (and the one step of a `model:` spec). */
+typedef struct {
+    char name[SPEC_NAME_LEN];          /* its group's name unless given */
+    spec_pos pos;
+    int group;                         /* index into spec.groups */
+    int nets[SPEC_MAX_NETS];           /* indices into spec.nets whose parameters it updates */
+    int n_nets;
+    int repeat;
     nn_opt_config opt;
     spec_pos opt_pos;
     nn_schedule sched;
+    float clip_norm, clip_value;       /* 0 = off */
+} step_spec;
+
+typedef struct {
     int batch, epochs;
     int shuffle;
     int drop_last;
-    float clip_norm, clip_value;       /* 0 = off */
     int log_every;                     /* steps between progress lines off a terminal (0 = per epoch) */
     int limit_batches;                 /* stop each epoch after N batches (0 = all) */
     int accuracy;                      /* report classification accuracy */
     int rel_l2;                        /* report relative L2 error of pred vs target */
-    char metric_pred[SPEC_NAME_LEN];   /* layer the metrics read (default: first loss' pred) */
+    char metric_pred[SPEC_EXPR_LEN];   /* layer the metrics read (default: first loss' pred) */
 } train_spec;
 
 /* ---- report ---------------------------------------------------------------------------- */
@@ -178,8 +214,8 @@ typedef enum {
 typedef struct {
     report_kind kind;
     spec_pos pos;
-    char layer[SPEC_NAME_LEN];         /* embedding / reconstructions / filters layer */
-    char layers[REPORT_MAX_LAYERS][SPEC_NAME_LEN];   /* points: layers drawn together */
+    char layer[SPEC_EXPR_LEN];         /* embedding / reconstructions / filters layer */
+    char layers[REPORT_MAX_LAYERS][SPEC_EXPR_LEN];   /* points: layers (or calls) drawn together */
     int n_layers;
     int count;                         /* images shown */
     int sigmoid;                       /* apply a sigmoid to the layer (logits) before display */
@@ -191,9 +227,13 @@ typedef struct {
     char out_dir[SPEC_PATH_LEN];       /* runs/<name> unless overridden */
     uint64_t seed;
     data_spec data;
-    model_spec model;
-    loss_spec losses[SPEC_MAX_LOSSES];
-    int n_losses;
+    model_spec nets[SPEC_MAX_NETS];    /* `model:` is nets[0], named "model" */
+    int n_nets;
+    int single;                        /* written as model: / loss: (one net, one group, one step) */
+    loss_group groups[SPEC_MAX_GROUPS];   /* `loss:` is groups[0], named "loss" */
+    int n_groups;
+    step_spec steps[SPEC_MAX_STEPS];   /* `train.optimizer` alone is steps[0] */
+    int n_steps;
     train_spec train;
     report_spec reports[SPEC_MAX_REPORTS];
     int n_reports;
@@ -213,6 +253,11 @@ const char *act_kind_name(act_kind a);
 const char *layer_kind_name(layer_kind k);
 /* rnn, lstm or gru: the fused recurrent layers, which share their keys, builder and init */
 static inline int layer_is_recurrent(layer_kind k) { return k == LY_RNN || k == LY_LSTM || k == LY_GRU; }
-int spec_find_layer(const spec *s, const char *name);   /* index or -1 */
+int spec_find_layer(const spec *s, const char *name);   /* a layer of nets[0]: index or -1 */
+int spec_find_net(const spec *s, const char *name);     /* index or -1 */
+int spec_find_group(const spec *s, const char *name);   /* index or -1 */
+int net_find_layer(const model_spec *m, const char *name);   /* index or -1 */
+/* The first loss term of the first group: what metrics and most figures read. */
+static inline const loss_spec *spec_first_loss(const spec *s) { return &s->groups[0].terms[0]; }
 
 #endif

@@ -4,59 +4,197 @@
  * ignored. */
 #include "spec_merge.h"
 #include "spec_parse_internal.h"
+#include "call_expr.h"
 #include "schema.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- cross-field pass: every name used refers to a layer ------------------------------------ */
-static void check_ref(diag *d, const spec *s, const char *name, int upto, spec_pos at, int allow_target)
+/* ---- cross-field pass: every name used refers to something ---------------------------------- */
+int net_find_layer(const model_spec *m, const char *name)
 {
-    if (!name[0] || strcmp(name, "input") == 0 || (allow_target && strcmp(name, "target") == 0)) return;
-    const model_spec *m = &s->model;
-    for (int i = 0; i < upto; i++)
-        if (strcmp(m->layers[i].name, name) == 0) return;
-    for (int i = upto; i < m->n_layers; i++)
-        if (strcmp(m->layers[i].name, name) == 0) {
-            diag_error_at(d, at.file, at.line, at.col, "layer '%s' comes later in the model; a layer reads earlier ones", name);
-            return;
-        }
+    for (int i = 0; i < m->n_layers; i++)
+        if (strcmp(m->layers[i].name, name) == 0) return i;
+    return -1;
+}
+
+int spec_find_layer(const spec *s, const char *name) { return s->n_nets ? net_find_layer(&s->nets[0], name) : -1; }
+
+int spec_find_net(const spec *s, const char *name)
+{
+    for (int i = 0; i < s->n_nets; i++)
+        if (strcmp(s->nets[i].name, name) == 0) return i;
+    return -1;
+}
+
+int spec_find_group(const spec *s, const char *name)
+{
+    for (int i = 0; i < s->n_groups; i++)
+        if (strcmp(s->groups[i].name, name) == 0) return i;
+    return -1;
+}
+
+static void unknown_name(diag *d, spec_pos at, const char *what, const char *name, const char *const *names)
+{
+    char msg[1024];
+    schema_unknown_msg(msg, sizeof msg, what, name, NULL, names);
+    diag_error_at(d, at.file, at.line, at.col, "%s", msg);
+}
+
+/* A layer's `from:` or `mask_from:` inside net m: one of its inputs or an earlier layer. */
+static void check_layer_ref(diag *d, const model_spec *m, const char *name, int upto, spec_pos at)
+{
+    if (!name[0]) return;
+    for (int k = 0; k < m->n_inputs; k++)
+        if (strcmp(m->inputs[k].name, name) == 0) return;
+    int i = net_find_layer(m, name);
+    if (i >= 0 && i < upto) return;
+    if (i >= upto) {
+        diag_error_at(d, at.file, at.line, at.col, "layer '%s' comes later in the model; a layer reads earlier ones", name);
+        return;
+    }
     const char *names[1024];
     int n = 0;
-    names[n++] = "input";
-    if (allow_target) names[n++] = "target";
-    for (int i = 0; i < upto && n < 1023; i++) names[n++] = m->layers[i].name;
+    for (int k = 0; k < m->n_inputs; k++) names[n++] = m->inputs[k].name;
+    for (int k = 0; k < upto && n < 1023; k++) names[n++] = m->layers[k].name;
     names[n] = NULL;
-    char msg[1024];
-    schema_unknown_msg(msg, sizeof msg, "layer", name, NULL, names);
-    diag_error_at(d, at.file, at.line, at.col, "%s", msg);
+    unknown_name(d, at, "layer", name, names);
+}
+
+/* Is name a net input of some net (a source bound by name: data, target, noise...)? */
+static int is_input_name(const spec *s, const char *name)
+{
+    if (strcmp(name, "input") == 0 || strcmp(name, "data") == 0 || strcmp(name, "target") == 0) return 1;
+    for (int i = 0; i < s->n_nets; i++)
+        for (int k = 0; k < s->nets[i].n_inputs; k++)
+            if (strcmp(s->nets[i].inputs[k].name, name) == 0) return 1;
+    return 0;
+}
+
+/* Every name an expression may use at its top level, for did-you-mean. */
+static int expr_names(const spec *s, const char **names, int cap)
+{
+    int n = 0;
+    static const char *const sources[] = {"input", "target"};
+    for (int i = 0; i < 2; i++) names[n++] = sources[i];
+    for (int i = 0; i < s->n_nets && n < cap - 1; i++) names[n++] = s->nets[i].name;
+    if (s->single)
+        for (int i = 0; i < s->nets[0].n_layers && n < cap - 1; i++) names[n++] = s->nets[0].layers[i].name;
+    names[n] = NULL;
+    return n;
+}
+
+static void check_expr_node(diag *d, const spec *s, const cx_expr *e, int i, spec_pos at)
+{
+    const cx_node *x = &e->n[i];
+    spec_pos here = {at.file, at.line, at.col + x->col};
+    if (x->kind == CX_NUMBER) return;
+    int net = spec_find_net(s, x->name);
+    if (x->kind == CX_CALL) {
+        if (net < 0) {
+            const char *names[SPEC_MAX_NETS + 1];
+            for (int k = 0; k < s->n_nets; k++) names[k] = s->nets[k].name;
+            names[s->n_nets] = NULL;
+            unknown_name(d, here, "net", x->name, names);
+            return;
+        }
+        if (x->n_args > s->nets[net].n_inputs)
+            diag_error_at(d, here.file, here.line, here.col, "%s takes %d input%s (%s%s) but is called with %d", x->name,
+                          s->nets[net].n_inputs, s->nets[net].n_inputs == 1 ? "" : "s", s->nets[net].inputs[0].name,
+                          s->nets[net].n_inputs > 1 ? ", ..." : "", x->n_args);
+        for (int a = 0; a < x->n_args; a++) check_expr_node(d, s, e, x->args[a], at);
+    } else if (net < 0 && !is_input_name(s, x->name) && !(s->single && spec_find_layer(s, x->name) >= 0)) {
+        const char *names[1100];
+        expr_names(s, names, 1100);
+        if (!s->single) {   /* a layer of some net: say how to name it */
+            for (int k = 0; k < s->n_nets; k++)
+                if (net_find_layer(&s->nets[k], x->name) >= 0) {
+                    diag_error_at(d, here.file, here.line, here.col, "'%s' is a layer of net %s: write %s.%s", x->name,
+                                  s->nets[k].name, s->nets[k].name, x->name);
+                    return;
+                }
+        }
+        unknown_name(d, here, s->single ? "layer" : "name", x->name, names);
+        return;
+    }
+    if (x->layer[0]) {
+        if (net < 0) {
+            diag_error_at(d, here.file, here.line, here.col, "'%s.%s': only a net has layers to name after '.'", x->name, x->layer);
+            return;
+        }
+        if (net_find_layer(&s->nets[net], x->layer) < 0) {
+            const char *names[1024];
+            int n = 0;
+            for (int k = 0; k < s->nets[net].n_layers && n < 1023; k++) names[n++] = s->nets[net].layers[k].name;
+            names[n] = NULL;
+            unknown_name(d, here, "layer", x->layer, names);
+        }
+    }
+}
+
+/* A call expression (call_expr.h) in a loss, metric or report. */
+static void check_expr(diag *d, const spec *s, const char *text, spec_pos at)
+{
+    if (!text[0]) return;
+    cx_expr e;
+    char err[128];
+    int col;
+    if (cx_parse(text, &e, err, sizeof err, &col) < 0) {
+        diag_error_at(d, at.file, at.line, at.col + col, "'%s': %s", text, err);
+        return;
+    }
+    check_expr_node(d, s, &e, e.root, at);
 }
 
 static void check_references(diag *d, const spec *s)
 {
-    const model_spec *m = &s->model;
-    for (int i = 0; i < m->n_layers; i++) {
-        for (int k = 0; k < m->layers[i].n_from; k++) check_ref(d, s, m->layers[i].from[k], i, m->layers[i].from_pos, 0);
-        check_ref(d, s, m->layers[i].mask_from, i, m->layers[i].mask_pos, 0);
+    for (int n = 0; n < s->n_nets; n++) {
+        const model_spec *m = &s->nets[n];
+        for (int i = 0; i < m->n_layers; i++) {
+            for (int k = 0; k < m->layers[i].n_from; k++) check_layer_ref(d, m, m->layers[i].from[k], i, m->layers[i].from_pos);
+            check_layer_ref(d, m, m->layers[i].mask_from, i, m->layers[i].mask_pos);
+        }
     }
-    for (int k = 0; k < s->n_losses; k++) {
-        const loss_spec *l = &s->losses[k];
-        check_ref(d, s, l->kind == LOSS_KL_NORMAL ? l->mean : l->pred, m->n_layers, l->pred_pos, 1);
-        check_ref(d, s, l->kind == LOSS_KL_NORMAL ? l->logvar : l->target, m->n_layers, l->target_pos, 1);
-    }
+    for (int g = 0; g < s->n_groups; g++)
+        for (int k = 0; k < s->groups[g].n_terms; k++) {
+            const loss_spec *l = &s->groups[g].terms[k];
+            check_expr(d, s, l->kind == LOSS_KL_NORMAL ? l->mean : l->pred, l->pred_pos);
+            check_expr(d, s, l->kind == LOSS_KL_NORMAL ? l->logvar : l->target, l->target_pos);
+        }
     for (int k = 0; k < s->n_reports; k++) {
-        check_ref(d, s, s->reports[k].layer, m->n_layers, s->reports[k].pos, 0);
-        for (int j = 0; j < s->reports[k].n_layers; j++) check_ref(d, s, s->reports[k].layers[j], m->n_layers, s->reports[k].pos, 0);
+        check_expr(d, s, s->reports[k].layer, s->reports[k].pos);
+        for (int j = 0; j < s->reports[k].n_layers; j++) check_expr(d, s, s->reports[k].layers[j], s->reports[k].pos);
     }
-    check_ref(d, s, s->train.metric_pred, m->n_layers, (spec_pos){s->file, 1, 1}, 0);
+    check_expr(d, s, s->train.metric_pred, (spec_pos){s->file, 1, 1});
 }
 
 /* ---- top level ------------------------------------------------------------------------------ */
-int spec_find_layer(const spec *s, const char *name)
+/* model: / loss: or nets: / losses: (either of each), train, then the steps over them */
+static void parse_program(diag *d, ynode *tree, spec *s)
 {
-    for (int i = 0; i < s->model.n_layers; i++)
-        if (strcmp(s->model.layers[i].name, name) == 0) return i;
-    return -1;
+    const ynode *model = ymap_get(tree, "model"), *nets = ymap_get(tree, "nets");
+    const ynode *loss = ymap_get(tree, "loss"), *losses = ymap_get(tree, "losses");
+    if (model && nets) diag_error(d, nets, "a spec has either 'model:' (one net) or 'nets:', not both");
+    if (loss && losses) diag_error(d, losses, "a spec has either 'loss:' (one group) or 'losses:', not both");
+    if (nets) parse_nets(d, nets, s);
+    else {
+        parse_model(d, tree, model, &s->nets[0]);
+        s->n_nets = 1;
+    }
+    if (losses) parse_loss_groups(d, losses, s);
+    else if (!loss) diag_error(d, tree, "the spec has no 'loss' section (or 'losses:')");
+    else {
+        snprintf(s->groups[0].name, sizeof s->groups[0].name, "loss");
+        parse_losses(d, loss, &s->groups[0]);
+        s->n_groups = 1;
+    }
+    step_spec dflt = {0};
+    parse_train(d, tree, ymap_get(tree, "train"), &s->train, &dflt);
+    s->single = !nets && !losses && !ymap_get(ymap_get(tree, "train"), "steps");
+    if (s->n_groups) parse_steps(d, ymap_get(tree, "train"), s, &dflt);
+    for (int i = 0; i < s->n_steps; i++)
+        if (s->steps[i].sched.kind == NN_SCHED_COSINE && !s->steps[i].sched.total_epochs)
+            s->steps[i].sched.total_epochs = s->train.epochs;
 }
 
 spec *spec_from_tree(ynode *tree, const char *file, diag *d)
@@ -70,10 +208,6 @@ spec *spec_from_tree(ynode *tree, const char *file, diag *d)
     s->tree = tree;
     snprintf(s->file, sizeof s->file, "%s", file);
     schema_check_keys(d, tree, "spec", keys);
-    const ynode *nets = ymap_get(tree, "nets");
-    if (nets) diag_error(d, nets, "several networks ('nets:') are part of the language (docs/spec.md) but this nnrun runs one 'model' only");
-    const ynode *losses = ymap_get(tree, "losses");
-    if (losses) diag_error(d, losses, "named loss groups ('losses:') come with 'nets:'; use 'loss:' for one model");
     if (schema_str(d, tree, "name", s->name, sizeof s->name) == 0) {
         const char *base = strrchr(file, '/');
         snprintf(s->name, sizeof s->name, "%.*s", (int)strcspn(base ? base + 1 : file, "."), base ? base + 1 : file);
@@ -83,9 +217,7 @@ spec *spec_from_tree(ynode *tree, const char *file, diag *d)
     s->seed = (uint64_t)seed;
     if (schema_str(d, tree, "output", s->out_dir, sizeof s->out_dir) == 0) snprintf(s->out_dir, sizeof s->out_dir, "runs/%s", s->name);
     parse_data(d, tree, ymap_get(tree, "data"), &s->data);
-    parse_model(d, tree, ymap_get(tree, "model"), &s->model);
-    parse_losses(d, tree, ymap_get(tree, "loss"), s);
-    parse_train(d, tree, ymap_get(tree, "train"), &s->train);
+    parse_program(d, tree, s);
     parse_reports(d, ymap_get(tree, "report"), s);
     if (diag_count(d) == before) check_references(d, s);
     if (diag_count(d) > before) {
@@ -119,7 +251,7 @@ spec *spec_load(const char *file, const char *const *overrides, int n_overrides,
 void spec_free(spec *s)
 {
     if (!s) return;
-    free(s->model.layers);
+    for (int i = 0; i < SPEC_MAX_NETS; i++) free(s->nets[i].layers);
     ynode_free(s->tree);
     free(s);
 }

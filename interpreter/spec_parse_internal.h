@@ -9,8 +9,14 @@ static inline spec_pos pos_of(const ynode *n) { return (spec_pos){n ? n->file : 
  * spec, reporting every problem to d. */
 void parse_data(diag *d, const ynode *top, const ynode *n, data_spec *ds);
 void parse_model(diag *d, const ynode *top, const ynode *n, model_spec *m);
-void parse_losses(diag *d, const ynode *top, const ynode *n, spec *s);
-void parse_train(diag *d, const ynode *top, const ynode *n, train_spec *t);
+/* nets: {NAME: {input: SHAPE or {name: SHAPE, ...}, layers: [...], ...}, ...} */
+void parse_nets(diag *d, const ynode *n, spec *s);
+void parse_losses(diag *d, const ynode *n, loss_group *g);    /* `loss:` or one group of `losses:` */
+void parse_loss_groups(diag *d, const ynode *n, spec *s);     /* `losses:` */
+/* train (n may be NULL); its optimizer, schedule, warmup and clip_* go to dflt, every step's
+ * defaults. Then train.steps (or one step over every net) once nets and groups are known. */
+void parse_train(diag *d, const ynode *top, const ynode *n, train_spec *t, step_spec *dflt);
+void parse_steps(diag *d, const ynode *train, spec *s, const step_spec *dflt);
 void parse_reports(diag *d, const ynode *n, spec *s);
 
 #endif

@@ -483,8 +483,10 @@ static void name_layers(diag *d, model_spec *m)
             const char *base = l->kind == LY_ACTIVATION ? act_names[l->act] : layer_names[l->kind];
             snprintf(l->name, sizeof l->name, "%s_%d", base, ++count[l->kind]);
         }
-        if (strcmp(l->name, "input") == 0 || strcmp(l->name, "target") == 0)
-            diag_error_at(d, l->pos.file, l->pos.line, l->pos.col, "'%s' is reserved and cannot name a layer", l->name);
+        int reserved = strcmp(l->name, "input") == 0 || strcmp(l->name, "target") == 0 || strcmp(l->name, "data") == 0;
+        for (int k = 0; k < m->n_inputs; k++) reserved |= strcmp(l->name, m->inputs[k].name) == 0;
+        if (reserved)
+            diag_error_at(d, l->pos.file, l->pos.line, l->pos.col, "'%s' is reserved (an input) and cannot name a layer", l->name);
         for (int j = 0; j < i; j++)
             if (strcmp(m->layers[j].name, l->name) == 0)
                 diag_error_at(d, l->pos.file, l->pos.line, l->pos.col, "layer name '%s' is already used at line %d",
@@ -492,26 +494,48 @@ static void name_layers(diag *d, model_spec *m)
     }
 }
 
-void parse_model(diag *d, const ynode *top, const ynode *n, model_spec *m)
+/* A per-sample shape: 784 or [1, 28, 28]. */
+static void parse_shape(diag *d, const ynode *in, nn_shape *out)
 {
-    static const char *const keys[] = {"input", "layers", "init", "bias_init", "l1", "l2", NULL};
-    if (!n) {
-        diag_error(d, top, "the spec has no 'model' section");
+    if (in->kind == YN_SCALAR) {
+        out->ndim = 1;
+        schema_node_int(d, in, "input size", 1, 1 << 30, &out->d[0]);
+    } else if (in->kind == YN_SEQ && in->n >= 1 && in->n <= NN_MAX_DIMS - 1) {
+        out->ndim = in->n;
+        for (int i = 0; i < in->n; i++) schema_node_int(d, in->items[i], "input size", 1, 1 << 30, &out->d[i]);
+    } else
+        diag_error(d, in, "an input is the shape of one sample: a list of 1 to %d sizes", NN_MAX_DIMS - 1);
+}
+
+/* input: SHAPE (one input named "input") or {NAME: SHAPE, ...} */
+static void parse_inputs(diag *d, const ynode *in, model_spec *m)
+{
+    if (in->kind != YN_MAP) {
+        net_input *x = &m->inputs[m->n_inputs++];
+        snprintf(x->name, sizeof x->name, "input");
+        x->pos = pos_of(in);
+        parse_shape(d, in, &x->shape);
         return;
     }
-    if (schema_expect(d, n, YN_MAP, "model") < 0) return;
-    schema_check_keys(d, n, "model", keys);
+    if (in->n < 1 || in->n > SPEC_MAX_NET_INPUTS) diag_error(d, in, "a net has 1 to %d named inputs", SPEC_MAX_NET_INPUTS);
+    for (int i = 0; i < in->n && i < SPEC_MAX_NET_INPUTS; i++) {
+        net_input *x = &m->inputs[m->n_inputs++];
+        snprintf(x->name, sizeof x->name, "%s", in->keys[i]);
+        x->pos = (spec_pos){in->file, in->key_line[i], in->key_col[i]};
+        parse_shape(d, in->items[i], &x->shape);
+    }
+}
+
+/* One net: `model:` (what = "model") or an entry of `nets:`. */
+static void parse_net(diag *d, const ynode *n, const char *what, model_spec *m)
+{
+    static const char *const keys[] = {"input", "layers", "init", "bias_init", "l1", "l2", NULL};
+    m->pos = pos_of(n);
+    if (schema_expect(d, n, YN_MAP, what) < 0) return;
+    schema_check_keys(d, n, what, keys);
     const ynode *in = ymap_get(n, "input");
-    m->input_pos = pos_of(in ? in : n);
-    if (!in) diag_error(d, n, "model needs 'input', the shape of one sample, e.g. input: [784]");
-    else if (in->kind == YN_SCALAR) {
-        m->input.ndim = 1;
-        schema_node_int(d, in, "input size", 1, 1 << 30, &m->input.d[0]);
-    } else if (in->kind == YN_SEQ && in->n >= 1 && in->n <= NN_MAX_DIMS - 1) {
-        m->input.ndim = in->n;
-        for (int i = 0; i < in->n; i++) schema_node_int(d, in->items[i], "input size", 1, 1 << 30, &m->input.d[i]);
-    } else
-        diag_error(d, in, "input is the shape of one sample: a list of 1 to %d sizes", NN_MAX_DIMS - 1);
+    if (!in) diag_error(d, n, "%s needs 'input', the shape of one sample, e.g. input: [784]", what);
+    else parse_inputs(d, in, m);
     m->init.kind = NN_INIT_TORCH_DEFAULT;
     m->bias_init.kind = NN_INIT_TORCH_DEFAULT;
     const ynode *init = ymap_get(n, "init"), *binit = ymap_get(n, "bias_init");
@@ -521,7 +545,7 @@ void parse_model(diag *d, const ynode *top, const ynode *n, model_spec *m)
     schema_float(d, n, "l2", 0, 1e6, &m->l2);
     const ynode *layers = ymap_get(n, "layers");
     if (!layers) {
-        diag_error(d, n, "model needs 'layers'");
+        diag_error(d, n, "%s needs 'layers'", what);
         return;
     }
     if (schema_expect(d, layers, YN_SEQ, "layers") < 0) return;
@@ -532,7 +556,33 @@ void parse_model(diag *d, const ynode *top, const ynode *n, model_spec *m)
     }
     m->layers = calloc((size_t)total + 1, sizeof *m->layers);
     parse_layer_list(d, layers, m, "");
-    if (m->n_layers == 0) diag_error(d, layers, "model has no layers");
+    if (m->n_layers == 0) diag_error(d, layers, "%s has no layers", what);
     name_layers(d, m);
 }
 
+void parse_model(diag *d, const ynode *top, const ynode *n, model_spec *m)
+{
+    snprintf(m->name, sizeof m->name, "model");
+    if (!n) {
+        diag_error(d, top, "the spec has no 'model' section (or 'nets:')");
+        return;
+    }
+    parse_net(d, n, "model", m);
+}
+
+void parse_nets(diag *d, const ynode *n, spec *s)
+{
+    static const char *const reserved[] = {"input", "data", "target", "model", NULL};
+    if (schema_expect(d, n, YN_MAP, "nets") < 0) return;
+    if (n->n < 1 || n->n > SPEC_MAX_NETS) diag_error(d, n, "nets holds 1 to %d networks", SPEC_MAX_NETS);
+    for (int i = 0; i < n->n && s->n_nets < SPEC_MAX_NETS; i++) {
+        model_spec *m = &s->nets[s->n_nets++];
+        snprintf(m->name, sizeof m->name, "%s", n->keys[i]);
+        for (int r = 0; reserved[r]; r++)
+            if (strcmp(m->name, reserved[r]) == 0)
+                diag_error_at(d, n->file, n->key_line[i], n->key_col[i], "'%s' is reserved and cannot name a net", m->name);
+        char what[SPEC_NAME_LEN + 8];
+        snprintf(what, sizeof what, "net %s", m->name);
+        parse_net(d, n->items[i], what, m);
+    }
+}

@@ -43,37 +43,49 @@ static void parse_loss_term(diag *d, const ynode *n, loss_spec *l)
     }
     if (schema_str(d, a, "pred", l->pred, sizeof l->pred) == 0) diag_error(d, a, "%s needs 'pred' (a layer name)", loss_names[k]);
     snprintf(l->target, sizeof l->target, "target");
-    schema_str(d, a, "target", l->target, sizeof l->target);
+    const ynode *tn = ymap_get(a, "target");
+    if (tn && tn->kind == YN_SCALAR) snprintf(l->target, sizeof l->target, "%s", tn->str);   /* a name, call or number */
+    else if (tn) diag_error(d, tn, "target is a layer, a call such as D(G), input, target or a number");
     l->pred_pos = pos_of(ymap_get(a, "pred") ? ymap_get(a, "pred") : a);
     l->target_pos = pos_of(ymap_get(a, "target") ? ymap_get(a, "target") : a);
 }
 
-void parse_losses(diag *d, const ynode *top, const ynode *n, spec *s)
+void parse_losses(diag *d, const ynode *n, loss_group *s)
 {
-    if (!n) {
-        diag_error(d, top, "the spec has no 'loss' section");
-        return;
-    }
+    s->pos = pos_of(n);
     if (n->kind == YN_SEQ) {
         if (n->n > SPEC_MAX_LOSSES) diag_error(d, n, "at most %d loss terms", SPEC_MAX_LOSSES);
-        for (int i = 0; i < n->n && i < SPEC_MAX_LOSSES; i++) parse_loss_term(d, n->items[i], &s->losses[s->n_losses++]);
+        for (int i = 0; i < n->n && i < SPEC_MAX_LOSSES; i++) parse_loss_term(d, n->items[i], &s->terms[s->n_terms++]);
     } else if (n->kind == YN_MAP && n->n > 1) {
         /* several terms written as one mapping: {mse: {...}, kl_normal: {...}} */
-        for (int i = 0; i < n->n && s->n_losses < SPEC_MAX_LOSSES; i++) {
+        for (int i = 0; i < n->n && s->n_terms < SPEC_MAX_LOSSES; i++) {
             ynode one = *n;
             one.n = 1;
             one.keys = &n->keys[i];
             one.key_line = &n->key_line[i];
             one.key_col = &n->key_col[i];
             one.items = &n->items[i];
-            parse_loss_term(d, &one, &s->losses[s->n_losses++]);
+            parse_loss_term(d, &one, &s->terms[s->n_terms++]);
         }
     } else
-        parse_loss_term(d, n, &s->losses[s->n_losses++]);
+        parse_loss_term(d, n, &s->terms[s->n_terms++]);
+}
+
+/* losses: {GROUP: terms, ...} */
+void parse_loss_groups(diag *d, const ynode *n, spec *s)
+{
+    if (schema_expect(d, n, YN_MAP, "losses") < 0) return;
+    if (n->n > SPEC_MAX_GROUPS) diag_error(d, n, "at most %d loss groups", SPEC_MAX_GROUPS);
+    for (int i = 0; i < n->n && s->n_groups < SPEC_MAX_GROUPS; i++) {
+        loss_group *g = &s->groups[s->n_groups++];
+        snprintf(g->name, sizeof g->name, "%s", n->keys[i]);
+        parse_losses(d, n->items[i], g);
+        g->pos = (spec_pos){n->file, n->key_line[i], n->key_col[i]};
+    }
 }
 
 /* ---- training ------------------------------------------------------------------------------- */
-static void parse_optimizer(diag *d, const ynode *n, train_spec *t)
+static void parse_optimizer(diag *d, const ynode *n, step_spec *t)
 {
     static const char *const names[] = {"sgd", "adam", "adamw", "rmsprop", NULL};
     const ynode *args = NULL;
@@ -115,7 +127,7 @@ static void parse_optimizer(diag *d, const ynode *n, train_spec *t)
     if (t->opt.nesterov && t->opt.momentum <= 0) diag_error(d, args, "nesterov needs momentum > 0");
 }
 
-static void parse_schedule(diag *d, const ynode *n, train_spec *t)
+static void parse_schedule(diag *d, const ynode *n, step_spec *t)
 {
     static const char *const names[] = {"constant", "step", "exponential", "cosine", "piecewise", NULL};
     nn_schedule *s = &t->sched;
@@ -162,12 +174,30 @@ static void parse_schedule(diag *d, const ynode *n, train_spec *t)
     schema_int(d, a, "epochs", 1, 1 << 30, &s->total_epochs);
 }
 
-void parse_train(diag *d, const ynode *top, const ynode *n, train_spec *t)
+/* What a step may set for itself; train-level values are every step's defaults. The optimizer
+ * first, the rest after (errors come in the order of the keys of a usual spec). */
+static void parse_step_optimizer(diag *d, const ynode *n, step_spec *st)
+{
+    const ynode *opt = ymap_get(n, "optimizer");
+    if (opt) parse_optimizer(d, opt, st);
+}
+
+static void parse_step_schedule(diag *d, const ynode *n, step_spec *st)
+{
+    const ynode *sched = ymap_get(n, "schedule");
+    if (sched) parse_schedule(d, sched, st);
+    schema_int(d, n, "warmup", 0, 1 << 30, &st->sched.warmup_steps);
+    schema_float(d, n, "clip_grad_norm", 0, 1e9, &st->clip_norm);
+    schema_float(d, n, "clip_grad_value", 0, 1e9, &st->clip_value);
+}
+
+void parse_train(diag *d, const ynode *top, const ynode *n, train_spec *t, step_spec *dflt)
 {
     static const char *const keys[] = {"optimizer", "batch", "epochs", "shuffle", "drop_last", "schedule", "warmup",
                                        "clip_grad_norm", "clip_grad_value", "log_every", "limit_batches", "metrics",
-                                       "metric_layer", NULL};
-    nn_opt_defaults(NN_OPT_ADAM, &t->opt);
+                                       "metric_layer", "steps", NULL};
+    nn_opt_defaults(NN_OPT_ADAM, &dflt->opt);
+    dflt->repeat = 1;
     t->batch = 32;
     t->epochs = 1;
     t->shuffle = 1;
@@ -175,18 +205,12 @@ void parse_train(diag *d, const ynode *top, const ynode *n, train_spec *t)
     if (!n) return;   /* every training option has a default */
     if (schema_expect(d, n, YN_MAP, "train") < 0) return;
     schema_check_keys(d, n, "train", keys);
-    const ynode *opt = ymap_get(n, "optimizer");
-    if (opt) parse_optimizer(d, opt, t);
+    parse_step_optimizer(d, n, dflt);
     schema_int(d, n, "batch", 1, 1 << 20, &t->batch);
     schema_int(d, n, "epochs", 1, 1 << 20, &t->epochs);
     schema_bool(d, n, "shuffle", &t->shuffle);
     schema_bool(d, n, "drop_last", &t->drop_last);
-    const ynode *sched = ymap_get(n, "schedule");
-    if (sched) parse_schedule(d, sched, t);
-    if (t->sched.kind == NN_SCHED_COSINE && !t->sched.total_epochs) t->sched.total_epochs = t->epochs;
-    schema_int(d, n, "warmup", 0, 1 << 30, &t->sched.warmup_steps);
-    schema_float(d, n, "clip_grad_norm", 0, 1e9, &t->clip_norm);
-    schema_float(d, n, "clip_grad_value", 0, 1e9, &t->clip_value);
+    parse_step_schedule(d, n, dflt);
     schema_int(d, n, "log_every", 0, 1 << 30, &t->log_every);
     schema_int(d, n, "limit_batches", 0, 1 << 30, &t->limit_batches);
     schema_str(d, n, "metric_layer", t->metric_pred, sizeof t->metric_pred);
@@ -256,3 +280,72 @@ void parse_reports(diag *d, const ynode *n, spec *s)
     }
 }
 
+
+/* ---- training steps --------------------------------------------------------------------------- */
+/* `update: D` or `update: [E, D]`: net names into st->nets */
+static void parse_update(diag *d, const ynode *u, const spec *s, step_spec *st)
+{
+    const ynode *one[1] = {u};
+    const ynode *const *items = u->kind == YN_SEQ ? (const ynode *const *)u->items : one;
+    int n = u->kind == YN_SEQ ? u->n : 1;
+    const char *names[SPEC_MAX_NETS + 1];
+    for (int i = 0; i < s->n_nets; i++) names[i] = s->nets[i].name;
+    names[s->n_nets] = NULL;
+    for (int i = 0; i < n && st->n_nets < SPEC_MAX_NETS; i++) {
+        int k;
+        if (schema_node_enum(d, items[i], "net", names, &k) < 0) continue;
+        for (int j = 0; j < st->n_nets; j++)
+            if (st->nets[j] == k) diag_error(d, items[i], "net '%s' is listed twice", names[k]);
+        st->nets[st->n_nets++] = k;
+    }
+}
+
+static void parse_step(diag *d, const ynode *n, spec *s, step_spec *st)
+{
+    static const char *const keys[] = {"name", "minimize", "update", "repeat", "optimizer", "schedule", "warmup",
+                                       "clip_grad_norm", "clip_grad_value", NULL};
+    st->pos = pos_of(n);
+    if (schema_expect(d, n, YN_MAP, "a training step") < 0) return;
+    schema_check_keys(d, n, "step", keys);
+    const ynode *min = ymap_get(n, "minimize"), *upd = ymap_get(n, "update");
+    const char *groups[SPEC_MAX_GROUPS + 1];
+    for (int i = 0; i < s->n_groups; i++) groups[i] = s->groups[i].name;
+    groups[s->n_groups] = NULL;
+    if (!min) diag_error(d, n, "a step needs 'minimize: GROUP' (one of the loss groups)");
+    else schema_node_enum(d, min, "loss group", groups, &st->group);
+    if (!upd) diag_error(d, n, "a step needs 'update: NET' (or a list of nets) whose parameters it changes");
+    else parse_update(d, upd, s, st);
+    schema_int(d, n, "repeat", 1, 1000, &st->repeat);
+    snprintf(st->name, sizeof st->name, "%s", min && min->kind == YN_SCALAR ? min->str : "");
+    schema_str(d, n, "name", st->name, sizeof st->name);
+    parse_step_optimizer(d, n, st);
+    parse_step_schedule(d, n, st);
+}
+
+void parse_steps(diag *d, const ynode *train, spec *s, const step_spec *dflt)
+{
+    const ynode *n = train && train->kind == YN_MAP ? ymap_get(train, "steps") : NULL;
+    if (!n) {   /* one step: the only group, every net */
+        s->steps[0] = *dflt;
+        s->n_steps = 1;
+        snprintf(s->steps[0].name, sizeof s->steps[0].name, "%s", s->groups[0].name);
+        for (int i = 0; i < s->n_nets; i++) s->steps[0].nets[s->steps[0].n_nets++] = i;
+        if (s->n_groups > 1)
+            diag_error_at(d, s->groups[1].pos.file, s->groups[1].pos.line, s->groups[1].pos.col,
+                          "with several loss groups, train.steps says which group each step minimises and which nets it updates");
+        return;
+    }
+    if (schema_expect(d, n, YN_SEQ, "steps") < 0) return;
+    if (n->n < 1 || n->n > SPEC_MAX_STEPS) {
+        diag_error(d, n, "train.steps is a list of 1 to %d steps", SPEC_MAX_STEPS);
+        return;
+    }
+    for (int i = 0; i < n->n; i++) {
+        step_spec *st = &s->steps[s->n_steps++];
+        *st = *dflt;
+        parse_step(d, n->items[i], s, st);
+        for (int j = 0; j < i; j++)
+            if (strcmp(s->steps[j].name, st->name) == 0)
+                diag_error(d, n->items[i], "two steps are named '%s'; give one a 'name:'", st->name);
+    }
+}

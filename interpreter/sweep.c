@@ -129,7 +129,7 @@ static int validate_all(const ynode *tree, const sweep_plan *p, const char *file
         if (s && data_describe(s, &info, d) == 0) {
             nn_rng rng;
             nn_rng_seed(&rng, 1);
-            model_free(model_build(s, &info, 1, 0, NULL, NULL, &rng, d), 1);
+            model_free(model_build(s, &info, 1, 0, NULL, &rng, d));
         }
         if (s) spec_free(s);
         else ynode_free(t);

@@ -27,34 +27,60 @@ static double now_seconds(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-const char *const history_names[H_COLUMNS] = {"train_loss", "train_accuracy", "test_loss", "test_accuracy",
-                                               "test_rel_l2", "lr", "seconds"};
+static int add_column(history *h, int epochs, int fraction, const char *fmt, const char *arg)
+{
+    int c = h->n_cols++;
+    snprintf(h->name[c], H_NAME_LEN, fmt, arg);
+    h->fraction[c] = fraction;
+    h->col[c] = calloc((size_t)epochs + 1, sizeof(float));
+    return h->col[c] ? c : -1;
+}
 
-const char *const step_log_names[STEP_COLUMNS] = {"epoch", "train_loss", "lr"};
+/* "loss" for a group named loss (a single model's), else the group's name */
+static const char *group_column(const loss_group *g) { return g->name; }
+
+static int history_alloc(trainer *t)
+{
+    const spec *s = t->s;
+    history *h = &t->h;
+    history_columns *hc = &t->hc;
+    int E = s->train.epochs, ok = 1;
+    for (int g = 0; g < s->n_groups; g++) ok &= (hc->train[g] = add_column(h, E, 0, "train_%s", group_column(&s->groups[g]))) >= 0;
+    ok &= (hc->train_acc = add_column(h, E, 1, "train_accuracy%s", "")) >= 0;
+    for (int g = 0; g < s->n_groups; g++) ok &= (hc->test[g] = add_column(h, E, 0, "test_%s", group_column(&s->groups[g]))) >= 0;
+    ok &= (hc->test_acc = add_column(h, E, 1, "test_accuracy%s", "")) >= 0;
+    ok &= (hc->test_rel_l2 = add_column(h, E, 1, "test_rel_l2%s", "")) >= 0;
+    for (int k = 0; k < s->n_steps; k++)
+        ok &= (hc->lr[k] = add_column(h, E, 0, s->n_steps == 1 ? "lr%.0s" : "lr_%s", s->steps[k].name)) >= 0;
+    ok &= (hc->seconds = add_column(h, E, 0, "seconds%s", "")) >= 0;
+    t->steps.n_cols = 1 + s->n_groups + s->n_steps;
+    return ok ? 0 : -1;
+}
+
+static void history_free(history *h)
+{
+    for (int c = 0; c < h->n_cols; c++) free(h->col[c]);
+}
 
 static int step_log_add(step_log *l, const float *row)
 {
     if (l->n == l->cap) {
         long cap = l->cap ? 2 * l->cap : 1024;
-        float *v = realloc(l->v, (size_t)cap * STEP_COLUMNS * sizeof *v);
+        float *v = realloc(l->v, (size_t)cap * l->n_cols * sizeof *v);
         if (!v) return -1;
         l->v = v;
         l->cap = cap;
     }
-    memcpy(l->v + (size_t)l->n++ * STEP_COLUMNS, row, STEP_COLUMNS * sizeof *row);
+    memcpy(l->v + (size_t)l->n++ * l->n_cols, row, (size_t)l->n_cols * sizeof *row);
     return 0;
 }
 
-static int history_alloc(history *h, int epochs)
+const char *step_log_name(const trainer *t, int c)
 {
-    for (int c = 0; c < H_COLUMNS; c++)
-        if (!(h->col[c] = calloc((size_t)epochs + 1, sizeof(float)))) return -1;
-    return 0;
-}
-
-static void history_free(history *h)
-{
-    for (int c = 0; c < H_COLUMNS; c++) free(h->col[c]);
+    const spec *s = t->s;
+    if (c == 0) return "epoch";
+    if (c <= s->n_groups) return t->h.name[t->hc.train[c - 1]];
+    return t->h.name[t->hc.lr[c - 1 - s->n_groups]];
 }
 
 /* ---- set-up ---------------------------------------------------------------------------- */
@@ -64,42 +90,44 @@ static int build_graphs(trainer *t, diag *d)
     int B = s->train.batch;
     int n = t->data.train.n;
     if (B > n) B = n;    /* a tiny dataset: one batch holds it all */
-    t->train_full = model_build(s, &t->info, B, 1, NULL, NULL, &t->init_rng, d);
+    t->train_full = model_build(s, &t->info, B, 1, NULL, &t->init_rng, d);
     if (!t->train_full) return -1;
     int rest = n % B;
     if (rest && !s->train.drop_last) {
-        t->train_last = model_build(s, &t->info, rest, 1, t->train_full, t->train_full->grad_block, &t->init_rng, d);
+        t->train_last = model_build(s, &t->info, rest, 1, t->train_full, &t->init_rng, d);
         if (!t->train_last) return -1;
     }
     const nn_dataset *ev = t->data.has_test ? &t->data.test : &t->data.train;
     int EB = B < ev->n ? B : ev->n;
-    t->eval_full = model_build(s, &t->info, EB, 0, t->train_full, NULL, &t->init_rng, d);
+    t->eval_full = model_build(s, &t->info, EB, 0, t->train_full, &t->init_rng, d);
     if (!t->eval_full) return -1;
     if (ev->n % EB) {
-        t->eval_last = model_build(s, &t->info, ev->n % EB, 0, t->train_full, NULL, &t->init_rng, d);
+        t->eval_last = model_build(s, &t->info, ev->n % EB, 0, t->train_full, &t->init_rng, d);
         if (!t->eval_last) return -1;
     }
     return 0;
 }
 
-static int make_optimizer(trainer *t)
+/* Step k's optimizer over the parameters of the nets it updates. */
+static int make_optimizer(trainer *t, int k)
 {
     model_graph *m = t->train_full;
+    const step_graph *sg = &m->steps[k];
     nn_graph *g = m->g;
-    nn_param_slice *sl = calloc((size_t)(m->n_params ? m->n_params : 1), sizeof *sl);
+    nn_param_slice *sl = calloc((size_t)(sg->n_params ? sg->n_params : 1), sizeof *sl);
     if (!sl) return -1;
     size_t off = 0;
     int ns = 0;
-    for (int k = 0; k < m->n_params; k++) {   /* running statistics are parameters without gradients */
-        size_t n = nn_numel(g, m->params[k]);
-        if (!g->nodes[m->params[k]].no_grad) sl[ns++] = (nn_param_slice){nn_data(g, m->params[k]), m->grad_block + off, n, 1};
+    for (int i = 0; i < sg->n_params; i++) {   /* running statistics are parameters without gradients */
+        size_t n = nn_numel(g, sg->params[i]);
+        if (!g->nodes[sg->params[i]].no_grad) sl[ns++] = (nn_param_slice){nn_data(g, sg->params[i]), sg->grad_block + off, n, 1};
         off += n;
     }
     char err[256];
-    t->opt = nn_optimizer_new(&t->s->train.opt, sl, ns, err, sizeof err);
-    if (!t->opt) fprintf(stderr, "nnrun: %s\n", err);
+    t->opt[k] = nn_optimizer_new(&t->s->steps[k].opt, sl, ns, err, sizeof err);
+    if (!t->opt[k]) fprintf(stderr, "nnrun: %s\n", err);
     free(sl);
-    return t->opt ? 0 : -1;
+    return t->opt[k] ? 0 : -1;
 }
 
 int trainer_init(trainer *t, const spec *s, diag *d)
@@ -116,21 +144,22 @@ int trainer_init(trainer *t, const spec *s, diag *d)
     t->info.n_classes = t->data.train.n_classes;
     if (build_graphs(t, d) < 0) return -1;
     if (embedding_vectors_load(s, t->train_full, &t->data.vocab, d) < 0) return -1;
-    if (make_optimizer(t) < 0) {
-        diag_error_at(d, s->file, 1, 1, "out of memory for the optimizer");
-        return -1;
-    }
-    if (history_alloc(&t->h, s->train.epochs) < 0) return -1;
+    for (int k = 0; k < s->n_steps; k++)
+        if (make_optimizer(t, k) < 0) {
+            diag_error_at(d, s->file, 1, 1, "out of memory for the optimizer");
+            return -1;
+        }
+    if (history_alloc(t) < 0) return -1;
     return 0;
 }
 
 void trainer_free(trainer *t)
 {
-    model_free(t->train_last, 0);
-    model_free(t->eval_full, 1);
-    model_free(t->eval_last, 1);
-    model_free(t->train_full, 1);
-    nn_optimizer_free(t->opt);
+    model_free(t->train_last);
+    model_free(t->eval_full);
+    model_free(t->eval_last);
+    model_free(t->train_full);
+    for (int k = 0; k < SPEC_MAX_STEPS; k++) nn_optimizer_free(t->opt[k]);
     data_release(&t->data);
     history_free(&t->h);
     free(t->steps.v);
@@ -139,12 +168,14 @@ void trainer_free(trainer *t)
 /* ---- running graphs --------------------------------------------------------------------- */
 /* Dropout and noise draw from the run's noise stream whichever graph runs, so the stream
  * (and a resumed run) does not depend on how batches fall into graphs. */
-static void run_graph(trainer *t, model_graph *m)
+static void run_plan(trainer *t, model_graph *m, nn_plan *p)
 {
     m->g->rng = t->noise_rng;
-    nn_plan_run(m->g, m->plan);
+    nn_plan_run(m->g, p);
     t->noise_rng = m->g->rng;
 }
+
+static void run_graph(trainer *t, model_graph *m) { run_plan(t, m, m->plan); }
 
 static void feed_rows(model_graph *m, const nn_dataset *ds, const int *rows, int n, float *xbuf, float *ybuf)
 {
@@ -226,7 +257,7 @@ static void accumulate_metrics(model_graph *m, int rows, double *correct, double
 /* Evaluates the first n samples of ds: all of them, or a whole number of batches. */
 static int evaluate_first(trainer *t, const nn_dataset *ds, int n, eval_result *r)
 {
-    double loss = 0, correct = 0, err2 = 0, ref2 = 0;
+    double loss[SPEC_MAX_GROUPS] = {0}, correct = 0, err2 = 0, ref2 = 0;
     int B = t->eval_full->batch;
     if (n > ds->n) n = ds->n;
     for (int start = 0; start < n; start += B) {
@@ -238,10 +269,11 @@ static int evaluate_first(trainer *t, const nn_dataset *ds, int n, eval_result *
         if (m->t >= 0 && ds->y)
             memcpy(nn_data(m->g, m->t), ds->y + (size_t)start * ds->y_dim, (size_t)k * ds->y_dim * sizeof(float));
         run_graph(t, m);
-        loss += (double)nn_data(m->g, m->loss)[0] * k;
+        for (int g = 0; g < t->s->n_groups; g++) loss[g] += (double)nn_data(m->g, m->group_loss[g])[0] * k;
         accumulate_metrics(m, k, &correct, &err2, &ref2);
     }
-    r->loss = loss / n;
+    for (int g = 0; g < t->s->n_groups; g++) r->group_loss[g] = loss[g] / n;
+    r->loss = r->group_loss[0];
     r->accuracy = is_classifier(t) || t->s->train.accuracy ? correct / n : NAN;
     r->rel_l2 = ref2 > 0 && t->s->train.rel_l2 ? sqrt(err2 / ref2) : NAN;
     return 0;
@@ -250,20 +282,21 @@ static int evaluate_first(trainer *t, const nn_dataset *ds, int n, eval_result *
 int trainer_evaluate(trainer *t, const nn_dataset *ds, eval_result *r) { return evaluate_first(t, ds, ds->n, r); }
 
 /* ---- one epoch --------------------------------------------------------------------------- */
-static void clip_gradients(trainer *t)
+static void clip_gradients(trainer *t, int k)
 {
-    model_graph *m = t->train_full;
-    size_t n = m->g->n_param_floats;
-    if (t->s->train.clip_value > 0) nn_clip_grad_value(m->grad_block, n, t->s->train.clip_value);
-    if (t->s->train.clip_norm > 0) {
-        float *const blocks[1] = {m->grad_block};
-        nn_clip_grad_norm(blocks, &n, 1, t->s->train.clip_norm);
+    const step_spec *st = &t->s->steps[k];
+    const step_graph *sg = &t->train_full->steps[k];
+    size_t n = sg->n_grad_floats;
+    if (st->clip_value > 0) nn_clip_grad_value(sg->grad_block, n, st->clip_value);
+    if (st->clip_norm > 0) {
+        float *const blocks[1] = {sg->grad_block};
+        nn_clip_grad_norm(blocks, &n, 1, st->clip_norm);
     }
 }
 
 /* Names the first layer whose values stop being finite, by re-running the step with every
  * node kept (buffers are normally reused, so the normal plan cannot tell). */
-static void report_non_finite(trainer *t, model_graph *m)
+static void report_non_finite(model_graph *m)
 {
     nn_graph *g = m->g;
     int *all = malloc((size_t)g->n * sizeof *all), n = 0;
@@ -296,111 +329,168 @@ static void report_non_finite(trainer *t, model_graph *m)
                     return;
                 }
     nn_plan_free(p);
-    (void)t;
 }
 
-static double current_lr(trainer *t, int n_batches)
+/* Step k's learning rate for a run on batch `batch` of the epoch's n_batches. */
+static double current_lr(trainer *t, int k, int batch, int n_batches)
 {
-    const train_spec *ts = &t->s->train;
-    double frac = n_batches ? (double)t->batch_in_epoch / n_batches : 0;
-    return nn_schedule_lr(&ts->sched, ts->opt.lr, t->epoch, frac, t->step);
+    const step_spec *st = &t->s->steps[k];
+    double frac = n_batches ? (double)batch / n_batches : 0;
+    return nn_schedule_lr(&st->sched, st->opt.lr, t->epoch, frac, t->step);
 }
 
-/* Returns 0 at the epoch's end, 130 if interrupted, 3 on a non-finite loss. */
+static void on_non_finite(trainer *t, model_graph *m, int k, float loss)
+{
+    const spec *s = t->s;
+    fprintf(stderr, "nnrun: the loss%s%s became %s at epoch %d, batch %d (step %ld)\n", s->n_steps > 1 ? " of step " : "",
+            s->n_steps > 1 ? s->steps[k].name : "", isnan(loss) ? "NaN" : "infinite", t->epoch + 1, t->batch_in_epoch,
+            t->step + 1);
+    report_non_finite(m);
+    fprintf(stderr, "nnrun: stopped; the last checkpoint in %s is kept. A lower learning rate or gradient "
+                    "clipping (train.clip_grad_norm) may help.\n", s->out_dir);
+}
+
+/* One run of step k on the next batch (when its loss reads data). Returns 0, 1 when the epoch
+ * has no batch left for it, 3 on a non-finite loss. */
+static int run_step(trainer *t, int k, nn_batcher *b, int nb, double *group_sum, long *group_rows)
+{
+    model_graph *full = t->train_full, *m = full;
+    int rows = full->batch, g = t->s->steps[k].group, batch = t->batch_in_epoch;
+    if (full->steps[k].reads_data) {
+        if (t->batch_in_epoch >= nb) return 1;
+        rows = nn_batcher_fill(b, t->batch_in_epoch, nn_data(full->g, full->x), full->t >= 0 ? nn_data(full->g, full->t) : NULL);
+        if (rows != full->batch) {
+            m = t->train_last;
+            nn_batcher_fill(b, t->batch_in_epoch, nn_data(m->g, m->x), m->t >= 0 ? nn_data(m->g, m->t) : NULL);
+        }
+        t->batch_in_epoch++;
+    }
+    run_plan(t, m, m->steps[k].plan);
+    float loss = nn_data(m->g, m->group_loss[g])[0];
+    if (!isfinite(loss)) {
+        on_non_finite(t, m, k, loss);
+        return 3;
+    }
+    clip_gradients(t, k);
+    double lr = current_lr(t, k, batch, nb);
+    nn_optimizer_step(t->opt[k], lr);
+    t->last_lr[k] = lr;
+    group_sum[g] += (double)loss * rows;
+    group_rows[g] += rows;
+    if (g == 0 && is_classifier(t)) {
+        double unused_err = 0, unused_ref = 0;
+        accumulate_metrics(m, rows, &t->epoch_correct, &unused_err, &unused_ref);
+    }
+    return 0;
+}
+
+/* The iteration's row of steps.csv: each group's mean loss over its runs, each step's lr. */
+static int log_iteration(trainer *t, const double *sum, const long *rows)
+{
+    const spec *s = t->s;
+    float row[1 + SPEC_MAX_GROUPS + SPEC_MAX_STEPS];
+    row[0] = (float)(t->epoch + 1);
+    for (int g = 0; g < s->n_groups; g++) row[1 + g] = rows[g] ? (float)(sum[g] / rows[g]) : NAN;
+    for (int k = 0; k < s->n_steps; k++) row[1 + s->n_groups + k] = (float)t->last_lr[k];
+    return step_log_add(&t->steps, row);
+}
+
+/* Returns 0 at the epoch's end, 130 if interrupted, 3 on a non-finite loss, 1 on failure. An
+ * iteration runs every step in order, each `repeat` times; steps whose loss reads the data take
+ * the next batch, and the epoch ends when the data runs out (or, when no step reads data,
+ * after as many iterations as there are batches). */
 static int train_epoch(trainer *t, progress *pg)
 {
     const spec *s = t->s;
-    model_graph *full = t->train_full;
     nn_batcher b;
     nn_rng r;                                 /* the permutation depends on seed and epoch only */
     nn_rng_seed(&r, t->s->seed * 0x9E3779B97F4A7C15ULL + 0x5eed + (uint64_t)t->epoch);
-    nn_batcher_init(&b, &t->data.train, full->batch, s->train.shuffle, s->train.drop_last, &r);
+    nn_batcher_init(&b, &t->data.train, t->train_full->batch, s->train.shuffle, s->train.drop_last, &r);
     nn_batcher_start_epoch(&b);
     int nb = nn_batcher_count(&b);
     if (s->train.limit_batches && s->train.limit_batches < nb) nb = s->train.limit_batches;
-    for (; t->batch_in_epoch < nb; t->batch_in_epoch++) {
-        model_graph *m = full;
-        int rows = nn_batcher_fill(&b, t->batch_in_epoch, nn_data(full->g, full->x),
-                                   full->t >= 0 ? nn_data(full->g, full->t) : NULL);
-        if (rows != full->batch) {
-            m = t->train_last;
-            nn_batcher_fill(&b, t->batch_in_epoch, nn_data(m->g, m->x), m->t >= 0 ? nn_data(m->g, m->t) : NULL);
-        }
-        run_graph(t, m);
-        float loss = nn_data(m->g, m->loss)[0];
-        if (!isfinite(loss)) {
-            progress_end(pg);
-            fprintf(stderr, "nnrun: the loss became %s at epoch %d, batch %d (step %ld)\n", isnan(loss) ? "NaN" : "infinite",
-                    t->epoch + 1, t->batch_in_epoch + 1, t->step + 1);
-            report_non_finite(t, m);
-            fprintf(stderr, "nnrun: stopped; the last checkpoint in %s is kept. A lower learning rate or gradient "
-                            "clipping (train.clip_grad_norm) may help.\n", s->out_dir);
-            nn_batcher_free(&b);
-            return 3;
-        }
-        clip_gradients(t);
-        double lr = current_lr(t, nb);
-        nn_optimizer_step(t->opt, lr);
-        t->last_lr = lr;
+    int reads = 0, status = 0;
+    for (int k = 0; k < s->n_steps; k++) reads |= t->train_full->steps[k].reads_data;
+    while (status == 0 && t->batch_in_epoch < nb) {
+        double sum[SPEC_MAX_GROUPS] = {0};
+        long rows[SPEC_MAX_GROUPS] = {0};
+        int ran = 0;
+        for (int k = 0; k < s->n_steps && status == 0; k++)
+            for (int rep = 0; rep < s->steps[k].repeat && status == 0; rep++) {
+                status = run_step(t, k, &b, nb, sum, rows);
+                ran += status == 0;
+            }
+        if (status == 1) status = 0;          /* the data ran out inside the iteration */
+        if (status || !ran) break;
+        if (!reads) t->batch_in_epoch++;
         t->step++;
-        const float row[STEP_COLUMNS] = {(float)(t->epoch + 1), loss, (float)lr};
-        if (step_log_add(&t->steps, row) < 0) {
+        for (int g = 0; g < s->n_groups; g++) {
+            t->epoch_loss_sum[g] += sum[g];
+            t->epoch_loss_rows[g] += rows[g];
+        }
+        if (log_iteration(t, sum, rows) < 0) {
             fprintf(stderr, "nnrun: out of memory for the step log\n");
-            nn_batcher_free(&b);
-            return 1;
+            status = 1;
+            break;
         }
-        t->epoch_loss_sum += (double)loss * rows;
-        t->epoch_loss_rows += rows;
-        double unused_err = 0, unused_ref = 0;
-        if (is_classifier(t)) accumulate_metrics(m, rows, &t->epoch_correct, &unused_err, &unused_ref);
-        progress_step(pg, t->batch_in_epoch + 1, nb, t->epoch_loss_sum / t->epoch_loss_rows,
-                      is_classifier(t) ? t->epoch_correct / t->epoch_loss_rows : NAN);
-        if (interrupted || (t->interrupt_at_step && t->step == t->interrupt_at_step)) {
-            t->batch_in_epoch++;
-            nn_batcher_free(&b);
-            return 130;
-        }
+        long r0 = t->epoch_loss_rows[0] ? t->epoch_loss_rows[0] : 1;
+        progress_step(pg, t->batch_in_epoch, nb, t->epoch_loss_sum[0] / r0, is_classifier(t) ? t->epoch_correct / r0 : NAN);
+        if (interrupted || (t->interrupt_at_step && t->step == t->interrupt_at_step)) status = 130;
     }
     nn_batcher_free(&b);
-    return 0;
+    return status;
 }
 
 static void finish_epoch(trainer *t, double seconds)
 {
+    const spec *s = t->s;
     history *h = &t->h;
+    const history_columns *hc = &t->hc;
     int e = t->epoch;
-    long rows = t->epoch_loss_rows ? t->epoch_loss_rows : 1;
-    h->col[H_TRAIN_LOSS][e] = (float)(t->epoch_loss_sum / rows);
-    h->col[H_TRAIN_ACC][e] = is_classifier(t) ? (float)(t->epoch_correct / rows) : NAN;
-    eval_result r = {NAN, NAN, NAN};
+    for (int g = 0; g < s->n_groups; g++)
+        h->col[hc->train[g]][e] = t->epoch_loss_rows[g] ? (float)(t->epoch_loss_sum[g] / t->epoch_loss_rows[g]) : NAN;
+    long rows = t->epoch_loss_rows[0] ? t->epoch_loss_rows[0] : 1;
+    h->col[hc->train_acc][e] = is_classifier(t) ? (float)(t->epoch_correct / rows) : NAN;
+    eval_result r = {NAN, NAN, NAN, {0}};
+    for (int g = 0; g < SPEC_MAX_GROUPS; g++) r.group_loss[g] = NAN;
     /* --limit-batches (quick trials) limits the evaluation to as many batches */
-    int limit = t->s->train.limit_batches, eval_rows = t->data.test.n;
+    int limit = s->train.limit_batches, eval_rows = t->data.test.n;
     if (limit && (long)limit * t->eval_full->batch < eval_rows) eval_rows = limit * t->eval_full->batch;
     if (t->data.has_test) evaluate_first(t, &t->data.test, eval_rows, &r);
-    h->col[H_TEST_LOSS][e] = (float)r.loss;
-    h->col[H_TEST_ACC][e] = (float)r.accuracy;
-    h->col[H_TEST_REL_L2][e] = (float)r.rel_l2;
-    h->col[H_LR][e] = (float)t->last_lr;
-    h->col[H_SECONDS][e] = (float)seconds;
+    for (int g = 0; g < s->n_groups; g++) h->col[hc->test[g]][e] = (float)r.group_loss[g];
+    h->col[hc->test_acc][e] = (float)r.accuracy;
+    h->col[hc->test_rel_l2][e] = (float)r.rel_l2;
+    for (int k = 0; k < s->n_steps; k++) h->col[hc->lr[k]][e] = (float)t->last_lr[k];
+    h->col[hc->seconds][e] = (float)seconds;
     h->n = e + 1;
     t->epoch++;
     t->batch_in_epoch = 0;
-    t->epoch_loss_sum = 0;
-    t->epoch_loss_rows = 0;
+    memset(t->epoch_loss_sum, 0, sizeof t->epoch_loss_sum);
+    memset(t->epoch_loss_rows, 0, sizeof t->epoch_loss_rows);
     t->epoch_correct = 0;
 }
 
 static void print_epoch(trainer *t)
 {
+    const spec *s = t->s;
     const history *h = &t->h;
+    const history_columns *hc = &t->hc;
     int e = h->n - 1;
     float *const *c = h->col;
-    printf("epoch %d/%d  train loss %.6f", e + 1, t->s->train.epochs, c[H_TRAIN_LOSS][e]);
-    if (!isnan(c[H_TRAIN_ACC][e])) printf("  train accuracy %.2f%%", 100 * c[H_TRAIN_ACC][e]);
-    if (t->data.has_test) printf("  %s loss %.6f", t->data.test_name, c[H_TEST_LOSS][e]);
-    if (!isnan(c[H_TEST_ACC][e])) printf("  %s accuracy %.2f%%", t->data.test_name, 100 * c[H_TEST_ACC][e]);
-    if (!isnan(c[H_TEST_REL_L2][e])) printf("  %s rel. L2 error %.2f%%", t->data.test_name, 100 * c[H_TEST_REL_L2][e]);
-    printf("  lr %.3g  %.2fs\n", c[H_LR][e], c[H_SECONDS][e]);
+    const char *tn = t->data.test_name;
+    printf("epoch %d/%d", e + 1, s->train.epochs);
+    if (s->n_groups == 1) printf("  train loss %.6f", c[hc->train[0]][e]);
+    else
+        for (int g = 0; g < s->n_groups; g++) printf("  train %s %.6f", s->groups[g].name, c[hc->train[g]][e]);
+    if (!isnan(c[hc->train_acc][e])) printf("  train accuracy %.2f%%", 100 * c[hc->train_acc][e]);
+    if (t->data.has_test && s->n_groups == 1) printf("  %s loss %.6f", tn, c[hc->test[0]][e]);
+    else if (t->data.has_test)
+        for (int g = 0; g < s->n_groups; g++) printf("  %s %s %.6f", tn, s->groups[g].name, c[hc->test[g]][e]);
+    if (!isnan(c[hc->test_acc][e])) printf("  %s accuracy %.2f%%", tn, 100 * c[hc->test_acc][e]);
+    if (!isnan(c[hc->test_rel_l2][e])) printf("  %s rel. L2 error %.2f%%", tn, 100 * c[hc->test_rel_l2][e]);
+    for (int k = 0; k < s->n_steps; k++)
+        printf("  lr%s%s %.3g", s->n_steps > 1 ? " " : "", s->n_steps > 1 ? s->steps[k].name : "", c[hc->lr[k]][e]);
+    printf("  %.2fs\n", c[hc->seconds][e]);
     fflush(stdout);
 }
 
@@ -419,7 +509,7 @@ double trainer_final(const trainer *t, const char *name)
     for (int i = 0; i < t->n_final; i++)
         if (strcmp(t->final_name[i], name) == 0) return t->final_value[i];
     static const char *const names[] = {"train_loss", "test_loss", "accuracy", "rel_l2"};
-    static const int cols[] = {H_TRAIN_LOSS, H_TEST_LOSS, H_TEST_ACC, H_TEST_REL_L2};
+    const int cols[] = {t->hc.train[0], t->hc.test[0], t->hc.test_acc, t->hc.test_rel_l2};
     for (int i = 0; i < 4; i++)
         if (strcmp(names[i], name) == 0 && t->h.n) return t->h.col[cols[i]][t->h.n - 1];
     return NAN;

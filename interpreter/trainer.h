@@ -9,22 +9,35 @@
 
 #define MAX_EPOCHS_KEPT 100000
 
-/* Per-epoch metrics; NaN where a metric does not apply. */
-enum { H_TRAIN_LOSS, H_TRAIN_ACC, H_TEST_LOSS, H_TEST_ACC, H_TEST_REL_L2, H_LR, H_SECONDS, H_COLUMNS };
+/* Per-epoch metrics, one column each; NaN where a metric does not apply. Columns: the train
+ * loss of each group ("train_loss" for a group named loss, else "train_<group>"), train
+ * accuracy, the same for the evaluation split ("test_..."), its relative L2 error, the learning
+ * rate of each step ("lr", or "lr_<step>" with several), seconds. */
+#define H_MAX_COLUMNS (2 * SPEC_MAX_GROUPS + SPEC_MAX_STEPS + 4)
+#define H_NAME_LEN (SPEC_NAME_LEN + 8)
 typedef struct {
     int n;                          /* epochs recorded */
-    float *col[H_COLUMNS];          /* col[H_...][epoch] */
+    int n_cols;
+    char name[H_MAX_COLUMNS][H_NAME_LEN];
+    int fraction[H_MAX_COLUMNS];    /* accuracies and errors: shown as percentages */
+    float *col[H_MAX_COLUMNS];      /* col[column][epoch] */
 } history;
-/* Column names, as in metrics.csv and checkpoints; "test" stands for the evaluation split. */
-extern const char *const history_names[H_COLUMNS];
 
-/* Per-step training record (steps.csv): one row per optimizer step, STEP_COLUMNS floats. */
-enum { STEP_EPOCH, STEP_TRAIN_LOSS, STEP_LR, STEP_COLUMNS };
+/* Where each metric lives in the history. */
+typedef struct {
+    int train[SPEC_MAX_GROUPS], train_acc;
+    int test[SPEC_MAX_GROUPS], test_acc, test_rel_l2;
+    int lr[SPEC_MAX_STEPS];
+    int seconds;
+} history_columns;
+
+/* Per-step training record (steps.csv): one row per iteration (all steps once): the epoch, each
+ * group's loss (NaN if no step minimised it) and each step's learning rate. */
 typedef struct {
     long n, cap;                    /* rows recorded, rows allocated */
-    float *v;                       /* v[row * STEP_COLUMNS + column] */
+    int n_cols;                     /* 1 + groups + steps */
+    float *v;                       /* v[row * n_cols + column] */
 } step_log;
-extern const char *const step_log_names[STEP_COLUMNS];
 
 typedef struct {
     const spec *s;
@@ -32,24 +45,28 @@ typedef struct {
     data_info info;
     model_graph *train_full, *train_last;   /* batch-size graph and the last partial batch's */
     model_graph *eval_full, *eval_last;
-    nn_optimizer *opt;
+    nn_optimizer *opt[SPEC_MAX_STEPS];      /* one per training step */
     nn_rng init_rng;                /* weights */
     nn_rng noise_rng;               /* dropout masks, input noise, sampling */
     history h;
+    history_columns hc;
     step_log steps;
     int epoch;                      /* epochs completed */
     int batch_in_epoch;             /* batches done in the current (unfinished) epoch */
-    double epoch_loss_sum;          /* running sums of the unfinished epoch */
-    long epoch_loss_rows;
+    double epoch_loss_sum[SPEC_MAX_GROUPS];   /* running sums of the unfinished epoch, per group */
+    long epoch_loss_rows[SPEC_MAX_GROUPS];
     double epoch_correct;           /* classifiers: right answers so far this epoch */
-    long step;                      /* optimizer steps so far */
-    double last_lr;                 /* learning rate of the latest step */
+    long step;                      /* iterations so far (each runs every training step) */
+    double last_lr[SPEC_MAX_STEPS]; /* learning rate of each step's latest run */
     int quiet;                      /* 1: no progress bar; 2: no epoch lines either */
     int n_final;                    /* named results of a finished run (sweeps gather them) */
     char final_name[8][32];
     double final_value[8];
     long interrupt_at_step;         /* tests: behave as if Ctrl-C came after this step (0 = never) */
 } trainer;
+
+/* The name of step-log column c (steps.csv): epoch, the groups' train columns, the lr columns. */
+const char *step_log_name(const trainer *t, int c);
 
 /* Sets up data, graphs and optimizer. Returns 0 or -1 (errors in d). */
 int trainer_init(trainer *t, const spec *s, diag *d);
@@ -60,9 +77,11 @@ int trainer_run(trainer *t);
 int trainer_resume(trainer *t, diag *d);
 void trainer_free(trainer *t);
 
-/* Evaluates a dataset: mean loss, accuracy (or NaN), relative L2 error (or NaN). */
+/* Evaluates a dataset: mean loss (of the first group; each group's too), accuracy (or NaN),
+ * relative L2 error (or NaN). */
 typedef struct {
     double loss, accuracy, rel_l2;
+    double group_loss[SPEC_MAX_GROUPS];
 } eval_result;
 int trainer_evaluate(trainer *t, const nn_dataset *ds, eval_result *r);
 

@@ -54,7 +54,7 @@ static built build_and_run(const char *layers)
     assert_int_equal(data_describe(b.s, &info, &d), 0);
     nn_rng r;
     nn_rng_seed(&r, 3);
-    b.m = model_build(b.s, &info, N, 0, NULL, NULL, &r, &d);
+    b.m = model_build(b.s, &info, N, 0, NULL, &r, &d);
     if (!b.m) diag_print(&d, stderr);
     assert_non_null(b.m);
     diag_free(&d);
@@ -63,14 +63,14 @@ static built build_and_run(const char *layers)
 
 static void run_model(built *b)
 {
-    assert_int_equal(model_plan(b->m, b->m->out, b->s->model.n_layers), 0);
+    assert_int_equal(model_plan(b->m, b->m->out, b->s->nets[0].n_layers), 0);
     model_feed(b->m, ids, NULL, N);
     nn_plan_run(b->m->g, b->m->plan);
 }
 
 static void built_free(built *b)
 {
-    model_free(b->m, 1);
+    model_free(b->m);
     spec_free(b->s);
 }
 

@@ -20,23 +20,26 @@ static const char base[] = "name: t\n"
 static void assert_same_experiment(const spec *a, const spec *b)
 {
     const train_spec *x = &a->train, *y = &b->train;
+    const step_spec *p = &a->steps[0], *q = &b->steps[0];
+    assert_int_equal(a->n_steps, 1);
+    assert_int_equal(b->n_steps, 1);
     assert_int_equal(a->seed, b->seed);
-    assert_int_equal(x->opt.kind, y->opt.kind);
-    assert_true(x->opt.lr == y->opt.lr && x->opt.momentum == y->opt.momentum && x->opt.weight_decay == y->opt.weight_decay);
-    assert_true(x->opt.beta1 == y->opt.beta1 && x->opt.beta2 == y->opt.beta2 && x->opt.eps == y->opt.eps);
-    assert_true(x->opt.alpha == y->opt.alpha && x->opt.nesterov == y->opt.nesterov);
+    assert_int_equal(p->opt.kind, q->opt.kind);
+    assert_true(p->opt.lr == q->opt.lr && p->opt.momentum == q->opt.momentum && p->opt.weight_decay == q->opt.weight_decay);
+    assert_true(p->opt.beta1 == q->opt.beta1 && p->opt.beta2 == q->opt.beta2 && p->opt.eps == q->opt.eps);
+    assert_true(p->opt.alpha == q->opt.alpha && p->opt.nesterov == q->opt.nesterov);
     assert_int_equal(x->batch, y->batch);
     assert_int_equal(x->epochs, y->epochs);
     assert_int_equal(x->shuffle, y->shuffle);
     assert_int_equal(x->drop_last, y->drop_last);
-    assert_int_equal(x->sched.kind, y->sched.kind);
-    assert_int_equal(x->sched.warmup_steps, y->sched.warmup_steps);
-    assert_true(x->clip_norm == y->clip_norm && x->clip_value == y->clip_value);
+    assert_int_equal(p->sched.kind, q->sched.kind);
+    assert_int_equal(p->sched.warmup_steps, q->sched.warmup_steps);
+    assert_true(p->clip_norm == q->clip_norm && p->clip_value == q->clip_value);
     assert_int_equal(x->log_every, y->log_every);
     assert_int_equal(x->limit_batches, y->limit_batches);
-    assert_int_equal(a->model.init.kind, b->model.init.kind);
-    assert_int_equal(a->model.bias_init.kind, b->model.bias_init.kind);
-    assert_true(a->model.l1 == b->model.l1 && a->model.l2 == b->model.l2);
+    assert_int_equal(a->nets[0].init.kind, b->nets[0].init.kind);
+    assert_int_equal(a->nets[0].bias_init.kind, b->nets[0].bias_init.kind);
+    assert_true(a->nets[0].l1 == b->nets[0].l1 && a->nets[0].l2 == b->nets[0].l2);
 }
 
 static void check_variant(const char *train)

@@ -27,14 +27,14 @@ static char *check(const char *file, const char *const *sets, int n_sets)
     if (s && data_describe(s, &info, &d) == 0) {
         nn_rng r;
         nn_rng_seed(&r, 1);
-        m = model_build(s, &info, 1, 0, NULL, NULL, &r, &d);
+        m = model_build(s, &info, 1, 0, NULL, &r, &d);
     }
     char *out = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&out, &len);
     diag_print(&d, f);
     fclose(f);
-    model_free(m, 1);
+    model_free(m);
     spec_free(s);
     diag_free(&d);
     return out;

@@ -75,8 +75,8 @@ static run_result run(const char *spec_file, const char *out, const char *const 
     if (r.status == 0) assert_int_equal(run_files_finish(&t, err, sizeof err), 0);
     r.epochs = t.h.n;
     for (int e = 0; e < t.h.n && e < 64; e++) {
-        r.train_loss[e] = t.h.col[H_TRAIN_LOSS][e];
-        r.test_loss[e] = t.h.col[H_TEST_LOSS][e];
+        r.train_loss[e] = t.h.col[t.hc.train[0]][e];
+        r.test_loss[e] = t.h.col[t.hc.test[0]][e];
     }
     r.pca_test = trainer_final(&t, "pca_test");
     r.ae_test = trainer_final(&t, "ae_test");

@@ -59,7 +59,9 @@ int cmd_train(int argc, char **argv)
         printf("%s: %d training samples%s; run folder %s\n", s->name, t.data.train.n,
                a.resume ? " (resumed)" : "", s->out_dir);
         nn_profile_enable(a.profile);
-        rc = t.epoch >= s->train.epochs ? 0 : trainer_run(&t);
+        run_files_saver saver;
+        trainer_hooks hooks = run_files_hooks(&saver);
+        rc = t.epoch >= s->train.epochs ? 0 : trainer_run(&t, &hooks);
         if (a.profile) {
             printf("time per op (training and evaluation):\n");
             nn_profile_report(stdout);

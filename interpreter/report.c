@@ -283,7 +283,9 @@ static int fig_filters(trainer *t, const report_spec *r, report_figures *figs, c
 
 /* 2-D outputs of several layers (or the input) drawn together, one colour per layer: a data
  * set before and after corruption, or denoised. */
-static int fig_points(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+/* The points of every layer or call of r (2 values each) over the evaluation split, into
+ * `file`, titled with `when` ("" or "after epoch 5"). */
+static int draw_points(trainer *t, const report_spec *r, const char *file, const char *when, char *err, size_t errlen)
 {
     const nn_dataset *ds = t->data.has_test ? &t->data.test : &t->data.train;
     int n = ds->n, nl = r->n_layers;
@@ -292,23 +294,64 @@ static int fig_points(trainer *t, const report_spec *r, report_figures *figs, ch
     const char *names[REPORT_MAX_LAYERS];
     int rc = xy && labels && rows ? 0 : -1;
     for (int j = 0; j < nl && rc == 0; j++) {
-        int li = strcmp(r->layers[j], "input") == 0 ? -1 : spec_find_layer(t->s, r->layers[j]);
-        if (trainer_layer_width(t, li) != 2) {
-            snprintf(err, errlen, "points: '%s' has %zu values per sample; a scatter needs 2", r->layers[j], trainer_layer_width(t, li));
+        diag d;
+        diag_init(&d);
+        int node = model_resolve(t->eval_full, r->layers[j], r->pos, &d);
+        diag_free(&d);
+        if (node < 0 || trainer_node_width(t, node) != 2) {
+            snprintf(err, errlen, "points: '%s' has %zu values per sample; a scatter needs 2", r->layers[j],
+                     node < 0 ? 0 : trainer_node_width(t, node));
             rc = -1;
             break;
         }
-        rc = trainer_layer_outputs(t, ds, rows, n, li, xy + (size_t)j * n * 2);
+        rc = trainer_node_outputs(t, ds, rows, n, node, xy + (size_t)j * n * 2);
         for (int i = 0; i < n; i++) labels[(size_t)j * n + i] = j;
         names[j] = r->layers[j];
     }
-    char path[1024], title[160];
-    fig_path(t, "points.png", path, sizeof path);
-    snprintf(title, sizeof title, "%s: %s points", t->s->name, t->data.test_name);
+    char path[1024], title[200];
+    fig_path(t, file, path, sizeof path);
+    snprintf(title, sizeof title, "%s: %s points%s%s", t->s->name, t->data.test_name, when[0] ? " " : "", when);
     if (rc == 0) rc = nn_plot_scatter(path, title, xy, labels, n * nl, names, nl, "x1", "x2", err, errlen);
-    if (rc == 0) add_fig(figs, "points.png", "The points as each layer gives them");
     free(xy), free(labels), free(rows);
     return rc;
+}
+
+/* Epochs after which figures drawn during training are kept: 1, 2, 5, 10, 20, 50, ... */
+static int snapshot_epoch(int e)
+{
+    while (e >= 10 && e % 10 == 0) e /= 10;
+    return e == 1 || e == 2 || e == 5;
+}
+
+static void snapshot_file(int epoch, char *out, size_t len) { snprintf(out, len, "points_epoch_%d.png", epoch); }
+
+int report_during_training(trainer *t, char *err, size_t errlen)
+{
+    int e = t->epoch;
+    if (!snapshot_epoch(e) || e == t->s->train.epochs) return 0;   /* the last: points.png */
+    for (int k = 0; k < t->s->n_reports; k++) {
+        const report_spec *r = &t->s->reports[k];
+        if (r->kind != REP_POINTS || !r->during) continue;
+        char file[64], when[48];
+        snapshot_file(e, file, sizeof file);
+        snprintf(when, sizeof when, "after epoch %d", e);
+        if (draw_points(t, r, file, when, err, errlen) < 0) return -1;
+    }
+    return 0;
+}
+
+static int fig_points(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+{
+    if (draw_points(t, r, "points.png", "", err, errlen) < 0) return -1;
+    add_fig(figs, "points.png", "The points as each layer gives them");
+    for (int e = 1; r->during && e < t->epoch; e++)   /* the snapshots drawn during training */
+        if (snapshot_epoch(e)) {
+            char file[64], caption[80];
+            snapshot_file(e, file, sizeof file);
+            snprintf(caption, sizeof caption, "The points after epoch %d", e);
+            add_fig(figs, file, caption);
+        }
+    return 0;
 }
 
 static int *all_rows(int n)

@@ -33,6 +33,9 @@ void report_image_dims(const nn_shape *s, int *c, int *h, int *w);
 int report_embedding(trainer *t, const char *layer_name, const char *png_path, const char *title, report_view3d **view,
                      char *err, size_t errlen);
 int report_make_figures(trainer *t, report_figures *figs, char *err, size_t errlen);
+/* After each epoch: the figures a spec asks to see during training (points with
+ * during_training: points_epoch_N.png after epochs 1, 2, 5, 10, 20, 50, ... and the last). */
+int report_during_training(trainer *t, char *err, size_t errlen);
 int report_write_html(trainer *t, const report_figures *figs, char *err, size_t errlen);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 int make_dirs(const char *path, char *err, size_t errlen)
 {
@@ -115,6 +116,37 @@ int run_files_epoch(trainer *t, char *err, size_t errlen)
         return -1;
     }
     return report_loss_curve(t, err, errlen);
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* long runs of short epochs: metrics and a checkpoint every few seconds; the last epoch always */
+static int on_epoch(void *ctx, trainer *t, int last, char *err, size_t errlen)
+{
+    run_files_saver *sv = ctx;
+    if (report_during_training(t, err, errlen) < 0) return -1;
+    double now = now_seconds();
+    if (!last && now - sv->last_save < 10.0) return 0;
+    sv->last_save = now;
+    if (run_files_epoch(t, err, errlen) < 0) return -1;
+    return trainer_checkpoint(t, err, errlen);
+}
+
+static int on_interrupt(void *ctx, trainer *t, char *err, size_t errlen)
+{
+    (void)ctx;
+    return trainer_checkpoint(t, err, errlen);
+}
+
+trainer_hooks run_files_hooks(run_files_saver *saver)
+{
+    saver->last_save = now_seconds();
+    return (trainer_hooks){saver, on_epoch, on_interrupt};
 }
 
 int run_files_finish(trainer *t, char *err, size_t errlen)

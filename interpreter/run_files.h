@@ -8,8 +8,15 @@
 
 /* Creates the folder (and parents) and writes spec.yaml. */
 int run_files_begin(trainer *t, char *err, size_t errlen);
-/* After each epoch: metrics.csv and the loss curve. */
+/* After each epoch: metrics.csv, steps.csv and the loss curve. */
 int run_files_epoch(trainer *t, char *err, size_t errlen);
+
+/* The trainer hooks of a run folder: after an epoch, the figures drawn during training; every
+ * few seconds and after the last epoch, metrics and a checkpoint; on Ctrl-C, a checkpoint. */
+typedef struct {
+    double last_save;               /* when metrics and checkpoint were last written */
+} run_files_saver;
+trainer_hooks run_files_hooks(run_files_saver *saver);
 /* At the end: every figure the spec asks for, then report.html linking them. */
 int run_files_finish(trainer *t, char *err, size_t errlen);
 

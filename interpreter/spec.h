@@ -219,6 +219,7 @@ typedef struct {
     int n_layers;
     int count;                         /* images shown */
     int sigmoid;                       /* apply a sigmoid to the layer (logits) before display */
+    int during;                        /* also drawn during training, after epochs 1, 2, 5, 10, 20, 50, ... */
 } report_spec;
 
 typedef struct {

@@ -140,7 +140,9 @@ static void check_expr(diag *d, const spec *s, const char *text, spec_pos at)
     char err[128];
     int col;
     if (cx_parse(text, &e, err, sizeof err, &col) < 0) {
-        diag_error_at(d, at.file, at.line, at.col + col, "'%s': %s", text, err);
+        int cut = strcmp(err, "missing ')'") == 0;   /* YAML split `{pred: D(G, data)}` at the comma */
+        diag_error_at(d, at.file, at.line, at.col + col, "'%s': %s%s", text, err,
+                      cut ? " (inside { } a comma ends the value: quote a call with several arguments, \"D(G, data)\")" : "");
         return;
     }
     check_expr_node(d, s, &e, e.root, at);

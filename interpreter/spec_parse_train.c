@@ -234,7 +234,7 @@ void parse_reports(diag *d, const ynode *n, spec *s)
     static const char *const names[] = {"loss_curve", "reconstructions", "embedding", "function_fit", "dead_units",
                                         "confusion_matrix", "filters", "class_examples", "points", "pca_baseline",
                                         NULL};
-    static const char *const keys[] = {"layer", "layers", "count", "sigmoid", NULL};
+    static const char *const keys[] = {"layer", "layers", "count", "sigmoid", "during_training", NULL};
     if (!n) return;
     if (schema_expect(d, n, YN_SEQ, "report") < 0) return;
     for (int i = 0; i < n->n; i++) {
@@ -265,6 +265,8 @@ void parse_reports(diag *d, const ynode *n, spec *s)
             schema_str(d, args, "layer", r->layer, sizeof r->layer);
             schema_int(d, args, "count", 1, 1000, &r->count);
             schema_bool(d, args, "sigmoid", &r->sigmoid);
+            schema_bool(d, args, "during_training", &r->during);
+            if (r->during && r->kind != REP_POINTS) diag_error(d, args, "during_training applies to points figures");
             const ynode *ls = ymap_get(args, "layers");
             if (ls && (ls->kind != YN_SEQ || ls->n < 1 || ls->n > REPORT_MAX_LAYERS))
                 diag_error(d, ls, "layers is a list of 1 to %d layer names ('input' included)", REPORT_MAX_LAYERS);

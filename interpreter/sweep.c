@@ -261,8 +261,10 @@ int sweep_run(ynode *tree, const char *file, int quiet, diag *d)
         label_of(&p, idx, -1, label, sizeof label);
         printf("run %d/%d: %s\n", r + 1, n, label);
         fflush(stdout);
+        run_files_saver saver;
+        trainer_hooks hooks = run_files_hooks(&saver);
         if (run_files_begin(&tr, err, sizeof err) < 0) status = 1;
-        else status = trainer_run(&tr);
+        else status = trainer_run(&tr, &hooks);
         if (status == 0 && run_files_finish(&tr, err, sizeof err) < 0) status = 1;
         printf("  ->");
         for (int q = 0; q < p.n_metrics; q++) {

@@ -4,7 +4,6 @@
 #include "embedding_vectors.h"
 #include "nn/ops.h"
 #include "progress.h"
-#include "run_files.h"
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -187,19 +186,17 @@ static void feed_rows(model_graph *m, const nn_dataset *ds, const int *rows, int
     (void)m;
 }
 
-size_t trainer_layer_width(trainer *t, int layer)
-{
-    model_graph *m = t->eval_full;
-    int id = layer < 0 ? m->x : m->out[layer];
-    return nn_numel(m->g, id) / (size_t)m->batch;
-}
+size_t trainer_node_width(trainer *t, int node) { return nn_numel(t->eval_full->g, node) / (size_t)t->eval_full->batch; }
 
-int trainer_layer_outputs(trainer *t, const nn_dataset *ds, const int *rows, int n, int layer, float *out)
+static int layer_node(const trainer *t, int layer) { return layer < 0 ? t->eval_full->x : t->eval_full->out[layer]; }
+
+size_t trainer_layer_width(trainer *t, int layer) { return trainer_node_width(t, layer_node(t, layer)); }
+
+int trainer_node_outputs(trainer *t, const nn_dataset *ds, const int *rows, int n, int id, float *out)
 {
     model_graph *m = t->eval_full;
     int B = m->batch;
-    size_t w = trainer_layer_width(t, layer);
-    int id = layer < 0 ? m->x : m->out[layer];
+    size_t w = trainer_node_width(t, id);
     if (model_plan(m, &id, 1) < 0) return -1;
     for (int start = 0; start < n; start += B) {
         int k = n - start < B ? n - start : B;
@@ -208,6 +205,11 @@ int trainer_layer_outputs(trainer *t, const nn_dataset *ds, const int *rows, int
         memcpy(out + (size_t)start * w, nn_data(m->g, id), (size_t)k * w * sizeof(float));
     }
     return model_plan(m, NULL, 0);
+}
+
+int trainer_layer_outputs(trainer *t, const nn_dataset *ds, const int *rows, int n, int layer, float *out)
+{
+    return trainer_node_outputs(t, ds, rows, n, layer_node(t, layer), out);
 }
 
 /* The model's metric layer predicts the dataset's classes. */
@@ -515,7 +517,7 @@ double trainer_final(const trainer *t, const char *name)
     return NAN;
 }
 
-int trainer_run(trainer *t)
+int trainer_run(trainer *t, const trainer_hooks *h)
 {
     const spec *s = t->s;
     char err[512];
@@ -526,7 +528,6 @@ int trainer_run(trainer *t)
     sigaction(SIGTERM, &sa, &old_term);
     interrupted = 0;
     int status = 0;
-    double last_save = now_seconds();
     while (t->epoch < s->train.epochs) {
         progress pg;
         progress_begin(&pg, t->epoch + 1, s->train.epochs, t->quiet, s->train.log_every);
@@ -535,28 +536,26 @@ int trainer_run(trainer *t)
         progress_end(&pg);
         if (status) break;
         finish_epoch(t, now_seconds() - t0);
-        /* long runs of short epochs: a line, metrics and a checkpoint every few seconds,
-         * never fewer than 20 lines per run; the last epoch always */
+        /* long runs of short epochs: a line every few epochs, never fewer than 20 lines per
+         * run; the last epoch always */
         int last = t->epoch == s->train.epochs;
         int every = s->train.epochs > 40 ? s->train.epochs / 20 : 1;
         if ((last || t->epoch % every == 0) && t->quiet < 2) print_epoch(t);
-        double now = now_seconds();
-        if (!last && now - last_save < 10.0) continue;
-        last_save = now;
-        if (run_files_epoch(t, err, sizeof err) < 0 || trainer_checkpoint(t, err, sizeof err) < 0) {
+        if (h && h->on_epoch && h->on_epoch(h->ctx, t, last, err, sizeof err) < 0) {
             fprintf(stderr, "nnrun: %s\n", err);
             status = 1;
             break;
         }
     }
-    if (status == 130) {
-        if (trainer_checkpoint(t, err, sizeof err) < 0) {
+    if (status == 130 && h && h->on_interrupt) {
+        if (h->on_interrupt(h->ctx, t, err, sizeof err) < 0) {
             fprintf(stderr, "nnrun: interrupted, and the checkpoint could not be written: %s\n", err);
             status = 1;
         } else
             fprintf(stderr, "\nnnrun: interrupted at epoch %d, batch %d; state saved in %s. Continue with: nnrun %s --resume\n",
                     t->epoch + 1, t->batch_in_epoch, s->out_dir, s->file);
-    }
+    } else if (status == 130)
+        fprintf(stderr, "\nnnrun: interrupted at epoch %d, batch %d\n", t->epoch + 1, t->batch_in_epoch);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     return status;

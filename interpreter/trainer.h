@@ -70,9 +70,18 @@ const char *step_log_name(const trainer *t, int c);
 
 /* Sets up data, graphs and optimizer. Returns 0 or -1 (errors in d). */
 int trainer_init(trainer *t, const spec *s, diag *d);
-/* Runs the remaining epochs. Returns the process exit status: 0 done, 130 interrupted (a
- * resumable checkpoint was written), 3 non-finite loss, 1 other failure. */
-int trainer_run(trainer *t);
+/* What the command does around training (ggml-opt's epoch callback): after each epoch
+ * (metrics, figures, checkpoints: run_files.h) and when Ctrl-C stops a run (a resumable
+ * checkpoint). Either may be NULL. Each returns 0, or -1 with a message in err. */
+typedef struct {
+    void *ctx;
+    int (*on_epoch)(void *ctx, trainer *t, int last, char *err, size_t errlen);
+    int (*on_interrupt)(void *ctx, trainer *t, char *err, size_t errlen);
+} trainer_hooks;
+
+/* Runs the remaining epochs. Returns the process exit status: 0 done, 130 interrupted (the
+ * on_interrupt hook saved the state), 3 non-finite loss, 1 other failure. h may be NULL. */
+int trainer_run(trainer *t, const trainer_hooks *h);
 /* Restores the state written by an earlier, interrupted or finished run (--resume). */
 int trainer_resume(trainer *t, diag *d);
 void trainer_free(trainer *t);
@@ -89,6 +98,10 @@ int trainer_evaluate(trainer *t, const nn_dataset *ds, eval_result *r);
  * `layer` (a layer index, or -1 for the input) into out (n * per-sample floats). */
 int trainer_layer_outputs(trainer *t, const nn_dataset *ds, const int *rows, int n, int layer, float *out);
 size_t trainer_layer_width(trainer *t, int layer);
+/* The same for any node of the evaluation graph (model_resolve(t->eval_full, ...): a call such
+ * as G, a named layer of a net). Noise inputs are drawn from the run's noise stream. */
+int trainer_node_outputs(trainer *t, const nn_dataset *ds, const int *rows, int n, int node, float *out);
+size_t trainer_node_width(trainer *t, int node);
 
 /* Records a named result of the run (e.g. "pca_test"); replaces one of the same name. */
 void trainer_set_final(trainer *t, const char *name, double value);

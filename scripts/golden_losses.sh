@@ -1,5 +1,5 @@
 #!/bin/sh
-# The regression oracle: the training loss of the first 20 steps of every spec in specs/ and
+# The regression oracle: the training loss (of each loss group) of the first 20 steps of every spec in specs/ and
 # specs/bench/ (one thread, so the sums run in one order), against tests/golden/losses.txt.
 #   scripts/golden_losses.sh NNRUN            compare (exit 1 on a difference)
 #   scripts/golden_losses.sh NNRUN --write    record the file anew (say so in the commit)
@@ -35,8 +35,9 @@ run_spec() {
     fi
     find "$out" -name steps.csv | sort | while read -r f; do
         run=$(dirname "$f" | sed "s|^$out||")
-        awk -F, -v n="$name$run" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "train_loss") c = i; next }
-                                  NR <= 21 { print n, $1, $c }' "$f"
+        # every group's loss: train_loss (one group) or train_GROUP, keyed SPEC[/RUN][:GROUP]
+        awk -F, -v n="$name$run" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /^train_/) { c[++k] = i; g[k] = substr($i, 7) }; next }
+                                  NR <= 21 { for (j = 1; j <= k; j++) if ($c[j] != "") print n (g[j] == "loss" ? "" : ":" g[j]), $1, $c[j] }' "$f"
     done >"$tmp/$file.txt"
 }
 

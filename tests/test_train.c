@@ -71,7 +71,9 @@ static run_result run(const char *spec_file, const char *out, const char *const 
     t.interrupt_at_step = interrupt_at;
     char err[512];
     assert_int_equal(run_files_begin(&t, err, sizeof err), 0);
-    r.status = trainer_run(&t);
+    run_files_saver saver;
+    trainer_hooks hooks = run_files_hooks(&saver);
+    r.status = trainer_run(&t, &hooks);
     if (r.status == 0) assert_int_equal(run_files_finish(&t, err, sizeof err), 0);
     r.epochs = t.h.n;
     for (int e = 0; e < t.h.n && e < 64; e++) {

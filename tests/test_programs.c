@@ -1,0 +1,299 @@
+/* Several nets, loss groups and steps in one spec: a net called twice shares its weights, each
+ * step computes only its own gradients and updates only its nets, a two-step GAN trains and
+ * resumes bit for bit, checkpoints name every net's weights, and wrong calls are spec errors
+ * at their file:line:col. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "data_setup.h"
+#include "model_build.h"
+#include "nn/safetensors.h"
+#include "run_files.h"
+#include "spec.h"
+#include "tmpdir.h"
+#include "trainer.h"
+
+/* A GAN on points of a parabola: D(data) and D(G) in one group, D(G) again in the other. */
+static const char gan_spec[] = "name: gan\n"
+                               "seed: 2\n"
+                               "data:\n"
+                               "  train: {dataset: points, points: parabola, n: 300, range: [-1, 1]}\n"
+                               "  test: {dataset: points, points: parabola, n: 64, range: [-1, 1]}\n"
+                               "nets:\n"
+                               "  G:\n"
+                               "    input: {noise: [2]}\n"
+                               "    layers: [{dense: 16, act: tanh}, {dense: 2, name: xy}]\n"
+                               "  D:\n"
+                               "    input: [2]\n"
+                               "    layers: [{dense: 16, act: tanh, name: h}, {dense: 1, name: logit}]\n"
+                               "losses:\n"
+                               "  critic:\n"
+                               "    - {bce_with_logits: {pred: D(data), target: 1}}\n"
+                               "    - {bce_with_logits: {pred: D(G), target: 0}}\n"
+                               "  gen: {bce_with_logits: {pred: D(G), target: 1}}\n"
+                               "train:\n"
+                               "  optimizer: {adam: {lr: 0.01, betas: [0.5, 0.999]}}\n"
+                               "  batch: 32\n"
+                               "  epochs: 4\n"
+                               "  steps:\n"
+                               "    - {minimize: critic, update: D, repeat: 2}\n"
+                               "    - {minimize: gen, update: G, optimizer: {sgd: {lr: 0.05}}}\n"
+                               "report: [loss_curve, {points: {layers: [data, G, G.xy], during_training: true}}]\n";
+
+static spec *load(const char *file, diag *d)
+{
+    spec *s = spec_load(file, NULL, 0, d);
+    if (!s) diag_print(d, stderr);
+    assert_non_null(s);
+    return s;
+}
+
+static model_graph *build_training_graph(const spec *s, diag *d)
+{
+    data_info info;
+    assert_int_equal(data_describe(s, &info, d), 0);
+    nn_rng r;
+    nn_rng_seed(&r, 1);
+    model_graph *m = model_build(s, &info, 8, 1, NULL, &r, d);
+    if (!m) diag_print(d, stderr);
+    assert_non_null(m);
+    return m;
+}
+
+static int net_of_call(const model_graph *m, const spec *s, const char *net, int which)
+{
+    for (int i = 0, seen = 0; i < m->n_calls; i++)
+        if (strcmp(s->nets[m->calls[i].net].name, net) == 0 && seen++ == which) return i;
+    return -1;
+}
+
+static void test_a_net_called_twice_shares_its_weights(void **state)
+{
+    (void)state;
+    write_file("gan.yaml", gan_spec);
+    diag d;
+    diag_init(&d);
+    spec *s = load("gan.yaml", &d);
+    model_graph *m = build_training_graph(s, &d);
+    int first = net_of_call(m, s, "D", 0), second = net_of_call(m, s, "D", 1);
+    assert_true(first >= 0 && second >= 0);
+    assert_int_equal(net_of_call(m, s, "D", 2), -1);   /* D(G) in both groups is one call */
+    assert_int_equal(net_of_call(m, s, "G", 1), -1);
+    assert_int_equal(m->calls[first].weight[0], m->calls[second].weight[0]);
+    assert_int_equal(m->calls[first].bias[1], m->calls[second].bias[1]);
+    assert_int_not_equal(m->calls[first].out[1], m->calls[second].out[1]);
+    /* G: 2*16 + 16 + 16*2 + 2; D: 2*16 + 16 + 16 + 1 */
+    assert_int_equal(m->g->n_param_floats, 82 + 65);
+    assert_string_equal(m->g->nodes[m->calls[first].weight[0]].label, "D.h.weight");
+    model_free(m);
+    spec_free(s);
+    diag_free(&d);
+}
+
+/* Is any node of plan p bound into block [b, b + n)? */
+static int plan_writes_into(const model_graph *m, const nn_plan *p, const float *b, size_t n)
+{
+    for (int k = 0; k < p->n; k++) {
+        const nn_node *nd = &m->g->nodes[p->order[k]];
+        if (nd->bound && nd->data >= b && nd->data < b + n) return 1;
+    }
+    return 0;
+}
+
+static void test_each_step_computes_only_its_own_gradients(void **state)
+{
+    (void)state;
+    write_file("gan.yaml", gan_spec);
+    diag d;
+    diag_init(&d);
+    spec *s = load("gan.yaml", &d);
+    model_graph *m = build_training_graph(s, &d);
+    assert_int_equal(m->n_steps, 2);
+    const step_graph *critic = &m->steps[0], *gen = &m->steps[1];
+    assert_int_equal(critic->n_grad_floats, 65);
+    assert_int_equal(gen->n_grad_floats, 82);
+    assert_true(plan_writes_into(m, critic->plan, critic->grad_block, critic->n_grad_floats));
+    assert_false(plan_writes_into(m, critic->plan, gen->grad_block, gen->n_grad_floats));
+    assert_true(plan_writes_into(m, gen->plan, gen->grad_block, gen->n_grad_floats));
+    assert_false(plan_writes_into(m, gen->plan, critic->grad_block, critic->n_grad_floats));
+    assert_true(critic->reads_data);
+    assert_false(gen->reads_data);   /* G's loss needs noise only */
+    model_free(m);
+    spec_free(s);
+    diag_free(&d);
+}
+
+typedef struct {
+    int status, epochs;
+    float critic[8], gen[8];
+    long steps;
+} gan_run;
+
+static gan_run run_gan(const char *out, int resume, long interrupt_at)
+{
+    gan_run r = {0};
+    diag d;
+    diag_init(&d);
+    spec *s = load("gan.yaml", &d);
+    snprintf(s->out_dir, sizeof s->out_dir, "%s", out);
+    trainer t;
+    int rc = trainer_init(&t, s, &d);
+    if (rc == 0 && resume) rc = trainer_resume(&t, &d);
+    if (rc) diag_print(&d, stderr);
+    assert_int_equal(rc, 0);
+    t.quiet = 2;
+    t.interrupt_at_step = interrupt_at;
+    char err[512];
+    assert_int_equal(run_files_begin(&t, err, sizeof err), 0);
+    run_files_saver saver;
+    trainer_hooks hooks = run_files_hooks(&saver);
+    r.status = trainer_run(&t, &hooks);
+    if (r.status == 0) assert_int_equal(run_files_finish(&t, err, sizeof err), 0);
+    r.epochs = t.h.n;
+    r.steps = t.step;
+    for (int e = 0; e < t.h.n && e < 8; e++) {
+        r.critic[e] = t.h.col[t.hc.train[0]][e];
+        r.gen[e] = t.h.col[t.hc.train[1]][e];
+    }
+    trainer_free(&t);
+    spec_free(s);
+    diag_free(&d);
+    return r;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc(*len + 1);
+    assert_int_equal(fread(b, 1, *len, f), *len);
+    fclose(f);
+    b[*len] = 0;
+    return b;
+}
+
+static void assert_same_file(const char *a, const char *b)
+{
+    size_t la, lb;
+    char *x = slurp(a, &la), *y = slurp(b, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(x, y, la);
+    free(x), free(y);
+}
+
+static void test_a_two_step_gan_trains_and_resumes_bit_for_bit(void **state)
+{
+    (void)state;
+    write_file("gan.yaml", gan_spec);
+    gan_run full = run_gan("runs/full", 0, 0);
+    assert_int_equal(full.status, 0);
+    assert_int_equal(full.epochs, 4);
+    /* 300 points, batch 32: 10 batches an epoch, two per iteration (repeat: 2) -> 5 iterations */
+    assert_int_equal(full.steps, 20);
+    for (int e = 0; e < 4; e++) assert_true(isfinite(full.critic[e]) && isfinite(full.gen[e]));
+    gan_run cut = run_gan("runs/cut", 0, 7);   /* in the middle of epoch 2 */
+    assert_int_equal(cut.status, 130);
+    assert_int_equal(cut.epochs, 1);
+    gan_run rest = run_gan("runs/cut", 1, 0);
+    assert_int_equal(rest.status, 0);
+    assert_int_equal(rest.epochs, 4);
+    assert_memory_equal(full.critic, rest.critic, sizeof full.critic);
+    assert_memory_equal(full.gen, rest.gen, sizeof full.gen);
+    assert_same_file("runs/full/model.safetensors", "runs/cut/model.safetensors");
+    assert_same_file("runs/full/steps.csv", "runs/cut/steps.csv");
+    /* every net's weights under its name; each step's optimizer state under the step's */
+    char err[256];
+    nn_st_file *w = nn_st_open("runs/full/model.safetensors", err, sizeof err);
+    assert_non_null(w);
+    assert_true(nn_st_find(w, "G.xy.weight") >= 0 && nn_st_find(w, "D.logit.bias") >= 0);
+    nn_st_close(w);
+    nn_st_file *st = nn_st_open("runs/full/state.safetensors", err, sizeof err);
+    assert_non_null(st);
+    assert_true(nn_st_find(st, "optimizer.critic.m") >= 0);              /* adam */
+    assert_true(nn_st_find(st, "history.train_gen") >= 0 && nn_st_find(st, "history.lr_critic") >= 0);
+    nn_st_close(st);
+    size_t len;
+    char *csv = slurp("runs/full/steps.csv", &len);
+    assert_non_null(strstr(csv, "step,epoch,train_critic,train_gen,lr_critic,lr_gen\n"));
+    free(csv);
+    FILE *f = fopen("runs/full/points_epoch_2.png", "rb");
+    assert_non_null(f);   /* drawn during training */
+    fclose(f);
+}
+
+/* Every problem of EXPECTED is reported for TEXT (the check passes, shapes included). */
+static void expect_errors(const char *text, const char *expected)
+{
+    write_file("bad.yaml", text);
+    diag d;
+    diag_init(&d);
+    spec *s = spec_load("bad.yaml", NULL, 0, &d);
+    model_graph *m = NULL;
+    data_info info;
+    if (s && data_describe(s, &info, &d) == 0) {
+        nn_rng r;
+        nn_rng_seed(&r, 1);
+        m = model_build(s, &info, 1, 0, NULL, &r, &d);
+    }
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    diag_print(&d, f);
+    fclose(f);
+    if (!strstr(out, expected)) print_error("expected\n  %s\ngot\n%s", expected, out);
+    assert_non_null(strstr(out, expected));
+    free(out);
+    model_free(m);
+    spec_free(s);
+    diag_free(&d);
+}
+
+/* gan_spec with one line replaced */
+static void expect_with(const char *from, const char *to, const char *expected)
+{
+    char text[4096];
+    const char *at = strstr(gan_spec, from);
+    assert_non_null(at);
+    snprintf(text, sizeof text, "%.*s%s%s", (int)(at - gan_spec), gan_spec, to, at + strlen(from));
+    expect_errors(text, expected);
+}
+
+static void test_wrong_calls_are_spec_errors_at_their_place(void **state)
+{
+    (void)state;
+    expect_with("pred: D(data), target: 1", "pred: E(data), target: 1",
+                "bad.yaml:15:32: error: unknown net 'E'");
+    expect_with("pred: D(data), target: 1", "pred: \"D(data, data)\", target: 1",
+                "bad.yaml:15:32: error: D takes 1 input (input) but is called with 2");
+    expect_with("{dense: 2, name: xy}", "{dense: 3, name: xy}", "bad.yaml:16:32: error: D called on [3] but its input 'input' is [2]");
+    expect_with("    input: [2]\n", "    input: [3]\n", "bad.yaml:11:12: error: net input [3] does not fit the data's samples [2]");
+    expect_with("pred: D(G), target: 0", "pred: D(G, target: 0", "bad.yaml:16:35: error: 'D(G': missing ')' (inside { } a comma ends the value: quote a call with several arguments, \"D(G, data)\")");
+    expect_with("pred: D(G), target: 0", "pred: h, target: 0", "bad.yaml:16:32: error: 'h' is a layer of net D: write D.h");
+    expect_with("pred: D(G), target: 0", "pred: D.hh, target: 0", "error: unknown layer 'hh' (did you mean 'h'?)");
+    expect_with("{minimize: critic, update: D, repeat: 2}", "{minimize: critics, update: D}",
+                "error: unknown loss group 'critics' (did you mean 'critic'?)");
+    expect_with("{minimize: critic, update: D, repeat: 2}", "{minimize: critic, update: [D, F]}", "error: unknown net 'F'");
+    expect_with("  steps:\n", "  stepz:\n", "with several loss groups, train.steps says which group each step minimises");
+    expect_with("nets:\n", "model: {input: [2], layers: [dense: 1]}\nnets:\n",
+                "error: a spec has either 'model:' (one net) or 'nets:', not both");
+    expect_with("  G:\n", "  data:\n", "error: 'data' is reserved and cannot name a net");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_a_net_called_twice_shares_its_weights),
+        cmocka_unit_test(test_each_step_computes_only_its_own_gradients),
+        cmocka_unit_test(test_a_two_step_gan_trains_and_resumes_bit_for_bit),
+        cmocka_unit_test(test_wrong_calls_are_spec_errors_at_their_place),
+    };
+    return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);
+}

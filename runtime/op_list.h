@@ -27,8 +27,8 @@
 
 
 
-/* Pooling, upsampling, concatenation, slicing and running statistics (runtime/op_pool.c,
- * runtime/op_concat.c, runtime/op_stats.c). */
+/* Pooling, upsampling, concatenation, slicing and running statistics (runtime/op_pool_max.c,
+ * runtime/op_pool_avg.c, runtime/op_upsample.c, runtime/op_concat.c, runtime/op_stats.c). */
 #define NN_OPS_POOL(X) \
     /* op_pool_max.c */ X(maxpool2d) X(max_select) X(max_route) \
     /* op_pool_avg.c */ X(avgpool2d) X(avgpool2d_grad) X(global_avgpool) X(global_avgpool_grad) \
@@ -77,7 +77,5 @@ enum nn_op_id { NN_OP_LIST(NN_OP_ENUM) NN_OP_COUNT };
 #define NN_OP_DECLARE(name) extern const nn_op_def nn_def_##name;
 NN_OP_LIST(NN_OP_DECLARE)
 #undef NN_OP_DECLARE
-
-#include "parallel.h"
 
 #endif

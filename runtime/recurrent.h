@@ -7,7 +7,7 @@
  * single-threaded GEMMs, from RECURRENT_SPLIT_FLOPS of work per step. */
 #ifndef NN_RECURRENT_H
 #define NN_RECURRENT_H
-#include "op_list.h"
+#include "nn/ops.h"
 #include <omp.h>
 
 #define RECURRENT_SPLIT_FLOPS 2e6

@@ -29,7 +29,7 @@ endif
 # nothing in them checks for NaN/Inf (that happens in runtime/ and interpreter/ proper).
 FASTMATH := -ffast-math -fno-finite-math-only
 
-RT_SRC   := $(wildcard runtime/*.c)
+RT_SRC   := $(wildcard runtime/*.c runtime/*/*.c runtime/*/*/*.c)
 RT_OBJ   := $(RT_SRC:%.c=$(BUILD)/%.o)
 INT_SRC  := $(filter-out interpreter/main.c,$(wildcard interpreter/*.c))
 INT_OBJ  := $(INT_SRC:%.c=$(BUILD)/%.o)

@@ -3,7 +3,7 @@
  * chosen outside the loop so no loop tests a flag per element. A kern_ file (built with
  * -ffast-math) because otherwise sqrtf's errno path keeps Adam and RMSprop scalar. */
 #include "optim_impl.h"
-#include "parallel.h"
+#include "core/parallel.h"
 #include <math.h>
 
 /* SGD, dampening 0. d = g + wd*p; buf = mu*buf + d; step along buf, or d + mu*buf (Nesterov). */

@@ -6,7 +6,7 @@
 #include "kern.h"
 #include "fused_act.h"
 #include "op_list.h"
-#include "parallel.h"
+#include "core/parallel.h"
 
 #define SELU_ALPHA NN_SELU_ALPHA
 #define SELU_SCALE NN_SELU_SCALE

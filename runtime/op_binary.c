@@ -2,7 +2,7 @@
  * broadcast shapes: sum_to (reduce) and broadcast_to (expand), each the other's gradient. */
 #include "broadcast.h"
 #include "op_list.h"
-#include "parallel.h"
+#include "core/parallel.h"
 #include <string.h>
 
 int nn_broadcast_shape(const nn_shape *a, const nn_shape *b, nn_shape *out)

@@ -14,7 +14,7 @@
 #include "conv_winograd.h"
 #include "fused_act.h"
 #include "op_list.h"
-#include "parallel.h"
+#include "core/parallel.h"
 #include <math.h>
 #include <stdio.h>
 

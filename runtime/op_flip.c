@@ -5,7 +5,7 @@
  * over a flipped sequence (and flip its outputs back). */
 #include "axis_view.h"
 #include "op_list.h"
-#include "parallel.h"
+#include "core/parallel.h"
 #include <string.h>
 
 static int flip_infer(nn_graph *g, nn_node *n)

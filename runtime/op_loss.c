@@ -13,7 +13,7 @@
 #include "ew_util.h"
 #include "kern.h"
 #include "op_list.h"
-#include "parallel.h"
+#include "core/parallel.h"
 #include <math.h>
 
 static int in_k(nn_graph *g, int id, int k) { return g->nodes[id].in[k]; }

@@ -11,7 +11,7 @@
  * select and route recompute the argmax from x. */
 #include "axis_view.h"
 #include "op_list.h"
-#include "parallel.h"
+#include "core/parallel.h"
 #include <string.h>
 
 #define CHUNK 64    /* inner columns whose argmax is tracked at once (stack arrays) */

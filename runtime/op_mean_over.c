@@ -7,7 +7,7 @@
  * Both are linear and each other's transpose, so each one's backward is the other. */
 #include "axis_view.h"
 #include "op_list.h"
-#include "parallel.h"
+#include "core/parallel.h"
 #include <string.h>
 
 /* y (inner) = mean over l of x (len, inner) */

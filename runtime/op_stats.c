@@ -8,7 +8,7 @@
  *   training; each run of the plan is one update. No gradient: the statistic is a side effect. */
 #include "ew_util.h"
 #include "op_list.h"
-#include "parallel.h"
+#include "core/parallel.h"
 #include <string.h>
 
 static int ema_update_infer(nn_graph *g, nn_node *n)

@@ -3,7 +3,7 @@
 #include "ew_util.h"
 #include "kern.h"
 #include "op_list.h"
-#include "parallel.h"
+#include "core/parallel.h"
 
 #define UNARY_SETUP(n)                                  \
     const float *x = g->nodes[(n)->in[0]].data;         \

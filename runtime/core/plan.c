@@ -1,7 +1,7 @@
 /* Memory planning and execution: one arena per plan, a buffer reused once its last reader
  * has run (first-fit over a free list, adjacent holes merged). */
 #include "nn/graph.h"
-#include "../op_list.h"
+#include "../ops/op_list.h"
 #include <stdio.h>
 #include <time.h>
 #include <stdint.h>

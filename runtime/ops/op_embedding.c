@@ -11,7 +11,7 @@
  * check reports; embedding_grad skips such positions (the loss is NaN already).
  * ids are never differentiated (piecewise constant); the ops mark them no_grad. */
 #include "op_list.h"
-#include "core/parallel.h"
+#include "../core/parallel.h"
 #include <math.h>
 #include <string.h>
 

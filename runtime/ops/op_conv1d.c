@@ -11,7 +11,7 @@
  * padding), where the NCHW im2col of conv_lower.c gathers tap by tap.
  * Attributes: i[0] K, i[1] stride, i[2] pad_left, i[3] pad_right; fold1d i[4] its output T. */
 #include "op_list.h"
-#include "core/parallel.h"
+#include "../core/parallel.h"
 #include <string.h>
 
 typedef struct {

@@ -9,7 +9,7 @@
  * normalised. A tensor is seen as (outer, length along the axis, inner), so each op copies
  * `outer` contiguous blocks. */
 #include "op_list.h"
-#include "core/parallel.h"
+#include "../core/parallel.h"
 #include <string.h>
 
 static void axis_split(const nn_shape *s, int axis, size_t *outer, size_t *inner)

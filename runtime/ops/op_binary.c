@@ -1,8 +1,8 @@
 /* Elementwise binary ops with numpy broadcasting, and the two ops that move between
  * broadcast shapes: sum_to (reduce) and broadcast_to (expand), each the other's gradient. */
-#include "broadcast.h"
+#include "../broadcast.h"
 #include "op_list.h"
-#include "core/parallel.h"
+#include "../core/parallel.h"
 #include <string.h>
 
 int nn_broadcast_shape(const nn_shape *a, const nn_shape *b, nn_shape *out)

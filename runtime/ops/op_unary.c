@@ -1,9 +1,9 @@
 /* Elementwise unary math: affine (alpha x + beta), neg, exp, log, sqrt, pow, abs, sign, square.
  * All shapes: x (any) -> y (same). Transcendental loops live in kern_unary.c. */
-#include "ew_util.h"
-#include "kern.h"
+#include "../ew_util.h"
+#include "../kern.h"
 #include "op_list.h"
-#include "core/parallel.h"
+#include "../core/parallel.h"
 
 #define UNARY_SETUP(n)                                  \
     const float *x = g->nodes[(n)->in[0]].data;         \

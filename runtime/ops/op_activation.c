@@ -2,11 +2,11 @@
  * log_softmax act on the last dimension. A gradient op `<act>_grad(x or y, g)` computes
  * g * d act/dx in one pass; it is a registry row with its own backward, so gradients of
  * gradients (WGAN-GP) keep working. Transcendental loops live in kern_activation.c. */
-#include "ew_util.h"
-#include "kern.h"
-#include "fused_act.h"
+#include "../ew_util.h"
+#include "../kern.h"
+#include "../fused_act.h"
 #include "op_list.h"
-#include "core/parallel.h"
+#include "../core/parallel.h"
 
 #define SELU_ALPHA NN_SELU_ALPHA
 #define SELU_SCALE NN_SELU_SCALE

@@ -1,6 +1,6 @@
 /* matmul and dense (fully connected) through cblas_sgemm. */
 #include "op_list.h"
-#include "core/parallel.h"
+#include "../core/parallel.h"
 #include <cblas.h>
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* Reductions: sum and mean of all elements, per-sample sums. */
 #include "op_list.h"
-#include "core/parallel.h"
+#include "../core/parallel.h"
 
 static int scalar_infer(nn_graph *g, nn_node *n)
 {

@@ -25,8 +25,9 @@ else
   BUILD  := build
   CFLAGS := $(CFLAGS_BASE) -O3 -march=native -g
 endif
-# Kernels whose loops should use glibc's vector math (libmvec) are built with fast math;
-# nothing in them checks for NaN/Inf (that happens in runtime/ and interpreter/ proper).
+# The kernels in runtime/kernels/fastmath/, whose loops should use glibc's vector math (libmvec),
+# are built with fast math; nothing in them checks for NaN/Inf (that happens in the rest of
+# runtime/ and in interpreter/).
 FASTMATH := -ffast-math -fno-finite-math-only
 
 RT_SRC   := $(wildcard runtime/*.c runtime/*/*.c runtime/*/*/*.c)
@@ -46,7 +47,7 @@ all: $(NNRUN)
 Q := $(if $(filter 1,$(V)),,@)
 say = $(if $(Q),@printf '  %-6s %s\n' $(1) $(2))
 
-$(BUILD)/runtime/kern_%.o: runtime/kern_%.c
+$(BUILD)/runtime/kernels/fastmath/%.o: runtime/kernels/fastmath/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) $(FASTMATH) -MMD -MP -c $< -o $@

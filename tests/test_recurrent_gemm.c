@@ -9,7 +9,7 @@
 #include <cmocka.h>
 #include <math.h>
 #include <stdlib.h>
-#include "../runtime/recurrent_gemm.h"
+#include "../runtime/kernels/recurrent_gemm.h"
 
 static float value(unsigned *s)
 {

@@ -2,9 +2,9 @@
  * log_softmax act on the last dimension. A gradient op `<act>_grad(x or y, g)` computes
  * g * d act/dx in one pass; it is a registry row with its own backward, so gradients of
  * gradients (WGAN-GP) keep working. Transcendental loops live in kern_activation.c. */
-#include "../ew_util.h"
-#include "../kern.h"
-#include "../fused_act.h"
+#include "../kernels/ew_util.h"
+#include "../kernels/fastmath/kern.h"
+#include "../kernels/fused_act.h"
 #include "op_list.h"
 #include "../core/parallel.h"
 

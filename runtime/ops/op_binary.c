@@ -1,6 +1,6 @@
 /* Elementwise binary ops with numpy broadcasting, and the two ops that move between
  * broadcast shapes: sum_to (reduce) and broadcast_to (expand), each the other's gradient. */
-#include "../broadcast.h"
+#include "../kernels/broadcast.h"
 #include "op_list.h"
 #include "../core/parallel.h"
 #include <string.h>

@@ -10,9 +10,9 @@
  * apply an activation to their output (fused_act.h): kind i[5], parameters f[0], f[1].
  * 3x3 kernels with stride 1 (and padding up to 2) take Winograd F(2x2, 3x3) instead
  * (conv_winograd.h): 2.25x fewer multiplies than the GEMM lowering. */
-#include "../conv_lower.h"
-#include "../conv_winograd.h"
-#include "../fused_act.h"
+#include "../kernels/conv_lower.h"
+#include "../kernels/conv_winograd.h"
+#include "../kernels/fused_act.h"
 #include "op_list.h"
 #include "../core/parallel.h"
 #include <math.h>

@@ -3,7 +3,7 @@
  * normalised). A permutation that is its own inverse and its own transpose, so its backward is
  * a flip of the output gradient. Bidirectional recurrent layers run their reverse direction
  * over a flipped sequence (and flip its outputs back). */
-#include "../axis_view.h"
+#include "../kernels/axis_view.h"
 #include "op_list.h"
 #include "../core/parallel.h"
 #include <string.h>

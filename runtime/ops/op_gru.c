@@ -20,10 +20,10 @@
  * Layout: step t of sequence n is row n T + t; step t of every sequence is N rows spaced
  * T*5H (states) or T*3H (xp, dxp) apart, and each step's GEMM works on them in place through
  * that leading dimension. Threads split the sequences, as in op_rnn.c (recurrent.h). */
-#include "../kern.h"
+#include "../kernels/fastmath/kern.h"
 #include "op_list.h"
-#include "../recurrent.h"
-#include "../recurrent_gemm.h"
+#include "../kernels/recurrent.h"
+#include "../kernels/recurrent_gemm.h"
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>

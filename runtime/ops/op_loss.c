@@ -10,8 +10,8 @@
  *   one_hot: labels (N) or (N, T) -> (N, C) or (N, T, C); an invalid label gives a row of NaN
  *     for the same reason.
  * Labels are marked no_grad by the ops themselves. */
-#include "../ew_util.h"
-#include "../kern.h"
+#include "../kernels/ew_util.h"
+#include "../kernels/fastmath/kern.h"
 #include "op_list.h"
 #include "../core/parallel.h"
 #include <math.h>

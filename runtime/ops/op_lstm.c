@@ -13,10 +13,10 @@
  * Layout: step t of sequence n is row n T + t; step t of every sequence is N rows spaced
  * T*6H (states) or T*4H (xp, dpre) apart, and each step's GEMM works on them in place through
  * that leading dimension. Threads split the sequences, as in op_rnn.c. */
-#include "../kern.h"
+#include "../kernels/fastmath/kern.h"
 #include "op_list.h"
-#include "../recurrent.h"
-#include "../recurrent_gemm.h"
+#include "../kernels/recurrent.h"
+#include "../kernels/recurrent_gemm.h"
 #include <omp.h>
 #include <string.h>
 

@@ -9,7 +9,7 @@
  * input and each other's transpose; neither has a gradient w.r.t. x (the argmax is piecewise
  * constant). Ties go to the first maximum; a NaN wins so it propagates. No indices are stored:
  * select and route recompute the argmax from x. */
-#include "../axis_view.h"
+#include "../kernels/axis_view.h"
 #include "op_list.h"
 #include "../core/parallel.h"
 #include <string.h>

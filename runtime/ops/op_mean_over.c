@@ -5,7 +5,7 @@
  *   mean_over_grad(h): h (x's shape without the axis) -> x's shape, each value h / L copied
  *     along the re-inserted axis. attrs i[0] = axis, i[1] = L.
  * Both are linear and each other's transpose, so each one's backward is the other. */
-#include "../axis_view.h"
+#include "../kernels/axis_view.h"
 #include "op_list.h"
 #include "../core/parallel.h"
 #include <string.h>

@@ -6,7 +6,7 @@
  *     same attrs plus i[3], i[4] = H, W (several input sizes pool to one OH: floor).
  *   global_avgpool(x (N,C,H,W)) -> (N,C): mean of each plane.
  *   global_avgpool_grad(h (N,C)) -> (N,C,H,W): h / (H W) over each plane; i[0], i[1] = H, W. */
-#include "../pool_window.h"
+#include "../kernels/pool_window.h"
 #include "op_list.h"
 #include <string.h>
 

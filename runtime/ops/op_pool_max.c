@@ -8,8 +8,8 @@
  * w.r.t. x. Ties go to the first maximum in row-major window order, as in PyTorch; a NaN
  * wins its window so it propagates. No indices are stored: select and route recompute the
  * argmax from x, which keeps the family closed under differentiation without side buffers. */
-#include "../fused_act.h"
-#include "../pool_window.h"
+#include "../kernels/fused_act.h"
+#include "../kernels/pool_window.h"
 #include "op_list.h"
 #include <math.h>
 #include <string.h>

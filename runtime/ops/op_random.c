@@ -4,8 +4,8 @@
  *   dropout_mask(x): (shape of x) values 0 or 1/(1-p) in training, 1 in evaluation; masking
  *     noise uses it without the rescaling (0 or 1) and optionally in evaluation too.
  *   noise(x): (shape of x) N(0, sigma^2) in training (or always), 0 otherwise. */
-#include "../ew_util.h"
-#include "../kern.h"
+#include "../kernels/ew_util.h"
+#include "../kernels/fastmath/kern.h"
 #include "op_list.h"
 
 static int sampler_backward(nn_graph *g, int id, int gout, int *gin)

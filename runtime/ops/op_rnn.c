@@ -14,10 +14,10 @@
  * apart; each step's GEMM reads and writes them in place through that leading dimension.
  * The gradient-only rows have no backward and no fixture of their own: rnn_states' fixture
  * checks them (tests/test_gradcheck.c asserts it reaches them). */
-#include "../kern.h"
+#include "../kernels/fastmath/kern.h"
 #include "op_list.h"
-#include "../recurrent.h"
-#include "../recurrent_gemm.h"
+#include "../kernels/recurrent.h"
+#include "../kernels/recurrent_gemm.h"
 #include <omp.h>
 #include <string.h>
 

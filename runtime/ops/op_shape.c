@@ -1,6 +1,6 @@
 /* Shape-only ops: reshape (the planner lets it share its input's buffer; a copy otherwise) and transpose_last2 (the last two axes
  * swapped). */
-#include "../broadcast.h"
+#include "../kernels/broadcast.h"
 #include "op_list.h"
 #include <string.h>
 

@@ -6,7 +6,7 @@
  *   stat alone and outputs it. attrs f[0] = momentum (PyTorch's convention: weight of the new
  *   value). The update happens only when the node runs, so it must be a plan target during
  *   training; each run of the plan is one update. No gradient: the statistic is a side effect. */
-#include "../ew_util.h"
+#include "../kernels/ew_util.h"
 #include "op_list.h"
 #include "../core/parallel.h"
 #include <string.h>

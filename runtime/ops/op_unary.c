@@ -1,7 +1,7 @@
 /* Elementwise unary math: affine (alpha x + beta), neg, exp, log, sqrt, pow, abs, sign, square.
  * All shapes: x (any) -> y (same). Transcendental loops live in kern_unary.c. */
-#include "../ew_util.h"
-#include "../kern.h"
+#include "../kernels/ew_util.h"
+#include "../kernels/fastmath/kern.h"
 #include "op_list.h"
 #include "../core/parallel.h"
 

@@ -2,7 +2,7 @@
  *   upsample_nearest(x (N,C,H,W)) -> (N,C,H f,W f): every value repeated over an f x f block.
  *   block_sum(x (N,C,H f,W f)) -> (N,C,H,W): the sum of each f x f block.
  * attrs i[0] = f. */
-#include "../pool_window.h"
+#include "../kernels/pool_window.h"
 #include "op_list.h"
 #include <limits.h>
 #include <string.h>

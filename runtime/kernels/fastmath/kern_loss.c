@@ -1,6 +1,6 @@
 /* Loss and sampling kernels (vectorised through libmvec; see kern.h). */
 #include "kern.h"
-#include "core/parallel.h"
+#include "../../core/parallel.h"
 #include "kern_mvec.h"
 
 double nn_k_bce_sum(const float *z, const float *t, size_t n)

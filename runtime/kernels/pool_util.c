@@ -1,6 +1,6 @@
 /* Window geometry and the plane loop shared by the pooling and upsampling ops. */
 #include "pool_util.h"
-#include "core/parallel.h"
+#include "../core/parallel.h"
 
 nn_pool_geom nn_pool_geom_make(int k, int s, int p, int h, int w, size_t planes)
 {

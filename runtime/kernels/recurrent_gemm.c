@@ -1,6 +1,6 @@
 /* The recurrent ops' per-step GEMM (see recurrent_gemm.h for why). */
 #include "recurrent_gemm.h"
-#include "core/thread_scratch.h"
+#include "../core/thread_scratch.h"
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>

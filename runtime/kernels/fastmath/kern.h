@@ -1,4 +1,4 @@
-/* Vectorised elementwise kernels (runtime/kern_*.c, built with -ffast-math
+/* Vectorised elementwise kernels (the files of runtime/kernels/fastmath/, built with -ffast-math
  * -fno-finite-math-only so gcc calls glibc's libmvec for expf/logf/tanhf/erff/log1pf/powf).
  * Every array is n floats unless stated; y may alias x. Nothing here checks for NaN/Inf:
  * that stays in the ordinary runtime files. */

@@ -1,7 +1,7 @@
 /* What the fused recurrent ops (op_rnn.c, op_lstm.c, op_gru.c) share beyond recurrent.h: argument
  * checks and the recurrent weight gradient GEMM. */
 #include "recurrent.h"
-#include "core/parallel.h"
+#include "../core/parallel.h"
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>

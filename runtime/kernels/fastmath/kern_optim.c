@@ -1,9 +1,9 @@
 /* The optimizers' per-slice update loops: flat, branch-free inner loops the compiler
  * vectorises; large slices split across threads. Variants (momentum, Nesterov, centered) are
- * chosen outside the loop so no loop tests a flag per element. A kern_ file (built with
- * -ffast-math) because otherwise sqrtf's errno path keeps Adam and RMSprop scalar. */
-#include "optim_impl.h"
-#include "core/parallel.h"
+ * chosen outside the loop so no loop tests a flag per element. In kernels/fastmath/ (built
+ * with -ffast-math) because otherwise sqrtf's errno path keeps Adam and RMSprop scalar. */
+#include "../../optim_impl.h"
+#include "../../core/parallel.h"
 #include <math.h>
 
 /* SGD, dampening 0. d = g + wd*p; buf = mu*buf + d; step along buf, or d + mu*buf (Nesterov). */

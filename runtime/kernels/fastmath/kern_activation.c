@@ -3,7 +3,7 @@
  * stays outside any condition and gcc can use the vector variant. fminf/fmaxf are avoided:
  * without finite-math-only they stay scalar library calls; the ternaries keep NaN flowing. */
 #include "kern.h"
-#include "core/parallel.h"
+#include "../../core/parallel.h"
 #include "kern_mvec.h"
 
 #define INV_SQRT2 0.70710678118654752f

@@ -9,7 +9,7 @@
  * needs no synchronisation inside the op and keeps one thread pool busy. Groups are handed
  * out dynamically, so a core slowed by a neighbour simply takes fewer of them. */
 #include "conv_lower.h"
-#include "core/parallel.h"
+#include "../core/parallel.h"
 #include <cblas.h>
 #include <omp.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * All serial: op_conv.c runs them for different groups of images on different threads.
  * Inner loops run over output columns (or whole planes) and vectorise. */
 #include "conv_lower.h"
-#include "core/thread_scratch.h"
+#include "../core/thread_scratch.h"
 #include <stdlib.h>
 #include <string.h>
 

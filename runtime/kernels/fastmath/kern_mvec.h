@@ -2,7 +2,7 @@
  * only when __FAST_MATH__ is defined, but gcc leaves __FAST_MATH__ undefined under
  * -fno-finite-math-only, which the kernels keep so NaN and Inf still behave. Redeclaring the
  * functions the kernels use with the simd attribute restores the vector calls (libm.so pulls
- * in libmvec as needed). Verify with `nm build/runtime/kern_*.o | grep _ZGV`. */
+ * in libmvec as needed). Verify with `nm build/runtime/kernels/fastmath/kern_*.o | grep _ZGV`. */
 #ifndef NN_KERN_MVEC_H
 #define NN_KERN_MVEC_H
 #include <math.h>

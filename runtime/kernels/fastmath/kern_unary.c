@@ -1,6 +1,6 @@
 /* Unary math kernels: exp, log, sqrt, pow (vectorised through libmvec; see kern.h). */
 #include "kern.h"
-#include "core/parallel.h"
+#include "../../core/parallel.h"
 #include "kern_mvec.h"
 
 void nn_k_exp(const float *x, float *y, size_t n)

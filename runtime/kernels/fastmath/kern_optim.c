@@ -2,7 +2,7 @@
  * vectorises; large slices split across threads. Variants (momentum, Nesterov, centered) are
  * chosen outside the loop so no loop tests a flag per element. In kernels/fastmath/ (built
  * with -ffast-math) because otherwise sqrtf's errno path keeps Adam and RMSprop scalar. */
-#include "../../optim_impl.h"
+#include "../../train/optim_impl.h"
 #include "../../core/parallel.h"
 #include <math.h>
 

@@ -1,7 +1,7 @@
 /* PCA: covariance by GEMM over row blocks (centred on the fly), eigenvectors by ssyevd. */
 #include "nn/pca.h"
-#include "core/fail.h"
-#include "core/parallel.h"
+#include "../core/fail.h"
+#include "../core/parallel.h"
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>

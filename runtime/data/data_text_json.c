@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "data_util.h"
-#include "io/json_lite.h"
+#include "../io/json_lite.h"
 #include "nn/text.h"
 
 void nn_text_set_free(nn_text_set *s)

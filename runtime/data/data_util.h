@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 /* Writes a printf-style message into err (if any) and returns -1. */
-#include "core/fail.h"
+#include "../core/fail.h"
 
 /* The hint appended to "file not found" messages. */
 #define NN_DATA_HINT "run 'make data' to fetch the standard datasets, or check the path"

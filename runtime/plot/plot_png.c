@@ -2,7 +2,7 @@
  * write; everything that must be released afterwards is volatile or owned by libpng. The file
  * is written under a temporary name and renamed, so a crash never leaves a truncated figure. */
 #include "nn/plot.h"
-#include "core/fail.h"
+#include "../core/fail.h"
 #include <errno.h>
 #include <png.h>
 #include <stdarg.h>

@@ -39,7 +39,7 @@ typedef struct {
     int box;                     /* draw a filled square (classes, bars) */
 } legend_entry;
 
-#include "core/fail.h"
+#include "../core/fail.h"
 
 /* Data range [lo, hi] (lo > hi: no data) -> shown range and ticks. margin: fraction of the
  * span added at both ends; loose: widen to the outer ticks. Degenerate ranges are widened. */

@@ -2,7 +2,7 @@
  *
  * Apart from nn/graph.h (which includes it), so that code that only describes data, such as
  * the dataset readers of nn/data.h, does not depend on the graph. The helpers are defined in
- * libnn (runtime/graph.c).
+ * libnn (runtime/core/graph.c).
  */
 #ifndef NN_SHAPE_H
 #define NN_SHAPE_H

@@ -1,5 +1,5 @@
 /* A tensor seen around one axis as (outer, len, inner): the ops that reduce or route along an
- * axis (runtime/op_max_over.c, runtime/op_mean_over.c) all index it this way. */
+ * axis (runtime/ops/op_max_over.c, runtime/ops/op_mean_over.c) all index it this way. */
 #ifndef NN_AXIS_VIEW_H
 #define NN_AXIS_VIEW_H
 

@@ -1,5 +1,5 @@
 /* The list of registered ops, in registry order. Adding an op: one line here, one
- * `const nn_op_def nn_def_<name>` in a runtime/op_<family>.c file. */
+ * `const nn_op_def nn_def_<name>` in an op_<family>.c file of this folder (runtime/ops/). */
 #ifndef NN_OP_LIST_H
 #define NN_OP_LIST_H
 #include "nn/ops.h"
@@ -20,15 +20,15 @@
     NN_OPS_RNN(X) \
     NN_OPS_CONV1D(X)
 
-/* Convolutions (runtime/op_conv.c): conv2d, conv_transpose2d and the weight-gradient op; each
+/* Convolutions (op_conv.c): conv2d, conv_transpose2d and the weight-gradient op; each
  * one's backward is built from the others. */
 #define NN_OPS_CONV(X) \
     X(conv2d) X(conv_transpose2d) X(conv2d_wgrad) X(conv_bias_grad)
 
 
 
-/* Pooling, upsampling, concatenation, slicing and running statistics (runtime/op_pool_max.c,
- * runtime/op_pool_avg.c, runtime/op_upsample.c, runtime/op_concat.c, runtime/op_stats.c). */
+/* Pooling, upsampling, concatenation, slicing and running statistics (op_pool_max.c,
+ * op_pool_avg.c, op_upsample.c, op_concat.c, op_stats.c). */
 #define NN_OPS_POOL(X) \
     /* op_pool_max.c */ X(maxpool2d) X(max_select) X(max_route) \
     /* op_pool_avg.c */ X(avgpool2d) X(avgpool2d_grad) X(global_avgpool) X(global_avgpool_grad) \
@@ -36,27 +36,27 @@
     /* op_concat.c */ X(concat) X(slice) X(pad_axis) \
     /* op_stats.c */ X(ema_update)
 
-/* Sequence models (runtime/op_embedding.c, runtime/op_max_over.c, runtime/op_mean_over.c,
- * runtime/op_flip.c): embedding lookup, reductions over one axis, each with the ops its
- * gradients are made of, and reversal of an axis. */
+/* Sequence models (op_embedding.c, op_max_over.c, op_mean_over.c, op_flip.c): embedding
+ * lookup, reductions over one axis, each with the ops its gradients are made of, and reversal
+ * of an axis. */
 #define NN_OPS_SEQ(X) \
     /* op_embedding.c */ X(embedding) X(embedding_grad) \
     /* op_max_over.c */ X(max_over) X(max_over_select) X(max_over_route) \
     /* op_mean_over.c */ X(mean_over) X(mean_over_grad) \
     /* op_flip.c */ X(flip)
 
-/* Recurrent layers (runtime/op_rnn.c, runtime/op_lstm.c, runtime/op_gru.c): the state sequence
- * of a simple RNN, an LSTM or a GRU and the ops each one's gradient is made of (the input
- * projection is a dense op, see nn_rnn, nn_lstm and nn_gru). */
+/* Recurrent layers (op_rnn.c, op_lstm.c, op_gru.c): the state sequence of a simple RNN, an
+ * LSTM or a GRU and the ops each one's gradient is made of (the input projection is a dense
+ * op, see nn_rnn, nn_lstm and nn_gru). */
 #define NN_OPS_RNN(X) \
     /* op_rnn.c */ X(rnn_states) X(rnn_grad) X(rnn_whh_grad) \
     /* op_lstm.c */ X(lstm_states) X(lstm_grad) X(lstm_whh_grad) \
     /* op_gru.c */ X(gru_states) X(gru_grad) X(gru_whh_grad) X(gru_bhh_grad)
 
-/* 1-D convolution and pooling over sequences (N,T,C), channels-last (runtime/op_conv1d.c):
+/* 1-D convolution and pooling over sequences (N,T,C), channels-last (op_conv1d.c):
  * unfold1d copies each window of K steps into one row of K*C floats and fold1d is its adjoint;
  * nn_conv1d is unfold1d + one dense GEMM over all N*T_out windows (the PyTorch-layout weight read
- * through transpose_last2, runtime/op_shape.c), nn_maxpool1d is unfold1d + max_over. */
+ * through transpose_last2, op_shape.c), nn_maxpool1d is unfold1d + max_over. */
 #define NN_OPS_CONV1D(X) \
     X(transpose_last2) X(unfold1d) X(fold1d)
 

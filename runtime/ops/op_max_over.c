@@ -1,5 +1,5 @@
 /* The maximum over one axis, removing it, and the pair of ops its gradients are made of
- * (as for max pooling, runtime/op_pool_max.c). x is seen as (outer, L, inner) around the axis;
+ * (as for max pooling, op_pool_max.c). x is seen as (outer, L, inner) around the axis;
  * the result is (outer, inner) in x's shape without the axis. attrs i[0] = axis (a negative
  * one counts from the end; infer stores it normalised). x needs at least 2 dims.
  *   max_over(x)           -> reduced: the maximum along the axis.

@@ -1,4 +1,4 @@
-/* The op registry: one table built from runtime/op_list.h. */
+/* The op registry: one table built from runtime/ops/op_list.h. */
 #include "op_list.h"
 #include <string.h>
 

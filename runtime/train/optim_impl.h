@@ -1,5 +1,6 @@
 /* Internal to the optimizer: the optimizer object and its per-slice update kernels
- * (runtime/optim.c owns the object, runtime/kern_optim.c the arithmetic). */
+ * (runtime/train/optim.c owns the object, runtime/kernels/fastmath/kern_optim.c the
+ * arithmetic). */
 #ifndef NN_OPTIM_IMPL_H
 #define NN_OPTIM_IMPL_H
 

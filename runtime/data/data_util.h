@@ -1,4 +1,4 @@
-/* Helpers shared by the runtime/data_*.c files (not public). */
+/* Helpers shared by the files of runtime/data/ (not public). */
 #ifndef NN_DATA_UTIL_H
 #define NN_DATA_UTIL_H
 

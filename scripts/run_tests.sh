@@ -1,10 +1,13 @@
 #!/bin/sh
-# make test: runs every cmocka test program given, then validates every spec in specs/ with
-# `nnrun check` (schema, references and shapes; no data needed), the golden losses of every spec
+# make test: checks the include rules of runtime/ (scripts/check_layers.sh), runs every cmocka
+# test program given, then validates every spec in specs/ with `nnrun check` (schema,
+# references and shapes; no data needed), the golden losses of every spec
 # (scripts/golden_losses.sh; needs `make data`; not in the sanitizer build), then the command-line tests
 # and the report test (report.html in headless Chromium; NNRUN_SKIP_BROWSER=1 skips it).
 # Fails if anything failed.
 fail=0
+printf '== scripts/check_layers.sh\n'
+scripts/check_layers.sh || fail=$((fail + 1))
 for t in "$@"; do
     printf '== %s\n' "$t"
     if ! "$t"; then fail=$((fail + 1)); printf 'FAILED: %s\n' "$t"; fi

@@ -12,8 +12,8 @@
 #include "nn/graph.h"
 #include "nn/ops.h"
 #include "nn/runtime.h"
-#include "../runtime/conv_lower.h"
-#include "../runtime/conv_winograd.h"
+#include "../runtime/kernels/conv_lower.h"
+#include "../runtime/kernels/conv_winograd.h"
 #include "bench_util.h"
 
 #define BATCH 128

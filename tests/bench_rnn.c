@@ -14,7 +14,7 @@
 #include "nn/graph.h"
 #include "nn/ops.h"
 #include "nn/runtime.h"
-#include "../runtime/optim_impl.h"
+#include "../runtime/train/optim_impl.h"
 #include "bench_util.h"
 
 enum { N = 64, T = 200, V = 20002, D = 100, H = 256, WARMUP = 3, STEPS = 15, MAX_OPS = 32 };

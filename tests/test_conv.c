@@ -13,8 +13,8 @@
 #include <string.h>
 #include "nn/graph.h"
 #include "nn/ops.h"
-#include "../runtime/conv_lower.h"
-#include "../runtime/conv_winograd.h"
+#include "../runtime/kernels/conv_lower.h"
+#include "../runtime/kernels/conv_winograd.h"
 
 /* 1, 2, 3, ... in row-major order */
 static int counting_input(nn_graph *g, nn_shape s)

@@ -1,8 +1,8 @@
-/* Winograd F(2x2, 3x3) convolutions (runtime/conv_winograd.c) against the im2col + GEMM path:
- * conv2d and stride-1 conv_transpose2d with every gradient (so conv2d_wgrad too), over many
- * geometries (1x1 .. 30x30 planes, padding 0..2 per axis, 1 .. 70 channels, 1 .. 20 images,
- * with and without bias), in one group, one image per group, uneven groups and split across
- * threads. The im2col path itself is checked against direct loops in test_conv.c; the
+/* Winograd F(2x2, 3x3) convolutions (runtime/kernels/conv_winograd.c) against the im2col +
+ * GEMM path: conv2d and stride-1 conv_transpose2d with every gradient (so conv2d_wgrad too),
+ * over many geometries (1x1 .. 30x30 planes, padding 0..2 per axis, 1 .. 70 channels, 1 .. 20
+ * images, with and without bias), in one group, one image per group, uneven groups and split
+ * across threads. The im2col path itself is checked against direct loops in test_conv.c; the
  * finite-difference checks of the Winograd path are in test_gradcheck.c. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,7 +15,7 @@
 #include <string.h>
 #include "nn/graph.h"
 #include "nn/ops.h"
-#include "../runtime/conv_winograd.h"
+#include "../runtime/kernels/conv_winograd.h"
 
 typedef struct {
     int n, c, h, w, f, ph, pw, bias;

@@ -19,7 +19,7 @@
 #include <string.h>
 #include "nn/graph.h"
 #include "nn/ops.h"
-#include "../runtime/conv_winograd.h"
+#include "../runtime/kernels/conv_winograd.h"
 
 typedef struct {
     int inputs[16];

@@ -1,15 +1,15 @@
-/* The recurrent ops' per-step GEMM (runtime/recurrent_gemm.c): C += A op(W) against a double
- * reference for shapes that exercise every edge of the packed kernel (rows not a multiple of
- * the 8-row tile, columns not a multiple of the 32-column panel, fewer than 16 columns),
- * both orientations of W, strided rows of A and C, and columns of C outside the product left
- * untouched. */
+/* The recurrent ops' per-step GEMM (runtime/kernels/recurrent_gemm.c): C += A op(W) against
+ * a double reference for shapes that exercise every edge of the packed kernel (rows not a
+ * multiple of the 8-row tile, columns not a multiple of the 32-column panel, fewer than 16
+ * columns), both orientations of W, strided rows of A and C, and columns of C outside the
+ * product left untouched. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 #include <math.h>
 #include <stdlib.h>
-#include "../runtime/recurrent_gemm.h"
+#include "../runtime/kernels/recurrent_gemm.h"
 
 static float value(unsigned *s)
 {

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../runtime/json_lite.h"
+#include "../runtime/io/json_lite.h"
 #include "nn/plot.h"
 #include "report_view3d.h"
 #include <unistd.h>

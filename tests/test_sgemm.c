@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include "nn/rng.h"
 #include "nn/runtime.h"
-#include "../runtime/parallel.h"
+#include "../runtime/core/parallel.h"
 
 typedef struct {
     int ta, tb, m, n, k;

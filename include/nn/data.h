@@ -11,8 +11,8 @@
 
 #include <stddef.h>
 #include "nn/expr.h"
-#include "nn/graph.h"
 #include "nn/rng.h"
+#include "nn/shape.h"
 
 typedef struct {
     int n;                 /* samples */

@@ -22,26 +22,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "nn/rng.h"
+#include "nn/shape.h"
 
-#define NN_MAX_DIMS 4
 #define NN_MAX_INPUTS 4
 #define NN_LABEL_LEN 64
 #define NN_ERR_LEN 512
-
-typedef struct {
-    int ndim;
-    int d[NN_MAX_DIMS];
-} nn_shape;
-
-nn_shape nn_shape_make(int ndim, const int *d);
-nn_shape nn_shape1(int a);
-nn_shape nn_shape2(int a, int b);
-nn_shape nn_shape3(int a, int b, int c);
-nn_shape nn_shape4(int a, int b, int c, int d);
-size_t nn_shape_numel(const nn_shape *s);
-int nn_shape_eq(const nn_shape *a, const nn_shape *b);
-/* "[128, 784]" into buf; returns buf. */
-char *nn_shape_str(const nn_shape *s, char *buf, size_t len);
 
 typedef enum {
     NN_NODE_INPUT,   /* fed each step (a batch of data, labels, noise) */

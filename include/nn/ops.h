@@ -1,7 +1,7 @@
 /* nn/ops.h — the op registry and the typed constructors of every op.
  *
  * Each op lives in one file runtime/op_<family>.c and is one row of the registry table
- * (runtime/op_registry.c): a name, its input count, and three actions —
+ * (runtime/ops/op_registry.c): a name, its input count, and three actions —
  *   infer    : check inputs and set the node's shape (or fail with a message),
  *   forward  : compute node data from its inputs' data,
  *   backward : emit graph nodes for the gradient of each input given the output gradient,
@@ -33,7 +33,7 @@ int nn_op_count(void);
 const nn_op_def *nn_op_def_at(int op);
 int nn_op_find(const char *name);              /* -1 if unknown */
 /* For a gradient-only op (the gradient of a fused op, e.g. an RNN's backpropagation through
- * time; list NN_OPS_GRAD_ONLY in runtime/op_list.h): the kind of layer it belongs to, e.g.
+ * time; list NN_OPS_GRAD_ONLY in runtime/ops/op_list.h): the kind of layer it belongs to, e.g.
  * "recurrent layers". Such a row has no backward: nn_grad() through it fails with
  * "op <name>: gradients of gradients through <layer> are not supported". NULL for every other op. */
 const char *nn_op_grad_only(int op);

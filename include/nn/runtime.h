@@ -2,7 +2,7 @@
 #ifndef NN_RUNTIME_H
 #define NN_RUNTIME_H
 
-/* Applies the threading policy of runtime/parallel.h: every core for large GEMMs, one for
+/* Applies the threading policy of runtime/core/parallel.h: every core for large GEMMs, one for
  * small ones (unless OPENBLAS_NUM_THREADS is set), OpenMP for large elementwise loops. */
 void nn_runtime_init(void);
 

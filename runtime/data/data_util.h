@@ -1,0 +1,13 @@
+/* Helpers shared by the files of runtime/data/ (not public). */
+#ifndef NN_DATA_UTIL_H
+#define NN_DATA_UTIL_H
+
+#include <stddef.h>
+
+/* Writes a printf-style message into err (if any) and returns -1. */
+#include "../core/fail.h"
+
+/* The hint appended to "file not found" messages. */
+#define NN_DATA_HINT "run 'make data' to fetch the standard datasets, or check the path"
+
+#endif

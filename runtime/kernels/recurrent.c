@@ -1,0 +1,97 @@
+/* What the fused recurrent ops (op_rnn.c, op_lstm.c, op_gru.c) share beyond recurrent.h: argument
+ * checks and the recurrent weight gradient GEMM. */
+#include "recurrent.h"
+#include "../core/parallel.h"
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+int recurrent_check_seq(nn_graph *g, nn_node *n, int k, int per, int gates, const char *gate_names, int mask)
+{
+    const char *name = nn_op_def_at(n->op)->name;
+    const nn_shape *s = recurrent_shape_in(g, n, k), *w = recurrent_shape_in(g, n, 1);
+    char a[64], b[64];
+    if (s->ndim != 3)
+        return nn_graph_fail(g, "%s: expected a (batch, time, units) sequence, got %s", name, nn_shape_str(s, a, sizeof a));
+    if (gates == 1 && (w->ndim != 2 || w->d[0] != s->d[2] / per || w->d[1] != s->d[2] / per))
+        return nn_graph_fail(g, "%s: the recurrent weight must be (%d, %d) for %d units, got %s", name, s->d[2] / per,
+                             s->d[2] / per, s->d[2] / per, nn_shape_str(w, b, sizeof b));
+    if (w->ndim != 2 || w->d[0] != gates * w->d[1])
+        return nn_graph_fail(g, "%s: the recurrent weight must be (%d x hidden, hidden)%s, got %s", name, gates, gate_names,
+                             nn_shape_str(w, b, sizeof b));
+    if (s->d[2] != per * w->d[1])
+        return nn_graph_fail(g, "%s: input %d is %s, but the recurrent weight %s needs %d columns (%d x %d hidden units)", name,
+                             k, nn_shape_str(s, a, sizeof a), nn_shape_str(w, b, sizeof b), per * w->d[1], per, w->d[1]);
+    if (n->n_in > mask) {
+        nn_node *m = &g->nodes[n->in[mask]];
+        if (m->shape.ndim != 2 || m->shape.d[0] != s->d[0] || m->shape.d[1] != s->d[1])
+            return nn_graph_fail(g, "%s: the mask must be (batch, time) = (%d, %d), got %s", name, s->d[0], s->d[1],
+                                 nn_shape_str(&m->shape, b, sizeof b));
+        m->no_grad = 1;
+    }
+    return 0;
+}
+
+int recurrent_check_layer(nn_graph *g, const char *name, int x, int out_mode)
+{
+    const nn_shape *xs = &g->nodes[x].shape;
+    char buf[64];
+    if (xs->ndim != 3)
+        return nn_graph_fail(g, "%s: the input must be (batch, time, features), got %s", name, nn_shape_str(xs, buf, sizeof buf));
+    if (out_mode != NN_RNN_ALL_STEPS && out_mode != NN_RNN_LAST_STEP)
+        return nn_graph_fail(g, "%s: output mode must be 0 (all steps) or 1 (last real step), got %d", name, out_mode);
+    return 0;
+}
+
+void recurrent_whh_gemm(const float *d, int ldd, const float *h, int ldh, int rows, int G, int H, float beta, float *out)
+{
+    int k = 2.0 * G * H * rows >= 2e7 && rows >= 256 ? omp_get_max_threads() : 1;
+    size_t n = (size_t)G * H;
+    float *part = k > 1 ? malloc((size_t)(k - 1) * n * sizeof(float)) : NULL;
+    if (!part) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, rows, 1.0f, d, ldd, h, ldh, beta, out, H);
+        return;
+    }
+#pragma omp parallel num_threads(k)
+    {
+        int id = omp_get_thread_num(), nt = omp_get_num_threads(), r0, r1;
+        recurrent_slice(rows, id, nt, &r0, &r1);
+        float *c = id == 0 ? out : part + (size_t)(id - 1) * n;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, r1 - r0, 1.0f, d + (size_t)r0 * ldd, ldd,
+                    h + (size_t)r0 * ldh, ldh, id == 0 ? beta : 0.0f, c, H);
+#pragma omp barrier
+        size_t a = n * (size_t)id / (size_t)nt, b = n * (size_t)(id + 1) / (size_t)nt;
+        for (int p = 1; p < nt; p++) {
+            const float *q = part + (size_t)(p - 1) * n;
+#pragma omp simd
+            for (size_t i = a; i < b; i++) out[i] += q[i];
+        }
+    }
+    free(part);
+}
+
+int recurrent_states_backward(nn_graph *g, int id, int gout, int *gin, int grad_op, int whh_op, const nn_attrs *a)
+{
+    nn_node *n = &g->nodes[id];
+    nn_attrs attrs = a ? *a : (nn_attrs){0};   /* a copy: adding nodes may move g->nodes */
+    int in[4] = {id, n->in[1], gout, n->n_in > 2 ? n->in[2] : -1};
+    int dpre = nn_op(g, grad_op, in, n->n_in + 1, a ? &attrs : NULL);
+    gin[0] = dpre;
+    gin[1] = nn_op(g, whh_op, (int[]){id, dpre}, 2, NULL);
+    return gin[0] < 0 || gin[1] < 0 ? -1 : 0;
+}
+
+void recurrent_whh_grad(const float *d, int G, const float *h, int ldh, int N, int T, int H, float *out)
+{
+    int rows = N * T - 1;
+    float beta = 0.0f;
+    if (rows <= 0) {
+        memset(out, 0, (size_t)G * H * sizeof(float));
+        return;
+    }
+    if (N > 1) {   /* minus the pairs (dpre[n,0], h[n-1,T-1]) that straddle two sequences */
+        nn_sgemm(1, 0, G, H, N - 1, -1.0f, d + (size_t)T * G, T * G, h + (size_t)(T - 1) * ldh, T * ldh, 0.0f, out, H);
+        beta = 1.0f;
+    }
+    recurrent_whh_gemm(d + G, G, h, ldh, rows, G, H, beta, out);   /* the pairs (dpre[r], h[r-1]), r >= 1 */
+}

@@ -1,0 +1,73 @@
+/* recurrent.h — what the fused recurrent ops (op_rnn.c, op_lstm.c, op_gru.c) share: how the time loop
+ * is split across threads, and small accessors.
+ *
+ * The recurrence is a chain of small GEMMs, one per step: splitting each across threads costs
+ * a barrier per step and gained nothing (measured). Instead each thread runs the whole time
+ * loop for its own slice of the sequences — no synchronisation until the end — with
+ * single-threaded GEMMs, from RECURRENT_SPLIT_FLOPS of work per step. */
+#ifndef NN_RECURRENT_H
+#define NN_RECURRENT_H
+#include "nn/ops.h"
+#include <omp.h>
+
+#define RECURRENT_SPLIT_FLOPS 2e6
+
+/* Sequences [s0, s1) of n for thread `id` of `k`. */
+static inline void recurrent_slice(int n, int id, int k, int *s0, int *s1)
+{
+    *s0 = (int)((long)n * id / k);
+    *s1 = (int)((long)n * (id + 1) / k);
+}
+
+/* Threads for N sequences whose per-step GEMM costs step_flops. */
+static inline int recurrent_threads(int N, double step_flops)
+{
+    int k = omp_get_max_threads();
+    return step_flops >= RECURRENT_SPLIT_FLOPS && N >= 2 * k ? k : 1;
+}
+
+static inline const nn_shape *recurrent_shape_in(nn_graph *g, const nn_node *n, int k) { return &g->nodes[n->in[k]].shape; }
+static inline const float *recurrent_mask(nn_graph *g, const nn_node *n, int k)
+{
+    return n->n_in > k ? g->nodes[n->in[k]].data : NULL;
+}
+static inline int recurrent_real(const float *mask, size_t pos) { return !mask || mask[pos] != 0.0f; }
+
+/* Checks input k of fused op n is (N,T,per*H) for the recurrent weight (gates*H, H) at input 1
+ * (gate_names, e.g. " (gates i, f, g, o)", explains the rows in the message), and the
+ * optional mask (N,T) at input `mask`, which is marked no_grad. Returns 0 or -1 (g->err). */
+int recurrent_check_seq(nn_graph *g, nn_node *n, int k, int per, int gates, const char *gate_names, int mask);
+/* The layer builders' checks (nn_rnn, nn_lstm, nn_gru): x is (N,T,D) and out_mode is one of
+ * NN_RNN_ALL_STEPS, NN_RNN_LAST_STEP; name starts the message. */
+int recurrent_check_layer(nn_graph *g, const char *name, int x, int out_mode);
+
+/* out (G x H) = beta out + d^T h over `rows` rows: d (rows x G, row stride ldd), h (rows x H,
+ * row stride ldh) — the recurrent weight gradient summed over every step. Split over the rows
+ * (the long dimension) across threads, each with its own partial sum, so that no thread packs
+ * what another packs; the partials are added at the end. */
+void recurrent_whh_gemm(const float *d, int ldd, const float *h, int ldh, int rows, int G, int H, float beta, float *out);
+
+/* dW_hh (G x H) = sum over sequences n and steps t >= 1 of dpre[n,t]^T h[n,t-1] (padding steps
+ * have dpre = 0): d is dpre (N*T rows of G floats), h the states (N*T rows, ldh floats apart).
+ * Over flat rows r = n T + t that is one GEMM over the pairs (dpre[r], h[r-1]), r >= 1, minus
+ * the N-1 pairs straddling two sequences, themselves one strided GEMM. */
+void recurrent_whh_grad(const float *d, int G, const float *h, int ldh, int N, int T, int H, float *out);
+
+/* The backward of a states op (xp, w_hh[, mask]) whose gradient is two gradient-only ops:
+ * dxp = grad_op(states, w_hh, gout[, mask]) (with attributes a) and dW_hh = whh_op(states, dxp);
+ * the mask gets none. */
+int recurrent_states_backward(nn_graph *g, int id, int gout, int *gin, int grad_op, int whh_op, const nn_attrs *a);
+
+/* Gradient-check fixtures: a (3, 4) mask with padding at the end (sequence 1), at the start
+ * and in the middle (sequence 2). Returns the node or -1. */
+static inline int recurrent_test_mask(nn_graph *g)
+{
+    static const float m[12] = {1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 1};
+    int mask = nn_input(g, nn_shape2(3, 4), "mask");
+    if (mask < 0) return -1;
+    for (int i = 0; i < 12; i++) nn_data(g, mask)[i] = m[i];
+    g->nodes[mask].no_grad = 1;
+    return mask;
+}
+
+#endif

@@ -1,0 +1,244 @@
+/* Simple (Elman) recurrent layer: the fused recurrence and its backpropagation through time.
+ *   rnn_states(xp, w_hh[, mask]) -> (N,T,H): h_t = act(xp_t + h_{t-1} W_hh^T), h_{-1} = 0;
+ *     xp (N,T,H) is the input projection x W_ih^T + b of every step (one dense GEMM, built by
+ *     nn_rnn). A padding step (mask 0) keeps the state: h_t = h_{t-1}. The node holds every
+ *     step's state, which is what the backward reads. attrs i[0] = act (NN_RNN_TANH/RELU).
+ *   rnn_grad(states, w_hh, gstates[, mask]) -> dpre (N,T,H): d loss / d xp, by BPTT from the
+ *     gradient of every state (0 at padding steps). Gradient-only (NN_OPS_GRAD_ONLY).
+ *   rnn_whh_grad(states, dpre) -> (H,H): d loss / d W_hh = sum over real steps of
+ *     dpre_t^T h_{t-1}, batched over all steps. Gradient-only.
+ * Why the projection is a separate dense op: rnn_states would otherwise need five inputs (x,
+ * w_ih, w_hh, b, mask; NN_MAX_INPUTS is 4), and dense already gives the batched GEMMs for the
+ * forward and, through its backward, for dx, dW_ih and db over all steps at once.
+ * Layout: (N,T,H) row-major, so step t of every sequence is N rows of H floats spaced T*H
+ * apart; each step's GEMM reads and writes them in place through that leading dimension.
+ * The gradient-only rows have no backward and no fixture of their own: rnn_states' fixture
+ * checks them (tests/test_gradcheck.c asserts it reaches them). */
+#include "../kernels/fastmath/kern.h"
+#include "op_list.h"
+#include "../kernels/recurrent.h"
+#include "../kernels/recurrent_gemm.h"
+#include <omp.h>
+#include <string.h>
+
+/* Checks states-like input k is (N,T,H) matching w_hh (H,H), the optional mask (N,T), and
+ * the activation attribute. */
+static int check_seq(nn_graph *g, nn_node *n, int k, int mask)
+{
+    if (recurrent_check_seq(g, n, k, 1, 1, "", mask) < 0) return -1;
+    if (n->a.i[0] != NN_RNN_TANH && n->a.i[0] != NN_RNN_RELU)
+        return nn_graph_fail(g, "%s: activation must be 0 (tanh) or 1 (relu), got %d", nn_op_def_at(n->op)->name, n->a.i[0]);
+    return 0;
+}
+
+static double recurrence_flops(nn_graph *g, const nn_node *n)
+{
+    const nn_shape *s = recurrent_shape_in(g, n, 0);
+    return 2.0 * s->d[0] * s->d[1] * (double)s->d[2] * s->d[2];
+}
+
+/* ---- rnn_states(xp, w_hh[, mask]) -> (N,T,H) ---- */
+static int rnn_states_infer(nn_graph *g, nn_node *n)
+{
+    if (check_seq(g, n, 0, 2) < 0) return -1;
+    n->shape = *recurrent_shape_in(g, n, 0);
+    return 0;
+}
+
+static void activate(float *h, size_t units, int act)
+{
+    if (act == NN_RNN_TANH) {
+        nn_k_tanh(h, h, units);
+        return;
+    }
+#pragma omp simd
+    for (size_t j = 0; j < units; j++) h[j] = h[j] > 0.0f ? h[j] : 0.0f;
+}
+
+/* Steps 0..T-1 for sequences [s0, s1): h (rows ld apart) holds xp on entry, the states after. */
+static void recur_forward(float *h, const rec_weight *w, const float *mask, int s0, int s1, int T, int H, int act)
+{
+    size_t ld = (size_t)T * H;
+    for (int t = 0; t < T; t++) {
+        float *ht = h + (size_t)s0 * ld + (size_t)t * H;
+        /* pre_t = xp_t + h_{t-1} W_hh^T: (rows, H) x (H, H)^T added in place */
+        if (t > 0) rec_gemm(w, s1 - s0, ht - H, ld, ht, ld);
+        for (int s = s0; s < s1; s++) {
+            float *r = ht + (size_t)(s - s0) * ld;
+            if (recurrent_real(mask, (size_t)s * T + t)) activate(r, (size_t)H, act);
+            else if (t > 0) memcpy(r, r - H, (size_t)H * sizeof(float));
+            else memset(r, 0, (size_t)H * sizeof(float));
+        }
+    }
+}
+
+static void rnn_states_forward(nn_graph *g, nn_node *n)
+{
+    const float *w = g->nodes[n->in[1]].data, *mask = recurrent_mask(g, n, 2);
+    int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2], act = n->a.i[0];
+    float *h = n->data;
+    const float *xp = g->nodes[n->in[0]].data;
+    int k = recurrent_threads(N, 2.0 * N * H * H);
+    rec_weight rw;
+    rec_weight_pack(&rw, w, 1, H, H);   /* op(W) = W_hh^T */
+#pragma omp parallel num_threads(k) if (k > 1)
+    {
+        int s0, s1;
+        recurrent_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
+        size_t seq = (size_t)T * H;   /* each thread copies its own sequences' inputs */
+        memcpy(h + s0 * seq, xp + s0 * seq, (size_t)(s1 - s0) * seq * sizeof(float));
+        recur_forward(h, &rw, mask, s0, s1, T, H, act);
+    }
+}
+
+/* dpre = rnn_grad(...); d/dW_hh from dpre; the mask gets none. */
+static int rnn_states_backward(nn_graph *g, int id, int gout, int *gin)
+{
+    return recurrent_states_backward(g, id, gout, gin, NN_OP_rnn_grad, NN_OP_rnn_whh_grad, &g->nodes[id].a);
+}
+
+/* Both activations and both output modes, with padding at the end (sequence 1), at the start
+ * and in the middle (sequence 2). The relu layer's inputs are arranged so that every
+ * pre-activation stays > 0.1 away from the kink (units 0 and 2 always on, unit 1 always off):
+ * a finite difference across the kink would not match either one-sided derivative. */
+static int rnn_states_check(nn_graph *g, nn_rng *r)
+{
+    enum { N = 3, T = 4, D = 3, H = 3 };
+    int mask = recurrent_test_mask(g);   /* (N, T) = (3, 4) */
+    if (mask < 0) return -1;
+    int x = nn_test_input(g, nn_shape3(N, T, D), r, -1, 1), wi = nn_test_input(g, nn_shape2(H, D), r, -1, 1);
+    int wh = nn_test_input(g, nn_shape2(H, H), r, -1, 1), b = nn_test_input(g, nn_shape1(H), r, -1, 1);
+    int all = nn_rnn(g, x, wi, wh, b, mask, NN_RNN_TANH, NN_RNN_ALL_STEPS);
+    int x2 = nn_test_input(g, nn_shape3(N, T, D), r, 0.5f, 1), wi2 = nn_test_input(g, nn_shape2(H, D), r, 0.5f, 1);
+    int wh2 = nn_test_input(g, nn_shape2(H, H), r, -0.05f, 0.05f), b2 = nn_test_input(g, nn_shape1(H), r, -0.1f, 0.1f);
+    if (wi2 < 0) return -1;
+    for (int j = 0; j < D; j++) nn_data(g, wi2)[D + j] *= -1.0f;   /* unit 1 off */
+    int last = nn_rnn(g, x2, wi2, wh2, b2, mask, NN_RNN_RELU, NN_RNN_LAST_STEP);
+    return nn_add(g, all, nn_reshape(g, last, nn_shape3(N, 1, H)));
+}
+
+/* ---- rnn_grad(states, w_hh, gstates[, mask]) -> dpre (N,T,H) ---- */
+static int rnn_grad_infer(nn_graph *g, nn_node *n)
+{
+    if (check_seq(g, n, 0, 3) < 0) return -1;
+    if (!nn_shape_eq(recurrent_shape_in(g, n, 0), recurrent_shape_in(g, n, 2))) {
+        char a[64], b[64];
+        return nn_graph_fail(g, "rnn_grad: the states %s and their gradient %s differ in shape",
+                             nn_shape_str(recurrent_shape_in(g, n, 0), a, sizeof a), nn_shape_str(recurrent_shape_in(g, n, 2), b, sizeof b));
+    }
+    n->shape = *recurrent_shape_in(g, n, 0);
+    return 0;
+}
+
+/* In place on one row: dh -> dpre = dh act'(pre), act' read from the output h. */
+static void times_act_grad(float *d, const float *h, size_t units, int act)
+{
+    if (act == NN_RNN_TANH) {
+#pragma omp simd
+        for (size_t j = 0; j < units; j++) d[j] *= 1.0f - h[j] * h[j];
+    } else {
+#pragma omp simd
+        for (size_t j = 0; j < units; j++) d[j] = h[j] > 0.0f ? d[j] : 0.0f;
+    }
+}
+
+/* Backward in time, entirely inside the output buffer: step t's rows first hold dh_t (the
+ * state's own gradient plus what flowed back from step t+1), then become dpre_t, and the
+ * GEMM adds dpre_t W_hh into step t-1's rows. A padding row passes dh_t on to h_{t-1}
+ * unchanged and leaves dpre_t = 0 (no pre-activation was used).
+ * Sequences [s0, s1). */
+static void recur_backward(float *d, const float *h, const rec_weight *w, const float *mask, int s0, int s1, int T, int H,
+                           int act)
+{
+    size_t ld = (size_t)T * H;
+    for (int t = T - 1; t >= 0; t--) {
+        float *dt = d + (size_t)s0 * ld + (size_t)t * H;
+        for (int s = s0; s < s1; s++) {
+            float *r = dt + (size_t)(s - s0) * ld;
+            if (recurrent_real(mask, (size_t)s * T + t)) {
+                times_act_grad(r, h + (size_t)s * ld + (size_t)t * H, (size_t)H, act);
+                continue;
+            }
+            if (t > 0) {
+#pragma omp simd
+                for (int j = 0; j < H; j++) r[j - H] += r[j];
+            }
+            memset(r, 0, (size_t)H * sizeof(float));
+        }
+        /* dh_{t-1} += dpre_t W_hh: (rows, H) x (H, H) */
+        if (t > 0) rec_gemm(w, s1 - s0, dt, ld, dt - H, ld);
+    }
+}
+
+/* rnn_grad: the time loop of recur_backward, sequences split across threads. */
+static void rnn_grad_forward(nn_graph *g, nn_node *n)
+{
+    const float *h = g->nodes[n->in[0]].data, *w = g->nodes[n->in[1]].data, *mask = recurrent_mask(g, n, 3);
+    int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2], act = n->a.i[0];
+    float *d = n->data;
+    const float *gstates = g->nodes[n->in[2]].data;
+    int k = recurrent_threads(N, 2.0 * N * H * H);
+    rec_weight rw;
+    rec_weight_pack(&rw, w, 0, H, H);   /* op(W) = W_hh */
+#pragma omp parallel num_threads(k) if (k > 1)
+    {
+        int s0, s1;
+        recurrent_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
+        size_t seq = (size_t)T * H;   /* each thread copies its own sequences' gradients */
+        memcpy(d + s0 * seq, gstates + s0 * seq, (size_t)(s1 - s0) * seq * sizeof(float));
+        recur_backward(d, h, &rw, mask, s0, s1, T, H, act);
+    }
+}
+
+/* ---- rnn_whh_grad(states, dpre) -> (H,H) ---- */
+static int rnn_whh_grad_infer(nn_graph *g, nn_node *n)
+{
+    const nn_shape *s = recurrent_shape_in(g, n, 0), *d = recurrent_shape_in(g, n, 1);
+    char a[64], b[64];
+    if (s->ndim != 3 || !nn_shape_eq(s, d))
+        return nn_graph_fail(g, "rnn_whh_grad: states and dpre must be the same (batch, time, units), got %s and %s",
+                             nn_shape_str(s, a, sizeof a), nn_shape_str(d, b, sizeof b));
+    n->shape = nn_shape2(s->d[2], s->d[2]);
+    return 0;
+}
+
+/* dW_hh = sum over n, t >= 1 of dpre[n,t]^T h[n,t-1] (recurrent_whh_grad). */
+static void rnn_whh_grad_forward(nn_graph *g, nn_node *n)
+{
+    const nn_shape *s = recurrent_shape_in(g, n, 0);
+    int H = s->d[2];
+    recurrent_whh_grad(g->nodes[n->in[1]].data, H, g->nodes[n->in[0]].data, H, s->d[0], s->d[1], H, n->data);
+}
+
+const nn_op_def nn_def_rnn_states = {"rnn_states", -1,
+                                     "(xp (N,T,H), w_hh (H,H)[, mask (N,T)]) -> (N,T,H): h_t = act(xp_t + h_{t-1} w_hh^T)",
+                                     rnn_states_infer, rnn_states_forward, rnn_states_backward, rnn_states_check,
+                                     recurrence_flops};
+const nn_op_def nn_def_rnn_grad = {"rnn_grad", -1,
+                                   "(states, w_hh, gstates[, mask]) -> dpre (N,T,H): backpropagation through time (gradient only)",
+                                   rnn_grad_infer, rnn_grad_forward, NULL, NULL, recurrence_flops};
+const nn_op_def nn_def_rnn_whh_grad = {"rnn_whh_grad", 2, "(states, dpre) -> (H,H): recurrent weight gradient (gradient only)",
+                                       rnn_whh_grad_infer, rnn_whh_grad_forward, NULL, NULL,
+                                       recurrence_flops};
+
+int nn_rnn_states(nn_graph *g, int xp, int w_hh, int mask, int act)
+{
+    nn_attrs a = {.i = {act}};
+    if (mask < 0) return nn_op(g, NN_OP_rnn_states, (int[]){xp, w_hh}, 2, &a);
+    return nn_op(g, NN_OP_rnn_states, (int[]){xp, w_hh, mask}, 3, &a);
+}
+
+int nn_rnn(nn_graph *g, int x, int w_ih, int w_hh, int b, int mask, int act, int out_mode)
+{
+    if (x < 0 || w_ih < 0 || w_hh < 0) return -1;
+    if (recurrent_check_layer(g, "rnn", x, out_mode) < 0) return -1;
+    const nn_shape *xs = &g->nodes[x].shape;
+    int N = xs->d[0], T = xs->d[1];
+    int states = nn_rnn_states(g, nn_dense(g, x, w_ih, b), w_hh, mask, act);
+    if (states < 0) return -1;
+    int H = g->nodes[states].shape.d[2];
+    /* a padding step carries the state, so the state at T-1 is the one after the last real step */
+    if (out_mode == NN_RNN_LAST_STEP) return nn_reshape(g, nn_slice(g, states, 1, T - 1, 1), nn_shape2(N, H));
+    if (mask < 0) return states;
+    return nn_mul(g, states, nn_reshape(g, mask, nn_shape3(N, T, 1)));
+}

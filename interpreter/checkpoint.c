@@ -102,7 +102,7 @@ int trainer_checkpoint(trainer *t, char *err, size_t errlen)
     snprintf(step, sizeof step, "%ld", t->step);
     const char *wmeta[] = {"format", "nnrun-weights-1", "spec", s->name, "step", step};
     path_in(t, "model.safetensors", path, sizeof path);
-    if (checkpoint_save_weights(t->train_full, path, wmeta, 3, err, errlen) < 0) return -1;
+    if (checkpoint_save_weights(trainer_weights(t), path, wmeta, 3, err, errlen) < 0) return -1;
 
     nn_st_tensor ts[STATE_TENSORS];
     static char names[STATE_TENSORS][2 * SPEC_NAME_LEN + 32];
@@ -276,7 +276,7 @@ int trainer_resume(trainer *t, diag *d)
     nn_st_close(f);
     if (rc == 0) {
         path_in(t, "model.safetensors", path, sizeof path);
-        rc = checkpoint_load_weights(t->train_full, path, err, sizeof err);
+        rc = checkpoint_load_weights(trainer_weights(t), path, err, sizeof err);
         nn_st_file *w = rc == 0 ? nn_st_open(path, err, sizeof err) : NULL;
         if (w) {
             const char *ws = nn_st_meta_get(w, "step");

@@ -190,7 +190,7 @@ int cmd_eval(int argc, char **argv)
     diag *d = &dg;
     spec *s = spec_load(spec_path, a.overrides, a.n_overrides, d);
     trainer t;
-    if (!s || trainer_init(&t, s, d) < 0) {
+    if (!s || trainer_init_eval(&t, s, d) < 0) {
         diag_print(d, stderr);
         if (s) trainer_free(&t);
         spec_free(s);
@@ -198,7 +198,7 @@ int cmd_eval(int argc, char **argv)
         return 2;
     }
     rc = 0;
-    if (checkpoint_load_weights(t.train_full, weights, err, sizeof err) < 0) {
+    if (checkpoint_load_weights(trainer_weights(&t), weights, err, sizeof err) < 0) {
         fprintf(stderr, "nnrun: %s\n", err);
         rc = 1;
     } else {

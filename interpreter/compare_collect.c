@@ -145,7 +145,7 @@ int compare_collect_run(compare_run *r, compare_images *im, int count, const cha
     diag dg;
     diag_init(&dg);
     trainer t;
-    if (trainer_init(&t, r->s, &dg) < 0) {
+    if (trainer_init_eval(&t, r->s, &dg) < 0) {
         diag_print(&dg, stderr);
         diag_free(&dg);
         trainer_free(&t);
@@ -154,7 +154,7 @@ int compare_collect_run(compare_run *r, compare_images *im, int count, const cha
     diag_free(&dg);
     char path[1100];
     snprintf(path, sizeof path, "%s/model.safetensors", r->dir);
-    int rc = checkpoint_load_weights(t.train_full, path, err, errlen) < 0;
+    int rc = checkpoint_load_weights(trainer_weights(&t), path, err, errlen) < 0;
     snprintf(path, sizeof path, "%s/metrics.csv", r->dir);
     if (rc == 0) rc = metrics_csv_read(path, &r->metrics, err, errlen) < 0;
     if (rc == 0 && !im->rows) rc = pick_images(&t, im, count, err, errlen);

@@ -195,6 +195,18 @@ int data_setup(const spec *s, run_data *rd, diag *d)
     return 0;
 }
 
+int data_setup_eval(const spec *s, run_data *rd, diag *d)
+{
+    int separate_test = s->data.test.kind != DS_NONE && s->data.validation_fraction <= 0 && s->data.train.kind != DS_IMDB &&
+                        s->data.train.kind != DS_CHARS;
+    if (!separate_test) return data_setup(s, rd, d);
+    memset(rd, 0, sizeof *rd);
+    rd->test_name = "test";
+    if (load_source(s, &s->data.test, "test", &rd->test, d) < 0) return -1;
+    rd->has_test = 1;
+    return 0;
+}
+
 void data_release(run_data *rd)
 {
     nn_dataset_free(&rd->train);

@@ -18,6 +18,10 @@ typedef struct {
 /* Loads everything the spec asks for; errors (missing files with the command that fetches
  * them, bad CSV rows, bad expressions) go to d at the spec line. Returns 0 or -1. */
 int data_setup(const spec *s, run_data *rd, diag *d);
+/* The same for evaluating a trained model: only the evaluation split when it is a source of its
+ * own (the training split stays empty, n = 0); everything when the splits come from one source
+ * (imdb, chars, a validation fraction) or there is no test source. */
+int data_setup_eval(const spec *s, run_data *rd, diag *d);
 void data_release(run_data *rd);
 /* A character corpus (dataset: chars; data_setup_chars.c): the text file as symbols, split
  * into consecutive parts, each cut into next-character windows. */

@@ -249,7 +249,7 @@ static int fig_confusion(trainer *t, report_figures *figs, char *err, size_t err
 static int fig_filters(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
 {
     int li = spec_find_layer(t->s, r->layer);
-    model_graph *m = t->train_full;
+    model_graph *m = trainer_weights(t);
     if (li < 0 || m->weight[li] < 0 || m->g->nodes[m->weight[li]].shape.ndim != 4) {
         snprintf(err, errlen, "filters: '%s' is not a convolution layer", r->layer);
         return -1;

@@ -83,29 +83,35 @@ const char *step_log_name(const trainer *t, int c)
 }
 
 /* ---- set-up ---------------------------------------------------------------------------- */
-static int build_graphs(trainer *t, diag *d)
+/* The training graphs (train: 1) and the evaluation graphs; the first graph built owns and
+ * initialises the parameters, the others share them. */
+static int build_graphs(trainer *t, int train, diag *d)
 {
     const spec *s = t->s;
-    int B = s->train.batch;
-    int n = t->data.train.n;
-    if (B > n) B = n;    /* a tiny dataset: one batch holds it all */
-    t->train_full = model_build(s, &t->info, B, 1, NULL, &t->init_rng, d);
-    if (!t->train_full) return -1;
-    int rest = n % B;
-    if (rest && !s->train.drop_last) {
-        t->train_last = model_build(s, &t->info, rest, 1, t->train_full, &t->init_rng, d);
-        if (!t->train_last) return -1;
-    }
     const nn_dataset *ev = t->data.has_test ? &t->data.test : &t->data.train;
+    int B = s->train.batch;
+    int n = t->data.train.n ? t->data.train.n : ev->n;   /* evaluation only: no training split */
+    if (B > n) B = n;    /* a tiny dataset: one batch holds it all */
+    if (train) {
+        t->train_full = model_build(s, &t->info, B, 1, NULL, &t->init_rng, d);
+        if (!t->train_full) return -1;
+        int rest = n % B;
+        if (rest && !s->train.drop_last) {
+            t->train_last = model_build(s, &t->info, rest, 1, t->train_full, &t->init_rng, d);
+            if (!t->train_last) return -1;
+        }
+    }
     int EB = B < ev->n ? B : ev->n;
     t->eval_full = model_build(s, &t->info, EB, 0, t->train_full, &t->init_rng, d);
     if (!t->eval_full) return -1;
     if (ev->n % EB) {
-        t->eval_last = model_build(s, &t->info, ev->n % EB, 0, t->train_full, &t->init_rng, d);
+        t->eval_last = model_build(s, &t->info, ev->n % EB, 0, trainer_weights(t), &t->init_rng, d);
         if (!t->eval_last) return -1;
     }
     return 0;
 }
+
+model_graph *trainer_weights(const trainer *t) { return t->train_full ? t->train_full : t->eval_full; }
 
 /* Step k's optimizer over the parameters of the nets it updates. */
 static int make_optimizer(trainer *t, int k)
@@ -129,7 +135,7 @@ static int make_optimizer(trainer *t, int k)
     return t->opt[k] ? 0 : -1;
 }
 
-int trainer_init(trainer *t, const spec *s, diag *d)
+static int setup(trainer *t, const spec *s, int train, diag *d)
 {
     memset(t, 0, sizeof *t);
     t->s = s;
@@ -137,20 +143,24 @@ int trainer_init(trainer *t, const spec *s, diag *d)
     nn_rng_seed(&root, s->seed);
     t->init_rng = nn_rng_split(&root);
     t->noise_rng = nn_rng_split(&root);
-    if (data_setup(s, &t->data, d) < 0) return -1;
-    t->info.sample = t->data.train.sample;
-    t->info.y_dim = t->data.train.y ? t->data.train.y_dim : 0;
-    t->info.n_classes = t->data.train.n_classes;
-    if (build_graphs(t, d) < 0) return -1;
-    if (embedding_vectors_load(s, t->train_full, &t->data.vocab, d) < 0) return -1;
-    for (int k = 0; k < s->n_steps; k++)
+    if ((train ? data_setup(s, &t->data, d) : data_setup_eval(s, &t->data, d)) < 0) return -1;
+    const nn_dataset *shape_from = t->data.train.n ? &t->data.train : &t->data.test;
+    t->info.sample = shape_from->sample;
+    t->info.y_dim = shape_from->y ? shape_from->y_dim : 0;
+    t->info.n_classes = shape_from->n_classes;
+    if (build_graphs(t, train, d) < 0) return -1;
+    if (embedding_vectors_load(s, trainer_weights(t), &t->data.vocab, d) < 0) return -1;
+    for (int k = 0; train && k < s->n_steps; k++)
         if (make_optimizer(t, k) < 0) {
             diag_error_at(d, s->file, 1, 1, "out of memory for the optimizer");
             return -1;
         }
-    if (history_alloc(t) < 0) return -1;
-    return 0;
+    return history_alloc(t);
 }
+
+int trainer_init(trainer *t, const spec *s, diag *d) { return setup(t, s, 1, d); }
+
+int trainer_init_eval(trainer *t, const spec *s, diag *d) { return setup(t, s, 0, d); }
 
 void trainer_free(trainer *t)
 {
@@ -216,7 +226,7 @@ int trainer_layer_outputs(trainer *t, const nn_dataset *ds, const int *rows, int
 static int is_classifier(const trainer *t)
 {
     const model_graph *m = t->eval_full;
-    return m->metric_target >= 0 && m->metric_target == m->t && t->data.train.n_classes > 0;
+    return m->metric_target >= 0 && m->metric_target == m->t && t->info.n_classes > 0;
 }
 
 static int argmax(const float *v, int n)

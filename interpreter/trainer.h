@@ -70,6 +70,11 @@ const char *step_log_name(const trainer *t, int c);
 
 /* Sets up data, graphs and optimizer. Returns 0 or -1 (errors in d). */
 int trainer_init(trainer *t, const spec *s, diag *d);
+/* The same for using a trained model (eval, compare, figures): evaluation graphs only — no
+ * gradients, no optimizer state. trainer_run must not be called on it. */
+int trainer_init_eval(trainer *t, const spec *s, diag *d);
+/* The graph that owns the weights (load and save them through it). */
+model_graph *trainer_weights(const trainer *t);
 /* What the command does around training (ggml-opt's epoch callback): after each epoch
  * (metrics, figures, checkpoints: run_files.h) and when Ctrl-C stops a run (a resumable
  * checkpoint). Either may be NULL. Each returns 0, or -1 with a message in err. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "checkpoint.h"
 #include "data_setup.h"
 #include "model_build.h"
 #include "nn/safetensors.h"
@@ -229,6 +230,37 @@ static void test_a_two_step_gan_trains_and_resumes_bit_for_bit(void **state)
     fclose(f);
 }
 
+/* `nnrun eval` and `nnrun compare` use a trained model: no training graph, no gradient node, no
+ * optimizer state; the weights load into the evaluation graph. */
+static void test_an_evaluation_trainer_builds_no_gradients(void **state)
+{
+    (void)state;
+    write_file("gan.yaml", gan_spec);
+    gan_run full = run_gan("runs/eval", 0, 0);
+    assert_int_equal(full.status, 0);
+    diag d;
+    diag_init(&d);
+    spec *s = load("gan.yaml", &d);
+    trainer t;
+    assert_int_equal(trainer_init_eval(&t, s, &d), 0);
+    assert_null(t.train_full);
+    assert_null(t.train_last);
+    assert_null(t.opt[0]);
+    assert_ptr_equal(trainer_weights(&t), t.eval_full);
+    const nn_graph *g = t.eval_full->g;
+    for (int i = 0; i < g->n; i++) assert_string_not_equal(g->nodes[i].label, "gradient");
+    assert_int_equal(t.eval_full->n_steps, 0);
+    char err[256];
+    assert_int_equal(checkpoint_load_weights(trainer_weights(&t), "runs/eval/model.safetensors", err, sizeof err), 0);
+    eval_result r;
+    assert_int_equal(trainer_evaluate(&t, &t.data.test, &r), 0);
+    assert_true(isfinite(r.group_loss[0]) && isfinite(r.group_loss[1]));
+    assert_int_equal(t.data.train.n, 0);   /* the training split is not even loaded */
+    trainer_free(&t);
+    spec_free(s);
+    diag_free(&d);
+}
+
 /* Every problem of EXPECTED is reported for TEXT (the check passes, shapes included). */
 static void expect_errors(const char *text, const char *expected)
 {
@@ -293,6 +325,7 @@ int main(void)
         cmocka_unit_test(test_a_net_called_twice_shares_its_weights),
         cmocka_unit_test(test_each_step_computes_only_its_own_gradients),
         cmocka_unit_test(test_a_two_step_gan_trains_and_resumes_bit_for_bit),
+        cmocka_unit_test(test_an_evaluation_trainer_builds_no_gradients),
         cmocka_unit_test(test_wrong_calls_are_spec_errors_at_their_place),
     };
     return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);

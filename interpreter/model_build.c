@@ -472,6 +472,9 @@ model_graph *model_build(const spec *s, const data_info *di, int batch, int trai
     for (int k = 0; training && k < m->n_steps; k++)
         if (plan_step(m, k) < 0) goto fail;
     if (diag_count(d) > before || model_plan(m, NULL, 0) < 0) goto fail;
+    nn_plan *plans[SPEC_MAX_STEPS];   /* steps run one after another: one arena for all */
+    for (int k = 0; k < m->n_steps; k++) plans[k] = m->steps[k].plan;
+    if (nn_plans_share_arena(plans, m->n_steps) < 0) goto fail;
     return m;
 fail:
     if (m->g && m->g->err[0] && diag_count(d) == before) diag_error_at(d, s->file, 1, 1, "%s", m->g->err);

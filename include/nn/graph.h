@@ -101,12 +101,15 @@ int nn_grad(nn_graph *g, int loss, const int *wrt, int n_wrt, int *grads);
 /* Helper used by backward rules: g_total += contribution (returns the new node). */
 int nn_grad_accumulate(nn_graph *g, int acc, int contribution);
 
+typedef struct nn_shared_arena nn_shared_arena;
+
 typedef struct nn_plan {
     int *order;          /* node ids to run, in order */
     int n;
     size_t *offset;      /* per node id: arena offset in floats, or SIZE_MAX if not planned */
     float *arena;
     size_t arena_floats;
+    nn_shared_arena *shared;   /* the arena belongs to several plans (nn_plans_share_arena) */
     int n_nodes;         /* graph size when planned */
 } nn_plan;
 
@@ -114,6 +117,11 @@ typedef struct nn_plan {
 nn_plan *nn_plan_create(nn_graph *g, const int *targets, int n_targets);
 void nn_plan_run(nn_graph *g, nn_plan *p);
 void nn_plan_free(nn_plan *p);
+/* Lets plans that never run at the same time (the training steps of a GAN, say) use one arena,
+ * the size of the largest: after a run, only the targets of the plan that ran last are
+ * readable. Plans already sharing keep their group. Returns 0 or -1 (out of memory; the plans
+ * are unchanged). */
+int nn_plans_share_arena(nn_plan *const *plans, int n);
 
 /* Op-level profiling of nn_plan_run (off by default): time and calls per registry op, for
  * finding where a model spends its time. */

@@ -212,11 +212,48 @@ void nn_plan_run(nn_graph *g, nn_plan *p)
     }
 }
 
+struct nn_shared_arena {
+    float *data;
+    int refs;
+};
+
+int nn_plans_share_arena(nn_plan *const *plans, int n)
+{
+    size_t floats = ALIGN_FLOATS;
+    int joining = 0;
+    for (int i = 0; i < n; i++)
+        if (plans[i] && !plans[i]->shared) {
+            joining++;
+            if (plans[i]->arena_floats > floats) floats = plans[i]->arena_floats;
+        }
+    if (joining < 2) return 0;
+    nn_shared_arena *a = malloc(sizeof *a);
+    float *data = aligned_alloc(64, floats * sizeof(float));
+    if (!a || !data) {
+        free(a);
+        free(data);
+        return -1;
+    }
+    *a = (nn_shared_arena){data, 0};
+    for (int i = 0; i < n; i++)
+        if (plans[i] && !plans[i]->shared) {
+            free(plans[i]->arena);
+            plans[i]->arena = data;
+            plans[i]->shared = a;
+            a->refs++;
+        }
+    return 0;
+}
+
 void nn_plan_free(nn_plan *p)
 {
     if (!p) return;
     free(p->order);
     free(p->offset);
-    free(p->arena);
+    if (!p->shared) free(p->arena);
+    else if (--p->shared->refs == 0) {
+        free(p->shared->data);
+        free(p->shared);
+    }
     free(p);
 }

@@ -238,7 +238,7 @@ static void test_gru_keys_and_input_are_checked(void **state)
            "    - {dense: 1, name: out}\n",
            "g1.yaml:4:24: error: unknown key 'act' in 'gru' (expected one of: units, output, mask, bidirectional)\n"
            "g1.yaml:4:43: error: unknown output 'first' (expected one of: all, last, mean, max)\n"
-           "g1.yaml:5:13: error: gru needs 'units'\n");
+           "g1.yaml:5:13: error: gru needs 'units' (state size H)\n");
     expect("g2.yaml",
            "extends: base.yaml\n"
            "model:\n"

@@ -60,6 +60,8 @@ enum {
     OPT_ONE_OK = 8,     /* OT_LAYERS, OT_SHAPE: one item may be written without the list */
     OPT_RESOLVED = 16,  /* gone once the spec is resolved (extends, model.patch): in the schema
                            of a spec file, not in the keys the parser takes */
+    OPT_PRESENCE = 32,  /* a section whose presence changes the run (sweep): its defaults are
+                           written out only where it is written */
 };
 
 #define OPT_NO_FIELD ((size_t)-1)

@@ -190,7 +190,7 @@ static void test_clean_up_rules_are_checked(void **state)
     expect("ec.yaml",
            "extends: base.yaml\n"
            "data:\n"
-           "  train: {dataset: imdb, clean: [html, lowr], expr: ~, range: ~, n: ~}\n",
+           "  train: {dataset: imdb, clean: [html, lowr]}\n",
            "ec.yaml:3:40: error: unknown clean-up rule 'lowr' (did you mean 'lower'?)\n");
 }
 
@@ -202,12 +202,12 @@ static void test_a_key_of_another_dataset_kind_is_an_error(void **state)
     expect("ek.yaml",
            "extends: base.yaml\n"
            "data:\n"
-           "  train: {dataset: mnist, vocab: 100, expr: ~, range: ~, n: ~, firts: 10}\n"
+           "  train: {dataset: mnist, vocab: 100, firts: 10}\n"
            "  test: {dataset: imdb, split: test, length: 50}\n"
            "model: {input: [1, 28, 28]}\n",
            "ek.yaml:3:27: error: 'vocab' is not a key of dataset mnist (its keys: dataset, split, path, first, random_subset, "
            "per_class)\n"
-           "ek.yaml:3:64: error: unknown key 'firts' in 'train' (did you mean 'first'?)\n"
+           "ek.yaml:3:39: error: unknown key 'firts' in 'train' (did you mean 'first'?)\n"
            "ek.yaml:4:38: error: 'length' does not apply to a test source of dataset imdb: it is a part of the training "
            "source's split (its keys: dataset, split)\n");
 }

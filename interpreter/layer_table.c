@@ -175,14 +175,14 @@ static const opt_def conv1d_opts[] = {
     CONV_STRIDE,
     CONV_PAD(OT_PAD1, "zeros at both ends: P, valid (0) or same (keeps T: stride 1, the odd zero on the right)"),
     {0}};
-#define POOL_SIZE {"size", OT_INT, 1, 4096, "2", .read = read_pool_size, .doc = "window (size x size)"}
+#define POOL_SIZE(doc_) {"size", OT_INT, 1, 4096, "2", .read = read_pool_size, .doc = doc_}
 #define POOL_STRIDE {"stride", OT_INT, 1, 4096, NULL, LS(stride), .doc = "step between windows (default: size)"}
 static const opt_def pool_opts[] = {
-    POOL_SIZE,
+    POOL_SIZE("window: size x size"),
     POOL_STRIDE,
     {"pad", OT_INT, 0, 4096, "0", LS(pad[0]), .doc = "padding on each side, at most half the window"},
     {0}};
-static const opt_def pool1d_opts[] = {POOL_SIZE, POOL_STRIDE, {0}};
+static const opt_def pool1d_opts[] = {POOL_SIZE("window in steps"), POOL_STRIDE, {0}};
 static const opt_def upsample_opts[] = {
     {"factor", OT_INT, 1, 64, "2", LS(factor), .doc = "each value repeated factor x factor times"},
     {0}};
@@ -254,7 +254,7 @@ static const layer_def layers[LAYER_KIND_COUNT] = {
     [LY_RNN] = {"rnn", LY_RNN, LV_MAP, LF_WEIGHTS, rnn_opts, NULL,
                 "a simple recurrent layer fused over time: [T, D] -> [H] or [T, H] (output: all); 2H when bidirectional"},
     [LY_LSTM] = {"lstm", LY_LSTM, LV_MAP, LF_WEIGHTS, gated_opts, NULL, "an LSTM (PyTorch's gates i, f, g, o), like rnn"},
-    [LY_GRU] = {"gru", LY_GRU, LV_MAP, LF_WEIGHTS, gated_opts, NULL, "a GRU (PyTorch's gates r, z, n), like rnn"},
+    [LY_GRU] = {"gru", LY_GRU, LV_MAP, LF_WEIGHTS, gated_opts, NULL, "a GRU (PyTorch's equations, gates r, z, n; n = tanh(W_in x + b_in + r (W_hn h + b_hn))), like rnn"},
     [LY_ONE_HOT] = {"one_hot", LY_ONE_HOT, LV_VALUE, 0, one_hot_opts, NULL,
                     "ids [T] -> [T, C] of 0/1 (no weights; an id outside 0..C-1 gives NaN, which stops the run)"},
     [LY_CONV1D] = {"conv1d", LY_CONV1D, LV_MAP, W, conv1d_opts, NULL,
@@ -405,6 +405,14 @@ const opt_def layer_common_opts[] = {
     {"l1", OT_FLOAT, 0, 1e6, NULL, LS(l1), .doc = "L1 penalty on the weights (default: the model's l1)"},
     {"l2", OT_FLOAT, 0, 1e6, NULL, LS(l2), .doc = "L2 penalty on the weights (default: the model's l2)"},
     {0}};
+
+int layer_takes_key(unsigned flags, const char *key)
+{
+    if (strcmp(key, "from") == 0) return !(flags & LF_OWN_INPUTS);
+    if (strcmp(key, "act") == 0) return (flags & LF_ACT) != 0;
+    if (strcmp(key, "name") == 0) return 1;
+    return (flags & LF_WEIGHTS) != 0;   /* init, bias_init, bias, l1, l2 */
+}
 
 /* ---- the model section ----------------------------------------------------------------------- */
 /* input: 784 or [1, 28, 28], the shape of one sample */

@@ -61,6 +61,10 @@ int layer_type_keys(const opt_def *more, const char **keys, int cap);
 /* "no value, size (int 1..4096) or {size: 2, stride, pad: 0}" */
 void layer_forms_text(unsigned forms, const opt_def *opts, char *buf, size_t len);
 
+/* Whether a layer with flags LF_* takes the common key: from unless it names its inputs
+ * itself, act with LF_ACT, init, bias_init, bias, l1, l2 with LF_WEIGHTS, name always. */
+int layer_takes_key(unsigned flags, const char *key);
+
 /* Keys every layer may have besides its type (read by spec_parse_model.c). */
 extern const opt_def layer_common_opts[];
 /* The model section's keys. */

@@ -63,23 +63,15 @@ static void parse_type(diag *d, const ynode *typ, const char *key, const ynode *
 /* Whether a common key applies to this layer; reports it if not (the weight keys once). */
 static int common_key_applies(diag *d, const char *key, const ynode *v, const layer_def *row, int *weights_reported)
 {
-    int weight_key = strcmp(key, "init") == 0 || strcmp(key, "bias_init") == 0 || strcmp(key, "bias") == 0 ||
-                     strcmp(key, "l1") == 0 || strcmp(key, "l2") == 0;
-    if (strcmp(key, "from") == 0 && (row->flags & LF_OWN_INPUTS)) {
+    if (layer_takes_key(row->flags, key)) return 1;
+    if (strcmp(key, "from") == 0)
         diag_error(d, v, "%s names its inputs itself; 'from' is not allowed here", row->key);
-        return 0;
-    }
-    if (strcmp(key, "act") == 0 && !(row->flags & LF_ACT)) {
+    else if (strcmp(key, "act") == 0)
         diag_error(d, v, "'act' applies to dense and convolution layers; use a separate layer here");
-        return 0;
-    }
-    if (weight_key && !(row->flags & LF_WEIGHTS)) {
-        if (!(*weights_reported)++)
-            diag_error(d, v, "init, bias_init, bias, l1 and l2 apply to layers with weights (dense, conv, conv_transpose, "
-                             "conv1d, embedding, rnn, lstm, gru)");
-        return 0;
-    }
-    return 1;
+    else if (!(*weights_reported)++)
+        diag_error(d, v, "init, bias_init, bias, l1 and l2 apply to layers with weights (dense, conv, conv_transpose, "
+                         "conv1d, embedding, rnn, lstm, gru)");
+    return 0;
 }
 
 /* name, from, act, init, bias_init, bias, l1, l2 (layer_common_opts), in that order */

@@ -161,40 +161,50 @@ static void emit_terms(jw *w, const opt_def *o, int partial)
     jw_end(w);
 }
 
+/* a layer, or a list of layers (what a patch inserts) */
+static void emit_layer_or_layers(jw *w, const char *key)
+{
+    jw_object(w, key);
+    jw_string(w, "description", "a layer or a list of layers");
+    jw_array(w, "anyOf");
+    jw_object(w, NULL);
+    ref(w, "layer", 0);
+    jw_end(w);
+    jw_object(w, NULL);
+    ref(w, "layers", 0);
+    jw_end(w);
+    jw_end(w);
+    jw_end(w);
+}
+
+/* one edit: {at: NAME, payload: LAYER(S)} (remove has no payload) */
+static void emit_patch_edit(jw *w, const char *at, const char *payload)
+{
+    jw_object(w, NULL);
+    jw_string(w, "type", "object");
+    jw_object(w, "properties");
+    jw_object(w, at);
+    jw_string(w, "description", "the name of an inherited layer");
+    jw_string(w, "type", "string");
+    jw_end(w);
+    if (payload) emit_layer_or_layers(w, payload);
+    jw_end(w);
+    jw_array(w, "required");
+    jw_string(w, NULL, at);
+    if (payload) jw_string(w, NULL, payload);
+    jw_end(w);
+    jw_bool(w, "additionalProperties", 0);
+    jw_end(w);
+}
+
 static void emit_patch(jw *w)
 {
-    static const char *const edits[][2] = {{"after", "insert"}, {"before", "insert"}, {"replace", "with"}, {"remove", NULL}};
     array_begin(w, 0, 0);
     jw_array(w, "oneOf");
-    for (int i = 0; i < 4; i++) {
-        jw_object(w, NULL);
-        jw_string(w, "type", "object");
-        jw_object(w, "properties");
-        jw_object(w, edits[i][0]);
-        jw_string(w, "description", "the name of an inherited layer");
-        jw_string(w, "type", "string");
-        jw_end(w);
-        if (edits[i][1]) {
-            jw_object(w, edits[i][1]);
-            jw_string(w, "description", "a layer or a list of layers");
-            jw_array(w, "anyOf");
-            jw_object(w, NULL);
-            ref(w, "layer", 0);
-            jw_end(w);
-            jw_object(w, NULL);
-            ref(w, "layers", 0);
-            jw_end(w);
-            jw_end(w);
-            jw_end(w);
-        }
-        jw_end(w);
-        jw_array(w, "required");
-        jw_string(w, NULL, edits[i][0]);
-        if (edits[i][1]) jw_string(w, NULL, edits[i][1]);
-        jw_end(w);
-        jw_bool(w, "additionalProperties", 0);
-        jw_end(w);
-    }
+    emit_patch_edit(w, "after", "insert");
+    emit_patch_edit(w, "before", "insert");
+    emit_patch_edit(w, "replace", "with");
+    emit_patch_edit(w, "remove", NULL);
     jw_end(w);
     jw_end(w);
 }
@@ -432,37 +442,42 @@ static void emit_layer_defs(jw *w)
 }
 
 /* ---- $defs: choices and data sources ------------------------------------------------------------------- */
-/* {NAME: options} with NAME one of kinds (max: at most that many names at once) */
+/* The value of {NAME: value} for choice c: null (unless options are required), one number or
+ * a list (CHOICE_NUMBER, CHOICE_LIST), or a mapping of its options. */
+static void emit_choice_value(jw *w, const choice_def *c, int partial)
+{
+    int required = 0;
+    for (const opt_def *o = c->opts; o && o->key; o++) required |= (o->flags & OPT_REQUIRED) != 0;
+    jw_object(w, c->name);
+    jw_string(w, "description", c->doc);
+    jw_array(w, "anyOf");
+    if (!required || partial) {
+        jw_object(w, NULL);
+        jw_string(w, "type", "null");
+        jw_end(w);
+    }
+    if (c->opts && (c->flags & (CHOICE_NUMBER | CHOICE_LIST))) {
+        jw_object(w, NULL);
+        emit_value(w, &c->opts[0], 0);
+        jw_end(w);
+    }
+    if (c->opts && !(c->flags & CHOICE_LIST)) {
+        jw_object(w, NULL);
+        emit_object(w, c->opts, c, NULL, partial);
+        jw_end(w);
+    }
+    jw_end(w);
+    jw_end(w);
+}
+
+/* {NAME: value} with NAME one of kinds (max: at most that many names at once; 0: any) */
 static void emit_choice_object(jw *w, const choice_def *kinds, int partial, int max)
 {
     jw_string(w, "type", "object");
     jw_integer(w, "minProperties", 1);
     if (max) jw_integer(w, "maxProperties", max);
     jw_object(w, "properties");
-    for (const choice_def *c = kinds; c->name; c++) {
-        int required = 0;
-        for (const opt_def *o = c->opts; o && o->key; o++) required |= (o->flags & OPT_REQUIRED) != 0;
-        jw_object(w, c->name);
-        jw_string(w, "description", c->doc);
-        jw_array(w, "anyOf");
-        if (!required || partial) {
-            jw_object(w, NULL);
-            jw_string(w, "type", "null");
-            jw_end(w);
-        }
-        if (c->opts && (c->flags & (CHOICE_NUMBER | CHOICE_LIST))) {
-            jw_object(w, NULL);
-            emit_value(w, &c->opts[0], 0);
-            jw_end(w);
-        }
-        if (c->opts && !(c->flags & CHOICE_LIST)) {
-            jw_object(w, NULL);
-            emit_object(w, c->opts, c, NULL, partial);
-            jw_end(w);
-        }
-        jw_end(w);
-        jw_end(w);
-    }
+    for (const choice_def *c = kinds; c->name; c++) emit_choice_value(w, c, partial);
     jw_end(w);
     jw_bool(w, "additionalProperties", 0);
 }

@@ -52,7 +52,7 @@ static void assert_same_experiment(const spec *a, const spec *b)
     assert_true(a->data.validation_fraction == b->data.validation_fraction);
 }
 
-static void check_text(const char *a, const char *b);
+static void check_text(const char *first, const char *then);
 
 static void check_variant(const char *train)
 {

@@ -27,7 +27,7 @@ else bad "docs/spec.md's layer table differs from nnrun layers --markdown (paste
 
 # ---- the JSON Schema
 py=""
-for p in python3 /usr/bin/python3; do
+for p in /usr/bin/python3 python3; do   # Debian's python3-jsonschema first
     if "$p" -c 'import jsonschema' 2>/dev/null; then py=$p; break; fi
 done
 if [ -z "$py" ]; then

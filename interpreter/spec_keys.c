@@ -6,13 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int opts_count(const opt_def *opts)
-{
-    int n = 0;
-    while (opts && opts[n].key) n++;
-    return n;
-}
-
 const opt_def *opts_find(const opt_def *opts, const char *key)
 {
     for (int i = 0; opts && opts[i].key; i++)

@@ -102,7 +102,6 @@ enum {
     CHOICE_NUMBER = 4,           /* its value may be one number, which sets its first option */
 };
 
-int opts_count(const opt_def *opts);
 const opt_def *opts_find(const opt_def *opts, const char *key);
 /* The keys the parser takes (no OPT_RESOLVED rows) of opts, then of more (may be NULL), into
  * keys[], NULL-terminated; returns the count. */

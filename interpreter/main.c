@@ -17,6 +17,9 @@ static const char usage[] =
     "       nnrun compare RUN_DIR...      trained runs side by side: images, losses, embeddings\n"
     "       nnrun sample RUN_DIR --prime \"the \" --length 300   text from a character model\n"
     "       nnrun ops                     list the runtime's ops\n"
+    "       nnrun layers [--markdown]     the spec language's layers, their options and defaults\n"
+    "       nnrun schema                  the spec language as a JSON Schema (for editors)\n"
+    "       nnrun resolve SPEC [--defaults] [--json]   the spec with extends, patches, --set applied\n"
     "\n"
     "training options:\n"
     "  --set KEY.PATH=VALUE   override a spec value (repeatable), e.g. --set train.epochs=3\n"
@@ -64,7 +67,8 @@ int main(int argc, char **argv)
         int (*run)(int, char **);
     } cmds[] = {{"check", cmd_check}, {"summary", cmd_summary}, {"diff", cmd_diff},
                 {"eval", cmd_eval},   {"ops", cmd_ops},         {"train", cmd_train},
-                {"decode", cmd_decode}, {"compare", cmd_compare}, {"sample", cmd_sample}};
+                {"decode", cmd_decode}, {"compare", cmd_compare}, {"sample", cmd_sample},
+                {"layers", cmd_layers}, {"schema", cmd_schema}, {"resolve", cmd_resolve}};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].run(argc - 1, argv + 1);
     return cmd_train(argc, argv);

@@ -127,31 +127,39 @@ int schema_double(diag *d, const ynode *map, const char *key, double lo, double 
     return n ? schema_node_double(d, n, key, lo, hi, out) : 0;
 }
 
-int schema_bool(diag *d, const ynode *map, const char *key, int *out)
+int schema_node_bool(diag *d, const ynode *n, const char *what, int *out)
 {
-    const ynode *n = ymap_get(map, key);
-    if (!n) return 0;
     if (n->kind != YN_SCALAR || n->quoted || yscalar_bool(n, out) != 0) {
-        diag_error(d, n, "%s must be true or false", key);
+        diag_error(d, n, "%s must be true or false", what);
         return -1;
     }
     return 1;
 }
 
-int schema_str(diag *d, const ynode *map, const char *key, char *out, size_t len)
+int schema_node_str(diag *d, const ynode *n, const char *what, char *out, size_t len)
 {
-    const ynode *n = ymap_get(map, key);
-    if (!n) return 0;
     if (n->kind != YN_SCALAR) {
-        diag_error(d, n, "%s must be a single value", key);
+        diag_error(d, n, "%s must be a single value", what);
         return -1;
     }
     if (strlen(n->str) >= len) {
-        diag_error(d, n, "%s is too long (at most %zu characters)", key, len - 1);
+        diag_error(d, n, "%s is too long (at most %zu characters)", what, len - 1);
         return -1;
     }
     snprintf(out, len, "%s", n->str);
     return 1;
+}
+
+int schema_bool(diag *d, const ynode *map, const char *key, int *out)
+{
+    const ynode *n = ymap_get(map, key);
+    return n ? schema_node_bool(d, n, key, out) : 0;
+}
+
+int schema_str(diag *d, const ynode *map, const char *key, char *out, size_t len)
+{
+    const ynode *n = ymap_get(map, key);
+    return n ? schema_node_str(d, n, key, out, len) : 0;
 }
 
 int schema_enum(diag *d, const ynode *map, const char *key, const char *const *choices, int *out)

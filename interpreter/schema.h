@@ -26,6 +26,9 @@ int schema_node_int(diag *d, const ynode *n, const char *what, long lo, long hi,
 int schema_node_float(diag *d, const ynode *n, const char *what, double lo, double hi, float *out);
 int schema_node_double(diag *d, const ynode *n, const char *what, double lo, double hi, double *out);
 int schema_node_enum(diag *d, const ynode *n, const char *what, const char *const *choices, int *out);
+int schema_node_bool(diag *d, const ynode *n, const char *what, int *out);
+/* A single value (any text) into out, at most len - 1 characters. */
+int schema_node_str(diag *d, const ynode *n, const char *what, char *out, size_t len);
 
 /* "unknown X 'word' [in 'ctx'] (did you mean 'y'?)" or "(expected one of: a, b, c)" into buf. */
 void schema_unknown_msg(char *buf, size_t len, const char *what, const char *word, const char *ctx,

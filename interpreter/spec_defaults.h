@@ -5,8 +5,9 @@
 #include "diag.h"
 #include "ydoc.h"
 
-/* A new tree: tree over the schema's defaults (top level, model, train, the optimizer's
- * options). Values keep their positions; filled-in ones say "<defaults>". */
+/* A new tree: tree over the key tables' defaults (top level, data sources, model, train, a
+ * sweep, the options of optimizers, schedules and initialisers). Values keep their positions;
+ * filled-in ones say "<defaults>". */
 ynode *spec_with_defaults(const ynode *tree, diag *d);
 
 #endif

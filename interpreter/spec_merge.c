@@ -1,20 +1,40 @@
 /* `extends:` — a spec names a parent; the child is deep-merged over it. */
 #include "spec_merge.h"
+#include "spec_tables.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- deep merge ----------------------------------------------------------------------- */
+/* {dataset: csv, ...} over {dataset: function, expr: ..., n: ...}: a data source naming
+ * another dataset keeps only the inherited keys that dataset takes (a key of the old kind
+ * would otherwise be an error the child cannot see). The new kind, or NULL. */
+static const data_kind_def *other_dataset(const ynode *parent, const ynode *child)
+{
+    const ynode *p = ymap_get(parent, "dataset"), *c = ymap_get(child, "dataset");
+    if (!p || !c || p->kind != YN_SCALAR || c->kind != YN_SCALAR || strcmp(p->str, c->str) == 0) return NULL;
+    return data_kind_find(c->str);
+}
+
+static int dataset_takes(const data_kind_def *k, const char *key)
+{
+    opt_def opts[64];
+    data_source_opts(k, "train", opts, 64);   /* the train role takes every key of the kind */
+    return strcmp(key, "dataset") == 0 || opts_find(opts, key) != NULL;
+}
+
 static ynode *merge_maps(const ynode *parent, const ynode *child)
 {
     ynode *out = ynode_new_map(child->file, child->line, child->col);
+    const data_kind_def *switched = other_dataset(parent, child);
     if (!out) return NULL;
     for (int i = 0; i < parent->n; i++) {                 /* parent's keys keep their order */
         int ci = ymap_index(child, parent->keys[i]);
         const ynode *from = ci >= 0 ? child : parent;
         int k = ci >= 0 ? ci : i;
         if (ci >= 0 && yscalar_is_null(child->items[ci])) continue;   /* `key: ~` deletes */
+        if (ci < 0 && switched && !dataset_takes(switched, parent->keys[i])) continue;
         ynode *v = ci >= 0 ? spec_merge(parent->items[i], child->items[ci]) : ynode_clone(parent->items[i]);
         if (!v || ymap_set(out, from->keys[k], v, from->key_line[k], from->key_col[k]) < 0) goto oom;
     }

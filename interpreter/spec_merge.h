@@ -15,7 +15,9 @@
 
 /* ---- extends (spec_merge.c) ---- */
 /* Deep merge of child over parent into a new tree: maps merge key by key, recursively;
- * scalars and sequences in the child replace the parent's; a child null (~) removes the key.
+ * scalars and sequences in the child replace the parent's; a child null (~) removes the key;
+ * a one-key map naming another choice ({sgd: ...} over {adam: ...}) replaces the parent's; a
+ * data source naming another dataset keeps only the inherited keys that dataset takes.
  * Nodes keep the positions of the file they came from. NULL only if out of memory. */
 ynode *spec_merge(const ynode *parent, const ynode *child);
 /* Loads path and resolves its `extends: parent.yaml` chain (paths relative to the file that

@@ -201,8 +201,8 @@ static void parse_program(diag *d, ynode *tree, spec *s)
 
 spec *spec_from_tree(ynode *tree, const char *file, diag *d)
 {
-    static const char *const keys[] = {"name", "description", "seed", "output", "data", "model", "loss", "train",
-                                       "report", "sweep", "nets", "losses", NULL};
+    static const char *const keys[] = {"name", "description", "seed", "output", "data", "model", "nets", "loss", "losses",
+                                       "train", "report", "sweep", NULL};
     int before = diag_count(d);
     if (schema_expect(d, tree, YN_MAP, "a spec") < 0) return NULL;
     spec *s = calloc(1, sizeof *s);

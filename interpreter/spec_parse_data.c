@@ -1,153 +1,309 @@
-/* The data section of a spec: sources, subsets, the validation split. */
+/* The data section of a spec: sources, subsets, the validation split. Each dataset kind is a
+ * row of data_kinds[] with its own keys, so a key another kind reads (vocab on mnist) is an
+ * error naming the kind and its keys, not a value silently ignored. */
 #include "nn/expr.h"
-#include "spec_parse_internal.h"
 #include "schema.h"
+#include "spec_parse_internal.h"
+#include "spec_tables.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- data -------------------------------------------------------------------------------- */
-static const char *const dataset_names[] = {"none", "mnist", "fashion_mnist", "csv", "function", "points", "imdb", "chars", NULL};
-static const char *const source_keys[] = {"dataset", "split", "path", "header", "label_column", "scale", "expr",
-                                          "range", "n", "sampling", "noise", "points", "dim", "first",
-                                          "random_subset", "per_class", "vocab", "length", "tokens", "keep", "pad",
-                                          "clean", "splits", "file", "stride", "fold", NULL};
-
-static int parse_range(diag *d, const ynode *n, double *lo, double *hi)
+/* ---- readers of the keys that fill more than one field --------------------------------------- */
+/* range: [lo, hi] */
+static int read_range(diag *d, const opt_def *o, const ynode *v, const char *what, void *base)
 {
-    if (n->kind != YN_SEQ || n->n != 2) {
-        diag_error(d, n, "range must be a list of two numbers, e.g. [-1, 1]");
+    data_source *src = base;
+    double lo, hi;
+    (void)o;
+    if (v->kind != YN_SEQ || v->n != 2 || yscalar_float(v->items[0], &lo) != 0 || yscalar_float(v->items[1], &hi) != 0) {
+        diag_error(d, v, "%s must be a list of two numbers, e.g. [-1, 1]", what);
         return -1;
     }
-    if (yscalar_float(n->items[0], lo) != 0 || yscalar_float(n->items[1], hi) != 0) {
-        diag_error(d, n, "range must be a list of two numbers, e.g. [-1, 1]");
+    if (!(lo < hi)) {
+        diag_error(d, v, "%s [%g, %g] is empty: the first number must be smaller", what, lo, hi);
         return -1;
     }
-    if (!(*lo < *hi)) {
-        diag_error(d, n, "range [%g, %g] is empty: the first number must be smaller", *lo, *hi);
-        return -1;
-    }
-    return 0;
+    src->lo = lo, src->hi = hi;
+    return 1;
+}
+
+static int read_expr(diag *d, const opt_def *o, const ynode *v, const char *what, void *base)
+{
+    data_source *src = base;
+    (void)o;
+    int r = schema_node_str(d, v, what, src->expr, sizeof src->expr);
+    if (r > 0) src->expr_pos = pos_of(v);
+    return r;
 }
 
 /* clean: true (every rule), false (none), or a list of rules: [html, mentions, urls, lower] */
-static void parse_clean(diag *d, const ynode *v, int *mask)
+static int read_clean(diag *d, const opt_def *o, const ynode *v, const char *what, void *base)
 {
-    static const char *const rules[] = {"html", "mentions", "urls", "lower", NULL};
-    if (!v) return;
-    if (v->kind != YN_SEQ) {
-        int on = 1;
-        if (v->kind == YN_SCALAR && (strcmp(v->str, "true") == 0 || strcmp(v->str, "false") == 0)) on = v->str[0] == 't';
-        else diag_error(d, v, "clean is true, false or a list of rules: [html, mentions, urls, lower]");
-        *mask = on ? CLEAN_ALL : 0;
-        return;
+    data_source *src = base;
+    int on;
+    if (v->kind == YN_SCALAR && !v->quoted && yscalar_bool(v, &on) == 0) {
+        src->clean = on ? CLEAN_ALL : 0;
+        return 1;
     }
-    *mask = 0;
+    if (v->kind != YN_SEQ) {
+        diag_error(d, v, "%s is true, false or a list of rules: [html, mentions, urls, lower]", what);
+        return -1;
+    }
+    src->clean = 0;
     for (int i = 0; i < v->n; i++) {
         int r;
-        if (schema_node_enum(d, v->items[i], "clean-up rule", rules, &r) == 1) *mask |= 1 << r;
+        if (schema_node_enum(d, v->items[i], "clean-up rule", o->choices, &r) == 1) src->clean |= 1 << r;
+    }
+    return 1;
+}
+
+/* splits: [train, test] or [train, validation, test] fractions */
+static int read_splits(diag *d, const opt_def *o, const ynode *v, const char *what, void *base)
+{
+    data_source *src = base;
+    double total = 0;
+    if (v->kind != YN_SEQ || v->n < 2 || v->n > 3) {
+        diag_error(d, v, "%s is a list of 2 (train, test) or 3 (train, validation, test) fractions", what);
+        return -1;
+    }
+    src->n_splits = v->n;
+    for (int i = 0; i < v->n; i++)
+        if (schema_node_double(d, v->items[i], "split fraction", o->lo, o->hi, &src->splits[i]) > 0) total += src->splits[i];
+    if (total > 1.000001) {
+        diag_error(d, v, "split fractions add up to %g, more than 1", total);
+        return -1;
+    }
+    return 1;
+}
+
+/* expr is parsed now so that its errors point into the string */
+static void check_function(diag *d, const ynode *n, data_source *src)
+{
+    const ynode *e = ymap_get(n, "expr");
+    if (!src->expr[0] || !e) return;
+    char err[512];
+    int col = 0;
+    nn_expr *ex = nn_expr_parse(src->expr, err, sizeof err, &col);
+    if (!ex) diag_error_at(d, e->file, e->line, e->col + (e->quoted ? 1 : 0) + col, "expr: %s", err);
+    nn_expr_free(ex);
+}
+
+/* ---- the keys of each kind -------------------------------------------------------------------- */
+#define DS(m) OPT_FIELD(data_source, m)
+static const char *const splits2[] = {"train", "test", NULL}, *const splits3[] = {"train", "validation", "test", NULL};
+#define SPLIT(choices_, doc_) \
+    {"split", OT_WORD, 0, 0, NULL, DS(split), .choices = choices_, .flags = OPT_ROLE_DEF | OPT_HELD_OUT, .doc = doc_}
+#define IDX_SPLIT SPLIT(splits2, "train (60,000 images) or test (10,000); default: the source's role")
+#define TEXT_SPLIT SPLIT(splits3, "which part of the split: train, validation (with 3 splits) or test; default: the source's role")
+#define N_POINTS {"n", OT_INT, 1, 100000000, "100", DS(n), .doc = "number of points"}
+#define RANGE {"range", OT_RANGE, 0, 0, "[-1, 1]", .read = read_range, .doc = "the interval of x (points: of each coordinate)"}
+#define LENGTH(doc_) {"length", OT_INT, 1, 100000, "200", DS(length), .doc = doc_}
+#define SPLITS(doc_) {"splits", OT_FRACTIONS, 0.001, 1, "[0.8, 0.2]", .read = read_splits, .doc = doc_}
+
+static const opt_def mnist_opts[] = {
+    IDX_SPLIT,
+    {"path", OT_PATH, 0, 0, NULL, DS(path), .doc = "folder of the IDX files (default: data/mnist)"},
+    {0}};
+static const opt_def fashion_opts[] = {
+    IDX_SPLIT,
+    {"path", OT_PATH, 0, 0, NULL, DS(path),
+     .doc = "folder of the IDX files (default: /usr/share/datasets/fashion-mnist, then data/fashion_mnist)"},
+    {0}};
+static const opt_def csv_opts[] = {
+    {"path", OT_PATH, 0, 0, NULL, DS(path), .flags = OPT_REQUIRED, .doc = "the CSV file"},
+    {"header", OT_HEADER, 0, 0, "auto", DS(header), .doc = "whether the first line names the columns (auto: detected)"},
+    {"label_column", OT_INT, -1, 100000, "0", DS(label_col), .doc = "the column holding the class id (-1: none)"},
+    {"scale", OT_FLOAT, -1e30, 1e30, "1", DS(scale), .doc = "the features are multiplied by this"},
+    {0}};
+static const opt_def function_opts[] = {
+    {"expr", OT_STR, 0, 0, NULL, .read = read_expr, .flags = OPT_REQUIRED, .doc = "y as an expression of x, e.g. \"1/(1+25*x^2)\""},
+    RANGE,
+    N_POINTS,
+    {"sampling", OT_ENUM, 0, 0, "grid", DS(random), .choices = (const char *const[]){"grid", "random", NULL},
+     .doc = "x evenly spaced or drawn uniformly"},
+    {"noise", OT_FLOAT, 0, 1e6, "0", DS(noise), .doc = "sigma of the Gaussian noise added to y"},
+    {0}};
+static const opt_def points_opts[] = {
+    {"points", OT_WORD, 0, 0, NULL, DS(points), .choices = (const char *const[]){"parabola", "uniform_cube", "gaussian", NULL},
+     .flags = OPT_REQUIRED, .doc = "the point cloud"},
+    N_POINTS,
+    {"dim", OT_INT, 1, 4096, "2", DS(dim), .doc = "dimensions"},
+    RANGE,
+    {0}};
+static const opt_def imdb_opts[] = {
+    TEXT_SPLIT,
+    {"path", OT_PATH, 0, 0, NULL, DS(path), .doc = "the reviews (default: data/imdb/reviews.json)"},
+    {"vocab", OT_INT, 1, 10000000, "20000", DS(vocab), .doc = "the most frequent words of the train part kept (ids from 2)"},
+    LENGTH("tokens per review"),
+    {"tokens", OT_ENUM, 0, 0, "words", DS(chars), .choices = (const char *const[]){"words", "chars", NULL},
+     .doc = "what a token is"},
+    {"keep", OT_ENUM, 0, 0, "last", DS(keep_first), .choices = (const char *const[]){"last", "first", NULL},
+     .doc = "the tokens a long review keeps"},
+    {"pad", OT_ENUM, 0, 0, "front", DS(pad_back), .choices = (const char *const[]){"front", "back", NULL},
+     .doc = "where a short review's padding goes"},
+    {"clean", OT_CLEAN, 0, 0, "true", .read = read_clean, .choices = (const char *const[]){"html", "mentions", "urls", "lower", NULL},
+     .doc = "strip HTML tags, @mentions, URLs, lower-case: true (every rule), false, or a list of rules"},
+    SPLITS("a seeded split of the 50,000 reviews: train, [validation,] test fractions"),
+    {0}};
+static const opt_def chars_opts[] = {
+    {"file", OT_PATH, 0, 0, NULL, DS(path), .flags = OPT_REQUIRED, .doc = "a text file, e.g. data/gutenberg/carroll-alice.txt"},
+    TEXT_SPLIT,
+    LENGTH("window length T"),
+    {"stride", OT_INT, 1, 100000, NULL, DS(stride), .doc = "training windows start every stride symbols (default: length)"},
+    {"fold", OT_ENUM, 0, 0, "space", DS(fold_drop), .choices = (const char *const[]){"space", "drop", NULL},
+     .doc = "characters other than letters and spaces become spaces, or are dropped"},
+    SPLITS("consecutive parts: train, [validation,] test fractions (held-out text is the book's tail)"),
+    {0}};
+
+const opt_def subset_opts[] = {
+    {"first", OT_INT, 1, 100000000, NULL, DS(first), .doc = "keep the first N samples"},
+    {"random_subset", OT_INT, 1, 100000000, NULL, DS(random_subset), .doc = "then keep N drawn with the spec's seed"},
+    {"per_class", OT_INT, 1, 100000000, NULL, DS(per_class), .doc = "then keep the first N of each class"},
+    {0}};
+
+const data_kind_def data_kinds[] = {
+    {"none", DS_NONE, NULL, 0, NULL, "no data"},
+    {"mnist", DS_MNIST, mnist_opts, DK_SUBSETS, NULL, "MNIST digits: x [1, 28, 28] in [0, 1], a class id"},
+    {"fashion_mnist", DS_FASHION_MNIST, fashion_opts, DK_SUBSETS, NULL, "Fashion-MNIST: x [1, 28, 28] in [0, 1], a class id"},
+    {"csv", DS_CSV, csv_opts, DK_SUBSETS, NULL, "a CSV file: x the feature columns, a class id"},
+    {"function", DS_FUNCTION, function_opts, DK_SUBSETS, check_function, "x [1] and y = expr(x)"},
+    {"points", DS_POINTS, points_opts, DK_SUBSETS, NULL, "x [dim] points, no targets"},
+    {"imdb", DS_IMDB, imdb_opts, DK_SPLIT, NULL, "IMDB reviews: x [length] token ids (0 pad, 1 unknown), a 0/1 label"},
+    {"chars", DS_CHARS, chars_opts, DK_SPLIT, NULL,
+     "a book as 27 symbols: x [T] symbol ids (0 space, 1..26 a..z), the T next symbols"},
+    {0}};
+
+const opt_def data_opts[] = {
+    {"train", OT_SOURCE, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the training data"},
+    {"test", OT_SOURCE, 0, 0, NULL, .doc = "evaluated after every epoch"},
+    {"validation", OT_FLOAT, 0, 0.9, "0", OPT_FIELD(data_spec, validation_fraction),
+     .doc = "carve this fraction off train (seeded) and evaluate on it instead of test"},
+    {0}};
+
+const data_kind_def *data_kind_find(const char *name)
+{
+    for (const data_kind_def *k = data_kinds; k->name; k++)
+        if (strcmp(k->name, name) == 0) return k;
+    return NULL;
+}
+
+/* Appends the rows of src a source takes into out[*n] (a held-out part of a split: split only). */
+static void add_opts(const opt_def *src, int held_out, opt_def *out, int *n, int cap)
+{
+    for (int i = 0; src && src[i].key && *n < cap - 1; i++)
+        if ((!held_out || (src[i].flags & OPT_HELD_OUT)) && !opts_find(out, src[i].key)) {
+            out[(*n)++] = src[i];
+            out[*n] = (opt_def){0};
+        }
+}
+
+int data_source_opts(const data_kind_def *k, const char *role, opt_def *out, int cap)
+{
+    int n = 0, held_out = (k->flags & DK_SPLIT) && strcmp(role, "test") == 0;
+    out[0] = (opt_def){0};   /* add_opts looks keys up in out */
+    add_opts(k->opts, held_out, out, &n, cap);
+    if (k->flags & DK_SUBSETS) add_opts(subset_opts, 0, out, &n, cap);
+    return n;
+}
+
+/* ---- a source --------------------------------------------------------------------------------- */
+/* Is key a key of some kind (in some role)? */
+static int source_key_known(const char *key)
+{
+    if (opts_find(subset_opts, key)) return 1;
+    for (const data_kind_def *k = data_kinds; k->name; k++)
+        if (opts_find(k->opts, key)) return 1;
+    return 0;
+}
+
+/* Unknown keys: one another kind takes names this kind and lists its keys; others get a
+ * did-you-mean among this kind's keys. k NULL (no valid dataset): any kind's key passes. */
+static void check_source_keys(diag *d, const ynode *n, const char *role, const data_kind_def *k, const opt_def *opts)
+{
+    const char *keys[64] = {"dataset"};
+    char list[512];
+    opts_keys(opts, NULL, keys + 1, 63);
+    size_t len = 0;
+    for (int i = 0; keys[i]; i++) len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", keys[i]);
+    for (int i = 0; i < n->n; i++) {
+        const char *key = n->keys[i];
+        if (opts_find(opts, key) || strcmp(key, "dataset") == 0 || (!k && source_key_known(key))) continue;
+        char msg[1024];
+        if (k && source_key_known(key) && (k->flags & DK_SPLIT) && strcmp(role, "test") == 0)
+            snprintf(msg, sizeof msg, "'%s' does not apply to a test source of dataset %s: it is a part of the training source's split (its keys: %s)",
+                     key, k->name, list);
+        else if (k && source_key_known(key))
+            snprintf(msg, sizeof msg, "'%s' is not a key of dataset %s (its keys: %s)", key, k->name, list);
+        else
+            schema_unknown_msg(msg, sizeof msg, "key", key, role, keys);
+        diag_error_at(d, n->file, n->key_line[i], n->key_col[i], "%s", msg);
     }
 }
 
-static void parse_source(diag *d, const ynode *n, const char *ctx, data_source *src)
+/* Reports a missing or unknown dataset. */
+static void report_bad_dataset(diag *d, const ynode *n, const char *role)
+{
+    const char *names[16];
+    char list[256], msg[1024];
+    int m = 0;
+    size_t len = 0;
+    for (const data_kind_def *k = data_kinds + 1; k->name && m < 15; k++) names[m++] = k->name;   /* none: not offered */
+    names[m] = NULL;
+    const ynode *ds = ymap_get(n, "dataset");
+    if (ds) {
+        schema_unknown_msg(msg, sizeof msg, "dataset", ds->kind == YN_SCALAR ? ds->str : "?", NULL, names);
+        diag_error(d, ds, "%s", msg);
+        return;
+    }
+    for (int i = 0; names[i]; i++) len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", names[i]);
+    diag_error(d, n, "'%s' needs a 'dataset' (%s)", role, list);
+}
+
+/* The keys a source may have when its dataset is missing or unknown: every kind's. */
+static void any_source_opts(opt_def *out, int cap)
+{
+    int n = 0;
+    out[0] = (opt_def){0};
+    for (const data_kind_def *k = data_kinds; k->name; k++) add_opts(k->opts, 0, out, &n, cap);
+    add_opts(subset_opts, 0, out, &n, cap);
+}
+
+static void parse_source(diag *d, const ynode *n, const char *role, data_source *src)
 {
     memset(src, 0, sizeof *src);
-    src->header = -1;
-    src->scale = 1.0f;
-    src->lo = -1;
-    src->hi = 1;
-    src->n = 100;
-    src->dim = 2;
     src->pos = pos_of(n);
-    if (schema_expect(d, n, YN_MAP, ctx) < 0) return;
-    schema_check_keys(d, n, ctx, source_keys);
-    int kind = 0;
-    if (schema_enum(d, n, "dataset", dataset_names, &kind) == 0) diag_error(d, n, "'%s' needs a 'dataset' (mnist, fashion_mnist, csv, function, points, imdb, chars)", ctx);
-    src->kind = (ds_kind)kind;
-    const char *def_split = strcmp(ctx, "test") == 0 ? "test" : "train";
-    int text_split = src->kind == DS_IMDB || src->kind == DS_CHARS;   /* split by `splits` fractions */
-    snprintf(src->split, sizeof src->split, "%s", def_split);
-    if (schema_str(d, n, "split", src->split, sizeof src->split) > 0 && strcmp(src->split, "train") != 0 &&
-        strcmp(src->split, "test") != 0 && (!text_split || strcmp(src->split, "validation") != 0))
-        diag_error(d, ymap_get(n, "split"), "split must be 'train' or 'test'%s, not '%s'",
-                   text_split ? " or 'validation'" : "", src->split);
-    schema_str(d, n, "path", src->path, sizeof src->path);
-    int header;
-    if (schema_bool(d, n, "header", &header) > 0) src->header = header;
-    src->label_col = 0;
-    schema_int(d, n, "label_column", -1, 100000, &src->label_col);
-    schema_float(d, n, "scale", -1e30, 1e30, &src->scale);
-    const ynode *e = ymap_get(n, "expr");
-    if (schema_str(d, n, "expr", src->expr, sizeof src->expr) > 0) src->expr_pos = pos_of(e);
-    const ynode *r = ymap_get(n, "range");
-    if (r) parse_range(d, r, &src->lo, &src->hi);
-    schema_int(d, n, "n", 1, 100000000, &src->n);
-    int sampling = 0;
-    static const char *const samplings[] = {"grid", "random", NULL};
-    if (schema_enum(d, n, "sampling", samplings, &sampling) > 0) src->random = sampling;
-    schema_float(d, n, "noise", 0, 1e6, &src->noise);
-    static const char *const point_kinds[] = {"parabola", "uniform_cube", "gaussian", NULL};
-    int pk = 0;
-    if (schema_enum(d, n, "points", point_kinds, &pk) > 0) snprintf(src->points, sizeof src->points, "%s", point_kinds[pk]);
-    schema_int(d, n, "dim", 1, 4096, &src->dim);
-    src->vocab = 20000;
-    src->length = 200;
-    src->clean = CLEAN_ALL;
-    src->splits[0] = 0.8, src->splits[1] = 0.2, src->n_splits = 2;
-    schema_int(d, n, "vocab", 1, 10000000, &src->vocab);
-    schema_int(d, n, "length", 1, 100000, &src->length);
-    static const char *const tokens[] = {"words", "chars", NULL}, *const keeps[] = {"last", "first", NULL},
-                             *const pads[] = {"front", "back", NULL};
-    schema_enum(d, n, "tokens", tokens, &src->chars);
-    schema_enum(d, n, "keep", keeps, &src->keep_first);
-    schema_enum(d, n, "pad", pads, &src->pad_back);
-    parse_clean(d, ymap_get(n, "clean"), &src->clean);
-    const ynode *sp = ymap_get(n, "splits");
-    if (sp) {
-        double total = 0;
-        if (sp->kind != YN_SEQ || sp->n < 2 || sp->n > 3)
-            diag_error(d, sp, "splits is a list of 2 (train, test) or 3 (train, validation, test) fractions");
-        else {
-            src->n_splits = sp->n;
-            for (int i = 0; i < sp->n; i++)
-                if (schema_node_double(d, sp->items[i], "split fraction", 0.001, 1, &src->splits[i]) > 0) total += src->splits[i];
-            if (total > 1.000001) diag_error(d, sp, "split fractions add up to %g, more than 1", total);
-        }
+    if (schema_expect(d, n, YN_MAP, role) < 0) return;
+    const ynode *ds = ymap_get(n, "dataset");
+    const data_kind_def *k = ds && ds->kind == YN_SCALAR ? data_kind_find(ds->str) : NULL;
+    opt_def opts[64];
+    if (k) data_source_opts(k, role, opts, 64);
+    else any_source_opts(opts, 64);
+    check_source_keys(d, n, role, k, opts);
+    if (!k) {
+        report_bad_dataset(d, n, role);
+        return;
     }
-    schema_str(d, n, "file", src->path, sizeof src->path);
-    schema_int(d, n, "stride", 1, 100000, &src->stride);
-    static const char *const folds[] = {"space", "drop", NULL};
-    schema_enum(d, n, "fold", folds, &src->fold_drop);
-    if (src->kind == DS_CHARS && strcmp(ctx, "train") == 0 && !src->path[0])
-        diag_error(d, n, "a 'chars' dataset needs 'file', e.g. file: data/gutenberg/carroll-alice.txt");
-    schema_int(d, n, "first", 1, 100000000, &src->first);
-    schema_int(d, n, "random_subset", 1, 100000000, &src->random_subset);
-    schema_int(d, n, "per_class", 1, 100000000, &src->per_class);
-    if (src->kind == DS_FUNCTION && src->expr[0]) {   /* parse now: errors point into the string */
-        char err[512];
-        int col = 0;
-        nn_expr *ex = nn_expr_parse(src->expr, err, sizeof err, &col);
-        if (!ex) diag_error_at(d, e->file, e->line, e->col + (e->quoted ? 1 : 0) + col, "expr: %s", err);
-        nn_expr_free(ex);
-    }
-    if (src->kind == DS_FUNCTION && !src->expr[0]) diag_error(d, n, "a 'function' dataset needs 'expr', e.g. expr: \"1/(1+25*x^2)\"");
-    if (src->kind == DS_POINTS && !src->points[0]) diag_error(d, n, "a 'points' dataset needs 'points' (parabola, uniform_cube, gaussian)");
-    if (src->kind == DS_CSV && !src->path[0]) diag_error(d, n, "a 'csv' dataset needs 'path'");
+    src->kind = k->kind;
+    snprintf(src->split, sizeof src->split, "%s", role);   /* OPT_ROLE_DEF */
+    opts_defaults(d, opts, src);
+    opts_read_values(d, n, opts, src);
+    char who[64];
+    snprintf(who, sizeof who, "a %s source", k->name);
+    opts_check_required(d, n, who, opts);
+    if (k->check) k->check(d, n, src);
 }
 
 void parse_data(diag *d, const ynode *top, const ynode *n, data_spec *ds)
 {
-    static const char *const keys[] = {"train", "test", "validation", NULL};
     if (!n) {
         diag_error(d, top, "the spec has no 'data' section");
         return;
     }
     if (schema_expect(d, n, YN_MAP, "data") < 0) return;
-    schema_check_keys(d, n, "data", keys);
+    opts_defaults(d, data_opts, ds);
+    opts_read(d, n, "data", data_opts, ds);   /* validation; the sources below */
     const ynode *tr = ymap_get(n, "train"), *te = ymap_get(n, "test");
-    if (!tr) diag_error(d, n, "data needs a 'train' source");
-    else parse_source(d, tr, "train", &ds->train);
+    if (tr) parse_source(d, tr, "train", &ds->train);
     if (te) parse_source(d, te, "test", &ds->test);
-    schema_float(d, n, "validation", 0, 0.9, &ds->validation_fraction);
 }
-

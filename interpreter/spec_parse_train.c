@@ -143,7 +143,7 @@ static void parse_schedule(diag *d, const ynode *n, step_spec *t)
     const ynode *a = n->items[0];
     nn_sched_kind kinds[] = {NN_SCHED_CONSTANT, NN_SCHED_STEP, NN_SCHED_EXPONENTIAL, NN_SCHED_COSINE, NN_SCHED_PIECEWISE};
     s->kind = kinds[k];
-    s->gamma = 0.1f;
+    s->gamma = 0.1;   /* a double, as written in spec.yaml (0.1f was 0.10000000149) */
     if (k == 4) {
         if (a->kind != YN_SEQ || a->n < 1 || a->n > 16) {
             diag_error(d, a, "piecewise is a list of [from_epoch, lr_factor] pairs, at most 16");

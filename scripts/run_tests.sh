@@ -2,8 +2,10 @@
 # make test: checks the include rules of runtime/ (scripts/check_layers.sh), runs every cmocka
 # test program given, then validates every spec in specs/ with `nnrun check` (schema,
 # references and shapes; no data needed), the golden losses of every spec
-# (scripts/golden_losses.sh; needs `make data`; not in the sanitizer build), then the command-line tests
-# and the report test (report.html in headless Chromium; NNRUN_SKIP_BROWSER=1 skips it).
+# (scripts/golden_losses.sh; needs `make data`; not in the sanitizer build), then the command-line tests,
+# the language tests (docs/spec.md's layer table, the JSON Schema against every spec; needs
+# python3-jsonschema) and the report test (report.html in headless Chromium; NNRUN_SKIP_BROWSER=1
+# skips it).
 # Fails if anything failed.
 fail=0
 printf '== scripts/check_layers.sh\n'
@@ -22,6 +24,8 @@ if [ "${BUILD:-build}" != build-san ]; then   # the oracle needs the optimised b
 fi
 printf '== tests/cli_test.sh\n'
 tests/cli_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
+printf '== tests/lang_test.sh\n'
+tests/lang_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 printf '== tests/report_test.sh\n'
 tests/report_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 if [ "$fail" -eq 0 ]; then echo "all tests passed"; else echo "$fail test program(s) failed"; exit 1; fi

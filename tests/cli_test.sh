@@ -32,7 +32,7 @@ train: {optimizer: {adam: {lr: 0.01}}, batch: 8, epochs: 3, metrics: [rel_l2]}
 YAML
 
 expect_status 0 "nnrun --help" "$nnrun" --help
-for c in check summary diff eval ops train compare decode sample; do expect_status 0 "nnrun $c --help" "$nnrun" $c --help; done
+for c in check summary diff eval ops train compare decode sample layers schema resolve; do expect_status 0 "nnrun $c --help" "$nnrun" $c --help; done
 expect_status 2 "no arguments is a usage error" "$nnrun"
 expect_status 2 "an unknown option is a usage error" "$nnrun" fit.yaml --bogus
 expect_status 2 "a missing spec is reported" "$nnrun" check missing.yaml
@@ -95,6 +95,15 @@ expect_status 1 "diff of different specs exits 1" "$nnrun" diff fit.yaml fit2.ya
 grep -q "~ name: fit -> fit2" out.txt && grep -q "~ train.batch: 8 -> 16" out.txt && ok "  ... and shows the key paths" ||
     { bad "  ... and shows the key paths"; cat out.txt; }
 expect_status 0 "diff of a spec with itself exits 0" "$nnrun" diff fit.yaml fit.yaml
+expect_status 0 "resolve of a child spec" "$nnrun" resolve fit2.yaml --set train.epochs=5
+grep -q "^name: fit2" out.txt && grep -q "batch: 16" out.txt && grep -q "epochs: 5" out.txt && ! grep -q "extends" out.txt &&
+    ok "  ... merges it over its parent and applies --set" || { bad "  ... merges it over its parent and applies --set"; cat out.txt; }
+expect_status 0 "resolve --defaults --json" "$nnrun" resolve fit2.yaml --defaults --json
+grep -q '"shuffle": true' out.txt && grep -q '"sampling": "grid"' out.txt && grep -q '"betas": \[' out.txt &&
+    ok "  ... writes out every default, as JSON" || { bad "  ... writes out every default, as JSON"; cat out.txt; }
+expect_status 0 "resolve --as-written" "$nnrun" resolve fit2.yaml --as-written
+grep -q "^extends: fit.yaml" out.txt && ok "  ... prints the file alone" || { bad "  ... prints the file alone"; cat out.txt; }
+expect_status 2 "resolve of a missing spec fails" "$nnrun" resolve missing.yaml
 
 expect_status 0 "a training run" "$nnrun" fit.yaml --quiet --out run1
 expect_status 0 "a run with --profile" "$nnrun" fit.yaml --quiet --out run1p --profile

@@ -194,6 +194,24 @@ static void test_clean_up_rules_are_checked(void **state)
            "ec.yaml:3:40: error: unknown clean-up rule 'lowr' (did you mean 'lower'?)\n");
 }
 
+/* Each dataset kind takes its own keys: one another kind reads is an error naming the kind
+ * and listing its keys, not a value silently ignored. */
+static void test_a_key_of_another_dataset_kind_is_an_error(void **state)
+{
+    (void)state;
+    expect("ek.yaml",
+           "extends: base.yaml\n"
+           "data:\n"
+           "  train: {dataset: mnist, vocab: 100, firts: 10}\n"
+           "  test: {dataset: imdb, split: test, length: 50}\n"
+           "model: {input: [1, 28, 28]}\n",
+           "ek.yaml:3:27: error: 'vocab' is not a key of dataset mnist (its keys: dataset, split, path, first, random_subset, "
+           "per_class)\n"
+           "ek.yaml:3:39: error: unknown key 'firts' in 'train' (did you mean 'first'?)\n"
+           "ek.yaml:4:38: error: 'length' does not apply to a test source of dataset imdb: it is a part of the training "
+           "source's split (its keys: dataset, split)\n");
+}
+
 static void test_malformed_yaml_reports_the_parser_position(void **state)
 {
     (void)state;
@@ -238,7 +256,7 @@ static void test_gru_keys_and_input_are_checked(void **state)
            "    - {dense: 1, name: out}\n",
            "g1.yaml:4:24: error: unknown key 'act' in 'gru' (expected one of: units, output, mask, bidirectional)\n"
            "g1.yaml:4:43: error: unknown output 'first' (expected one of: all, last, mean, max)\n"
-           "g1.yaml:5:13: error: gru needs 'units'\n");
+           "g1.yaml:5:13: error: gru needs 'units' (state size H)\n");
     expect("g2.yaml",
            "extends: base.yaml\n"
            "model:\n"
@@ -287,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_conv1d_and_maxpool1d_errors_name_the_key_and_the_layer),
         cmocka_unit_test(test_recurrent_output_modes_and_bidirectional_are_validated),
         cmocka_unit_test(test_clean_up_rules_are_checked),
+        cmocka_unit_test(test_a_key_of_another_dataset_kind_is_an_error),
         cmocka_unit_test(test_malformed_yaml_reports_the_parser_position),
         cmocka_unit_test(test_bad_expressions_point_into_the_string),
         cmocka_unit_test(test_cross_field_rules),

@@ -110,6 +110,21 @@ static void test_child_null_deletes_a_key_and_sequences_are_replaced(void **stat
     ynode_free(want);
 }
 
+/* A source naming another dataset keeps only the inherited keys that dataset takes. */
+static void test_a_source_naming_another_dataset_drops_the_keys_it_does_not_take(void **state)
+{
+    (void)state;
+    ynode *parent = parse("data: {train: {dataset: function, expr: x, n: 64, first: 10}, test: {dataset: mnist, path: d}}\n");
+    ynode *child = parse("data: {train: {dataset: csv, path: x.csv}, test: {split: train}}\n");
+    ynode *m = spec_merge(parent, child);
+    ynode *want = parse("data: {train: {dataset: csv, first: 10, path: x.csv}, test: {dataset: mnist, path: d, split: train}}\n");
+    assert_true(ynode_equal(m, want));
+    ynode_free(parent);
+    ynode_free(child);
+    ynode_free(m);
+    ynode_free(want);
+}
+
 static void test_extends_cycle_is_reported_at_the_extends_key(void **state)
 {
     (void)state;
@@ -436,6 +451,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_extends_chain_of_three_files_merges_child_over_parent),
         cmocka_unit_test(test_child_null_deletes_a_key_and_sequences_are_replaced),
+        cmocka_unit_test(test_a_source_naming_another_dataset_drops_the_keys_it_does_not_take),
         cmocka_unit_test(test_extends_cycle_is_reported_at_the_extends_key),
         cmocka_unit_test(test_missing_parent_is_reported_at_the_extends_value_with_its_path),
         cmocka_unit_test(test_parent_that_is_a_directory_is_reported_not_read),

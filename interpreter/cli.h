@@ -30,4 +30,8 @@ typedef struct {
 /* Parses argv[1..] into a; prints usage and returns 2 on a bad option, 1 after --help. */
 int parse_spec_args(int argc, char **argv, const char *usage, int allow_train_opts, spec_args *a);
 
+/* A whole number in [lo, hi] for option opt of command cmd; -1 with a message on stderr if text
+ * is not one. */
+int cli_whole_number(const char *cmd, const char *opt, const char *text, long lo, long hi, long *out);
+
 #endif

@@ -1,5 +1,6 @@
 /* Option parsing shared by the commands that take a spec. */
 #include "cli.h"
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,19 @@ static int positive(const char *s, int *out)
     long v = strtol(s, &end, 10);
     if (*s == 0 || *end || v < 1 || v > 1 << 30) return -1;
     *out = (int)v;
+    return 0;
+}
+
+int cli_whole_number(const char *cmd, const char *opt, const char *text, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end || errno || v < lo || v > hi) {
+        fprintf(stderr, "nnrun %s: %s takes a whole number from %ld to %ld, not '%s'\n", cmd, opt, lo, hi, text);
+        return -1;
+    }
+    *out = v;
     return 0;
 }
 

@@ -502,12 +502,18 @@ int model_start_at(model_graph *m, int layer, int output, char *err, size_t errl
     nn_plan_free(m->plan);
     m->plan = nn_plan_create(g, &target, 1);
     if (!m->plan) return -1;
-    for (int t = 0; t < m->plan->n; t++)
-        if (m->plan->order[t] < id && g->nodes[m->plan->order[t]].label[0]) {
+    /* a layer after it reading a layer or an input (the data, noise) from before it: a skip
+     * connection (parameters and constants hold their own values) */
+    for (int t = 0; t < m->plan->n; t++) {
+        const nn_node *op = &g->nodes[m->plan->order[t]];
+        for (int k = 0; k < op->n_in && m->plan->order[t] > id; k++) {
+            const nn_node *src = &g->nodes[op->in[k]];
+            if (op->in[k] >= id || src->kind == NN_NODE_PARAM || src->kind == NN_NODE_CONST) continue;
             snprintf(err, errlen, "layer '%s' after the decoded layer reads '%s', which comes before it (a skip connection); "
-                                  "decode from a later layer", g->nodes[target].label, g->nodes[m->plan->order[t]].label);
+                                  "decode from a later layer", op->label, src->label);
             return -1;
         }
+    }
     return 0;
 }
 

@@ -173,6 +173,45 @@ expect_status 2 "decode with points of the wrong width fails" "$nnrun" decode ru
 grep -q "more than the 2 numbers" err.txt && ok "  ... saying how many it needs" || { bad "  ... saying how many it needs"; cat err.txt; }
 expect_status 2 "decode of an unknown layer fails" "$nnrun" decode runs/ae --layer nope --points "1,2"
 
+# decode --random: samples of a tiny VAE of 16-D points from z ~ N(0, I) (KL term first: the
+# drawn layer defaults to the first term naming a prediction)
+cat > vae.yaml <<'YAML'
+name: vae
+data:
+  train: {dataset: points, points: gaussian, n: 64, dim: 16}
+model:
+  input: [16]
+  layers:
+    - {dense: 8, act: tanh, name: h}
+    - {dense: 2, name: mu}
+    - {dense: 2, name: logvar, from: h}
+    - {sample_gaussian: {mean: mu, logvar: logvar}, name: z}
+    - {dense: 8, act: tanh}
+    - {dense: 16, name: recon}
+loss:
+  - {kl_normal: {mean: mu, logvar: logvar}}
+  - {bce_with_logits: {pred: recon, target: input}}
+train: {optimizer: {adam: {lr: 0.01}}, batch: 16, epochs: 2}
+YAML
+"$nnrun" vae.yaml --quiet --out runs/vae > /dev/null 2>&1 || bad "training the VAE for decode --random"
+expect_status 0 "decode of 6 samples of a VAE's z" "$nnrun" decode runs/vae --layer z --random 6 --seed 3 --out r1.png
+range=$(sed -n "s/^'recon' drawn: values from \([^ ]*\) to \([^ ]*\)$/\1 \2/p" out.txt)
+[ -s r1.png ] && [ "$(grep -c '^point' out.txt)" -eq 6 ] && [ -n "$range" ] &&
+    awk -v r="$range" 'BEGIN { split(r, v, " "); exit !(v[1] > 0 && v[2] < 1 && v[1] < v[2]) }' &&
+    ok "  ... draws 6 images of sigmoid(recon), not blank ($range)" || { bad "  ... draws 6 images of sigmoid(recon), not blank"; cat out.txt; }
+"$nnrun" decode runs/vae --layer z --random 6 --seed 3 --out r2.png > /dev/null 2>&1
+"$nnrun" decode runs/vae --layer z --random 6 --seed 4 --out r3.png > /dev/null 2>&1
+cmp -s r1.png r2.png && ok "  ... the same seed gives the same PNG" || bad "  ... the same seed gives the same PNG"
+[ -s r3.png ] && ! cmp -s r1.png r3.png && ok "  ... another seed another PNG" || bad "  ... another seed another PNG"
+expect_status 2 "decode --random 0 is a usage error" "$nnrun" decode runs/vae --layer z --random 0
+grep -q "random takes a whole number from 1 to 256, not '0'" err.txt && ok "  ... saying what it takes" || { bad "  ... saying what it takes"; cat err.txt; }
+expect_status 2 "decode --random with --points is a usage error" "$nnrun" decode runs/vae --layer z --random 3 --points "0,0"
+grep -q "one of --points, --interpolate or --random" err.txt && ok "  ... saying so" || { bad "  ... saying so"; cat err.txt; }
+printf 'extends: ae.yaml\nname: skip\nmodel:\n  layers: [{dense: 2, name: code}, {dense: 4, name: d}, {add: [d, input], name: recon}]\nreport: ~\n' > skip.yaml
+"$nnrun" skip.yaml --quiet --out runs/skip > /dev/null 2>&1 || bad "training the skip model for decode"
+expect_status 1 "decode around a skip from the input is refused" "$nnrun" decode runs/skip --layer code --random 2
+grep -q "layer 'recon' after the decoded layer reads 'input'" err.txt && ok "  ... naming both" || { bad "  ... naming both"; cat err.txt; }
+
 # character model: a one-hot RNN learns "abc abc ..." (every next character follows from the
 # current one), then `nnrun sample` continues a prime with it
 i=0; : > abc.txt; while [ $i -lt 150 ]; do printf 'Abc, abc abc ' >> abc.txt; i=$((i + 1)); done

@@ -2,7 +2,8 @@
 # make test: checks the include rules of runtime/ (scripts/check_layers.sh), runs every cmocka
 # test program given, then validates every spec in specs/ with `nnrun check` (schema,
 # references and shapes; no data needed), the golden losses of every spec
-# (scripts/golden_losses.sh; needs `make data`; not in the sanitizer build), then the command-line tests
+# (scripts/golden_losses.sh; needs `make data`; not in the sanitizer build), then the command-line tests,
+# the man page test (docs/nnrun.1 renders cleanly and names every command and option of every --help)
 # and the report test (report.html in headless Chromium; NNRUN_SKIP_BROWSER=1 skips it).
 # Fails if anything failed.
 fail=0
@@ -22,6 +23,8 @@ if [ "${BUILD:-build}" != build-san ]; then   # the oracle needs the optimised b
 fi
 printf '== tests/cli_test.sh\n'
 tests/cli_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
+printf '== tests/man_test.sh\n'
+tests/man_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 printf '== tests/report_test.sh\n'
 tests/report_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 if [ "$fail" -eq 0 ]; then echo "all tests passed"; else echo "$fail test program(s) failed"; exit 1; fi

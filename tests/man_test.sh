@@ -3,8 +3,9 @@
 # `make install-man` (part of `make install`) puts it where `man nnrun` finds it, its version
 # is the program's, and it cannot fall behind the program: every command `nnrun --help` lists
 # (and `train`) has a subsection (.SS) and a SYNOPSIS line, every --option a command's --help
-# prints is in that command's subsection, every --option of `nnrun --help` is in the page, and
-# every --option the page names is one the help texts print (or --version).
+# prints has an item of its own (.TP) in that command's subsection, every --option of
+# `nnrun --help` is in the page, and every --option the page names is one the help texts print
+# (or --version).
 # Usage: tests/man_test.sh PATH/TO/nnrun [PAGE]   (PAGE: another copy of the page to check)
 # Needs groff (Debian's groff-base) and man-db; scripts/install_deps.sh installs both.
 set -u
@@ -62,10 +63,11 @@ for c in $cmds; do
     section "$c" > "sec_$c.txt"
     [ -s "sec_$c.txt" ] && ok "$c has a subsection (.SS $c)" || { bad "$c has a subsection (.SS $c)"; continue; }
     synopsis | grep -q "nnrun $c\\b" && ok "$c is in the SYNOPSIS" || bad "$c is in the SYNOPSIS (a line .SY \"nnrun $c\")"
+    awk '/^\.TP/ { getline; print }' "sec_$c.txt" > "items_$c.txt"   # the tags of its .TP items
     missing=""
-    for o in $(options < "help_$c.txt"); do has_opt "$o" < "sec_$c.txt" || missing="$missing $o"; done
-    [ -z "$missing" ] && ok "$c: every option of nnrun $c --help is in its subsection" ||
-        bad "$c: options of nnrun $c --help missing from its subsection:$missing"
+    for o in $(options < "help_$c.txt"); do has_opt "$o" < "items_$c.txt" || missing="$missing $o"; done
+    [ -z "$missing" ] && ok "$c: every option of nnrun $c --help has an item (.TP) in its subsection" ||
+        bad "$c: options of nnrun $c --help without an item (.TP) in its subsection:$missing"
 done
 missing=""
 for o in $(options < help.txt); do has_opt "$o" < plain.txt || missing="$missing $o"; done

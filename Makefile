@@ -5,8 +5,9 @@
 #                   whose node array moves with every node added, see runtime/core/graph.c)
 #   make data       MNIST into data/ (see scripts/fetch_data.sh)
 #   make bench      nnrun vs the PyTorch reference scripts, one line per model
-#   make install PREFIX=/usr/local   bin/nnrun, the three runtime archives, include/nn/*.h and
+#   make install PREFIX=/usr/local   bin/nnrun, the three runtime archives, include/nn/*.h,
 #                   lib/pkgconfig/nn.pc (`pkg-config --cflags --libs nn`: what a C user of libnn needs)
+#                   and share/man/man1/nnrun.1 (`man nnrun`; alone: make install-man)
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -52,7 +53,7 @@ LIBS     := $(INTLIB) $(DATALIB) $(PLOTLIB) $(LIB)
 VERSION  := $(shell sed -n 's/^\#define NNRUN_VERSION "\(.*\)"/\1/p' interpreter/version.h)
 NNRUN    := $(if $(filter 1,$(SAN)),$(BUILD)/nnrun,bin/nnrun)
 
-.PHONY: all test data bench install clean
+.PHONY: all test data bench install install-man clean
 all: $(NNRUN)
 
 # `make V=1` prints the full commands.
@@ -104,13 +105,18 @@ data:
 bench: all
 	scripts/bench.sh
 
-install: all
+install: all install-man
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/nn
 	install -m 755 bin/nnrun $(DESTDIR)$(PREFIX)/bin/nnrun
 	install -m 644 $(LIB) $(DATALIB) $(PLOTLIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/nn/*.h $(DESTDIR)$(PREFIX)/include/nn/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' runtime/nn.pc.in > $(BUILD)/nn.pc
 	install -m 644 $(BUILD)/nn.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
+
+# The man page alone (builds nothing; tests/man_test.sh installs it into a scratch DESTDIR).
+install-man:
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 docs/nnrun.1 $(DESTDIR)$(PREFIX)/share/man/man1/nnrun.1
 
 clean:
 	rm -rf build build-san bin

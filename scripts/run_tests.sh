@@ -4,8 +4,9 @@
 # references and shapes; no data needed), the golden losses of every spec
 # (scripts/golden_losses.sh; needs `make data`; not in the sanitizer build), then the command-line tests,
 # the language tests (docs/spec.md's layer table, the JSON Schema against every spec; needs
-# python3-jsonschema) and the report test (report.html in headless Chromium; NNRUN_SKIP_BROWSER=1
-# skips it).
+# python3-jsonschema), the man page test (docs/nnrun.1 renders cleanly and names every command
+# and option of every --help) and the report test (report.html in headless Chromium;
+# NNRUN_SKIP_BROWSER=1 skips it).
 # Fails if anything failed.
 fail=0
 printf '== scripts/check_layers.sh\n'
@@ -26,6 +27,8 @@ printf '== tests/cli_test.sh\n'
 tests/cli_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 printf '== tests/lang_test.sh\n'
 tests/lang_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
+printf '== tests/man_test.sh\n'
+tests/man_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 printf '== tests/report_test.sh\n'
 tests/report_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 if [ "$fail" -eq 0 ]; then echo "all tests passed"; else echo "$fail test program(s) failed"; exit 1; fi

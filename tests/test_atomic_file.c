@@ -59,24 +59,36 @@ static void assert_contains(const char *s, const char *part)
     if (!strstr(s, part)) fail_msg("\"%s\" does not contain \"%s\"", s, part);
 }
 
-/* Runs write_text with the file size limit at limit bytes (SIGXFSZ ignored, so that write()
- * returns EFBIG), n bytes of 'x'. Nothing may print while the limit holds. */
+/* Writes "header" then n bytes of 'x' to path with the file size limit at limit bytes
+ * (SIGXFSZ ignored, so that write() returns EFBIG); nn_atomic_commit's result. Nothing may
+ * print while the limit holds. Past stdio's buffer the failure shows in fwrite as stdio's
+ * contract says: its error flag, and a count of exactly the bytes that reached the file (a
+ * stream callback that returns -1 instead makes glibc copy past the caller's buffer). */
 static int write_under_limit(const char *path, rlim_t limit, size_t n, char *err, size_t errlen)
 {
-    char *text = malloc(n + 1);
+    char *text = malloc(n);
     assert_non_null(text);
     memset(text, 'x', n);
-    text[n] = 0;
+    nn_atomic_file *af = nn_atomic_open(path, err, errlen);
+    assert_non_null(af);
+    FILE *f = nn_atomic_stream(af);
     struct rlimit saved, lim;
     assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
     lim = saved;
     lim.rlim_cur = limit;
     void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
-    int rc = write_text(path, text, err, errlen);
+    fputs("header", f);
+    size_t wrote = fwrite(text, 1, n, f);
+    int failed_already = ferror(f);
+    int rc = nn_atomic_commit(af, err, errlen);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
     signal(SIGXFSZ, prev);
     free(text);
+    if (n > limit + 2 * BUFSIZ) {
+        assert_true(failed_already);
+        assert_int_equal(wrote, limit - 6);
+    }
     return rc;
 }
 

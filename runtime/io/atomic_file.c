@@ -48,16 +48,19 @@ static const char *hint_for(int e)
 
 /* ---- the stream: write() until done; after a failure every later write fails too ---- */
 
+/* Returns the bytes written; fewer than n is an error to stdio (never a negative count:
+ * glibc would take it for a huge one). */
 static ssize_t stream_write(void *cookie, const char *buf, size_t n)
 {
     nn_atomic_file *af = cookie;
-    for (size_t done = 0; done < n && !af->io_errno;) {
+    size_t done = 0;
+    while (done < n && !af->io_errno) {
         ssize_t k = injected(af, NN_ATOMIC_WRITE) ? -1 : write(af->fd, buf + done, n - done);
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) af->io_errno = k < 0 ? errno : EIO;
         else done += (size_t)k;
     }
-    return af->io_errno ? -1 : (ssize_t)n;
+    return (ssize_t)done;
 }
 
 static int stream_close(void *cookie)

@@ -3,6 +3,7 @@
  * while collecting, compare.png (all of them stacked: images on top, then two charts a row)
  * and compare.html. */
 #include "compare.h"
+#include "nn/atomic_file.h"
 #include "nn/plot.h"
 #include <limits.h>
 #include <math.h>
@@ -174,16 +175,8 @@ static void html_figure(FILE *f, const char *file, const char *caption)
     fputs("</figcaption></figure>\n", f);
 }
 
-static int write_html(const compare_args *a, const compare_run *runs, const compare_images *im, char *err, size_t errlen)
+static void put_heading(FILE *f, const compare_args *a, const compare_run *runs)
 {
-    char path[1100], tmp[1200];
-    part_path(a, "compare.html", path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        snprintf(err, errlen, "cannot write %s", tmp);
-        return 1;
-    }
     fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>nnrun compare</title>\n"
           "<style>body{font-family:sans-serif;max-width:1700px;margin:2em auto;color:#222}"
           "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
@@ -195,6 +188,10 @@ static int write_html(const compare_args *a, const compare_run *runs, const comp
     }
     fputs("</h1>\n", f);
     html_runs(f, runs, a->n_runs);
+}
+
+static void put_figures(FILE *f, const compare_args *a, const compare_run *runs, const compare_images *im)
+{
     fprintf(f, "<h2>Everything in one figure</h2>\n");
     html_figure(f, "compare.png", "compare.png: the figures below, stacked");
     char cap[200];
@@ -211,12 +208,17 @@ static int write_html(const compare_args *a, const compare_run *runs, const comp
             html_figure(f, runs[k].embedding_png, cap);
         }
     fputs("</body></html>\n", f);
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot write %s", path);
-        remove(tmp);
-        return 1;
-    }
-    return 0;
+}
+
+static int write_html(const compare_args *a, const compare_run *runs, const compare_images *im, char *err, size_t errlen)
+{
+    char path[1100];
+    part_path(a, "compare.html", path, sizeof path);
+    nn_atomic_file *af = nn_atomic_open(path, err, errlen);
+    if (!af) return 1;
+    put_heading(nn_atomic_stream(af), a, runs);
+    put_figures(nn_atomic_stream(af), a, runs, im);
+    return nn_atomic_commit(af, err, errlen) < 0 ? 1 : 0;
 }
 
 int compare_write(const compare_args *a, const compare_run *runs, const compare_images *im, char *err, size_t errlen)

@@ -2,6 +2,7 @@
  * confusion matrices, filters, PCA baseline); report.html is written by report_html.c. Each
  * figure reads the trained model through trainer_layer_outputs(). */
 #include "report.h"
+#include "nn/atomic_file.h"
 #include "nn/pca.h"
 #include "nn/plot.h"
 #include <math.h>
@@ -467,6 +468,19 @@ static int fig_function_fit(trainer *t, report_figures *figs, char *err, size_t 
     return rc;
 }
 
+/* dead_units.csv: layer,dead_fraction */
+static int write_dead_csv(const char *dir, const char *const *names, const float *frac, int n, char *err, size_t errlen)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/dead_units.csv", dir);
+    nn_atomic_file *af = nn_atomic_open(path, err, errlen);
+    if (!af) return -1;
+    FILE *f = nn_atomic_stream(af);
+    fprintf(f, "layer,dead_fraction\n");
+    for (int i = 0; i < n; i++) fprintf(f, "%s,%.6f\n", names[i], frac[i]);
+    return nn_atomic_commit(af, err, errlen);
+}
+
 /* A ReLU unit is dead when it outputs 0 for every training sample. */
 static int fig_dead_units(trainer *t, report_figures *figs, char *err, size_t errlen)
 {
@@ -507,14 +521,8 @@ static int fig_dead_units(trainer *t, report_figures *figs, char *err, size_t er
     }
     if (k < sizeof figs->notes) snprintf(figs->notes + k, sizeof figs->notes - k, "</table>");
     free(rows);
-    char path[1024], csv[1024];
-    snprintf(csv, sizeof csv, "%s/dead_units.csv", s->out_dir);
-    FILE *f = fopen(csv, "w");
-    if (f) {
-        fprintf(f, "layer,dead_fraction\n");
-        for (int i = 0; i < nl; i++) fprintf(f, "%s,%.6f\n", names[i], frac[i]);
-        fclose(f);
-    }
+    char path[1024];
+    if (write_dead_csv(s->out_dir, name_ptrs, frac, nl, err, errlen) < 0) return -1;
     fig_path(t, "dead_units.png", path, sizeof path);
     char title[160];
     snprintf(title, sizeof title, "%s: dead ReLU units per layer", s->name);

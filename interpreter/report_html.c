@@ -2,6 +2,7 @@
  * checks every image decodes (tests/report_test.sh opens it in headless Chromium); a 3-unit
  * embedding also gets an interactive 3-D view under its PNG (report_view3d.c). */
 #include "report.h"
+#include "nn/atomic_file.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,18 +36,8 @@ static const char self_check_js[] =
     "});\n"
     "</script>\n";
 
-int report_write_html(trainer *t, const report_figures *figs, char *err, size_t errlen)
+static void put_head(FILE *f, const trainer *t, const report_figures *figs)
 {
-    char path[1024], tmp[1100];
-    snprintf(path, sizeof path, "%s/report.html", t->s->out_dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        snprintf(err, errlen, "cannot write %s", tmp);
-        return -1;
-    }
-    const history *h = &t->h;
-    const char *tn = t->data.test_name;
     fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title>\n"
                "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
                "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
@@ -62,7 +53,13 @@ int report_write_html(trainer *t, const report_figures *figs, char *err, size_t 
     fprintf(f, "<h1>%s</h1>\n<p>Spec: <a href=\"spec.yaml\">spec.yaml</a> (resolved) &middot; "
                "<a href=\"metrics.csv\">metrics.csv</a> &middot; <a href=\"model.safetensors\">model.safetensors</a></p>\n",
             t->s->name);
-    /* columns with something in them; names as in metrics.csv, "test" as the split used */
+}
+
+/* columns with something in them; names as in metrics.csv, "test" as the split used */
+static void put_metrics(FILE *f, const trainer *t)
+{
+    const history *h = &t->h;
+    const char *tn = t->data.test_name;
     int show[H_MAX_COLUMNS];
     fputs("<h2>Metrics</h2>\n<table><tr><th>epoch</th>", f);
     for (int c = 0; c < h->n_cols; c++) {
@@ -81,6 +78,10 @@ int report_write_html(trainer *t, const report_figures *figs, char *err, size_t 
         fputs("</tr>\n", f);
     }
     fputs("</table>\n", f);
+}
+
+static void put_figures(FILE *f, const report_figures *figs)
+{
     if (figs->notes[0]) fprintf(f, "%s\n", figs->notes);
     fputs("<h2>Figures</h2>\n", f);
     for (int i = 0; i < figs->n; i++) {
@@ -89,9 +90,17 @@ int report_write_html(trainer *t, const report_figures *figs, char *err, size_t 
         if (figs->view3d[i]) report_view3d_write(f, figs->view3d[i], i + 1);
     }
     fputs("</body></html>\n", f);
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot write %s", path);
-        return -1;
-    }
-    return 0;
+}
+
+int report_write_html(trainer *t, const report_figures *figs, char *err, size_t errlen)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/report.html", t->s->out_dir);
+    nn_atomic_file *af = nn_atomic_open(path, err, errlen);
+    if (!af) return -1;
+    FILE *f = nn_atomic_stream(af);
+    put_head(f, t, figs);
+    put_metrics(f, t);
+    put_figures(f, figs);
+    return nn_atomic_commit(af, err, errlen);
 }

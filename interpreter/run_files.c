@@ -3,6 +3,7 @@
 #include "report.h"
 #include "spec_defaults.h"
 #include "spec_merge.h"
+#include "nn/atomic_file.h"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -37,14 +38,11 @@ int run_files_begin(trainer *t, char *err, size_t errlen)
     diag d;
     diag_init(&d);
     ynode *full = spec_with_defaults(t->s->tree, &d);   /* the spec as it runs, defaults included */
-    int rc = full ? yemit_file(full, path) : -1;
+    int rc = full ? yemit_file(full, path, err, errlen) : -1;
+    if (!full) snprintf(err, errlen, "cannot write %s: out of memory", path);
     ynode_free(full);
     diag_free(&d);
-    if (rc < 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
+    return rc;
 }
 
 static void csv_value(FILE *f, float v)
@@ -54,16 +52,8 @@ static void csv_value(FILE *f, float v)
 }
 
 /* steps.csv: one row per optimizer step (losses with 9 significant digits: floats exactly). */
-static int write_steps(const trainer *t, char *err, size_t errlen)
+static void put_steps(FILE *f, const trainer *t)
 {
-    char path[1024], tmp[1100];
-    snprintf(path, sizeof path, "%s/steps.csv", t->s->out_dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        return -1;
-    }
     const step_log *l = &t->steps;
     int n_loss = t->s->n_groups;   /* columns 1..n_loss are losses, then learning rates */
     fprintf(f, "step");
@@ -78,25 +68,11 @@ static int write_steps(const trainer *t, char *err, size_t errlen)
         }
         fputc('\n', f);
     }
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        remove(tmp);
-        return -1;
-    }
-    return 0;
 }
 
-int run_files_epoch(trainer *t, char *err, size_t errlen)
+/* metrics.csv: one row per epoch. */
+static void put_metrics(FILE *f, const trainer *t)
 {
-    if (write_steps(t, err, errlen) < 0) return -1;
-    char path[1024], tmp[1100];
-    snprintf(path, sizeof path, "%s/metrics.csv", t->s->out_dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        return -1;
-    }
     const history *h = &t->h;
     fprintf(f, "epoch");
     for (int c = 0; c < h->n_cols; c++) {   /* "test_..." names the evaluation split actually used */
@@ -110,11 +86,25 @@ int run_files_epoch(trainer *t, char *err, size_t errlen)
         for (int c = 0; c < h->n_cols; c++) csv_value(f, h->col[c][e]);
         fputc('\n', f);
     }
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        remove(tmp);
+}
+
+/* Writes the run folder's file name through nn/atomic_file.h, its content from put. */
+static int write_run_file(const trainer *t, const char *name, void (*put)(FILE *, const trainer *), char *err,
+                          size_t errlen)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", t->s->out_dir, name);
+    nn_atomic_file *af = nn_atomic_open(path, err, errlen);
+    if (!af) return -1;
+    put(nn_atomic_stream(af), t);
+    return nn_atomic_commit(af, err, errlen);
+}
+
+int run_files_epoch(trainer *t, char *err, size_t errlen)
+{
+    if (write_run_file(t, "steps.csv", put_steps, err, errlen) < 0 ||
+        write_run_file(t, "metrics.csv", put_metrics, err, errlen) < 0)
         return -1;
-    }
     return report_loss_curve(t, err, errlen);
 }
 

@@ -58,8 +58,9 @@ int ydiff(const ynode *a, const ynode *b, FILE *out);
  * another type ("yes", "1e3", "~") or that YAML syntax would misread (': ', ' #', leading
  * '-', '[', '*', ...) are double-quoted. 0, or -1 on a write error (errno set). */
 int yemit(const ynode *root, FILE *out);
-/* Writes path atomically (path.tmp, then rename) so a crash never leaves half a spec. */
-int yemit_file(const ynode *root, const char *path);
+/* Writes path atomically (nn/atomic_file.h) so a crash never leaves half a spec. 0, or -1
+ * with the reason in err. */
+int yemit_file(const ynode *root, const char *path, char *err, size_t errlen);
 /* One-line flow rendering ({a: 1, b: [x, y]}) into a malloc'ed string; NULL if OOM. */
 char *yemit_flow(const ynode *n);
 

@@ -4,6 +4,7 @@
  * per combination of the others). */
 #include "sweep.h"
 #include "data_setup.h"
+#include "nn/atomic_file.h"
 #include "nn/plot.h"
 #include "run_files.h"
 #include "schema.h"
@@ -151,16 +152,15 @@ static void label_of(const sweep_plan *p, const int *idx, int skip, char *buf, s
     }
 }
 
-/* res: per run, one value per metric */
-static int write_results(const sweep_plan *p, const char *name, const char *out, const double *res, char *err, size_t errlen)
+/* sweep.csv: one row per run, its values of the keys and of the metrics (res: per run, one
+ * value per metric). */
+static int write_csv(const sweep_plan *p, const char *out, const double *res, char *err, size_t errlen)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/sweep.csv", out);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        snprintf(err, errlen, "cannot write %.900s", path);
-        return -1;
-    }
+    nn_atomic_file *af = nn_atomic_open(path, err, errlen);
+    if (!af) return -1;
+    FILE *f = nn_atomic_stream(af);
     int n = run_count(p), nm = p->n_metrics, idx[SWEEP_MAX_KEYS];
     fprintf(f, "run");
     for (int i = 0; i < p->n_keys; i++) fprintf(f, ",%s", p->key[i]);
@@ -177,7 +177,14 @@ static int write_results(const sweep_plan *p, const char *name, const char *out,
         for (int q = 0; q < nm; q++) fprintf(f, ",%.7g", res[(size_t)r * nm + q]);
         fprintf(f, "\n");
     }
-    fclose(f);
+    return nn_atomic_commit(af, err, errlen);
+}
+
+/* sweep.csv and sweep.png; res: per run, one value per metric */
+static int write_results(const sweep_plan *p, const char *name, const char *out, const double *res, char *err, size_t errlen)
+{
+    if (write_csv(p, out, res, err, errlen) < 0) return -1;
+    int n = run_count(p), nm = p->n_metrics, idx[SWEEP_MAX_KEYS];
     /* one series per metric and combination of the other keys; x = the chosen key's values */
     int nx = p->values[p->x]->n, ns = n / nx * nm;
     nn_series *ser = calloc((size_t)ns, sizeof *ser);
@@ -216,7 +223,7 @@ static int write_results(const sweep_plan *p, const char *name, const char *out,
             s_count++;
         }
     }
-    char title[256];
+    char title[256], path[1024];
     snprintf(title, sizeof title, "%s: %s (final)", name, nm > 1 ? "results" : metric_names[p->metric[0]]);
     snprintf(path, sizeof path, "%s/sweep.png", out);
     int rc = nn_plot_lines(path, title, p->key[p->x], nm > 1 ? "value" : metric_names[p->metric[0]], ser, s_count, 0, err, errlen);

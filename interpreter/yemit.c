@@ -1,8 +1,8 @@
 /* Writing a tree back as YAML: block style for files, one-line flow style for messages. */
 #include "spec_merge.h"
+#include "nn/atomic_file.h"
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Could this text be written unquoted without YAML reading it differently? Also safe in
  * flow context (no ",[]{}"), so one rule serves both styles. */
@@ -157,21 +157,10 @@ int yemit(const ynode *root, FILE *out)
     return ferror(out) ? -1 : 0;
 }
 
-int yemit_file(const ynode *root, const char *path)
+int yemit_file(const ynode *root, const char *path, char *err, size_t errlen)
 {
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 5);
-    if (!tmp) return -1;
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp", 5);
-    FILE *f = fopen(tmp, "w");
-    int rc = f ? 0 : -1;
-    if (f) {
-        if (yemit(root, f) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0) rc = -1;
-        if (fclose(f) != 0) rc = -1;
-        if (rc == 0 && rename(tmp, path) != 0) rc = -1;
-        if (rc != 0) unlink(tmp);
-    }
-    free(tmp);
-    return rc;
+    nn_atomic_file *af = nn_atomic_open(path, err, errlen);
+    if (!af) return -1;
+    yemit(root, nn_atomic_stream(af));   /* a failed write is the commit's to report */
+    return nn_atomic_commit(af, err, errlen);
 }

@@ -5,11 +5,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <png.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include "nn/plot.h"
@@ -304,18 +308,47 @@ static void test_png_write_to_bad_path_fails_with_a_message(void **state)
     assert_true(strlen(err) > 10);
 }
 
-static void test_png_leaves_no_temporary_file_behind(void **state)
+static void assert_no_temporary_file(void)
+{
+    DIR *d = opendir(tmpdir);
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d));)
+        if (strstr(e->d_name, ".tmp")) fail_msg("left behind: %s", e->d_name);
+    closedir(d);
+}
+
+/* A write that fails for real (the file size limit: libpng's fwrite fails with EFBIG, as on a
+ * full disk with ENOSPC) keeps the previous figure whole; never a temporary file left. */
+static void test_png_failed_write_keeps_the_previous_figure(void **state)
 {
     (void)state;
-    nn_canvas c;
+    nn_canvas c, noise;
     assert_int_equal(nn_canvas_init(&c, 4, 4, (nn_rgb){0, 0, 0}), 0);
+    assert_int_equal(nn_canvas_init(&noise, 300, 300, (nn_rgb){0, 0, 0}), 0);
+    for (size_t i = 0; i < 300 * 300 * 3; i++) noise.px[i] = (uint8_t)(i * 2654435761u >> 24);
     char err[256];
     assert_int_equal(nn_png_write(tmp_path("clean.png"), &c, err, sizeof err), 0);
-    char tmp[300];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", tmp_path("clean.png"), (long)getpid());
-    assert_int_equal(access(tmp, F_OK), -1);
-    assert_int_equal(access(tmp_path("clean.png"), F_OK), 0);
+    assert_no_temporary_file();
+
+    struct rlimit saved, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+    lim = saved;
+    lim.rlim_cur = 4096;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    int rc = nn_png_write(tmp_path("clean.png"), &noise, err, sizeof err);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
+    signal(SIGXFSZ, prev);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(err, "clean.png"));
+    assert_non_null(strstr(err, strerror(EFBIG)));
+    image im = read_png(tmp_path("clean.png"));
+    assert_int_equal(im.w, 4);
+    assert_int_equal(im.h, 4);
+    free(im.px);
+    assert_no_temporary_file();
     nn_canvas_free(&c);
+    nn_canvas_free(&noise);
 }
 
 /* ---- charts -------------------------------------------------------------------------- */
@@ -543,7 +576,7 @@ int main(void)
         cmocka_unit_test(test_marker_is_centred_and_blends),
         cmocka_unit_test(test_png_round_trips_pixels_exactly),
         cmocka_unit_test(test_png_write_to_bad_path_fails_with_a_message),
-        cmocka_unit_test(test_png_leaves_no_temporary_file_behind),
+        cmocka_unit_test(test_png_failed_write_keeps_the_previous_figure),
         cmocka_unit_test(test_line_chart_draws_a_constant_series_as_a_horizontal_line),
         cmocka_unit_test(test_line_chart_survives_nan_log_and_empty_data),
         cmocka_unit_test(test_scatter_of_60k_points_is_fast_and_coloured_by_class),

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -431,11 +432,19 @@ static void test_emit_round_trips_built_trees_and_writes_files_atomically(void *
     yseq_push(seq, ynode_new_map("code", 1, 1));
     yseq_push(seq, ynode_new_scalar("", 1, "code", 1, 1));
     ymap_set(r, "list", seq, 1, 1);
-    char path[300], tmp[310];
+    char path[300], err[512] = "";
     snprintf(path, sizeof path, "%s/spec.yaml", tmpdir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    assert_int_equal(yemit_file(r, path), 0);
-    assert_int_equal(access(tmp, F_OK), -1);
+    assert_int_equal(yemit_file(r, path, err, sizeof err), 0);
+    DIR *dir = opendir(tmpdir);
+    assert_non_null(dir);
+    for (struct dirent *e; (e = readdir(dir));)
+        if (strstr(e->d_name, ".tmp")) fail_msg("left behind: %s", e->d_name);
+    closedir(dir);
+    snprintf(path, sizeof path, "%s/no_such_dir/spec.yaml", tmpdir);
+    assert_int_equal(yemit_file(r, path, err, sizeof err), -1);
+    assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err, "No such file"));
+    snprintf(path, sizeof path, "%s/spec.yaml", tmpdir);
     diag d;
     diag_init(&d);
     ynode *back = ydoc_load_file(path, &d);

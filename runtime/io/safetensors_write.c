@@ -1,17 +1,15 @@
-/* Writing safetensors checkpoints, atomically: temp file in the same directory, fsync, rename,
- * fsync the directory. The header is padded with spaces to a multiple of 8 so the data buffer
- * starts 8-byte aligned (readers can then use F32 data in place). */
+/* Writing safetensors checkpoints, atomically (nn/atomic_file.h: temp file in the same
+ * directory, fsync, rename, fsync the directory). The header is padded with spaces to a
+ * multiple of 8 so the data buffer starts 8-byte aligned (readers can then use F32 data in
+ * place). */
 #include "nn/safetensors.h"
+#include "nn/atomic_file.h"
 #include "json_lite.h"
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 typedef struct {
     const char *path;
@@ -223,71 +221,14 @@ static int write_contents(FILE *fp, const strbuf *h, const nn_st_tensor *t, int 
     return 0;
 }
 
-/* fsync the directory holding path so the rename itself survives a crash. */
-static int sync_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-    if (!dir) return -1;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(dir);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    if (rc && (errno == EINVAL || errno == EROFS)) rc = 0;   /* fs without directory sync */
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return rc;
-}
-
-static const char *hint_for(int e)
-{
-    switch (e) {
-    case ENOENT: return " (does the directory exist?)";
-    case EACCES: case EPERM: return " (is the directory writable?)";
-    case ENOSPC: case EDQUOT: return " (disk full or quota reached)";
-    default: return "";
-    }
-}
-
-/* Temp file -> data -> flush -> fsync -> close -> rename. Cleans up the temp file on failure. */
+/* Through nn/atomic_file.h: temp file, fsync, rename, fsync of the directory; a failed write
+ * (write_contents stops at the first) is reported by the commit. */
 static int write_atomically(const wr_ctx *c, const strbuf *h, const nn_st_tensor *t, int n)
 {
-    size_t plen = strlen(c->path);
-    char *tmp = malloc(plen + 12);
-    if (!tmp) return wr_fail(c, "out of memory");
-    memcpy(tmp, c->path, plen);
-    memcpy(tmp + plen, ".tmp-XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return wr_fail(c, "cannot create a temporary file next to it: %s%s", strerror(e), hint_for(e));
-    }
-    fchmod(fd, 0644);   /* mkstemp makes 0600; checkpoints are meant to be shared */
-    FILE *fp = fdopen(fd, "wb");
-    const char *step = "open";
-    int ok = fp != NULL;
-    if (ok) step = "write", ok = write_contents(fp, h, t, n) == 0;
-    if (ok) step = "flush", ok = fflush(fp) == 0;
-    if (ok) step = "fsync", ok = fsync(fd) == 0;
-    int e = errno;
-    if (fp) {
-        if (fclose(fp) != 0 && ok) step = "close", ok = 0, e = errno;
-    } else {
-        close(fd);
-    }
-    if (ok) step = "rename", ok = rename(tmp, c->path) == 0, e = errno;
-    if (!ok) {
-        unlink(tmp);
-        wr_fail(c, "%s of the temporary file failed: %s%s; the previous file is unchanged", step, strerror(e), hint_for(e));
-    } else if (sync_parent_dir(c->path) != 0) {
-        e = errno;
-        ok = 0;
-        wr_fail(c, "written, but syncing its directory failed: %s; it may not survive a crash", strerror(e));
-    }
-    free(tmp);
-    return ok ? 0 : -1;
+    nn_atomic_file *af = nn_atomic_open(c->path, c->err, c->errlen);
+    if (!af) return -1;
+    write_contents(nn_atomic_stream(af), h, t, n);
+    return nn_atomic_commit(af, c->err, c->errlen);
 }
 
 int nn_st_write(const char *path, const nn_st_tensor *t, int n, const nn_st_meta *meta, int n_meta,

@@ -1,14 +1,14 @@
 /* Canvas -> PNG through libpng. libpng reports errors by longjmp to the setjmp point of the
  * write; everything that must be released afterwards is volatile or owned by libpng. The file
- * is written under a temporary name and renamed, so a crash never leaves a truncated figure. */
+ * is written through nn/atomic_file.h, so a crash or a full disk never leaves a truncated
+ * figure. */
 #include "nn/plot.h"
+#include "nn/atomic_file.h"
 #include "../core/fail.h"
-#include <errno.h>
 #include <png.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 /* libpng's message arrives here; keep it for the caller, then unwind to the setjmp. */
 static void on_png_error(png_structp png, png_const_charp msg)
@@ -46,27 +46,15 @@ int nn_png_write(const char *path, const nn_canvas *c, char *err, size_t errlen)
 {
     if (!path || !*path) return nn_fail(err, errlen, "png: no output path given");
     if (!c || !c->px || c->w <= 0 || c->h <= 0) return nn_fail(err, errlen, "png %s: empty canvas", path);
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return nn_fail(err, errlen, "png: path too long: %.100s...", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return nn_fail(err, errlen, "cannot create %s: %s (does the folder exist and is it writable?)", tmp, strerror(errno));
+    nn_atomic_file *af = nn_atomic_open(path, err, errlen);
+    if (!af) return -1;
+    FILE *f = nn_atomic_stream(af);
     char msg[200] = "";
-    int rc = write_rows(f, c, msg);
-    if (fclose(f) != 0 && rc == 0) {
-        snprintf(msg, sizeof msg, "%s", strerror(errno));
-        rc = -1;
-    }
-    if (rc != 0) {
-        remove(tmp);
+    if (write_rows(f, c, msg) != 0 && !ferror(f)) {   /* a failed write is the commit's to report */
+        nn_atomic_abort(af);
         return nn_fail(err, errlen, "writing %s failed: %s", path, msg);
     }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return nn_fail(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(e));
-    }
-    return 0;
+    return nn_atomic_commit(af, err, errlen);
 }
 
 /* Reading goes through libpng's simplified API, which converts any colour type and bit

@@ -168,6 +168,46 @@ static void test_planner_reuses_dead_buffers_without_changing_results(void **sta
     nn_graph_free(g);
 }
 
+/* Plans that never run at the same time (a GAN's steps) share one arena, the size of the
+ * largest, and each still computes what it computed alone; freeing them in any order frees it
+ * once (the sanitizer build checks). */
+static void test_plans_that_share_an_arena_compute_what_they_computed_alone(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 6);
+    int x = nn_test_input(g, nn_shape2(32, 32), &r, -1, 1);
+    int a = nn_sum(g, nn_tanh(g, nn_affine(g, x, 2.0f, 0.5f)));
+    int b = nn_sum(g, nn_square(g, nn_sigmoid(g, nn_tanh(g, x))));
+    nn_plan *pa = nn_plan_create(g, &a, 1), *pb = nn_plan_create(g, &b, 1), *pc = nn_plan_create(g, &a, 1);
+    nn_plan_run(g, pa);
+    float va = nn_data(g, a)[0];
+    nn_plan_run(g, pb);
+    float vb = nn_data(g, b)[0];
+    nn_plan *group[2] = {pa, pb};
+    assert_int_equal(nn_plans_share_arena(group, 2), 0);
+    assert_ptr_equal(pa->arena, pb->arena);
+    assert_ptr_not_equal(pa->arena, pc->arena);
+    nn_plan *again[3] = {pa, pb, pc};   /* the two already sharing keep their arena; one alone joins nothing */
+    float *shared = pa->arena;
+    assert_int_equal(nn_plans_share_arena(again, 3), 0);
+    assert_ptr_equal(pa->arena, shared);
+    assert_ptr_not_equal(pc->arena, shared);
+    for (int round = 0; round < 2; round++) {   /* alternate: each run overwrites the other's buffers */
+        nn_plan_run(g, pb);
+        assert_memory_equal(&vb, nn_data(g, b), sizeof vb);
+        nn_plan_run(g, pa);
+        assert_memory_equal(&va, nn_data(g, a), sizeof va);
+    }
+    nn_plan_free(pa);
+    nn_plan_run(g, pb);   /* still usable after the other is gone */
+    assert_memory_equal(&vb, nn_data(g, b), sizeof vb);
+    nn_plan_free(pb);
+    nn_plan_free(pc);
+    nn_graph_free(g);
+}
+
 /* A reshape shares its input's buffer instead of copying it, and that buffer stays alive
  * (is not handed to later nodes) until the reshape's last reader has run. */
 static void test_reshape_shares_its_input_buffer_until_its_last_reader(void **state)
@@ -240,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_gradients_of_a_shared_node_accumulate),
         cmocka_unit_test(test_unreachable_parameters_get_no_gradient),
         cmocka_unit_test(test_planner_reuses_dead_buffers_without_changing_results),
+        cmocka_unit_test(test_plans_that_share_an_arena_compute_what_they_computed_alone),
         cmocka_unit_test(test_reshape_shares_its_input_buffer_until_its_last_reader),
         cmocka_unit_test(test_a_new_node_copies_attributes_that_live_in_the_growing_array),
         cmocka_unit_test(test_shape_errors_leave_a_message_and_no_node),

@@ -17,6 +17,7 @@
 #include "run_files.h"
 #include "spec.h"
 #include "tmpdir.h"
+#include "spec_util.h"
 #include "trainer.h"
 
 /* A GAN on points of a parabola: D(data) and D(G) in one group, D(G) again in the other. */
@@ -138,32 +139,17 @@ typedef struct {
 static gan_run run_gan(const char *out, int resume, long interrupt_at)
 {
     gan_run r = {0};
-    diag d;
-    diag_init(&d);
-    spec *s = load("gan.yaml", &d);
-    snprintf(s->out_dir, sizeof s->out_dir, "%s", out);
-    trainer t;
-    int rc = trainer_init(&t, s, &d);
-    if (rc == 0 && resume) rc = trainer_resume(&t, &d);
-    if (rc) diag_print(&d, stderr);
-    assert_int_equal(rc, 0);
-    t.quiet = 2;
-    t.interrupt_at_step = interrupt_at;
-    char err[512];
-    assert_int_equal(run_files_begin(&t, err, sizeof err), 0);
-    run_files_saver saver;
-    trainer_hooks hooks = run_files_hooks(&saver);
-    r.status = trainer_run(&t, &hooks);
-    if (r.status == 0) assert_int_equal(run_files_finish(&t, err, sizeof err), 0);
-    r.epochs = t.h.n;
-    r.steps = t.step;
-    for (int e = 0; e < t.h.n && e < 8; e++) {
-        r.critic[e] = t.h.col[t.hc.train[0]][e];
-        r.gen[e] = t.h.col[t.hc.train[1]][e];
+    spec_run sr;
+    spec_run_train(&sr, "gan.yaml", out, NULL, 0, resume, interrupt_at);
+    const trainer *t = &sr.t;
+    r.status = sr.status;
+    r.epochs = t->h.n;
+    r.steps = t->step;
+    for (int e = 0; e < t->h.n && e < 8; e++) {
+        r.critic[e] = t->h.col[t->hc.train[0]][e];
+        r.gen[e] = t->h.col[t->hc.train[1]][e];
     }
-    trainer_free(&t);
-    spec_free(s);
-    diag_free(&d);
+    spec_run_free(&sr);
     return r;
 }
 
@@ -265,27 +251,10 @@ static void test_an_evaluation_trainer_builds_no_gradients(void **state)
 static void expect_errors(const char *text, const char *expected)
 {
     write_file("bad.yaml", text);
-    diag d;
-    diag_init(&d);
-    spec *s = spec_load("bad.yaml", NULL, 0, &d);
-    model_graph *m = NULL;
-    data_info info;
-    if (s && data_describe(s, &info, &d) == 0) {
-        nn_rng r;
-        nn_rng_seed(&r, 1);
-        m = model_build(s, &info, 1, 0, NULL, &r, &d);
-    }
-    char *out = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&out, &len);
-    diag_print(&d, f);
-    fclose(f);
+    char *out = spec_check_messages("bad.yaml", NULL, 0);
     if (!strstr(out, expected)) print_error("expected\n  %s\ngot\n%s", expected, out);
     assert_non_null(strstr(out, expected));
     free(out);
-    model_free(m);
-    spec_free(s);
-    diag_free(&d);
 }
 
 /* gan_spec with one line replaced */

@@ -14,36 +14,13 @@
 #include "model_build.h"
 #include "spec.h"
 #include "tmpdir.h"
+#include "spec_util.h"
 
-
-/* Runs the check passes on FILE and returns everything reported (caller frees). */
-static char *check(const char *file, const char *const *sets, int n_sets)
-{
-    diag d;
-    diag_init(&d);
-    spec *s = spec_load(file, sets, n_sets, &d);
-    data_info info;
-    model_graph *m = NULL;
-    if (s && data_describe(s, &info, &d) == 0) {
-        nn_rng r;
-        nn_rng_seed(&r, 1);
-        m = model_build(s, &info, 1, 0, NULL, &r, &d);
-    }
-    char *out = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&out, &len);
-    diag_print(&d, f);
-    fclose(f);
-    model_free(m);
-    spec_free(s);
-    diag_free(&d);
-    return out;
-}
 
 static void expect(const char *file, const char *text, const char *expected)
 {
     write_file(file, text);
-    char *got = check(file, NULL, 0);
+    char *got = spec_check_messages(file, NULL, 0);
     if (strcmp(got, expected) != 0) print_error("for %s\nexpected:\n%s\ngot:\n%s\n", file, expected, got);
     assert_string_equal(got, expected);
     free(got);
@@ -271,7 +248,7 @@ static void test_extends_cycle_is_an_error(void **state)
     (void)state;
     write_file("c1.yaml", "extends: c2.yaml\nname: a\n");
     write_file("c2.yaml", "extends: c1.yaml\nname: b\n");
-    char *got = check("c1.yaml", NULL, 0);
+    char *got = spec_check_messages("c1.yaml", NULL, 0);
     assert_non_null(strstr(got, "extends cycle"));
     free(got);
 }
@@ -281,7 +258,7 @@ static void test_overrides_are_validated_at_their_column(void **state)
     (void)state;
     write_file("base.yaml", base);
     const char *sets[] = {"model.layers.1.dense=0", "train.epochs=x"};
-    char *got = check("base.yaml", sets, 2);
+    char *got = spec_check_messages("base.yaml", sets, 2);
     assert_string_equal(got, "<command line>:1:22: error: dense units must be between 1 and 16777216, got 0\n"
                              "<command line>:1:14: error: epochs must be an integer\n");
     free(got);

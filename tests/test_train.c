@@ -17,6 +17,7 @@
 #include "run_files.h"
 #include "spec.h"
 #include "tmpdir.h"
+#include "spec_util.h"
 #include "trainer.h"
 #include "data_setup.h"
 
@@ -56,35 +57,18 @@ static run_result run(const char *spec_file, const char *out, const char *const 
                       long interrupt_at)
 {
     run_result r = {0};
-    diag d;
-    diag_init(&d);
-    spec *s = spec_load(spec_file, sets, n_sets, &d);
-    if (!s) diag_print(&d, stderr);
-    assert_non_null(s);
-    snprintf(s->out_dir, sizeof s->out_dir, "%s", out);
-    trainer t;
-    int rc = trainer_init(&t, s, &d);
-    if (rc == 0 && resume) rc = trainer_resume(&t, &d);
-    if (rc) diag_print(&d, stderr);
-    assert_int_equal(rc, 0);
-    t.quiet = 1;
-    t.interrupt_at_step = interrupt_at;
-    char err[512];
-    assert_int_equal(run_files_begin(&t, err, sizeof err), 0);
-    run_files_saver saver;
-    trainer_hooks hooks = run_files_hooks(&saver);
-    r.status = trainer_run(&t, &hooks);
-    if (r.status == 0) assert_int_equal(run_files_finish(&t, err, sizeof err), 0);
-    r.epochs = t.h.n;
-    for (int e = 0; e < t.h.n && e < 64; e++) {
-        r.train_loss[e] = t.h.col[t.hc.train[0]][e];
-        r.test_loss[e] = t.h.col[t.hc.test[0]][e];
+    spec_run sr;
+    spec_run_train(&sr, spec_file, out, sets, n_sets, resume, interrupt_at);
+    const trainer *t = &sr.t;
+    r.status = sr.status;
+    r.epochs = t->h.n;
+    for (int e = 0; e < t->h.n && e < 64; e++) {
+        r.train_loss[e] = t->h.col[t->hc.train[0]][e];
+        r.test_loss[e] = t->h.col[t->hc.test[0]][e];
     }
-    r.pca_test = trainer_final(&t, "pca_test");
-    r.ae_test = trainer_final(&t, "ae_test");
-    trainer_free(&t);
-    spec_free(s);
-    diag_free(&d);
+    r.pca_test = trainer_final(t, "pca_test");
+    r.ae_test = trainer_final(t, "ae_test");
+    spec_run_free(&sr);
     return r;
 }
 

@@ -1,0 +1,78 @@
+/* spec_util.h — what the spec-level tests share: the messages the check passes give a spec
+ * file, and a training run of a spec into a folder through the run folder's hooks (include
+ * after cmocka.h). */
+#ifndef NNRUN_TEST_SPEC_UTIL_H
+#define NNRUN_TEST_SPEC_UTIL_H
+#include <stdio.h>
+#include <stdlib.h>
+#include "data_setup.h"
+#include "model_build.h"
+#include "run_files.h"
+#include "spec.h"
+#include "trainer.h"
+
+/* Everything the check passes (schema, references, shapes) report for FILE (caller frees).
+ * Not inlined: gcc 12 then takes open_memstream's buffer for a pointer to the local. */
+__attribute__((noinline, unused)) static char *spec_check_messages(const char *file, const char *const *sets, int n_sets)
+{
+    diag d;
+    diag_init(&d);
+    spec *s = spec_load(file, sets, n_sets, &d);
+    data_info info;
+    model_graph *m = NULL;
+    if (s && data_describe(s, &info, &d) == 0) {
+        nn_rng r;
+        nn_rng_seed(&r, 1);
+        m = model_build(s, &info, 1, 0, NULL, &r, &d);
+    }
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    diag_print(&d, f);
+    fclose(f);
+    model_free(m);
+    spec_free(s);
+    diag_free(&d);
+    return out;
+}
+
+/* A spec trained into a run folder; read t, then spec_run_free. */
+typedef struct {
+    spec *s;
+    trainer t;
+    int status;
+} spec_run;
+
+/* Trains FILE into OUT (optionally resuming, optionally "interrupted" after step interrupt_at),
+ * writing the run folder as `nnrun SPEC` does. */
+static inline void spec_run_train(spec_run *r, const char *file, const char *out, const char *const *sets, int n_sets,
+                                  int resume, long interrupt_at)
+{
+    diag d;
+    diag_init(&d);
+    r->s = spec_load(file, sets, n_sets, &d);
+    if (!r->s) diag_print(&d, stderr);
+    assert_non_null(r->s);
+    snprintf(r->s->out_dir, sizeof r->s->out_dir, "%s", out);
+    int rc = trainer_init(&r->t, r->s, &d);
+    if (rc == 0 && resume) rc = trainer_resume(&r->t, &d);
+    if (rc) diag_print(&d, stderr);
+    assert_int_equal(rc, 0);
+    diag_free(&d);
+    r->t.quiet = 2;
+    r->t.interrupt_at_step = interrupt_at;
+    char err[512];
+    assert_int_equal(run_files_begin(&r->t, err, sizeof err), 0);
+    run_files_saver saver;
+    trainer_hooks hooks = run_files_hooks(&saver);
+    r->status = trainer_run(&r->t, &hooks);
+    if (r->status == 0) assert_int_equal(run_files_finish(&r->t, err, sizeof err), 0);
+}
+
+static inline void spec_run_free(spec_run *r)
+{
+    trainer_free(&r->t);
+    spec_free(r->s);
+}
+
+#endif

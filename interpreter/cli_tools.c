@@ -205,7 +205,9 @@ int cmd_eval(int argc, char **argv)
         const nn_dataset *ds = t.data.has_test ? &t.data.test : &t.data.train;
         eval_result r;
         trainer_evaluate(&t, ds, &r);
-        printf("%s on %d %s samples: loss %.6f", s->name, ds->n, t.data.has_test ? t.data.test_name : "training", r.loss);
+        printf("%s on %d %s samples:", s->name, ds->n, t.data.has_test ? t.data.test_name : "training");
+        if (s->n_groups == 1) printf(" loss %.6f", r.loss);
+        for (int g = 0; s->n_groups > 1 && g < s->n_groups; g++) printf("%s %s %.6f", g ? " " : "", s->groups[g].name, r.group_loss[g]);
         if (r.accuracy == r.accuracy) printf("  accuracy %.2f%%", 100 * r.accuracy);
         if (r.rel_l2 == r.rel_l2) printf("  relative L2 error %.2f%%", 100 * r.rel_l2);
         printf("\n");

@@ -25,19 +25,27 @@ static int split(char *line, char **f)
     return n;
 }
 
+/* epoch, the first group's train column (train_loss, or train_<group> with several groups) and
+ * the evaluation split's column of the same group (<split>_loss, <split>_<group>) */
 static int find_columns(char **f, int nf, int col[3], char *test_name, size_t len)
 {
     col[0] = col[1] = col[2] = -1;
     for (int k = 0; k < nf; k++) {
-        size_t l = strlen(f[k]);
         if (strcmp(f[k], "epoch") == 0) col[0] = k;
-        else if (strcmp(f[k], "train_loss") == 0) col[1] = k;
-        else if (col[2] < 0 && l > 5 && strcmp(f[k] + l - 5, "_loss") == 0) {
+        else if (col[1] < 0 && strncmp(f[k], "train_", 6) == 0 && strcmp(f[k], "train_accuracy") != 0) col[1] = k;
+    }
+    if (col[0] < 0 || col[1] < 0) return -1;
+    const char *group = f[col[1]] + 6;   /* "loss", or the group's name */
+    size_t lg = strlen(group);
+    for (int k = 0; k < nf && col[2] < 0; k++) {
+        size_t l = strlen(f[k]);
+        if (k == col[1] || strncmp(f[k], "train_", 6) == 0 || l <= lg + 1) continue;
+        if (f[k][l - lg - 1] == '_' && strcmp(f[k] + l - lg, group) == 0) {
             col[2] = k;
-            snprintf(test_name, len, "%.*s", (int)(l - 5), f[k]);
+            snprintf(test_name, len, "%.*s", (int)(l - lg - 1), f[k]);
         }
     }
-    return col[0] >= 0 && col[1] >= 0 ? 0 : -1;
+    return 0;
 }
 
 static int cell(char **f, int nf, int k, float *out)
@@ -75,7 +83,7 @@ int metrics_csv_read(const char *path, run_metrics *m, char *err, size_t errlen)
     char line[LINE_LEN], *f[MAX_COLS];
     int col[3], cap = 0, lineno = 1, rc = 0;
     if (!fgets(line, sizeof line, fp) || find_columns(f, split(line, f), col, m->test_name, sizeof m->test_name) < 0) {
-        snprintf(err, errlen, "%s: the first line should name the columns epoch and train_loss", path);
+        snprintf(err, errlen, "%s: the first line should name the columns epoch and train_loss (or train_<group>)", path);
         rc = -1;
     }
     while (rc == 0 && fgets(line, sizeof line, fp)) {

@@ -230,7 +230,7 @@ typedef struct {
     data_spec data;
     model_spec nets[SPEC_MAX_NETS];    /* `model:` is nets[0], named "model" */
     int n_nets;
-    int single;                        /* written as model: / loss: (one net, one group, one step) */
+    int single;                        /* one net: its layers are named bare, its weights "<layer>.weight" */
     loss_group groups[SPEC_MAX_GROUPS];   /* `loss:` is groups[0], named "loss" */
     int n_groups;
     step_spec steps[SPEC_MAX_STEPS];   /* `train.optimizer` alone is steps[0] */

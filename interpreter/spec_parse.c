@@ -192,7 +192,7 @@ static void parse_program(diag *d, ynode *tree, spec *s)
     }
     step_spec dflt = {0};
     parse_train(d, tree, ymap_get(tree, "train"), &s->train, &dflt);
-    s->single = !nets && !losses && !ymap_get(ymap_get(tree, "train"), "steps");
+    s->single = s->n_nets == 1;   /* one net: layers named bare, weights "<layer>.weight" */
     if (s->n_groups) parse_steps(d, ymap_get(tree, "train"), s, &dflt);
     for (int i = 0; i < s->n_steps; i++)
         if (s->steps[i].sched.kind == NN_SCHED_COSINE && !s->steps[i].sched.total_epochs)

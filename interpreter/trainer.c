@@ -493,15 +493,15 @@ static void print_epoch(trainer *t)
     printf("epoch %d/%d", e + 1, s->train.epochs);
     if (s->n_groups == 1) printf("  train loss %.6f", c[hc->train[0]][e]);
     else
-        for (int g = 0; g < s->n_groups; g++) printf("  train %s %.6f", s->groups[g].name, c[hc->train[g]][e]);
+        for (int g = 0; g < s->n_groups; g++) printf("%s %s %.6f", g ? "" : "  train", s->groups[g].name, c[hc->train[g]][e]);
     if (!isnan(c[hc->train_acc][e])) printf("  train accuracy %.2f%%", 100 * c[hc->train_acc][e]);
     if (t->data.has_test && s->n_groups == 1) printf("  %s loss %.6f", tn, c[hc->test[0]][e]);
     else if (t->data.has_test)
-        for (int g = 0; g < s->n_groups; g++) printf("  %s %s %.6f", tn, s->groups[g].name, c[hc->test[g]][e]);
+        for (int g = 0; g < s->n_groups; g++) printf("%s%s %s %.6f", g ? "" : "  ", g ? "" : tn, s->groups[g].name, c[hc->test[g]][e]);
     if (!isnan(c[hc->test_acc][e])) printf("  %s accuracy %.2f%%", tn, 100 * c[hc->test_acc][e]);
     if (!isnan(c[hc->test_rel_l2][e])) printf("  %s rel. L2 error %.2f%%", tn, 100 * c[hc->test_rel_l2][e]);
-    for (int k = 0; k < s->n_steps; k++)
-        printf("  lr%s%s %.3g", s->n_steps > 1 ? " " : "", s->n_steps > 1 ? s->steps[k].name : "", c[hc->lr[k]][e]);
+    printf("  lr");   /* one per step, in the steps' order */
+    for (int k = 0; k < s->n_steps; k++) printf(" %.3g", c[hc->lr[k]][e]);
     printf("  %.2fs\n", c[hc->seconds][e]);
     fflush(stdout);
 }
@@ -525,6 +525,14 @@ double trainer_final(const trainer *t, const char *name)
     for (int i = 0; i < 4; i++)
         if (strcmp(names[i], name) == 0 && t->h.n) return t->h.col[cols[i]][t->h.n - 1];
     return NAN;
+}
+
+/* The run folder is the one `nnrun SPEC` picks by itself (else the resume hint says --out). */
+static int out_is_default(const spec *s)
+{
+    char def[SPEC_PATH_LEN + 8];
+    snprintf(def, sizeof def, "runs/%s", s->name);
+    return strcmp(def, s->out_dir) == 0 || ymap_get(s->tree, "output") != NULL;
 }
 
 int trainer_run(trainer *t, const trainer_hooks *h)
@@ -562,8 +570,9 @@ int trainer_run(trainer *t, const trainer_hooks *h)
             fprintf(stderr, "nnrun: interrupted, and the checkpoint could not be written: %s\n", err);
             status = 1;
         } else
-            fprintf(stderr, "\nnnrun: interrupted at epoch %d, batch %d; state saved in %s. Continue with: nnrun %s --resume\n",
-                    t->epoch + 1, t->batch_in_epoch, s->out_dir, s->file);
+            fprintf(stderr, "\nnnrun: interrupted at epoch %d, batch %d; state saved in %s. Continue with: nnrun %s%s%s --resume\n",
+                    t->epoch + 1, t->batch_in_epoch, s->out_dir, s->file, out_is_default(s) ? "" : " --out ",
+                    out_is_default(s) ? "" : s->out_dir);
     } else if (status == 130)
         fprintf(stderr, "\nnnrun: interrupted at epoch %d, batch %d\n", t->epoch + 1, t->batch_in_epoch);
     sigaction(SIGINT, &old_int, NULL);

@@ -216,6 +216,32 @@ static void test_a_two_step_gan_trains_and_resumes_bit_for_bit(void **state)
     fclose(f);
 }
 
+/* One net with two loss groups and two steps: its layers keep their bare names in losses and
+ * its weights their short names; both steps update it, each with its own optimizer. */
+static void test_one_net_with_two_steps_keeps_bare_names(void **state)
+{
+    (void)state;
+    write_file("one.yaml", "data: {train: {dataset: function, expr: \"x^2\", range: [-1, 1], n: 64}}\n"
+                           "model: {input: [1], layers: [{dense: 8, act: tanh}, {dense: 1, name: out}]}\n"
+                           "losses:\n"
+                           "  fit: {mse: {pred: out, target: target}}\n"
+                           "  small: {mse: {pred: out, target: 0}}\n"
+                           "train:\n"
+                           "  epochs: 2\n"
+                           "  steps:\n"
+                           "    - {minimize: fit, update: model}\n"
+                           "    - {minimize: small, update: model, optimizer: {sgd: {lr: 0.001}}}\n");
+    spec_run r;
+    spec_run_train(&r, "one.yaml", "runs/one", NULL, 0, 0, 0);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(r.s->n_steps, 2);
+    const model_graph *m = r.t.train_full;
+    assert_int_equal(m->steps[0].n_grad_floats, m->steps[1].n_grad_floats);   /* both update the one net */
+    assert_string_equal(m->g->nodes[m->weight[1]].label, "out.weight");
+    assert_true(isfinite(r.t.h.col[r.t.hc.train[1]][1]));
+    spec_run_free(&r);
+}
+
 /* `nnrun eval` and `nnrun compare` use a trained model: no training graph, no gradient node, no
  * optimizer state; the weights load into the evaluation graph. */
 static void test_an_evaluation_trainer_builds_no_gradients(void **state)
@@ -294,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_a_net_called_twice_shares_its_weights),
         cmocka_unit_test(test_each_step_computes_only_its_own_gradients),
         cmocka_unit_test(test_a_two_step_gan_trains_and_resumes_bit_for_bit),
+        cmocka_unit_test(test_one_net_with_two_steps_keeps_bare_names),
         cmocka_unit_test(test_an_evaluation_trainer_builds_no_gradients),
         cmocka_unit_test(test_wrong_calls_are_spec_errors_at_their_place),
     };

@@ -182,8 +182,7 @@ static int resolve_node(model_graph *m, const cx_expr *e, int i, spec_pos at, in
                                                              "it cannot be the prediction");
             return -1;
         }
-        nn_graph_set_label(m->g, "constant");
-        return nn_const(m->g, m->g->nodes[like].shape, (float)x->value);
+        return nn_const(m->g, m->g->nodes[like].shape, (float)x->value);   /* labelled as the term it serves */
     }
     int net = spec_find_net(m->s, x->name);
     if (net >= 0) return resolve_call(m, e, x, net, at, d);

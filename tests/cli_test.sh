@@ -125,6 +125,42 @@ st=$?
 grep -q -- "--resume" err.txt && ok "  ... and says how to resume" || bad "  ... and says how to resume"
 expect_status 0 "  ... that eval reads" "$nnrun" eval run2
 
+# several nets: a GAN on points of a parabola (two nets, two groups, two steps)
+cat > gan.yaml <<'YAML'
+name: gan
+data:
+  train: {dataset: points, points: parabola, n: 256, range: [-1, 1]}
+  test: {dataset: points, points: parabola, n: 64, range: [-1, 1]}
+nets:
+  G: {input: {noise: [2]}, layers: [{dense: 16, act: tanh}, {dense: 2, name: xy}]}
+  D: {input: [2], layers: [{dense: 16, act: tanh}, {dense: 1, name: logit}]}
+losses:
+  critic: [{bce_with_logits: {pred: D(data), target: 1}}, {bce_with_logits: {pred: D(G), target: 0}}]
+  gen: {bce_with_logits: {pred: D(G), target: 1}}
+train:
+  batch: 32
+  epochs: 2
+  steps: [{minimize: critic, update: D}, {minimize: gen, update: G}]
+report: [loss_curve, {points: {layers: [data, G]}}]
+YAML
+expect_status 0 "check of a GAN" "$nnrun" check gan.yaml
+grep -q "ok (2 nets" out.txt && ok "  ... counting its nets" || { bad "  ... counting its nets"; cat out.txt; }
+expect_status 0 "summary of a GAN" "$nnrun" summary gan.yaml
+grep -q "^net G" out.txt && grep -q "^net D" out.txt && grep -q "^noise " out.txt && ok "  ... prints every net and its inputs" ||
+    { bad "  ... prints every net and its inputs"; cat out.txt; }
+expect_status 0 "a GAN trains" "$nnrun" gan.yaml --quiet --out gan1
+grep -q "train critic .* gen " out.txt && ok "  ... printing each group's loss" || { bad "  ... printing each group's loss"; cat out.txt; }
+head -1 gan1/steps.csv | grep -q "^step,epoch,train_critic,train_gen,lr_critic,lr_gen$" && ok "  ... steps.csv: a column per group and step" ||
+    { bad "  ... steps.csv: a column per group and step"; head -2 gan1/steps.csv; }
+expect_status 0 "eval of a GAN run" "$nnrun" eval gan1
+grep -q "critic .* gen " out.txt && ok "  ... reports each group" || { bad "  ... reports each group"; cat out.txt; }
+printf 'extends: gan.yaml\nnets:\n  G: {layers: [{dense: 2, name: xy}]}\nlosses:\n  gen: {mse: {pred: G, target: 0}}\ntrain:\n  steps: [{minimize: critic, update: D}, {minimize: gen, update: G, optimizer: {sgd: {lr: 1e6}}}]\n' > gan_nan.yaml
+expect_status 3 "a GAN whose loss blows up stops with status 3" "$nnrun" gan_nan.yaml --quiet --out gan2
+grep -q "the loss of step .* became" err.txt && ok "  ... naming the step" || { bad "  ... naming the step"; cat err.txt; }
+printf 'extends: gan.yaml\nlosses:\n  gen: {bce_with_logits: {pred: D(Q), target: 1}}\n' > gan_bad.yaml
+expect_status 2 "a call of an unknown net is a spec error" "$nnrun" check gan_bad.yaml
+grep -q "gan_bad.yaml:3:[0-9]*: error: unknown name 'Q'" err.txt && ok "  ... at its line" || { bad "  ... at its line"; cat err.txt; }
+
 printf 'garbage' > run1/model.safetensors
 expect_status 1 "eval of a corrupt checkpoint fails cleanly" "$nnrun" eval run1
 grep -q "model.safetensors" err.txt && ok "  ... naming the file" || { bad "  ... naming the file"; cat err.txt; }

@@ -4,8 +4,8 @@
 #include "data_setup.h"
 #include "model_build.h"
 #include "nn/ops.h"
-#include "spec_defaults.h"
-#include "spec_merge.h"
+#include "lang/spec_defaults.h"
+#include "lang/spec_merge.h"
 #include "trainer.h"
 #include <stdio.h>
 #include <string.h>

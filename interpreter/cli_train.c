@@ -1,7 +1,7 @@
 /* `nnrun SPEC`: validate, load data, build graphs, train, write the run folder. */
 #include "cli.h"
 #include "run_files.h"
-#include "spec_merge.h"
+#include "lang/spec_merge.h"
 #include "sweep.h"
 #include "trainer.h"
 #include <stdio.h>

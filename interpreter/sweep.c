@@ -7,8 +7,8 @@
 #include "nn/atomic_file.h"
 #include "nn/plot.h"
 #include "run_files.h"
-#include "schema.h"
-#include "spec_merge.h"
+#include "lang/schema.h"
+#include "lang/spec_merge.h"
 #include "trainer.h"
 #include <math.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
 #include "data_setup.h"
 #include "model_build.h"
 #include "nn/optim.h"
-#include "spec.h"
+#include "lang/spec.h"
 
 #define MAX_EPOCHS_KEPT 100000
 

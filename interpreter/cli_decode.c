@@ -6,7 +6,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "data_setup.h"
-#include "model_build.h"
+#include "build/model_build.h"
 #include "nn/plot.h"
 #include "report.h"
 #include <limits.h>

@@ -11,7 +11,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "data_setup.h"
-#include "model_build.h"
+#include "build/model_build.h"
 #include "nn/text.h"
 #include <math.h>
 #include <stdio.h>

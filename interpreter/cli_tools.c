@@ -2,7 +2,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "data_setup.h"
-#include "model_build.h"
+#include "build/model_build.h"
 #include "nn/ops.h"
 #include "lang/spec_defaults.h"
 #include "lang/spec_merge.h"

@@ -5,7 +5,7 @@
 #include "lang/diag.h"
 #include "nn/data.h"
 #include "nn/text.h"
-#include "model_build.h"
+#include "build/model_build.h"
 #include "lang/spec.h"
 
 typedef struct {

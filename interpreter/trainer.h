@@ -3,7 +3,7 @@
 #define NNRUN_TRAINER_H
 
 #include "data_setup.h"
-#include "model_build.h"
+#include "build/model_build.h"
 #include "nn/optim.h"
 #include "lang/spec.h"
 

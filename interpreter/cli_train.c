@@ -3,7 +3,7 @@
 #include "run_files.h"
 #include "lang/spec_merge.h"
 #include "sweep.h"
-#include "trainer.h"
+#include "run/trainer.h"
 #include <stdio.h>
 #include <string.h>
 

@@ -8,7 +8,7 @@
 #include "run/data_setup.h"
 #include "build/model_build.h"
 #include "nn/plot.h"
-#include "report.h"
+#include "out/report.h"
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>

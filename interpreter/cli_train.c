@@ -1,6 +1,6 @@
 /* `nnrun SPEC`: validate, load data, build graphs, train, write the run folder. */
 #include "cli.h"
-#include "run_files.h"
+#include "out/run_files.h"
 #include "lang/spec_merge.h"
 #include "sweep.h"
 #include "run/trainer.h"

@@ -6,7 +6,7 @@
 #include "run/data_setup.h"
 #include "nn/atomic_file.h"
 #include "nn/plot.h"
-#include "run_files.h"
+#include "out/run_files.h"
 #include "lang/schema.h"
 #include "lang/spec_merge.h"
 #include "run/trainer.h"

@@ -50,7 +50,7 @@ INT_OBJ  := $(INT_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 # The tests include interpreter headers by name, from any of its folders.
-TEST_INC := -Iinterpreter $(addprefix -Iinterpreter/,$(INT_DIRS))
+TEST_INC := $(addprefix -Iinterpreter/,$(INT_DIRS))
 LIB      := $(BUILD)/libnn.a
 DATALIB  := $(BUILD)/libnndata.a
 PLOTLIB  := $(BUILD)/libnnplot.a

@@ -40,10 +40,17 @@ src_in    = $(wildcard $(foreach d,$(1),runtime/$(d)/*.c))
 objs_in   = $(patsubst %.c,$(BUILD)/%.o,$(call src_in,$(1)))
 RT_STRAY := $(filter-out $(call src_in,$(NN_DIRS) data plot),$(shell find runtime -name '*.c'))
 $(if $(RT_STRAY),$(error runtime sources in no archive's folder: $(RT_STRAY)))
-INT_SRC  := $(filter-out interpreter/main.c,$(wildcard interpreter/*.c))
+# interpreter/ is in folders along its layers (interpreter/README.md): main.c and version.c on
+# top, the rest in INT_DIRS; all but main.c go into libnnrun.
+INT_DIRS := lang build run out cli
+INT_SRC  := $(filter-out interpreter/main.c,$(wildcard interpreter/*.c $(foreach d,$(INT_DIRS),interpreter/$(d)/*.c)))
+INT_STRAY := $(filter-out $(INT_SRC) interpreter/main.c,$(shell find interpreter -name '*.c'))
+$(if $(INT_STRAY),$(error interpreter sources in no folder of INT_DIRS: $(INT_STRAY)))
 INT_OBJ  := $(INT_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+# The tests include interpreter headers by name, from any of its folders.
+TEST_INC := $(addprefix -Iinterpreter/,$(INT_DIRS))
 LIB      := $(BUILD)/libnn.a
 DATALIB  := $(BUILD)/libnndata.a
 PLOTLIB  := $(BUILD)/libnnplot.a
@@ -70,11 +77,11 @@ $(BUILD)/runtime/%.o: runtime/%.c
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-# Only the interpreter and the tests see the interpreter's headers.
+# The interpreter includes its own headers by relative path, like runtime/.
 $(BUILD)/interpreter/%.o: interpreter/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
-	$(Q)$(CC) $(CFLAGS) -Iinterpreter -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # One archive per group of folders.
 $(LIB):     $(call objs_in,$(NN_DIRS))
@@ -94,7 +101,7 @@ $(NNRUN): $(BUILD)/interpreter/main.o $(LIBS)
 $(BUILD)/tests/%: tests/%.c $(LIBS)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
-	$(Q)$(CC) $(CFLAGS) -Iinterpreter -MMD -MP $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) $(TEST_INC) -MMD -MP $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS) -lcmocka
 
 test: $(NNRUN) $(TEST_BIN)
 	@NNRUN=$(NNRUN) BUILD=$(BUILD) scripts/run_tests.sh $(TEST_BIN)

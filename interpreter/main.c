@@ -1,5 +1,5 @@
 /* nnrun — deep-learning experiments from YAML specs. Dispatches to the commands in cli_*.c. */
-#include "cli.h"
+#include "cli/cli.h"
 #include "nn/runtime.h"
 #include "version.h"
 #include <stdio.h>

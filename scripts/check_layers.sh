@@ -1,8 +1,10 @@
 #!/bin/sh
-# The include rules of runtime/ (runtime/README.md), one line per rule below; run by make test.
+# The include rules of runtime/ (runtime/README.md) and of interpreter/ (interpreter/README.md),
+# one line per rule below; run by make test.
 # Each #include "..." (and <nn/...>) of the files a rule covers is resolved as the compiler
-# would (the including file's folder, then include/; then interpreter/, to catch a header only
-# -Iinterpreter would find) and checked; a broken rule prints file:line, the header and the rule.
+# would (the including file's folder, then include/; then interpreter/ and its folders by name,
+# to catch a header only the tests' -Iinterpreter/<folder> would find) and checked; a broken rule
+# prints file:line, the header and the rule.
 # Then, given the build's libnn.a (BUILD, default build), that it needs no zlib, libpng or libyaml.
 # Exit status 1 if anything is broken.
 cd "$(dirname "$0")/.." || exit 2
@@ -22,7 +24,11 @@ includes() {
         p = out[1]; for (i = 2; i <= k; i++) p = p "/" out[i]
         return p
     }
-    $1 == "have" { have[$2] = 1; next }
+    $1 == "have" {
+        have[$2] = 1
+        if ($2 ~ /^interpreter\/[^\/]+\/[^\/]+$/) { b = $2; sub(/.*\//, "", b); infolder[b] = $2 }
+        next
+    }
     {
         file = $0; sub(/:.*/, "", file)
         rest = substr($0, length(file) + 2); line = rest; sub(/:.*/, "", line)
@@ -31,6 +37,7 @@ includes() {
         if (norm(dir "/" h) in have) r = norm(dir "/" h)
         else if (("include/" h) in have) r = "include/" h
         else if (("interpreter/" h) in have) r = "interpreter/" h
+        else if (h in infolder) r = infolder[h]
         else r = h " (not found)"
         print file ":" line ":" r
     }'
@@ -61,6 +68,16 @@ forbid 'libnn (core, ops, kernels, train, io) includes nothing of data/ or plot/
 only 'runtime/plot and nn/plot.h include only plot/, nn/plot.h, core/fail.h and nn/atomic_file.h' '^(runtime/plot/|include/nn/plot\.h$|runtime/core/fail\.h$|include/nn/atomic_file\.h$)' "$(ls runtime/plot/*.[ch]) include/nn/plot.h"
 only 'runtime/data and its public headers include only data/, nn/{shape,rng,expr,data,text}.h, core/fail.h and io/json_lite.h' '^(runtime/data/|include/nn/(shape|rng|expr|data|text)\.h$|runtime/core/fail\.h$|runtime/io/json_lite\.h$)' "$(ls runtime/data/*.[ch]) include/nn/shape.h include/nn/rng.h include/nn/expr.h include/nn/data.h include/nn/text.h"
 
+# interpreter/: lang <- build <- run <- out <- cli (each folder includes only the ones before it
+# and itself); main.c on top; version.[ch] a leaf any of them may include.
+in_int() { for d in "$@"; do find "interpreter/$d" -name '*.[ch]'; done | sort; }
+forbid 'interpreter/lang includes nothing of build/, run/, out/, cli/' '^interpreter/(build|run|out|cli)/' "$(in_int lang)"
+forbid 'interpreter/build includes, of the interpreter, only lang/ and build/' '^interpreter/(run|out|cli)/' "$(in_int build)"
+# run/ never includes out/: the trainer does not know the run folder, the commands give it hooks.
+forbid 'interpreter/run includes, of the interpreter, only lang/, build/ and run/ (never out/)' '^interpreter/(out|cli)/' "$(in_int run)"
+forbid 'interpreter/out includes, of the interpreter, only lang/, build/, run/ and out/' '^interpreter/cli/' "$(in_int out)"
+forbid 'interpreter/version.[ch] include nothing of the interpreter but version.h' '^interpreter/(lang|build|run|out|cli)/' "interpreter/version.c interpreter/version.h"
+
 lib=${BUILD:-build}/libnn.a
 if [ -f "$lib" ]; then
     used=$(nm -A -u "$lib" 2>/dev/null | grep -E ' U (png_|gz|inflate|deflate|crc32|adler32|yaml_)')
@@ -70,5 +87,5 @@ if [ -f "$lib" ]; then
     fi
 fi
 
-if [ "$fail" -eq 0 ]; then echo "layer rules hold"; else echo "layer rules broken (see runtime/README.md)"; fi
+if [ "$fail" -eq 0 ]; then echo "layer rules hold"; else echo "layer rules broken (see runtime/README.md, interpreter/README.md)"; fi
 exit "$fail"

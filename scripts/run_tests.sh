@@ -1,6 +1,6 @@
 #!/bin/sh
-# make test: checks the include rules of runtime/ (scripts/check_layers.sh), runs every cmocka
-# test program given, then validates every spec in specs/ with `nnrun check` (schema,
+# make test: checks the include rules of runtime/ and interpreter/ (scripts/check_layers.sh),
+# runs every cmocka test program given, then validates every spec in specs/ with `nnrun check` (schema,
 # references and shapes; no data needed), the golden losses of every spec
 # (scripts/golden_losses.sh; needs `make data`; not in the sanitizer build), then the command-line tests,
 # the language tests (docs/spec.md's layer table, the JSON Schema against every spec; needs

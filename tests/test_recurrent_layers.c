@@ -1,4 +1,4 @@
-/* Recurrent layers as a spec builds them (interpreter/model_build.c): bidirectional layers
+/* Recurrent layers as a spec builds them (interpreter/build/model_build.c): bidirectional layers
  * against a plain reference recurrence run by hand over each sequence's real steps (both
  * directions, padding anywhere), and the output modes mean and max, which must ignore padding
  * steps even when every real output is negative. */

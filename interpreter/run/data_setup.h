@@ -2,11 +2,11 @@
 #ifndef NNRUN_DATA_SETUP_H
 #define NNRUN_DATA_SETUP_H
 
-#include "diag.h"
+#include "../lang/diag.h"
 #include "nn/data.h"
 #include "nn/text.h"
-#include "model_build.h"
-#include "spec.h"
+#include "../build/model_build.h"
+#include "../lang/spec.h"
 
 typedef struct {
     nn_dataset train, test;     /* test.n == 0 when the spec has none */

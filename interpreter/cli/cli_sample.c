@@ -7,11 +7,11 @@
  * every prediction it learnt saw at most T characters from a zero state, so a ReLU state run
  * far past T is never relied on; the cost per character stays fixed and the spec's graph is
  * used as it is. */
-#include "char_sample.h"
-#include "checkpoint.h"
+#include "../run/char_sample.h"
+#include "../run/checkpoint.h"
 #include "cli.h"
-#include "data_setup.h"
-#include "model_build.h"
+#include "../run/data_setup.h"
+#include "../build/model_build.h"
 #include "nn/text.h"
 #include <math.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* The training loop: batches through the graphs, optimizer steps, per-epoch evaluation,
  * progress, Ctrl-C and NaN handling. Checkpoints and resume live in checkpoint.c. */
 #include "trainer.h"
-#include "embedding_vectors.h"
+#include "../build/embedding_vectors.h"
 #include "nn/ops.h"
 #include "progress.h"
 #include <math.h>

@@ -2,7 +2,7 @@
 #ifndef NNRUN_CHECKPOINT_H
 #define NNRUN_CHECKPOINT_H
 
-#include "model_build.h"
+#include "../build/model_build.h"
 #include <stddef.h>
 
 /* Loads weights saved by a run into m's parameters, matching them by name and shape. */

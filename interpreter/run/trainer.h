@@ -3,9 +3,9 @@
 #define NNRUN_TRAINER_H
 
 #include "data_setup.h"
-#include "model_build.h"
+#include "../build/model_build.h"
 #include "nn/optim.h"
-#include "spec.h"
+#include "../lang/spec.h"
 
 #define MAX_EPOCHS_KEPT 100000
 

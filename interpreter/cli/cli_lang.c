@@ -1,11 +1,11 @@
 /* `nnrun layers | schema | resolve`: the spec language itself, from the key tables. */
 #include "cli.h"
-#include "json_write.h"
-#include "layer_table.h"
-#include "spec_defaults.h"
-#include "spec_merge.h"
-#include "spec.h"
-#include "spec_tables.h"
+#include "../lang/json_write.h"
+#include "../lang/layer_table.h"
+#include "../lang/spec_defaults.h"
+#include "../lang/spec_merge.h"
+#include "../lang/spec.h"
+#include "../lang/spec_tables.h"
 #include <stdio.h>
 #include <string.h>
 

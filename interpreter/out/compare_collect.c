@@ -1,10 +1,10 @@
 /* What `nnrun compare` takes from one run: its weights run on the chosen evaluation images
  * (reconstructions, and the corrupted inputs when the model corrupts them at evaluation), its
  * metrics.csv and its embedding figure. */
-#include "checkpoint.h"
+#include "../run/checkpoint.h"
 #include "compare.h"
 #include "report.h"
-#include "trainer.h"
+#include "../run/trainer.h"
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>

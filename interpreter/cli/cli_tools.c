@@ -1,12 +1,12 @@
 /* `nnrun check | summary | diff | eval | ops`. */
-#include "checkpoint.h"
+#include "../run/checkpoint.h"
 #include "cli.h"
-#include "data_setup.h"
-#include "model_build.h"
+#include "../run/data_setup.h"
+#include "../build/model_build.h"
 #include "nn/ops.h"
-#include "spec_defaults.h"
-#include "spec_merge.h"
-#include "trainer.h"
+#include "../lang/spec_defaults.h"
+#include "../lang/spec_merge.h"
+#include "../run/trainer.h"
 #include <stdio.h>
 #include <string.h>
 

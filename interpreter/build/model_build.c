@@ -2,7 +2,7 @@
  * reports name (memoised: the same call is built once), the parameters, each step's gradients
  * and plans. Layers are built in layer_build.c, loss terms in loss_build.c. */
 #include "build_internal.h"
-#include "call_expr.h"
+#include "../lang/call_expr.h"
 #include "nn/ops.h"
 #include <math.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* Run folder: spec.yaml, metrics.csv (one row per epoch), figures and report.html. */
 #include "run_files.h"
 #include "report.h"
-#include "spec_defaults.h"
-#include "spec_merge.h"
+#include "../lang/spec_defaults.h"
+#include "../lang/spec_merge.h"
 #include "nn/atomic_file.h"
 #include <errno.h>
 #include <math.h>

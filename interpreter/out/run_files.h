@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "trainer.h"
+#include "../run/trainer.h"
 
 /* Creates the folder (and parents) and writes spec.yaml. */
 int run_files_begin(trainer *t, char *err, size_t errlen);

@@ -2,8 +2,8 @@
 #ifndef NNRUN_SWEEP_H
 #define NNRUN_SWEEP_H
 
-#include "diag.h"
-#include "ydoc.h"
+#include "../lang/diag.h"
+#include "../lang/ydoc.h"
 
 int sweep_present(const ynode *tree);
 /* Validates every combination, trains each, writes sweep.csv and sweep.png. Returns the exit

@@ -1,9 +1,9 @@
 /* `nnrun SPEC`: validate, load data, build graphs, train, write the run folder. */
 #include "cli.h"
-#include "run_files.h"
-#include "spec_merge.h"
+#include "../out/run_files.h"
+#include "../lang/spec_merge.h"
 #include "sweep.h"
-#include "trainer.h"
+#include "../run/trainer.h"
 #include <stdio.h>
 #include <string.h>
 

@@ -4,8 +4,8 @@
  * each run's embedding. Parts are drawn as PNGs of their own (kept, and shown in compare.html)
  * and stacked into compare.png. */
 #include "cli.h"
-#include "compare.h"
-#include "run_files.h"
+#include "../out/compare.h"
+#include "../out/run_files.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,10 +2,10 @@
 #ifndef NNRUN_EMBEDDING_VECTORS_H
 #define NNRUN_EMBEDDING_VECTORS_H
 
-#include "diag.h"
+#include "../lang/diag.h"
 #include "model_build.h"
 #include "nn/text.h"
-#include "spec.h"
+#include "../lang/spec.h"
 
 /* Loads every embedding layer's `vectors` file into its table, by the words of vocab; prints
  * how many were found. Errors (no word vocabulary, unreadable or malformed file) go to d at

@@ -3,12 +3,12 @@
  * points of an autoencoder), on points of a line, or on draws from N(0, I) (the samples of a
  * VAE), and shows what the rest of the net makes of them, as images. Every mode makes the
  * values, then shares one path from them to the PNG. */
-#include "checkpoint.h"
+#include "../run/checkpoint.h"
 #include "cli.h"
-#include "data_setup.h"
-#include "model_build.h"
+#include "../run/data_setup.h"
+#include "../build/model_build.h"
 #include "nn/plot.h"
-#include "report.h"
+#include "../out/report.h"
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>

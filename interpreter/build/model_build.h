@@ -15,9 +15,9 @@
 #ifndef NNRUN_MODEL_BUILD_H
 #define NNRUN_MODEL_BUILD_H
 
-#include "diag.h"
+#include "../lang/diag.h"
 #include "nn/graph.h"
-#include "spec.h"
+#include "../lang/spec.h"
 
 /* What the data looks like, so the graph can be shaped before anything is loaded. */
 typedef struct {

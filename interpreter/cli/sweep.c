@@ -3,13 +3,13 @@
  * value of one metric is gathered into sweep.csv and one figure (x: one grid key; one series
  * per combination of the others). */
 #include "sweep.h"
-#include "data_setup.h"
+#include "../run/data_setup.h"
 #include "nn/atomic_file.h"
 #include "nn/plot.h"
-#include "run_files.h"
-#include "schema.h"
-#include "spec_merge.h"
-#include "trainer.h"
+#include "../out/run_files.h"
+#include "../lang/schema.h"
+#include "../lang/spec_merge.h"
+#include "../run/trainer.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

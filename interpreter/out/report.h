@@ -3,7 +3,7 @@
 #define NNRUN_REPORT_H
 
 #include "report_view3d.h"
-#include "trainer.h"
+#include "../run/trainer.h"
 
 #define REPORT_MAX_FIGS 32
 

@@ -5,7 +5,7 @@
 #define NNRUN_COMPARE_H
 
 #include "metrics_csv.h"
-#include "spec.h"
+#include "../lang/spec.h"
 #include <stddef.h>
 
 #define COMPARE_MAX_RUNS 8

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "build_internal.h"
 #include "layer_table.h"
 #include "spec_tables.h"
 #include "sweep.h"
@@ -313,9 +314,24 @@ static void test_loss_and_report_defaults_are_the_parsers(void **state)
     }
 }
 
+/* The build side has a row for every layer kind of the language: a builder, and an
+ * initialiser for every kind that takes the weight keys (batchnorm has one too: gamma 1). */
+static void test_every_layer_kind_is_built_and_its_weights_initialised(void **state)
+{
+    (void)state;
+    for (int k = 0; k < LAYER_KIND_COUNT; k++) {
+        const layer_def *def = layer_def_of((layer_kind)k);
+        assert_non_null(def);
+        if (!layer_kind_is_built((layer_kind)k)) print_error("layer kind %s has no builder\n", def->key);
+        assert_true(layer_kind_is_built((layer_kind)k));
+        if (def->flags & LF_WEIGHTS) assert_true(layer_kind_has_init((layer_kind)k));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_layer_kind_is_built_and_its_weights_initialised),
         cmocka_unit_test(test_every_layer_kind_and_activation_has_its_row),
         cmocka_unit_test(test_written_defaults_read_as_the_defaults_of_every_layer),
         cmocka_unit_test(test_the_parsers_key_lists_are_the_tables),

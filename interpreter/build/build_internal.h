@@ -24,8 +24,25 @@ int layer_build(call_ctx *c, int li);
 /* A parameter of the net: created by its first call, the next one in order for later calls. */
 int call_param(call_ctx *c, const layer_spec *l, const char *what, nn_shape shape);
 /* PyTorch's default initialisation (or the spec's init:) of a net's parameters, from the
- * first call's parameter nodes. */
-int net_initialise(const spec *s, const model_spec *net, nn_graph *g, const net_call *first, nn_rng *r, diag *d);
+ * first call's parameter nodes: each layer kind's init column. */
+int net_initialise(const model_spec *net, nn_graph *g, const net_call *first, nn_rng *r, diag *d);
+/* Every layer kind has a builder, and an initialiser when it has weights (a test asks). */
+int layer_kind_is_built(layer_kind k);
+int layer_kind_has_init(layer_kind k);
+/* A layer's `from:` or mask inside the call: one of the call's inputs or an earlier layer. */
+int resolve_in_call(call_ctx *c, int upto, const char *name);
+
+/* layer_recurrent.c: rnn, lstm, gru (x (N,T,D) -> (N,T,H') or (N,H')) */
+int build_recurrent(call_ctx *c, int li, const int *in, int n_in);
+int recurrent_param_count(layer_kind k);   /* parameters per direction, created in a row */
+
+/* layer_init.c: the initialisers of the layer kinds with parameters (weight: the layer's
+ * weight node; bias: its bias node or -1) */
+typedef int (*layer_init_fn)(const model_spec *net, const layer_spec *l, nn_graph *g, int weight, int bias, nn_rng *r, diag *d);
+int init_by_fans(const model_spec *net, const layer_spec *l, nn_graph *g, int weight, int bias, nn_rng *r, diag *d);
+int init_batchnorm(const model_spec *net, const layer_spec *l, nn_graph *g, int weight, int bias, nn_rng *r, diag *d);
+int init_recurrent(const model_spec *net, const layer_spec *l, nn_graph *g, int weight, int bias, nn_rng *r, diag *d);
+int init_embedding(const model_spec *net, const layer_spec *l, nn_graph *g, int weight, int bias, nn_rng *r, diag *d);
 /* Records a node that must run although nothing reads it (running statistics). */
 int add_side_effect(model_graph *m, int node, int call);
 

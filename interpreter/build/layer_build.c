@@ -1,7 +1,10 @@
-/* Layers to ops: one builder per layer kind, the parameters they create through the net's
- * parameter cursor (call_param), and PyTorch's default initialisation per kind. */
+/* Layers to ops: a table with one row per layer kind (its builder and its initialiser), the
+ * parameters builders create through the net's parameter cursor (call_param), and the
+ * activations. The spec side of each kind (keys, options, docs) is its row in
+ * lang/layer_table.c; recurrent layers are built in layer_recurrent.c, initialised in
+ * layer_init.c. */
 #include "build_internal.h"
-#include "nn/init.h"
+#include "../lang/layer_table.h"
 #include "nn/ops.h"
 #include <math.h>
 #include <stdio.h>
@@ -21,7 +24,7 @@ static void layer_error(const call_ctx *c, const layer_spec *l, nn_graph *g)
 
 /* A layer's `from:` or mask: one of the call's inputs or an earlier layer of the call (names
  * were checked with the spec). */
-static int resolve_in_call(call_ctx *c, int upto, const char *name)
+int resolve_in_call(call_ctx *c, int upto, const char *name)
 {
     for (int k = 0; k < c->net->n_inputs; k++)
         if (strcmp(c->net->inputs[k].name, name) == 0) return ctx_call(c)->in[k];
@@ -71,21 +74,25 @@ int call_param(call_ctx *c, const layer_spec *l, const char *what, nn_shape shap
     return np->ids[np->n++] = nn_param(g, shape, name);
 }
 
+/* Each activation's op (its parameter: leaky_relu's slope, elu's alpha). */
+static int act_none(nn_graph *g, int x, float p) { (void)g, (void)p; return x; }
+static int act_relu(nn_graph *g, int x, float p) { (void)p; return nn_relu(g, x); }
+static int act_selu(nn_graph *g, int x, float p) { (void)p; return nn_selu(g, x); }
+static int act_gelu(nn_graph *g, int x, float p) { (void)p; return nn_gelu(g, x); }
+static int act_sigmoid(nn_graph *g, int x, float p) { (void)p; return nn_sigmoid(g, x); }
+static int act_tanh(nn_graph *g, int x, float p) { (void)p; return nn_tanh(g, x); }
+static int act_softmax(nn_graph *g, int x, float p) { (void)p; return nn_softmax(g, x); }
+static int act_log_softmax(nn_graph *g, int x, float p) { (void)p; return nn_log_softmax(g, x); }
+static int (*const act_ops[ACT_KIND_COUNT])(nn_graph *, int, float) = {
+    [ACT_NONE] = act_none, [ACT_RELU] = act_relu, [ACT_LEAKY_RELU] = nn_leaky_relu, [ACT_ELU] = nn_elu,
+    [ACT_SELU] = act_selu, [ACT_GELU] = act_gelu, [ACT_SIGMOID] = act_sigmoid, [ACT_TANH] = act_tanh,
+    [ACT_SOFTMAX] = act_softmax, [ACT_LOG_SOFTMAX] = act_log_softmax,
+};
+
 static int apply_act(nn_graph *g, int x, act_kind a, float param)
 {
-    switch (a) {
-    case ACT_NONE: return x;
-    case ACT_RELU: return nn_relu(g, x);
-    case ACT_LEAKY_RELU: return nn_leaky_relu(g, x, param);
-    case ACT_ELU: return nn_elu(g, x, param);
-    case ACT_SELU: return nn_selu(g, x);
-    case ACT_GELU: return nn_gelu(g, x);
-    case ACT_SIGMOID: return nn_sigmoid(g, x);
-    case ACT_TANH: return nn_tanh(g, x);
-    case ACT_SOFTMAX: return nn_softmax(g, x);
-    case ACT_LOG_SOFTMAX: return nn_log_softmax(g, x);
-    }
-    return -1;
+    if (!act_ops[a]) return nn_graph_fail(g, "internal: activation %s has no op", act_kind_name(a));
+    return act_ops[a](g, x, param);
 }
 
 /* The layer's parameters "<layer>.weight" (shape w) and, if it has one, "<layer>.bias" (units);
@@ -97,8 +104,10 @@ static int weight_and_bias(call_ctx *c, int li, const layer_spec *l, nn_shape w,
     return ctx_call(c)->bias[li] = call_param(c, l, "bias", nn_shape1(units));
 }
 
-static int build_dense(call_ctx *c, int li, int x)
+static int build_dense(call_ctx *c, int li, const int *in, int n_in)
 {
+    (void)n_in;
+    int x = in[0];
     const layer_spec *l = &c->net->layers[li];
     nn_graph *g = c->m->g;
     const nn_shape *xs = &g->nodes[x].shape;
@@ -122,8 +131,10 @@ static nn_fused_act fusable_act(act_kind a, float param)
 }
 
 /* conv: weight (F, C, KH, KW); conv_transpose: weight (C, F, KH, KW) as in PyTorch. */
-static int build_conv(call_ctx *c, int li, int x)
+static int build_conv(call_ctx *c, int li, const int *in, int n_in)
 {
+    (void)n_in;
+    int x = in[0];
     const layer_spec *l = &c->net->layers[li];
     nn_graph *g = c->m->g;
     const nn_shape *xs = &g->nodes[x].shape;
@@ -142,8 +153,10 @@ static int build_conv(call_ctx *c, int li, int x)
 }
 
 /* conv1d: weight (F, C, K) as PyTorch's Conv1d stores it, over a sequence [T, C] per sample. */
-static int build_conv1d(call_ctx *c, int li, int x)
+static int build_conv1d(call_ctx *c, int li, const int *in, int n_in)
 {
+    (void)n_in;
+    int x = in[0];
     const layer_spec *l = &c->net->layers[li];
     nn_graph *g = c->m->g;
     const nn_shape *xs = &g->nodes[x].shape;
@@ -160,8 +173,10 @@ static int build_conv1d(call_ctx *c, int li, int x)
 /* Batch normalisation over every axis but the channels (axis 1): in training, the batch's
  * statistics (and the running ones updated as a side effect); in evaluation, the running
  * ones. Composed of graph ops, so gradients (and gradients of gradients) come for free. */
-static int build_batchnorm(call_ctx *c, int li, int x)
+static int build_batchnorm(call_ctx *c, int li, const int *in, int n_in)
 {
+    (void)n_in;
+    int x = in[0];
     const layer_spec *l = &c->net->layers[li];
     model_graph *m = c->m;
     nn_graph *g = m->g;
@@ -196,119 +211,13 @@ static int build_batchnorm(call_ctx *c, int li, int x)
     return nn_add(g, nn_mul(g, nn_mul(g, nn_sub(g, x, mean), inv_std), gamma), beta);
 }
 
-/* Parameters per direction of a recurrent layer: w_ih, w_hh and one bias (PyTorch's b_ih + b_hh,
- * which add up), except for the GRU, which keeps both biases because b_hn sits inside r * (...). */
-static int recurrent_param_count(layer_kind k) { return k == LY_GRU ? 4 : 3; }
-
-/* A parameter named `<layer>.<what><suffix>` (PyTorch's names). */
-static int named_param(call_ctx *c, const layer_spec *l, const char *what, const char *suffix, nn_shape s)
-{
-    char name[SPEC_NAME_LEN + 24];
-    snprintf(name, sizeof name, "%s%s", what, suffix);
-    return call_param(c, l, name, s);
-}
-
-/* Parameters of one direction, created in a row so that their ids are w[0], w[0] + 1, ...
- * (initialise() relies on it): weight_ih (G*H, D), weight_hh (G*H, H), then bias (G*H) or, for
- * the GRU, bias_ih and bias_hh, with G the gate count (1; LSTM 4: i, f, g, o; GRU 3: r, z, n,
- * stacked as in PyTorch); suffix "" or "_reverse" (PyTorch's names for the reverse direction). */
-static void recurrent_params(call_ctx *c, const layer_spec *l, int d_in, const char *suffix, int *w)
-{
-    int rows = (l->kind == LY_LSTM ? 4 : l->kind == LY_GRU ? 3 : 1) * l->units;
-    w[0] = named_param(c, l, "weight_ih", suffix, nn_shape2(rows, d_in));
-    w[1] = named_param(c, l, "weight_hh", suffix, nn_shape2(rows, l->units));
-    if (l->kind != LY_GRU) {
-        w[2] = named_param(c, l, "bias", suffix, nn_shape1(rows));
-        w[3] = -1;
-        return;
-    }
-    w[2] = named_param(c, l, "bias_ih", suffix, nn_shape1(rows));
-    w[3] = named_param(c, l, "bias_hh", suffix, nn_shape1(rows));
-}
-
-/* One direction over x (N,T,D): the layer kind's fused op with weights w (recurrent_params);
- * out_mode NN_RNN_ALL_STEPS -> (N,T,H), NN_RNN_LAST_STEP -> (N,H). */
-static int recurrent_direction(nn_graph *g, const layer_spec *l, int x, const int *w, int mask, int out_mode)
-{
-    if (l->kind == LY_LSTM) return nn_lstm(g, x, w[0], w[1], w[2], mask, out_mode);
-    if (l->kind == LY_GRU) return nn_gru(g, x, w[0], w[1], w[2], w[3], mask, out_mode);
-    return nn_rnn(g, x, w[0], w[1], w[2], mask, l->rnn_relu ? NN_RNN_RELU : NN_RNN_TANH, out_mode);
-}
-
-/* The reverse direction: the same op with its own weights over x and the mask flipped in time.
- * A padding step carries the state and outputs 0, so reversing the whole axis reverses every
- * sequence's real steps whatever the padding layout; the last output of the flipped run is the
- * state after the sequence's first real step (PyTorch's backward h_n). Every-step outputs are
- * flipped back so that step t of both directions lines up. */
-static int recurrent_reverse(nn_graph *g, const layer_spec *l, int x, const int *w, int mask, int out_mode)
-{
-    int rmask = mask < 0 ? -1 : nn_flip(g, mask, 1);
-    int y = recurrent_direction(g, l, nn_flip(g, x, 1), w, rmask, out_mode);
-    return out_mode == NN_RNN_ALL_STEPS ? nn_flip(g, y, 1) : y;
-}
-
-#define PADDING_PENALTY 1e30f   /* added to padding steps' outputs so that no maximum picks them */
-
-/* Every-step outputs y (N,T,F) pooled over the real steps (mask (N,T), 1 = real, or -1 = all
- * real) -> (N,F). mean: the sum over time (padding outputs are 0) over the count of real steps;
- * max: the maximum after pushing padding steps far below any output, so that a sequence whose
- * real outputs are all negative still gives its own maximum. A sequence with no real step gives
- * 0 in both. */
-static int pool_real_steps(nn_graph *g, int y, int mask, int mode)
-{
-    if (mask < 0) return mode == RNN_OUT_MEAN ? nn_mean_over(g, y, 1) : nn_max_over(g, y, 1);
-    const nn_shape *ys = &g->nodes[y].shape;
-    int n = ys->d[0], t = ys->d[1];
-    int count = nn_sum_to(g, mask, nn_shape2(n, 1));               /* real steps (N,1) */
-    int nonempty = nn_step(g, count);                              /* (N,1): 0 for no real step */
-    if (mode == RNN_OUT_MEAN) {
-        int at_least_1 = nn_add(g, count, nn_affine(g, nonempty, -1.0f, 1.0f));
-        return nn_div(g, nn_affine(g, nn_mean_over(g, y, 1), (float)t, 0.0f), at_least_1);
-    }
-    int penalty = nn_reshape(g, nn_affine(g, mask, PADDING_PENALTY, -PADDING_PENALTY), nn_shape3(n, t, 1));
-    return nn_mul(g, nn_max_over(g, nn_add(g, y, penalty), 1), nonempty);
-}
-
-/* rnn, lstm, gru: x (N,T,D) -> (N,T,H') for output: all, else (N,H'), H' = H or 2H when
- * bidirectional (forward features first, then the reverse direction's). The mask is 1 where the
- * named layer (the token ids, usually) is > 0, i.e. not padding. The forward weights follow the
- * layer's `weight` and `bias` slots; all parameters are consecutive (see recurrent_params). */
-static int build_rnn(call_ctx *c, int li, int x)
-{
-    const layer_spec *l = &c->net->layers[li];
-    nn_graph *g = c->m->g;
-    const nn_shape x_shape = g->nodes[x].shape, *xs = &x_shape;   /* a copy: adding nodes may move g->nodes */
-    if (xs->ndim != 3) {
-        char b[64];
-        return nn_graph_fail(g, "needs a sequence [steps, features] per sample, got %s", nn_shape_str(xs, b, sizeof b));
-    }
-    int wf[4], wr[4];
-    recurrent_params(c, l, xs->d[2], "", wf);
-    if (l->rnn_bidir) recurrent_params(c, l, xs->d[2], "_reverse", wr);
-    ctx_call(c)->weight[li] = wf[0];
-    ctx_call(c)->bias[li] = wf[2];
-    int mask = -1;
-    if (l->mask_from[0]) {
-        int src = resolve_in_call(c, li, l->mask_from);
-        if (src < 0) return -1;
-        if (nn_numel(g, src) != (size_t)xs->d[0] * xs->d[1])
-            return nn_graph_fail(g, "mask '%s' must have one value per step (%d x %d)", l->mask_from, xs->d[0], xs->d[1]);
-        mask = nn_step(g, nn_reshape(g, src, nn_shape2(xs->d[0], xs->d[1])));
-    }
-    int out = l->rnn_output == RNN_OUT_LAST ? NN_RNN_LAST_STEP : NN_RNN_ALL_STEPS;
-    int y = recurrent_direction(g, l, x, wf, mask, out);
-    if (l->rnn_bidir) {
-        int both[2] = {y, recurrent_reverse(g, l, x, wr, mask, out)};
-        y = nn_concat(g, both, 2, -1);
-    }
-    if (l->rnn_output == RNN_OUT_MEAN || l->rnn_output == RNN_OUT_MAX) y = pool_real_steps(g, y, mask, l->rnn_output);
-    return y;
-}
-
 /* one_hot: ids (N) or (N, T) -> (N, [T,] C); the ids come from the data, never differentiated.
  * A 1-wide id input (model input [1]) is read as (N). */
-static int build_one_hot(nn_graph *g, int x, int classes)
+static int build_one_hot(call_ctx *c, int li, const int *in, int n_in)
 {
+    (void)n_in;
+    nn_graph *g = c->m->g;
+    int x = in[0], classes = c->net->layers[li].units;
     const nn_shape *xs = &g->nodes[x].shape;
     if (xs->ndim == 2 && xs->d[1] == 1) x = nn_reshape(g, x, nn_shape1(xs->d[0]));
     else if (xs->ndim > 2) {
@@ -318,155 +227,150 @@ static int build_one_hot(nn_graph *g, int x, int classes)
     return nn_one_hot(g, x, classes);
 }
 
-static int build_layer(call_ctx *c, int li)
+
+
+/* ---- the layers without parameters ---------------------------------------------------------- */
+#define LAYER_CTX                                   \
+    const layer_spec *l = &c->net->layers[li];      \
+    nn_graph *g = c->m->g;                          \
+    int B = c->m->batch;                            \
+    (void)l, (void)g, (void)B, (void)in, (void)n_in
+
+static int build_activation(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return apply_act(g, in[0], l->act, l->act_param); }
+static int build_dropout(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_dropout(g, in[0], l->p); }
+static int build_noise(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_gaussian_noise(g, in[0], l->sigma, l->noise_at_eval); }
+static int build_masking_noise(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_masking_noise(g, in[0], l->p, l->noise_at_eval); }
+static int build_maxpool(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_maxpool2d(g, in[0], l->kernel[0], l->stride, l->pad[0]); }
+static int build_avgpool(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_avgpool2d(g, in[0], l->kernel[0], l->stride, l->pad[0]); }
+static int build_global_avgpool(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_global_avgpool(g, in[0]); }
+static int build_upsample(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_upsample_nearest(g, in[0], l->factor); }
+static int build_maxpool1d(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_maxpool1d(g, in[0], l->kernel[0], l->stride); }
+static int build_max_over(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_max_over(g, in[0], l->axis + 1); }
+static int build_mean_over(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_mean_over(g, in[0], l->axis + 1); }
+static int build_concat(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_concat(g, in, n_in, 1); }
+
+static int build_flatten(call_ctx *c, int li, const int *in, int n_in)
+{
+    LAYER_CTX;
+    return nn_reshape(g, in[0], nn_shape2(B, (int)(nn_numel(g, in[0]) / (size_t)B)));
+}
+
+static int build_reshape(call_ctx *c, int li, const int *in, int n_in)
+{
+    LAYER_CTX;
+    nn_shape t = {l->shape.ndim + 1, {B}};
+    for (int i = 0; i < l->shape.ndim; i++) t.d[i + 1] = l->shape.d[i];
+    return nn_reshape(g, in[0], t);
+}
+
+static int build_add(call_ctx *c, int li, const int *in, int n_in)
+{
+    LAYER_CTX;
+    int y = in[0];
+    for (int k = 1; k < n_in; k++) {
+        if (!nn_shape_eq(&g->nodes[y].shape, &g->nodes[in[k]].shape)) {
+            char a[64], b[64];
+            return nn_graph_fail(g, "cannot add '%s' %s and '%s' %s: shapes differ", l->from[0],
+                                 nn_shape_str(&g->nodes[in[0]].shape, a, sizeof a), l->from[k],
+                                 nn_shape_str(&g->nodes[in[k]].shape, b, sizeof b));
+        }
+        y = nn_add(g, y, in[k]);
+    }
+    return y;
+}
+
+static int build_embedding(call_ctx *c, int li, const int *in, int n_in)
+{
+    LAYER_CTX;
+    int w = ctx_call(c)->weight[li] = call_param(c, l, "weight", nn_shape2(l->vocab, l->units));
+    if (w < 0) return -1;
+    if (l->frozen) g->nodes[w].no_grad = 1;   /* no gradient, no optimizer step */
+    return nn_embedding(g, in[0], w, l->padding_id);
+}
+
+/* z = mean + exp(logvar / 2) * eps, eps ~ N(0, I) in training, 0 in evaluation */
+static int build_sample_gaussian(call_ctx *c, int li, const int *in, int n_in)
+{
+    LAYER_CTX;
+    int mean = in[0], logvar = in[1];
+    if (!nn_shape_eq(&g->nodes[mean].shape, &g->nodes[logvar].shape)) return nn_graph_fail(g, "mean and logvar shapes differ");
+    int eps = nn_gaussian_noise(g, nn_const(g, g->nodes[mean].shape, 0.0f), 1.0f, 0);
+    return nn_add(g, mean, nn_mul(g, nn_exp(g, nn_affine(g, logvar, 0.5f, 0.0f)), eps));
+}
+
+/* ---- the table ------------------------------------------------------------------------------- */
+typedef int (*layer_build_fn)(call_ctx *c, int li, const int *in, int n_in);
+
+/* One row per layer kind: its builder, and its initialiser for kinds with parameters. */
+static const struct {
+    layer_build_fn build;
+    layer_init_fn init;
+} layer_kinds[LAYER_KIND_COUNT] = {
+    [LY_DENSE] = {build_dense, init_by_fans},
+    [LY_ACTIVATION] = {build_activation, NULL},
+    [LY_DROPOUT] = {build_dropout, NULL},
+    [LY_NOISE] = {build_noise, NULL},
+    [LY_FLATTEN] = {build_flatten, NULL},
+    [LY_RESHAPE] = {build_reshape, NULL},
+    [LY_ADD] = {build_add, NULL},
+    [LY_CONCAT] = {build_concat, NULL},
+    [LY_SAMPLE_GAUSSIAN] = {build_sample_gaussian, NULL},
+    [LY_CONV] = {build_conv, init_by_fans},
+    [LY_CONV_T] = {build_conv, init_by_fans},
+    [LY_MAXPOOL] = {build_maxpool, NULL},
+    [LY_AVGPOOL] = {build_avgpool, NULL},
+    [LY_GLOBAL_AVGPOOL] = {build_global_avgpool, NULL},
+    [LY_UPSAMPLE] = {build_upsample, NULL},
+    [LY_BATCHNORM] = {build_batchnorm, init_batchnorm},
+    [LY_MASKING_NOISE] = {build_masking_noise, NULL},
+    [LY_EMBEDDING] = {build_embedding, init_embedding},
+    [LY_MAX_OVER] = {build_max_over, NULL},
+    [LY_MEAN_OVER] = {build_mean_over, NULL},
+    [LY_RNN] = {build_recurrent, init_recurrent},
+    [LY_LSTM] = {build_recurrent, init_recurrent},
+    [LY_GRU] = {build_recurrent, init_recurrent},
+    [LY_ONE_HOT] = {build_one_hot, NULL},
+    [LY_CONV1D] = {build_conv1d, init_by_fans},
+    [LY_MAXPOOL1D] = {build_maxpool1d, NULL},
+};
+
+int layer_kind_is_built(layer_kind k) { return layer_kinds[k].build != NULL; }
+int layer_kind_has_init(layer_kind k) { return layer_kinds[k].init != NULL; }
+
+/* The layer's inputs: the previous layer's output (the call's first input for the first
+ * layer), or the layers and inputs its `from:` names. */
+static int layer_inputs(call_ctx *c, int li, int *in)
 {
     const layer_spec *l = &c->net->layers[li];
-    model_graph *m = c->m;
-    nn_graph *g = m->g;
-    int in[SPEC_MAX_FROM] = {-1, -1, -1, -1};
-    int n_in = l->n_from;
-    if (n_in == 0) {
+    if (l->n_from == 0) {
         in[0] = li == 0 ? ctx_call(c)->in[0] : ctx_call(c)->out[li - 1];
-        n_in = 1;
+        return 1;
     }
     for (int k = 0; k < l->n_from; k++)
         if ((in[k] = resolve_in_call(c, li, l->from[k])) < 0) return -1;
-    int x = in[0];
-    int B = m->batch;
-    switch (l->kind) {
-    case LY_DENSE: return build_dense(c, li, x);
-    case LY_ACTIVATION: return apply_act(g, x, l->act, l->act_param);
-    case LY_DROPOUT: return nn_dropout(g, x, l->p);
-    case LY_NOISE: return nn_gaussian_noise(g, x, l->sigma, l->noise_at_eval);
-    case LY_FLATTEN: return nn_reshape(g, x, nn_shape2(B, (int)(nn_numel(g, x) / (size_t)B)));
-    case LY_RESHAPE: {
-        nn_shape t = {l->shape.ndim + 1, {B}};
-        for (int i = 0; i < l->shape.ndim; i++) t.d[i + 1] = l->shape.d[i];
-        return nn_reshape(g, x, t);
-    }
-    case LY_ADD: {
-        int y = in[0];
-        for (int k = 1; k < n_in; k++) {
-            if (!nn_shape_eq(&g->nodes[y].shape, &g->nodes[in[k]].shape)) {
-                char a[64], b[64];
-                return nn_graph_fail(g, "cannot add '%s' %s and '%s' %s: shapes differ", l->from[0],
-                                     nn_shape_str(&g->nodes[in[0]].shape, a, sizeof a), l->from[k],
-                                     nn_shape_str(&g->nodes[in[k]].shape, b, sizeof b));
-            }
-            y = nn_add(g, y, in[k]);
-        }
-        return y;
-    }
-    case LY_CONCAT: return nn_concat(g, in, n_in, 1);
-    case LY_CONV:
-    case LY_CONV_T: return build_conv(c, li, x);
-    case LY_MAXPOOL: return nn_maxpool2d(g, x, l->kernel[0], l->stride, l->pad[0]);
-    case LY_AVGPOOL: return nn_avgpool2d(g, x, l->kernel[0], l->stride, l->pad[0]);
-    case LY_GLOBAL_AVGPOOL: return nn_global_avgpool(g, x);
-    case LY_UPSAMPLE: return nn_upsample_nearest(g, x, l->factor);
-    case LY_BATCHNORM: return build_batchnorm(c, li, x);
-    case LY_MASKING_NOISE: return nn_masking_noise(g, x, l->p, l->noise_at_eval);
-    case LY_EMBEDDING: {
-        int w = ctx_call(c)->weight[li] = call_param(c, l, "weight", nn_shape2(l->vocab, l->units));
-        if (w < 0) return -1;
-        if (l->frozen) g->nodes[w].no_grad = 1;   /* no gradient, no optimizer step */
-        return nn_embedding(g, x, w, l->padding_id);
-    }
-    case LY_RNN:
-    case LY_LSTM:
-    case LY_GRU: return build_rnn(c, li, x);
-    case LY_ONE_HOT: return build_one_hot(g, x, l->units);
-    case LY_CONV1D: return build_conv1d(c, li, x);
-    case LY_MAXPOOL1D: return nn_maxpool1d(g, x, l->kernel[0], l->stride);
-    case LY_MAX_OVER: return nn_max_over(g, x, l->axis + 1);
-    case LY_MEAN_OVER: return nn_mean_over(g, x, l->axis + 1);
-    case LY_SAMPLE_GAUSSIAN: {
-        /* z = mean + exp(logvar / 2) * eps, eps ~ N(0, I) in training, 0 in evaluation */
-        int mean = in[0], logvar = in[1];
-        if (!nn_shape_eq(&g->nodes[mean].shape, &g->nodes[logvar].shape)) return nn_graph_fail(g, "mean and logvar shapes differ");
-        int eps = nn_gaussian_noise(g, nn_const(g, g->nodes[mean].shape, 0.0f), 1.0f, 0);
-        return nn_add(g, mean, nn_mul(g, nn_exp(g, nn_affine(g, logvar, 0.5f, 0.0f)), eps));
-    }
-    }
-    return -1;
+    return l->n_from;
 }
-
-
-static int init_param(nn_graph *g, int id, const nn_init *init, int fan_out, int fan_in, nn_rng *r, const layer_spec *l,
-                      diag *d)
-{
-    char err[256];
-    if (nn_init_fill(nn_data(g, id), fan_out, fan_in, init, r, err, sizeof err) < 0) {
-        diag_error_at(d, l->pos.file, l->pos.line, l->pos.col, "layer '%s': %s", l->name, err);
-        return -1;
-    }
-    return 0;
-}
-
-int net_initialise(const spec *s, const model_spec *net, nn_graph *g, const net_call *first, nn_rng *r, diag *d)
-{
-    (void)s;
-    const int *weight = first->weight, *bias = first->bias;
-    for (int i = 0; i < net->n_layers; i++) {
-        const layer_spec *l = &net->layers[i];
-        if (weight[i] < 0) continue;
-        if (l->kind == LY_BATCHNORM) {   /* gamma 1, beta 0, running mean 0, running variance 1 */
-            int c = g->nodes[weight[i]].shape.d[0];
-            int rvar = bias[i] + 2;   /* created right after bias and running_mean */
-            for (int k = 0; k < c; k++) {
-                nn_data(g, weight[i])[k] = 1.0f;
-                nn_data(g, rvar)[k] = 1.0f;
-            }
-            continue;
-        }
-        if (layer_is_recurrent(l->kind)) {   /* PyTorch: every parameter U(-1/sqrt(H), 1/sqrt(H)) */
-            float bound = 1.0f / sqrtf((float)l->units);
-            int n_dirs = l->rnn_bidir ? 2 : 1, per_dir = recurrent_param_count(l->kind);   /* in a row */
-            for (int id = weight[i]; id < weight[i] + per_dir * n_dirs; id++) {
-                float *w = nn_data(g, id);
-                for (size_t j = 0; j < nn_numel(g, id); j++) w[j] = nn_rng_range(r, -bound, bound);
-            }
-            for (int dir = 0; l->has_init && dir < n_dirs; dir++) {   /* `init:` applies to each w_ih */
-                int wih = weight[i] + per_dir * dir, rows = g->nodes[wih].shape.d[0];
-                if (init_param(g, wih, &l->init, rows, (int)(nn_numel(g, wih) / (size_t)rows), r, l, d) < 0) return -1;
-            }
-            continue;
-        }
-        if (l->kind == LY_EMBEDDING && !l->has_init) {   /* PyTorch's nn.Embedding: N(0, 1) */
-            float *w = nn_data(g, weight[i]);
-            for (size_t k = 0; k < nn_numel(g, weight[i]); k++) w[k] = nn_rng_normal(r);
-            if (l->padding_id >= 0 && l->padding_id < l->vocab)
-                memset(w + (size_t)l->padding_id * l->units, 0, (size_t)l->units * sizeof(float));
-            continue;
-        }
-        const nn_shape *w = &g->nodes[weight[i]].shape;
-        /* fans by position, as torch.nn.init counts them: dim 0 out, dim 1 in, times the kernel */
-        int fan_out = w->d[0], fan_in = (int)(nn_shape_numel(w) / (size_t)w->d[0]);
-        const nn_init *wi = l->has_init ? &l->init : &net->init;
-        char err[256];
-        if (w->ndim >= 3) {   /* conv (F, C, KH, KW), conv1d (F, C, K) */
-            int ksize = (int)(nn_shape_numel(w) / ((size_t)w->d[0] * w->d[1]));
-            if (nn_init_fill_conv(nn_data(g, weight[i]), w->d[0], w->d[1], ksize, wi, r, err, sizeof err) < 0) {
-                diag_error_at(d, l->pos.file, l->pos.line, l->pos.col, "layer '%s': %s", l->name, err);
-                return -1;
-            }
-        } else if (init_param(g, weight[i], wi, fan_out, fan_in, r, l, d) < 0)
-            return -1;
-        if (bias[i] < 0) continue;
-        const nn_init *bi = l->has_bias_init ? &l->bias_init : &net->bias_init;
-        if (nn_init_fill_bias(nn_data(g, bias[i]), (int)nn_numel(g, bias[i]), fan_in, bi, r, err, sizeof err) < 0) {
-            diag_error_at(d, l->pos.file, l->pos.line, l->pos.col, "layer '%s': %s", l->name, err);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 
 int layer_build(call_ctx *c, int li)
 {
     nn_graph *g = c->m->g;
-    int y = build_layer(c, li);
-    if (y < 0 && g->err[0]) layer_error(c, &c->net->layers[li], g);
+    const layer_spec *l = &c->net->layers[li];
+    int in[SPEC_MAX_FROM] = {-1, -1, -1, -1};
+    int n_in = layer_inputs(c, li, in), y = -1;
+    if (n_in > 0 && !layer_kinds[l->kind].build)
+        nn_graph_fail(g, "internal: layer kind %s has no builder", layer_kind_name(l->kind));
+    else if (n_in > 0)
+        y = layer_kinds[l->kind].build(c, li, in, n_in);
+    if (y < 0 && g->err[0]) layer_error(c, l, g);
     return y;
+}
+
+int net_initialise(const model_spec *net, nn_graph *g, const net_call *first, nn_rng *r, diag *d)
+{
+    for (int i = 0; i < net->n_layers; i++) {
+        const layer_spec *l = &net->layers[i];
+        layer_init_fn init = layer_kinds[l->kind].init;
+        if (first->weight[i] >= 0 && init && init(net, l, g, first->weight[i], first->bias[i], r, d) < 0) return -1;
+    }
+    return 0;
 }

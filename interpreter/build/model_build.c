@@ -193,7 +193,8 @@ static int resolve_node(model_graph *m, const cx_expr *e, int i, spec_pos at, in
         return resolve_call(m, e, &as_layer, 0, at, d);
     }
     int node = source(m, x->name, here, d);
-    if (node < 0 && diag_count(d) == 0) diag_error_at(d, here.file, here.line, here.col, "unknown name '%s'", x->name);
+    if (node < 0 && strcmp(x->name, "target") != 0)   /* (a missing target reports itself) */
+        diag_error_at(d, here.file, here.line, here.col, "unknown name '%s'", x->name);
     return node;
 }
 
@@ -296,7 +297,7 @@ static int initialise(model_graph *m, nn_rng *r, diag *d)
 {
     for (int n = 0; n < m->s->n_nets; n++) {
         int first = first_call_of(m, n);
-        if (first >= 0 && net_initialise(m->s, &m->s->nets[n], m->g, &m->calls[first], r, d) < 0) return -1;
+        if (first >= 0 && net_initialise(&m->s->nets[n], m->g, &m->calls[first], r, d) < 0) return -1;
     }
     return 0;
 }

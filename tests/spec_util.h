@@ -59,13 +59,12 @@ static inline void spec_run_train(spec_run *r, const char *file, const char *out
     if (rc) diag_print(&d, stderr);
     assert_int_equal(rc, 0);
     diag_free(&d);
-    r->t.quiet = 2;
     r->t.interrupt_at_step = interrupt_at;
     char err[512];
     assert_int_equal(run_files_begin(&r->t, err, sizeof err), 0);
     run_files_saver saver;
     trainer_hooks hooks = run_files_hooks(&saver);
-    r->status = trainer_run(&r->t, &hooks);
+    r->status = trainer_run(&r->t, &hooks, 1);
     if (r->status == 0) assert_int_equal(run_files_finish(&r->t, err, sizeof err), 0);
 }
 

@@ -87,9 +87,8 @@ static void test_per_step_loss_and_accuracy_are_means_over_every_step(void **sta
     char err[512];
     snprintf(s->out_dir, sizeof s->out_dir, "runs/chars");
     assert_int_equal(trainer_init(&t, s, &d), 0);
-    t.quiet = 2;
     assert_int_equal(run_files_begin(&t, err, sizeof err), 0);
-    assert_int_equal(trainer_run(&t, NULL), 0);   /* partly trained: some steps right, some wrong */
+    assert_int_equal(trainer_run(&t, NULL, 0), 0);   /* partly trained: some steps right, some wrong */
     const nn_dataset *ds = &t.data.test;   /* 9 windows of 4 steps */
     int layer = spec_find_layer(s, "logits"), rows[64];
     assert_true(ds->n <= 64);

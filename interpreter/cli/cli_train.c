@@ -1,6 +1,7 @@
 /* `nnrun SPEC`: validate, load data, build graphs, train, write the run folder. */
 #include "cli.h"
 #include "../out/run_files.h"
+#include "../run/progress.h"
 #include "../lang/spec_merge.h"
 #include "sweep.h"
 #include "../run/trainer.h"
@@ -42,7 +43,6 @@ int cmd_train(int argc, char **argv)
     if (s && a.out) snprintf(s->out_dir, sizeof s->out_dir, "%s", a.out);
     trainer t;
     int ok = s && trainer_init(&t, s, d) == 0;
-    if (ok) t.quiet = a.quiet;
     if (ok && a.resume && trainer_resume(&t, d) < 0) ok = 0;
     if (!ok || diag_count(d)) {
         diag_print(d, stderr);
@@ -59,9 +59,10 @@ int cmd_train(int argc, char **argv)
         printf("%s: %d training samples%s; run folder %s\n", s->name, t.data.train.n,
                a.resume ? " (resumed)" : "", s->out_dir);
         nn_profile_enable(a.profile);
+        progress pg;
         run_files_saver saver;
-        trainer_hooks hooks = run_files_hooks(&saver);
-        rc = t.epoch >= s->train.epochs ? 0 : trainer_run(&t, &hooks);
+        trainer_hooks hooks[] = {progress_hooks(&pg, a.quiet), run_files_hooks(&saver)};   /* show, then save */
+        rc = t.epoch >= s->train.epochs ? 0 : trainer_run(&t, hooks, 2);
         if (a.profile) {
             printf("time per op (training and evaluation):\n");
             nn_profile_report(stdout);

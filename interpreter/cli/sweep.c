@@ -261,7 +261,6 @@ int sweep_run(ynode *tree, const char *file, int quiet, diag *d)
             spec_free(s);
             return 2;
         }
-        tr.quiet = 2;   /* one line per run, not per epoch */
         int idx[SWEEP_MAX_KEYS];
         char label[256];
         combination(&p, r, idx);
@@ -271,7 +270,7 @@ int sweep_run(ynode *tree, const char *file, int quiet, diag *d)
         run_files_saver saver;
         trainer_hooks hooks = run_files_hooks(&saver);
         if (run_files_begin(&tr, err, sizeof err) < 0) status = 1;
-        else status = trainer_run(&tr, &hooks);
+        else status = trainer_run(&tr, &hooks, 1);   /* no progress display: one line per run */
         if (status == 0 && run_files_finish(&tr, err, sizeof err) < 0) status = 1;
         printf("  ->");
         for (int q = 0; q < p.n_metrics; q++) {

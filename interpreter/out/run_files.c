@@ -136,7 +136,7 @@ static int on_interrupt(void *ctx, trainer *t, char *err, size_t errlen)
 trainer_hooks run_files_hooks(run_files_saver *saver)
 {
     saver->last_save = now_seconds();
-    return (trainer_hooks){saver, on_epoch, on_interrupt};
+    return (trainer_hooks){.ctx = saver, .on_epoch = on_epoch, .on_interrupt = on_interrupt};
 }
 
 int run_files_finish(trainer *t, char *err, size_t errlen)

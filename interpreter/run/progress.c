@@ -1,5 +1,6 @@
 /* Terminal progress bar, redrawn at most 10 times a second (cheap on the hot path). */
 #include "progress.h"
+#include <math.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,4 +53,65 @@ void progress_end(progress *p)
 {
     if (p->tty && p->drawn) fprintf(stderr, "\r\033[K");
     p->drawn = 0;
+}
+
+/* ---- as trainer hooks ------------------------------------------------------------------------- */
+static void print_epoch(const trainer *t)
+{
+    const spec *s = t->s;
+    const history *h = &t->h;
+    const history_columns *hc = &t->hc;
+    int e = h->n - 1;
+    float *const *c = h->col;
+    const char *tn = t->data.test_name;
+    printf("epoch %d/%d", e + 1, s->train.epochs);
+    if (s->n_groups == 1) printf("  train loss %.6f", c[hc->train[0]][e]);
+    else
+        for (int g = 0; g < s->n_groups; g++) printf("%s %s %.6f", g ? "" : "  train", s->groups[g].name, c[hc->train[g]][e]);
+    if (!isnan(c[hc->train_acc][e])) printf("  train accuracy %.2f%%", 100 * c[hc->train_acc][e]);
+    if (t->data.has_test && s->n_groups == 1) printf("  %s loss %.6f", tn, c[hc->test[0]][e]);
+    else if (t->data.has_test)
+        for (int g = 0; g < s->n_groups; g++) printf("%s%s %s %.6f", g ? "" : "  ", g ? "" : tn, s->groups[g].name, c[hc->test[g]][e]);
+    if (!isnan(c[hc->test_acc][e])) printf("  %s accuracy %.2f%%", tn, 100 * c[hc->test_acc][e]);
+    if (!isnan(c[hc->test_rel_l2][e])) printf("  %s rel. L2 error %.2f%%", tn, 100 * c[hc->test_rel_l2][e]);
+    printf("  lr");   /* one per step, in the steps' order */
+    for (int k = 0; k < s->n_steps; k++) printf(" %.3g", c[hc->lr[k]][e]);
+    printf("  %.2fs\n", c[hc->seconds][e]);
+    fflush(stdout);
+}
+
+static void on_epoch_begin(void *ctx, const trainer *t)
+{
+    progress *p = ctx;
+    progress_begin(p, t->epoch + 1, t->s->train.epochs, p->quiet, t->s->train.log_every);
+}
+
+static void on_step(void *ctx, const trainer *t, int batch, int n_batches)
+{
+    progress_step(ctx, batch, n_batches, trainer_running_loss(t), trainer_running_accuracy(t));
+}
+
+/* long runs of short epochs: a line every few epochs, never fewer than 20 lines per run */
+static int on_epoch(void *ctx, trainer *t, int last, char *err, size_t errlen)
+{
+    progress *p = ctx;
+    (void)err, (void)errlen;
+    progress_end(p);
+    int epochs = t->s->train.epochs, every = epochs > 40 ? epochs / 20 : 1;
+    if ((last || t->epoch % every == 0) && p->quiet < 2) print_epoch(t);
+    return 0;
+}
+
+static void on_stop(void *ctx, const trainer *t)
+{
+    (void)t;
+    progress_end(ctx);
+}
+
+trainer_hooks progress_hooks(progress *p, int quiet)
+{
+    p->quiet = quiet;
+    p->drawn = 0;
+    p->tty = 0;
+    return (trainer_hooks){.ctx = p, .on_epoch_begin = on_epoch_begin, .on_step = on_step, .on_epoch = on_epoch, .on_stop = on_stop};
 }

@@ -3,7 +3,6 @@
 #include "trainer.h"
 #include "../build/embedding_vectors.h"
 #include "nn/ops.h"
-#include "progress.h"
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -351,9 +350,13 @@ static double current_lr(trainer *t, int k, int batch, int n_batches)
     return nn_schedule_lr(&st->sched, st->opt.lr, t->epoch, frac, t->step);
 }
 
-static void on_non_finite(trainer *t, model_graph *m, int k, float loss)
+/* The message of a non-finite loss, after the display hooks have stopped (trainer_run). */
+static void report_stop(const trainer *t)
 {
     const spec *s = t->s;
+    model_graph *m = t->stop.graph;
+    int k = t->stop.step;
+    float loss = t->stop.loss;
     fprintf(stderr, "nnrun: the loss%s%s became %s at epoch %d, batch %d (step %ld)\n", s->n_steps > 1 ? " of step " : "",
             s->n_steps > 1 ? s->steps[k].name : "", isnan(loss) ? "NaN" : "infinite", t->epoch + 1, t->batch_in_epoch,
             t->step + 1);
@@ -380,7 +383,7 @@ static int run_step(trainer *t, int k, nn_batcher *b, int nb, double *group_sum,
     run_plan(t, m, m->steps[k].plan);
     float loss = nn_data(m->g, m->group_loss[g])[0];
     if (!isfinite(loss)) {
-        on_non_finite(t, m, k, loss);
+        t->stop = (trainer_stop){m, k, loss};
         return 3;
     }
     clip_gradients(t, k);
@@ -411,7 +414,7 @@ static int log_iteration(trainer *t, const double *sum, const long *rows)
  * iteration runs every step in order, each `repeat` times; steps whose loss reads the data take
  * the next batch, and the epoch ends when the data runs out (or, when no step reads data,
  * after as many iterations as there are batches). */
-static int train_epoch(trainer *t, progress *pg)
+static int train_epoch(trainer *t, const trainer_hooks *h, int n_hooks)
 {
     const spec *s = t->s;
     nn_batcher b;
@@ -445,8 +448,8 @@ static int train_epoch(trainer *t, progress *pg)
             status = 1;
             break;
         }
-        long r0 = t->epoch_loss_rows[0] ? t->epoch_loss_rows[0] : 1;
-        progress_step(pg, t->batch_in_epoch, nb, t->epoch_loss_sum[0] / r0, is_classifier(t) ? t->epoch_correct / r0 : NAN);
+        for (int i = 0; i < n_hooks; i++)
+            if (h[i].on_step) h[i].on_step(h[i].ctx, t, t->batch_in_epoch, nb);
         if (interrupted || (t->interrupt_at_step && t->step == t->interrupt_at_step)) status = 130;
     }
     nn_batcher_free(&b);
@@ -482,29 +485,6 @@ static void finish_epoch(trainer *t, double seconds)
     t->epoch_correct = 0;
 }
 
-static void print_epoch(trainer *t)
-{
-    const spec *s = t->s;
-    const history *h = &t->h;
-    const history_columns *hc = &t->hc;
-    int e = h->n - 1;
-    float *const *c = h->col;
-    const char *tn = t->data.test_name;
-    printf("epoch %d/%d", e + 1, s->train.epochs);
-    if (s->n_groups == 1) printf("  train loss %.6f", c[hc->train[0]][e]);
-    else
-        for (int g = 0; g < s->n_groups; g++) printf("%s %s %.6f", g ? "" : "  train", s->groups[g].name, c[hc->train[g]][e]);
-    if (!isnan(c[hc->train_acc][e])) printf("  train accuracy %.2f%%", 100 * c[hc->train_acc][e]);
-    if (t->data.has_test && s->n_groups == 1) printf("  %s loss %.6f", tn, c[hc->test[0]][e]);
-    else if (t->data.has_test)
-        for (int g = 0; g < s->n_groups; g++) printf("%s%s %s %.6f", g ? "" : "  ", g ? "" : tn, s->groups[g].name, c[hc->test[g]][e]);
-    if (!isnan(c[hc->test_acc][e])) printf("  %s accuracy %.2f%%", tn, 100 * c[hc->test_acc][e]);
-    if (!isnan(c[hc->test_rel_l2][e])) printf("  %s rel. L2 error %.2f%%", tn, 100 * c[hc->test_rel_l2][e]);
-    printf("  lr");   /* one per step, in the steps' order */
-    for (int k = 0; k < s->n_steps; k++) printf(" %.3g", c[hc->lr[k]][e]);
-    printf("  %.2fs\n", c[hc->seconds][e]);
-    fflush(stdout);
-}
 
 void trainer_set_final(trainer *t, const char *name, double value)
 {
@@ -535,7 +515,17 @@ static int out_is_default(const spec *s)
     return strcmp(def, s->out_dir) == 0 || ymap_get(s->tree, "output") != NULL;
 }
 
-int trainer_run(trainer *t, const trainer_hooks *h)
+double trainer_running_loss(const trainer *t)
+{
+    return t->epoch_loss_rows[0] ? t->epoch_loss_sum[0] / t->epoch_loss_rows[0] : NAN;
+}
+
+double trainer_running_accuracy(const trainer *t)
+{
+    return is_classifier(t) && t->epoch_loss_rows[0] ? t->epoch_correct / t->epoch_loss_rows[0] : NAN;
+}
+
+int trainer_run(trainer *t, const trainer_hooks *h, int n_hooks)
 {
     const spec *s = t->s;
     char err[512];
@@ -546,35 +536,39 @@ int trainer_run(trainer *t, const trainer_hooks *h)
     sigaction(SIGTERM, &sa, &old_term);
     interrupted = 0;
     int status = 0;
-    while (t->epoch < s->train.epochs) {
-        progress pg;
-        progress_begin(&pg, t->epoch + 1, s->train.epochs, t->quiet, s->train.log_every);
+    while (t->epoch < s->train.epochs && status == 0) {
+        for (int i = 0; i < n_hooks; i++)
+            if (h[i].on_epoch_begin) h[i].on_epoch_begin(h[i].ctx, t);
         double t0 = now_seconds();
-        status = train_epoch(t, &pg);
-        progress_end(&pg);
+        status = train_epoch(t, h, n_hooks);
         if (status) break;
         finish_epoch(t, now_seconds() - t0);
-        /* long runs of short epochs: a line every few epochs, never fewer than 20 lines per
-         * run; the last epoch always */
-        int last = t->epoch == s->train.epochs;
-        int every = s->train.epochs > 40 ? s->train.epochs / 20 : 1;
-        if ((last || t->epoch % every == 0) && t->quiet < 2) print_epoch(t);
-        if (h && h->on_epoch && h->on_epoch(h->ctx, t, last, err, sizeof err) < 0) {
-            fprintf(stderr, "nnrun: %s\n", err);
-            status = 1;
-            break;
-        }
+        for (int i = 0; i < n_hooks && status == 0; i++)
+            if (h[i].on_epoch && h[i].on_epoch(h[i].ctx, t, t->epoch == s->train.epochs, err, sizeof err) < 0) {
+                fprintf(stderr, "nnrun: %s\n", err);
+                status = 1;
+            }
     }
-    if (status == 130 && h && h->on_interrupt) {
-        if (h->on_interrupt(h->ctx, t, err, sizeof err) < 0) {
-            fprintf(stderr, "nnrun: interrupted, and the checkpoint could not be written: %s\n", err);
-            status = 1;
-        } else
+    for (int i = 0; i < n_hooks && status; i++)   /* displays end before the trainer says why */
+        if (h[i].on_stop) h[i].on_stop(h[i].ctx, t);
+    if (status == 3) report_stop(t);
+    if (status == 130) {
+        int saved = 0;
+        for (int i = 0; i < n_hooks; i++)
+            if (h[i].on_interrupt) {
+                if (h[i].on_interrupt(h[i].ctx, t, err, sizeof err) < 0) {
+                    fprintf(stderr, "nnrun: interrupted, and the checkpoint could not be written: %s\n", err);
+                    status = 1;
+                } else
+                    saved = 1;
+            }
+        if (status == 130 && saved)
             fprintf(stderr, "\nnnrun: interrupted at epoch %d, batch %d; state saved in %s. Continue with: nnrun %s%s%s --resume\n",
                     t->epoch + 1, t->batch_in_epoch, s->out_dir, s->file, out_is_default(s) ? "" : " --out ",
                     out_is_default(s) ? "" : s->out_dir);
-    } else if (status == 130)
-        fprintf(stderr, "\nnnrun: interrupted at epoch %d, batch %d\n", t->epoch + 1, t->batch_in_epoch);
+        else if (status == 130)
+            fprintf(stderr, "\nnnrun: interrupted at epoch %d, batch %d\n", t->epoch + 1, t->batch_in_epoch);
+    }
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     return status;

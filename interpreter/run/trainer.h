@@ -39,6 +39,13 @@ typedef struct {
     float *v;                       /* v[row * n_cols + column] */
 } step_log;
 
+/* Where a non-finite loss appeared: the graph, the step, the value. */
+typedef struct {
+    model_graph *graph;
+    int step;
+    float loss;
+} trainer_stop;
+
 typedef struct {
     const spec *s;
     run_data data;
@@ -58,7 +65,7 @@ typedef struct {
     double epoch_correct;           /* classifiers: right answers so far this epoch */
     long step;                      /* iterations so far (each runs every training step) */
     double last_lr[SPEC_MAX_STEPS]; /* learning rate of each step's latest run */
-    int quiet;                      /* 1: no progress bar; 2: no epoch lines either */
+    trainer_stop stop;              /* where a non-finite loss stopped the run */
     int n_final;                    /* named results of a finished run (sweeps gather them) */
     char final_name[8][32];
     double final_value[8];
@@ -75,18 +82,27 @@ int trainer_init(trainer *t, const spec *s, diag *d);
 int trainer_init_eval(trainer *t, const spec *s, diag *d);
 /* The graph that owns the weights (load and save them through it). */
 model_graph *trainer_weights(const trainer *t);
-/* What the command does around training (ggml-opt's epoch callback): after each epoch
- * (metrics, figures, checkpoints: run_files.h) and when Ctrl-C stops a run (a resumable
- * checkpoint). Either may be NULL. Each returns 0, or -1 with a message in err. */
+/* What the command does around training (ggml-opt's epoch callback): progress displays
+ * (progress.h), the run folder (run_files.h: figures, metrics, checkpoints). Any callback may
+ * be NULL. on_epoch returns 0, or -1 with a message in err (the run stops with status 1);
+ * on_stop: the run stops early (Ctrl-C, a non-finite loss, a failure), before the trainer says
+ * why; on_interrupt saves a resumable state (0, or -1 with err). */
 typedef struct {
     void *ctx;
-    int (*on_epoch)(void *ctx, trainer *t, int last, char *err, size_t errlen);
+    void (*on_epoch_begin)(void *ctx, const trainer *t);
+    void (*on_step)(void *ctx, const trainer *t, int batch, int n_batches);   /* after each iteration */
+    int (*on_epoch)(void *ctx, trainer *t, int last, char *err, size_t errlen);   /* after its evaluation */
+    void (*on_stop)(void *ctx, const trainer *t);
     int (*on_interrupt)(void *ctx, trainer *t, char *err, size_t errlen);
 } trainer_hooks;
 
-/* Runs the remaining epochs. Returns the process exit status: 0 done, 130 interrupted (the
- * on_interrupt hook saved the state), 3 non-finite loss, 1 other failure. h may be NULL. */
-int trainer_run(trainer *t, const trainer_hooks *h);
+/* Runs the remaining epochs, calling the hooks in order. Returns the process exit status: 0
+ * done, 130 interrupted (an on_interrupt hook saved the state), 3 non-finite loss, 1 other
+ * failure. */
+int trainer_run(trainer *t, const trainer_hooks *hooks, int n_hooks);
+/* The unfinished epoch's mean loss of the first group and accuracy so far (NaN: none). */
+double trainer_running_loss(const trainer *t);
+double trainer_running_accuracy(const trainer *t);
 /* Restores the state written by an earlier, interrupted or finished run (--resume). */
 int trainer_resume(trainer *t, diag *d);
 void trainer_free(trainer *t);

@@ -11,8 +11,8 @@
 static const char usage[] =
     "usage: nnrun SPEC [--set KEY.PATH=VALUE]... [--epochs N] [--limit-batches N] [--out DIR] [--resume] [--quiet]\n"
     "                  [--profile]\n"
-    "Trains the experiment SPEC describes and writes runs/<name>/: spec.yaml (resolved), metrics.csv,\n"
-    "model.safetensors, state.safetensors (resume), figures and report.html.\n"
+    "Trains the experiment SPEC describes and writes runs/<name>/: spec.yaml (resolved), metrics.csv (per epoch),\n"
+    "steps.csv (per iteration), model.safetensors, state.safetensors (resume), figures and report.html.\n"
     "Ctrl-C finishes the current step, saves a resumable checkpoint and exits with status 130;\n"
     "`nnrun SPEC --resume` continues exactly where it stopped. --profile prints the time spent in each op\n"
     "(wall time; with NN_PROFILE_CPU=1 in the environment, CPU time).\n";

@@ -41,6 +41,7 @@ typedef struct {
     spec *s;
     trainer t;
     int status;
+    run_results results;            /* what the report computed (NaN: nothing) */
 } spec_run;
 
 /* Trains FILE into OUT (optionally resuming, optionally "interrupted" after step interrupt_at),
@@ -65,7 +66,8 @@ static inline void spec_run_train(spec_run *r, const char *file, const char *out
     run_files_saver saver;
     trainer_hooks hooks = run_files_hooks(&saver);
     r->status = trainer_run(&r->t, &hooks, 1);
-    if (r->status == 0) assert_int_equal(run_files_finish(&r->t, err, sizeof err), 0);
+    r->results = run_results_none();
+    if (r->status == 0) assert_int_equal(run_files_finish_results(&r->t, &r->results, err, sizeof err), 0);
 }
 
 static inline void spec_run_free(spec_run *r)

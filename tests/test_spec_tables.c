@@ -12,6 +12,7 @@
 #include <string.h>
 #include "build_internal.h"
 #include "layer_table.h"
+#include "report.h"
 #include "spec_tables.h"
 #include "sweep.h"
 
@@ -243,6 +244,10 @@ static void test_the_sweep_keys_and_metrics_are_the_tables(void **state)
         if (!strstr(got_text, want)) print_error("expected (%s) in:\n%s", want, got_text);
         assert_non_null(strstr(got_text, want));
     }
+    /* the metrics pca_baseline computes are run results by the same names (sweep.c reads them) */
+    run_results r = run_results_none();
+    for (const char *const *m = metric->choices; *m; m++)
+        if (strncmp(*m, "ae_", 3) == 0 || strncmp(*m, "pca_", 4) == 0) assert_non_null(run_results_find(&r, *m));
 }
 
 /* Each choice's required keys are the parser's: left out, it says "needs" and names them. */
@@ -328,10 +333,27 @@ static void test_every_layer_kind_is_built_and_its_weights_initialised(void **st
     }
 }
 
+/* The report side has a figure for every report kind of the language, and the language a
+ * name for every kind: report_choices lists each kind once. */
+static void test_every_report_kind_has_its_figure(void **state)
+{
+    (void)state;
+    int listed[REPORT_KIND_COUNT] = {0};
+    for (const choice_def *c = report_choices; c->name; c++) {
+        assert_in_range(c->id, 0, REPORT_KIND_COUNT - 1);
+        listed[c->id]++;
+        if (!report_kind_is_drawn((report_kind)c->id)) print_error("report kind %s has no figure\n", c->name);
+        assert_true(report_kind_is_drawn((report_kind)c->id));
+    }
+    for (int k = 0; k < REPORT_KIND_COUNT; k++) assert_int_equal(listed[k], 1);
+    assert_false(report_kind_is_drawn((report_kind)REPORT_KIND_COUNT));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_layer_kind_is_built_and_its_weights_initialised),
+        cmocka_unit_test(test_every_report_kind_has_its_figure),
         cmocka_unit_test(test_every_layer_kind_and_activation_has_its_row),
         cmocka_unit_test(test_written_defaults_read_as_the_defaults_of_every_layer),
         cmocka_unit_test(test_the_parsers_key_lists_are_the_tables),

@@ -66,8 +66,8 @@ static run_result run(const char *spec_file, const char *out, const char *const 
         r.train_loss[e] = t->h.col[t->hc.train[0]][e];
         r.test_loss[e] = t->h.col[t->hc.test[0]][e];
     }
-    r.pca_test = trainer_final(t, "pca_test");
-    r.ae_test = trainer_final(t, "ae_test");
+    r.pca_test = sr.results.pca_test;
+    r.ae_test = sr.results.ae_test;
     spec_run_free(&sr);
     return r;
 }

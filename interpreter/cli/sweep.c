@@ -231,6 +231,13 @@ static int write_results(const sweep_plan *p, const char *name, const char *out,
     return rc;
 }
 
+/* A metric's value after a run: a result its report computed, else the last epoch's. */
+static double final_value(const trainer *t, const run_results *results, const char *name)
+{
+    const double *v = run_results_find(results, name);
+    return v ? *v : trainer_final(t, name);
+}
+
 int sweep_run(ynode *tree, const char *file, int quiet, diag *d)
 {
     (void)quiet;
@@ -271,10 +278,11 @@ int sweep_run(ynode *tree, const char *file, int quiet, diag *d)
         trainer_hooks hooks = run_files_hooks(&saver);
         if (run_files_begin(&tr, err, sizeof err) < 0) status = 1;
         else status = trainer_run(&tr, &hooks, 1);   /* no progress display: one line per run */
-        if (status == 0 && run_files_finish(&tr, err, sizeof err) < 0) status = 1;
+        run_results results = run_results_none();
+        if (status == 0 && run_files_finish_results(&tr, &results, err, sizeof err) < 0) status = 1;
         printf("  ->");
         for (int q = 0; q < p.n_metrics; q++) {
-            res[(size_t)r * p.n_metrics + q] = trainer_final(&tr, metric_names[p.metric[q]]);
+            res[(size_t)r * p.n_metrics + q] = final_value(&tr, &results, metric_names[p.metric[q]]);
             printf(" %s %.6g", metric_names[p.metric[q]], res[(size_t)r * p.n_metrics + q]);
         }
         printf("\n");

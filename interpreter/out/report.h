@@ -1,18 +1,24 @@
-/* report.h — the figures a spec asks for, and the one-page report.html linking them. */
+/* report.h — the figures a spec asks for and the one-page report.html linking them.
+ * report_figures.c draws them (a table with one function per report kind), computing each with
+ * report_analysis.c and writing its text (stdout, the page's notes, CSV) with report_text.c;
+ * report_html.c writes the page. */
 #ifndef NNRUN_REPORT_H
 #define NNRUN_REPORT_H
 
 #include "report_view3d.h"
+#include "run_results.h"
 #include "../run/trainer.h"
 
 #define REPORT_MAX_FIGS 32
 
+/* What the figures leave for the page and for the caller, who owns it. */
 typedef struct {
     int n;
     char file[REPORT_MAX_FIGS][128];    /* PNG names inside the run folder */
     char caption[REPORT_MAX_FIGS][160];
-    char notes[4096];                   /* extra text (final metrics, dead units) for the page */
+    char notes[4096];                   /* the figures' results as HTML (final metrics, dead units) */
     report_view3d *view3d[REPORT_MAX_FIGS];  /* interactive view under figure i, or NULL (owned) */
+    run_results results;                /* the named results the figures computed (NaN: none) */
 } report_figures;
 
 /* Frees the interactive views (the rest is plain storage); figs may then be reused. */
@@ -32,6 +38,9 @@ void report_image_dims(const nn_shape *s, int *c, int *h, int *w);
  * interactive 3-D view when the layer has 3 units (free with report_view3d_free), else NULL. */
 int report_embedding(trainer *t, const char *layer_name, const char *png_path, const char *title, report_view3d **view,
                      char *err, size_t errlen);
+/* The figure table has a row for kind k (a test asks it of every kind of the language). */
+int report_kind_is_drawn(report_kind k);
+/* Every figure the spec asks for, in its order; figs->results gets the named results. */
 int report_make_figures(trainer *t, report_figures *figs, char *err, size_t errlen);
 /* After each epoch: the figures a spec asks to see during training (points with
  * during_training: points_epoch_N.png after epochs 1, 2, 5, 10, 20, 50, ... and the last). */

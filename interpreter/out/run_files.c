@@ -139,11 +139,18 @@ trainer_hooks run_files_hooks(run_files_saver *saver)
     return (trainer_hooks){.ctx = saver, .on_epoch = on_epoch, .on_interrupt = on_interrupt};
 }
 
-int run_files_finish(trainer *t, char *err, size_t errlen)
+int run_files_finish_results(trainer *t, run_results *res, char *err, size_t errlen)
 {
     report_figures figs = {0};
     int rc = report_make_figures(t, &figs, err, errlen);
     if (rc == 0) rc = report_write_html(t, &figs, err, errlen);
+    *res = figs.results;
     report_figures_free(&figs);
     return rc;
+}
+
+int run_files_finish(trainer *t, char *err, size_t errlen)
+{
+    run_results res;
+    return run_files_finish_results(t, &res, err, errlen);
 }

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "run_results.h"
 #include "../run/trainer.h"
 
 /* Creates the folder (and parents) and writes spec.yaml. */
@@ -19,6 +20,9 @@ typedef struct {
 trainer_hooks run_files_hooks(run_files_saver *saver);
 /* At the end: every figure the spec asks for, then report.html linking them. */
 int run_files_finish(trainer *t, char *err, size_t errlen);
+/* The same, keeping the named results the figures computed (pca_baseline's errors, the
+ * next-character accuracy; NaN where none) in *res, for a sweep or a test to read. */
+int run_files_finish_results(trainer *t, run_results *res, char *err, size_t errlen);
 
 /* mkdir -p */
 int make_dirs(const char *path, char *err, size_t errlen);

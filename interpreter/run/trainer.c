@@ -486,20 +486,8 @@ static void finish_epoch(trainer *t, double seconds)
 }
 
 
-void trainer_set_final(trainer *t, const char *name, double value)
-{
-    int i = 0;
-    while (i < t->n_final && strcmp(t->final_name[i], name) != 0) i++;
-    if (i == 8) return;
-    snprintf(t->final_name[i], sizeof t->final_name[i], "%s", name);
-    t->final_value[i] = value;
-    if (i == t->n_final) t->n_final++;
-}
-
 double trainer_final(const trainer *t, const char *name)
 {
-    for (int i = 0; i < t->n_final; i++)
-        if (strcmp(t->final_name[i], name) == 0) return t->final_value[i];
     static const char *const names[] = {"train_loss", "test_loss", "accuracy", "rel_l2"};
     const int cols[] = {t->hc.train[0], t->hc.test[0], t->hc.test_acc, t->hc.test_rel_l2};
     for (int i = 0; i < 4; i++)

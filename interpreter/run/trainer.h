@@ -66,9 +66,6 @@ typedef struct {
     long step;                      /* iterations so far (each runs every training step) */
     double last_lr[SPEC_MAX_STEPS]; /* learning rate of each step's latest run */
     trainer_stop stop;              /* where a non-finite loss stopped the run */
-    int n_final;                    /* named results of a finished run (sweeps gather them) */
-    char final_name[8][32];
-    double final_value[8];
     long interrupt_at_step;         /* tests: behave as if Ctrl-C came after this step (0 = never) */
 } trainer;
 
@@ -124,10 +121,7 @@ size_t trainer_layer_width(trainer *t, int layer);
 int trainer_node_outputs(trainer *t, const nn_dataset *ds, const int *rows, int n, int node, float *out);
 size_t trainer_node_width(trainer *t, int node);
 
-/* Records a named result of the run (e.g. "pca_test"); replaces one of the same name. */
-void trainer_set_final(trainer *t, const char *name, double value);
-/* The named result, or the last epoch's train_loss, test_loss, accuracy or rel_l2; NaN if
- * there is none. */
+/* The last epoch's train_loss, test_loss, accuracy or rel_l2; NaN if there is none. */
 double trainer_final(const trainer *t, const char *name);
 
 /* Writes model.safetensors (weights) and state.safetensors (optimizer, rng, position,

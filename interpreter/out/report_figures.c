@@ -1,0 +1,393 @@
+/* The figures of a run (report.h): one drawing function per report kind, in a table indexed by
+ * kind. Each computes its result with report_analysis.c and presents it: a PNG through
+ * nn/plot.h and its place on the page here; stdout lines, report.html notes and CSV through
+ * report_text.c; named results into report_figures.results. */
+#include "report.h"
+#include "report_analysis.h"
+#include "report_text.h"
+#include "nn/plot.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void fig_path(const trainer *t, const char *name, char *out, size_t len)
+{
+    snprintf(out, len, "%s/%s", t->s->out_dir, name);
+}
+
+/* Returns the figure's index, or -1 when the page is full (the figure is left out). */
+static int add_fig(report_figures *f, const char *file, const char *caption)
+{
+    if (f->n == REPORT_MAX_FIGS) return -1;
+    snprintf(f->file[f->n], sizeof f->file[f->n], "%s", file);
+    snprintf(f->caption[f->n], sizeof f->caption[f->n], "%s", caption);
+    f->view3d[f->n] = NULL;
+    return f->n++;
+}
+
+void report_figures_free(report_figures *figs)
+{
+    for (int i = 0; i < REPORT_MAX_FIGS; i++) {
+        report_view3d_free(figs->view3d[i]);
+        figs->view3d[i] = NULL;
+    }
+}
+
+/* ---- loss_curve ------------------------------------------------------------------------------- */
+int report_loss_curve(trainer *t, char *err, size_t errlen)
+{
+    const history *h = &t->h;
+    if (h->n == 0) return 0;
+    float *x = malloc((size_t)h->n * sizeof *x);
+    if (!x) return -1;
+    for (int e = 0; e < h->n; e++) x[e] = (float)(e + 1);
+    /* train and evaluation curves of each loss group */
+    nn_series s[2 * SPEC_MAX_GROUPS];
+    char names[2 * SPEC_MAX_GROUPS][SPEC_NAME_LEN + 24];
+    int n = 0, G = t->s->n_groups;
+    for (int g = 0; g < G; g++)
+        for (int split = 0; split < (t->data.has_test ? 2 : 1); split++) {
+            const char *which = split ? t->data.test_name : "train";
+            if (G == 1) snprintf(names[n], sizeof names[n], "%s", which);
+            else snprintf(names[n], sizeof names[n], "%s %s", which, t->s->groups[g].name);
+            s[n] = (nn_series){names[n], x, h->col[split ? t->hc.test[g] : t->hc.train[g]], h->n, 2};
+            n++;
+        }
+    char path[1024], title[160];
+    fig_path(t, "loss_curve.png", path, sizeof path);
+    snprintf(title, sizeof title, "%s: loss", t->s->name);
+    int rc = nn_plot_lines(path, title, "epoch", "loss", s, n, 0, err, errlen);
+    free(x);
+    return rc;
+}
+
+static int fig_loss_curve(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+{
+    (void)r;
+    if (report_loss_curve(t, err, errlen) < 0) return -1;
+    add_fig(figs, "loss_curve.png", "Loss per epoch");
+    return 0;
+}
+
+/* ---- reconstructions, class_examples ---------------------------------------------------------- */
+/* The rows' evaluation samples in columns: originals, corrupted inputs (when the model corrupts
+ * them), reconstructions, into file. */
+static int draw_reconstructions(trainer *t, const report_spec *r, const int *rows, int n, const char *file, const char *title,
+                                char *err, size_t errlen)
+{
+    static const char *const labels2[] = {"original", "reconstruction"}, *const labels3[] = {"original", "corrupted", "reconstruction"};
+    report_recon rec;
+    int rc = report_recon_compute(t, r, report_eval_set(t), rows, n, &rec, err, errlen);
+    char path[1024];
+    fig_path(t, file, path, sizeof path);
+    if (rc == 0)
+        rc = nn_plot_image_grid(path, title, rec.img, rec.n_rows * n, rec.c, rec.h, rec.w, n, rec.n_rows == 3 ? labels3 : labels2,
+                                2, err, errlen);
+    report_recon_free(&rec);
+    return rc;
+}
+
+/* r->count randomly chosen samples (the same for every run of the seed). */
+static int fig_reconstructions(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+{
+    const nn_dataset *ds = report_eval_set(t);
+    int n = r->count < ds->n ? r->count : ds->n;
+    int *rows = malloc((size_t)(n ? n : 1) * sizeof *rows);
+    if (!rows) return -1;
+    nn_rng rng;
+    nn_rng_seed(&rng, t->s->seed + 17);
+    for (int i = 0; i < n; i++) rows[i] = (int)nn_rng_below(&rng, (uint32_t)ds->n);
+    char title[160];
+    snprintf(title, sizeof title, "%s: %s samples and their reconstructions", t->s->name, t->data.test_name);
+    int rc = draw_reconstructions(t, r, rows, n, "reconstructions.png", title, err, errlen);
+    if (rc == 0) add_fig(figs, "reconstructions.png", "Randomly chosen samples above their reconstructions");
+    free(rows);
+    return rc;
+}
+
+/* The first sample of each class, above its reconstruction. */
+static int fig_class_examples(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+{
+    int rows[256], n = report_class_rows(report_eval_set(t), rows, err, errlen);
+    if (n < 0) return -1;
+    char title[160];
+    snprintf(title, sizeof title, "%s: one %s sample per class and its reconstruction", t->s->name, t->data.test_name);
+    int rc = draw_reconstructions(t, r, rows, n, "class_examples.png", title, err, errlen);
+    if (rc == 0) add_fig(figs, "class_examples.png", "The first sample of every class above its reconstruction");
+    return rc;
+}
+
+/* ---- embedding -------------------------------------------------------------------------------- */
+/* Three units: the whole code seen from two sides, and the page's interactive view (view != NULL). */
+static int draw_codes3d(const report_codes *c, const char *layer, const char *png_path, const char *title,
+                        report_view3d **view, char *err, size_t errlen)
+{
+    static const nn_view3d views[2] = {{30, 20}, {120, 20}};
+    static const char *const axes[3] = {"unit 1", "unit 2", "unit 3"};
+    if (nn_plot_scatter3d(png_path, title, c->code, c->label, c->n, NULL, c->n_classes, axes, views, 2, err, errlen) < 0) return -1;
+    if (view && !(*view = report_view3d_new(c->code, c->label, c->n, c->n_classes, layer))) {
+        snprintf(err, errlen, "embedding: out of memory for the interactive view of layer '%s'", layer);
+        return -1;
+    }
+    return 0;
+}
+
+/* Two or more units: the first two. */
+static int draw_codes2d(const report_codes *c, const char *layer, const char *png_path, const char *title, char *err,
+                        size_t errlen)
+{
+    float *xy = malloc((size_t)(c->n ? c->n : 1) * 2 * sizeof *xy);
+    if (!xy) {
+        snprintf(err, errlen, "embedding: out of memory for %d codes of layer '%s'", c->n, layer);
+        return -1;
+    }
+    for (int i = 0; i < c->n; i++) xy[2 * i] = c->code[(size_t)i * c->w], xy[2 * i + 1] = c->code[(size_t)i * c->w + 1];
+    int rc = nn_plot_scatter(png_path, title, xy, c->label, c->n, NULL, c->n_classes, "unit 1", "unit 2", err, errlen);
+    free(xy);
+    return rc;
+}
+
+int report_embedding(trainer *t, const char *layer_name, const char *png_path, const char *title, report_view3d **view,
+                     char *err, size_t errlen)
+{
+    if (view) *view = NULL;
+    report_codes c;
+    int rc = report_codes_compute(t, layer_name, &c, err, errlen);
+    char full[200];
+    snprintf(full, sizeof full, "%s: layer '%s'%s", title, layer_name, c.w > 3 ? " (first 2 of its units)" : "");
+    if (rc == 0)
+        rc = c.w == 3 ? draw_codes3d(&c, layer_name, png_path, full, view, err, errlen)
+                      : draw_codes2d(&c, layer_name, png_path, full, err, errlen);
+    report_codes_free(&c);
+    return rc;
+}
+
+static int fig_embedding(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+{
+    char path[1024], file[128];
+    snprintf(file, sizeof file, "embedding_%.60s.png", r->layer);
+    fig_path(t, file, path, sizeof path);
+    report_view3d *view;
+    if (report_embedding(t, r->layer, path, t->s->name, &view, err, errlen) < 0) return -1;
+    int i = add_fig(figs, file, "Codes of the evaluation samples, coloured by class");
+    if (i >= 0) figs->view3d[i] = view;   /* 3 units: the page shows them in 3-D too */
+    else report_view3d_free(view);
+    return 0;
+}
+
+/* ---- function_fit ----------------------------------------------------------------------------- */
+static int draw_fit(trainer *t, const report_fit *f, char *err, size_t errlen)
+{
+    const nn_dataset *tr = &t->data.train;
+    nn_series ser[3] = {{"truth", f->x, f->truth, f->n, 0}, {"training points", tr->x, tr->y, tr->n, 1},
+                        {"prediction", f->x, f->pred, f->n, 0}};
+    char path[1024], title[200];
+    fig_path(t, "function_fit.png", path, sizeof path);
+    const history *h = &t->h;
+    float rel = h->n ? h->col[t->hc.test_rel_l2][h->n - 1] : NAN;
+    snprintf(title, sizeof title, "%s: fit (relative L2 error %.2f%%)", t->s->name, 100 * rel);
+    return nn_plot_lines(path, title, "x", "y", ser, 3, 0, err, errlen);
+}
+
+static int fig_function_fit(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+{
+    (void)r;
+    report_fit f;
+    int rc = report_fit_compute(t, &f, err, errlen);
+    if (rc == 0) rc = draw_fit(t, &f, err, errlen);
+    if (rc == 0) add_fig(figs, "function_fit.png", "Truth, training points and the network's prediction");
+    report_fit_free(&f);
+    return rc;
+}
+
+/* ---- dead_units ------------------------------------------------------------------------------- */
+/* A ReLU unit is dead when it outputs 0 for every training sample. */
+static int fig_dead_units(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+{
+    (void)r;
+    report_dead_units d;
+    report_dead_units_compute(t, &d);
+    report_print_dead_units(&d);
+    report_note_dead_units(figs, &d);
+    if (report_write_dead_csv(t->s->out_dir, &d, err, errlen) < 0) return -1;
+    if (!d.n) return 0;
+    char path[1024], title[160];
+    fig_path(t, "dead_units.png", path, sizeof path);
+    snprintf(title, sizeof title, "%s: dead ReLU units per layer", t->s->name);
+    if (nn_plot_bars(path, title, d.layer, d.frac, d.n, "fraction dead", err, errlen) < 0) return -1;
+    add_fig(figs, "dead_units.png", "Fraction of ReLU units that never activate on the training set");
+    return 0;
+}
+
+/* ---- confusion_matrix ------------------------------------------------------------------------- */
+/* A heat map of the counts, the classes named by their ids. */
+static int draw_confusion(trainer *t, const report_confusion *c, char *err, size_t errlen)
+{
+    char names[100][16];
+    const char *ptrs[100];
+    for (int a = 0; a < c->k; a++) {
+        snprintf(names[a], sizeof names[a], "%d", a);
+        ptrs[a] = names[a];
+    }
+    char path[1024], title[160];
+    fig_path(t, "confusion_matrix.png", path, sizeof path);
+    snprintf(title, sizeof title, "%s: confusion matrix (%s)", t->s->name, t->data.test_name);
+    return nn_plot_heatmap(path, title, c->count, c->k, c->k, ptrs, ptrs, 1, "predicted", "true", err, errlen);
+}
+
+/* The evaluation split's confusion matrix: a heat map, a table on stdout, per-class accuracy
+ * on the page. */
+static int fig_confusion(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+{
+    (void)r;
+    report_confusion c;
+    int rc = report_confusion_compute(t, &c, err, errlen);
+    if (rc == 0) {
+        report_print_confusion(&c, t->data.test_name);
+        report_note_confusion(figs, &c, t->data.test_name);
+        rc = draw_confusion(t, &c, err, errlen);
+    }
+    if (rc == 0) add_fig(figs, "confusion_matrix.png", "Counts of true (rows) against predicted (columns) classes");
+    report_confusion_free(&c);
+    return rc;
+}
+
+/* ---- filters ---------------------------------------------------------------------------------- */
+static int draw_filters(trainer *t, const report_filters *fl, const char *layer, const char *file, char *err, size_t errlen)
+{
+    char path[1024], title[160];
+    fig_path(t, file, path, sizeof path);
+    snprintf(title, sizeof title, "%s: the %d filters of '%.60s'", t->s->name, fl->f, layer);
+    int scale = fl->kh * 10 < 60 ? 60 / fl->kh : 4;
+    return nn_plot_image_grid(path, title, fl->img, fl->f, 1, fl->kh, fl->kw * fl->c, fl->f < 10 ? fl->f : 10, NULL, scale, err,
+                              errlen);
+}
+
+/* The weights of a convolution layer, one small image per filter (input channels side by
+ * side), each scaled to its own range. */
+static int fig_filters(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+{
+    char file[128];
+    snprintf(file, sizeof file, "filters_%.60s.png", r->layer);
+    report_filters fl;
+    int rc = report_filters_compute(t, r->layer, &fl, err, errlen);
+    if (rc == 0) rc = draw_filters(t, &fl, r->layer, file, err, errlen);
+    if (rc == 0) add_fig(figs, file, "Learned filters (each scaled to its own range: dark low, bright high)");
+    report_filters_free(&fl);
+    return rc;
+}
+
+/* ---- points ----------------------------------------------------------------------------------- */
+/* 2-D outputs of several layers (or the input) drawn together, one colour per layer: a data
+ * set before and after corruption, or denoised; over the evaluation split, into `file`, titled
+ * with `when` ("" or "after epoch 5"). */
+static int draw_points(trainer *t, const report_spec *r, const char *file, const char *when, char *err, size_t errlen)
+{
+    report_points p;
+    int rc = report_points_compute(t, r, &p, err, errlen);
+    char path[1024], title[200];
+    fig_path(t, file, path, sizeof path);
+    snprintf(title, sizeof title, "%s: %s points%s%s", t->s->name, t->data.test_name, when[0] ? " " : "", when);
+    if (rc == 0) rc = nn_plot_scatter(path, title, p.xy, p.label, p.n * p.n_layers, p.name, p.n_layers, "x1", "x2", err, errlen);
+    report_points_free(&p);
+    return rc;
+}
+
+/* Epochs after which figures drawn during training are kept: 1, 2, 5, 10, 20, 50, ... */
+static int snapshot_epoch(int e)
+{
+    while (e >= 10 && e % 10 == 0) e /= 10;
+    return e == 1 || e == 2 || e == 5;
+}
+
+static void snapshot_file(int epoch, char *out, size_t len) { snprintf(out, len, "points_epoch_%d.png", epoch); }
+
+int report_during_training(trainer *t, char *err, size_t errlen)
+{
+    int e = t->epoch;
+    if (!snapshot_epoch(e) || e == t->s->train.epochs) return 0;   /* the last: points.png */
+    for (int k = 0; k < t->s->n_reports; k++) {
+        const report_spec *r = &t->s->reports[k];
+        if (r->kind != REP_POINTS || !r->during) continue;
+        char file[64], when[48];
+        snapshot_file(e, file, sizeof file);
+        snprintf(when, sizeof when, "after epoch %d", e);
+        if (draw_points(t, r, file, when, err, errlen) < 0) return -1;
+    }
+    return 0;
+}
+
+static int fig_points(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+{
+    if (draw_points(t, r, "points.png", "", err, errlen) < 0) return -1;
+    add_fig(figs, "points.png", "The points as each layer gives them");
+    for (int e = 1; r->during && e < t->epoch; e++)   /* the snapshots drawn during training */
+        if (snapshot_epoch(e)) {
+            char file[64], caption[80];
+            snapshot_file(e, file, sizeof file);
+            snprintf(caption, sizeof caption, "The points after epoch %d", e);
+            add_fig(figs, file, caption);
+        }
+    return 0;
+}
+
+/* ---- pca_baseline ----------------------------------------------------------------------------- */
+/* The autoencoder against PCA: printed, on the page, and kept as the results ae_train, ae_test,
+ * pca_train, pca_test (for sweeps). No figure of its own. */
+static int fig_pca_baseline(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+{
+    report_pca p;
+    if (report_pca_compute(t, r->layer, &p, err, errlen) < 0) return -1;
+    report_print_pca(&p, t->data.test_name);
+    report_note_pca(figs, &p, t->data.test_name);
+    run_results *res = &figs->results;
+    res->ae_train = p.ae[0], res->ae_test = p.ae[1];
+    res->pca_train = p.pca[0], res->pca_test = p.pca[1];
+    return 0;
+}
+
+/* ---- next-character accuracy (any character model; not a report kind) ------------------------- */
+static void next_char_accuracy(trainer *t, report_figures *figs)
+{
+    double acc = figs->results.next_char_accuracy = report_next_char_accuracy(t);
+    if (isnan(acc)) return;
+    report_print_next_char(acc);
+    report_note_next_char(figs, acc, t->data.test_name);
+}
+
+/* ---- the table -------------------------------------------------------------------------------- */
+typedef int (*figure_fn)(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen);
+
+/* One row per report kind: the function that computes and draws it. */
+static const figure_fn figures[REPORT_KIND_COUNT] = {
+    [REP_LOSS_CURVE] = fig_loss_curve,
+    [REP_RECONSTRUCTIONS] = fig_reconstructions,
+    [REP_EMBEDDING] = fig_embedding,
+    [REP_FUNCTION_FIT] = fig_function_fit,
+    [REP_DEAD_UNITS] = fig_dead_units,
+    [REP_CONFUSION_MATRIX] = fig_confusion,
+    [REP_FILTERS] = fig_filters,
+    [REP_CLASS_EXAMPLES] = fig_class_examples,
+    [REP_POINTS] = fig_points,
+    [REP_PCA_BASELINE] = fig_pca_baseline,
+};
+
+int report_kind_is_drawn(report_kind k) { return (unsigned)k < REPORT_KIND_COUNT && figures[k] != NULL; }
+
+int report_make_figures(trainer *t, report_figures *figs, char *err, size_t errlen)
+{
+    figs->n = 0;
+    figs->notes[0] = 0;
+    figs->results = run_results_none();
+    next_char_accuracy(t, figs);
+    for (int i = 0; i < t->s->n_reports; i++) {
+        const report_spec *r = &t->s->reports[i];
+        if (!report_kind_is_drawn(r->kind)) {
+            snprintf(err, errlen, "report %d: no figure for its kind (%d)", i + 1, (int)r->kind);
+            return -1;
+        }
+        if (figures[r->kind](t, r, figs, err, errlen) < 0) return -1;
+    }
+    return 0;
+}

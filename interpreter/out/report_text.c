@@ -1,0 +1,90 @@
+/* The results of the figures as text (report_text.h): stdout, report.html's notes, CSV. */
+#include "report_text.h"
+#include "nn/atomic_file.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Appends to the page's notes; what does not fit is left out. */
+__attribute__((format(printf, 2, 3))) static void note(report_figures *f, const char *fmt, ...)
+{
+    size_t at = strlen(f->notes);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->notes + at, sizeof f->notes - at, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- confusion_matrix: the counts with each class' accuracy; the accuracies on the page ---------- */
+void report_print_confusion(const report_confusion *c, const char *split)
+{
+    int k = c->k;
+    printf("confusion matrix (%s; rows: true class, columns: predicted):\n     ", split);
+    for (int b = 0; b < k; b++) printf("%6d", b);
+    printf("   accuracy\n");
+    for (int a = 0; a < k; a++) {
+        printf("%4d ", a);
+        for (int b = 0; b < k; b++) printf("%6.0f", c->count[a * k + b]);
+        printf("   %6.2f%%\n", 100 * report_class_accuracy(c, a));
+    }
+}
+
+void report_note_confusion(report_figures *f, const report_confusion *c, const char *split)
+{
+    note(f, "<h3>Per-class accuracy (%s)</h3><table><tr>", split);
+    for (int a = 0; a < c->k; a++) note(f, "<td>%d: %.2f%%</td>", a, 100 * report_class_accuracy(c, a));
+    note(f, "</tr></table>");
+}
+
+/* ---- dead_units: per ReLU layer, dead units of all and their fraction ---------------------------- */
+void report_print_dead_units(const report_dead_units *d)
+{
+    printf("dead ReLU units (zero for every training sample):\n");
+    for (int i = 0; i < d->n; i++)
+        printf("  %-16s %3d of %3zu (%.0f%%)\n", d->layer[i], d->dead[i], d->width[i], 100.0 * d->frac[i]);
+}
+
+void report_note_dead_units(report_figures *f, const report_dead_units *d)
+{
+    note(f, "<h3>Dead ReLU units (over the training set)</h3><table><tr><th>layer</th><th>dead</th><th>fraction</th></tr>");
+    for (int i = 0; i < d->n; i++)
+        note(f, "<tr><td>%s</td><td>%d of %zu</td><td>%.0f%%</td></tr>", d->layer[i], d->dead[i], d->width[i], 100.0 * d->frac[i]);
+    note(f, "</table>");
+}
+
+int report_write_dead_csv(const char *dir, const report_dead_units *d, char *err, size_t errlen)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/dead_units.csv", dir);
+    nn_atomic_file *af = nn_atomic_open(path, err, errlen);
+    if (!af) return -1;
+    FILE *f = nn_atomic_stream(af);
+    fprintf(f, "layer,dead_fraction\n");
+    for (int i = 0; i < d->n; i++) fprintf(f, "%s,%.6f\n", d->layer[i], d->frac[i]);
+    return nn_atomic_commit(af, err, errlen);
+}
+
+/* ---- pca_baseline: the network's and PCA's errors on both splits -------------------------------- */
+void report_print_pca(const report_pca *p, const char *split)
+{
+    printf("reconstruction error ||x - x~||^2 per sample, code size %d:\n", p->code);
+    printf("  autoencoder  train %.4f  %s %.4f\n  PCA          train %.4f  %s %.4f\n", p->ae[0], split, p->ae[1], p->pca[0],
+           split, p->pca[1]);
+}
+
+void report_note_pca(report_figures *f, const report_pca *p, const char *split)
+{
+    note(f,
+         "<h3>Reconstruction error ||x - x~||&sup2; per sample (code size %d)</h3><table><tr><th></th><th>train</th>"
+         "<th>%s</th></tr><tr><td>autoencoder</td><td>%.4f</td><td>%.4f</td></tr><tr><td>PCA</td><td>%.4f</td>"
+         "<td>%.4f</td></tr></table>",
+         p->code, split, p->ae[0], p->ae[1], p->pca[0], p->pca[1]);
+}
+
+/* ---- next-character accuracy --------------------------------------------------------------------- */
+void report_print_next_char(double accuracy) { printf("next-character accuracy: %.1f%%\n", 100 * accuracy); }
+
+void report_note_next_char(report_figures *f, double accuracy, const char *split)
+{
+    note(f, "<p>next-character accuracy (%s text): %.1f%%</p>", split, 100 * accuracy);
+}

@@ -1,0 +1,25 @@
+/* report_text.h — the results of report_analysis.h as text: the lines `nnrun SPEC` prints
+ * (report_print_*), the notes report.html shows above its figures (report_note_*, appended to
+ * report_figures.notes, cut at its size), and CSV files. Internal to out/. */
+#ifndef NNRUN_REPORT_TEXT_H
+#define NNRUN_REPORT_TEXT_H
+
+#include "report.h"
+#include "report_analysis.h"
+
+/* split: the evaluation split's name ("test", "validation") */
+void report_print_confusion(const report_confusion *c, const char *split);
+void report_note_confusion(report_figures *f, const report_confusion *c, const char *split);
+
+void report_print_dead_units(const report_dead_units *d);
+void report_note_dead_units(report_figures *f, const report_dead_units *d);
+/* dir/dead_units.csv: layer,dead_fraction */
+int report_write_dead_csv(const char *dir, const report_dead_units *d, char *err, size_t errlen);
+
+void report_print_pca(const report_pca *p, const char *split);
+void report_note_pca(report_figures *f, const report_pca *p, const char *split);
+
+void report_print_next_char(double accuracy);
+void report_note_next_char(report_figures *f, double accuracy, const char *split);
+
+#endif

@@ -1,0 +1,19 @@
+/* run_results.h — the named results a run's report computes (pca_baseline's errors, a character
+ * model's next-character accuracy), kept in a struct the caller owns: `nnrun SPEC` shows them,
+ * a sweep gathers them into sweep.csv. */
+#ifndef NNRUN_RUN_RESULTS_H
+#define NNRUN_RUN_RESULTS_H
+
+typedef struct {
+    double ae_train, ae_test;       /* pca_baseline: ||x - x~||^2 per sample of the network, */
+    double pca_train, pca_test;     /* and of PCA (training set, evaluation split) */
+    double next_char_accuracy;      /* character models: per-step accuracy on the held-out text */
+} run_results;
+
+/* Every result NaN: not computed (yet). */
+run_results run_results_none(void);
+/* The result named name ("pca_test", "next_char_accuracy", ...), or NULL when no result has
+ * that name (a per-epoch metric such as "test_loss" is the trainer's: trainer_final). */
+const double *run_results_find(const run_results *r, const char *name);
+
+#endif

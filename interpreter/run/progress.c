@@ -23,11 +23,22 @@ void progress_begin(progress *p, int epoch, int epochs, int quiet, int log_every
     p->drawn = 0;
 }
 
-void progress_step(progress *p, int done, int total, double running_loss, double running_accuracy)
+/* "loss 0.12345" or "discriminator 1.38620 generator 0.69312" */
+static void print_losses(FILE *f, const char *fmt, const double *loss, const char *const *names, int n)
+{
+    for (int g = 0; g < n; g++) {
+        fprintf(f, "%s%s ", g ? " " : "", names ? names[g] : "loss");
+        fprintf(f, fmt, loss[g]);
+    }
+}
+
+void progress_step(progress *p, int done, int total, const double *loss, const char *const *names, int n,
+                   double running_accuracy)
 {
     if (!p->tty) {
         if (p->log_every && done % p->log_every == 0) {
-            printf("epoch %d/%d  step %d/%d  running loss %.6f", p->epoch, p->epochs, done, total, running_loss);
+            printf("epoch %d/%d  step %d/%d  running ", p->epoch, p->epochs, done, total);
+            print_losses(stdout, "%.6f", loss, names, n);
             if (running_accuracy == running_accuracy) printf("  running accuracy %.2f%%", 100 * running_accuracy);
             printf("\n");
             fflush(stdout);
@@ -43,7 +54,8 @@ void progress_step(progress *p, int done, int total, double running_loss, double
     for (int i = 0; i < WIDTH; i++) bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
     bar[WIDTH] = 0;
     double elapsed = t - p->start, eta = done ? elapsed / done * (total - done) : 0;
-    fprintf(stderr, "\repoch %d/%d [%s] %d/%d  loss %.5f", p->epoch, p->epochs, bar, done, total, running_loss);
+    fprintf(stderr, "\repoch %d/%d [%s] %d/%d  ", p->epoch, p->epochs, bar, done, total);
+    print_losses(stderr, "%.5f", loss, names, n);
     if (running_accuracy == running_accuracy) fprintf(stderr, "  acc %.2f%%", 100 * running_accuracy);
     fprintf(stderr, "  ETA %d:%02d ", (int)eta / 60, (int)eta % 60);
     p->drawn = 1;
@@ -88,7 +100,14 @@ static void on_epoch_begin(void *ctx, const trainer *t)
 
 static void on_step(void *ctx, const trainer *t, int batch, int n_batches)
 {
-    progress_step(ctx, batch, n_batches, trainer_running_loss(t), trainer_running_accuracy(t));
+    const spec *s = t->s;
+    double loss[SPEC_MAX_GROUPS];
+    const char *names[SPEC_MAX_GROUPS];
+    for (int g = 0; g < s->n_groups; g++) {
+        loss[g] = trainer_running_loss(t, g);
+        names[g] = s->groups[g].name;
+    }
+    progress_step(ctx, batch, n_batches, loss, s->n_groups > 1 ? names : NULL, s->n_groups, trainer_running_accuracy(t));
 }
 
 /* long runs of short epochs: a line every few epochs, never fewer than 20 lines per run */

@@ -15,8 +15,10 @@ typedef struct {
 } progress;
 
 void progress_begin(progress *p, int epoch, int epochs, int quiet, int log_every);
-/* running_accuracy: NaN when the model is not a classifier */
-void progress_step(progress *p, int done, int total, double running_loss, double running_accuracy);
+/* The running loss of each of n loss groups (names: NULL for one group, shown as "loss");
+ * running_accuracy: NaN when the model is not a classifier. */
+void progress_step(progress *p, int done, int total, const double *loss, const char *const *names, int n,
+                   double running_accuracy);
 void progress_end(progress *p);
 
 /* The trainer hooks that show a run on the terminal: the bar (off a terminal, a line every

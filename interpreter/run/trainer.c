@@ -503,9 +503,9 @@ static int out_is_default(const spec *s)
     return strcmp(def, s->out_dir) == 0 || ymap_get(s->tree, "output") != NULL;
 }
 
-double trainer_running_loss(const trainer *t)
+double trainer_running_loss(const trainer *t, int group)
 {
-    return t->epoch_loss_rows[0] ? t->epoch_loss_sum[0] / t->epoch_loss_rows[0] : NAN;
+    return t->epoch_loss_rows[group] ? t->epoch_loss_sum[group] / t->epoch_loss_rows[group] : NAN;
 }
 
 double trainer_running_accuracy(const trainer *t)

@@ -97,8 +97,8 @@ typedef struct {
  * done, 130 interrupted (an on_interrupt hook saved the state), 3 non-finite loss, 1 other
  * failure. */
 int trainer_run(trainer *t, const trainer_hooks *hooks, int n_hooks);
-/* The unfinished epoch's mean loss of the first group and accuracy so far (NaN: none). */
-double trainer_running_loss(const trainer *t);
+/* The unfinished epoch's mean loss of a group and accuracy so far (NaN: none). */
+double trainer_running_loss(const trainer *t, int group);
 double trainer_running_accuracy(const trainer *t);
 /* Restores the state written by an earlier, interrupted or finished run (--resume). */
 int trainer_resume(trainer *t, diag *d);

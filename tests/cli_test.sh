@@ -5,12 +5,8 @@
 set -u
 nnrun=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 repo=$(cd "$(dirname "$0")/.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/test_lib.sh"
 cd "$tmp" || exit 1
-fails=0
-ok() { printf '  ok   %s\n' "$1"; }
-bad() { printf '  FAIL %s\n' "$1"; fails=$((fails + 1)); }
 expect_status() {   # expect_status WANT DESCRIPTION CMD...
     want=$1; what=$2; shift 2
     "$@" > out.txt 2> err.txt; got=$?

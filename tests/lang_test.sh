@@ -11,11 +11,7 @@
 set -u
 nnrun=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 repo=$(cd "$(dirname "$0")/.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { printf '  ok   %s\n' "$1"; }
-bad() { printf '  FAIL %s\n' "$1"; fails=$((fails + 1)); }
+. "$(dirname "$0")/test_lib.sh"
 
 # ---- docs/spec.md's layer table
 "$nnrun" layers --markdown > "$tmp/layers.md"

@@ -12,12 +12,8 @@ set -u
 nnrun=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 repo=$(cd "$(dirname "$0")/.." && pwd)
 page=$(cd "$(dirname "${2:-$repo/docs/nnrun.1}")" && pwd)/$(basename "${2:-$repo/docs/nnrun.1}")
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/test_lib.sh"
 cd "$tmp" || exit 1
-fails=0
-ok() { printf '  ok   %s\n' "$1"; }
-bad() { printf '  FAIL %s\n' "$1"; fails=$((fails + 1)); }
 for tool in groff man; do
     command -v $tool >/dev/null 2>&1 ||
         { echo "  FAIL '$tool' not found; run scripts/install_deps.sh (groff-base, man-db)"; exit 1; }

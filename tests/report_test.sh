@@ -18,12 +18,8 @@ if ! command -v "$chromium" >/dev/null 2>&1; then
          "chromium package), or set NNRUN_SKIP_BROWSER=1 to skip this test"
     exit 1
 fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/test_lib.sh"
 cd "$tmp" || exit 1
-fails=0
-ok() { printf '  ok   %s\n' "$1"; }
-bad() { printf '  FAIL %s\n' "$1"; fails=$((fails + 1)); }
 
 # dump_dom RUN_DIR: the page's DOM once loaded and its scripts have run, into dom.html.
 # A fresh profile each time, and nothing that talks to the network; timeout guards a hang.

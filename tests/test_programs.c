@@ -67,6 +67,30 @@ static model_graph *build_training_graph(const spec *s, diag *d)
     return m;
 }
 
+/* gan_spec's training graph at batch 8, with its spec (gan_graph_free releases both). */
+typedef struct {
+    spec *s;
+    model_graph *m;
+} gan_graph;
+
+static gan_graph gan_graph_build(void)
+{
+    write_file("gan.yaml", gan_spec);
+    diag d;
+    diag_init(&d);
+    gan_graph gg;
+    gg.s = load("gan.yaml", &d);
+    gg.m = build_training_graph(gg.s, &d);
+    diag_free(&d);
+    return gg;
+}
+
+static void gan_graph_free(gan_graph *gg)
+{
+    model_free(gg->m);
+    spec_free(gg->s);
+}
+
 static int net_of_call(const model_graph *m, const spec *s, const char *net, int which)
 {
     for (int i = 0, seen = 0; i < m->n_calls; i++)
@@ -77,11 +101,9 @@ static int net_of_call(const model_graph *m, const spec *s, const char *net, int
 static void test_a_net_called_twice_shares_its_weights(void **state)
 {
     (void)state;
-    write_file("gan.yaml", gan_spec);
-    diag d;
-    diag_init(&d);
-    spec *s = load("gan.yaml", &d);
-    model_graph *m = build_training_graph(s, &d);
+    gan_graph gg = gan_graph_build();
+    const spec *s = gg.s;
+    const model_graph *m = gg.m;
     int first = net_of_call(m, s, "D", 0), second = net_of_call(m, s, "D", 1);
     assert_true(first >= 0 && second >= 0);
     assert_int_equal(net_of_call(m, s, "D", 2), -1);   /* D(G) in both groups is one call */
@@ -92,9 +114,7 @@ static void test_a_net_called_twice_shares_its_weights(void **state)
     /* G: 2*16 + 16 + 16*2 + 2; D: 2*16 + 16 + 16 + 1 */
     assert_int_equal(m->g->n_param_floats, 82 + 65);
     assert_string_equal(m->g->nodes[m->calls[first].weight[0]].label, "D.h.weight");
-    model_free(m);
-    spec_free(s);
-    diag_free(&d);
+    gan_graph_free(&gg);
 }
 
 /* Is any node of plan p bound into block [b, b + n)? */
@@ -110,11 +130,8 @@ static int plan_writes_into(const model_graph *m, const nn_plan *p, const float 
 static void test_each_step_computes_only_its_own_gradients(void **state)
 {
     (void)state;
-    write_file("gan.yaml", gan_spec);
-    diag d;
-    diag_init(&d);
-    spec *s = load("gan.yaml", &d);
-    model_graph *m = build_training_graph(s, &d);
+    gan_graph gg = gan_graph_build();
+    const model_graph *m = gg.m;
     assert_int_equal(m->n_steps, 2);
     const step_graph *critic = &m->steps[0], *gen = &m->steps[1];
     assert_int_equal(critic->n_grad_floats, 65);
@@ -125,9 +142,7 @@ static void test_each_step_computes_only_its_own_gradients(void **state)
     assert_false(plan_writes_into(m, gen->plan, critic->grad_block, critic->n_grad_floats));
     assert_true(critic->reads_data);
     assert_false(gen->reads_data);   /* G's loss needs noise only */
-    model_free(m);
-    spec_free(s);
-    diag_free(&d);
+    gan_graph_free(&gg);
 }
 
 typedef struct {

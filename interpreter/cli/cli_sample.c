@@ -52,20 +52,17 @@ static int parse_args(int argc, char **argv, sample_args *a)
     *a = (sample_args){NULL, "the ", 300, 1, 1.0};
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
-        double v;
         int has_value = i + 1 < argc;
         if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
             fputs(usage, stdout);
             return 1;
         } else if (strcmp(o, "--prime") == 0 && has_value) a->prime = argv[++i];
         else if (strcmp(o, "--length") == 0 && has_value) {
-            if (parse_number(o, argv[++i], 1, 1000000, &v) < 0 || v != floor(v)) return 2;
-            a->length = (long)v;
+            if (cli_whole_number("sample", o, argv[++i], 1, 1000000, &a->length) < 0) return 2;
         } else if (strcmp(o, "--temperature") == 0 && has_value) {
             if (parse_number(o, argv[++i], 0, 1000, &a->temperature) < 0) return 2;
         } else if (strcmp(o, "--seed") == 0 && has_value) {
-            if (parse_number(o, argv[++i], 0, 9e15, &v) < 0 || v != floor(v)) return 2;
-            a->seed = (long)v;
+            if (cli_whole_number("sample", o, argv[++i], 0, 9000000000000000L, &a->seed) < 0) return 2;
         } else if (o[0] != '-' && !a->run) a->run = o;
         else {
             fprintf(stderr, "nnrun sample: unexpected argument '%s' (see --help)\n", o);

@@ -47,8 +47,9 @@ int init_embedding(const model_spec *net, const layer_spec *l, nn_graph *g, int 
 int add_side_effect(model_graph *m, int node, int call);
 
 /* loss_build.c */
-/* One weighted loss term; -1 with the error in d. */
-int loss_term_build(model_graph *m, const loss_spec *ls, diag *d);
+/* One weighted loss term; -1 with the error in d. A bce_with_logits term against a number (a
+ * GAN's real/fake labels) also gives the node of its logits in check (else check->pred = -1). */
+int loss_term_build(model_graph *m, const loss_spec *ls, term_check *check, diag *d);
 /* loss + the L1/L2 penalties on the dense weights of net n (its first call's). */
 int add_penalties(model_graph *m, const model_spec *net, const net_call *first, int loss);
 

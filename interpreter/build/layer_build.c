@@ -294,7 +294,10 @@ static int build_sample_gaussian(call_ctx *c, int li, const int *in, int n_in)
     LAYER_CTX;
     int mean = in[0], logvar = in[1];
     if (!nn_shape_eq(&g->nodes[mean].shape, &g->nodes[logvar].shape)) return nn_graph_fail(g, "mean and logvar shapes differ");
-    int eps = nn_gaussian_noise(g, nn_const(g, g->nodes[mean].shape, 0.0f), 1.0f, 0);
+    int at_eval = c->net->layers[li].noise_at_eval;
+    int eps = nn_gaussian_noise(g, nn_const(g, g->nodes[mean].shape, 0.0f), 1.0f, at_eval);
+    if (eps >= 0 && at_eval && c->m->n_eval_samplers < MODEL_MAX_EVAL_SAMPLERS)
+        c->m->eval_samplers[c->m->n_eval_samplers++] = g->nodes[eps].in[1];   /* the noise op under x + noise */
     return nn_add(g, mean, nn_mul(g, nn_exp(g, nn_affine(g, logvar, 0.5f, 0.0f)), eps));
 }
 

@@ -3,6 +3,7 @@
 #include "build_internal.h"
 #include "nn/ops.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A target compared with pred: same shape, or the same values per sample (input images vs
@@ -17,9 +18,20 @@ static int match_target(nn_graph *g, int pred, int t, const char *loss, const ch
                          nn_shape_str(&g->nodes[t].shape, b, sizeof b));
 }
 
-int loss_term_build(model_graph *m, const loss_spec *ls, diag *d)
+/* A number written as the target ("1", "0.9"): its value. */
+static int constant_target(const char *text, float *v)
+{
+    char *end;
+    double x = strtod(text, &end);
+    if (end == text || *end) return 0;
+    *v = (float)x;
+    return 1;
+}
+
+int loss_term_build(model_graph *m, const loss_spec *ls, term_check *check, diag *d)
 {
     nn_graph *g = m->g;
+    check->pred = -1;
     static const char *const names[] = {"mse", "l1", "bce_with_logits", "cross_entropy", "kl_normal"};
     int v;
     if (ls->kind == LOSS_KL_NORMAL) {
@@ -65,6 +77,7 @@ int loss_term_build(model_graph *m, const loss_spec *ls, diag *d)
             v = ls->kind == LOSS_MSE ? nn_mse(g, pred, t, ls->reduce)
               : ls->kind == LOSS_L1  ? nn_l1(g, pred, t, ls->reduce)
                                      : nn_bce_with_logits(g, pred, t, ls->reduce);
+            if (ls->kind == LOSS_BCE_LOGITS && constant_target(ls->target, &check->target)) check->pred = pred;
         }
     }
     if (v >= 0 && ls->weight != 1.0f) v = nn_affine(g, v, ls->weight, 0.0f);

@@ -33,7 +33,8 @@ static int make_data_inputs(model_graph *m, const data_info *di, diag *d)
     for (int i = 0; i < per.ndim; i++) xs.d[i + 1] = per.d[i];
     nn_graph_set_label(g, "input");
     m->x = nn_input(g, xs, "input");
-    m->t = -1;
+    m->t = m->t_one_hot = -1;
+    m->n_classes = di->y_dim == 1 ? di->n_classes : 0;
     if (di->y_dim > 0) {
         nn_graph_set_label(g, "target");
         /* class ids: one per sample (batch), or one per step (batch, steps) for sequences */
@@ -69,14 +70,33 @@ static int noise_source(model_graph *m, const char *name)
     return -1;
 }
 
-/* A source by name: the data, its targets, or noise. */
-static int source(model_graph *m, const char *name, spec_pos at, diag *d)
+static int is_target_name(const char *name) { return strcmp(name, "target") == 0 || strcmp(name, "label") == 0; }
+
+/* The targets, for an input declared `in` (NULL: named in an expression). Class ids bound to
+ * an input of as many values as there are classes arrive one-hot (a conditional GAN's label),
+ * one node per graph. */
+static int target_source(model_graph *m, const char *name, const net_input *in, spec_pos at, diag *d)
+{
+    if (m->t < 0) {
+        diag_error_at(d, at.file, at.line, at.col, "'%s' is used but this dataset has no targets", name);
+        return -1;
+    }
+    int one_hot = in && in->shape.ndim == 1 && m->n_classes > 1 && in->shape.d[0] == m->n_classes &&
+                  m->g->nodes[m->t].shape.ndim == 1;
+    if (!one_hot) return m->t;
+    if (m->t_one_hot < 0) {
+        nn_graph_set_label(m->g, "target one-hot");
+        m->t_one_hot = nn_one_hot(m->g, m->t, m->n_classes);
+    }
+    return m->t_one_hot;
+}
+
+/* A source by name: the data, its targets, or noise; `in` is the net input it is bound to, or
+ * NULL. */
+static int source(model_graph *m, const char *name, const net_input *in, spec_pos at, diag *d)
 {
     if (is_data_name(name)) return m->x;
-    if (strcmp(name, "target") == 0) {
-        if (m->t < 0) diag_error_at(d, at.file, at.line, at.col, "'target' is used but this dataset has no targets");
-        return m->t;
-    }
+    if (is_target_name(name)) return target_source(m, name, in, at, d);
     return noise_source(m, name);
 }
 
@@ -162,7 +182,8 @@ static int resolve_call(model_graph *m, const cx_expr *e, const cx_node *x, int 
     const model_spec *ns = &m->s->nets[net];
     int in[SPEC_MAX_NET_INPUTS] = {-1, -1, -1, -1};
     for (int k = 0; k < ns->n_inputs; k++) {
-        int node = k < x->n_args ? resolve_node(m, e, x->args[k], at, -1, d) : source(m, ns->inputs[k].name, at, d);
+        int node = k < x->n_args ? resolve_node(m, e, x->args[k], at, -1, d)
+                                 : source(m, ns->inputs[k].name, &ns->inputs[k], at, d);
         if (node < 0) return -1;
         if ((in[k] = bind_input(m, ns, k, node, (spec_pos){at.file, at.line, at.col + x->col}, d)) < 0) return -1;
     }
@@ -192,8 +213,8 @@ static int resolve_node(model_graph *m, const cx_expr *e, int i, spec_pos at, in
         snprintf(as_layer.layer, sizeof as_layer.layer, "%s", x->name);
         return resolve_call(m, e, &as_layer, 0, at, d);
     }
-    int node = source(m, x->name, here, d);
-    if (node < 0 && strcmp(x->name, "target") != 0)   /* (a missing target reports itself) */
+    int node = source(m, x->name, NULL, here, d);
+    if (node < 0 && !is_target_name(x->name))   /* (a missing target reports itself) */
         diag_error_at(d, here.file, here.line, here.col, "unknown name '%s'", x->name);
     return node;
 }
@@ -241,7 +262,7 @@ static int build_groups(model_graph *m, diag *d)
         nn_graph_set_label(g, label);
         int loss = -1;
         for (int k = 0; k < grp->n_terms; k++) {
-            int v = loss_term_build(m, &grp->terms[k], d);
+            int v = loss_term_build(m, &grp->terms[k], &m->term_check[gi][k], d);
             if (v < 0) return -1;
             nn_graph_set_label(g, label);
             m->loss_terms[gi][k] = v;
@@ -278,6 +299,8 @@ static void build_report_calls(model_graph *m, diag *d)
     for (int k = 0; k < s->n_reports; k++) {
         const report_spec *r = &s->reports[k];
         if (r->layer[0]) resolve_expr(m, r->layer, r->pos, -1, d);
+        if (r->of[0]) resolve_expr(m, r->of, r->pos, -1, d);
+        if (r->from[0]) resolve_expr(m, r->from, r->pos, -1, d);
         for (int j = 0; j < r->n_layers; j++) resolve_expr(m, r->layers[j], r->pos, -1, d);
     }
 }
@@ -384,6 +407,18 @@ static void mark_ancestors(const nn_graph *g, int root, char *mark)
     }
 }
 
+/* What a run reads of group gi besides its total: each term's value and the logits of the
+ * terms scored for accuracy. Returns how many nodes it put into out. */
+static int group_outputs(const model_graph *m, int gi, int *out)
+{
+    int n = 0;
+    for (int k = 0; k < m->s->groups[gi].n_terms; k++) {
+        out[n++] = m->loss_terms[gi][k];
+        if (m->term_check[gi][k].pred >= 0) out[n++] = m->term_check[gi][k].pred;
+    }
+    return n;
+}
+
 /* A step runs its group's loss, its bound gradients, the metric when its group is the first,
  * and the running statistics of the calls its loss uses. */
 static int plan_step(model_graph *m, int k)
@@ -391,13 +426,14 @@ static int plan_step(model_graph *m, int k)
     nn_graph *g = m->g;
     const step_spec *st = &m->s->steps[k];
     int loss = m->group_loss[st->group];
-    int *t = malloc((size_t)(4 + m->n_side_effects + m->steps[k].n_params) * sizeof *t), n = 0;
+    int *t = malloc((size_t)(4 + 2 * SPEC_MAX_LOSSES + m->n_side_effects + m->steps[k].n_params) * sizeof *t), n = 0;
     char *used = calloc((size_t)g->n, 1);
     if (!t || !used) {
         free(t), free(used);
         return -1;
     }
     t[n++] = loss;
+    n += group_outputs(m, st->group, t + n);
     if (st->group == 0 && m->metric_pred >= 0) t[n++] = m->metric_pred;
     if (st->group == 0 && m->metric_target >= 0) t[n++] = m->metric_target;
     mark_ancestors(g, loss, used);
@@ -420,10 +456,13 @@ static int plan_step(model_graph *m, int k)
 
 int model_plan(model_graph *m, const int *extra, int n_extra)
 {
-    int cap = SPEC_MAX_GROUPS + 2 + n_extra + m->n_side_effects;
+    int cap = SPEC_MAX_GROUPS * (1 + 2 * SPEC_MAX_LOSSES) + 2 + n_extra + m->n_side_effects;
     int *t = malloc((size_t)cap * sizeof *t), n = 0;
     if (!t) return -1;
-    for (int gi = 0; gi < m->s->n_groups; gi++) t[n++] = m->group_loss[gi];
+    for (int gi = 0; gi < m->s->n_groups; gi++) {
+        t[n++] = m->group_loss[gi];
+        n += group_outputs(m, gi, t + n);
+    }
     if (m->metric_pred >= 0) t[n++] = m->metric_pred;
     if (m->metric_target >= 0) t[n++] = m->metric_target;
     for (int i = 0; i < n_extra; i++) t[n++] = extra[i];
@@ -482,11 +521,26 @@ fail:
     return NULL;
 }
 
+int model_plan_only(model_graph *m, int node)
+{
+    nn_plan_free(m->plan);
+    m->plan = nn_plan_create(m->g, &node, 1);
+    return m->plan ? 0 : -1;
+}
+
 int model_start_at(model_graph *m, int layer, int output, char *err, size_t errlen)
 {
+    if (output <= layer) {
+        snprintf(err, errlen, "the output layer must come after the layer decoded from");
+        return -1;
+    }
+    return model_start_at_node(m, m->out[layer], m->out[output], err, errlen);
+}
+
+int model_start_at_node(model_graph *m, int id, int target, char *err, size_t errlen)
+{
     nn_graph *g = m->g;
-    int id = m->out[layer], target = m->out[output];
-    if (id == target || output < layer) {
+    if (id >= target) {
         snprintf(err, errlen, "the output layer must come after the layer decoded from");
         return -1;
     }
@@ -515,6 +569,11 @@ int model_start_at(model_graph *m, int layer, int output, char *err, size_t errl
         }
     }
     return 0;
+}
+
+void model_set_eval_sampling(model_graph *m, int on)
+{
+    for (int i = 0; i < m->n_eval_samplers; i++) m->g->nodes[m->eval_samplers[i]].a.i[0] = on;
 }
 
 void model_feed(model_graph *m, const float *x, const float *y, int nrows)

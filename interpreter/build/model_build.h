@@ -26,6 +26,8 @@ typedef struct {
     int n_classes;        /* > 0: targets are class ids (y_dim > 1: one per time step) */
 } data_info;
 
+#define MODEL_MAX_EVAL_SAMPLERS 8
+
 /* One application of a net to bound inputs. */
 typedef struct {
     int net;                          /* index into spec.nets */
@@ -41,6 +43,13 @@ typedef struct {
     int n, cursor;
     int created;                      /* its first call is complete */
 } net_params;
+
+/* A loss term whose logits are scored for accuracy: a bce_with_logits term against a number
+ * (a discriminator's "real" and "fake" terms): right when (pred > 0) == (target > 0.5). */
+typedef struct {
+    int pred;                         /* its logits node, or -1: no accuracy */
+    float target;
+} term_check;
 
 /* What a training step runs. */
 typedef struct {
@@ -60,6 +69,8 @@ typedef struct {
     int training;
     int x;                /* the data batch (batch, input...) */
     int t;                /* its targets (batch) for class ids or (batch, y_dim); -1 if none */
+    int n_classes;        /* > 0: t holds one class id per sample, of this many classes */
+    int t_one_hot;        /* (batch, n_classes): t one-hot, for inputs named label/target of that width; or -1 */
     struct {
         char name[SPEC_NAME_LEN];
         int node;
@@ -74,10 +85,13 @@ typedef struct {
     int n_params;
     int group_loss[SPEC_MAX_GROUPS];              /* each group's total (1) */
     int loss_terms[SPEC_MAX_GROUPS][SPEC_MAX_LOSSES];   /* each term's weighted value */
+    term_check term_check[SPEC_MAX_GROUPS][SPEC_MAX_LOSSES];
     int loss;             /* group 0's total: the loss of a single model */
     int *side_effects;    /* nodes that must run though nothing reads them (running statistics) */
     int *side_effect_call;   /* ... and the call that made each */
     int n_side_effects, cap_side_effects;
+    int eval_samplers[MODEL_MAX_EVAL_SAMPLERS];   /* noise ops of sample_gaussian layers with eval: true */
+    int n_eval_samplers;
     int metric_pred;      /* node the metrics read */
     int metric_target;    /* node it is compared with */
     step_graph steps[SPEC_MAX_STEPS];   /* training graphs: one per spec step */
@@ -104,6 +118,15 @@ int model_resolve(model_graph *m, const char *expr, spec_pos at, diag *d);
  * ("run from a layer": decode chosen code points). Fails when a later layer also reads a layer
  * before `layer` (a skip connection around it). Feed the layer through nn_data(g, out[layer]). */
 int model_start_at(model_graph *m, int layer, int output, char *err, size_t errlen);
+
+/* The same for nodes of the graph (model_resolve): `id` fed, `target` planned. */
+int model_start_at_node(model_graph *m, int id, int target, char *err, size_t errlen);
+/* Plans `node` alone (and what it needs) as the graph's plan. */
+int model_plan_only(model_graph *m, int node);
+
+/* Switches the sampling of sample_gaussian layers with `eval: true` on or off in this
+ * (evaluation) graph: off, they give their mean, as without `eval`. */
+void model_set_eval_sampling(model_graph *m, int on);
 
 /* Copies nrows samples into the graph inputs (x and, when present, targets). */
 void model_feed(model_graph *m, const float *x, const float *y, int nrows);

@@ -152,6 +152,8 @@ static const opt_def join_opts[] = {
 static const opt_def sample_gaussian_opts[] = {
     {"mean", OT_LAYER, 0, 0, NULL, LS(from[0]), .flags = OPT_REQUIRED, .doc = "the layer giving the mean"},
     {"logvar", OT_LAYER, 0, 0, NULL, LS(from[1]), .flags = OPT_REQUIRED, .doc = "the layer giving log(variance)"},
+    {"eval", OT_BOOL, 0, 0, "false", LS(noise_at_eval),
+     .doc = "also sample at evaluation, as pytorch/examples' VAE does for its test loss (default: the mean)"},
     {0}};
 #define CONV_FILTERS {"filters", OT_INT, 1, 1 << 20, NULL, LS(units), .flags = OPT_REQUIRED, .doc = "output channels"}
 #define CONV_STRIDE {"stride", OT_INT, 1, 64, "1", LS(stride), .doc = "step between windows"}
@@ -230,7 +232,7 @@ static const layer_def layers[LAYER_KIND_COUNT] = {
     [LY_ADD] = {"add", LY_ADD, LV_VALUE, LF_OWN_INPUTS, join_opts, NULL, "elementwise sum (same shapes)"},
     [LY_CONCAT] = {"concat", LY_CONCAT, LV_VALUE, LF_OWN_INPUTS, join_opts, NULL, "joined along the channels (axis 1)"},
     [LY_SAMPLE_GAUSSIAN] = {"sample_gaussian", LY_SAMPLE_GAUSSIAN, LV_MAP, LF_OWN_INPUTS, sample_gaussian_opts,
-                            check_sample_gaussian, "mean + exp(logvar/2) * eps (eps = 0 at evaluation)"},
+                            check_sample_gaussian, "mean + exp(logvar/2) * eps (eps = 0 at evaluation unless eval)"},
     [LY_CONV] = {"conv", LY_CONV, LV_MAP, W, conv_opts, NULL,
                  "(filters, OH, OW), OH = floor((H + 2*pad - kernel)/stride) + 1; PyTorch weight (F, C, KH, KW)"},
     [LY_CONV_T] = {"conv_transpose", LY_CONV_T, LV_MAP, W, conv_t_opts, check_output_padding,

@@ -160,6 +160,8 @@ typedef enum { LOSS_MSE, LOSS_L1, LOSS_BCE_LOGITS, LOSS_CROSS_ENTROPY, LOSS_KL_N
 typedef struct {
     loss_kind kind;
     spec_pos pos;
+    char name[SPEC_NAME_LEN];          /* given, else its kind's (kl_normal; a repeated kind: bce_with_logits_2) */
+    int named;                         /* the spec gave the name */
     char pred[SPEC_EXPR_LEN];          /* call expressions (call_expr.h): a layer, D(G), ... */
     char target[SPEC_EXPR_LEN];        /* 'input', 'target', a layer, a call or a number */
     char mean[SPEC_EXPR_LEN], logvar[SPEC_EXPR_LEN];  /* kl_normal */
@@ -207,9 +209,9 @@ typedef struct {
 /* ---- report ---------------------------------------------------------------------------- */
 typedef enum {
     REP_LOSS_CURVE, REP_RECONSTRUCTIONS, REP_EMBEDDING, REP_FUNCTION_FIT, REP_DEAD_UNITS, REP_CONFUSION_MATRIX,
-    REP_FILTERS, REP_CLASS_EXAMPLES, REP_POINTS, REP_PCA_BASELINE,
+    REP_FILTERS, REP_CLASS_EXAMPLES, REP_POINTS, REP_PCA_BASELINE, REP_SAMPLES, REP_MANIFOLD,
 } report_kind;
-#define REPORT_KIND_COUNT (REP_PCA_BASELINE + 1)   /* the last report_kind + 1 (a new kind moves this) */
+#define REPORT_KIND_COUNT (REP_MANIFOLD + 1)   /* the last report_kind + 1 (a new kind moves this) */
 #define REPORT_MAX_LAYERS 4
 
 typedef struct {
@@ -220,7 +222,11 @@ typedef struct {
     int n_layers;
     int count;                         /* images shown */
     int sigmoid;                       /* apply a sigmoid to the layer (logits) before display */
-    int during;                        /* also drawn during training, after epochs 1, 2, 5, 10, 20, 50, ... */
+    int during;                        /* also drawn during training (points: after epochs 1, 2, 5, 10, 20,
+                                          50, ...; samples: after every epoch) */
+    char of[SPEC_EXPR_LEN];            /* samples, manifold: what is drawn (G, a decoder's output layer) */
+    char from[SPEC_EXPR_LEN];          /* ... fed with N(0, I) draws (samples) or a grid (manifold); "" = none */
+    int size;                          /* manifold: points per side of the grid */
 } report_spec;
 
 typedef struct {

@@ -98,17 +98,22 @@ static const char *const splits2[] = {"train", "test", NULL}, *const splits3[] =
 #define TEXT_SPLIT SPLIT(splits3, "which part of the split: train, validation (with 3 splits) or test; default: the source's role")
 #define N_POINTS {"n", OT_INT, 1, 100000000, "100", DS(n), .doc = "number of points"}
 #define RANGE {"range", OT_RANGE, 0, 0, "[-1, 1]", .read = read_range, .doc = "the interval of x (points: of each coordinate)"}
+#define PIXEL_RANGE                                                                                    \
+    {"range", OT_RANGE, 0, 0, "[0, 1]", .read = read_range,                                             \
+     .doc = "the interval the pixel values are mapped to, linearly from [0, 1] ([-1, 1] for a tanh generator)"}
 #define LENGTH(doc_) {"length", OT_INT, 1, 100000, "200", DS(length), .doc = doc_}
 #define SPLITS(doc_) {"splits", OT_FRACTIONS, 0.001, 1, "[0.8, 0.2]", .read = read_splits, .doc = doc_}
 
 static const opt_def mnist_opts[] = {
     IDX_SPLIT,
     {"path", OT_PATH, 0, 0, NULL, DS(path), .doc = "folder of the IDX files (default: data/mnist)"},
+    PIXEL_RANGE,
     {0}};
 static const opt_def fashion_opts[] = {
     IDX_SPLIT,
     {"path", OT_PATH, 0, 0, NULL, DS(path),
      .doc = "folder of the IDX files (default: /usr/share/datasets/fashion-mnist, then data/fashion_mnist)"},
+    PIXEL_RANGE,
     {0}};
 static const opt_def csv_opts[] = {
     {"path", OT_PATH, 0, 0, NULL, DS(path), .flags = OPT_REQUIRED, .doc = "the CSV file"},
@@ -164,8 +169,8 @@ const opt_def subset_opts[] = {
 
 const data_kind_def data_kinds[] = {
     {"none", DS_NONE, NULL, 0, NULL, "no data"},
-    {"mnist", DS_MNIST, mnist_opts, DK_SUBSETS, NULL, "MNIST digits: x [1, 28, 28] in [0, 1], a class id"},
-    {"fashion_mnist", DS_FASHION_MNIST, fashion_opts, DK_SUBSETS, NULL, "Fashion-MNIST: x [1, 28, 28] in [0, 1], a class id"},
+    {"mnist", DS_MNIST, mnist_opts, DK_SUBSETS, NULL, "MNIST digits: x [1, 28, 28] in [0, 1] (or `range`), a class id"},
+    {"fashion_mnist", DS_FASHION_MNIST, fashion_opts, DK_SUBSETS, NULL, "Fashion-MNIST: x [1, 28, 28] in [0, 1] (or `range`), a class id"},
     {"csv", DS_CSV, csv_opts, DK_SUBSETS, NULL, "a CSV file: x the feature columns, a class id"},
     {"function", DS_FUNCTION, function_opts, DK_SUBSETS, check_function, "x [1] and y = expr(x)"},
     {"points", DS_POINTS, points_opts, DK_SUBSETS, NULL, "x [dim] points, no targets"},
@@ -306,4 +311,9 @@ void parse_data(diag *d, const ynode *top, const ynode *n, data_spec *ds)
     const ynode *tr = ymap_get(n, "train"), *te = ymap_get(n, "test");
     if (tr) parse_source(d, tr, "train", &ds->train);
     if (te) parse_source(d, te, "test", &ds->test);
+    int images = (ds->train.kind == DS_MNIST || ds->train.kind == DS_FASHION_MNIST) &&
+                 (ds->test.kind == DS_MNIST || ds->test.kind == DS_FASHION_MNIST);
+    if (images && (ds->train.lo != ds->test.lo || ds->train.hi != ds->test.hi))
+        diag_error(d, te, "the test images' range [%g, %g] differs from the training images' [%g, %g]: give both the same range",
+                   ds->test.lo, ds->test.hi, ds->train.lo, ds->train.hi);
 }

@@ -9,6 +9,28 @@
 /* ---- losses -------------------------------------------------------------------------------- */
 static const char *const loss_names[] = {"mse", "l1", "bce_with_logits", "cross_entropy", "kl_normal", NULL};
 
+/* A term's name becomes part of a metrics.csv column: letters, digits and underscores. */
+static void check_term_name(diag *d, const ynode *at, const char *name)
+{
+    int ok = name[0] != 0;
+    for (const char *c = name; *c && ok; c++) ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_';
+    if (!ok) diag_error(d, at, "a loss term's name is letters, digits and underscores ('%s' is not)", name);
+}
+
+/* Unnamed terms are named by their kind, with _2, _3, ... when it repeats; names must differ. */
+static void name_terms(diag *d, loss_group *g)
+{
+    for (int k = 0; k < g->n_terms; k++) {
+        loss_spec *t = &g->terms[k];
+        int nth = 1;
+        for (int j = 0; j < k; j++) nth += !g->terms[j].named && g->terms[j].kind == t->kind;
+        if (!t->named && nth > 1) snprintf(t->name, sizeof t->name, "%s_%d", loss_names[t->kind], nth);
+        for (int j = 0; j < k; j++)
+            if (strcmp(g->terms[j].name, t->name) == 0)
+                diag_error_at(d, t->pos.file, t->pos.line, t->pos.col, "two loss terms of '%s' are named '%s'", g->name, t->name);
+    }
+}
+
 static void parse_loss_term(diag *d, const ynode *n, loss_spec *l)
 {
     memset(l, 0, sizeof *l);
@@ -27,13 +49,15 @@ static void parse_loss_term(diag *d, const ynode *n, loss_spec *l)
     l->kind = (loss_kind)k;
     const ynode *a = n->items[0];
     if (schema_expect(d, a, YN_MAP, loss_names[k]) < 0) return;
-    static const char *const keys[] = {"pred", "target", "reduce", "weight", NULL};
-    static const char *const kl_keys[] = {"mean", "logvar", "reduce", "weight", NULL};
+    static const char *const keys[] = {"pred", "target", "reduce", "weight", "name", NULL};
+    static const char *const kl_keys[] = {"mean", "logvar", "reduce", "weight", "name", NULL};
     schema_check_keys(d, a, loss_names[k], l->kind == LOSS_KL_NORMAL ? kl_keys : keys);
     static const char *const reduces[] = {"mean", "sum_per_sample", "sum", NULL};
     l->reduce = l->kind == LOSS_KL_NORMAL ? NN_REDUCE_SUM_PER_SAMPLE : NN_REDUCE_MEAN;
     schema_enum(d, a, "reduce", reduces, &l->reduce);
     schema_float(d, a, "weight", -1e9, 1e9, &l->weight);
+    snprintf(l->name, sizeof l->name, "%s", loss_names[k]);
+    if ((l->named = schema_str(d, a, "name", l->name, sizeof l->name) > 0)) check_term_name(d, ymap_get(a, "name"), l->name);
     if (l->kind == LOSS_KL_NORMAL) {
         if (schema_str(d, a, "mean", l->mean, sizeof l->mean) == 0) diag_error(d, a, "kl_normal needs 'mean' (a layer name)");
         if (schema_str(d, a, "logvar", l->logvar, sizeof l->logvar) == 0) diag_error(d, a, "kl_normal needs 'logvar'");
@@ -69,6 +93,7 @@ void parse_losses(diag *d, const ynode *n, loss_group *s)
         }
     } else
         parse_loss_term(d, n, &s->terms[s->n_terms++]);
+    name_terms(d, s);
 }
 
 /* losses: {GROUP: terms, ...} */
@@ -233,8 +258,10 @@ void parse_reports(diag *d, const ynode *n, spec *s)
 {
     static const char *const names[] = {"loss_curve", "reconstructions", "embedding", "function_fit", "dead_units",
                                         "confusion_matrix", "filters", "class_examples", "points", "pca_baseline",
-                                        NULL};
+                                        "samples", "manifold", NULL};
     static const char *const keys[] = {"layer", "layers", "count", "sigmoid", "during_training", NULL};
+    static const char *const samples_keys[] = {"of", "from", "count", "during_training", NULL};
+    static const char *const manifold_keys[] = {"of", "from", "size", NULL};
     if (!n) return;
     if (schema_expect(d, n, YN_SEQ, "report") < 0) return;
     for (int i = 0; i < n->n; i++) {
@@ -247,6 +274,7 @@ void parse_reports(diag *d, const ynode *n, spec *s)
         memset(r, 0, sizeof *r);
         r->pos = pos_of(it);
         r->count = 10;
+        r->size = 15;
         int k;
         const ynode *args = NULL;
         if (it->kind == YN_SCALAR) {
@@ -260,7 +288,16 @@ void parse_reports(diag *d, const ynode *n, spec *s)
             continue;
         }
         r->kind = (report_kind)k;
-        if (args && args->kind == YN_MAP) {
+        if (r->kind == REP_SAMPLES) r->count = 64;
+        if (args && args->kind == YN_MAP && (r->kind == REP_SAMPLES || r->kind == REP_MANIFOLD)) {
+            schema_check_keys(d, args, names[k], r->kind == REP_SAMPLES ? samples_keys : manifold_keys);
+            if (schema_str(d, args, "of", r->of, sizeof r->of) == 0) diag_error(d, args, "%s needs 'of' (a generator such as G, or a layer)", names[k]);
+            schema_str(d, args, "from", r->from, sizeof r->from);
+            if (r->kind == REP_MANIFOLD && !r->from[0]) diag_error(d, args, "manifold needs 'from' (a layer of 2 units, e.g. z)");
+            schema_int(d, args, "count", 1, 1000, &r->count);
+            schema_int(d, args, "size", 2, 40, &r->size);
+            schema_bool(d, args, "during_training", &r->during);
+        } else if (args && args->kind == YN_MAP) {
             schema_check_keys(d, args, names[k], keys);
             schema_str(d, args, "layer", r->layer, sizeof r->layer);
             schema_int(d, args, "count", 1, 1000, &r->count);
@@ -278,6 +315,8 @@ void parse_reports(diag *d, const ynode *n, spec *s)
         if ((r->kind == REP_EMBEDDING || r->kind == REP_FILTERS || r->kind == REP_PCA_BASELINE) && !r->layer[0])
             diag_error(d, it, "%s needs {layer: NAME}", names[k]);
         if (r->kind == REP_POINTS && !r->n_layers) diag_error(d, it, "points needs {layers: [input, ...]}");
+        if ((r->kind == REP_SAMPLES || r->kind == REP_MANIFOLD) && !args)
+            diag_error(d, it, "%s needs %s", names[k], r->kind == REP_SAMPLES ? "{of: G} (what to draw)" : "{of: recon, from: z} (what to draw, and from which layer of 2 units)");
         s->n_reports++;
     }
 }

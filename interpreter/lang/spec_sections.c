@@ -115,7 +115,8 @@ const choice_def schedule_choices[] = {
 /* ---- loss terms --------------------------------------------------------------------------------- */
 static const char *const reduces[] = {"mean", "sum_per_sample", "sum", NULL};
 #define REDUCE(def_) {"reduce", OT_ENUM, 0, 0, def_, .choices = reduces, .doc = "mean over all elements, sum / batch, or sum"}
-#define WEIGHT {"weight", OT_FLOAT, -1e9, 1e9, "1", .doc = "the term's factor in the total loss"}
+#define WEIGHT {"weight", OT_FLOAT, -1e9, 1e9, "1", .doc = "the term's factor in the total loss"}, \
+    {"name", OT_STR, 0, 0, NULL, .doc = "the term's name in metrics.csv and the progress lines (default: its kind)"}
 static const opt_def pair_opts[] = {
     {"pred", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the layer (or call, D(G)) whose output is compared"},
     {"target", OT_EXPR, 0, 0, "target", .doc = "target (the dataset's), input (the data), a layer, a call or a number"},
@@ -140,10 +141,23 @@ const choice_def loss_choices[] = {
 #define R_REST                                                                    \
     {"count", OT_INT, 1, 1000, "10", .doc = "images shown"},                      \
         {"sigmoid", OT_BOOL, 0, 0, "false", .doc = "apply a sigmoid (to logits) before display"}, \
-        {"during_training", OT_BOOL, 0, 0, "false", .doc = "points: also drawn after epochs 1, 2, 5, 10, 20, 50, ..."}
+        {"during_training", OT_BOOL, 0, 0, "false",                                                     \
+         .doc = "points: also drawn after epochs 1, 2, 5, 10, 20, 50, ...; samples: after every epoch"}
 static const opt_def report_opts[] = {R_LAYER(0), R_LAYERS(0), R_REST, {0}};
 static const opt_def report_layer_opts[] = {R_LAYER(OPT_REQUIRED), R_LAYERS(0), R_REST, {0}};
 static const opt_def report_points_opts[] = {R_LAYER(0), R_LAYERS(OPT_REQUIRED), R_REST, {0}};
+#define R_OF {"of", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "what is drawn: a generator (G) or a decoder's output layer"}
+static const opt_def report_samples_opts[] = {
+    R_OF,
+    {"from", OT_EXPR, 0, 0, NULL, .doc = "a layer fed with N(0, I) draws instead of what precedes it (a VAE's z)"},
+    {"count", OT_INT, 1, 1000, "64", .doc = "samples drawn (a conditional generator: one row per class)"},
+    {"during_training", OT_BOOL, 0, 0, "false", .doc = "also drawn after every epoch, from the same noise"},
+    {0}};
+static const opt_def report_manifold_opts[] = {
+    R_OF,
+    {"from", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "a layer of 2 units, fed with the grid"},
+    {"size", OT_INT, 2, 40, "15", .doc = "points per side of the grid"},
+    {0}};
 const choice_def report_choices[] = {
     {"loss_curve", REP_LOSS_CURVE, report_opts, CHOICE_BARE, NULL, "training (and test) loss per epoch"},
     {"reconstructions", REP_RECONSTRUCTIONS, report_opts, CHOICE_BARE, NULL, "originals above their reconstructions"},
@@ -156,6 +170,9 @@ const choice_def report_choices[] = {
     {"points", REP_POINTS, report_points_opts, 0, NULL, "2-D points as several layers give them"},
     {"pca_baseline", REP_PCA_BASELINE, report_layer_opts, 0, NULL,
      "reconstruction error of the net and of PCA with as many components as the layer has units"},
+    {"samples", REP_SAMPLES, report_samples_opts, 0, NULL, "new items from a generator, or a decoder fed N(0, I)"},
+    {"manifold", REP_MANIFOLD, report_manifold_opts, 0, NULL,
+     "a decoder's output over a grid of a 2-unit layer at the N(0, 1) quantiles of evenly spaced probabilities"},
     {0}};
 
 /* ---- sweep (sweep.c: at most 4 keys, 256 runs, 4 metrics) --------------------------------------- */

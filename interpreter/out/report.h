@@ -9,7 +9,7 @@
 #include "run_results.h"
 #include "../run/trainer.h"
 
-#define REPORT_MAX_FIGS 32
+#define REPORT_MAX_FIGS 128
 
 /* What the figures leave for the page and for the caller, who owns it. */
 typedef struct {
@@ -18,6 +18,7 @@ typedef struct {
     char caption[REPORT_MAX_FIGS][160];
     char notes[4096];                   /* the figures' results as HTML (final metrics, dead units) */
     report_view3d *view3d[REPORT_MAX_FIGS];  /* interactive view under figure i, or NULL (owned) */
+    int strip[REPORT_MAX_FIGS];         /* consecutive figures with strip set: one scrolling row of small images */
     run_results results;                /* the named results the figures computed (NaN: none) */
 } report_figures;
 
@@ -30,6 +31,9 @@ int report_is_logits(const spec *s, const char *layer);
 /* The layer whose output reconstructs the input (r's layer, else the first loss' pred) and
  * whether it holds logits to show through a sigmoid (r may be NULL). Index or -1. */
 int report_recon_layer(const trainer *t, const report_spec *r, int *logits);
+/* Image values in the data's pixel range (a source's `range: [-1, 1]`) mapped back to [0, 1]
+ * for display. */
+void report_pixels_to_unit(const trainer *t, float *v, size_t n);
 /* How a sample of shape s is shown as an image: channels, height, width. */
 void report_image_dims(const nn_shape *s, int *c, int *h, int *w);
 /* Scatter of layer_name's codes of the evaluation samples, coloured by class, titled

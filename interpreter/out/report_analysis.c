@@ -28,6 +28,14 @@ static int metric_layer(const spec *s)
     return spec_find_layer(s, s->train.metric_pred[0] ? s->train.metric_pred : spec_first_loss(s)->pred);
 }
 
+void report_pixels_to_unit(const trainer *t, float *v, size_t n)
+{
+    const data_source *src = &t->s->data.train;
+    if ((src->kind != DS_MNIST && src->kind != DS_FASHION_MNIST) || (src->lo == 0 && src->hi == 1)) return;
+    float lo = (float)src->lo, inv = (float)(1.0 / (src->hi - src->lo));
+    for (size_t i = 0; i < n; i++) v[i] = (v[i] - lo) * inv;
+}
+
 /* ---- which layer, which shape ----------------------------------------------------------------- */
 int report_is_logits(const spec *s, const char *layer)
 {
@@ -99,6 +107,7 @@ int report_recon_compute(trainer *t, const report_spec *r, const nn_dataset *ds,
     if (noisy >= 0 && trainer_layer_outputs(t, ds, rows, n, noisy, out->img + (size_t)n * xn) != 0) return -1;
     if (logits)
         for (size_t i = 0; i < (size_t)n * xn; i++) rec[i] = sigmoid(rec[i]);
+    report_pixels_to_unit(t, out->img, (size_t)n * (out->n_rows - !!logits) * xn);   /* logits: already in [0, 1] */
     return 0;
 }
 

@@ -30,6 +30,21 @@ void report_recon_free(report_recon *rc);
  * has no classes. */
 int report_class_rows(const nn_dataset *ds, int *rows, char *err, size_t errlen);
 
+/* ---- samples, manifold (report_samples.c) ------------------------------------------------------ */
+typedef struct {
+    int n, cols;            /* images, per row */
+    int per_class;          /* a conditional generator: row k holds class k */
+    int c, h, w;
+    float *img;             /* [n][c * h * w] in [0, 1] */
+} report_samples;
+/* r->count new items from r->of (fed N(0, I) at r->from when given), drawn from the run's fixed
+ * sample noise: the same noise after every epoch. */
+int report_samples_compute(trainer *t, const report_spec *r, report_samples *out, char *err, size_t errlen);
+/* r->of decoded from an r->size x r->size grid of r->from's 2 units at the N(0, 1) quantiles of
+ * probabilities evenly spaced in [0.05, 0.95] (Kingma and Welling's figure). */
+int report_manifold_compute(trainer *t, const report_spec *r, report_samples *out, char *err, size_t errlen);
+void report_samples_free(report_samples *s);
+
 /* ---- embedding -------------------------------------------------------------------------------- */
 typedef struct {
     int n;                  /* samples of the evaluation split */

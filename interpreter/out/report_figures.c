@@ -23,6 +23,7 @@ static int add_fig(report_figures *f, const char *file, const char *caption)
     snprintf(f->file[f->n], sizeof f->file[f->n], "%s", file);
     snprintf(f->caption[f->n], sizeof f->caption[f->n], "%s", caption);
     f->view3d[f->n] = NULL;
+    f->strip[f->n] = 0;
     return f->n++;
 }
 
@@ -303,13 +304,22 @@ static int snapshot_epoch(int e)
 
 static void snapshot_file(int epoch, char *out, size_t len) { snprintf(out, len, "points_epoch_%d.png", epoch); }
 
+static int draw_samples(trainer *t, const report_spec *r, const char *file, const char *when, char *err, size_t errlen);
+static void samples_file(const report_spec *r, int epoch, char *out, size_t len);
+
 int report_during_training(trainer *t, char *err, size_t errlen)
 {
     int e = t->epoch;
-    if (!snapshot_epoch(e) || e == t->s->train.epochs) return 0;   /* the last: points.png */
+    if (e == t->s->train.epochs) return 0;   /* the last: the final figure */
     for (int k = 0; k < t->s->n_reports; k++) {
         const report_spec *r = &t->s->reports[k];
-        if (r->kind != REP_POINTS || !r->during) continue;
+        if (r->kind == REP_SAMPLES && r->during) {
+            char file[128], when[48];
+            samples_file(r, e, file, sizeof file);
+            snprintf(when, sizeof when, "after epoch %d", e);
+            if (draw_samples(t, r, file, when, err, errlen) < 0) return -1;
+        }
+        if (r->kind != REP_POINTS || !r->during || !snapshot_epoch(e)) continue;
         char file[64], when[48];
         snapshot_file(e, file, sizeof file);
         snprintf(when, sizeof when, "after epoch %d", e);
@@ -330,6 +340,77 @@ static int fig_points(trainer *t, const report_spec *r, report_figures *figs, ch
             add_fig(figs, file, caption);
         }
     return 0;
+}
+
+/* ---- samples, manifold ------------------------------------------------------------------------ */
+static void samples_file(const report_spec *r, int epoch, char *out, size_t len)
+{
+    char name[64];
+    size_t k = 0;
+    for (const char *c = r->of; *c && k + 1 < sizeof name; c++)   /* D(G).logit -> D_G_.logit */
+        name[k++] = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ? *c : '_';
+    name[k] = 0;
+    if (epoch) snprintf(out, len, "samples_%s_epoch_%d.png", name, epoch);
+    else snprintf(out, len, "samples_%s.png", name);
+}
+
+static void class_row_labels(const report_samples *sm, char names[][16], const char **ptrs)
+{
+    int rows = (sm->n + sm->cols - 1) / sm->cols;
+    for (int i = 0; i < rows && i < 256; i++) {
+        snprintf(names[i], 16, "%d", i);
+        ptrs[i] = sm->per_class ? names[i] : NULL;
+    }
+}
+
+/* r's samples into `file`; `when`: "" or "after epoch 3". */
+static int draw_samples(trainer *t, const report_spec *r, const char *file, const char *when, char *err, size_t errlen)
+{
+    report_samples sm;
+    int rc = report_samples_compute(t, r, &sm, err, errlen);
+    char path[1024], title[300], names[256][16];
+    const char *ptrs[256];
+    fig_path(t, file, path, sizeof path);
+    if (rc == 0) {
+        class_row_labels(&sm, names, ptrs);
+        snprintf(title, sizeof title, "%s: %d samples of %.60s%s%.60s%s%s%s", t->s->name, sm.n, r->of, r->from[0] ? " from " : "",
+                 r->from, r->from[0] ? " ~ N(0, I)" : "", when[0] ? " " : "", when);
+        rc = nn_plot_image_grid(path, title, sm.img, sm.n, sm.c, sm.h, sm.w, sm.cols, sm.per_class ? ptrs : NULL, 0, err, errlen);
+    }
+    report_samples_free(&sm);
+    return rc;
+}
+
+static int fig_samples(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+{
+    char file[128], caption[160];
+    samples_file(r, 0, file, sizeof file);
+    if (draw_samples(t, r, file, "", err, errlen) < 0) return -1;
+    snprintf(caption, sizeof caption, "New samples of %.60s%s (the same noise in every grid)", r->of,
+             r->from[0] ? ", decoded from N(0, I) draws" : "");
+    add_fig(figs, file, caption);
+    for (int e = 1; r->during && e < t->epoch; e++) {   /* the grids drawn after each epoch, as one strip */
+        samples_file(r, e, file, sizeof file);
+        snprintf(caption, sizeof caption, "after epoch %d", e);
+        int i = add_fig(figs, file, caption);
+        if (i >= 0) figs->strip[i] = 1;
+    }
+    return 0;
+}
+
+static int fig_manifold(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
+{
+    report_samples sm;
+    int rc = report_manifold_compute(t, r, &sm, err, errlen);
+    char path[1024], file[128], title[300];
+    snprintf(file, sizeof file, "manifold_%.60s.png", r->from);
+    fig_path(t, file, path, sizeof path);
+    snprintf(title, sizeof title, "%s: %.60s decoded over a %dx%d grid of %.60s", t->s->name, r->of, r->size, r->size, r->from);
+    if (rc == 0) rc = nn_plot_image_grid(path, title, sm.img, sm.n, sm.c, sm.h, sm.w, sm.cols, NULL, 0, err, errlen);
+    if (rc == 0)
+        add_fig(figs, file, "The decoder over its 2-D latent space: N(0, 1) quantiles of probabilities 0.05 to 0.95 on each axis");
+    report_samples_free(&sm);
+    return rc;
 }
 
 /* ---- pca_baseline ----------------------------------------------------------------------------- */
@@ -356,6 +437,25 @@ static void next_char_accuracy(trainer *t, report_figures *figs)
     report_note_next_char(figs, acc, t->data.test_name);
 }
 
+/* ---- the test loss with z at its mean (a model sampling at evaluation; not a report kind) ------- */
+static int mean_loss(trainer *t, report_figures *figs)
+{
+    model_graph *graphs[2] = {t->eval_full, t->eval_last};
+    if (!t->eval_full->n_eval_samplers || !t->data.has_test || !t->h.n) return 0;
+    eval_result r;
+    for (int i = 0; i < 2; i++)
+        if (graphs[i]) model_set_eval_sampling(graphs[i], 0);
+    int rc = trainer_evaluate(t, &t->data.test, &r);
+    for (int i = 0; i < 2; i++)
+        if (graphs[i]) model_set_eval_sampling(graphs[i], 1);
+    if (rc < 0) return -1;
+    double sampled = trainer_final(t, "test_loss");
+    figs->results.test_loss_mean = r.loss;
+    report_print_mean_loss(sampled, r.loss, t->data.test_name);
+    report_note_mean_loss(figs, sampled, r.loss, t->data.test_name);
+    return 0;
+}
+
 /* ---- the table -------------------------------------------------------------------------------- */
 typedef int (*figure_fn)(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen);
 
@@ -371,6 +471,8 @@ static const figure_fn figures[REPORT_KIND_COUNT] = {
     [REP_CLASS_EXAMPLES] = fig_class_examples,
     [REP_POINTS] = fig_points,
     [REP_PCA_BASELINE] = fig_pca_baseline,
+    [REP_SAMPLES] = fig_samples,
+    [REP_MANIFOLD] = fig_manifold,
 };
 
 int report_kind_is_drawn(report_kind k) { return (unsigned)k < REPORT_KIND_COUNT && figures[k] != NULL; }
@@ -381,6 +483,10 @@ int report_make_figures(trainer *t, report_figures *figs, char *err, size_t errl
     figs->notes[0] = 0;
     figs->results = run_results_none();
     next_char_accuracy(t, figs);
+    if (mean_loss(t, figs) < 0) {
+        snprintf(err, errlen, "out of memory evaluating at the mean");
+        return -1;
+    }
     for (int i = 0; i < t->s->n_reports; i++) {
         const report_spec *r = &t->s->reports[i];
         if (!report_kind_is_drawn(r->kind)) {

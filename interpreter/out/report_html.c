@@ -41,7 +41,8 @@ static void put_head(FILE *f, const trainer *t, const report_figures *figs)
     fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title>\n"
                "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
                "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
-               "img{max-width:100%%;border:1px solid #eee;margin:4px 0}</style>\n",
+               "img{max-width:100%%;border:1px solid #eee;margin:4px 0}"
+               ".strip{display:flex;overflow-x:auto;gap:6px}.strip figure{flex:0 0 220px;margin:0}</style>\n",
             t->s->name);
     fputs(self_check_js, f);
     for (int i = 0; i < figs->n; i++)
@@ -85,8 +86,10 @@ static void put_figures(FILE *f, const report_figures *figs)
     if (figs->notes[0]) fprintf(f, "%s\n", figs->notes);
     fputs("<h2>Figures</h2>\n", f);
     for (int i = 0; i < figs->n; i++) {
+        if (figs->strip[i] && (i == 0 || !figs->strip[i - 1])) fputs("<div class=\"strip\">\n", f);
         fprintf(f, "<figure><img src=\"%s\" alt=\"%s\"><figcaption>%s</figcaption></figure>\n", figs->file[i], figs->caption[i],
                 figs->caption[i]);
+        if (figs->strip[i] && (i + 1 == figs->n || !figs->strip[i + 1])) fputs("</div>\n", f);
         if (figs->view3d[i]) report_view3d_write(f, figs->view3d[i], i + 1);
     }
     fputs("</body></html>\n", f);

@@ -88,3 +88,15 @@ void report_note_next_char(report_figures *f, double accuracy, const char *split
 {
     note(f, "<p>next-character accuracy (%s text): %.1f%%</p>", split, 100 * accuracy);
 }
+
+void report_print_mean_loss(double sampled, double at_mean, const char *split)
+{
+    printf("%s loss %.4f with z sampled at evaluation (metrics.csv; as pytorch/examples' VAE); %.4f with z at its mean\n", split,
+           sampled, at_mean);
+}
+
+void report_note_mean_loss(report_figures *f, double sampled, double at_mean, const char *split)
+{
+    note(f, "<p>%s loss with z sampled at evaluation (as in metrics.csv): %.4f; with z at the encoder's mean: %.4f</p>", split,
+         sampled, at_mean);
+}

@@ -8,6 +8,8 @@ typedef struct {
     double ae_train, ae_test;       /* pca_baseline: ||x - x~||^2 per sample of the network, */
     double pca_train, pca_test;     /* and of PCA (training set, evaluation split) */
     double next_char_accuracy;      /* character models: per-step accuracy on the held-out text */
+    double test_loss_mean;          /* models sampling at evaluation (a VAE's sample_gaussian with
+                                       eval: true): the test loss with the samplers at their mean */
 } run_results;
 
 /* Every result NaN: not computed (yet). */

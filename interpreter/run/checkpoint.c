@@ -92,6 +92,28 @@ static int split_doubles(const char *text, double *v, int n)
     return *text ? -1 : 0;
 }
 
+/* The running sums of every loss term (term_sums: value, right, seen), group by group. */
+static int term_sums_count(const spec *s)
+{
+    int n = 0;
+    for (int g = 0; g < s->n_groups; g++) n += 3 * s->groups[g].n_terms;
+    return n;
+}
+
+static void term_sums_flatten(trainer *t, double *v, int restore)
+{
+    int n = 0;
+    for (int g = 0; g < t->s->n_groups; g++)
+        for (int k = 0; k < t->s->groups[g].n_terms; k++) {
+            term_sums *ts = &t->epoch_terms[g][k];
+            double *f[3] = {&ts->value, &ts->right, &ts->seen};
+            for (int i = 0; i < 3; i++, n++) {
+                if (restore) *f[i] = v[n];
+                else v[n] = *f[i];
+            }
+        }
+}
+
 #define STATE_TENSORS (SPEC_MAX_STEPS * 8 + H_MAX_COLUMNS + 1)
 
 int trainer_checkpoint(trainer *t, char *err, size_t errlen)
@@ -130,13 +152,17 @@ int trainer_checkpoint(trainer *t, char *err, size_t errlen)
     join_doubles(v, s->n_groups, rows, sizeof rows);
     join_doubles(t->epoch_loss_sum, s->n_groups, sum, sizeof sum);
     snprintf(correct, sizeof correct, "%.17g", t->epoch_correct);
+    static double term_v[3 * SPEC_MAX_GROUPS * SPEC_MAX_LOSSES];
+    static char terms[3 * SPEC_MAX_GROUPS * SPEC_MAX_LOSSES * 26];
+    term_sums_flatten(t, term_v, 0);
+    join_doubles(term_v, term_sums_count(s), terms, sizeof terms);
     const nn_rng *r = &t->noise_rng;
     snprintf(rng, sizeof rng, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 ":%d:%a", r->s[0], r->s[1], r->s[2],
              r->s[3], r->has_spare, (double)r->spare);
     char hist[32];
     snprintf(hist, sizeof hist, "%d", t->h.n);
     nn_st_meta meta[] = {{"format", "nnrun-state-1"}, {"step", step}, {"epoch", epoch}, {"batch_in_epoch", bie},
-                         {"epoch_loss_rows", rows}, {"epoch_loss_sum", sum}, {"epoch_correct", correct}, {"optimizer_steps", optsteps},
+                         {"epoch_loss_rows", rows}, {"epoch_loss_sum", sum}, {"epoch_correct", correct}, {"epoch_terms", terms}, {"optimizer_steps", optsteps},
                          {"noise_rng", rng}, {"history_epochs", hist}};
     path_in(t, "state.safetensors", path, sizeof path);
     return nn_st_write(path, ts, n, meta, (int)(sizeof meta / sizeof *meta), err, errlen);
@@ -256,6 +282,9 @@ static int restore_state(trainer *t, nn_st_file *f, char *err, size_t errlen)
         t->epoch_loss_sum[g] = sums[g];
     }
     t->epoch_correct = strtod(correct, NULL);
+    static double term_v[3 * SPEC_MAX_GROUPS * SPEC_MAX_LOSSES];
+    if (meta_doubles(f, "epoch_terms", term_v, term_sums_count(s), err, errlen) < 0) return -1;
+    term_sums_flatten(t, term_v, 1);
     t->step = step;
     return 0;
 }

@@ -26,6 +26,10 @@ static int load_idx_source(const data_source *src, const char *which, nn_dataset
         data_source_error(d, src, which, err);
         return -1;
     }
+    if (src->lo != 0 || src->hi != 1) {                  /* range: pixels from [0, 1] to [lo, hi] */
+        float lo = (float)src->lo, span = (float)(src->hi - src->lo);
+        for (size_t i = 0; i < (size_t)out->n * nn_shape_numel(&out->sample); i++) out->x[i] = lo + span * out->x[i];
+    }
     return 0;
 }
 

@@ -68,6 +68,34 @@ void progress_end(progress *p)
 }
 
 /* ---- as trainer hooks ------------------------------------------------------------------------- */
+/* " (bce_with_logits 80.1, kl_normal 25.3; real accuracy 81.2%)": group g's terms in epoch e */
+static void print_terms(const trainer *t, int g, int e, int test)
+{
+    const loss_group *grp = &t->s->groups[g];
+    const char *sep = " (";
+    for (int k = 0; k < grp->n_terms; k++) {
+        const term_columns *tc = &t->hc.term[g][k];
+        int value = test ? tc->test : tc->train, acc = test ? tc->test_acc : tc->train_acc;
+        if (value >= 0) printf("%s%s %.6g", sep, grp->terms[k].name, t->h.col[value][e]);
+        if (value >= 0) sep = ", ";
+        if (acc >= 0 && !isnan(t->h.col[acc][e])) printf("%s%s accuracy %.1f%%", sep, grp->terms[k].name, 100 * t->h.col[acc][e]);
+        if (acc >= 0) sep = ", ";
+    }
+    if (sep[0] == ',') printf(")");
+}
+
+static void print_groups(const trainer *t, int e, int test)
+{
+    const spec *s = t->s;
+    const char *split = test ? t->data.test_name : "train";
+    for (int g = 0; g < s->n_groups; g++) {
+        float v = t->h.col[test ? t->hc.test[g] : t->hc.train[g]][e];
+        if (s->n_groups == 1) printf("  %s loss %.6f", split, v);
+        else printf("%s%s %s %.6f", g ? "," : "  ", g ? "" : split, s->groups[g].name, v);
+        print_terms(t, g, e, test);
+    }
+}
+
 static void print_epoch(const trainer *t)
 {
     const spec *s = t->s;
@@ -77,13 +105,9 @@ static void print_epoch(const trainer *t)
     float *const *c = h->col;
     const char *tn = t->data.test_name;
     printf("epoch %d/%d", e + 1, s->train.epochs);
-    if (s->n_groups == 1) printf("  train loss %.6f", c[hc->train[0]][e]);
-    else
-        for (int g = 0; g < s->n_groups; g++) printf("%s %s %.6f", g ? "" : "  train", s->groups[g].name, c[hc->train[g]][e]);
+    print_groups(t, e, 0);
     if (!isnan(c[hc->train_acc][e])) printf("  train accuracy %.2f%%", 100 * c[hc->train_acc][e]);
-    if (t->data.has_test && s->n_groups == 1) printf("  %s loss %.6f", tn, c[hc->test[0]][e]);
-    else if (t->data.has_test)
-        for (int g = 0; g < s->n_groups; g++) printf("%s%s %s %.6f", g ? "" : "  ", g ? "" : tn, s->groups[g].name, c[hc->test[g]][e]);
+    if (t->data.has_test) print_groups(t, e, 1);
     if (!isnan(c[hc->test_acc][e])) printf("  %s accuracy %.2f%%", tn, 100 * c[hc->test_acc][e]);
     if (!isnan(c[hc->test_rel_l2][e])) printf("  %s rel. L2 error %.2f%%", tn, 100 * c[hc->test_rel_l2][e]);
     printf("  lr");   /* one per step, in the steps' order */

@@ -51,6 +51,18 @@ static int history_alloc(trainer *t)
     for (int k = 0; k < s->n_steps; k++)
         ok &= (hc->lr[k] = add_column(h, E, 0, s->n_steps == 1 ? "lr%.0s" : "lr_%s", s->steps[k].name)) >= 0;
     ok &= (hc->seconds = add_column(h, E, 0, "seconds%s", "")) >= 0;
+    for (int g = 0; g < s->n_groups; g++)
+        for (int k = 0; k < s->groups[g].n_terms; k++) {
+            term_columns *tc = &hc->term[g][k];
+            char name[2 * SPEC_NAME_LEN + 2];
+            snprintf(name, sizeof name, "%s.%s", s->groups[g].name, s->groups[g].terms[k].name);
+            int several = s->groups[g].n_terms > 1, scored = t->eval_full->term_check[g][k].pred >= 0;
+            *tc = (term_columns){-1, -1, -1, -1};
+            if (several) ok &= (tc->train = add_column(h, E, 0, "train_%s", name)) >= 0;
+            if (several) ok &= (tc->test = add_column(h, E, 0, "test_%s", name)) >= 0;
+            if (scored) ok &= (tc->train_acc = add_column(h, E, 1, "train_%s_accuracy", name)) >= 0;
+            if (scored) ok &= (tc->test_acc = add_column(h, E, 1, "test_%s_accuracy", name)) >= 0;
+        }
     t->steps.n_cols = 1 + s->n_groups + s->n_steps;
     return ok ? 0 : -1;
 }
@@ -265,11 +277,44 @@ static void accumulate_metrics(model_graph *m, int rows, double *correct, double
     }
 }
 
+/* Adds a run's loss terms of group g (rows samples) to sums. */
+static void accumulate_terms(const model_graph *m, int g, int rows, term_sums *sums)
+{
+    nn_graph *gr = m->g;
+    for (int k = 0; k < m->s->groups[g].n_terms; k++) {
+        term_sums *ts = &sums[k];
+        ts->value += (double)nn_data(gr, m->loss_terms[g][k])[0] * rows;
+        const term_check *c = &m->term_check[g][k];
+        if (c->pred < 0) continue;
+        const float *p = nn_data(gr, c->pred);
+        size_t n = nn_numel(gr, c->pred);
+        int want = c->target > 0.5f;
+        for (size_t i = 0; i < n; i++) ts->right += (p[i] > 0) == want;
+        ts->seen += (double)n;
+    }
+}
+
+/* A term's columns for one epoch from its sums over `rows` samples. */
+static void record_terms(trainer *t, int e, int test, const term_sums sums[SPEC_MAX_GROUPS][SPEC_MAX_LOSSES],
+                         const double *rows)
+{
+    const spec *s = t->s;
+    for (int g = 0; g < s->n_groups; g++)
+        for (int k = 0; k < s->groups[g].n_terms; k++) {
+            const term_columns *tc = &t->hc.term[g][k];
+            const term_sums *ts = &sums[g][k];
+            int value = test ? tc->test : tc->train, acc = test ? tc->test_acc : tc->train_acc;
+            if (value >= 0) t->h.col[value][e] = rows[g] > 0 ? (float)(ts->value / rows[g]) : NAN;
+            if (acc >= 0) t->h.col[acc][e] = ts->seen > 0 ? (float)(ts->right / ts->seen) : NAN;
+        }
+}
+
 /* Evaluates the first n samples of ds: all of them, or a whole number of batches. */
 static int evaluate_first(trainer *t, const nn_dataset *ds, int n, eval_result *r)
 {
     double loss[SPEC_MAX_GROUPS] = {0}, correct = 0, err2 = 0, ref2 = 0;
     int B = t->eval_full->batch;
+    memset(r->terms, 0, sizeof r->terms);
     if (n > ds->n) n = ds->n;
     for (int start = 0; start < n; start += B) {
         int k = n - start < B ? n - start : B;
@@ -280,7 +325,10 @@ static int evaluate_first(trainer *t, const nn_dataset *ds, int n, eval_result *
         if (m->t >= 0 && ds->y)
             memcpy(nn_data(m->g, m->t), ds->y + (size_t)start * ds->y_dim, (size_t)k * ds->y_dim * sizeof(float));
         run_graph(t, m);
-        for (int g = 0; g < t->s->n_groups; g++) loss[g] += (double)nn_data(m->g, m->group_loss[g])[0] * k;
+        for (int g = 0; g < t->s->n_groups; g++) {
+            loss[g] += (double)nn_data(m->g, m->group_loss[g])[0] * k;
+            accumulate_terms(m, g, k, r->terms[g]);
+        }
         accumulate_metrics(m, k, &correct, &err2, &ref2);
     }
     for (int g = 0; g < t->s->n_groups; g++) r->group_loss[g] = loss[g] / n;
@@ -392,6 +440,7 @@ static int run_step(trainer *t, int k, nn_batcher *b, int nb, double *group_sum,
     t->last_lr[k] = lr;
     group_sum[g] += (double)loss * rows;
     group_rows[g] += rows;
+    accumulate_terms(m, g, rows, t->epoch_terms[g]);
     if (g == 0 && is_classifier(t)) {
         double unused_err = 0, unused_ref = 0;
         accumulate_metrics(m, rows, &t->epoch_correct, &unused_err, &unused_ref);
@@ -466,12 +515,19 @@ static void finish_epoch(trainer *t, double seconds)
         h->col[hc->train[g]][e] = t->epoch_loss_rows[g] ? (float)(t->epoch_loss_sum[g] / t->epoch_loss_rows[g]) : NAN;
     long rows = t->epoch_loss_rows[0] ? t->epoch_loss_rows[0] : 1;
     h->col[hc->train_acc][e] = is_classifier(t) ? (float)(t->epoch_correct / rows) : NAN;
-    eval_result r = {NAN, NAN, NAN, {0}};
+    double rows_of[SPEC_MAX_GROUPS];
+    for (int g = 0; g < s->n_groups; g++) rows_of[g] = (double)t->epoch_loss_rows[g];
+    record_terms(t, e, 0, (const term_sums(*)[SPEC_MAX_LOSSES])t->epoch_terms, rows_of);
+    eval_result r = {.loss = NAN, .accuracy = NAN, .rel_l2 = NAN};
     for (int g = 0; g < SPEC_MAX_GROUPS; g++) r.group_loss[g] = NAN;
     /* --limit-batches (quick trials) limits the evaluation to as many batches */
     int limit = s->train.limit_batches, eval_rows = t->data.test.n;
     if (limit && (long)limit * t->eval_full->batch < eval_rows) eval_rows = limit * t->eval_full->batch;
-    if (t->data.has_test) evaluate_first(t, &t->data.test, eval_rows, &r);
+    if (t->data.has_test && evaluate_first(t, &t->data.test, eval_rows, &r) == 0) {
+        for (int g = 0; g < s->n_groups; g++) rows_of[g] = eval_rows < t->data.test.n ? eval_rows : t->data.test.n;
+        record_terms(t, e, 1, (const term_sums(*)[SPEC_MAX_LOSSES])r.terms, rows_of);
+    } else
+        record_terms(t, e, 1, (const term_sums(*)[SPEC_MAX_LOSSES])r.terms, (const double[SPEC_MAX_GROUPS]){0});
     for (int g = 0; g < s->n_groups; g++) h->col[hc->test[g]][e] = (float)r.group_loss[g];
     h->col[hc->test_acc][e] = (float)r.accuracy;
     h->col[hc->test_rel_l2][e] = (float)r.rel_l2;
@@ -482,8 +538,11 @@ static void finish_epoch(trainer *t, double seconds)
     t->batch_in_epoch = 0;
     memset(t->epoch_loss_sum, 0, sizeof t->epoch_loss_sum);
     memset(t->epoch_loss_rows, 0, sizeof t->epoch_loss_rows);
+    memset(t->epoch_terms, 0, sizeof t->epoch_terms);
     t->epoch_correct = 0;
 }
+
+double trainer_last(const trainer *t, int column) { return column >= 0 && t->h.n ? t->h.col[column][t->h.n - 1] : NAN; }
 
 
 double trainer_final(const trainer *t, const char *name)

@@ -12,9 +12,11 @@
 /* Per-epoch metrics, one column each; NaN where a metric does not apply. Columns: the train
  * loss of each group ("train_loss" for a group named loss, else "train_<group>"), train
  * accuracy, the same for the evaluation split ("test_..."), its relative L2 error, the learning
- * rate of each step ("lr", or "lr_<step>" with several), seconds. */
-#define H_MAX_COLUMNS (2 * SPEC_MAX_GROUPS + SPEC_MAX_STEPS + 4)
-#define H_NAME_LEN (SPEC_NAME_LEN + 8)
+ * rate of each step ("lr", or "lr_<step>" with several), seconds; then per loss term of a group
+ * with several terms its value ("train_<group>.<term>", "test_<group>.<term>"), and per term
+ * scored for accuracy (term_check) "train_<group>.<term>_accuracy" and "test_...". */
+#define H_MAX_COLUMNS (2 * SPEC_MAX_GROUPS + SPEC_MAX_STEPS + 4 + 4 * SPEC_MAX_GROUPS * SPEC_MAX_LOSSES)
+#define H_NAME_LEN (2 * SPEC_NAME_LEN + 24)   /* test_<group>.<term>_accuracy */
 typedef struct {
     int n;                          /* epochs recorded */
     int n_cols;
@@ -23,13 +25,26 @@ typedef struct {
     float *col[H_MAX_COLUMNS];      /* col[column][epoch] */
 } history;
 
+/* A loss term's columns, -1 where it has none. */
+typedef struct {
+    int train, test;                /* its value: when its group has several terms */
+    int train_acc, test_acc;        /* its accuracy: when it is scored (term_check) */
+} term_columns;
+
 /* Where each metric lives in the history. */
 typedef struct {
     int train[SPEC_MAX_GROUPS], train_acc;
     int test[SPEC_MAX_GROUPS], test_acc, test_rel_l2;
     int lr[SPEC_MAX_STEPS];
     int seconds;
+    term_columns term[SPEC_MAX_GROUPS][SPEC_MAX_LOSSES];
 } history_columns;
+
+/* A loss term's running sums over an epoch (or an evaluation): its value times the rows, and
+ * for a scored term the logits on the right side and the logits seen. */
+typedef struct {
+    double value, right, seen;
+} term_sums;
 
 /* Per-step training record (steps.csv): one row per iteration (all steps once): the epoch, each
  * group's loss (NaN if no step minimised it) and each step's learning rate. */
@@ -63,6 +78,7 @@ typedef struct {
     double epoch_loss_sum[SPEC_MAX_GROUPS];   /* running sums of the unfinished epoch, per group */
     long epoch_loss_rows[SPEC_MAX_GROUPS];
     double epoch_correct;           /* classifiers: right answers so far this epoch */
+    term_sums epoch_terms[SPEC_MAX_GROUPS][SPEC_MAX_LOSSES];   /* the unfinished epoch's, per term */
     long step;                      /* iterations so far (each runs every training step) */
     double last_lr[SPEC_MAX_STEPS]; /* learning rate of each step's latest run */
     trainer_stop stop;              /* where a non-finite loss stopped the run */
@@ -99,6 +115,8 @@ typedef struct {
 int trainer_run(trainer *t, const trainer_hooks *hooks, int n_hooks);
 /* The unfinished epoch's mean loss of a group and accuracy so far (NaN: none). */
 double trainer_running_loss(const trainer *t, int group);
+/* The last finished epoch's value of a history column; NaN when it has none. */
+double trainer_last(const trainer *t, int column);
 double trainer_running_accuracy(const trainer *t);
 /* Restores the state written by an earlier, interrupted or finished run (--resume). */
 int trainer_resume(trainer *t, diag *d);
@@ -109,6 +127,7 @@ void trainer_free(trainer *t);
 typedef struct {
     double loss, accuracy, rel_l2;
     double group_loss[SPEC_MAX_GROUPS];
+    term_sums terms[SPEC_MAX_GROUPS][SPEC_MAX_LOSSES];   /* summed over the rows evaluated */
 } eval_result;
 int trainer_evaluate(trainer *t, const nn_dataset *ds, eval_result *r);
 

@@ -209,9 +209,9 @@ typedef struct {
 /* ---- report ---------------------------------------------------------------------------- */
 typedef enum {
     REP_LOSS_CURVE, REP_RECONSTRUCTIONS, REP_EMBEDDING, REP_FUNCTION_FIT, REP_DEAD_UNITS, REP_CONFUSION_MATRIX,
-    REP_FILTERS, REP_CLASS_EXAMPLES, REP_POINTS, REP_PCA_BASELINE, REP_SAMPLES, REP_MANIFOLD,
+    REP_FILTERS, REP_CLASS_EXAMPLES, REP_POINTS, REP_PCA_BASELINE, REP_SAMPLES, REP_MANIFOLD, REP_JUDGE,
 } report_kind;
-#define REPORT_KIND_COUNT (REP_MANIFOLD + 1)   /* the last report_kind + 1 (a new kind moves this) */
+#define REPORT_KIND_COUNT (REP_JUDGE + 1)   /* the last report_kind + 1 (a new kind moves this) */
 #define REPORT_MAX_LAYERS 4
 
 typedef struct {
@@ -227,6 +227,7 @@ typedef struct {
     char of[SPEC_EXPR_LEN];            /* samples, manifold: what is drawn (G, a decoder's output layer) */
     char from[SPEC_EXPR_LEN];          /* ... fed with N(0, I) draws (samples) or a grid (manifold); "" = none */
     int size;                          /* manifold: points per side of the grid */
+    char run[SPEC_PATH_LEN];           /* judge: the classifier's run folder */
 } report_spec;
 
 typedef struct {

@@ -158,6 +158,12 @@ static const opt_def report_manifold_opts[] = {
     {"from", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "a layer of 2 units, fed with the grid"},
     {"size", OT_INT, 2, 40, "15", .doc = "points per side of the grid"},
     {0}};
+static const opt_def report_judge_opts[] = {
+    R_OF,
+    {"from", OT_EXPR, 0, 0, NULL, .doc = "a layer fed with N(0, I) draws (a VAE's z)"},
+    {"run", OT_PATH, 0, 0, "runs/judge_fashion", .doc = "the run folder of the judging classifier (specs/judge_fashion.yaml)"},
+    {"count", OT_INT, 2, 100000, "10000", .doc = "samples judged (a conditional generator: classes in turn)"},
+    {0}};
 const choice_def report_choices[] = {
     {"loss_curve", REP_LOSS_CURVE, report_opts, CHOICE_BARE, NULL, "training (and test) loss per epoch"},
     {"reconstructions", REP_RECONSTRUCTIONS, report_opts, CHOICE_BARE, NULL, "originals above their reconstructions"},
@@ -173,6 +179,8 @@ const choice_def report_choices[] = {
     {"samples", REP_SAMPLES, report_samples_opts, 0, NULL, "new items from a generator, or a decoder fed N(0, I)"},
     {"manifold", REP_MANIFOLD, report_manifold_opts, 0, NULL,
      "a decoder's output over a grid of a 2-unit layer at the N(0, 1) quantiles of evenly spaced probabilities"},
+    {"judge", REP_JUDGE, report_judge_opts, 0, NULL,
+     "samples against the test images in a trained classifier's features: Frechet distance, class histogram"},
     {0}};
 
 /* ---- sweep (sweep.c: at most 4 keys, 256 runs, 4 metrics) --------------------------------------- */

@@ -22,6 +22,11 @@ typedef struct {
     run_results results;                /* the named results the figures computed (NaN: none) */
 } report_figures;
 
+/* Adds a figure to the page: its index, or -1 when the page is full (the figure is left out). */
+int report_add_figure(report_figures *f, const char *file, const char *caption);
+/* The judge figure (report_judge.c): generated images against the test images in a trained
+ * classifier's features. A missing judge run is a note and a line, not a failure. */
+int report_judge(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen);
 /* Frees the interactive views (the rest is plain storage); figs may then be reused. */
 void report_figures_free(report_figures *figs);
 

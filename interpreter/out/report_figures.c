@@ -17,7 +17,7 @@ static void fig_path(const trainer *t, const char *name, char *out, size_t len)
 }
 
 /* Returns the figure's index, or -1 when the page is full (the figure is left out). */
-static int add_fig(report_figures *f, const char *file, const char *caption)
+int report_add_figure(report_figures *f, const char *file, const char *caption)
 {
     if (f->n == REPORT_MAX_FIGS) return -1;
     snprintf(f->file[f->n], sizeof f->file[f->n], "%s", file);
@@ -67,7 +67,7 @@ static int fig_loss_curve(trainer *t, const report_spec *r, report_figures *figs
 {
     (void)r;
     if (report_loss_curve(t, err, errlen) < 0) return -1;
-    add_fig(figs, "loss_curve.png", "Loss per epoch");
+    report_add_figure(figs, "loss_curve.png", "Loss per epoch");
     return 0;
 }
 
@@ -102,7 +102,7 @@ static int fig_reconstructions(trainer *t, const report_spec *r, report_figures 
     char title[160];
     snprintf(title, sizeof title, "%s: %s samples and their reconstructions", t->s->name, t->data.test_name);
     int rc = draw_reconstructions(t, r, rows, n, "reconstructions.png", title, err, errlen);
-    if (rc == 0) add_fig(figs, "reconstructions.png", "Randomly chosen samples above their reconstructions");
+    if (rc == 0) report_add_figure(figs, "reconstructions.png", "Randomly chosen samples above their reconstructions");
     free(rows);
     return rc;
 }
@@ -115,7 +115,7 @@ static int fig_class_examples(trainer *t, const report_spec *r, report_figures *
     char title[160];
     snprintf(title, sizeof title, "%s: one %s sample per class and its reconstruction", t->s->name, t->data.test_name);
     int rc = draw_reconstructions(t, r, rows, n, "class_examples.png", title, err, errlen);
-    if (rc == 0) add_fig(figs, "class_examples.png", "The first sample of every class above its reconstruction");
+    if (rc == 0) report_add_figure(figs, "class_examples.png", "The first sample of every class above its reconstruction");
     return rc;
 }
 
@@ -171,7 +171,7 @@ static int fig_embedding(trainer *t, const report_spec *r, report_figures *figs,
     fig_path(t, file, path, sizeof path);
     report_view3d *view;
     if (report_embedding(t, r->layer, path, t->s->name, &view, err, errlen) < 0) return -1;
-    int i = add_fig(figs, file, "Codes of the evaluation samples, coloured by class");
+    int i = report_add_figure(figs, file, "Codes of the evaluation samples, coloured by class");
     if (i >= 0) figs->view3d[i] = view;   /* 3 units: the page shows them in 3-D too */
     else report_view3d_free(view);
     return 0;
@@ -197,7 +197,7 @@ static int fig_function_fit(trainer *t, const report_spec *r, report_figures *fi
     report_fit f;
     int rc = report_fit_compute(t, &f, err, errlen);
     if (rc == 0) rc = draw_fit(t, &f, err, errlen);
-    if (rc == 0) add_fig(figs, "function_fit.png", "Truth, training points and the network's prediction");
+    if (rc == 0) report_add_figure(figs, "function_fit.png", "Truth, training points and the network's prediction");
     report_fit_free(&f);
     return rc;
 }
@@ -217,7 +217,7 @@ static int fig_dead_units(trainer *t, const report_spec *r, report_figures *figs
     fig_path(t, "dead_units.png", path, sizeof path);
     snprintf(title, sizeof title, "%s: dead ReLU units per layer", t->s->name);
     if (nn_plot_bars(path, title, d.layer, d.frac, d.n, "fraction dead", err, errlen) < 0) return -1;
-    add_fig(figs, "dead_units.png", "Fraction of ReLU units that never activate on the training set");
+    report_add_figure(figs, "dead_units.png", "Fraction of ReLU units that never activate on the training set");
     return 0;
 }
 
@@ -249,7 +249,7 @@ static int fig_confusion(trainer *t, const report_spec *r, report_figures *figs,
         report_note_confusion(figs, &c, t->data.test_name);
         rc = draw_confusion(t, &c, err, errlen);
     }
-    if (rc == 0) add_fig(figs, "confusion_matrix.png", "Counts of true (rows) against predicted (columns) classes");
+    if (rc == 0) report_add_figure(figs, "confusion_matrix.png", "Counts of true (rows) against predicted (columns) classes");
     report_confusion_free(&c);
     return rc;
 }
@@ -274,7 +274,7 @@ static int fig_filters(trainer *t, const report_spec *r, report_figures *figs, c
     report_filters fl;
     int rc = report_filters_compute(t, r->layer, &fl, err, errlen);
     if (rc == 0) rc = draw_filters(t, &fl, r->layer, file, err, errlen);
-    if (rc == 0) add_fig(figs, file, "Learned filters (each scaled to its own range: dark low, bright high)");
+    if (rc == 0) report_add_figure(figs, file, "Learned filters (each scaled to its own range: dark low, bright high)");
     report_filters_free(&fl);
     return rc;
 }
@@ -331,13 +331,13 @@ int report_during_training(trainer *t, char *err, size_t errlen)
 static int fig_points(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
 {
     if (draw_points(t, r, "points.png", "", err, errlen) < 0) return -1;
-    add_fig(figs, "points.png", "The points as each layer gives them");
+    report_add_figure(figs, "points.png", "The points as each layer gives them");
     for (int e = 1; r->during && e < t->epoch; e++)   /* the snapshots drawn during training */
         if (snapshot_epoch(e)) {
             char file[64], caption[80];
             snapshot_file(e, file, sizeof file);
             snprintf(caption, sizeof caption, "The points after epoch %d", e);
-            add_fig(figs, file, caption);
+            report_add_figure(figs, file, caption);
         }
     return 0;
 }
@@ -388,11 +388,11 @@ static int fig_samples(trainer *t, const report_spec *r, report_figures *figs, c
     if (draw_samples(t, r, file, "", err, errlen) < 0) return -1;
     snprintf(caption, sizeof caption, "New samples of %.60s%s (the same noise in every grid)", r->of,
              r->from[0] ? ", decoded from N(0, I) draws" : "");
-    add_fig(figs, file, caption);
+    report_add_figure(figs, file, caption);
     for (int e = 1; r->during && e < t->epoch; e++) {   /* the grids drawn after each epoch, as one strip */
         samples_file(r, e, file, sizeof file);
         snprintf(caption, sizeof caption, "after epoch %d", e);
-        int i = add_fig(figs, file, caption);
+        int i = report_add_figure(figs, file, caption);
         if (i >= 0) figs->strip[i] = 1;
     }
     return 0;
@@ -408,7 +408,7 @@ static int fig_manifold(trainer *t, const report_spec *r, report_figures *figs, 
     snprintf(title, sizeof title, "%s: %.60s decoded over a %dx%d grid of %.60s", t->s->name, r->of, r->size, r->size, r->from);
     if (rc == 0) rc = nn_plot_image_grid(path, title, sm.img, sm.n, sm.c, sm.h, sm.w, sm.cols, NULL, 0, err, errlen);
     if (rc == 0)
-        add_fig(figs, file, "The decoder over its 2-D latent space: N(0, 1) quantiles of probabilities 0.05 to 0.95 on each axis");
+        report_add_figure(figs, file, "The decoder over its 2-D latent space: N(0, 1) quantiles of probabilities 0.05 to 0.95 on each axis");
     report_samples_free(&sm);
     return rc;
 }
@@ -473,6 +473,7 @@ static const figure_fn figures[REPORT_KIND_COUNT] = {
     [REP_PCA_BASELINE] = fig_pca_baseline,
     [REP_SAMPLES] = fig_samples,
     [REP_MANIFOLD] = fig_manifold,
+    [REP_JUDGE] = report_judge,
 };
 
 int report_kind_is_drawn(report_kind k) { return (unsigned)k < REPORT_KIND_COUNT && figures[k] != NULL; }

@@ -13,10 +13,14 @@ static const struct {
     {"pca_train", offsetof(run_results, pca_train)},
     {"pca_test", offsetof(run_results, pca_test)},
     {"next_char_accuracy", offsetof(run_results, next_char_accuracy)},
+    {"fd", offsetof(run_results, fd)},
+    {"fd_floor", offsetof(run_results, fd_floor)},
+    {"fd_ceiling", offsetof(run_results, fd_ceiling)},
+    {"judge_label_accuracy", offsetof(run_results, judge_label_accuracy)},
     {"test_loss_mean", offsetof(run_results, test_loss_mean)},
 };
 
-run_results run_results_none(void) { return (run_results){NAN, NAN, NAN, NAN, NAN, NAN}; }
+run_results run_results_none(void) { return (run_results){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN}; }
 
 const double *run_results_find(const run_results *r, const char *name)
 {

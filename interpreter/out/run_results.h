@@ -8,6 +8,9 @@ typedef struct {
     double ae_train, ae_test;       /* pca_baseline: ||x - x~||^2 per sample of the network, */
     double pca_train, pca_test;     /* and of PCA (training set, evaluation split) */
     double next_char_accuracy;      /* character models: per-step accuracy on the held-out text */
+    double fd, fd_floor, fd_ceiling;   /* judge: Frechet distance of samples to the test images in the
+                                          judge's features; of the training images; of noise images */
+    double judge_label_accuracy;    /* judge, conditional generators: samples judged as their label */
     double test_loss_mean;          /* models sampling at evaluation (a VAE's sample_gaussian with
                                        eval: true): the test loss with the samplers at their mean */
 } run_results;

@@ -4,13 +4,14 @@
 # the same invocation, and prints one line per model:
 #   MODEL nnrun_s=... torch_s=... speedup=... nnrun_rss_mb=... torch_rss_mb=... [limit_batches=N]
 # Seconds per training epoch, evaluation excluded, on both sides: the median over 3 epochs for
-# the small MLP (the machines are shared and noisy), one epoch for the CNNs, and for cnn_clf
+# the small MLPs (mlp_ae, vae: the machines are shared and noisy), one epoch of the GANs
+# (Fashion-MNIST, one D step and one G step per batch of 64), one epoch for the CNNs, and for cnn_clf
 # the first 150 (cnn_clf), 100 (rnn_imdb) or 40 (gru_imdb, lstm_imdb) batches of one (a full epoch
 # takes minutes) — said in their lines.
 # BENCH_MODELS picks models, BENCH_REF another torch_ref.py.
 set -eu
 ref=${BENCH_REF:-../shared/bench/torch_ref.py}
-models=${BENCH_MODELS:-mlp_ae cnn_ae cae_2d cnn_clf rnn_imdb gru_imdb lstm_imdb}
+models=${BENCH_MODELS:-mlp_ae vae gan_mlp cgan_mlp cnn_ae cae_2d cnn_clf rnn_imdb gru_imdb lstm_imdb}
 [ -f data/mnist/train-images-idx3-ubyte ] && [ -f data/imdb/reviews.json ] || scripts/fetch_data.sh
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     echo "bench: PyTorch is missing; run: scripts/install_deps.sh --bench" >&2
@@ -28,7 +29,7 @@ median_seconds() {   # the median of metrics.csv's seconds column
 for m in $models; do
     epochs=1 limit=0
     case $m in
-        mlp_ae) epochs=3 ;;
+        mlp_ae | vae) epochs=3 ;;
         cnn_clf) limit=150 ;;
         rnn_imdb) limit=100 ;;
         gru_imdb) limit=40 ;;
@@ -44,7 +45,7 @@ for m in $models; do
     /usr/bin/time -f "%M" -o "$tmp/nn_rss" bin/nnrun "specs/bench/$m.yaml" --quiet --out "$out" --epochs "$epochs" $nn_limit > "$tmp/nn_out"
     nn_s=$(median_seconds "$out/metrics.csv")
     # shellcheck disable=SC2086
-    case $m in *_imdb) pdata=data/imdb ;; *) pdata=data/mnist ;; esac
+    case $m in *_imdb) pdata=data/imdb ;; *gan*) pdata=/usr/share/datasets/fashion-mnist ;; *) pdata=data/mnist ;; esac
     # the same OpenMP spin setting nnrun gives itself (interpreter/main.c): with libgomp's
     # default, PyTorch's waiting threads spin for milliseconds and on a busy machine ran the
     # same batches 5-16x slower, which would make the ratio measure the load, not the code

@@ -5,6 +5,7 @@
 #include "report.h"
 #include "report_analysis.h"
 #include "report_text.h"
+#include "nn/ops.h"
 #include "nn/plot.h"
 #include <math.h>
 #include <stdio.h>
@@ -456,6 +457,37 @@ static int mean_loss(trainer *t, report_figures *figs)
     return 0;
 }
 
+/* ---- the floor of a per-image binary cross-entropy (not a report kind) ------------------------- */
+/* The smallest value a bce_with_logits term reconstructing the input, summed per image, can
+ * take: each pixel's Bernoulli entropy at its grey level, summed, averaged over the images. */
+static double bce_floor(const nn_dataset *ds)
+{
+    size_t w = nn_shape_numel(&ds->sample);
+    double total = 0;
+    for (size_t i = 0; i < (size_t)ds->n * w; i++) {
+        double p = ds->x[i];
+        if (p > 0 && p < 1) total -= p * log(p) + (1 - p) * log(1 - p);
+    }
+    return total / ds->n;
+}
+
+static void bce_floor_note(trainer *t, report_figures *figs)
+{
+    const loss_group *g = &t->s->groups[0];
+    const loss_spec *bce = NULL;
+    for (int k = 0; k < g->n_terms; k++)
+        if (g->terms[k].kind == LOSS_BCE_LOGITS && strcmp(g->terms[k].target, "input") == 0 &&
+            g->terms[k].reduce == NN_REDUCE_SUM_PER_SAMPLE && g->terms[k].weight == 1.0f)
+            bce = &g->terms[k];
+    if (!bce || !t->data.has_test || !t->h.n) return;
+    const nn_dataset *ds = &t->data.test;
+    for (size_t i = 0; i < (size_t)ds->n * nn_shape_numel(&ds->sample); i++)
+        if (!(ds->x[i] >= 0 && ds->x[i] <= 1)) return;   /* not grey levels */
+    double floor = figs->results.bce_floor = bce_floor(ds), loss = trainer_final(t, "test_loss");
+    report_print_bce_floor(floor, loss, t->data.test_name);
+    report_note_bce_floor(figs, floor, loss, t->data.test_name);
+}
+
 /* ---- the table -------------------------------------------------------------------------------- */
 typedef int (*figure_fn)(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen);
 
@@ -488,6 +520,7 @@ int report_make_figures(trainer *t, report_figures *figs, char *err, size_t errl
         snprintf(err, errlen, "out of memory evaluating at the mean");
         return -1;
     }
+    bce_floor_note(t, figs);
     for (int i = 0; i < t->s->n_reports; i++) {
         const report_spec *r = &t->s->reports[i];
         if (!report_kind_is_drawn(r->kind)) {

@@ -100,3 +100,15 @@ void report_note_mean_loss(report_figures *f, double sampled, double at_mean, co
     note(f, "<p>%s loss with z sampled at evaluation (as in metrics.csv): %.4f; with z at the encoder's mean: %.4f</p>", split,
          sampled, at_mean);
 }
+
+void report_print_bce_floor(double floor, double loss, const char *split)
+{
+    printf("%s loss above the data's floor (each pixel's Bernoulli entropy at its grey level, %.4f per image): %.4f\n", split,
+           floor, loss - floor);
+}
+
+void report_note_bce_floor(report_figures *f, double floor, double loss, const char *split)
+{
+    note(f, "<p>%s loss above the data's floor (the pixels' Bernoulli entropy at their grey levels, %.4f per image): %.4f "
+            "&mdash; comparable across data sets</p>", split, floor, loss - floor);
+}

@@ -24,5 +24,8 @@ void report_note_next_char(report_figures *f, double accuracy, const char *split
 /* The test loss of a model sampling at evaluation, sampled and with the samplers at their mean. */
 void report_print_mean_loss(double sampled, double at_mean, const char *split);
 void report_note_mean_loss(report_figures *f, double sampled, double at_mean, const char *split);
+/* A per-image binary cross-entropy against its floor, the data's own entropy. */
+void report_print_bce_floor(double floor, double loss, const char *split);
+void report_note_bce_floor(report_figures *f, double floor, double loss, const char *split);
 
 #endif

@@ -11,6 +11,8 @@ typedef struct {
     double fd, fd_floor, fd_ceiling;   /* judge: Frechet distance of samples to the test images in the
                                           judge's features; of the training images; of noise images */
     double judge_label_accuracy;    /* judge, conditional generators: samples judged as their label */
+    double bce_floor;               /* a per-image BCE reconstructing the input: the test images'
+                                       Bernoulli entropy, the least it can be */
     double test_loss_mean;          /* models sampling at evaluation (a VAE's sample_gaussian with
                                        eval: true): the test loss with the samplers at their mean */
 } run_results;

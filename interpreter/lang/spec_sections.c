@@ -124,6 +124,15 @@ static const opt_def kl_opts[] = {
     {"mean", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the layer giving the mean"},
     {"logvar", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the layer giving log(variance)"},
     REDUCE("sum_per_sample"), WEIGHT, {0}};
+static const opt_def mean_opts[] = {
+    {"pred", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the layer (or call, D(G)) averaged"}, WEIGHT, {0}};
+static const opt_def penalty_opts[] = {
+    {"critic", OT_STR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the net whose gradient is penalised (D)"},
+    {"real", OT_EXPR, 0, 0, "data", .doc = "the real batch (a call expression)"},
+    {"fake", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the generated batch (G)"},
+    {"weight", OT_FLOAT, -1e9, 1e9, "10", .doc = "lambda: the term's factor in the total loss"},
+    {"center", OT_FLOAT, 0, 1e9, "1", .doc = "the gradient norm aimed at"},
+    {0}};
 const choice_def loss_choices[] = {
     {"mse", LOSS_MSE, pair_opts, 0, NULL, "mean squared error"},
     {"l1", LOSS_L1, pair_opts, 0, NULL, "mean absolute error"},
@@ -131,6 +140,9 @@ const choice_def loss_choices[] = {
     {"cross_entropy", LOSS_CROSS_ENTROPY, pair_opts, 0, NULL,
      "softmax cross-entropy of logits [batch, classes] or [batch, steps, classes] against class ids"},
     {"kl_normal", LOSS_KL_NORMAL, kl_opts, 0, NULL, "KL(N(mean, exp(logvar)) || N(0, I))"},
+    {"mean", LOSS_MEAN, mean_opts, 0, NULL, "weight * the mean of pred over all elements (Wasserstein terms)"},
+    {"gradient_penalty", LOSS_GRADIENT_PENALTY, penalty_opts, 0, NULL,
+     "weight * mean over the batch of (||d critic(x) / dx|| - center)^2 at x = a real + (1 - a) fake, a ~ U[0, 1] per sample"},
     {0}};
 
 /* ---- report figures ----------------------------------------------------------------------------- */

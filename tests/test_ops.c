@@ -1,5 +1,5 @@
 /* Hand-computed forward values of the elementwise, activation, random and loss ops, their
- * edge cases (numerical stability, NaN for bad labels, dropout statistics) and build errors.
+ * edge cases (numerical stability, NaN for bad labels, dropout and uniform statistics) and build errors.
  * Gradients are covered by test_gradcheck.c for every registry row. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -338,6 +338,71 @@ static void test_gaussian_noise_has_sigma_in_training_only(void **state)
     nn_graph_free(g);
 }
 
+/* U[lo, hi): mean (lo + hi) / 2, variance (hi - lo)^2 / 12, every draw inside [lo, hi) and both
+ * ends of the interval reached; the midpoint in evaluation unless always. */
+static void test_uniform_noise_is_uniform_in_training_and_the_midpoint_in_evaluation(void **state)
+{
+    (void)state;
+    enum { N = 100001 };
+    const float lo = -0.5f, hi = 1.5f;
+    nn_graph *g = nn_graph_new(5);
+    int x = nn_const(g, nn_shape1(N), 7.0f);
+    int y = nn_uniform_noise(g, x, lo, hi, 0), ya = nn_uniform_noise(g, x, lo, hi, 1);
+    int t[2] = {y, ya};
+    nn_plan *p = nn_plan_create(g, t, 2);
+    nn_plan_run(g, p);
+    double mean, sd, min = hi, max = lo;
+    noise_moments(g, y, N, &mean, &sd);
+    assert_true(fabs(mean - 0.5) < 0.01);                /* sd of the mean ~0.002 */
+    assert_true(fabs(sd * sd - 4.0 / 12.0) < 0.005);
+    for (int i = 0; i < N; i++) {
+        float v = nn_data(g, y)[i];
+        assert_true(v >= lo && v < hi);
+        min = fmin(min, v), max = fmax(max, v);
+    }
+    assert_true(min < lo + 0.001 && max > hi - 0.001);
+    assert_true(nn_data(g, y)[0] != nn_data(g, ya)[0]);  /* two nodes, two draws */
+    g->training = 0;
+    nn_plan_run(g, p);
+    for (int i = 0; i < N; i++) assert_true(nn_data(g, y)[i] == 0.5f);
+    noise_moments(g, ya, N, &mean, &sd);                 /* always: still drawn */
+    assert_true(fabs(mean - 0.5) < 0.01 && fabs(sd * sd - 4.0 / 12.0) < 0.005);
+    nn_plan_free(p);
+    nn_graph_free(g);
+}
+
+/* The same seed gives the same draws; the next run draws anew. */
+static void test_uniform_noise_same_seed_same_draws(void **state)
+{
+    (void)state;
+    enum { N = 33 };
+    float first[N], again[N];
+    for (int rep = 0; rep < 2; rep++) {
+        nn_graph *g = nn_graph_new(11);
+        int y = nn_uniform_noise(g, nn_const(g, nn_shape2(3, 11), 0.0f), 0.0f, 1.0f, 0);
+        nn_plan *p = run(g, y);
+        float *out = rep ? again : first;
+        memcpy(out, nn_data(g, y), sizeof first);
+        nn_plan_run(g, p);
+        int changed = 0;
+        for (int i = 0; i < N; i++) changed += nn_data(g, y)[i] != out[i];
+        assert_true(changed > N / 2);
+        nn_plan_free(p);
+        nn_graph_free(g);
+    }
+    assert_memory_equal(first, again, sizeof first);
+}
+
+static void test_uniform_noise_rejects_an_empty_interval(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    int x = nn_const(g, nn_shape1(4), 0.0f);
+    assert_int_equal(nn_uniform_noise(g, x, 1.0f, 1.0f, 0), -1);
+    assert_non_null(strstr(g->err, "[1, 1)"));
+    nn_graph_free(g);
+}
+
 static void test_loss_build_errors_name_the_problem(void **state)
 {
     (void)state;
@@ -373,6 +438,9 @@ int main(void)
         cmocka_unit_test(test_dropout_same_seed_same_mask),
         cmocka_unit_test(test_dropout_rejects_p_outside_0_1),
         cmocka_unit_test(test_gaussian_noise_has_sigma_in_training_only),
+        cmocka_unit_test(test_uniform_noise_is_uniform_in_training_and_the_midpoint_in_evaluation),
+        cmocka_unit_test(test_uniform_noise_same_seed_same_draws),
+        cmocka_unit_test(test_uniform_noise_rejects_an_empty_interval),
         cmocka_unit_test(test_loss_build_errors_name_the_problem),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -271,6 +271,66 @@ static void test_a_data_set_that_does_not_fit_the_input_is_reported(void **state
            "e9.yaml:3:10: error: model input [2] does not fit the data's samples [1]\n");
 }
 
+/* WGAN-GP: a critic and a generator with the mean and gradient_penalty terms. */
+static const char wgan_base[] = "name: w\n"
+                                "data:\n"
+                                "  train: {dataset: points, points: uniform_cube, dim: 3, n: 64}\n"
+                                "nets:\n"
+                                "  G:\n"
+                                "    input: {noise: [2]}\n"
+                                "    layers: [{dense: 8, act: relu, name: h}, {dense: 3, name: xyz}]\n"
+                                "  D:\n"
+                                "    input: [3]\n"
+                                "    layers: [{dense: 8, act: relu}, {dense: 1, name: score}]\n"
+                                "losses:\n"
+                                "  critic:\n"
+                                "    - {mean: {pred: D(G)}}\n"
+                                "    - {mean: {pred: D(data), weight: -1}}\n"
+                                "    - {gradient_penalty: {critic: D, fake: G}}\n"
+                                "  gen: {mean: {pred: D(G), weight: -1}}\n"
+                                "train:\n"
+                                "  steps:\n"
+                                "    - {minimize: critic, update: D, repeat: 5}\n"
+                                "    - {minimize: gen, update: G}\n";
+
+static void test_wasserstein_terms_check_their_keys_and_critic(void **state)
+{
+    (void)state;
+    expect("wbase.yaml", wgan_base, "");
+    expect("w1.yaml",
+           "extends: wbase.yaml\n"
+           "losses:\n"
+           "  critic:\n"
+           "    - {mean: {pred: D(G), target: 1}}\n"
+           "    - {mean: {weight: -1}}\n"
+           "    - {gradient_penalty: {critic: E, real: data, center: -1}}\n",
+           "w1.yaml:4:27: error: unknown key 'target' in 'mean' (expected one of: pred, weight, name)\n"
+           "w1.yaml:5:14: error: mean needs 'pred' (a layer or a call such as D(G))\n"
+           "w1.yaml:6:58: error: center must be between 0 and 1e+09, got -1\n"
+           "w1.yaml:6:26: error: gradient_penalty needs 'fake' (the generated batch, such as G)\n");
+    /* names are checked once the schema holds */
+    expect("w1b.yaml",
+           "extends: wbase.yaml\n"
+           "losses:\n"
+           "  critic: {gradient_penalty: {critic: Dd, fake: G}}\n",
+           "w1b.yaml:3:39: error: unknown net 'Dd' (did you mean 'D'?)\n");
+}
+
+static void test_a_penalty_that_cannot_be_built_points_at_its_term(void **state)
+{
+    (void)state;
+    expect("w2.yaml",
+           "extends: wbase.yaml\n"
+           "losses:\n"
+           "  critic: {gradient_penalty: {critic: D, fake: G.h}}\n",
+           "w2.yaml:3:11: error: gradient_penalty interpolates between real 'data' [3] and fake 'G.h' [8]: the shapes differ\n");
+    expect("w3.yaml",
+           "extends: wbase.yaml\n"
+           "losses:\n"
+           "  critic: {gradient_penalty: {critic: G, fake: G}}\n",
+           "w3.yaml:3:39: error: G called on [3] but its input 'noise' is [2]\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +350,8 @@ int main(void)
         cmocka_unit_test(test_extends_cycle_is_an_error),
         cmocka_unit_test(test_overrides_are_validated_at_their_column),
         cmocka_unit_test(test_a_data_set_that_does_not_fit_the_input_is_reported),
+        cmocka_unit_test(test_wasserstein_terms_check_their_keys_and_critic),
+        cmocka_unit_test(test_a_penalty_that_cannot_be_built_points_at_its_term),
     };
     return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);
 }

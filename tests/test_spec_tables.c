@@ -117,6 +117,7 @@ static void test_every_layer_kind_and_activation_has_its_row(void **state)
 /* A value of o's type that the parser takes (for required options). */
 static const char *example(const opt_def *o)
 {
+    if (strcmp(o->key, "critic") == 0) return "model";   /* a net (gradient_penalty): MODEL's one net */
     switch (o->type) {
     case OT_LAYER: return "input";
     case OT_LAYERS: return "[input, input]";
@@ -298,7 +299,7 @@ static void test_loss_and_report_defaults_are_the_parsers(void **state)
         if (!a || !b) print_error("%s%s", e1, e2);
         assert_true(a && b);
         loss_spec x = a->groups[0].terms[0], y = b->groups[0].terms[0];
-        x.pos = y.pos = x.pred_pos = y.pred_pos = x.target_pos = y.target_pos = (spec_pos){0};
+        x.pos = y.pos = x.pred_pos = y.pred_pos = x.target_pos = y.target_pos = x.critic_pos = y.critic_pos = (spec_pos){0};
         assert_memory_equal(&x, &y, sizeof x);
         spec_free(a), spec_free(b), free(e1), free(e2);
     }

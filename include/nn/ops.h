@@ -88,6 +88,10 @@ int nn_step(nn_graph *g, int x);                /* 1 where x > 0 else 0; no grad
 int nn_dropout(nn_graph *g, int x, float p);
 /* additive Gaussian noise N(0, sigma^2) in training (and in evaluation if always) */
 int nn_gaussian_noise(nn_graph *g, int x, float sigma, int always);
+/* uniform draws: x (any shape) -> (shape of x) of U[lo, hi) values from g->rng in training (and
+ * in evaluation if always), (lo + hi) / 2 otherwise; x gives only the shape. No gradient: a
+ * sampling node, like the masks above (WGAN-GP's interpolation weights). */
+int nn_uniform_noise(nn_graph *g, int x, float lo, float hi, int always);
 
 /* losses (reduce: 0 = mean over all elements, 1 = sum / batch, 2 = sum) -> (1) */
 enum { NN_REDUCE_MEAN = 0, NN_REDUCE_SUM_PER_SAMPLE = 1, NN_REDUCE_SUM = 2 };

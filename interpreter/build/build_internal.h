@@ -55,5 +55,11 @@ int add_penalties(model_graph *m, const model_spec *net, const net_call *first, 
 
 /* model_build.c: a call expression resolved with `like` giving a number its shape (-1: none). */
 int resolve_expr(model_graph *m, const char *text, spec_pos at, int like, diag *d);
+/* model_build.c: net applied to the nodes args (one per declared input, n_args of them; the
+ * inputs after them bound by name), memoised like every call: its index in m->calls, or -1 with
+ * the error at `at` (a node that does not fit the input). */
+int call_net_on(model_graph *m, int net, const int *args, int n_args, spec_pos at, diag *d);
+/* A node's shape without its batch axis, "[2]" (buf of len). */
+char *sample_shape_str(const nn_graph *g, int node, char *buf, size_t len);
 
 #endif

@@ -101,7 +101,7 @@ static int source(model_graph *m, const char *name, const net_input *in, spec_po
 }
 
 /* ---- calls -------------------------------------------------------------------------------- */
-static char *shape_of_sample(nn_graph *g, int node, char *buf, size_t len)
+char *sample_shape_str(const nn_graph *g, int node, char *buf, size_t len)
 {
     nn_shape s = g->nodes[node].shape;
     for (int i = 1; i < s.ndim; i++) s.d[i - 1] = s.d[i];
@@ -120,7 +120,7 @@ static int bind_input(model_graph *m, const model_spec *net, int k, int node, sp
     if (nn_numel(g, node) == nn_shape_numel(&want)) return nn_reshape(g, node, want);
     char a[64], b[64];
     diag_error_at(d, at.file, at.line, at.col, "%s called on %s but its input '%s' is %s", net->name,
-                  shape_of_sample(g, node, a, sizeof a), in->name, nn_shape_str(&in->shape, b, sizeof b));
+                  sample_shape_str(g, node, a, sizeof a), in->name, nn_shape_str(&in->shape, b, sizeof b));
     return -1;
 }
 
@@ -176,18 +176,27 @@ static int call_net(model_graph *m, int net, const int *in, diag *d)
 
 static int resolve_node(model_graph *m, const cx_expr *e, int i, spec_pos at, int like, diag *d);
 
-/* net(args...) with missing trailing inputs bound by name; the call's last layer, or `layer`. */
-static int resolve_call(model_graph *m, const cx_expr *e, const cx_node *x, int net, spec_pos at, diag *d)
+int call_net_on(model_graph *m, int net, const int *args, int n_args, spec_pos at, diag *d)
 {
     const model_spec *ns = &m->s->nets[net];
     int in[SPEC_MAX_NET_INPUTS] = {-1, -1, -1, -1};
     for (int k = 0; k < ns->n_inputs; k++) {
-        int node = k < x->n_args ? resolve_node(m, e, x->args[k], at, -1, d)
-                                 : source(m, ns->inputs[k].name, &ns->inputs[k], at, d);
+        int node = k < n_args ? args[k] : source(m, ns->inputs[k].name, &ns->inputs[k], at, d);
         if (node < 0) return -1;
-        if ((in[k] = bind_input(m, ns, k, node, (spec_pos){at.file, at.line, at.col + x->col}, d)) < 0) return -1;
+        if ((in[k] = bind_input(m, ns, k, node, at, d)) < 0) return -1;
     }
-    int ci = call_net(m, net, in, d);
+    return call_net(m, net, in, d);
+}
+
+/* net(args...) with missing trailing inputs bound by name; the call's last layer, or `layer`. */
+static int resolve_call(model_graph *m, const cx_expr *e, const cx_node *x, int net, spec_pos at, diag *d)
+{
+    const model_spec *ns = &m->s->nets[net];
+    int args[SPEC_MAX_NET_INPUTS];
+    for (int k = 0; k < x->n_args && k < ns->n_inputs; k++)
+        if ((args[k] = resolve_node(m, e, x->args[k], at, -1, d)) < 0) return -1;
+    int ci = call_net_on(m, net, args, x->n_args < ns->n_inputs ? x->n_args : ns->n_inputs,
+                         (spec_pos){at.file, at.line, at.col + x->col}, d);
     if (ci < 0) return -1;
     int li = x->layer[0] ? net_find_layer(ns, x->layer) : ns->n_layers - 1;
     return li < 0 ? -1 : m->calls[ci].out[li];

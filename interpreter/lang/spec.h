@@ -155,17 +155,24 @@ typedef struct {
 } model_spec;
 
 /* ---- losses ---------------------------------------------------------------------------- */
-typedef enum { LOSS_MSE, LOSS_L1, LOSS_BCE_LOGITS, LOSS_CROSS_ENTROPY, LOSS_KL_NORMAL } loss_kind;
+typedef enum {
+    LOSS_MSE, LOSS_L1, LOSS_BCE_LOGITS, LOSS_CROSS_ENTROPY, LOSS_KL_NORMAL, LOSS_MEAN, LOSS_GRADIENT_PENALTY,
+} loss_kind;
+#define LOSS_KIND_COUNT (LOSS_GRADIENT_PENALTY + 1)   /* the last loss_kind + 1 */
 
 typedef struct {
     loss_kind kind;
     spec_pos pos;
     char name[SPEC_NAME_LEN];          /* given, else its kind's (kl_normal; a repeated kind: bce_with_logits_2) */
     int named;                         /* the spec gave the name */
-    char pred[SPEC_EXPR_LEN];          /* call expressions (call_expr.h): a layer, D(G), ... */
-    char target[SPEC_EXPR_LEN];        /* 'input', 'target', a layer, a call or a number */
+    char pred[SPEC_EXPR_LEN];          /* call expressions (call_expr.h): a layer, D(G), ...;
+                                          gradient_penalty: its fake batch */
+    char target[SPEC_EXPR_LEN];        /* 'input', 'target', a layer, a call or a number ("": none,
+                                          mean); gradient_penalty: its real batch (default data) */
     char mean[SPEC_EXPR_LEN], logvar[SPEC_EXPR_LEN];  /* kl_normal */
-    spec_pos pred_pos, target_pos;
+    char critic[SPEC_NAME_LEN];        /* gradient_penalty: the net differentiated */
+    float center;                      /* gradient_penalty: the gradient norm aimed at */
+    spec_pos pred_pos, target_pos, critic_pos;
     int reduce;                        /* NN_REDUCE_* */
     float weight;
 } loss_spec;

@@ -41,6 +41,14 @@ static void unknown_name(diag *d, spec_pos at, const char *what, const char *nam
     diag_error_at(d, at.file, at.line, at.col, "%s", msg);
 }
 
+static void unknown_net(diag *d, const spec *s, spec_pos at, const char *name)
+{
+    const char *names[SPEC_MAX_NETS + 1];
+    for (int k = 0; k < s->n_nets; k++) names[k] = s->nets[k].name;
+    names[s->n_nets] = NULL;
+    unknown_name(d, at, "net", name, names);
+}
+
 /* A layer's `from:` or `mask_from:` inside net m: one of its inputs or an earlier layer. */
 static void check_layer_ref(diag *d, const model_spec *m, const char *name, int upto, spec_pos at)
 {
@@ -92,10 +100,7 @@ static void check_expr_node(diag *d, const spec *s, const cx_expr *e, int i, spe
     int net = spec_find_net(s, x->name);
     if (x->kind == CX_CALL) {
         if (net < 0) {
-            const char *names[SPEC_MAX_NETS + 1];
-            for (int k = 0; k < s->n_nets; k++) names[k] = s->nets[k].name;
-            names[s->n_nets] = NULL;
-            unknown_name(d, here, "net", x->name, names);
+            unknown_net(d, s, here, x->name);
             return;
         }
         if (x->n_args > s->nets[net].n_inputs)
@@ -162,6 +167,7 @@ static void check_references(diag *d, const spec *s)
             const loss_spec *l = &s->groups[g].terms[k];
             check_expr(d, s, l->kind == LOSS_KL_NORMAL ? l->mean : l->pred, l->pred_pos);
             check_expr(d, s, l->kind == LOSS_KL_NORMAL ? l->logvar : l->target, l->target_pos);
+            if (l->critic[0] && spec_find_net(s, l->critic) < 0) unknown_net(d, s, l->critic_pos, l->critic);   /* gradient_penalty */
         }
     for (int k = 0; k < s->n_reports; k++) {
         check_expr(d, s, s->reports[k].layer, s->reports[k].pos);

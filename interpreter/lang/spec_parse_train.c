@@ -7,7 +7,79 @@
 #include <string.h>
 
 /* ---- losses -------------------------------------------------------------------------------- */
-static const char *const loss_names[] = {"mse", "l1", "bce_with_logits", "cross_entropy", "kl_normal", NULL};
+/* Indexed by loss_kind; each kind's keys in its table's order (spec_sections.c, loss_choices). */
+static const char *const loss_names[] = {"mse", "l1", "bce_with_logits", "cross_entropy", "kl_normal",
+                                         "mean", "gradient_penalty", NULL};
+_Static_assert(sizeof loss_names / sizeof *loss_names == LOSS_KIND_COUNT + 1, "a name per loss_kind");
+
+/* A required expression key into out; its position (the term's when absent) into at. */
+static void need_expr(diag *d, const ynode *a, const char *key, const char *kind, const char *what, char *out,
+                      size_t len, spec_pos *at)
+{
+    if (schema_str(d, a, key, out, len) == 0) diag_error(d, a, "%s needs '%s' (%s)", kind, key, what);
+    *at = pos_of(ymap_get(a, key) ? ymap_get(a, key) : a);
+}
+
+/* pred against target: mse, l1, bce_with_logits, cross_entropy */
+static void read_pair_term(diag *d, const ynode *a, loss_spec *l)
+{
+    need_expr(d, a, "pred", loss_names[l->kind], "a layer name", l->pred, sizeof l->pred, &l->pred_pos);
+    snprintf(l->target, sizeof l->target, "target");
+    const ynode *tn = ymap_get(a, "target");
+    if (tn && tn->kind == YN_SCALAR) snprintf(l->target, sizeof l->target, "%s", tn->str);   /* a name, call or number */
+    else if (tn) diag_error(d, tn, "target is a layer, a call such as D(G), input, target or a number");
+    l->target_pos = pos_of(tn ? tn : a);
+}
+
+static void read_kl_term(diag *d, const ynode *a, loss_spec *l)
+{
+    if (schema_str(d, a, "mean", l->mean, sizeof l->mean) == 0) diag_error(d, a, "kl_normal needs 'mean' (a layer name)");
+    if (schema_str(d, a, "logvar", l->logvar, sizeof l->logvar) == 0) diag_error(d, a, "kl_normal needs 'logvar'");
+    l->pred_pos = pos_of(ymap_get(a, "mean"));
+    l->target_pos = pos_of(ymap_get(a, "logvar"));
+}
+
+/* mean: {pred, weight}: a Wasserstein critic's or generator's term */
+static void read_mean_term(diag *d, const ynode *a, loss_spec *l)
+{
+    need_expr(d, a, "pred", "mean", "a layer or a call such as D(G)", l->pred, sizeof l->pred, &l->pred_pos);
+    l->target_pos = l->pred_pos;
+}
+
+/* gradient_penalty: {critic, real: data, fake, weight: 10, center: 1}; fake goes into pred,
+ * real into target */
+static void read_penalty_term(diag *d, const ynode *a, loss_spec *l)
+{
+    l->center = 1.0f;
+    schema_float(d, a, "center", 0, 1e9, &l->center);
+    need_expr(d, a, "critic", "gradient_penalty", "the net whose gradient is penalised", l->critic, sizeof l->critic,
+              &l->critic_pos);
+    need_expr(d, a, "fake", "gradient_penalty", "the generated batch, such as G", l->pred, sizeof l->pred, &l->pred_pos);
+    snprintf(l->target, sizeof l->target, "data");
+    if (ymap_get(a, "real")) schema_str(d, a, "real", l->target, sizeof l->target);
+    l->target_pos = pos_of(ymap_get(a, "real") ? ymap_get(a, "real") : a);
+}
+
+/* Per loss_kind: its keys in its table's order (spec_sections.c, loss_choices), whether it
+ * takes reduce, its defaults and the reader of its own keys. */
+static const char *const pair_keys[] = {"pred", "target", "reduce", "weight", "name", NULL};
+static const char *const kl_keys[] = {"mean", "logvar", "reduce", "weight", "name", NULL};
+static const char *const mean_keys[] = {"pred", "weight", "name", NULL};
+static const char *const penalty_keys[] = {"critic", "real", "fake", "weight", "center", "name", NULL};
+static const struct {
+    const char *const *keys;
+    int takes_reduce, reduce;
+    float weight;
+    void (*read)(diag *d, const ynode *a, loss_spec *l);
+} loss_kinds[LOSS_KIND_COUNT] = {
+    [LOSS_MSE] = {pair_keys, 1, NN_REDUCE_MEAN, 1.0f, read_pair_term},
+    [LOSS_L1] = {pair_keys, 1, NN_REDUCE_MEAN, 1.0f, read_pair_term},
+    [LOSS_BCE_LOGITS] = {pair_keys, 1, NN_REDUCE_MEAN, 1.0f, read_pair_term},
+    [LOSS_CROSS_ENTROPY] = {pair_keys, 1, NN_REDUCE_MEAN, 1.0f, read_pair_term},
+    [LOSS_KL_NORMAL] = {kl_keys, 1, NN_REDUCE_SUM_PER_SAMPLE, 1.0f, read_kl_term},
+    [LOSS_MEAN] = {mean_keys, 0, NN_REDUCE_MEAN, 1.0f, read_mean_term},
+    [LOSS_GRADIENT_PENALTY] = {penalty_keys, 0, NN_REDUCE_MEAN, 10.0f, read_penalty_term},
+};
 
 /* A term's name becomes part of a metrics.csv column: letters, digits and underscores. */
 static void check_term_name(diag *d, const ynode *at, const char *name)
@@ -38,7 +110,7 @@ static void parse_loss_term(diag *d, const ynode *n, loss_spec *l)
     l->weight = 1.0f;
     if (n->kind != YN_MAP || n->n != 1) {
         diag_error(d, n, "a loss term is {KIND: {pred: LAYER, target: ...}} with KIND one of mse, l1, bce_with_logits, "
-                         "cross_entropy, kl_normal");
+                         "cross_entropy, kl_normal, mean, gradient_penalty");
         return;
     }
     int k;
@@ -49,29 +121,15 @@ static void parse_loss_term(diag *d, const ynode *n, loss_spec *l)
     l->kind = (loss_kind)k;
     const ynode *a = n->items[0];
     if (schema_expect(d, a, YN_MAP, loss_names[k]) < 0) return;
-    static const char *const keys[] = {"pred", "target", "reduce", "weight", "name", NULL};
-    static const char *const kl_keys[] = {"mean", "logvar", "reduce", "weight", "name", NULL};
-    schema_check_keys(d, a, loss_names[k], l->kind == LOSS_KL_NORMAL ? kl_keys : keys);
+    schema_check_keys(d, a, loss_names[k], loss_kinds[k].keys);
     static const char *const reduces[] = {"mean", "sum_per_sample", "sum", NULL};
-    l->reduce = l->kind == LOSS_KL_NORMAL ? NN_REDUCE_SUM_PER_SAMPLE : NN_REDUCE_MEAN;
-    schema_enum(d, a, "reduce", reduces, &l->reduce);
+    l->reduce = loss_kinds[k].reduce;
+    if (loss_kinds[k].takes_reduce) schema_enum(d, a, "reduce", reduces, &l->reduce);
+    l->weight = loss_kinds[k].weight;
     schema_float(d, a, "weight", -1e9, 1e9, &l->weight);
     snprintf(l->name, sizeof l->name, "%s", loss_names[k]);
     if ((l->named = schema_str(d, a, "name", l->name, sizeof l->name) > 0)) check_term_name(d, ymap_get(a, "name"), l->name);
-    if (l->kind == LOSS_KL_NORMAL) {
-        if (schema_str(d, a, "mean", l->mean, sizeof l->mean) == 0) diag_error(d, a, "kl_normal needs 'mean' (a layer name)");
-        if (schema_str(d, a, "logvar", l->logvar, sizeof l->logvar) == 0) diag_error(d, a, "kl_normal needs 'logvar'");
-        l->pred_pos = pos_of(ymap_get(a, "mean"));
-        l->target_pos = pos_of(ymap_get(a, "logvar"));
-        return;
-    }
-    if (schema_str(d, a, "pred", l->pred, sizeof l->pred) == 0) diag_error(d, a, "%s needs 'pred' (a layer name)", loss_names[k]);
-    snprintf(l->target, sizeof l->target, "target");
-    const ynode *tn = ymap_get(a, "target");
-    if (tn && tn->kind == YN_SCALAR) snprintf(l->target, sizeof l->target, "%s", tn->str);   /* a name, call or number */
-    else if (tn) diag_error(d, tn, "target is a layer, a call such as D(G), input, target or a number");
-    l->pred_pos = pos_of(ymap_get(a, "pred") ? ymap_get(a, "pred") : a);
-    l->target_pos = pos_of(ymap_get(a, "target") ? ymap_get(a, "target") : a);
+    loss_kinds[k].read(d, a, l);
 }
 
 void parse_losses(diag *d, const ynode *n, loss_group *s)

@@ -115,8 +115,8 @@ const choice_def schedule_choices[] = {
 /* ---- loss terms --------------------------------------------------------------------------------- */
 static const char *const reduces[] = {"mean", "sum_per_sample", "sum", NULL};
 #define REDUCE(def_) {"reduce", OT_ENUM, 0, 0, def_, .choices = reduces, .doc = "mean over all elements, sum / batch, or sum"}
-#define WEIGHT {"weight", OT_FLOAT, -1e9, 1e9, "1", .doc = "the term's factor in the total loss"}, \
-    {"name", OT_STR, 0, 0, NULL, .doc = "the term's name in metrics.csv and the progress lines (default: its kind)"}
+#define TERM_NAME {"name", OT_STR, 0, 0, NULL, .doc = "the term's name in metrics.csv and the progress lines (default: its kind)"}
+#define WEIGHT {"weight", OT_FLOAT, -1e9, 1e9, "1", .doc = "the term's factor in the total loss"}, TERM_NAME
 static const opt_def pair_opts[] = {
     {"pred", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the layer (or call, D(G)) whose output is compared"},
     {"target", OT_EXPR, 0, 0, "target", .doc = "target (the dataset's), input (the data), a layer, a call or a number"},
@@ -125,6 +125,16 @@ static const opt_def kl_opts[] = {
     {"mean", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the layer giving the mean"},
     {"logvar", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the layer giving log(variance)"},
     REDUCE("sum_per_sample"), WEIGHT, {0}};
+static const opt_def mean_opts[] = {
+    {"pred", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the layer (or call, D(G)) averaged"}, WEIGHT, {0}};
+static const opt_def penalty_opts[] = {
+    {"critic", OT_STR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the net whose gradient is penalised (D)"},
+    {"real", OT_EXPR, 0, 0, "data", .doc = "the real batch (a call expression)"},
+    {"fake", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the generated batch (G)"},
+    {"weight", OT_FLOAT, -1e9, 1e9, "10", .doc = "lambda: the term's factor in the total loss"},
+    {"center", OT_FLOAT, 0, 1e9, "1", .doc = "the gradient norm aimed at"},
+    TERM_NAME,
+    {0}};
 const choice_def loss_choices[] = {
     {"mse", LOSS_MSE, pair_opts, 0, NULL, "mean squared error"},
     {"l1", LOSS_L1, pair_opts, 0, NULL, "mean absolute error"},
@@ -132,6 +142,9 @@ const choice_def loss_choices[] = {
     {"cross_entropy", LOSS_CROSS_ENTROPY, pair_opts, 0, NULL,
      "softmax cross-entropy of logits [batch, classes] or [batch, steps, classes] against class ids"},
     {"kl_normal", LOSS_KL_NORMAL, kl_opts, 0, NULL, "KL(N(mean, exp(logvar)) || N(0, I))"},
+    {"mean", LOSS_MEAN, mean_opts, 0, NULL, "weight * the mean of pred over all elements (Wasserstein terms)"},
+    {"gradient_penalty", LOSS_GRADIENT_PENALTY, penalty_opts, 0, NULL,
+     "weight * mean over the batch of (||d critic(x) / dx|| - center)^2 at x = a real + (1 - a) fake, a ~ U[0, 1] per sample"},
     {0}};
 
 /* ---- report figures ----------------------------------------------------------------------------- */

@@ -12,7 +12,7 @@
     X(relu) X(leaky_relu) X(leaky_relu_grad) X(elu) X(selu) X(elu_grad) X(elu_grad_y) X(gelu) X(gelu_grad) \
     X(sigmoid) X(sigmoid_grad) X(tanh) X(tanh_grad) X(softmax) X(softmax_grad) \
     X(log_softmax) X(log_softmax_grad) X(step) \
-    X(dropout_mask) X(noise) \
+    X(dropout_mask) X(noise) X(uniform_noise) \
     X(scale) X(mse) X(l1) X(bce_with_logits) X(bce_grad) X(cross_entropy) X(ce_grad) X(one_hot) \
     NN_OPS_CONV(X) \
     NN_OPS_POOL(X) \

@@ -1,12 +1,14 @@
-/* Random ops: dropout and additive Gaussian noise. Each is an ordinary op (mul / add) with a
+/* Random ops: dropout, additive Gaussian noise and uniform draws. Each is an ordinary op (mul / add) with a
  * no-gradient sampling node that draws from g->rng in its forward: the backward reuses the very
  * mask the forward drew, and second order needs nothing special.
  *   dropout_mask(x): (shape of x) values 0 or 1/(1-p) in training, 1 in evaluation; masking
  *     noise uses it without the rescaling (0 or 1) and optionally in evaluation too.
- *   noise(x): (shape of x) N(0, sigma^2) in training (or always), 0 otherwise. */
+ *   noise(x): (shape of x) N(0, sigma^2) in training (or always), 0 otherwise.
+ *   uniform_noise(x): (shape of x) U[lo, hi) in training (or always), (lo + hi) / 2 otherwise. */
 #include "../kernels/ew_util.h"
 #include "../kernels/fastmath/kern.h"
 #include "op_list.h"
+#include <math.h>
 
 static int sampler_backward(nn_graph *g, int id, int gout, int *gin)
 {
@@ -99,6 +101,46 @@ static int noise_check(nn_graph *g, nn_rng *r)
     return nn_gaussian_noise(g, nn_test_input(g, nn_shape2(3, 4), r, -1, 1), 0.5f, 0);
 }
 
+/* ---- uniform_noise: attrs f[0] = lo, f[1] = hi, i[0] = always (also in evaluation) ---- */
+static int uniform_noise_infer(nn_graph *g, nn_node *n)
+{
+    if (!(n->a.f[0] < n->a.f[1]) || !isfinite(n->a.f[0]) || !isfinite(n->a.f[1]))
+        return nn_graph_fail(g, "uniform_noise: the interval [%g, %g) must be finite and not empty", n->a.f[0], n->a.f[1]);
+    n->no_grad = 1;
+    return nn_ew_same_infer(g, n);
+}
+
+/* Without sampling, the distribution's mean: what evaluation sees, as noise gives 0. */
+static void uniform_noise_forward(nn_graph *g, nn_node *n)
+{
+    float *d = n->data, lo = n->a.f[0], hi = n->a.f[1], width = hi - lo;
+    size_t k = nn_shape_numel(&n->shape);
+    if (!(g->training || n->a.i[0])) {
+        fill(d, k, lo + 0.5f * width);
+        return;
+    }
+    /* one draw of the graph's stream keys a counter-based stream, as for dropout: 24 bits per
+     * value from each half of a 64-bit draw; rounding may reach hi, which is kept out */
+    uint64_t key = nn_rng_u64(&g->rng);
+    float below_hi = nextafterf(hi, lo);
+#pragma omp simd
+    for (size_t i = 0; i < k; i++) {
+        uint64_t b = nn_rng_mix64(key + (i / 2 + 1) * NN_RNG_GAMMA);
+        uint32_t bits = (uint32_t)(i % 2 ? b >> 40 : (b >> 8) & 0xffffffu);
+        float v = lo + width * ((float)bits * (1.0f / 16777216.0f));
+        d[i] = v < hi ? v : below_hi;
+    }
+}
+
+/* Evaluation without `always` gives the midpoint, so x * u is x scaled by a constant the check
+ * can differentiate; the draws themselves are covered by tests/test_ops.c. */
+static int uniform_noise_check(nn_graph *g, nn_rng *r)
+{
+    g->training = 0;
+    int x = nn_test_input(g, nn_shape2(3, 4), r, -1, 1);
+    return nn_mul(g, x, nn_uniform_noise(g, x, 0.5f, 2.0f, 0));
+}
+
 const nn_op_def nn_def_dropout_mask = {"dropout_mask", 1,
                                        "(shape of x) 0 or 1/(1-p) (0 or 1: masking noise) in training, 1 in evaluation; dropout = x * mask",
                                        dropout_mask_infer, dropout_mask_forward, sampler_backward, dropout_mask_check,
@@ -106,6 +148,10 @@ const nn_op_def nn_def_dropout_mask = {"dropout_mask", 1,
 const nn_op_def nn_def_noise = {"noise", 1,
                                 "(shape of x) N(0, sigma^2) in training or if always, else 0; gaussian_noise = x + noise",
                                 noise_infer, noise_forward, sampler_backward, noise_check, NULL};
+const nn_op_def nn_def_uniform_noise = {"uniform_noise", 1,
+                                        "(shape of x) U[lo, hi) in training or if always, else (lo + hi) / 2; no gradient",
+                                        uniform_noise_infer, uniform_noise_forward, sampler_backward, uniform_noise_check,
+                                        NULL};
 
 int nn_dropout(nn_graph *g, int x, float p)
 {
@@ -120,6 +166,12 @@ int nn_gaussian_noise(nn_graph *g, int x, float sigma, int always)
     nn_attrs a = {.f = {sigma}, .i = {always ? 1 : 0}};
     int noise = nn_op(g, NN_OP_noise, &x, 1, &a);
     return nn_add(g, x, noise);
+}
+
+int nn_uniform_noise(nn_graph *g, int x, float lo, float hi, int always)
+{
+    nn_attrs a = {.f = {lo, hi}, .i = {always ? 1 : 0}};
+    return nn_op(g, NN_OP_uniform_noise, &x, 1, &a);
 }
 
 int nn_masking_noise(nn_graph *g, int x, float p, int always)

@@ -72,7 +72,7 @@ static void print_and_note(report_figures *f, const report_spec *r, const judge_
 static int draw_histogram(trainer *t, const report_spec *r, const judge_report *q, char *file, size_t flen, char *err,
                           size_t errlen)
 {
-    char names[JUDGE_MAX_CLASSES][8], path[1024], title[200];
+    char names[JUDGE_MAX_CLASSES][12], path[1024], title[200];
     const char *ptrs[JUDGE_MAX_CLASSES];
     float share[JUDGE_MAX_CLASSES];
     for (int c = 0; c < q->n_classes; c++) {

@@ -15,7 +15,7 @@ static const char usage[] =
     "       nnrun eval RUN_DIR            evaluate a trained run on its test data\n"
     "       nnrun decode RUN_DIR --layer L --points \"x,y; x,y\"   run the model from layer L\n"
     "       nnrun compare RUN_DIR...      trained runs side by side: images, losses, embeddings\n"
-    "       nnrun sample RUN_DIR --prime \"the \" --length 300   text from a character model\n"
+    "       nnrun sample RUN_DIR --count 10   new items of a generator or a VAE (--prime \"the \": a character model's text)\n"
     "       nnrun ops                     list the runtime's ops\n"
     "       nnrun layers [--markdown]     the spec language's layers, their options and defaults\n"
     "       nnrun schema                  the spec language as a JSON Schema (for editors)\n"

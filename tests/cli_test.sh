@@ -277,8 +277,12 @@ expect_status 2 "sample of a missing run folder fails" "$nnrun" sample runs/nowh
 grep -q "no run folder 'runs/nowhere'" err.txt && ok "  ... naming it" || { bad "  ... naming it"; cat err.txt; }
 expect_status 2 "sample with a prime of no letters fails" "$nnrun" sample runs/chars --prime "123"
 grep -q "has no letter" err.txt && ok "  ... saying what the model reads" || { bad "  ... saying what the model reads"; cat err.txt; }
-expect_status 2 "sample of a run that is no character model fails" "$nnrun" sample runs/ae
-grep -q "not a character model" err.txt && ok "  ... saying so" || { bad "  ... saying so"; cat err.txt; }
+expect_status 2 "sample of a run that is no character model and draws no figure of samples fails" "$nnrun" sample runs/ae
+grep -q "runs/ae is not a character model.*: say what to draw with --of (a generator net such as G, or a layer with --from z)" err.txt &&
+    ok "  ... asking for --of" || { bad "  ... asking for --of"; cat err.txt; }
+expect_status 2 "sample --count on a character model is refused" "$nnrun" sample runs/chars --count 3
+grep -q "count is for generators and decoders; runs/chars is a character model" err.txt && ok "  ... saying why" ||
+    { bad "  ... saying why"; cat err.txt; }
 expect_status 2 "sample --temperature -1 is a usage error" "$nnrun" sample runs/chars --temperature -1
 printf 'name: c2\ndata:\n  train: {dataset: chars, length: 12}\nmodel: {input: [12], layers: [{one_hot: 27}, {dense: 27, name: o}]}\nloss: {cross_entropy: {pred: o, target: target}}\n' > nofile.yaml
 expect_status 2 "a chars source without a file is a spec error" "$nnrun" check nofile.yaml
@@ -287,5 +291,72 @@ printf 'extends: chars.yaml\ndata:\n  train: {length: 1000}\nmodel: {input: [100
 expect_status 2 "windows longer than the held-out text fail" "$nnrun" long.yaml --quiet --out runs/long
 grep -q "the test part of abc.txt .*use a shorter length" err.txt && ok "  ... naming the part and what to do" ||
     { bad "  ... naming the part and what to do"; cat err.txt; }
+
+# sample of generators: a GAN and a conditional GAN of 4x4 "images" (16 CSV values after a
+# class id 0..9), a few batches each; the cGAN's samples figure gives the default --of
+awk 'BEGIN { srand(3); for (i = 0; i < 64; i++) { printf "%d", i % 10
+    for (j = 0; j < 16; j++) printf ",%.3f", j % 4 == i % 4 ? 0.9 : 0.1 * rand(); printf "\n" } }' > img16.csv
+cat > gan16.yaml <<'YAML'
+name: gan16
+data:
+  train: {dataset: csv, path: img16.csv, header: false}
+nets:
+  G: {input: {noise: [4]}, layers: [{dense: 16, act: tanh}, {dense: 16, act: sigmoid, name: image}]}
+  D: {input: [16], layers: [{dense: 8, act: tanh}, {dense: 1, name: logit}]}
+losses:
+  critic: [{bce_with_logits: {pred: D(data), target: 1}}, {bce_with_logits: {pred: D(G), target: 0}}]
+  gen: {bce_with_logits: {pred: D(G), target: 1}}
+train: {batch: 16, epochs: 1, steps: [{minimize: critic, update: D}, {minimize: gen, update: G}]}
+YAML
+cat > cgan16.yaml <<'YAML'
+extends: gan16.yaml
+name: cgan16
+nets:
+  G:
+    input: {noise: [4], label: [10]}
+    layers: [{concat: [noise, label]}, {dense: 16, act: tanh}, {dense: 16, act: sigmoid, name: image}]
+  D:
+    input: {input: [16], label: [10]}
+    layers: [{concat: [input, label]}, {dense: 8, act: tanh}, {dense: 1, name: logit}]
+report: [{samples: {of: G, count: 20}}]
+YAML
+for r in gan16 cgan16; do "$nnrun" $r.yaml --quiet --out runs/$r > /dev/null 2>&1 || bad "training $r for sample"; done
+header() { head -c 300 "$1" | tr -d '\000'; }   # the safetensors' JSON header (and what follows)
+expect_status 0 "sample of a conditional GAN, --of from its samples figure" "$nnrun" sample runs/cgan16
+grep -q "^10 samples of 'G': values from 0[.0-9]* to 0[.0-9]*$" out.txt && [ -s runs/cgan16/samples.png ] &&
+    grep -q "^wrote runs/cgan16/samples.png$" out.txt && ok "  ... draws 10 by default, in the sigmoid's range, into samples.png" ||
+    { bad "  ... draws 10 by default, in the sigmoid's range, into samples.png"; cat out.txt; }
+header runs/cgan16/samples.safetensors | grep -q '"samples":{"dtype":"F32","shape":\[10,16\]' &&
+    header runs/cgan16/samples.safetensors | grep -q '"labels":{"dtype":"F32","shape":\[10\]' &&
+    [ "$(tail -c 8 runs/cgan16/samples.safetensors | od -An -tx1 | tr -d ' \n')" = 0000004100001041 ] &&
+    ok "  ... and samples.safetensors: samples [10, 16], labels [10] cycling through the classes (8, 9 last)" ||
+    { bad "  ... and samples.safetensors: samples [10, 16], labels [10] cycling through the classes"; header runs/cgan16/samples.safetensors; }
+expect_status 0 "sample --class 3 of the conditional GAN" "$nnrun" sample runs/cgan16 --class 3 --count 5 --out c3.png
+[ -s c3.png ] && [ "$(tail -c 20 c3.safetensors | od -An -tx1 | tr -d ' \n')" = "$(printf '00004040%.0s' 1 2 3 4 5)" ] &&
+    header c3.safetensors | grep -q '"samples":{"dtype":"F32","shape":\[5,16\]' &&
+    ok "  ... writes c3.png and c3.safetensors: 5 samples, every label 3" || { bad "  ... writes c3.png and c3.safetensors: 5 samples, every label 3"; cat out.txt; }
+expect_status 2 "sample --class 10 of 10 classes is refused" "$nnrun" sample runs/cgan16 --class 10
+grep -q "class 10: 'G' of runs/cgan16 draws the classes 0 to 9" err.txt && ok "  ... naming the classes" || { bad "  ... naming the classes"; cat err.txt; }
+expect_status 2 "sample of a GAN without a samples figure or --of fails" "$nnrun" sample runs/gan16
+grep -q "say what to draw with --of" err.txt && ok "  ... asking for --of" || { bad "  ... asking for --of"; cat err.txt; }
+expect_status 2 "sample --class of an unconditional GAN is refused" "$nnrun" sample runs/gan16 --of G --class 1
+grep -q "class: 'G' of runs/gan16 draws no classes" err.txt && ok "  ... saying it is not conditional" || { bad "  ... saying it is not conditional"; cat err.txt; }
+expect_status 0 "sample --of G of an unconditional GAN" "$nnrun" sample runs/gan16 --of G --seed 7 --out s7a.png
+header s7a.safetensors | grep -q '"samples":{"dtype":"F32","shape":\[10,16\]' && ! header s7a.safetensors | grep -q labels &&
+    ok "  ... 10 samples, no labels" || { bad "  ... 10 samples, no labels"; header s7a.safetensors; }
+"$nnrun" sample runs/gan16 --of G --seed 7 --out s7b.png > /dev/null 2>&1
+"$nnrun" sample runs/gan16 --of G --seed 8 --out s8.png > /dev/null 2>&1
+cmp -s s7a.safetensors s7b.safetensors && cmp -s s7a.png s7b.png && ok "  ... the same seed gives the same bytes" ||
+    bad "  ... the same seed gives the same bytes"
+[ -s s8.safetensors ] && ! cmp -s s7a.safetensors s8.safetensors && ok "  ... another seed other bytes" || bad "  ... another seed other bytes"
+expect_status 2 "sample --prime of a GAN is refused" "$nnrun" sample runs/gan16 --of G --prime "ab"
+grep -q "prime is for character models; runs/gan16 is not one" err.txt && ok "  ... saying why" || { bad "  ... saying why"; cat err.txt; }
+expect_status 2 "sample --of D (which reads the data) is refused" "$nnrun" sample runs/gan16 --of D
+grep -q "'D' depends on the data" err.txt && ok "  ... saying why" || { bad "  ... saying why"; cat err.txt; }
+expect_status 2 "sample --count 10001 is a usage error" "$nnrun" sample runs/gan16 --of G --count 10001
+expect_status 0 "sample of the VAE's decoder fed N(0, I) at z" "$nnrun" sample runs/vae --of recon --from z --count 6
+range=$(sed -n "s/^6 samples of 'recon' from N(0, I) at z: values from \([^ ]*\) to \([^ ]*\)$/\1 \2/p" out.txt)
+[ -s runs/vae/samples.png ] && [ -n "$range" ] && awk -v r="$range" 'BEGIN { split(r, v, " "); exit !(v[1] > 0 && v[2] < 1 && v[1] < v[2]) }' &&
+    ok "  ... through the sigmoid of its logits ($range)" || { bad "  ... through the sigmoid of its logits"; cat out.txt; }
 
 [ $fails -eq 0 ] && echo "cli tests passed" || { echo "$fails cli test(s) failed"; exit 1; }

@@ -28,13 +28,7 @@ static int metric_layer(const spec *s)
     return spec_find_layer(s, s->train.metric_pred[0] ? s->train.metric_pred : spec_first_loss(s)->pred);
 }
 
-void report_pixels_to_unit(const trainer *t, float *v, size_t n)
-{
-    const data_source *src = &t->s->data.train;
-    if ((src->kind != DS_MNIST && src->kind != DS_FASHION_MNIST) || (src->lo == 0 && src->hi == 1)) return;
-    float lo = (float)src->lo, inv = (float)(1.0 / (src->hi - src->lo));
-    for (size_t i = 0; i < n; i++) v[i] = (v[i] - lo) * inv;
-}
+void report_pixels_to_unit(const trainer *t, float *v, size_t n) { data_pixels_to_unit(t->s, v, n); }
 
 /* ---- which layer, which shape ----------------------------------------------------------------- */
 int report_is_logits(const spec *s, const char *layer)

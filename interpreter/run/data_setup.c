@@ -264,3 +264,11 @@ int data_describe(const spec *s, data_info *info, diag *d)
     data_source_error(d, src, "train", "no dataset");
     return -1;
 }
+
+void data_pixels_to_unit(const spec *s, float *v, size_t n)
+{
+    const data_source *src = &s->data.train;
+    if ((src->kind != DS_MNIST && src->kind != DS_FASHION_MNIST) || (src->lo == 0 && src->hi == 1)) return;
+    float lo = (float)src->lo, inv = (float)(1.0 / (src->hi - src->lo));
+    for (size_t i = 0; i < n; i++) v[i] = (v[i] - lo) * inv;
+}

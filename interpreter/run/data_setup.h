@@ -33,5 +33,8 @@ void data_source_error(diag *d, const data_source *src, const char *which, const
 /* What the data will look like (sample shape, targets, classes) without loading it — enough
  * for shape inference in `nnrun check` and `nnrun summary`. */
 int data_describe(const spec *s, data_info *info, diag *d);
+/* Image values in the data's pixel range (an mnist or fashion_mnist source's `range: [lo, hi]`)
+ * mapped back to [0, 1] for display, (v - lo) / (hi - lo); any other data is left as it is. */
+void data_pixels_to_unit(const spec *s, float *v, size_t n);
 
 #endif

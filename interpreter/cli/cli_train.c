@@ -1,5 +1,6 @@
 /* `nnrun SPEC`: validate, load data, build graphs, train, write the run folder. */
 #include "cli.h"
+#include "../out/report.h"
 #include "../out/run_files.h"
 #include "../run/progress.h"
 #include "../lang/spec_merge.h"
@@ -42,7 +43,12 @@ int cmd_train(int argc, char **argv)
     if (tree && !s) ynode_free(tree);
     if (s && a.out) snprintf(s->out_dir, sizeof s->out_dir, "%s", a.out);
     trainer t;
+    char err[1024];
     int ok = s && trainer_init(&t, s, d) == 0;
+    if (ok && report_add_metrics(&t, err, sizeof err) < 0) {
+        diag_error_at(d, s->file, 1, 1, "%s", err);
+        ok = 0;
+    }
     if (ok && a.resume && trainer_resume(&t, d) < 0) ok = 0;
     if (!ok || diag_count(d)) {
         diag_print(d, stderr);
@@ -51,7 +57,6 @@ int cmd_train(int argc, char **argv)
         diag_free(d);
         return 2;
     }
-    char err[1024];
     if (run_files_begin(&t, err, sizeof err) < 0) {
         fprintf(stderr, "nnrun: %s\n", err);
         rc = 1;

@@ -6,9 +6,11 @@
 #include "../run/data_setup.h"
 #include "nn/atomic_file.h"
 #include "nn/plot.h"
+#include "../out/report.h"
 #include "../out/run_files.h"
 #include "../lang/schema.h"
 #include "../lang/spec_merge.h"
+#include "../lang/spec_tables.h"
 #include "../run/trainer.h"
 #include <math.h>
 #include <stdio.h>
@@ -28,9 +30,9 @@ typedef struct {
     int x;                                 /* grid key on the x axis */
 } sweep_plan;
 
-/* final-epoch metrics, and results reports record (pca_baseline: ae_*, pca_*) */
-static const char *const metric_names[] = {"train_loss", "test_loss", "accuracy", "rel_l2", "ae_train", "ae_test",
-                                           "pca_train", "pca_test", NULL};
+/* final-epoch metrics, and results reports record (pca_baseline: ae_*, pca_*; cube_error,
+ * judge): the choices of sweep_opts' metric */
+static const char *const *metric_names(void) { return opts_find(sweep_opts, "metric")->choices; }
 
 int sweep_present(const ynode *tree) { return tree && tree->kind == YN_MAP && ymap_get(tree, "sweep") != NULL; }
 
@@ -63,11 +65,11 @@ static int parse_sweep(const ynode *sw, sweep_plan *p, diag *d)
     const ynode *m = ymap_get(sw, "metric");
     if (m && m->kind == YN_SEQ && m->n >= 1 && m->n <= SWEEP_MAX_METRICS) {
         p->n_metrics = m->n;
-        for (int i = 0; i < m->n; i++) schema_node_enum(d, m->items[i], "metric", metric_names, &p->metric[i]);
+        for (int i = 0; i < m->n; i++) schema_node_enum(d, m->items[i], "metric", metric_names(), &p->metric[i]);
     } else if (m && m->kind == YN_SEQ)
         diag_error(d, m, "metric is a name or a list of 1 to %d names", SWEEP_MAX_METRICS);
     else if (m)
-        schema_node_enum(d, m, "metric", metric_names, &p->metric[0]);
+        schema_node_enum(d, m, "metric", metric_names(), &p->metric[0]);
     char x[256] = "";
     if (schema_str(d, sw, "x", x, sizeof x) > 0) {
         p->x = -1;
@@ -164,7 +166,7 @@ static int write_csv(const sweep_plan *p, const char *out, const double *res, ch
     int n = run_count(p), nm = p->n_metrics, idx[SWEEP_MAX_KEYS];
     fprintf(f, "run");
     for (int i = 0; i < p->n_keys; i++) fprintf(f, ",%s", p->key[i]);
-    for (int q = 0; q < nm; q++) fprintf(f, ",%s", metric_names[p->metric[q]]);
+    for (int q = 0; q < nm; q++) fprintf(f, ",%s", metric_names()[p->metric[q]]);
     fprintf(f, "\n");
     for (int r = 0; r < n; r++) {
         combination(p, r, idx);
@@ -217,16 +219,16 @@ static int write_results(const sweep_plan *p, const char *name, const char *out,
                 for (int i = 0; i < p->n_keys; i++) same &= i == p->x || jdx[i] == idx[i];
                 if (same) col[jdx[p->x]] = (float)res[(size_t)u * nm + q];
             }
-            if (nm > 1) snprintf(names[s_count], sizeof names[s_count], "%s%s%s", metric_names[p->metric[q]], others[0] ? " " : "", others);
-            else snprintf(names[s_count], sizeof names[s_count], "%s", others[0] ? others : metric_names[p->metric[q]]);
+            if (nm > 1) snprintf(names[s_count], sizeof names[s_count], "%s%s%s", metric_names()[p->metric[q]], others[0] ? " " : "", others);
+            else snprintf(names[s_count], sizeof names[s_count], "%s", others[0] ? others : metric_names()[p->metric[q]]);
             ser[s_count] = (nn_series){names[s_count], xs, col, nx, NN_STYLE_LINE_POINTS};
             s_count++;
         }
     }
     char title[256], path[1024];
-    snprintf(title, sizeof title, "%s: %s (final)", name, nm > 1 ? "results" : metric_names[p->metric[0]]);
+    snprintf(title, sizeof title, "%s: %s (final)", name, nm > 1 ? "results" : metric_names()[p->metric[0]]);
     snprintf(path, sizeof path, "%s/sweep.png", out);
-    int rc = nn_plot_lines(path, title, p->key[p->x], nm > 1 ? "value" : metric_names[p->metric[0]], ser, s_count, 0, err, errlen);
+    int rc = nn_plot_lines(path, title, p->key[p->x], nm > 1 ? "value" : metric_names()[p->metric[0]], ser, s_count, 0, err, errlen);
     free(ser), free(xs), free(ys), free(names);
     return rc;
 }
@@ -276,14 +278,14 @@ int sweep_run(ynode *tree, const char *file, int quiet, diag *d)
         fflush(stdout);
         run_files_saver saver;
         trainer_hooks hooks = run_files_hooks(&saver);
-        if (run_files_begin(&tr, err, sizeof err) < 0) status = 1;
+        if (report_add_metrics(&tr, err, sizeof err) < 0 || run_files_begin(&tr, err, sizeof err) < 0) status = 1;
         else status = trainer_run(&tr, &hooks, 1);   /* no progress display: one line per run */
         run_results results = run_results_none();
         if (status == 0 && run_files_finish_results(&tr, &results, err, sizeof err) < 0) status = 1;
         printf("  ->");
         for (int q = 0; q < p.n_metrics; q++) {
-            res[(size_t)r * p.n_metrics + q] = final_value(&tr, &results, metric_names[p.metric[q]]);
-            printf(" %s %.6g", metric_names[p.metric[q]], res[(size_t)r * p.n_metrics + q]);
+            res[(size_t)r * p.n_metrics + q] = final_value(&tr, &results, metric_names()[p.metric[q]]);
+            printf(" %s %.6g", metric_names()[p.metric[q]], res[(size_t)r * p.n_metrics + q]);
         }
         printf("\n");
         trainer_free(&tr);

@@ -316,13 +316,14 @@ void parse_reports(diag *d, const ynode *n, spec *s)
 {
     static const char *const names[] = {"loss_curve", "reconstructions", "embedding", "function_fit", "dead_units",
                                         "confusion_matrix", "filters", "class_examples", "points", "pca_baseline",
-                                        "samples", "manifold", "judge", NULL};
+                                        "samples", "manifold", "judge", "cube_error", NULL};
     static const char *const keys[] = {"layer", "layers", "count", "sigmoid", "during_training", NULL};
     static const char *const samples_keys[] = {"of", "from", "count", "during_training", NULL};
     static const char *const manifold_keys[] = {"of", "from", "size", NULL};
     static const char *const judge_keys[] = {"of", "from", "run", "count", NULL};
+    static const char *const cube_keys[] = {"of", "count", NULL};
     const char *const *gen_keys[REPORT_KIND_COUNT] = {[REP_SAMPLES] = samples_keys, [REP_MANIFOLD] = manifold_keys,
-                                                      [REP_JUDGE] = judge_keys};
+                                                      [REP_JUDGE] = judge_keys, [REP_CUBE_ERROR] = cube_keys};
     if (!n) return;
     if (schema_expect(d, n, YN_SEQ, "report") < 0) return;
     for (int i = 0; i < n->n; i++) {
@@ -350,14 +351,15 @@ void parse_reports(diag *d, const ynode *n, spec *s)
         }
         r->kind = (report_kind)k;
         if (r->kind == REP_SAMPLES) r->count = 64;
-        if (r->kind == REP_JUDGE) r->count = 10000;
+        if (r->kind == REP_JUDGE || r->kind == REP_CUBE_ERROR) r->count = 10000;
         snprintf(r->run, sizeof r->run, "runs/judge_fashion");
         if (args && args->kind == YN_MAP && gen_keys[r->kind]) {
             schema_check_keys(d, args, names[k], gen_keys[r->kind]);
             if (schema_str(d, args, "of", r->of, sizeof r->of) == 0) diag_error(d, args, "%s needs 'of' (a generator such as G, or a layer)", names[k]);
             schema_str(d, args, "from", r->from, sizeof r->from);
             if (r->kind == REP_MANIFOLD && !r->from[0]) diag_error(d, args, "manifold needs 'from' (a layer of 2 units, e.g. z)");
-            schema_int(d, args, "count", r->kind == REP_JUDGE ? 2 : 1, r->kind == REP_JUDGE ? 100000 : 1000, &r->count);
+            if (r->kind == REP_CUBE_ERROR) schema_int(d, args, "count", 100, 1000000, &r->count);
+            else schema_int(d, args, "count", r->kind == REP_JUDGE ? 2 : 1, r->kind == REP_JUDGE ? 100000 : 1000, &r->count);
             schema_int(d, args, "size", 2, 40, &r->size);
             schema_str(d, args, "run", r->run, sizeof r->run);
             schema_bool(d, args, "during_training", &r->during);

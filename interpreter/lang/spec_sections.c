@@ -177,6 +177,10 @@ static const opt_def report_judge_opts[] = {
     {"run", OT_PATH, 0, 0, "runs/judge_fashion", .doc = "the run folder of the judging classifier (specs/judge_fashion.yaml)"},
     {"count", OT_INT, 2, 100000, "10000", .doc = "samples judged (a conditional generator: classes in turn)"},
     {0}};
+static const opt_def report_cube_opts[] = {
+    R_OF,
+    {"count", OT_INT, 100, 1000000, "10000", .doc = "samples drawn after every epoch (the same noise each time)"},
+    {0}};
 const choice_def report_choices[] = {
     {"loss_curve", REP_LOSS_CURVE, report_opts, CHOICE_BARE, NULL, "training (and test) loss per epoch"},
     {"reconstructions", REP_RECONSTRUCTIONS, report_opts, CHOICE_BARE, NULL, "originals above their reconstructions"},
@@ -194,11 +198,13 @@ const choice_def report_choices[] = {
      "a decoder's output over a grid of a 2-unit layer at the N(0, 1) quantiles of evenly spaced probabilities"},
     {"judge", REP_JUDGE, report_judge_opts, 0, NULL,
      "samples against the test images in a trained classifier's features: Frechet distance, class histogram"},
+    {"cube_error", REP_CUBE_ERROR, report_cube_opts, 0, NULL,
+     "after every epoch, the distance r of a generator's samples from U[-1, 1]^d (column cube_r) and when r <= 0.05 first held"},
     {0}};
 
 /* ---- sweep (sweep.c: at most 4 keys, 256 runs, 4 metrics) --------------------------------------- */
 static const char *const sweep_metrics[] = {"train_loss", "test_loss", "accuracy", "rel_l2", "ae_train", "ae_test",
-                                            "pca_train", "pca_test", NULL};
+                                            "pca_train", "pca_test", "cube_r", "fd", NULL};
 const opt_def sweep_opts[] = {
     {"grid", OT_GRID, 1, 4, NULL, .flags = OPT_REQUIRED,
      .doc = "key paths with their values, e.g. model.init: [he_normal, xavier_normal]; at most 256 runs"},

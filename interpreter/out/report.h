@@ -27,6 +27,10 @@ int report_add_figure(report_figures *f, const char *file, const char *caption);
 /* The judge figure (report_judge.c): generated images against the test images in a trained
  * classifier's features. A missing judge run is a note and a line, not a failure. */
 int report_judge(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen);
+/* cube_error (report_cube.c): registers the per-epoch metric cube_r of every cube_error item
+ * with the trainer (before trainer_resume; 0, or -1 with err: a bad `of`), and draws it. */
+int report_add_metrics(trainer *t, char *err, size_t errlen);
+int report_cube_error(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen);
 /* Frees the interactive views (the rest is plain storage); figs may then be reused. */
 void report_figures_free(report_figures *figs);
 

@@ -506,6 +506,7 @@ static const figure_fn figures[REPORT_KIND_COUNT] = {
     [REP_SAMPLES] = fig_samples,
     [REP_MANIFOLD] = fig_manifold,
     [REP_JUDGE] = report_judge,
+    [REP_CUBE_ERROR] = report_cube_error,
 };
 
 int report_kind_is_drawn(report_kind k) { return (unsigned)k < REPORT_KIND_COUNT && figures[k] != NULL; }

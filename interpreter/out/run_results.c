@@ -17,11 +17,12 @@ static const struct {
     {"fd_floor", offsetof(run_results, fd_floor)},
     {"fd_ceiling", offsetof(run_results, fd_ceiling)},
     {"judge_label_accuracy", offsetof(run_results, judge_label_accuracy)},
+    {"cube_r", offsetof(run_results, cube_r)},
     {"bce_floor", offsetof(run_results, bce_floor)},
     {"test_loss_mean", offsetof(run_results, test_loss_mean)},
 };
 
-run_results run_results_none(void) { return (run_results){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN}; }
+run_results run_results_none(void) { return (run_results){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN}; }
 
 const double *run_results_find(const run_results *r, const char *name)
 {

@@ -10,6 +10,7 @@ typedef struct {
     double next_char_accuracy;      /* character models: per-step accuracy on the held-out text */
     double fd, fd_floor, fd_ceiling;   /* judge: Frechet distance of samples to the test images in the
                                           judge's features; of the training images; of noise images */
+    double cube_r;                  /* cube_error: the last epoch's r, a generator's distance from U[-1, 1]^d */
     double judge_label_accuracy;    /* judge, conditional generators: samples judged as their label */
     double bce_floor;               /* a per-image BCE reconstructing the input: the test images'
                                        Bernoulli entropy, the least it can be */

@@ -110,6 +110,7 @@ static void print_epoch(const trainer *t)
     if (t->data.has_test) print_groups(t, e, 1);
     if (!isnan(c[hc->test_acc][e])) printf("  %s accuracy %.2f%%", tn, 100 * c[hc->test_acc][e]);
     if (!isnan(c[hc->test_rel_l2][e])) printf("  %s rel. L2 error %.2f%%", tn, 100 * c[hc->test_rel_l2][e]);
+    for (int i = 0; i < t->n_metrics; i++) printf("  %s %.4g", h->name[t->metrics[i].column], c[t->metrics[i].column][e]);
     printf("  lr");   /* one per step, in the steps' order */
     for (int k = 0; k < s->n_steps; k++) printf(" %.3g", c[hc->lr[k]][e]);
     printf("  %.2fs\n", c[hc->seconds][e]);

@@ -67,6 +67,18 @@ static int history_alloc(trainer *t)
     return ok ? 0 : -1;
 }
 
+int trainer_add_metric(trainer *t, const char *name, int fraction, epoch_metric_fn fn, void *ctx)
+{
+    if (t->n_metrics == TRAINER_MAX_METRICS || t->h.n_cols == H_MAX_COLUMNS) return -1;
+    int c = add_column(&t->h, t->s->train.epochs, fraction, "%s", name);
+    if (c < 0) return -1;
+    for (int e = 0; e <= t->s->train.epochs; e++) t->h.col[c][e] = NAN;
+    t->metrics[t->n_metrics].column = c;
+    t->metrics[t->n_metrics].fn = fn;
+    t->metrics[t->n_metrics++].ctx = ctx;
+    return c;
+}
+
 static void history_free(history *h)
 {
     for (int c = 0; c < h->n_cols; c++) free(h->col[c]);
@@ -533,6 +545,7 @@ static void finish_epoch(trainer *t, double seconds)
     h->col[hc->test_rel_l2][e] = (float)r.rel_l2;
     for (int k = 0; k < s->n_steps; k++) h->col[hc->lr[k]][e] = (float)t->last_lr[k];
     h->col[hc->seconds][e] = (float)seconds;
+    for (int i = 0; i < t->n_metrics; i++) h->col[t->metrics[i].column][e] = (float)t->metrics[i].fn(t->metrics[i].ctx, t);
     h->n = e + 1;
     t->epoch++;
     t->batch_in_epoch = 0;

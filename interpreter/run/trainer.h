@@ -15,7 +15,7 @@
  * rate of each step ("lr", or "lr_<step>" with several), seconds; then per loss term of a group
  * with several terms its value ("train_<group>.<term>", "test_<group>.<term>"), and per term
  * scored for accuracy (term_check) "train_<group>.<term>_accuracy" and "test_...". */
-#define H_MAX_COLUMNS (2 * SPEC_MAX_GROUPS + SPEC_MAX_STEPS + 4 + 4 * SPEC_MAX_GROUPS * SPEC_MAX_LOSSES)
+#define H_MAX_COLUMNS (2 * SPEC_MAX_GROUPS + SPEC_MAX_STEPS + 4 + 4 * SPEC_MAX_GROUPS * SPEC_MAX_LOSSES + 4)
 #define H_NAME_LEN (2 * SPEC_NAME_LEN + 24)   /* test_<group>.<term>_accuracy */
 typedef struct {
     int n;                          /* epochs recorded */
@@ -61,7 +61,13 @@ typedef struct {
     float loss;
 } trainer_stop;
 
-typedef struct {
+struct trainer;
+/* A metric a caller computes after each epoch's evaluation (a generator's sample quality), into
+ * a history column of its own: its value, or NaN. */
+typedef double (*epoch_metric_fn)(void *ctx, struct trainer *t);
+#define TRAINER_MAX_METRICS 4
+
+typedef struct trainer {
     const spec *s;
     run_data data;
     data_info info;
@@ -83,6 +89,12 @@ typedef struct {
     double last_lr[SPEC_MAX_STEPS]; /* learning rate of each step's latest run */
     trainer_stop stop;              /* where a non-finite loss stopped the run */
     long interrupt_at_step;         /* tests: behave as if Ctrl-C came after this step (0 = never) */
+    struct {
+        int column;
+        epoch_metric_fn fn;
+        void *ctx;
+    } metrics[TRAINER_MAX_METRICS];   /* trainer_add_metric's */
+    int n_metrics;
 } trainer;
 
 /* The name of step-log column c (steps.csv): epoch, the groups' train columns, the lr columns. */
@@ -93,6 +105,10 @@ int trainer_init(trainer *t, const spec *s, diag *d);
 /* The same for using a trained model (eval, compare, figures): evaluation graphs only — no
  * gradients, no optimizer state. trainer_run must not be called on it. */
 int trainer_init_eval(trainer *t, const spec *s, diag *d);
+/* Adds a column `name` to the history, filled after each epoch's evaluation by fn(ctx, t).
+ * Call it before trainer_resume (which restores the column by name). Its index, or -1 (full,
+ * or out of memory). */
+int trainer_add_metric(trainer *t, const char *name, int fraction, epoch_metric_fn fn, void *ctx);
 /* The graph that owns the weights (load and save them through it). */
 model_graph *trainer_weights(const trainer *t);
 /* What the command does around training (ggml-opt's epoch callback): progress displays

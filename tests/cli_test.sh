@@ -157,6 +157,18 @@ printf 'extends: gan.yaml\nlosses:\n  gen: {bce_with_logits: {pred: D(Q), target
 expect_status 2 "a call of an unknown net is a spec error" "$nnrun" check gan_bad.yaml
 grep -q "gan_bad.yaml:3:[0-9]*: error: unknown name 'Q'" err.txt && ok "  ... at its line" || { bad "  ... at its line"; cat err.txt; }
 
+# a moving average of G's weights (ema): saved as the model, the raw weights kept for resume
+printf 'extends: gan.yaml\nnets:\n  G: {ema: 0.9}\ntrain: {epochs: 4}\n' > gan_ema.yaml
+OMP_NUM_THREADS=1 "$nnrun" gan_ema.yaml --quiet --out ema4 > /dev/null 2>&1 || bad "training a GAN with ema"
+OMP_NUM_THREADS=1 "$nnrun" gan.yaml --quiet --out noema4 --set train.epochs=4 > /dev/null 2>&1 || bad "training a GAN without ema"
+OMP_NUM_THREADS=1 "$nnrun" gan_ema.yaml --quiet --out ema2 --set train.epochs=2 > /dev/null 2>&1 &&
+    OMP_NUM_THREADS=1 "$nnrun" gan_ema.yaml --quiet --out ema2 --resume > /dev/null 2>&1 || bad "resuming a GAN with ema"
+cmp -s ema4/model.safetensors ema2/model.safetensors && ok "a GAN with ema resumes bit for bit" || bad "a GAN with ema resumes bit for bit"
+cmp -s ema4/model.safetensors noema4/model.safetensors && bad "  ... and saves the averages, not the raw weights" ||
+    ok "  ... and saves the averages, not the raw weights"
+head -c 4000 ema4/state.safetensors | grep -q 'raw.G.xy.weight' && ok "  ... the raw weights in the state" ||
+    bad "  ... the raw weights in the state"
+
 printf 'garbage' > run1/model.safetensors
 expect_status 1 "eval of a corrupt checkpoint fails cleanly" "$nnrun" eval run1
 grep -q "model.safetensors" err.txt && ok "  ... naming the file" || { bad "  ... naming the file"; cat err.txt; }

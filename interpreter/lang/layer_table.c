@@ -467,6 +467,9 @@ const opt_def model_opts[] = {
      .doc = "default initialiser of every layer's bias"},
     {"l1", OT_FLOAT, 0, 1e6, "0", MS(l1), .doc = "default L1 penalty on every layer's weights"},
     {"l2", OT_FLOAT, 0, 1e6, "0", MS(l2), .doc = "default L2 penalty on every layer's weights"},
+    {"ema", OT_FLOAT, 0, 0.999999, "0", MS(ema),
+     .doc = "keep an exponential moving average of the weights with this decay (e.g. 0.999): evaluation, figures, "
+            "model.safetensors and sampling use it (0: none)"},
     {"patch", OT_PATCH, 0, 0, NULL, .flags = OPT_RESOLVED, .doc = "edits of the inherited layer list by name (a child spec)"},
     {0}};
 

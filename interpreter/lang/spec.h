@@ -152,6 +152,7 @@ typedef struct {
     int n_layers;
     nn_init init, bias_init;           /* defaults for every dense layer */
     float l1, l2;                      /* defaults for every dense layer */
+    float ema;                         /* decay of the moving average of its weights (0: none) */
 } model_spec;
 
 /* ---- losses ---------------------------------------------------------------------------- */

@@ -114,17 +114,77 @@ static void term_sums_flatten(trainer *t, double *v, int restore)
         }
 }
 
-#define STATE_TENSORS (SPEC_MAX_STEPS * 8 + H_MAX_COLUMNS + 1)
+/* Nets with `ema`: model.safetensors holds the averages (what evaluation and sampling use) and
+ * state.safetensors the raw weights, "raw.<parameter>", which training continues from. */
+static int net_has_ema(const trainer *t, int n) { return t->ema[n] != NULL; }
+
+static int raw_tensors(trainer *t, nn_st_tensor *ts, char (*names)[2 * SPEC_NAME_LEN + 32], int room)
+{
+    const model_graph *m = trainer_weights(t);
+    int n = 0;
+    for (int net = 0; net < t->s->n_nets; net++) {
+        const float *e = t->ema[net];   /* the raw weights while the averages are swapped in */
+        for (int k = 0; net_has_ema(t, net) && k < m->nets[net].n && n < room; k++, n++) {
+            const nn_node *p = &m->g->nodes[m->nets[net].ids[k]];
+            snprintf(names[n], sizeof names[n], "raw.%s", p->label);
+            ts[n] = (nn_st_tensor){names[n], p->shape, (float *)e};
+            e += nn_shape_numel(&p->shape);
+        }
+    }
+    return n;
+}
+
+/* After model.safetensors (the averages) was loaded into the parameters: the averages into
+ * t->ema, the raw weights from the state into the parameters. */
+static int restore_raw(trainer *t, nn_st_file *f, char *err, size_t errlen)
+{
+    const model_graph *m = trainer_weights(t);
+    for (int net = 0; net < t->s->n_nets; net++) {
+        float *e = t->ema[net];
+        for (int k = 0; net_has_ema(t, net) && k < m->nets[net].n; k++) {
+            nn_node *p = &m->g->nodes[m->nets[net].ids[k]];
+            size_t c = nn_shape_numel(&p->shape);
+            char name[2 * SPEC_NAME_LEN + 32];
+            snprintf(name, sizeof name, "raw.%s", p->label);
+            int i = nn_st_find(f, name);
+            nn_shape sh = i >= 0 ? nn_st_shape(f, i) : (nn_shape){0};
+            if (i < 0 || !nn_shape_eq(&sh, &p->shape)) {
+                snprintf(err, errlen, "resume state has no matching '%s' (the raw weights of a net with ema)", name);
+                return -1;
+            }
+            memcpy(e, p->data, c * sizeof(float));
+            memcpy(p->data, nn_st_data(f, i), c * sizeof(float));
+            e += c;
+        }
+    }
+    return 0;
+}
+
+#define STATE_TENSORS (SPEC_MAX_STEPS * 8 + H_MAX_COLUMNS + 1 + 256)
+
+static int write_state(trainer *t, char *err, size_t errlen);
 
 int trainer_checkpoint(trainer *t, char *err, size_t errlen)
+{
+    const spec *s = t->s;
+    char path[1024], step[32];
+    snprintf(step, sizeof step, "%ld", t->step);
+    const char *wmeta[] = {"format", "nnrun-weights-1", "spec", s->name, "step", step};
+    path_in(t, "model.safetensors", path, sizeof path);
+    int ema_was_in = t->ema_in;
+    trainer_ema_swap(t, 1);
+    int rc = checkpoint_save_weights(trainer_weights(t), path, wmeta, 3, err, errlen);
+    if (rc == 0) rc = write_state(t, err, errlen);
+    trainer_ema_swap(t, ema_was_in);
+    return rc;
+}
+
+static int write_state(trainer *t, char *err, size_t errlen)
 {
     const spec *s = t->s;
     char path[1024], step[32], epoch[32], bie[32], rows[SPEC_MAX_GROUPS * 24], sum[SPEC_MAX_GROUPS * 26], correct[40];
     char optsteps[SPEC_MAX_STEPS * 24], rng[128];
     snprintf(step, sizeof step, "%ld", t->step);
-    const char *wmeta[] = {"format", "nnrun-weights-1", "spec", s->name, "step", step};
-    path_in(t, "model.safetensors", path, sizeof path);
-    if (checkpoint_save_weights(trainer_weights(t), path, wmeta, 3, err, errlen) < 0) return -1;
 
     nn_st_tensor ts[STATE_TENSORS];
     static char names[STATE_TENSORS][2 * SPEC_NAME_LEN + 32];
@@ -146,6 +206,7 @@ int trainer_checkpoint(trainer *t, char *err, size_t errlen)
         n++;
     }
     if (t->steps.n) ts[n++] = (nn_st_tensor){"steps", nn_shape2((int)t->steps.n, t->steps.n_cols), t->steps.v};
+    n += raw_tensors(t, ts + n, names + n, STATE_TENSORS - n);
     snprintf(epoch, sizeof epoch, "%d", t->epoch);
     snprintf(bie, sizeof bie, "%d", t->batch_in_epoch);
     for (int g = 0; g < s->n_groups; g++) v[g] = (double)t->epoch_loss_rows[g];
@@ -306,6 +367,13 @@ int trainer_resume(trainer *t, diag *d)
     if (rc == 0) {
         path_in(t, "model.safetensors", path, sizeof path);
         rc = checkpoint_load_weights(trainer_weights(t), path, err, sizeof err);
+        if (rc == 0) {   /* nets with ema: model.safetensors held the averages, the state the raw weights */
+            path_in(t, "state.safetensors", path, sizeof path);
+            nn_st_file *sf = nn_st_open(path, err, sizeof err);
+            rc = sf ? restore_raw(t, sf, err, sizeof err) : -1;
+            nn_st_close(sf);
+            path_in(t, "model.safetensors", path, sizeof path);
+        }
         nn_st_file *w = rc == 0 ? nn_st_open(path, err, sizeof err) : NULL;
         if (w) {
             const char *ws = nn_st_meta_get(w, "step");

@@ -181,7 +181,76 @@ static int setup(trainer *t, const spec *s, int train, diag *d)
     return history_alloc(t);
 }
 
-int trainer_init(trainer *t, const spec *s, diag *d) { return setup(t, s, 1, d); }
+/* ---- moving averages of weights (a net's `ema`) --------------------------------------------- */
+static size_t net_param_floats(const model_graph *m, int n)
+{
+    size_t total = 0;
+    for (int k = 0; k < m->nets[n].n; k++) total += nn_numel(m->g, m->nets[n].ids[k]);
+    return total;
+}
+
+/* The averages start as the initial weights. */
+static int ema_alloc(trainer *t)
+{
+    const model_graph *m = trainer_weights(t);
+    for (int n = 0; n < t->s->n_nets; n++) {
+        if (!(t->s->nets[n].ema > 0)) continue;
+        float *e = t->ema[n] = malloc((net_param_floats(m, n) + 1) * sizeof(float));
+        if (!e) return -1;
+        for (int k = 0; k < m->nets[n].n; k++) {
+            size_t c = nn_numel(m->g, m->nets[n].ids[k]);
+            memcpy(e, nn_data(m->g, m->nets[n].ids[k]), c * sizeof(float));
+            e += c;
+        }
+    }
+    return 0;
+}
+
+void trainer_ema_swap(trainer *t, int in)
+{
+    if (t->ema_in == in) return;
+    const model_graph *m = trainer_weights(t);
+    for (int n = 0; n < t->s->n_nets; n++) {
+        float *e = t->ema[n];
+        for (int k = 0; e && k < m->nets[n].n; k++) {
+            float *p = nn_data(m->g, m->nets[n].ids[k]);
+            size_t c = nn_numel(m->g, m->nets[n].ids[k]);
+            for (size_t i = 0; i < c; i++) {
+                float v = p[i];
+                p[i] = e[i];
+                e[i] = v;
+            }
+            e += c;
+        }
+    }
+    t->ema_in = in;
+}
+
+/* After step k's update: average = decay * average + (1 - decay) * weights, for its nets. */
+static void ema_update(trainer *t, int k)
+{
+    const model_graph *m = t->train_full;
+    const step_spec *st = &t->s->steps[k];
+    for (int j = 0; j < st->n_nets; j++) {
+        int n = st->nets[j];
+        float *e = t->ema[n], a = t->s->nets[n].ema, b = 1.0f - a;
+        for (int q = 0; e && q < m->nets[n].n; q++) {
+            const float *p = nn_data(m->g, m->nets[n].ids[q]);
+            size_t c = nn_numel(m->g, m->nets[n].ids[q]);
+#pragma omp simd
+            for (size_t i = 0; i < c; i++) e[i] = a * e[i] + b * p[i];
+            e += c;
+        }
+    }
+}
+
+int trainer_init(trainer *t, const spec *s, diag *d)
+{
+    if (setup(t, s, 1, d) < 0) return -1;
+    if (ema_alloc(t) == 0) return 0;
+    diag_error_at(d, s->file, 1, 1, "out of memory for the weights' moving averages");
+    return -1;
+}
 
 int trainer_init_eval(trainer *t, const spec *s, diag *d) { return setup(t, s, 0, d); }
 
@@ -192,6 +261,7 @@ void trainer_free(trainer *t)
     model_free(t->eval_last);
     model_free(t->train_full);
     for (int k = 0; k < SPEC_MAX_STEPS; k++) nn_optimizer_free(t->opt[k]);
+    for (int n = 0; n < SPEC_MAX_NETS; n++) free(t->ema[n]);
     data_release(&t->data);
     history_free(&t->h);
     free(t->steps.v);
@@ -449,6 +519,7 @@ static int run_step(trainer *t, int k, nn_batcher *b, int nb, double *group_sum,
     clip_gradients(t, k);
     double lr = current_lr(t, k, batch, nb);
     nn_optimizer_step(t->opt[k], lr);
+    ema_update(t, k);
     t->last_lr[k] = lr;
     group_sum[g] += (double)loss * rows;
     group_rows[g] += rows;
@@ -602,12 +673,15 @@ int trainer_run(trainer *t, const trainer_hooks *h, int n_hooks)
         double t0 = now_seconds();
         status = train_epoch(t, h, n_hooks);
         if (status) break;
-        finish_epoch(t, now_seconds() - t0);
+        double seconds = now_seconds() - t0;
+        trainer_ema_swap(t, 1);   /* evaluation, figures, checkpoints: the averages */
+        finish_epoch(t, seconds);
         for (int i = 0; i < n_hooks && status == 0; i++)
             if (h[i].on_epoch && h[i].on_epoch(h[i].ctx, t, t->epoch == s->train.epochs, err, sizeof err) < 0) {
                 fprintf(stderr, "nnrun: %s\n", err);
                 status = 1;
             }
+        if (t->epoch < s->train.epochs) trainer_ema_swap(t, 0);   /* the run's figures: the averages */
     }
     for (int i = 0; i < n_hooks && status; i++)   /* displays end before the trainer says why */
         if (h[i].on_stop) h[i].on_stop(h[i].ctx, t);

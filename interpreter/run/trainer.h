@@ -89,6 +89,11 @@ typedef struct trainer {
     double last_lr[SPEC_MAX_STEPS]; /* learning rate of each step's latest run */
     trainer_stop stop;              /* where a non-finite loss stopped the run */
     long interrupt_at_step;         /* tests: behave as if Ctrl-C came after this step (0 = never) */
+    float *ema[SPEC_MAX_NETS];      /* nets with `ema`: the other copy of their parameters, in creation
+                                       order: the averages while training, the raw weights while
+                                       the averages are in the parameters (ema_in) */
+    int ema_in;                     /* the averages are in the parameters: after an epoch (evaluation,
+                                       figures, checkpoints) and after the run */
     struct {
         int column;
         epoch_metric_fn fn;
@@ -109,6 +114,9 @@ int trainer_init_eval(trainer *t, const spec *s, diag *d);
  * Call it before trainer_resume (which restores the column by name). Its index, or -1 (full,
  * or out of memory). */
 int trainer_add_metric(trainer *t, const char *name, int fraction, epoch_metric_fn fn, void *ctx);
+/* Puts the moving averages of the nets with `ema` into the parameters (in = 1) or the raw
+ * weights back (in = 0); nothing for nets without. */
+void trainer_ema_swap(trainer *t, int in);
 /* The graph that owns the weights (load and save them through it). */
 model_graph *trainer_weights(const trainer *t);
 /* What the command does around training (ggml-opt's epoch callback): progress displays

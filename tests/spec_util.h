@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include "data_setup.h"
 #include "model_build.h"
+#include "report.h"
 #include "run_files.h"
 #include "spec.h"
 #include "trainer.h"
@@ -55,13 +56,14 @@ static inline void spec_run_train(spec_run *r, const char *file, const char *out
     if (!r->s) diag_print(&d, stderr);
     assert_non_null(r->s);
     snprintf(r->s->out_dir, sizeof r->s->out_dir, "%s", out);
+    char err[512];
     int rc = trainer_init(&r->t, r->s, &d);
+    if (rc == 0 && (rc = report_add_metrics(&r->t, err, sizeof err)) < 0) fprintf(stderr, "%s\n", err);
     if (rc == 0 && resume) rc = trainer_resume(&r->t, &d);
     if (rc) diag_print(&d, stderr);
     assert_int_equal(rc, 0);
     diag_free(&d);
     r->t.interrupt_at_step = interrupt_at;
-    char err[512];
     assert_int_equal(run_files_begin(&r->t, err, sizeof err), 0);
     run_files_saver saver;
     trainer_hooks hooks = run_files_hooks(&saver);

@@ -7,11 +7,11 @@
 # the small MLPs (mlp_ae, vae: the machines are shared and noisy), one epoch of the GANs
 # (Fashion-MNIST, one D step and one G step per batch of 64), one epoch for the CNNs, and for cnn_clf
 # the first 150 (cnn_clf), 100 (rnn_imdb) or 40 (gru_imdb, lstm_imdb) batches of one (a full epoch
-# takes minutes) — said in their lines.
+# takes minutes) — said in their lines; wgan_gp_uniform: 50 generator steps (250 critic steps).
 # BENCH_MODELS picks models, BENCH_REF another torch_ref.py.
 set -eu
 ref=${BENCH_REF:-../shared/bench/torch_ref.py}
-models=${BENCH_MODELS:-mlp_ae vae gan_mlp cgan_mlp cnn_ae cae_2d cnn_clf rnn_imdb gru_imdb lstm_imdb}
+models=${BENCH_MODELS:-mlp_ae vae gan_mlp cgan_mlp wgan_gp_uniform cnn_ae cae_2d cnn_clf rnn_imdb gru_imdb lstm_imdb}
 [ -f data/mnist/train-images-idx3-ubyte ] && [ -f data/imdb/reviews.json ] || scripts/fetch_data.sh
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     echo "bench: PyTorch is missing; run: scripts/install_deps.sh --bench" >&2
@@ -38,6 +38,9 @@ for m in $models; do
     nn_limit="" pt_limit="" note=""
     if [ "$limit" -gt 0 ]; then
         nn_limit="--limit-batches $limit" pt_limit="--limit-batches $limit" note=" limit_batches=$limit"
+    fi
+    if [ "$m" = wgan_gp_uniform ]; then   # the twin counts generator steps, nnrun data batches (5 per step)
+        nn_limit="--limit-batches 250" pt_limit="--limit-batches 50" note=" generator_steps=50"
     fi
     out=runs/bench_$m
     rm -rf "$out"

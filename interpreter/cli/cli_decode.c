@@ -236,7 +236,7 @@ static float *decoder_run(const decoder *dc, const float *pts, int n)
     float *out = malloc(count * sizeof *out);
     if (!out) return NULL;
     memcpy(out, nn_data(g, dc->out_node), count * sizeof *out);
-    if (report_is_logits(dc->s, dc->out_name))
+    if (spec_pred_is_logits(dc->s, dc->out_name))
         for (size_t i = 0; i < count; i++) out[i] = 1.0f / (1.0f + expf(-out[i]));
     return out;
 }

@@ -275,6 +275,9 @@ int spec_find_layer(const spec *s, const char *name);   /* a layer of nets[0]: i
 int spec_find_net(const spec *s, const char *name);     /* index or -1 */
 int spec_find_group(const spec *s, const char *name);   /* index or -1 */
 int net_find_layer(const model_spec *m, const char *name);   /* index or -1 */
+/* A bce_with_logits term predicts `pred` (a layer or call, as written): its values are logits,
+ * shown and sampled through a sigmoid. */
+int spec_pred_is_logits(const spec *s, const char *pred);
 /* The first loss term of the first group: what metrics and most figures read. */
 static inline const loss_spec *spec_first_loss(const spec *s) { return &s->groups[0].terms[0]; }
 

@@ -20,6 +20,14 @@ int net_find_layer(const model_spec *m, const char *name)
 
 int spec_find_layer(const spec *s, const char *name) { return s->n_nets ? net_find_layer(&s->nets[0], name) : -1; }
 
+int spec_pred_is_logits(const spec *s, const char *pred)
+{
+    for (int g = 0; g < s->n_groups; g++)
+        for (int k = 0; k < s->groups[g].n_terms; k++)
+            if (s->groups[g].terms[k].kind == LOSS_BCE_LOGITS && strcmp(s->groups[g].terms[k].pred, pred) == 0) return 1;
+    return 0;
+}
+
 int spec_find_net(const spec *s, const char *name)
 {
     for (int i = 0; i < s->n_nets; i++)

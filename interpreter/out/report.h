@@ -35,8 +35,6 @@ int report_cube_error(trainer *t, const report_spec *r, report_figures *figs, ch
 void report_figures_free(report_figures *figs);
 
 int report_loss_curve(trainer *t, char *err, size_t errlen);
-/* The layer holds logits: a bce_with_logits loss reads it (figures show it through a sigmoid). */
-int report_is_logits(const spec *s, const char *layer);
 /* The layer whose output reconstructs the input (r's layer, else the first loss' pred) and
  * whether it holds logits to show through a sigmoid (r may be NULL). Index or -1. */
 int report_recon_layer(const trainer *t, const report_spec *r, int *logits);

@@ -1,5 +1,5 @@
 /* What the figures compute from a trained model (report_analysis.h), and which layers they read
- * (report_is_logits, report_recon_layer, report_image_dims of report.h). Every model output
+ * (report_recon_layer, report_image_dims of report.h). Every model output
  * comes from trainer_layer_outputs() / trainer_node_outputs(), in the order the figures ask:
  * layers that draw noise at evaluation take it from the run's noise stream. */
 #include "report_analysis.h"
@@ -31,19 +31,11 @@ static int metric_layer(const spec *s)
 void report_pixels_to_unit(const trainer *t, float *v, size_t n) { data_pixels_to_unit(t->s, v, n); }
 
 /* ---- which layer, which shape ----------------------------------------------------------------- */
-int report_is_logits(const spec *s, const char *layer)
-{
-    for (int g = 0; g < s->n_groups; g++)
-        for (int k = 0; k < s->groups[g].n_terms; k++)
-            if (strcmp(s->groups[g].terms[k].pred, layer) == 0 && s->groups[g].terms[k].kind == LOSS_BCE_LOGITS) return 1;
-    return 0;
-}
-
 int report_recon_layer(const trainer *t, const report_spec *r, int *logits)
 {
     const spec *s = t->s;
     const char *name = r && r->layer[0] ? r->layer : spec_first_loss(s)->pred;
-    *logits = (r && r->sigmoid) || report_is_logits(s, name);
+    *logits = (r && r->sigmoid) || spec_pred_is_logits(s, name);
     return spec_find_layer(s, name);
 }
 
@@ -375,7 +367,7 @@ void report_points_free(report_points *p)
 static int recon_error(trainer *t, const nn_dataset *ds, double *out)
 {
     const spec *s = t->s;
-    int layer = spec_find_layer(s, spec_first_loss(s)->pred), logits = report_is_logits(s, spec_first_loss(s)->pred);
+    int layer = spec_find_layer(s, spec_first_loss(s)->pred), logits = spec_pred_is_logits(s, spec_first_loss(s)->pred);
     size_t d = nn_shape_numel(&ds->sample);
     if (layer < 0 || trainer_layer_width(t, layer) != d) return -1;
     enum { BLK = 2048 };

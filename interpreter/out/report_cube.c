@@ -4,6 +4,7 @@
  * cost of reaching r <= 0.05: iterations, critic and generator steps, seconds of training. */
 #include "report.h"
 #include "report_analysis.h"
+#include "report_text.h"
 #include "../run/generator.h"
 #include "nn/plot.h"
 #include "nn/quality.h"
@@ -89,18 +90,17 @@ static void cost_to_target(trainer *t, const float *r, const float *iters, repor
         seconds += h->col[t->hc.seconds][e];
         if (r[e] <= CUBE_TARGET) break;
     }
-    size_t len = strlen(figs->notes);
     if (e == h->n) {
         printf("cube error r: %.4f after %d epochs; r <= %.2f never held\n", h->n ? r[h->n - 1] : NAN, h->n, CUBE_TARGET);
-        snprintf(figs->notes + len, sizeof figs->notes - len, "<p>cube error r after %d epochs: %.4f; r &le; %.2f never held.</p>\n",
-                 h->n, h->n ? r[h->n - 1] : NAN, CUBE_TARGET);
+        report_note(figs, "<p>cube error r after %d epochs: %.4f; r &le; %.2f never held.</p>\n", h->n, h->n ? r[h->n - 1] : NAN,
+                    CUBE_TARGET);
         return;
     }
     long it = (long)iters[e];
     printf("cube error r: %.4f after %d epochs; r <= %.2f first after epoch %d: %ld iterations (%ld critic steps, %ld generator "
            "steps), %.1f s of training\n",
            r[h->n - 1], h->n, CUBE_TARGET, e + 1, it, it * critic_repeats(t->s), it, seconds);
-    snprintf(figs->notes + len, sizeof figs->notes - len,
+    report_note(figs,
              "<p>cube error r after %d epochs: %.4f; r &le; %.2f first after epoch %d: %ld iterations (%ld critic steps, %ld "
              "generator steps), %.1f s of training.</p>\n",
              h->n, r[h->n - 1], CUBE_TARGET, e + 1, it, it * critic_repeats(t->s), it, seconds);

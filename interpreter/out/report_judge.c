@@ -5,6 +5,7 @@
  * often a sample is judged as the class it was asked for. */
 #include "report.h"
 #include "report_analysis.h"
+#include "report_text.h"
 #include "../run/generator.h"
 #include "../run/judge.h"
 #include "nn/plot.h"
@@ -59,14 +60,10 @@ static void print_and_note(report_figures *f, const report_spec *r, const judge_
            r->run, q->n, r->of, q->fd, lim->floor, lim->ceiling);
     printf("judge classes of the samples: %s\n", classes);
     if (!isnan(q->label_accuracy)) printf("judge accuracy on the conditioning labels: %.1f%%\n", 100 * q->label_accuracy);
-    size_t len = strlen(f->notes);
-    len += (size_t)snprintf(f->notes + len, sizeof f->notes - len,
-                            "<p>Judged by %s: Fr&eacute;chet distance of %d samples to the test images %.3f "
-                            "(training images: %.3f, the floor; uniform noise: %.1f, the ceiling)%s",
-                            r->run, q->n, q->fd, lim->floor, lim->ceiling, isnan(q->label_accuracy) ? "" : "; ");
-    if (!isnan(q->label_accuracy) && len < sizeof f->notes)
-        len += (size_t)snprintf(f->notes + len, sizeof f->notes - len, "judged as their label: %.1f%%", 100 * q->label_accuracy);
-    if (len < sizeof f->notes) snprintf(f->notes + len, sizeof f->notes - len, ".</p>\n");
+    report_note(f, "<p>Judged by %s: Fr&eacute;chet distance of %d samples to the test images %.3f (training images: %.3f, "
+                   "the floor; uniform noise: %.1f, the ceiling)", r->run, q->n, q->fd, lim->floor, lim->ceiling);
+    if (!isnan(q->label_accuracy)) report_note(f, "; judged as their label: %.1f%%", 100 * q->label_accuracy);
+    report_note(f, ".</p>\n");
 }
 
 static int draw_histogram(trainer *t, const report_spec *r, const judge_report *q, char *file, size_t flen, char *err,
@@ -93,8 +90,7 @@ int report_judge(trainer *t, const report_spec *r, report_figures *figs, char *e
     judge *j = judge_open(r->run, &d);
     if (!j) {   /* not fatal: the run is done; say how to judge it */
         printf("judge: %s\n", d.n ? d.items[0].msg : "cannot open the judge");
-        size_t len = strlen(figs->notes);
-        snprintf(figs->notes + len, sizeof figs->notes - len, "<p>Not judged: %s</p>\n", d.n ? d.items[0].msg : "no judge");
+        report_note(figs, "<p>Not judged: %s</p>\n", d.n ? d.items[0].msg : "no judge");
         diag_free(&d);
         return 0;
     }

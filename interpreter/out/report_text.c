@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* Appends to the page's notes; what does not fit is left out. */
-__attribute__((format(printf, 2, 3))) static void note(report_figures *f, const char *fmt, ...)
+void report_note(report_figures *f, const char *fmt, ...)
 {
     size_t at = strlen(f->notes);
     va_list ap;
@@ -31,9 +31,9 @@ void report_print_confusion(const report_confusion *c, const char *split)
 
 void report_note_confusion(report_figures *f, const report_confusion *c, const char *split)
 {
-    note(f, "<h3>Per-class accuracy (%s)</h3><table><tr>", split);
-    for (int a = 0; a < c->k; a++) note(f, "<td>%d: %.2f%%</td>", a, 100 * report_class_accuracy(c, a));
-    note(f, "</tr></table>");
+    report_note(f, "<h3>Per-class accuracy (%s)</h3><table><tr>", split);
+    for (int a = 0; a < c->k; a++) report_note(f, "<td>%d: %.2f%%</td>", a, 100 * report_class_accuracy(c, a));
+    report_note(f, "</tr></table>");
 }
 
 /* ---- dead_units: per ReLU layer, dead units of all and their fraction ---------------------------- */
@@ -46,10 +46,10 @@ void report_print_dead_units(const report_dead_units *d)
 
 void report_note_dead_units(report_figures *f, const report_dead_units *d)
 {
-    note(f, "<h3>Dead ReLU units (over the training set)</h3><table><tr><th>layer</th><th>dead</th><th>fraction</th></tr>");
+    report_note(f, "<h3>Dead ReLU units (over the training set)</h3><table><tr><th>layer</th><th>dead</th><th>fraction</th></tr>");
     for (int i = 0; i < d->n; i++)
-        note(f, "<tr><td>%s</td><td>%d of %zu</td><td>%.0f%%</td></tr>", d->layer[i], d->dead[i], d->width[i], 100.0 * d->frac[i]);
-    note(f, "</table>");
+        report_note(f, "<tr><td>%s</td><td>%d of %zu</td><td>%.0f%%</td></tr>", d->layer[i], d->dead[i], d->width[i], 100.0 * d->frac[i]);
+    report_note(f, "</table>");
 }
 
 int report_write_dead_csv(const char *dir, const report_dead_units *d, char *err, size_t errlen)
@@ -74,7 +74,7 @@ void report_print_pca(const report_pca *p, const char *split)
 
 void report_note_pca(report_figures *f, const report_pca *p, const char *split)
 {
-    note(f,
+    report_note(f,
          "<h3>Reconstruction error ||x - x~||&sup2; per sample (code size %d)</h3><table><tr><th></th><th>train</th>"
          "<th>%s</th></tr><tr><td>autoencoder</td><td>%.4f</td><td>%.4f</td></tr><tr><td>PCA</td><td>%.4f</td>"
          "<td>%.4f</td></tr></table>",
@@ -86,7 +86,7 @@ void report_print_next_char(double accuracy) { printf("next-character accuracy: 
 
 void report_note_next_char(report_figures *f, double accuracy, const char *split)
 {
-    note(f, "<p>next-character accuracy (%s text): %.1f%%</p>", split, 100 * accuracy);
+    report_note(f, "<p>next-character accuracy (%s text): %.1f%%</p>", split, 100 * accuracy);
 }
 
 void report_print_mean_loss(double sampled, double at_mean, const char *split)
@@ -97,7 +97,7 @@ void report_print_mean_loss(double sampled, double at_mean, const char *split)
 
 void report_note_mean_loss(report_figures *f, double sampled, double at_mean, const char *split)
 {
-    note(f, "<p>%s loss with z sampled at evaluation (as in metrics.csv): %.4f; with z at the encoder's mean: %.4f</p>", split,
+    report_note(f, "<p>%s loss with z sampled at evaluation (as in metrics.csv): %.4f; with z at the encoder's mean: %.4f</p>", split,
          sampled, at_mean);
 }
 
@@ -109,6 +109,6 @@ void report_print_bce_floor(double floor, double loss, const char *split)
 
 void report_note_bce_floor(report_figures *f, double floor, double loss, const char *split)
 {
-    note(f, "<p>%s loss above the data's floor (the pixels' Bernoulli entropy at their grey levels, %.4f per image): %.4f "
+    report_note(f, "<p>%s loss above the data's floor (the pixels' Bernoulli entropy at their grey levels, %.4f per image): %.4f "
             "&mdash; comparable across data sets</p>", split, floor, loss - floor);
 }

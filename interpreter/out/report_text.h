@@ -21,6 +21,8 @@ void report_note_pca(report_figures *f, const report_pca *p, const char *split);
 
 void report_print_next_char(double accuracy);
 void report_note_next_char(report_figures *f, double accuracy, const char *split);
+/* Appends HTML to the page's notes (cut at the notes' size). */
+void report_note(report_figures *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The test loss of a model sampling at evaluation, sampled and with the samplers at their mean. */
 void report_print_mean_loss(double sampled, double at_mean, const char *split);
 void report_note_mean_loss(report_figures *f, double sampled, double at_mean, const char *split);

@@ -17,15 +17,6 @@ static int plan_reads(const nn_graph *g, const nn_plan *p, int src)
     return 0;
 }
 
-/* A bce_with_logits term of some group predicts `of`: its values are logits. */
-static int is_logits(const spec *s, const char *of)
-{
-    for (int g = 0; g < s->n_groups; g++)
-        for (int k = 0; k < s->groups[g].n_terms; k++)
-            if (s->groups[g].terms[k].kind == LOSS_BCE_LOGITS && strcmp(s->groups[g].terms[k].pred, of) == 0) return 1;
-    return 0;
-}
-
 static int resolve(model_graph *m, const char *expr, char *err, size_t errlen)
 {
     diag d;
@@ -68,7 +59,7 @@ int generator_open(generator *gen, const spec *s, const data_info *di, const mod
     }
     gen->conditional = m->t >= 0 && plan_reads(m->g, m->plan, m->t);
     gen->n_classes = m->n_classes;
-    gen->logits = is_logits(s, of);
+    gen->logits = spec_pred_is_logits(s, of);
     gen->sample = m->g->nodes[gen->out].shape;
     gen->sample.ndim--;
     memmove(gen->sample.d, gen->sample.d + 1, sizeof(int) * (size_t)gen->sample.ndim);

@@ -120,6 +120,8 @@ static void test_a_label_input_takes_the_classes_one_hot_and_conditions_the_samp
     spec_run r;
     spec_run_train(&r, "cgan.yaml", "runs/cgan", NULL, 0, 0, 0);
     assert_int_equal(r.status, 0);
+    /* both steps read the data (G its labels), yet an iteration takes one batch: 3 epochs of 6 */
+    assert_int_equal(r.t.step, 18);
     /* per-epoch grids and the final one: one row per class */
     assert_true(exists("runs/cgan/samples_G_epoch_1.png") && exists("runs/cgan/samples_G_epoch_2.png"));
     assert_true(exists("runs/cgan/samples_G.png"));

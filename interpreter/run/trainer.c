@@ -495,13 +495,20 @@ static void report_stop(const trainer *t)
                     "clipping (train.clip_grad_norm) may help.\n", s->out_dir);
 }
 
-/* One run of step k on the next batch (when its loss reads data). Returns 0, 1 when the epoch
- * has no batch left for it, 3 on a non-finite loss. */
-static int run_step(trainer *t, int k, nn_batcher *b, int nb, double *group_sum, long *group_rows)
+/* One run (the rep-th) of step k. A step whose loss reads the data takes the next batch, except
+ * on its first run when an earlier step of the iteration already took one (*held, the graph
+ * holding it): it reads that batch again, as a conditional GAN's generator step conditions on
+ * the labels its discriminator step just saw. Returns 0, 1 when the epoch has no batch left for
+ * it, 3 on a non-finite loss. */
+static int run_step(trainer *t, int k, int rep, model_graph **held, nn_batcher *b, int nb, double *group_sum,
+                    long *group_rows)
 {
     model_graph *full = t->train_full, *m = full;
     int rows = full->batch, g = t->s->steps[k].group, batch = t->batch_in_epoch;
-    if (full->steps[k].reads_data) {
+    if (full->steps[k].reads_data && *held && rep == 0) {
+        m = *held;
+        rows = m->batch;
+    } else if (full->steps[k].reads_data) {
         if (t->batch_in_epoch >= nb) return 1;
         rows = nn_batcher_fill(b, t->batch_in_epoch, nn_data(full->g, full->x), full->t >= 0 ? nn_data(full->g, full->t) : NULL);
         if (rows != full->batch) {
@@ -509,6 +516,7 @@ static int run_step(trainer *t, int k, nn_batcher *b, int nb, double *group_sum,
             nn_batcher_fill(b, t->batch_in_epoch, nn_data(m->g, m->x), m->t >= 0 ? nn_data(m->g, m->t) : NULL);
         }
         t->batch_in_epoch++;
+        *held = m;
     }
     run_plan(t, m, m->steps[k].plan);
     float loss = nn_data(m->g, m->group_loss[g])[0];
@@ -543,9 +551,10 @@ static int log_iteration(trainer *t, const double *sum, const long *rows)
 }
 
 /* Returns 0 at the epoch's end, 130 if interrupted, 3 on a non-finite loss, 1 on failure. An
- * iteration runs every step in order, each `repeat` times; steps whose loss reads the data take
- * the next batch, and the epoch ends when the data runs out (or, when no step reads data,
- * after as many iterations as there are batches). */
+ * iteration runs every step in order, each `repeat` times; the runs of steps whose loss reads
+ * the data take the next batch (a later step's first run shares the batch before it: run_step),
+ * and the epoch ends when the data runs out (or, when no step reads data, after as many
+ * iterations as there are batches). */
 static int train_epoch(trainer *t, const trainer_hooks *h, int n_hooks)
 {
     const spec *s = t->s;
@@ -562,9 +571,10 @@ static int train_epoch(trainer *t, const trainer_hooks *h, int n_hooks)
         double sum[SPEC_MAX_GROUPS] = {0};
         long rows[SPEC_MAX_GROUPS] = {0};
         int ran = 0;
+        model_graph *held = NULL;             /* the graph holding the iteration's last batch */
         for (int k = 0; k < s->n_steps && status == 0; k++)
             for (int rep = 0; rep < s->steps[k].repeat && status == 0; rep++) {
-                status = run_step(t, k, &b, nb, sum, rows);
+                status = run_step(t, k, rep, &held, &b, nb, sum, rows);
                 ran += status == 0;
             }
         if (status == 1) status = 0;          /* the data ran out inside the iteration */

@@ -137,6 +137,29 @@ static void test_unreachable_parameters_get_no_gradient(void **state)
     nn_graph_free(g);
 }
 
+/* A plan's FLOPs are its ops' counts: 2MNK for the dense layer's forward and for the weight
+ * gradient's matmul, one per value for the rest. */
+static void test_a_plan_counts_the_flops_of_its_ops(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 5);
+    int x = nn_test_input(g, nn_shape2(8, 3), &r, -1, 1), w = nn_test_input(g, nn_shape2(5, 3), &r, -1, 1);
+    int y = nn_sum(g, nn_dense(g, x, w, -1));
+    int gw;
+    assert_int_equal(nn_grad(g, y, &w, 1, &gw), 0);
+    nn_plan *fwd = nn_plan_create(g, &y, 1), *both = nn_plan_create(g, (int[]){y, gw}, 2);
+    assert_non_null(fwd);
+    assert_non_null(both);
+    assert_true(nn_plan_flops(g, fwd) == 2.0 * 8 * 5 * 3 + 1);
+    double f = nn_plan_flops(g, both);   /* + dW = dY^T X (2*5*3*8) + a broadcast of dY (40 values) */
+    assert_true(f >= 2 * (2.0 * 8 * 5 * 3) + 1 && f <= 2 * (2.0 * 8 * 5 * 3) + 1 + 80);
+    nn_plan_free(fwd);
+    nn_plan_free(both);
+    nn_graph_free(g);
+}
+
 static void test_planner_reuses_dead_buffers_without_changing_results(void **state)
 {
     (void)state;
@@ -284,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_reshape_shares_its_input_buffer_until_its_last_reader),
         cmocka_unit_test(test_a_new_node_copies_attributes_that_live_in_the_growing_array),
         cmocka_unit_test(test_shape_errors_leave_a_message_and_no_node),
+        cmocka_unit_test(test_a_plan_counts_the_flops_of_its_ops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

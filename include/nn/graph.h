@@ -116,6 +116,9 @@ typedef struct nn_plan {
 /* Plans the nodes needed to compute targets. Targets stay readable after nn_plan_run. */
 nn_plan *nn_plan_create(nn_graph *g, const int *targets, int n_targets);
 void nn_plan_run(nn_graph *g, nn_plan *p);
+/* The floating-point operations one nn_plan_run does: each op's count (nn_op_def.flops, or one
+ * per output value for ops without one), forward and backward nodes alike. */
+double nn_plan_flops(nn_graph *g, const nn_plan *p);
 void nn_plan_free(nn_plan *p);
 /* Lets plans that never run at the same time (the training steps of a GAN, say) use one arena,
  * the size of the largest: after a run, only the targets of the plan that ran last are

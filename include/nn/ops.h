@@ -32,6 +32,8 @@ typedef struct nn_op_def {
 int nn_op_count(void);
 const nn_op_def *nn_op_def_at(int op);
 int nn_op_find(const char *name);              /* -1 if unknown */
+/* FLOPs of one forward of an op node at its shapes: its op's count, or one per output value. */
+double nn_node_flops(nn_graph *g, const nn_node *n);
 /* For a gradient-only op (the gradient of a fused op, e.g. an RNN's backpropagation through
  * time; list NN_OPS_GRAD_ONLY in runtime/ops/op_list.h): the kind of layer it belongs to, e.g.
  * "recurrent layers". Such a row has no backward: nn_grad() through it fails with

@@ -60,9 +60,7 @@ static double layer_flops(nn_graph *g, const char *label, int from, int upto)
     double f = 0;
     for (int i = from; i < upto; i++) {
         const nn_node *n = &g->nodes[i];
-        if (n->kind != NN_NODE_OP || strcmp(n->label, label) != 0) continue;
-        const nn_op_def *def = nn_op_def_at(n->op);
-        f += def->flops ? def->flops(g, n) : (double)nn_shape_numel(&n->shape);
+        if (n->kind == NN_NODE_OP && strcmp(n->label, label) == 0) f += nn_node_flops(g, n);
     }
     return f;
 }

@@ -1,7 +1,8 @@
 /* The cube_error figure: how far a generator's samples are from the uniform cube U[-1, 1]^d
  * (nn_uniform_cube_r), measured after every epoch into the history column cube_r (a metric the
  * trainer computes through report_add_metrics), drawn against the generator steps, with the
- * cost of reaching r <= 0.05: iterations, critic and generator steps, seconds of training. */
+ * cost of reaching r <= 0.05: iterations, critic and generator steps, seconds of training and
+ * floating-point operations (the steps' plans, forward and backward, counted op by op). */
 #include "report.h"
 #include "report_analysis.h"
 #include "report_text.h"
@@ -97,13 +98,15 @@ static void cost_to_target(trainer *t, const float *r, const float *iters, repor
         return;
     }
     long it = (long)iters[e];
+    double tflop = (double)it * trainer_iteration_flops(t) / 1e12;
     printf("cube error r: %.4f after %d epochs; r <= %.2f first after epoch %d: %ld iterations (%ld critic steps, %ld generator "
-           "steps), %.1f s of training\n",
-           r[h->n - 1], h->n, CUBE_TARGET, e + 1, it, it * critic_repeats(t->s), it, seconds);
+           "steps), %.1f s of training, %.2f TFLOP (%.0f GFLOP/s)\n",
+           r[h->n - 1], h->n, CUBE_TARGET, e + 1, it, it * critic_repeats(t->s), it, seconds, tflop,
+           seconds > 0 ? tflop * 1e3 / seconds : 0);
     report_note(figs,
              "<p>cube error r after %d epochs: %.4f; r &le; %.2f first after epoch %d: %ld iterations (%ld critic steps, %ld "
-             "generator steps), %.1f s of training.</p>\n",
-             h->n, r[h->n - 1], CUBE_TARGET, e + 1, it, it * critic_repeats(t->s), it, seconds);
+             "generator steps), %.1f s of training, %.2f TFLOP.</p>\n",
+             h->n, r[h->n - 1], CUBE_TARGET, e + 1, it, it * critic_repeats(t->s), it, seconds, tflop);
 }
 
 int report_cube_error(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)

@@ -136,6 +136,14 @@ static int build_graphs(trainer *t, int train, diag *d)
 
 model_graph *trainer_weights(const trainer *t) { return t->train_full ? t->train_full : t->eval_full; }
 
+double trainer_iteration_flops(const trainer *t)
+{
+    const model_graph *m = t->train_full;
+    double f = 0;
+    for (int k = 0; m && k < t->s->n_steps; k++) f += t->s->steps[k].repeat * nn_plan_flops(m->g, m->steps[k].plan);
+    return f;
+}
+
 /* Step k's optimizer over the parameters of the nets it updates. */
 static int make_optimizer(trainer *t, int k)
 {

@@ -119,6 +119,9 @@ int trainer_add_metric(trainer *t, const char *name, int fraction, epoch_metric_
 void trainer_ema_swap(trainer *t, int in);
 /* The graph that owns the weights (load and save them through it). */
 model_graph *trainer_weights(const trainer *t);
+/* Floating-point operations of one training iteration at the full batch: every step's plan
+ * (forward, backward) times its repeats; the optimizer updates are not counted. */
+double trainer_iteration_flops(const trainer *t);
 /* What the command does around training (ggml-opt's epoch callback): progress displays
  * (progress.h), the run folder (run_files.h: figures, metrics, checkpoints). Any callback may
  * be NULL. on_epoch returns 0, or -1 with a message in err (the run stops with status 1);

@@ -212,6 +212,13 @@ void nn_plan_run(nn_graph *g, nn_plan *p)
     }
 }
 
+double nn_plan_flops(nn_graph *g, const nn_plan *p)
+{
+    double f = 0;
+    for (int t = 0; t < p->n; t++) f += nn_node_flops(g, &g->nodes[p->order[t]]);
+    return f;
+}
+
 struct nn_shared_arena {
     float *data;
     int refs;

@@ -10,6 +10,12 @@ int nn_op_count(void) { return NN_OP_COUNT; }
 
 const nn_op_def *nn_op_def_at(int op) { return op >= 0 && op < NN_OP_COUNT ? registry[op] : NULL; }
 
+double nn_node_flops(nn_graph *g, const nn_node *n)
+{
+    const nn_op_def *def = nn_op_def_at(n->op);
+    return def->flops ? def->flops(g, n) : (double)nn_shape_numel(&n->shape);
+}
+
 int nn_op_find(const char *name)
 {
     for (int i = 0; i < NN_OP_COUNT; i++)

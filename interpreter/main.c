@@ -59,7 +59,7 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("nnrun %s\n", nnrun_version());
+        printf("nnrun %s (%s)\n", nnrun_version(), nn_blas_description());
         return 0;
     }
     static const struct {

@@ -36,7 +36,7 @@ grep -q '^NNRUN(1)' installed.txt && ok "man nnrun finds the installed page" ||
     { bad "man nnrun finds the installed page"; cat err.txt; }
 
 # The version in .TH is the program's.
-version=$("$nnrun" --version)
+version=$("$nnrun" --version | cut -d" " -f1,2)   # "nnrun X.Y.Z", without the BLAS line
 grep -q "^\.TH NNRUN 1 [^ ]* \"$version\"" "$page" && ok ".TH names $version" ||
     bad ".TH names $version (the page: $(grep '^\.TH' "$page"))"
 

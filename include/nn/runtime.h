@@ -5,5 +5,8 @@
 /* Applies the threading policy of runtime/core/parallel.h: every core for large GEMMs, one for
  * small ones (unless OPENBLAS_NUM_THREADS is set), OpenMP for large elementwise loops. */
 void nn_runtime_init(void);
+/* What runs the GEMMs: OpenBLAS's kernel ("Cooperlake", "Haswell": OPENBLAS_CORETYPE can pin
+ * it) and the threads a split GEMM uses, e.g. "OpenBLAS Cooperlake, 2 threads". */
+const char *nn_blas_description(void);
 
 #endif

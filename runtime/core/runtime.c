@@ -19,6 +19,7 @@
 #include "parallel.h"
 #include <cblas.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -46,6 +47,14 @@ void nn_runtime_init(void)
     {
         (void)0;
     }
+}
+
+const char *nn_blas_description(void)
+{
+    static char text[96];
+    int threads = blas_fixed ? openblas_get_num_threads() : omp_get_max_threads();
+    snprintf(text, sizeof text, "OpenBLAS %s, %d thread%s", openblas_get_corename(), threads, threads == 1 ? "" : "s");
+    return text;
 }
 
 /* The rows [r0, r1) of C = alpha op(A) op(B) + beta C, or its columns when by_cols. */

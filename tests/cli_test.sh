@@ -104,6 +104,8 @@ expect_status 2 "resolve of a missing spec fails" "$nnrun" resolve missing.yaml
 expect_status 0 "a training run" "$nnrun" fit.yaml --quiet --out run1
 expect_status 0 "a run with --profile" "$nnrun" fit.yaml --quiet --out run1p --profile
 grep -q "^time per op" out.txt && grep -q "^dense " out.txt && ok "  ... prints the time per op" || { bad "  ... prints the time per op"; cat out.txt; }
+grep -q "^training: [0-9.e+-]* GFLOP per iteration.*GFLOP/s$" out.txt && ok "  ... and the training's FLOPs and rate" ||
+    { bad "  ... and the training's FLOPs and rate"; cat out.txt; }
 expect_status 0 "eval of the run" "$nnrun" eval run1
 grep -q "relative L2 error" out.txt && ok "  ... reports its metrics" || { bad "  ... reports its metrics"; cat out.txt; }
 

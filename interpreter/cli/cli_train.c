@@ -16,7 +16,17 @@ static const char usage[] =
     "steps.csv (per iteration), model.safetensors, state.safetensors (resume), figures and report.html.\n"
     "Ctrl-C finishes the current step, saves a resumable checkpoint and exits with status 130;\n"
     "`nnrun SPEC --resume` continues exactly where it stopped. --profile prints the time spent in each op\n"
-    "(wall time; with NN_PROFILE_CPU=1 in the environment, CPU time).\n";
+    "(wall time; with NN_PROFILE_CPU=1 in the environment, CPU time) and the training's GFLOP/s.\n";
+
+/* The work of an iteration and the rate the training ran at (a machine's GEMM peak is the limit). */
+static void print_training_rate(const trainer *t)
+{
+    double seconds = 0, flops = trainer_iteration_flops(t);
+    for (int e = 0; e < t->h.n; e++) seconds += t->h.col[t->hc.seconds][e];
+    if (flops > 0 && seconds > 0 && t->step > 0)
+        printf("training: %.3g GFLOP per iteration (forward and backward, at the full batch), %ld iterations in %.1f s: "
+               "%.1f GFLOP/s\n", flops / 1e9, t->step, seconds, flops * (double)t->step / seconds / 1e9);
+}
 
 int cmd_train(int argc, char **argv)
 {
@@ -72,6 +82,7 @@ int cmd_train(int argc, char **argv)
             printf("time per op (training and evaluation):\n");
             nn_profile_report(stdout);
             nn_profile_enable(0);
+            print_training_rate(&t);
         }
         if (rc == 0 && run_files_finish(&t, err, sizeof err) < 0) {
             fprintf(stderr, "nnrun: %s\n", err);

@@ -83,6 +83,16 @@ $(BUILD)/interpreter/%.o: interpreter/%.c
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# The commit nnrun is built from (report.html's header): version.o is rebuilt when it changes.
+COMMIT := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/interpreter/version.o: CFLAGS += -DNNRUN_COMMIT='"$(COMMIT)"'
+$(BUILD)/interpreter/version.o: $(BUILD)/commit.txt
+$(BUILD)/commit.txt: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(COMMIT)' | cmp -s - $@ || echo '$(COMMIT)' > $@
+.PHONY: FORCE
+FORCE:
+
 # One archive per group of folders.
 $(LIB):     $(call objs_in,$(NN_DIRS))
 $(DATALIB): $(call objs_in,data)

@@ -106,6 +106,15 @@ expect_status 0 "a run with --profile" "$nnrun" fit.yaml --quiet --out run1p --p
 grep -q "^time per op" out.txt && grep -q "^dense " out.txt && ok "  ... prints the time per op" || { bad "  ... prints the time per op"; cat out.txt; }
 grep -q "^training: [0-9.e+-]* GFLOP per iteration.*GFLOP/s$" out.txt && ok "  ... and the training's FLOPs and rate" ||
     { bad "  ... and the training's FLOPs and rate"; cat out.txt; }
+grep -q '<p class="ran">nnrun [0-9.]* (commit [^)]*) &middot; OpenBLAS [^,]*, [0-9]* threads\{0,1\} &middot; written 20' run1/report.html &&
+    grep -q '<p class="final">After epoch [0-9]*: train loss [0-9.e+-]* &middot; test loss ' run1/report.html &&
+    ! grep -q 'class="changes"' run1/report.html && ok "  ... its report says what ran and the final metrics" ||
+    { bad "  ... its report says what ran and the final metrics"; grep -A3 'class="ran"' run1/report.html; }
+expect_status 0 "a run of a child spec" "$nnrun" fit2.yaml --quiet --out run_child --set train.epochs=1
+grep -q '<summary>Extends <code>fit.yaml</code>, changing 3 keys</summary>' run_child/report.html &&
+    grep -q '^~ train.batch: [0-9]* -&gt; 16$' run_child/report.html && grep -q '^~ train.epochs: [0-9]* -&gt; 1$' run_child/report.html &&
+    ok "  ... its report lists the keys it changes against its parent, --set included" ||
+    { bad "  ... its report lists the keys it changes against its parent, --set included"; grep -A6 'class="changes"' run_child/report.html; }
 expect_status 0 "eval of the run" "$nnrun" eval run1
 grep -q "relative L2 error" out.txt && ok "  ... reports its metrics" || { bad "  ... reports its metrics"; cat out.txt; }
 

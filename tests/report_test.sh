@@ -60,6 +60,8 @@ fi
 if dump_dom run; then ok "chromium loads report.html"; else bad "chromium loads report.html"; grep -v dbus chromium.log | tail -n 20; fi
 has "<h1>fit</h1>" "  ... with its title"
 has "<tr><td>3</td>" "  ... and the metrics table's 3 epochs"
+has '<p class="ran">nnrun ' "  ... and the header saying what ran"
+has '<p class="final">After epoch 3: train loss ' "  ... and the final metrics"
 has 'data-images-ok="2"' "  ... and both figures decoded"
 has 'data-images-broken="0"' "  ... none broken"
 lacks 'id="broken-images"' "  ... and no warning banner"

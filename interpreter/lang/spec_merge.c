@@ -193,6 +193,19 @@ ynode *spec_resolve_extends(ynode *root, diag *d)
     return out;
 }
 
+char *spec_parent_file(const char *path)
+{
+    diag quiet;
+    diag_init(&quiet);
+    ynode *root = ydoc_load_file(path, &quiet);
+    int key = root && root->kind == YN_MAP ? ymap_index(root, "extends") : -1;
+    const ynode *v = key >= 0 ? root->items[key] : NULL;
+    char *parent = v && v->kind == YN_SCALAR && !yscalar_is_null(v) ? parent_path(root->file, v->str) : NULL;
+    ynode_free(root);
+    diag_free(&quiet);
+    return parent;
+}
+
 ynode *spec_load_resolved(const char *path, diag *d)
 {
     return spec_resolve_extends(ydoc_load_file(path, d), d);

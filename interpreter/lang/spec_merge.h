@@ -28,6 +28,9 @@ ynode *spec_load_resolved(const char *path, diag *d);
 /* The same for an already-loaded root (its file names are used for relative paths); takes
  * ownership of root and returns the resolved tree (or NULL, root freed). */
 ynode *spec_resolve_extends(ynode *root, diag *d);
+/* The parent file the spec at path extends (relative to it, as the chain resolves it; free
+ * it), or NULL when it extends nothing or cannot be read. */
+char *spec_parent_file(const char *path);
 
 /* ---- overrides (spec_set.c) ---- */
 /* Applies "a.b.c=value": path of map keys and sequence indices (model.layers.3.dense=64);

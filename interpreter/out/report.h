@@ -57,5 +57,8 @@ int report_make_figures(trainer *t, report_figures *figs, char *err, size_t errl
  * during_training: points_epoch_N.png after epochs 1, 2, 5, 10, 20, 50, ... and the last). */
 int report_during_training(trainer *t, char *err, size_t errlen);
 int report_write_html(trainer *t, const report_figures *figs, char *err, size_t errlen);
+/* The page's header (report_header.c): what ran, when, the final metrics, what the spec
+ * changes against the parent it extends. */
+void report_put_header(FILE *f, const trainer *t);
 
 #endif

@@ -54,6 +54,7 @@ static void put_head(FILE *f, const trainer *t, const report_figures *figs)
     fprintf(f, "<h1>%s</h1>\n<p>Spec: <a href=\"spec.yaml\">spec.yaml</a> (resolved) &middot; "
                "<a href=\"metrics.csv\">metrics.csv</a> &middot; <a href=\"model.safetensors\">model.safetensors</a></p>\n",
             t->s->name);
+    report_put_header(f, t);
 }
 
 /* columns with something in them; names as in metrics.csv, "test" as the split used */

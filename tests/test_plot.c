@@ -194,6 +194,23 @@ static void test_nice_ticks_use_tens_for_0_to_37(void **state)
     for (int k = 0; k < 4; k++) assert_float_equal(t[k], 10.0 * k, 1e-9);
 }
 
+/* An axis of 3 epochs: nice ticks would step by 0.5, whole ticks by 1; a long one by 10s. */
+static void test_whole_ticks_never_split_an_epoch(void **state)
+{
+    (void)state;
+    double t[16], step;
+    assert_int_equal(nn_nice_ticks(0.0, 3.0, 6, t, 16, &step), 7);
+    assert_float_equal(step, 0.5, 1e-12);
+    int n = nn_whole_ticks(0.0, 3.0, 6, t, 16, &step);
+    assert_int_equal(n, 4);
+    assert_float_equal(step, 1.0, 1e-12);
+    for (int k = 0; k < n; k++) assert_float_equal(t[k], k, 1e-12);
+    n = nn_whole_ticks(0.0, 40.0, 5, t, 16, &step);
+    assert_int_equal(n, 5);
+    assert_float_equal(step, 10.0, 1e-12);
+    assert_int_equal(nn_whole_ticks(0.2, 0.8, 5, t, 16, &step), 0);   /* no whole number inside */
+}
+
 static void test_nice_ticks_pick_1_2_5_steps_and_exact_zero(void **state)
 {
     (void)state;
@@ -569,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_vertical_text_reads_upwards_in_a_rotated_box),
         cmocka_unit_test(test_nice_ticks_split_unit_range_in_fifths),
         cmocka_unit_test(test_nice_ticks_use_tens_for_0_to_37),
+        cmocka_unit_test(test_whole_ticks_never_split_an_epoch),
         cmocka_unit_test(test_nice_ticks_pick_1_2_5_steps_and_exact_zero),
         cmocka_unit_test(test_tick_labels_are_compact),
         cmocka_unit_test(test_lines_are_clipped_to_the_clip_rectangle),

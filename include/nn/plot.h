@@ -89,6 +89,8 @@ void nn_canvas_blit(nn_canvas *dst, const nn_canvas *src, int x, int y);
  * Writes up to cap values to ticks and the step to *step (may be NULL); returns the count.
  * 0..1 -> 0, 0.2, ..., 1; 0..37 -> 0, 10, 20, 30. lo == hi gives the one tick lo. */
 int nn_nice_ticks(double lo, double hi, int target, double *ticks, int cap, double *step);
+/* The same on whole numbers only (a step of at least 1): an axis of epochs 0..3 -> 0, 1, 2, 3. */
+int nn_whole_ticks(double lo, double hi, int target, double *ticks, int cap, double *step);
 /* Compact tick label for v on a grid of spacing step: "0.2", "30", "-1.5", "20k", "3M",
  * "1e-05" -> "1e-5". Writes at most len bytes; returns buf. */
 char *nn_format_tick(double v, double step, char *buf, size_t len);
@@ -97,7 +99,9 @@ char *nn_format_tick(double v, double step, char *buf, size_t len);
 nn_rgb nn_palette(int i);
 
 /* ---- charts --------------------------------------------------------------------------- */
-enum { NN_STYLE_LINE, NN_STYLE_POINTS, NN_STYLE_LINE_POINTS };
+/* NN_STYLE_FAINT_LINE: thin and light, under the others, not in the legend (the raw values
+ * under a smoothed curve). */
+enum { NN_STYLE_LINE, NN_STYLE_POINTS, NN_STYLE_LINE_POINTS, NN_STYLE_FAINT_LINE };
 
 typedef struct {
     const char *name;            /* legend entry; NULL or "" for none */
@@ -115,6 +119,15 @@ int nn_plot_lines(const char *png_path, const char *title, const char *xlabel, c
  * k), so that several series, e.g. the train and test loss of one run, can share a colour. */
 int nn_plot_lines_coloured(const char *png_path, const char *title, const char *xlabel, const char *ylabel,
                            const nn_series *s, int n_series, const int *colours, int log_y, char *err, size_t errlen);
+
+/* A line chart's options; zero for each default. */
+typedef struct {
+    const int *colours;          /* series k in nn_palette(colours[k]); NULL: colour k */
+    int log_y;                   /* logarithmic y axis */
+    int whole_x;                 /* x ticks at whole numbers only (epochs) */
+} nn_line_options;
+int nn_plot_lines_with(const char *png_path, const char *title, const char *xlabel, const char *ylabel,
+                       const nn_series *s, int n_series, const nn_line_options *o, char *err, size_t errlen);
 
 /* Image grid: images is n x channels x h x w (channels 1: grey, 3: RGB), values in [0, 1]
  * (clamped; NaN shows as black). cols images per row; row_labels (may be NULL, entries may

@@ -182,7 +182,7 @@ static const opt_def report_cube_opts[] = {
     {"count", OT_INT, 100, 1000000, "10000", .doc = "samples drawn after every epoch (the same noise each time)"},
     {0}};
 const choice_def report_choices[] = {
-    {"loss_curve", REP_LOSS_CURVE, report_opts, CHOICE_BARE, NULL, "training (and test) loss per epoch"},
+    {"loss_curve", REP_LOSS_CURVE, report_opts, CHOICE_BARE, NULL, "training loss per iteration, smoothed (raw values light), and test loss per epoch, on an axis of epochs"},
     {"reconstructions", REP_RECONSTRUCTIONS, report_opts, CHOICE_BARE, NULL, "originals above their reconstructions"},
     {"embedding", REP_EMBEDDING, report_layer_opts, 0, NULL, "a 2- or 3-unit layer's codes coloured by class"},
     {"function_fit", REP_FUNCTION_FIT, report_opts, CHOICE_BARE, NULL, "truth, training points and prediction"},

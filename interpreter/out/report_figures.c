@@ -37,38 +37,13 @@ void report_figures_free(report_figures *figs)
 }
 
 /* ---- loss_curve ------------------------------------------------------------------------------- */
-int report_loss_curve(trainer *t, char *err, size_t errlen)
-{
-    const history *h = &t->h;
-    if (h->n == 0) return 0;
-    float *x = malloc((size_t)h->n * sizeof *x);
-    if (!x) return -1;
-    for (int e = 0; e < h->n; e++) x[e] = (float)(e + 1);
-    /* train and evaluation curves of each loss group */
-    nn_series s[2 * SPEC_MAX_GROUPS];
-    char names[2 * SPEC_MAX_GROUPS][SPEC_NAME_LEN + 24];
-    int n = 0, G = t->s->n_groups;
-    for (int g = 0; g < G; g++)
-        for (int split = 0; split < (t->data.has_test ? 2 : 1); split++) {
-            const char *which = split ? t->data.test_name : "train";
-            if (G == 1) snprintf(names[n], sizeof names[n], "%s", which);
-            else snprintf(names[n], sizeof names[n], "%s %s", which, t->s->groups[g].name);
-            s[n] = (nn_series){names[n], x, h->col[split ? t->hc.test[g] : t->hc.train[g]], h->n, 2};
-            n++;
-        }
-    char path[1024], title[160];
-    fig_path(t, "loss_curve.png", path, sizeof path);
-    snprintf(title, sizeof title, "%s: loss", t->s->name);
-    int rc = nn_plot_lines(path, title, "epoch", "loss", s, n, 0, err, errlen);
-    free(x);
-    return rc;
-}
-
 static int fig_loss_curve(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
 {
     (void)r;
     if (report_loss_curve(t, err, errlen) < 0) return -1;
-    report_add_figure(figs, "loss_curve.png", "Loss per epoch");
+    report_add_figure(figs, "loss_curve.png", t->steps.n > t->h.n ? "Training loss per iteration (smoothed; the raw values light) "
+                                                                    "and the evaluation loss after every epoch"
+                                                                  : "Loss per epoch");
     return 0;
 }
 

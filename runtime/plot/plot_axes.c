@@ -70,13 +70,14 @@ void axis_ticks(plot_axis *a, int target)
 {
     if (a->log) { log_ticks(a, target); return; }
     double step;
-    nn_nice_ticks(a->dlo, a->dhi, target, a->ticks, AXIS_MAX_TICKS, &step);
+    int (*ticks)(double, double, int, double *, int, double *) = a->whole ? nn_whole_ticks : nn_nice_ticks;
+    ticks(a->dlo, a->dhi, target, a->ticks, AXIS_MAX_TICKS, &step);
     a->lo = a->dlo, a->hi = a->dhi;
     if (a->loose) {              /* the widened range has the same step, ticks at both ends */
         a->lo = floor(a->dlo / step + 1e-9) * step;
         a->hi = ceil(a->dhi / step - 1e-9) * step;
     }
-    a->n_ticks = nn_nice_ticks(a->lo, a->hi, target, a->ticks, AXIS_MAX_TICKS, &a->step);
+    a->n_ticks = ticks(a->lo, a->hi, target, a->ticks, AXIS_MAX_TICKS, &a->step);
 }
 
 float axis_map(const plot_axis *a, double v)

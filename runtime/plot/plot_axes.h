@@ -19,6 +19,7 @@ typedef struct {
     int loose;                   /* widen the shown range to the outer ticks */
     double lo, hi;               /* shown range, data units */
     int log;                     /* log10 scale (lo, hi > 0) */
+    int whole;                   /* ticks at whole numbers only */
     double ticks[AXIS_MAX_TICKS];
     int n_ticks;
     double step;                 /* tick spacing (decades on a log axis), for labels */

@@ -3,6 +3,7 @@
  * draws the data clipped to the plot area, then the legend, and writes the PNG. */
 #include "plot_axes.h"
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -44,9 +45,13 @@ static void draw_series(plot_frame *f, const nn_series *s, nn_rgb col, int log_y
         xs[i] = ok ? axis_map(&f->ax, x) : NAN;
         ys[i] = ok ? axis_map(&f->ay, y) : NAN;
     }
-    if (s->style != NN_STYLE_POINTS) nn_canvas_polyline(&f->cv, xs, ys, s->n, 2.0f, col, 1);
+    int faint = s->style == NN_STYLE_FAINT_LINE;
+    if (faint) col = (nn_rgb){(uint8_t)(255 - (255 - col.r) / 3), (uint8_t)(255 - (255 - col.g) / 3),
+                                 (uint8_t)(255 - (255 - col.b) / 3)};   /* a third of the way from white */
+    if (s->style != NN_STYLE_POINTS) nn_canvas_polyline(&f->cv, xs, ys, s->n, faint ? 1.0f : 2.0f, col, 1);
     float r = s->n > 200 ? 2.0f : 3.5f;
-    for (int i = 0; s->style != NN_STYLE_LINE && i < s->n; i++)
+    int markers = s->style == NN_STYLE_POINTS || s->style == NN_STYLE_LINE_POINTS;
+    for (int i = 0; markers && i < s->n; i++)
         if (isfinite(xs[i])) nn_canvas_marker(&f->cv, xs[i], ys[i], NN_MARK_CIRCLE, r, col, 1.0f);
 }
 
@@ -59,6 +64,14 @@ int nn_plot_lines(const char *png_path, const char *title, const char *xlabel, c
 int nn_plot_lines_coloured(const char *png_path, const char *title, const char *xlabel, const char *ylabel,
                            const nn_series *s, int n_series, const int *colours, int log_y, char *err, size_t errlen)
 {
+    nn_line_options o = {colours, log_y, 0};
+    return nn_plot_lines_with(png_path, title, xlabel, ylabel, s, n_series, &o, err, errlen);
+}
+
+int nn_plot_lines_with(const char *png_path, const char *title, const char *xlabel, const char *ylabel,
+                       const nn_series *s, int n_series, const nn_line_options *o, char *err, size_t errlen)
+{
+    const int *colours = o->colours, log_y = o->log_y;
     if (!png_path || !*png_path) return nn_fail(err, errlen, "plot: no output path given");
     if (check_series(s, n_series, err, errlen, png_path)) return -1;
     range rx = range_empty(), ry = range_empty();
@@ -74,26 +87,29 @@ int nn_plot_lines_coloured(const char *png_path, const char *title, const char *
     plot_frame f;
     if (!scratch) return nn_fail(err, errlen, "plot %s: out of memory for %d points", png_path, longest);
     if (frame_init(&f, CHART_W, CHART_H, err, errlen)) { free(scratch); return -1; }
+    f.ax.whole = o->whole_x;
     axis_fit(&f.ax, rx.lo, rx.hi, 0, 0.0, 1);
     axis_fit(&f.ay, ry.lo, ry.hi, log_y, 0.02, 1);
     frame_layout(&f, title, xlabel, ylabel, 0, 0);
     frame_draw_axes(&f, title, xlabel, ylabel);
     frame_clip_to_plot(&f);
-    for (int k = 0; k < n_series; k++) draw_series(&f, &s[k], nn_palette(colours ? colours[k] : k), log_y, scratch, scratch + longest);
+    for (int pass = 1; pass >= 0; pass--)   /* the faint series first, under the rest */
+        for (int k = 0; k < n_series; k++)
+            if ((s[k].style == NN_STYLE_FAINT_LINE) == pass) draw_series(&f, &s[k], nn_palette(colours ? colours[k] : k), log_y, scratch, scratch + longest);
     free(scratch);
     frame_draw_border(&f);
     if (rx.lo > rx.hi) frame_no_data(&f);
-    if (n_series > 1) {
-        legend_entry e[MAX_LEGEND];
-        char names[MAX_LEGEND][24];
-        int n = n_series < MAX_LEGEND ? n_series : MAX_LEGEND;
-        for (int k = 0; k < n; k++) {
-            snprintf(names[k], sizeof names[k], "series %d", k);
-            e[k] = (legend_entry){s[k].name && *s[k].name ? s[k].name : names[k], nn_palette(colours ? colours[k] : k),
-                                  s[k].style != NN_STYLE_POINTS, s[k].style != NN_STYLE_LINE ? NN_MARK_CIRCLE + 1 : 0, 0};
-        }
-        frame_legend(&f, e, n);
+    legend_entry e[MAX_LEGEND];
+    char names[MAX_LEGEND][24];
+    int n = 0;
+    for (int k = 0; k < n_series && n < MAX_LEGEND; k++) {
+        if (s[k].style == NN_STYLE_FAINT_LINE) continue;
+        snprintf(names[n], sizeof names[n], "series %d", k);
+        e[n] = (legend_entry){s[k].name && *s[k].name ? s[k].name : names[n], nn_palette(colours ? colours[k] : k),
+                              s[k].style != NN_STYLE_POINTS, s[k].style != NN_STYLE_LINE ? NN_MARK_CIRCLE + 1 : 0, 0};
+        n++;
     }
+    if (n > 1) frame_legend(&f, e, n);
     return frame_save(&f, png_path, err, errlen);
 }
 

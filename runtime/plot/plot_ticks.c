@@ -12,16 +12,19 @@ static double nice_step(double raw)
     return nice * mag;
 }
 
-int nn_nice_ticks(double lo, double hi, int target, double *ticks, int cap, double *step)
+/* Ticks at multiples of a nice step of at least min_step. */
+static int ticks_at_least(double lo, double hi, int target, double min_step, double *ticks, int cap, double *step)
 {
     if (!isfinite(lo) || !isfinite(hi) || cap <= 0) return 0;
     if (lo > hi) { double t = lo; lo = hi; hi = t; }
     if (lo == hi) {
         ticks[0] = lo;
         if (step) *step = lo == 0.0 ? 1.0 : pow(10.0, floor(log10(fabs(lo))));
+        if (step && *step < min_step) *step = min_step;
         return 1;
     }
     double st = nice_step((hi - lo) / (target < 1 ? 1 : target));
+    if (st < min_step) st = min_step;
     double first = ceil(lo / st - 1e-9), last = floor(hi / st + 1e-9);
     int n = 0;
     for (double k = first; k <= last && n < cap; k += 1.0) {
@@ -30,6 +33,16 @@ int nn_nice_ticks(double lo, double hi, int target, double *ticks, int cap, doub
     }
     if (step) *step = st;
     return n;
+}
+
+int nn_nice_ticks(double lo, double hi, int target, double *ticks, int cap, double *step)
+{
+    return ticks_at_least(lo, hi, target, 0.0, ticks, cap, step);
+}
+
+int nn_whole_ticks(double lo, double hi, int target, double *ticks, int cap, double *step)
+{
+    return ticks_at_least(lo, hi, target, 1.0, ticks, cap, step);
 }
 
 /* "1.50e-05" -> "1.5e-5", "2.0e+06" -> "2e6": exponent without sign padding, mantissa trimmed. */

@@ -18,6 +18,14 @@ CFLAGS_BASE := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -fopenmp -Iinclu
                $(shell pkg-config --cflags $(PKGS)) -I/usr/include/x86_64-linux-gnu/openblas-pthread
 LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lopenblas -lm -fopenmp
 
+# Data-parallel training (nn/dist.h, runtime/core/dist.c) over MPI, built in when Open MPI's
+# headers are installed (pkg-config ompi-c); `make MPI=0` builds without.
+MPI     ?= $(shell pkg-config --exists ompi-c 2>/dev/null && echo 1 || echo 0)
+ifeq ($(MPI),1)
+  MPI_CFLAGS := $(shell pkg-config --cflags ompi-c) -DNN_WITH_MPI
+  LDLIBS     += $(shell pkg-config --libs ompi-c)
+endif
+
 ifeq ($(SAN),1)
   BUILD  := build-san
   CFLAGS := $(CFLAGS_BASE) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
@@ -93,6 +101,13 @@ $(BUILD)/commit.txt: FORCE
 .PHONY: FORCE
 FORCE:
 
+# dist.o is rebuilt when MPI is switched on or off.
+$(BUILD)/runtime/core/dist.o: CFLAGS += $(MPI_CFLAGS)
+$(BUILD)/runtime/core/dist.o: $(BUILD)/mpi.txt
+$(BUILD)/mpi.txt: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(MPI)' | cmp -s - $@ || echo '$(MPI)' > $@
+
 # One archive per group of folders.
 $(LIB):     $(call objs_in,$(NN_DIRS))
 $(DATALIB): $(call objs_in,data)
@@ -127,7 +142,8 @@ install: all install-man
 	install -m 755 bin/nnrun $(DESTDIR)$(PREFIX)/bin/nnrun
 	install -m 644 $(LIB) $(DATALIB) $(PLOTLIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/nn/*.h $(DESTDIR)$(PREFIX)/include/nn/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' runtime/nn.pc.in > $(BUILD)/nn.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@MPI_LIBS@|$(if $(filter 1,$(MPI)),$(shell pkg-config --libs ompi-c))|' \
+	    runtime/nn.pc.in > $(BUILD)/nn.pc
 	install -m 644 $(BUILD)/nn.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
 
 # The man page alone (builds nothing; tests/man_test.sh installs it into a scratch DESTDIR).

@@ -1,5 +1,6 @@
 /* nnrun — deep-learning experiments from YAML specs. Dispatches to the commands in cli_*.c. */
 #include "cli/cli.h"
+#include "nn/dist.h"
 #include "nn/runtime.h"
 #include "version.h"
 #include <stdio.h>
@@ -50,10 +51,9 @@ static void exec_with_short_omp_spin(char **argv)
     execv("/proc/self/exe", argv);   /* returns only on failure: carry on with the default spin */
 }
 
-int main(int argc, char **argv)
+/* The command argv[1] names (training when it names none). */
+static int run_command(int argc, char **argv)
 {
-    exec_with_short_omp_spin(argv);
-    nn_runtime_init();
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
@@ -72,4 +72,18 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].run(argc - 1, argv + 1);
     return cmd_train(argc, argv);
+}
+
+int main(int argc, char **argv)
+{
+    exec_with_short_omp_spin(argv);
+    char err[256];
+    if (nn_dist_init(&argc, &argv, err, sizeof err) < 0) {
+        fprintf(stderr, "nnrun: %s\n", err);
+        return 1;
+    }
+    nn_runtime_init();
+    int rc = run_command(argc, argv);
+    nn_dist_finalize();
+    return rc;
 }

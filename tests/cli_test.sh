@@ -7,11 +7,6 @@ nnrun=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$(dirname "$0")/test_lib.sh"
 cd "$tmp" || exit 1
-expect_status() {   # expect_status WANT DESCRIPTION CMD...
-    want=$1; what=$2; shift 2
-    "$@" > out.txt 2> err.txt; got=$?
-    if [ "$got" -eq "$want" ]; then ok "$what"; else bad "$what (status $got, wanted $want)"; cat err.txt; fi
-}
 
 cat > fit.yaml <<'YAML'
 name: fit

@@ -6,7 +6,9 @@
 #include "../lang/spec_merge.h"
 #include "sweep.h"
 #include "../run/trainer.h"
+#include "../run/trainer_dist.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
@@ -60,35 +62,42 @@ int cmd_train(int argc, char **argv)
         ok = 0;
     }
     if (ok && a.resume && trainer_resume(&t, d) < 0) ok = 0;
+    const char *stop_at = getenv("NNRUN_TEST_INTERRUPT_AT_STEP");   /* tests: a Ctrl-C after that step, on every rank */
+    if (ok && stop_at) t.interrupt_at_step = atol(stop_at);
+    int writer = dist_is_writer();   /* several ranks: rank 0 prints and writes the run folder */
     if (!ok || diag_count(d)) {
-        diag_print(d, stderr);
+        if (writer) diag_print(d, stderr);
         if (s) trainer_free(&t);
         spec_free(s);
         diag_free(d);
         return 2;
     }
-    if (run_files_begin(&t, err, sizeof err) < 0) {
-        fprintf(stderr, "nnrun: %s\n", err);
+    int begun = !writer || run_files_begin(&t, err, sizeof err) == 0;
+    if (writer && !begun) fprintf(stderr, "nnrun: %s\n", err);
+    if (dist_any(!begun)) {
         rc = 1;
     } else {
-        printf("%s: %d training samples%s; run folder %s\n", s->name, t.data.train.n,
-               a.resume ? " (resumed)" : "", s->out_dir);
+        if (writer)
+            printf("%s: %d training samples%s; run folder %s\n", s->name, t.data.train.n, a.resume ? " (resumed)" : "",
+                   s->out_dir);
+        dist_print_setup(&t);
         nn_profile_enable(a.profile);
         progress pg;
         run_files_saver saver;
         trainer_hooks hooks[] = {progress_hooks(&pg, a.quiet), run_files_hooks(&saver)};   /* show, then save */
-        rc = t.epoch >= s->train.epochs ? 0 : trainer_run(&t, hooks, 2);
-        if (a.profile) {
+        rc = t.epoch >= s->train.epochs ? 0 : trainer_run(&t, hooks, writer ? 2 : 0);
+        if (a.profile && writer) {
             printf("time per op (training and evaluation):\n");
             nn_profile_report(stdout);
             nn_profile_enable(0);
             print_training_rate(&t);
+            dist_print_profile(&t);
         }
-        if (rc == 0 && run_files_finish(&t, err, sizeof err) < 0) {
+        if (rc == 0 && writer && run_files_finish(&t, err, sizeof err) < 0) {
             fprintf(stderr, "nnrun: %s\n", err);
             rc = 1;
         }
-        if (rc == 0) printf("done: %s/report.html\n", s->out_dir);
+        if (rc == 0 && writer) printf("done: %s/report.html\n", s->out_dir);
     }
     trainer_free(&t);
     spec_free(s);

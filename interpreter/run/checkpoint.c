@@ -2,6 +2,7 @@
  * (optimizer buffers, history, position and noise stream) — everything an exact resume needs.
  * Both are written atomically; a step counter in both lets resume detect a torn pair. */
 #include "checkpoint.h"
+#include "trainer_dist.h"
 #include "nn/safetensors.h"
 #include "trainer.h"
 #include <inttypes.h>
@@ -220,11 +221,12 @@ static int write_state(trainer *t, char *err, size_t errlen)
     const nn_rng *r = &t->noise_rng;
     snprintf(rng, sizeof rng, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 ":%d:%a", r->s[0], r->s[1], r->s[2],
              r->s[3], r->has_spare, (double)r->spare);
-    char hist[32];
+    char hist[32], ranks[16];
     snprintf(hist, sizeof hist, "%d", t->h.n);
+    snprintf(ranks, sizeof ranks, "%d", dist_ranks());
     nn_st_meta meta[] = {{"format", "nnrun-state-1"}, {"step", step}, {"epoch", epoch}, {"batch_in_epoch", bie},
                          {"epoch_loss_rows", rows}, {"epoch_loss_sum", sum}, {"epoch_correct", correct}, {"epoch_terms", terms}, {"optimizer_steps", optsteps},
-                         {"noise_rng", rng}, {"history_epochs", hist}};
+                         {"noise_rng", rng}, {"history_epochs", hist}, {"ranks", ranks}};
     path_in(t, "state.safetensors", path, sizeof path);
     return nn_st_write(path, ts, n, meta, (int)(sizeof meta / sizeof *meta), err, errlen);
 }
@@ -319,6 +321,15 @@ static int restore_state(trainer *t, nn_st_file *f, char *err, size_t errlen)
         snprintf(err, errlen, "resume state lacks the running accuracy or the noise stream");
         return -1;
     }
+    /* batch_in_epoch counts this rank's batches: mid-epoch, only the same number of ranks goes on */
+    const char *ranks = nn_st_meta_get(f, "ranks");
+    long saved_ranks = ranks ? strtol(ranks, NULL, 10) : 1;
+    if (bie > 0 && saved_ranks != dist_ranks()) {
+        snprintf(err, errlen, "the run stopped in the middle of epoch %ld on %ld rank%s; resume it on %ld (mpirun -np %ld), "
+                              "or from an epoch's end on any number", epoch + 1, saved_ranks, saved_ranks == 1 ? "" : "s",
+                 saved_ranks, saved_ranks);
+        return -1;
+    }
     if (epoch > s->train.epochs || hn > s->train.epochs) {
         snprintf(err, errlen, "the run already has %ld epochs but the spec asks for %d; raise train.epochs to continue", epoch,
                  s->train.epochs);
@@ -346,6 +357,7 @@ static int restore_state(trainer *t, nn_st_file *f, char *err, size_t errlen)
     static double term_v[3 * SPEC_MAX_GROUPS * SPEC_MAX_LOSSES];
     if (meta_doubles(f, "epoch_terms", term_v, term_sums_count(s), err, errlen) < 0) return -1;
     term_sums_flatten(t, term_v, 1);
+    if (!dist_is_writer()) dist_forget_partial_epoch(t);   /* rank 0's sums are every rank's */
     t->step = step;
     return 0;
 }

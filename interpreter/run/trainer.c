@@ -1,6 +1,8 @@
 /* The training loop: batches through the graphs, optimizer steps, per-epoch evaluation,
  * progress, Ctrl-C and NaN handling. Checkpoints and resume live in checkpoint.c. */
 #include "trainer.h"
+#include "trainer_dist.h"
+#include "nn/dist.h"
 #include "../build/embedding_vectors.h"
 #include "nn/ops.h"
 #include <math.h>
@@ -255,6 +257,7 @@ static void ema_update(trainer *t, int k)
 int trainer_init(trainer *t, const spec *s, diag *d)
 {
     if (setup(t, s, 1, d) < 0) return -1;
+    dist_share_weights(t);   /* several ranks: rank 0's initial weights everywhere */
     if (ema_alloc(t) == 0) return 0;
     diag_error_at(d, s->file, 1, 1, "out of memory for the weights' moving averages");
     return -1;
@@ -277,9 +280,15 @@ void trainer_free(trainer *t)
 
 /* ---- running graphs --------------------------------------------------------------------- */
 /* Dropout and noise draw from the run's noise stream whichever graph runs, so the stream
- * (and a resumed run) does not depend on how batches fall into graphs. */
+ * (and a resumed run) does not depend on how batches fall into graphs; on several ranks, each
+ * from a stream of its own derived from it (trainer_dist.c). */
 static void run_plan(trainer *t, model_graph *m, nn_plan *p)
 {
+    if (dist_ranks() > 1) {
+        dist_noise_stream(t, &m->g->rng);
+        nn_plan_run(m->g, p);
+        return;
+    }
     m->g->rng = t->noise_rng;
     nn_plan_run(m->g, p);
     t->noise_rng = m->g->rng;
@@ -399,14 +408,34 @@ static void record_terms(trainer *t, int e, int test, const term_sums sums[SPEC_
         }
 }
 
-/* Evaluates the first n samples of ds: all of them, or a whole number of batches. */
-static int evaluate_first(trainer *t, const nn_dataset *ds, int n, eval_result *r)
+/* The sums of an evaluation over every rank (each evaluated its share of the batches). */
+static void sum_over_ranks(double *loss, double *metrics, term_sums terms[SPEC_MAX_GROUPS][SPEC_MAX_LOSSES])
 {
-    double loss[SPEC_MAX_GROUPS] = {0}, correct = 0, err2 = 0, ref2 = 0;
-    int B = t->eval_full->batch;
+    enum { G = SPEC_MAX_GROUPS, K = SPEC_MAX_LOSSES };
+    double v[G + 3 + 3 * G * K];
+    int n = 0;
+    for (int g = 0; g < G; g++) v[n++] = loss[g];
+    for (int i = 0; i < 3; i++) v[n++] = metrics[i];
+    for (int g = 0; g < G; g++)
+        for (int k = 0; k < K; k++) v[n++] = terms[g][k].value, v[n++] = terms[g][k].right, v[n++] = terms[g][k].seen;
+    nn_dist_sum_doubles(v, (size_t)n);
+    n = 0;
+    for (int g = 0; g < G; g++) loss[g] = v[n++];
+    for (int i = 0; i < 3; i++) metrics[i] = v[n++];
+    for (int g = 0; g < G; g++)
+        for (int k = 0; k < K; k++) terms[g][k].value = v[n++], terms[g][k].right = v[n++], terms[g][k].seen = v[n++];
+}
+
+/* Evaluates the first n samples of ds: all of them, or a whole number of batches; with
+ * `sharded` on several ranks, each rank its share of the batches (every rank must call). */
+static int evaluate_first(trainer *t, const nn_dataset *ds, int n, int sharded, eval_result *r)
+{
+    double loss[SPEC_MAX_GROUPS] = {0}, m3[3] = {0}, *correct = &m3[0], *err2 = &m3[1], *ref2 = &m3[2];
+    int B = t->eval_full->batch, ranks = sharded ? dist_ranks() : 1, mine = sharded ? nn_dist_rank() : 0;
     memset(r->terms, 0, sizeof r->terms);
     if (n > ds->n) n = ds->n;
     for (int start = 0; start < n; start += B) {
+        if ((start / B) % ranks != mine) continue;
         int k = n - start < B ? n - start : B;
         model_graph *m = k == B ? t->eval_full : t->eval_last;
         if (!m) return -1;
@@ -419,16 +448,17 @@ static int evaluate_first(trainer *t, const nn_dataset *ds, int n, eval_result *
             loss[g] += (double)nn_data(m->g, m->group_loss[g])[0] * k;
             accumulate_terms(m, g, k, r->terms[g]);
         }
-        accumulate_metrics(m, k, &correct, &err2, &ref2);
+        accumulate_metrics(m, k, correct, err2, ref2);
     }
+    if (ranks > 1) sum_over_ranks(loss, m3, r->terms);
     for (int g = 0; g < t->s->n_groups; g++) r->group_loss[g] = loss[g] / n;
     r->loss = r->group_loss[0];
-    r->accuracy = is_classifier(t) || t->s->train.accuracy ? correct / n : NAN;
-    r->rel_l2 = ref2 > 0 && t->s->train.rel_l2 ? sqrt(err2 / ref2) : NAN;
+    r->accuracy = is_classifier(t) || t->s->train.accuracy ? *correct / n : NAN;
+    r->rel_l2 = *ref2 > 0 && t->s->train.rel_l2 ? sqrt(*err2 / *ref2) : NAN;
     return 0;
 }
 
-int trainer_evaluate(trainer *t, const nn_dataset *ds, eval_result *r) { return evaluate_first(t, ds, ds->n, r); }
+int trainer_evaluate(trainer *t, const nn_dataset *ds, eval_result *r) { return evaluate_first(t, ds, ds->n, 0, r); }
 
 /* ---- one epoch --------------------------------------------------------------------------- */
 static void clip_gradients(trainer *t, int k)
@@ -496,7 +526,8 @@ static void report_stop(const trainer *t)
     int k = t->stop.step;
     float loss = t->stop.loss;
     fprintf(stderr, "nnrun: the loss%s%s became %s at epoch %d, batch %d (step %ld)\n", s->n_steps > 1 ? " of step " : "",
-            s->n_steps > 1 ? s->steps[k].name : "", isnan(loss) ? "NaN" : "infinite", t->epoch + 1, t->batch_in_epoch,
+            s->n_steps > 1 ? s->steps[k].name : "", isnan(loss) ? "NaN" : isinf(loss) ? "infinite" : "non-finite on another rank",
+            t->epoch + 1, t->batch_in_epoch,
             t->step + 1);
     report_non_finite(m);
     fprintf(stderr, "nnrun: stopped; the last checkpoint in %s is kept. A lower learning rate or gradient "
@@ -518,20 +549,22 @@ static int run_step(trainer *t, int k, int rep, model_graph **held, nn_batcher *
         rows = m->batch;
     } else if (full->steps[k].reads_data) {
         if (t->batch_in_epoch >= nb) return 1;
-        rows = nn_batcher_fill(b, t->batch_in_epoch, nn_data(full->g, full->x), full->t >= 0 ? nn_data(full->g, full->t) : NULL);
+        int index = dist_batch_index(t->batch_in_epoch);
+        rows = nn_batcher_fill(b, index, nn_data(full->g, full->x), full->t >= 0 ? nn_data(full->g, full->t) : NULL);
         if (rows != full->batch) {
             m = t->train_last;
-            nn_batcher_fill(b, t->batch_in_epoch, nn_data(m->g, m->x), m->t >= 0 ? nn_data(m->g, m->t) : NULL);
+            nn_batcher_fill(b, index, nn_data(m->g, m->x), m->t >= 0 ? nn_data(m->g, m->t) : NULL);
         }
         t->batch_in_epoch++;
         *held = m;
     }
     run_plan(t, m, m->steps[k].plan);
     float loss = nn_data(m->g, m->group_loss[g])[0];
-    if (!isfinite(loss)) {
+    if (dist_any(!isfinite(loss))) {   /* every rank stops at the same step */
         t->stop = (trainer_stop){m, k, loss};
         return 3;
     }
+    dist_sum_gradients(t, k);
     clip_gradients(t, k);
     double lr = current_lr(t, k, batch, nb);
     nn_optimizer_step(t->opt[k], lr);
@@ -571,7 +604,7 @@ static int train_epoch(trainer *t, const trainer_hooks *h, int n_hooks)
     nn_rng_seed(&r, t->s->seed * 0x9E3779B97F4A7C15ULL + 0x5eed + (uint64_t)t->epoch);
     nn_batcher_init(&b, &t->data.train, t->train_full->batch, s->train.shuffle, s->train.drop_last, &r);
     nn_batcher_start_epoch(&b);
-    int nb = nn_batcher_count(&b);
+    int nb = dist_local_batches(nn_batcher_count(&b));
     if (s->train.limit_batches && s->train.limit_batches < nb) nb = s->train.limit_batches;
     int reads = 0, status = 0;
     for (int k = 0; k < s->n_steps; k++) reads |= t->train_full->steps[k].reads_data;
@@ -600,7 +633,12 @@ static int train_epoch(trainer *t, const trainer_hooks *h, int n_hooks)
         }
         for (int i = 0; i < n_hooks; i++)
             if (h[i].on_step) h[i].on_step(h[i].ctx, t, t->batch_in_epoch, nb);
-        if (interrupted || (t->interrupt_at_step && t->step == t->interrupt_at_step)) status = 130;
+        if (dist_any(interrupted || (t->interrupt_at_step && t->step == t->interrupt_at_step))) status = 130;
+        char err[256];
+        if (status == 0 && dist_check_weights(t, err, sizeof err) < 0) {
+            fprintf(stderr, "nnrun: %s\n", err);
+            status = 1;
+        }
     }
     nn_batcher_free(&b);
     return status;
@@ -612,6 +650,7 @@ static void finish_epoch(trainer *t, double seconds)
     history *h = &t->h;
     const history_columns *hc = &t->hc;
     int e = t->epoch;
+    dist_sum_epoch(t);   /* several ranks: the sums over all of them */
     for (int g = 0; g < s->n_groups; g++)
         h->col[hc->train[g]][e] = t->epoch_loss_rows[g] ? (float)(t->epoch_loss_sum[g] / t->epoch_loss_rows[g]) : NAN;
     long rows = t->epoch_loss_rows[0] ? t->epoch_loss_rows[0] : 1;
@@ -624,7 +663,7 @@ static void finish_epoch(trainer *t, double seconds)
     /* --limit-batches (quick trials) limits the evaluation to as many batches */
     int limit = s->train.limit_batches, eval_rows = t->data.test.n;
     if (limit && (long)limit * t->eval_full->batch < eval_rows) eval_rows = limit * t->eval_full->batch;
-    if (t->data.has_test && evaluate_first(t, &t->data.test, eval_rows, &r) == 0) {
+    if (t->data.has_test && evaluate_first(t, &t->data.test, eval_rows, 1, &r) == 0) {
         for (int g = 0; g < s->n_groups; g++) rows_of[g] = eval_rows < t->data.test.n ? eval_rows : t->data.test.n;
         record_terms(t, e, 1, (const term_sums(*)[SPEC_MAX_LOSSES])r.terms, rows_of);
     } else
@@ -703,8 +742,9 @@ int trainer_run(trainer *t, const trainer_hooks *h, int n_hooks)
     }
     for (int i = 0; i < n_hooks && status; i++)   /* displays end before the trainer says why */
         if (h[i].on_stop) h[i].on_stop(h[i].ctx, t);
-    if (status == 3) report_stop(t);
-    if (status == 130) {
+    if (status == 130) dist_gather_partial_epoch(t);
+    if (status == 3 && dist_is_writer()) report_stop(t);
+    if (status == 130 && dist_is_writer()) {
         int saved = 0;
         for (int i = 0; i < n_hooks; i++)
             if (h[i].on_interrupt) {

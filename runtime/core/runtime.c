@@ -15,6 +15,7 @@
  * change of conditions is noticed. A probe of a bad setting is expensive (a GEMM waiting for
  * a descheduled thread), so while probes keep losing clearly their interval doubles, from
  * NN_BLAS_PROBE_MIN up to NN_BLAS_PROBE_MAX big GEMMs. */
+#include "nn/dist.h"
 #include "nn/runtime.h"
 #include "parallel.h"
 #include <cblas.h>
@@ -40,6 +41,11 @@ static double now_ns(void)
 
 void nn_runtime_init(void)
 {
+    int ranks_here = nn_dist_local_size();   /* ranks on this machine share its cores */
+    if (ranks_here > 1 && !getenv("OMP_NUM_THREADS")) {
+        int share = omp_get_num_procs() / ranks_here;
+        omp_set_num_threads(share > 1 ? share : 1);
+    }
     blas_fixed = getenv("OPENBLAS_NUM_THREADS") != NULL;
     if (!blas_fixed) openblas_set_num_threads(1);   /* every thread we run is OpenMP's */
     /* start the pool now, so that the first split GEMM's timing does not include creating it */

@@ -1,0 +1,117 @@
+#!/bin/sh
+# Data-parallel training under mpirun (nn/dist.h, interpreter/run/trainer_dist.c), on this
+# machine's cores: two ranks give the same bytes twice; two ranks of batch 8 train as one rank of
+# batch 16 (the same samples per step, the mean of the two gradients); a GAN trains; only rank 0
+# writes and prints; a run interrupted mid-epoch resumes bit for bit on as many ranks and is
+# refused on another number; a killed rank ends the run instead of hanging it.
+# Usage: tests/mpi_test.sh PATH/TO/nnrun. Skipped (with a line saying so) when nnrun was built
+# without MPI or mpirun is missing; scripts/install_deps.sh installs Open MPI.
+set -u
+nnrun=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+if ! command -v mpirun >/dev/null 2>&1 || ! nm "$nnrun" 2>/dev/null | grep -q MPI_Allreduce; then
+    echo "  skip mpi tests: mpirun missing or $1 built without MPI (scripts/install_deps.sh, then make)"
+    exit 0
+fi
+. "$(dirname "$0")/test_lib.sh"
+cd "$tmp" || exit 1
+# root in a container: Open MPI refuses root unless told, and its shared-memory single copy
+# needs ptrace rights a container lacks
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+# under AddressSanitizer: Open MPI keeps allocations to the end (some in components it loads
+# at run time, which LeakSanitizer cannot name to suppress); nnrun's own paths are leak-checked
+# by the one-process tests
+export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+mpi2() { timeout 120 mpirun --oversubscribe -np 2 "$nnrun" "$@"; }
+
+cat > fit.yaml <<'YAML'
+name: fit
+seed: 3
+data:
+  train: {dataset: function, expr: "sin(3*x)", range: [-1, 1], n: 512, sampling: random}
+  test: {dataset: function, expr: "sin(3*x)", range: [-1, 1], n: 128}
+model:
+  input: [1]
+  layers:
+    - {dense: 32, act: tanh}
+    - {dense: 1, name: out}
+loss: {mse: {pred: out, target: target}}
+train: {optimizer: {adam: {lr: 0.01}}, batch: 8, epochs: 3}
+report: [loss_curve]
+YAML
+
+# the metrics of two runs equal to 1e-5 (relative), the seconds column aside
+same_metrics() {
+    awk -F, 'NR == FNR { a[FNR] = $0; next }
+             { split(a[FNR], x, ","); for (i = 1; i <= NF; i++) if (i != s) {
+                   d = x[i] - $i; if (d < 0) d = -d; m = ($i < 0 ? -$i : $i); if (d > 1e-5 * (m > 1 ? m : 1)) bad = 1 } }
+             FNR == 1 { for (i = 1; i <= NF; i++) if ($i == "seconds") s = i }
+             END { exit bad }' "$1" "$2"
+}
+
+mpi2 fit.yaml --out two_a > out.txt 2> err.txt && ok "two ranks train a spec" || { bad "two ranks train a spec"; cat err.txt; }
+grep -q "^fit: 2 ranks, each a batch of 8: a global batch of 16" out.txt && ok "  ... saying the global batch" ||
+    { bad "  ... saying the global batch"; cat out.txt; }
+[ "$(grep -c '^done:' out.txt)" = 1 ] && [ "$(grep -c '^fit: 512 training samples' out.txt)" = 1 ] &&
+    ok "  ... rank 0 alone prints" || { bad "  ... rank 0 alone prints"; cat out.txt; }
+[ "$(ls -d two_a* | wc -l)" = 1 ] && [ -f two_a/model.safetensors ] && [ -f two_a/report.html ] &&
+    ok "  ... and writes one run folder" || { bad "  ... and writes one run folder"; ls; }
+mpi2 fit.yaml --out two_b > /dev/null 2>&1
+cmp -s two_a/model.safetensors two_b/model.safetensors && ok "two runs on two ranks give the same bytes" ||
+    bad "two runs on two ranks give the same bytes"
+"$nnrun" fit.yaml --out one --set train.batch=16 > /dev/null 2>&1
+same_metrics two_a/metrics.csv one/metrics.csv && ok "two ranks of batch 8 train as one of batch 16 (losses to 1e-5)" ||
+    { bad "two ranks of batch 8 train as one of batch 16"; cat two_a/metrics.csv one/metrics.csv; }
+
+# Ctrl-C after step 10 of 32 per epoch on both ranks, then --resume: the bytes of a straight run
+NNRUN_TEST_INTERRUPT_AT_STEP=10 mpi2 fit.yaml --out cut > /dev/null 2> err.txt
+grep -q "interrupted at epoch 1, batch 10" err.txt && ok "an interrupted run on two ranks saves its state" ||
+    { bad "an interrupted run on two ranks saves its state"; cat err.txt; }
+expect_status 2 "  ... which one rank may not resume mid-epoch" "$nnrun" fit.yaml --out cut --resume
+grep -q "stopped in the middle of epoch 1 on 2 ranks; resume it on 2" err.txt && ok "  ... saying how many ranks" ||
+    { bad "  ... saying how many ranks"; cat err.txt; }
+mpi2 fit.yaml --out cut --resume > /dev/null 2>&1 && cmp -s cut/model.safetensors two_a/model.safetensors &&
+    same_metrics cut/metrics.csv two_a/metrics.csv && ok "  ... and two ranks resume bit for bit" ||
+    { bad "  ... and two ranks resume bit for bit"; cat cut/metrics.csv two_a/metrics.csv; }
+
+# a GAN: two nets, two steps, noise drawn apart on each rank
+cat > gan.yaml <<'YAML'
+name: gan
+seed: 3
+data:
+  train: {dataset: points, points: parabola, n: 256, range: [-1, 1]}
+  test: {dataset: points, points: parabola, n: 64, range: [-1, 1]}
+nets:
+  G: {input: {noise: [2]}, layers: [{dense: 8, act: tanh}, {dense: 2}]}
+  D: {input: [2], layers: [{dense: 8, act: tanh}, {dense: 1}]}
+losses:
+  disc:
+    - {bce_with_logits: {pred: D(data), target: 1, name: real}}
+    - {bce_with_logits: {pred: D(G), target: 0, name: fake}}
+  gen: {bce_with_logits: {pred: D(G), target: 1}}
+train:
+  batch: 16
+  epochs: 2
+  steps: [{minimize: disc, update: D}, {minimize: gen, update: G}]
+report: [loss_curve]
+YAML
+mpi2 gan.yaml --out gan > /dev/null 2> err.txt && [ "$(wc -l < gan/metrics.csv)" = 3 ] && ok "a GAN trains on two ranks" ||
+    { bad "a GAN trains on two ranks"; cat err.txt; }
+
+# a rank killed mid-run: mpirun ends the others (no hang) and fails
+timeout 120 mpirun --oversubscribe -np 2 "$nnrun" fit.yaml --out killed --quiet --epochs 100000 > /dev/null 2> err.txt &
+job=$!
+victim=""
+for i in $(seq 1 100); do
+    for p in $(pgrep -f "nnrun fit.yaml --out killed" || true); do
+        tr '\0' '\n' < /proc/"$p"/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" && victim=$p
+    done
+    [ -n "$victim" ] && break
+    sleep 0.1
+done
+[ -n "$victim" ] && sleep 1 && kill -9 "$victim"
+wait "$job"
+status=$?
+[ -n "$victim" ] && [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && ok "a killed rank ends the run (status $status, no hang)" ||
+    { bad "a killed rank ends the run (victim '$victim', status $status)"; tail -5 err.txt; }
+
+[ $fails -eq 0 ] && echo "mpi tests passed" || { echo "$fails mpi test(s) failed"; exit 1; }

@@ -7,6 +7,7 @@
 #include "sweep.h"
 #include "../run/trainer.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
@@ -14,7 +15,7 @@ static const char usage[] =
     "                  [--profile]\n"
     "Trains the experiment SPEC describes and writes runs/<name>/: spec.yaml (resolved), metrics.csv (per epoch),\n"
     "steps.csv (per iteration), model.safetensors, state.safetensors (resume), figures and report.html.\n"
-    "Ctrl-C finishes the current step, saves a resumable checkpoint and exits with status 130;\n"
+    "Ctrl-C finishes the current step, saves a resumable checkpoint and exits with status 130 (SIGTERM: 143);\n"
     "`nnrun SPEC --resume` continues exactly where it stopped. --profile prints the time spent in each op\n"
     "(wall time; with NN_PROFILE_CPU=1 in the environment, CPU time).\n";
 
@@ -64,6 +65,11 @@ int cmd_train(int argc, char **argv)
         printf("%s: %d training samples%s; run folder %s\n", s->name, t.data.train.n,
                a.resume ? " (resumed)" : "", s->out_dir);
         nn_profile_enable(a.profile);
+        const char *at = getenv("NNRUN_TEST_INTERRUPT");   /* tests: Ctrl-C twice after step N (nnrun.1) */
+        if (at) {
+            t.interrupt_at_step = atol(at);
+            t.interrupt_again = 1;
+        }
         progress pg;
         run_files_saver saver;
         trainer_hooks hooks[] = {progress_hooks(&pg, a.quiet), run_files_hooks(&saver)};   /* show, then save */

@@ -1,8 +1,9 @@
 /* What `nnrun SPEC --resume` and `nnrun eval` refuse to load: a resume state whose fields or
  * tensors are outside what the spec implies (each field of state.safetensors rewritten in turn
- * to a bad value), a run already past the spec's epochs, and weights or optimizer state holding
- * a NaN or an infinity; each refusal exits with status 1 or 2 and names the file and the field
- * or tensor, and the good checkpoint still resumes. */
+ * to a bad value; a GAN's steps, groups and raw weights of its ema), a run already past the
+ * spec's epochs, and weights or optimizer state holding a NaN or an infinity; each refusal
+ * exits with status 1 or 2 and names the file and the field or tensor, and the good checkpoint
+ * still resumes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +28,20 @@ static const char tiny_spec[] = "name: tiny\n"
                                 "loss: {mse: {pred: out, target: target}}\n"
                                 "train: {optimizer: {adam: {lr: 0.01}}, batch: 16, epochs: 3}\n";
 
+/* Two steps (the second run twice per iteration) and an ema of G: 8 batches per epoch. */
+static const char gan_spec[] = "name: gan\n"
+                               "data: {train: {dataset: points, points: parabola, n: 256, range: [-1, 1]}}\n"
+                               "nets:\n"
+                               "  G: {input: {noise: [2]}, layers: [{dense: 8, act: tanh}, {dense: 2, name: xy}], ema: 0.9}\n"
+                               "  D: {input: [2], layers: [{dense: 8, act: tanh}, {dense: 1, name: logit}]}\n"
+                               "losses:\n"
+                               "  critic: [{bce_with_logits: {pred: D(data), target: 1}}, {bce_with_logits: {pred: D(G), target: 0}}]\n"
+                               "  gen: {bce_with_logits: {pred: D(G), target: 1}}\n"
+                               "train:\n"
+                               "  batch: 32\n"
+                               "  epochs: 3\n"
+                               "  steps: [{minimize: critic, update: D}, {minimize: gen, update: G, repeat: 2}]\n";
+
 /* runs/good: stopped after step 6, in epoch 2 at batch 2 (every field of the state is in use:
  * a history, running sums, a step log). */
 static int make_good_run(void **state)
@@ -37,14 +52,22 @@ static int make_good_run(void **state)
     spec_run_train(&sr, "tiny.yaml", "runs/good", NULL, 0, 0, 6);
     int status = sr.status;
     spec_run_free(&sr);
+    write_file("gan.yaml", gan_spec);   /* runs/gan: after step 10, in epoch 2 at batch 2 */
+    spec_run_train(&sr, "gan.yaml", "runs/gan", NULL, 0, 0, 10);
+    status = status == 130 ? sr.status : status;
+    spec_run_free(&sr);
     return status == 130 ? 0 : -1;
 }
 
-/* runs/x: a fresh copy of runs/good. */
-static void fresh_copy(void)
+/* runs/x: a fresh copy of runs/good (or of another run). */
+static void fresh_copy_of(const char *run)
 {
-    assert_int_equal(system("rm -rf runs/x && cp -r runs/good runs/x"), 0);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf runs/x && cp -r %s runs/x", run);
+    assert_int_equal(system(cmd), 0);
 }
+
+static void fresh_copy(void) { fresh_copy_of("runs/good"); }
 
 /* Rewrites the safetensors file path with metadata `key` set to value (key NULL: none), and
  * tensor `tensor` (NULL: none) given shape (ndim > 0; its data zeros) or its first value set to
@@ -117,11 +140,13 @@ static int nnrun(int (*cmd)(int, char **), char **argv, char *msg, size_t len)
     return status;
 }
 
-static int resume(const char *set, char *msg, size_t len)
+static int resume_spec(const char *spec_file, const char *set, char *msg, size_t len)
 {
-    char *argv[] = {"nnrun", "tiny.yaml", "--quiet", "--resume", "--out", "runs/x", set ? "--set" : NULL, (char *)set, NULL};
+    char *argv[] = {"nnrun", (char *)spec_file, "--quiet", "--resume", "--out", "runs/x", set ? "--set" : NULL, (char *)set, NULL};
     return nnrun(cmd_train, argv, msg, len);
 }
+
+static int resume(const char *set, char *msg, size_t len) { return resume_spec("tiny.yaml", set, msg, len); }
 
 static int metrics_rows(const char *run)
 {
@@ -214,6 +239,39 @@ static void test_tensors_of_the_wrong_shape_are_refused_naming_them(void **state
     }
 }
 
+/* Several steps and groups: their values are named; the raw weights of a net with ema are
+ * checked like any tensor. */
+static void test_a_gan_state_names_its_steps_groups_and_raw_weights(void **state)
+{
+    (void)state;
+    char msg[4096];
+    fresh_copy_of("runs/gan");
+    assert_int_equal(resume_spec("gan.yaml", NULL, msg, sizeof msg), 0);
+    assert_int_equal(metrics_rows("runs/x"), 3);
+    static const struct {
+        const char *key, *value, *says;
+    } bad[] = {
+        {"optimizer_steps", "10 21", "optimizer_steps 21 (step 'gen') is outside 0..20 (at most repeat runs per iteration)"},
+        {"optimizer_steps", "9 20", "optimizer_steps 9 (step 'critic') is outside 10..10"},
+        {"epoch_loss_rows", "64 129", "epoch_loss_rows 129 (group 'gen') is outside 0..128"},
+        {"epoch_terms", "1 0 0 nan 0 0 1 0 0",
+         "epoch_terms nan (term 'bce_with_logits_2' of group 'critic': its value times the rows) is not a finite number"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        fresh_copy_of("runs/gan");
+        rewrite_field("runs/x/state.safetensors", bad[i].key, bad[i].value);
+        assert_refused(resume_spec("gan.yaml", NULL, msg, sizeof msg), msg, "runs/x/state.safetensors: ", bad[i].says);
+    }
+    fresh_copy_of("runs/gan");
+    rewrite("runs/x/state.safetensors", NULL, NULL, "raw.G.xy.weight", (nn_shape){1, {16}}, 0);
+    assert_refused(resume_spec("gan.yaml", NULL, msg, sizeof msg), msg, "runs/x/state.safetensors: ",
+                   "tensor 'raw.G.xy.weight' has shape [16], not [2, 8] (the raw weights of a net with ema)");
+    fresh_copy_of("runs/gan");
+    rewrite("runs/x/state.safetensors", NULL, NULL, "raw.G.xy.bias", (nn_shape){0}, NAN);
+    assert_refused(resume_spec("gan.yaml", NULL, msg, sizeof msg), msg, "runs/x/state.safetensors: ",
+                   "tensor 'raw.G.xy.bias' holds nan at index 0 (the raw weights of a net with ema)");
+}
+
 static int same_file(const char *a, const char *b)
 {
     char cmd[600];
@@ -274,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_the_good_checkpoint_resumes_to_the_end),
         cmocka_unit_test(test_each_bad_field_is_refused_naming_it),
         cmocka_unit_test(test_tensors_of_the_wrong_shape_are_refused_naming_them),
+        cmocka_unit_test(test_a_gan_state_names_its_steps_groups_and_raw_weights),
         cmocka_unit_test(test_a_run_past_the_spec_epochs_is_refused_with_how_to_continue),
         cmocka_unit_test(test_non_finite_weights_are_refused_naming_the_tensor),
     };

@@ -107,8 +107,15 @@ static void term_of(const spec *s, int i, int *group, int *term, int *sum)
     *term = i;
 }
 
-static void label_step(const spec *s, int i, char *buf, size_t len) { snprintf(buf, len, " (step '%s')", s->steps[i].name); }
-static void label_group(const spec *s, int i, char *buf, size_t len) { snprintf(buf, len, " (group '%s')", s->groups[i].name); }
+static void label_step(const spec *s, int i, char *buf, size_t len)
+{
+    snprintf(buf, len, " (step '%s')", s->steps[i].name);
+}
+
+static void label_group(const spec *s, int i, char *buf, size_t len)
+{
+    snprintf(buf, len, " (group '%s')", s->groups[i].name);
+}
 
 static void label_term(const spec *s, int i, char *buf, size_t len)
 {
@@ -185,7 +192,8 @@ static range range_term_sum(const trainer *t, const resume_fields *f, int i)
     term_of(t->s, i, &g, &k, &sum);
     if (f->epoch_loss_rows[g] == 0) return (range){0, 0, 0, "no rows this epoch yet"};
     if (sum == 0) return any_finite();
-    if (sum == 1) return (range){0, f->epoch_terms[i + 1], 1, "at most the logits seen"};
+    double seen = f->epoch_terms[i + 1];   /* checked next: a bad one is named there */
+    if (sum == 1) return isfinite(seen) ? (range){0, seen, 1, "at most the logits seen"} : any_finite();
     return (range){0, DBL_MAX, 1, "logits seen"};
 }
 
@@ -312,7 +320,8 @@ static int check_value(const char *path, const char *key, const char *text, cons
     if (isfinite(v) && (!r.whole || v == floor(v)) && v >= r.lo && v <= r.hi) return 0;
     if (!isfinite(v)) snprintf(err, errlen, "%s: %s %s%s is not a finite number", path, key, text, label);
     else if (r.whole && v != floor(v)) snprintf(err, errlen, "%s: %s %s%s is not a whole number", path, key, text, label);
-    else if (r.hi == DBL_MAX) snprintf(err, errlen, "%s: %s %s%s is below %s (%s)", path, key, text, label, fmt_bound(r.lo, lo, sizeof lo), r.why);
+    else if (r.hi == DBL_MAX)
+        snprintf(err, errlen, "%s: %s %s%s is below %s (%s)", path, key, text, label, fmt_bound(r.lo, lo, sizeof lo), r.why);
     else
         snprintf(err, errlen, "%s: %s %s%s is outside %s..%s (%s)", path, key, text, label, fmt_bound(r.lo, lo, sizeof lo),
                  fmt_bound(r.hi, hi, sizeof hi), r.why);

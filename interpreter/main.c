@@ -32,7 +32,7 @@ static const char usage[] =
     "  --profile              print the time spent in each op at the end\n"
     "\n"
     "Every command takes --help. Exit status: 0 done, 1 failure, 2 bad spec or usage,\n"
-    "3 non-finite loss, 130 interrupted (a resumable checkpoint was written).\n";
+    "3 non-finite loss, 130 interrupted by Ctrl-C, 143 by SIGTERM (a resumable checkpoint was written).\n";
 
 /* OpenMP threads that wait for work spin for milliseconds by default (libgomp: 300k rounds).
  * On a shared machine that is ruinous: a thread spinning at a barrier while its partner is

@@ -127,6 +127,35 @@ st=$?
 grep -q -- "--resume" err.txt && ok "  ... and says how to resume" || bad "  ... and says how to resume"
 expect_status 0 "  ... that eval reads" "$nnrun" eval run2
 
+# SIGTERM (how batch schedulers stop a job): the same checkpoint, and status 143 as shells expect
+"$nnrun" fit.yaml --quiet --out run3 --epochs 100000 > out.txt 2> err.txt &
+pid=$!
+i=0
+while [ ! -f run3/spec.yaml ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.5
+kill -TERM $pid
+wait $pid
+st=$?
+[ $st -eq 143 ] && ok "SIGTERM exits 143" || { bad "SIGTERM exits 143 (got $st)"; cat err.txt; }
+epoch=$(sed -n 's/^nnrun: interrupted (SIGTERM) at epoch \([0-9]*\), .*--resume$/\1/p' err.txt)
+[ -n "$epoch" ] && ok "  ... saying so, in epoch $epoch, and how to resume" || { bad "  ... saying so and how to resume"; cat err.txt; }
+expect_status 0 "  ... and --resume finishes that epoch" "$nnrun" fit.yaml --quiet --out run3 --resume --epochs "${epoch:-1}"
+[ "$(wc -l < run3/metrics.csv)" -eq $((${epoch:-0} + 1)) ] && ok "  ... with a metrics row for each of its $epoch epochs" ||
+    { bad "  ... with a metrics row for each of its $epoch epochs"; cat run3/metrics.csv; }
+
+# Ctrl-C twice: NNRUN_TEST_INTERRUPT=40 makes the run send itself SIGINT after step 40 (in
+# epoch 2 of 32 batches) and again while it writes the checkpoint, which must still be whole
+NNRUN_TEST_INTERRUPT=40 "$nnrun" fit.yaml --quiet --out run4 > out.txt 2> err.txt
+st=$?
+[ $st -eq 130 ] && grep -q "interrupted at epoch 2, batch 8; state saved in run4" err.txt &&
+    ok "a second Ctrl-C while the checkpoint is written: exit 130 once it is saved" ||
+    { bad "a second Ctrl-C while the checkpoint is written: exit 130 once it is saved (got $st)"; cat err.txt; }
+head -c 400 run4/state.safetensors | tr -d '\000' | grep -q '"step":"40"' &&
+    head -c 400 run4/model.safetensors | tr -d '\000' | grep -q '"step":"40"' &&
+    ok "  ... both files of step 40" || bad "  ... both files of step 40"
+expect_status 0 "  ... which --resume continues" "$nnrun" fit.yaml --quiet --out run4 --resume
+[ "$(wc -l < run4/metrics.csv)" -eq 4 ] && ok "  ... to the end (3 epochs)" || { bad "  ... to the end (3 epochs)"; cat run4/metrics.csv; }
+
 # several nets: a GAN on points of a parabola (two nets, two groups, two steps)
 cat > gan.yaml <<'YAML'
 name: gan

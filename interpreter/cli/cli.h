@@ -1,5 +1,6 @@
 /* cli.h — the nnrun commands. Each returns the process exit status:
- * 0 success, 1 run-time failure, 2 bad spec or usage, 3 non-finite loss, 130 interrupted. */
+ * 0 success, 1 run-time failure, 2 bad spec or usage, 3 non-finite loss, 130 interrupted by
+ * SIGINT (Ctrl-C), 143 by SIGTERM. */
 #ifndef NNRUN_CLI_H
 #define NNRUN_CLI_H
 

@@ -16,7 +16,7 @@ static const char usage[] =
     "                  [--profile]\n"
     "Trains the experiment SPEC describes and writes runs/<name>/: spec.yaml (resolved), metrics.csv (per epoch),\n"
     "steps.csv (per iteration), model.safetensors, state.safetensors (resume), figures and report.html.\n"
-    "Ctrl-C finishes the current step, saves a resumable checkpoint and exits with status 130;\n"
+    "Ctrl-C finishes the current step, saves a resumable checkpoint and exits with status 130 (SIGTERM: 143);\n"
     "`nnrun SPEC --resume` continues exactly where it stopped. --profile prints the time spent in each op\n"
     "(wall time; with NN_PROFILE_CPU=1 in the environment, CPU time) and the training's GFLOP/s.\n";
 
@@ -62,8 +62,6 @@ int cmd_train(int argc, char **argv)
         ok = 0;
     }
     if (ok && a.resume && trainer_resume(&t, d) < 0) ok = 0;
-    const char *stop_at = getenv("NNRUN_TEST_INTERRUPT_AT_STEP");   /* tests: a Ctrl-C after that step, on every rank */
-    if (ok && stop_at) t.interrupt_at_step = atol(stop_at);
     int writer = dist_is_writer();   /* several ranks: rank 0 prints and writes the run folder */
     if (!ok || diag_count(d)) {
         if (writer) diag_print(d, stderr);
@@ -82,6 +80,11 @@ int cmd_train(int argc, char **argv)
                    s->out_dir);
         dist_print_setup(&t);
         nn_profile_enable(a.profile);
+        const char *at = getenv("NNRUN_TEST_INTERRUPT");   /* tests: Ctrl-C twice after step N (nnrun.1) */
+        if (at) {
+            t.interrupt_at_step = atol(at);
+            t.interrupt_again = 1;
+        }
         progress pg;
         run_files_saver saver;
         trainer_hooks hooks[] = {progress_hooks(&pg, a.quiet), run_files_hooks(&saver)};   /* show, then save */

@@ -12,12 +12,23 @@
 #include <string.h>
 #include <time.h>
 
+/* The first SIGINT or SIGTERM of the run (0: none). The handler only records it: the trainer
+ * stops after the current step and writes its checkpoint with the handler still installed, so
+ * a second Ctrl-C while the checkpoint is written changes nothing (trainer_run). */
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    interrupted = 1;
+    if (!interrupted) interrupted = sig;
+}
+
+/* The exit status of a run stopped by signal sig, as shells report it: 130 for SIGINT, 143 for
+ * SIGTERM. */
+static int interrupted_status(int sig) { return 128 + sig; }
+
+static int is_interrupted_status(int status)
+{
+    return status == interrupted_status(SIGINT) || status == interrupted_status(SIGTERM);
 }
 
 static double now_seconds(void)
@@ -580,6 +591,15 @@ static int run_step(trainer *t, int k, int rep, model_graph **held, nn_batcher *
     return 0;
 }
 
+int trainer_batches_per_epoch(const trainer *t)
+{
+    nn_batcher b;
+    if (nn_batcher_init(&b, &t->data.train, t->train_full->batch, 0, t->s->train.drop_last, NULL) < 0) return 0;
+    int n = nn_batcher_count(&b);
+    nn_batcher_free(&b);
+    return n;
+}
+
 /* The iteration's row of steps.csv: each group's mean loss over its runs, each step's lr. */
 static int log_iteration(trainer *t, const double *sum, const long *rows)
 {
@@ -591,11 +611,11 @@ static int log_iteration(trainer *t, const double *sum, const long *rows)
     return step_log_add(&t->steps, row);
 }
 
-/* Returns 0 at the epoch's end, 130 if interrupted, 3 on a non-finite loss, 1 on failure. An
- * iteration runs every step in order, each `repeat` times; the runs of steps whose loss reads
- * the data take the next batch (a later step's first run shares the batch before it: run_step),
- * and the epoch ends when the data runs out (or, when no step reads data, after as many
- * iterations as there are batches). */
+/* Returns 0 at the epoch's end, 130 or 143 if interrupted (SIGINT, SIGTERM), 3 on a non-finite
+ * loss, 1 on failure. An iteration runs every step in order, each `repeat` times; the runs of
+ * steps whose loss reads the data take the next batch (a later step's first run shares the
+ * batch before it: run_step), and the epoch ends when the data runs out (or, when no step reads
+ * data, after as many iterations as there are batches). */
 static int train_epoch(trainer *t, const trainer_hooks *h, int n_hooks)
 {
     const spec *s = t->s;
@@ -633,7 +653,9 @@ static int train_epoch(trainer *t, const trainer_hooks *h, int n_hooks)
         }
         for (int i = 0; i < n_hooks; i++)
             if (h[i].on_step) h[i].on_step(h[i].ctx, t, t->batch_in_epoch, nb);
-        if (dist_any(interrupted || (t->interrupt_at_step && t->step == t->interrupt_at_step))) status = 130;
+        if (t->interrupt_at_step && t->step == t->interrupt_at_step) raise(SIGINT);   /* tests: a Ctrl-C */
+        long sig = dist_max(interrupted);   /* several ranks: all stop at the same step */
+        if (sig) status = interrupted_status((int)sig);
         char err[256];
         if (status == 0 && dist_check_weights(t, err, sizeof err) < 0) {
             fprintf(stderr, "nnrun: %s\n", err);
@@ -719,6 +741,7 @@ int trainer_run(trainer *t, const trainer_hooks *h, int n_hooks)
     char err[512];
     struct sigaction sa = {0}, old_int, old_term;
     sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;   /* a signal while a checkpoint is written never fails a write() with EINTR */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
@@ -742,10 +765,13 @@ int trainer_run(trainer *t, const trainer_hooks *h, int n_hooks)
     }
     for (int i = 0; i < n_hooks && status; i++)   /* displays end before the trainer says why */
         if (h[i].on_stop) h[i].on_stop(h[i].ctx, t);
-    if (status == 130) dist_gather_partial_epoch(t);
+    if (is_interrupted_status(status)) dist_gather_partial_epoch(t);
     if (status == 3 && dist_is_writer()) report_stop(t);
-    if (status == 130 && dist_is_writer()) {
-        int saved = 0;
+    if (is_interrupted_status(status) && dist_is_writer()) {
+        /* Our handler stays installed until the checkpoint is written: a second signal only
+         * records itself, and the write finishes. */
+        if (t->interrupt_again) raise(SIGINT);   /* tests: Ctrl-C pressed twice */
+        int saved = 0, was = status;
         for (int i = 0; i < n_hooks; i++)
             if (h[i].on_interrupt) {
                 if (h[i].on_interrupt(h[i].ctx, t, err, sizeof err) < 0) {
@@ -754,12 +780,13 @@ int trainer_run(trainer *t, const trainer_hooks *h, int n_hooks)
                 } else
                     saved = 1;
             }
-        if (status == 130 && saved)
-            fprintf(stderr, "\nnnrun: interrupted at epoch %d, batch %d; state saved in %s. Continue with: nnrun %s%s%s --resume\n",
-                    t->epoch + 1, t->batch_in_epoch, s->out_dir, s->file, out_is_default(s) ? "" : " --out ",
+        const char *by = was == interrupted_status(SIGTERM) ? " (SIGTERM)" : "";
+        if (status == was && saved)
+            fprintf(stderr, "\nnnrun: interrupted%s at epoch %d, batch %d; state saved in %s. Continue with: nnrun %s%s%s --resume\n",
+                    by, t->epoch + 1, t->batch_in_epoch, s->out_dir, s->file, out_is_default(s) ? "" : " --out ",
                     out_is_default(s) ? "" : s->out_dir);
-        else if (status == 130)
-            fprintf(stderr, "\nnnrun: interrupted at epoch %d, batch %d\n", t->epoch + 1, t->batch_in_epoch);
+        else if (status == was)
+            fprintf(stderr, "\nnnrun: interrupted%s at epoch %d, batch %d\n", by, t->epoch + 1, t->batch_in_epoch);
     }
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

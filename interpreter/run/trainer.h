@@ -88,7 +88,9 @@ typedef struct trainer {
     long step;                      /* iterations so far (each runs every training step) */
     double last_lr[SPEC_MAX_STEPS]; /* learning rate of each step's latest run */
     trainer_stop stop;              /* where a non-finite loss stopped the run */
-    long interrupt_at_step;         /* tests: behave as if Ctrl-C came after this step (0 = never) */
+    long interrupt_at_step;         /* tests: after this step the run sends itself SIGINT, as Ctrl-C
+                                       would (0 = never) */
+    int interrupt_again;            /* tests: and SIGINT again while it writes its checkpoint */
     float *ema[SPEC_MAX_NETS];      /* nets with `ema`: the other copy of their parameters, in creation
                                        order: the averages while training, the raw weights while
                                        the averages are in the parameters (ema_in) */
@@ -137,9 +139,11 @@ typedef struct {
 } trainer_hooks;
 
 /* Runs the remaining epochs, calling the hooks in order. Returns the process exit status: 0
- * done, 130 interrupted (an on_interrupt hook saved the state), 3 non-finite loss, 1 other
- * failure. */
+ * done, 130 interrupted by SIGINT (Ctrl-C) and 143 by SIGTERM (an on_interrupt hook saved the
+ * state), 3 non-finite loss, 1 other failure. */
 int trainer_run(trainer *t, const trainer_hooks *hooks, int n_hooks);
+/* Batches in a training epoch (before --limit-batches). */
+int trainer_batches_per_epoch(const trainer *t);
 /* The unfinished epoch's mean loss of a group and accuracy so far (NaN: none). */
 double trainer_running_loss(const trainer *t, int group);
 /* The last finished epoch's value of a history column; NaN when it has none. */

@@ -97,6 +97,7 @@ void dist_forget_partial_epoch(trainer *t)
 }
 
 int dist_any(int flag) { return nn_dist_size() == 1 ? flag : nn_dist_max_long(flag) != 0; }
+long dist_max(long v) { return nn_dist_size() == 1 ? v : nn_dist_max_long(v); }
 
 /* A sum of the weights with position-dependent factors, in double: any difference between
  * ranks' weights changes it (up to rounding of equal inputs, which is exact: same values, same

@@ -25,6 +25,8 @@ void dist_gather_partial_epoch(trainer *t);
 void dist_forget_partial_epoch(trainer *t);
 /* Whether flag is set on any rank (1 rank: flag). */
 int dist_any(int flag);
+/* The largest v of any rank (1 rank: v). */
+long dist_max(long v);
 /* Every CHECK_EVERY steps: 0 when every rank holds the same weights, else -1 and err names
  * the step. */
 int dist_check_weights(trainer *t, char *err, size_t errlen);

@@ -62,6 +62,12 @@ cmp -s two_a/model.safetensors two_b/model.safetensors && ok "two runs on two ra
 same_metrics two_a/metrics.csv one/metrics.csv && ok "two ranks of batch 8 train as one of batch 16 (losses to 1e-5)" ||
     { bad "two ranks of batch 8 train as one of batch 16"; cat two_a/metrics.csv one/metrics.csv; }
 
+mpi2 fit.yaml --out scaled --set train.scale_lr_with_ranks=true > out.txt 2>&1
+grep -q "the learning rates times the ranks" out.txt && awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "lr") c = i }
+    NR > 1 && $c != 0.02 { bad = 1 } END { exit bad || NR < 2 }' scaled/metrics.csv &&
+    ok "train.scale_lr_with_ranks: two ranks train at twice the spec's learning rate" ||
+    { bad "train.scale_lr_with_ranks"; cat out.txt scaled/metrics.csv; }
+
 # Ctrl-C after step 10 of 32 per epoch on both ranks, then --resume: the bytes of a straight run
 NNRUN_TEST_INTERRUPT=10 mpi2 fit.yaml --out cut > /dev/null 2> err.txt
 grep -q "interrupted at epoch 1, batch 10" err.txt && ok "an interrupted run on two ranks saves its state" ||

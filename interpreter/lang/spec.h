@@ -207,6 +207,7 @@ typedef struct {
     int batch, epochs;
     int shuffle;
     int drop_last;
+    int scale_lr_with_ranks;           /* on N MPI ranks, every learning rate times N */
     int log_every;                     /* steps between progress lines off a terminal (0 = per epoch) */
     int limit_batches;                 /* stop each epoch after N batches (0 = all) */
     int accuracy;                      /* report classification accuracy */

@@ -278,7 +278,7 @@ void parse_train(diag *d, const ynode *top, const ynode *n, train_spec *t, step_
 {
     static const char *const keys[] = {"optimizer", "batch", "epochs", "shuffle", "drop_last", "schedule", "warmup",
                                        "clip_grad_norm", "clip_grad_value", "log_every", "limit_batches", "metrics",
-                                       "metric_layer", "steps", NULL};
+                                       "metric_layer", "steps", "scale_lr_with_ranks", NULL};
     nn_opt_defaults(NN_OPT_ADAM, &dflt->opt);
     dflt->repeat = 1;
     t->batch = 32;
@@ -293,6 +293,7 @@ void parse_train(diag *d, const ynode *top, const ynode *n, train_spec *t, step_
     schema_int(d, n, "epochs", 1, 1 << 20, &t->epochs);
     schema_bool(d, n, "shuffle", &t->shuffle);
     schema_bool(d, n, "drop_last", &t->drop_last);
+    schema_bool(d, n, "scale_lr_with_ranks", &t->scale_lr_with_ranks);
     parse_step_schedule(d, n, dflt);
     schema_int(d, n, "log_every", 0, 1 << 30, &t->log_every);
     schema_int(d, n, "limit_batches", 0, 1 << 30, &t->limit_batches);

@@ -49,6 +49,8 @@ const opt_def train_opts[] = {
     {"epochs", OT_INT, 1, 1 << 20, "1", .doc = "passes over the training data"},
     {"shuffle", OT_BOOL, 0, 0, "true", .doc = "reshuffle the training data every epoch (seeded)"},
     {"drop_last", OT_BOOL, 0, 0, "false", .doc = "skip the last partial batch"},
+    {"scale_lr_with_ranks", OT_BOOL, 0, 0, "false",
+     .doc = "on N MPI ranks (a global batch N times train.batch), every learning rate times N (Goyal et al.'s linear rule)"},
     {"schedule", OT_CHOICE, 0, 0, "constant", .kinds = schedule_choices, .doc = "how the learning rate changes"},
     {"warmup", OT_INT, 0, 1 << 30, "0", .doc = "linear warm-up over the first N steps"},
     {"clip_grad_norm", OT_FLOAT, 0, 1e9, "0", .doc = "scale the gradients down to this global L2 norm (0: off)"},

@@ -526,7 +526,8 @@ static double current_lr(trainer *t, int k, int batch, int n_batches)
 {
     const step_spec *st = &t->s->steps[k];
     double frac = n_batches ? (double)batch / n_batches : 0;
-    return nn_schedule_lr(&st->sched, st->opt.lr, t->epoch, frac, t->step);
+    double lr = nn_schedule_lr(&st->sched, st->opt.lr, t->epoch, frac, t->step);
+    return t->s->train.scale_lr_with_ranks ? lr * dist_ranks() : lr;
 }
 
 /* The message of a non-finite loss, after the display hooks have stopped (trainer_run). */

@@ -136,8 +136,10 @@ void dist_print_setup(const trainer *t)
 {
     int n = nn_dist_size();
     if (n == 1 || !dist_is_writer()) return;
-    printf("%s: %d ranks, each a batch of %d: a global batch of %d (the learning rate is as the spec says, not scaled "
-           "by the ranks)\n", t->s->name, n, t->train_full->batch, n * t->train_full->batch);
+    printf("%s: %d ranks, each a batch of %d: a global batch of %d (%s)\n", t->s->name, n, t->train_full->batch,
+           n * t->train_full->batch,
+           t->s->train.scale_lr_with_ranks ? "train.scale_lr_with_ranks: the learning rates times the ranks"
+                                           : "the learning rate as the spec says; train.scale_lr_with_ranks scales it");
 }
 
 void dist_print_profile(const trainer *t)

@@ -40,6 +40,11 @@ grep -q "warning: data.train: cannot read nowhere.csv yet" err.txt && ok "  ... 
 expect_status 2 "training on it fails with the data's error" "$nnrun" csv.yaml --quiet --out runs/csv
 expect_status 0 "summary" "$nnrun" summary fit.yaml
 grep -q "^total .* 97 " out.txt && ok "  ... counts 64 + 33 parameters" || { bad "  ... counts 64 + 33 parameters"; cat out.txt; }
+expect_status 0 "summary --ranks 4 --bandwidth 1Gb --latency 10" "$nnrun" summary fit.yaml --ranks 4 --bandwidth 1Gb --latency 10
+# 97 floats = 388 bytes: 1.5 x 388 / 125e6 s + 6 x 10 us = 0.0647 ms
+grep -q "^on 4 ranks: each iteration allreduces 0.000388 MB of gradients; a ring allreduce at 1 Gb/s and 10 us takes about 0.0647 ms" out.txt &&
+    ok "  ... models the allreduce of its 97 gradients" || { bad "  ... models the allreduce of its 97 gradients"; cat out.txt; }
+expect_status 2 "summary --ranks with a bad bandwidth" "$nnrun" summary fit.yaml --ranks 4 --bandwidth fast
 printf '1,3,4,0,0,0\n0,2,2,1,0,0\n' > ids.csv
 cat > bilstm.yaml <<'YAML'
 name: bilstm

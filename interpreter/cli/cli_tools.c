@@ -8,6 +8,7 @@
 #include "../lang/spec_merge.h"
 #include "../run/trainer.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Loads and validates a spec and builds its graph for one sample (shape inference), without
@@ -117,11 +118,73 @@ static void summarise_net(const spec *s, model_graph *m, int n, size_t *total_p,
     }
 }
 
+/* The floats an iteration allreduces on several ranks: each step's trainable parameters (the
+ * nets it updates) times its repeats. */
+static double gradient_floats_per_iteration(const spec *s, const model_graph *m)
+{
+    double total = 0;
+    for (int k = 0; k < s->n_steps; k++)
+        for (int j = 0; j < s->steps[k].n_nets; j++) {
+            const net_params *np = &m->nets[s->steps[k].nets[j]];
+            for (int i = 0; i < np->n; i++)
+                if (!m->g->nodes[np->ids[i]].no_grad) total += (double)s->steps[k].repeat * nn_numel(m->g, np->ids[i]);
+        }
+    return total;
+}
+
+/* A ring allreduce of S bytes over N ranks at bandwidth B and latency L: every rank sends and
+ * receives 2 (N - 1) / N S in 2 (N - 1) messages. */
+static void print_scaling(const spec *s, const model_graph *m, long ranks, double gbit, double latency_us)
+{
+    double bytes = 4 * gradient_floats_per_iteration(s, m);
+    double t = 2.0 * (ranks - 1) / ranks * bytes / (gbit * 1e9 / 8) + 2.0 * (ranks - 1) * latency_us * 1e-6;
+    printf("on %ld ranks: each iteration allreduces %.3g MB of gradients; a ring allreduce at %g Gb/s and %g us takes "
+           "about %.3g ms\n(2 (N-1)/N x bytes / bandwidth + 2 (N-1) x latency). An iteration computing for C ms then takes "
+           "C + %.3g ms: %ld ranks run %.3g, %.3g, %.3g times as fast as one for C = %.3g, %.3g, %.3g ms\n(nnrun SPEC "
+           "--profile prints C as seconds over iterations; under mpirun, the communication too).\n",
+           ranks, bytes / 1e6, gbit, latency_us, 1e3 * t, 1e3 * t, ranks, ranks * 1.0 / (1 + 1.0), ranks * 9.0 / (9 + 1.0),
+           ranks * 99.0 / (99 + 1.0), 1e3 * t, 9e3 * t, 99e3 * t);
+}
+
+/* Takes --ranks N, --bandwidth GBIT and --latency US out of argv (the rest is the spec's). */
+static int scaling_args(int *argc, char **argv, long *ranks, double *gbit, double *latency)
+{
+    int n = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *o = argv[i];
+        int takes = strcmp(o, "--ranks") == 0 || strcmp(o, "--bandwidth") == 0 || strcmp(o, "--latency") == 0;
+        if (!takes) {
+            argv[n++] = argv[i];
+            continue;
+        }
+        if (i + 1 >= *argc) {
+            fprintf(stderr, "nnrun summary: %s needs a value\n", o);
+            return -1;
+        }
+        const char *v = argv[++i];
+        char *end;
+        if (o[2] == 'r') {
+            if (cli_whole_number("summary", o, v, 1, 1000000, ranks) < 0) return -1;
+        } else if ((*(o[2] == 'b' ? gbit : latency) = strtod(v, &end)) <= 0 || (*end && strcmp(end, o[2] == 'b' ? "Gb" : "us"))) {
+            fprintf(stderr, "nnrun summary: %s takes a positive number%s, not '%s'\n", o, o[2] == 'b' ? " of Gb/s (10, 10Gb)"
+                                                                                                       : " of microseconds (50, 50us)", v);
+            return -1;
+        }
+    }
+    *argc = n;
+    return 0;
+}
+
 int cmd_summary(int argc, char **argv)
 {
-    static const char usage[] = "usage: nnrun summary SPEC [--set KEY.PATH=VALUE]...\n"
+    static const char usage[] = "usage: nnrun summary SPEC [--set KEY.PATH=VALUE]... [--ranks N [--bandwidth GBIT] [--latency US]]\n"
                                 "Prints each layer with its op, output shape per sample, trainable parameters and\n"
-                                "forward FLOPs per sample, with totals.\n";
+                                "forward FLOPs per sample, with totals. With --ranks N: the gradients each iteration\n"
+                                "allreduces on N MPI ranks and a model of the time it takes (default 10 Gb/s, 50 us)\n"
+                                "beside the time an iteration computes: where scaling stops.\n";
+    long ranks = 0;
+    double gbit = 10, latency = 50;
+    if (scaling_args(&argc, argv, &ranks, &gbit, &latency) < 0) return 2;
     spec_args a;
     int rc = parse_spec_args(argc, argv, usage, 0, &a);
     if (rc) return rc == 1 ? 0 : rc;
@@ -138,6 +201,7 @@ int cmd_summary(int argc, char **argv)
     human(total_f, fl, sizeof fl);
     printf("%-20s %-20s %-18s %12zu %12s\n", "total", "", "", total_p, fl);
     printf("trainable parameters: %zu (%.2f MB as float32)\n", total_p, total_p * 4.0 / 1e6);
+    if (ranks > 0) print_scaling(s, m, ranks, gbit, latency);
     return finish(s, m, d, 0);
 }
 

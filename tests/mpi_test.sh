@@ -124,13 +124,14 @@ status=$?
 # (its launcher starts the remote daemon through `ip netns exec` instead of ssh): the path a
 # cluster takes. The sums of two numbers do not depend on the wire: the bytes of the local run.
 # (Namespace names without '_': Open MPI's launcher fails to reach a host named nnrun_b.)
-if [ "$(id -u)" -eq 0 ] && ip netns add nnrunA 2>/dev/null; then
-    trap 'ip netns del nnrunA 2>/dev/null; ip netns del nnrunB 2>/dev/null; rm -rf "$tmp"' EXIT
-    ip netns add nnrunB && ip link add nnrunvA type veth peer name nnrunvB &&
-        ip link set nnrunvA netns nnrunA && ip link set nnrunvB netns nnrunB &&
-        ip -n nnrunA addr add 10.77.0.1/24 dev nnrunvA && ip -n nnrunB addr add 10.77.0.2/24 dev nnrunvB &&
-        ip -n nnrunA link set nnrunvA up && ip -n nnrunB link set nnrunvB up &&
-        ip -n nnrunA link set lo up && ip -n nnrunB link set lo up || bad "two network namespaces joined by a veth pair"
+ns=nnr$$   # names of this run's own: tests may run side by side
+if [ "$(id -u)" -eq 0 ] && ip netns add ${ns}a 2>/dev/null; then
+    trap 'ip netns del ${ns}a 2>/dev/null; ip netns del ${ns}b 2>/dev/null; rm -rf "$tmp"' EXIT
+    ip netns add ${ns}b && ip link add ${ns}va type veth peer name ${ns}vb &&
+        ip link set ${ns}va netns ${ns}a && ip link set ${ns}vb netns ${ns}b &&
+        ip -n ${ns}a addr add 10.77.0.1/24 dev ${ns}va && ip -n ${ns}b addr add 10.77.0.2/24 dev ${ns}vb &&
+        ip -n ${ns}a link set ${ns}va up && ip -n ${ns}b link set ${ns}vb up &&
+        ip -n ${ns}a link set lo up && ip -n ${ns}b link set lo up || bad "two network namespaces joined by a veth pair"
     cat > agent.sh <<'SH'
 #!/bin/sh
 # mpirun's remote launcher, "agent [options] HOST COMMAND...": COMMAND in the namespace HOST
@@ -139,8 +140,8 @@ host=$1; shift
 exec ip netns exec "$host" /bin/sh -c "$*"
 SH
     chmod +x agent.sh
-    printf 'nnrunA slots=1\nnnrunB slots=1\n' > hosts
-    timeout 120 ip netns exec nnrunA mpirun --hostfile hosts -np 2 --mca plm_rsh_agent "$tmp/agent.sh" \
+    printf '%sa slots=1\n%sb slots=1\n' "$ns" "$ns" > hosts
+    timeout 120 ip netns exec ${ns}a mpirun --hostfile hosts -np 2 --mca plm_rsh_agent "$tmp/agent.sh" \
         --mca btl tcp,self --mca oob_tcp_if_include 10.77.0.0/24 --mca btl_tcp_if_include 10.77.0.0/24 \
         "$nnrun" fit.yaml --out hosts2 > out.txt 2> err.txt
     cmp -s hosts2/model.safetensors two_a/model.safetensors &&

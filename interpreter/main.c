@@ -16,6 +16,7 @@ static const char usage[] =
     "       nnrun eval RUN_DIR            evaluate a trained run on its test data\n"
     "       nnrun decode RUN_DIR --layer L --points \"x,y; x,y\"   run the model from layer L\n"
     "       nnrun compare RUN_DIR...      trained runs side by side: images, losses, embeddings\n"
+    "       nnrun runs [DIR]              one row per run folder: date, epochs, final losses, accuracy, speed\n"
     "       nnrun sample RUN_DIR --count 10   new items of a generator or a VAE (--prime \"the \": a character model's text)\n"
     "       nnrun ops                     list the runtime's ops\n"
     "       nnrun layers [--markdown]     the spec language's layers, their options and defaults\n"
@@ -68,7 +69,7 @@ static int run_command(int argc, char **argv)
     } cmds[] = {{"check", cmd_check}, {"summary", cmd_summary}, {"diff", cmd_diff},
                 {"eval", cmd_eval},   {"ops", cmd_ops},         {"train", cmd_train},
                 {"decode", cmd_decode}, {"compare", cmd_compare}, {"sample", cmd_sample},
-                {"layers", cmd_layers}, {"schema", cmd_schema}, {"resolve", cmd_resolve}};
+                {"layers", cmd_layers}, {"schema", cmd_schema}, {"resolve", cmd_resolve}, {"runs", cmd_runs}};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].run(argc - 1, argv + 1);
     return cmd_train(argc, argv);

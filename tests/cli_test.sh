@@ -117,6 +117,13 @@ grep -q '<summary>Extends <code>fit.yaml</code>, changing 3 keys</summary>' run_
     { bad "  ... its report lists the keys it changes against its parent, --set included"; grep -A6 'class="changes"' run_child/report.html; }
 expect_status 0 "eval of the run" "$nnrun" eval run1
 grep -q "relative L2 error" out.txt && ok "  ... reports its metrics" || { bad "  ... reports its metrics"; cat out.txt; }
+expect_status 0 "runs lists the run folders" "$nnrun" runs . --sort test_loss --csv
+head -1 out.txt | grep -qx "name,date,epochs,train_loss,test_loss,accuracy,seconds_per_epoch" &&
+    grep -q "^run1,20[0-9-]* [0-9:]*,3,[0-9.e-]*,[0-9.e-]*,,[0-9.e-]*$" out.txt && grep -q "^run_child,.*,1," out.txt &&
+    awk -F, 'NR > 2 && $5 != "" && p != "" && $5 + 0 < p + 0 { bad = 1 } $5 != "" && NR > 1 { p = $5 } END { exit bad }' out.txt &&
+    ok "  ... one row each with its epochs and last losses, sorted by test loss" ||
+    { bad "  ... one row each with its epochs and last losses, sorted by test loss"; cat out.txt; }
+expect_status 2 "runs refuses an unknown sort column" "$nnrun" runs . --sort speed
 
 # Ctrl-C: a long run gets SIGINT, saves a resumable state and exits 130
 "$nnrun" fit.yaml --quiet --out run2 --epochs 100000 > out.txt 2> err.txt &

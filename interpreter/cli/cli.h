@@ -12,6 +12,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_ops(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_compare(int argc, char **argv);   /* cli_compare.c */
+int cmd_runs(int argc, char **argv);      /* cli_runs.c */
 int cmd_sample(int argc, char **argv);    /* cli_sample.c */
 int cmd_layers(int argc, char **argv);    /* cli_lang.c */
 int cmd_schema(int argc, char **argv);    /* cli_lang.c */

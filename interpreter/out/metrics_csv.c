@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_COLS 32
-#define LINE_LEN 4096
+#define MAX_COLS 128
+#define LINE_LEN 16384
 
 /* Splits line in place at commas (and the line end) into at most MAX_COLS fields. */
 static int split(char *line, char **f)
@@ -25,11 +25,14 @@ static int split(char *line, char **f)
     return n;
 }
 
-/* epoch, the first group's train column (train_loss, or train_<group> with several groups) and
- * the evaluation split's column of the same group (<split>_loss, <split>_<group>) */
-static int find_columns(char **f, int nf, int col[3], char *test_name, size_t len)
+enum { COL_EPOCH, COL_TRAIN, COL_TEST, COL_ACCURACY, COL_SECONDS, N_COLS };
+
+/* epoch, the first group's train column (train_loss, or train_<group> with several groups),
+ * the evaluation split's column of the same group (<split>_loss, <split>_<group>), its
+ * accuracy (<split>_accuracy) and seconds */
+static int find_columns(char **f, int nf, int col[N_COLS], char *test_name, size_t len)
 {
-    col[0] = col[1] = col[2] = -1;
+    for (int c = 0; c < N_COLS; c++) col[c] = -1;
     for (int k = 0; k < nf; k++) {
         if (strcmp(f[k], "epoch") == 0) col[0] = k;
         else if (col[1] < 0 && strncmp(f[k], "train_", 6) == 0 && strcmp(f[k], "train_accuracy") != 0) col[1] = k;
@@ -44,6 +47,12 @@ static int find_columns(char **f, int nf, int col[3], char *test_name, size_t le
             col[2] = k;
             snprintf(test_name, len, "%.*s", (int)(l - lg - 1), f[k]);
         }
+    }
+    char acc[64];
+    snprintf(acc, sizeof acc, "%s_accuracy", test_name);
+    for (int k = 0; k < nf; k++) {
+        if (col[2] >= 0 && strcmp(f[k], acc) == 0) col[COL_ACCURACY] = k;
+        if (strcmp(f[k], "seconds") == 0) col[COL_SECONDS] = k;
     }
     return 0;
 }
@@ -62,8 +71,8 @@ static int cell(char **f, int nf, int k, float *out)
 static int grow(run_metrics *m, int *cap)
 {
     int nc = *cap ? 2 * *cap : 64;
-    float **arrs[3] = {&m->epoch, &m->train_loss, &m->test_loss};
-    for (int a = 0; a < 3; a++) {
+    float **arrs[N_COLS] = {&m->epoch, &m->train_loss, &m->test_loss, &m->accuracy, &m->seconds};
+    for (int a = 0; a < N_COLS; a++) {
         float *p = realloc(*arrs[a], (size_t)nc * sizeof **arrs[a]);
         if (!p) return -1;
         *arrs[a] = p;
@@ -81,7 +90,7 @@ int metrics_csv_read(const char *path, run_metrics *m, char *err, size_t errlen)
         return -1;
     }
     char line[LINE_LEN], *f[MAX_COLS];
-    int col[3], cap = 0, lineno = 1, rc = 0;
+    int col[N_COLS], cap = 0, lineno = 1, rc = 0;
     if (!fgets(line, sizeof line, fp) || find_columns(f, split(line, f), col, m->test_name, sizeof m->test_name) < 0) {
         snprintf(err, errlen, "%s: the first line should name the columns epoch and train_loss (or train_<group>)", path);
         rc = -1;
@@ -94,8 +103,9 @@ int metrics_csv_read(const char *path, run_metrics *m, char *err, size_t errlen)
             snprintf(err, errlen, "%s: out of memory at line %d", path, lineno);
             rc = -1;
         } else if (cell(f, nf, col[0], &m->epoch[m->n]) || cell(f, nf, col[1], &m->train_loss[m->n]) ||
-                   cell(f, nf, col[2], &m->test_loss[m->n])) {
-            snprintf(err, errlen, "%s:%d: a loss or epoch cell is not a number", path, lineno);
+                   cell(f, nf, col[2], &m->test_loss[m->n]) || cell(f, nf, col[COL_ACCURACY], &m->accuracy[m->n]) ||
+                   cell(f, nf, col[COL_SECONDS], &m->seconds[m->n])) {
+            snprintf(err, errlen, "%s:%d: a loss, accuracy, seconds or epoch cell is not a number", path, lineno);
             rc = -1;
         } else m->n++;
     }
@@ -109,5 +119,7 @@ void metrics_csv_free(run_metrics *m)
     free(m->epoch);
     free(m->train_loss);
     free(m->test_loss);
+    free(m->accuracy);
+    free(m->seconds);
     memset(m, 0, sizeof *m);
 }

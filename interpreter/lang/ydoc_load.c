@@ -6,7 +6,7 @@
  * so a billion-laughs file costs microseconds and no memory). Only if that is within
  * YDOC_MAX_NODES and YDOC_MAX_DEPTH does build() make the copies. */
 #include "ydoc.h"
-#include <errno.h>
+#include "nn/regular_file.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -284,11 +284,6 @@ static ynode *load_with_parser(yaml_parser_t *p, const char *name, int shift, di
 
 ynode *ydoc_load_fp(FILE *f, const char *name, diag *d)
 {
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        diag_error_at(d, name, 0, 0, "'%s' is a directory, not a spec file", name);
-        return NULL;
-    }
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p)) {
         diag_error_at(d, name, 0, 0, "out of memory while reading YAML");
@@ -320,9 +315,10 @@ ynode *ydoc_load_string(const char *text, const char *name, diag *d)
 
 ynode *ydoc_load_file(const char *path, diag *d)
 {
-    FILE *f = fopen(path, "rb");
+    char why[NN_WHY_LEN];
+    FILE *f = nn_fopen_regular(path, why, sizeof why);
     if (!f) {
-        diag_error_at(d, path, 0, 0, "cannot open spec file: %s", strerror(errno));
+        diag_error_at(d, path, 0, 0, "%s", why);
         return NULL;
     }
     ynode *root = ydoc_load_fp(f, path, d);

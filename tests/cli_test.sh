@@ -129,6 +129,13 @@ expect_refused 2 "check of a spec whose CSV is a FIFO fails at once" "data.train
 expect_refused 2 "  ... and so does training on it" "data.train: pipe.csv: is a FIFO, not a regular file" "$nnrun" csvfifo.yaml --quiet --out runs/csvfifo
 [ ! -e runs/csvfifo ] && ok "  ... leaving no run folder" || bad "  ... leaving no run folder"
 
+# A spec nested 200000 levels deep (400 KB) is refused at level 65 within seconds (quadratic
+# loading took over a minute), and a file over 10 MB is not read at all.
+awk 'BEGIN { printf "x: "; for (i = 0; i < 200000; i++) printf "["; for (i = 0; i < 200000; i++) printf "]"; print "" }' > deep.yaml
+expect_refused 2 "a spec 200000 levels deep is refused in seconds" "deep.yaml:1:67: error: nesting deeper than 64 levels" timeout 5 "$nnrun" check deep.yaml
+{ echo "name: huge"; head -c 11000000 /dev/zero | tr '\0' '#'; echo; } > huge.yaml
+expect_refused 2 "a spec over 10 MB is refused" "huge.yaml: error: 11000012 bytes: more than a spec may have (10 MB)" "$nnrun" check huge.yaml
+
 # Labels the model cannot predict: a CSV of classes 0..10 for a 10-class model is refused by
 # check and by training, naming the file, the line and the label (not a NaN later on).
 awk 'BEGIN { for (i = 0; i < 40; i++) printf "%d,%d,%d\n", i % 11, i % 3, i % 5 }' > eleven.csv

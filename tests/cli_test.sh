@@ -158,6 +158,11 @@ printf 'extends: eleven.yaml\ndata:\n  test: {dataset: csv, path: eleven.csv, he
 awk 'BEGIN { for (i = 0; i < 40; i++) printf "%d,%d,%d\n", i % 10, i % 3, i % 5 }' > ten.csv
 expect_refused 2 "a test split with label 10 for 10 classes fails training" "data.test: eleven.csv: 3 bad rows" "$nnrun" eleventest.yaml --quiet --out runs/eleventest
 expect_refused 2 "  ... and check" "eleven.csv:22: label 10, but the model predicts 10 classes (0..9)" "$nnrun" check eleventest.yaml
+mkdir idx   # two 28x28 MNIST-style images labelled 9 and 0, for a model of 5 classes
+{ printf '\000\000\010\003\000\000\000\002\000\000\000\034\000\000\000\034'; head -c 1568 /dev/zero; } > idx/train-images-idx3-ubyte
+printf '\000\000\010\001\000\000\000\002\011\000' > idx/train-labels-idx1-ubyte
+printf 'extends: eleven.yaml\ndata:\n  train: {dataset: mnist, path: idx}\nmodel:\n  input: [784]\n  layers: [{dense: 5, name: logits}]\n' > idx5.yaml
+expect_refused 2 "MNIST-style labels 0..9 for a model of 5 classes fail training" "data.train: the labels run 0..9, but the model predicts 5 classes (0..4)" "$nnrun" idx5.yaml --quiet --out runs/idx5
 printf '0,1,2\n-1,1,2\n' > negative.csv
 printf 'extends: eleven.yaml\ndata:\n  train: {path: negative.csv}\n' > negative.yaml
 expect_refused 2 "a negative label is not a class id" "negative.csv:2: label (field 1) must be a class id (a whole number >= 0), got -1" "$nnrun" check negative.yaml

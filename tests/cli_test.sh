@@ -125,6 +125,69 @@ head -1 out.txt | grep -qx "name,date,epochs,train_loss,test_loss,accuracy,secon
     { bad "  ... one row each with its epochs and last losses, sorted by test loss"; cat out.txt; }
 expect_status 2 "runs refuses an unknown sort column" "$nnrun" runs . --sort speed
 
+# Special files where a file is expected: a FIFO opened for reading would wait for a writer
+# forever; each is refused at once (timeout 10: status 124 if it blocked), naming the path.
+# expect_refused STATUS DESCRIPTION MESSAGE CMD...
+expect_refused() {
+    want=$1; what=$2; msg=$3; shift 3
+    timeout 10 "$@" > out.txt 2> err.txt; got=$?
+    if [ "$got" -eq "$want" ] && grep -qF -- "$msg" err.txt; then ok "$what"; else bad "$what (status $got, wanted $want and '$msg')"; cat err.txt; fi
+}
+mkfifo pipe.yaml
+expect_refused 2 "a spec that is a FIFO is refused at once" "pipe.yaml: error: is a FIFO, not a regular file" "$nnrun" check pipe.yaml
+mkdir spec.d
+expect_refused 2 "a spec that is a directory is refused" "spec.d: error: is a directory, not a regular file" "$nnrun" check spec.d
+printf 'extends: pipe.yaml\n' > child.yaml
+expect_refused 2 "a parent spec that is a FIFO is refused at once" "parent spec 'pipe.yaml': is a FIFO, not a regular file" "$nnrun" check child.yaml
+cp -r run1 runfifo && rm runfifo/model.safetensors && mkfifo runfifo/model.safetensors
+expect_refused 1 "eval of a run whose model.safetensors is a FIFO fails at once" "runfifo/model.safetensors: is a FIFO, not a regular file" "$nnrun" eval runfifo
+mkfifo pipe.csv
+printf 'extends: fit.yaml\ndata:\n  train: {dataset: csv, path: pipe.csv}\n  test: ~\nmodel: {input: [1]}\n' > csvfifo.yaml
+expect_refused 2 "check of a spec whose CSV is a FIFO fails at once" "data.train: pipe.csv: is a FIFO, not a regular file" "$nnrun" check csvfifo.yaml
+expect_refused 2 "  ... and so does training on it" "data.train: pipe.csv: is a FIFO, not a regular file" "$nnrun" csvfifo.yaml --quiet --out runs/csvfifo
+[ ! -e runs/csvfifo ] && ok "  ... leaving no run folder" || bad "  ... leaving no run folder"
+
+# A spec nested 200000 levels deep (400 KB) is refused at level 65 within seconds (quadratic
+# loading took over a minute), and a file over 10 MB is not read at all.
+awk 'BEGIN { printf "x: "; for (i = 0; i < 200000; i++) printf "["; for (i = 0; i < 200000; i++) printf "]"; print "" }' > deep.yaml
+expect_refused 2 "a spec 200000 levels deep is refused in seconds" "deep.yaml:1:67: error: nesting deeper than 64 levels" timeout 5 "$nnrun" check deep.yaml
+{ echo "name: huge"; head -c 11000000 /dev/zero | tr '\0' '#'; echo; } > huge.yaml
+expect_refused 2 "a spec over 10 MB is refused" "huge.yaml: error: 11000012 bytes: more than a spec may have (10 MB)" "$nnrun" check huge.yaml
+
+# Labels the model cannot predict: a CSV of classes 0..10 for a 10-class model is refused by
+# check and by training, naming the file, the line and the label (not a NaN later on).
+awk 'BEGIN { for (i = 0; i < 40; i++) printf "%d,%d,%d\n", i % 11, i % 3, i % 5 }' > eleven.csv
+cat > eleven.yaml <<'YAML'
+name: eleven
+data:
+  train: {dataset: csv, path: eleven.csv, header: false}
+model:
+  input: [2]
+  layers: [{dense: 10, name: logits}]
+loss: {cross_entropy: {pred: logits, target: target}}
+train: {optimizer: {sgd: {lr: 0.1}}, batch: 8, epochs: 1}
+YAML
+expect_refused 2 "check of labels 0..10 for 10 classes fails" "eleven.csv:11: label 10, but the model predicts 10 classes (0..9)" "$nnrun" check eleven.yaml
+expect_refused 2 "  ... and so does training" "eleven.csv:11: label 10, but the model predicts 10 classes (0..9)" "$nnrun" eleven.yaml --quiet --out runs/eleven
+grep -q "eleven.csv:33: label 10" err.txt && ok "  ... listing every such line" || { bad "  ... listing every such line"; cat err.txt; }
+printf 'extends: eleven.yaml\nmodel:\n  layers: [{dense: 11, name: logits}]\n' > eleven11.yaml
+expect_status 0 "  ... while 11 classes check" "$nnrun" check eleven11.yaml
+printf 'extends: eleven.yaml\ndata:\n  test: {dataset: csv, path: eleven.csv, header: false}\n  train: {path: ten.csv}\n' > eleventest.yaml
+awk 'BEGIN { for (i = 0; i < 40; i++) printf "%d,%d,%d\n", i % 10, i % 3, i % 5 }' > ten.csv
+expect_refused 2 "a test split with label 10 for 10 classes fails training" "data.test: eleven.csv: 3 bad rows" "$nnrun" eleventest.yaml --quiet --out runs/eleventest
+expect_refused 2 "  ... and check" "eleven.csv:22: label 10, but the model predicts 10 classes (0..9)" "$nnrun" check eleventest.yaml
+mkdir idx   # two 28x28 MNIST-style images labelled 9 and 0, for a model of 5 classes
+{ printf '\000\000\010\003\000\000\000\002\000\000\000\034\000\000\000\034'; head -c 1568 /dev/zero; } > idx/train-images-idx3-ubyte
+printf '\000\000\010\001\000\000\000\002\011\000' > idx/train-labels-idx1-ubyte
+printf 'extends: eleven.yaml\ndata:\n  train: {dataset: mnist, path: idx}\nmodel:\n  input: [784]\n  layers: [{dense: 5, name: logits}]\n' > idx5.yaml
+expect_refused 2 "MNIST-style labels 0..9 for a model of 5 classes fail training" "data.train: the labels run 0..9, but the model predicts 5 classes (0..4)" "$nnrun" idx5.yaml --quiet --out runs/idx5
+printf '0,1,2\n-1,1,2\n' > negative.csv
+printf 'extends: eleven.yaml\ndata:\n  train: {path: negative.csv}\n' > negative.yaml
+expect_refused 2 "a negative label is not a class id" "negative.csv:2: label (field 1) must be a class id (a whole number >= 0), got -1" "$nnrun" check negative.yaml
+printf '0,1,2\n2.5,1,2\n' > fraction.csv
+printf 'extends: eleven.yaml\ndata:\n  train: {path: fraction.csv}\n' > fraction.yaml
+expect_refused 2 "a fractional label is not a class id" "fraction.csv:2: label (field 1) must be a class id (a whole number >= 0), got 2.5" "$nnrun" fraction.yaml --quiet --out runs/fraction
+
 # Ctrl-C: a long run gets SIGINT, saves a resumable state and exits 130
 "$nnrun" fit.yaml --quiet --out run2 --epochs 100000 > out.txt 2> err.txt &
 pid=$!

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include "nn/data.h"
@@ -322,7 +323,7 @@ static void test_csv_bad_rows_fail_with_file_line_and_field(void **state)
     nn_dataset d;
     assert_int_equal(nn_load_csv(p, NULL, &d, err, sizeof err), -1);
     char want[600];
-    assert_err_has("2 malformed rows");
+    assert_err_has("2 bad rows");
     snprintf(want, sizeof want, "%s:3: 2 fields, expected 3 (as on line 1)", p);
     assert_err_has(want);
     snprintf(want, sizeof want, "%s:5: field 3 of 3 is not a number: 'abc'", p);
@@ -338,7 +339,7 @@ static void test_csv_reports_only_the_first_bad_rows_but_counts_all(void **state
     const char *p = write_text("many.csv", text);
     nn_dataset d;
     assert_int_equal(nn_load_csv(p, NULL, &d, err, sizeof err), -1);
-    assert_err_has("8 malformed rows (first 5 shown)");
+    assert_err_has("8 bad rows (first 5 shown)");
     char want[600];
     snprintf(want, sizeof want, "%s:6:", p);
     assert_err_has(want);
@@ -414,6 +415,90 @@ static void test_csv_missing_file_and_empty_file(void **state)
     assert_err_has("run 'make data'");
     assert_int_equal(nn_load_csv(write_text("hdronly.csv", "label,a\n"), NULL, &d, err, sizeof err), -1);
     assert_err_has("no data rows");
+}
+
+/* A label as large as the model's class count (labels 0..10 for 10 classes) is a bad row
+ * named by line, as are a negative label and a fraction; one class more loads. */
+static void test_csv_labels_the_model_cannot_predict_are_named_by_line(void **state)
+{
+    (void)state;
+    const char *p = write_text("eleven.csv", "0,1\n9,1\n10,1\n3,1\n");
+    nn_csv_options o = nn_csv_defaults();
+    o.model_classes = 10;
+    nn_dataset d;
+    assert_int_equal(nn_load_csv(p, &o, &d, err, sizeof err), -1);
+    char want[600];
+    snprintf(want, sizeof want, "%s:3: label 10, but the model predicts 10 classes (0..9)", p);
+    assert_err_has(want);
+    assert_err_has("1 bad row;");
+    o.model_classes = 11;
+    assert_int_equal(nn_load_csv(p, &o, &d, err, sizeof err), 0);
+    assert_int_equal(d.n_classes, 11);
+    nn_dataset_free(&d);
+
+    p = write_text("negative.csv", "0,1\n-1,2\n");
+    assert_int_equal(nn_load_csv(p, NULL, &d, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s:2: label (field 1) must be a class id (a whole number >= 0), got -1", p);
+    assert_err_has(want);
+}
+
+/* The scan reads the header and the labels only: it counts what the load would load and
+ * reports the same label problems, but not the features (that is the load's job). */
+static void test_csv_scan_counts_rows_and_classes_and_checks_labels(void **state)
+{
+    (void)state;
+    const char *p = write_text("scan.csv", "a,label,b\n1,0,2\n\n1,4,oops\n1,2,3\n");
+    nn_csv_options o = nn_csv_defaults();
+    o.label_col = 1;
+    nn_csv_info ci;
+    assert_int_equal(nn_csv_scan(p, &o, &ci, err, sizeof err), 0);
+    assert_int_equal(ci.n_rows, 3);
+    assert_int_equal(ci.n_features, 2);
+    assert_int_equal(ci.n_classes, 5);
+
+    o.model_classes = 4;
+    assert_int_equal(nn_csv_scan(p, &o, &ci, err, sizeof err), -1);
+    char want[600];
+    snprintf(want, sizeof want, "%s:4: label 4, but the model predicts 4 classes (0..3)", p);
+    assert_err_has(want);
+
+    p = write_text("scanbad.csv", "0,1\n-2,1\n1.5,1\nx,1\n");
+    assert_int_equal(nn_csv_scan(p, NULL, &ci, err, sizeof err), -1);
+    assert_err_has("3 bad rows");
+    snprintf(want, sizeof want, "%s:2: label (field 1) must be a class id (a whole number >= 0), got -2", p);
+    assert_err_has(want);
+    snprintf(want, sizeof want, "%s:3: label (field 1) must be a class id (a whole number >= 0), got 1.5", p);
+    assert_err_has(want);
+    snprintf(want, sizeof want, "%s:4: label (field 1) is not a number: 'x'", p);
+    assert_err_has(want);
+
+    o = nn_csv_defaults();
+    o.label_col = -1;                            /* no labels: nothing to count */
+    assert_int_equal(nn_csv_scan(p, &o, &ci, err, sizeof err), 0);
+    assert_int_equal(ci.n_classes, 0);
+    assert_int_equal(ci.n_features, 2);
+}
+
+/* A FIFO opened for reading waits for a writer: every reader refuses it first (the alarm fails
+ * the test instead of hanging it). */
+static void test_fifo_data_files_are_refused_at_once(void **state)
+{
+    (void)state;
+    const char *p = fixture("pipe.csv");
+    assert_int_equal(mkfifo(p, 0600), 0);
+    char want[600];
+    snprintf(want, sizeof want, "%s: is a FIFO, not a regular file", p);
+    nn_dataset d;
+    nn_csv_info ci;
+    alarm(10);
+    assert_int_equal(nn_load_csv(p, NULL, &d, err, sizeof err), -1);
+    assert_err_has(want);
+    assert_null(strstr(err, "make data"));      /* the hint is for missing files */
+    assert_int_equal(nn_csv_scan(p, NULL, &ci, err, sizeof err), -1);
+    assert_err_has(want);
+    assert_int_equal(nn_load_idx(p, NULL, &d, err, sizeof err), -1);
+    assert_err_has(want);
+    alarm(0);
 }
 
 /* ---- generators ------------------------------------------------------------------------ */
@@ -812,6 +897,9 @@ int main(void)
         cmocka_unit_test(test_csv_label_column_options),
         cmocka_unit_test(test_csv_sample_shape_reshapes_features),
         cmocka_unit_test(test_csv_missing_file_and_empty_file),
+        cmocka_unit_test(test_csv_labels_the_model_cannot_predict_are_named_by_line),
+        cmocka_unit_test(test_csv_scan_counts_rows_and_classes_and_checks_labels),
+        cmocka_unit_test(test_fifo_data_files_are_refused_at_once),
         cmocka_unit_test(test_function_grid_includes_both_ends),
         cmocka_unit_test(test_function_random_points_are_in_range_and_reproducible),
         cmocka_unit_test(test_function_noise_has_the_requested_std),

@@ -515,11 +515,19 @@ static void test_bad_length_prefix_and_truncation_are_rejected(void **state)
     free(b);
 }
 
-static void test_missing_file_and_directory_are_rejected(void **state)
+static void test_missing_file_directory_and_fifo_are_rejected(void **state)
 {
     (void)state;
     expect_rejected(tmp_path("does_not_exist.safetensors"), "cannot open");
-    expect_rejected(g_dir, "not a regular file");
+    expect_rejected(g_dir, "is a directory, not a regular file");
+    /* a FIFO would block the read until a writer comes: refused before (the alarm fails the
+     * test instead of hanging it) */
+    const char *fifo = tmp_path("pipe.safetensors");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    alarm(10);
+    expect_rejected(fifo, "is a FIFO, not a regular file");
+    alarm(0);
+    unlink(fifo);
     char err[NN_ERR_LEN];
     assert_null(nn_st_open(NULL, err, sizeof err));
     assert_non_null(strstr(err, "no path given"));
@@ -713,7 +721,7 @@ int main(void)
         cmocka_unit_test(test_malformed_headers_are_rejected_with_the_reason),
         cmocka_unit_test(test_deep_nesting_is_rejected_at_a_depth_limit),
         cmocka_unit_test(test_bad_length_prefix_and_truncation_are_rejected),
-        cmocka_unit_test(test_missing_file_and_directory_are_rejected),
+        cmocka_unit_test(test_missing_file_directory_and_fifo_are_rejected),
         cmocka_unit_test(test_write_rejects_bad_arguments_before_touching_disk),
         cmocka_unit_test(test_write_into_missing_directory_fails_cleanly),
         cmocka_unit_test(test_failed_write_keeps_previous_file_and_removes_temp),

@@ -151,7 +151,7 @@ static void test_missing_parent_is_reported_at_the_extends_value_with_its_path(v
     diag_init(&d);
     assert_null(spec_load_resolved(c, &d));
     char *out = printed(&d);
-    snprintf(want, sizeof want, "%s:2:12: error: cannot open parent spec '%s/nowhere.yaml': No such file or directory\n",
+    snprintf(want, sizeof want, "%s:2:12: error: parent spec '%s/nowhere.yaml': cannot open: No such file or directory\n",
              c, tmpdir);
     assert_string_equal(out, want);
     free(out);
@@ -169,8 +169,30 @@ static void test_parent_that_is_a_directory_is_reported_not_read(void **state)
     diag_init(&d);
     assert_null(spec_load_resolved(p, &d));
     char *out = printed(&d);
-    assert_non_null(strstr(out, "adir' is a directory, not a spec file"));
+    assert_non_null(strstr(out, "adir': is a directory, not a regular file"));
     assert_int_equal(diag_count(&d), 1);
+    free(out);
+    diag_free(&d);
+}
+
+/* Opening a FIFO for reading blocks until a writer comes: the parent must be refused before
+ * it is opened that way (the alarm fails the test instead of hanging it). */
+static void test_parent_that_is_a_fifo_is_refused_without_blocking(void **state)
+{
+    (void)state;
+    char fifo[400];
+    snprintf(fifo, sizeof fifo, "%s/pipe.yaml", tmpdir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    const char *p = fixture("fifoparent.yaml", "extends: pipe.yaml\n");
+    diag d;
+    diag_init(&d);
+    alarm(10);
+    assert_null(spec_load_resolved(p, &d));
+    alarm(0);
+    char *out = printed(&d);
+    char want[1024];
+    snprintf(want, sizeof want, "%s:1:10: error: parent spec '%s': is a FIFO, not a regular file\n", p, fifo);
+    assert_string_equal(out, want);
     free(out);
     diag_free(&d);
 }
@@ -464,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_extends_cycle_is_reported_at_the_extends_key),
         cmocka_unit_test(test_missing_parent_is_reported_at_the_extends_value_with_its_path),
         cmocka_unit_test(test_parent_that_is_a_directory_is_reported_not_read),
+        cmocka_unit_test(test_parent_that_is_a_fifo_is_refused_without_blocking),
         cmocka_unit_test(test_extends_chain_longer_than_the_limit_is_rejected),
         cmocka_unit_test(test_extends_value_must_be_a_file_name),
         cmocka_unit_test(test_set_replaces_nested_values_and_sequence_items),

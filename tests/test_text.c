@@ -6,6 +6,8 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "nn/text.h"
 #include "tmpdir.h"
 
@@ -368,6 +370,29 @@ static void char_corpus_windows_predict_the_next_character(void **state)
     assert_null(ids);
 }
 
+/* A FIFO given as a reviews file, word vectors or a book is refused before a read could wait
+ * for a writer (the alarm fails the test instead of hanging it). */
+static void fifo_text_files_are_refused_at_once(void **state)
+{
+    (void)state;
+    assert_int_equal(mkfifo("pipe", 0600), 0);
+    const char *want = "pipe: is a FIFO, not a regular file";
+    nn_text_set s;
+    unsigned char *ids;
+    size_t n;
+    nn_vocab v = {0};
+    float table[8];
+    int found;
+    alarm(10);
+    assert_int_equal(nn_load_reviews_json("pipe", &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, want));
+    assert_int_equal(nn_char_corpus_load("pipe", 0, &ids, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, want));
+    assert_int_equal(nn_word_vectors_load("pipe", &v, table, 4, 2, &found, err, sizeof err), -1);
+    assert_non_null(strstr(err, want));
+    alarm(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -384,6 +409,7 @@ int main(void)
         cmocka_unit_test(word_vectors_fill_the_rows_of_known_words),
         cmocka_unit_test(word_vectors_reject_malformed_files),
         cmocka_unit_test(char_corpus_windows_predict_the_next_character),
+        cmocka_unit_test(fifo_text_files_are_refused_at_once),
     };
     return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);
 }

@@ -254,7 +254,7 @@ static void test_load_file_names_nodes_after_the_file_and_reports_missing_files(
     assert_null(ydoc_load_file(path, &d));
     char *out = printed(&d);
     char want[128];
-    snprintf(want, sizeof want, "%s: error: cannot open spec file: No such file or directory\n", path);
+    snprintf(want, sizeof want, "%s: error: cannot open: No such file or directory\n", path);
     assert_string_equal(out, want);
     free(out);
     diag_free(&d);

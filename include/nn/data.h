@@ -46,19 +46,35 @@ typedef struct {
     float scale;           /* features are multiplied by this (1/255 for pixel values) */
     int classes;           /* 1: the target is a class id (a whole number >= 0);
                               0: a real-valued regression target */
+    int model_classes;     /* > 0: the classes the model predicts; a class id from this up
+                              is a bad row ("label 10, but the model predicts 10 classes
+                              (0..9)"); 0: any */
     nn_shape sample;       /* shape given to each row's features (e.g. [1,28,28]);
                               ndim 0 = flat [n_features]. Its numel must match. */
     char delim;            /* field separator */
 } nn_csv_options;
 
-/* label_col 0, header auto, scale 1, classes 1, flat sample, ',' separator. */
+/* label_col 0, header auto, scale 1, classes 1, model_classes 0, flat sample, ',' separator. */
 nn_csv_options nn_csv_defaults(void);
 
 /* Reads a CSV of numbers: one row per sample, the same number of fields on every row. Blank
- * lines are ignored; a malformed row (wrong field count, a field that is not a finite number,
- * a class label that is not a whole number >= 0) fails the load, and the message lists the
- * first few bad rows as "file:line: field k ...". o may be NULL for the defaults. */
+ * lines are ignored; a bad row (wrong field count, a field that is not a finite number, a
+ * class label that is not a whole number >= 0 or not below o->model_classes) fails the load,
+ * and the message lists the first few bad rows as "file:line: field k ...". o may be NULL for
+ * the defaults. Only a regular file is read (a FIFO is refused, see nn/regular_file.h). */
 int nn_load_csv(const char *path, const nn_csv_options *o, nn_dataset *out, char *err, size_t errlen);
+
+typedef struct {
+    int n_rows;            /* data rows (the header and blank lines not counted) */
+    int n_features;        /* fields per row less the label */
+    int n_classes;         /* 1 + the largest class id; 0 without class ids */
+} nn_csv_info;
+
+/* What nn_load_csv would load, without keeping it: the header (or first row) and then only
+ * the label field of each row, checked as nn_load_csv checks it (class ids, model_classes),
+ * with the same messages. Field counts and features are not checked: that is the load's job.
+ * Fast enough for a spec check (a 60000-row MNIST file in about 0.1 s). */
+int nn_csv_scan(const char *path, const nn_csv_options *o, nn_csv_info *info, char *err, size_t errlen);
 
 /* ---- generators --------------------------------------------------------------------------- */
 

@@ -53,6 +53,8 @@ static int cross_entropy_term(model_graph *m, const loss_spec *ls, int pred, int
     if (nn_numel(g, t) != nn_shape_numel(&ls_shape))
         return ERROR_AT(ls->target_pos, "cross_entropy needs one class id per %s as target",
                         ps->ndim == 2 ? "sample" : "step (targets [steps] per sample)");
+    int classes = ps->d[ps->ndim - 1];
+    if (t == m->t && (m->label_classes == 0 || classes < m->label_classes)) m->label_classes = classes;
     return nn_cross_entropy(g, pred, nn_reshape(g, t, ls_shape));
 }
 

@@ -71,6 +71,8 @@ typedef struct {
     int t;                /* its targets (batch) for class ids or (batch, y_dim); -1 if none */
     int n_classes;        /* > 0: t holds one class id per sample, of this many classes */
     int t_one_hot;        /* (batch, n_classes): t one-hot, for inputs named label/target of that width; or -1 */
+    int label_classes;    /* > 0: the fewest classes a cross_entropy term on t predicts (its logits' width):
+                             every class id of the data must be below it; 0: no such term */
     struct {
         char name[SPEC_NAME_LEN];
         int node;

@@ -12,7 +12,7 @@
 #include <string.h>
 
 /* Loads and validates a spec and builds its graph for one sample (shape inference), without
- * loading the data. */
+ * loading the data (CSV files that exist are scanned for their columns and class ids). */
 static spec *load_and_build(const spec_args *a, model_graph **out, diag *d)
 {
     spec *s = spec_load(a->spec, a->overrides, a->n_overrides, d);
@@ -21,6 +21,7 @@ static spec *load_and_build(const spec_args *a, model_graph **out, diag *d)
     nn_rng r;
     nn_rng_seed(&r, s->seed);
     *out = model_build(s, &info, 1, 0, NULL, &r, d);
+    if (*out) data_check_classes_on_disk(s, &info, (*out)->label_classes, d);
     return s;
 }
 

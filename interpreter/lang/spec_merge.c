@@ -1,7 +1,7 @@
 /* `extends:` — a spec names a parent; the child is deep-merged over it. */
 #include "spec_merge.h"
 #include "spec_tables.h"
-#include <errno.h>
+#include "nn/regular_file.h"
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,10 +123,11 @@ static ynode *load_parent(const ynode *root, int key, chain *c, diag *d)
     char *real = path ? canonical(path) : NULL;
     ynode *parent = NULL;
     FILE *f = NULL;
+    char why[NN_WHY_LEN];
     if (!real) {
         diag_error(d, v, "out of memory");
-    } else if (!(f = fopen(path, "rb"))) {
-        diag_error(d, v, "cannot open parent spec '%s': %s", path, strerror(errno));
+    } else if (!(f = nn_fopen_regular(path, why, sizeof why))) {
+        diag_error(d, v, "parent spec '%s': %s", path, why);
     } else {
         int seen = -1;
         for (int i = 0; i < c->n; i++)

@@ -4,6 +4,7 @@
 #include "layer_table.h"
 #include "schema.h"
 #include "spec_parse_internal.h"
+#include "ystrtab.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,10 +194,12 @@ static void parse_layer_list(diag *d, const ynode *seq, model_spec *m, const cha
     }
 }
 
-/* Unnamed layers get <type>_<n> (n counts per kind); names must be unique and not reserved. */
+/* Unnamed layers get <type>_<n> (n counts per kind); names must be unique (a hash table of the
+ * names so far: a net may have thousands of layers) and not reserved. */
 static void name_layers(diag *d, model_spec *m)
 {
     int count[LAYER_KIND_COUNT] = {0};
+    ystrtab seen = {0};
     for (int i = 0; i < m->n_layers; i++) {
         layer_spec *l = &m->layers[i];
         if (!l->named) {
@@ -207,11 +210,14 @@ static void name_layers(diag *d, model_spec *m)
         for (int k = 0; k < m->n_inputs; k++) reserved |= strcmp(l->name, m->inputs[k].name) == 0;
         if (reserved)
             diag_error_at(d, l->pos.file, l->pos.line, l->pos.col, "'%s' is reserved (an input) and cannot name a layer", l->name);
-        for (int j = 0; j < i; j++)
-            if (strcmp(m->layers[j].name, l->name) == 0)
-                diag_error_at(d, l->pos.file, l->pos.line, l->pos.col, "layer name '%s' is already used at line %d",
-                              l->name, m->layers[j].pos.line);
+        int first, rc = ystrtab_add(&seen, l->name, i, &first);
+        if (rc == 0)
+            diag_error_at(d, l->pos.file, l->pos.line, l->pos.col, "layer name '%s' is already used at line %d",
+                          l->name, m->layers[first].pos.line);
+        else if (rc < 0)
+            diag_error_at(d, l->pos.file, l->pos.line, l->pos.col, "out of memory checking the layer names");
     }
+    ystrtab_free(&seen);
 }
 
 /* ---- the section ------------------------------------------------------------------------------ */

@@ -114,11 +114,15 @@ int ymap_set(ynode *map, const char *key, ynode *val, int key_line, int key_col)
 {
     if (!map || !val || map->kind != YN_MAP) return -1;
     int i = ymap_index(map, key);
-    if (i >= 0) {
-        ynode_free(map->items[i]);
-        map->items[i] = val;
-        return 0;
-    }
+    if (i < 0) return ymap_push(map, key, val, key_line, key_col);
+    ynode_free(map->items[i]);
+    map->items[i] = val;
+    return 0;
+}
+
+int ymap_push(ynode *map, const char *key, ynode *val, int key_line, int key_col)
+{
+    if (!map || !val || map->kind != YN_MAP) return -1;
     char *k = strdup(key);
     if (!k || grow(map) < 0) { free(k); return -1; }
     map->keys[map->n] = k;
@@ -150,7 +154,7 @@ ynode *ynode_clone(const ynode *n)
     for (int i = 0; i < n->n; i++) {
         ynode *item = ynode_clone(n->items[i]);
         int rc = !item ? -1
-                 : n->kind == YN_MAP ? ymap_set(c, n->keys[i], item, n->key_line[i], n->key_col[i])
+                 : n->kind == YN_MAP ? ymap_push(c, n->keys[i], item, n->key_line[i], n->key_col[i])
                                      : yseq_push(c, item);
         if (rc < 0) {
             ynode_free(item);

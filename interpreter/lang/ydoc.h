@@ -2,10 +2,11 @@
  *
  * Loading goes through libyaml's document API; the tree is then a plain C structure the
  * interpreter walks. Every node keeps file, line and column (1-based) so a later check can
- * say "cae.yaml:12:9: error: ...". Anchors and aliases are expanded into deep copies (after
- * a bound on the expanded size, so a billion-laughs file is rejected before anything big is
- * allocated); merge keys `<<: *base` are applied; duplicate keys, multi-document files and
- * empty files are errors.
+ * say "cae.yaml:12:9: error: ...". Nesting and size are bounded while the text is read (a
+ * file over YDOC_MAX_BYTES is not read at all), so no input can make loading slow. Anchors
+ * and aliases are expanded into deep copies (after a bound on the expanded size, so a
+ * billion-laughs file is rejected before anything big is allocated); merge keys `<<: *base`
+ * are applied; duplicate keys, multi-document files and empty files are errors.
  *
  * Scalars keep their text as written. Types are decided later, by whoever reads a value,
  * with yscalar_int/float/bool; a quoted scalar ("5", 'yes') is always a string. A null is an
@@ -19,8 +20,11 @@
 #include <stdio.h>
 #include "diag.h"
 
-#define YDOC_MAX_NODES 1000000   /* after alias expansion */
-#define YDOC_MAX_DEPTH 64
+/* Limits on what a spec may be, so that any file is accepted or refused in well under a second
+ * and 100 MB: a spec is a few hundred values in a few kilobytes. */
+#define YDOC_MAX_BYTES (10 << 20)   /* a spec file's size */
+#define YDOC_MAX_NODES 100000       /* keys, items and scalars, as written and after alias expansion */
+#define YDOC_MAX_DEPTH 64           /* mappings and lists inside each other */
 
 typedef enum { YN_SCALAR, YN_MAP, YN_SEQ } yn_kind;
 
@@ -62,6 +66,9 @@ int ymap_index(const ynode *map, const char *key);     /* -1 if absent */
 /* Sets key to val (ownership of val passes to map): replaces an existing value in place
  * (keeping the key's position) or appends with the given key position. 0, or -1 if OOM. */
 int ymap_set(ynode *map, const char *key, ynode *val, int key_line, int key_col);
+/* Appends key: val without looking for key first (the caller knows it is new: a mapping built
+ * from keys already checked unique). 0, or -1 if OOM. */
+int ymap_push(ynode *map, const char *key, ynode *val, int key_line, int key_col);
 /* Removes and frees entry i. */
 void ymap_remove_at(ynode *map, int i);
 /* Appends an item (ownership passes). 0, or -1 if OOM. */

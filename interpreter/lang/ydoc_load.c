@@ -1,4 +1,6 @@
-/* Loading YAML text into a ynode tree through libyaml's document API.
+/* Loading YAML text into a ynode tree: libyaml's events composed into a document
+ * (ydoc_compose.c, which refuses deep nesting and too many nodes as the text is read), then two
+ * passes over it.
  *
  * libyaml gives a graph: an alias is a second reference to the anchored node. Two passes turn
  * it into a tree. measure() visits every distinct node once, checks duplicate keys, key and
@@ -6,7 +8,9 @@
  * so a billion-laughs file costs microseconds and no memory). Only if that is within
  * YDOC_MAX_NODES and YDOC_MAX_DEPTH does build() make the copies. */
 #include "ydoc.h"
-#include <errno.h>
+#include "ydoc_compose.h"
+#include "ystrtab.h"
+#include "nn/regular_file.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,11 +31,9 @@ typedef struct {
 static int node_index(loader *L, yaml_node_t *n) { return (int)(n - L->doc->nodes.start); }
 static yaml_node_t *node_at(loader *L, int id) { return yaml_document_get_node(L->doc, id); }
 
-static int mark_col(yaml_mark_t m, int col_shift) { return (int)m.column + 1 + (m.line == 0 ? col_shift : 0); }
-
 static void error_at_mark(loader *L, yaml_mark_t m, const char *msg)
 {
-    diag_error_at(L->d, L->file, (int)m.line + 1, mark_col(m, L->col_shift), "%s", msg);
+    diag_error_at(L->d, L->file, (int)m.line + 1, ydoc_mark_col(m, L->col_shift), "%s", msg);
 }
 
 static int is_merge_key(const yaml_node_t *k)
@@ -55,11 +57,13 @@ static int check_merge_value(loader *L, yaml_node_t *v)
     return ok ? 0 : -1;
 }
 
-/* Explicit keys must be scalars and unique; the error points at the second occurrence. */
+/* Explicit keys must be scalars and unique; the error points at the second occurrence. The
+ * keys seen go into a hash table: a mapping of many keys costs no more than reading them. */
 static int check_map_keys(loader *L, yaml_node_t *n)
 {
     int bad = 0;
-    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+    ystrtab seen = {0};
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top && bad >= 0; p++) {
         yaml_node_t *k = node_at(L, p->key);
         if (k->type != YAML_SCALAR_NODE) {
             error_at_mark(L, k->start_mark, "mapping keys must be plain names, not lists or mappings");
@@ -70,18 +74,19 @@ static int check_map_keys(loader *L, yaml_node_t *n)
             if (check_merge_value(L, node_at(L, p->value)) < 0) bad = 1;
             continue;
         }
-        for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
-            yaml_node_t *k0 = node_at(L, q->key);
-            if (k0->type == YAML_SCALAR_NODE && !is_merge_key(k0) &&
-                strcmp((char *)k0->data.scalar.value, (char *)k->data.scalar.value) == 0) {
-                diag_error_at(L->d, L->file, (int)k->start_mark.line + 1, mark_col(k->start_mark, L->col_shift),
-                              "duplicate key '%s' (first defined at line %d, column %d)", (char *)k->data.scalar.value,
-                              (int)k0->start_mark.line + 1, mark_col(k0->start_mark, L->col_shift));
-                bad = 1;
-                break;
-            }
+        int first, rc = ystrtab_add(&seen, (const char *)k->data.scalar.value, p->key, &first);
+        if (rc < 0) {
+            diag_error_at(L->d, L->file, 0, 0, "out of memory while reading YAML");
+            bad = -1;
+        } else if (rc == 0) {
+            yaml_node_t *k0 = node_at(L, first);
+            diag_error_at(L->d, L->file, (int)k->start_mark.line + 1, ydoc_mark_col(k->start_mark, L->col_shift),
+                          "duplicate key '%s' (first defined at line %d, column %d)", (char *)k->data.scalar.value,
+                          (int)k0->start_mark.line + 1, ydoc_mark_col(k0->start_mark, L->col_shift));
+            bad = 1;
         }
     }
+    ystrtab_free(&seen);
     return bad ? -1 : 0;
 }
 
@@ -98,7 +103,9 @@ static int measure_child(loader *L, int id, int depth, long *size, int *height)
 
 static int measure(loader *L, yaml_node_t *n, int depth)
 {
+    /* the text itself is within the limits (ydoc_compose): only aliases can pass them here */
     static const char *const too_big = "alias expansion too large (billion-laughs?)";
+    static const char *const too_deep = "aliases nest deeper than 64 levels once expanded";
     int i = node_index(L, n);
     if (L->state[i] == VISITING) {
         error_at_mark(L, n->start_mark, "alias expansion too large (billion-laughs?): an alias refers to its own ancestor");
@@ -109,7 +116,7 @@ static int measure(loader *L, yaml_node_t *n, int depth)
         long size = 1;
         int height = 1;
         if (depth > YDOC_MAX_DEPTH) {
-            error_at_mark(L, n->start_mark, "alias expansion too large (billion-laughs?): nesting deeper than 64 levels");
+            error_at_mark(L, n->start_mark, too_deep);
             return -1;
         }
         if (n->type == YAML_SEQUENCE_NODE) {
@@ -131,7 +138,7 @@ static int measure(loader *L, yaml_node_t *n, int depth)
         return -1;
     }
     if (depth + L->height[i] - 1 > YDOC_MAX_DEPTH) {
-        error_at_mark(L, n->start_mark, "alias expansion too large (billion-laughs?): nesting deeper than 64 levels");
+        error_at_mark(L, n->start_mark, too_deep);
         return -1;
     }
     return 0;
@@ -141,15 +148,19 @@ static int measure(loader *L, yaml_node_t *n, int depth)
 static ynode *build(loader *L, yaml_node_t *n);
 
 /* Adds the entries of a merge source that the map does not have yet (explicit keys win,
- * then earlier sources over later ones). */
-static int merge_into(loader *L, ynode *map, yaml_node_t *src)
+ * then earlier sources over later ones); have holds the map's keys. */
+static int merge_into(loader *L, ynode *map, ystrtab *have, yaml_node_t *src)
 {
     ynode *m = build(L, src);
     if (!m) return -1;
     int rc = 0;
     for (int k = 0; k < m->n && rc == 0; k++) {
-        if (ymap_index(map, m->keys[k]) >= 0) continue;
-        rc = ymap_set(map, m->keys[k], m->items[k], m->key_line[k], m->key_col[k]);
+        int added = ystrtab_add(have, m->keys[k], k, NULL);
+        if (added <= 0) {
+            rc = added;
+            continue;
+        }
+        rc = ymap_push(map, m->keys[k], m->items[k], m->key_line[k], m->key_col[k]);
         if (rc == 0) m->items[k] = NULL;   /* moved into map */
     }
     ynode_free(m);
@@ -158,19 +169,26 @@ static int merge_into(loader *L, ynode *map, yaml_node_t *src)
 
 static int build_merges(loader *L, ynode *map, yaml_node_t *n)
 {
-    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+    ystrtab have = {0};
+    int rc = 0, any = 0;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top && rc == 0; p++) {
         if (!is_merge_key(node_at(L, p->key))) continue;
+        for (int k = 0; !any && k < map->n && rc == 0; k++)   /* the explicit keys, once */
+            if (ystrtab_add(&have, map->keys[k], k, NULL) < 0) rc = -1;
+        any = 1;
         yaml_node_t *v = node_at(L, p->value);
         if (v->type == YAML_MAPPING_NODE) {
-            if (merge_into(L, map, v) < 0) return -1;
+            if (rc == 0) rc = merge_into(L, map, &have, v);
             continue;
         }
-        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
-            if (merge_into(L, map, node_at(L, *it)) < 0) return -1;
+        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top && rc == 0; it++)
+            rc = merge_into(L, map, &have, node_at(L, *it));
     }
-    return 0;
+    ystrtab_free(&have);
+    return rc;
 }
 
+/* The explicit keys are unique (measure checked them): appended as they come. */
 static ynode *build_map(loader *L, yaml_node_t *n, int line, int col)
 {
     ynode *map = ynode_new_map(L->file, line, col);
@@ -179,8 +197,8 @@ static ynode *build_map(loader *L, yaml_node_t *n, int line, int col)
         yaml_node_t *k = node_at(L, p->key);
         if (is_merge_key(k)) continue;
         ynode *v = build(L, node_at(L, p->value));
-        if (!v || ymap_set(map, (char *)k->data.scalar.value, v, (int)k->start_mark.line + 1,
-                           mark_col(k->start_mark, L->col_shift)) < 0) {
+        if (!v || ymap_push(map, (char *)k->data.scalar.value, v, (int)k->start_mark.line + 1,
+                            ydoc_mark_col(k->start_mark, L->col_shift)) < 0) {
             ynode_free(v);
             ynode_free(map);
             return NULL;
@@ -195,7 +213,7 @@ static ynode *build_map(loader *L, yaml_node_t *n, int line, int col)
 
 static ynode *build(loader *L, yaml_node_t *n)
 {
-    int line = (int)n->start_mark.line + 1, col = mark_col(n->start_mark, L->col_shift);
+    int line = (int)n->start_mark.line + 1, col = ydoc_mark_col(n->start_mark, L->col_shift);
     if (n->type == YAML_SCALAR_NODE)
         return ynode_new_scalar((char *)n->data.scalar.value, n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE,
                                 L->file, line, col);
@@ -214,22 +232,6 @@ static ynode *build(loader *L, yaml_node_t *n)
 }
 
 /* ---- driver --------------------------------------------------------------------------- */
-static void report_parser_error(const yaml_parser_t *p, const char *file, int shift, diag *d)
-{
-    const char *problem = p->problem ? p->problem : "malformed YAML";
-    if (p->error == YAML_MEMORY_ERROR) {
-        diag_error_at(d, file, 0, 0, "out of memory while reading YAML");
-    } else if (p->error == YAML_READER_ERROR) {
-        diag_error_at(d, file, 0, 0, "%s at byte offset %zu (is the file UTF-8 text?)", problem, p->problem_offset);
-    } else if (p->context) {
-        diag_error_at(d, file, (int)p->problem_mark.line + 1, mark_col(p->problem_mark, shift),
-                      "%s (%s that started at line %d, column %d)", problem, p->context,
-                      (int)p->context_mark.line + 1, mark_col(p->context_mark, shift));
-    } else {
-        diag_error_at(d, file, (int)p->problem_mark.line + 1, mark_col(p->problem_mark, shift), "%s", problem);
-    }
-}
-
 static ynode *tree_from_document(yaml_document_t *doc, const char *file, int shift, diag *d)
 {
     size_t count = (size_t)(doc->nodes.top - doc->nodes.start);
@@ -246,38 +248,12 @@ static ynode *tree_from_document(yaml_document_t *doc, const char *file, int shi
     return root;
 }
 
-/* A spec is exactly one document: a second one is reported rather than silently ignored. */
-static int check_single_document(yaml_parser_t *p, const char *file, int shift, diag *d)
-{
-    yaml_document_t next;
-    if (!yaml_parser_load(p, &next)) {
-        report_parser_error(p, file, shift, d);
-        return -1;
-    }
-    yaml_node_t *root = yaml_document_get_root_node(&next);
-    int rc = 0;
-    if (root) {
-        diag_error_at(d, file, (int)next.start_mark.line + 1, mark_col(next.start_mark, shift),
-                      "a second YAML document starts here; a spec file holds exactly one document");
-        rc = -1;
-    }
-    yaml_document_delete(&next);
-    return rc;
-}
-
 static ynode *load_with_parser(yaml_parser_t *p, const char *name, int shift, diag *d)
 {
     const char *file = ydoc_intern(name);
     yaml_document_t doc;
-    if (!yaml_parser_load(p, &doc)) {
-        report_parser_error(p, file, shift, d);
-        return NULL;
-    }
-    ynode *root = NULL;
-    if (!yaml_document_get_root_node(&doc))
-        diag_error_at(d, file, 1, 1 + shift, "empty spec");
-    else if (check_single_document(p, file, shift, d) == 0)
-        root = tree_from_document(&doc, file, shift, d);
+    if (ydoc_compose(p, &doc, file, shift, d) < 0) return NULL;
+    ynode *root = tree_from_document(&doc, file, shift, d);
     yaml_document_delete(&doc);
     return root;
 }
@@ -285,8 +261,9 @@ static ynode *load_with_parser(yaml_parser_t *p, const char *name, int shift, di
 ynode *ydoc_load_fp(FILE *f, const char *name, diag *d)
 {
     struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        diag_error_at(d, name, 0, 0, "'%s' is a directory, not a spec file", name);
+    if (fstat(fileno(f), &st) == 0 && st.st_size > YDOC_MAX_BYTES) {
+        diag_error_at(d, name, 0, 0, "%lld bytes: more than a spec may have (%d MB); is this the spec file?",
+                      (long long)st.st_size, YDOC_MAX_BYTES >> 20);
         return NULL;
     }
     yaml_parser_t p;
@@ -320,9 +297,10 @@ ynode *ydoc_load_string(const char *text, const char *name, diag *d)
 
 ynode *ydoc_load_file(const char *path, diag *d)
 {
-    FILE *f = fopen(path, "rb");
+    char why[NN_WHY_LEN];
+    FILE *f = nn_fopen_regular(path, why, sizeof why);
     if (!f) {
-        diag_error_at(d, path, 0, 0, "cannot open spec file: %s", strerror(errno));
+        diag_error_at(d, path, 0, 0, "%s", why);
         return NULL;
     }
     ynode *root = ydoc_load_fp(f, path, d);

@@ -2,7 +2,7 @@
  * per epoch, empty cells for metrics a run does not have. Columns are found by name so that
  * new columns do not break older readers. */
 #include "metrics_csv.h"
-#include <errno.h>
+#include "nn/regular_file.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,9 +84,10 @@ static int grow(run_metrics *m, int *cap)
 int metrics_csv_read(const char *path, run_metrics *m, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
-    FILE *fp = fopen(path, "r");
+    char why[NN_WHY_LEN];
+    FILE *fp = nn_fopen_regular(path, why, sizeof why);
     if (!fp) {
-        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: %s", path, why);
         return -1;
     }
     char line[LINE_LEN], *f[MAX_COLS];

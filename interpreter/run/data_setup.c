@@ -2,8 +2,10 @@
 #include "data_setup.h"
 #include "nn/expr.h"
 #include "nn/text.h"
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *fashion_dirs[] = {"/usr/share/datasets/fashion-mnist", "data/fashion_mnist"};
@@ -11,6 +13,15 @@ static const char *fashion_dirs[] = {"/usr/share/datasets/fashion-mnist", "data/
 void data_source_error(diag *d, const data_source *src, const char *which, const char *err)
 {
     diag_error_at(d, src->pos.file, src->pos.line, src->pos.col, "data.%s: %s", which, err);
+}
+
+nn_csv_options data_csv_options(const data_source *src)
+{
+    nn_csv_options o = nn_csv_defaults();
+    o.header = src->header;
+    o.label_col = src->label_col;
+    o.scale = src->scale;
+    return o;
 }
 
 static int load_idx_source(const data_source *src, const char *which, nn_dataset *out, diag *d)
@@ -101,10 +112,7 @@ static int load_source(const spec *s, const data_source *src, const char *which,
     case DS_MNIST:
     case DS_FASHION_MNIST: rc = load_idx_source(src, which, out, d); break;
     case DS_CSV: {
-        nn_csv_options o = nn_csv_defaults();
-        o.header = src->header;
-        o.label_col = src->label_col;
-        o.scale = src->scale;
+        nn_csv_options o = data_csv_options(src);
         if ((rc = nn_load_csv(src->path, &o, out, err, sizeof err)) < 0) data_source_error(d, src, which, err);
         break;
     }
@@ -218,21 +226,6 @@ void data_release(run_data *rd)
     nn_vocab_free(&rd->vocab);
 }
 
-/* Counts the feature columns of a CSV from its first line. */
-static int csv_columns(const char *path, int *cols)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    int c, n = 1, any = 0;
-    while ((c = fgetc(f)) != EOF && c != '\n') {
-        any = 1;
-        n += c == ',';
-    }
-    fclose(f);
-    *cols = n;
-    return any ? 0 : -1;
-}
-
 int data_describe(const spec *s, data_info *info, diag *d)
 {
     const data_source *src = &s->data.train;
@@ -247,8 +240,9 @@ int data_describe(const spec *s, data_info *info, diag *d)
     case DS_IMDB: *info = (data_info){nn_shape1(src->length), 1, 2}; return 0;
     case DS_CHARS: *info = (data_info){nn_shape1(src->length), src->length, NN_CHAR_SYMBOLS}; return 0;
     case DS_CSV: {
-        int cols, label = src->label_col >= 0;
-        if (csv_columns(src->path, &cols) < 0) {
+        int label = src->label_col >= 0;
+        struct stat st;
+        if (stat(src->path, &st) != 0 && errno == ENOENT) {
             /* the spec can still be checked: take the model's declared input as the sample */
             diag_warning_at(d, src->pos.file, src->pos.line, src->pos.col,
                             "data.train: cannot read %s yet (for MNIST as CSV run 'make data'); shapes are checked "
@@ -256,7 +250,15 @@ int data_describe(const spec *s, data_info *info, diag *d)
             *info = (data_info){s->nets[0].inputs[0].shape, label, label ? 10 : 0};
             return 0;
         }
-        *info = (data_info){nn_shape1(cols - label), label, label ? 10 : 0};
+        /* the file is there: its real columns and classes (labels checked as the load will) */
+        nn_csv_options o = data_csv_options(src);
+        nn_csv_info ci;
+        char err[1024];
+        if (nn_csv_scan(src->path, &o, &ci, err, sizeof err) < 0) {
+            data_source_error(d, src, "train", err);
+            return -1;
+        }
+        *info = (data_info){nn_shape1(ci.n_features), label, ci.n_classes};
         return 0;
     }
     case DS_NONE: break;

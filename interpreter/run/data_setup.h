@@ -28,11 +28,25 @@ void data_release(run_data *rd);
 int chars_setup(const spec *s, run_data *rd, diag *d);
 /* The index of a named part of a split by fractions (train, [validation,] test), or -1. */
 int data_split_part(const data_source *src, const char *name);
+/* The CSV reader's options for a csv source (header, label column, scale). */
+nn_csv_options data_csv_options(const data_source *src);
 /* Reports err at the source's spec line as "data.<which>: err". */
 void data_source_error(diag *d, const data_source *src, const char *which, const char *err);
 /* What the data will look like (sample shape, targets, classes) without loading it — enough
- * for shape inference in `nnrun check` and `nnrun summary`. */
+ * for shape inference in `nnrun check` and `nnrun summary`. A CSV file that exists is scanned
+ * (its columns, its class ids, checked); one that does not yet gets a warning and is taken to
+ * fit the model's input, with 10 classes. */
 int data_describe(const spec *s, data_info *info, diag *d);
+
+/* ---- class ids against the model (data_labels.c) ---- */
+/* After loading: the class ids of each loaded split against the classes the model predicts
+ * (model_graph.label_classes; 0: nothing to check). A label it cannot predict is an error
+ * naming the file and line for a CSV ("data/x.csv:57: label 10, but the model predicts 10
+ * classes (0..9)"). 0 or -1. */
+int data_check_classes(const spec *s, const run_data *rd, int classes, diag *d);
+/* The same for `nnrun check`, without loading: each CSV source whose file exists is scanned;
+ * other sources are taken to have info's classes. */
+int data_check_classes_on_disk(const spec *s, const data_info *info, int classes, diag *d);
 /* Image values in the data's pixel range (an mnist or fashion_mnist source's `range: [lo, hi]`)
  * mapped back to [0, 1] for display, (v - lo) / (hi - lo); any other data is left as it is. */
 void data_pixels_to_unit(const spec *s, float *v, size_t n);

@@ -114,13 +114,14 @@ static int build(judge *j, const data_info *info, diag *d)
     nn_graph *g = j->m->g;
     j->features = input_of(j, last_dense(&s->nets[0]));
     j->scores = j->m->out[net_find_layer(&s->nets[0], spec_first_loss(s)->pred)];
+    /* the classes are the classifier's scores: at least the data's (a CSV's labels may use fewer) */
     const nn_shape *sc = &g->nodes[j->scores].shape;
-    if (sc->ndim != 2 || sc->d[1] != info->n_classes)
+    if (sc->ndim != 2 || sc->d[1] < info->n_classes || sc->d[1] > JUDGE_MAX_CLASSES)
         return refuse(j, d, spec_first_loss(s)->pred_pos, "its loss predicts '%s', not one score per class",
                       spec_first_loss(s)->pred);
     if (j->features < 0) return refuse(j, d, (spec_pos){s->file, 0, 0}, "its last dense layer reads no layer");
     j->dim = (int)(nn_numel(g, j->features) / JUDGE_BATCH);
-    j->n_classes = info->n_classes;
+    j->n_classes = sc->d[1];
     int nodes[2] = {j->features, j->scores};
     if (model_plan(j->m, nodes, 2) < 0) {
         diag_error_at(d, s->file, 0, 0, "%s: out of memory planning the judge's graph", j->run_dir);

@@ -11,8 +11,8 @@ int nn_char_corpus_load(const char *path, int drop_other, unsigned char **ids, s
 {
     *ids = NULL;
     *n = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return nn_fail(err, errlen, "%s: cannot open (%s)", path, NN_DATA_HINT);
+    FILE *f = nn_data_fopen(path, err, errlen);
+    if (!f) return -1;
     char *buf = NULL;
     long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
     int rc = size >= 0 && fseek(f, 0, SEEK_SET) == 0 ? 0 : nn_fail(err, errlen, "%s: cannot find its size", path);

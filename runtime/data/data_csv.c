@@ -3,7 +3,8 @@
  * Lines come from getline() on a buffered stream and fields are parsed in place: plain
  * integers (the usual pixel values) by a short digit loop, anything else by strtof. That
  * keeps a 60000 x 785 file to about a second. A bad row does not stop the scan, so the
- * message can list the first few of them with their line numbers. */
+ * message can list the first few of them with their line numbers. nn_csv_scan goes through
+ * the same lines parsing only each row's label, for a spec check that must not load the data. */
 #include "nn/data.h"
 #include "data_util.h"
 #include <ctype.h>
@@ -27,6 +28,7 @@ nn_csv_options nn_csv_defaults(void)
 typedef struct {
     const char *path;
     nn_csv_options o;
+    int scan_only;              /* nn_csv_scan: rows are counted and their labels checked */
     int ncols;                  /* fields per row; 0 until the header or first row fixes it */
     long ncols_line;            /* the line that fixed it */
     float *row;                 /* parsed fields of the current line (ncols) */
@@ -173,6 +175,47 @@ static int grow(csv_reader *c)
     return 0;
 }
 
+/* A class id: a whole number >= 0, below the model's classes when they are given. 0, or -1
+ * (a bad row, reported). */
+static int check_label(csv_reader *c, float v, long lno)
+{
+    int k = c->o.model_classes;
+    if (v < 0 || v != floorf(v) || v > 1e6f) {
+        report_bad(c, lno, "label (field %d) must be a class id (a whole number >= 0), got %g", c->o.label_col + 1, v);
+        return -1;
+    }
+    if (k > 0 && v >= (float)k) {
+        report_bad(c, lno, "label %g, but the model predicts %d class%s (0..%d)", v, k, k == 1 ? "" : "es", k - 1);
+        return -1;
+    }
+    if ((int)v > c->max_label) c->max_label = (int)v;
+    return 0;
+}
+
+/* A row for nn_csv_scan: counted, and its label field (found by skipping the fields before it)
+ * checked. */
+static int scan_row(csv_reader *c, const char *line, long lno, char *err, size_t errlen)
+{
+    if (c->n == INT_MAX) return nn_fail(err, errlen, "%s:%ld: more than %d rows", c->path, lno, INT_MAX);
+    c->n++;
+    int lc = c->o.label_col;
+    if (lc < 0 || !c->o.classes) return 0;
+    const char *p = line;
+    for (int k = 0; k < lc && *p; k++) {
+        p = skip_field(p, c->o.delim);
+        if (*p) p++;
+    }
+    float v = 0;
+    const char *end = parse_number(p, &v);
+    while (end && is_blank(*end)) end++;
+    if (!end || (*end && *end != c->o.delim)) {
+        report_bad(c, lno, "label (field %d) is not a number: '%.*s'", lc + 1, field_len(p, c->o.delim), p);
+        return 0;
+    }
+    check_label(c, v, lno);
+    return 0;
+}
+
 /* Checks one row's fields and, while the file is still clean, stores it. */
 static int take_row(csv_reader *c, const char *line, long lno, char *err, size_t errlen)
 {
@@ -187,14 +230,7 @@ static int take_row(csv_reader *c, const char *line, long lno, char *err, size_t
         return 0;
     }
     int lc = c->o.label_col;
-    if (lc >= 0 && c->o.classes) {
-        float v = c->row[lc];
-        if (v < 0 || v != floorf(v) || v > 1e6f) {
-            report_bad(c, lno, "label (field %d) must be a class id (a whole number >= 0), got %g", lc + 1, v);
-            return 0;
-        }
-        if ((int)v > c->max_label) c->max_label = (int)v;
-    }
+    if (lc >= 0 && c->o.classes && check_label(c, c->row[lc], lno) < 0) return 0;
     if (c->n_bad) return 0;                     /* the load will fail: stop storing */
     if (c->n == INT_MAX) return nn_fail(err, errlen, "%s:%ld: more than %d rows", c->path, lno, INT_MAX);
     if (c->n == c->cap && grow(c) < 0) return nn_fail(err, errlen, "%s: out of memory at line %ld", c->path, lno);
@@ -206,13 +242,19 @@ static int take_row(csv_reader *c, const char *line, long lno, char *err, size_t
     return 0;
 }
 
+/* A data row: stored by a load, counted and its label checked by a scan. */
+static int next_row(csv_reader *c, const char *line, long lno, char *err, size_t errlen)
+{
+    return c->scan_only ? scan_row(c, line, lno, err, errlen) : take_row(c, line, lno, err, errlen);
+}
+
 /* The first non-blank line: a header (options say so, or auto and mostly non-numeric), or data. */
 static int take_first_line(csv_reader *c, const char *line, long lno, char *err, size_t errlen)
 {
     row_scan r = parse_row(line, c->o.delim, NULL, 0);
     int header = c->o.header == 1 || (c->o.header < 0 && 2 * r.n_bad >= r.count);
     if (set_columns(c, r.count, lno, err, errlen) < 0) return -1;
-    return header ? 0 : take_row(c, line, lno, err, errlen);
+    return header ? 0 : next_row(c, line, lno, err, errlen);
 }
 
 static int read_lines(csv_reader *c, FILE *f, char *err, size_t errlen)
@@ -228,14 +270,14 @@ static int read_lines(csv_reader *c, FILE *f, char *err, size_t errlen)
         const char *s = line;
         while (is_blank(*s)) s++;
         if (!*s) continue;
-        rc = c->ncols ? take_row(c, line, lno, err, errlen) : take_first_line(c, line, lno, err, errlen);
+        rc = c->ncols ? next_row(c, line, lno, err, errlen) : take_first_line(c, line, lno, err, errlen);
     }
     if (rc == 0 && ferror(f)) rc = nn_fail(err, errlen, "%s: read error: %s", c->path, strerror(errno));
     free(line);
     return rc;
 }
 
-/* "file: 3 malformed rows (first 3 shown):\n  file:4: ..." */
+/* "file: 3 bad rows (first 3 shown); fix or remove them:\n  file:4: ..." */
 static int fail_bad_rows(const csv_reader *c, char *err, size_t errlen)
 {
     if (!err || !errlen) return -1;
@@ -243,7 +285,7 @@ static int fail_bad_rows(const csv_reader *c, char *err, size_t errlen)
     size_t used = 0;
     char more[48] = "";
     if (c->n_bad > shown) snprintf(more, sizeof more, " (first %ld shown)", shown);
-    int w = snprintf(err, errlen, "%s: %ld malformed row%s%s; fix or remove them:", c->path, c->n_bad,
+    int w = snprintf(err, errlen, "%s: %ld bad row%s%s; fix or remove them:", c->path, c->n_bad,
                      c->n_bad == 1 ? "" : "s", more);
     for (long i = 0; w >= 0 && (used += (size_t)w) < errlen && i < shown; i++)
         w = snprintf(err + used, errlen - used, "\n  %s", c->bad[i]);
@@ -268,26 +310,42 @@ static int finish(csv_reader *c, nn_dataset *out, char *err, size_t errlen)
     return 0;
 }
 
+/* Checks the options, then reads every line of the file into c. */
+static int read_file(csv_reader *c, char *err, size_t errlen)
+{
+    if (c->o.label_col < -1) return nn_fail(err, errlen, "%s: label column %d is invalid", c->path, c->o.label_col);
+    if (c->o.delim == 0 || c->o.delim == '\n' || c->o.delim == '"' || isdigit((unsigned char)c->o.delim))
+        return nn_fail(err, errlen, "%s: invalid field separator", c->path);
+    FILE *f = nn_data_fopen(c->path, err, errlen);
+    if (!f) return -1;
+    setvbuf(f, NULL, _IOFBF, 1 << 20);
+    int rc = read_lines(c, f, err, errlen);
+    fclose(f);
+    return rc;
+}
+
 int nn_load_csv(const char *path, const nn_csv_options *o, nn_dataset *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     csv_reader c = {.path = path, .o = o ? *o : nn_csv_defaults()};
-    if (c.o.label_col < -1) return nn_fail(err, errlen, "%s: label column %d is invalid", path, c.o.label_col);
-    if (c.o.delim == 0 || c.o.delim == '\n' || c.o.delim == '"' || isdigit((unsigned char)c.o.delim))
-        return nn_fail(err, errlen, "%s: invalid field separator", path);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        int e = errno;
-        return nn_fail(err, errlen, "%s: cannot open: %s%s%s", path, strerror(e), e == ENOENT ? "; " : "",
-                            e == ENOENT ? NN_DATA_HINT : "");
-    }
-    setvbuf(f, NULL, _IOFBF, 1 << 20);
-    int rc = read_lines(&c, f, err, errlen);
-    fclose(f);
+    int rc = read_file(&c, err, errlen);
     if (rc == 0) rc = finish(&c, out, err, errlen);
     free(c.row);
     free(c.x);
     free(c.y);
     if (rc < 0) nn_dataset_free(out);
+    return rc;
+}
+
+int nn_csv_scan(const char *path, const nn_csv_options *o, nn_csv_info *info, char *err, size_t errlen)
+{
+    memset(info, 0, sizeof *info);
+    csv_reader c = {.path = path, .o = o ? *o : nn_csv_defaults(), .scan_only = 1};
+    int rc = read_file(&c, err, errlen);
+    if (rc == 0 && c.n_bad) rc = fail_bad_rows(&c, err, errlen);
+    if (rc == 0 && c.n == 0) rc = nn_fail(err, errlen, "%s: no data rows", path);
+    if (rc == 0)
+        *info = (nn_csv_info){(int)c.n, c.nfeat, c.o.label_col >= 0 && c.o.classes ? c.max_label + 1 : 0};
+    free(c.row);
     return rc;
 }

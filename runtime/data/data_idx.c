@@ -4,14 +4,15 @@
  * big-endian uint32 per dimension, then the elements in row-major order. zlib's gzread reads
  * raw files unchanged (it looks at the gzip magic bytes), so one code path serves both. */
 #include "nn/data.h"
+#include "nn/regular_file.h"
 #include "data_util.h"
-#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #define IDX_UBYTE 0x08
@@ -40,10 +41,14 @@ static int idx_open(idx_file *f, const char *path, char *err, size_t errlen)
         if (!file_exists(f->path))
             return nn_fail(err, errlen, "%s: no such file (nor %s.gz); %s", path, path, NN_DATA_HINT);
     }
-    errno = 0;
-    f->f = gzopen(f->path, "rb");
-    if (!f->f)
-        return nn_fail(err, errlen, "%s: cannot open: %s", f->path, errno ? strerror(errno) : "out of memory");
+    char why[NN_WHY_LEN];
+    int fd = nn_open_regular(f->path, why, sizeof why);
+    if (fd < 0) return nn_fail(err, errlen, "%s: %s", f->path, why);
+    f->f = gzdopen(fd, "rb");
+    if (!f->f) {
+        close(fd);
+        return nn_fail(err, errlen, "%s: cannot open: out of memory", f->path);
+    }
     gzbuffer(f->f, 1u << 17);
     return 0;
 }

@@ -94,8 +94,8 @@ int nn_parse_reviews_json(const char *json, size_t len, const char *name, nn_tex
 int nn_load_reviews_json(const char *path, nn_text_set *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f) return nn_fail(err, errlen, "%s: cannot open (%s)", path, NN_DATA_HINT);
+    FILE *f = nn_data_fopen(path, err, errlen);
+    if (!f) return -1;
     char *buf = NULL;
     long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
     int rc = size >= 0 && fseek(f, 0, SEEK_SET) == 0 ? 0 : nn_fail(err, errlen, "%s: cannot find its size", path);

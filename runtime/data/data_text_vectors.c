@@ -46,8 +46,8 @@ int nn_word_vectors_load(const char *path, const nn_vocab *v, float *table, int 
                          char *err, size_t errlen)
 {
     *found = 0;
-    FILE *f = fopen(path, "r");
-    if (!f) return nn_fail(err, errlen, "%s: cannot open the word vectors (%s)", path, strerror(errno));
+    FILE *f = nn_data_fopen(path, err, errlen);
+    if (!f) return -1;
     unsigned char *seen = calloc((size_t)rows, 1);
     char *line = NULL;
     size_t cap = 0;

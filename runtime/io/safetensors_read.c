@@ -2,9 +2,9 @@
  * entirely (header, entries, layout) before any tensor is handed out; a hostile file can at
  * worst make us allocate about twice its own size (converting 16-bit data to float). */
 #include "nn/safetensors.h"
+#include "nn/regular_file.h"
 #include "json_lite.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <float.h>
 #include <limits.h>
 #include <math.h>
@@ -60,12 +60,14 @@ static int st_fail(const st_ctx *c, const char *fmt, ...)
 
 static int read_whole_file(const st_ctx *c, unsigned char **out, size_t *out_len)
 {
-    int fd = open(c->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return st_fail(c, "cannot open: %s", strerror(errno));
+    char why[NN_WHY_LEN];
+    int fd = nn_open_regular(c->path, why, sizeof why);
+    if (fd < 0) return st_fail(c, "%s", why);
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
         close(fd);
-        return st_fail(c, "not a regular file");
+        return st_fail(c, "cannot read its size: %s", strerror(e));
     }
     size_t len = (size_t)st.st_size;
     unsigned char *buf = malloc(len ? len : 1);

@@ -276,9 +276,9 @@ static void parse_step_schedule(diag *d, const ynode *n, step_spec *st)
 
 void parse_train(diag *d, const ynode *top, const ynode *n, train_spec *t, step_spec *dflt)
 {
-    static const char *const keys[] = {"optimizer", "batch", "epochs", "shuffle", "drop_last", "schedule", "warmup",
-                                       "clip_grad_norm", "clip_grad_value", "log_every", "limit_batches", "metrics",
-                                       "metric_layer", "steps", "scale_lr_with_ranks", NULL};
+    static const char *const keys[] = {"optimizer", "batch", "epochs", "shuffle", "drop_last", "scale_lr_with_ranks",
+                                       "schedule", "warmup", "clip_grad_norm", "clip_grad_value", "log_every",
+                                       "limit_batches", "metrics", "metric_layer", "steps", NULL};
     nn_opt_defaults(NN_OPT_ADAM, &dflt->opt);
     dflt->repeat = 1;
     t->batch = 32;

@@ -63,6 +63,7 @@ int cmd_train(int argc, char **argv)
     } else {
         printf("%s: %d training samples%s; run folder %s\n", s->name, t.data.train.n,
                a.resume ? " (resumed)" : "", s->out_dir);
+        fflush(stdout);   /* the run has started: say so now, also into a file or a pipe */
         nn_profile_enable(a.profile);
         progress pg;
         run_files_saver saver;

@@ -7,8 +7,5 @@
 
 /* Loads weights saved by a run into m's parameters, matching them by name and shape. */
 int checkpoint_load_weights(model_graph *m, const char *path, char *err, size_t errlen);
-/* Saves m's parameters (names: "<layer>.weight", "<layer>.bias"). */
-int checkpoint_save_weights(model_graph *m, const char *path, const char *const *meta_kv, int n_meta, char *err,
-                            size_t errlen);
 
 #endif

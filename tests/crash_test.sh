@@ -10,6 +10,7 @@ set -u
 nnrun=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 . "$(dirname "$0")/test_lib.sh"
 trap 'umount "$tmp/disk" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM PIPE   # through the EXIT trap: never leave the tmpfs mounted
 cd "$tmp" || exit 1
 export OMP_NUM_THREADS=1
 

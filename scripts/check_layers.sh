@@ -1,6 +1,7 @@
 #!/bin/sh
 # The include rules of runtime/ (runtime/README.md) and of interpreter/ (interpreter/README.md),
-# one line per rule below; run by make test.
+# one line per rule below, and that every file is written through nn/atomic_file.h; run by make
+# test.
 # Each #include "..." (and <nn/...>) of the files a rule covers is resolved as the compiler
 # would (the including file's folder, then include/; then interpreter/ and its folders by name,
 # to catch a header only the tests' -Iinterpreter/<folder> would find) and checked; a broken rule
@@ -78,6 +79,15 @@ forbid 'interpreter/build includes, of the interpreter, only lang/ and build/' '
 forbid 'interpreter/run includes, of the interpreter, only lang/, build/ and run/ (never out/)' '^interpreter/(out|cli)/' "$(in_int run)"
 forbid 'interpreter/out includes, of the interpreter, only lang/, build/, run/ and out/' '^interpreter/cli/' "$(in_int out)"
 forbid 'interpreter/version.[ch] include nothing of the interpreter but version.h' '^interpreter/(lang|build|run|out|cli)/' "interpreter/version.c interpreter/version.h"
+
+# Every file nnrun writes goes through the one atomic writer (nn/atomic_file.h), so a crash or a
+# full disk never leaves half of it: no other source opens a file for writing.
+writers=$(grep -nE 'fopen\([^;]*"([wa]|rb?\+)|O_WRONLY|O_RDWR|O_CREAT|[^_]creat\(|freopen\(' $(find runtime interpreter -name '*.c') |
+          grep -v '^runtime/io/atomic_file\.c:')
+if [ -n "$writers" ]; then
+    printf '%s  (rule: files are written through nn/atomic_file.h only)\n' "$writers"
+    fail=1
+fi
 
 lib=${BUILD:-build}/libnn.a
 if [ -f "$lib" ]; then

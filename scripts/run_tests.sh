@@ -4,6 +4,7 @@
 # references and shapes; no data needed), the golden losses of every spec
 # (scripts/golden_losses.sh; needs `make data`; not in the sanitizer build), then the command-line tests,
 # the data-parallel tests under mpirun (tests/mpi_test.sh),
+# the crash tests (a full disk, SIGKILLs; the full disk needs root to mount a tmpfs, else skipped),
 # the language tests (docs/spec.md's layer table, the JSON Schema against every spec; needs
 # python3-jsonschema), the man page test (docs/nnrun.1 renders cleanly and names every command
 # and option of every --help) and the report test (report.html in headless Chromium;
@@ -28,6 +29,8 @@ printf '== tests/cli_test.sh\n'
 tests/cli_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 printf '== tests/mpi_test.sh\n'
 tests/mpi_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
+printf '== tests/crash_test.sh\n'
+tests/crash_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 printf '== tests/lang_test.sh\n'
 tests/lang_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 printf '== tests/man_test.sh\n'

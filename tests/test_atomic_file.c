@@ -1,7 +1,9 @@
 /* nn/atomic_file.h: the content lands; a failed write — a real one (file size limit: write()
  * fails with EFBIG as a full disk fails with ENOSPC; a directory in the way of the rename) or
  * one injected at each step of the commit — keeps the previous file and leaves no temporary
- * file; the mode follows the umask; a missing directory is named. */
+ * file; the mode follows the umask; a missing directory is named. Several files committed as
+ * one unit are all replaced or none; one cut between its renames leaves the rest whole for a
+ * reader to find and put in place; the leftovers of killed writers are removed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -271,6 +273,92 @@ static void test_a_missing_directory_is_named(void **state)
     assert_int_equal(count_temps("."), 0);
 }
 
+/* Three files opened with "new" written to each (the second failing at STEP when asked). */
+static void open_unit(nn_atomic_file **af, const char *const *names, nn_atomic_step step, int err_no)
+{
+    char err[512];
+    for (int i = 0; i < 3; i++) {
+        af[i] = nn_atomic_open(names[i], err, sizeof err);
+        assert_non_null(af[i]);
+        fputs("new", nn_atomic_stream(af[i]));
+    }
+    if (step != NN_ATOMIC_OK) nn_atomic_fail_at(af[1], step, err_no);
+}
+
+static void test_a_unit_of_files_is_replaced_whole_or_not_at_all(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"u1.txt", "u2.txt", "u3.txt"};
+    static const nn_atomic_step before_rename[] = {NN_ATOMIC_WRITE, NN_ATOMIC_FSYNC, NN_ATOMIC_CLOSE};
+    char err[512];
+    nn_atomic_file *af[3];
+    for (size_t k = 0; k < sizeof before_rename / sizeof *before_rename; k++) {
+        for (int i = 0; i < 3; i++) assert_int_equal(write_text(names[i], "old", err, sizeof err), 0);
+        open_unit(af, names, before_rename[k], ENOSPC);
+        err[0] = 0;
+        assert_int_equal(nn_atomic_commit_all(af, 3, err, sizeof err), -1);
+        assert_contains(err, "u2.txt: ");
+        assert_contains(err, "none of the 3 written together was replaced");
+        for (int i = 0; i < 3; i++) assert_string_equal(content(names[i]), "old");
+        assert_int_equal(count_temps("."), 0);
+    }
+    open_unit(af, names, NN_ATOMIC_OK, 0);
+    assert_int_equal(nn_atomic_commit_all(af, 3, err, sizeof err), 0);
+    for (int i = 0; i < 3; i++) assert_string_equal(content(names[i]), "new");
+    assert_int_equal(count_temps("."), 0);
+}
+
+static int remember(const char *tmp, void *ctx)
+{
+    snprintf(ctx, 256, "%s", tmp);
+    return 1;
+}
+
+/* The second rename fails (as a crash there would stop it): the first file is new, the second
+ * and third wait whole in their temporary files, which nn_atomic_each_leftover finds and
+ * nn_atomic_adopt puts in place. */
+static void test_a_unit_cut_between_its_renames_can_be_finished(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"c1.txt", "c2.txt", "c3.txt"};
+    char err[512], tmp[256] = "";
+    nn_atomic_file *af[3];
+    for (int i = 0; i < 3; i++) assert_int_equal(write_text(names[i], "old", err, sizeof err), 0);
+    open_unit(af, names, NN_ATOMIC_RENAME, EIO);
+    assert_int_equal(nn_atomic_commit_all(af, 3, err, sizeof err), -1);
+    assert_contains(err, "c2.txt: rename of the temporary file failed: ");
+    assert_contains(err, "written together with c1.txt, which was replaced: the new content stays in c2.txt.tmp-");
+    assert_string_equal(content("c1.txt"), "new");
+    assert_string_equal(content("c2.txt"), "old");
+    assert_int_equal(count_temps("."), 2);
+    for (int i = 1; i < 3; i++) {
+        assert_int_equal(nn_atomic_each_leftover(names[i], remember, tmp), 1);
+        assert_string_equal(content(tmp), "new");
+        assert_int_equal(nn_atomic_adopt(tmp, names[i], err, sizeof err), 0);
+        assert_string_equal(content(names[i]), "new");
+        assert_int_equal(nn_atomic_each_leftover(names[i], remember, tmp), 0);
+    }
+    assert_int_equal(count_temps("."), 0);
+    assert_int_equal(nn_atomic_adopt("gone.tmp-abcdef", "c1.txt", err, sizeof err), -1);
+    assert_contains(err, "c1.txt: cannot put gone.tmp-abcdef in its place: ");
+}
+
+/* What writers killed before their rename leave (any destination) goes; other names stay. */
+static void test_leftovers_of_killed_writers_are_removed(void **state)
+{
+    (void)state;
+    assert_int_equal(mkdir("run", 0755), 0);
+    static const char *const temps[] = {"run/model.safetensors.tmp-a1B2c3", "run/metrics.csv.tmp-zzzzzz",
+                                        "run/x.png.tmp-000000"};
+    static const char *const kept[] = {"run/notes.tmp-abc", "run/a.tmp-abcdefg", "run/.tmp-abcdef", "run/keep.txt"};
+    for (size_t i = 0; i < 3; i++) write_file(temps[i], "half");
+    for (size_t i = 0; i < 4; i++) write_file(kept[i], "mine");
+    assert_int_equal(nn_atomic_remove_leftovers("run"), 3);
+    for (size_t i = 0; i < 3; i++) assert_null(content(temps[i]));
+    for (size_t i = 0; i < 4; i++) assert_string_equal(content(kept[i]), "mine");
+    assert_int_equal(nn_atomic_remove_leftovers("no/such/dir"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +371,9 @@ int main(void)
         cmocka_unit_test(test_a_failed_rename_leaves_no_temporary_file),
         cmocka_unit_test(test_each_step_of_the_commit_fails_cleanly),
         cmocka_unit_test(test_a_missing_directory_is_named),
+        cmocka_unit_test(test_a_unit_of_files_is_replaced_whole_or_not_at_all),
+        cmocka_unit_test(test_a_unit_cut_between_its_renames_can_be_finished),
+        cmocka_unit_test(test_leftovers_of_killed_writers_are_removed),
     };
     return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);
 }

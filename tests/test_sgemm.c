@@ -1,7 +1,8 @@
 /* nn_sgemm: the GEMM every op calls, split over the OpenMP threads when it is big (by rows, or by
  * columns when C has more of those) and run whole on one core otherwise or when that has been
  * faster. Whatever the split, the thread count or the setting the policy picks, C must equal
- * alpha op(A) op(B) + beta C computed directly. */
+ * alpha op(A) op(B) + beta C computed directly; and the setting (the parts on the threads or
+ * one after the other on one core) must not change a single bit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
+#include <string.h>
 #include "nn/rng.h"
 #include "nn/runtime.h"
 #include "../runtime/core/parallel.h"
@@ -98,6 +100,57 @@ static void test_many_calls_stay_right_whatever_setting_the_policy_picks(void **
     for (int i = 0; i < 150; i++) check_one(&s, 1.0f, i % 2 ? 1.0f : 0.0f, &r);
 }
 
+/* Runs op(A) op(B) of shape s with the big GEMM's parts on one core, then on the threads, and
+ * compares the bytes of C. */
+static void check_same_bytes_either_setting(const shape_t *s, float alpha, float beta, nn_rng *r)
+{
+    int ar = s->ta ? s->k : s->m, ac = s->ta ? s->m : s->k, br = s->tb ? s->n : s->k, bc = s->tb ? s->k : s->n;
+    size_t cn = (size_t)s->m * s->n;
+    float *a = random_matrix(r, (size_t)ar * ac), *b = random_matrix(r, (size_t)br * bc);
+    float *one = random_matrix(r, cn), *split = malloc(cn * sizeof *split);
+    assert_non_null(split);
+    for (size_t i = 0; i < cn; i++) split[i] = one[i];
+    nn_gemm_split = 0;
+    nn_sgemm(s->ta, s->tb, s->m, s->n, s->k, alpha, a, ac, b, bc, beta, one, s->n);
+    nn_gemm_split = 1;
+    nn_sgemm(s->ta, s->tb, s->m, s->n, s->k, alpha, a, ac, b, bc, beta, split, s->n);
+    nn_gemm_split = -1;
+    if (memcmp(one, split, cn * sizeof *one) != 0)
+        print_error("ta=%d tb=%d m=%d n=%d k=%d: one core and the threads differ\n", s->ta, s->tb, s->m, s->n, s->k);
+    assert_memory_equal(one, split, cn * sizeof *one);
+    free(a);
+    free(b);
+    free(one);
+    free(split);
+}
+
+/* The policy's measured choice decides where a big GEMM's parts run, never what they compute.
+ * A part is not a neutral cut by itself: OpenBLAS sums a small call (m n k <= 100^3 on its
+ * Cooperlake kernels) in another order than the whole, so a one-core setting that made one
+ * call gave other bits than the split for m=31 n=100 k=784 (by columns: parts of 64 and 36)
+ * or m=100 n=47 k=511 (by rows), in every transpose. Odd sizes, rows and columns, 2 to 3
+ * threads (uneven parts), alpha and beta. */
+static void test_big_gemms_give_the_same_bytes_on_one_core_and_on_the_threads(void **state)
+{
+    (void)state;
+    static const int sizes[][3] = {{31, 100, 784}, {100, 47, 511}, {33, 130, 511}, {65, 64, 784}, {97, 100, 256},
+                                   {130, 130, 130}, {17, 257, 511}, {128, 100, 784}, {64, 512, 784}, {200, 33, 400}};
+    nn_rng r;
+    nn_rng_seed(&r, 14);
+    for (int threads = 2; threads <= 3; threads++) {
+        omp_set_num_threads(threads);
+        for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
+            for (int t = 0; t < 4; t++) {
+                shape_t s = {t & 1, t >> 1, sizes[i][0], sizes[i][1], sizes[i][2]};
+                assert_true(2.0 * s.m * s.n * s.k >= NN_GEMM_PAR_FLOPS);
+                check_same_bytes_either_setting(&s, 1.0f, t == 3 ? 1.0f : 0.0f, &r);
+            }
+        shape_t odd = {1, 0, 31, 100, 784};
+        check_same_bytes_either_setting(&odd, -0.5f, 0.25f, &r);
+    }
+    omp_set_num_threads(2);
+}
+
 /* Small GEMMs and GEMMs inside a parallel region run whole on the calling thread. */
 static void test_small_and_nested_gemms_are_right(void **state)
 {
@@ -134,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_split_gemm_matches_direct_sums_on_two_threads),
         cmocka_unit_test(test_split_gemm_matches_direct_sums_on_three_threads),
         cmocka_unit_test(test_many_calls_stay_right_whatever_setting_the_policy_picks),
+        cmocka_unit_test(test_big_gemms_give_the_same_bytes_on_one_core_and_on_the_threads),
         cmocka_unit_test(test_small_and_nested_gemms_are_right),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,6 +44,7 @@ static void assert_same_experiment(const spec *a, const spec *b)
     assert_true(p->clip_norm == q->clip_norm && p->clip_value == q->clip_value);
     assert_int_equal(x->log_every, y->log_every);
     assert_int_equal(x->limit_batches, y->limit_batches);
+    assert_true(x->checkpoint_seconds == y->checkpoint_seconds);
     assert_int_equal(a->nets[0].init.kind, b->nets[0].init.kind);
     assert_int_equal(a->nets[0].bias_init.kind, b->nets[0].bias_init.kind);
     assert_true(a->nets[0].l1 == b->nets[0].l1 && a->nets[0].l2 == b->nets[0].l2);

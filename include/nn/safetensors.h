@@ -15,6 +15,7 @@
 #define NN_SAFETENSORS_H
 
 #include <stddef.h>
+#include "nn/atomic_file.h"
 #include "nn/graph.h"
 
 /* Largest JSON header accepted (the limit of the reference implementation). */
@@ -38,6 +39,11 @@ typedef struct {
  * the temporary file is removed. Returns 0 on success. */
 int nn_st_write(const char *path, const nn_st_tensor *t, int n, const nn_st_meta *meta, int n_meta,
                 char *err, size_t errlen);
+/* The same content into af (nn_atomic_open), left for the caller to commit, e.g. together with
+ * other files as one unit (nn_atomic_commit_all). Returns -1 with the reason in err on a bad
+ * argument or no memory (af is then still open: abort it); a failed write shows at the commit. */
+int nn_st_write_into(nn_atomic_file *af, const nn_st_tensor *t, int n, const nn_st_meta *meta, int n_meta, char *err,
+                     size_t errlen);
 
 typedef struct nn_st_file nn_st_file;
 

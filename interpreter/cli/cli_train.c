@@ -78,6 +78,7 @@ int cmd_train(int argc, char **argv)
         if (writer)
             printf("%s: %d training samples%s; run folder %s\n", s->name, t.data.train.n, a.resume ? " (resumed)" : "",
                    s->out_dir);
+        fflush(stdout);   /* the run has started: say so now, also into a file or a pipe */
         dist_print_setup(&t);
         nn_profile_enable(a.profile);
         const char *at = getenv("NNRUN_TEST_INTERRUPT");   /* tests: Ctrl-C twice after step N (nnrun.1) */

@@ -210,6 +210,7 @@ typedef struct {
     int scale_lr_with_ranks;           /* on N MPI ranks, every learning rate times N */
     int log_every;                     /* steps between progress lines off a terminal (0 = per epoch) */
     int limit_batches;                 /* stop each epoch after N batches (0 = all) */
+    float checkpoint_seconds;          /* at least this long between checkpoints after epochs (0 = each) */
     int accuracy;                      /* report classification accuracy */
     int rel_l2;                        /* report relative L2 error of pred vs target */
     char metric_pred[SPEC_EXPR_LEN];   /* layer the metrics read (default: first loss' pred) */

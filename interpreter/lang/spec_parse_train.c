@@ -278,12 +278,13 @@ void parse_train(diag *d, const ynode *top, const ynode *n, train_spec *t, step_
 {
     static const char *const keys[] = {"optimizer", "batch", "epochs", "shuffle", "drop_last", "scale_lr_with_ranks",
                                        "schedule", "warmup", "clip_grad_norm", "clip_grad_value", "log_every",
-                                       "limit_batches", "metrics", "metric_layer", "steps", NULL};
+                                       "limit_batches", "checkpoint_seconds", "metrics", "metric_layer", "steps", NULL};
     nn_opt_defaults(NN_OPT_ADAM, &dflt->opt);
     dflt->repeat = 1;
     t->batch = 32;
     t->epochs = 1;
     t->shuffle = 1;
+    t->checkpoint_seconds = 10;
     (void)top;
     if (!n) return;   /* every training option has a default */
     if (schema_expect(d, n, YN_MAP, "train") < 0) return;
@@ -297,6 +298,7 @@ void parse_train(diag *d, const ynode *top, const ynode *n, train_spec *t, step_
     parse_step_schedule(d, n, dflt);
     schema_int(d, n, "log_every", 0, 1 << 30, &t->log_every);
     schema_int(d, n, "limit_batches", 0, 1 << 30, &t->limit_batches);
+    schema_float(d, n, "checkpoint_seconds", 0, 1e9, &t->checkpoint_seconds);
     schema_str(d, n, "metric_layer", t->metric_pred, sizeof t->metric_pred);
     const ynode *metrics = ymap_get(n, "metrics");
     if (metrics) {

@@ -57,6 +57,9 @@ const opt_def train_opts[] = {
     {"clip_grad_value", OT_FLOAT, 0, 1e9, "0", .doc = "clip each gradient value to [-v, v] (0: off)"},
     {"log_every", OT_INT, 0, 1 << 30, "0", .doc = "off a terminal, a progress line every N steps (0: per epoch)"},
     {"limit_batches", OT_INT, 0, 1 << 30, "0", .doc = "at most N batches per epoch and per evaluation (0: all)"},
+    {"checkpoint_seconds", OT_FLOAT, 0, 1e9, "10",
+     .doc = "seconds at least between the metrics and checkpoints written after epochs (0: after every epoch; the last "
+            "epoch and Ctrl-C always write them)"},
     {"metrics", OT_LIST, 0, 3, NULL, .choices = train_metrics, .doc = "reported besides the loss (always reported)"},
     {"metric_layer", OT_EXPR, 0, 0, NULL, .doc = "the layer the metrics read (default: the first loss term's pred)"},
     {"steps", OT_STEPS, 1, SPEC_MAX_STEPS, NULL, .sub = train_step_opts,

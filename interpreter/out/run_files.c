@@ -34,6 +34,7 @@ int run_files_begin(trainer *t, char *err, size_t errlen)
 {
     char path[1024];
     if (make_dirs(t->s->out_dir, err, errlen) < 0) return -1;
+    nn_atomic_remove_leftovers(t->s->out_dir);   /* of runs killed before a rename (after trainer_resume used them) */
     snprintf(path, sizeof path, "%s/spec.yaml", t->s->out_dir);
     diag d;
     diag_init(&d);
@@ -115,13 +116,14 @@ static double now_seconds(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* long runs of short epochs: metrics and a checkpoint every few seconds; the last epoch always */
+/* long runs of short epochs: metrics and a checkpoint every train.checkpoint_seconds (10 s); the
+ * last epoch always */
 static int on_epoch(void *ctx, trainer *t, int last, char *err, size_t errlen)
 {
     run_files_saver *sv = ctx;
     if (report_during_training(t, err, errlen) < 0) return -1;
     double now = now_seconds();
-    if (!last && now - sv->last_save < 10.0) return 0;
+    if (!last && now - sv->last_save < t->s->train.checkpoint_seconds) return 0;
     sv->last_save = now;
     if (run_files_epoch(t, err, errlen) < 0) return -1;
     return trainer_checkpoint(t, err, errlen);

@@ -7,7 +7,8 @@
 #include "run_results.h"
 #include "../run/trainer.h"
 
-/* Creates the folder (and parents) and writes spec.yaml. */
+/* Creates the folder (and parents), removes the temporary files killed writers left there
+ * (after trainer_resume, which may need one) and writes spec.yaml. */
 int run_files_begin(trainer *t, char *err, size_t errlen);
 /* After each epoch: metrics.csv, steps.csv and the loss curve. */
 int run_files_epoch(trainer *t, char *err, size_t errlen);

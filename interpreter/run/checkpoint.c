@@ -1,9 +1,13 @@
 /* Checkpoints: model.safetensors (weights, readable by PyTorch/numpy) and state.safetensors
  * (optimizer buffers, history, position and noise stream: resume_state.c) — everything an exact
- * resume needs. Both are written atomically; a step counter in both lets resume detect a torn
- * pair. Weights that are not finite are refused at load. */
+ * resume needs. The two are one unit (nn_atomic_commit_all): both are written and fsynced under
+ * temporary names before either is renamed, so a full disk or a failed write leaves the
+ * previous pair. The state is renamed first; a crash between the two renames leaves the new
+ * weights whole in a temporary file, and resume, seeing the step both files carry disagree,
+ * puts it in place. Weights that are not finite are refused at load. */
 #include "checkpoint.h"
 #include "trainer_dist.h"
+#include "nn/atomic_file.h"
 #include "nn/safetensors.h"
 #include "resume_state.h"
 #include "trainer.h"
@@ -12,8 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-int checkpoint_save_weights(model_graph *m, const char *path, const char *const *meta_kv, int n_meta, char *err,
-                            size_t errlen)
+/* m's parameters into af (names: "<layer>.weight", "<layer>.bias"). */
+static int put_weights(model_graph *m, nn_atomic_file *af, const char *const *meta_kv, int n_meta, char *err,
+                       size_t errlen)
 {
     nn_graph *g = m->g;
     nn_st_tensor *ts = calloc((size_t)(m->n_params ? m->n_params : 1), sizeof *ts);
@@ -28,7 +33,7 @@ int checkpoint_save_weights(model_graph *m, const char *path, const char *const 
     }
     int nm = 0;
     for (int i = 0; i + 1 < 2 * n_meta && nm < 16; i += 2) meta[nm++] = (nn_st_meta){meta_kv[i], meta_kv[i + 1]};
-    int rc = nn_st_write(path, ts, m->n_params, meta, nm, err, errlen);
+    int rc = nn_st_write_into(af, ts, m->n_params, meta, nm, err, errlen);
     free(ts);
     return rc;
 }
@@ -78,9 +83,8 @@ static void path_in(const trainer *t, const char *file, char *out, size_t len)
     snprintf(out, len, "%s/%s", t->s->out_dir, file);
 }
 
-static int write_state(trainer *t, char *err, size_t errlen)
+static int put_state(trainer *t, nn_atomic_file *af, char *err, size_t errlen)
 {
-    char path[1024];
     state_tensor *st = malloc(STATE_MAX_TENSORS * sizeof *st);
     nn_st_tensor *ts = malloc(STATE_MAX_TENSORS * sizeof *ts);
     resume_meta *meta = malloc(sizeof *meta);
@@ -88,8 +92,7 @@ static int write_state(trainer *t, char *err, size_t errlen)
     if (n < 0) snprintf(err, errlen, "out of memory for the resume state");
     else {
         for (int i = 0; i < n; i++) ts[i] = (nn_st_tensor){st[i].name, st[i].shape, st[i].data};
-        path_in(t, "state.safetensors", path, sizeof path);
-        rc = nn_st_write(path, ts, n, meta->meta, resume_meta_of(t, meta), err, errlen);
+        rc = nn_st_write_into(af, ts, n, meta->meta, resume_meta_of(t, meta), err, errlen);
     }
     free(st);
     free(ts);
@@ -100,15 +103,24 @@ static int write_state(trainer *t, char *err, size_t errlen)
 int trainer_checkpoint(trainer *t, char *err, size_t errlen)
 {
     const spec *s = t->s;
-    char path[1024], step[32];
+    char model[1024], state[1024], step[32], why[1024];
     snprintf(step, sizeof step, "%ld", t->step);
     const char *wmeta[] = {"format", "nnrun-weights-1", "spec", s->name, "step", step};
-    path_in(t, "model.safetensors", path, sizeof path);
+    path_in(t, "model.safetensors", model, sizeof model);
+    path_in(t, "state.safetensors", state, sizeof state);
+    nn_atomic_file *af[2] = {nn_atomic_open(state, why, sizeof why), NULL};   /* renamed in this order */
+    if (af[0]) af[1] = nn_atomic_open(model, why, sizeof why);
     int ema_was_in = t->ema_in;
     trainer_ema_swap(t, 1);   /* model.safetensors: the averages; the state: the raw weights (t->ema) */
-    int rc = checkpoint_save_weights(trainer_weights(t), path, wmeta, 3, err, errlen);
-    if (rc == 0) rc = write_state(t, err, errlen);
+    int rc = af[1] ? put_state(t, af[0], why, sizeof why) : -1;
+    if (rc == 0) rc = put_weights(trainer_weights(t), af[1], wmeta, 3, why, sizeof why);
     trainer_ema_swap(t, ema_was_in);
+    if (rc == 0) rc = nn_atomic_commit_all(af, 2, why, sizeof why);
+    else {
+        nn_atomic_abort(af[0]);
+        nn_atomic_abort(af[1]);
+    }
+    if (rc < 0) snprintf(err, errlen, "the checkpoint of step %ld: %s", t->step, why);
     return rc;
 }
 
@@ -150,14 +162,71 @@ static int same_step(const char *path, long step, char *err, size_t errlen)
     char *end = NULL;
     long wstep = ws ? strtol(ws, &end, 10) : -1;
     int rc = ws && !*end && wstep == step ? 0 : -1;
-    if (rc < 0) snprintf(err, errlen, "%s and state.safetensors are from different steps (%s vs %ld)", path, ws ? ws : "?", step);
+    if (rc < 0)
+        snprintf(err, errlen, "%s is from step %s but state.safetensors from step %ld, and no temporary file next to them "
+                 "holds the rest of either checkpoint (was one of them replaced by hand?)", path, ws ? ws : "?", step);
     nn_st_close(w);
     return rc;
+}
+
+/* The step a checkpoint file says it is from, into out ("" when missing or unreadable). */
+static void file_step(const char *path, char *out, size_t len)
+{
+    char err[256];
+    nn_st_file *f = nn_st_open(path, err, sizeof err);
+    const char *step = f ? nn_st_meta_get(f, "step") : NULL;
+    snprintf(out, len, "%s", step ? step : "");
+    nn_st_close(f);
+}
+
+typedef struct {
+    const char *want;     /* the step the temporary file must be from */
+    char found[1100];
+} leftover_search;
+
+static int leftover_of_step(const char *tmp, void *ctx)
+{
+    leftover_search *ls = ctx;
+    char step[32];
+    file_step(tmp, step, sizeof step);
+    if (strcmp(step, ls->want) != 0) return 0;
+    snprintf(ls->found, sizeof ls->found, "%s", tmp);
+    return 1;
+}
+
+/* Puts in place of path the temporary file left next to it that is whole and from step want:
+ * 1 if there was one, 0 if not, -1 if it could not be renamed. */
+static int adopt_leftover(const char *path, const char *want, char *err, size_t errlen)
+{
+    leftover_search ls = {.want = want};
+    if (!*want || nn_atomic_each_leftover(path, leftover_of_step, &ls) != 1) return 0;
+    if (nn_atomic_adopt(ls.found, path, err, errlen) < 0) return -1;
+    fprintf(stderr, "nnrun: %s: finished the checkpoint of step %s that was cut short between its two files\n", path, want);
+    return 1;
+}
+
+/* A checkpoint cut between its renames: one file is a step behind the other (or missing), and
+ * the rest of the new checkpoint is whole in a temporary file next to it. Puts it in place. */
+static int finish_cut_checkpoint(trainer *t, char *err, size_t errlen)
+{
+    char model[1024], state[1024], ms[32], ss[32];
+    path_in(t, "model.safetensors", model, sizeof model);
+    path_in(t, "state.safetensors", state, sizeof state);
+    file_step(model, ms, sizeof ms);
+    file_step(state, ss, sizeof ss);
+    if (strcmp(ms, ss) == 0) return 0;
+    int rc = adopt_leftover(model, ss, err, errlen);
+    if (rc == 0) rc = adopt_leftover(state, ms, err, errlen);
+    return rc < 0 ? -1 : 0;
 }
 
 int trainer_resume(trainer *t, diag *d)
 {
     char state[1024], model[1024], err[2048];
+    if (finish_cut_checkpoint(t, err, sizeof err) < 0) {
+        diag_error_at(d, t->s->file, 1, 1, "cannot resume from %s: %s", t->s->out_dir, err);
+        return -1;
+    }
     path_in(t, "state.safetensors", state, sizeof state);
     path_in(t, "model.safetensors", model, sizeof model);
     nn_st_file *f = nn_st_open(state, err, sizeof err);

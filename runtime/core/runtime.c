@@ -14,7 +14,16 @@
  * big GEMMs it ran, the faster one is used, and now and then a big GEMM tries the other so a
  * change of conditions is noticed. A probe of a bad setting is expensive (a GEMM waiting for
  * a descheduled thread), so while probes keep losing clearly their interval doubles, from
- * NN_BLAS_PROBE_MIN up to NN_BLAS_PROBE_MAX big GEMMs. */
+ * NN_BLAS_PROBE_MIN up to NN_BLAS_PROBE_MAX big GEMMs.
+ *
+ * The measured choice decides only where the work runs, never what is computed: both settings
+ * make the same OpenBLAS calls on the same parts (a part per thread, fixed by the shape and the
+ * thread count), one after the other or side by side. A split is not result-neutral by itself:
+ * OpenBLAS 0.3.21 (Cooperlake kernels) takes a "small matrix" kernel, which sums in another
+ * order, for a call with m*n*k <= 100^3, so a part can round differently from the whole call
+ * (measured: 110 of 7728 shapes, e.g. m=31 n=100 k=784 or m=100 n=47 k=511, every transpose).
+ * Had the parts depended on the timings, the same spec and seed gave other weights from run to
+ * run and --resume lost bit-exactness (tests/test_sgemm.c, tests/test_determinism.c). */
 #include "nn/dist.h"
 #include "nn/runtime.h"
 #include "parallel.h"
@@ -48,6 +57,10 @@ void nn_runtime_init(void)
     }
     blas_fixed = getenv("OPENBLAS_NUM_THREADS") != NULL;
     if (!blas_fixed) openblas_set_num_threads(1);   /* every thread we run is OpenMP's */
+    /* a team always has the threads it asks for, even under OMP_DYNAMIC=true (which sizes teams
+     * by the load average): the recurrent ops and convolutions cut their work, and so their sums,
+     * by the team's size */
+    omp_set_dynamic(0);
     /* start the pool now, so that the first split GEMM's timing does not include creating it */
 #pragma omp parallel
     {
@@ -77,17 +90,18 @@ static void gemm_part(int ta, int tb, int m, int n, int k, float alpha, const fl
                     beta, c + (size_t)r0 * ldc, ldc);
 }
 
-/* The GEMM split over the OpenMP threads: each computes a block of rows (or of columns, when C
- * has more of those) with a single-threaded OpenBLAS call, in multiples of 16. */
-static void gemm_split(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
-                       float beta, float *c, int ldc, int threads)
+/* The GEMM in `parts` blocks of rows (or of columns, when C has more of those), each a multiple
+ * of 16 and one single-threaded OpenBLAS call: side by side on the OpenMP threads, or one after
+ * the other on the calling thread, with the same bytes either way. */
+static void gemm_parts(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
+                       float beta, float *c, int ldc, int parts, int on_threads)
 {
     int by_cols = n > m, len = by_cols ? n : m;
-    int chunk = (len + threads - 1) / threads;
+    int chunk = (len + parts - 1) / parts;
     chunk = (chunk + 15) / 16 * 16;
-#pragma omp parallel num_threads(threads)
-    {
-        int r0 = omp_get_thread_num() * chunk, r1 = r0 + chunk < len ? r0 + chunk : len;
+#pragma omp parallel for num_threads(parts) schedule(static, 1) if (on_threads)
+    for (int p = 0; p < parts; p++) {
+        int r0 = p * chunk, r1 = r0 + chunk < len ? r0 + chunk : len;
         gemm_part(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, by_cols, r0, r1);
     }
 }
@@ -110,8 +124,7 @@ void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const 
     }
     if (nn_gemm_split >= 0) best = nn_gemm_split, probe = 0;
     double start = now_ns();
-    if (best) gemm_split(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, cores);
-    else gemm_part(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, 0, m);
+    gemm_parts(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, cores, best);
     double sample = (now_ns() - start) / flops, *avg = &ns_per_flop[best], other = ns_per_flop[!best];
     if (probe && other > 0) {   /* a clear loss: probe half as often; otherwise as often as we may */
         probe_interval = sample > 1.25 * other ? (probe_interval * 2 < NN_BLAS_PROBE_MAX ? probe_interval * 2 : NN_BLAS_PROBE_MAX)

@@ -1,10 +1,12 @@
 /* Writing a file atomically (nn/atomic_file.h): a temporary file next to the destination,
  * written through a stdio stream (fopencookie) whose write callback remembers the first
- * failed write() and its errno, then flush, fsync, close, rename, fsync of the directory. */
+ * failed write() and its errno, then flush, fsync, close, rename, fsync of the directory.
+ * Several files commit as one unit by doing every step but the rename for all of them first. */
 #define _GNU_SOURCE   /* fopencookie */
 #include "nn/atomic_file.h"
 #include "atomic_file_fault.h"
 #include "../core/fail.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -28,6 +30,28 @@ void nn_atomic_fail_at(nn_atomic_file *af, nn_atomic_step step, int err_no)
     af->fault_errno = err_no;
 }
 
+/* The fault nn_atomic_fail_next armed, for the next handle opened on a path ending in suffix. */
+static struct {
+    char suffix[256];
+    nn_atomic_step step;
+    int err_no;
+} next_fault;
+
+void nn_atomic_fail_next(const char *path_suffix, nn_atomic_step step, int err_no)
+{
+    snprintf(next_fault.suffix, sizeof next_fault.suffix, "%s", path_suffix ? path_suffix : "");
+    next_fault.step = path_suffix ? step : NN_ATOMIC_OK;
+    next_fault.err_no = err_no;
+}
+
+static void arm_next_fault(nn_atomic_file *af)
+{
+    size_t n = strlen(af->path), k = strlen(next_fault.suffix);
+    if (next_fault.step == NN_ATOMIC_OK || k > n || strcmp(af->path + n - k, next_fault.suffix) != 0) return;
+    nn_atomic_fail_at(af, next_fault.step, next_fault.err_no);
+    next_fault.step = NN_ATOMIC_OK;
+}
+
 /* -1 with errno set when a test asked this step to fail, else 0. */
 static int injected(const nn_atomic_file *af, nn_atomic_step step)
 {
@@ -36,12 +60,15 @@ static int injected(const nn_atomic_file *af, nn_atomic_step step)
     return -1;
 }
 
-static const char *hint_for(int e)
+/* What to check after error e in directory dir, as " (...)" into buf. */
+static const char *hint_for(int e, const char *dir, char *buf, size_t len)
 {
     switch (e) {
     case ENOENT: return " (does the directory exist?)";
     case EACCES: case EPERM: case EROFS: return " (is the directory writable?)";
-    case ENOSPC: case EDQUOT: return " (disk full or quota reached)";
+    case ENOSPC: case EDQUOT:
+        snprintf(buf, len, " (disk full or quota reached: the file system holding %s)", dir);
+        return buf;
     default: return "";
     }
 }
@@ -137,7 +164,9 @@ nn_atomic_file *nn_atomic_open(const char *path, char *err, size_t errlen)
     af->fd = create_temp(af);
     if (af->fd < 0) {
         int e = errno;
-        nn_fail(err, errlen, "%s: cannot create a temporary file in %s: %s%s", path, af->dir, strerror(e), hint_for(e));
+        char hint[1100];
+        nn_fail(err, errlen, "%s: cannot create a temporary file in %s: %s%s", path, af->dir, strerror(e),
+                hint_for(e, af->dir, hint, sizeof hint));
         release(af);
         return NULL;
     }
@@ -150,10 +179,13 @@ nn_atomic_file *nn_atomic_open(const char *path, char *err, size_t errlen)
         release(af);
         return NULL;
     }
+    arm_next_fault(af);
     return af;
 }
 
 FILE *nn_atomic_stream(nn_atomic_file *af) { return af ? af->f : NULL; }
+
+const char *nn_atomic_path(const nn_atomic_file *af) { return af ? af->path : NULL; }
 
 /* ---- commit ---- */
 
@@ -165,9 +197,9 @@ static void discard(nn_atomic_file *af)
     unlink(af->tmp);
 }
 
-/* Flush, fsync, close, rename. Returns the name of the step that failed, with its errno in
- * *e, or NULL when the content is in place. */
-static const char *put_in_place(nn_atomic_file *af, int *e)
+/* Flush, fsync, close: the content on disk under the temporary name. Returns the name of the
+ * step that failed, with its errno in *e, or NULL. */
+static const char *write_out(nn_atomic_file *af, int *e)
 {
     int wrote_badly = ferror(af->f);
     if (fflush(af->f) != 0 || wrote_badly || ferror(af->f))
@@ -176,15 +208,20 @@ static const char *put_in_place(nn_atomic_file *af, int *e)
     FILE *f = af->f;
     af->f = NULL;
     if (fclose(f) != 0) return *e = af->io_errno ? af->io_errno : errno, "close";
+    return NULL;
+}
+
+static const char *put_in_place(nn_atomic_file *af, int *e)
+{
     if (injected(af, NN_ATOMIC_RENAME) || rename(af->tmp, af->path) != 0) return *e = errno, "rename";
     return NULL;
 }
 
 /* fsync the directory so that the rename itself survives a crash. */
-static int sync_dir(const nn_atomic_file *af)
+static int sync_dir(const char *dir, const nn_atomic_file *af)
 {
-    if (injected(af, NN_ATOMIC_DIRSYNC)) return -1;
-    int fd = open(af->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (af && injected(af, NN_ATOMIC_DIRSYNC)) return -1;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return -1;
     int rc = fsync(fd);
     if (rc && (errno == EINVAL || errno == EROFS)) rc = 0;   /* file systems without directory sync */
@@ -194,26 +231,129 @@ static int sync_dir(const nn_atomic_file *af)
     return rc;
 }
 
-int nn_atomic_commit(nn_atomic_file *af, char *err, size_t errlen)
+/* The message of a step that failed before anything of the unit was replaced. */
+static int fail_before_rename(const nn_atomic_file *af, const char *step, int e, int n, char *err, size_t errlen)
 {
-    if (!af) return nn_fail(err, errlen, "no file to commit");
-    int e = 0, rc = 0;
-    const char *step = put_in_place(af, &e);
-    if (step) {
-        discard(af);
-        rc = nn_fail(err, errlen, "%s: %s of the temporary file failed: %s%s; the previous file is unchanged", af->path,
-                     step, strerror(e), hint_for(e));
-    } else if (sync_dir(af) != 0) {
-        rc = nn_fail(err, errlen, "%s: written, but syncing its directory failed: %s; it may not survive a crash", af->path,
-                     strerror(errno));
+    char hint[1100], kept[96] = "the previous file is unchanged";
+    if (n > 1) snprintf(kept, sizeof kept, "the previous files are unchanged (none of the %d written together was replaced)", n);
+    return nn_fail(err, errlen, "%s: %s of the temporary file failed: %s%s; %s", af->path, step, strerror(e),
+                   hint_for(e, af->dir, hint, sizeof hint), kept);
+}
+
+/* Releases the n handles, removing their temporary files first when remove_temps. */
+static void end_all(nn_atomic_file *const *af, int n, int remove_temps)
+{
+    for (int k = 0; k < n; k++) {
+        if (af[k] && remove_temps) discard(af[k]);
+        release(af[k]);
     }
-    release(af);
+}
+
+int nn_atomic_commit_all(nn_atomic_file *const *af, int n, char *err, size_t errlen)
+{
+    int missing = n < 1, e = 0, i, rc;
+    for (i = 0; i < n; i++) missing |= !af[i];
+    if (missing) {
+        end_all(af, n, 1);
+        return nn_fail(err, errlen, "no file to commit");
+    }
+    const char *step = NULL;
+    for (i = 0; i < n && !step; i++) step = write_out(af[i], &e);
+    if (step) {
+        rc = fail_before_rename(af[i - 1], step, e, n, err, errlen);
+        end_all(af, n, 1);
+        return rc;
+    }
+    for (i = 0; i < n && !step; i++) step = put_in_place(af[i], &e);
+    int renamed = step ? i - 1 : n;
+    if (renamed == 0) {
+        rc = fail_before_rename(af[0], step, e, n, err, errlen);
+        end_all(af, n, 1);
+        return rc;
+    }
+    rc = 0;
+    if (step)   /* the unit is half in place: the rest stays whole for a reader to finish */
+        rc = nn_fail(err, errlen, "%s: rename of the temporary file failed: %s; written together with %s, which was "
+                     "replaced: the new content stays in %s", af[renamed]->path, strerror(e), af[0]->path, af[renamed]->tmp);
+    for (int k = 0; k < renamed; k++)   /* the directories of what was renamed */
+        if ((k == 0 || strcmp(af[k]->dir, af[k - 1]->dir) != 0) && sync_dir(af[k]->dir, af[k]) != 0 && rc == 0)
+            rc = nn_fail(err, errlen, "%s: written, but syncing its directory failed: %s; it may not survive a crash",
+                         af[k]->path, strerror(errno));
+    end_all(af, n, 0);
     return rc;
 }
+
+int nn_atomic_commit(nn_atomic_file *af, char *err, size_t errlen) { return nn_atomic_commit_all(&af, 1, err, errlen); }
 
 void nn_atomic_abort(nn_atomic_file *af)
 {
     if (!af) return;
     discard(af);
     release(af);
+}
+
+/* ---- what killed writers left ---- */
+
+/* Whether name is a temporary file of base (PATH.tmp-XXXXXX), or of any file when base is NULL. */
+static int is_temp_of(const char *name, const char *base)
+{
+    const char *tag = strstr(name, ".tmp-");
+    while (tag && strlen(tag) != sizeof ".tmp-XXXXXX" - 1) tag = strstr(tag + 1, ".tmp-");
+    if (!tag || tag == name) return 0;
+    for (const char *c = tag + 5; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9'))) return 0;
+    return !base || ((size_t)(tag - name) == strlen(base) && strncmp(name, base, (size_t)(tag - name)) == 0);
+}
+
+/* Calls fn(dir/name) for each temporary file in dir, of base or (NULL) of any file; stops at
+ * the first non-zero return and returns it. */
+static int each_temp(const char *dir, const char *base, int (*fn)(const char *tmp, void *ctx), void *ctx)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int rc = 0;
+    struct dirent *ent;
+    while (rc == 0 && (ent = readdir(d))) {
+        if (!is_temp_of(ent->d_name, base)) continue;
+        char *tmp = malloc(strlen(dir) + strlen(ent->d_name) + 2);
+        if (!tmp) break;
+        sprintf(tmp, "%s/%s", dir, ent->d_name);
+        rc = fn(tmp, ctx);
+        free(tmp);
+    }
+    closedir(d);
+    return rc;
+}
+
+int nn_atomic_each_leftover(const char *path, int (*fn)(const char *tmp, void *ctx), void *ctx)
+{
+    char *dir = dir_of(path);
+    const char *slash = strrchr(path, '/');
+    int rc = dir ? each_temp(dir, slash ? slash + 1 : path, fn, ctx) : 0;
+    free(dir);
+    return rc;
+}
+
+int nn_atomic_adopt(const char *tmp, const char *path, char *err, size_t errlen)
+{
+    if (rename(tmp, path) != 0) return nn_fail(err, errlen, "%s: cannot put %s in its place: %s", path, tmp, strerror(errno));
+    char *dir = dir_of(path);
+    int rc = dir && sync_dir(dir, NULL) != 0
+                 ? nn_fail(err, errlen, "%s: put in place, but syncing its directory failed: %s", path, strerror(errno))
+                 : 0;
+    free(dir);
+    return rc;
+}
+
+static int remove_one(const char *tmp, void *count)
+{
+    *(int *)count += unlink(tmp) == 0;
+    return 0;
+}
+
+int nn_atomic_remove_leftovers(const char *dir)
+{
+    int count = 0;
+    each_temp(dir, NULL, remove_one, &count);
+    return count;
 }

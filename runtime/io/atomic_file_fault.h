@@ -1,4 +1,4 @@
-/* atomic_file_fault.h — for tests only: makes one step of nn_atomic_commit fail as if the
+/* atomic_file_fault.h — for tests only: makes one step of nn_atomic_commit(_all) fail as if the
  * system call had returned err_no, so that the clean-up after each step can be checked, also
  * for the steps a test cannot make fail for real (fsync, close, the directory's fsync). */
 #ifndef NN_ATOMIC_FILE_FAULT_H
@@ -15,5 +15,8 @@ typedef enum {
 } nn_atomic_step;
 
 void nn_atomic_fail_at(nn_atomic_file *af, nn_atomic_step step, int err_no);
+/* The same for the next handle opened on a path ending in path_suffix, for a test that cannot
+ * reach the handle (a checkpoint's files); once. NULL disarms it. */
+void nn_atomic_fail_next(const char *path_suffix, nn_atomic_step step, int err_no);
 
 #endif

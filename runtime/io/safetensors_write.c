@@ -221,24 +221,30 @@ static int write_contents(FILE *fp, const strbuf *h, const nn_st_tensor *t, int 
     return 0;
 }
 
-/* Through nn/atomic_file.h: temp file, fsync, rename, fsync of the directory; a failed write
- * (write_contents stops at the first) is reported by the commit. */
-static int write_atomically(const wr_ctx *c, const strbuf *h, const nn_st_tensor *t, int n)
+int nn_st_write_into(nn_atomic_file *af, const nn_st_tensor *t, int n, const nn_st_meta *meta, int n_meta, char *err,
+                     size_t errlen)
 {
-    nn_atomic_file *af = nn_atomic_open(c->path, c->err, c->errlen);
-    if (!af) return -1;
-    write_contents(nn_atomic_stream(af), h, t, n);
-    return nn_atomic_commit(af, c->err, c->errlen);
+    wr_ctx c = {nn_atomic_path(af), err, errlen};
+    if (!af) return wr_fail(&c, "no file to write into");
+    if (check_args(&c, t, n, meta, n_meta)) return -1;
+    strbuf h = {0};
+    int rc = build_header(&h, t, n, meta, n_meta) ? wr_fail(&c, "out of memory building the header") : 0;
+    if (rc == 0) write_contents(nn_atomic_stream(af), &h, t, n);   /* a failed write is the commit's to report */
+    free(h.p);
+    return rc;
 }
 
+/* Through nn/atomic_file.h: temp file, fsync, rename, fsync of the directory. */
 int nn_st_write(const char *path, const nn_st_tensor *t, int n, const nn_st_meta *meta, int n_meta,
                 char *err, size_t errlen)
 {
     wr_ctx c = {path, err, errlen};
-    if (check_args(&c, t, n, meta, n_meta)) return -1;
-    strbuf h = {0};
-    int rc = build_header(&h, t, n, meta, n_meta) ? wr_fail(&c, "out of memory building the header")
-                                                  : write_atomically(&c, &h, t, n);
-    free(h.p);
-    return rc;
+    if (check_args(&c, t, n, meta, n_meta)) return -1;   /* before anything touches the disk */
+    nn_atomic_file *af = nn_atomic_open(path, err, errlen);
+    if (!af) return -1;
+    if (nn_st_write_into(af, t, n, meta, n_meta, err, errlen) < 0) {
+        nn_atomic_abort(af);
+        return -1;
+    }
+    return nn_atomic_commit(af, err, errlen);
 }

@@ -7,7 +7,10 @@
  * OpenBLAS's second thread needs (a 3x3 conv 32->64 on 26x26 took 343 ms instead of 66).
  * Giving each OpenMP thread whole groups — its own im2col, single-threaded GEMM and copies —
  * needs no synchronisation inside the op and keeps one thread pool busy. Groups are handed
- * out dynamically, so a core slowed by a neighbour simply takes fewer of them. */
+ * out dynamically, so a core slowed by a neighbour simply takes fewer of them — except when the
+ * groups' results are summed (weight gradients): a thread's partial is the sum of the groups it
+ * ran, so those are handed out in fixed blocks (thread t the t-th run of groups), and the
+ * partials added in thread order, so that the load never changes the bytes. */
 #include "conv_lower.h"
 #include "../core/parallel.h"
 #include <cblas.h>
@@ -70,6 +73,14 @@ static void sum_partials(const nn_conv_job *job, float *const *part, int threads
     }
 }
 
+/* Group gi of nb images: the first a thread runs starts its partial sum. */
+static void run_group(const nn_conv_job *job, int gi, int nb, float *scratch, float *acc, int *first)
+{
+    int n0 = gi * nb, n = job->geom.n;
+    job->fn(job, n0, n0 + nb <= n ? nb : n - n0, scratch, acc, *first);
+    *first = 0;
+}
+
 /* Returns 0, or -1 when some thread lacked scratch (nothing is then assumed done). */
 static int run_threads(const nn_conv_job *job, int nb, int threads)
 {
@@ -84,12 +95,14 @@ static int run_threads(const nn_conv_job *job, int nb, int threads)
             _Pragma("omp atomic write")
             failed = 1;
         }
-        _Pragma("omp for schedule(dynamic, 1)")
-        for (int gi = 0; gi < groups; gi++) {
-            if (!scratch) continue;
-            int n0 = gi * nb;
-            job->fn(job, n0, n0 + nb <= n ? nb : n - n0, scratch, acc, first);
-            first = 0;
+        if (job->acc_floats) {
+            _Pragma("omp for schedule(static)")
+            for (int gi = 0; gi < groups; gi++)
+                if (scratch) run_group(job, gi, nb, scratch, acc, &first);
+        } else {
+            _Pragma("omp for schedule(dynamic, 1)")
+            for (int gi = 0; gi < groups; gi++)
+                if (scratch) run_group(job, gi, nb, scratch, acc, &first);
         }
         if (job->acc_floats && !first) part[t] = acc;
     }

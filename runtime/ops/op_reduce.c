@@ -12,8 +12,7 @@ static int scalar_infer(nn_graph *g, nn_node *n)
 static double total(const float *x, size_t n)
 {
     double s = 0;                 /* double accumulator: losses over 100k elements stay exact */
-#pragma omp parallel for reduction(+ : s) if (n > NN_PAR_MIN)
-    for (size_t i = 0; i < n; i++) s += x[i];
+    NN_PAR_SIMD_SUM(s, i, n, s += x[i];);
     return s;
 }
 

@@ -1,15 +1,15 @@
 /* Gradient clipping by global L2 norm and by value (torch.nn.utils.clip_grad_*). */
 #include "nn/optim.h"
+#include "../core/parallel.h"
 #include <math.h>
 
-/* Slices above this many floats sum their squares across threads. */
+/* Slices above this many floats are scaled across threads. */
 #define CLIP_PAR_MIN (1 << 16)
 
 static double sum_squares(const float *g, size_t n)
 {
     double s = 0.0;
-#pragma omp parallel for simd reduction(+ : s) if (n > CLIP_PAR_MIN)
-    for (size_t i = 0; i < n; i++) s += (double)g[i] * g[i];
+    NN_PAR_SIMD_SUM(s, i, n, s += (double)g[i] * g[i];);
     return s;
 }
 

@@ -84,7 +84,8 @@ static void attention_forward(nn_graph *g, nn_node *n)
 static int part(nn_graph *g, int flat, size_t start, int like)
 {
     size_t len = nn_numel(g, like);
-    return nn_reshape(g, nn_slice(g, flat, 0, (int)start, (int)len), g->nodes[like].shape);
+    nn_shape shape = g->nodes[like].shape;   /* before nn_slice adds a node (the array may move) */
+    return nn_reshape(g, nn_slice(g, flat, 0, (int)start, (int)len), shape);
 }
 
 /* a constant or no_grad mask: no gradient to build for it */
@@ -102,7 +103,8 @@ static int attention_backward(nn_graph *g, int id, int gout, int *gin)
     gin[2] = part(g, flat, nq + nk, v);
     if (mask >= 0 && !fixed(&g->nodes[mask])) {   /* d mask = d scores, through the composed weights */
         int p = nn_attention_weights(g, q, k, mask, at.f[0]), dp = nn_batch_matmul(g, gout, v, 0, 1);
-        gin[3] = nn_sum_to(g, nn_op(g, NN_OP_softmax_grad, (int[]){p, dp}, 2, NULL), g->nodes[mask].shape);
+        int ds = nn_op(g, NN_OP_softmax_grad, (int[]){p, dp}, 2, NULL);
+        gin[3] = nn_sum_to(g, ds, g->nodes[mask].shape);
         if (gin[3] < 0) return -1;
     }
     return gin[0] < 0 || gin[1] < 0 || gin[2] < 0 ? -1 : 0;
@@ -161,7 +163,7 @@ static double attention_grad_flops(nn_graph *g, const nn_node *n)
 }
 
 const nn_op_def nn_def_attention_grad = {"attention_grad", -1,
-                                         "q, k, v, g [mask] -> dq, dk, dv of attention (flat, one after the other)",
+                                         "q, k, v, g [mask] -> dq, dk, dv of attention, flat one after the other (gradient only)",
                                          attention_grad_infer, attention_grad_forward, NULL, NULL, attention_grad_flops};
 
 /* ---- builders ---- */

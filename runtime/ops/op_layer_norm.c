@@ -117,8 +117,8 @@ static int layer_norm_backward(nn_graph *g, int id, int gout, int *gin)
     float eps = n->a.f[0];
     gin[0] = layer_norm_grad_op(g, x, gout, gamma, eps);
     if (gamma >= 0) {   /* d gamma = sum over rows of g xhat (xhat recomputed) */
-        int xhat = nn_layer_norm(g, x, -1, -1, eps);
-        gin[1] = nn_sum_to(g, nn_mul(g, gout, xhat), g->nodes[gamma].shape);
+        int gx = nn_mul(g, gout, nn_layer_norm(g, x, -1, -1, eps));
+        gin[1] = nn_sum_to(g, gx, g->nodes[gamma].shape);
     }
     if (n_in > 2) gin[2] = nn_sum_to(g, gout, g->nodes[g->nodes[id].in[2]].shape);
     for (int k = 0; k < n_in; k++)
@@ -187,7 +187,10 @@ static int layer_norm_grad_backward(nn_graph *g, int id, int gout, int *gin)
     gin[0] = nn_neg(g, nn_mul(g, nn_pow(g, ve, -1.5f), sum));
     int t = layer_norm_grad_op(g, x, gout, -1, eps);
     gin[1] = gamma >= 0 ? nn_mul(g, t, gamma) : t;
-    if (gamma >= 0) gin[2] = nn_sum_to(g, nn_mul(g, t, go), g->nodes[gamma].shape);
+    if (gamma >= 0) {
+        int tg = nn_mul(g, t, go);
+        gin[2] = nn_sum_to(g, tg, g->nodes[gamma].shape);
+    }
     return gin[0] < 0 || gin[1] < 0 || (gamma >= 0 && gin[2] < 0) ? -1 : 0;
 }
 

@@ -80,7 +80,7 @@
     X(rnn_grad, "recurrent layers") X(rnn_whh_grad, "recurrent layers") \
     X(lstm_grad, "recurrent layers") X(lstm_whh_grad, "recurrent layers") \
     X(gru_grad, "recurrent layers") X(gru_whh_grad, "recurrent layers") X(gru_bhh_grad, "recurrent layers") \
-    X(attention_grad, "fused attention (build it from batch_matmul and softmax_masked for that)")
+    X(attention_grad, "fused attention (its composition from batch_matmul and softmax_masked has them)")
 
 #define NN_OP_ENUM(name) NN_OP_##name,
 enum nn_op_id { NN_OP_LIST(NN_OP_ENUM) NN_OP_COUNT };

@@ -272,6 +272,71 @@ static int conv_act_pool(nn_graph *g, nn_rng *r, nn_fused_act act)
 static int conv_selu_pool_fixture(nn_graph *g, nn_rng *r) { return conv_act_pool(g, r, selu_act); }
 static int conv_leaky_pool_fixture(nn_graph *g, nn_rng *r) { return conv_act_pool(g, r, leaky_act); }
 
+/* ---- the attention ops in the layouts beyond their registry fixtures ---- */
+
+/* x W: a shared 2-D B (one GEMM over all rows, its gradient too), transposed */
+static int batch_matmul_shared_b(nn_graph *g, nn_rng *r)
+{
+    int a = nn_test_input(g, nn_shape3(2, 3, 4), r, -1, 1), b = nn_test_input(g, nn_shape2(5, 4), r, -1, 1);
+    return nn_batch_matmul(g, a, b, 0, 1);
+}
+
+/* a shared transposed 2-D A against a batch of transposed B: A's gradient sums over the batch */
+static int batch_matmul_shared_a(nn_graph *g, nn_rng *r)
+{
+    int a = nn_test_input(g, nn_shape2(4, 3), r, -1, 1), b = nn_test_input(g, nn_shape3(2, 5, 4), r, -1, 1);
+    return nn_batch_matmul(g, a, b, 1, 1);
+}
+
+static int batch_matmul_trans_a(nn_graph *g, nn_rng *r)
+{
+    int a = nn_test_input(g, nn_shape3(2, 4, 3), r, -1, 1), b = nn_test_input(g, nn_shape3(2, 4, 5), r, -1, 1);
+    return nn_batch_matmul(g, a, b, 1, 0);
+}
+
+static int permute_heads(nn_graph *g, nn_rng *r)
+{
+    return nn_permute(g, nn_test_input(g, nn_shape4(2, 3, 2, 4), r, -1, 1), (int[]){0, 2, 1, 3}, 4);
+}
+
+static int layer_norm_plain(nn_graph *g, nn_rng *r)
+{
+    return nn_layer_norm(g, nn_test_input(g, nn_shape2(3, 6), r, -1, 1), -1, -1, NN_LAYER_NORM_EPS);
+}
+
+static int layer_norm_weight_only(nn_graph *g, nn_rng *r)
+{
+    int x = nn_test_input(g, nn_shape2(2, 4), r, -1, 1), gamma = nn_test_input(g, nn_shape1(4), r, 0.5f, 1.5f);
+    return nn_layer_norm(g, x, gamma, -1, 0.1f);
+}
+
+static int layer_norm_grad_plain(nn_graph *g, nn_rng *r)
+{
+    int x = nn_test_input(g, nn_shape2(3, 4), r, -1, 1), go = nn_test_input(g, nn_shape2(3, 4), r, -1, 1);
+    return nn_op_named(g, "layer_norm_grad", (int[]){x, go}, 2, &(nn_attrs){.f = {NN_LAYER_NORM_EPS}});
+}
+
+static int softmax_causal(nn_graph *g, nn_rng *r)
+{
+    return nn_softmax_masked(g, nn_test_input(g, nn_shape4(2, 2, 4, 4), r, -2, 2), nn_causal_mask(g, 4));
+}
+
+/* one head (3-D), self-attention under a causal mask */
+static int attention_causal(nn_graph *g, nn_rng *r)
+{
+    int q = nn_test_input(g, nn_shape3(2, 4, 3), r, -1, 1), k = nn_test_input(g, nn_shape3(2, 4, 3), r, -1, 1);
+    int v = nn_test_input(g, nn_shape3(2, 4, 2), r, -1, 1);
+    return nn_attention(g, q, k, v, nn_causal_mask(g, 4), 0.0f, NULL);
+}
+
+/* a learned additive mask (a bias per query and key) gets its gradient through the composed weights */
+static int attention_learned_mask(nn_graph *g, nn_rng *r)
+{
+    int q = nn_test_input(g, nn_shape3(2, 3, 4), r, -1, 1), k = nn_test_input(g, nn_shape3(2, 5, 4), r, -1, 1);
+    int v = nn_test_input(g, nn_shape3(2, 5, 2), r, -1, 1), mask = nn_test_input(g, nn_shape2(3, 5), r, -1, 1);
+    return nn_attention(g, q, k, v, mask, 0.7f, NULL);
+}
+
 /* Fixtures beyond the registry's own: per-step variants and composite layers. */
 static const struct {
     const char *name;
@@ -289,6 +354,16 @@ static const struct {
     {"conv_transpose2d with fused relu", conv_t_relu_fixture},
     {"conv2d with fused selu, then max pool", conv_selu_pool_fixture},
     {"conv2d with fused leaky_relu, then max pool", conv_leaky_pool_fixture},
+    {"batch_matmul x W (shared 2-D B, transposed)", batch_matmul_shared_b},
+    {"batch_matmul shared transposed A, transposed B", batch_matmul_shared_a},
+    {"batch_matmul transposed A", batch_matmul_trans_a},
+    {"permute (B,T,H,d) -> (B,H,T,d)", permute_heads},
+    {"layer_norm without weight and bias", layer_norm_plain},
+    {"layer_norm with a weight only, eps 0.1", layer_norm_weight_only},
+    {"layer_norm_grad without a weight", layer_norm_grad_plain},
+    {"softmax_masked with a causal mask", softmax_causal},
+    {"attention, one head, causal", attention_causal},
+    {"attention with a learned additive mask", attention_learned_mask},
 };
 
 static void test_per_step_variants_and_composite_layers_first_and_second_order(void **state)

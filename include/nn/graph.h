@@ -24,7 +24,7 @@
 #include "nn/rng.h"
 #include "nn/shape.h"
 
-#define NN_MAX_INPUTS 4
+#define NN_MAX_INPUTS 6            /* attention_grad reads q, k, v, the output gradient and a mask */
 #define NN_LABEL_LEN 64
 #define NN_ERR_LEN 512
 

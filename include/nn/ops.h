@@ -15,7 +15,7 @@
 
 typedef struct nn_op_def {
     const char *name;
-    int n_in;                                   /* exact input count, or -1 for 1..4 */
+    int n_in;                                   /* exact input count, or -1 for 1..NN_MAX_INPUTS */
     const char *doc;                            /* one line for `nnrun ops` */
     /* Sets g->nodes[id].shape from inputs/attrs; returns 0, or -1 after nn_graph_fail(). */
     int (*infer)(nn_graph *g, nn_node *n);
@@ -46,7 +46,7 @@ int nn_test_input(nn_graph *g, nn_shape s, nn_rng *r, float lo, float hi);
 /* ---- typed constructors (all return a node id or -1) ------------------------------------
  * Shapes in comments: N batch, K in-features, M out-features. */
 
-/* matmul: A (M,K) or A^T, B (K,N) or B^T -> (M,N). Only 2-D. */
+/* matmul: A (M,K) or A^T, B (K,N) or B^T -> (M,N). Only 2-D; nn_batch_matmul for more. */
 int nn_matmul(nn_graph *g, int a, int b, int trans_a, int trans_b);
 /* dense: x (N,K), W (M,K) [PyTorch layout], b (M) or -1 -> (N,M) */
 int nn_dense(nn_graph *g, int x, int w, int b);
@@ -194,6 +194,51 @@ int nn_unfold1d(nn_graph *g, int x, int k, int stride, int pad_left, int pad_rig
  * K steps added into the steps it was read from (padding dropped). */
 int nn_fold1d(nn_graph *g, int cols, int k, int stride, int pad_left, int pad_right, int t);
 
+/* ---- attention and Transformers -------------------------------------------------------------
+ * B batch, H heads, T (Tq, Tk) time steps of queries and keys, d features per head, C features. */
+
+/* batched matrix product: A (..., M, K) x B (..., K, N) -> (..., M, N), one GEMM per batch
+ * entry; trans_a: A holds (..., K, M), trans_b: B holds (..., N, K). The leading (batch) dims
+ * broadcast numpy-style: q (B,H,T,d) x k (B,H,T,d) trans_b -> scores (B,H,T,T); x (B,T,C) x
+ * W (C,M) -> (B,T,M) with W shared by every entry (one GEMM over all rows). Gradients of every
+ * order (batch_matmul and a sum over the broadcast dims). */
+int nn_batch_matmul(nn_graph *g, int a, int b, int trans_a, int trans_b);
+/* x with its axes reordered: y's axis k is x's axis perm[k] (PyTorch's x.permute(perm)), n the
+ * number of axes of x; (B,T,H,d) with perm {0, 2, 1, 3} -> (B,H,T,d). A copy; its gradient is
+ * the inverse permutation. */
+int nn_permute(nn_graph *g, int x, const int *perm, int n);
+#define NN_LAYER_NORM_EPS 1e-5f   /* PyTorch's default */
+/* layer norm over the last dim, torch.nn.LayerNorm(C, eps): x (..., C), gamma (C) or -1,
+ * beta (C) or -1 (only with gamma) -> (x - mean) / sqrt(var + eps) * gamma + beta per row, var
+ * the population variance. Gradients of every order (layer_norm_grad, then elementwise ops). */
+int nn_layer_norm(nn_graph *g, int x, int gamma, int beta, float eps);
+/* softmax(x + mask) over the last dim: x (..., C), mask broadcast to x with the same last dim
+ * (padding (B,1,1,T) or causal (T,T) masks against scores (B,H,T,T)); 0 keeps an entry, -inf
+ * (or a large negative number) removes it. A row that is -inf everywhere gives zeros, not NaN
+ * as in PyTorch. A mask that is not constant (a learned bias) gets a gradient. */
+int nn_softmax_masked(nn_graph *g, int x, int mask);
+/* padding masks for nn_softmax_masked and nn_attention, (N,1,1,T): -inf at the padding, 0
+ * elsewhere (nn_reshape it to (N,1,T) or (N,T) for scores of fewer dims). From token ids
+ * (N,T), padding where an id equals pad_id; or from lengths (N), padding at t >= lengths[n].
+ * The ids or lengths are marked no_grad. */
+int nn_padding_mask(nn_graph *g, int ids, int pad_id);
+int nn_length_mask(nn_graph *g, int lengths, int t);
+/* causal mask, a constant (T,T): 0 at key j <= query i, -inf above the diagonal */
+int nn_causal_mask(nn_graph *g, int t);
+/* sinusoidal positional encoding, a constant (T,d) to add to (B,T,d) embeddings:
+ * PE[pos, 2i] = sin(pos / 10000^(2i/d)), PE[pos, 2i+1] = cos(...), PyTorch tutorial's layout */
+int nn_positional_encoding(nn_graph *g, int t, int d);
+/* scaled dot-product attention, fused: q (..., Tq, d), k (..., Tk, d), v (..., Tk, dv) with
+ * the same leading dims (B,H), mask broadcast to the scores (..., Tq, Tk) or -1
+ * -> softmax(scale q k^T + mask) v (..., Tq, dv); scale 0 means 1/sqrt(d). Never stores the
+ * (Tq, Tk) weights of all entries: each (batch, head) block is made in a thread's scratch and
+ * recomputed for the gradient. weights (or NULL): set to a node of the weights (..., Tq, Tk)
+ * built from nn_batch_matmul and nn_softmax_masked, computed only by a plan that asks for it
+ * (figures). First-order gradients only: for gradients of gradients build attention from
+ * nn_attention_weights and nn_batch_matmul. */
+int nn_attention(nn_graph *g, int q, int k, int v, int mask, float scale, int *weights);
+/* softmax(scale q k^T + mask) (..., Tq, Tk) from the ops above (mask -1: none; scale 0: 1/sqrt(d)) */
+int nn_attention_weights(nn_graph *g, int q, int k, int mask, float scale);
 
 /* ---- recurrent layers -----------------------------------------------------------------------
  * N batch, T time steps, D input features, H hidden units. */

@@ -61,7 +61,8 @@ int nn_grad(nn_graph *g, int loss, const int *wrt, int n_wrt, int *grads)
     for (int i = loss; i >= 0 && rc == 0; i--) {
         if (!needed[i] || grad[i] < 0 || g->nodes[i].kind != NN_NODE_OP) continue;
         const nn_op_def *def = nn_op_def_at(g->nodes[i].op);
-        int gin[NN_MAX_INPUTS] = {-1, -1, -1, -1};
+        int gin[NN_MAX_INPUTS];
+        for (int k = 0; k < NN_MAX_INPUTS; k++) gin[k] = -1;
         nn_graph_set_label(g, g->nodes[i].label);     /* gradient nodes carry their layer */
         const char *fused = nn_op_grad_only(g->nodes[i].op);
         if (fused) {

@@ -12,6 +12,8 @@
 #include "../core/parallel.h"
 #include <string.h>
 
+#define CONCAT_MAX 4   /* inputs of one concat (fewer than NN_MAX_INPUTS; the spec's layer lists hold 4) */
+
 static void axis_split(const nn_shape *s, int axis, size_t *outer, size_t *inner)
 {
     *outer = *inner = 1;
@@ -55,7 +57,8 @@ static const nn_shape *shape_in(nn_graph *g, const nn_node *n, int k) { return &
 static int concat_infer(nn_graph *g, nn_node *n)
 {
     const nn_shape *ref = shape_in(g, n, 0);
-    if (n->n_in < 2) return nn_graph_fail(g, "concat: joins 2 to 4 tensors, got %d", n->n_in);
+    if (n->n_in < 2 || n->n_in > CONCAT_MAX)
+        return nn_graph_fail(g, "concat: joins 2 to %d tensors, got %d", CONCAT_MAX, n->n_in);
     if (axis_infer(g, n, ref) < 0) return -1;
     int axis = n->a.i[0], total = 0;
     for (int k = 0; k < n->n_in; k++) {
@@ -196,8 +199,8 @@ const nn_op_def nn_def_pad_axis = {"pad_axis", 1, "zero-pad an axis to length fu
 
 int nn_concat(nn_graph *g, const int *xs, int n, int axis)
 {
-    if (n < 2 || n > NN_MAX_INPUTS || !xs)
-        return nn_graph_fail(g, "concat: joins 2 to %d tensors, got %d (concatenate in stages for more)", NN_MAX_INPUTS, n);
+    if (n < 2 || n > CONCAT_MAX || !xs)
+        return nn_graph_fail(g, "concat: joins 2 to %d tensors, got %d (concatenate in stages for more)", CONCAT_MAX, n);
     nn_attrs a = {.i = {axis}};
     return nn_op(g, NN_OP_concat, xs, n, &a);
 }

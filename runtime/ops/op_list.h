@@ -18,7 +18,8 @@
     NN_OPS_POOL(X) \
     NN_OPS_SEQ(X) \
     NN_OPS_RNN(X) \
-    NN_OPS_CONV1D(X)
+    NN_OPS_CONV1D(X) \
+    NN_OPS_ATTENTION(X)
 
 /* Convolutions (op_conv.c): conv2d, conv_transpose2d and the weight-gradient op; each
  * one's backward is built from the others. */
@@ -60,6 +61,16 @@
 #define NN_OPS_CONV1D(X) \
     X(transpose_last2) X(unfold1d) X(fold1d)
 
+/* Transformers and attention (op_batch_matmul.c, op_shape.c, op_layer_norm.c, op_mask.c,
+ * op_attention.c): batched matrix products, axis permutations, layer norm, the masked softmax
+ * and its padding masks, and fused scaled dot-product attention. */
+#define NN_OPS_ATTENTION(X) \
+    /* op_batch_matmul.c */ X(batch_matmul) \
+    /* op_shape.c */ X(permute) \
+    /* op_layer_norm.c */ X(layer_norm) X(layer_norm_grad) \
+    /* op_mask.c */ X(softmax_masked) X(pad_mask) \
+    /* op_attention.c */ X(attention) X(attention_grad)
+
 /* Gradient-only ops: rows of NN_OP_LIST that compute the gradient of a fused op (an RNN's
  * backpropagation through time) and have no backward of their own, so gradients of gradients
  * stop there with a clear error instead of being silently wrong. Each names the fused layer it
@@ -68,7 +79,8 @@
 #define NN_OPS_GRAD_ONLY(X) \
     X(rnn_grad, "recurrent layers") X(rnn_whh_grad, "recurrent layers") \
     X(lstm_grad, "recurrent layers") X(lstm_whh_grad, "recurrent layers") \
-    X(gru_grad, "recurrent layers") X(gru_whh_grad, "recurrent layers") X(gru_bhh_grad, "recurrent layers")
+    X(gru_grad, "recurrent layers") X(gru_whh_grad, "recurrent layers") X(gru_bhh_grad, "recurrent layers") \
+    X(attention_grad, "fused attention (its composition from batch_matmul and softmax_masked has them)")
 
 #define NN_OP_ENUM(name) NN_OP_##name,
 enum nn_op_id { NN_OP_LIST(NN_OP_ENUM) NN_OP_COUNT };

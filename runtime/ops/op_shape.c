@@ -1,6 +1,7 @@
-/* Shape-only ops: reshape (the planner lets it share its input's buffer; a copy otherwise) and transpose_last2 (the last two axes
- * swapped). */
+/* Shape-only ops: reshape (the planner lets it share its input's buffer; a copy otherwise), transpose_last2 (the last two axes
+ * swapped) and permute (any reordering of the axes). */
 #include "../kernels/broadcast.h"
+#include "../kernels/permute.h"
 #include "op_list.h"
 #include <string.h>
 
@@ -90,3 +91,65 @@ const nn_op_def nn_def_transpose_last2 = {"transpose_last2", 1, "(..., A, B) -> 
                                           transpose_last2_check, NULL};
 
 int nn_transpose_last2(nn_graph *g, int x) { return nn_op(g, NN_OP_transpose_last2, &x, 1, NULL); }
+
+/* ======== permute: x (d0, .., d_{n-1}) -> (d_perm[0], .., d_perm[n-1]) ========
+ * y's axis k is x's axis perm[k] (PyTorch's x.permute(perm)); attrs i[0..ndim-1] = perm, stored
+ * with negative axes normalised. (B,T,H,d) -> (B,H,T,d) is perm (0,2,1,3). A copy
+ * (kernels/permute.c); its gradient is the inverse permutation. */
+_Static_assert(NN_MAX_DIMS <= NN_PERMUTE_MAX_DIMS, "permute's kernel and attrs hold every axis");
+
+static int permute_infer(nn_graph *g, nn_node *n)
+{
+    const nn_shape *x = &g->nodes[n->in[0]].shape;
+    int seen[NN_MAX_DIMS] = {0};
+    for (int k = 0; k < x->ndim; k++) {
+        int ax = n->a.i[k] < 0 ? n->a.i[k] + x->ndim : n->a.i[k];
+        if (ax < 0 || ax >= x->ndim || seen[ax]) {
+            char b[64];
+            return nn_graph_fail(g, "permute: the axes of %s must be a permutation of 0..%d (each once; -1 is the last), got %d "
+                                    "at position %d", nn_shape_str(x, b, sizeof b), x->ndim - 1, n->a.i[k], k);
+        }
+        seen[ax] = 1;
+        n->a.i[k] = ax;
+        n->shape.d[k] = x->d[ax];
+    }
+    n->shape.ndim = x->ndim;
+    return 0;
+}
+
+static void permute_forward(nn_graph *g, nn_node *n)
+{
+    const nn_node *x = &g->nodes[n->in[0]];
+    nn_permute_copy(x->data, n->data, x->shape.ndim, x->shape.d, n->a.i);
+}
+
+static int permute_backward(nn_graph *g, int id, int gout, int *gin)
+{
+    const nn_node *n = &g->nodes[id];
+    int inv[NN_MAX_DIMS];
+    for (int k = 0; k < n->shape.ndim; k++) inv[n->a.i[k]] = k;
+    gin[0] = nn_permute(g, gout, inv, n->shape.ndim);
+    return gin[0] < 0 ? -1 : 0;
+}
+
+/* a permutation that moves every axis, so a wrong inverse shows */
+static int permute_check(nn_graph *g, nn_rng *r)
+{
+    return nn_permute(g, nn_test_input(g, nn_shape4(2, 3, 4, 2), r, -1, 1), (int[]){2, 0, 3, 1}, 4);
+}
+
+const nn_op_def nn_def_permute = {"permute", 1, "reorders the axes: y's axis k is x's axis perm[k] (a copy)",
+                                  permute_infer, permute_forward, permute_backward, permute_check, NULL};
+
+int nn_permute(nn_graph *g, int x, const int *perm, int n)
+{
+    if (x < 0) return -1;
+    const nn_shape *s = &g->nodes[x].shape;
+    if (n != s->ndim || !perm) {
+        char b[64];
+        return nn_graph_fail(g, "permute: %s has %d axes, the permutation %d entries", nn_shape_str(s, b, sizeof b), s->ndim, n);
+    }
+    nn_attrs a = {0};
+    for (int k = 0; k < n; k++) a.i[k] = perm[k];
+    return nn_op(g, NN_OP_permute, &x, 1, &a);
+}

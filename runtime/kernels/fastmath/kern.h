@@ -29,6 +29,11 @@ void nn_k_softmax_rows(const float *x, float *y, size_t rows, size_t cols, int l
 void nn_k_softmax_grad_rows(const float *y, const float *g, float *dx, size_t rows, size_t cols);
 /* y log-softmax output: dx = g - exp(y) sum(g) per row */
 void nn_k_log_softmax_grad_rows(const float *y, const float *g, float *dx, size_t rows, size_t cols);
+/* One row in place, its maximum m (finite) found by the caller: z = exp(z - m) / sum; entries
+ * at -inf (masked) become exactly 0 */
+void nn_k_softmax_shifted_row(float *z, size_t n, float m);
+/* One row: d = y (g - sum(g y)); d may be g */
+void nn_k_softmax_grad_row(const float *y, const float *g, float *d, size_t n);
 
 /* ---- losses (kern_loss.c) ---- */
 /* sum over i of max(z,0) - z t + log1p(exp(-|z|)), accumulated in double */

@@ -83,7 +83,20 @@ void nn_k_softmax_rows(const float *x, float *y, size_t rows, size_t cols, int l
     }
 }
 
-static void softmax_grad_row(const float *y, const float *g, float *d, size_t n)
+void nn_k_softmax_shifted_row(float *z, size_t n, float m)
+{
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (size_t i = 0; i < n; i++) {
+        z[i] = expf(z[i] - m);
+        s += z[i];
+    }
+    float inv = 1.0f / s;
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) z[i] *= inv;
+}
+
+void nn_k_softmax_grad_row(const float *y, const float *g, float *d, size_t n)
 {
     float s = 0.0f;
 #pragma omp simd reduction(+ : s)
@@ -115,7 +128,7 @@ static void grad_rows(void (*row)(const float *, const float *, float *, size_t)
 
 void nn_k_softmax_grad_rows(const float *y, const float *g, float *dx, size_t rows, size_t cols)
 {
-    grad_rows(softmax_grad_row, y, g, dx, rows, cols);
+    grad_rows(nn_k_softmax_grad_row, y, g, dx, rows, cols);
 }
 
 void nn_k_log_softmax_grad_rows(const float *y, const float *g, float *dx, size_t rows, size_t cols)

@@ -176,6 +176,22 @@ printf 'extends: eleven.yaml\ndata:\n  test: {dataset: csv, path: eleven.csv, he
 awk 'BEGIN { for (i = 0; i < 40; i++) printf "%d,%d,%d\n", i % 10, i % 3, i % 5 }' > ten.csv
 expect_refused 2 "a test split with label 10 for 10 classes fails training" "data.test: eleven.csv: 3 bad rows" "$nnrun" eleventest.yaml --quiet --out runs/eleventest
 expect_refused 2 "  ... and check" "eleven.csv:22: label 10, but the model predicts 10 classes (0..9)" "$nnrun" check eleventest.yaml
+# Names, not ids: `classes:` names the class ids in the confusion matrix, its table and the page
+cat > named.yaml <<'YAML'
+extends: eleven.yaml
+data:
+  train: {path: three.csv, classes: [rock, paper, scissors]}
+  test: {dataset: csv, path: three.csv, header: false}
+model:
+  layers: [{dense: 3, name: logits}]
+report: [confusion_matrix]
+YAML
+awk 'BEGIN { for (i = 0; i < 30; i++) printf "%d,%d,%d\n", i % 3, i % 3, (i + 1) % 3 }' > three.csv
+expect_status 0 "classes: names the class ids" "$nnrun" named.yaml --quiet --out runs/named
+grep -q "^   0 .*%  rock$" out.txt && grep -q "^   2 .*%  scissors$" out.txt && grep -q "<td>paper: [0-9.]*%</td>" runs/named/report.html &&
+    ok "  ... in the confusion table and the per-class accuracies" || { bad "  ... in the confusion table and the per-class accuracies"; cat out.txt; }
+printf 'extends: named.yaml\ndata:\n  train: {classes: [rock, paper]}\n' > named2.yaml
+expect_refused 2 "  ... and must name every class id" "data.train.classes names 2 classes, but the labels run 0..2" "$nnrun" named2.yaml --quiet --out runs/named2
 mkdir idx   # two 28x28 MNIST-style images labelled 9 and 0, for a model of 5 classes
 { printf '\000\000\010\003\000\000\000\002\000\000\000\034\000\000\000\034'; head -c 1568 /dev/zero; } > idx/train-images-idx3-ubyte
 printf '\000\000\010\001\000\000\000\002\011\000' > idx/train-labels-idx1-ubyte

@@ -15,6 +15,8 @@
 
 #define SPEC_NAME_LEN 64
 #define SPEC_PATH_LEN 512
+#define SPEC_MAX_CLASS_NAMES 256
+#define SPEC_CLASS_NAME_LEN 32
 #define SPEC_MAX_FROM 4
 #define SPEC_MAX_LOSSES 8
 #define SPEC_MAX_REPORTS 16
@@ -37,6 +39,8 @@ typedef struct {
     spec_pos pos;
     char split[16];                 /* mnist/fashion_mnist: train | test; imdb, chars: train | validation | test */
     char path[SPEC_PATH_LEN];       /* folder (IDX) or file (CSV, chars' `file`); default under data/ */
+    char classes[SPEC_MAX_CLASS_NAMES][SPEC_CLASS_NAME_LEN];   /* `classes:` the class ids' names */
+    int n_class_names;
     /* csv */
     int header;                     /* -1 auto, 0 no, 1 yes */
     int label_col;                  /* -1: no label column */

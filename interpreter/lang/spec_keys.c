@@ -262,6 +262,7 @@ void opt_type_text(const opt_def *o, char *buf, size_t len)
     case OT_FRACTIONS: snprintf(buf, len, "list of 2 or 3 fractions"); break;
     case OT_CLEAN: snprintf(buf, len, "true, false or list of %s", ch); break;
     case OT_LIST: snprintf(buf, len, "list of %s", ch); break;
+    case OT_NAMES: snprintf(buf, len, "list of %.0f to %.0f names", o->lo, o->hi); break;
     case OT_ONE_OR_LIST: snprintf(buf, len, "%s, or a list", ch); break;
     case OT_ACT: snprintf(buf, len, "activation"); break;
     case OT_BETAS: snprintf(buf, len, "[beta1, beta2]%s", r); break;

@@ -37,6 +37,7 @@ typedef enum {
     OT_FRACTIONS,  /* a list of 2 or 3 fractions in [lo, hi] adding up to at most 1 */
     OT_CLEAN,      /* true, false or a list of choices */
     OT_LIST,       /* a list of choices */
+    OT_NAMES,      /* a list of lo to hi names (free text) */
     OT_ONE_OR_LIST,/* one of choices, or a list of 1 to hi of them */
     OT_ACT,        /* an activation name (layer_table.c) */
     OT_BETAS,      /* [beta1, beta2], each in [lo, hi] -> two adjacent doubles */

@@ -37,6 +37,20 @@ static int read_expr(diag *d, const opt_def *o, const ynode *v, const char *what
     return r;
 }
 
+/* classes: [T-shirt, trouser, ...], the names of class ids 0, 1, ... */
+static int read_classes(diag *d, const opt_def *o, const ynode *v, const char *what, void *base)
+{
+    data_source *src = base;
+    if (v->kind != YN_SEQ || v->n < o->lo || v->n > o->hi) {
+        diag_error(d, v, "%s is a list of %.0f to %.0f names, one per class id from 0: [cat, dog]", what, o->lo, o->hi);
+        return -1;
+    }
+    for (int i = 0; i < v->n; i++)
+        if (schema_node_str(d, v->items[i], "a class name", src->classes[i], sizeof src->classes[i]) < 0) return -1;
+    src->n_class_names = v->n;
+    return 1;
+}
+
 /* clean: true (every rule), false (none), or a list of rules: [html, mentions, urls, lower] */
 static int read_clean(diag *d, const opt_def *o, const ynode *v, const char *what, void *base)
 {
@@ -104,22 +118,28 @@ static const char *const splits2[] = {"train", "test", NULL}, *const splits3[] =
 #define LENGTH(doc_) {"length", OT_INT, 1, 100000, "200", DS(length), .doc = doc_}
 #define SPLITS(doc_) {"splits", OT_FRACTIONS, 0.001, 1, "[0.8, 0.2]", .read = read_splits, .doc = doc_}
 
+#define CLASSES(default_doc)                                                                              \
+    {"classes", OT_NAMES, 2, SPEC_MAX_CLASS_NAMES, NULL, .read = read_classes,                             \
+     .doc = "names of the class ids 0, 1, ... for legends, tables and figures (default: " default_doc ")"}
 static const opt_def mnist_opts[] = {
     IDX_SPLIT,
     {"path", OT_PATH, 0, 0, NULL, DS(path), .doc = "folder of the IDX files (default: data/mnist)"},
     PIXEL_RANGE,
+    CLASSES("the digits"),
     {0}};
 static const opt_def fashion_opts[] = {
     IDX_SPLIT,
     {"path", OT_PATH, 0, 0, NULL, DS(path),
      .doc = "folder of the IDX files (default: /usr/share/datasets/fashion-mnist, then data/fashion_mnist)"},
     PIXEL_RANGE,
+    CLASSES("T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot"),
     {0}};
 static const opt_def csv_opts[] = {
     {"path", OT_PATH, 0, 0, NULL, DS(path), .flags = OPT_REQUIRED, .doc = "the CSV file"},
     {"header", OT_HEADER, 0, 0, "auto", DS(header), .doc = "whether the first line names the columns (auto: detected)"},
     {"label_column", OT_INT, -1, 100000, "0", DS(label_col), .doc = "the column holding the class id (-1: none)"},
     {"scale", OT_FLOAT, -1e30, 1e30, "1", DS(scale), .doc = "the features are multiplied by this"},
+    CLASSES("the ids"),
     {0}};
 static const opt_def function_opts[] = {
     {"expr", OT_STR, 0, 0, NULL, .read = read_expr, .flags = OPT_REQUIRED, .doc = "y as an expression of x, e.g. \"1/(1+25*x^2)\""},
@@ -140,6 +160,7 @@ static const opt_def imdb_opts[] = {
     TEXT_SPLIT,
     {"path", OT_PATH, 0, 0, NULL, DS(path), .doc = "the reviews (default: data/imdb/reviews.json)"},
     {"vocab", OT_INT, 1, 10000000, "20000", DS(vocab), .doc = "the most frequent words of the train part kept (ids from 2)"},
+    CLASSES("negative, positive"),
     LENGTH("tokens per review"),
     {"tokens", OT_ENUM, 0, 0, "words", DS(chars), .choices = (const char *const[]){"words", "chars", NULL},
      .doc = "what a token is"},

@@ -274,6 +274,7 @@ static void emit_value(jw *w, const opt_def *o, int partial)
     case OT_FRACTIONS: array_of_numbers(w, "number", o->lo, o->hi, 2, 3); break;
     case OT_CLEAN: any_of(w, o, alt_bool, alt_enum_list, NULL); break;
     case OT_LIST: array_of_enum(w, o->choices, 0, (int)o->hi); break;
+    case OT_NAMES: alt_string_list(w, o); break;
     case OT_ONE_OR_LIST: any_of(w, o, alt_enum, alt_enum_list, NULL); break;
     case OT_ACT: ref(w, "activation", 0); break;
     case OT_BETAS: array_of_numbers(w, "number", o->lo, o->hi, 2, 2); break;

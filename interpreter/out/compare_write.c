@@ -3,6 +3,7 @@
  * while collecting, compare.png (all of them stacked: images on top, then two charts a row)
  * and compare.html. */
 #include "compare.h"
+#include "html_text.h"
 #include "nn/atomic_file.h"
 #include "nn/plot.h"
 #include <limits.h>
@@ -115,16 +116,7 @@ static int write_composite(const compare_args *a, const char *const *files, int 
     return rc;
 }
 
-static void html_text(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '<') fputs("&lt;", f);
-        else if (*s == '>') fputs("&gt;", f);
-        else if (*s == '&') fputs("&amp;", f);
-        else if (*s == '"') fputs("&quot;", f);
-        else fputc(*s, f);
-    }
-}
+static void html_text(FILE *f, const char *s) { html_write(f, s, (size_t)-1); }
 
 static void html_value(FILE *f, const float *v, int n)
 {

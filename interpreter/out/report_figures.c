@@ -97,12 +97,12 @@ static int fig_class_examples(trainer *t, const report_spec *r, report_figures *
 
 /* ---- embedding -------------------------------------------------------------------------------- */
 /* Three units: the whole code seen from two sides, and the page's interactive view (view != NULL). */
-static int draw_codes3d(const report_codes *c, const char *layer, const char *png_path, const char *title,
-                        report_view3d **view, char *err, size_t errlen)
+static int draw_codes3d(const report_codes *c, const char *const *names, const char *layer, const char *png_path,
+                        const char *title, report_view3d **view, char *err, size_t errlen)
 {
     static const nn_view3d views[2] = {{30, 20}, {120, 20}};
     static const char *const axes[3] = {"unit 1", "unit 2", "unit 3"};
-    if (nn_plot_scatter3d(png_path, title, c->code, c->label, c->n, NULL, c->n_classes, axes, views, 2, err, errlen) < 0) return -1;
+    if (nn_plot_scatter3d(png_path, title, c->code, c->label, c->n, names, c->n_classes, axes, views, 2, err, errlen) < 0) return -1;
     if (view && !(*view = report_view3d_new(c->code, c->label, c->n, c->n_classes, layer))) {
         snprintf(err, errlen, "embedding: out of memory for the interactive view of layer '%s'", layer);
         return -1;
@@ -111,8 +111,8 @@ static int draw_codes3d(const report_codes *c, const char *layer, const char *pn
 }
 
 /* Two or more units: the first two. */
-static int draw_codes2d(const report_codes *c, const char *layer, const char *png_path, const char *title, char *err,
-                        size_t errlen)
+static int draw_codes2d(const report_codes *c, const char *const *names, const char *layer, const char *png_path,
+                        const char *title, char *err, size_t errlen)
 {
     float *xy = malloc((size_t)(c->n ? c->n : 1) * 2 * sizeof *xy);
     if (!xy) {
@@ -120,7 +120,7 @@ static int draw_codes2d(const report_codes *c, const char *layer, const char *pn
         return -1;
     }
     for (int i = 0; i < c->n; i++) xy[2 * i] = c->code[(size_t)i * c->w], xy[2 * i + 1] = c->code[(size_t)i * c->w + 1];
-    int rc = nn_plot_scatter(png_path, title, xy, c->label, c->n, NULL, c->n_classes, "unit 1", "unit 2", err, errlen);
+    int rc = nn_plot_scatter(png_path, title, xy, c->label, c->n, names, c->n_classes, "unit 1", "unit 2", err, errlen);
     free(xy);
     return rc;
 }
@@ -134,8 +134,8 @@ int report_embedding(trainer *t, const char *layer_name, const char *png_path, c
     char full[200];
     snprintf(full, sizeof full, "%s: layer '%s'%s", title, layer_name, c.w > 3 ? " (first 2 of its units)" : "");
     if (rc == 0)
-        rc = c.w == 3 ? draw_codes3d(&c, layer_name, png_path, full, view, err, errlen)
-                      : draw_codes2d(&c, layer_name, png_path, full, err, errlen);
+        rc = c.w == 3 ? draw_codes3d(&c, data_class_names(t->s, c.n_classes), layer_name, png_path, full, view, err, errlen)
+                      : draw_codes2d(&c, data_class_names(t->s, c.n_classes), layer_name, png_path, full, err, errlen);
     report_codes_free(&c);
     return rc;
 }
@@ -199,13 +199,13 @@ static int fig_dead_units(trainer *t, const report_spec *r, report_figures *figs
 
 /* ---- confusion_matrix ------------------------------------------------------------------------- */
 /* A heat map of the counts, the classes named by their ids. */
-static int draw_confusion(trainer *t, const report_confusion *c, char *err, size_t errlen)
+static int draw_confusion(trainer *t, const report_confusion *c, const char *const *class_names, char *err, size_t errlen)
 {
     char names[100][16];
     const char *ptrs[100];
-    for (int a = 0; a < c->k; a++) {
+    for (int a = 0; a < c->k && a < 100; a++) {
         snprintf(names[a], sizeof names[a], "%d", a);
-        ptrs[a] = names[a];
+        ptrs[a] = class_names ? class_names[a] : names[a];
     }
     char path[1024], title[160];
     fig_path(t, "confusion_matrix.png", path, sizeof path);
@@ -221,9 +221,10 @@ static int fig_confusion(trainer *t, const report_spec *r, report_figures *figs,
     report_confusion c;
     int rc = report_confusion_compute(t, &c, err, errlen);
     if (rc == 0) {
-        report_print_confusion(&c, t->data.test_name);
-        report_note_confusion(figs, &c, t->data.test_name);
-        rc = draw_confusion(t, &c, err, errlen);
+        const char *const *names = data_class_names(t->s, c.k);
+        report_print_confusion(&c, t->data.test_name, names);
+        report_note_confusion(figs, &c, t->data.test_name, names);
+        rc = draw_confusion(t, &c, names, err, errlen);
     }
     if (rc == 0) report_add_figure(figs, "confusion_matrix.png", "Counts of true (rows) against predicted (columns) classes");
     report_confusion_free(&c);
@@ -330,12 +331,13 @@ static void samples_file(const report_spec *r, int epoch, char *out, size_t len)
     else snprintf(out, len, "samples_%s.png", name);
 }
 
-static void class_row_labels(const report_samples *sm, char names[][16], const char **ptrs)
+static void class_row_labels(const trainer *t, const report_samples *sm, char names[][16], const char **ptrs)
 {
     int rows = (sm->n + sm->cols - 1) / sm->cols;
+    const char *const *class_names = data_class_names(t->s, rows);
     for (int i = 0; i < rows && i < 256; i++) {
         snprintf(names[i], 16, "%d", i);
-        ptrs[i] = sm->per_class ? names[i] : NULL;
+        ptrs[i] = !sm->per_class ? NULL : class_names ? class_names[i] : names[i];
     }
 }
 
@@ -348,7 +350,7 @@ static int draw_samples(trainer *t, const report_spec *r, const char *file, cons
     const char *ptrs[256];
     fig_path(t, file, path, sizeof path);
     if (rc == 0) {
-        class_row_labels(&sm, names, ptrs);
+        class_row_labels(t, &sm, names, ptrs);
         snprintf(title, sizeof title, "%s: %d samples of %.60s%s%.60s%s%s%s", t->s->name, sm.n, r->of, r->from[0] ? " from " : "",
                  r->from, r->from[0] ? " ~ N(0, I)" : "", when[0] ? " " : "", when);
         rc = nn_plot_image_grid(path, title, sm.img, sm.n, sm.c, sm.h, sm.w, sm.cols, sm.per_class ? ptrs : NULL, 0, err, errlen);

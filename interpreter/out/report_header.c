@@ -3,6 +3,7 @@
  * the parameters, the final metrics in one line, and for a spec that extends another the keys
  * it changes (`nnrun diff` against its parent, --set overrides included). */
 #include "report.h"
+#include "html_text.h"
 #include "../lang/spec_defaults.h"
 #include "../lang/spec_merge.h"
 #include "../version.h"
@@ -12,17 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static void put_escaped(FILE *f, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n && s[i]; i++) {
-        char c = s[i];
-        if (c == '<') fputs("&lt;", f);
-        else if (c == '>') fputs("&gt;", f);
-        else if (c == '&') fputs("&amp;", f);
-        else fputc(c, f);
-    }
-}
 
 /* The last epoch's losses and accuracies (not the per-term columns), "test" as the split used. */
 static void put_final(FILE *f, const trainer *t)
@@ -58,11 +48,11 @@ static void put_changes(FILE *f, const trainer *t)
     int lines = mem ? ydiff(pa, ch, mem) : -1;
     if (mem) fclose(mem);
     fputs("<details class=\"changes\"><summary>Extends <code>", f);
-    put_escaped(f, parent, strlen(parent));
+    html_write(f, parent, strlen(parent));
     if (lines < 0) fputs("</code> (not readable now: the keys it changes are not shown)</summary></details>\n", f);
     else fprintf(f, "</code>, changing %d key%s</summary><pre>", lines, lines == 1 ? "" : "s");
     if (lines >= 0) {
-        put_escaped(f, text ? text : "", len);
+        html_write(f, text ? text : "", len);
         fputs("</pre></details>\n", f);
     }
     free(text);

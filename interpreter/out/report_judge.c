@@ -50,12 +50,18 @@ static float *draw(trainer *t, const report_spec *r, int **labels, char *err, si
     return x;
 }
 
-static void print_and_note(report_figures *f, const report_spec *r, const judge_report *q, const judge_limits *lim)
+static void print_and_note(const trainer *t, report_figures *f, const report_spec *r, const judge_report *q,
+                           const judge_limits *lim)
 {
-    char classes[512];
+    char classes[1024];
     size_t k = 0;
-    for (int c = 0; c < q->n_classes && k < sizeof classes; c++)
-        k += (size_t)snprintf(classes + k, sizeof classes - k, "%s%d: %.1f%%", c ? ", " : "", c, 100.0 * q->counts[c] / q->n);
+    const char *const *names = data_class_names(t->s, q->n_classes);
+    for (int c = 0; c < q->n_classes && k < sizeof classes; c++) {
+        char id[16];
+        snprintf(id, sizeof id, "%d", c);
+        k += (size_t)snprintf(classes + k, sizeof classes - k, "%s%s: %.1f%%", c ? ", " : "", names ? names[c] : id,
+                              100.0 * q->counts[c] / q->n);
+    }
     printf("judge %s: Frechet distance of %d samples of %s to the test images %.3f (training images: %.3f, noise: %.1f)\n",
            r->run, q->n, r->of, q->fd, lim->floor, lim->ceiling);
     printf("judge classes of the samples: %s\n", classes);
@@ -69,12 +75,13 @@ static void print_and_note(report_figures *f, const report_spec *r, const judge_
 static int draw_histogram(trainer *t, const report_spec *r, const judge_report *q, char *file, size_t flen, char *err,
                           size_t errlen)
 {
+    const char *const *class_names = data_class_names(t->s, q->n_classes);
     char names[JUDGE_MAX_CLASSES][12], path[1024], title[200];
     const char *ptrs[JUDGE_MAX_CLASSES];
     float share[JUDGE_MAX_CLASSES];
     for (int c = 0; c < q->n_classes; c++) {
         snprintf(names[c], sizeof names[c], "%d", c);
-        ptrs[c] = names[c];
+        ptrs[c] = class_names ? class_names[c] : names[c];
         share[c] = (float)q->counts[c] / (float)q->n;
     }
     snprintf(file, flen, "judge_classes.png");
@@ -108,7 +115,7 @@ int report_judge(trainer *t, const report_spec *r, report_figures *figs, char *e
         snprintf(err, errlen, "%s", j->err);
     char file[64];
     if (rc == 0) {
-        print_and_note(figs, r, &q, &lim);
+        print_and_note(t, figs, r, &q, &lim);
         figs->results.fd = q.fd, figs->results.fd_floor = lim.floor, figs->results.fd_ceiling = lim.ceiling;
         figs->results.judge_label_accuracy = q.label_accuracy;
         rc = draw_histogram(t, r, &q, file, sizeof file, err, errlen);

@@ -1,5 +1,6 @@
 /* The results of the figures as text (report_text.h): stdout, report.html's notes, CSV. */
 #include "report_text.h"
+#include "html_text.h"
 #include "nn/atomic_file.h"
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@ void report_note(report_figures *f, const char *fmt, ...)
 }
 
 /* ---- confusion_matrix: the counts with each class' accuracy; the accuracies on the page ---------- */
-void report_print_confusion(const report_confusion *c, const char *split)
+void report_print_confusion(const report_confusion *c, const char *split, const char *const *names)
 {
     int k = c->k;
     printf("confusion matrix (%s; rows: true class, columns: predicted):\n     ", split);
@@ -25,14 +26,18 @@ void report_print_confusion(const report_confusion *c, const char *split)
     for (int a = 0; a < k; a++) {
         printf("%4d ", a);
         for (int b = 0; b < k; b++) printf("%6.0f", c->count[a * k + b]);
-        printf("   %6.2f%%\n", 100 * report_class_accuracy(c, a));
+        printf("   %6.2f%%%s%s\n", 100 * report_class_accuracy(c, a), names ? "  " : "", names ? names[a] : "");
     }
 }
 
-void report_note_confusion(report_figures *f, const report_confusion *c, const char *split)
+void report_note_confusion(report_figures *f, const report_confusion *c, const char *split, const char *const *names)
 {
     report_note(f, "<h3>Per-class accuracy (%s)</h3><table><tr>", split);
-    for (int a = 0; a < c->k; a++) report_note(f, "<td>%d: %.2f%%</td>", a, 100 * report_class_accuracy(c, a));
+    for (int a = 0; a < c->k; a++) {
+        char name[3 * SPEC_CLASS_NAME_LEN];
+        if (names) report_note(f, "<td>%s: %.2f%%</td>", html_escaped(names[a], name, sizeof name), 100 * report_class_accuracy(c, a));
+        else report_note(f, "<td>%d: %.2f%%</td>", a, 100 * report_class_accuracy(c, a));
+    }
     report_note(f, "</tr></table>");
 }
 

@@ -7,9 +7,9 @@
 #include "report.h"
 #include "report_analysis.h"
 
-/* split: the evaluation split's name ("test", "validation") */
-void report_print_confusion(const report_confusion *c, const char *split);
-void report_note_confusion(report_figures *f, const report_confusion *c, const char *split);
+/* split: the evaluation split's name ("test", "validation"); names: the classes' names, or NULL */
+void report_print_confusion(const report_confusion *c, const char *split, const char *const *names);
+void report_note_confusion(report_figures *f, const report_confusion *c, const char *split, const char *const *names);
 
 void report_print_dead_units(const report_dead_units *d);
 void report_note_dead_units(report_figures *f, const report_dead_units *d);

@@ -177,13 +177,40 @@ static int imdb_setup(const spec *s, run_data *rd, diag *d)
     return rc;
 }
 
+const char *const *data_class_names(const spec *s, int n_classes)
+{
+    static const char *const fashion[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                          "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+    static const char *const imdb[] = {"negative", "positive"};
+    static const char *named[SPEC_MAX_CLASS_NAMES];
+    const data_source *src = &s->data.train;
+    if (src->n_class_names > 0 && n_classes <= src->n_class_names) {
+        for (int i = 0; i < src->n_class_names; i++) named[i] = src->classes[i];
+        return named;
+    }
+    if (src->kind == DS_FASHION_MNIST && n_classes <= 10) return fashion;
+    if (src->kind == DS_IMDB && n_classes <= 2) return imdb;
+    return NULL;
+}
+
+/* A `classes:` list names every class id the data has. */
+static int check_class_names(const spec *s, const nn_dataset *ds, diag *d)
+{
+    const data_source *src = &s->data.train;
+    if (src->n_class_names == 0 || ds->n_classes <= src->n_class_names) return 0;
+    diag_error_at(d, src->pos.file, src->pos.line, src->pos.col,
+                  "data.train.classes names %d classes, but the labels run 0..%d: name every class id", src->n_class_names,
+                  ds->n_classes - 1);
+    return -1;
+}
+
 int data_setup(const spec *s, run_data *rd, diag *d)
 {
     memset(rd, 0, sizeof *rd);
     rd->test_name = "test";
     if (s->data.train.kind == DS_IMDB) return imdb_setup(s, rd, d);
     if (s->data.train.kind == DS_CHARS) return chars_setup(s, rd, d);
-    if (load_source(s, &s->data.train, "train", &rd->train, d) < 0) return -1;
+    if (load_source(s, &s->data.train, "train", &rd->train, d) < 0 || check_class_names(s, &rd->train, d) < 0) return -1;
     if (s->data.test.kind != DS_NONE) {
         if (load_source(s, &s->data.test, "test", &rd->test, d) < 0) return -1;
         rd->has_test = 1;

@@ -50,5 +50,9 @@ int data_check_classes_on_disk(const spec *s, const data_info *info, int classes
 /* Image values in the data's pixel range (an mnist or fashion_mnist source's `range: [lo, hi]`)
  * mapped back to [0, 1] for display, (v - lo) / (hi - lo); any other data is left as it is. */
 void data_pixels_to_unit(const spec *s, float *v, size_t n);
+/* The names of class ids 0 .. n_classes-1 for legends, tables and figures: the training source's
+ * `classes:`, else the dataset's own (Fashion-MNIST's items, IMDB's negative and positive), else
+ * NULL (ids are shown). Valid until the next call. */
+const char *const *data_class_names(const spec *s, int n_classes);
 
 #endif

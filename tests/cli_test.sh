@@ -204,12 +204,15 @@ printf '0,1,2\n2.5,1,2\n' > fraction.csv
 printf 'extends: eleven.yaml\ndata:\n  train: {path: fraction.csv}\n' > fraction.yaml
 expect_refused 2 "a fractional label is not a class id" "fraction.csv:2: label (field 1) must be a class id (a whole number >= 0), got 2.5" "$nnrun" fraction.yaml --quiet --out runs/fraction
 
-# Ctrl-C: a long run gets SIGINT, saves a resumable state and exits 130
-"$nnrun" fit.yaml --quiet --out run2 --epochs 100000 > out.txt 2> err.txt &
+# Ctrl-C: a long run gets SIGINT, saves a resumable state and exits 130; while it trains, its
+# report.html is a live page (metrics so far, reloading itself), then says it was interrupted
+"$nnrun" fit.yaml --quiet --out run2 --epochs 100000 --set train.checkpoint_seconds=0 > out.txt 2> err.txt &
 pid=$!
 i=0
-while [ ! -f run2/spec.yaml ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-sleep 0.5
+while ! grep -qs "Training: [0-9]* of 100000 epochs done" run2/report.html && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+grep -q '<meta http-equiv="refresh" content="15">' run2/report.html && grep -q '<img src="loss_curve.png"' run2/report.html &&
+    ok "a training run's report.html is live: epochs done, the loss so far, reloading itself" ||
+    { bad "a training run's report.html is live"; head -c 2000 run2/report.html; }
 kill -INT $pid
 wait $pid
 st=$?
@@ -217,6 +220,9 @@ st=$?
 [ -s run2/state.safetensors ] && [ -s run2/model.safetensors ] && ok "  ... leaving a checkpoint" || bad "  ... leaving a checkpoint"
 grep -q -- "--resume" err.txt && ok "  ... and says how to resume" || bad "  ... and says how to resume"
 expect_status 0 "  ... that eval reads" "$nnrun" eval run2
+grep -q "Interrupted in epoch [0-9]* of 100000 (a checkpoint was saved: --resume continues)" run2/report.html &&
+    ! grep -q 'http-equiv="refresh"' run2/report.html && ok "  ... and the report says it was interrupted, no longer reloading" ||
+    { bad "  ... and the report says it was interrupted"; grep -A2 'class="status"' run2/report.html; }
 
 # SIGTERM (how batch schedulers stop a job): the same checkpoint, and status 143 as shells expect
 "$nnrun" fit.yaml --quiet --out run3 --epochs 100000 > out.txt 2> err.txt &

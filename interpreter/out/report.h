@@ -57,6 +57,11 @@ int report_make_figures(trainer *t, report_figures *figs, char *err, size_t errl
  * during_training: points_epoch_N.png after epochs 1, 2, 5, 10, 20, 50, ... and the last). */
 int report_during_training(trainer *t, char *err, size_t errlen);
 int report_write_html(trainer *t, const report_figures *figs, char *err, size_t errlen);
+/* report.html while the run is not finished: the header, the metrics so far and the loss curve,
+ * saying how far it got; live (training): the page reloads itself every REPORT_RELOAD_SECONDS,
+ * so a browser can stay on it; else (interrupted) it says how to go on. */
+#define REPORT_RELOAD_SECONDS "15"
+int report_write_progress(trainer *t, int live, char *err, size_t errlen);
 /* The page's header (report_header.c): what ran, when, the final metrics, what the spec
  * changes against the parent it extends. */
 void report_put_header(FILE *f, const trainer *t);

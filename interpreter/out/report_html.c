@@ -36,7 +36,9 @@ static const char self_check_js[] =
     "});\n"
     "</script>\n";
 
-static void put_head(FILE *f, const trainer *t, const report_figures *figs)
+/* status: NULL for a finished run's page; else what the run is doing, and a live page (while
+ * it trains) reloads itself. */
+static void put_head(FILE *f, const trainer *t, const report_figures *figs, const char *status, int live)
 {
     fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title>\n"
                "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
@@ -44,6 +46,7 @@ static void put_head(FILE *f, const trainer *t, const report_figures *figs)
                "img{max-width:100%%;border:1px solid #eee;margin:4px 0}"
                ".strip{display:flex;overflow-x:auto;gap:6px}.strip figure{flex:0 0 220px;margin:0}</style>\n",
             t->s->name);
+    if (live) fputs("<meta http-equiv=\"refresh\" content=\"" REPORT_RELOAD_SECONDS "\">\n", f);
     fputs(self_check_js, f);
     for (int i = 0; i < figs->n; i++)
         if (figs->view3d[i]) {
@@ -54,6 +57,9 @@ static void put_head(FILE *f, const trainer *t, const report_figures *figs)
     fprintf(f, "<h1>%s</h1>\n<p>Spec: <a href=\"spec.yaml\">spec.yaml</a> (resolved) &middot; "
                "<a href=\"metrics.csv\">metrics.csv</a> &middot; <a href=\"model.safetensors\">model.safetensors</a></p>\n",
             t->s->name);
+    if (status)
+        fprintf(f, "<p class=\"status\" style=\"background:#fff4c2;padding:6px\">%s%s</p>\n", status,
+                live ? " This page reloads every " REPORT_RELOAD_SECONDS " s; the figures the spec asks for come at the end." : "");
     report_put_header(f, t);
 }
 
@@ -96,15 +102,31 @@ static void put_figures(FILE *f, const report_figures *figs)
     fputs("</body></html>\n", f);
 }
 
-int report_write_html(trainer *t, const report_figures *figs, char *err, size_t errlen)
+static int write_page(trainer *t, const report_figures *figs, const char *status, int live, char *err, size_t errlen)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/report.html", t->s->out_dir);
     nn_atomic_file *af = nn_atomic_open(path, err, errlen);
     if (!af) return -1;
     FILE *f = nn_atomic_stream(af);
-    put_head(f, t, figs);
+    put_head(f, t, figs, status, live);
     put_metrics(f, t);
     put_figures(f, figs);
     return nn_atomic_commit(af, err, errlen);
+}
+
+int report_write_html(trainer *t, const report_figures *figs, char *err, size_t errlen)
+{
+    return write_page(t, figs, NULL, 0, err, errlen);
+}
+
+int report_write_progress(trainer *t, int live, char *err, size_t errlen)
+{
+    report_figures figs = {0};
+    char status[200];
+    if (live) snprintf(status, sizeof status, "Training: %d of %d epochs done.", t->epoch, t->s->train.epochs);
+    else snprintf(status, sizeof status, "Interrupted in epoch %d of %d (a checkpoint was saved: --resume continues).",
+                  t->epoch + 1, t->s->train.epochs);
+    if (t->h.n) report_add_figure(&figs, "loss_curve.png", "The loss so far");
+    return write_page(t, &figs, status, live, err, errlen);
 }

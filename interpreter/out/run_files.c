@@ -104,9 +104,9 @@ static int write_run_file(const trainer *t, const char *name, void (*put)(FILE *
 int run_files_epoch(trainer *t, char *err, size_t errlen)
 {
     if (write_run_file(t, "steps.csv", put_steps, err, errlen) < 0 ||
-        write_run_file(t, "metrics.csv", put_metrics, err, errlen) < 0)
+        write_run_file(t, "metrics.csv", put_metrics, err, errlen) < 0 || report_loss_curve(t, err, errlen) < 0)
         return -1;
-    return report_loss_curve(t, err, errlen);
+    return t->epoch < t->s->train.epochs ? report_write_progress(t, 1, err, errlen) : 0;   /* the last: the full page */
 }
 
 static double now_seconds(void)
@@ -132,7 +132,8 @@ static int on_epoch(void *ctx, trainer *t, int last, char *err, size_t errlen)
 static int on_interrupt(void *ctx, trainer *t, char *err, size_t errlen)
 {
     (void)ctx;
-    return trainer_checkpoint(t, err, errlen);
+    if (trainer_checkpoint(t, err, errlen) < 0) return -1;
+    return t->h.n ? report_write_progress(t, 0, err, errlen) : 0;   /* no live page is left behind */
 }
 
 trainer_hooks run_files_hooks(run_files_saver *saver)

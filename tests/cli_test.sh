@@ -329,6 +329,12 @@ expect_status 0 "compare of two runs" "$nnrun" compare runs/ae runs/dae --out cm
     bad "  ... writes compare.png and compare.html"
 grep -q "dae" cmp/compare.html && grep -q "compare_embedding_2.png" cmp/compare.html && [ -s cmp/compare_embedding_2.png ] &&
     ok "  ... with each run's embedding" || { bad "  ... with each run's embedding"; cat cmp/compare.html; }
+# a code wider than 3 units is drawn as its first two principal components
+printf 'extends: ae.yaml\nname: ae5\nmodel:\n  layers:\n    - {dense: 8, act: tanh}\n    - {dense: 5, name: code}\n    - {dense: 4, name: recon}\n' > ae5.yaml
+expect_status 0 "an embedding of a 5-unit code" "$nnrun" ae5.yaml --quiet --out runs/ae5
+grep -q "^embedding of 'code': its 5 units projected on their first 2 principal components ([0-9.]*% of the variance)$" out.txt &&
+    [ -s runs/ae5/embedding_code.png ] && ok "  ... is its PCA, with the variance it keeps" ||
+    { bad "  ... is its PCA, with the variance it keeps"; cat out.txt; }
 expect_status 2 "compare of runs whose data differ in shape fails" "$nnrun" compare runs/ae runs/ae3 --out cmp2
 grep -q "differ in shape" err.txt && grep -q "runs/ae3" err.txt && ok "  ... naming the run and the shapes" ||
     { bad "  ... naming the run and the shapes"; cat err.txt; }

@@ -182,7 +182,7 @@ static void test_a_key_of_another_dataset_kind_is_an_error(void **state)
            "  train: {dataset: mnist, vocab: 100, firts: 10}\n"
            "  test: {dataset: imdb, split: test, length: 50}\n"
            "model: {input: [1, 28, 28]}\n",
-           "ek.yaml:3:27: error: 'vocab' is not a key of dataset mnist (its keys: dataset, split, path, range, first, random_subset, "
+           "ek.yaml:3:27: error: 'vocab' is not a key of dataset mnist (its keys: dataset, split, path, range, classes, first, random_subset, "
            "per_class)\n"
            "ek.yaml:3:39: error: unknown key 'firts' in 'train' (did you mean 'first'?)\n"
            "ek.yaml:4:38: error: 'length' does not apply to a test source of dataset imdb: it is a part of the training "

@@ -36,7 +36,7 @@ run_spec() {
     find "$out" -name steps.csv | sort | while read -r f; do
         run=$(dirname "$f" | sed "s|^$out||")
         # every group's loss: train_loss (one group) or train_GROUP, keyed SPEC[/RUN][:GROUP]
-        awk -F, -v n="$name$run" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /^train_/) { c[++k] = i; g[k] = substr($i, 7) }; next }
+        awk -F, -v n="$name$run" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /^train_/ && $i != "train_accuracy") { c[++k] = i; g[k] = substr($i, 7) }; next }
                                   NR <= 21 { for (j = 1; j <= k; j++) if ($c[j] != "") print n (g[j] == "loss" ? "" : ":" g[j]), $1, $c[j] }' "$f"
     done >"$tmp/$file.txt"
 }

@@ -190,6 +190,9 @@ awk 'BEGIN { for (i = 0; i < 30; i++) printf "%d,%d,%d\n", i % 3, i % 3, (i + 1)
 expect_status 0 "classes: names the class ids" "$nnrun" named.yaml --quiet --out runs/named
 grep -q "^   0 .*%  rock$" out.txt && grep -q "^   2 .*%  scissors$" out.txt && grep -q "<td>paper: [0-9.]*%</td>" runs/named/report.html &&
     ok "  ... in the confusion table and the per-class accuracies" || { bad "  ... in the confusion table and the per-class accuracies"; cat out.txt; }
+head -1 runs/named/steps.csv | grep -qx "step,epoch,train_loss,lr,train_accuracy" &&
+    awk -F, 'NR > 1 && ($5 < 0 || $5 > 1 || $5 == "") { bad = 1 } END { exit bad || NR < 3 }' runs/named/steps.csv &&
+    ok "  ... and steps.csv has each iteration's accuracy" || { bad "  ... and steps.csv has each iteration's accuracy"; head -3 runs/named/steps.csv; }
 printf 'extends: named.yaml\ndata:\n  train: {classes: [rock, paper]}\n' > named2.yaml
 expect_refused 2 "  ... and must name every class id" "data.train.classes names 2 classes, but the labels run 0..2" "$nnrun" named2.yaml --quiet --out runs/named2
 mkdir idx   # two 28x28 MNIST-style images labelled 9 and 0, for a model of 5 classes

@@ -50,6 +50,8 @@ static int add_column(history *h, int epochs, int fraction, const char *fmt, con
 /* "loss" for a group named loss (a single model's), else the group's name */
 static const char *group_column(const loss_group *g) { return g->name; }
 
+static int is_classifier(const trainer *t);
+
 static int history_alloc(trainer *t)
 {
     const spec *s = t->s;
@@ -76,7 +78,7 @@ static int history_alloc(trainer *t)
             if (scored) ok &= (tc->train_acc = add_column(h, E, 1, "train_%s_accuracy", name)) >= 0;
             if (scored) ok &= (tc->test_acc = add_column(h, E, 1, "test_%s_accuracy", name)) >= 0;
         }
-    t->steps.n_cols = 1 + s->n_groups + s->n_steps;
+    t->steps.n_cols = 1 + s->n_groups + s->n_steps + is_classifier(t);   /* + the iteration's accuracy */
     return ok ? 0 : -1;
 }
 
@@ -115,7 +117,8 @@ const char *step_log_name(const trainer *t, int c)
     const spec *s = t->s;
     if (c == 0) return "epoch";
     if (c <= s->n_groups) return t->h.name[t->hc.train[c - 1]];
-    return t->h.name[t->hc.lr[c - 1 - s->n_groups]];
+    if (c <= s->n_groups + s->n_steps) return t->h.name[t->hc.lr[c - 1 - s->n_groups]];
+    return "train_accuracy";
 }
 
 /* ---- set-up ---------------------------------------------------------------------------- */
@@ -602,14 +605,16 @@ int trainer_batches_per_epoch(const trainer *t)
     return n;
 }
 
-/* The iteration's row of steps.csv: each group's mean loss over its runs, each step's lr. */
-static int log_iteration(trainer *t, const double *sum, const long *rows)
+/* The iteration's row of steps.csv: each group's mean loss over its runs, each step's lr, and for
+ * a classifier the accuracy of its runs (correct answers of the first group's rows). */
+static int log_iteration(trainer *t, const double *sum, const long *rows, double correct)
 {
     const spec *s = t->s;
-    float row[1 + SPEC_MAX_GROUPS + SPEC_MAX_STEPS];
+    float row[2 + SPEC_MAX_GROUPS + SPEC_MAX_STEPS];
     row[0] = (float)(t->epoch + 1);
     for (int g = 0; g < s->n_groups; g++) row[1 + g] = rows[g] ? (float)(sum[g] / rows[g]) : NAN;
     for (int k = 0; k < s->n_steps; k++) row[1 + s->n_groups + k] = (float)t->last_lr[k];
+    if (t->steps.n_cols > 1 + s->n_groups + s->n_steps) row[1 + s->n_groups + s->n_steps] = rows[0] ? (float)(correct / rows[0]) : NAN;
     return step_log_add(&t->steps, row);
 }
 
@@ -631,6 +636,7 @@ static int train_epoch(trainer *t, const trainer_hooks *h, int n_hooks)
     int reads = 0, status = 0;
     for (int k = 0; k < s->n_steps; k++) reads |= t->train_full->steps[k].reads_data;
     while (status == 0 && t->batch_in_epoch < nb) {
+        double correct_before = t->epoch_correct;
         double sum[SPEC_MAX_GROUPS] = {0};
         long rows[SPEC_MAX_GROUPS] = {0};
         int ran = 0;
@@ -648,7 +654,7 @@ static int train_epoch(trainer *t, const trainer_hooks *h, int n_hooks)
             t->epoch_loss_sum[g] += sum[g];
             t->epoch_loss_rows[g] += rows[g];
         }
-        if (log_iteration(t, sum, rows) < 0) {
+        if (log_iteration(t, sum, rows, t->epoch_correct - correct_before) < 0) {
             fprintf(stderr, "nnrun: out of memory for the step log\n");
             status = 1;
             break;

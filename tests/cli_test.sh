@@ -332,6 +332,11 @@ expect_status 0 "compare of two runs" "$nnrun" compare runs/ae runs/dae --out cm
     bad "  ... writes compare.png and compare.html"
 grep -q "dae" cmp/compare.html && grep -q "compare_embedding_2.png" cmp/compare.html && [ -s cmp/compare_embedding_2.png ] &&
     ok "  ... with each run's embedding" || { bad "  ... with each run's embedding"; cat cmp/compare.html; }
+"$nnrun" named.yaml --quiet --out runs/named_b --set train.epochs=2 > /dev/null 2>&1 || bad "a second classifier run for compare"
+expect_status 0 "compare of two classifiers" "$nnrun" compare runs/named runs/named_b --out cmpc
+grep -q "<th>final accuracy</th><th>seconds per epoch</th>" cmpc/compare.html &&
+    [ "$(grep -c '<td>[0-9.]*%</td><td>[0-9.e-]*</td></tr>' cmpc/compare.html)" = 2 ] &&
+    ok "  ... their final accuracies and seconds per epoch side by side" || { bad "  ... their final accuracies side by side"; grep -A3 "<table>" cmpc/compare.html; }
 # a code wider than 3 units is drawn as its first two principal components
 printf 'extends: ae.yaml\nname: ae5\nmodel:\n  layers:\n    - {dense: 8, act: tanh}\n    - {dense: 5, name: code}\n    - {dense: 4, name: recon}\n' > ae5.yaml
 expect_status 0 "an embedding of a 5-unit code" "$nnrun" ae5.yaml --quiet --out runs/ae5

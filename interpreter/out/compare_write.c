@@ -127,7 +127,7 @@ static void html_value(FILE *f, const float *v, int n)
 static void html_runs(FILE *f, const compare_run *runs, int n_runs)
 {
     fputs("<table><tr><th>run</th><th>folder</th><th>epochs</th><th>final train loss</th><th>final evaluation loss</th>"
-          "</tr>\n", f);
+          "<th>final accuracy</th><th>seconds per epoch</th></tr>\n", f);
     for (int k = 0; k < n_runs; k++) {
         const run_metrics *m = &runs[k].metrics;
         fputs("<tr><td>", f);
@@ -145,6 +145,14 @@ static void html_runs(FILE *f, const compare_run *runs, int n_runs)
         fprintf(f, "%s</td><td>%d</td>", realpath(rep, abs) ? "</a>" : "", m->n);
         html_value(f, m->train_loss, m->n);
         html_value(f, m->test_loss, m->n);
+        if (m->n > 0 && !isnan(m->accuracy[m->n - 1])) fprintf(f, "<td>%.2f%%</td>", 100.0 * m->accuracy[m->n - 1]);
+        else fputs("<td>-</td>", f);
+        double seconds = 0;
+        int timed = 0;
+        for (int e = 0; e < m->n; e++)
+            if (!isnan(m->seconds[e])) seconds += m->seconds[e], timed++;
+        if (timed) fprintf(f, "<td>%.3g</td>", seconds / timed);
+        else fputs("<td>-</td>", f);
         fputs("</tr>\n", f);
     }
     fputs("</table>\n", f);

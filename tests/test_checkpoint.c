@@ -16,6 +16,7 @@
 #include <string.h>
 #include "nn/safetensors.h"
 #include "../runtime/io/atomic_file_fault.h"
+#include "file_util.h"
 #include "tmpdir.h"
 #include "spec_util.h"
 
@@ -43,33 +44,12 @@ static int train(const char *out, int epochs, int resume)
     return status;
 }
 
-/* The whole file (caller frees), its length in *len. */
-static char *slurp(const char *dir, const char *name, size_t *len)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) print_error("cannot open %s\n", path);
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    rewind(f);
-    char *b = malloc(*len + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, *len, f), *len);
-    fclose(f);
-    return b;
-}
-
 static void assert_same_file(const char *a, const char *b, const char *name)
 {
-    size_t la, lb;
-    char *x = slurp(a, name, &la), *y = slurp(b, name, &lb);
-    assert_int_equal(la, lb);
-    if (memcmp(x, y, la) != 0) print_error("%s/%s and %s/%s differ\n", a, name, b, name);
-    assert_memory_equal(x, y, la);
-    free(x);
-    free(y);
+    char pa[256], pb[256];
+    snprintf(pa, sizeof pa, "%s/%s", a, name);
+    snprintf(pb, sizeof pb, "%s/%s", b, name);
+    assert_same_bytes(pa, pb);
 }
 
 /* The step a checkpoint file of DIR says it is from. */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include "nn/runtime.h"
 #include "nn/safetensors.h"
+#include "file_util.h"
 #include "tmpdir.h"
 #include "spec_util.h"
 
@@ -92,36 +93,13 @@ static int train(const char *file, const char *out, int resume, long interrupt_a
     return status;
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) print_error("cannot open %s\n", path);
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    rewind(f);
-    char *b = malloc(*len + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, *len, f), *len);
-    fclose(f);
-    return b;
-}
-
 /* model.safetensors of runs A and B byte for byte. */
 static void assert_same_model(const char *a, const char *b)
 {
     char pa[256], pb[256];
     snprintf(pa, sizeof pa, "%s/model.safetensors", a);
     snprintf(pb, sizeof pb, "%s/model.safetensors", b);
-    size_t la, lb;
-    char *x = read_all(pa, &la), *y = read_all(pb, &lb);
-    assert_int_equal(la, lb);
-    size_t i = 0;
-    while (i < la && x[i] == y[i]) i++;
-    if (i < la) print_error("%s and %s differ from byte %zu of %zu\n", pa, pb, i, la);
-    assert_true(i == la);
-    free(x);
-    free(y);
+    assert_same_bytes(pa, pb);
 }
 
 /* state.safetensors of runs A and B: every tensor (optimizer state, noise stream, history) the

@@ -1,33 +1,74 @@
 /* parallel.h — how runtime loops share the machine's cores.
  *
- * One thread pool, OpenMP's: OpenBLAS runs single-threaded, and a GEMM big enough
- * (NN_GEMM_PAR_FLOPS) is split over the pool when that has been faster lately (runtime.c).
- * Elementwise loops split across the pool above NN_PAR_MIN elements. Measured on the 2-core
- * target, seconds per epoch (min of 3-4 runs, alternated):
- *   MLP autoencoder (784-100-30-100-784, batch 128): loops split above 256k elements 0.64,
- *   above 8k 0.54 — with the loops in the pool too, its worker is still spinning when the
- *   next GEMM comes (a sleeping one takes ~50 us to wake on these VMs, as long as a small
- *   GEMM); cnn_ae, cnn_clf and an LSTM were unchanged (within 2%).
- * (When OpenBLAS ran its own threads, the two pools fought: OpenMP on every loop over 32k
- * elements made the MLP 1.03 s instead of 0.52.) */
+ * Every parallel loop of the runtime runs on the thread pool of pool.h: the loop is cut into
+ * chunks fixed by its length alone, and the caller and the free workers take chunks from a
+ * shared counter, so a core that a neighbour keeps busy costs little more than its share and
+ * results never depend on which thread ran what. OpenBLAS runs single-threaded; a GEMM big
+ * enough (NN_GEMM_PAR_FLOPS) is cut into blocks of rows or columns the same way (runtime.c).
+ * Still on OpenMP: the convolutions' image groups (conv_groups.c) and the recurrent layers'
+ * sequence slices (recurrent.h); a pool job started inside those runs inline.
+ * Measured on the 2-core target: see the end of this file. */
 #ifndef NN_PARALLEL_H
 #define NN_PARALLEL_H
 
 #include <stddef.h>
 
+extern int nn_gemm_split;   /* until runtime.c runs GEMMs on the pool */
+
 #define NN_GEMM_PAR_FLOPS 4e6
 
-/* C (M,N) = alpha op(A) op(B) + beta C, row-major (trans_*: 1 = transposed), on one core
- * below NN_GEMM_PAR_FLOPS or inside a parallel region, otherwise on whichever of one core or
- * all of them has been faster lately (runtime.c), split over the OpenMP threads. */
+/* C (M,N) = alpha op(A) op(B) + beta C, row-major (trans_*: 1 = transposed). From
+ * NN_GEMM_PAR_FLOPS, outside any parallel job, in blocks of C's rows or columns that the
+ * pool's threads take (runtime.c); the same bits as one call. */
 void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
               int ldb, float beta, float *c, int ldc);
-/* -1 (default): the measured choice; 1: always split big GEMMs; 0: never (for tests). */
-extern int nn_gemm_split;
 
-/* Elements above which elementwise loops split across threads. */
-#define NN_PAR_MIN (1 << 13)  /* below 8k floats a loop takes ~1 us: a parallel region costs more */
+/* Floats per chunk of a split loop: a loop of up to this many runs inline, in one piece (below
+ * 8k floats a loop takes ~1 us, less than handing out chunks costs). */
+#define NN_PAR_MIN (1 << 13)
+/* At most this many chunks per loop (longer loops get longer chunks): bounds a reduction's
+ * partial sums, which live on the caller's stack. */
+#define NN_PAR_MAX_CHUNKS 256
 
+/* fn(ctx, lo, hi) over [lo, hi) of a loop's range; the calls cover [0, n) once. */
+typedef void (*nn_par_range_fn)(const void *ctx, size_t lo, size_t hi);
+/* The same, returning the sum of its part of a reduction. */
+typedef double (*nn_par_sum_fn)(const void *ctx, size_t lo, size_t hi);
+
+/* An elementwise loop over n floats, in chunks of NN_PAR_MIN. */
+void nn_par_for(size_t n, nn_par_range_fn fn, const void *ctx);
+/* A loop over items (rows, planes, channels) that touch floats_per_item floats each: chunks of
+ * whole items, about NN_PAR_MIN floats each; inline up to NN_PAR_MIN floats in all. */
+void nn_par_items(size_t items, size_t floats_per_item, nn_par_range_fn fn, const void *ctx);
+/* The sum over [0, n) of what fn returns for each chunk of nn_par_for's chunks, added in chunk
+ * order: the same bits for any thread count and any load. */
+double nn_par_sum(size_t n, nn_par_sum_fn fn, const void *ctx);
+
+/* Defines `static void name(const void *ctx, size_t lo, size_t hi)`, an nn_par_range_fn
+ * running the body for i in [lo, hi), vectorised, with c the ctx as a `const ctx_type *`:
+ *     typedef struct { const float *x; float *y; } unary_ctx;
+ *     NN_PAR_CHUNK_FN(exp_chunk, unary_ctx, c, i, c->y[i] = expf(c->x[i]);)
+ *     ... nn_par_for(n, exp_chunk, &(unary_ctx){x, y}); */
+#define NN_PAR_CHUNK_FN(name, ctx_type, c, i, ...)                                    \
+    static void name(const void *nn_ctx_, size_t nn_lo_, size_t nn_hi_)              \
+    {                                                                                 \
+        const ctx_type *c = nn_ctx_;                                                  \
+        _Pragma("omp simd")                                                           \
+        for (size_t i = nn_lo_; i < nn_hi_; i++) { __VA_ARGS__ }                      \
+    }
+#define NN_PRAGMA(x) _Pragma(#x)
+/* The same for an nn_par_sum_fn: the body adds into the double acc, which is returned. */
+#define NN_PAR_SUM_FN(name, ctx_type, c, i, acc, ...)                                 \
+    static double name(const void *nn_ctx_, size_t nn_lo_, size_t nn_hi_)            \
+    {                                                                                 \
+        const ctx_type *c = nn_ctx_;                                                  \
+        double acc = 0.0;                                                             \
+        NN_PRAGMA(omp simd reduction(+ : acc))                                        \
+        for (size_t i = nn_lo_; i < nn_hi_; i++) { __VA_ARGS__ }                      \
+        return acc;                                                                   \
+    }
+
+/* OpenMP forms, until every loop is on the pool */
 /* for (size_t i = 0; i < n; i++) { body }: always vectorised, split across threads only above
  * NN_PAR_MIN. Not `parallel for simd if (n > NN_PAR_MIN)`: under OpenMP 5 a bare if clause
  * applies to the simd part too, so every small tensor ran scalar (3-10x slower); and even
@@ -43,7 +84,6 @@ extern int nn_gemm_split;
             for (size_t i = 0; i < nn_count_; i++) { __VA_ARGS__ }                    \
         }                                                                             \
     } while (0)
-#define NN_PRAGMA(x) _Pragma(#x)
 /* The same for a sum into the (double or float) variable acc. */
 #define NN_PAR_SIMD_SUM(acc, i, n, ...)                                               \
     do {                                                                              \

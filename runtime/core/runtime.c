@@ -17,6 +17,7 @@
  * NN_BLAS_PROBE_MIN up to NN_BLAS_PROBE_MAX big GEMMs. */
 #include "nn/runtime.h"
 #include "parallel.h"
+#include "pool.h"
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
@@ -41,8 +42,9 @@ static double now_ns(void)
 void nn_runtime_init(void)
 {
     blas_fixed = getenv("OPENBLAS_NUM_THREADS") != NULL;
-    if (!blas_fixed) openblas_set_num_threads(1);   /* every thread we run is OpenMP's */
-    /* start the pool now, so that the first split GEMM's timing does not include creating it */
+    if (!blas_fixed) openblas_set_num_threads(1);   /* every thread we run is ours or OpenMP's */
+    /* start both pools now, so that the first jobs do not pay for creating them */
+    nn_pool_start();
 #pragma omp parallel
     {
         (void)0;

@@ -68,33 +68,4 @@ double nn_par_sum(size_t n, nn_par_sum_fn fn, const void *ctx);
         return acc;                                                                   \
     }
 
-/* OpenMP forms, until every loop is on the pool */
-/* for (size_t i = 0; i < n; i++) { body }: always vectorised, split across threads only above
- * NN_PAR_MIN. Not `parallel for simd if (n > NN_PAR_MIN)`: under OpenMP 5 a bare if clause
- * applies to the simd part too, so every small tensor ran scalar (3-10x slower); and even
- * `if (parallel : ...)` pays a GOMP_parallel call per small tensor. */
-#define NN_PAR_SIMD_FOR(i, n, ...)                                                    \
-    do {                                                                              \
-        size_t nn_count_ = (n);                                                       \
-        if (nn_count_ > NN_PAR_MIN) {                                                 \
-            _Pragma("omp parallel for simd")                                          \
-            for (size_t i = 0; i < nn_count_; i++) { __VA_ARGS__ }                    \
-        } else {                                                                      \
-            _Pragma("omp simd")                                                       \
-            for (size_t i = 0; i < nn_count_; i++) { __VA_ARGS__ }                    \
-        }                                                                             \
-    } while (0)
-/* The same for a sum into the (double or float) variable acc. */
-#define NN_PAR_SIMD_SUM(acc, i, n, ...)                                               \
-    do {                                                                              \
-        size_t nn_count_ = (n);                                                       \
-        if (nn_count_ > NN_PAR_MIN) {                                                 \
-            NN_PRAGMA(omp parallel for simd reduction(+ : acc))                       \
-            for (size_t i = 0; i < nn_count_; i++) { __VA_ARGS__ }                    \
-        } else {                                                                      \
-            NN_PRAGMA(omp simd reduction(+ : acc))                                    \
-            for (size_t i = 0; i < nn_count_; i++) { __VA_ARGS__ }                    \
-        }                                                                             \
-    } while (0)
-
 #endif

@@ -13,8 +13,6 @@
 
 #include <stddef.h>
 
-extern int nn_gemm_split;   /* until runtime.c runs GEMMs on the pool */
-
 #define NN_GEMM_PAR_FLOPS 4e6
 
 /* C (M,N) = alpha op(A) op(B) + beta C, row-major (trans_*: 1 = transposed). From
@@ -22,6 +20,8 @@ extern int nn_gemm_split;   /* until runtime.c runs GEMMs on the pool */
  * pool's threads take (runtime.c); the same bits as one call. */
 void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
               int ldb, float beta, float *c, int ldc);
+/* The blocks nn_sgemm cuts an (M,N,K) GEMM into when the pool has threads (1: one call). */
+int nn_gemm_blocks(int m, int n, int k);
 
 /* Floats per chunk of a split loop: a loop of up to this many runs inline, in one piece (below
  * 8k floats a loop takes ~1 us, less than handing out chunks costs). */

@@ -1,20 +1,23 @@
 /* The thread pool of pool.h: its workers, the one job slot and the counters chunks are taken
  * from, and how idle threads sleep and are woken (Linux futexes).
  *
- * A job is published under a new generation number. The claim word holds (generation << 32 |
- * next chunk): the caller takes chunks from it with fetch_add (the job cannot change under
- * it), a worker with a compare-and-swap that also checks the generation, so a worker that
- * wakes late, after its job ended, can never take a chunk of the next one. The caller counts
- * the chunks it ran itself, and once the counter is past the end waits until the workers have
- * finished the rest (`done`): those are chunks a worker holds, never ones nobody took.
+ * A job is published under a new generation number. Two words carry it: `size` holds
+ * (generation << 32 | chunks) and the claim word (generation << 32 | next chunk). The caller
+ * takes chunks from the claim word with fetch_add (the job cannot change under it), a worker
+ * with a compare-and-swap that also checks the generation, after reading the chunk count from
+ * `size` under the same generation: so a worker that wakes late, after its job ended, can
+ * never take a chunk of the next one, nor a chunk past the end of its own because it read the
+ * next job's count. The caller counts the chunks it ran itself, and once the counter is past
+ * the end waits until the workers have finished the rest (`done`): those are chunks a worker
+ * holds, never ones nobody took.
  *
  * Memory orders, and why each suffices:
- * - The job's fields (fn, ctx, n_chunks, workers) are written, relaxed, before the release
- *   store of the claim word; a worker reads them after an acquire load or CAS of that word, so
- *   it sees them — or a later job's, if it is late: it then either fails its CAS (the
- *   generation moved on) or, having succeeded, provably read this job's, because the caller
- *   writes the next job only after `done` shows this job's chunks finished, which happens after
- *   the worker's reads. They are atomics only so that such a late read is not a data race.
+ * - The job's fields (size, fn, ctx, workers) are written, relaxed, before the release store
+ *   of the claim word; a worker reads `size` after an acquire load of that word, so it sees
+ *   this job's or a later job's, which its generation tells apart. It reads fn and ctx only
+ *   after its CAS succeeded: the caller writes the next job's only once `done` shows this
+ *   job's chunks finished, which happens after the worker's reads. They are atomics only so
+ *   that a late worker's read of a changing field is not a data race.
  * - The caller's own fetch_adds on the claim word are relaxed: they order nothing for the
  *   caller, and as read-modify-writes they extend the release sequence of the publishing
  *   store, so a worker's acquire CAS that reads their value still synchronises with it.
@@ -51,9 +54,9 @@ static struct {
     _Atomic int caller_sleeps;
     _Alignas(64) _Atomic uint32_t generation;   /* of the last job published; the workers' futex */
     _Atomic int sleepers;                      /* workers asleep on it, or about to be */
-    _Atomic(nn_pool_fn) fn;                    /* the job */
+    _Atomic uint64_t size;                     /* the job: generation << 32 | chunks */
+    _Atomic(nn_pool_fn) fn;
     _Atomic(const void *) ctx;
-    _Atomic uint32_t n_chunks;
     _Atomic int workers;                       /* workers 0 .. workers-1 may take chunks */
     _Atomic int hold;                          /* nn_pool_hold_workers */
     atomic_flag busy;                          /* a job is running: other callers run inline */
@@ -98,7 +101,9 @@ static int spun_out(uint64_t *start)
 static void take_chunks(uint32_t gen)
 {
     uint64_t w = atomic_load_explicit(&pool.claim, memory_order_acquire);
-    while ((uint32_t)(w >> 32) == gen && (uint32_t)w < atomic_load_explicit(&pool.n_chunks, memory_order_relaxed)) {
+    for (;;) {
+        uint64_t size = atomic_load_explicit(&pool.size, memory_order_relaxed);
+        if ((uint32_t)(w >> 32) != gen || (uint32_t)(size >> 32) != gen || (uint32_t)w >= (uint32_t)size) return;
         if (!atomic_compare_exchange_weak_explicit(&pool.claim, &w, w + 1, memory_order_acquire, memory_order_acquire))
             continue;   /* w now holds the current word */
         nn_pool_fn fn = atomic_load_explicit(&pool.fn, memory_order_relaxed);
@@ -192,12 +197,12 @@ static void run_inline(size_t n_chunks, nn_pool_fn fn, const void *ctx)
 static void wait_for_workers(uint32_t target)
 {
     uint64_t start = 0;
-    for (unsigned i = 1; atomic_load_explicit(&pool.done, memory_order_acquire) != target; i++) {
+    for (unsigned i = 1; atomic_load_explicit(&pool.done, memory_order_acquire) < target; i++) {
         cpu_relax();
         if (i % 64 != 0 || !spun_out(&start)) continue;
         atomic_store_explicit(&pool.caller_sleeps, 1, memory_order_seq_cst);
         uint32_t d = atomic_load_explicit(&pool.done, memory_order_seq_cst);
-        if (d != target) futex_wait(&pool.done, d);
+        if (d < target) futex_wait(&pool.done, d);
         atomic_store_explicit(&pool.caller_sleeps, 0, memory_order_relaxed);
     }
 }
@@ -211,12 +216,12 @@ void nn_pool_run(size_t n_chunks, nn_pool_fn fn, const void *ctx)
         return;
     }
     uint32_t n = (uint32_t)n_chunks, mine = 0;
+    uint32_t gen = atomic_load_explicit(&pool.generation, memory_order_relaxed) + 1;   /* only we write it */
+    atomic_store_explicit(&pool.size, (uint64_t)gen << 32 | n, memory_order_relaxed);
     atomic_store_explicit(&pool.fn, fn, memory_order_relaxed);
     atomic_store_explicit(&pool.ctx, ctx, memory_order_relaxed);
-    atomic_store_explicit(&pool.n_chunks, n, memory_order_relaxed);
     atomic_store_explicit(&pool.workers, workers, memory_order_relaxed);
     atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
-    uint32_t gen = atomic_load_explicit(&pool.generation, memory_order_relaxed) + 1;   /* only we write it */
     atomic_store_explicit(&pool.claim, (uint64_t)gen << 32, memory_order_release);
     atomic_store_explicit(&pool.generation, gen, memory_order_seq_cst);
     if (atomic_load_explicit(&pool.sleepers, memory_order_seq_cst) > 0) futex_wake(&pool.generation, INT_MAX);

@@ -1,18 +1,23 @@
 /* Convolutions: hand-computed forward values (stride, padding, transposed convs on the
- * autoencoder's 3 -> 7 -> 14 -> 28 chain), build errors, and a comparison of the GEMM
- * lowering against direct loops on random data for forward and every gradient, with the
- * images processed in one group and in many (conv_lower.h's grouping).
+ * autoencoder's 3 -> 7 -> 14 -> 28 chain), build errors, a comparison of the GEMM lowering
+ * against direct loops on random data for forward and every gradient, with the images
+ * processed in one group and in many (conv_lower.h's grouping), and weight gradients whose
+ * bits do not depend on the threads or the load.
  * Finite-difference checks of first and second order are in test_gradcheck.c. */
+#define _GNU_SOURCE   /* busy_core.h */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include "busy_core.h"
 #include "graph_util.h"
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include "nn/graph.h"
 #include "nn/ops.h"
+#include "../runtime/core/pool.h"
 #include "../runtime/kernels/conv_lower.h"
 #include "../runtime/kernels/conv_winograd.h"
 
@@ -427,6 +432,51 @@ static void test_fused_activation_rejects_what_it_cannot_invert(void **state)
     nn_graph_free(g);
 }
 
+/* ---- weight gradients sum over images in a fixed order ---- */
+
+/* dW of a conv2d big enough to be split (32 images, one per group), by im2col + GEMM or by
+ * Winograd, into want (first call) or compared bit for bit with it. */
+static void weight_grad_bits(int winograd, float *want, int record)
+{
+    int keep = nn_conv_winograd;
+    nn_conv_winograd = winograd ? 2 : 0;
+    nn_graph *g = nn_graph_new(7);
+    nn_rng rng;
+    nn_rng_seed(&rng, 31);
+    int x = nn_test_input(g, nn_shape4(32, 16, 16, 16), &rng, -1, 1);
+    int w = nn_test_input(g, nn_shape4(16, 16, 3, 3), &rng, -1, 1);
+    int y = nn_conv2d(g, x, w, -1, 1, 1, 1);
+    int r = nn_test_input(g, g->nodes[y].shape, &rng, -1, 1);
+    int dw;
+    assert_int_equal(nn_grad(g, nn_sum(g, nn_mul(g, y, r)), &w, 1, &dw), 0);
+    nn_plan *p = run(g, &dw, 1);
+    if (record) memcpy(want, nn_data(g, dw), 16 * 16 * 9 * sizeof(float));
+    else assert_memory_equal(nn_data(g, dw), want, 16 * 16 * 9 * sizeof(float));
+    nn_plan_free(p);
+    nn_graph_free(g);
+    nn_conv_winograd = keep;
+}
+
+static void test_weight_gradient_bits_do_not_depend_on_threads_or_load(void **state)
+{
+    (void)state;
+    float want[16 * 16 * 9];
+    for (int winograd = 0; winograd <= 1; winograd++) {
+        omp_set_num_threads(2);
+        weight_grad_bits(winograd, want, 1);
+        for (int rep = 0; rep < 3; rep++) weight_grad_bits(winograd, want, 0);
+        omp_set_num_threads(3);
+        weight_grad_bits(winograd, want, 0);
+        omp_set_num_threads(2);
+        nn_pool_hold_workers(1);   /* every run of groups on the caller */
+        weight_grad_bits(winograd, want, 0);
+        nn_pool_hold_workers(0);
+        pthread_t busy = busy_core_start();
+        for (int rep = 0; rep < 3; rep++) weight_grad_bits(winograd, want, 0);
+        busy_core_stop(busy);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -445,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_lowering_matches_direct_loops_with_uneven_groups),
         cmocka_unit_test(test_fused_activation_equals_the_separate_op),
         cmocka_unit_test(test_fused_activation_rejects_what_it_cannot_invert),
+        cmocka_unit_test(test_weight_gradient_bits_do_not_depend_on_threads_or_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

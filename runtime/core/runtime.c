@@ -1,52 +1,29 @@
-/* Process-wide set-up and the threading policy for GEMMs (measurements in parallel.h).
+/* Process-wide set-up and the GEMM every op calls (the threading policy is in parallel.h).
  *
- * OpenBLAS itself always runs single-threaded: a big GEMM that pays for more cores is split
- * over OpenMP's threads (nn_sgemm), the same pool every other parallel loop uses. With
- * OpenBLAS's own threads the two pools fought: its idle worker spins for ~0.1 s after each
- * threaded GEMM, on the core the convolutions' OpenMP threads needed next (cnn_clf's 150 bench
- * batches took 13.4 s instead of 11.9), and shortening that spin made every threaded GEMM wake
- * a sleeping worker (mlp_ae's epoch 0.54 -> 0.65 s).
- * A big GEMM can run on one core or on all of them. Which is faster depends on the moment:
- * on these shared machines the second core is sometimes slowed by neighbours, and a GEMM
- * split evenly across a fast and a slow core then takes twice as long as on one core
- * (measured: 1.2 s/epoch instead of 0.53, while one thread stays at 0.67). So the choice is
- * measured as it runs: each setting keeps a moving average of nanoseconds per FLOP over the
- * big GEMMs it ran, the faster one is used, and now and then a big GEMM tries the other so a
- * change of conditions is noticed. A probe of a bad setting is expensive (a GEMM waiting for
- * a descheduled thread), so while probes keep losing clearly their interval doubles, from
- * NN_BLAS_PROBE_MIN up to NN_BLAS_PROBE_MAX big GEMMs.
- *
- * The measured choice decides only where the work runs, never what is computed: both settings
- * make the same OpenBLAS calls on the same parts (a part per thread, fixed by the shape and the
- * thread count), one after the other or side by side. A split is not result-neutral by itself:
- * OpenBLAS 0.3.21 (Cooperlake kernels) takes a "small matrix" kernel, which sums in another
- * order, for a call with m*n*k <= 100^3, so a part can round differently from the whole call
- * (measured: 110 of 7728 shapes, e.g. m=31 n=100 k=784 or m=100 n=47 k=511, every transpose).
- * Had the parts depended on the timings, the same spec and seed gave other weights from run to
- * run and --resume lost bit-exactness (tests/test_sgemm.c, tests/test_determinism.c). */
+ * OpenBLAS itself always runs single-threaded: a big GEMM that pays for more cores is cut into
+ * blocks of C's rows or columns, each one single-threaded OpenBLAS call, which the pool's
+ * threads take from its counter (pool.h) like any other chunks. With OpenBLAS's own threads the
+ * two pools fought: its idle worker spins for ~0.1 s after each threaded GEMM, on the core the
+ * convolutions' OpenMP threads needed next (cnn_clf's 150 bench batches took 13.4 s instead of
+ * 11.9), and shortening that spin made every threaded GEMM wake a sleeping worker (mlp_ae's
+ * epoch 0.54 -> 0.65 s).
+ * A split GEMM used to be an even two-way split over OpenMP's threads, and because a core slowed
+ * by a neighbour then made it twice as slow as one core, the split was chosen by timing both
+ * settings as they ran. Timings made the run depend on the machine's load; the pool needs none:
+ * a block is taken by whichever thread is free, so with the second core busy the caller simply
+ * takes more of them (or all). The blocks are a function of the shape alone, and OpenBLAS sums
+ * each element of C over k in the same order whatever rows or columns a call covers, so the
+ * result is the same bits as one call (tests/test_sgemm.c checks it). */
 #include "nn/dist.h"
 #include "nn/runtime.h"
 #include "parallel.h"
+#include "pool.h"
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-#define NN_BLAS_PROBE_MIN 64
-#define NN_BLAS_PROBE_MAX 8192
-
-int nn_gemm_split = -1;
 static int blas_fixed;        /* OPENBLAS_NUM_THREADS given: the user decides */
-static double ns_per_flop[2]; /* moving averages for [one thread, all threads]; 0 = unmeasured */
-static long big_calls, next_probe = NN_BLAS_PROBE_MIN, probe_interval = NN_BLAS_PROBE_MIN;
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 void nn_runtime_init(void)
 {
@@ -56,12 +33,12 @@ void nn_runtime_init(void)
         omp_set_num_threads(share > 1 ? share : 1);
     }
     blas_fixed = getenv("OPENBLAS_NUM_THREADS") != NULL;
-    if (!blas_fixed) openblas_set_num_threads(1);   /* every thread we run is OpenMP's */
-    /* a team always has the threads it asks for, even under OMP_DYNAMIC=true (which sizes teams
-     * by the load average): the recurrent ops and convolutions cut their work, and so their sums,
-     * by the team's size */
+    if (!blas_fixed) openblas_set_num_threads(1);   /* every thread we run is ours or OpenMP's */
+    /* an OpenMP team always has the threads it asks for, even under OMP_DYNAMIC=true (which sizes
+     * teams by the load average): the recurrent ops cut their work, and so their sums, by it */
     omp_set_dynamic(0);
-    /* start the pool now, so that the first split GEMM's timing does not include creating it */
+    /* start both pools now, so that the first jobs do not pay for creating them */
+    nn_pool_start();
 #pragma omp parallel
     {
         (void)0;
@@ -90,46 +67,65 @@ static void gemm_part(int ta, int tb, int m, int n, int k, float alpha, const fl
                     beta, c + (size_t)r0 * ldc, ldc);
 }
 
-/* The GEMM in `parts` blocks of rows (or of columns, when C has more of those), each a multiple
- * of 16 and one single-threaded OpenBLAS call: side by side on the OpenMP threads, or one after
- * the other on the calling thread, with the same bytes either way. */
-static void gemm_parts(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
-                       float beta, float *c, int ldc, int parts, int on_threads)
+/* The blocks a big GEMM is cut into, a function of its shape alone: about NN_GEMM_BLOCK_FLOPS
+ * each, at least 2 and at most NN_GEMM_MAX_BLOCKS, each above NN_GEMM_MIN_BLOCK_FLOPS (fewer
+ * blocks, or none, when that cannot be). Blocks start at multiples of 16 rows (or columns), as
+ * evenly spread as that allows. The floor keeps the split the same bits as one call: OpenBLAS (0.3.21, SkylakeX kernels) runs a GEMM of m n k <= 1e6 through its
+ * small-matrix kernel, which sums in another order; a big GEMM never does, and neither does any
+ * block above 2e6 FLOPs (measured over 2700 random shapes and splits; test_sgemm.c checks the
+ * bench models' layers). */
+#define NN_GEMM_BLOCK_FLOPS 4e6
+#define NN_GEMM_MIN_BLOCK_FLOPS 2.5e6
+#define NN_GEMM_MAX_BLOCKS 4
+
+typedef struct {
+    int ta, tb, m, n, k, lda, ldb, ldc;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+    int by_cols, len, blocks;   /* cut along C's columns or rows: len of them, into blocks */
+} gemm_job;
+
+/* Where block i of `blocks` over len rows starts (i = blocks: len). */
+static int block_start(int len, int blocks, int i)
 {
-    int by_cols = n > m, len = by_cols ? n : m;
-    int chunk = (len + parts - 1) / parts;
-    chunk = (chunk + 15) / 16 * 16;
-#pragma omp parallel for num_threads(parts) schedule(static, 1) if (on_threads)
-    for (int p = 0; p < parts; p++) {
-        int r0 = p * chunk, r1 = r0 + chunk < len ? r0 + chunk : len;
-        gemm_part(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, by_cols, r0, r1);
+    return i >= blocks ? len : (int)(((long)i * len / blocks + 8) / 16 * 16);
+}
+
+static void gemm_block(const void *p, size_t chunk)
+{
+    const gemm_job *j = p;
+    int r0 = block_start(j->len, j->blocks, (int)chunk), r1 = block_start(j->len, j->blocks, (int)chunk + 1);
+    gemm_part(j->ta, j->tb, j->m, j->n, j->k, j->alpha, j->a, j->lda, j->b, j->ldb, j->beta, j->c, j->ldc, j->by_cols, r0, r1);
+}
+
+int nn_gemm_blocks(int m, int n, int k)
+{
+    double flops = 2.0 * m * n * k;
+    int len = n > m ? n : m;
+    if (blas_fixed || flops < NN_GEMM_PAR_FLOPS) return 1;
+    double want = flops / NN_GEMM_BLOCK_FLOPS;
+    int blocks = want < 2 ? 2 : want > NN_GEMM_MAX_BLOCKS ? NN_GEMM_MAX_BLOCKS : (int)want;
+    for (; blocks > 1; blocks--) {   /* the first count whose smallest block is above the floor */
+        int smallest = len;
+        for (int i = 0; i < blocks; i++) {
+            int w = block_start(len, blocks, i + 1) - block_start(len, blocks, i);
+            if (w < smallest) smallest = w;
+        }
+        if (flops * smallest / len > NN_GEMM_MIN_BLOCK_FLOPS) break;
     }
+    return blocks;
 }
 
 void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
               int ldb, float beta, float *c, int ldc)
 {
-    double flops = 2.0 * m * n * k;
-    int cores = omp_get_max_threads();
-    if (blas_fixed || omp_in_parallel() || flops < NN_GEMM_PAR_FLOPS || cores < 2 || (m < 32 && n < 32)) {
+    int by_cols = n > m, len = by_cols ? n : m;
+    int blocks = nn_pool_threads() < 2 ? 1 : nn_gemm_blocks(m, n, k);
+    if (blocks < 2) {
         gemm_part(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, 0, m);
         return;
     }
-    int best = ns_per_flop[1] == 0 ? 1 : ns_per_flop[0] == 0 ? 0 : ns_per_flop[1] <= ns_per_flop[0];
-    int probe = ++big_calls >= next_probe && ns_per_flop[0] != 0;
-    if (ns_per_flop[0] == 0 && big_calls > 4) best = 0, probe = 1;   /* measure one thread once */
-    if (probe) {
-        best = !best;
-        next_probe = big_calls + probe_interval;
-    }
-    if (nn_gemm_split >= 0) best = nn_gemm_split, probe = 0;
-    double start = now_ns();
-    gemm_parts(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, cores, best);
-    double sample = (now_ns() - start) / flops, *avg = &ns_per_flop[best], other = ns_per_flop[!best];
-    if (probe && other > 0) {   /* a clear loss: probe half as often; otherwise as often as we may */
-        probe_interval = sample > 1.25 * other ? (probe_interval * 2 < NN_BLAS_PROBE_MAX ? probe_interval * 2 : NN_BLAS_PROBE_MAX)
-                                               : NN_BLAS_PROBE_MIN;
-        next_probe = big_calls + probe_interval;
-    }
-    *avg = *avg == 0 ? sample : 0.8 * *avg + 0.2 * sample;
+    gemm_job j = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, by_cols, len, blocks};
+    nn_pool_run((size_t)blocks, gemm_block, &j);
 }

@@ -9,6 +9,7 @@
 enum {
     NN_SCRATCH_CONV_GROUP,        /* a convolution group's columns or tiles (conv_groups.c) */
     NN_SCRATCH_CONV_CALL,         /* what a convolution keeps for its whole call (transformed weights) */
+    NN_SCRATCH_CONV_PARTIALS,     /* a split convolution's partial sums, one per run of groups (conv_groups.c) */
     NN_SCRATCH_RECURRENT_PACK,    /* a recurrent op's packed W_hh (recurrent_gemm.c) */
     NN_SCRATCH_ATTENTION,         /* one (batch, head) entry's weights and their gradient (attention.c) */
     NN_SCRATCH_SLOTS

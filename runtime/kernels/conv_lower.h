@@ -8,7 +8,7 @@
  * gradient pairs the two. For a group of nb images starting at n0, the column matrix is
  *   col (C*KH*KW, nb*OH*OW): row (c, kh, kw), column (image, oh, ow),
  * so a whole group is one GEMM with the (F, C*KH*KW) weight. The functions here are serial;
- * op_conv.c runs groups on several threads. */
+ * conv_groups.c runs groups on several threads. */
 #ifndef NN_CONV_LOWER_H
 #define NN_CONV_LOWER_H
 #include <stddef.h>
@@ -49,8 +49,8 @@ float *nn_conv_scratch_slot(int slot, size_t floats);
 /* ---- running an op over groups of images (conv_groups.c) ----
  * A job processes images [n0, n0+nb) into its node with `scratch` (per_image*nb floats of the
  * thread's own memory). Ops that reduce over images (the weight gradient) also get `acc`
- * (acc_floats floats, summed into the node at the end): first is 1 for the first group a
- * thread handles, whose result must overwrite acc rather than add to it. */
+ * (acc_floats floats, summed into the node at the end): first is 1 for the first group of a
+ * run of groups summed into that acc, whose result must overwrite acc rather than add to it. */
 typedef struct nn_conv_job nn_conv_job;
 typedef void (*nn_conv_group_fn)(const nn_conv_job *job, int n0, int nb, float *scratch, float *acc, int first);
 /* Called once images [n0, n0+nb) of node n's output are written (e.g. to apply an activation
@@ -70,9 +70,10 @@ struct nn_conv_job {
     float *acc_out;        /* where the summed acc ends; NULL: the node's data */
     nn_conv_outputs_fn on_outputs;   /* run by fn after each group's outputs, if not NULL */
 };
-/* Runs every group: on all cores, each thread its own groups with single-threaded GEMMs, when
- * the op is big enough and has enough images; otherwise in order on the calling thread (whose
- * GEMMs may use every core). Returns 0, or -1 if no scratch memory could be had. */
+/* Runs every group: on the pool (runs of groups taken by whichever thread is free, each group
+ * with single-threaded GEMMs), when the op is big enough and has enough images; otherwise in
+ * order on the calling thread (whose GEMMs may use every core). Returns 0, or -1 if no scratch
+ * memory could be had. */
 int nn_conv_run(const nn_conv_job *job);
 /* C = A op B for a group: inside a threaded run a plain single-threaded GEMM, else through
  * nn_sgemm (parallel.h) so a big GEMM gets the cores when that pays. */

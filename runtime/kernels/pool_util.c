@@ -42,12 +42,18 @@ int nn_pool_check(nn_graph *g, const char *what, const nn_shape *x, const nn_att
     return 0;
 }
 
+typedef struct {
+    nn_plane_fn fn;
+    const void *ctx;
+} planes_ctx;
+
+static void planes_chunk(const void *p, size_t lo, size_t hi)
+{
+    const planes_ctx *c = p;
+    for (size_t plane = lo; plane < hi; plane++) c->fn(c->ctx, plane);
+}
+
 void nn_for_planes(size_t planes, size_t work, nn_plane_fn fn, const void *ctx)
 {
-    if (work > NN_PAR_MIN && planes > 1) {
-#pragma omp parallel for schedule(static)
-        for (size_t c = 0; c < planes; c++) fn(ctx, c);
-    } else {
-        for (size_t c = 0; c < planes; c++) fn(ctx, c);
-    }
+    nn_par_items(planes, planes ? work / planes : 0, planes_chunk, &(planes_ctx){fn, ctx});
 }

@@ -42,7 +42,7 @@ static inline void nn_pool_span(int n, int s, int p, int off, int n_out, int *lo
     if (*hi < *lo) *hi = *lo;
 }
 
-/* Calls fn(ctx, plane) for plane in [0, planes); across OpenMP threads when work (elements
+/* Calls fn(ctx, plane) for plane in [0, planes); on the pool (parallel.h) when work (elements
  * touched) exceeds NN_PAR_MIN. Planes never share output, so no synchronisation is needed. */
 typedef void (*nn_plane_fn)(const void *ctx, size_t plane);
 void nn_for_planes(size_t planes, size_t work, nn_plane_fn fn, const void *ctx);

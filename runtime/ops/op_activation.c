@@ -32,11 +32,28 @@ static int grad_check(nn_graph *g, nn_rng *r, int op, float lo, float hi, int aw
     return grad_op(g, op, x, go, a);
 }
 
+/* The loops below run on the pool, in chunks (parallel.h): x the value input (or the output
+ * y for gradients read from it), g the gradient flowing in, out the result. */
+typedef struct {
+    const float *x, *g;
+    float *out;
+    float a, b;
+} act_ctx;
+
+/* x < 0 rather than !(x > 0) so a NaN passes through, as in PyTorch; a = slope */
+NN_PAR_CHUNK_FN(leaky_relu_chunk, act_ctx, c, i, c->out[i] = c->x[i] < 0.0f ? c->a * c->x[i] : c->x[i];)
+NN_PAR_CHUNK_FN(leaky_grad_chunk, act_ctx, c, i, c->out[i] = c->x[i] > 0.0f ? c->g[i] : c->a * c->g[i];)
+/* from y: a = scale, b = scale alpha */
+NN_PAR_CHUNK_FN(elu_grad_y_chunk, act_ctx, c, i, c->out[i] = c->g[i] * (c->x[i] > 0.0f ? c->a : c->x[i] + c->b);)
+NN_PAR_CHUNK_FN(elu_grad_y_step_chunk, act_ctx, c, i, c->out[i] = c->x[i] > 0.0f ? 0.0f : c->g[i];)
+NN_PAR_CHUNK_FN(sigmoid_grad_chunk, act_ctx, c, i, c->out[i] = c->g[i] * c->x[i] * (1.0f - c->x[i]);)
+NN_PAR_CHUNK_FN(tanh_grad_chunk, act_ctx, c, i, c->out[i] = c->g[i] * (1.0f - c->x[i] * c->x[i]);)
+NN_PAR_CHUNK_FN(step_chunk, act_ctx, c, i, c->out[i] = c->x[i] > 0.0f ? 1.0f : 0.0f;)
+
 /* ---- relu / leaky_relu: y = x > 0 ? x : slope x; attrs f[0] = slope ---- */
 void nn_leaky_relu_apply(const float *x, float *y, size_t n, float slope)
 {
-    /* x < 0 rather than !(x > 0) so a NaN passes through, as in PyTorch */
-    NN_PAR_SIMD_FOR(i, n, y[i] = x[i] < 0.0f ? slope * x[i] : x[i];);
+    nn_par_for(n, leaky_relu_chunk, &(act_ctx){.x = x, .out = y, .a = slope});
 }
 
 static void leaky_relu_forward(nn_graph *g, nn_node *n)
@@ -53,7 +70,7 @@ static int leaky_relu_backward(nn_graph *g, int id, int gout, int *gin)
 /* out = g * leaky_relu'(x): x > 0 ? g : slope g (x may be the output: same sign for slope >= 0) */
 static void leaky_grad_apply(const float *x, const float *go, float *out, size_t n, float slope)
 {
-    NN_PAR_SIMD_FOR(i, n, out[i] = x[i] > 0.0f ? go[i] : slope * go[i];);
+    nn_par_for(n, leaky_grad_chunk, &(act_ctx){.x = x, .g = go, .out = out, .a = slope});
 }
 
 /* leaky_relu_grad(x, g) = x > 0 ? g : slope g. Linear in g; zero second derivative in x. */
@@ -149,15 +166,14 @@ static int elu_grad_check(nn_graph *g, nn_rng *r)
 /* out = g * elu'(x) from y = scale elu(x, alpha) */
 static void elu_grad_y_apply(const float *y, const float *go, float *out, size_t n, float alpha, float scale)
 {
-    float sa = scale * alpha;
-    NN_PAR_SIMD_FOR(i, n, out[i] = go[i] * (y[i] > 0.0f ? scale : y[i] + sa););
+    nn_par_for(n, elu_grad_y_chunk, &(act_ctx){.x = y, .g = go, .out = out, .a = scale, .b = scale * alpha});
 }
 
 static void elu_grad_y_forward(nn_graph *g, nn_node *n)
 {
     const float *y = nn_ew_in(g, n, 0)->data, *go = nn_ew_in(g, n, 1)->data;
     float *d = n->data;
-    if (n->a.i[0]) NN_PAR_SIMD_FOR(i, count(n), d[i] = y[i] > 0.0f ? 0.0f : go[i];);
+    if (n->a.i[0]) nn_par_for(count(n), elu_grad_y_step_chunk, &(act_ctx){.x = y, .g = go, .out = d});
     else elu_grad_y_apply(y, go, d, count(n), n->a.f[0], n->a.f[1]);
 }
 
@@ -254,7 +270,7 @@ static void sigmoid_grad_forward(nn_graph *g, nn_node *n)
     const float *y = nn_ew_in(g, n, 0)->data, *go = nn_ew_in(g, n, 1)->data;
     float *o = n->data;
     size_t k = count(n);
-    NN_PAR_SIMD_FOR(i, k, o[i] = go[i] * y[i] * (1.0f - y[i]););
+    nn_par_for(k, sigmoid_grad_chunk, &(act_ctx){.x = y, .g = go, .out = o});
 }
 
 static int sigmoid_grad_backward(nn_graph *g, int id, int gout, int *gin)
@@ -282,7 +298,7 @@ static void tanh_grad_forward(nn_graph *g, nn_node *n)
     const float *y = nn_ew_in(g, n, 0)->data, *go = nn_ew_in(g, n, 1)->data;
     float *o = n->data;
     size_t k = count(n);
-    NN_PAR_SIMD_FOR(i, k, o[i] = go[i] * (1.0f - y[i] * y[i]););
+    nn_par_for(k, tanh_grad_chunk, &(act_ctx){.x = y, .g = go, .out = o});
 }
 
 static int tanh_grad_backward(nn_graph *g, int id, int gout, int *gin)
@@ -361,7 +377,7 @@ static void step_forward(nn_graph *g, nn_node *n)
     const float *x = nn_ew_in(g, n, 0)->data;
     float *y = n->data;
     size_t k = count(n);
-    NN_PAR_SIMD_FOR(i, k, y[i] = x[i] > 0.0f ? 1.0f : 0.0f;);
+    nn_par_for(k, step_chunk, &(act_ctx){.x = x, .out = y});
 }
 
 static int step_backward(nn_graph *g, int id, int gout, int *gin)

@@ -44,42 +44,6 @@ static int binary_infer(nn_graph *g, nn_node *n)
     return 0;
 }
 
-/* The common cases get flat loops the compiler vectorises; the rest walk strides. */
-#define BINARY_LOOPS(EXPR)                                                                 \
-    do {                                                                                   \
-        if (na == n && nb == n) {                                                          \
-            NN_PAR_SIMD_FOR(i, n, float x = A[i], y = B[i]; o[i] = (EXPR););               \
-        } else if (na == n && n % nb == 0 && bsuffix) {                                    \
-            for (size_t r = 0; r < n / nb; r++) {                                          \
-                const float *ar = A + r * nb; float *orow = o + r * nb;                    \
-                _Pragma("omp simd")                                                        \
-                for (size_t i = 0; i < nb; i++) { float x = ar[i], y = B[i]; orow[i] = (EXPR); } \
-            }                                                                              \
-        } else if (na == n && nn_bcast_blocks(&bn->shape, &nd->shape, &bo, &bm, &bi)) {     \
-            _Pragma("omp parallel for if (n > NN_PAR_MIN)")                                \
-            for (size_t q = 0; q < bo * bm; q++) {                                         \
-                const float y = B[q % bm], *ar = A + q * bi; float *orow = o + q * bi;     \
-                _Pragma("omp simd")                                                        \
-                for (size_t i = 0; i < bi; i++) { float x = ar[i]; orow[i] = (EXPR); }     \
-            }                                                                              \
-        } else if (nb == n && nn_bcast_blocks(&an->shape, &nd->shape, &bo, &bm, &bi)) {     \
-            _Pragma("omp parallel for if (n > NN_PAR_MIN)")                                \
-            for (size_t q = 0; q < bo * bm; q++) {                                         \
-                const float x = A[q % bm], *br = B + q * bi; float *orow = o + q * bi;     \
-                _Pragma("omp simd")                                                        \
-                for (size_t i = 0; i < bi; i++) { float y = br[i]; orow[i] = (EXPR); }     \
-            }                                                                              \
-        } else {                                                                           \
-            nn_bcast ba, bb;                                                               \
-            nn_bcast_make(&ba, &an->shape, &nd->shape);                                    \
-            nn_bcast_make(&bb, &bn->shape, &nd->shape);                                    \
-            for (size_t i = 0; i < n; i++) {                                               \
-                float x = A[nn_bcast_offset(&ba, i)], y = B[nn_bcast_offset(&bb, i)];      \
-                o[i] = (EXPR);                                                             \
-            }                                                                              \
-        }                                                                                  \
-    } while (0)
-
 /* b's shape equals the trailing dims of the output (bias rows, per-feature scales). */
 static int is_suffix(const nn_shape *b, const nn_shape *out)
 {
@@ -89,19 +53,93 @@ static int is_suffix(const nn_shape *b, const nn_shape *out)
     return 1;
 }
 
+/* The loops run on the pool, in chunks (parallel.h). The common cases get flat loops the
+ * compiler vectorises; the rest walk strides. */
+typedef struct {
+    const float *a, *b;
+    float *o;
+    size_t row;         /* rows: b's length, repeated along the output's rows */
+    size_t bm, bi;      /* blocks: one value of the small side per block of bi floats, bm of them */
+    nn_bcast ba, bb;    /* strided: both inputs' walkers */
+} binary_ctx;
+
+/* For one op: its loop over equal shapes, over rows of a (b a suffix), over blocks of a with
+ * one b value each, over blocks of b with one a value each, and the strided walk. */
+#define BINARY_CHUNK_FNS(op, EXPR)                                                           \
+    NN_PAR_CHUNK_FN(op##_flat, binary_ctx, c, i, float x = c->a[i], y = c->b[i]; c->o[i] = (EXPR);) \
+    static void op##_rows(const void *p, size_t lo, size_t hi)                               \
+    {                                                                                        \
+        const binary_ctx *c = p;                                                             \
+        for (size_t r = lo; r < hi; r++) {                                                   \
+            const float *ar = c->a + r * c->row, *B = c->b;                                  \
+            float *orow = c->o + r * c->row;                                                 \
+            _Pragma("omp simd")                                                              \
+            for (size_t i = 0; i < c->row; i++) { float x = ar[i], y = B[i]; orow[i] = (EXPR); } \
+        }                                                                                    \
+    }                                                                                        \
+    static void op##_b_blocks(const void *p, size_t lo, size_t hi)                           \
+    {                                                                                        \
+        const binary_ctx *c = p;                                                             \
+        for (size_t q = lo; q < hi; q++) {                                                   \
+            const float y = c->b[q % c->bm], *ar = c->a + q * c->bi;                         \
+            float *orow = c->o + q * c->bi;                                                  \
+            _Pragma("omp simd")                                                              \
+            for (size_t i = 0; i < c->bi; i++) { float x = ar[i]; orow[i] = (EXPR); }        \
+        }                                                                                    \
+    }                                                                                        \
+    static void op##_a_blocks(const void *p, size_t lo, size_t hi)                           \
+    {                                                                                        \
+        const binary_ctx *c = p;                                                             \
+        for (size_t q = lo; q < hi; q++) {                                                   \
+            const float x = c->a[q % c->bm], *br = c->b + q * c->bi;                         \
+            float *orow = c->o + q * c->bi;                                                  \
+            _Pragma("omp simd")                                                              \
+            for (size_t i = 0; i < c->bi; i++) { float y = br[i]; orow[i] = (EXPR); }        \
+        }                                                                                    \
+    }                                                                                        \
+    static void op##_strided(const void *p, size_t lo, size_t hi)                            \
+    {                                                                                        \
+        const binary_ctx *c = p;                                                             \
+        for (size_t i = lo; i < hi; i++) {                                                   \
+            float x = c->a[nn_bcast_offset(&c->ba, i)], y = c->b[nn_bcast_offset(&c->bb, i)]; \
+            c->o[i] = (EXPR);                                                                \
+        }                                                                                    \
+    }
+
+BINARY_CHUNK_FNS(add, x + y)
+BINARY_CHUNK_FNS(sub, x - y)
+BINARY_CHUNK_FNS(mul, x * y)
+BINARY_CHUNK_FNS(div, x / y)
+
+typedef struct {
+    nn_par_range_fn flat, rows, b_blocks, a_blocks, strided;
+} binary_loops;
+
+#define BINARY_LOOPS(op) {op##_flat, op##_rows, op##_b_blocks, op##_a_blocks, op##_strided}
+static const binary_loops add_loops = BINARY_LOOPS(add), sub_loops = BINARY_LOOPS(sub), mul_loops = BINARY_LOOPS(mul),
+                          div_loops = BINARY_LOOPS(div);
+
 static void binary_forward(nn_graph *g, nn_node *nd)
 {
     const nn_node *an = &g->nodes[nd->in[0]], *bn = &g->nodes[nd->in[1]];
-    const float *A = an->data, *B = bn->data;
-    float *o = nd->data;
     size_t n = nn_shape_numel(&nd->shape), na = nn_shape_numel(&an->shape), nb = nn_shape_numel(&bn->shape);
-    int bsuffix = is_suffix(&bn->shape, &nd->shape);
-    size_t bo, bm, bi;   /* outer x mid x inner blocks of a one-run broadcast */
-    switch (nd->op) {
-    case NN_OP_add: BINARY_LOOPS(x + y); break;
-    case NN_OP_sub: BINARY_LOOPS(x - y); break;
-    case NN_OP_mul: BINARY_LOOPS(x * y); break;
-    default: BINARY_LOOPS(x / y); break;
+    const binary_loops *L = nd->op == NN_OP_add ? &add_loops : nd->op == NN_OP_sub ? &sub_loops
+                          : nd->op == NN_OP_mul ? &mul_loops : &div_loops;
+    binary_ctx c = {.a = an->data, .b = bn->data, .o = nd->data};
+    size_t bo;   /* blocks: outer count (the loop runs over outer x mid blocks) */
+    if (na == n && nb == n) {
+        nn_par_for(n, L->flat, &c);
+    } else if (na == n && n % nb == 0 && is_suffix(&bn->shape, &nd->shape)) {
+        c.row = nb;
+        nn_par_items(n / nb, nb, L->rows, &c);
+    } else if (na == n && nn_bcast_blocks(&bn->shape, &nd->shape, &bo, &c.bm, &c.bi)) {
+        nn_par_items(bo * c.bm, c.bi, L->b_blocks, &c);
+    } else if (nb == n && nn_bcast_blocks(&an->shape, &nd->shape, &bo, &c.bm, &c.bi)) {
+        nn_par_items(bo * c.bm, c.bi, L->a_blocks, &c);
+    } else {
+        nn_bcast_make(&c.ba, &an->shape, &nd->shape);
+        nn_bcast_make(&c.bb, &bn->shape, &nd->shape);
+        nn_par_for(n, L->strided, &c);
     }
 }
 
@@ -181,6 +219,30 @@ static int moved_infer(nn_graph *g, nn_node *n, int to_target)
 static int sum_to_infer(nn_graph *g, nn_node *n) { return moved_infer(g, n, 0); }
 static int broadcast_to_infer(nn_graph *g, nn_node *n) { return moved_infer(g, n, 1); }
 
+/* sum_to's per-channel sums: channel m of bm adds bi floats from each of bo blocks, in double
+ * across blocks (each channel one item of the loop, so the sums never depend on the split). */
+typedef struct {
+    const float *x;
+    float *o;
+    size_t bo, bm, bi;
+} channel_sum_ctx;
+
+static void channel_sum_chunk(const void *p, size_t lo, size_t hi)
+{
+    const channel_sum_ctx *c = p;
+    for (size_t m = lo; m < hi; m++) {
+        double acc = 0;
+        for (size_t q = 0; q < c->bo; q++) {
+            const float *xr = c->x + (q * c->bm + m) * c->bi;
+            float part = 0;
+#pragma omp simd reduction(+ : part)
+            for (size_t i = 0; i < c->bi; i++) part += xr[i];
+            acc += part;
+        }
+        c->o[m] = (float)acc;
+    }
+}
+
 static void sum_to_forward(nn_graph *g, nn_node *nd)
 {
     const nn_node *x = &g->nodes[nd->in[0]];
@@ -196,20 +258,9 @@ static void sum_to_forward(nn_graph *g, nn_node *nd)
         }
         return;
     }
-    size_t bo, bm, bi;
-    if (nn_bcast_blocks(&nd->shape, &x->shape, &bo, &bm, &bi)) {   /* per-channel sums */
-#pragma omp parallel for if (n > NN_PAR_MIN)
-        for (size_t m = 0; m < bm; m++) {
-            double acc = 0;
-            for (size_t q = 0; q < bo; q++) {
-                const float *xr = X + (q * bm + m) * bi;
-                float part = 0;
-#pragma omp simd reduction(+ : part)
-                for (size_t i = 0; i < bi; i++) part += xr[i];
-                acc += part;
-            }
-            o[m] = (float)acc;
-        }
+    channel_sum_ctx c = {.x = X, .o = o};
+    if (nn_bcast_blocks(&nd->shape, &x->shape, &c.bo, &c.bm, &c.bi)) {   /* per-channel sums */
+        nn_par_items(c.bm, c.bo * c.bi, channel_sum_chunk, &c);
         return;
     }
     nn_bcast b;
@@ -229,18 +280,31 @@ static int sum_to_check(nn_graph *g, nn_rng *r)
     return nn_sum_to(g, x, nn_shape3(2, 1, 4));
 }
 
+typedef struct {
+    const float *x;
+    float *y;
+    size_t bm, bi;
+} spread_ctx;
+
+/* blocks q of bi floats, each filled with x[q % bm] */
+static void spread_chunk(const void *p, size_t lo, size_t hi)
+{
+    const spread_ctx *c = p;
+    for (size_t q = lo; q < hi; q++) {
+        const float v = c->x[q % c->bm];
+        float *row = c->y + q * c->bi;
+#pragma omp simd
+        for (size_t i = 0; i < c->bi; i++) row[i] = v;
+    }
+}
+
 static void broadcast_to_forward(nn_graph *g, nn_node *nd)
 {
     const nn_node *x = &g->nodes[nd->in[0]];
-    size_t n = nn_shape_numel(&nd->shape), bo, bm, bi;
-    if (nn_bcast_blocks(&x->shape, &nd->shape, &bo, &bm, &bi)) {
-#pragma omp parallel for if (n > NN_PAR_MIN)
-        for (size_t q = 0; q < bo * bm; q++) {
-            const float v = x->data[q % bm];
-            float *row = nd->data + q * bi;
-#pragma omp simd
-            for (size_t i = 0; i < bi; i++) row[i] = v;
-        }
+    size_t n = nn_shape_numel(&nd->shape), bo;
+    spread_ctx c = {.x = x->data, .y = nd->data};
+    if (nn_bcast_blocks(&x->shape, &nd->shape, &bo, &c.bm, &c.bi)) {
+        nn_par_items(bo * c.bm, c.bi, spread_chunk, &c);
         return;
     }
     nn_bcast b;

@@ -21,15 +21,22 @@ static void axis_split(const nn_shape *s, int axis, size_t *outer, size_t *inner
     for (int i = axis + 1; i < s->ndim; i++) *inner *= (size_t)s->d[i];
 }
 
-/* dst[r * ds + j] = src[r * ss + j] for r < rows, j < len; threads when large */
+typedef struct {
+    float *dst;
+    const float *src;
+    size_t ds, ss, len;
+} copy_ctx;
+
+static void copy_rows(const void *p, size_t lo, size_t hi)
+{
+    const copy_ctx *c = p;
+    for (size_t r = lo; r < hi; r++) memcpy(c->dst + r * c->ds, c->src + r * c->ss, c->len * sizeof(float));
+}
+
+/* dst[r * ds + j] = src[r * ss + j] for r < rows, j < len; on the pool when large */
 static void copy_blocks(float *dst, size_t ds, const float *src, size_t ss, size_t rows, size_t len)
 {
-    if (rows > 1 && rows * len > NN_PAR_MIN) {
-#pragma omp parallel for schedule(static)
-        for (size_t r = 0; r < rows; r++) memcpy(dst + r * ds, src + r * ss, len * sizeof(float));
-    } else {
-        for (size_t r = 0; r < rows; r++) memcpy(dst + r * ds, src + r * ss, len * sizeof(float));
-    }
+    nn_par_items(rows, len, copy_rows, &(copy_ctx){dst, src, ds, ss, len});
 }
 
 static void zero_blocks(float *dst, size_t ds, size_t rows, size_t len)

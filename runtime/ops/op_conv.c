@@ -473,17 +473,23 @@ static float channel_sum(const float *x, const nn_shape *s, int c)
     return (float)acc;
 }
 
+typedef struct {
+    const float *x;
+    const nn_shape *s;
+    float *out;
+} bias_grad_ctx;
+
+static void bias_grad_channels(const void *p, size_t lo, size_t hi)
+{
+    const bias_grad_ctx *c = p;
+    for (size_t f = lo; f < hi; f++) c->out[f] = channel_sum(c->x, c->s, (int)f);
+}
+
 static void conv_bias_grad_forward(nn_graph *g, nn_node *n)
 {
     const nn_shape *s = shape_of(g, n, 0);
-    const float *x = data_of(g, n, 0);
-    int f = s->d[1];
-    if (nn_shape_numel(s) > NN_PAR_MIN) {
-        _Pragma("omp parallel for schedule(static)")
-        for (int c = 0; c < f; c++) n->data[c] = channel_sum(x, s, c);
-    } else {
-        for (int c = 0; c < f; c++) n->data[c] = channel_sum(x, s, c);
-    }
+    size_t per_channel = nn_shape_numel(s) / (size_t)s->d[1];
+    nn_par_items((size_t)s->d[1], per_channel, bias_grad_channels, &(bias_grad_ctx){data_of(g, n, 0), s, n->data});
 }
 
 static int conv_bias_grad_backward(nn_graph *g, int id, int gout, int *gin)

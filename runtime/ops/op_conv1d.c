@@ -62,22 +62,28 @@ static void fold_sample(const seq_geom *G, const float *cols, float *y)
     }
 }
 
+typedef struct {
+    const seq_geom *G;
+    const float *src;
+    float *dst;
+    size_t src_per, dst_per;   /* floats per sample */
+    int fold;
+} samples_ctx;
+
+static void samples_chunk(const void *p, size_t lo, size_t hi)
+{
+    const samples_ctx *c = p;
+    for (size_t n = lo; n < hi; n++) {
+        if (c->fold) fold_sample(c->G, c->src + n * c->src_per, c->dst + n * c->dst_per);
+        else unfold_sample(c->G, c->src + n * c->src_per, c->dst + n * c->dst_per);
+    }
+}
+
 /* Samples are independent, so they split across threads when the op is big. */
 static void run_samples(const seq_geom *G, const float *src, size_t src_per, float *dst, size_t dst_per, int fold)
 {
-    size_t work = (size_t)G->n * (src_per > dst_per ? src_per : dst_per);
-    if (G->n > 1 && work > NN_PAR_MIN) {
-        _Pragma("omp parallel for schedule(static)")
-        for (int n = 0; n < G->n; n++) {
-            if (fold) fold_sample(G, src + (size_t)n * src_per, dst + (size_t)n * dst_per);
-            else unfold_sample(G, src + (size_t)n * src_per, dst + (size_t)n * dst_per);
-        }
-        return;
-    }
-    for (int n = 0; n < G->n; n++) {
-        if (fold) fold_sample(G, src + (size_t)n * src_per, dst + (size_t)n * dst_per);
-        else unfold_sample(G, src + (size_t)n * src_per, dst + (size_t)n * dst_per);
-    }
+    nn_par_items((size_t)G->n, src_per > dst_per ? src_per : dst_per, samples_chunk,
+                 &(samples_ctx){G, src, dst, src_per, dst_per, fold});
 }
 
 /* ---- shapes ---- */

@@ -62,17 +62,25 @@ static void lookup_row(float *y, const float *table, long k, size_t dim)
         for (size_t j = 0; j < dim; j++) y[j] = k == -1 ? 0.0f : NAN;
 }
 
+/* What the pool's chunks of either op read and write (parallel.h). */
+typedef struct {
+    float *y;
+    const float *ids, *src;   /* src: the table (lookup) or h (scatter) */
+    size_t pos, dim;
+    int vocab, pad;
+} embed_ctx;
+
+static void lookup_rows(const void *p, size_t lo, size_t hi)
+{
+    const embed_ctx *c = p;
+    for (size_t q = lo; q < hi; q++) lookup_row(c->y + q * c->dim, c->src, row_of(c->ids[q], c->vocab, c->pad), c->dim);
+}
+
 static void embedding_forward(nn_graph *g, nn_node *n)
 {
     const nn_node *ids = &g->nodes[n->in[0]], *t = &g->nodes[n->in[1]];
     size_t pos = nn_shape_numel(&ids->shape), dim = (size_t)t->shape.d[1];
-    int vocab = t->shape.d[0], pad = n->a.i[0];
-    if (pos * dim > NN_PAR_MIN) {
-#pragma omp parallel for schedule(static)
-        for (size_t p = 0; p < pos; p++) lookup_row(n->data + p * dim, t->data, row_of(ids->data[p], vocab, pad), dim);
-    } else {
-        for (size_t p = 0; p < pos; p++) lookup_row(n->data + p * dim, t->data, row_of(ids->data[p], vocab, pad), dim);
-    }
+    nn_par_items(pos, dim, lookup_rows, &(embed_ctx){n->data, ids->data, t->data, pos, dim, t->shape.d[0], n->a.i[0]});
 }
 
 /* d/dtable = embedding_grad(ids, gout) */
@@ -121,27 +129,27 @@ static void scatter_columns(float *y, const float *ids, const float *h, size_t p
  * scatter by column blocks, so no two threads ever add into the same element. */
 #define SCATTER_COLS 32
 
+static void clear_rows(const void *p, size_t lo, size_t hi)
+{
+    const embed_ctx *c = p;
+    memset(c->y + lo * c->dim, 0, (hi - lo) * c->dim * sizeof(float));
+}
+
+/* column blocks [lo, hi) of SCATTER_COLS columns */
+static void scatter_blocks(const void *p, size_t lo, size_t hi)
+{
+    const embed_ctx *c = p;
+    size_t c1 = hi * SCATTER_COLS < c->dim ? hi * SCATTER_COLS : c->dim;
+    scatter_columns(c->y, c->ids, c->src, c->pos, c->dim, c->vocab, c->pad, lo * SCATTER_COLS, c1);
+}
+
 static void embedding_grad_forward(nn_graph *g, nn_node *n)
 {
     const nn_node *ids = &g->nodes[n->in[0]], *h = &g->nodes[n->in[1]];
     size_t pos = nn_shape_numel(&ids->shape), dim = (size_t)n->shape.d[1], vocab = (size_t)n->shape.d[0];
-    int pad = n->a.i[0];
-    if (vocab * dim + pos * dim <= NN_PAR_MIN) {
-        memset(n->data, 0, vocab * dim * sizeof(float));
-        scatter_columns(n->data, ids->data, h->data, pos, dim, (int)vocab, pad, 0, dim);
-        return;
-    }
-    size_t blocks = (dim + SCATTER_COLS - 1) / SCATTER_COLS;
-#pragma omp parallel
-    {
-#pragma omp for schedule(static)
-        for (size_t r = 0; r < vocab; r++) memset(n->data + r * dim, 0, dim * sizeof(float));
-#pragma omp for schedule(static)
-        for (size_t b = 0; b < blocks; b++) {
-            size_t c1 = (b + 1) * SCATTER_COLS < dim ? (b + 1) * SCATTER_COLS : dim;
-            scatter_columns(n->data, ids->data, h->data, pos, dim, (int)vocab, pad, b * SCATTER_COLS, c1);
-        }
-    }
+    embed_ctx c = {n->data, ids->data, h->data, pos, dim, (int)vocab, n->a.i[0]};
+    nn_par_items(vocab, dim, clear_rows, &c);
+    nn_par_items((dim + SCATTER_COLS - 1) / SCATTER_COLS, pos * SCATTER_COLS, scatter_blocks, &c);
 }
 
 /* embedding_grad is linear in h; its transpose is the lookup: d/dh = embedding(ids, gout). */

@@ -28,17 +28,23 @@ static void flip_slice(const float *x, float *y, nn_axis_view a)
     for (size_t l = 0; l < a.len; l++) memcpy(y + l * a.inner, x + (a.len - 1 - l) * a.inner, a.inner * sizeof(float));
 }
 
+typedef struct {
+    const float *x;
+    float *y;
+    nn_axis_view a;
+} flip_ctx;
+
+static void flip_slices(const void *p, size_t lo, size_t hi)
+{
+    const flip_ctx *c = p;
+    size_t full = c->a.len * c->a.inner;   /* floats per outer slice */
+    for (size_t o = lo; o < hi; o++) flip_slice(c->x + o * full, c->y + o * full, c->a);
+}
+
 static void flip_forward(nn_graph *g, nn_node *n)
 {
     nn_axis_view a = nn_axis_view_of(&n->shape, n->a.i[0]);
-    const float *x = g->nodes[n->in[0]].data;
-    size_t full = a.len * a.inner;   /* floats per outer slice */
-    if (a.outer > 1 && a.outer * full > NN_PAR_MIN) {
-#pragma omp parallel for schedule(static)
-        for (size_t o = 0; o < a.outer; o++) flip_slice(x + o * full, n->data + o * full, a);
-    } else {
-        for (size_t o = 0; o < a.outer; o++) flip_slice(x + o * full, n->data + o * full, a);
-    }
+    nn_par_items(a.outer, a.len * a.inner, flip_slices, &(flip_ctx){g->nodes[n->in[0]].data, n->data, a});
 }
 
 static int flip_backward(nn_graph *g, int id, int gout, int *gin)

@@ -19,6 +19,20 @@
 static int in_k(nn_graph *g, int id, int k) { return g->nodes[id].in[k]; }
 static const nn_shape *shape_of(nn_graph *g, int id) { return &g->nodes[id].shape; }
 
+/* The loops below run on the pool, in chunks (parallel.h); sums keep a partial per chunk. */
+typedef struct {
+    const float *p, *t;   /* scale: x in p */
+    float *y;
+    float c;
+} loss_ctx;
+
+NN_PAR_CHUNK_FN(scale_chunk, loss_ctx, c, i, c->y[i] = c->c * c->p[i];)
+NN_PAR_SUM_FN(sq_error_chunk, loss_ctx, c, i, s, {
+    float d = c->p[i] - c->t[i];
+    s += (double)(d * d);
+})
+NN_PAR_SUM_FN(abs_error_chunk, loss_ctx, c, i, s, s += (double)fabsf(c->p[i] - c->t[i]);)
+
 /* Class id held in a float, or -1 if v is not an integer in [0, classes). */
 static int label_index(float v, int classes)
 {
@@ -42,10 +56,8 @@ static int scale_infer(nn_graph *g, nn_node *n)
 
 static void scale_forward(nn_graph *g, nn_node *n)
 {
-    const float *x = nn_ew_in(g, n, 0)->data;
-    float *y = n->data, c = n->a.f[0] * nn_ew_in(g, n, 1)->data[0];
-    size_t k = nn_shape_numel(&n->shape);
-    NN_PAR_SIMD_FOR(i, k, y[i] = c * x[i];);
+    float c = n->a.f[0] * nn_ew_in(g, n, 1)->data[0];
+    nn_par_for(nn_shape_numel(&n->shape), scale_chunk, &(loss_ctx){.p = nn_ew_in(g, n, 0)->data, .y = n->data, .c = c});
 }
 
 /* d/ds of c s x against upstream h: c sum(h x), shaped like s */
@@ -98,9 +110,7 @@ static float loss_factor(nn_graph *g, int id)
 static void mse_forward(nn_graph *g, nn_node *n)
 {
     const float *p = nn_ew_in(g, n, 0)->data, *t = nn_ew_in(g, n, 1)->data;
-    size_t k = nn_shape_numel(shape_of(g, n->in[0]));
-    double s = 0.0;
-    NN_PAR_SIMD_SUM(s, i, k, s += (double)((p[i] - t[i]) * (p[i] - t[i])););
+    double s = nn_par_sum(nn_shape_numel(shape_of(g, n->in[0])), sq_error_chunk, &(loss_ctx){.p = p, .t = t});
     n->data[0] = (float)(s * reduce_factor(shape_of(g, n->in[0]), n->a.i[0]));
 }
 
@@ -116,9 +126,7 @@ static int mse_backward(nn_graph *g, int id, int gout, int *gin)
 static void l1_forward(nn_graph *g, nn_node *n)
 {
     const float *p = nn_ew_in(g, n, 0)->data, *t = nn_ew_in(g, n, 1)->data;
-    size_t k = nn_shape_numel(shape_of(g, n->in[0]));
-    double s = 0.0;
-    NN_PAR_SIMD_SUM(s, i, k, s += (double)fabsf(p[i] - t[i]););
+    double s = nn_par_sum(nn_shape_numel(shape_of(g, n->in[0])), abs_error_chunk, &(loss_ctx){.p = p, .t = t});
     n->data[0] = (float)(s * reduce_factor(shape_of(g, n->in[0]), n->a.i[0]));
 }
 

@@ -51,19 +51,30 @@ static void max_over_slice(max_mode mode, const float *x, const float *v, float 
     }
 }
 
+typedef struct {
+    max_mode mode;
+    const float *x, *v;
+    float *y;
+    size_t vs, ys;   /* floats between outer slices of v and y */
+    nn_axis_view a;
+} max_over_ctx;
+
+static void max_over_slices(const void *p, size_t lo, size_t hi)
+{
+    const max_over_ctx *c = p;
+    size_t full = c->a.len * c->a.inner;   /* floats per outer slice of x */
+    for (size_t o = lo; o < hi; o++)
+        max_over_slice(c->mode, c->x + o * full, c->v ? c->v + o * c->vs : NULL, c->y + o * c->ys, c->a);
+}
+
 static void max_over_run(nn_graph *g, nn_node *n, max_mode mode)
 {
     const nn_node *x = &g->nodes[n->in[0]];
-    const float *v = n->n_in > 1 ? g->nodes[n->in[1]].data : NULL;
     nn_axis_view a = nn_axis_view_of(&x->shape, n->a.i[0]);
-    size_t full = a.len * a.inner;                 /* floats per outer slice of x */
-    size_t vs = mode == MODE_SELECT ? full : a.inner, ys = mode == MODE_ROUTE ? full : a.inner;
-    if (a.outer > 1 && a.outer * full > NN_PAR_MIN) {
-#pragma omp parallel for schedule(static)
-        for (size_t o = 0; o < a.outer; o++) max_over_slice(mode, x->data + o * full, v ? v + o * vs : NULL, n->data + o * ys, a);
-    } else {
-        for (size_t o = 0; o < a.outer; o++) max_over_slice(mode, x->data + o * full, v ? v + o * vs : NULL, n->data + o * ys, a);
-    }
+    size_t full = a.len * a.inner;
+    max_over_ctx c = {mode, x->data, n->n_in > 1 ? g->nodes[n->in[1]].data : NULL, n->data,
+                      mode == MODE_SELECT ? full : a.inner, mode == MODE_ROUTE ? full : a.inner, a};
+    nn_par_items(a.outer, full, max_over_slices, &c);
 }
 
 static void max_over_forward(nn_graph *g, nn_node *n) { max_over_run(g, n, MODE_MAX); }

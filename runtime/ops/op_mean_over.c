@@ -37,15 +37,24 @@ static void spread_slice(const float *h, float *y, size_t len, size_t inner)
 
 typedef void (*slice_fn)(const float *src, float *dst, size_t len, size_t inner);
 
-/* Runs fn on every outer slice; full = the slice of the un-reduced side. */
+typedef struct {
+    const float *src;
+    float *dst;
+    size_t ss, ds;   /* floats between outer slices */
+    nn_axis_view a;
+    slice_fn fn;
+} slices_ctx;
+
+static void slices_chunk(const void *p, size_t lo, size_t hi)
+{
+    const slices_ctx *c = p;
+    for (size_t o = lo; o < hi; o++) c->fn(c->src + o * c->ss, c->dst + o * c->ds, c->a.len, c->a.inner);
+}
+
+/* Runs fn on every outer slice, on the pool when large. */
 static void run_slices(const float *src, size_t ss, float *dst, size_t ds, nn_axis_view a, slice_fn fn)
 {
-    if (a.outer > 1 && a.outer * a.len * a.inner > NN_PAR_MIN) {
-#pragma omp parallel for schedule(static)
-        for (size_t o = 0; o < a.outer; o++) fn(src + o * ss, dst + o * ds, a.len, a.inner);
-    } else {
-        for (size_t o = 0; o < a.outer; o++) fn(src + o * ss, dst + o * ds, a.len, a.inner);
-    }
+    nn_par_items(a.outer, a.len * a.inner, slices_chunk, &(slices_ctx){src, dst, ss, ds, a, fn});
 }
 
 static void mean_over_forward(nn_graph *g, nn_node *n)

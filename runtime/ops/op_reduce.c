@@ -9,12 +9,14 @@ static int scalar_infer(nn_graph *g, nn_node *n)
     return 0;
 }
 
-static double total(const float *x, size_t n)
-{
-    double s = 0;                 /* double accumulator: losses over 100k elements stay exact */
-    NN_PAR_SIMD_SUM(s, i, n, s += x[i];);
-    return s;
-}
+typedef struct {
+    const float *x;
+} total_ctx;
+
+/* double accumulators: losses over 100k elements stay exact */
+NN_PAR_SUM_FN(total_chunk, total_ctx, c, i, s, s += c->x[i];)
+
+static double total(const float *x, size_t n) { return nn_par_sum(n, total_chunk, &(total_ctx){x}); }
 
 static void sum_forward(nn_graph *g, nn_node *n)
 {

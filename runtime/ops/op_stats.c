@@ -29,14 +29,21 @@ static int ema_update_infer(nn_graph *g, nn_node *n)
     return 0;
 }
 
+typedef struct {
+    float *s;
+    const float *v;
+    float keep, m;
+} ema_ctx;
+
+NN_PAR_CHUNK_FN(ema_chunk, ema_ctx, c, i, c->s[i] = c->keep * c->s[i] + c->m * c->v[i];)
+
 static void ema_update_forward(nn_graph *g, nn_node *n)
 {
     float *s = g->nodes[n->in[0]].data;
-    const float *v = g->nodes[n->in[1]].data;
     size_t k = nn_shape_numel(&n->shape);
     if (g->training) {
-        float m = n->a.f[0], keep = 1.0f - m;
-        NN_PAR_SIMD_FOR(i, k, s[i] = keep * s[i] + m * v[i];);
+        float m = n->a.f[0];
+        nn_par_for(k, ema_chunk, &(ema_ctx){s, g->nodes[n->in[1]].data, 1.0f - m, m});
     }
     memcpy(n->data, s, k * sizeof(float));
 }

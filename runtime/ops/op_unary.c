@@ -18,12 +18,23 @@ static int unary_check(nn_graph *g, nn_rng *r, int op, float lo, float hi)
 
 static int done(const int *gin) { return gin[0] < 0 ? -1 : 0; }
 
+/* The loops below run on the pool, in chunks (parallel.h). */
+typedef struct {
+    const float *x;
+    float *y;
+    float alpha, beta;
+} unary_ctx;
+
+NN_PAR_CHUNK_FN(affine_chunk, unary_ctx, c, i, c->y[i] = c->alpha * c->x[i] + c->beta;)
+NN_PAR_CHUNK_FN(abs_chunk, unary_ctx, c, i, c->y[i] = c->x[i] < 0.0f ? -c->x[i] : c->x[i];)
+NN_PAR_CHUNK_FN(sign_chunk, unary_ctx, c, i, c->y[i] = c->x[i] > 0.0f ? 1.0f : c->x[i] < 0.0f ? -1.0f : c->x[i];)
+NN_PAR_CHUNK_FN(square_chunk, unary_ctx, c, i, c->y[i] = c->x[i] * c->x[i];)
+
 /* ---- affine: y = alpha x + beta; attrs f[0] = alpha, f[1] = beta ---- */
 static void affine_forward(nn_graph *g, nn_node *n)
 {
     UNARY_SETUP(n);
-    float al = n->a.f[0], be = n->a.f[1];
-    NN_PAR_SIMD_FOR(i, k, y[i] = al * x[i] + be;);
+    nn_par_for(k, affine_chunk, &(unary_ctx){x, y, n->a.f[0], n->a.f[1]});
 }
 
 static int affine_backward(nn_graph *g, int id, int gout, int *gin)
@@ -110,7 +121,7 @@ static int pow_check(nn_graph *g, nn_rng *r)
 static void abs_forward(nn_graph *g, nn_node *n)
 {
     UNARY_SETUP(n);
-    NN_PAR_SIMD_FOR(i, k, y[i] = x[i] < 0.0f ? -x[i] : x[i];);
+    nn_par_for(k, abs_chunk, &(unary_ctx){.x = x, .y = y});
 }
 static int abs_backward(nn_graph *g, int id, int gout, int *gin)
 {
@@ -127,7 +138,7 @@ static int abs_check(nn_graph *g, nn_rng *r)
 static void sign_forward(nn_graph *g, nn_node *n)
 {
     UNARY_SETUP(n);
-    NN_PAR_SIMD_FOR(i, k, y[i] = x[i] > 0.0f ? 1.0f : x[i] < 0.0f ? -1.0f : x[i];);
+    nn_par_for(k, sign_chunk, &(unary_ctx){.x = x, .y = y});
 }
 static int no_gradient(nn_graph *g, int id, int gout, int *gin)
 {
@@ -147,7 +158,7 @@ static int sign_check(nn_graph *g, nn_rng *r)
 static void square_forward(nn_graph *g, nn_node *n)
 {
     UNARY_SETUP(n);
-    NN_PAR_SIMD_FOR(i, k, y[i] = x[i] * x[i];);
+    nn_par_for(k, square_chunk, &(unary_ctx){.x = x, .y = y});
 }
 static int square_backward(nn_graph *g, int id, int gout, int *gin)
 {

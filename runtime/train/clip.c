@@ -3,21 +3,17 @@
 #include "../core/parallel.h"
 #include <math.h>
 
-/* Slices above this many floats are scaled across threads. */
-#define CLIP_PAR_MIN (1 << 16)
+typedef struct {
+    const float *x;   /* sum of squares */
+    float *g;         /* scale */
+    float c;
+} clip_ctx;
 
-static double sum_squares(const float *g, size_t n)
-{
-    double s = 0.0;
-    NN_PAR_SIMD_SUM(s, i, n, s += (double)g[i] * g[i];);
-    return s;
-}
+NN_PAR_SUM_FN(squares_chunk, clip_ctx, c, i, s, s += (double)c->x[i] * c->x[i];)
+NN_PAR_CHUNK_FN(scale_chunk, clip_ctx, c, i, c->g[i] *= c->c;)
 
-static void scale(float *g, size_t n, float c)
-{
-#pragma omp parallel for simd if (n > CLIP_PAR_MIN)
-    for (size_t i = 0; i < n; i++) g[i] *= c;
-}
+static double sum_squares(const float *g, size_t n) { return nn_par_sum(n, squares_chunk, &(clip_ctx){.x = g}); }
+static void scale(float *g, size_t n, float c) { nn_par_for(n, scale_chunk, &(clip_ctx){.g = g, .c = c}); }
 
 float nn_clip_grad_norm(float *const *grads, const size_t *lens, int n, float max_norm)
 {

@@ -9,47 +9,46 @@
 #define INV_SQRT2 0.70710678118654752f
 #define INV_SQRT_2PI 0.39894228040143268f
 
-void nn_k_tanh(const float *x, float *y, size_t n)
-{
-    NN_PAR_SIMD_FOR(i, n, y[i] = tanhf(x[i]););
-}
+typedef struct {
+    const float *x, *g;   /* g: the gradient flowing in, for the _grad kernels */
+    float *y;
+    float alpha, scale, pos;
+} act_ctx;
 
-void nn_k_sigmoid(const float *x, float *y, size_t n)
-{
-    /* 1 / (1 + e^-x): for x << 0, e^-x = inf and the result is the correct 0 */
-    NN_PAR_SIMD_FOR(i, n, y[i] = 1.0f / (1.0f + expf(-x[i])););
-}
+NN_PAR_CHUNK_FN(tanh_chunk, act_ctx, c, i, c->y[i] = tanhf(c->x[i]);)
+/* 1 / (1 + e^-x): for x << 0, e^-x = inf and the result is the correct 0 */
+NN_PAR_CHUNK_FN(sigmoid_chunk, act_ctx, c, i, c->y[i] = 1.0f / (1.0f + expf(-c->x[i]));)
+NN_PAR_CHUNK_FN(elu_chunk, act_ctx, c, i, {
+    float v = c->x[i], neg = c->alpha * expm1f(v > 0.0f ? 0.0f : v);
+    c->y[i] = c->scale * (v > 0.0f ? v : neg);
+})
+/* alpha holds scale * alpha here, pos the slope for x > 0 */
+NN_PAR_CHUNK_FN(elu_grad_chunk, act_ctx, c, i, {
+    float v = c->x[i], neg = c->alpha * expf(v > 0.0f ? 0.0f : v);
+    c->y[i] = c->g[i] * (v > 0.0f ? c->pos : neg);
+})
+NN_PAR_CHUNK_FN(gelu_chunk, act_ctx, c, i, c->y[i] = 0.5f * c->x[i] * (1.0f + erff(c->x[i] * INV_SQRT2));)
+NN_PAR_CHUNK_FN(gelu_grad_chunk, act_ctx, c, i, {
+    float v = c->x[i];
+    float cdf = 0.5f * (1.0f + erff(v * INV_SQRT2)), pdf = INV_SQRT_2PI * expf(-0.5f * v * v);
+    c->y[i] = c->g[i] * (cdf + v * pdf);
+})
+
+void nn_k_tanh(const float *x, float *y, size_t n) { nn_par_for(n, tanh_chunk, &(act_ctx){.x = x, .y = y}); }
+void nn_k_sigmoid(const float *x, float *y, size_t n) { nn_par_for(n, sigmoid_chunk, &(act_ctx){.x = x, .y = y}); }
 
 void nn_k_elu(const float *x, float *y, size_t n, float alpha, float scale)
 {
-    NN_PAR_SIMD_FOR(i, n, {
-        float v = x[i], neg = alpha * expm1f(v > 0.0f ? 0.0f : v);
-        y[i] = scale * (v > 0.0f ? v : neg);
-    });
+    nn_par_for(n, elu_chunk, &(act_ctx){.x = x, .y = y, .alpha = alpha, .scale = scale});
 }
 
 void nn_k_elu_grad(const float *x, const float *g, float *y, size_t n, float alpha, float scale, int neg_only)
 {
-    float pos = neg_only ? 0.0f : scale, sa = scale * alpha;
-    NN_PAR_SIMD_FOR(i, n, {
-        float v = x[i], neg = sa * expf(v > 0.0f ? 0.0f : v);
-        y[i] = g[i] * (v > 0.0f ? pos : neg);
-    });
+    nn_par_for(n, elu_grad_chunk, &(act_ctx){.x = x, .g = g, .y = y, .alpha = scale * alpha, .pos = neg_only ? 0.0f : scale});
 }
 
-void nn_k_gelu(const float *x, float *y, size_t n)
-{
-    NN_PAR_SIMD_FOR(i, n, y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * INV_SQRT2)););
-}
-
-void nn_k_gelu_grad(const float *x, const float *g, float *y, size_t n)
-{
-    NN_PAR_SIMD_FOR(i, n, {
-        float v = x[i];
-        float cdf = 0.5f * (1.0f + erff(v * INV_SQRT2)), pdf = INV_SQRT_2PI * expf(-0.5f * v * v);
-        y[i] = g[i] * (cdf + v * pdf);
-    });
-}
+void nn_k_gelu(const float *x, float *y, size_t n) { nn_par_for(n, gelu_chunk, &(act_ctx){.x = x, .y = y}); }
+void nn_k_gelu_grad(const float *x, const float *g, float *y, size_t n) { nn_par_for(n, gelu_grad_chunk, &(act_ctx){.x = x, .g = g, .y = y}); }
 
 static void softmax_row(const float *x, float *y, size_t n, int log)
 {
@@ -73,14 +72,22 @@ static void softmax_row(const float *x, float *y, size_t n, int log)
     }
 }
 
+typedef struct {
+    const float *x;
+    float *y;
+    size_t cols;
+    int log;
+} softmax_ctx;
+
+static void softmax_rows_chunk(const void *p, size_t lo, size_t hi)
+{
+    const softmax_ctx *c = p;
+    for (size_t r = lo; r < hi; r++) softmax_row(c->x + r * c->cols, c->y + r * c->cols, c->cols, c->log);
+}
+
 void nn_k_softmax_rows(const float *x, float *y, size_t rows, size_t cols, int log)
 {
-    if (rows * cols > NN_PAR_MIN) {
-#pragma omp parallel for
-        for (size_t r = 0; r < rows; r++) softmax_row(x + r * cols, y + r * cols, cols, log);
-    } else {
-        for (size_t r = 0; r < rows; r++) softmax_row(x + r * cols, y + r * cols, cols, log);
-    }
+    nn_par_items(rows, cols, softmax_rows_chunk, &(softmax_ctx){x, y, cols, log});
 }
 
 void nn_k_softmax_shifted_row(float *z, size_t n, float m)
@@ -114,16 +121,24 @@ static void log_softmax_grad_row(const float *y, const float *g, float *d, size_
     for (size_t i = 0; i < n; i++) d[i] = g[i] - expf(y[i]) * s;
 }
 
+typedef struct {
+    void (*row)(const float *y, const float *g, float *dx, size_t n);
+    const float *y, *g;
+    float *dx;
+    size_t cols;
+} grad_rows_ctx;
+
+static void grad_rows_chunk(const void *p, size_t lo, size_t hi)
+{
+    const grad_rows_ctx *c = p;
+    for (size_t r = lo; r < hi; r++) c->row(c->y + r * c->cols, c->g + r * c->cols, c->dx + r * c->cols, c->cols);
+}
+
 /* Row-wise gradient; rows split across threads only for large tensors. */
 static void grad_rows(void (*row)(const float *, const float *, float *, size_t), const float *y, const float *g,
                       float *dx, size_t rows, size_t cols)
 {
-    if (rows * cols > NN_PAR_MIN) {
-#pragma omp parallel for
-        for (size_t r = 0; r < rows; r++) row(y + r * cols, g + r * cols, dx + r * cols, cols);
-    } else {
-        for (size_t r = 0; r < rows; r++) row(y + r * cols, g + r * cols, dx + r * cols, cols);
-    }
+    nn_par_items(rows, cols, grad_rows_chunk, &(grad_rows_ctx){row, y, g, dx, cols});
 }
 
 void nn_k_softmax_grad_rows(const float *y, const float *g, float *dx, size_t rows, size_t cols)

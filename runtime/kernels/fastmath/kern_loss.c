@@ -3,20 +3,24 @@
 #include "../../core/parallel.h"
 #include "kern_mvec.h"
 
-double nn_k_bce_sum(const float *z, const float *t, size_t n)
-{
-    /* the stable form: never exponentiates a positive number */
-    double s = 0.0;
-    NN_PAR_SIMD_SUM(s, i, n, {
-        float v = z[i];
-        s += (double)((v > 0.0f ? v : 0.0f) - v * t[i] + log1pf(expf(-fabsf(v))));
-    });
-    return s;
-}
+typedef struct {
+    const float *z, *t;
+    float *y;
+    float c;
+} bce_ctx;
+
+/* the stable form: never exponentiates a positive number */
+NN_PAR_SUM_FN(bce_sum_chunk, bce_ctx, c, i, s, {
+    float v = c->z[i];
+    s += (double)((v > 0.0f ? v : 0.0f) - v * c->t[i] + log1pf(expf(-fabsf(v))));
+})
+NN_PAR_CHUNK_FN(bce_grad_chunk, bce_ctx, c, i, c->y[i] = c->c * (1.0f / (1.0f + expf(-c->z[i])) - c->t[i]);)
+
+double nn_k_bce_sum(const float *z, const float *t, size_t n) { return nn_par_sum(n, bce_sum_chunk, &(bce_ctx){.z = z, .t = t}); }
 
 void nn_k_bce_grad(const float *z, const float *t, float *y, size_t n, float c)
 {
-    NN_PAR_SIMD_FOR(i, n, y[i] = c * (1.0f / (1.0f + expf(-z[i])) - t[i]););
+    nn_par_for(n, bce_grad_chunk, &(bce_ctx){z, t, y, c});
 }
 
 float nn_k_logsumexp(const float *x, size_t n)

@@ -18,7 +18,6 @@
 #include "parallel.h"
 #include "pool.h"
 #include <cblas.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -27,19 +26,14 @@ static int blas_fixed;        /* OPENBLAS_NUM_THREADS given: the user decides */
 void nn_runtime_init(void)
 {
     blas_fixed = getenv("OPENBLAS_NUM_THREADS") != NULL;
-    if (!blas_fixed) openblas_set_num_threads(1);   /* every thread we run is ours or OpenMP's */
-    /* start both pools now, so that the first jobs do not pay for creating them */
-    nn_pool_start();
-#pragma omp parallel
-    {
-        (void)0;
-    }
+    if (!blas_fixed) openblas_set_num_threads(1);   /* every thread we run is the pool's */
+    nn_pool_start();   /* now, so that the first job does not pay for creating the workers */
 }
 
 const char *nn_blas_description(void)
 {
     static char text[96];
-    int threads = blas_fixed ? openblas_get_num_threads() : omp_get_max_threads();
+    int threads = blas_fixed ? openblas_get_num_threads() : nn_pool_threads();
     snprintf(text, sizeof text, "OpenBLAS %s, %d thread%s", openblas_get_corename(), threads, threads == 1 ? "" : "s");
     return text;
 }

@@ -359,6 +359,7 @@ static void gru_whh_grad_forward(nn_graph *g, nn_node *n)
     } else {
         whh_band(&c, 0);
     }
+    free(dhn);
 }
 
 static int gru_bhh_grad_infer(nn_graph *g, nn_node *n)

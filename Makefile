@@ -5,6 +5,7 @@
 #                   whose node array moves with every node added, see runtime/core/graph.c)
 #   make data       MNIST into data/ (see scripts/fetch_data.sh)
 #   make bench      nnrun vs the PyTorch reference scripts, one line per model
+#   make bench-load the same with one core kept busy by another process: each side's slowdown
 #   make install PREFIX=/usr/local   bin/nnrun, the three runtime archives, include/nn/*.h,
 #                   lib/pkgconfig/nn.pc (`pkg-config --cflags --libs nn`: what a C user of libnn needs)
 #                   and share/man/man1/nnrun.1 (`man nnrun`; alone: make install-man)
@@ -60,7 +61,7 @@ LIBS     := $(INTLIB) $(DATALIB) $(PLOTLIB) $(LIB)
 VERSION  := $(shell sed -n 's/^\#define NNRUN_VERSION "\(.*\)"/\1/p' interpreter/version.h)
 NNRUN    := $(if $(filter 1,$(SAN)),$(BUILD)/nnrun,bin/nnrun)
 
-.PHONY: all test data bench install install-man clean
+.PHONY: all test data bench bench-load install install-man clean
 all: $(NNRUN)
 
 # `make V=1` prints the full commands.
@@ -111,6 +112,9 @@ data:
 
 bench: all
 	scripts/bench.sh
+
+bench-load: all
+	scripts/bench_load.sh
 
 install: all install-man
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/nn

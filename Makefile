@@ -6,6 +6,7 @@
 #   make data       MNIST into data/ (see scripts/fetch_data.sh)
 #   make bench      nnrun vs the PyTorch reference scripts, one line per model
 #   make bench-mpi  two MPI ranks vs one process (one and two threads), one line per model
+#   make bench-load the same with one core kept busy by another process: each side's slowdown
 #   make install PREFIX=/usr/local   bin/nnrun, the three runtime archives, include/nn/*.h,
 #                   lib/pkgconfig/nn.pc (`pkg-config --cflags --libs nn`: what a C user of libnn needs)
 #                   and share/man/man1/nnrun.1 (`man nnrun`; alone: make install-man)
@@ -69,7 +70,7 @@ LIBS     := $(INTLIB) $(DATALIB) $(PLOTLIB) $(LIB)
 VERSION  := $(shell sed -n 's/^\#define NNRUN_VERSION "\(.*\)"/\1/p' interpreter/version.h)
 NNRUN    := $(if $(filter 1,$(SAN)),$(BUILD)/nnrun,bin/nnrun)
 
-.PHONY: all test data bench bench-mpi install install-man clean
+.PHONY: all test data bench bench-mpi bench-load install install-man clean
 all: $(NNRUN)
 
 # `make V=1` prints the full commands.
@@ -140,6 +141,9 @@ bench: all
 
 bench-mpi: all
 	scripts/bench_mpi.sh
+
+bench-load: all
+	scripts/bench_load.sh
 
 install: all install-man
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/nn

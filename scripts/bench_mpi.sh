@@ -17,9 +17,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_va
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-seconds() { awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "seconds") c = i } NR == 2 { print $c }' "$1"; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-load() { cut -d' ' -f1 /proc/loadavg; }
+. scripts/bench_common.sh   # median, load, median_seconds
 
 for m in $models; do
     case $m in cnn_clf) n=${BENCH_BATCHES:-60} ;; *) n=${BENCH_BATCHES:-20} ;; esac
@@ -32,7 +30,7 @@ for m in $models; do
         OMP_NUM_THREADS=1 mpirun --oversubscribe -np 2 bin/nnrun "specs/bench/$m.yaml" --quiet --out "$tmp/two" --epochs 1 \
             --limit-batches "$n" --profile > "$tmp/two.txt"
         OMP_NUM_THREADS=2 bin/nnrun "specs/bench/$m.yaml" --quiet --out "$tmp/wide" --epochs 1 --limit-batches "$n" > /dev/null
-        echo "$(seconds "$tmp/one/metrics.csv") $(seconds "$tmp/two/metrics.csv") $(seconds "$tmp/wide/metrics.csv")" >> "$tmp/runs"
+        echo "$(median_seconds "$tmp/one/metrics.csv") $(median_seconds "$tmp/two/metrics.csv") $(median_seconds "$tmp/wide/metrics.csv")" >> "$tmp/runs"
     done
     two=$(awk '{ print 2 * $1 / $2 }' "$tmp/runs" | median)
     two_lo=$(awk '{ print 2 * $1 / $2 }' "$tmp/runs" | sort -g | head -1)

@@ -3,13 +3,15 @@
  * fused layer's outputs and first-order gradients against it.
  *
  * Include it after defining N, T, H (sequences, steps, units) and NP (the reference's
- * parameter count: its inputs x, weights and biases concatenated), then define
+ * parameter count: its inputs x, weights and biases concatenated), with _GNU_SOURCE defined
+ * first (busy_core.h), then define
  *     static void reference_forward(const double *p, double *all, double *last);
  * which computes every step's output all (N,T,H) and the last real state last (N,H). */
 #ifndef NNRUN_TEST_RECURRENT_REF_H
 #define NNRUN_TEST_RECURRENT_REF_H
 #include <math.h>
 #include <omp.h>
+#include "busy_core.h"
 #include "graph_util.h"
 
 /* Sequence 0 all real, 1 padded at the end, 2 padded at the start and in the middle. */
@@ -122,18 +124,28 @@ static big_batch big_batch_make(nn_graph *g, nn_rng *r, int n, int t, int d, int
 }
 
 /* run(threads, out, grads) builds and runs one big masked batch; on 1 and on 2 threads (the
- * sequences split between them) the outputs (n_out floats) and gradients (n_grads) must agree.
- * o1, o2, g1, g2: the caller's buffers of those sizes. */
+ * sequences cut into slices) the outputs (n_out floats) and gradients (n_grads) must agree, and
+ * on 2 threads, on 3 and beside a busy core be the same bits (the slices and every partial sum
+ * are fixed by the shapes, whichever thread runs them). o1, o2, g1, g2: the caller's buffers
+ * of those sizes. */
 typedef void (*big_run_fn)(int threads, float *out, float *grads);
-static void expect_same_on_one_and_two_threads(big_run_fn run_big, float *o1, float *o2, size_t n_out, float *g1,
-                                               float *g2, size_t n_grads)
+static void expect_same_on_any_threads(big_run_fn run_big, float *o1, float *o2, size_t n_out, float *g1, float *g2,
+                                       size_t n_grads)
 {
     int keep = omp_get_max_threads();
     run_big(1, o1, g1);
     run_big(2, o2, g2);
-    omp_set_num_threads(keep);
     for (size_t i = 0; i < n_out; i++) assert_float_equal(o1[i], o2[i], 1e-5);
     for (size_t i = 0; i < n_grads; i++) assert_float_equal(g1[i], g2[i], 1e-4 * (1 + fabsf(g1[i])));
+    run_big(3, o1, g1);
+    assert_memory_equal(o1, o2, n_out * sizeof *o1);
+    assert_memory_equal(g1, g2, n_grads * sizeof *g1);
+    pthread_t busy = busy_core_start();
+    run_big(2, o1, g1);
+    busy_core_stop(busy);
+    assert_memory_equal(o1, o2, n_out * sizeof *o1);
+    assert_memory_equal(g1, g2, n_grads * sizeof *g1);
+    omp_set_num_threads(keep);
 }
 
 #endif

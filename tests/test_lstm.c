@@ -1,8 +1,9 @@
 /* The LSTM layer (nn_lstm): forward and first-order gradients against a naive per-step
  * reference in double (random data, padding at the start, middle and end, both output modes;
  * the reference's gradients are central differences of the double forward), the threaded
- * split against one thread, the refusal of second-order gradients, and build errors.
+ * split against one thread (and the same bits on 2 and 3 threads and beside a busy core), the refusal of second-order gradients, and build errors.
  * Finite-difference checks of the float gradients are in test_gradcheck.c (lstm_states). */
+#define _GNU_SOURCE   /* recurrent_ref.h: busy_core.h */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -171,7 +172,7 @@ static void test_sequences_split_across_threads_give_the_same_result(void **stat
 {
     (void)state;
     static float o1[BOUT], o2[BOUT], g1[BGR], g2[BGR];
-    expect_same_on_one_and_two_threads(run_big, o1, o2, BOUT, g1, g2, BGR);
+    expect_same_on_any_threads(run_big, o1, o2, BOUT, g1, g2, BGR);
 }
 
 int main(void)

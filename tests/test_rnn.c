@@ -1,7 +1,9 @@
 /* The simple recurrent layer (nn_rnn): forward against a naive per-step reference in double
  * (random data, padding steps, both activations, both output modes), a 1-unit case and its
- * gradients worked out by hand, the refusal of second-order gradients, and build errors.
+ * gradients worked out by hand, the threaded split against one thread (and the same bits on 2
+ * and 3 threads and beside a busy core), the refusal of second-order gradients, and build errors.
  * Finite-difference checks of the gradients are in test_gradcheck.c (rnn_states' fixture). */
+#define _GNU_SOURCE   /* busy_core.h */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 #include "nn/graph.h"
 #include "nn/ops.h"
+#include "busy_core.h"
 #include "graph_util.h"
 
 enum { N = 3, T = 5, D = 4, H = 6 };
@@ -266,11 +269,20 @@ static void test_sequences_split_across_threads_give_the_same_result(void **stat
     int keep = omp_get_max_threads();
     run_big(1, o1, g1, &n1);
     run_big(2, o2, g2, &n2);
-    omp_set_num_threads(keep);
     assert_int_equal(n1, GR);
     assert_int_equal(n2, GR);
     for (int i = 0; i < OUT; i++) assert_float_equal(o1[i], o2[i], 1e-5);
     for (int i = 0; i < GR; i++) assert_float_equal(g1[i], g2[i], 1e-4 * (1 + fabsf(g1[i])));
+    /* slices fixed by the batch: the same bits on 3 threads and beside a busy core */
+    run_big(3, o1, g1, &n1);
+    assert_memory_equal(o1, o2, sizeof o1);
+    assert_memory_equal(g1, g2, sizeof g1);
+    pthread_t busy = busy_core_start();
+    run_big(2, o1, g1, &n1);
+    busy_core_stop(busy);
+    assert_memory_equal(o1, o2, sizeof o1);
+    assert_memory_equal(g1, g2, sizeof g1);
+    omp_set_num_threads(keep);
 }
 
 int main(void)

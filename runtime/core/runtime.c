@@ -48,7 +48,7 @@ void nn_runtime_init(void)
 const char *nn_blas_description(void)
 {
     static char text[96];
-    int threads = blas_fixed ? openblas_get_num_threads() : omp_get_max_threads();
+    int threads = blas_fixed ? openblas_get_num_threads() : nn_pool_threads();
     snprintf(text, sizeof text, "OpenBLAS %s, %d thread%s", openblas_get_corename(), threads, threads == 1 ? "" : "s");
     return text;
 }

@@ -2,6 +2,7 @@
  * checks and the recurrent weight gradient GEMM. */
 #include "recurrent.h"
 #include "../core/parallel.h"
+#include "../core/pool.h"
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,30 +44,76 @@ int recurrent_check_layer(nn_graph *g, const char *name, int x, int out_mode)
     return 0;
 }
 
+typedef struct {
+    recurrent_slice_fn fn;
+    const void *ctx;
+    int n, slices;
+} slices_job;
+
+static void slice_chunk(const void *p, size_t chunk)
+{
+    const slices_job *j = p;
+    int s0, s1;
+    recurrent_slice(j->n, (int)chunk, j->slices, &s0, &s1);
+    j->fn(j->ctx, s0, s1);
+}
+
+void recurrent_for_slices(int N, double step_flops, recurrent_slice_fn fn, const void *ctx)
+{
+    int slices = N / RECURRENT_MIN_ROWS < RECURRENT_MAX_SLICES ? N / RECURRENT_MIN_ROWS : RECURRENT_MAX_SLICES;
+    if (step_flops < RECURRENT_SPLIT_FLOPS || slices < 2 || nn_pool_threads() < 2) {
+        fn(ctx, 0, N);
+        return;
+    }
+    nn_pool_run((size_t)slices, slice_chunk, &(slices_job){fn, ctx, N, slices});
+}
+
+/* recurrent_whh_gemm's runs: run r of `runs` sums its rows into part + (r - 1) * G H, run 0
+ * into out (with beta). */
+#define WHH_MAX_RUNS 4
+#define WHH_MIN_ROWS 128
+
+typedef struct {
+    const float *d, *h;
+    int ldd, ldh, rows, G, H, runs;
+    float beta;
+    float *out, *part;
+} whh_job;
+
+static void whh_run(const void *p, size_t run)
+{
+    const whh_job *j = p;
+    int r0, r1;
+    recurrent_slice(j->rows, (int)run, j->runs, &r0, &r1);
+    float *c = run == 0 ? j->out : j->part + (run - 1) * (size_t)j->G * j->H;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, j->G, j->H, r1 - r0, 1.0f, j->d + (size_t)r0 * j->ldd, j->ldd,
+                j->h + (size_t)r0 * j->ldh, j->ldh, run == 0 ? j->beta : 0.0f, c, j->H);
+}
+
+/* out[i] += the partials at i, in run order */
+static void whh_sum_chunk(const void *p, size_t lo, size_t hi)
+{
+    const whh_job *j = p;
+    for (int r = 1; r < j->runs; r++) {
+        const float *q = j->part + (size_t)(r - 1) * j->G * j->H;
+#pragma omp simd
+        for (size_t i = lo; i < hi; i++) j->out[i] += q[i];
+    }
+}
+
 void recurrent_whh_gemm(const float *d, int ldd, const float *h, int ldh, int rows, int G, int H, float beta, float *out)
 {
-    int k = 2.0 * G * H * rows >= 2e7 && rows >= 256 ? omp_get_max_threads() : 1;
+    int runs = rows / WHH_MIN_ROWS < WHH_MAX_RUNS ? rows / WHH_MIN_ROWS : WHH_MAX_RUNS;
+    if (2.0 * G * H * rows < 2e7 || nn_pool_threads() < 2) runs = 1;
     size_t n = (size_t)G * H;
-    float *part = k > 1 ? malloc((size_t)(k - 1) * n * sizeof(float)) : NULL;
+    float *part = runs > 1 ? malloc((size_t)(runs - 1) * n * sizeof(float)) : NULL;
     if (!part) {
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, rows, 1.0f, d, ldd, h, ldh, beta, out, H);
         return;
     }
-#pragma omp parallel num_threads(k)
-    {
-        int id = omp_get_thread_num(), nt = omp_get_num_threads(), r0, r1;
-        recurrent_slice(rows, id, nt, &r0, &r1);
-        float *c = id == 0 ? out : part + (size_t)(id - 1) * n;
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, r1 - r0, 1.0f, d + (size_t)r0 * ldd, ldd,
-                    h + (size_t)r0 * ldh, ldh, id == 0 ? beta : 0.0f, c, H);
-#pragma omp barrier
-        size_t a = n * (size_t)id / (size_t)nt, b = n * (size_t)(id + 1) / (size_t)nt;
-        for (int p = 1; p < nt; p++) {
-            const float *q = part + (size_t)(p - 1) * n;
-#pragma omp simd
-            for (size_t i = a; i < b; i++) out[i] += q[i];
-        }
-    }
+    whh_job j = {d, h, ldd, ldh, rows, G, H, runs, beta, out, part};
+    nn_pool_run((size_t)runs, whh_run, &j);
+    nn_par_for(n, whh_sum_chunk, &j);
     free(part);
 }
 

@@ -2,29 +2,31 @@
  * is split across threads, and small accessors.
  *
  * The recurrence is a chain of small GEMMs, one per step: splitting each across threads costs
- * a barrier per step and gained nothing (measured). Instead each thread runs the whole time
- * loop for its own slice of the sequences — no synchronisation until the end — with
- * single-threaded GEMMs, from RECURRENT_SPLIT_FLOPS of work per step. */
+ * a barrier per step and gained nothing (measured). Instead the sequences are cut into slices,
+ * each of which runs the whole time loop with single-threaded GEMMs — no synchronisation until
+ * the end — from RECURRENT_SPLIT_FLOPS of work per step. The slices are the pool's chunks
+ * (core/pool.h), fixed by the batch alone: a thread slowed by a neighbour takes fewer of them,
+ * where a fixed split per thread (OpenMP's, before) made the whole op wait for the slow one. */
 #ifndef NN_RECURRENT_H
 #define NN_RECURRENT_H
 #include "nn/ops.h"
-#include <omp.h>
 
 #define RECURRENT_SPLIT_FLOPS 2e6
+#define RECURRENT_MIN_ROWS 8      /* sequences per slice: one register tile of the step kernel */
+#define RECURRENT_MAX_SLICES 8
 
-/* Sequences [s0, s1) of n for thread `id` of `k`. */
+/* Part [s0, s1) of n items for part `id` of `k`. */
 static inline void recurrent_slice(int n, int id, int k, int *s0, int *s1)
 {
     *s0 = (int)((long)n * id / k);
     *s1 = (int)((long)n * (id + 1) / k);
 }
 
-/* Threads for N sequences whose per-step GEMM costs step_flops. */
-static inline int recurrent_threads(int N, double step_flops)
-{
-    int k = omp_get_max_threads();
-    return step_flops >= RECURRENT_SPLIT_FLOPS && N >= 2 * k ? k : 1;
-}
+/* fn(ctx, s0, s1) for slices [s0, s1) covering the N sequences, whose per-step GEMM costs
+ * step_flops in all: up to RECURRENT_MAX_SLICES slices of RECURRENT_MIN_ROWS sequences or more
+ * on the pool, or one slice on the calling thread (small steps, or no thread free). */
+typedef void (*recurrent_slice_fn)(const void *ctx, int s0, int s1);
+void recurrent_for_slices(int N, double step_flops, recurrent_slice_fn fn, const void *ctx);
 
 static inline const nn_shape *recurrent_shape_in(nn_graph *g, const nn_node *n, int k) { return &g->nodes[n->in[k]].shape; }
 static inline const float *recurrent_mask(nn_graph *g, const nn_node *n, int k)
@@ -43,8 +45,8 @@ int recurrent_check_layer(nn_graph *g, const char *name, int x, int out_mode);
 
 /* out (G x H) = beta out + d^T h over `rows` rows: d (rows x G, row stride ldd), h (rows x H,
  * row stride ldh) — the recurrent weight gradient summed over every step. Split over the rows
- * (the long dimension) across threads, each with its own partial sum, so that no thread packs
- * what another packs; the partials are added at the end. */
+ * (the long dimension) into runs on the pool, each with its own partial sum, so that no thread
+ * packs what another packs; the partials are added at the end, in run order. */
 void recurrent_whh_gemm(const float *d, int ldd, const float *h, int ldh, int rows, int G, int H, float beta, float *out);
 
 /* dW_hh (G x H) = sum over sequences n and steps t >= 1 of dpre[n,t]^T h[n,t-1] (padding steps

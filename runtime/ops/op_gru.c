@@ -25,8 +25,10 @@
 #include "../kernels/recurrent.h"
 #include "../kernels/recurrent_gemm.h"
 #include <cblas.h>
+#include "../core/parallel.h"
+#include "../core/pool.h"
 #include <math.h>
-#include <omp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,20 +117,29 @@ static void recur_forward(float *s, const float *xp, const rec_weight *w, const 
     }
 }
 
+/* What a slice of either time loop reads and writes (recurrent_for_slices). */
+typedef struct {
+    float *out;
+    const float *in, *extra, *mask;   /* forward: xp and b_hh; backward: the states and their gradient */
+    const rec_weight *w;
+    int T, H;
+    atomic_int *failed;               /* backward: some slice lacked memory */
+} gru_slice;
+
+static void forward_slice(const void *p, int s0, int s1)
+{
+    const gru_slice *c = p;
+    recur_forward(c->out, c->in, c->w, c->extra, c->mask, s0, s1, c->T, c->H);
+}
+
 static void gru_states_forward(nn_graph *g, nn_node *n)
 {
     const float *xp = g->nodes[n->in[0]].data, *w = g->nodes[n->in[1]].data, *bh = g->nodes[n->in[2]].data;
     const float *mask = recurrent_mask(g, n, 3);
     int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2] / S_W;
-    int k = recurrent_threads(N, 6.0 * N * H * H);
     rec_weight rw;
     rec_weight_pack(&rw, w, 1, 3 * H, H);   /* op(W) = W_hh^T */
-#pragma omp parallel num_threads(k) if (k > 1)
-    {
-        int s0, s1;
-        recurrent_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
-        recur_forward(n->data, xp, &rw, bh, mask, s0, s1, T, H);
-    }
+    recurrent_for_slices(N, 6.0 * N * H * H, forward_slice, &(gru_slice){n->data, xp, bh, mask, &rw, T, H, NULL});
 }
 
 /* dxp = gru_grad(...); d/dW_hh and d/db_hh from dxp; the mask gets none. */
@@ -229,25 +240,26 @@ static void recur_backward(float *d, float *dhp, const float *s, const float *gs
     }
 }
 
+static void backward_slice(const void *p, int s0, int s1)
+{
+    const gru_slice *c = p;
+    float *dhp = malloc(((size_t)(s1 - s0) * 3 * c->H + 1) * sizeof(float));   /* once per call, not per step */
+    if (dhp) recur_backward(c->out, dhp, c->in, c->extra, c->w, c->mask, s0, s1, c->T, c->H);
+    else atomic_store_explicit(c->failed, 1, memory_order_relaxed);   /* read after the slices: the pool orders it */
+    free(dhp);
+}
+
 static void gru_grad_forward(nn_graph *g, nn_node *n)
 {
     const float *s = g->nodes[n->in[0]].data, *w = g->nodes[n->in[1]].data, *gs = g->nodes[n->in[2]].data;
     const float *mask = recurrent_mask(g, n, 3);
-    int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2] / 3, failed = 0;
+    int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2] / 3;
+    atomic_int failed = 0;
     memset(n->data, 0, nn_shape_numel(&n->shape) * sizeof(float));
-    int k = recurrent_threads(N, 6.0 * N * H * H);
     rec_weight rw;
     rec_weight_pack(&rw, w, 0, H, 3 * H);   /* op(W) = W_hh (3H, H) */
-#pragma omp parallel num_threads(k) if (k > 1) reduction(| : failed)
-    {
-        int s0, s1;
-        recurrent_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
-        float *dhp = malloc(((size_t)(s1 - s0) * 3 * H + 1) * sizeof(float));   /* once per call, not per step */
-        if (dhp) recur_backward(n->data, dhp, s, gs, &rw, mask, s0, s1, T, H);
-        failed |= !dhp;
-        free(dhp);
-    }
-    if (failed) fail_nan(n, "gru_grad");
+    recurrent_for_slices(N, 6.0 * N * H * H, backward_slice, &(gru_slice){n->data, s, gs, mask, &rw, T, H, &failed});
+    if (atomic_load_explicit(&failed, memory_order_relaxed)) fail_nan(n, "gru_grad");
 }
 
 /* ---- gru_whh_grad, gru_bhh_grad: (states, dxp, gstates[, mask]) -> (3H,H), (3H) ---- */
@@ -299,12 +311,36 @@ static void whh_rows(float *out, const float *dh, int ld, const float *s, int N,
                 out + (size_t)r0 * H, H);
 }
 
-/* dW_hh over bands of output rows on the recurrence's thread pool (as lstm_whh_grad): rows of
- * gates r, z read dxp directly, rows of gate n read d_hn = dxp_n r, made once here. */
+/* gru_whh_grad's two loops on the pool: d_hn rows, then bands of dW_hh's rows. */
+#define WHH_BANDS 4
+
+typedef struct {
+    float *out, *dhn;
+    const float *s, *d, *gs, *mask;
+    int N, T, H, bands;
+} whh_ctx;
+
+static void dhn_rows(const void *p, size_t lo, size_t hi)
+{
+    const whh_ctx *c = p;
+    for (size_t m = lo; m < hi; m++) dhn_row(c->dhn + m * c->H, c->s, c->d, c->gs, c->mask, m, c->H);
+}
+
+/* rows of gates r, z read dxp directly, rows of gate n read d_hn */
+static void whh_band(const void *p, size_t band)
+{
+    const whh_ctx *c = p;
+    int H = c->H, G = 3 * H, b0, b1;
+    recurrent_slice(G, (int)band, c->bands, &b0, &b1);
+    int a1 = b1 < 2 * H ? b1 : 2 * H, c0 = b0 > 2 * H ? b0 : 2 * H;
+    whh_rows(c->out, c->d + b0, G, c->s, c->N, c->T, H, b0, a1);
+    whh_rows(c->out, c->dhn + (c0 - 2 * H), H, c->s, c->N, c->T, H, c0, b1);
+}
+
+/* dW_hh over bands of output rows on the pool (as lstm_whh_grad): rows of gates r, z read dxp
+ * directly, rows of gate n read d_hn = dxp_n r, made once here. */
 static void gru_whh_grad_forward(nn_graph *g, nn_node *n)
 {
-    const float *s = g->nodes[n->in[0]].data, *d = g->nodes[n->in[1]].data, *gs = g->nodes[n->in[2]].data;
-    const float *mask = recurrent_mask(g, n, 3);
     const nn_shape *ss = recurrent_shape_in(g, n, 0);
     int N = ss->d[0], T = ss->d[1], H = ss->d[2] / S_W, G = 3 * H;
     size_t M = (size_t)N * T;
@@ -314,16 +350,14 @@ static void gru_whh_grad_forward(nn_graph *g, nn_node *n)
         return;
     }
     memset(n->data, 0, (size_t)G * H * sizeof(float));
-    int k = 2.0 * G * H * M >= 2e7 && G >= 32 ? omp_get_max_threads() : 1;
-#pragma omp parallel num_threads(k) if (k > 1)
-    {
-#pragma omp for schedule(static)
-        for (size_t m = 0; m < M; m++) dhn_row(dhn + m * H, s, d, gs, mask, m, H);
-        int b0, b1;
-        recurrent_slice(G, omp_get_thread_num(), omp_get_num_threads(), &b0, &b1);
-        int a1 = b1 < 2 * H ? b1 : 2 * H, c0 = b0 > 2 * H ? b0 : 2 * H;
-        whh_rows(n->data, d + b0, G, s, N, T, H, b0, a1);
-        whh_rows(n->data, dhn + (c0 - 2 * H), H, s, N, T, H, c0, b1);
+    whh_ctx c = {n->data, dhn, g->nodes[n->in[0]].data, g->nodes[n->in[1]].data, g->nodes[n->in[2]].data,
+                 recurrent_mask(g, n, 3), N, T, H, 1};
+    nn_par_items(M, (size_t)H, dhn_rows, &c);
+    if (2.0 * G * H * M >= 2e7 && G >= 32 && nn_pool_threads() > 1) {
+        c.bands = WHH_BANDS;
+        nn_pool_run(WHH_BANDS, whh_band, &c);
+    } else {
+        whh_band(&c, 0);
     }
     free(dhn);
 }

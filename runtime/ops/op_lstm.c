@@ -17,7 +17,6 @@
 #include "op_list.h"
 #include "../kernels/recurrent.h"
 #include "../kernels/recurrent_gemm.h"
-#include <omp.h>
 #include <string.h>
 
 
@@ -74,19 +73,27 @@ static void recur_forward(float *s, const float *xp, const rec_weight *w, const 
     }
 }
 
+/* What a slice of either time loop reads and writes (recurrent_for_slices). */
+typedef struct {
+    float *out;
+    const float *in, *gs, *mask;   /* in: xp (forward) or the states (backward) */
+    const rec_weight *w;
+    int T, H;
+} lstm_slice;
+
+static void forward_slice(const void *p, int s0, int s1)
+{
+    const lstm_slice *c = p;
+    recur_forward(c->out, c->in, c->w, c->mask, s0, s1, c->T, c->H);
+}
+
 static void lstm_states_forward(nn_graph *g, nn_node *n)
 {
     const float *xp = g->nodes[n->in[0]].data, *w = g->nodes[n->in[1]].data, *mask = recurrent_mask(g, n, 2);
     int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2] / 6;
-    int k = recurrent_threads(N, 8.0 * N * H * H);
     rec_weight rw;
     rec_weight_pack(&rw, w, 1, 4 * H, H);   /* op(W) = W_hh^T */
-#pragma omp parallel num_threads(k) if (k > 1)
-    {
-        int s0, s1;
-        recurrent_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
-        recur_forward(n->data, xp, &rw, mask, s0, s1, T, H);
-    }
+    recurrent_for_slices(N, 8.0 * N * H * H, forward_slice, &(lstm_slice){n->data, xp, NULL, mask, &rw, T, H});
 }
 
 /* dpre = lstm_grad(...); d/dW_hh from dpre; the mask gets none. */
@@ -183,21 +190,21 @@ static void recur_backward(float *d, const float *s, const float *gs, const rec_
     }
 }
 
+static void backward_slice(const void *p, int s0, int s1)
+{
+    const lstm_slice *c = p;
+    recur_backward(c->out, c->in, c->gs, c->w, c->mask, s0, s1, c->T, c->H);
+}
+
 static void lstm_grad_forward(nn_graph *g, nn_node *n)
 {
     const float *s = g->nodes[n->in[0]].data, *w = g->nodes[n->in[1]].data, *gs = g->nodes[n->in[2]].data;
     const float *mask = recurrent_mask(g, n, 3);
     int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2] / 4;
     memset(n->data, 0, nn_shape_numel(&n->shape) * sizeof(float));
-    int k = recurrent_threads(N, 8.0 * N * H * H);
     rec_weight rw;
     rec_weight_pack(&rw, w, 0, H, 4 * H);   /* op(W) = W_hh (4H, H) */
-#pragma omp parallel num_threads(k) if (k > 1)
-    {
-        int s0, s1;
-        recurrent_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
-        recur_backward(n->data, s, gs, &rw, mask, s0, s1, T, H);
-    }
+    recurrent_for_slices(N, 8.0 * N * H * H, backward_slice, &(lstm_slice){n->data, s, gs, mask, &rw, T, H});
 }
 
 /* ---- lstm_whh_grad(states, dpre) -> (4H,H) ---- */

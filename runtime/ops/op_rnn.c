@@ -18,7 +18,6 @@
 #include "op_list.h"
 #include "../kernels/recurrent.h"
 #include "../kernels/recurrent_gemm.h"
-#include <omp.h>
 #include <string.h>
 
 /* Checks states-like input k is (N,T,H) matching w_hh (H,H), the optional mask (N,T), and
@@ -72,23 +71,30 @@ static void recur_forward(float *h, const rec_weight *w, const float *mask, int 
     }
 }
 
+/* What a slice of either time loop reads and writes (recurrent_for_slices). */
+typedef struct {
+    float *out;
+    const float *in, *states, *mask;   /* in: xp (forward) or the states' gradient (backward) */
+    const rec_weight *w;
+    int T, H, act;
+} rnn_slice;
+
+static void forward_slice(const void *p, int s0, int s1)
+{
+    const rnn_slice *c = p;
+    size_t seq = (size_t)c->T * c->H;   /* each slice copies its own sequences' inputs */
+    memcpy(c->out + s0 * seq, c->in + s0 * seq, (size_t)(s1 - s0) * seq * sizeof(float));
+    recur_forward(c->out, c->w, c->mask, s0, s1, c->T, c->H, c->act);
+}
+
 static void rnn_states_forward(nn_graph *g, nn_node *n)
 {
     const float *w = g->nodes[n->in[1]].data, *mask = recurrent_mask(g, n, 2);
-    int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2], act = n->a.i[0];
-    float *h = n->data;
-    const float *xp = g->nodes[n->in[0]].data;
-    int k = recurrent_threads(N, 2.0 * N * H * H);
+    int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2];
     rec_weight rw;
     rec_weight_pack(&rw, w, 1, H, H);   /* op(W) = W_hh^T */
-#pragma omp parallel num_threads(k) if (k > 1)
-    {
-        int s0, s1;
-        recurrent_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
-        size_t seq = (size_t)T * H;   /* each thread copies its own sequences' inputs */
-        memcpy(h + s0 * seq, xp + s0 * seq, (size_t)(s1 - s0) * seq * sizeof(float));
-        recur_forward(h, &rw, mask, s0, s1, T, H, act);
-    }
+    rnn_slice c = {n->data, g->nodes[n->in[0]].data, NULL, mask, &rw, T, H, n->a.i[0]};
+    recurrent_for_slices(N, 2.0 * N * H * H, forward_slice, &c);
 }
 
 /* dpre = rnn_grad(...); d/dW_hh from dpre; the mask gets none. */
@@ -170,24 +176,23 @@ static void recur_backward(float *d, const float *h, const rec_weight *w, const 
     }
 }
 
+static void backward_slice(const void *p, int s0, int s1)
+{
+    const rnn_slice *c = p;
+    size_t seq = (size_t)c->T * c->H;   /* each slice copies its own sequences' gradients */
+    memcpy(c->out + s0 * seq, c->in + s0 * seq, (size_t)(s1 - s0) * seq * sizeof(float));
+    recur_backward(c->out, c->states, c->w, c->mask, s0, s1, c->T, c->H, c->act);
+}
+
 /* rnn_grad: the time loop of recur_backward, sequences split across threads. */
 static void rnn_grad_forward(nn_graph *g, nn_node *n)
 {
-    const float *h = g->nodes[n->in[0]].data, *w = g->nodes[n->in[1]].data, *mask = recurrent_mask(g, n, 3);
-    int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2], act = n->a.i[0];
-    float *d = n->data;
-    const float *gstates = g->nodes[n->in[2]].data;
-    int k = recurrent_threads(N, 2.0 * N * H * H);
+    const float *w = g->nodes[n->in[1]].data, *mask = recurrent_mask(g, n, 3);
+    int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2];
     rec_weight rw;
     rec_weight_pack(&rw, w, 0, H, H);   /* op(W) = W_hh */
-#pragma omp parallel num_threads(k) if (k > 1)
-    {
-        int s0, s1;
-        recurrent_slice(N, omp_get_thread_num(), omp_get_num_threads(), &s0, &s1);
-        size_t seq = (size_t)T * H;   /* each thread copies its own sequences' gradients */
-        memcpy(d + s0 * seq, gstates + s0 * seq, (size_t)(s1 - s0) * seq * sizeof(float));
-        recur_backward(d, h, &rw, mask, s0, s1, T, H, act);
-    }
+    rnn_slice c = {n->data, g->nodes[n->in[2]].data, g->nodes[n->in[0]].data, mask, &rw, T, H, n->a.i[0]};
+    recurrent_for_slices(N, 2.0 * N * H * H, backward_slice, &c);
 }
 
 /* ---- rnn_whh_grad(states, dpre) -> (H,H) ---- */

@@ -68,15 +68,20 @@ static void gemm_part(int ta, int tb, int m, int n, int k, float alpha, const fl
 }
 
 /* The blocks a big GEMM is cut into, a function of its shape alone: about NN_GEMM_BLOCK_FLOPS
- * each, at least 2 and at most NN_GEMM_MAX_BLOCKS, each above NN_GEMM_MIN_BLOCK_FLOPS (fewer
- * blocks, or none, when that cannot be). Blocks start at multiples of 16 rows (or columns), as
- * evenly spread as that allows. The floor keeps the split the same bits as one call: OpenBLAS (0.3.21, SkylakeX kernels) runs a GEMM of m n k <= 1e6 through its
- * small-matrix kernel, which sums in another order; a big GEMM never does, and neither does any
- * block above 2e6 FLOPs (measured over 2700 random shapes and splits; test_sgemm.c checks the
- * bench models' layers). */
+ * each, at least 2 and at most NN_GEMM_MAX_BLOCKS, each above NN_GEMM_MIN_BLOCK_FLOPS and
+ * NN_GEMM_MIN_BLOCK_LEN rows (fewer blocks, or none, when that cannot be). Blocks start at
+ * multiples of 16 rows (or columns), as evenly spread as that allows. The FLOP floor keeps the
+ * split the same bits as one call: OpenBLAS (0.3.21, SkylakeX kernels) runs a GEMM of
+ * m n k <= 1e6 through its small-matrix kernel, which sums in another order; a big GEMM never
+ * does, and neither does any block above 2e6 FLOPs (measured over 2700 random shapes and
+ * splits; test_sgemm.c checks the bench models' layers). */
 #define NN_GEMM_BLOCK_FLOPS 4e6
 #define NN_GEMM_MIN_BLOCK_FLOPS 2.5e6
 #define NN_GEMM_MAX_BLOCKS 4
+/* Rows (or columns) per block, at least: every block packs the whole operand the blocks share
+ * (op(B) for blocks of rows), so thin blocks pay it too often. cnn_clf's dense layer (128 x
+ * 9216 x 128) in 4 blocks of 32 rows took 0.20 s per 30 batches, in 2 of 64 0.15 s. */
+#define NN_GEMM_MIN_BLOCK_LEN 64
 
 typedef struct {
     int ta, tb, m, n, k, lda, ldb, ldc;
@@ -106,6 +111,7 @@ int nn_gemm_blocks(int m, int n, int k)
     if (blas_fixed || flops < NN_GEMM_PAR_FLOPS) return 1;
     double want = flops / NN_GEMM_BLOCK_FLOPS;
     int blocks = want < 2 ? 2 : want > NN_GEMM_MAX_BLOCKS ? NN_GEMM_MAX_BLOCKS : (int)want;
+    if (blocks > len / NN_GEMM_MIN_BLOCK_LEN) blocks = len / NN_GEMM_MIN_BLOCK_LEN;
     for (; blocks > 1; blocks--) {   /* the first count whose smallest block is above the floor */
         int smallest = len;
         for (int i = 0; i < blocks; i++) {

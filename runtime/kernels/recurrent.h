@@ -6,7 +6,7 @@
  * each of which runs the whole time loop with single-threaded GEMMs — no synchronisation until
  * the end — from RECURRENT_SPLIT_FLOPS of work per step. The slices are the pool's chunks
  * (core/pool.h), fixed by the batch alone: a thread slowed by a neighbour takes fewer of them,
- * where a fixed split per thread (OpenMP's, before) made the whole op wait for the slow one. */
+ * where a fixed half per thread (OpenMP's, before) made the whole op wait for the slow one. */
 #ifndef NN_RECURRENT_H
 #define NN_RECURRENT_H
 #include "nn/ops.h"

@@ -7,7 +7,6 @@
 #include "nn/optim.h"
 
 #define NN_OPT_MAX_STATE 3
-/* Elements above which one slice's update splits across threads. */
 
 struct nn_optimizer {
     nn_opt_config cfg;

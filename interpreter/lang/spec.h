@@ -86,7 +86,8 @@ typedef enum {
     LY_DENSE, LY_ACTIVATION, LY_DROPOUT, LY_NOISE, LY_FLATTEN, LY_RESHAPE, LY_ADD, LY_CONCAT,
     LY_SAMPLE_GAUSSIAN, LY_CONV, LY_CONV_T, LY_MAXPOOL, LY_AVGPOOL, LY_GLOBAL_AVGPOOL, LY_UPSAMPLE,
     LY_BATCHNORM, LY_MASKING_NOISE, LY_EMBEDDING, LY_MAX_OVER, LY_MEAN_OVER, LY_RNN, LY_LSTM, LY_GRU, LY_ONE_HOT,
-    LY_CONV1D, LY_MAXPOOL1D,
+    LY_CONV1D, LY_MAXPOOL1D, LY_LAYER_NORM, LY_POSITIONAL, LY_ATTENTION, LY_TRANSFORMER_ENCODER,
+    LY_TRANSFORMER_DECODER,
 } layer_kind;
 
 /* What a recurrent layer gives, in the order of the spec's `output:` choices: every step's
@@ -122,7 +123,17 @@ typedef struct {
     int rnn_bidir;                                       /* rnn, lstm: both directions, 2H features */
     char mask_from[SPEC_NAME_LEN];                       /* rnn: layer whose values > 0 mark real steps */
     spec_pos mask_pos;
-    float momentum, eps;                                 /* batchnorm */
+    float momentum, eps;                                 /* batchnorm; eps: layer_norm, transformer layers */
+    /* attention, transformer_encoder, transformer_decoder (units = the feed-forward width; p =
+       dropout) */
+    int heads;
+    int ff_gelu;                                         /* the feed-forward activation: gelu (else relu) */
+    int causal;                                          /* queries see no later key */
+    int norm_first;                                      /* pre-norm (else PyTorch's default post-norm) */
+    char memory_mask[SPEC_NAME_LEN];                     /* decoder: layer whose values > 0 mark real memory steps */
+    spec_pos memory_mask_pos;
+    int learned;                                         /* positional_encoding: a trained table (else sinusoidal) */
+    int scale_input;                                     /* positional_encoding: x * sqrt(D) first */
     int bias;
     nn_init init, bias_init;
     int has_init, has_bias_init;

@@ -168,6 +168,7 @@ static void check_references(diag *d, const spec *s)
         for (int i = 0; i < m->n_layers; i++) {
             for (int k = 0; k < m->layers[i].n_from; k++) check_layer_ref(d, m, m->layers[i].from[k], i, m->layers[i].from_pos);
             check_layer_ref(d, m, m->layers[i].mask_from, i, m->layers[i].mask_pos);
+            check_layer_ref(d, m, m->layers[i].memory_mask, i, m->layers[i].memory_mask_pos);
         }
     }
     for (int g = 0; g < s->n_groups; g++)

@@ -188,6 +188,7 @@ typedef struct {
     char mean[SPEC_EXPR_LEN], logvar[SPEC_EXPR_LEN];  /* kl_normal */
     char critic[SPEC_NAME_LEN];        /* gradient_penalty: the net differentiated */
     float center;                      /* gradient_penalty: the gradient norm aimed at */
+    int ignore;                        /* cross_entropy: the class id whose rows are left out (-1: none) */
     spec_pos pred_pos, target_pos, critic_pos;
     int reduce;                        /* NN_REDUCE_* */
     float weight;

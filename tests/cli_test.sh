@@ -23,7 +23,7 @@ train: {optimizer: {adam: {lr: 0.01}}, batch: 8, epochs: 3, metrics: [rel_l2]}
 YAML
 
 expect_status 0 "nnrun --help" "$nnrun" --help
-for c in check summary diff eval ops train compare decode sample layers schema resolve; do expect_status 0 "nnrun $c --help" "$nnrun" $c --help; done
+for c in check summary diff eval ops train compare decode sample layers schema resolve bleu; do expect_status 0 "nnrun $c --help" "$nnrun" $c --help; done
 expect_status 2 "no arguments is a usage error" "$nnrun"
 expect_status 2 "an unknown option is a usage error" "$nnrun" fit.yaml --bogus
 expect_status 2 "a missing spec is reported" "$nnrun" check missing.yaml

@@ -23,7 +23,7 @@ train: {optimizer: {adam: {lr: 0.01}}, batch: 8, epochs: 3, metrics: [rel_l2]}
 YAML
 
 expect_status 0 "nnrun --help" "$nnrun" --help
-for c in check summary diff eval ops train compare decode sample layers schema resolve; do expect_status 0 "nnrun $c --help" "$nnrun" $c --help; done
+for c in check summary diff eval ops train compare decode sample layers schema resolve bleu; do expect_status 0 "nnrun $c --help" "$nnrun" $c --help; done
 expect_status 2 "no arguments is a usage error" "$nnrun"
 expect_status 2 "an unknown option is a usage error" "$nnrun" fit.yaml --bogus
 expect_status 2 "a missing spec is reported" "$nnrun" check missing.yaml
@@ -343,6 +343,19 @@ expect_status 0 "an embedding of a 5-unit code" "$nnrun" ae5.yaml --quiet --out 
 grep -q "^embedding of 'code': its 5 units projected on their first 2 principal components ([0-9.]*% of the variance)$" out.txt &&
     [ -s runs/ae5/embedding_code.png ] && ok "  ... is its PCA, with the variance it keeps" ||
     { bad "  ... is its PCA, with the variance it keeps"; cat out.txt; }
+# ... or, asked, laid out by t-SNE (seeded: the same picture twice), beside the PCA figure
+tsne_report='report=[{embedding: {layer: code}}, {embedding: {layer: code, method: tsne, perplexity: 10}}]'
+expect_status 0 "an embedding of a 5-unit code by t-SNE" "$nnrun" ae5.yaml --quiet --out runs/ae5t --set "$tsne_report"
+grep -q "^embedding of 'code': its 5 units laid out by t-SNE (perplexity 10, exact, KL [0-9.]*)$" out.txt &&
+    [ -s runs/ae5t/embedding_code_tsne.png ] && [ -s runs/ae5t/embedding_code.png ] &&
+    ok "  ... is its exact t-SNE, in its own file beside the PCA" || { bad "  ... is its exact t-SNE, beside the PCA"; cat out.txt; }
+"$nnrun" ae5.yaml --quiet --out runs/ae5t2 --set "$tsne_report" > /dev/null 2>&1
+cmp -s runs/ae5t/embedding_code_tsne.png runs/ae5t2/embedding_code_tsne.png && ok "  ... the same picture from the same seed" ||
+    bad "  ... the same picture from the same seed"
+expect_status 2 "a t-SNE perplexity too large for the test codes is refused" "$nnrun" ae5.yaml --quiet --out runs/ae5p \
+    --set 'report=[{embedding: {layer: code, method: tsne, perplexity: 31}}]'
+grep -q "perplexity 31 needs more than 32 codes, and the test split has 32" err.txt && [ ! -e runs/ae5p/model.safetensors ] &&
+    ok "  ... before training" || { bad "  ... before training"; cat err.txt; }
 expect_status 2 "compare of runs whose data differ in shape fails" "$nnrun" compare runs/ae runs/ae3 --out cmp2
 grep -q "differ in shape" err.txt && grep -q "runs/ae3" err.txt && ok "  ... naming the run and the shapes" ||
     { bad "  ... naming the run and the shapes"; cat err.txt; }

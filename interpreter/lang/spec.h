@@ -256,7 +256,10 @@ typedef struct {
     char from[SPEC_EXPR_LEN];          /* ... fed with N(0, I) draws (samples) or a grid (manifold); "" = none */
     int size;                          /* manifold: points per side of the grid */
     char run[SPEC_PATH_LEN];           /* judge: the classifier's run folder */
+    int method;                        /* embedding: how codes wider than 3 units (t-SNE: 3) are projected */
+    float perplexity;                  /* embedding: t-SNE's perplexity */
 } report_spec;
+typedef enum { EMBED_PCA, EMBED_TSNE } embedding_method;   /* report_spec.method */
 
 typedef struct {
     char name[SPEC_NAME_LEN];

@@ -1,6 +1,7 @@
 /* The loss, train and report sections of a spec. */
 #include "nn/ops.h"
 #include "spec_parse_internal.h"
+#include "spec_tables.h"
 #include "schema.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,6 +337,10 @@ void parse_reports(diag *d, const ynode *n, spec *s)
     static const char *const cube_keys[] = {"of", "count", NULL};
     const char *const *gen_keys[REPORT_KIND_COUNT] = {[REP_SAMPLES] = samples_keys, [REP_MANIFOLD] = manifold_keys,
                                                       [REP_JUDGE] = judge_keys, [REP_CUBE_ERROR] = cube_keys};
+    /* embedding's own keys (method, perplexity) are read through its table's rows */
+    const opt_def *embedding_opts = choice_find(report_choices, "embedding")->opts;
+    const char *embedding_keys[16];
+    opts_keys(embedding_opts, NULL, embedding_keys, 16);
     if (!n) return;
     if (schema_expect(d, n, YN_SEQ, "report") < 0) return;
     for (int i = 0; i < n->n; i++) {
@@ -349,6 +354,7 @@ void parse_reports(diag *d, const ynode *n, spec *s)
         r->pos = pos_of(it);
         r->count = 10;
         r->size = 15;
+        opts_defaults(d, embedding_opts, r);   /* method, perplexity */
         int k;
         const ynode *args = NULL;
         if (it->kind == YN_SCALAR) {
@@ -376,7 +382,8 @@ void parse_reports(diag *d, const ynode *n, spec *s)
             schema_str(d, args, "run", r->run, sizeof r->run);
             schema_bool(d, args, "during_training", &r->during);
         } else if (args && args->kind == YN_MAP) {
-            schema_check_keys(d, args, names[k], keys);
+            schema_check_keys(d, args, names[k], r->kind == REP_EMBEDDING ? embedding_keys : keys);
+            if (r->kind == REP_EMBEDDING) opts_read_values(d, args, embedding_opts, r);
             schema_str(d, args, "layer", r->layer, sizeof r->layer);
             schema_int(d, args, "count", 1, 1000, &r->count);
             schema_bool(d, args, "sigmoid", &r->sigmoid);

@@ -170,6 +170,14 @@ const choice_def loss_choices[] = {
 static const opt_def report_opts[] = {R_LAYER(0), R_LAYERS(0), R_REST, {0}};
 static const opt_def report_layer_opts[] = {R_LAYER(OPT_REQUIRED), R_LAYERS(0), R_REST, {0}};
 static const opt_def report_points_opts[] = {R_LAYER(0), R_LAYERS(OPT_REQUIRED), R_REST, {0}};
+static const char *const embedding_methods[] = {"pca", "tsne", NULL};   /* embedding_method's order */
+static const opt_def report_embedding_opts[] = {
+    R_LAYER(OPT_REQUIRED), R_LAYERS(0), R_REST,
+    {"method", OT_ENUM, 0, 0, "pca", embedding_methods, OPT_FIELD(report_spec, method),
+     .doc = "how codes wider than 3 units are drawn in 2-D: pca (the first two principal components) or tsne (t-SNE, "
+            "on at most 5,000 codes; 3 units too)"},
+    {"perplexity", OT_FLOAT, 2, 100, "30", NULL, OPT_FIELD(report_spec, perplexity), .doc = "t-SNE's perplexity: about the number of neighbours each code keeps"},
+    {0}};
 #define R_OF {"of", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "what is drawn: a generator (G) or a decoder's output layer"}
 static const opt_def report_samples_opts[] = {
     R_OF,
@@ -195,7 +203,8 @@ static const opt_def report_cube_opts[] = {
 const choice_def report_choices[] = {
     {"loss_curve", REP_LOSS_CURVE, report_opts, CHOICE_BARE, NULL, "training loss per iteration, smoothed (raw values light), and test loss per epoch, on an axis of epochs"},
     {"reconstructions", REP_RECONSTRUCTIONS, report_opts, CHOICE_BARE, NULL, "originals above their reconstructions"},
-    {"embedding", REP_EMBEDDING, report_layer_opts, 0, NULL, "a 2- or 3-unit layer's codes coloured by class"},
+    {"embedding", REP_EMBEDDING, report_embedding_opts, 0, NULL,
+     "a layer's codes coloured by class: 2 or 3 units as they are, wider ones projected (PCA or t-SNE)"},
     {"function_fit", REP_FUNCTION_FIT, report_opts, CHOICE_BARE, NULL, "truth, training points and prediction"},
     {"dead_units", REP_DEAD_UNITS, report_opts, CHOICE_BARE, NULL, "ReLU units that never activate"},
     {"confusion_matrix", REP_CONFUSION_MATRIX, report_opts, CHOICE_BARE, NULL, "counts and per-class accuracy"},

@@ -235,10 +235,11 @@ typedef struct {
 typedef enum {
     REP_LOSS_CURVE, REP_RECONSTRUCTIONS, REP_EMBEDDING, REP_FUNCTION_FIT, REP_DEAD_UNITS, REP_CONFUSION_MATRIX,
     REP_FILTERS, REP_CLASS_EXAMPLES, REP_POINTS, REP_PCA_BASELINE, REP_SAMPLES, REP_MANIFOLD, REP_JUDGE,
-    REP_CUBE_ERROR,
+    REP_CUBE_ERROR, REP_ATTENTION_LOOKUP,
 } report_kind;
-#define REPORT_KIND_COUNT (REP_CUBE_ERROR + 1)   /* the last report_kind + 1 (a new kind moves this) */
+#define REPORT_KIND_COUNT (REP_ATTENTION_LOOKUP + 1)   /* the last report_kind + 1 (a new kind moves this) */
 #define REPORT_MAX_LAYERS 4
+#define REPORT_MAX_TEMPERATURES 4
 
 typedef struct {
     report_kind kind;
@@ -254,6 +255,10 @@ typedef struct {
     char from[SPEC_EXPR_LEN];          /* ... fed with N(0, I) draws (samples) or a grid (manifold); "" = none */
     int size;                          /* manifold: points per side of the grid */
     char run[SPEC_PATH_LEN];           /* judge: the classifier's run folder */
+    /* attention_lookup (a data report: it reads the data alone) */
+    int query;                         /* the query's class */
+    float temperature[REPORT_MAX_TEMPERATURES];   /* the scores divided by each; 0 after the last */
+    int draws;                         /* draws of sources and queries averaged in the mean weights */
 } report_spec;
 
 typedef struct {
@@ -263,7 +268,7 @@ typedef struct {
     uint64_t seed;
     data_spec data;
     model_spec nets[SPEC_MAX_NETS];    /* `model:` is nets[0], named "model" */
-    int n_nets;
+    int n_nets;                        /* 0: a data study (data and data reports only) */
     int single;                        /* one net: its layers are named bare, its weights "<layer>.weight" */
     loss_group groups[SPEC_MAX_GROUPS];   /* `loss:` is groups[0], named "loss" */
     int n_groups;

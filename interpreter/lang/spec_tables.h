@@ -40,6 +40,9 @@ int data_source_opts(const data_kind_def *k, const char *role, opt_def *out, int
 
 /* ---- the other sections (spec_sections.c) ---- */
 extern const opt_def spec_top_opts[];       /* name, seed, data, model, loss, train, ... */
+/* A resolved spec with neither model: nor nets: is a data study: data and data reports
+ * (CHOICE_DATA) only, none of the OPT_PROGRAM keys. */
+int spec_tree_is_data_study(const ynode *tree);
 extern const opt_def train_opts[];
 extern const opt_def sweep_opts[];
 extern const choice_def optimizer_choices[];

@@ -2,7 +2,8 @@
 # make test: checks the include rules of runtime/ and interpreter/ (scripts/check_layers.sh),
 # runs every cmocka test program given, then validates every spec in specs/ with `nnrun check` (schema,
 # references and shapes; no data needed), the golden losses of every spec
-# (scripts/golden_losses.sh; needs `make data`; not in the sanitizer build), then the command-line tests,
+# (scripts/golden_losses.sh; needs `make data`; not in the sanitizer build), then the command-line tests
+# (and those of a data study: tests/data_study_test.sh),
 # the data-parallel tests under mpirun (tests/mpi_test.sh),
 # the crash tests (a full disk, SIGKILLs; the full disk needs root to mount a tmpfs, else skipped),
 # the language tests (docs/spec.md's layer table, the JSON Schema against every spec; needs
@@ -27,6 +28,8 @@ if [ "${BUILD:-build}" != build-san ]; then   # the oracle needs the optimised b
 fi
 printf '== tests/cli_test.sh\n'
 tests/cli_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
+printf '== tests/data_study_test.sh\n'
+tests/data_study_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 printf '== tests/mpi_test.sh\n'
 tests/mpi_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 printf '== tests/crash_test.sh\n'

@@ -125,20 +125,35 @@ static int draw_matrix(trainer *t, const attention_lookup *a, int r, const class
                            err, errlen);
 }
 
-static void print_matrix(const attention_lookup *a, int r)
+/* The query's class's row of matrix r: its weight on its own class, and the class it weighs most. */
+static const float *query_row(const attention_lookup *a, int r, int *best)
 {
-    char file[64];
-    matrix_file(a, r, file, sizeof file);
-    printf("%s: mean weights over %d draws at T=%g: diagonal mean %.3f (uniform %.3f); %d of %d classes' queries weigh "
-           "their own class's source most\n", file, a->draws, a->temperature[r], a->diagonal[r], 1.0 / a->n_classes,
-           rows_on_own_class(a, r), a->n_classes);
+    const float *row = a->mean_weights + ((size_t)r * a->n_classes + a->query_class) * a->n_classes;
+    *best = argmax(row, a->n_classes);
+    return row;
 }
 
-static void note_matrix(report_figures *figs, const attention_lookup *a, int r)
+static void print_matrix(const attention_lookup *a, int r, const class_labels *cl)
 {
+    char file[64];
+    int q = a->query_class, best;
+    const float *row = query_row(a, r, &best);
+    matrix_file(a, r, file, sizeof file);
+    printf("%s: mean weights over %d draws at T=%g: diagonal mean %.3f (uniform %.3f); %d of %d classes' queries weigh "
+           "their own class's source most; a %s puts %.3f on the %s, the most (%.3f) on %s\n", file, a->draws,
+           a->temperature[r], a->diagonal[r], 1.0 / a->n_classes, rows_on_own_class(a, r), a->n_classes, cl->name[q], row[q],
+           cl->name[q], row[best], cl->name[best]);
+}
+
+static void note_matrix(report_figures *figs, const attention_lookup *a, int r, const class_labels *cl)
+{
+    int q = a->query_class, best;
+    const float *row = query_row(a, r, &best);
     report_note(figs, "<p>Attention at T = %g, mean over %d draws: the weight of a query on the source of its own class "
-                      "averages %.3f (uniform: %.3f); %d of %d classes' queries weigh their own class's source most.</p>\n",
-                a->temperature[r], a->draws, a->diagonal[r], 1.0 / a->n_classes, rows_on_own_class(a, r), a->n_classes);
+                      "averages %.3f (uniform: %.3f); %d of %d classes' queries weigh their own class's source most. A %s puts "
+                      "%.3f on the %s, the most (%.3f) on %s.</p>\n",
+                a->temperature[r], a->draws, a->diagonal[r], 1.0 / a->n_classes, rows_on_own_class(a, r), a->n_classes,
+                cl->name[q], row[q], cl->name[q], row[best], cl->name[best]);
 }
 
 /* attention_matrix.csv: temperature,query_class,source_0,...: one row per temperature and query class */
@@ -175,8 +190,8 @@ static int present(trainer *t, const attention_lookup *a, report_figures *figs, 
     for (int r = 0; r < a->n_temps; r++) {
         char file[64], caption[160];
         if (draw_matrix(t, a, r, &cl, err, errlen) < 0) return -1;
-        print_matrix(a, r);
-        note_matrix(figs, a, r);
+        print_matrix(a, r, &cl);
+        note_matrix(figs, a, r, &cl);
         matrix_file(a, r, file, sizeof file);
         snprintf(caption, sizeof caption, "Mean weights at T = %g over %d draws: row = the query's class, column = the "
                  "source's; rows sum to 1 (attention_matrix.csv)", a->temperature[r], a->draws);

@@ -101,6 +101,27 @@ static void compute(const nn_dataset *ds, const report_spec *r, uint64_t seed, a
     assert_int_equal(rc, 0);
 }
 
+/* The lookup of r's options on the grey or twins data, drawn with seed. */
+typedef struct {
+    nn_dataset ds;
+    attention_lookup a;
+} fixture;
+
+static fixture lookup_on(int twins, int query, float t0, float t1, int draws, uint64_t seed)
+{
+    fixture f;
+    f.ds = make_data(twins ? "twins" : "grey", twins);
+    report_spec r = lookup_of(query, t0, t1, draws);
+    compute(&f.ds, &r, seed, &f.a);
+    return f;
+}
+
+static void fixture_free(fixture *f)
+{
+    attention_lookup_free(&f->a);
+    nn_dataset_free(&f->ds);
+}
+
 /* softmax(q . k_j / (sqrt(D) t)) of the example, by hand in double */
 static void hand_weights(const attention_lookup *a, float t, double *w)
 {
@@ -119,103 +140,87 @@ static void hand_weights(const attention_lookup *a, float t, double *w)
 static void test_the_weights_are_the_softmax_of_the_scaled_dot_products_and_sum_to_one(void **state)
 {
     (void)state;
-    nn_dataset ds = make_data("grey", 0);
-    report_spec r = lookup_of(2, 1.0f, 0.25f, 10);
-    attention_lookup a;
-    compute(&ds, &r, 7, &a);
-    assert_int_equal(a.n_classes, K);
-    assert_int_equal(a.dim, DIM);
-    assert_int_equal(a.n_temps, 2);
-    for (int t = 0; t < a.n_temps; t++) {
+    fixture f = lookup_on(0, 2, 1.0f, 0.25f, 10, 7);
+    const attention_lookup *a = &f.a;
+    assert_int_equal(a->n_classes, K);
+    assert_int_equal(a->dim, DIM);
+    assert_int_equal(a->n_temps, 2);
+    for (int t = 0; t < a->n_temps; t++) {
         double w[K], sum = 0;
-        hand_weights(&a, a.temperature[t], w);
+        hand_weights(a, a->temperature[t], w);
         for (int j = 0; j < K; j++) {
-            assert_float_equal(a.weights[t * K + j], w[j], 1e-5);
-            sum += a.weights[t * K + j];
+            assert_float_equal(a->weights[t * K + j], w[j], 1e-5);
+            sum += a->weights[t * K + j];
         }
         assert_float_equal(sum, 1.0, 1e-5);
     }
     /* the sources are one of each class, the query of its class and not its class's source */
-    for (int c = 0; c < K; c++) assert_int_equal((int)ds.y[a.source_rows[c]], c);
-    assert_int_equal((int)ds.y[a.query_row], 2);
-    assert_int_not_equal(a.query_row, a.source_rows[2]);
-    assert_memory_equal(a.query, ds.x + (size_t)a.query_row * DIM, DIM * sizeof(float));
-    attention_lookup_free(&a);
-    nn_dataset_free(&ds);
+    for (int c = 0; c < K; c++) assert_int_equal((int)f.ds.y[a->source_rows[c]], c);
+    assert_int_equal((int)f.ds.y[a->query_row], 2);
+    assert_int_not_equal(a->query_row, a->source_rows[2]);
+    assert_memory_equal(a->query, f.ds.x + (size_t)a->query_row * DIM, DIM * sizeof(float));
+    fixture_free(&f);
 }
 
 static void test_the_weighted_sum_is_the_sources_weighted(void **state)
 {
     (void)state;
-    nn_dataset ds = make_data("grey", 0);
-    report_spec r = lookup_of(1, 0.5f, 2.0f, 10);
-    attention_lookup a;
-    compute(&ds, &r, 3, &a);
-    for (int t = 0; t < a.n_temps; t++)
-        for (size_t p = 0; p < a.dim; p++) {
+    fixture f = lookup_on(0, 1, 0.5f, 2.0f, 10, 3);
+    const attention_lookup *a = &f.a;
+    for (int t = 0; t < a->n_temps; t++)
+        for (size_t p = 0; p < a->dim; p++) {
             double want = 0;
-            for (int j = 0; j < K; j++) want += (double)a.weights[t * K + j] * a.sources[j * a.dim + p];
-            assert_float_equal(a.sum[t * a.dim + p], want, 1e-5);
+            for (int j = 0; j < K; j++) want += (double)a->weights[t * K + j] * a->sources[j * a->dim + p];
+            assert_float_equal(a->sum[t * a->dim + p], want, 1e-5);
         }
-    attention_lookup_free(&a);
-    nn_dataset_free(&ds);
+    fixture_free(&f);
 }
 
 /* Images of a class are the same: the query equals its class's source, and gets the most weight. */
 static void test_a_query_identical_to_a_source_weighs_it_most(void **state)
 {
     (void)state;
-    nn_dataset ds = make_data("twins", 1);
     for (int q = 0; q < K; q++) {
-        report_spec r = lookup_of(q, 1.0f, 0.3f, 5);
-        attention_lookup a;
-        compute(&ds, &r, 11, &a);
-        assert_memory_equal(a.query, a.sources + (size_t)q * DIM, DIM * sizeof(float));
-        for (int t = 0; t < a.n_temps; t++)
+        fixture f = lookup_on(1, q, 1.0f, 0.3f, 5, 11);
+        const attention_lookup *a = &f.a;
+        assert_memory_equal(a->query, a->sources + (size_t)q * DIM, DIM * sizeof(float));
+        for (int t = 0; t < a->n_temps; t++)
             for (int j = 0; j < K; j++)
-                if (j != q) assert_true(a.weights[t * K + q] > a.weights[t * K + j]);
-        attention_lookup_free(&a);
+                if (j != q) assert_true(a->weights[t * K + q] > a->weights[t * K + j]);
+        fixture_free(&f);
     }
-    nn_dataset_free(&ds);
 }
 
 static void test_a_temperature_near_zero_makes_the_weights_one_hot(void **state)
 {
     (void)state;
-    nn_dataset ds = make_data("grey", 0);
-    report_spec r = lookup_of(3, 1e-4f, 0, 10);
-    attention_lookup a;
-    compute(&ds, &r, 5, &a);
+    fixture f = lookup_on(0, 3, 1e-4f, 0, 10, 5);
     double w[K];
-    hand_weights(&a, 1.0f, w);   /* the largest dot product wins */
+    hand_weights(&f.a, 1.0f, w);   /* the largest dot product wins */
     int best = 0;
     for (int j = 1; j < K; j++)
         if (w[j] > w[best]) best = j;
-    for (int j = 0; j < K; j++) assert_float_equal(a.weights[j], j == best ? 1.0 : 0.0, 1e-6);
-    attention_lookup_free(&a);
-    nn_dataset_free(&ds);
+    for (int j = 0; j < K; j++) assert_float_equal(f.a.weights[j], j == best ? 1.0 : 0.0, 1e-6);
+    fixture_free(&f);
 }
 
 /* ---- the mean weights ------------------------------------------------------------------------- */
 static void test_the_mean_weights_rows_sum_to_one(void **state)
 {
     (void)state;
-    nn_dataset ds = make_data("grey", 0);
-    report_spec r = lookup_of(0, 1.0f, 0.1f, 250);   /* 3 runs of the graph, the last one partial */
-    attention_lookup a;
-    compute(&ds, &r, 9, &a);
-    for (int t = 0; t < a.n_temps; t++) {
+    fixture f = lookup_on(0, 0, 1.0f, 0.1f, 250, 9);   /* 3 runs of the graph, the last one partial */
+    const attention_lookup *a = &f.a;
+    for (int t = 0; t < a->n_temps; t++) {
         double diag = 0;
         for (int q = 0; q < K; q++) {
             double s = 0;
-            for (int c = 0; c < K; c++) s += a.mean_weights[(t * K + q) * K + c];
+            for (int c = 0; c < K; c++) s += a->mean_weights[(t * K + q) * K + c];
             assert_float_equal(s, 1.0, 1e-5);
-            diag += a.mean_weights[(t * K + q) * K + q];
+            diag += a->mean_weights[(t * K + q) * K + q];
         }
-        assert_float_equal(a.diagonal[t], diag / K, 1e-6);
+        assert_float_equal(a->diagonal[t], diag / K, 1e-6);
     }
-    attention_lookup_free(&a);
-    nn_dataset_free(&ds);
+    fixture_free(&f);
 }
 
 /* Twins: every draw gives scores 1/t on the query's class (q.k = 4 over sqrt(16)) and 0 on the
@@ -223,39 +228,31 @@ static void test_the_mean_weights_rows_sum_to_one(void **state)
 static void test_the_mean_weights_of_twins_have_their_closed_form(void **state)
 {
     (void)state;
-    nn_dataset ds = make_data("twins", 1);
-    report_spec r = lookup_of(0, 1.0f, 0.5f, 30);
-    attention_lookup a;
-    compute(&ds, &r, 1, &a);
-    for (int t = 0; t < a.n_temps; t++) {
-        double e = exp(1.0 / a.temperature[t]), on = e / (e + K - 1), off = 1.0 / (e + K - 1);
+    fixture f = lookup_on(1, 0, 1.0f, 0.5f, 30, 1);
+    const attention_lookup *a = &f.a;
+    for (int t = 0; t < a->n_temps; t++) {
+        double e = exp(1.0 / a->temperature[t]), on = e / (e + K - 1), off = 1.0 / (e + K - 1);
         for (int q = 0; q < K; q++)
-            for (int c = 0; c < K; c++) assert_float_equal(a.mean_weights[(t * K + q) * K + c], q == c ? on : off, 1e-5);
-        assert_float_equal(a.diagonal[t], on, 1e-5);
+            for (int c = 0; c < K; c++) assert_float_equal(a->mean_weights[(t * K + q) * K + c], q == c ? on : off, 1e-5);
+        assert_float_equal(a->diagonal[t], on, 1e-5);
     }
-    attention_lookup_free(&a);
-    nn_dataset_free(&ds);
+    fixture_free(&f);
 }
 
 static void test_a_seed_gives_the_same_draws_and_another_seed_others(void **state)
 {
     (void)state;
-    nn_dataset ds = make_data("grey", 0);
-    report_spec r = lookup_of(1, 1.0f, 0.2f, 40);
-    attention_lookup a, b, c;
-    compute(&ds, &r, 4, &a);
-    compute(&ds, &r, 4, &b);
-    compute(&ds, &r, 5, &c);
-    assert_int_equal(a.query_row, b.query_row);
-    assert_memory_equal(a.source_rows, b.source_rows, sizeof a.source_rows);
-    assert_memory_equal(a.weights, b.weights, 2 * K * sizeof(float));
-    assert_memory_equal(a.sum, b.sum, 2 * DIM * sizeof(float));
-    assert_memory_equal(a.mean_weights, b.mean_weights, 2 * K * K * sizeof(float));
-    assert_true(memcmp(a.mean_weights, c.mean_weights, 2 * K * K * sizeof(float)) != 0);
-    attention_lookup_free(&a);
-    attention_lookup_free(&b);
-    attention_lookup_free(&c);
-    nn_dataset_free(&ds);
+    fixture x = lookup_on(0, 1, 1.0f, 0.2f, 40, 4), y = lookup_on(0, 1, 1.0f, 0.2f, 40, 4), z = lookup_on(0, 1, 1.0f, 0.2f, 40, 5);
+    const attention_lookup *a = &x.a, *b = &y.a, *c = &z.a;
+    assert_int_equal(a->query_row, b->query_row);
+    assert_memory_equal(a->source_rows, b->source_rows, sizeof a->source_rows);
+    assert_memory_equal(a->weights, b->weights, 2 * K * sizeof(float));
+    assert_memory_equal(a->sum, b->sum, 2 * DIM * sizeof(float));
+    assert_memory_equal(a->mean_weights, b->mean_weights, 2 * K * K * sizeof(float));
+    assert_true(memcmp(a->mean_weights, c->mean_weights, 2 * K * K * sizeof(float)) != 0);
+    fixture_free(&x);
+    fixture_free(&y);
+    fixture_free(&z);
 }
 
 static void test_a_class_with_one_sample_is_refused_naming_it(void **state)

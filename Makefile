@@ -130,6 +130,13 @@ $(BUILD)/tests/%: tests/%.c $(LIBS)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) $(TEST_INC) -MMD -MP $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS) -lcmocka
 
+# Micro-benchmarks (tests/bench_*.c), not part of `make test`: scripts/bench_attention.sh,
+# bench_conv.sh and bench_rnn.sh build them here, with the library's own flags and libraries.
+$(BUILD)/bench/%: tests/%.c $(LIBS)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(TEST_INC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+
 test: $(NNRUN) $(TEST_BIN)
 	@NNRUN=$(NNRUN) BUILD=$(BUILD) scripts/run_tests.sh $(TEST_BIN)
 

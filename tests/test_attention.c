@@ -378,6 +378,57 @@ static void test_causal_attention_output_depends_only_on_earlier_steps(void **st
     nn_graph_free(g);
 }
 
+/* Dropout inside the fused op. With v the identity (dv = Tk) the output is the dropped weights
+ * themselves: each is 0 or the plain weight / (1 - p), zeros about p of them; the same key gives
+ * the same mask, another key another; evaluation drops nothing; and over many keys the mean
+ * output is the plain one (the mask is unbiased). */
+static void test_dropout_in_fused_attention_drops_weights_and_keeps_the_mean(void **state)
+{
+    (void)state;
+    enum { B = 2, H = 2, T = 6 };
+    const float p = 0.4f;
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 41);
+    int q = random_input(g, nn_shape4(B, H, T, 4), &r), k = random_input(g, nn_shape4(B, H, T, 4), &r);
+    int v = input_of(g, nn_shape4(B, H, T, T), NULL), key = input_of(g, nn_shape1(2), NULL);
+    for (int e = 0; e < B * H; e++)
+        for (int i = 0; i < T; i++) nn_data(g, v)[(e * T + i) * T + i] = 1.0f;
+    int dropped = nn_attention_dropout(g, q, k, v, nn_causal_mask(g, T), 0.0f, p, key);
+    int plain = nn_attention_weights(g, q, k, nn_causal_mask(g, T), 0.0f);
+    g->training = 1;
+    nn_data(g, key)[0] = 1, nn_data(g, key)[1] = 2;
+    nn_plan *pl = run(g, (int[]){dropped, plain}, 2);
+    size_t n = nn_numel(g, plain), zeros = 0, kept = 0;
+    float first[B * H * T * T], mean[B * H * T * T] = {0};
+    const float *w = nn_data(g, plain), *y = nn_data(g, dropped);
+    for (size_t i = 0; i < n; i++) {
+        if (w[i] == 0.0f) continue;   /* masked by causality: 0 either way */
+        if (y[i] == 0.0f) zeros++;
+        else assert_float_equal(y[i], w[i] / (1.0f - p), 1e-6f * (1 + fabsf(y[i])));
+        kept++;
+    }
+    assert_true(fabs((double)zeros / kept - p) < 0.15);
+    memcpy(first, y, sizeof first);
+    nn_plan_run(g, pl);
+    assert_memory_equal(first, nn_data(g, dropped), sizeof first);
+    nn_data(g, key)[1] = 3;
+    nn_plan_run(g, pl);
+    assert_true(memcmp(first, nn_data(g, dropped), sizeof first) != 0);
+    enum { DRAWS = 4000 };
+    for (int d = 0; d < DRAWS; d++) {
+        nn_data(g, key)[0] = (float)d;
+        nn_plan_run(g, pl);
+        for (size_t i = 0; i < n; i++) mean[i] += nn_data(g, dropped)[i] / DRAWS;
+    }
+    for (size_t i = 0; i < n; i++) assert_float_equal(mean[i], w[i], 0.03f);
+    g->training = 0;
+    nn_plan_run(g, pl);
+    expect_data(g, dropped, w, n);
+    nn_plan_free(pl);
+    nn_graph_free(g);
+}
+
 /* ---- build errors ---- */
 static void expect_error(nn_graph *g, int id, const char *want)
 {
@@ -419,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_positional_encoding_matches_the_formula_and_pytorch),
         cmocka_unit_test(test_fused_attention_equals_the_composed_ops),
         cmocka_unit_test(test_causal_attention_output_depends_only_on_earlier_steps),
+        cmocka_unit_test(test_dropout_in_fused_attention_drops_weights_and_keeps_the_mean),
         cmocka_unit_test(test_build_errors_name_the_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

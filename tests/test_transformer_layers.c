@@ -3,8 +3,8 @@
  * (post-norm, relu; and norm_first, gelu), a MultiheadAttention used as cross-attention and a
  * TransformerDecoderLayer with random weights, an input with padding and their outputs
  * (scripts/make_transformer_fixture.py wrote it with python3-torch). nnrun's layers, given those
- * weights under PyTorch's names, must give the same outputs to 1e-5; and a spec that trains
- * them must run. */
+ * weights under PyTorch's names, must give the same outputs to 1e-5. And shift, a decoder's
+ * input made from its targets. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,7 +28,7 @@ static char fixture_path[PATH_MAX];
 
 /* The layers compared; their names are the fixture's module names. The mask layer `real` is 1
  * where a step's largest feature is > 0 (the fixture's padding steps are all negative). */
-static const char *const layers =
+static const char *const compared_layers =
     "    - {max_over: 1, name: real}\n"
     "    - {transformer_encoder: {heads: 2, ff: 16, mask: real}, from: input, name: enc}\n"
     "    - {transformer_encoder: {heads: 2, ff: 16, mask: real, norm_first: true, activation: gelu}, from: input, name: encp}\n"
@@ -42,8 +42,8 @@ typedef struct {
     model_graph *m;
 } built;
 
-/* A spec over CSV rows of T*D features (label first), input [T, D], the layers above. */
-static built build(int batch, int training, const char *train)
+/* A spec over CSV rows of T*D features (label first), input [T, D], the given layers. */
+static built build(const char *layers, int batch, int training, const char *train)
 {
     char text[4096];
     snprintf(text, sizeof text,
@@ -102,7 +102,7 @@ static void test_layers_given_pytorchs_weights_give_pytorchs_outputs(void **stat
     nn_st_file *f = nn_st_open(fixture_path, err, sizeof err);
     if (!f) fail_msg("%s", err);
     write_x_csv(f);
-    built b = build(B, 0, "optimizer: {adam: {lr: 0.01}}");
+    built b = build(compared_layers, B, 0, "optimizer: {adam: {lr: 0.01}}");
     nn_graph *g = b.m->g;
     /* every parameter of the compared layers has PyTorch's name, shape and a value to load */
     int loaded = 0;
@@ -142,6 +142,38 @@ static void test_layers_given_pytorchs_weights_give_pytorchs_outputs(void **stat
     nn_st_close(f);
 }
 
+/* shift: step t holds step t - 2 of the input, the first two steps the fill value (slice and
+ * concat, whose gradients the registry checks). */
+static void test_shift_moves_steps_later_and_fills_the_first(void **state)
+{
+    (void)state;
+    FILE *f = fopen("x.csv", "w");
+    assert_non_null(f);
+    for (int n = 0; n < B; n++) {
+        fprintf(f, "%d", n);
+        for (int k = 0; k < T * D; k++) fprintf(f, ",%d", n * 1000 + k);
+        fputc('\n', f);
+    }
+    fclose(f);
+    built b = build("    - {shift: {steps: 2, fill: -1}, name: later}\n"
+                    "    - {mean_over: 0, name: pooled}\n"
+                    "    - {dense: 2, name: logits}\n",
+                    B, 0, "optimizer: {adam: {lr: 0.01}}");
+    float x[B * T * D];
+    for (int n = 0; n < B; n++)
+        for (int k = 0; k < T * D; k++) x[n * T * D + k] = (float)(n * 1000 + k);
+    assert_int_equal(model_plan(b.m, b.m->out, b.s->nets[0].n_layers), 0);
+    model_feed(b.m, x, (const float[]){0, 1}, B);
+    nn_plan_run(b.m->g, b.m->plan);
+    const float *y = nn_data(b.m->g, b.m->out[0]);
+    for (int n = 0; n < B; n++)
+        for (int t = 0; t < T; t++)
+            for (int j = 0; j < D; j++)
+                assert_float_equal(y[(n * T + t) * D + j], t < 2 ? -1.0f : x[(n * T + t - 2) * D + j], 0.0f);
+    model_free(b.m);
+    spec_free(b.s);
+}
+
 int main(void)
 {
     if (!realpath("tests/fixtures/transformer_torch.safetensors", fixture_path)) {
@@ -150,6 +182,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layers_given_pytorchs_weights_give_pytorchs_outputs),
+        cmocka_unit_test(test_shift_moves_steps_later_and_fills_the_first),
     };
     return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);
 }

@@ -80,8 +80,8 @@ static int projection(nn_graph *g, int x, const mha_params *p, int k, int dm)
 }
 
 /* Multi-head attention of queries xq (B,Tq,D) over keys and values xkv (B,Tk,D), mask
- * broadcast to the scores (B,H,Tq,Tk) or -1 -> (B,Tq,D). Dropout on the weights in training
- * builds them explicitly; otherwise the fused op never stores them. */
+ * broadcast to the scores (B,H,Tq,Tk) or -1 -> (B,Tq,D). The fused op never stores the
+ * weights, dropout on them (training) included. */
 static int multi_head(call_ctx *c, int xq, int xkv, const mha_params *p, int heads, int mask, float dropout)
 {
     nn_graph *g = c->m->g;
@@ -89,11 +89,7 @@ static int multi_head(call_ctx *c, int xq, int xkv, const mha_params *p, int hea
     int q = split_heads(g, projection(g, xq, p, 0, dm), heads);
     int k = split_heads(g, projection(g, xkv, p, 1, dm), heads);
     int v = split_heads(g, projection(g, xkv, p, 2, dm), heads);
-    int o;
-    if (dropout > 0.0f && c->m->training)
-        o = nn_batch_matmul(g, nn_dropout(g, nn_attention_weights(g, q, k, mask, 0.0f), dropout), v, 0, 0);
-    else
-        o = nn_attention(g, q, k, v, mask, 0.0f, NULL);
+    int o = nn_attention_dropout(g, q, k, v, mask, 0.0f, c->m->training ? dropout : 0.0f, -1);
     return nn_dense(g, merge_heads(g, o), p->out_w, p->out_b);
 }
 

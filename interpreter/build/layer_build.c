@@ -281,6 +281,20 @@ static int build_over(call_ctx *c, int li, const int *in, int n_in)
 }
 static int build_concat(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_concat(g, in, n_in, 1); }
 
+/* shift: x (N,T,...) -> y with y[:, t] = x[:, t - steps], y[:, t < steps] = fill */
+static int build_shift(call_ctx *c, int li, const int *in, int n_in)
+{
+    LAYER_CTX;
+    nn_shape s = g->nodes[in[0]].shape;
+    if (s.ndim < 2) return nn_graph_fail(g, "needs a sequence [steps, ...] per sample");
+    int t = s.d[1], k = l->units;
+    if (k >= t) return nn_graph_fail(g, "shifts by %d steps a sequence of %d: nothing would be left", k, t);
+    nn_shape head = s;
+    head.d[1] = k;
+    int parts[2] = {nn_const(g, head, l->fill), nn_slice(g, in[0], 1, 0, t - k)};
+    return nn_concat(g, parts, 2, 1);
+}
+
 static int build_flatten(call_ctx *c, int li, const int *in, int n_in)
 {
     LAYER_CTX;
@@ -372,6 +386,7 @@ static const struct {
     [LY_ATTENTION] = {build_attention, init_attention},
     [LY_TRANSFORMER_ENCODER] = {build_transformer_encoder, init_attention},
     [LY_TRANSFORMER_DECODER] = {build_transformer_decoder, init_attention},
+    [LY_SHIFT] = {build_shift, NULL},
 };
 
 int layer_kind_is_built(layer_kind k) { return layer_kinds[k].build != NULL; }

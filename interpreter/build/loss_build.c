@@ -55,7 +55,7 @@ static int cross_entropy_term(model_graph *m, const loss_spec *ls, int pred, int
                         ps->ndim == 2 ? "sample" : "step (targets [steps] per sample)");
     int classes = ps->d[ps->ndim - 1];
     if (t == m->t && (m->label_classes == 0 || classes < m->label_classes)) m->label_classes = classes;
-    return nn_cross_entropy(g, pred, nn_reshape(g, t, ls_shape));
+    return nn_cross_entropy_ext(g, pred, nn_reshape(g, t, ls_shape), ls->reduce, ls->ignore);
 }
 
 /* pred against target: mse, l1, bce_with_logits, cross_entropy */

@@ -244,6 +244,10 @@ static const opt_def attention_opts[] = {
     ATTN_HEADS, ATTN_MASK, ATTN_CAUSAL("false"),
     {"dropout", OT_FLOAT, 0, 0.99, "0", LS(p), .doc = "dropout on the attention weights in training"},
     {0}};
+static const opt_def shift_opts[] = {
+    {"steps", OT_INT, 1, 1 << 20, "1", LS(units), .doc = "how far along time each value moves"},
+    {"fill", OT_FLOAT, -1e30, 1e30, "0", LS(fill), .doc = "the value of the first steps (a decoder's start-of-sentence id)"},
+    {0}};
 static const char *const ff_acts[] = {"relu", "gelu", NULL};
 #define TRANSFORMER_OPTS                                                                                                   \
     ATTN_HEADS,                                                                                                              \
@@ -316,6 +320,9 @@ static const layer_def layers[LAYER_KIND_COUNT] = {
     [LY_TRANSFORMER_DECODER] = {"transformer_decoder", LY_TRANSFORMER_DECODER, LV_MAP, LF_WEIGHTS, decoder_opts,
                                 NULL, "[T, D]: causal self-attention, attention over the memory, feed-forward (PyTorch's TransformerDecoderLayer); from: [target, memory]",
                                 .from_min = 2, .from_max = 2},
+    [LY_SHIFT] = {"shift", LY_SHIFT, LV_NONE | LV_VALUE | LV_MAP, 0, shift_opts, NULL,
+                  "same shape, moved later in time: step t holds step t - steps, the first steps `fill` (a decoder's input: "
+                  "the target ids after the start id)"},
 };
 #undef W
 

@@ -87,7 +87,7 @@ typedef enum {
     LY_SAMPLE_GAUSSIAN, LY_CONV, LY_CONV_T, LY_MAXPOOL, LY_AVGPOOL, LY_GLOBAL_AVGPOOL, LY_UPSAMPLE,
     LY_BATCHNORM, LY_MASKING_NOISE, LY_EMBEDDING, LY_MAX_OVER, LY_MEAN_OVER, LY_RNN, LY_LSTM, LY_GRU, LY_ONE_HOT,
     LY_CONV1D, LY_MAXPOOL1D, LY_LAYER_NORM, LY_POSITIONAL, LY_ATTENTION, LY_TRANSFORMER_ENCODER,
-    LY_TRANSFORMER_DECODER,
+    LY_TRANSFORMER_DECODER, LY_SHIFT,
 } layer_kind;
 
 /* What a recurrent layer gives, in the order of the spec's `output:` choices: every step's
@@ -134,6 +134,7 @@ typedef struct {
     spec_pos memory_mask_pos;
     int learned;                                         /* positional_encoding: a trained table (else sinusoidal) */
     int scale_input;                                     /* positional_encoding: x * sqrt(D) first */
+    float fill;                                          /* shift: the value of the steps shifted in (units = steps) */
     int bias;
     nn_init init, bias_init;
     int has_init, has_bias_init;
@@ -188,6 +189,7 @@ typedef struct {
     char mean[SPEC_EXPR_LEN], logvar[SPEC_EXPR_LEN];  /* kl_normal */
     char critic[SPEC_NAME_LEN];        /* gradient_penalty: the net differentiated */
     float center;                      /* gradient_penalty: the gradient norm aimed at */
+    int ignore;                        /* cross_entropy: the class id whose rows are left out (-1: none) */
     spec_pos pred_pos, target_pos, critic_pos;
     int reduce;                        /* NN_REDUCE_* */
     float weight;

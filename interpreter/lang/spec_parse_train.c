@@ -32,6 +32,14 @@ static void read_pair_term(diag *d, const ynode *a, loss_spec *l)
     l->target_pos = pos_of(tn ? tn : a);
 }
 
+/* cross_entropy: a pair, and the class id ignored */
+static void read_ce_term(diag *d, const ynode *a, loss_spec *l)
+{
+    read_pair_term(d, a, l);
+    l->ignore = -1;
+    schema_int(d, a, "ignore", -1, 1 << 24, &l->ignore);
+}
+
 static void read_kl_term(diag *d, const ynode *a, loss_spec *l)
 {
     if (schema_str(d, a, "mean", l->mean, sizeof l->mean) == 0) diag_error(d, a, "kl_normal needs 'mean' (a layer name)");
@@ -64,6 +72,7 @@ static void read_penalty_term(diag *d, const ynode *a, loss_spec *l)
 /* Per loss_kind: its keys in its table's order (spec_sections.c, loss_choices), whether it
  * takes reduce, its defaults and the reader of its own keys. */
 static const char *const pair_keys[] = {"pred", "target", "reduce", "weight", "name", NULL};
+static const char *const ce_keys[] = {"pred", "target", "ignore", "reduce", "weight", "name", NULL};
 static const char *const kl_keys[] = {"mean", "logvar", "reduce", "weight", "name", NULL};
 static const char *const mean_keys[] = {"pred", "weight", "name", NULL};
 static const char *const penalty_keys[] = {"critic", "real", "fake", "weight", "center", "name", NULL};
@@ -76,7 +85,7 @@ static const struct {
     [LOSS_MSE] = {pair_keys, 1, NN_REDUCE_MEAN, 1.0f, read_pair_term},
     [LOSS_L1] = {pair_keys, 1, NN_REDUCE_MEAN, 1.0f, read_pair_term},
     [LOSS_BCE_LOGITS] = {pair_keys, 1, NN_REDUCE_MEAN, 1.0f, read_pair_term},
-    [LOSS_CROSS_ENTROPY] = {pair_keys, 1, NN_REDUCE_MEAN, 1.0f, read_pair_term},
+    [LOSS_CROSS_ENTROPY] = {ce_keys, 1, NN_REDUCE_MEAN, 1.0f, read_ce_term},
     [LOSS_KL_NORMAL] = {kl_keys, 1, NN_REDUCE_SUM_PER_SAMPLE, 1.0f, read_kl_term},
     [LOSS_MEAN] = {mean_keys, 0, NN_REDUCE_MEAN, 1.0f, read_mean_term},
     [LOSS_GRADIENT_PENALTY] = {penalty_keys, 0, NN_REDUCE_MEAN, 10.0f, read_penalty_term},

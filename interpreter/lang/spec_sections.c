@@ -131,6 +131,12 @@ static const opt_def pair_opts[] = {
     {"pred", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the layer (or call, D(G)) whose output is compared"},
     {"target", OT_EXPR, 0, 0, "target", .doc = "target (the dataset's), input (the data), a layer, a call or a number"},
     REDUCE("mean"), WEIGHT, {0}};
+static const opt_def ce_opts[] = {
+    {"pred", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the layer (or call) giving the logits"},
+    {"target", OT_EXPR, 0, 0, "target", .doc = "class ids: target (the dataset's), a layer or a call"},
+    {"ignore", OT_INT, -1, 1 << 24, "-1", .doc = "a class id whose rows count for nothing: the padding of target sequences "
+                                                 "(PyTorch's ignore_index; -1: none)"},
+    REDUCE("mean"), WEIGHT, {0}};
 static const opt_def kl_opts[] = {
     {"mean", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the layer giving the mean"},
     {"logvar", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the layer giving log(variance)"},
@@ -149,8 +155,8 @@ const choice_def loss_choices[] = {
     {"mse", LOSS_MSE, pair_opts, 0, NULL, "mean squared error"},
     {"l1", LOSS_L1, pair_opts, 0, NULL, "mean absolute error"},
     {"bce_with_logits", LOSS_BCE_LOGITS, pair_opts, 0, NULL, "binary cross-entropy of sigmoid(pred), computed stably"},
-    {"cross_entropy", LOSS_CROSS_ENTROPY, pair_opts, 0, NULL,
-     "softmax cross-entropy of logits [batch, classes] or [batch, steps, classes] against class ids"},
+    {"cross_entropy", LOSS_CROSS_ENTROPY, ce_opts, 0, NULL,
+     "softmax cross-entropy of logits [batch, classes] or [batch, steps, classes] against class ids; mean over the rows counted"},
     {"kl_normal", LOSS_KL_NORMAL, kl_opts, 0, NULL, "KL(N(mean, exp(logvar)) || N(0, I))"},
     {"mean", LOSS_MEAN, mean_opts, 0, NULL, "weight * the mean of pred over all elements (Wasserstein terms)"},
     {"gradient_penalty", LOSS_GRADIENT_PENALTY, penalty_opts, 0, NULL,

@@ -3,7 +3,8 @@
  * schedules, loss terms, report figures, sweeps. spec_defaults.c writes their defaults,
  * `nnrun schema` turns them into a JSON Schema.
  *
- * The data section and its source kinds are read through these tables (spec_parse_data.c).
+ * The data section and its source kinds are read through these tables (spec_parse_data.c),
+ * and so are the options of data reports (report kinds with CHOICE_DATA).
  * The top level, loss, train, report and sweep sections are still read by their own code
  * (spec_parse.c, spec_parse_train.c, sweep.c); their tables here describe them, and
  * tests/test_spec_tables.c checks that the keys, names and defaults of both agree. */

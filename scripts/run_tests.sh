@@ -3,7 +3,8 @@
 # runs every cmocka test program given, then validates every spec in specs/ with `nnrun check` (schema,
 # references and shapes; no data needed), the golden losses of every spec
 # (scripts/golden_losses.sh; needs `make data`; not in the sanitizer build), then the command-line tests
-# (tests/cli_test.sh; tests/bleu_test.sh: nnrun bleu, and against sacreBLEU where it is installed),
+# (tests/cli_test.sh; tests/bleu_test.sh: nnrun bleu, and against sacreBLEU where it is installed;
+# tests/data_study_test.sh: a data study),
 # the data-parallel tests under mpirun (tests/mpi_test.sh),
 # the crash tests (a full disk, SIGKILLs; the full disk needs root to mount a tmpfs, else skipped),
 # the language tests (docs/spec.md's layer table, the JSON Schema against every spec; needs
@@ -30,6 +31,8 @@ printf '== tests/cli_test.sh\n'
 tests/cli_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 printf '== tests/bleu_test.sh\n'
 tests/bleu_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
+printf '== tests/data_study_test.sh\n'
+tests/data_study_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 printf '== tests/mpi_test.sh\n'
 tests/mpi_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 printf '== tests/crash_test.sh\n'

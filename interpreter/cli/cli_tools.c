@@ -1,6 +1,7 @@
 /* `nnrun check | summary | diff | eval | ops`. */
 #include "../run/checkpoint.h"
 #include "cli.h"
+#include "../out/report.h"
 #include "../run/data_setup.h"
 #include "../build/model_build.h"
 #include "nn/ops.h"
@@ -12,12 +13,15 @@
 #include <string.h>
 
 /* Loads and validates a spec and builds its graph for one sample (shape inference), without
- * loading the data (CSV files that exist are scanned for their columns and class ids). */
+ * loading the data (CSV files that exist are scanned for their columns and class ids). A data
+ * study has no graph: its data reports are checked against the data (*out stays NULL). */
 static spec *load_and_build(const spec_args *a, model_graph **out, diag *d)
 {
     spec *s = spec_load(a->spec, a->overrides, a->n_overrides, d);
     data_info info;
     if (!s || data_describe(s, &info, d) < 0) return s;
+    report_check_data(s, &info, d);
+    if (!s->n_nets) return s;
     nn_rng r;
     nn_rng_seed(&r, s->seed);
     *out = model_build(s, &info, 1, 0, NULL, &r, d);
@@ -48,6 +52,8 @@ int cmd_check(int argc, char **argv)
     diag *d = &dg;
     model_graph *m = NULL;
     spec *s = load_and_build(&a, &m, d);
+    if (s && !s->n_nets && !diag_count(d))
+        printf("%s: ok (no network: a data study; %d report%s)\n", a.spec, s->n_reports, s->n_reports == 1 ? "" : "s");
     if (s && m && !diag_count(d)) {
         int layers = 0;
         for (int n = 0; n < s->n_nets; n++) layers += s->nets[n].n_layers;
@@ -219,6 +225,11 @@ int cmd_summary(int argc, char **argv)
     diag *d = &dg;
     model_graph *m = NULL;
     spec *s = load_and_build(&a, &m, d);
+    if (s && !s->n_nets && !diag_count(d)) {
+        printf("no network: a data study (its reports read the data alone)\n");
+        if (ranks > 0) printf("on %ld ranks: nothing trains, so nothing is exchanged\n", ranks);
+        return finish(s, m, d, 0);
+    }
     if (!s || !m || diag_count(d)) return finish(s, m, d, 0);
     size_t total_p = 0;
     double total_f = 0;

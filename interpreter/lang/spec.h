@@ -237,10 +237,11 @@ typedef struct {
 typedef enum {
     REP_LOSS_CURVE, REP_RECONSTRUCTIONS, REP_EMBEDDING, REP_FUNCTION_FIT, REP_DEAD_UNITS, REP_CONFUSION_MATRIX,
     REP_FILTERS, REP_CLASS_EXAMPLES, REP_POINTS, REP_PCA_BASELINE, REP_SAMPLES, REP_MANIFOLD, REP_JUDGE,
-    REP_CUBE_ERROR,
+    REP_CUBE_ERROR, REP_ATTENTION_LOOKUP,
 } report_kind;
-#define REPORT_KIND_COUNT (REP_CUBE_ERROR + 1)   /* the last report_kind + 1 (a new kind moves this) */
+#define REPORT_KIND_COUNT (REP_ATTENTION_LOOKUP + 1)   /* the last report_kind + 1 (a new kind moves this) */
 #define REPORT_MAX_LAYERS 4
+#define REPORT_MAX_TEMPERATURES 4
 
 typedef struct {
     report_kind kind;
@@ -258,6 +259,10 @@ typedef struct {
     char run[SPEC_PATH_LEN];           /* judge: the classifier's run folder */
     int method;                        /* embedding: how codes wider than 3 units (t-SNE: 3) are projected */
     float perplexity;                  /* embedding: t-SNE's perplexity */
+    /* attention_lookup (a data report: it reads the data alone) */
+    int query;                         /* the query's class */
+    float temperature[REPORT_MAX_TEMPERATURES];   /* the scores divided by each; 0 after the last */
+    int draws;                         /* draws of sources and queries averaged in the mean weights */
 } report_spec;
 typedef enum { EMBED_PCA, EMBED_TSNE } embedding_method;   /* report_spec.method */
 
@@ -268,7 +273,7 @@ typedef struct {
     uint64_t seed;
     data_spec data;
     model_spec nets[SPEC_MAX_NETS];    /* `model:` is nets[0], named "model" */
-    int n_nets;
+    int n_nets;                        /* 0: a data study (data and data reports only) */
     int single;                        /* one net: its layers are named bare, its weights "<layer>.weight" */
     loss_group groups[SPEC_MAX_GROUPS];   /* `loss:` is groups[0], named "loss" */
     int n_groups;

@@ -3,6 +3,7 @@
 #include "spec_parse_internal.h"
 #include "spec_tables.h"
 #include "schema.h"
+#include "spec_tables.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,11 +326,24 @@ void parse_train(diag *d, const ynode *top, const ynode *n, train_spec *t, step_
 }
 
 /* ---- report --------------------------------------------------------------------------------- */
+/* A data report's options (args: NULL, empty or a mapping), by its table's rows. */
+static void parse_data_report(diag *d, const choice_def *c, const ynode *args, report_spec *r)
+{
+    opts_defaults(d, c->opts, r);
+    if (ynode_is_empty(args)) return;
+    if (args->kind != YN_MAP) {
+        char keys[256];
+        opts_summary(c->opts, keys, sizeof keys);
+        diag_error(d, args, "options of %s are a mapping: %s", c->name, keys);
+        return;
+    }
+    opts_read(d, args, c->name, c->opts, r);
+}
+
 void parse_reports(diag *d, const ynode *n, spec *s)
 {
-    static const char *const names[] = {"loss_curve", "reconstructions", "embedding", "function_fit", "dead_units",
-                                        "confusion_matrix", "filters", "class_examples", "points", "pca_baseline",
-                                        "samples", "manifold", "judge", "cube_error", NULL};
+    const char *names[REPORT_KIND_COUNT + 1];   /* the table's rows */
+    choices_names(report_choices, names, REPORT_KIND_COUNT + 1);
     static const char *const keys[] = {"layer", "layers", "count", "sigmoid", "during_training", NULL};
     static const char *const samples_keys[] = {"of", "from", "count", "during_training", NULL};
     static const char *const manifold_keys[] = {"of", "from", "size", NULL};
@@ -367,7 +381,12 @@ void parse_reports(diag *d, const ynode *n, spec *s)
             diag_error(d, it, "a report item is a name (loss_curve) or {NAME: {options}}");
             continue;
         }
-        r->kind = (report_kind)k;
+        r->kind = (report_kind)report_choices[k].id;
+        if (report_choices[k].flags & CHOICE_DATA) {   /* read through its table */
+            parse_data_report(d, &report_choices[k], args, r);
+            s->n_reports++;
+            continue;
+        }
         if (r->kind == REP_SAMPLES) r->count = 64;
         if (r->kind == REP_JUDGE || r->kind == REP_CUBE_ERROR) r->count = 10000;
         snprintf(r->run, sizeof r->run, "runs/judge_fashion");

@@ -16,17 +16,22 @@ const opt_def spec_top_opts[] = {
     {"extends", OT_PATH, 0, 0, NULL, .flags = OPT_RESOLVED,
      .doc = "parent spec, relative to this file: this spec is merged over it (maps key by key; lists and ~ replace)"},
     {"data", OT_SECTION, 0, 0, NULL, .flags = OPT_REQUIRED, .sub = data_opts, .doc = "the datasets"},
-    {"model", OT_SECTION, 0, 0, NULL, .flags = OPT_PRESENCE, .sub = model_opts, .doc = "the network (or several: nets)"},
-    {"nets", OT_NETS, 1, SPEC_MAX_NETS, NULL, .sub = model_opts,
+    {"model", OT_SECTION, 0, 0, NULL, .flags = OPT_PRESENCE | OPT_PROGRAM, .sub = model_opts, .doc = "the network (or several: nets)"},
+    {"nets", OT_NETS, 1, SPEC_MAX_NETS, NULL, .flags = OPT_PROGRAM, .sub = model_opts,
      .doc = "several networks by name, each like model:, called in losses as D(G), D(data), G.code"},
-    {"loss", OT_TERMS, 0, SPEC_MAX_LOSSES, NULL, .kinds = loss_choices,
+    {"loss", OT_TERMS, 0, SPEC_MAX_LOSSES, NULL, .flags = OPT_PROGRAM, .kinds = loss_choices,
      .doc = "what is minimised: a term {KIND: {options}}, a list of terms, or one mapping of several (or: losses)"},
-    {"losses", OT_GROUPS, 1, SPEC_MAX_GROUPS, NULL, .kinds = loss_choices,
+    {"losses", OT_GROUPS, 1, SPEC_MAX_GROUPS, NULL, .flags = OPT_PROGRAM, .kinds = loss_choices,
      .doc = "named loss groups, each terms as in loss:; train.steps says which step minimises which"},
-    {"train", OT_SECTION, 0, 0, NULL, .sub = train_opts, .doc = "optimizer, schedule, batches and epochs (every key has a default)"},
+    {"train", OT_SECTION, 0, 0, NULL, .flags = OPT_PROGRAM, .sub = train_opts, .doc = "optimizer, schedule, batches and epochs (every key has a default)"},
     {"report", OT_CHOICE_LIST, 0, SPEC_MAX_REPORTS, NULL, .kinds = report_choices, .doc = "figures of the run folder's report.html"},
-    {"sweep", OT_SECTION, 0, 0, NULL, .flags = OPT_PRESENCE, .sub = sweep_opts, .doc = "a grid of runs, one per combination"},
+    {"sweep", OT_SECTION, 0, 0, NULL, .flags = OPT_PRESENCE | OPT_PROGRAM, .sub = sweep_opts, .doc = "a grid of runs, one per combination"},
     {0}};
+
+int spec_tree_is_data_study(const ynode *tree)
+{
+    return tree && tree->kind == YN_MAP && !ymap_get(tree, "model") && !ymap_get(tree, "nets");
+}
 
 /* ---- train -------------------------------------------------------------------------------------- */
 static const char *const train_metrics[] = {"loss", "accuracy", "rel_l2", NULL};
@@ -196,6 +201,14 @@ static const opt_def report_judge_opts[] = {
     {"run", OT_PATH, 0, 0, "runs/judge_fashion", .doc = "the run folder of the judging classifier (specs/judge_fashion.yaml)"},
     {"count", OT_INT, 2, 100000, "10000", .doc = "samples judged (a conditional generator: classes in turn)"},
     {0}};
+#define RA(m) OPT_FIELD(report_spec, m)
+static const opt_def report_attention_opts[] = {
+    {"query", OT_INT, 0, SPEC_MAX_CLASS_NAMES - 1, "5", RA(query), .doc = "the query's class (one of the data's class ids)"},
+    {"temperature", OT_NUMBERS, 1e-4, 1e4, "[1]", RA(temperature),
+     .doc = "the scores q.k / sqrt(D) are divided by it; a list: one row of the figure and one matrix each"},
+    {"draws", OT_INT, 1, 100000, "1000", RA(draws),
+     .doc = "draws of fresh sources and queries the mean weights of the class matrix average over"},
+    {0}};
 static const opt_def report_cube_opts[] = {
     R_OF,
     {"count", OT_INT, 100, 1000000, "10000", .doc = "samples drawn after every epoch (the same noise each time)"},
@@ -220,6 +233,9 @@ const choice_def report_choices[] = {
      "samples against the test images in a trained classifier's features: Frechet distance, class histogram"},
     {"cube_error", REP_CUBE_ERROR, report_cube_opts, 0, NULL,
      "after every epoch, the distance r of a generator's samples from U[-1, 1]^d (column cube_r) and when r <= 0.05 first held"},
+    {"attention_lookup", REP_ATTENTION_LOOKUP, report_attention_opts, CHOICE_BARE | CHOICE_DATA, NULL,
+     "scaled dot-product attention of a query image over one source image per class, on the raw pixels: the weights, "
+     "their weighted sum, and the mean weights of every class's queries on every class's sources"},
     {0}};
 
 /* ---- sweep (sweep.c: at most 4 keys, 256 runs, 4 metrics) --------------------------------------- */

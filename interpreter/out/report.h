@@ -27,6 +27,12 @@ int report_add_figure(report_figures *f, const char *file, const char *caption);
 /* The judge figure (report_judge.c): generated images against the test images in a trained
  * classifier's features. A missing judge run is a note and a line, not a failure. */
 int report_judge(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen);
+/* attention_lookup (report_attention.c): attention of a query over one source per class on the
+ * raw data, and the mean weights over many draws. A data report: it reads the data alone. */
+int report_attention_lookup(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen);
+/* The data reports of s against what the data will be (`nnrun check`) or is (before a run
+ * draws them): 0, or -1 with each problem at its report's line. */
+int report_check_data(const spec *s, const data_info *info, diag *d);
 /* cube_error (report_cube.c): registers the per-epoch metric cube_r of every cube_error item
  * with the trainer (before trainer_resume; 0, or -1 with err: a bad `of`), and draws it.
  * Before training it also refuses what other figures could only refuse after it

@@ -3,6 +3,7 @@
  * nn/plot.h and its place on the page here; stdout lines, report.html notes and CSV through
  * report_text.c; named results into report_figures.results. */
 #include "report.h"
+#include "attention_lookup.h"
 #include "report_analysis.h"
 #include "report_text.h"
 #include "nn/ops.h"
@@ -440,7 +441,22 @@ static const figure_fn figures[REPORT_KIND_COUNT] = {
     [REP_MANIFOLD] = fig_manifold,
     [REP_JUDGE] = report_judge,
     [REP_CUBE_ERROR] = report_cube_error,
+    [REP_ATTENTION_LOOKUP] = report_attention_lookup,
 };
+
+/* The data reports' checks of the data, by kind (attention_lookup.h). */
+typedef int (*data_check_fn)(const report_spec *r, const data_info *info, diag *d);
+static const data_check_fn data_checks[REPORT_KIND_COUNT] = {
+    [REP_ATTENTION_LOOKUP] = attention_lookup_check,
+};
+
+int report_check_data(const spec *s, const data_info *info, diag *d)
+{
+    int rc = 0;
+    for (int i = 0; i < s->n_reports; i++)
+        if (data_checks[s->reports[i].kind] && data_checks[s->reports[i].kind](&s->reports[i], info, d) < 0) rc = -1;
+    return rc;
+}
 
 int report_kind_is_drawn(report_kind k) { return (unsigned)k < REPORT_KIND_COUNT && figures[k] != NULL; }
 
@@ -449,12 +465,14 @@ int report_make_figures(trainer *t, report_figures *figs, char *err, size_t errl
     figs->n = 0;
     figs->notes[0] = 0;
     figs->results = run_results_none();
-    next_char_accuracy(t, figs);
-    if (mean_loss(t, figs) < 0) {
-        snprintf(err, errlen, "out of memory evaluating at the mean");
-        return -1;
+    if (t->s->n_nets) {   /* what a trained model adds (a data study has none) */
+        next_char_accuracy(t, figs);
+        if (mean_loss(t, figs) < 0) {
+            snprintf(err, errlen, "out of memory evaluating at the mean");
+            return -1;
+        }
+        bce_floor_note(t, figs);
     }
-    bce_floor_note(t, figs);
     for (int i = 0; i < t->s->n_reports; i++) {
         const report_spec *r = &t->s->reports[i];
         if (!report_kind_is_drawn(r->kind)) {

@@ -2,10 +2,10 @@
 #ifndef NN_RUNTIME_H
 #define NN_RUNTIME_H
 
-/* Applies the threading policy of runtime/core/parallel.h: every core for large GEMMs, one for
- * small ones (unless OPENBLAS_NUM_THREADS is set), OpenMP for large elementwise loops; parallel
- * regions always get the threads they ask for (OMP_DYNAMIC off), so that the same thread count
- * gives the same bytes. With several ranks on one machine (nn/dist.h; call nn_dist_init first),
+/* Applies the threading policy of runtime/core/parallel.h: OpenBLAS single-threaded (unless
+ * OPENBLAS_NUM_THREADS is set), and the runtime's thread pool started, with
+ * omp_get_max_threads() threads (OMP_NUM_THREADS), for large GEMMs, convolutions, recurrent
+ * layers, attention and elementwise loops. With several ranks on one machine (nn/dist.h; call nn_dist_init first),
  * each rank takes its share of the cores unless OMP_NUM_THREADS says otherwise. */
 void nn_runtime_init(void);
 /* What runs the GEMMs: OpenBLAS's kernel ("Cooperlake", "Haswell": OPENBLAS_CORETYPE can pin

@@ -6,7 +6,9 @@
  * never depend on which thread ran what (a reduction keeps one partial per chunk, added in chunk
  * order). The elementwise loops (nn_par_for, nn_par_items, nn_par_sum below), big GEMMs
  * (nn_sgemm: blocks of rows or columns, runtime.c), convolutions (groups of images,
- * conv_groups.c) and recurrent layers (slices of sequences, recurrent.h) all run so. OpenBLAS
+ * conv_groups.c), recurrent layers (slices of sequences, recurrent.h), batched GEMMs and
+ * attention (runs of entries, batch_loop.c) and the rows of layer norm, masked softmax and
+ * permute all run so. OpenBLAS
  * runs single-threaded, and OpenMP starts no thread: its simd pragmas vectorise the loops, and
  * omp_get_max_threads() (OMP_NUM_THREADS) is the pool's size.
  * Measured on the 2-core target: see the end of this file. */

@@ -42,7 +42,7 @@ static int run_command(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("nnrun %s (%s)\n", nnrun_version(), nn_blas_description());
+        printf("nnrun %s (%s kernels, %s)\n", nnrun_version(), nn_kernels_name(), nn_blas_description());
         return 0;
     }
     static const struct {
@@ -65,6 +65,12 @@ int main(int argc, char **argv)
         return 1;
     }
     nn_runtime_init();
+    const char *kernels = getenv("NNRUN_KERNELS");   /* below the best this CPU runs: tests, comparisons */
+    if (kernels && nn_kernels_choose(kernels, err, sizeof err) < 0) {
+        fprintf(stderr, "nnrun: NNRUN_KERNELS=%s: %s\n", kernels, err);
+        nn_dist_finalize();
+        return 2;
+    }
     int rc = run_command(argc, argv);
     nn_dist_finalize();
     return rc;

@@ -517,4 +517,18 @@ range=$(sed -n "s/^6 samples of 'recon' from N(0, I) at z: values from \([^ ]*\)
 [ -s runs/vae/samples.png ] && [ -n "$range" ] && awk -v r="$range" 'BEGIN { split(r, v, " "); exit !(v[1] > 0 && v[2] < 1 && v[1] < v[2]) }' &&
     ok "  ... through the sigmoid of its logits ($range)" || { bad "  ... through the sigmoid of its logits"; cat out.txt; }
 
+# the kernels' instruction set (runtime/core/kernel_isa.h): --version names it, NNRUN_KERNELS lowers it
+expect_status 0 "nnrun --version" "$nnrun" --version
+grep -Eq '^nnrun [0-9.]+ \((base|avx2|avx512) kernels, OpenBLAS ' out.txt && ok "  ... names the kernels it chose" ||
+    { bad "  ... names the kernels it chose"; cat out.txt; }
+expect_status 0 "NNRUN_KERNELS=base nnrun --version" env NNRUN_KERNELS=base "$nnrun" --version
+grep -q "(base kernels, " out.txt && ok "  ... runs the baseline's" || { bad "  ... runs the baseline's"; cat out.txt; }
+expect_status 2 "NNRUN_KERNELS=sse9 is refused" env NNRUN_KERNELS=sse9 "$nnrun" check fit.yaml
+grep -q "^nnrun: NNRUN_KERNELS=sse9: no kernels are called 'sse9': choose base, avx2 or avx512" err.txt &&
+    ok "  ... naming the choices" || { bad "  ... naming the choices"; cat err.txt; }
+expect_status 0 "training on the baseline's kernels" env NNRUN_KERNELS=base "$nnrun" fit.yaml --quiet --out runs/fit-base
+expect_status 0 "training on the best kernels this CPU runs" "$nnrun" fit.yaml --quiet --out runs/fit-best
+paste -d, runs/fit-base/metrics.csv runs/fit-best/metrics.csv | awk -F, 'NR > 1 { d = $2 - $10; if (d < 0) d = -d; if (d > 1e-4 * $2) bad = 1 } END { exit bad }' &&
+    ok "  ... reach the same losses, to rounding" || { bad "  ... reach the same losses, to rounding"; cat runs/fit-base/metrics.csv runs/fit-best/metrics.csv; }
+
 [ $fails -eq 0 ] && echo "cli tests passed" || { echo "$fails cli test(s) failed"; exit 1; }

@@ -7,6 +7,7 @@
 #   make bench      nnrun vs the PyTorch reference scripts, one line per model
 #   make bench-mpi  two MPI ranks vs one process (one and two threads), one line per model
 #   make bench-load the same with one core kept busy by another process: each side's slowdown
+#   make MARCH=native  the library for this CPU alone (its hot loops still choose at run time)
 #   make install PREFIX=/usr/local   bin/nnrun, the three runtime archives, include/nn/*.h,
 #                   lib/pkgconfig/nn.pc (`pkg-config --cflags --libs nn`: what a C user of libnn needs)
 #                   and share/man/man1/nnrun.1 (`man nnrun`; alone: make install-man)

@@ -106,7 +106,7 @@ expect_status 0 "a run with --profile" "$nnrun" fit.yaml --quiet --out run1p --p
 grep -q "^time per op" out.txt && grep -q "^dense " out.txt && ok "  ... prints the time per op" || { bad "  ... prints the time per op"; cat out.txt; }
 grep -q "^training: [0-9.e+-]* GFLOP per iteration.*GFLOP/s$" out.txt && ok "  ... and the training's FLOPs and rate" ||
     { bad "  ... and the training's FLOPs and rate"; cat out.txt; }
-grep -q '<p class="ran">nnrun [0-9.]* (commit [^)]*) &middot; OpenBLAS [^,]*, [0-9]* threads\{0,1\} &middot; written 20' run1/report.html &&
+grep -Eq '<p class="ran">nnrun [0-9.]* \(commit [^)]*\) &middot; (base|avx2|avx512) kernels, OpenBLAS [^,]*, [0-9]* threads? &middot; written 20' run1/report.html &&
     grep -q '<p class="final">After epoch [0-9]*: train loss [0-9.e+-]* &middot; test loss ' run1/report.html &&
     ! grep -q 'class="changes"' run1/report.html && ok "  ... its report says what ran and the final metrics" ||
     { bad "  ... its report says what ran and the final metrics"; grep -A3 'class="ran"' run1/report.html; }

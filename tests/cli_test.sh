@@ -106,7 +106,7 @@ expect_status 0 "a run with --profile" "$nnrun" fit.yaml --quiet --out run1p --p
 grep -q "^time per op" out.txt && grep -q "^dense " out.txt && ok "  ... prints the time per op" || { bad "  ... prints the time per op"; cat out.txt; }
 grep -q "^training: [0-9.e+-]* GFLOP per iteration.*GFLOP/s$" out.txt && ok "  ... and the training's FLOPs and rate" ||
     { bad "  ... and the training's FLOPs and rate"; cat out.txt; }
-grep -q '<p class="ran">nnrun [0-9.]* (commit [^)]*) &middot; OpenBLAS [^,]*, [0-9]* threads\{0,1\} &middot; written 20' run1/report.html &&
+grep -Eq '<p class="ran">nnrun [0-9.]* \(commit [^)]*\) &middot; (base|avx2|avx512) kernels, OpenBLAS [^,]*, [0-9]* threads? &middot; written 20' run1/report.html &&
     grep -q '<p class="final">After epoch [0-9]*: train loss [0-9.e+-]* &middot; test loss ' run1/report.html &&
     ! grep -q 'class="changes"' run1/report.html && ok "  ... its report says what ran and the final metrics" ||
     { bad "  ... its report says what ran and the final metrics"; grep -A3 'class="ran"' run1/report.html; }
@@ -529,5 +529,19 @@ expect_status 0 "sample of the VAE's decoder fed N(0, I) at z" "$nnrun" sample r
 range=$(sed -n "s/^6 samples of 'recon' from N(0, I) at z: values from \([^ ]*\) to \([^ ]*\)$/\1 \2/p" out.txt)
 [ -s runs/vae/samples.png ] && [ -n "$range" ] && awk -v r="$range" 'BEGIN { split(r, v, " "); exit !(v[1] > 0 && v[2] < 1 && v[1] < v[2]) }' &&
     ok "  ... through the sigmoid of its logits ($range)" || { bad "  ... through the sigmoid of its logits"; cat out.txt; }
+
+# the kernels' instruction set (runtime/core/kernel_isa.h): --version names it, NNRUN_KERNELS lowers it
+expect_status 0 "nnrun --version" "$nnrun" --version
+grep -Eq '^nnrun [0-9.]+ \((base|avx2|avx512) kernels, OpenBLAS ' out.txt && ok "  ... names the kernels it chose" ||
+    { bad "  ... names the kernels it chose"; cat out.txt; }
+expect_status 0 "NNRUN_KERNELS=base nnrun --version" env NNRUN_KERNELS=base "$nnrun" --version
+grep -q "(base kernels, " out.txt && ok "  ... runs the baseline's" || { bad "  ... runs the baseline's"; cat out.txt; }
+expect_status 2 "NNRUN_KERNELS=sse9 is refused" env NNRUN_KERNELS=sse9 "$nnrun" check fit.yaml
+grep -q "^nnrun: NNRUN_KERNELS=sse9: no kernels are called 'sse9': choose base, avx2 or avx512" err.txt &&
+    ok "  ... naming the choices" || { bad "  ... naming the choices"; cat err.txt; }
+expect_status 0 "training on the baseline's kernels" env NNRUN_KERNELS=base "$nnrun" fit.yaml --quiet --out runs/fit-base
+expect_status 0 "training on the best kernels this CPU runs" "$nnrun" fit.yaml --quiet --out runs/fit-best
+paste -d, runs/fit-base/metrics.csv runs/fit-best/metrics.csv | awk -F, 'NR > 1 { d = $2 - $10; if (d < 0) d = -d; if (d > 1e-4 * $2) bad = 1 } END { exit bad }' &&
+    ok "  ... reach the same losses, to rounding" || { bad "  ... reach the same losses, to rounding"; cat runs/fit-base/metrics.csv runs/fit-best/metrics.csv; }
 
 [ $fails -eq 0 ] && echo "cli tests passed" || { echo "$fails cli test(s) failed"; exit 1; }

@@ -6,24 +6,11 @@
 #include "nn/ops.h"
 #include "../lang/spec_defaults.h"
 #include "../lang/spec_merge.h"
+#include "../run/spec_check.h"
 #include "../run/trainer.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Loads and validates a spec and builds its graph for one sample (shape inference), without
- * loading the data (CSV files that exist are scanned for their columns and class ids). */
-static spec *load_and_build(const spec_args *a, model_graph **out, diag *d)
-{
-    spec *s = spec_load(a->spec, a->overrides, a->n_overrides, d);
-    data_info info;
-    if (!s || data_describe(s, &info, d) < 0) return s;
-    nn_rng r;
-    nn_rng_seed(&r, s->seed);
-    *out = model_build(s, &info, 1, 0, NULL, &r, d);
-    if (*out) data_check_classes_on_disk(s, &info, (*out)->label_classes, d);
-    return s;
-}
 
 static int finish(spec *s, model_graph *m, diag *d, int ok_status)
 {
@@ -47,7 +34,7 @@ int cmd_check(int argc, char **argv)
     diag_init(&dg);
     diag *d = &dg;
     model_graph *m = NULL;
-    spec *s = load_and_build(&a, &m, d);
+    spec *s = spec_check_build(a.spec, a.overrides, a.n_overrides, &m, d);
     if (s && m && !diag_count(d)) {
         int layers = 0;
         for (int n = 0; n < s->n_nets; n++) layers += s->nets[n].n_layers;
@@ -193,7 +180,7 @@ int cmd_summary(int argc, char **argv)
     diag_init(&dg);
     diag *d = &dg;
     model_graph *m = NULL;
-    spec *s = load_and_build(&a, &m, d);
+    spec *s = spec_check_build(a.spec, a.overrides, a.n_overrides, &m, d);
     if (!s || !m || diag_count(d)) return finish(s, m, d, 0);
     size_t total_p = 0;
     double total_f = 0;

@@ -3,9 +3,9 @@
 #   make test       every tests/test_*.c (cmocka) + end-to-end spec tests
 #   make SAN=1 test the same, built with AddressSanitizer + UBSan into build-san/ (and a graph
 #                   whose node array moves with every node added, see runtime/core/graph.c)
-#   make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="spec csv ..."]
+#   make fuzz [FUZZ_SECONDS=N] [FUZZ_RUNS=M] [FUZZ_TARGETS="spec csv ..."]
 #                   each libFuzzer harness of tests/fuzz/ (FUZZ_TARGETS, all by default) for N
-#                   seconds (60), one after the other on one core, built with clang-14 and
+#                   seconds (60) or M inputs if sooner, one after the other on one core, built with clang-14 and
 #                   -fsanitize=fuzzer,address,undefined into build-fuzz/ (scripts/fuzz.sh); a
 #                   crash stops it and leaves the input in build-fuzz/crashes/. `make test`
 #                   replays tests/fuzz/regressions/ through the same harnesses built with gcc.
@@ -39,13 +39,14 @@ ifeq ($(MPI),1)
 endif
 
 # FUZZ=1 (set by `make fuzz`): everything instrumented for libFuzzer (coverage, ASan, UBSan);
-# the harnesses alone link libFuzzer's main. -Wno-pass-failed: at -O1 with the sanitizers clang
-# cannot vectorise every `omp simd` loop, and says so.
+# the harnesses alone link libFuzzer's main; tests/fuzz/coverage_ignore.txt lists the numeric
+# sources built without coverage. -Wno-pass-failed: at -O1 with the sanitizers clang cannot
+# vectorise every `omp simd` loop, and says so.
 ifeq ($(FUZZ),1)
   BUILD  := build-fuzz
   CC     := $(FUZZ_CC)
   CFLAGS := $(CFLAGS_BASE) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
-            -fno-sanitize-recover=undefined -Wno-pass-failed
+            -fno-sanitize-recover=undefined -Wno-pass-failed -fsanitize-coverage-ignorelist=tests/fuzz/coverage_ignore.txt
   LDFLAGS += -fsanitize=address,undefined
 else ifeq ($(SAN),1)
   BUILD  := build-san
@@ -176,7 +177,7 @@ test: $(NNRUN) $(TEST_BIN) $(REPLAY_BIN)
 # The seeds come from the gcc build's make_seeds; the harnesses from a clang build of their own.
 fuzz: $(BUILD)/tests/fuzz/make_seeds
 	$(MAKE) FUZZ=1 fuzz-bins
-	FUZZ_SECONDS=$(FUZZ_SECONDS) SEEDER=$(BUILD)/tests/fuzz/make_seeds scripts/fuzz.sh $(FUZZ_TARGETS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) SEEDER=$(BUILD)/tests/fuzz/make_seeds scripts/fuzz.sh $(FUZZ_TARGETS)
 
 fuzz-bins: $(FUZZ_BIN)
 

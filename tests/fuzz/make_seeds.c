@@ -109,7 +109,7 @@ static void put_idx(const char *name, int flags, const unsigned char *images, si
     buf[0] = (unsigned char)flags;
     for (int b = 0; b < 4; b++) buf[1 + b] = (unsigned char)(ni >> 8 * b);
     memcpy(buf + 5, images, ni);
-    memcpy(buf + 5 + ni, labels, nl);
+    if (nl) memcpy(buf + 5 + ni, labels, nl);
     put("idx", name, buf, 5 + ni + nl);
 }
 

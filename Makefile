@@ -1,8 +1,15 @@
 # nnrun — build, test, data, bench.
 #   make            the runtime libraries (build/libnn.a, libnndata.a, libnnplot.a) + bin/nnrun
-#   make test       every tests/test_*.c (cmocka) + end-to-end spec tests
+#   make test       every tests/test_*.c (cmocka) + end-to-end spec tests + the fuzz harnesses'
+#                   regression inputs and seeds, replayed through their gcc builds
 #   make SAN=1 test the same, built with AddressSanitizer + UBSan into build-san/ (and a graph
 #                   whose node array moves with every node added, see runtime/core/graph.c)
+#   make fuzz [FUZZ_SECONDS=N] [FUZZ_RUNS=M] [FUZZ_TARGETS="spec csv ..."]
+#                   each libFuzzer harness of tests/fuzz/ (FUZZ_TARGETS, all by default) for N
+#                   seconds (60) or M inputs if sooner, one after the other on one core, built with clang-14 and
+#                   -fsanitize=fuzzer,address,undefined into build-fuzz/ (scripts/fuzz.sh); a
+#                   crash stops it and leaves the input in build-fuzz/crashes/. `make test`
+#                   replays tests/fuzz/regressions/ through the same harnesses built with gcc.
 #   make data       MNIST into data/ (see scripts/fetch_data.sh)
 #   make bench      nnrun vs the PyTorch reference scripts, one line per model
 #   make bench-mpi  two MPI ranks vs one process (one and two threads), one line per model
@@ -15,6 +22,9 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 SAN     ?= 0
+FUZZ    ?= 0
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 60
 
 PKGS    := yaml-0.1 libpng zlib
 CFLAGS_BASE := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -fopenmp -Iinclude \
@@ -23,7 +33,8 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lopenblas -lm -fopenmp
 
 # Data-parallel training (nn/dist.h, runtime/core/dist.c) over MPI, built in when Open MPI's
 # headers are installed (pkg-config ompi-c); `make MPI=0` builds without.
-MPI     ?= $(shell pkg-config --exists ompi-c 2>/dev/null && echo 1 || echo 0)
+# The fuzz build goes without (a harness is one process that never talks to another).
+MPI     ?= $(if $(filter 1,$(FUZZ)),0,$(shell pkg-config --exists ompi-c 2>/dev/null && echo 1 || echo 0))
 ifeq ($(MPI),1)
   MPI_CFLAGS := $(shell pkg-config --cflags ompi-c) -DNN_WITH_MPI
   LDLIBS     += $(shell pkg-config --libs ompi-c)
@@ -35,7 +46,17 @@ endif
 # builds the rest for this machine alone. Both builds, plain and sanitized, run the AVX-512 loops
 # on a CPU that has them (NNRUN_KERNELS=base|avx2 runs the others).
 MARCH   ?= x86-64-v2
-ifeq ($(SAN),1)
+# FUZZ=1 (set by `make fuzz`): everything instrumented for libFuzzer (coverage, ASan, UBSan);
+# the harnesses alone link libFuzzer's main; tests/fuzz/coverage_ignore.txt lists the numeric
+# sources built without coverage. -Wno-pass-failed: at -O1 with the sanitizers clang cannot
+# vectorise every `omp simd` loop, and says so.
+ifeq ($(FUZZ),1)
+  BUILD  := build-fuzz
+  CC     := $(FUZZ_CC)
+  CFLAGS := $(CFLAGS_BASE) -march=$(MARCH) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined -Wno-pass-failed -fsanitize-coverage-ignorelist=tests/fuzz/coverage_ignore.txt
+  LDFLAGS += -fsanitize=address,undefined
+else ifeq ($(SAN),1)
   BUILD  := build-san
   CFLAGS := $(CFLAGS_BASE) -march=$(MARCH) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined -DNN_GRAPH_GROW_BY_ONE
@@ -68,6 +89,11 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 # The tests include interpreter headers by name, from any of its folders.
 TEST_INC := $(addprefix -Iinterpreter/,$(INT_DIRS))
+# tests/fuzz/: a libFuzzer harness per fuzz_<name>.c; built with gcc against replay_main.c it
+# replays tests/fuzz/regressions/<name>/ in `make test`.
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/replay_%)
+FUZZ_BIN   := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 LIB      := $(BUILD)/libnn.a
 DATALIB  := $(BUILD)/libnndata.a
 PLOTLIB  := $(BUILD)/libnnplot.a
@@ -77,7 +103,7 @@ LIBS     := $(INTLIB) $(DATALIB) $(PLOTLIB) $(LIB)
 VERSION  := $(shell sed -n 's/^\#define NNRUN_VERSION "\(.*\)"/\1/p' interpreter/version.h)
 NNRUN    := $(if $(filter 1,$(SAN)),$(BUILD)/nnrun,bin/nnrun)
 
-.PHONY: all test data bench bench-mpi bench-load install install-man clean
+.PHONY: all test data bench bench-mpi bench-load install install-man clean fuzz fuzz-bins
 all: $(NNRUN)
 
 # `make V=1` prints the full commands.
@@ -148,8 +174,31 @@ $(BUILD)/bench/%: tests/%.c $(LIB)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-test: $(NNRUN) $(TEST_BIN)
+$(BUILD)/tests/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(LIBS)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(TEST_INC) -MMD -MP $(LDFLAGS) -o $@ $< tests/fuzz/replay_main.c $(LIBS) $(LDLIBS)
+
+$(BUILD)/tests/fuzz/make_seeds: tests/fuzz/make_seeds.c $(LIBS)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(TEST_INC) -MMD -MP $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+
+# The harnesses with libFuzzer's main (FUZZ=1 only).
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIBS)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) $(TEST_INC) -MMD -MP $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBS) $(LDLIBS)
+
+test: $(NNRUN) $(TEST_BIN) $(REPLAY_BIN) $(BUILD)/tests/fuzz/make_seeds
 	@NNRUN=$(NNRUN) BUILD=$(BUILD) scripts/run_tests.sh $(TEST_BIN)
+
+# The seeds come from the gcc build's make_seeds; the harnesses from a clang build of their own.
+fuzz: $(BUILD)/tests/fuzz/make_seeds
+	$(MAKE) FUZZ=1 fuzz-bins
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) SEEDER=$(BUILD)/tests/fuzz/make_seeds scripts/fuzz.sh $(FUZZ_TARGETS)
+
+fuzz-bins: $(FUZZ_BIN)
 
 data:
 	scripts/fetch_data.sh
@@ -178,6 +227,6 @@ install-man:
 	install -m 644 docs/nnrun.1 $(DESTDIR)$(PREFIX)/share/man/man1/nnrun.1
 
 clean:
-	rm -rf build build-san bin
+	rm -rf build build-san build-fuzz bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

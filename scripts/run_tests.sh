@@ -1,6 +1,7 @@
 #!/bin/sh
 # make test: checks the include rules of runtime/ and interpreter/ (scripts/check_layers.sh),
-# runs every cmocka test program given, then validates every spec in specs/ with `nnrun check` (schema,
+# runs every cmocka test program given, replays the fuzz harnesses' regression inputs and seeds
+# through their gcc builds (tests/fuzz/replay.sh), then validates every spec in specs/ with `nnrun check` (schema,
 # references and shapes; no data needed), the golden losses of every spec
 # (scripts/golden_losses.sh; needs `make data`; not in the sanitizer build), then the command-line tests
 # (tests/cli_test.sh; tests/bleu_test.sh: nnrun bleu, and against sacreBLEU where it is installed;
@@ -21,6 +22,8 @@ for t in "$@"; do
     printf '== %s\n' "$t"
     if ! "$t"; then fail=$((fail + 1)); printf 'FAILED: %s\n' "$t"; fi
 done
+printf '== tests/fuzz/replay.sh\n'
+tests/fuzz/replay.sh "${BUILD:-build}" || fail=$((fail + 1))
 printf '== nnrun check specs/\n'
 for s in specs/*.yaml specs/bench/*.yaml; do
     if ! "${NNRUN:-bin/nnrun}" check "$s" >/dev/null; then fail=$((fail + 1)); printf 'FAILED: nnrun check %s\n' "$s"; fi

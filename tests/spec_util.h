@@ -10,6 +10,7 @@
 #include "report.h"
 #include "run_files.h"
 #include "spec.h"
+#include "spec_check.h"
 #include "trainer.h"
 
 /* Everything the check passes (schema, references, the data reports against the data,
@@ -19,14 +20,8 @@ __attribute__((noinline, unused)) static char *spec_check_messages(const char *f
 {
     diag d;
     diag_init(&d);
-    spec *s = spec_load(file, sets, n_sets, &d);
-    data_info info;
     model_graph *m = NULL;
-    if (s && data_describe(s, &info, &d) == 0 && report_check_data(s, &info, &d) == 0 && s->n_nets) {
-        nn_rng r;
-        nn_rng_seed(&r, 1);
-        m = model_build(s, &info, 1, 0, NULL, &r, &d);
-    }
+    spec *s = spec_check_build(file, sets, n_sets, &m, &d);
     char *out = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&out, &len);

@@ -228,6 +228,24 @@ static void test_idx_truncated_gzip_file_is_a_clear_error(void **state)
     assert_empty(&d);
 }
 
+/* A gzip file whose header promises more than deflate can hold in its size (2^31 images of
+ * 4096 x 4096 pixels in a few dozen bytes) is refused before that much is allocated. */
+static void test_idx_gzip_header_promising_more_than_the_file_can_hold_is_refused(void **state)
+{
+    (void)state;
+    unsigned char img[IMG_BYTES];
+    make_idx_images(img);
+    put_be32(img + 4, 0x7fffffff);
+    put_be32(img + 8, 4096);
+    put_be32(img + 12, 4096);
+    const char *p = write_gz("huge-gz-images", img, sizeof img);
+    nn_dataset d;
+    assert_int_equal(nn_load_idx(p, NULL, &d, err, sizeof err), -1);
+    assert_err_has(p);
+    assert_err_has("more than a gzip file of");
+    assert_empty(&d);
+}
+
 static void test_idx_bad_magic_and_wrong_dims_are_rejected(void **state)
 {
     (void)state;
@@ -886,6 +904,7 @@ int main(void)
         cmocka_unit_test(test_idx_missing_file_names_it_and_hints_make_data),
         cmocka_unit_test(test_idx_truncated_raw_file_is_a_clear_error),
         cmocka_unit_test(test_idx_truncated_gzip_file_is_a_clear_error),
+        cmocka_unit_test(test_idx_gzip_header_promising_more_than_the_file_can_hold_is_refused),
         cmocka_unit_test(test_idx_bad_magic_and_wrong_dims_are_rejected),
         cmocka_unit_test(test_idx_label_count_must_match_image_count),
         cmocka_unit_test(test_idx_trailing_bytes_are_rejected),

@@ -7,27 +7,11 @@
 #include "nn/ops.h"
 #include "../lang/spec_defaults.h"
 #include "../lang/spec_merge.h"
+#include "spec_check.h"
 #include "../run/trainer.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Loads and validates a spec and builds its graph for one sample (shape inference), without
- * loading the data (CSV files that exist are scanned for their columns and class ids). A data
- * study has no graph: its data reports are checked against the data (*out stays NULL). */
-static spec *load_and_build(const spec_args *a, model_graph **out, diag *d)
-{
-    spec *s = spec_load(a->spec, a->overrides, a->n_overrides, d);
-    data_info info;
-    if (!s || data_describe(s, &info, d) < 0) return s;
-    report_check_data(s, &info, d);
-    if (!s->n_nets) return s;
-    nn_rng r;
-    nn_rng_seed(&r, s->seed);
-    *out = model_build(s, &info, 1, 0, NULL, &r, d);
-    if (*out) data_check_classes_on_disk(s, &info, (*out)->label_classes, d);
-    return s;
-}
 
 static int finish(spec *s, model_graph *m, diag *d, int ok_status)
 {
@@ -51,7 +35,7 @@ int cmd_check(int argc, char **argv)
     diag_init(&dg);
     diag *d = &dg;
     model_graph *m = NULL;
-    spec *s = load_and_build(&a, &m, d);
+    spec *s = spec_check_build(a.spec, a.overrides, a.n_overrides, &m, d);
     if (s && !s->n_nets && !diag_count(d))
         printf("%s: ok (no network: a data study; %d report%s)\n", a.spec, s->n_reports, s->n_reports == 1 ? "" : "s");
     if (s && m && !diag_count(d)) {
@@ -224,7 +208,7 @@ int cmd_summary(int argc, char **argv)
     diag_init(&dg);
     diag *d = &dg;
     model_graph *m = NULL;
-    spec *s = load_and_build(&a, &m, d);
+    spec *s = spec_check_build(a.spec, a.overrides, a.n_overrides, &m, d);
     if (s && !s->n_nets && !diag_count(d)) {
         printf("no network: a data study (its reports read the data alone)\n");
         if (ranks > 0) printf("on %ld ranks: nothing trains, so nothing is exchanged\n", ranks);

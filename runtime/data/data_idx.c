@@ -108,13 +108,22 @@ static int idx_read_header(idx_file *f, int want_ndim, char *err, size_t errlen)
     return 0;
 }
 
-/* For an uncompressed file the size is known before reading: refuse a truncated or padded
- * file before allocating what its header promises. */
-static int idx_check_raw_size(idx_file *f, size_t body, char *err, size_t errlen)
+/* Deflate's best ratio: no stream expands more than 1032 times. */
+#define IDX_GZIP_MAX_RATIO 1032
+
+/* The header's promise against the file's size, before allocating what it promises: an
+ * uncompressed file must hold exactly that many bytes; a gzip file cannot hold more than its
+ * size times deflate's best ratio (a header of 2^40 pixels in a 50-byte file). */
+static int idx_check_size(idx_file *f, size_t body, char *err, size_t errlen)
 {
     struct stat st;
-    if (!gzdirect(f->f) || stat(f->path, &st) != 0) return 0;
+    if (stat(f->path, &st) != 0) return 0;
     size_t want = f->header_bytes + body;
+    if (!gzdirect(f->f)) {
+        if ((uint64_t)body / IDX_GZIP_MAX_RATIO <= (uint64_t)st.st_size) return 0;
+        return nn_fail(err, errlen, "%s: truncated: the header promises %zu bytes of data, more than a gzip file of %lld "
+                       "bytes can hold (re-run 'make data')", f->path, body, (long long)st.st_size);
+    }
     if ((uint64_t)st.st_size < want)
         return nn_fail(err, errlen, "%s: truncated: the header promises %zu bytes of data but the file has %lld "
                             "(re-run 'make data')", f->path, body, (long long)st.st_size - (long long)f->header_bytes);
@@ -179,7 +188,7 @@ static int load_images(const char *path, int with_labels, nn_dataset *out, char 
     if (idx_open(&f, path, err, errlen) < 0) return -1;
     int rc = idx_read_header(&f, 3, err, errlen);
     size_t body = (size_t)f.dims[0] * f.dims[1] * f.dims[2];
-    if (rc == 0) rc = idx_check_raw_size(&f, body, err, errlen);
+    if (rc == 0) rc = idx_check_size(&f, body, err, errlen);
     if (rc == 0)
         rc = nn_dataset_alloc(out, (int)f.dims[0], nn_shape3(1, (int)f.dims[1], (int)f.dims[2]), with_labels,
                               err, errlen);
@@ -196,7 +205,7 @@ static int load_labels(const char *path, const char *images, nn_dataset *out, ch
     if (rc == 0 && f.dims[0] != (uint32_t)out->n)
         rc = nn_fail(err, errlen, "%s has %u labels but %s has %d images", f.path, (unsigned)f.dims[0], images,
                           out->n);
-    if (rc == 0) rc = idx_check_raw_size(&f, f.dims[0], err, errlen);
+    if (rc == 0) rc = idx_check_size(&f, f.dims[0], err, errlen);
     if (rc == 0) rc = idx_read_body(&f, f.dims[0], sink_labels, out->y, err, errlen);
     idx_close(&f);
     if (rc < 0) return -1;

@@ -135,7 +135,7 @@ static int permute_backward(nn_graph *g, int id, int gout, int *gin)
 /* a permutation that moves every axis, so a wrong inverse shows */
 static int permute_check(nn_graph *g, nn_rng *r, int scale)
 {
-    nn_shape s = nn_shape4(2 * scale, 3 * scale, 4 * scale, 2 * scale);
+    nn_shape s = nn_shape4(2 * scale, 3 * scale, 4 * scale, 2);   /* three axes scaled: s^3 values */
     return nn_permute(g, nn_test_input(g, s, r, -1, 1), (int[]){2, 0, 3, 1}, 4);
 }
 

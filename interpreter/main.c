@@ -18,7 +18,7 @@ static const char usage[] =
     "       nnrun runs [DIR]              one row per run folder: date, epochs, final losses, accuracy, speed\n"
     "       nnrun sample RUN_DIR --count 10   new items of a generator or a VAE (--prime \"the \": a character model's text)\n"
     "       nnrun bleu HYP.txt REF.txt    corpus BLEU of any output, as sacreBLEU computes it\n"
-    "       nnrun ops                     list the runtime's ops\n"
+    "       nnrun ops [--bench]           list the runtime's ops; --bench times each one's forward and backward\n"
     "       nnrun layers [--markdown]     the spec language's layers, their options and defaults\n"
     "       nnrun schema                  the spec language as a JSON Schema (for editors)\n"
     "       nnrun resolve SPEC [--defaults] [--json]   the spec with extends, patches, --set applied\n"

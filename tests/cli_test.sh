@@ -85,6 +85,33 @@ grep -q "^total .* 2072714 " out.txt && grep -q "^trainable parameters: 2072714 
 
 expect_status 0 "ops" "$nnrun" ops
 grep -q "^dense " out.txt && ok "  ... lists dense" || bad "  ... lists dense"
+cut -d' ' -f1 out.txt > op_names.txt
+
+# The per-op benchmark at the gradient check's own size: a row for every registered op, in
+# registry order, with a positive forward time, a positive backward time or '-', GFLOP/s where
+# the op counts FLOPs; the header names the threads and the OpenBLAS kernel.
+expect_status 0 "ops --bench --size 1" "$nnrun" ops --bench --size 1
+grep -v '^#' out.txt > rows.txt
+awk '{ print $1 }' rows.txt | cmp -s - op_names.txt && ok "  ... a row for every registered op" ||
+    { bad "  ... a row for every registered op"; diff op_names.txt rows.txt; }
+awk '!($2 > 0 && $2 < 1e6 && ($3 == "-" || ($3 > 0 && $3 < 1e6)) && $NF ~ /\]|\)$/) { print; n++ } END { exit n > 0 }' rows.txt &&
+    ok "  ... each with finite positive times" || bad "  ... each with finite positive times"
+awk '$1 == "dense" && $3 > 0 && $4 > 0 && $5 > 0 { f = 1 } END { exit !f }' rows.txt &&
+    ok "  ... dense with its backward and GFLOP/s both ways" || { bad "  ... dense with its backward and GFLOP/s"; grep '^dense ' rows.txt; }
+grep -q '^rnn_grad .* - .*(in the backward of rnn_states)$' rows.txt && ok "  ... rnn_grad timed in rnn_states' backward" ||
+    { bad "  ... rnn_grad timed in rnn_states' backward"; grep '^rnn_grad ' rows.txt; }
+grep -q "^# .*OpenBLAS [A-Za-z0-9]*, [0-9]* threads*" out.txt && ok "  ... the header names the kernel and the threads" ||
+    { bad "  ... the header names the kernel and the threads"; head -5 out.txt; }
+expect_status 0 "ops --bench --op relu --op dense" "$nnrun" ops --bench --size 1 --op relu --op dense
+[ "$(grep -v '^#' out.txt | awk '{ print $1 }' | tr '\n' ' ')" = "dense relu " ] && ok "  ... only those two, in registry order" ||
+    { bad "  ... only those two, in registry order"; cat out.txt; }
+expect_status 2 "ops --bench --op with an unknown op" "$nnrun" ops --bench --op densee
+grep -q "unknown op 'densee' (did you mean 'dense'?)" err.txt && ok "  ... suggests the closest" || { bad "  ... suggests the closest"; cat err.txt; }
+for args in "--bench --size 0" "--bench --size 65" "--bench --size x" "--bench --size" "--size 2" "--op dense" "--bench --fast"; do
+    expect_status 2 "ops $args is a usage error" "$nnrun" ops $args
+    [ -s err.txt ] && [ ! -s out.txt ] && ok "  ... with a message and no table" || bad "  ... with a message and no table"
+done
+grep -q "unknown option '--fast'" err.txt && ok "  ... naming the unknown option" || { bad "  ... naming the unknown option"; cat err.txt; }
 
 printf 'extends: fit.yaml\nname: fit2\ntrain: {batch: 16}\n' > fit2.yaml
 expect_status 1 "diff of different specs exits 1" "$nnrun" diff fit.yaml fit2.yaml

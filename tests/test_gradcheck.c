@@ -126,19 +126,15 @@ static void expect_second_order_refused(nn_graph *g, const inputs_t *in, int l2)
 
 typedef int (*fixture_fn)(nn_graph *g, nn_rng *r);
 
-/* Checks the gradients of the node a fixture builds, first or second order. */
-static void check_fixture(const char *name, fixture_fn fixture, uint64_t seed, int second_order)
+/* Checks the gradients of node y, which a fixture built in g with the draws of r, first or
+ * second order; frees g. */
+static void check_node(const char *name, nn_graph *g, nn_rng *r, int y, int second_order)
 {
-    nn_graph *g = nn_graph_new(1);
-    nn_rng r;
-    nn_rng_seed(&r, seed);
-    assert_non_null(fixture);
-    int y = fixture(g, &r);
     if (y < 0) print_error("%s fixture failed: %s\n", name, g->err);
     assert_true(y >= 0);
     inputs_t in = collect_inputs(g, y + 1);
     assert_true(in.n_inputs > 0);
-    int loss = weighted_sum(g, y, &r);
+    int loss = weighted_sum(g, y, r);
     char what[96];
     if (!second_order) {
         snprintf(what, sizeof what, "%s (first order)", name);
@@ -152,7 +148,7 @@ static void check_fixture(const char *name, fixture_fn fixture, uint64_t seed, i
         int l2 = -1;
         for (int k = 0; k < in.n_inputs; k++) {
             if (grads[k] < 0) continue;
-            int t = weighted_sum(g, grads[k], &r);
+            int t = weighted_sum(g, grads[k], r);
             l2 = l2 < 0 ? t : nn_add(g, l2, t);
         }
         if (l2 >= 0 && grad_only >= 0) {
@@ -166,12 +162,27 @@ static void check_fixture(const char *name, fixture_fn fixture, uint64_t seed, i
     nn_graph_free(g);
 }
 
+static void check_fixture(const char *name, fixture_fn fixture, uint64_t seed, int second_order)
+{
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, seed);
+    assert_non_null(fixture);
+    int y = fixture(g, &r);
+    check_node(name, g, &r, y, second_order);
+}
+
+/* an op's own fixture at scale 1, the tiny size every check below is made for */
 static void check_op(int op, int second_order)
 {
     const nn_op_def *def = nn_op_def_at(op);
     if (nn_op_grad_only(op)) return;   /* checked through the fused op's fixture */
     assert_non_null(def->gradcheck);
-    check_fixture(def->name, def->gradcheck, 1234 + (uint64_t)op, second_order);
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 1234 + (uint64_t)op);
+    int y = def->gradcheck(g, &r, 1);
+    check_node(def->name, g, &r, y, second_order);
 }
 
 /* ---- per-time-step variants of rows whose registry fixture is 2-D --------------------------

@@ -5,8 +5,8 @@
  *   infer    : check inputs and set the node's shape (or fail with a message),
  *   forward  : compute node data from its inputs' data,
  *   backward : emit graph nodes for the gradient of each input given the output gradient,
- * plus a gradient-check fixture used by tests/test_gradcheck.c for every row. A row without
- * a fixture fails the suite, so no op lands untested.
+ * plus a fixture of any size, used by tests/test_gradcheck.c (tiny) for every row and by
+ * nn/op_bench.h (scaled up). A row without a fixture fails the suite, so no op lands untested.
  */
 #ifndef NN_OPS_H
 #define NN_OPS_H
@@ -22,9 +22,13 @@ typedef struct nn_op_def {
     void (*forward)(nn_graph *g, nn_node *n);
     /* gin[k] = gradient node for input k (or -1). gout is d loss / d node. Returns 0/-1. */
     int (*backward)(nn_graph *g, int id, int gout, int *gin);
-    /* Creates inputs for a gradient check of this op (small random data, domain-safe) and
-     * returns the op node id, or -1. NULL only when the op has no inputs to differentiate. */
-    int (*gradcheck)(nn_graph *g, nn_rng *r);
+    /* The op's fixture: creates inputs (random data, domain-safe) and a node of this op, and
+     * returns the node a gradient check differentiates (that node, or an expression of it when
+     * the op alone has nothing to differentiate), or -1. scale (>= 1) multiplies the fixture's
+     * batch, feature and sequence sizes (spatial sizes, kernels, strides and padding stay):
+     * scale 1 is the gradient check's tiny case (tests/test_gradcheck.c), larger ones are what
+     * `nnrun ops --bench` times (nn/op_bench.h). NULL only for gradient-only ops. */
+    int (*gradcheck)(nn_graph *g, nn_rng *r, int scale);
     /* FLOPs per forward of node (for summaries); NULL = numel. */
     double (*flops)(nn_graph *g, const nn_node *n);
 } nn_op_def;

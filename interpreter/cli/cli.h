@@ -9,7 +9,7 @@ int cmd_check(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
-int cmd_ops(int argc, char **argv);
+int cmd_ops(int argc, char **argv);       /* cli_ops.c */
 int cmd_decode(int argc, char **argv);
 int cmd_compare(int argc, char **argv);   /* cli_compare.c */
 int cmd_runs(int argc, char **argv);      /* cli_runs.c */

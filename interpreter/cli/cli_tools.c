@@ -1,4 +1,4 @@
-/* `nnrun check | summary | diff | eval | ops`. */
+/* `nnrun check | summary | diff | eval`. */
 #include "../run/checkpoint.h"
 #include "cli.h"
 #include "../out/report.h"
@@ -300,18 +300,4 @@ int cmd_eval(int argc, char **argv)
     spec_free(s);
     diag_free(d);
     return rc;
-}
-
-int cmd_ops(int argc, char **argv)
-{
-    if (argc > 1) {
-        int help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
-        fputs("usage: nnrun ops\nLists the runtime's ops (the registry) with one line each.\n", help ? stdout : stderr);
-        return help ? 0 : 2;
-    }
-    for (int i = 0; i < nn_op_count(); i++) {
-        const nn_op_def *d = nn_op_def_at(i);
-        printf("%-20s %s\n", d->name, d->doc);
-    }
-    return 0;
 }

@@ -1,6 +1,7 @@
 /* Helpers shared by the elementwise, activation, random and loss op files. */
 #include "ew_util.h"
 #include "nn/ops.h"
+#include <stdlib.h>
 
 int nn_ew_same_infer(nn_graph *g, nn_node *n)
 {
@@ -28,6 +29,19 @@ int nn_ew_test_input_away(nn_graph *g, nn_shape s, nn_rng *r, float lo, float hi
     size_t n = nn_shape_numel(&s);
     for (size_t i = 0; i < n; i++)
         if (nn_rng_uniform(r) < 0.5f) d[i] = -d[i];
+    return id;
+}
+
+int nn_ew_test_input_distinct(nn_graph *g, nn_shape s, nn_rng *r)
+{
+    int id = nn_test_input(g, s, r, 0, 1);
+    if (id < 0) return -1;
+    int n = (int)nn_shape_numel(&s), *perm = malloc((size_t)n * sizeof *perm);
+    if (!perm) return nn_graph_fail(g, "out of memory for a fixture of %d values", n);
+    for (int i = 0; i < n; i++) perm[i] = i;
+    nn_rng_shuffle(r, perm, n);
+    for (int i = 0; i < n; i++) g->nodes[id].data[i] = 0.05f * (float)(perm[i] - n / 2);
+    free(perm);
     return id;
 }
 

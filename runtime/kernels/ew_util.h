@@ -1,4 +1,4 @@
-/* Helpers shared by the elementwise, activation, random and loss op files. */
+/* Helpers shared by the elementwise, activation, random, loss and max op files. */
 #ifndef NN_EW_UTIL_H
 #define NN_EW_UTIL_H
 #include "nn/graph.h"
@@ -10,6 +10,11 @@ int nn_ew_pair_infer(nn_graph *g, nn_node *n);
 /* Gradcheck input whose values have |v| in [lo, hi) and a random sign: keeps finite
  * differences away from the kink at 0 of relu, abs, sign, step, elu. */
 int nn_ew_test_input_away(nn_graph *g, nn_shape s, nn_rng *r, float lo, float hi);
+/* Gradcheck input of distinct values spaced 0.05 apart in random order: finite differences
+ * (eps 0.01) never move an argmax (max pooling, max_over). */
+int nn_ew_test_input_distinct(nn_graph *g, nn_shape s, nn_rng *r);
+/* The elementwise fixtures' shape: (3, 4), each axis times scale (nn_op_def.gradcheck). */
+static inline nn_shape nn_ew_test_shape(int scale) { return nn_shape2(3 * scale, 4 * scale); }
 /* s with its last dimension set to 1: the shape of per-row sums, broadcastable back to s */
 nn_shape nn_ew_rows_keep(nn_shape s);
 /* Number of rows and the row length when the last dimension is the row. */

@@ -65,14 +65,16 @@ void recurrent_whh_grad(const float *d, int G, const float *h, int ldh, int N, i
  * the mask gets none. */
 int recurrent_states_backward(nn_graph *g, int id, int gout, int *gin, int grad_op, int whh_op, const nn_attrs *a);
 
-/* Gradient-check fixtures: a (3, 4) mask with padding at the end (sequence 1), at the start
- * and in the middle (sequence 2). Returns the node or -1. */
-static inline int recurrent_test_mask(nn_graph *g)
+/* Fixtures: a (3, 4) mask with padding at the end (sequence 1), at the start and in the middle
+ * (sequence 2); scaled, (3s, 4s): sequence n follows row n % 3, each step stretched over s.
+ * Returns the node or -1. */
+static inline int recurrent_test_mask(nn_graph *g, int scale)
 {
-    static const float m[12] = {1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 1};
-    int mask = nn_input(g, nn_shape2(3, 4), "mask");
+    static const float m[3][4] = {{1, 1, 1, 1}, {1, 1, 0, 0}, {0, 1, 0, 1}};
+    int n = 3 * scale, t = 4 * scale;
+    int mask = nn_input(g, nn_shape2(n, t), "mask");
     if (mask < 0) return -1;
-    for (int i = 0; i < 12; i++) nn_data(g, mask)[i] = m[i];
+    for (int i = 0; i < n * t; i++) nn_data(g, mask)[i] = m[i / t % 3][i % t / scale];
     g->nodes[mask].no_grad = 1;
     return mask;
 }

@@ -24,9 +24,9 @@ static int grad_op(nn_graph *g, int op, int x, int gout, const nn_attrs *a)
 }
 
 /* Fixture for a gradient op: a value input (|v| in [lo, hi), random sign if away) and g. */
-static int grad_check(nn_graph *g, nn_rng *r, int op, float lo, float hi, int away, const nn_attrs *a)
+static int grad_check(nn_graph *g, nn_rng *r, int scale, int op, float lo, float hi, int away, const nn_attrs *a)
 {
-    nn_shape s = nn_shape2(3, 4);
+    nn_shape s = nn_ew_test_shape(scale);
     int x = away ? nn_ew_test_input_away(g, s, r, lo, hi) : nn_test_input(g, s, r, lo, hi);
     int go = nn_test_input(g, s, r, -1, 1);
     return grad_op(g, op, x, go, a);
@@ -86,18 +86,18 @@ static int leaky_relu_grad_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[1] < 0 ? -1 : 0;
 }
 
-static int relu_check(nn_graph *g, nn_rng *r)
+static int relu_check(nn_graph *g, nn_rng *r, int scale)
 {
-    return nn_relu(g, nn_ew_test_input_away(g, nn_shape2(3, 4), r, 0.1f, 1));
+    return nn_relu(g, nn_ew_test_input_away(g, nn_ew_test_shape(scale), r, 0.1f, 1));
 }
-static int leaky_relu_check(nn_graph *g, nn_rng *r)
+static int leaky_relu_check(nn_graph *g, nn_rng *r, int scale)
 {
-    return nn_leaky_relu(g, nn_ew_test_input_away(g, nn_shape2(3, 4), r, 0.1f, 1), 0.2f);
+    return nn_leaky_relu(g, nn_ew_test_input_away(g, nn_ew_test_shape(scale), r, 0.1f, 1), 0.2f);
 }
-static int leaky_relu_grad_check(nn_graph *g, nn_rng *r)
+static int leaky_relu_grad_check(nn_graph *g, nn_rng *r, int scale)
 {
     nn_attrs a = {.f = {0.2f}};
-    return grad_check(g, r, NN_OP_leaky_relu_grad, 0.1f, 1, 1, &a);
+    return grad_check(g, r, scale, NN_OP_leaky_relu_grad, 0.1f, 1, 1, &a);
 }
 
 /* ---- elu / selu: y = scale (x > 0 ? x : alpha (e^x - 1)); attrs f[0] alpha, f[1] scale ---- */
@@ -145,18 +145,18 @@ static int elu_grad_backward(nn_graph *g, int id, int gout, int *gin)
 }
 
 /* |x| >= 0.1: elu' jumps at 0 unless alpha = 1, selu' always does */
-static int elu_check(nn_graph *g, nn_rng *r)
+static int elu_check(nn_graph *g, nn_rng *r, int scale)
 {
-    return nn_elu(g, nn_ew_test_input_away(g, nn_shape2(3, 4), r, 0.1f, 2), 0.7f);
+    return nn_elu(g, nn_ew_test_input_away(g, nn_ew_test_shape(scale), r, 0.1f, 2), 0.7f);
 }
-static int selu_check(nn_graph *g, nn_rng *r)
+static int selu_check(nn_graph *g, nn_rng *r, int scale)
 {
-    return nn_selu(g, nn_ew_test_input_away(g, nn_shape2(3, 4), r, 0.1f, 2));
+    return nn_selu(g, nn_ew_test_input_away(g, nn_ew_test_shape(scale), r, 0.1f, 2));
 }
-static int elu_grad_check(nn_graph *g, nn_rng *r)
+static int elu_grad_check(nn_graph *g, nn_rng *r, int scale)
 {
     nn_attrs a = {.f = {SELU_ALPHA, SELU_SCALE}};
-    return grad_check(g, r, NN_OP_elu_grad, 0.1f, 2, 1, &a);
+    return grad_check(g, r, scale, NN_OP_elu_grad, 0.1f, 2, 1, &a);
 }
 
 /* elu_grad_y(y, g) = g * elu'(x) read from the output y = scale * elu(x, alpha), alpha > 0:
@@ -187,10 +187,10 @@ static int elu_grad_y_backward(nn_graph *g, int id, int gout, int *gin)
 }
 
 /* y in +-[0.1, 1.5): inside selu's range (y > -scale alpha = -1.76), away from the step at 0 */
-static int elu_grad_y_check(nn_graph *g, nn_rng *r)
+static int elu_grad_y_check(nn_graph *g, nn_rng *r, int scale)
 {
     nn_attrs a = {.f = {SELU_ALPHA, SELU_SCALE}};
-    return grad_check(g, r, NN_OP_elu_grad_y, 0.1f, 1.5f, 1, &a);
+    return grad_check(g, r, scale, NN_OP_elu_grad_y, 0.1f, 1.5f, 1, &a);
 }
 
 int nn_fused_act_check(nn_graph *g, const nn_attrs *a, int slot)
@@ -253,8 +253,14 @@ static int gelu_grad_backward(nn_graph *g, int id, int gout, int *gin)
     return done2(gin);
 }
 
-static int gelu_check(nn_graph *g, nn_rng *r) { return nn_gelu(g, nn_test_input(g, nn_shape2(3, 4), r, -2, 2)); }
-static int gelu_grad_check(nn_graph *g, nn_rng *r) { return grad_check(g, r, NN_OP_gelu_grad, -2, 2, 0, NULL); }
+static int gelu_check(nn_graph *g, nn_rng *r, int scale)
+{
+    return nn_gelu(g, nn_test_input(g, nn_ew_test_shape(scale), r, -2, 2));
+}
+static int gelu_grad_check(nn_graph *g, nn_rng *r, int scale)
+{
+    return grad_check(g, r, scale, NN_OP_gelu_grad, -2, 2, 0, NULL);
+}
 
 /* ---- sigmoid: y' = y (1 - y); sigmoid_grad(y, g) = g y (1 - y) ---- */
 static void sigmoid_forward(nn_graph *g, nn_node *n) { nn_k_sigmoid(nn_ew_in(g, n, 0)->data, n->data, count(n)); }
@@ -281,8 +287,14 @@ static int sigmoid_grad_backward(nn_graph *g, int id, int gout, int *gin)
     return done2(gin);
 }
 
-static int sigmoid_check(nn_graph *g, nn_rng *r) { return nn_sigmoid(g, nn_test_input(g, nn_shape2(3, 4), r, -3, 3)); }
-static int sigmoid_grad_check(nn_graph *g, nn_rng *r) { return grad_check(g, r, NN_OP_sigmoid_grad, 0.1f, 0.9f, 0, NULL); }
+static int sigmoid_check(nn_graph *g, nn_rng *r, int scale)
+{
+    return nn_sigmoid(g, nn_test_input(g, nn_ew_test_shape(scale), r, -3, 3));
+}
+static int sigmoid_grad_check(nn_graph *g, nn_rng *r, int scale)
+{
+    return grad_check(g, r, scale, NN_OP_sigmoid_grad, 0.1f, 0.9f, 0, NULL);
+}
 
 /* ---- tanh: y' = 1 - y^2; tanh_grad(y, g) = g (1 - y^2) ---- */
 static void tanh_forward(nn_graph *g, nn_node *n) { nn_k_tanh(nn_ew_in(g, n, 0)->data, n->data, count(n)); }
@@ -309,8 +321,14 @@ static int tanh_grad_backward(nn_graph *g, int id, int gout, int *gin)
     return done2(gin);
 }
 
-static int tanh_check(nn_graph *g, nn_rng *r) { return nn_tanh(g, nn_test_input(g, nn_shape2(3, 4), r, -2, 2)); }
-static int tanh_grad_check(nn_graph *g, nn_rng *r) { return grad_check(g, r, NN_OP_tanh_grad, -0.9f, 0.9f, 0, NULL); }
+static int tanh_check(nn_graph *g, nn_rng *r, int scale)
+{
+    return nn_tanh(g, nn_test_input(g, nn_ew_test_shape(scale), r, -2, 2));
+}
+static int tanh_grad_check(nn_graph *g, nn_rng *r, int scale)
+{
+    return grad_check(g, r, scale, NN_OP_tanh_grad, -0.9f, 0.9f, 0, NULL);
+}
 
 /* ---- softmax / log_softmax over the last dimension: x (..., C) -> (..., C) ---- */
 static void softmax_forward(nn_graph *g, nn_node *n)
@@ -360,15 +378,21 @@ static int log_softmax_grad_backward(nn_graph *g, int id, int gout, int *gin)
     return done2(gin);
 }
 
-static int softmax_check(nn_graph *g, nn_rng *r) { return nn_softmax(g, nn_test_input(g, nn_shape2(3, 5), r, -2, 2)); }
-static int log_softmax_check(nn_graph *g, nn_rng *r)
+static int softmax_check(nn_graph *g, nn_rng *r, int scale)
 {
-    return nn_log_softmax(g, nn_test_input(g, nn_shape2(3, 5), r, -2, 2));
+    return nn_softmax(g, nn_test_input(g, nn_shape2(3 * scale, 5 * scale), r, -2, 2));
 }
-static int softmax_grad_check(nn_graph *g, nn_rng *r) { return grad_check(g, r, NN_OP_softmax_grad, 0.1f, 0.9f, 0, NULL); }
-static int log_softmax_grad_check(nn_graph *g, nn_rng *r)
+static int log_softmax_check(nn_graph *g, nn_rng *r, int scale)
 {
-    return grad_check(g, r, NN_OP_log_softmax_grad, -3, -0.1f, 0, NULL);
+    return nn_log_softmax(g, nn_test_input(g, nn_shape2(3 * scale, 5 * scale), r, -2, 2));
+}
+static int softmax_grad_check(nn_graph *g, nn_rng *r, int scale)
+{
+    return grad_check(g, r, scale, NN_OP_softmax_grad, 0.1f, 0.9f, 0, NULL);
+}
+static int log_softmax_grad_check(nn_graph *g, nn_rng *r, int scale)
+{
+    return grad_check(g, r, scale, NN_OP_log_softmax_grad, -3, -0.1f, 0, NULL);
 }
 
 /* ---- step: 1 where x > 0 else 0; no gradient ---- */
@@ -388,9 +412,9 @@ static int step_backward(nn_graph *g, int id, int gout, int *gin)
 }
 
 /* step has no gradient; x * step(x) = relu(x) exposes its values to the check (d/dx = step) */
-static int step_check(nn_graph *g, nn_rng *r)
+static int step_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = nn_ew_test_input_away(g, nn_shape2(3, 4), r, 0.1f, 1);
+    int x = nn_ew_test_input_away(g, nn_ew_test_shape(scale), r, 0.1f, 1);
     return nn_mul(g, x, nn_step(g, x));
 }
 

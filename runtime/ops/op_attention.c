@@ -140,20 +140,21 @@ static int attention_backward(nn_graph *g, int id, int gout, int *gin)
 
 /* two heads of a batch of 2, keys of the second sequence beyond length 3 masked, and dropout
  * 0.3 on the weights in training with a fixed key (a fresh key each step is what makes the
- * mask random; with one key the op is a fixed function, which finite differences can check) */
-static int attention_check(nn_graph *g, nn_rng *r)
+ * mask random; with one key the op is a fixed function, which finite differences can check).
+ * Scaled: batch, steps and features times scale, every other sequence cut to 3 / 5 of Tk. */
+static int attention_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int q = nn_test_input(g, nn_shape4(2, 2, 3, 4), r, -1, 1), k = nn_test_input(g, nn_shape4(2, 2, 5, 4), r, -1, 1);
-    int v = nn_test_input(g, nn_shape4(2, 2, 5, 3), r, -1, 1), lengths = nn_input(g, nn_shape1(2), "lengths");
+    int b = 2 * scale, tq = 3 * scale, tk = 5 * scale, d = 4 * scale;
+    int q = nn_test_input(g, nn_shape4(b, 2, tq, d), r, -1, 1), k = nn_test_input(g, nn_shape4(b, 2, tk, d), r, -1, 1);
+    int v = nn_test_input(g, nn_shape4(b, 2, tk, 3 * scale), r, -1, 1), lengths = nn_input(g, nn_shape1(b), "lengths");
     int key = nn_input(g, nn_shape1(2), "key");
     if (lengths < 0 || key < 0) return -1;
-    nn_data(g, lengths)[0] = 5;
-    nn_data(g, lengths)[1] = 3;
+    for (int i = 0; i < b; i++) nn_data(g, lengths)[i] = (float)(i % 2 ? 3 * scale : tk);
     nn_data(g, key)[0] = 12345;
     nn_data(g, key)[1] = 678;
     g->nodes[key].no_grad = 1;
     g->training = 1;
-    return nn_attention_dropout(g, q, k, v, nn_length_mask(g, lengths, 5), 0.0f, 0.3f, key);
+    return nn_attention_dropout(g, q, k, v, nn_length_mask(g, lengths, tk), 0.0f, 0.3f, key);
 }
 
 static double attention_flops(nn_graph *g, const nn_node *n)

@@ -105,10 +105,10 @@ static int batch_matmul_backward(nn_graph *g, int id, int gout, int *gin)
 }
 
 /* B's batch (1,2) repeated over A's first batch dim: its gradient sums over it */
-static int batch_matmul_check(nn_graph *g, nn_rng *r)
+static int batch_matmul_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int a = nn_test_input(g, nn_shape4(2, 2, 3, 4), r, -1, 1);
-    int b = nn_test_input(g, nn_shape4(1, 2, 4, 5), r, -1, 1);
+    int a = nn_test_input(g, nn_shape4(2 * scale, 2, 3 * scale, 4 * scale), r, -1, 1);
+    int b = nn_test_input(g, nn_shape4(1, 2, 4 * scale, 5 * scale), r, -1, 1);
     return nn_batch_matmul(g, a, b, 0, 0);
 }
 

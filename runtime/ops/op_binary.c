@@ -178,17 +178,17 @@ static int div_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[0] < 0 || gin[1] < 0 ? -1 : 0;
 }
 
-static int binary_check(nn_graph *g, nn_rng *r, int op)
+static int binary_check(nn_graph *g, nn_rng *r, int scale, int op)
 {
     /* a (3,4) against b (4): exercises broadcasting and its reduction in the gradient */
-    int a = nn_test_input(g, nn_shape2(3, 4), r, 0.5f, 2.0f);
-    int b = nn_test_input(g, nn_shape1(4), r, 0.5f, 2.0f);
+    int a = nn_test_input(g, nn_shape2(3 * scale, 4 * scale), r, 0.5f, 2.0f);
+    int b = nn_test_input(g, nn_shape1(4 * scale), r, 0.5f, 2.0f);
     return nn_op(g, op, (int[]){a, b}, 2, NULL);
 }
-static int add_check(nn_graph *g, nn_rng *r) { return binary_check(g, r, NN_OP_add); }
-static int sub_check(nn_graph *g, nn_rng *r) { return binary_check(g, r, NN_OP_sub); }
-static int mul_check(nn_graph *g, nn_rng *r) { return binary_check(g, r, NN_OP_mul); }
-static int div_check(nn_graph *g, nn_rng *r) { return binary_check(g, r, NN_OP_div); }
+static int add_check(nn_graph *g, nn_rng *r, int scale) { return binary_check(g, r, scale, NN_OP_add); }
+static int sub_check(nn_graph *g, nn_rng *r, int scale) { return binary_check(g, r, scale, NN_OP_sub); }
+static int mul_check(nn_graph *g, nn_rng *r, int scale) { return binary_check(g, r, scale, NN_OP_mul); }
+static int div_check(nn_graph *g, nn_rng *r, int scale) { return binary_check(g, r, scale, NN_OP_div); }
 
 const nn_op_def nn_def_add = {"add", 2, "a + b (broadcasting)", binary_infer, binary_forward, add_backward, add_check, NULL};
 const nn_op_def nn_def_sub = {"sub", 2, "a - b (broadcasting)", binary_infer, binary_forward, sub_backward, sub_check, NULL};
@@ -274,10 +274,10 @@ static int sum_to_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[0] < 0 ? -1 : 0;
 }
 
-static int sum_to_check(nn_graph *g, nn_rng *r)
+static int sum_to_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = nn_test_input(g, nn_shape3(2, 3, 4), r, -1, 1);
-    return nn_sum_to(g, x, nn_shape3(2, 1, 4));
+    int x = nn_test_input(g, nn_shape3(2 * scale, 3 * scale, 4 * scale), r, -1, 1);
+    return nn_sum_to(g, x, nn_shape3(2 * scale, 1, 4 * scale));
 }
 
 typedef struct {
@@ -318,10 +318,10 @@ static int broadcast_to_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[0] < 0 ? -1 : 0;
 }
 
-static int broadcast_to_check(nn_graph *g, nn_rng *r)
+static int broadcast_to_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = nn_test_input(g, nn_shape2(3, 1), r, -1, 1);
-    return nn_broadcast_to(g, x, nn_shape3(2, 3, 4));
+    int x = nn_test_input(g, nn_shape2(3 * scale, 1), r, -1, 1);
+    return nn_broadcast_to(g, x, nn_shape3(2 * scale, 3 * scale, 4 * scale));
 }
 
 const nn_op_def nn_def_sum_to = {"sum_to", 1, "sum x down to a broadcast-compatible shape", sum_to_infer,

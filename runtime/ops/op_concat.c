@@ -111,10 +111,11 @@ static int concat_backward(nn_graph *g, int id, int gout, int *gin)
     return 0;
 }
 
-static int concat_check(nn_graph *g, nn_rng *r)
+static int concat_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int xs[3] = {nn_test_input(g, nn_shape3(2, 3, 2), r, -1, 1), nn_test_input(g, nn_shape3(2, 1, 2), r, -1, 1),
-                 nn_test_input(g, nn_shape3(2, 2, 2), r, -1, 1)};
+    int n = 2 * scale, c = 2 * scale;
+    int xs[3] = {nn_test_input(g, nn_shape3(n, 3 * scale, c), r, -1, 1), nn_test_input(g, nn_shape3(n, scale, c), r, -1, 1),
+                 nn_test_input(g, nn_shape3(n, 2 * scale, c), r, -1, 1)};
     return nn_concat(g, xs, 3, 1);
 }
 
@@ -152,7 +153,10 @@ static int slice_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[0] < 0 ? -1 : 0;
 }
 
-static int slice_check(nn_graph *g, nn_rng *r) { return nn_slice(g, nn_test_input(g, nn_shape2(3, 5), r, -1, 1), -1, 1, 3); }
+static int slice_check(nn_graph *g, nn_rng *r, int scale)
+{
+    return nn_slice(g, nn_test_input(g, nn_shape2(3 * scale, 5 * scale), r, -1, 1), -1, scale, 3 * scale);
+}
 
 /* ---- pad_axis ---- */
 static int pad_axis_infer(nn_graph *g, nn_node *n)
@@ -190,10 +194,10 @@ static int pad_axis_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[0] < 0 ? -1 : 0;
 }
 
-static int pad_axis_check(nn_graph *g, nn_rng *r)
+static int pad_axis_check(nn_graph *g, nn_rng *r, int scale)
 {
-    nn_attrs a = {.i = {1, 1, 4}};
-    int x = nn_test_input(g, nn_shape3(2, 2, 3), r, -1, 1);
+    nn_attrs a = {.i = {1, scale, 4 * scale}};
+    int x = nn_test_input(g, nn_shape3(2 * scale, 2 * scale, 3 * scale), r, -1, 1);
     return nn_op(g, NN_OP_pad_axis, &x, 1, &a);
 }
 

@@ -210,11 +210,11 @@ static int conv2d_backward(nn_graph *g, int id, int gout, int *gin)
 }
 
 /* stride 2, padding 1, non-square: 6x5 input, 3x2 kernel -> 3x3 (its dx needs output padding 1) */
-static int conv2d_check(nn_graph *g, nn_rng *r)
+static int conv2d_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = nn_test_input(g, nn_shape4(2, 2, 6, 5), r, -1, 1);
-    int w = nn_test_input(g, nn_shape4(3, 2, 3, 2), r, -1, 1);
-    int b = nn_test_input(g, nn_shape1(3), r, -1, 1);
+    int x = nn_test_input(g, nn_shape4(2 * scale, 2 * scale, 6, 5), r, -1, 1);
+    int w = nn_test_input(g, nn_shape4(3 * scale, 2 * scale, 3, 2), r, -1, 1);
+    int b = nn_test_input(g, nn_shape1(3 * scale), r, -1, 1);
     return nn_conv2d(g, x, w, b, 2, 1, 1);
 }
 
@@ -328,11 +328,11 @@ static int conv_transpose2d_backward(nn_graph *g, int id, int gout, int *gin)
 }
 
 /* 3x2 input, 3x2 kernel, stride 2, padding 1, output padding 1 -> 6x3 */
-static int conv_transpose2d_check(nn_graph *g, nn_rng *r)
+static int conv_transpose2d_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = nn_test_input(g, nn_shape4(2, 2, 3, 2), r, -1, 1);
-    int w = nn_test_input(g, nn_shape4(2, 3, 3, 2), r, -1, 1);
-    int b = nn_test_input(g, nn_shape1(3), r, -1, 1);
+    int x = nn_test_input(g, nn_shape4(2 * scale, 2 * scale, 3, 2), r, -1, 1);
+    int w = nn_test_input(g, nn_shape4(2 * scale, 3 * scale, 3, 2), r, -1, 1);
+    int b = nn_test_input(g, nn_shape1(3 * scale), r, -1, 1);
     return nn_conv_transpose2d(g, x, w, b, 2, 1, 1, 1, 1);
 }
 
@@ -431,10 +431,10 @@ static int conv2d_wgrad_backward(nn_graph *g, int id, int gout, int *gin)
 }
 
 /* the conv2d fixture's geometry: 6x5 input, 3x2 kernel, stride 2, padding 1 -> 3x3 */
-static int conv2d_wgrad_check(nn_graph *g, nn_rng *r)
+static int conv2d_wgrad_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = nn_test_input(g, nn_shape4(2, 2, 6, 5), r, -1, 1);
-    int gy = nn_test_input(g, nn_shape4(2, 3, 3, 3), r, -1, 1);
+    int x = nn_test_input(g, nn_shape4(2 * scale, 2 * scale, 6, 5), r, -1, 1);
+    int gy = nn_test_input(g, nn_shape4(2 * scale, 3 * scale, 3, 3), r, -1, 1);
     nn_attrs a = conv_attrs(2, 1, 1, 3, 2);
     return nn_op(g, NN_OP_conv2d_wgrad, (int[]){x, gy}, 2, &a);
 }
@@ -500,9 +500,9 @@ static int conv_bias_grad_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[0] < 0 ? -1 : 0;
 }
 
-static int conv_bias_grad_check(nn_graph *g, nn_rng *r)
+static int conv_bias_grad_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = nn_test_input(g, nn_shape4(2, 3, 2, 3), r, -1, 1);
+    int x = nn_test_input(g, nn_shape4(2 * scale, 3 * scale, 2, 3), r, -1, 1);
     return nn_op(g, NN_OP_conv_bias_grad, &x, 1, NULL);
 }
 

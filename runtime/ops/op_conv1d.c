@@ -164,15 +164,15 @@ static int fold1d_backward(nn_graph *g, int id, int gout, int *gin)
 }
 
 /* stride 2, padding 1 left and 2 right: windows hang over both ends; 7 steps -> 4 windows */
-static int unfold1d_check(nn_graph *g, nn_rng *r)
+static int unfold1d_check(nn_graph *g, nn_rng *r, int scale)
 {
-    return nn_unfold1d(g, nn_test_input(g, nn_shape3(2, 7, 3), r, -1, 1), 3, 2, 1, 2);
+    return nn_unfold1d(g, nn_test_input(g, nn_shape3(2 * scale, 7 * scale, 3 * scale), r, -1, 1), 3, 2, 1, 2);
 }
 
 /* stride 1 (windows overlap, so steps sum several rows), padding 1 each side: 5 steps, 2 channels */
-static int fold1d_check(nn_graph *g, nn_rng *r)
+static int fold1d_check(nn_graph *g, nn_rng *r, int scale)
 {
-    return nn_fold1d(g, nn_test_input(g, nn_shape3(2, 5, 6), r, -1, 1), 3, 1, 1, 1, 5);
+    return nn_fold1d(g, nn_test_input(g, nn_shape3(2 * scale, 5 * scale, 6 * scale), r, -1, 1), 3, 1, 1, 1, 5 * scale);
 }
 
 const nn_op_def nn_def_unfold1d = {"unfold1d", 1,

@@ -161,27 +161,30 @@ static int embedding_grad_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[1] < 0 ? -1 : 0;
 }
 
-/* ---- gradient-check fixtures: ids (2,3) over V = 5 with a repeated id and padding id 2 ---- */
-static int check_ids(nn_graph *g)
+/* ---- fixtures: ids (2,3) over V = 5 with a repeated id and padding id 2; scaled, ids
+ * (2s,3s) over V = 5s, each base id b spread over b s .. b s + s - 1, padding id 2s ---- */
+static int check_ids(nn_graph *g, int scale)
 {
-    int ids = nn_input(g, nn_shape2(2, 3), "ids");
+    static const float base[6] = {1, 2, 4, 1, 0, 2};
+    int ids = nn_input(g, nn_shape2(2 * scale, 3 * scale), "ids");
     if (ids < 0) return -1;
-    memcpy(nn_data(g, ids), (float[]){1, 2, 4, 1, 0, 2}, 6 * sizeof(float));
+    for (int i = 0; i < 6 * scale * scale; i++) nn_data(g, ids)[i] = base[i % 6] * (float)scale + (float)(i / 6 % scale);
     g->nodes[ids].no_grad = 1;
     return ids;
 }
 
-static int embedding_check(nn_graph *g, nn_rng *r)
+static int embedding_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int ids = check_ids(g);
-    return nn_embedding(g, ids, nn_test_input(g, nn_shape2(5, 4), r, -1, 1), 2);
+    int ids = check_ids(g, scale);
+    return nn_embedding(g, ids, nn_test_input(g, nn_shape2(5 * scale, 4 * scale), r, -1, 1), 2 * scale);
 }
 
-static int embedding_grad_check(nn_graph *g, nn_rng *r)
+static int embedding_grad_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int ids = check_ids(g);
-    nn_attrs a = {.i = {2, 5}};
-    return nn_op(g, NN_OP_embedding_grad, (int[]){ids, nn_test_input(g, nn_shape3(2, 3, 4), r, -1, 1)}, 2, &a);
+    int ids = check_ids(g, scale);
+    nn_attrs a = {.i = {2 * scale, 5 * scale}};
+    int h = nn_test_input(g, nn_shape3(2 * scale, 3 * scale, 4 * scale), r, -1, 1);
+    return nn_op(g, NN_OP_embedding_grad, (int[]){ids, h}, 2, &a);
 }
 
 static double grad_flops(nn_graph *g, const nn_node *n) { return (double)nn_shape_numel(&g->nodes[n->in[1]].shape); }

@@ -54,7 +54,10 @@ static int flip_backward(nn_graph *g, int id, int gout, int *gin)
 }
 
 /* (2,5,3) flipped along the middle axis, given as -2 to exercise normalisation */
-static int flip_check(nn_graph *g, nn_rng *r) { return nn_flip(g, nn_test_input(g, nn_shape3(2, 5, 3), r, -1, 1), -2); }
+static int flip_check(nn_graph *g, nn_rng *r, int scale)
+{
+    return nn_flip(g, nn_test_input(g, nn_shape3(2 * scale, 5 * scale, 3 * scale), r, -1, 1), -2);
+}
 
 const nn_op_def nn_def_flip = {"flip", 1, "reverse one axis: (N,T,C) axis 1 -> the steps in reverse order", flip_infer,
                                flip_forward, flip_backward, flip_check, NULL};

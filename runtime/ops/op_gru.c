@@ -160,10 +160,10 @@ static int gru_states_backward(nn_graph *g, int id, int gout, int *gin)
 /* Both output modes with padding at the end (sequence 1), at the start and in the middle
  * (sequence 2), with and without biases, plus a bare gru_states whose every part (r, z, hn,
  * n, h) feeds the loss, so the backward's handling of gradients on every slot is checked. */
-static int gru_states_check(nn_graph *g, nn_rng *r)
+static int gru_states_check(nn_graph *g, nn_rng *r, int scale)
 {
-    enum { N = 3, T = 4, D = 3, H = 2 };
-    int mask = recurrent_test_mask(g);   /* (N, T) = (3, 4) */
+    const int N = 3 * scale, T = 4 * scale, D = 3 * scale, H = 2 * scale;
+    int mask = recurrent_test_mask(g, scale);   /* (N, T) */
     if (mask < 0) return -1;
     int x = nn_test_input(g, nn_shape3(N, T, D), r, -1, 1), wi = nn_test_input(g, nn_shape2(3 * H, D), r, -1, 1);
     int wh = nn_test_input(g, nn_shape2(3 * H, H), r, -1, 1), bi = nn_test_input(g, nn_shape1(3 * H), r, -1, 1);

@@ -132,10 +132,10 @@ static int layer_norm_backward(nn_graph *g, int id, int gout, int *gin)
     return 0;
 }
 
-static int layer_norm_check(nn_graph *g, nn_rng *r)
+static int layer_norm_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = nn_test_input(g, nn_shape3(2, 3, 5), r, -1, 1);
-    int gamma = nn_test_input(g, nn_shape1(5), r, 0.5f, 1.5f), beta = nn_test_input(g, nn_shape1(5), r, -1, 1);
+    int c = 5 * scale, x = nn_test_input(g, nn_shape3(2 * scale, 3 * scale, c), r, -1, 1);
+    int gamma = nn_test_input(g, nn_shape1(c), r, 0.5f, 1.5f), beta = nn_test_input(g, nn_shape1(c), r, -1, 1);
     return nn_layer_norm(g, x, gamma, beta, NN_LAYER_NORM_EPS);
 }
 
@@ -200,10 +200,11 @@ static int layer_norm_grad_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[0] < 0 || gin[1] < 0 || (gamma >= 0 && gin[2] < 0) ? -1 : 0;
 }
 
-static int layer_norm_grad_check(nn_graph *g, nn_rng *r)
+static int layer_norm_grad_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = nn_test_input(g, nn_shape2(3, 5), r, -1, 1), go = nn_test_input(g, nn_shape2(3, 5), r, -1, 1);
-    return layer_norm_grad_op(g, x, go, nn_test_input(g, nn_shape1(5), r, 0.5f, 1.5f), NN_LAYER_NORM_EPS);
+    nn_shape s = nn_shape2(3 * scale, 5 * scale);
+    int x = nn_test_input(g, s, r, -1, 1), go = nn_test_input(g, s, r, -1, 1);
+    return layer_norm_grad_op(g, x, go, nn_test_input(g, nn_shape1(5 * scale), r, 0.5f, 1.5f), NN_LAYER_NORM_EPS);
 }
 
 const nn_op_def nn_def_layer_norm = {"layer_norm", -1,

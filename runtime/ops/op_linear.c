@@ -43,10 +43,10 @@ static int matmul_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[0] < 0 || gin[1] < 0 ? -1 : 0;
 }
 
-static int matmul_check(nn_graph *g, nn_rng *r)
+static int matmul_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int a = nn_test_input(g, nn_shape2(4, 3), r, -1, 1);
-    int b = nn_test_input(g, nn_shape2(5, 3), r, -1, 1);
+    int a = nn_test_input(g, nn_shape2(4 * scale, 3 * scale), r, -1, 1);
+    int b = nn_test_input(g, nn_shape2(5 * scale, 3 * scale), r, -1, 1);
     return nn_matmul(g, a, b, 0, 1);
 }
 
@@ -118,11 +118,11 @@ static int dense_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[0] < 0 || gin[1] < 0 || (g->nodes[id].n_in == 3 && gin[2] < 0) ? -1 : 0;
 }
 
-static int dense_check(nn_graph *g, nn_rng *r)
+static int dense_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = nn_test_input(g, nn_shape2(3, 5), r, -1, 1);
-    int w = nn_test_input(g, nn_shape2(4, 5), r, -1, 1);
-    int b = nn_test_input(g, nn_shape1(4), r, -1, 1);
+    int x = nn_test_input(g, nn_shape2(3 * scale, 5 * scale), r, -1, 1);
+    int w = nn_test_input(g, nn_shape2(4 * scale, 5 * scale), r, -1, 1);
+    int b = nn_test_input(g, nn_shape1(4 * scale), r, -1, 1);
     return nn_dense(g, x, w, b);
 }
 

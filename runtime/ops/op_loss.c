@@ -78,9 +78,9 @@ static int scale_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[0] < 0 || gin[1] < 0 ? -1 : 0;
 }
 
-static int scale_check(nn_graph *g, nn_rng *r)
+static int scale_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = nn_test_input(g, nn_shape2(3, 4), r, -1, 1);
+    int x = nn_test_input(g, nn_ew_test_shape(scale), r, -1, 1);
     int s = nn_test_input(g, nn_shape1(1), r, 0.5f, 1.5f);
     return scale_by(g, x, s, 0.7f);
 }
@@ -189,29 +189,31 @@ static int loss_op(nn_graph *g, int op, int pred, int target, int reduce)
     return nn_op(g, op, (int[]){pred, target}, 2, &a);
 }
 
-static int mse_check(nn_graph *g, nn_rng *r)
+static int mse_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int p = nn_test_input(g, nn_shape2(3, 4), r, -1, 1), t = nn_test_input(g, nn_shape2(3, 4), r, -1, 1);
+    int p = nn_test_input(g, nn_ew_test_shape(scale), r, -1, 1), t = nn_test_input(g, nn_ew_test_shape(scale), r, -1, 1);
     return nn_mse(g, p, t, NN_REDUCE_SUM_PER_SAMPLE);
 }
 
 /* t = p + d with |d| >= 0.1, away from the kink of |p - t| */
-static int l1_check(nn_graph *g, nn_rng *r)
+static int l1_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int p = nn_test_input(g, nn_shape2(3, 4), r, -1, 1), t = nn_ew_test_input_away(g, nn_shape2(3, 4), r, 0.1f, 1);
-    for (int i = 0; i < 12; i++) nn_data(g, t)[i] += nn_data(g, p)[i];
+    nn_shape s = nn_ew_test_shape(scale);
+    int p = nn_test_input(g, s, r, -1, 1), t = nn_ew_test_input_away(g, s, r, 0.1f, 1);
+    if (t < 0) return -1;
+    for (size_t i = 0; i < nn_shape_numel(&s); i++) nn_data(g, t)[i] += nn_data(g, p)[i];
     return nn_l1(g, p, t, NN_REDUCE_MEAN);
 }
 
-static int bce_with_logits_check(nn_graph *g, nn_rng *r)
+static int bce_with_logits_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int z = nn_test_input(g, nn_shape2(3, 4), r, -3, 3), t = nn_test_input(g, nn_shape2(3, 4), r, 0, 1);
+    int z = nn_test_input(g, nn_ew_test_shape(scale), r, -3, 3), t = nn_test_input(g, nn_ew_test_shape(scale), r, 0, 1);
     return nn_bce_with_logits(g, z, t, NN_REDUCE_SUM);
 }
 
-static int bce_grad_check(nn_graph *g, nn_rng *r)
+static int bce_grad_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int z = nn_test_input(g, nn_shape2(3, 4), r, -3, 3), t = nn_test_input(g, nn_shape2(3, 4), r, 0, 1);
+    int z = nn_test_input(g, nn_ew_test_shape(scale), r, -3, 3), t = nn_test_input(g, nn_ew_test_shape(scale), r, 0, 1);
     int go = nn_test_input(g, nn_shape1(1), r, 0.5f, 1.5f);
     nn_attrs a = {.f = {0.25f}};
     return nn_op(g, NN_OP_bce_grad, (int[]){z, t, go}, 3, &a);
@@ -358,17 +360,20 @@ static int test_labels(nn_graph *g, nn_rng *r, int n, int classes)
 }
 
 /* per step (N=2, T=3) with the rows labelled 0 ignored (some of the labels drawn below 5 are) */
-static int cross_entropy_check(nn_graph *g, nn_rng *r)
+static int cross_entropy_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = nn_test_input(g, nn_shape3(2, 3, 5), r, -2, 2), l = test_labels(g, r, 6, 5);
+    int n = 2 * scale, t = 3 * scale, c = 5 * scale;
+    int x = nn_test_input(g, nn_shape3(n, t, c), r, -2, 2), l = test_labels(g, r, n * t, c);
+    if (l < 0) return -1;
     nn_data(g, l)[1] = 0;   /* at least one ignored row */
-    return nn_cross_entropy_ext(g, x, nn_reshape(g, l, nn_shape2(2, 3)), NN_REDUCE_MEAN, 0);
+    return nn_cross_entropy_ext(g, x, nn_reshape(g, l, nn_shape2(n, t)), NN_REDUCE_MEAN, 0);
 }
 
 /* the mean with the rows labelled 1 ignored (one or more of the 6) */
-static int ce_grad_check(nn_graph *g, nn_rng *r)
+static int ce_grad_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = nn_test_input(g, nn_shape2(6, 5), r, -2, 2), l = test_labels(g, r, 6, 5);
+    int x = nn_test_input(g, nn_shape2(6 * scale, 5 * scale), r, -2, 2), l = test_labels(g, r, 6 * scale, 5 * scale);
+    if (l < 0) return -1;
     nn_data(g, l)[2] = 1;
     nn_attrs a = {.i = {NN_REDUCE_MEAN, 1, 1}};
     return ce_grad(g, x, l, nn_test_input(g, nn_shape1(1), r, 0.5f, 1.5f), &a);
@@ -418,10 +423,10 @@ static int one_hot_backward(nn_graph *g, int id, int gout, int *gin)
 
 /* one_hot has no differentiable input; x * one_hot(labels) exposes its values to the check
  * (d/dx = one_hot). */
-static int one_hot_check(nn_graph *g, nn_rng *r)
+static int one_hot_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = nn_test_input(g, nn_shape2(4, 3), r, -1, 1);
-    return nn_mul(g, x, nn_one_hot(g, test_labels(g, r, 4, 3), 3));
+    int x = nn_test_input(g, nn_shape2(4 * scale, 3 * scale), r, -1, 1);
+    return nn_mul(g, x, nn_one_hot(g, test_labels(g, r, 4 * scale, 3 * scale), 3 * scale));
 }
 
 int nn_one_hot(nn_graph *g, int labels, int classes)

@@ -72,9 +72,10 @@ static int softmax_masked_backward(nn_graph *g, int id, int gout, int *gin)
 }
 
 /* a learned additive mask (finite values) per row and column, broadcast over the first dim */
-static int softmax_masked_check(nn_graph *g, nn_rng *r)
+static int softmax_masked_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = nn_test_input(g, nn_shape3(2, 3, 4), r, -2, 2), mask = nn_test_input(g, nn_shape2(3, 4), r, -2, 2);
+    int x = nn_test_input(g, nn_shape3(2 * scale, 3 * scale, 4 * scale), r, -2, 2);
+    int mask = nn_test_input(g, nn_shape2(3 * scale, 4 * scale), r, -2, 2);
     return nn_softmax_masked(g, x, mask);
 }
 
@@ -125,13 +126,15 @@ static int pad_mask_backward(nn_graph *g, int id, int gout, int *gin)
     return 0;
 }
 
-/* no input to differentiate: the mask applied to scores (2,2,3,4), one sequence wholly padded */
-static int pad_mask_check(nn_graph *g, nn_rng *r)
+/* no input to differentiate: the mask applied to scores (2,2,3,4), one sequence wholly padded;
+ * scaled, (2s,2,3s,4s), sequence n following row n % 2, each step stretched over s */
+static int pad_mask_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int ids = nn_input(g, nn_shape2(2, 4), "ids");
+    static const float base[2][4] = {{3, 1, 0, 0}, {0, 0, 0, 0}};
+    int n = 2 * scale, t = 4 * scale, ids = nn_input(g, nn_shape2(n, t), "ids");
     if (ids < 0) return -1;
-    memcpy(nn_data(g, ids), (float[]){3, 1, 0, 0, 0, 0, 0, 0}, 8 * sizeof(float));
-    int x = nn_test_input(g, nn_shape4(2, 2, 3, 4), r, -2, 2);
+    for (int i = 0; i < n * t; i++) nn_data(g, ids)[i] = base[i / t % 2][i % t / scale];
+    int x = nn_test_input(g, nn_shape4(n, 2, 3 * scale, t), r, -2, 2);
     return nn_softmax_masked(g, x, nn_padding_mask(g, ids, 0));
 }
 

@@ -10,6 +10,7 @@
  * constant). Ties go to the first maximum; a NaN wins so it propagates. No indices are stored:
  * select and route recompute the argmax from x. */
 #include "../kernels/axis_view.h"
+#include "../kernels/ew_util.h"
 #include "op_list.h"
 #include "../core/parallel.h"
 #include <string.h>
@@ -152,30 +153,22 @@ static int max_over_route_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[1] < 0 ? -1 : 0;
 }
 
-/* ---- gradient-check fixtures: x (2,5,3), the max over axis 1 ---- */
+/* ---- fixtures: x (2,5,3) of distinct values, the max over axis 1 ---- */
+static nn_shape check_shape(int scale) { return nn_shape3(2 * scale, 5 * scale, 3 * scale); }
 
-/* Values spaced 0.05 apart in random order: finite differences (eps 0.01) never move an argmax. */
-static int distinct_input(nn_graph *g, nn_rng *r)
+static int max_over_check(nn_graph *g, nn_rng *r, int scale)
 {
-    enum { N = 30 };
-    int id = nn_test_input(g, nn_shape3(2, 5, 3), r, 0, 1), perm[N];
-    if (id < 0) return -1;
-    for (int i = 0; i < N; i++) perm[i] = i;
-    nn_rng_shuffle(r, perm, N);
-    for (int i = 0; i < N; i++) g->nodes[id].data[i] = 0.05f * (float)(perm[i] - N / 2);
-    return id;
+    return nn_max_over(g, nn_ew_test_input_distinct(g, check_shape(scale), r), 1);
 }
-
-static int max_over_check(nn_graph *g, nn_rng *r) { return nn_max_over(g, distinct_input(g, r), 1); }
-static int max_over_select_check(nn_graph *g, nn_rng *r)
+static int max_over_select_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = distinct_input(g, r);
-    return pair_op(g, NN_OP_max_over_select, x, nn_test_input(g, nn_shape3(2, 5, 3), r, -1, 1), 1);
+    int x = nn_ew_test_input_distinct(g, check_shape(scale), r);
+    return pair_op(g, NN_OP_max_over_select, x, nn_test_input(g, check_shape(scale), r, -1, 1), 1);
 }
-static int max_over_route_check(nn_graph *g, nn_rng *r)
+static int max_over_route_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = distinct_input(g, r);
-    return pair_op(g, NN_OP_max_over_route, x, nn_test_input(g, nn_shape2(2, 3), r, -1, 1), -2);
+    int x = nn_ew_test_input_distinct(g, check_shape(scale), r);
+    return pair_op(g, NN_OP_max_over_route, x, nn_test_input(g, nn_shape2(2 * scale, 3 * scale), r, -1, 1), -2);
 }
 
 static double x_flops(nn_graph *g, const nn_node *n) { return (double)nn_shape_numel(&g->nodes[n->in[0]].shape); }

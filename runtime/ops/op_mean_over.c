@@ -123,10 +123,13 @@ static int mean_over_grad_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[0] < 0 ? -1 : 0;
 }
 
-static int mean_over_check(nn_graph *g, nn_rng *r) { return nn_mean_over(g, nn_test_input(g, nn_shape3(2, 3, 4), r, -1, 1), -1); }
-static int mean_over_grad_check(nn_graph *g, nn_rng *r)
+static int mean_over_check(nn_graph *g, nn_rng *r, int scale)
 {
-    return mean_over_grad_of(g, nn_test_input(g, nn_shape2(2, 4), r, -1, 1), 1, 3);
+    return nn_mean_over(g, nn_test_input(g, nn_shape3(2 * scale, 3 * scale, 4 * scale), r, -1, 1), -1);
+}
+static int mean_over_grad_check(nn_graph *g, nn_rng *r, int scale)
+{
+    return mean_over_grad_of(g, nn_test_input(g, nn_shape2(2 * scale, 4 * scale), r, -1, 1), 1, 3 * scale);
 }
 
 const nn_op_def nn_def_mean_over = {"mean_over", 1, "mean over one axis, removing it: (N,T,C) axis 1 -> (N,C)",

@@ -103,15 +103,15 @@ static int avgpool_grad_backward(nn_graph *g, int id, int gout, int *gin)
 }
 
 /* 3x3 windows, stride 2, pad 1 on 6x6: overlapping, padded, and the floor drops nothing */
-static int avgpool2d_check(nn_graph *g, nn_rng *r)
+static int avgpool2d_check(nn_graph *g, nn_rng *r, int scale)
 {
-    return nn_avgpool2d(g, nn_test_input(g, nn_shape4(1, 2, 6, 6), r, -1, 1), 3, 2, 1);
+    return nn_avgpool2d(g, nn_test_input(g, nn_shape4(scale, 2 * scale, 6, 6), r, -1, 1), 3, 2, 1);
 }
 /* 2x2 stride 2 back to 5x5: the last row and column receive nothing (floor) */
-static int avgpool2d_grad_check(nn_graph *g, nn_rng *r)
+static int avgpool2d_grad_check(nn_graph *g, nn_rng *r, int scale)
 {
     nn_attrs a = {.i = {2, 2, 0, 5, 5}};
-    int h = nn_test_input(g, nn_shape4(2, 1, 2, 2), r, -1, 1);
+    int h = nn_test_input(g, nn_shape4(2 * scale, scale, 2, 2), r, -1, 1);
     return nn_op(g, NN_OP_avgpool2d_grad, &h, 1, &a);
 }
 
@@ -188,14 +188,14 @@ static int global_avgpool_grad_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[0] < 0 ? -1 : 0;
 }
 
-static int global_avgpool_check(nn_graph *g, nn_rng *r)
+static int global_avgpool_check(nn_graph *g, nn_rng *r, int scale)
 {
-    return nn_global_avgpool(g, nn_test_input(g, nn_shape4(2, 3, 2, 3), r, -1, 1));
+    return nn_global_avgpool(g, nn_test_input(g, nn_shape4(2 * scale, 3 * scale, 2, 3), r, -1, 1));
 }
-static int global_avgpool_grad_check(nn_graph *g, nn_rng *r)
+static int global_avgpool_grad_check(nn_graph *g, nn_rng *r, int scale)
 {
     nn_attrs a = {.i = {2, 3}};
-    int h = nn_test_input(g, nn_shape2(2, 3), r, -1, 1);
+    int h = nn_test_input(g, nn_shape2(2 * scale, 3 * scale), r, -1, 1);
     return nn_op(g, NN_OP_global_avgpool_grad, &h, 1, &a);
 }
 

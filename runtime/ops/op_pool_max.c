@@ -8,6 +8,7 @@
  * w.r.t. x. Ties go to the first maximum in row-major window order, as in PyTorch; a NaN
  * wins its window so it propagates. No indices are stored: select and route recompute the
  * argmax from x, which keeps the family closed under differentiation without side buffers. */
+#include "../kernels/ew_util.h"
 #include "../kernels/fused_act.h"
 #include "../kernels/pool_window.h"
 #include "op_list.h"
@@ -176,36 +177,25 @@ int nn_maxpool_of(nn_graph *g, int x, const nn_attrs *pool)
     return nn_maxpool2d(g, x, pool->i[0], pool->i[1], pool->i[2]);
 }
 
-/* ---- gradient-check fixtures: 3x3 windows, stride 2, pad 1 (overlapping, padded) ---- */
-
-/* Values spaced 0.05 apart in random order: finite differences (eps 0.01) never move an argmax. */
-static int distinct_input(nn_graph *g, nn_rng *r, nn_shape s)
-{
-    int id = nn_test_input(g, s, r, 0, 1);
-    if (id < 0) return -1;
-    int n = (int)nn_shape_numel(&s), perm[64];
-    if (n > 64) return nn_graph_fail(g, "maxpool fixture: at most 64 values");
-    for (int i = 0; i < n; i++) perm[i] = i;
-    nn_rng_shuffle(r, perm, n);
-    for (int i = 0; i < n; i++) g->nodes[id].data[i] = 0.05f * (float)(perm[i] - n / 2);
-    return id;
-}
-
+/* ---- fixtures: 3x3 windows, stride 2, pad 1 (overlapping, padded) over (1,2,5,5) of
+ * distinct values; scaled, (s,2s,5,5) ---- */
 static const nn_attrs check_attrs = {.i = {3, 2, 1}};
+static nn_shape check_shape(int scale) { return nn_shape4(scale, 2 * scale, 5, 5); }
 
-static int maxpool2d_check(nn_graph *g, nn_rng *r)
+static int maxpool2d_check(nn_graph *g, nn_rng *r, int scale)
 {
-    return nn_maxpool2d(g, distinct_input(g, r, nn_shape4(1, 2, 5, 5)), 3, 2, 1);
+    return nn_maxpool2d(g, nn_ew_test_input_distinct(g, check_shape(scale), r), 3, 2, 1);
 }
-static int max_select_check(nn_graph *g, nn_rng *r)
+static int max_select_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = distinct_input(g, r, nn_shape4(1, 2, 5, 5));
-    return pair_op(g, NN_OP_max_select, x, nn_test_input(g, nn_shape4(1, 2, 5, 5), r, -1, 1), &check_attrs);
+    int x = nn_ew_test_input_distinct(g, check_shape(scale), r);
+    return pair_op(g, NN_OP_max_select, x, nn_test_input(g, check_shape(scale), r, -1, 1), &check_attrs);
 }
-static int max_route_check(nn_graph *g, nn_rng *r)
+static int max_route_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = distinct_input(g, r, nn_shape4(1, 2, 5, 5));
-    return pair_op(g, NN_OP_max_route, x, nn_test_input(g, nn_shape4(1, 2, 3, 3), r, -1, 1), &check_attrs);
+    int x = nn_ew_test_input_distinct(g, check_shape(scale), r);
+    int gy = nn_test_input(g, nn_shape4(scale, 2 * scale, 3, 3), r, -1, 1);
+    return pair_op(g, NN_OP_max_route, x, gy, &check_attrs);
 }
 
 /* k*k comparisons per pooled value */

@@ -74,10 +74,10 @@ static void dropout_mask_forward(nn_graph *g, nn_node *n)
 /* Random masks make repeated forwards differ, which finite differences cannot handle, so the
  * fixture runs in evaluation mode (g->training = 0): the mask is all ones, y = x. The training
  * behaviour is covered by tests/test_ops.c. */
-static int dropout_mask_check(nn_graph *g, nn_rng *r)
+static int dropout_mask_check(nn_graph *g, nn_rng *r, int scale)
 {
     g->training = 0;
-    return nn_dropout(g, nn_test_input(g, nn_shape2(3, 4), r, -1, 1), 0.5f);
+    return nn_dropout(g, nn_test_input(g, nn_ew_test_shape(scale), r, -1, 1), 0.5f);
 }
 
 /* ---- noise: attrs f[0] = sigma, i[0] = always (also in evaluation) ---- */
@@ -106,10 +106,10 @@ static void noise_forward(nn_graph *g, nn_node *n)
 }
 
 /* As for dropout: evaluation mode without `always` makes the op the identity for the check. */
-static int noise_check(nn_graph *g, nn_rng *r)
+static int noise_check(nn_graph *g, nn_rng *r, int scale)
 {
     g->training = 0;
-    return nn_gaussian_noise(g, nn_test_input(g, nn_shape2(3, 4), r, -1, 1), 0.5f, 0);
+    return nn_gaussian_noise(g, nn_test_input(g, nn_ew_test_shape(scale), r, -1, 1), 0.5f, 0);
 }
 
 /* ---- uniform_noise: attrs f[0] = lo, f[1] = hi, i[0] = always (also in evaluation) ---- */
@@ -153,10 +153,10 @@ static void uniform_noise_forward(nn_graph *g, nn_node *n)
 
 /* Evaluation without `always` gives the midpoint, so x * u is x scaled by a constant the check
  * can differentiate; the draws themselves are covered by tests/test_ops.c. */
-static int uniform_noise_check(nn_graph *g, nn_rng *r)
+static int uniform_noise_check(nn_graph *g, nn_rng *r, int scale)
 {
     g->training = 0;
-    int x = nn_test_input(g, nn_shape2(3, 4), r, -1, 1);
+    int x = nn_test_input(g, nn_ew_test_shape(scale), r, -1, 1);
     return nn_mul(g, x, nn_uniform_noise(g, x, 0.5f, 2.0f, 0));
 }
 

@@ -1,4 +1,5 @@
 /* Reductions: sum and mean of all elements, per-sample sums. */
+#include "../kernels/ew_util.h"
 #include "op_list.h"
 #include "../core/parallel.h"
 
@@ -44,13 +45,13 @@ static int mean_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[0] < 0 ? -1 : 0;
 }
 
-static int reduce_check(nn_graph *g, nn_rng *r, int op)
+static int reduce_check(nn_graph *g, nn_rng *r, int scale, int op)
 {
-    int x = nn_test_input(g, nn_shape2(3, 4), r, -1, 1);
+    int x = nn_test_input(g, nn_ew_test_shape(scale), r, -1, 1);
     return nn_op(g, op, &x, 1, NULL);
 }
-static int sum_check(nn_graph *g, nn_rng *r) { return reduce_check(g, r, NN_OP_sum); }
-static int mean_check(nn_graph *g, nn_rng *r) { return reduce_check(g, r, NN_OP_mean); }
+static int sum_check(nn_graph *g, nn_rng *r, int scale) { return reduce_check(g, r, scale, NN_OP_sum); }
+static int mean_check(nn_graph *g, nn_rng *r, int scale) { return reduce_check(g, r, scale, NN_OP_mean); }
 
 const nn_op_def nn_def_sum = {"sum", 1, "sum of all elements -> (1)", scalar_infer, sum_forward, sum_backward, sum_check, NULL};
 const nn_op_def nn_def_mean = {"mean", 1, "mean of all elements -> (1)", scalar_infer, mean_forward, mean_backward, mean_check, NULL};
@@ -82,7 +83,7 @@ static int sum_rows_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[0] < 0 ? -1 : 0;
 }
 
-static int sum_rows_check(nn_graph *g, nn_rng *r) { return reduce_check(g, r, NN_OP_sum_rows); }
+static int sum_rows_check(nn_graph *g, nn_rng *r, int scale) { return reduce_check(g, r, scale, NN_OP_sum_rows); }
 
 const nn_op_def nn_def_sum_rows = {"sum_rows", 1, "(N, ...) -> (N): per-sample sum", sum_rows_infer,
                                    sum_rows_forward, sum_rows_backward, sum_rows_check, NULL};

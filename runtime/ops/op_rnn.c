@@ -108,10 +108,10 @@ static int rnn_states_backward(nn_graph *g, int id, int gout, int *gin)
  * and in the middle (sequence 2). The relu layer's inputs are arranged so that every
  * pre-activation stays > 0.1 away from the kink (units 0 and 2 always on, unit 1 always off):
  * a finite difference across the kink would not match either one-sided derivative. */
-static int rnn_states_check(nn_graph *g, nn_rng *r)
+static int rnn_states_check(nn_graph *g, nn_rng *r, int scale)
 {
-    enum { N = 3, T = 4, D = 3, H = 3 };
-    int mask = recurrent_test_mask(g);   /* (N, T) = (3, 4) */
+    const int N = 3 * scale, T = 4 * scale, D = 3 * scale, H = 3 * scale;
+    int mask = recurrent_test_mask(g, scale);   /* (N, T) */
     if (mask < 0) return -1;
     int x = nn_test_input(g, nn_shape3(N, T, D), r, -1, 1), wi = nn_test_input(g, nn_shape2(H, D), r, -1, 1);
     int wh = nn_test_input(g, nn_shape2(H, H), r, -1, 1), b = nn_test_input(g, nn_shape1(H), r, -1, 1);

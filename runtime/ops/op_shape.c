@@ -29,10 +29,10 @@ static int reshape_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[0] < 0 ? -1 : 0;
 }
 
-static int reshape_check(nn_graph *g, nn_rng *r)
+static int reshape_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = nn_test_input(g, nn_shape2(3, 4), r, -1, 1);
-    return nn_reshape(g, x, nn_shape3(2, 2, 3));
+    int x = nn_test_input(g, nn_shape2(3 * scale, 4 * scale), r, -1, 1);
+    return nn_reshape(g, x, nn_shape3(2, 2 * scale, 3 * scale));
 }
 
 const nn_op_def nn_def_reshape = {"reshape", 1, "same values, new shape", reshape_infer, reshape_forward,
@@ -81,9 +81,9 @@ static int transpose_last2_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[0] < 0 ? -1 : 0;
 }
 
-static int transpose_last2_check(nn_graph *g, nn_rng *r)
+static int transpose_last2_check(nn_graph *g, nn_rng *r, int scale)
 {
-    return nn_transpose_last2(g, nn_test_input(g, nn_shape3(2, 3, 4), r, -1, 1));
+    return nn_transpose_last2(g, nn_test_input(g, nn_shape3(2 * scale, 3 * scale, 4 * scale), r, -1, 1));
 }
 
 const nn_op_def nn_def_transpose_last2 = {"transpose_last2", 1, "(..., A, B) -> (..., B, A): swaps the last two axes",
@@ -133,9 +133,10 @@ static int permute_backward(nn_graph *g, int id, int gout, int *gin)
 }
 
 /* a permutation that moves every axis, so a wrong inverse shows */
-static int permute_check(nn_graph *g, nn_rng *r)
+static int permute_check(nn_graph *g, nn_rng *r, int scale)
 {
-    return nn_permute(g, nn_test_input(g, nn_shape4(2, 3, 4, 2), r, -1, 1), (int[]){2, 0, 3, 1}, 4);
+    nn_shape s = nn_shape4(2 * scale, 3 * scale, 4 * scale, 2);   /* three axes scaled: s^3 values */
+    return nn_permute(g, nn_test_input(g, s, r, -1, 1), (int[]){2, 0, 3, 1}, 4);
 }
 
 const nn_op_def nn_def_permute = {"permute", 1, "reorders the axes: y's axis k is x's axis perm[k] (a copy)",

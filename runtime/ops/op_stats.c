@@ -59,13 +59,14 @@ static int ema_update_backward(nn_graph *g, int id, int gout, int *gin)
  * the fixture runs in evaluation (output = stat, fixed). ema_update has no gradient; as for
  * step and one_hot, value * ema_update(stat, value) exposes its output to the check
  * (d/dvalue = stat). The training update is covered by tests/test_pool.c. */
-static int ema_update_check(nn_graph *g, nn_rng *r)
+static int ema_update_check(nn_graph *g, nn_rng *r, int scale)
 {
     g->training = 0;
-    int v = nn_test_input(g, nn_shape2(2, 3), r, -1, 1);
-    int s = nn_param(g, nn_shape2(2, 3), "running_mean");
+    nn_shape shape = nn_shape2(2 * scale, 3 * scale);
+    int v = nn_test_input(g, shape, r, -1, 1);
+    int s = nn_param(g, shape, "running_mean");
     if (s < 0 || nn_graph_alloc_params(g) < 0) return -1;
-    for (int i = 0; i < 6; i++) nn_data(g, s)[i] = nn_rng_range(r, 0.5f, 1.5f);
+    for (size_t i = 0; i < nn_shape_numel(&shape); i++) nn_data(g, s)[i] = nn_rng_range(r, 0.5f, 1.5f);
     return nn_mul(g, v, nn_ema_update(g, s, v, 0.1f));
 }
 

@@ -10,9 +10,9 @@
     float *y = (n)->data;                               \
     size_t k = nn_shape_numel(&(n)->shape)
 
-static int unary_check(nn_graph *g, nn_rng *r, int op, float lo, float hi)
+static int unary_check(nn_graph *g, nn_rng *r, int scale, int op, float lo, float hi)
 {
-    int x = nn_test_input(g, nn_shape2(3, 4), r, lo, hi);
+    int x = nn_test_input(g, nn_ew_test_shape(scale), r, lo, hi);
     return nn_op(g, op, &x, 1, NULL);
 }
 
@@ -43,9 +43,9 @@ static int affine_backward(nn_graph *g, int id, int gout, int *gin)
     return done(gin);
 }
 
-static int affine_check(nn_graph *g, nn_rng *r)
+static int affine_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = nn_test_input(g, nn_shape2(3, 4), r, -1, 1);
+    int x = nn_test_input(g, nn_ew_test_shape(scale), r, -1, 1);
     return nn_affine(g, x, -1.5f, 0.25f);
 }
 
@@ -71,7 +71,7 @@ static int exp_backward(nn_graph *g, int id, int gout, int *gin)
     gin[0] = nn_mul(g, gout, id);
     return done(gin);
 }
-static int exp_check(nn_graph *g, nn_rng *r) { return unary_check(g, r, NN_OP_exp, -1, 1); }
+static int exp_check(nn_graph *g, nn_rng *r, int scale) { return unary_check(g, r, scale, NN_OP_exp, -1, 1); }
 
 /* ---- log: dy/dx = 1/x ---- */
 static void log_forward(nn_graph *g, nn_node *n)
@@ -84,7 +84,7 @@ static int log_backward(nn_graph *g, int id, int gout, int *gin)
     gin[0] = nn_div(g, gout, g->nodes[id].in[0]);
     return done(gin);
 }
-static int log_check(nn_graph *g, nn_rng *r) { return unary_check(g, r, NN_OP_log, 0.5f, 2); }
+static int log_check(nn_graph *g, nn_rng *r, int scale) { return unary_check(g, r, scale, NN_OP_log, 0.5f, 2); }
 
 /* ---- sqrt: dy/dx = 1 / (2 y) ---- */
 static void sqrt_forward(nn_graph *g, nn_node *n)
@@ -97,7 +97,7 @@ static int sqrt_backward(nn_graph *g, int id, int gout, int *gin)
     gin[0] = nn_div(g, gout, nn_affine(g, id, 2.0f, 0.0f));
     return done(gin);
 }
-static int sqrt_check(nn_graph *g, nn_rng *r) { return unary_check(g, r, NN_OP_sqrt, 0.5f, 2); }
+static int sqrt_check(nn_graph *g, nn_rng *r, int scale) { return unary_check(g, r, scale, NN_OP_sqrt, 0.5f, 2); }
 
 /* ---- pow: y = x^p, attrs f[0] = p; dy/dx = p x^(p-1) ---- */
 static void pow_forward(nn_graph *g, nn_node *n)
@@ -111,9 +111,9 @@ static int pow_backward(nn_graph *g, int id, int gout, int *gin)
     gin[0] = nn_mul(g, gout, nn_affine(g, nn_pow(g, g->nodes[id].in[0], p - 1.0f), p, 0.0f));
     return done(gin);
 }
-static int pow_check(nn_graph *g, nn_rng *r)
+static int pow_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = nn_test_input(g, nn_shape2(3, 4), r, 0.5f, 2);
+    int x = nn_test_input(g, nn_ew_test_shape(scale), r, 0.5f, 2);
     return nn_pow(g, x, 2.5f);
 }
 
@@ -128,9 +128,9 @@ static int abs_backward(nn_graph *g, int id, int gout, int *gin)
     gin[0] = nn_mul(g, gout, nn_sign(g, g->nodes[id].in[0]));
     return done(gin);
 }
-static int abs_check(nn_graph *g, nn_rng *r)
+static int abs_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = nn_ew_test_input_away(g, nn_shape2(3, 4), r, 0.1f, 1);
+    int x = nn_ew_test_input_away(g, nn_ew_test_shape(scale), r, 0.1f, 1);
     return nn_abs(g, x);
 }
 
@@ -148,9 +148,9 @@ static int no_gradient(nn_graph *g, int id, int gout, int *gin)
 }
 /* sign has no gradient of its own; x * sign(x) = |x| makes its values visible to the check
  * (d/dx = sign(x)). Inputs stay 0.1 away from the jump at 0. */
-static int sign_check(nn_graph *g, nn_rng *r)
+static int sign_check(nn_graph *g, nn_rng *r, int scale)
 {
-    int x = nn_ew_test_input_away(g, nn_shape2(3, 4), r, 0.1f, 1);
+    int x = nn_ew_test_input_away(g, nn_ew_test_shape(scale), r, 0.1f, 1);
     return nn_mul(g, x, nn_sign(g, x));
 }
 
@@ -165,7 +165,7 @@ static int square_backward(nn_graph *g, int id, int gout, int *gin)
     gin[0] = nn_mul(g, gout, nn_affine(g, g->nodes[id].in[0], 2.0f, 0.0f));
     return done(gin);
 }
-static int square_check(nn_graph *g, nn_rng *r) { return unary_check(g, r, NN_OP_square, -1, 1); }
+static int square_check(nn_graph *g, nn_rng *r, int scale) { return unary_check(g, r, scale, NN_OP_square, -1, 1); }
 
 #define UNARY_ROW(name, doc) \
     const nn_op_def nn_def_##name = {#name, 1, doc, nn_ew_same_infer, name##_forward, name##_backward, name##_check, NULL};

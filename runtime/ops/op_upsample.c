@@ -94,14 +94,14 @@ static int block_sum_backward(nn_graph *g, int id, int gout, int *gin)
     return gin[0] < 0 ? -1 : 0;
 }
 
-static int upsample_nearest_check(nn_graph *g, nn_rng *r)
+static int upsample_nearest_check(nn_graph *g, nn_rng *r, int scale)
 {
-    return nn_upsample_nearest(g, nn_test_input(g, nn_shape4(2, 1, 2, 3), r, -1, 1), 2);
+    return nn_upsample_nearest(g, nn_test_input(g, nn_shape4(2 * scale, scale, 2, 3), r, -1, 1), 2);
 }
-static int block_sum_check(nn_graph *g, nn_rng *r)
+static int block_sum_check(nn_graph *g, nn_rng *r, int scale)
 {
     nn_attrs a = {.i = {3}};
-    int x = nn_test_input(g, nn_shape4(1, 2, 3, 6), r, -1, 1);
+    int x = nn_test_input(g, nn_shape4(scale, 2 * scale, 3, 6), r, -1, 1);
     return nn_op(g, NN_OP_block_sum, &x, 1, &a);
 }
 

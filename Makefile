@@ -3,7 +3,7 @@
 #   make test       every tests/test_*.c (cmocka) + end-to-end spec tests
 #   make SAN=1 test the same, built with AddressSanitizer + UBSan into build-san/ (and a graph
 #                   whose node array moves with every node added, see runtime/core/graph.c)
-#   make data       MNIST into data/ (see scripts/fetch_data.sh)
+#   make data       MNIST, IMDB, books, translation pairs and word vectors into data/ (see scripts/fetch_data.sh)
 #   make bench      nnrun vs the PyTorch reference scripts, one line per model
 #   make bench-mpi  two MPI ranks vs one process (one and two threads), one line per model
 #   make bench-load the same with one core kept busy by another process: each side's slowdown
@@ -133,8 +133,9 @@ $(BUILD)/tests/%: tests/%.c $(LIBS)
 test: $(NNRUN) $(TEST_BIN)
 	@NNRUN=$(NNRUN) BUILD=$(BUILD) scripts/run_tests.sh $(TEST_BIN)
 
-data:
-	scripts/fetch_data.sh
+# The translation vectors are written by nnrun itself (nnrun vectors, nnrun corpus).
+data: $(NNRUN)
+	NNRUN=$(NNRUN) scripts/fetch_data.sh
 
 bench: all
 	scripts/bench.sh

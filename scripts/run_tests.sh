@@ -2,9 +2,13 @@
 # make test: checks the include rules of runtime/ and interpreter/ (scripts/check_layers.sh),
 # runs every cmocka test program given, then validates every spec in specs/ with `nnrun check` (schema,
 # references and shapes; no data needed), the golden losses of every spec
-# (scripts/golden_losses.sh; needs `make data`; not in the sanitizer build), then the command-line tests,
+# (scripts/golden_losses.sh; needs `make data`; not in the sanitizer build), then the command-line tests
+# (tests/cli_test.sh; tests/bleu_test.sh: nnrun bleu, and against sacreBLEU where it is installed;
+# tests/data_study_test.sh: a data study),
 # the data-parallel tests under mpirun (tests/mpi_test.sh),
 # the crash tests (a full disk, SIGKILLs; the full disk needs root to mount a tmpfs, else skipped),
+# nnrun under valgrind (tests/valgrind_test.sh: `nnrun check` and two tiny trainings; not in the
+# sanitizer build),
 # the language tests (docs/spec.md's layer table, the JSON Schema against every spec; needs
 # python3-jsonschema), the man page test (docs/nnrun.1 renders cleanly and names every command
 # and option of every --help) and the report test (report.html in headless Chromium;
@@ -27,10 +31,18 @@ if [ "${BUILD:-build}" != build-san ]; then   # the oracle needs the optimised b
 fi
 printf '== tests/cli_test.sh\n'
 tests/cli_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
+printf '== tests/bleu_test.sh\n'
+tests/bleu_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
+printf '== tests/data_study_test.sh\n'
+tests/data_study_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 printf '== tests/mpi_test.sh\n'
 tests/mpi_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 printf '== tests/crash_test.sh\n'
 tests/crash_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
+if [ "${BUILD:-build}" != build-san ]; then   # valgrind cannot run ASan's binaries
+    printf '== tests/valgrind_test.sh\n'
+    tests/valgrind_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
+fi
 printf '== tests/lang_test.sh\n'
 tests/lang_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 printf '== tests/man_test.sh\n'

@@ -95,10 +95,11 @@ static double bench_layer(const layer_t *L, double *parts)
 
 /* argv[1], if given: scratch floats per group (nn_conv_chunk_floats), to tune the grouping.
  * BENCH_WINOGRAD=0 forces the im2col path (nn_conv_winograd), BENCH_WINO_TILES sets the tiles
- * per Winograd group (nn_conv_winograd_tiles). */
+ * per Winograd group (nn_conv_winograd_tiles), NNRUN_KERNELS the instruction set (nn/runtime.h). */
 int main(int argc, char **argv)
 {
     nn_runtime_init();
+    bench_choose_kernels();
     if (getenv("BENCH_CPU")) bench_use_cpu_time();
     if (argc > 1) nn_conv_chunk_floats = (size_t)atol(argv[1]);
     if (getenv("BENCH_WINOGRAD")) nn_conv_winograd = atoi(getenv("BENCH_WINOGRAD"));

@@ -2,8 +2,10 @@
  * the median of repeated measurements. */
 #ifndef NNRUN_TEST_BENCH_UTIL_H
 #define NNRUN_TEST_BENCH_UTIL_H
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "nn/runtime.h"
 
 /* Wall time by default; bench_use_cpu_time() (BENCH_CPU=1) switches to the process's CPU time,
  * which with OMP_NUM_THREADS=1 is robust against other jobs on a shared machine. */
@@ -29,5 +31,15 @@ static inline double median(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, bench_cmp_double);
     return v[n / 2];
+}
+/* The kernels NNRUN_KERNELS names, as nnrun runs them (exits 2 on a bad name). */
+static inline void bench_choose_kernels(void)
+{
+    const char *name = getenv("NNRUN_KERNELS");
+    char err[256];
+    if (name && nn_kernels_choose(name, err, sizeof err) < 0) {
+        fprintf(stderr, "NNRUN_KERNELS=%s: %s\n", name, err);
+        exit(2);
+    }
 }
 #endif

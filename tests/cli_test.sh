@@ -23,7 +23,7 @@ train: {optimizer: {adam: {lr: 0.01}}, batch: 8, epochs: 3, metrics: [rel_l2]}
 YAML
 
 expect_status 0 "nnrun --help" "$nnrun" --help
-for c in check summary diff eval ops train compare decode sample layers schema resolve; do expect_status 0 "nnrun $c --help" "$nnrun" $c --help; done
+for c in check summary diff eval ops train compare decode sample layers schema resolve bleu; do expect_status 0 "nnrun $c --help" "$nnrun" $c --help; done
 expect_status 2 "no arguments is a usage error" "$nnrun"
 expect_status 2 "an unknown option is a usage error" "$nnrun" fit.yaml --bogus
 expect_status 2 "a missing spec is reported" "$nnrun" check missing.yaml
@@ -106,7 +106,7 @@ expect_status 0 "a run with --profile" "$nnrun" fit.yaml --quiet --out run1p --p
 grep -q "^time per op" out.txt && grep -q "^dense " out.txt && ok "  ... prints the time per op" || { bad "  ... prints the time per op"; cat out.txt; }
 grep -q "^training: [0-9.e+-]* GFLOP per iteration.*GFLOP/s$" out.txt && ok "  ... and the training's FLOPs and rate" ||
     { bad "  ... and the training's FLOPs and rate"; cat out.txt; }
-grep -q '<p class="ran">nnrun [0-9.]* (commit [^)]*) &middot; OpenBLAS [^,]*, [0-9]* threads\{0,1\} &middot; written 20' run1/report.html &&
+grep -Eq '<p class="ran">nnrun [0-9.]* \(commit [^)]*\) &middot; (base|avx2|avx512) kernels, OpenBLAS [^,]*, [0-9]* threads? &middot; written 20' run1/report.html &&
     grep -q '<p class="final">After epoch [0-9]*: train loss [0-9.e+-]* &middot; test loss ' run1/report.html &&
     ! grep -q 'class="changes"' run1/report.html && ok "  ... its report says what ran and the final metrics" ||
     { bad "  ... its report says what ran and the final metrics"; grep -A3 'class="ran"' run1/report.html; }
@@ -343,6 +343,19 @@ expect_status 0 "an embedding of a 5-unit code" "$nnrun" ae5.yaml --quiet --out 
 grep -q "^embedding of 'code': its 5 units projected on their first 2 principal components ([0-9.]*% of the variance)$" out.txt &&
     [ -s runs/ae5/embedding_code.png ] && ok "  ... is its PCA, with the variance it keeps" ||
     { bad "  ... is its PCA, with the variance it keeps"; cat out.txt; }
+# ... or, asked, laid out by t-SNE (seeded: the same picture twice), beside the PCA figure
+tsne_report='report=[{embedding: {layer: code}}, {embedding: {layer: code, method: tsne, perplexity: 10}}]'
+expect_status 0 "an embedding of a 5-unit code by t-SNE" "$nnrun" ae5.yaml --quiet --out runs/ae5t --set "$tsne_report"
+grep -q "^embedding of 'code': its 5 units laid out by t-SNE (perplexity 10, exact, KL [0-9.]*)$" out.txt &&
+    [ -s runs/ae5t/embedding_code_tsne.png ] && [ -s runs/ae5t/embedding_code.png ] &&
+    ok "  ... is its exact t-SNE, in its own file beside the PCA" || { bad "  ... is its exact t-SNE, beside the PCA"; cat out.txt; }
+"$nnrun" ae5.yaml --quiet --out runs/ae5t2 --set "$tsne_report" > /dev/null 2>&1
+cmp -s runs/ae5t/embedding_code_tsne.png runs/ae5t2/embedding_code_tsne.png && ok "  ... the same picture from the same seed" ||
+    bad "  ... the same picture from the same seed"
+expect_status 2 "a t-SNE perplexity too large for the test codes is refused" "$nnrun" ae5.yaml --quiet --out runs/ae5p \
+    --set 'report=[{embedding: {layer: code, method: tsne, perplexity: 31}}]'
+grep -q "perplexity 31 needs more than 32 codes, and the test split has 32" err.txt && [ ! -e runs/ae5p/model.safetensors ] &&
+    ok "  ... before training" || { bad "  ... before training"; cat err.txt; }
 expect_status 2 "compare of runs whose data differ in shape fails" "$nnrun" compare runs/ae runs/ae3 --out cmp2
 grep -q "differ in shape" err.txt && grep -q "runs/ae3" err.txt && ok "  ... naming the run and the shapes" ||
     { bad "  ... naming the run and the shapes"; cat err.txt; }
@@ -516,5 +529,19 @@ expect_status 0 "sample of the VAE's decoder fed N(0, I) at z" "$nnrun" sample r
 range=$(sed -n "s/^6 samples of 'recon' from N(0, I) at z: values from \([^ ]*\) to \([^ ]*\)$/\1 \2/p" out.txt)
 [ -s runs/vae/samples.png ] && [ -n "$range" ] && awk -v r="$range" 'BEGIN { split(r, v, " "); exit !(v[1] > 0 && v[2] < 1 && v[1] < v[2]) }' &&
     ok "  ... through the sigmoid of its logits ($range)" || { bad "  ... through the sigmoid of its logits"; cat out.txt; }
+
+# the kernels' instruction set (runtime/core/kernel_isa.h): --version names it, NNRUN_KERNELS lowers it
+expect_status 0 "nnrun --version" "$nnrun" --version
+grep -Eq '^nnrun [0-9.]+ \((base|avx2|avx512) kernels, OpenBLAS ' out.txt && ok "  ... names the kernels it chose" ||
+    { bad "  ... names the kernels it chose"; cat out.txt; }
+expect_status 0 "NNRUN_KERNELS=base nnrun --version" env NNRUN_KERNELS=base "$nnrun" --version
+grep -q "(base kernels, " out.txt && ok "  ... runs the baseline's" || { bad "  ... runs the baseline's"; cat out.txt; }
+expect_status 2 "NNRUN_KERNELS=sse9 is refused" env NNRUN_KERNELS=sse9 "$nnrun" check fit.yaml
+grep -q "^nnrun: NNRUN_KERNELS=sse9: no kernels are called 'sse9': choose base, avx2 or avx512" err.txt &&
+    ok "  ... naming the choices" || { bad "  ... naming the choices"; cat err.txt; }
+expect_status 0 "training on the baseline's kernels" env NNRUN_KERNELS=base "$nnrun" fit.yaml --quiet --out runs/fit-base
+expect_status 0 "training on the best kernels this CPU runs" "$nnrun" fit.yaml --quiet --out runs/fit-best
+paste -d, runs/fit-base/metrics.csv runs/fit-best/metrics.csv | awk -F, 'NR > 1 { d = $2 - $10; if (d < 0) d = -d; if (d > 1e-4 * $2) bad = 1 } END { exit bad }' &&
+    ok "  ... reach the same losses, to rounding" || { bad "  ... reach the same losses, to rounding"; cat runs/fit-base/metrics.csv runs/fit-best/metrics.csv; }
 
 [ $fails -eq 0 ] && echo "cli tests passed" || { echo "$fails cli test(s) failed"; exit 1; }

@@ -4,8 +4,9 @@
 # - `nnrun schema` is a valid JSON Schema (draft 2020-12) that every spec of specs/ and
 #   specs/bench/ satisfies: resolved (`nnrun resolve --json`), with its defaults written out
 #   (--defaults, the run folder's spec.yaml) and as written (--as-written: a child spec is
-#   partial); and that rejects an unknown key, a wrong type, an unknown layer or activation and
-#   a key of another dataset kind.
+#   partial); and that rejects an unknown key, a wrong type, an unknown layer or activation, a
+#   key of another dataset kind, a loss without a model, and a data study (no model) with a
+#   report that reads a model, a train section or no report.
 # The validator is python3-jsonschema (scripts/install_deps.sh).
 # Usage: tests/lang_test.sh PATH/TO/nnrun
 set -u
@@ -40,18 +41,23 @@ for s in specs/*.yaml specs/bench/*.yaml; do
     "$nnrun" resolve --json --as-written "$s" > "$tmp/good/$n.as-written.json" || bad "nnrun resolve --as-written $s"
 done
 i=0
-while IFS='|' read -r what set; do
+while IFS='|' read -r what spec set; do
     i=$((i + 1))
-    "$nnrun" resolve --json specs/osc_l2.yaml --set "$set" > "$tmp/bad/$i.json" || bad "nnrun resolve --set $set"
+    "$nnrun" resolve --json "specs/$spec" --set "$set" > "$tmp/bad/$i.json" || bad "nnrun resolve $spec --set $set"
     printf '%s\n' "$what" > "$tmp/bad/$i.txt"
 done <<'EOF'
-an unknown key|train.shufle=true
-a wrong type|train.batch=big
-an unknown layer|model.layers.0={dense2: 8}
-an unknown activation|model.layers.0={dense: 8, act: tanhh}
-a key of another dataset kind|data.train.vocab=100
-a layer option of the wrong type|model.layers.0={dense: {units: 8.5}}
-a second type key|model.layers.0={dense: 8, relu: ~}
+an unknown key|osc_l2.yaml|train.shufle=true
+a wrong type|osc_l2.yaml|train.batch=big
+an unknown layer|osc_l2.yaml|model.layers.0={dense2: 8}
+an unknown activation|osc_l2.yaml|model.layers.0={dense: 8, act: tanhh}
+a key of another dataset kind|osc_l2.yaml|data.train.vocab=100
+a layer option of the wrong type|osc_l2.yaml|model.layers.0={dense: {units: 8.5}}
+a second type key|osc_l2.yaml|model.layers.0={dense: 8, relu: ~}
+a spec with a loss but no model|osc_l2.yaml|model=~
+a data study with a report that reads a model|attention_mnist.yaml|report=[loss_curve]
+a data study with a train section|attention_mnist.yaml|train={epochs: 2}
+a data study with no report|attention_mnist.yaml|report=~
+a temperature of 0|attention_mnist.yaml|report.0.attention_lookup.temperature=[1, 0]
 EOF
 "$py" - "$tmp" <<'EOF' || fails=$((fails + 1))
 import glob, json, os, sys

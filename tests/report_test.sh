@@ -2,7 +2,8 @@
 # report.html in a real browser: a small run's report opens in headless Chromium, shows its
 # metrics table, and its self-check script finds every figure decoded; a corrupt or missing
 # PNG is reported broken, in the counts and in the red banner; a 3-unit embedding gets an
-# interactive 3-D canvas that draws every test code, lists every class and really rotates.
+# interactive 3-D canvas that draws every test code, lists every class and really rotates; a
+# data study's page has no metrics and its figures decode.
 # Usage: tests/report_test.sh PATH/TO/nnrun
 # Needs Debian's chromium package (scripts/install_deps.sh installs it; CHROMIUM=... picks
 # another binary). NNRUN_SKIP_BROWSER=1 skips the test when no browser can be installed.
@@ -130,5 +131,15 @@ dump_dom ae2 || bad "chromium loads the 2-unit embedding's report"
 has 'data-images-ok="1"' "2-unit embedding: the PNG decodes"
 lacks '<canvas' "  ... and there is no 3-D canvas"
 lacks 'nnView3d' "  ... nor its script"
+
+# a data study: no metrics, its three figures (the example, a matrix per temperature) decode
+make_idx idx 3 4 28
+printf 'name: study\ndata: {train: {dataset: mnist, path: idx}}\nreport: [{attention_lookup: {query: 1, temperature: [1, 0.2], draws: 20}}]\n' > study.yaml
+"$nnrun" study.yaml --out study > out.txt 2> err.txt || { bad "a data study writes its report"; cat err.txt; }
+dump_dom study || bad "chromium loads a data study's report"
+has "a data study: no network, nothing trained" "data study: the header says so"
+lacks "<h2>Metrics</h2>" "  ... there is no metrics table"
+has 'data-images-ok="3"' "  ... its three figures decode"
+has 'data-images-broken="0"' "  ... none broken"
 
 [ $fails -eq 0 ] && echo "report tests passed" || { echo "$fails report test(s) failed"; exit 1; }

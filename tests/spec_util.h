@@ -12,8 +12,9 @@
 #include "spec.h"
 #include "trainer.h"
 
-/* Everything the check passes (schema, references, shapes) report for FILE (caller frees).
- * Not inlined: gcc 12 then takes open_memstream's buffer for a pointer to the local. */
+/* Everything the check passes (schema, references, the data reports against the data,
+ * shapes) report for FILE (caller frees), as `nnrun check` runs them. Not inlined: gcc 12 then
+ * takes open_memstream's buffer for a pointer to the local. */
 __attribute__((noinline, unused)) static char *spec_check_messages(const char *file, const char *const *sets, int n_sets)
 {
     diag d;
@@ -21,7 +22,7 @@ __attribute__((noinline, unused)) static char *spec_check_messages(const char *f
     spec *s = spec_load(file, sets, n_sets, &d);
     data_info info;
     model_graph *m = NULL;
-    if (s && data_describe(s, &info, &d) == 0) {
+    if (s && data_describe(s, &info, &d) == 0 && report_check_data(s, &info, &d) == 0 && s->n_nets) {
         nn_rng r;
         nn_rng_seed(&r, 1);
         m = model_build(s, &info, 1, 0, NULL, &r, &d);

@@ -1,18 +1,24 @@
 /* Known answers of the attention ops: batch_matmul and permute against index arithmetic, layer
  * norm against a double-precision reference, masked softmax rows (sums, exact zeros, fully
  * masked rows), the masks, the positional encoding's values, fused attention against the same
- * attention composed from the other ops (values and gradients), causality, and build errors.
+ * attention composed from the other ops (values and gradients), causality, build errors, and
+ * results whose bits do not depend on the threads or the load.
  * Finite-difference checks of every op are in test_gradcheck.c. */
+#define _GNU_SOURCE   /* busy_core.h */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include "busy_core.h"
 #include "graph_util.h"
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include "nn/graph.h"
 #include "nn/ops.h"
+#include "nn/runtime.h"
+#include "../runtime/core/pool.h"
 #include "../runtime/kernels/permute.h"
 
 static int random_input(nn_graph *g, nn_shape s, nn_rng *r)
@@ -378,6 +384,57 @@ static void test_causal_attention_output_depends_only_on_earlier_steps(void **st
     nn_graph_free(g);
 }
 
+/* Dropout inside the fused op. With v the identity (dv = Tk) the output is the dropped weights
+ * themselves: each is 0 or the plain weight / (1 - p), zeros about p of them; the same key gives
+ * the same mask, another key another; evaluation drops nothing; and over many keys the mean
+ * output is the plain one (the mask is unbiased). */
+static void test_dropout_in_fused_attention_drops_weights_and_keeps_the_mean(void **state)
+{
+    (void)state;
+    enum { B = 2, H = 2, T = 6 };
+    const float p = 0.4f;
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 41);
+    int q = random_input(g, nn_shape4(B, H, T, 4), &r), k = random_input(g, nn_shape4(B, H, T, 4), &r);
+    int v = input_of(g, nn_shape4(B, H, T, T), NULL), key = input_of(g, nn_shape1(2), NULL);
+    for (int e = 0; e < B * H; e++)
+        for (int i = 0; i < T; i++) nn_data(g, v)[(e * T + i) * T + i] = 1.0f;
+    int dropped = nn_attention_dropout(g, q, k, v, nn_causal_mask(g, T), 0.0f, p, key);
+    int plain = nn_attention_weights(g, q, k, nn_causal_mask(g, T), 0.0f);
+    g->training = 1;
+    nn_data(g, key)[0] = 1, nn_data(g, key)[1] = 2;
+    nn_plan *pl = run(g, (int[]){dropped, plain}, 2);
+    size_t n = nn_numel(g, plain), zeros = 0, kept = 0;
+    float first[B * H * T * T], mean[B * H * T * T] = {0};
+    const float *w = nn_data(g, plain), *y = nn_data(g, dropped);
+    for (size_t i = 0; i < n; i++) {
+        if (w[i] == 0.0f) continue;   /* masked by causality: 0 either way */
+        if (y[i] == 0.0f) zeros++;
+        else assert_float_equal(y[i], w[i] / (1.0f - p), 1e-6f * (1 + fabsf(y[i])));
+        kept++;
+    }
+    assert_true(fabs((double)zeros / kept - p) < 0.15);
+    memcpy(first, y, sizeof first);
+    nn_plan_run(g, pl);
+    assert_memory_equal(first, nn_data(g, dropped), sizeof first);
+    nn_data(g, key)[1] = 3;
+    nn_plan_run(g, pl);
+    assert_true(memcmp(first, nn_data(g, dropped), sizeof first) != 0);
+    enum { DRAWS = 4000 };
+    for (int d = 0; d < DRAWS; d++) {
+        nn_data(g, key)[0] = (float)d;
+        nn_plan_run(g, pl);
+        for (size_t i = 0; i < n; i++) mean[i] += nn_data(g, dropped)[i] / DRAWS;
+    }
+    for (size_t i = 0; i < n; i++) assert_float_equal(mean[i], w[i], 0.03f);
+    g->training = 0;
+    nn_plan_run(g, pl);
+    expect_data(g, dropped, w, n);
+    nn_plan_free(pl);
+    nn_graph_free(g);
+}
+
 /* ---- build errors ---- */
 static void expect_error(nn_graph *g, int id, const char *want)
 {
@@ -407,8 +464,92 @@ static void test_build_errors_name_the_shapes(void **state)
     nn_graph_free(g);
 }
 
+/* ---- the same bits on any load ---- */
+
+/* A self-attention block big enough for every parallel path: layer norm over (4,64,64),
+ * heads split by reshape and permute to (4,4,64,16) (1024 rows of 16), causal scores
+ * (4,4,64,64) through batch_matmul and softmax_masked, and fused attention (16 entries over
+ * the threads); its outputs and gradients, run again and again under changing conditions. */
+typedef struct {
+    nn_graph *g;
+    nn_plan *p;
+    int targets[7];
+    size_t floats;   /* of all targets */
+} attention_block;
+
+static int heads_of(nn_graph *g, int x) /* (4,64,64) -> (4,4,64,16) */
+{
+    return nn_permute(g, nn_reshape(g, x, nn_shape4(4, 64, 4, 16)), (int[]){0, 2, 1, 3}, 4);
+}
+
+static attention_block attention_block_new(void)
+{
+    attention_block b = {.g = nn_graph_new(1)};
+    nn_graph *g = b.g;
+    nn_rng r;
+    nn_rng_seed(&r, 41);
+    nn_shape s = nn_shape3(4, 64, 64);
+    int x = random_input(g, s, &r), kx = random_input(g, s, &r), vx = random_input(g, s, &r);
+    int gamma = random_input(g, nn_shape1(64), &r), beta = random_input(g, nn_shape1(64), &r);
+    int q = heads_of(g, nn_layer_norm(g, x, gamma, beta, NN_LAYER_NORM_EPS)), k = heads_of(g, kx), v = heads_of(g, vx);
+    int causal = nn_causal_mask(g, 64);
+    int composed = nn_batch_matmul(g, nn_softmax_masked(g, nn_batch_matmul(g, q, k, 0, 1), causal), v, 0, 0);
+    int fused = nn_attention(g, q, k, v, causal, 0.0f, NULL);
+    int w = random_input(g, g->nodes[fused].shape, &r), grads[5];
+    int loss = nn_add(g, nn_sum(g, nn_mul(g, composed, w)), nn_sum(g, nn_mul(g, fused, w)));
+    assert_int_equal(nn_grad(g, loss, (int[]){x, kx, vx, gamma, beta}, 5, grads), 0);
+    memcpy(b.targets, (int[]){composed, fused, grads[0], grads[1], grads[2], grads[3], grads[4]}, sizeof b.targets);
+    b.p = run(g, b.targets, 7);
+    for (int i = 0; i < 7; i++) b.floats += nn_numel(g, b.targets[i]);
+    return b;
+}
+
+/* runs the block and copies every target into out (b.floats) */
+static void attention_block_run(attention_block *b, float *out)
+{
+    nn_plan_run(b->g, b->p);
+    for (int i = 0; i < 7; i++) {
+        size_t n = nn_numel(b->g, b->targets[i]);
+        memcpy(out, nn_data(b->g, b->targets[i]), n * sizeof(float));
+        out += n;
+    }
+}
+
+static void expect_same_bits(attention_block *b, const float *want, float *got)
+{
+    attention_block_run(b, got);
+    assert_memory_equal(got, want, b->floats * sizeof(float));
+}
+
+static void test_attention_bits_do_not_depend_on_threads_or_load(void **state)
+{
+    (void)state;
+    attention_block b = attention_block_new();
+    float *want = malloc(b.floats * sizeof(float)), *got = malloc(b.floats * sizeof(float));
+    assert_true(want && got);
+    omp_set_num_threads(2);
+    attention_block_run(&b, want);
+    for (int rep = 0; rep < 3; rep++) expect_same_bits(&b, want, got);
+    nn_pool_hold_workers(1);   /* every chunk on the caller, as if the other core were gone */
+    expect_same_bits(&b, want, got);
+    nn_pool_hold_workers(0);
+    pthread_t busy = busy_core_start();
+    for (int rep = 0; rep < 3; rep++) expect_same_bits(&b, want, got);
+    busy_core_stop(busy);
+    omp_set_num_threads(3);
+    expect_same_bits(&b, want, got);
+    omp_set_num_threads(1);
+    expect_same_bits(&b, want, got);
+    omp_set_num_threads(2);
+    free(want);
+    free(got);
+    nn_plan_free(b.p);
+    nn_graph_free(b.g);
+}
+
 int main(void)
 {
+    nn_runtime_init();   /* OpenBLAS single-threaded, as in nnrun: the pool's threads split the work */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_matmul_matches_loops_for_every_transpose_and_broadcast),
         cmocka_unit_test(test_permute_matches_index_arithmetic_and_its_gradient_permutes_back),
@@ -419,7 +560,9 @@ int main(void)
         cmocka_unit_test(test_positional_encoding_matches_the_formula_and_pytorch),
         cmocka_unit_test(test_fused_attention_equals_the_composed_ops),
         cmocka_unit_test(test_causal_attention_output_depends_only_on_earlier_steps),
+        cmocka_unit_test(test_dropout_in_fused_attention_drops_weights_and_keeps_the_mean),
         cmocka_unit_test(test_build_errors_name_the_shapes),
+        cmocka_unit_test(test_attention_bits_do_not_depend_on_threads_or_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

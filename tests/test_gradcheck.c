@@ -8,7 +8,9 @@
  * Gradient-only ops (NN_OPS_GRAD_ONLY: the gradient of a fused op such as an RNN's BPTT) have
  * no backward and no fixture; they must be reached by some other op's first-order check, and
  * the second-order check skips any op whose gradient contains one (and checks that nn_grad
- * refuses it with a message). Every other op must have a backward and a fixture. */
+ * refuses it with a message). Every other op must have a backward and a fixture.
+ * Everything runs once per instruction set this CPU runs (runtime/core/kernel_isa.h), so the
+ * checks cover every variant of the dispatched loops. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,7 @@
 #include <string.h>
 #include "nn/graph.h"
 #include "nn/ops.h"
+#include "../runtime/core/kernel_isa.h"
 #include "../runtime/kernels/conv_winograd.h"
 
 typedef struct {
@@ -514,5 +517,10 @@ int main(void)
         cmocka_unit_test(test_cross_entropy_per_step_is_mean_over_rows),
         cmocka_unit_test(test_cross_entropy_per_step_rejects_mismatched_labels),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = 0;
+    for (int level = NN_ISA_BASE; level <= nn_isa_best(); level++) {
+        nn_isa_use(level);
+        failed += cmocka_run_group_tests_name(nn_isa_name(level), tests, NULL, NULL);
+    }
+    return failed;
 }

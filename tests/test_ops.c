@@ -185,6 +185,40 @@ static void test_cross_entropy_gradient_is_softmax_minus_one_hot_over_n(void **s
     nn_graph_free(g);
 }
 
+/* PyTorch's F.cross_entropy(x, l, ignore_index=0) over (N=2, T=2) steps: the rows labelled 0
+ * count for nothing (their gradient is 0) and the mean divides by the 2 rows left; sum / N
+ * divides by N = 2 and the sum by 1; with every row ignored the loss is 0, not NaN. */
+static void test_cross_entropy_ignores_padding_rows_and_reduces_as_asked(void **state)
+{
+    (void)state;
+    static const float rows[12] = {1, 2, 3, 1, 2, 3, 3, 2, 1, 0, 0, 0};
+    const float a = 0.40760596f, b = 2.40760596f;   /* -log softmax(1, 2, 3) at 2, and at 0 */
+    const float want[3] = {(a + b) / 2, (a + b) / 2, a + b};
+    for (int reduce = 0; reduce < 3; reduce++) {
+        nn_graph *g = nn_graph_new(1);
+        int x = input_of(g, nn_shape3(2, 2, 3), rows);
+        int l = input_of(g, nn_shape2(2, 2), (float[]){2, 0, 0, 0});
+        int l2 = input_of(g, nn_shape2(2, 2), (float[]){2, 0, 2, 0});   /* row 2: (3, 2, 1) at 2 = b */
+        int y = nn_cross_entropy_ext(g, x, reduce == 0 ? l2 : l, reduce, 0), dx;
+        if (reduce != 0) {
+            assert_int_equal(nn_grad(g, y, &x, 1, &dx), 0);
+            nn_plan *p = nn_plan_create(g, (int[]){y, dx}, 2);
+            assert_non_null(p);
+            nn_plan_run(g, p);
+            assert_float_equal(nn_data(g, y)[0], reduce == 1 ? a / 2 : a, 1e-5);
+            for (int k = 3; k < 12; k++) assert_float_equal(nn_data(g, dx)[k], 0.0f, 0.0f);   /* ignored rows */
+            assert_float_equal(nn_data(g, dx)[2], (0.66524096f - 1) / (reduce == 1 ? 2 : 1), 1e-5);
+            nn_plan_free(p);
+        } else
+            expect_values(g, y, &want[0], 1);
+        nn_graph_free(g);
+    }
+    nn_graph *g = nn_graph_new(1);
+    int x = input_of(g, nn_shape2(2, 3), rows), l = input_of(g, nn_shape1(2), (float[]){0, 0});
+    expect_values(g, nn_cross_entropy_ext(g, x, l, NN_REDUCE_MEAN, 0), (float[]){0}, 1);
+    nn_graph_free(g);
+}
+
 static void test_cross_entropy_with_invalid_label_is_nan(void **state)
 {
     (void)state;
@@ -432,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_cross_entropy_known_case),
         cmocka_unit_test(test_cross_entropy_gradient_is_softmax_minus_one_hot_over_n),
         cmocka_unit_test(test_cross_entropy_with_invalid_label_is_nan),
+        cmocka_unit_test(test_cross_entropy_ignores_padding_rows_and_reduces_as_asked),
         cmocka_unit_test(test_one_hot_rows_and_nan_for_bad_label),
         cmocka_unit_test(test_dropout_training_keeps_one_minus_p_scaled),
         cmocka_unit_test(test_dropout_new_mask_each_step),

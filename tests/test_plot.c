@@ -548,6 +548,35 @@ static void test_image_grid_scales_every_pixel(void **state)
     assert_non_null(strstr(err, "channels"));
 }
 
+/* Under each image a bar filled to its value of the image's width (NaN: none) and a caption;
+ * labels over the columns; a caption wider than the images widens the columns. */
+static void test_image_grid_draws_bars_captions_and_column_labels(void **state)
+{
+    (void)state;
+    enum { H = 4, W = 5, S = 3 };
+    float img[2 * H * W], bars[2] = {0.6f, NAN};
+    for (int i = 0; i < H * W; i++) img[i] = 0.0f, img[H * W + i] = 1.0f;
+    const char *caps[2] = {"0.600", NULL}, *cols[2] = {"a", "b"};
+    char err[256] = "";
+    nn_image_grid_options o = {.col_labels = cols, .captions = caps, .bars = bars, .scale = S};
+    assert_int_equal(nn_plot_image_grid_with(tmp_path("gw.png"), "weights", img, 2, 1, H, W, 2, &o, err, sizeof err), 0);
+    image im = read_png(tmp_path("gw.png"));
+    /* one bar, 6 pixels high: 9 of the image's 15 pixels filled, the other 6 the track */
+    assert_int_equal(count_colour(&im, (nn_rgb){31, 119, 180}, 0), 9 * 6);
+    assert_int_equal(count_colour(&im, (nn_rgb){225, 225, 225}, 0), 6 * 6);
+    assert_int_equal(count_colour(&im, (nn_rgb){0, 0, 0}, 0), H * W * S * S);   /* text is never pure black */
+    free(im.px);
+    /* a caption wider than the images widens every column */
+    const char *wide[2] = {"a long caption", NULL};
+    nn_image_grid_options ow = {.captions = wide, .scale = S}, scale_only = {.scale = S};
+    assert_int_equal(nn_plot_image_grid_with(tmp_path("gwide.png"), NULL, img, 2, 1, H, W, 2, &ow, err, sizeof err), 0);
+    assert_int_equal(nn_plot_image_grid_with(tmp_path("gnarrow.png"), NULL, img, 2, 1, H, W, 2, &scale_only, err, sizeof err), 0);
+    image a = read_png(tmp_path("gwide.png")), b = read_png(tmp_path("gnarrow.png"));
+    assert_true(a.w >= b.w + 2 * (nn_text_width("a long caption", 1) - W * S));
+    free(a.px);
+    free(b.px);
+}
+
 static void test_bar_chart_draws_bars_up_and_down_from_zero(void **state)
 {
     (void)state;
@@ -600,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_scatter_of_60k_points_is_fast_and_coloured_by_class),
         cmocka_unit_test(test_heatmap_shades_large_and_small_values_differently),
         cmocka_unit_test(test_image_grid_scales_every_pixel),
+        cmocka_unit_test(test_image_grid_draws_bars_captions_and_column_labels),
         cmocka_unit_test(test_bar_chart_draws_bars_up_and_down_from_zero),
         cmocka_unit_test(test_png_read_returns_what_was_written_and_names_a_missing_file),
         cmocka_unit_test(test_blit_copies_into_place_and_obeys_the_clip),

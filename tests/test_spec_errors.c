@@ -243,6 +243,60 @@ static void test_gru_keys_and_input_are_checked(void **state)
            "g2.yaml:4:7: error: layer 'gru_1' (gru): needs a sequence [steps, features] per sample, got [1, 1]\n");
 }
 
+static void test_attention_layers_check_their_inputs_heads_and_masks(void **state)
+{
+    (void)state;
+    expect("a1.yaml",
+           "extends: base.yaml\n"
+           "model:\n"
+           "  input: [6, 4]\n"
+           "  layers:\n"
+           "    - {dense: 4, from: [input, input]}\n"
+           "    - {transformer_decoder: {heads: 2, ff: 8}}\n"
+           "    - {attention: {heads: 2, memory_mask: input}}\n"
+           "    - {dense: 1, name: out}\n",
+           "a1.yaml:5:24: error: dense reads one layer; from names 2\n"
+           "a1.yaml:6:7: error: transformer_decoder needs from: with 2 layers ([target sequence, memory]: the encoder's output)\n"
+           "a1.yaml:7:30: error: unknown key 'memory_mask' in 'attention' (expected one of: heads, mask, causal, dropout)\n");
+    expect("a4.yaml",
+           "extends: base.yaml\n"
+           "model:\n"
+           "  input: [6, 4]\n"
+           "  layers:\n"
+           "    - {mean_over: {mask: missing}}\n"
+           "    - {dense: 1, name: out}\n",
+           "a4.yaml:5:26: error: unknown layer 'missing' (expected one of: input)\n");
+    expect("a2.yaml",
+           "extends: base.yaml\n"
+           "model:\n"
+           "  layers:\n"
+           "    - {dense: 24}\n"
+           "    - {reshape: [6, 4]}\n"
+           "    - {transformer_encoder: {heads: 3, ff: 8}}\n"
+           "    - {dense: 1, name: out}\n",
+           "a2.yaml:6:7: error: layer 'transformer_encoder_1' (transformer_encoder): 4 features do not split into 3 heads (D must divide by heads)\n");
+    expect("a3.yaml",
+           "extends: base.yaml\n"
+           "model:\n"
+           "  layers:\n"
+           "    - {dense: 24}\n"
+           "    - {reshape: [6, 4], name: seq}\n"
+           "    - {dense: 4, name: q}\n"
+           "    - {attention: {heads: 1, mask: q}, from: [q, seq]}\n"
+           "    - {dense: 1, name: out}\n",
+           "a3.yaml:7:7: error: layer 'attention_1' (attention): mask 'q' must have one value per step, [6] per sample; it has [6, 4]\n");
+    expect("a5.yaml",
+           "extends: base.yaml\n"
+           "model:\n"
+           "  layers:\n"
+           "    - {dense: 24}\n"
+           "    - {reshape: [6, 4], name: seq}\n"
+           "    - {mean_over: {axis: 1, mask: input}}\n"
+           "    - {dense: 1, name: out}\n",
+           "a5.yaml:6:7: error: layer 'mean_over_1' (mean_over): a mask needs a sequence [steps, features] reduced over time "
+           "(axis 0), got [6, 4] and axis 1\n");
+}
+
 static void test_extends_cycle_is_an_error(void **state)
 {
     (void)state;
@@ -352,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_a_data_set_that_does_not_fit_the_input_is_reported),
         cmocka_unit_test(test_wasserstein_terms_check_their_keys_and_critic),
         cmocka_unit_test(test_a_penalty_that_cannot_be_built_points_at_its_term),
+        cmocka_unit_test(test_attention_layers_check_their_inputs_heads_and_masks),
     };
     return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);
 }

@@ -126,20 +126,23 @@ static const char *example(const opt_def *o)
     }
 }
 
-/* The layer of "{KEY: {options}}" (or "- KEY" when opts_text is NULL), positions cleared. */
+/* The layer of "{KEY: {options}}" (or "- KEY" when opts_text is NULL), positions cleared; a
+ * layer that reads several layers reads the input that many times. */
 static layer_spec layer_of(const char *key, const char *opts_text)
 {
     char text[2048], *errors;
+    const layer_def *row = layer_def_find(key);
+    const char *from = row && row->from_min == 2 ? ", from: [input, input]" : "";
     if (opts_text)
-        snprintf(text, sizeof text, DATA LOSS "model: {input: [4, 4], layers: [{%s: {%s}}, {dense: 1, name: out}]}\n", key,
-                 opts_text);
+        snprintf(text, sizeof text, DATA LOSS "model: {input: [4, 4], layers: [{%s: {%s}%s}, {dense: 1, name: out}]}\n", key,
+                 opts_text, from);
     else
         snprintf(text, sizeof text, DATA LOSS "model: {input: [4, 4], layers: [%s, {dense: 1, name: out}]}\n", key);
     spec *s = parse(text, &errors);
     if (!s) print_error("%s\n%s", text, errors);
     assert_non_null(s);
     layer_spec l = s->nets[0].layers[0];
-    l.pos = l.from_pos = l.mask_pos = (spec_pos){0};
+    l.pos = l.from_pos = l.mask_pos = l.memory_mask_pos = (spec_pos){0};
     spec_free(s);
     free(errors);
     return l;

@@ -103,6 +103,11 @@ int nn_bce_with_logits(nn_graph *g, int logits, int target, int reduce);
 /* logits (N,C), labels (N) holding class ids as floats -> mean cross entropy; per time step:
  * logits (N,T,C), labels (N,T) -> the mean over all N*T steps */
 int nn_cross_entropy(nn_graph *g, int logits, int labels);
+/* The same reduced as asked (mean over the rows counted, sum / N, or sum), rows whose label is
+ * `ignore` left out (ignore < 0: none; PyTorch's ignore_index, e.g. the padding of target
+ * sequences): their loss and gradient are 0 and the mean divides by the rows left, 0 when none
+ * is (PyTorch: NaN). Gradients of every order. */
+int nn_cross_entropy_ext(nn_graph *g, int logits, int labels, int reduce, int ignore);
 /* one_hot: labels (N) or (N,T) of ids -> (N,C) or (N,T,C); no gradient */
 int nn_one_hot(nn_graph *g, int labels, int classes);
 
@@ -237,6 +242,11 @@ int nn_positional_encoding(nn_graph *g, int t, int d);
  * (figures). First-order gradients only: for gradients of gradients build attention from
  * nn_attention_weights and nn_batch_matmul. */
 int nn_attention(nn_graph *g, int q, int k, int v, int mask, float scale, int *weights);
+/* The same with dropout on the weights in training (dropout in [0, 1), each weight zeroed
+ * with that probability, the others scaled by 1/(1 - dropout), as torch.nn.MultiheadAttention
+ * does), inside the fused op: the mask is regenerated in the backward from a key (2) that
+ * changes each step (key -1: made here, a uniform_noise node drawing from g->rng). */
+int nn_attention_dropout(nn_graph *g, int q, int k, int v, int mask, float scale, float dropout, int key);
 /* softmax(scale q k^T + mask) (..., Tq, Tk) from the ops above (mask -1: none; scale 0: 1/sqrt(d)) */
 int nn_attention_weights(nn_graph *g, int q, int k, int mask, float scale);
 

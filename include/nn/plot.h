@@ -136,6 +136,20 @@ int nn_plot_lines_with(const char *png_path, const char *title, const char *xlab
 int nn_plot_image_grid(const char *png_path, const char *title, const float *images, int n, int channels,
                        int h, int w, int cols, const char *const *row_labels, int scale, char *err, size_t errlen);
 
+/* An image grid's options; zero for each default. */
+typedef struct {
+    const char *const *row_labels;   /* one per row, written left of it (entries may be NULL) */
+    const char *const *col_labels;   /* one per column, written above it (entries may be NULL) */
+    const char *const *captions;     /* one per image, written under it (entries may be NULL) */
+    const float *bars;               /* one per image: under it, a bar filled to the value in [0, 1]
+                                        (clamped) of the image's width; NaN: no bar */
+    int scale;                       /* as nn_plot_image_grid's */
+} nn_image_grid_options;
+/* The same grid with labels above the columns, and under each image a bar and a caption (an
+ * attention weight, a score); o may be NULL. Cells widen to the widest caption or label. */
+int nn_plot_image_grid_with(const char *png_path, const char *title, const float *images, int n, int channels,
+                            int h, int w, int cols, const nn_image_grid_options *o, char *err, size_t errlen);
+
 /* Scatter of n points xy (n x 2, interleaved) coloured by labels[i] in [0, n_classes)
  * (labels may be NULL: one colour). Legend with class_names (may be NULL: "0", "1", ...).
  * n_classes <= 0 with labels: taken as max label + 1. Non-finite points are skipped. */

@@ -29,12 +29,29 @@ int net_initialise(const model_spec *net, nn_graph *g, const net_call *first, nn
 /* Every layer kind has a builder, and an initialiser when it has weights (a test asks). */
 int layer_kind_is_built(layer_kind k);
 int layer_kind_has_init(layer_kind k);
+/* One past the last of layer l's parameters, which its builder created in a row from node
+ * `first` (its weight). */
+int layer_params_end(const nn_graph *g, const model_spec *net, const layer_spec *l, int first);
 /* A layer's `from:` or mask inside the call: one of the call's inputs or an earlier layer. */
 int resolve_in_call(call_ctx *c, int upto, const char *name);
 
 /* layer_recurrent.c: rnn, lstm, gru (x (N,T,D) -> (N,T,H') or (N,H')) */
 int build_recurrent(call_ctx *c, int li, const int *in, int n_in);
 int recurrent_param_count(layer_kind k);   /* parameters per direction, created in a row */
+/* Outputs y (N,T,F) pooled over the real steps (mask (N,T) of 1 = real, 0 = padding, or -1:
+ * all real) -> (N,F): the mean or the maximum (mode RNN_OUT_MEAN or RNN_OUT_MAX). */
+int pool_real_steps(nn_graph *g, int y, int mask, int mode);
+/* The (N,T) 0/1 mask of a layer whose values > 0 mark real steps, for a sequence of t steps;
+ * -1 on error. */
+int real_steps_mask(call_ctx *c, int li, const char *name, int n, int t);
+
+/* layer_attention.c: layer_norm, positional_encoding, attention, transformer_encoder,
+ * transformer_decoder (sequences (B,T,D)) */
+int build_layer_norm(call_ctx *c, int li, const int *in, int n_in);
+int build_positional(call_ctx *c, int li, const int *in, int n_in);
+int build_attention(call_ctx *c, int li, const int *in, int n_in);
+int build_transformer_encoder(call_ctx *c, int li, const int *in, int n_in);
+int build_transformer_decoder(call_ctx *c, int li, const int *in, int n_in);
 
 /* layer_init.c: the initialisers of the layer kinds with parameters (weight: the layer's
  * weight node; bias: its bias node or -1) */
@@ -43,6 +60,8 @@ int init_by_fans(const model_spec *net, const layer_spec *l, nn_graph *g, int we
 int init_batchnorm(const model_spec *net, const layer_spec *l, nn_graph *g, int weight, int bias, nn_rng *r, diag *d);
 int init_recurrent(const model_spec *net, const layer_spec *l, nn_graph *g, int weight, int bias, nn_rng *r, diag *d);
 int init_embedding(const model_spec *net, const layer_spec *l, nn_graph *g, int weight, int bias, nn_rng *r, diag *d);
+/* layer_attention.c: PyTorch's initialisation of the layers above, parameter by parameter name */
+int init_attention(const model_spec *net, const layer_spec *l, nn_graph *g, int weight, int bias, nn_rng *r, diag *d);
 /* Records a node that must run although nothing reads it (running statistics). */
 int add_side_effect(model_graph *m, int node, int call);
 

@@ -74,6 +74,25 @@ int call_param(call_ctx *c, const layer_spec *l, const char *what, nn_shape shap
     return np->ids[np->n++] = nn_param(g, shape, name);
 }
 
+/* Whether node id is a parameter of layer l of net: labelled "<layer>.<what>" (a spec of one
+ * net) or "<net>.<layer>.<what>". */
+static int param_of_layer(const nn_graph *g, int id, const model_spec *net, const layer_spec *l)
+{
+    if (id >= g->n || g->nodes[id].kind != NN_NODE_PARAM) return 0;
+    char own[SPEC_NAME_LEN + 2], qualified[2 * SPEC_NAME_LEN + 3];
+    snprintf(own, sizeof own, "%s.", l->name);
+    snprintf(qualified, sizeof qualified, "%s.%s.", net->name, l->name);
+    const char *label = g->nodes[id].label;
+    return strncmp(label, qualified, strlen(qualified)) == 0 || strncmp(label, own, strlen(own)) == 0;
+}
+
+int layer_params_end(const nn_graph *g, const model_spec *net, const layer_spec *l, int first)
+{
+    int id = first;
+    while (id >= 0 && param_of_layer(g, id, net, l)) id++;
+    return id;
+}
+
 /* Each activation's op (its parameter: leaky_relu's slope, elu's alpha). */
 static int act_none(nn_graph *g, int x, float p) { (void)g, (void)p; return x; }
 static int act_relu(nn_graph *g, int x, float p) { (void)p; return nn_relu(g, x); }
@@ -245,9 +264,36 @@ static int build_avgpool(call_ctx *c, int li, const int *in, int n_in) { LAYER_C
 static int build_global_avgpool(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_global_avgpool(g, in[0]); }
 static int build_upsample(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_upsample_nearest(g, in[0], l->factor); }
 static int build_maxpool1d(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_maxpool1d(g, in[0], l->kernel[0], l->stride); }
-static int build_max_over(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_max_over(g, in[0], l->axis + 1); }
-static int build_mean_over(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_mean_over(g, in[0], l->axis + 1); }
+/* max_over, mean_over: over a per-sample axis; with a mask (time only), over the real steps */
+static int build_over(call_ctx *c, int li, const int *in, int n_in)
+{
+    LAYER_CTX;
+    int mean = l->kind == LY_MEAN_OVER;
+    if (!l->mask_from[0]) return mean ? nn_mean_over(g, in[0], l->axis + 1) : nn_max_over(g, in[0], l->axis + 1);
+    const nn_shape *s = &g->nodes[in[0]].shape;
+    if (l->axis != 0 || s->ndim != 3) {
+        char b[64];
+        return nn_graph_fail(g, "a mask needs a sequence [steps, features] reduced over time (axis 0), got %s and axis %d",
+                             sample_shape_str(g, in[0], b, sizeof b), l->axis);
+    }
+    int mask = real_steps_mask(c, li, l->mask_from, s->d[0], s->d[1]);
+    return mask < 0 ? -1 : pool_real_steps(g, in[0], mask, mean ? RNN_OUT_MEAN : RNN_OUT_MAX);
+}
 static int build_concat(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_concat(g, in, n_in, 1); }
+
+/* shift: x (N,T,...) -> y with y[:, t] = x[:, t - steps], y[:, t < steps] = fill */
+static int build_shift(call_ctx *c, int li, const int *in, int n_in)
+{
+    LAYER_CTX;
+    nn_shape s = g->nodes[in[0]].shape;
+    if (s.ndim < 2) return nn_graph_fail(g, "needs a sequence [steps, ...] per sample");
+    int t = s.d[1], k = l->units;
+    if (k >= t) return nn_graph_fail(g, "shifts by %d steps a sequence of %d: nothing would be left", k, t);
+    nn_shape head = s;
+    head.d[1] = k;
+    int parts[2] = {nn_const(g, head, l->fill), nn_slice(g, in[0], 1, 0, t - k)};
+    return nn_concat(g, parts, 2, 1);
+}
 
 static int build_flatten(call_ctx *c, int li, const int *in, int n_in)
 {
@@ -327,14 +373,20 @@ static const struct {
     [LY_BATCHNORM] = {build_batchnorm, init_batchnorm},
     [LY_MASKING_NOISE] = {build_masking_noise, NULL},
     [LY_EMBEDDING] = {build_embedding, init_embedding},
-    [LY_MAX_OVER] = {build_max_over, NULL},
-    [LY_MEAN_OVER] = {build_mean_over, NULL},
+    [LY_MAX_OVER] = {build_over, NULL},
+    [LY_MEAN_OVER] = {build_over, NULL},
     [LY_RNN] = {build_recurrent, init_recurrent},
     [LY_LSTM] = {build_recurrent, init_recurrent},
     [LY_GRU] = {build_recurrent, init_recurrent},
     [LY_ONE_HOT] = {build_one_hot, NULL},
     [LY_CONV1D] = {build_conv1d, init_by_fans},
     [LY_MAXPOOL1D] = {build_maxpool1d, NULL},
+    [LY_LAYER_NORM] = {build_layer_norm, init_attention},
+    [LY_POSITIONAL] = {build_positional, init_attention},
+    [LY_ATTENTION] = {build_attention, init_attention},
+    [LY_TRANSFORMER_ENCODER] = {build_transformer_encoder, init_attention},
+    [LY_TRANSFORMER_DECODER] = {build_transformer_decoder, init_attention},
+    [LY_SHIFT] = {build_shift, NULL},
 };
 
 int layer_kind_is_built(layer_kind k) { return layer_kinds[k].build != NULL; }

@@ -55,14 +55,28 @@ static int recurrent_reverse(nn_graph *g, const layer_spec *l, int x, const int 
     return out_mode == NN_RNN_ALL_STEPS ? nn_flip(g, y, 1) : y;
 }
 
+int real_steps_mask(call_ctx *c, int li, const char *name, int n, int t)
+{
+    nn_graph *g = c->m->g;
+    int src = resolve_in_call(c, li, name);
+    if (src < 0) return -1;
+    if (nn_numel(g, src) != (size_t)n * t) {
+        char b[64];
+        return nn_graph_fail(g, "mask '%s' must have one value per step, [%d] per sample; it has %s", name, t,
+                             sample_shape_str(g, src, b, sizeof b));
+    }
+    return nn_step(g, nn_reshape(g, src, nn_shape2(n, t)));
+}
+
 #define PADDING_PENALTY 1e30f   /* added to padding steps' outputs so that no maximum picks them */
 
 /* Every-step outputs y (N,T,F) pooled over the real steps (mask (N,T), 1 = real, or -1 = all
- * real) -> (N,F). mean: the sum over time (padding outputs are 0) over the count of real steps;
+ * real) -> (N,F). mean: the sum over the real steps (padding outputs zeroed: a recurrent layer's
+ * are 0 already, a Transformer's are not) over their count;
  * max: the maximum after pushing padding steps far below any output, so that a sequence whose
  * real outputs are all negative still gives its own maximum. A sequence with no real step gives
  * 0 in both. */
-static int pool_real_steps(nn_graph *g, int y, int mask, int mode)
+int pool_real_steps(nn_graph *g, int y, int mask, int mode)
 {
     if (mask < 0) return mode == RNN_OUT_MEAN ? nn_mean_over(g, y, 1) : nn_max_over(g, y, 1);
     const nn_shape *ys = &g->nodes[y].shape;
@@ -71,7 +85,8 @@ static int pool_real_steps(nn_graph *g, int y, int mask, int mode)
     int nonempty = nn_step(g, count);                              /* (N,1): 0 for no real step */
     if (mode == RNN_OUT_MEAN) {
         int at_least_1 = nn_add(g, count, nn_affine(g, nonempty, -1.0f, 1.0f));
-        return nn_div(g, nn_affine(g, nn_mean_over(g, y, 1), (float)t, 0.0f), at_least_1);
+        int real_y = nn_mul(g, y, nn_reshape(g, mask, nn_shape3(n, t, 1)));
+        return nn_div(g, nn_affine(g, nn_mean_over(g, real_y, 1), (float)t, 0.0f), at_least_1);
     }
     int penalty = nn_reshape(g, nn_affine(g, mask, PADDING_PENALTY, -PADDING_PENALTY), nn_shape3(n, t, 1));
     return nn_mul(g, nn_max_over(g, nn_add(g, y, penalty), 1), nonempty);
@@ -97,14 +112,8 @@ int build_recurrent(call_ctx *c, int li, const int *in, int n_in)
     if (l->rnn_bidir) recurrent_params(c, l, xs->d[2], "_reverse", wr);
     ctx_call(c)->weight[li] = wf[0];
     ctx_call(c)->bias[li] = wf[2];
-    int mask = -1;
-    if (l->mask_from[0]) {
-        int src = resolve_in_call(c, li, l->mask_from);
-        if (src < 0) return -1;
-        if (nn_numel(g, src) != (size_t)xs->d[0] * xs->d[1])
-            return nn_graph_fail(g, "mask '%s' must have one value per step (%d x %d)", l->mask_from, xs->d[0], xs->d[1]);
-        mask = nn_step(g, nn_reshape(g, src, nn_shape2(xs->d[0], xs->d[1])));
-    }
+    int mask = l->mask_from[0] ? real_steps_mask(c, li, l->mask_from, xs->d[0], xs->d[1]) : -1;
+    if (l->mask_from[0] && mask < 0) return -1;
     int out = l->rnn_output == RNN_OUT_LAST ? NN_RNN_LAST_STEP : NN_RNN_ALL_STEPS;
     int y = recurrent_direction(g, l, x, wf, mask, out);
     if (l->rnn_bidir) {

@@ -55,7 +55,7 @@ static int cross_entropy_term(model_graph *m, const loss_spec *ls, int pred, int
                         ps->ndim == 2 ? "sample" : "step (targets [steps] per sample)");
     int classes = ps->d[ps->ndim - 1];
     if (t == m->t && (m->label_classes == 0 || classes < m->label_classes)) m->label_classes = classes;
-    return nn_cross_entropy(g, pred, nn_reshape(g, t, ls_shape));
+    return nn_cross_entropy_ext(g, pred, nn_reshape(g, t, ls_shape), ls->reduce, ls->ignore);
 }
 
 /* pred against target: mse, l1, bce_with_logits, cross_entropy */
@@ -156,16 +156,22 @@ int loss_term_build(model_graph *m, const loss_spec *ls, term_check *check, diag
     return v;
 }
 
-/* L1/L2 penalties on dense weights: lambda1 * sum|W| + lambda2 * sum W^2. */
+/* L1/L2 penalties lambda1 * sum|W| + lambda2 * sum W^2: the model's l1, l2 on every dense
+ * layer's weight; a layer's own on each of its weight tensors (2-D or more: not biases, norms). */
 int add_penalties(model_graph *m, const model_spec *net, const net_call *first, int loss)
 {
     nn_graph *g = m->g;
     for (int i = 0; i < net->n_layers && loss >= 0; i++) {
         const layer_spec *l = &net->layers[i];
-        if (l->kind != LY_DENSE) continue;
-        float l1 = l->l1 >= 0 ? l->l1 : net->l1, l2 = l->l2 >= 0 ? l->l2 : net->l2;
-        if (l1 > 0) loss = nn_add(g, loss, nn_affine(g, nn_sum(g, nn_abs(g, first->weight[i])), l1, 0.0f));
-        if (l2 > 0) loss = nn_add(g, loss, nn_affine(g, nn_sum(g, nn_square(g, first->weight[i])), l2, 0.0f));
+        int dense = l->kind == LY_DENSE;
+        float l1 = l->l1 >= 0 ? l->l1 : dense ? net->l1 : 0, l2 = l->l2 >= 0 ? l->l2 : dense ? net->l2 : 0;
+        if ((l1 <= 0 && l2 <= 0) || first->weight[i] < 0) continue;
+        int end = layer_params_end(g, net, l, first->weight[i]);
+        for (int w = first->weight[i]; w < end && loss >= 0; w++) {
+            if (g->nodes[w].shape.ndim < 2 || g->nodes[w].no_grad) continue;
+            if (l1 > 0) loss = nn_add(g, loss, nn_affine(g, nn_sum(g, nn_abs(g, w)), l1, 0.0f));
+            if (l2 > 0) loss = nn_add(g, loss, nn_affine(g, nn_sum(g, nn_square(g, w)), l2, 0.0f));
+        }
     }
     return loss;
 }

@@ -487,6 +487,10 @@ int model_plan(model_graph *m, const int *extra, int n_extra)
 model_graph *model_build(const spec *s, const data_info *di, int batch, int training, const model_graph *params_from,
                          nn_rng *init_rng, diag *d)
 {
+    if (!s->n_nets) {   /* every command that runs a network comes here */
+        diag_error_at(d, s->file, 1, 1, "a data study (no 'model:' or 'nets:'): there is no network to build or run");
+        return NULL;
+    }
     int before = diag_count(d);
     model_graph *m = calloc(1, sizeof *m);
     if (!m) return NULL;

@@ -85,7 +85,11 @@ static int load_specs(const compare_args *a, compare_run *runs)
         run_label(a->runs[k], runs[k].label, sizeof runs[k].label);
         runs[k].s = spec_load(path, NULL, 0, &dg);
         data_info info;
-        if (!runs[k].s || data_describe(runs[k].s, &info, &dg) < 0 || diag_count(&dg)) rc = 2;
+        if (runs[k].s && !runs[k].s->n_nets) {
+            diag_error_at(&dg, path, 1, 1, "%s is a data study (no network): nothing to compare; its figures are in "
+                          "%s/report.html", a->runs[k], a->runs[k]);
+            rc = 2;
+        } else if (!runs[k].s || data_describe(runs[k].s, &info, &dg) < 0 || diag_count(&dg)) rc = 2;
         else runs[k].sample = info.sample;
     }
     diag_print(&dg, stderr);

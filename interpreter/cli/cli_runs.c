@@ -1,9 +1,11 @@
 /* `nnrun runs [DIR]`: one row per run folder under DIR (default runs/): its name, when it last
  * wrote its metrics, its epochs, the last epoch's train and evaluation loss and accuracy, and
- * its seconds per epoch, sorted by a column (--sort), as a table or CSV (--csv, for pandas). */
+ * its seconds per epoch, sorted by a column (--sort), as a table or CSV (--csv, for pandas). A
+ * data study (report.html, no metrics.csv) has 0 epochs, dated by its report. */
 #include "cli.h"
 #include "../out/metrics_csv.h"
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,14 +53,27 @@ static int compare_rows(const void *pa, const void *pb)
     return columns[sort_by].desc ? -order : order;
 }
 
-/* A run folder's row, or -1 when dir/name holds no readable metrics.csv. */
+/* A data study's row (a report.html and no metrics.csv: nothing trained), or -1. */
+static int read_study_row(const char *dir, const char *name, run_row *r)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s/report.html", dir, name);
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+    *r = (run_row){.when = st.st_mtime, .epochs = 0, .train = NAN, .test = NAN, .accuracy = NAN, .seconds = NAN};
+    snprintf(r->name, sizeof r->name, "%s", name);
+    return 0;
+}
+
+/* A run folder's row, or -1 when dir/name holds no readable metrics.csv (nor is a data study). */
 static int read_row(const char *dir, const char *name, run_row *r)
 {
     char path[4096], err[512];
     snprintf(path, sizeof path, "%s/%s/metrics.csv", dir, name);
     struct stat st;
     run_metrics m;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || metrics_csv_read(path, &m, err, sizeof err) < 0) return -1;
+    if (stat(path, &st) != 0) return errno == ENOENT ? read_study_row(dir, name, r) : -1;
+    if (!S_ISREG(st.st_mode) || metrics_csv_read(path, &m, err, sizeof err) < 0) return -1;
     snprintf(r->name, sizeof r->name, "%s", name);
     r->when = st.st_mtime;
     r->epochs = m.n;
@@ -111,7 +126,8 @@ int cmd_runs(int argc, char **argv)
                                 "the last epoch's train_loss, test_loss and accuracy, seconds_per_epoch (training).\n"
                                 "--sort name | date | epochs | train_loss | test_loss | accuracy | seconds_per_epoch\n"
                                 "(default date: newest first; accuracy and epochs highest first; losses and seconds\n"
-                                "lowest first; runs without the value last). --csv: comma-separated, accuracy as a fraction.\n";
+                                "lowest first; runs without the value last). --csv: comma-separated, accuracy as a fraction.\n"
+                                "A data study (no metrics.csv, nothing trained) has 0 epochs and the date of its report.\n";
     const char *dir = "runs";
     int csv = 0;
     sort_by = C_DATE;

@@ -1,6 +1,7 @@
 /* `nnrun check | summary | diff | eval | ops`. */
 #include "../run/checkpoint.h"
 #include "cli.h"
+#include "../out/report.h"
 #include "../run/data_setup.h"
 #include "../build/model_build.h"
 #include "nn/ops.h"
@@ -12,12 +13,15 @@
 #include <string.h>
 
 /* Loads and validates a spec and builds its graph for one sample (shape inference), without
- * loading the data (CSV files that exist are scanned for their columns and class ids). */
+ * loading the data (CSV files that exist are scanned for their columns and class ids). A data
+ * study has no graph: its data reports are checked against the data (*out stays NULL). */
 static spec *load_and_build(const spec_args *a, model_graph **out, diag *d)
 {
     spec *s = spec_load(a->spec, a->overrides, a->n_overrides, d);
     data_info info;
     if (!s || data_describe(s, &info, d) < 0) return s;
+    report_check_data(s, &info, d);
+    if (!s->n_nets) return s;
     nn_rng r;
     nn_rng_seed(&r, s->seed);
     *out = model_build(s, &info, 1, 0, NULL, &r, d);
@@ -48,6 +52,8 @@ int cmd_check(int argc, char **argv)
     diag *d = &dg;
     model_graph *m = NULL;
     spec *s = load_and_build(&a, &m, d);
+    if (s && !s->n_nets && !diag_count(d))
+        printf("%s: ok (no network: a data study; %d report%s)\n", a.spec, s->n_reports, s->n_reports == 1 ? "" : "s");
     if (s && m && !diag_count(d)) {
         int layers = 0;
         for (int n = 0; n < s->n_nets; n++) layers += s->nets[n].n_layers;
@@ -75,9 +81,35 @@ static void human(double v, char *buf, size_t len)
     else snprintf(buf, len, "%.0f", v);
 }
 
+/* The op column of layer l: "dense+relu", "transformer_encoder" */
+static void layer_op_name(const layer_spec *l, char *op, size_t len)
+{
+    if (l->act && l->kind != LY_ACTIVATION) snprintf(op, len, "%s+%s", layer_kind_name(l->kind), act_kind_name(l->act));
+    else snprintf(op, len, "%s", l->kind == LY_ACTIVATION ? act_kind_name(l->act) : layer_kind_name(l->kind));
+}
+
+/* The widths of the name and op columns: the longest of every net's, at least 20. */
+typedef struct {
+    int name, op;
+} summary_widths;
+
+static summary_widths widths_of(const spec *s)
+{
+    summary_widths w = {20, 20};
+    char op[64];
+    for (int n = 0; n < s->n_nets; n++)
+        for (int i = 0; i < s->nets[n].n_layers; i++) {
+            const layer_spec *l = &s->nets[n].layers[i];
+            layer_op_name(l, op, sizeof op);
+            if ((int)strlen(l->name) > w.name) w.name = (int)strlen(l->name);
+            if ((int)strlen(op) > w.op) w.op = (int)strlen(op);
+        }
+    return w;
+}
+
 /* The rows of net n: its inputs, then each layer of its first call (a net called twice has
  * one set of parameters: they are counted once). */
-static void summarise_net(const spec *s, model_graph *m, int n, size_t *total_p, double *total_f)
+static void summarise_net(const spec *s, model_graph *m, int n, summary_widths w, size_t *total_p, double *total_f)
 {
     nn_graph *g = m->g;
     const model_spec *net = &s->nets[n];
@@ -86,10 +118,10 @@ static void summarise_net(const spec *s, model_graph *m, int n, size_t *total_p,
         if (m->calls[i].net == n) c = &m->calls[i];
     char shp[64], fl[32];
     if (s->n_nets > 1) printf("%snet %s\n", n ? "\n" : "", net->name);
-    printf("%-20s %-20s %-18s %12s %12s\n", "layer", "op", "output shape", "parameters", "FLOPs");
+    printf("%-*s %-*s %-18s %12s %12s\n", w.name, "layer", w.op, "op", "output shape", "parameters", "FLOPs");
     for (int k = 0; k < net->n_inputs; k++)
-        printf("%-20s %-20s %-18s %12s %12s\n", net->inputs[k].name, "input", nn_shape_str(&net->inputs[k].shape, shp, sizeof shp),
-               "0", "0");
+        printf("%-*s %-*s %-18s %12s %12s\n", w.name, net->inputs[k].name, w.op, "input",
+               nn_shape_str(&net->inputs[k].shape, shp, sizeof shp), "0", "0");
     if (!c) {
         printf("(not called by any loss or figure)\n");
         return;
@@ -109,11 +141,10 @@ static void summarise_net(const spec *s, model_graph *m, int n, size_t *total_p,
             if (!pn->no_grad && strncmp(pn->label, label, nl) == 0 && pn->label[nl] == '.') p += nn_shape_numel(&pn->shape);
         }
         double f = layer_flops(g, label, c->first_node, c->end_node);
-        char op[40];
-        if (l->act && l->kind != LY_ACTIVATION) snprintf(op, sizeof op, "%s+%s", layer_kind_name(l->kind), act_kind_name(l->act));
-        else snprintf(op, sizeof op, "%s", l->kind == LY_ACTIVATION ? act_kind_name(l->act) : layer_kind_name(l->kind));
+        char op[64];
+        layer_op_name(l, op, sizeof op);
         human(f, fl, sizeof fl);
-        printf("%-20s %-20s %-18s %12zu %12s\n", l->name, op, nn_shape_str(&per, shp, sizeof shp), p, fl);
+        printf("%-*s %-*s %-18s %12zu %12s\n", w.name, l->name, w.op, op, nn_shape_str(&per, shp, sizeof shp), p, fl);
         *total_p += p;
         *total_f += f;
     }
@@ -194,13 +225,19 @@ int cmd_summary(int argc, char **argv)
     diag *d = &dg;
     model_graph *m = NULL;
     spec *s = load_and_build(&a, &m, d);
+    if (s && !s->n_nets && !diag_count(d)) {
+        printf("no network: a data study (its reports read the data alone)\n");
+        if (ranks > 0) printf("on %ld ranks: nothing trains, so nothing is exchanged\n", ranks);
+        return finish(s, m, d, 0);
+    }
     if (!s || !m || diag_count(d)) return finish(s, m, d, 0);
     size_t total_p = 0;
     double total_f = 0;
     char fl[32];
-    for (int n = 0; n < s->n_nets; n++) summarise_net(s, m, n, &total_p, &total_f);
+    summary_widths w = widths_of(s);
+    for (int n = 0; n < s->n_nets; n++) summarise_net(s, m, n, w, &total_p, &total_f);
     human(total_f, fl, sizeof fl);
-    printf("%-20s %-20s %-18s %12zu %12s\n", "total", "", "", total_p, fl);
+    printf("%-*s %-*s %-18s %12zu %12s\n", w.name, "total", w.op, "", "", total_p, fl);
     printf("trainable parameters: %zu (%.2f MB as float32)\n", total_p, total_p * 4.0 / 1e6);
     if (ranks > 0) print_scaling(s, m, ranks, gbit, latency);
     return finish(s, m, d, 0);

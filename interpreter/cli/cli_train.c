@@ -16,6 +16,7 @@ static const char usage[] =
     "                  [--profile]\n"
     "Trains the experiment SPEC describes and writes runs/<name>/: spec.yaml (resolved), metrics.csv (per epoch),\n"
     "steps.csv (per iteration), model.safetensors, state.safetensors (resume), figures and report.html.\n"
+    "A data study (a spec without model: or nets:) trains nothing: it writes spec.yaml, its figures and report.html.\n"
     "Ctrl-C finishes the current step, saves a resumable checkpoint and exits with status 130 (SIGTERM: 143);\n"
     "`nnrun SPEC --resume` continues exactly where it stopped. --profile prints the time spent in each op\n"
     "(wall time; with NN_PROFILE_CPU=1 in the environment, CPU time) and the training's GFLOP/s.\n";
@@ -28,6 +29,23 @@ static void print_training_rate(const trainer *t)
     if (flops > 0 && seconds > 0 && t->step > 0)
         printf("training: %.3g GFLOP per iteration (forward and backward, at the full batch), %ld iterations in %.1f s: "
                "%.1f GFLOP/s\n", flops / 1e9, t->step, seconds, flops * (double)t->step / seconds / 1e9);
+}
+
+/* A data study (no network): the run folder with spec.yaml, the data reports' figures and
+ * report.html; nothing trains, so no metrics or checkpoints. Returns the exit status. */
+static int run_data_study(trainer *t)
+{
+    const spec *s = t->s;
+    const nn_dataset *ds = t->data.has_test ? &t->data.test : &t->data.train;
+    char err[1024];
+    printf("%s: a data study of %d samples (no network, nothing trains); run folder %s\n", s->name, ds->n, s->out_dir);
+    fflush(stdout);
+    if (run_files_begin(t, err, sizeof err) < 0 || run_files_finish(t, err, sizeof err) < 0) {
+        fprintf(stderr, "nnrun: %s\n", err);
+        return 1;
+    }
+    printf("done: %s/report.html\n", s->out_dir);
+    return 0;
 }
 
 int cmd_train(int argc, char **argv)
@@ -61,6 +79,11 @@ int cmd_train(int argc, char **argv)
         diag_error_at(d, s->file, 1, 1, "%s", err);
         ok = 0;
     }
+    if (ok && report_check_data(s, &t.info, d) < 0) ok = 0;
+    if (ok && a.resume && !s->n_nets) {
+        diag_error_at(d, s->file, 1, 1, "--resume: a data study (no network) trains nothing, so there is nothing to resume");
+        ok = 0;
+    }
     if (ok && a.resume && trainer_resume(&t, d) < 0) ok = 0;
     int writer = dist_is_writer();   /* several ranks: rank 0 prints and writes the run folder */
     if (!ok || diag_count(d)) {
@@ -69,6 +92,13 @@ int cmd_train(int argc, char **argv)
         spec_free(s);
         diag_free(d);
         return 2;
+    }
+    if (!s->n_nets) {
+        rc = writer ? run_data_study(&t) : 0;
+        trainer_free(&t);
+        spec_free(s);
+        diag_free(d);
+        return rc;
     }
     int begun = !writer || run_files_begin(&t, err, sizeof err) == 0;
     if (writer && !begun) fprintf(stderr, "nnrun: %s\n", err);

@@ -73,6 +73,15 @@ static int read_mask(diag *d, const opt_def *o, const ynode *v, const char *what
     return r;
 }
 
+static int read_memory_mask(diag *d, const opt_def *o, const ynode *v, const char *what, void *base)
+{
+    layer_spec *l = base;
+    (void)o;
+    int r = schema_node_str(d, v, what, l->memory_mask, sizeof l->memory_mask);
+    if (r > 0) l->memory_mask_pos = pos_of(v);
+    return r;
+}
+
 /* reshape: [8, 7, 7], a per-sample shape */
 static int read_shape(diag *d, const opt_def *o, const ynode *v, const char *what, void *base)
 {
@@ -206,6 +215,7 @@ static const opt_def one_hot_opts[] = {
     {0}};
 static const opt_def over_opts[] = {
     {"axis", OT_INT, 0, NN_MAX_DIMS - 2, "0", LS(axis), .doc = "per-sample axis reduced and removed (0: time)"},
+    {"mask", OT_LAYER, 0, 0, NULL, .read = read_mask, .doc = "over time only: a layer whose values > 0 mark the real steps (token ids: padding 0)"},
     {0}};
 static const char *const rnn_acts[] = {"tanh", "relu", NULL}, *const rnn_outputs[] = {"all", "last", "mean", "max", NULL};
 #define RNN_UNITS {"units", OT_INT, 1, 1 << 16, NULL, LS(units), .flags = OPT_REQUIRED, .doc = "state size H"}
@@ -220,6 +230,41 @@ static const opt_def rnn_opts[] = {
     RNN_REST,
     {0}};
 static const opt_def gated_opts[] = {RNN_UNITS, RNN_REST, {0}};
+static const opt_def layer_norm_opts[] = {
+    {"eps", OT_FLOAT, 0, 1, "1e-5", LS(eps), .doc = "added to the variance"},
+    {0}};
+static const char *const positional_kinds[] = {"sinusoidal", "learned", NULL};
+static const opt_def positional_opts[] = {
+    {"kind", OT_ENUM, 0, 0, "sinusoidal", LS(learned), .choices = positional_kinds,
+     .doc = "sin/cos of the position (Vaswani et al.) or a trained table [T, D] starting N(0, 1)"},
+    {"scale", OT_BOOL, 0, 0, "false", LS(scale_input), .doc = "multiply x by sqrt(D) first (Attention Is All You Need)"},
+    {0}};
+#define ATTN_HEADS {"heads", OT_INT, 1, 1024, "1", LS(heads), .doc = "heads; D must divide by it"}
+#define ATTN_MASK {"mask", OT_LAYER, 0, 0, NULL, .read = read_mask, .doc = "a layer whose values > 0 mark real keys (token ids: padding 0)"}
+#define ATTN_CAUSAL(dflt) {"causal", OT_BOOL, 0, 0, dflt, LS(causal), .doc = "a query sees no later key"}
+static const opt_def attention_opts[] = {
+    ATTN_HEADS, ATTN_MASK, ATTN_CAUSAL("false"),
+    {"dropout", OT_FLOAT, 0, 0.99, "0", LS(p), .doc = "dropout on the attention weights in training"},
+    {0}};
+static const opt_def shift_opts[] = {
+    {"steps", OT_INT, 1, 1 << 20, "1", LS(units), .doc = "how far along time each value moves"},
+    {"fill", OT_FLOAT, -1e30, 1e30, "0", LS(fill), .doc = "the value of the first steps (a decoder's start-of-sentence id)"},
+    {0}};
+static const char *const ff_acts[] = {"relu", "gelu", NULL};
+#define TRANSFORMER_OPTS                                                                                                   \
+    ATTN_HEADS,                                                                                                              \
+        {"ff", OT_INT, 1, 1 << 20, "2048", LS(units), .doc = "width of the feed-forward layer (PyTorch's dim_feedforward)"}, \
+        {"dropout", OT_FLOAT, 0, 0.99, "0.1", LS(p), .doc = "dropout on attention weights, sublayer outputs and feed-forward"}, \
+        {"activation", OT_ENUM, 0, 0, "relu", LS(ff_gelu), .choices = ff_acts, .doc = "the feed-forward activation"},        \
+        {"norm_first", OT_BOOL, 0, 0, "false", LS(norm_first), .doc = "layer norm before each sublayer (else after, PyTorch's default)"}, \
+        {"eps", OT_FLOAT, 0, 1, "1e-5", LS(eps), .doc = "the layer norms' eps"}
+static const opt_def encoder_opts[] = {TRANSFORMER_OPTS, ATTN_MASK, ATTN_CAUSAL("false"), {0}};
+static const opt_def decoder_opts[] = {
+    TRANSFORMER_OPTS,
+    {"mask", OT_LAYER, 0, 0, NULL, .read = read_mask, .doc = "a layer whose values > 0 mark real target steps"},
+    ATTN_CAUSAL("true"),
+    {"memory_mask", OT_LAYER, 0, 0, NULL, .read = read_memory_mask, .doc = "a layer whose values > 0 mark real memory steps (the source ids)"},
+    {0}};
 
 /* ---- the layers, indexed by layer_kind ------------------------------------------------------- */
 #define W (LF_ACT | LF_WEIGHTS)
@@ -251,9 +296,9 @@ static const layer_def layers[LAYER_KIND_COUNT] = {
                           "each value zeroed with probability p (training; also evaluation with `eval`)"},
     [LY_EMBEDDING] = {"embedding", LY_EMBEDDING, LV_MAP, LF_WEIGHTS, embedding_opts, NULL,
                       "token ids [T] -> [T, D]; rows start N(0, 1), or from `vectors` for the words the file has"},
-    [LY_MAX_OVER] = {"max_over", LY_MAX_OVER, LV_NONE | LV_VALUE, 0, over_opts, NULL,
+    [LY_MAX_OVER] = {"max_over", LY_MAX_OVER, LV_NONE | LV_VALUE | LV_MAP, 0, over_opts, NULL,
                      "the maximum over that axis, which is removed ([T, D] -> [D])"},
-    [LY_MEAN_OVER] = {"mean_over", LY_MEAN_OVER, LV_NONE | LV_VALUE, 0, over_opts, NULL,
+    [LY_MEAN_OVER] = {"mean_over", LY_MEAN_OVER, LV_NONE | LV_VALUE | LV_MAP, 0, over_opts, NULL,
                       "the mean over that axis, which is removed ([T, D] -> [D])"},
     [LY_RNN] = {"rnn", LY_RNN, LV_MAP, LF_WEIGHTS, rnn_opts, NULL,
                 "a simple recurrent layer fused over time: [T, D] -> [H] or [T, H] (output: all); 2H when bidirectional"},
@@ -265,6 +310,21 @@ static const layer_def layers[LAYER_KIND_COUNT] = {
                    "[T, C] -> [T_out, filters], T_out = floor((T + pad_left + pad_right - kernel)/stride) + 1; weight (F, C, K)"},
     [LY_MAXPOOL1D] = {"maxpool1d", LY_MAXPOOL1D, LV_NONE | LV_VALUE | LV_MAP, 0, pool1d_opts, NULL,
                       "[T, C] -> [floor((T - size)/stride) + 1, C]: the maximum of each window per channel"},
+    [LY_LAYER_NORM] = {"layer_norm", LY_LAYER_NORM, LV_NONE | LV_MAP, 0, layer_norm_opts, NULL,
+                       "same shape: each position normalised over its last axis, times weight plus bias (PyTorch's LayerNorm)"},
+    [LY_POSITIONAL] = {"positional_encoding", LY_POSITIONAL, LV_NONE | LV_MAP, 0, positional_opts, NULL,
+                       "[T, D] + the encoding of each position [T, D]"},
+    [LY_ATTENTION] = {"attention", LY_ATTENTION, LV_NONE | LV_MAP, LF_WEIGHTS, attention_opts, NULL,
+                      "[Tq, D]: multi-head scaled dot-product attention of from[0] over from[1] (or itself); PyTorch's MultiheadAttention",
+                      .from_min = 1, .from_max = 2},
+    [LY_TRANSFORMER_ENCODER] = {"transformer_encoder", LY_TRANSFORMER_ENCODER, LV_MAP, LF_WEIGHTS, encoder_opts,
+                                NULL, "[T, D]: self-attention and feed-forward with residuals and layer norms (PyTorch's TransformerEncoderLayer)"},
+    [LY_TRANSFORMER_DECODER] = {"transformer_decoder", LY_TRANSFORMER_DECODER, LV_MAP, LF_WEIGHTS, decoder_opts,
+                                NULL, "[T, D]: causal self-attention, attention over the memory, feed-forward (PyTorch's TransformerDecoderLayer); from: [target, memory]",
+                                .from_min = 2, .from_max = 2},
+    [LY_SHIFT] = {"shift", LY_SHIFT, LV_NONE | LV_VALUE | LV_MAP, 0, shift_opts, NULL,
+                  "same shape, moved later in time: step t holds step t - steps, the first steps `fill` (a decoder's input: "
+                  "the target ids after the start id)"},
 };
 #undef W
 
@@ -406,8 +466,8 @@ const opt_def layer_common_opts[] = {
     {"bias_init", OT_CHOICE, 0, 0, NULL, LS(bias_init), .read = read_layer_init, .kinds = init_choices,
      .doc = "initialiser of the bias (default: the model's bias_init)"},
     {"bias", OT_BOOL, 0, 0, "true", LS(bias), .doc = "false drops the bias"},
-    {"l1", OT_FLOAT, 0, 1e6, NULL, LS(l1), .doc = "L1 penalty on the weights (default: the model's l1)"},
-    {"l2", OT_FLOAT, 0, 1e6, NULL, LS(l2), .doc = "L2 penalty on the weights (default: the model's l2)"},
+    {"l1", OT_FLOAT, 0, 1e6, NULL, LS(l1), .doc = "L1 penalty on the layer's weight tensors, not biases (default: the model's l1 on dense layers)"},
+    {"l2", OT_FLOAT, 0, 1e6, NULL, LS(l2), .doc = "L2 penalty on the layer's weight tensors, not biases (default: the model's l2 on dense layers)"},
     {0}};
 
 int layer_takes_key(unsigned flags, const char *key)
@@ -467,8 +527,8 @@ const opt_def model_opts[] = {
      .doc = "default initialiser of every layer's weights"},
     {"bias_init", OT_CHOICE, 0, 0, "torch_default", MS(bias_init), .read = read_init, .kinds = init_choices,
      .doc = "default initialiser of every layer's bias"},
-    {"l1", OT_FLOAT, 0, 1e6, "0", MS(l1), .doc = "default L1 penalty on every layer's weights"},
-    {"l2", OT_FLOAT, 0, 1e6, "0", MS(l2), .doc = "default L2 penalty on every layer's weights"},
+    {"l1", OT_FLOAT, 0, 1e6, "0", MS(l1), .doc = "default L1 penalty on every dense layer's weight"},
+    {"l2", OT_FLOAT, 0, 1e6, "0", MS(l2), .doc = "default L2 penalty on every dense layer's weight"},
     {"ema", OT_FLOAT, 0, 0.999999, "0", MS(ema),
      .doc = "keep an exponential moving average of the weights with this decay (e.g. 0.999): evaluation, figures, "
             "model.safetensors and sampling use it (0: none)"},

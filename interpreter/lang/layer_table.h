@@ -14,7 +14,7 @@
 #include "spec.h"
 #include "spec_keys.h"
 
-#define LAYER_KIND_COUNT (LY_MAXPOOL1D + 1)   /* the last layer_kind + 1 (a new kind moves this) */
+#define LAYER_KIND_COUNT (LY_SHIFT + 1)   /* the last layer_kind + 1 (a new kind moves this) */
 #define ACT_KIND_COUNT (ACT_LOG_SOFTMAX + 1)  /* the last act_kind + 1 */
 
 /* What a layer's value may be. */
@@ -40,6 +40,7 @@ typedef struct {
     /* Cross-field rules once the options are read (v: the value, NULL when bare); may be NULL. */
     void (*check)(diag *d, const ynode *v, layer_spec *l);
     const char *doc;     /* what it gives: docs/spec.md's output column */
+    int from_min, from_max;   /* how many layers `from:` may name (0, 0: one); LF_OWN_INPUTS: unused */
 } layer_def;
 
 typedef struct {

@@ -95,7 +95,8 @@ typedef enum {
     LY_DENSE, LY_ACTIVATION, LY_DROPOUT, LY_NOISE, LY_FLATTEN, LY_RESHAPE, LY_ADD, LY_CONCAT,
     LY_SAMPLE_GAUSSIAN, LY_CONV, LY_CONV_T, LY_MAXPOOL, LY_AVGPOOL, LY_GLOBAL_AVGPOOL, LY_UPSAMPLE,
     LY_BATCHNORM, LY_MASKING_NOISE, LY_EMBEDDING, LY_MAX_OVER, LY_MEAN_OVER, LY_RNN, LY_LSTM, LY_GRU, LY_ONE_HOT,
-    LY_CONV1D, LY_MAXPOOL1D,
+    LY_CONV1D, LY_MAXPOOL1D, LY_LAYER_NORM, LY_POSITIONAL, LY_ATTENTION, LY_TRANSFORMER_ENCODER,
+    LY_TRANSFORMER_DECODER, LY_SHIFT,
 } layer_kind;
 
 /* What a recurrent layer gives, in the order of the spec's `output:` choices: every step's
@@ -132,7 +133,18 @@ typedef struct {
     int rnn_bidir;                                       /* rnn, lstm: both directions, 2H features */
     char mask_from[SPEC_NAME_LEN];                       /* rnn: layer whose values > 0 mark real steps */
     spec_pos mask_pos;
-    float momentum, eps;                                 /* batchnorm */
+    float momentum, eps;                                 /* batchnorm; eps: layer_norm, transformer layers */
+    /* attention, transformer_encoder, transformer_decoder (units = the feed-forward width; p =
+       dropout) */
+    int heads;
+    int ff_gelu;                                         /* the feed-forward activation: gelu (else relu) */
+    int causal;                                          /* queries see no later key */
+    int norm_first;                                      /* pre-norm (else PyTorch's default post-norm) */
+    char memory_mask[SPEC_NAME_LEN];                     /* decoder: layer whose values > 0 mark real memory steps */
+    spec_pos memory_mask_pos;
+    int learned;                                         /* positional_encoding: a trained table (else sinusoidal) */
+    int scale_input;                                     /* positional_encoding: x * sqrt(D) first */
+    float fill;                                          /* shift: the value of the steps shifted in (units = steps) */
     int bias;
     nn_init init, bias_init;
     int has_init, has_bias_init;
@@ -187,6 +199,7 @@ typedef struct {
     char mean[SPEC_EXPR_LEN], logvar[SPEC_EXPR_LEN];  /* kl_normal */
     char critic[SPEC_NAME_LEN];        /* gradient_penalty: the net differentiated */
     float center;                      /* gradient_penalty: the gradient norm aimed at */
+    int ignore;                        /* cross_entropy: the class id whose rows are left out (-1: none) */
     spec_pos pred_pos, target_pos, critic_pos;
     int reduce;                        /* NN_REDUCE_* */
     float weight;
@@ -234,10 +247,11 @@ typedef struct {
 typedef enum {
     REP_LOSS_CURVE, REP_RECONSTRUCTIONS, REP_EMBEDDING, REP_FUNCTION_FIT, REP_DEAD_UNITS, REP_CONFUSION_MATRIX,
     REP_FILTERS, REP_CLASS_EXAMPLES, REP_POINTS, REP_PCA_BASELINE, REP_SAMPLES, REP_MANIFOLD, REP_JUDGE,
-    REP_CUBE_ERROR,
+    REP_CUBE_ERROR, REP_ATTENTION_LOOKUP,
 } report_kind;
-#define REPORT_KIND_COUNT (REP_CUBE_ERROR + 1)   /* the last report_kind + 1 (a new kind moves this) */
+#define REPORT_KIND_COUNT (REP_ATTENTION_LOOKUP + 1)   /* the last report_kind + 1 (a new kind moves this) */
 #define REPORT_MAX_LAYERS 4
+#define REPORT_MAX_TEMPERATURES 4
 
 typedef struct {
     report_kind kind;
@@ -253,7 +267,14 @@ typedef struct {
     char from[SPEC_EXPR_LEN];          /* ... fed with N(0, I) draws (samples) or a grid (manifold); "" = none */
     int size;                          /* manifold: points per side of the grid */
     char run[SPEC_PATH_LEN];           /* judge: the classifier's run folder */
+    int method;                        /* embedding: how codes wider than 3 units (t-SNE: 3) are projected */
+    float perplexity;                  /* embedding: t-SNE's perplexity */
+    /* attention_lookup (a data report: it reads the data alone) */
+    int query;                         /* the query's class */
+    float temperature[REPORT_MAX_TEMPERATURES];   /* the scores divided by each; 0 after the last */
+    int draws;                         /* draws of sources and queries averaged in the mean weights */
 } report_spec;
+typedef enum { EMBED_PCA, EMBED_TSNE } embedding_method;   /* report_spec.method */
 
 typedef struct {
     char name[SPEC_NAME_LEN];
@@ -262,7 +283,7 @@ typedef struct {
     uint64_t seed;
     data_spec data;
     model_spec nets[SPEC_MAX_NETS];    /* `model:` is nets[0], named "model" */
-    int n_nets;
+    int n_nets;                        /* 0: a data study (data and data reports only) */
     int single;                        /* one net: its layers are named bare, its weights "<layer>.weight" */
     loss_group groups[SPEC_MAX_GROUPS];   /* `loss:` is groups[0], named "loss" */
     int n_groups;

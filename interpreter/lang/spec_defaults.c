@@ -3,7 +3,8 @@
  * run folder's spec.yaml says everything. The defaults come from the key tables the parser
  * reads (spec_tables.h, layer_table.h), so the two cannot disagree: the top level, data
  * sources (by their kind and role), model, train, a sweep, and each choice's options
- * (optimizer, schedule, initialisers; the optimizers' from the runtime, nn_opt_defaults).
+ * (optimizer, schedule, initialisers; the optimizers' from the runtime, nn_opt_defaults). A
+ * data study (no model) gets no train section it lacks: it trains nothing.
  * Layers, loss terms and report items keep their own form. A test checks that the
  * filled-in spec parses to the same experiment as the original. */
 #include "spec_defaults.h"
@@ -92,6 +93,7 @@ static int fill_table(ynode *map, const opt_def *opts, const char *role, diag *d
         int k = ymap_index(map, o->key), rc = 0;
         char text[256];
         if (o->flags & OPT_RESOLVED) continue;
+        if ((o->flags & OPT_PROGRAM) && k < 0 && spec_tree_is_data_study(map)) continue;   /* trains nothing */
         if (o->type == OT_SECTION) rc = fill_section(map, o, d);
         else if (o->type == OT_SOURCE && k >= 0 && map->items[k]->kind == YN_MAP) rc = fill_source(map->items[k], o->key, d);
         else if (o->type == OT_NETS && k >= 0 && map->items[k]->kind == YN_MAP) {   /* each net as a model */

@@ -88,6 +88,20 @@ static int read_betas(diag *d, const ynode *v, const opt_def *o, double *out)
     return schema_node_double(d, v->items[1], "beta2", o->lo, o->hi, &out[1]);
 }
 
+/* one number or a list of 1 to size / sizeof(float) of them, each in [lo, hi]; the rest 0 */
+static int read_numbers(diag *d, const ynode *v, const char *what, const opt_def *o, float *out)
+{
+    int cap = (int)(o->size / sizeof *out), n = v->kind == YN_SEQ ? v->n : 1;
+    if (v->kind == YN_SEQ && (n < 1 || n > cap)) {
+        diag_error(d, v, "%s is a number or a list of 1 to %d numbers, e.g. [1, 0.1]", what, cap);
+        return -1;
+    }
+    for (int i = 0; i < cap; i++) out[i] = 0;
+    for (int i = 0; i < n; i++)
+        if (schema_node_float(d, v->kind == YN_SEQ ? v->items[i] : v, what, o->lo, o->hi, &out[i]) < 0) return -1;
+    return 1;
+}
+
 static int read_field(diag *d, const opt_def *o, const ynode *v, const char *what, void *field)
 {
     switch (o->type) {
@@ -103,6 +117,7 @@ static int read_field(diag *d, const opt_def *o, const ynode *v, const char *wha
     case OT_SIZE2: return read_size2(d, v, what, (long)o->lo, (long)o->hi, field);
     case OT_HEADER: return read_header(d, v, what, field);
     case OT_BETAS: return read_betas(d, v, o, field);
+    case OT_NUMBERS: return read_numbers(d, v, what, o, field);
     default:
         diag_error(d, v, "internal: key '%s' has a field but its type has no reader", o->key);
         return -1;
@@ -266,6 +281,7 @@ void opt_type_text(const opt_def *o, char *buf, size_t len)
     case OT_ONE_OR_LIST: snprintf(buf, len, "%s, or a list", ch); break;
     case OT_ACT: snprintf(buf, len, "activation"); break;
     case OT_BETAS: snprintf(buf, len, "[beta1, beta2]%s", r); break;
+    case OT_NUMBERS: snprintf(buf, len, "number or list of up to %zu%s", o->size / sizeof(float), r); break;
     case OT_PIECES: snprintf(buf, len, "list of [from_epoch, factor]"); break;
     case OT_HEADER: snprintf(buf, len, "true|false|auto"); break;
     case OT_CHOICE: snprintf(buf, len, "name or {name: {options}}"); break;

@@ -57,6 +57,7 @@ typedef enum {
     OT_NETS,       /* nets: {NAME: a net (the table sub), ...}, lo to hi of them */
     OT_GROUPS,     /* losses: {NAME: loss terms (kinds), ...}, lo to hi of them */
     OT_STEPS,      /* train.steps: a list of lo to hi steps (the table sub) */
+    OT_NUMBERS,    /* a number in [lo, hi] (lo > 0) or a list of them -> float[size / sizeof(float)], 0 after the last */
 } opt_type;
 
 enum {
@@ -68,6 +69,8 @@ enum {
                            of a spec file, not in the keys the parser takes */
     OPT_PRESENCE = 32,  /* a section whose presence changes the run (sweep): its defaults are
                            written out only where it is written */
+    OPT_PROGRAM = 64,   /* a top-level key of a spec that trains (model, loss, train, ...): a data
+                           study (no model: or nets:) has none, and its spec.yaml gets no defaults of them */
 };
 
 #define OPT_NO_FIELD ((size_t)-1)
@@ -106,6 +109,7 @@ enum {
     CHOICE_BARE = 1,             /* may be written as its name alone */
     CHOICE_LIST = 2,             /* its value is a list (piecewise), not a mapping */
     CHOICE_NUMBER = 4,           /* its value may be one number, which sets its first option */
+    CHOICE_DATA = 8,             /* a report kind that reads the data alone: it runs in a data study */
 };
 
 const opt_def *opts_find(const opt_def *opts, const char *key);

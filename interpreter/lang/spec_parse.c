@@ -6,6 +6,7 @@
 #include "spec_parse_internal.h"
 #include "call_expr.h"
 #include "schema.h"
+#include "spec_tables.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,7 @@ static void check_references(diag *d, const spec *s)
         for (int i = 0; i < m->n_layers; i++) {
             for (int k = 0; k < m->layers[i].n_from; k++) check_layer_ref(d, m, m->layers[i].from[k], i, m->layers[i].from_pos);
             check_layer_ref(d, m, m->layers[i].mask_from, i, m->layers[i].mask_pos);
+            check_layer_ref(d, m, m->layers[i].memory_mask, i, m->layers[i].memory_mask_pos);
         }
     }
     for (int g = 0; g < s->n_groups; g++)
@@ -184,12 +186,60 @@ static void check_references(diag *d, const spec *s)
     check_expr(d, s, s->train.metric_pred, (spec_pos){s->file, 1, 1});
 }
 
+/* ---- a data study: no model: or nets: -------------------------------------------------------- */
+/* "attention_lookup, ...": the report kinds that read the data alone */
+static void data_report_names(char *buf, size_t len)
+{
+    size_t k = 0;
+    buf[0] = 0;
+    for (const choice_def *c = report_choices; c->name && k < len; c++)
+        if (c->flags & CHOICE_DATA) k += (size_t)snprintf(buf + k, len - k, "%s%s", k ? ", " : "", c->name);
+}
+
+static const choice_def *report_choice_of(report_kind kind)
+{
+    for (const choice_def *c = report_choices; c->name; c++)
+        if (c->id == (int)kind) return c;
+    return NULL;
+}
+
+/* A data study has none of the keys of a spec that trains, and one or more reports, all of
+ * them data reports. */
+static void check_data_study(diag *d, const ynode *tree, const spec *s)
+{
+    char names[256];
+    data_report_names(names, sizeof names);
+    for (const opt_def *o = spec_top_opts; o->key; o++) {
+        int k = (o->flags & OPT_PROGRAM) ? ymap_index(tree, o->key) : -1;
+        if (k >= 0)
+            diag_error_at(d, tree->file, tree->key_line[k], tree->key_col[k],
+                          "'%s' needs a network, and the spec has no 'model:' (or 'nets:'): a spec without one is a data "
+                          "study, which only runs data reports (%s)", o->key, names);
+    }
+    if (s->n_reports == 0)
+        diag_error(d, tree, "the spec has no model: add 'model:' (or 'nets:') and a loss, or make it a data study by "
+                            "asking for data reports (%s)", names);
+    for (int i = 0; i < s->n_reports; i++) {
+        const choice_def *c = report_choice_of(s->reports[i].kind);
+        if (c && !(c->flags & CHOICE_DATA))
+            diag_error_at(d, s->reports[i].pos.file, s->reports[i].pos.line, s->reports[i].pos.col,
+                          "the spec has no model: only data reports (%s) run without one, and %s reads a model", names,
+                          c->name);
+    }
+}
+
 /* ---- top level ------------------------------------------------------------------------------ */
-/* model: / loss: or nets: / losses: (either of each), train, then the steps over them */
+/* model: / loss: or nets: / losses: (either of each), train, then the steps over them; none of
+ * them in a data study (check_data_study) */
 static void parse_program(diag *d, ynode *tree, spec *s)
 {
     const ynode *model = ymap_get(tree, "model"), *nets = ymap_get(tree, "nets");
     const ynode *loss = ymap_get(tree, "loss"), *losses = ymap_get(tree, "losses");
+    step_spec dflt = {0};
+    if (spec_tree_is_data_study(tree)) {
+        parse_train(d, tree, NULL, &s->train, &dflt);   /* its defaults; a data study trains nothing */
+        return;
+    }
     if (model && nets) diag_error(d, nets, "a spec has either 'model:' (one net) or 'nets:', not both");
     if (loss && losses) diag_error(d, losses, "a spec has either 'loss:' (one group) or 'losses:', not both");
     if (nets) parse_nets(d, nets, s);
@@ -204,7 +254,6 @@ static void parse_program(diag *d, ynode *tree, spec *s)
         parse_losses(d, loss, &s->groups[0]);
         s->n_groups = 1;
     }
-    step_spec dflt = {0};
     parse_train(d, tree, ymap_get(tree, "train"), &s->train, &dflt);
     s->single = s->n_nets == 1;   /* one net: layers named bare, weights "<layer>.weight" */
     if (s->n_groups) parse_steps(d, ymap_get(tree, "train"), s, &dflt);
@@ -235,6 +284,7 @@ spec *spec_from_tree(ynode *tree, const char *file, diag *d)
     parse_data(d, tree, ymap_get(tree, "data"), &s->data);
     parse_program(d, tree, s);
     parse_reports(d, ymap_get(tree, "report"), s);
+    if (spec_tree_is_data_study(tree)) check_data_study(d, tree, s);
     if (diag_count(d) == before) check_references(d, s);
     if (diag_count(d) > before) {
         s->tree = NULL;

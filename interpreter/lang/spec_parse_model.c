@@ -71,7 +71,7 @@ static int common_key_applies(diag *d, const char *key, const ynode *v, const la
         diag_error(d, v, "'act' applies to dense and convolution layers; use a separate layer here");
     else if (!(*weights_reported)++)
         diag_error(d, v, "init, bias_init, bias, l1 and l2 apply to layers with weights (dense, conv, conv_transpose, "
-                         "conv1d, embedding, rnn, lstm, gru)");
+                         "conv1d, embedding, rnn, lstm, gru, attention, transformer_encoder, transformer_decoder)");
     return 0;
 }
 
@@ -84,6 +84,16 @@ static void parse_common(diag *d, const ynode *n, layer_spec *l)
         const ynode *v = ymap_get(n, o->key);
         if (v && common_key_applies(d, o->key, v, row, &weights_reported)) opt_read(d, o, v, o->key, l);
     }
+    int lo = row->from_min ? row->from_min : 1, hi = row->from_max ? row->from_max : 1;
+    const ynode *from = ymap_get(n, "from");
+    if (from && !(row->flags & LF_OWN_INPUTS) && (l->n_from < lo || l->n_from > hi)) {
+        if (lo == hi && lo == 1) diag_error(d, from, "%s reads one layer; from names %d", row->key, l->n_from);
+        else if (lo == hi) diag_error(d, from, "%s reads %d layers (from: [%s]); from names %d", row->key, lo,
+                                      l->kind == LY_TRANSFORMER_DECODER ? "target sequence, memory" : "...", l->n_from);
+        else diag_error(d, from, "%s reads %d to %d layers; from names %d", row->key, lo, hi, l->n_from);
+    } else if (!from && lo > 1)
+        diag_error(d, n, "%s needs from: with %d layers%s", row->key, lo,
+                   l->kind == LY_TRANSFORMER_DECODER ? " ([target sequence, memory]: the encoder's output)" : "");
 }
 
 /* The index of the layer's one type key; reports unknown keys and a second type. -1 if none. */

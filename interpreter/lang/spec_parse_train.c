@@ -1,7 +1,9 @@
 /* The loss, train and report sections of a spec. */
 #include "nn/ops.h"
 #include "spec_parse_internal.h"
+#include "spec_tables.h"
 #include "schema.h"
+#include "spec_tables.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,14 @@ static void read_pair_term(diag *d, const ynode *a, loss_spec *l)
     if (tn && tn->kind == YN_SCALAR) snprintf(l->target, sizeof l->target, "%s", tn->str);   /* a name, call or number */
     else if (tn) diag_error(d, tn, "target is a layer, a call such as D(G), input, target or a number");
     l->target_pos = pos_of(tn ? tn : a);
+}
+
+/* cross_entropy: a pair, and the class id ignored */
+static void read_ce_term(diag *d, const ynode *a, loss_spec *l)
+{
+    read_pair_term(d, a, l);
+    l->ignore = -1;
+    schema_int(d, a, "ignore", -1, 1 << 24, &l->ignore);
 }
 
 static void read_kl_term(diag *d, const ynode *a, loss_spec *l)
@@ -63,6 +73,7 @@ static void read_penalty_term(diag *d, const ynode *a, loss_spec *l)
 /* Per loss_kind: its keys in its table's order (spec_sections.c, loss_choices), whether it
  * takes reduce, its defaults and the reader of its own keys. */
 static const char *const pair_keys[] = {"pred", "target", "reduce", "weight", "name", NULL};
+static const char *const ce_keys[] = {"pred", "target", "ignore", "reduce", "weight", "name", NULL};
 static const char *const kl_keys[] = {"mean", "logvar", "reduce", "weight", "name", NULL};
 static const char *const mean_keys[] = {"pred", "weight", "name", NULL};
 static const char *const penalty_keys[] = {"critic", "real", "fake", "weight", "center", "name", NULL};
@@ -75,7 +86,7 @@ static const struct {
     [LOSS_MSE] = {pair_keys, 1, NN_REDUCE_MEAN, 1.0f, read_pair_term},
     [LOSS_L1] = {pair_keys, 1, NN_REDUCE_MEAN, 1.0f, read_pair_term},
     [LOSS_BCE_LOGITS] = {pair_keys, 1, NN_REDUCE_MEAN, 1.0f, read_pair_term},
-    [LOSS_CROSS_ENTROPY] = {pair_keys, 1, NN_REDUCE_MEAN, 1.0f, read_pair_term},
+    [LOSS_CROSS_ENTROPY] = {ce_keys, 1, NN_REDUCE_MEAN, 1.0f, read_ce_term},
     [LOSS_KL_NORMAL] = {kl_keys, 1, NN_REDUCE_SUM_PER_SAMPLE, 1.0f, read_kl_term},
     [LOSS_MEAN] = {mean_keys, 0, NN_REDUCE_MEAN, 1.0f, read_mean_term},
     [LOSS_GRADIENT_PENALTY] = {penalty_keys, 0, NN_REDUCE_MEAN, 10.0f, read_penalty_term},
@@ -315,11 +326,24 @@ void parse_train(diag *d, const ynode *top, const ynode *n, train_spec *t, step_
 }
 
 /* ---- report --------------------------------------------------------------------------------- */
+/* A data report's options (args: NULL, empty or a mapping), by its table's rows. */
+static void parse_data_report(diag *d, const choice_def *c, const ynode *args, report_spec *r)
+{
+    opts_defaults(d, c->opts, r);
+    if (ynode_is_empty(args)) return;
+    if (args->kind != YN_MAP) {
+        char keys[256];
+        opts_summary(c->opts, keys, sizeof keys);
+        diag_error(d, args, "options of %s are a mapping: %s", c->name, keys);
+        return;
+    }
+    opts_read(d, args, c->name, c->opts, r);
+}
+
 void parse_reports(diag *d, const ynode *n, spec *s)
 {
-    static const char *const names[] = {"loss_curve", "reconstructions", "embedding", "function_fit", "dead_units",
-                                        "confusion_matrix", "filters", "class_examples", "points", "pca_baseline",
-                                        "samples", "manifold", "judge", "cube_error", NULL};
+    const char *names[REPORT_KIND_COUNT + 1];   /* the table's rows */
+    choices_names(report_choices, names, REPORT_KIND_COUNT + 1);
     static const char *const keys[] = {"layer", "layers", "count", "sigmoid", "during_training", NULL};
     static const char *const samples_keys[] = {"of", "from", "count", "during_training", NULL};
     static const char *const manifold_keys[] = {"of", "from", "size", NULL};
@@ -327,6 +351,10 @@ void parse_reports(diag *d, const ynode *n, spec *s)
     static const char *const cube_keys[] = {"of", "count", NULL};
     const char *const *gen_keys[REPORT_KIND_COUNT] = {[REP_SAMPLES] = samples_keys, [REP_MANIFOLD] = manifold_keys,
                                                       [REP_JUDGE] = judge_keys, [REP_CUBE_ERROR] = cube_keys};
+    /* embedding's own keys (method, perplexity) are read through its table's rows */
+    const opt_def *embedding_opts = choice_find(report_choices, "embedding")->opts;
+    const char *embedding_keys[16];
+    opts_keys(embedding_opts, NULL, embedding_keys, 16);
     if (!n) return;
     if (schema_expect(d, n, YN_SEQ, "report") < 0) return;
     for (int i = 0; i < n->n; i++) {
@@ -340,6 +368,7 @@ void parse_reports(diag *d, const ynode *n, spec *s)
         r->pos = pos_of(it);
         r->count = 10;
         r->size = 15;
+        opts_defaults(d, embedding_opts, r);   /* method, perplexity */
         int k;
         const ynode *args = NULL;
         if (it->kind == YN_SCALAR) {
@@ -352,7 +381,12 @@ void parse_reports(diag *d, const ynode *n, spec *s)
             diag_error(d, it, "a report item is a name (loss_curve) or {NAME: {options}}");
             continue;
         }
-        r->kind = (report_kind)k;
+        r->kind = (report_kind)report_choices[k].id;
+        if (report_choices[k].flags & CHOICE_DATA) {   /* read through its table */
+            parse_data_report(d, &report_choices[k], args, r);
+            s->n_reports++;
+            continue;
+        }
         if (r->kind == REP_SAMPLES) r->count = 64;
         if (r->kind == REP_JUDGE || r->kind == REP_CUBE_ERROR) r->count = 10000;
         snprintf(r->run, sizeof r->run, "runs/judge_fashion");
@@ -367,7 +401,8 @@ void parse_reports(diag *d, const ynode *n, spec *s)
             schema_str(d, args, "run", r->run, sizeof r->run);
             schema_bool(d, args, "during_training", &r->during);
         } else if (args && args->kind == YN_MAP) {
-            schema_check_keys(d, args, names[k], keys);
+            schema_check_keys(d, args, names[k], r->kind == REP_EMBEDDING ? embedding_keys : keys);
+            if (r->kind == REP_EMBEDDING) opts_read_values(d, args, embedding_opts, r);
             schema_str(d, args, "layer", r->layer, sizeof r->layer);
             schema_int(d, args, "count", 1, 1000, &r->count);
             schema_bool(d, args, "sigmoid", &r->sigmoid);

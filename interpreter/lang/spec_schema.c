@@ -107,6 +107,8 @@ static void alt_auto(jw *w, const opt_def *o) { (void)o, enum_of(w, (const char 
 static void alt_bool(jw *w, const opt_def *o) { (void)o, jw_string(w, "type", "boolean"); }
 static void alt_string(jw *w, const opt_def *o) { (void)o, jw_string(w, "type", "string"); }
 static void alt_enum(jw *w, const opt_def *o) { enum_of(w, o->choices); }
+static void alt_number_in(jw *w, const opt_def *o) { number_in(w, "number", o->lo, o->hi); }
+static void alt_number_list(jw *w, const opt_def *o) { array_of_numbers(w, "number", o->lo, o->hi, 1, (int)(o->size / sizeof(float))); }
 static void alt_enum_list(jw *w, const opt_def *o) { array_of_enum(w, o->choices, o->type == OT_CLEAN ? 0 : 1, (int)o->hi); }
 
 static void alt_string_list(jw *w, const opt_def *o)
@@ -278,6 +280,7 @@ static void emit_value(jw *w, const opt_def *o, int partial)
     case OT_ONE_OR_LIST: any_of(w, o, alt_enum, alt_enum_list, NULL); break;
     case OT_ACT: ref(w, "activation", 0); break;
     case OT_BETAS: array_of_numbers(w, "number", o->lo, o->hi, 2, 2); break;
+    case OT_NUMBERS: any_of(w, o, alt_number_in, alt_number_list, NULL); break;
     case OT_PIECES: emit_pieces(w, o); break;
     case OT_HEADER: any_of(w, o, alt_bool, alt_auto, NULL); break;
     case OT_SECTION: emit_object(w, o->sub, NULL, NULL, partial); break;
@@ -509,26 +512,30 @@ static void emit_choice_value(jw *w, const choice_def *c, int partial)
     jw_end(w);
 }
 
-/* {NAME: value} with NAME one of kinds (max: at most that many names at once; 0: any) */
-static void emit_choice_object(jw *w, const choice_def *kinds, int partial, int max)
+/* {NAME: value} with NAME one of kinds that have every flag of `only` (max: at most that many
+ * names at once; 0: any) */
+static void emit_choice_object(jw *w, const choice_def *kinds, unsigned only, int partial, int max)
 {
     jw_string(w, "type", "object");
     jw_integer(w, "minProperties", 1);
     if (max) jw_integer(w, "maxProperties", max);
     jw_object(w, "properties");
-    for (const choice_def *c = kinds; c->name; c++) emit_choice_value(w, c, partial);
+    for (const choice_def *c = kinds; c->name; c++)
+        if ((c->flags & only) == only) emit_choice_value(w, c, partial);
     jw_end(w);
     jw_bool(w, "additionalProperties", 0);
 }
 
-static void emit_choice_def(jw *w, const char *name, const choice_def *kinds, int partial)
+/* "$defs/NAME": one of kinds that have every flag of `only`, by its name alone (CHOICE_BARE) or
+ * as {NAME: value} */
+static void emit_choice_def(jw *w, const char *name, const choice_def *kinds, unsigned only, int partial)
 {
     char full[64];
     const char *bare[64];
     int n = 0;
     snprintf(full, sizeof full, "%s%s", name, partial ? ".partial" : "");
     for (const choice_def *c = kinds; c->name && n < 63; c++)
-        if (c->flags & CHOICE_BARE) bare[n++] = c->name;
+        if ((c->flags & CHOICE_BARE) && (c->flags & only) == only) bare[n++] = c->name;
     bare[n] = NULL;
     jw_object(w, full);
     jw_array(w, "anyOf");
@@ -538,7 +545,7 @@ static void emit_choice_def(jw *w, const char *name, const choice_def *kinds, in
         jw_end(w);
     }
     jw_object(w, NULL);
-    emit_choice_object(w, kinds, partial, 1);
+    emit_choice_object(w, kinds, only, partial, 1);
     jw_end(w);
     jw_end(w);
     jw_end(w);
@@ -581,14 +588,67 @@ static void emit_defs(jw *w)
     jw_object(w, "$defs");
     emit_layer_defs(w);
     for (int partial = 0; partial <= 1; partial++) {
-        for (size_t i = 0; i < N_CHOICE_TABLES; i++) emit_choice_def(w, choice_tables[i].name, choice_tables[i].kinds, partial);
+        for (size_t i = 0; i < N_CHOICE_TABLES; i++) emit_choice_def(w, choice_tables[i].name, choice_tables[i].kinds, 0, partial);
+        emit_choice_def(w, "data_report_item", report_choices, CHOICE_DATA, partial);
         jw_object(w, partial ? "loss_terms.partial" : "loss_terms");
         jw_string(w, "description", "one or several loss terms in one mapping");
-        emit_choice_object(w, loss_choices, partial, 0);
+        emit_choice_object(w, loss_choices, 0, partial, 0);
         jw_end(w);
         emit_source_def(w, "train", partial);
         emit_source_def(w, "test", partial);
     }
+    jw_end(w);
+}
+
+/* {"required": [key]} */
+static void required_key(jw *w, const char *key)
+{
+    jw_object(w, NULL);
+    jw_array(w, "required");
+    jw_string(w, NULL, key);
+    jw_end(w);
+    jw_end(w);
+}
+
+/* A spec that trains: model or nets, loss or losses. */
+static void emit_training_spec(jw *w)
+{
+    const char *const either[2][2] = {{"model", "nets"}, {"loss", "losses"}};
+    jw_object(w, NULL);
+    jw_string(w, "description", "a spec that trains: a network (model or nets) and its loss (loss or losses)");
+    jw_array(w, "allOf");
+    for (int i = 0; i < 2; i++) {
+        jw_object(w, NULL);
+        jw_array(w, "oneOf");
+        for (int k = 0; k < 2; k++) required_key(w, either[i][k]);
+        jw_end(w);
+        jw_end(w);
+    }
+    jw_end(w);
+    jw_end(w);
+}
+
+/* A data study: none of the keys of a spec that trains, and one or more data reports. */
+static void emit_data_study(jw *w)
+{
+    jw_object(w, NULL);
+    jw_string(w, "description", "a data study: no network, only reports that read the data alone");
+    jw_object(w, "not");
+    jw_array(w, "anyOf");
+    for (const opt_def *o = spec_top_opts; o->key; o++)
+        if (o->flags & OPT_PROGRAM) required_key(w, o->key);
+    jw_end(w);
+    jw_end(w);
+    jw_array(w, "required");
+    jw_string(w, NULL, "report");
+    jw_end(w);
+    jw_object(w, "properties");
+    jw_object(w, "report");
+    array_begin(w, 1, SPEC_MAX_REPORTS);
+    ref(w, "data_report_item", 0);
+    jw_end(w);
+    jw_end(w);
+    jw_end(w);
     jw_end(w);
 }
 
@@ -613,21 +673,9 @@ void spec_json_schema(FILE *out)
     jw_end(&w);
     jw_object(&w, "else");
     emit_object(&w, spec_top_opts, NULL, NULL, 0);
-    jw_array(&w, "allOf");   /* a whole spec: model or nets, loss or losses */
-    const char *const either[2][2] = {{"model", "nets"}, {"loss", "losses"}};
-    for (int i = 0; i < 2; i++) {
-        jw_object(&w, NULL);
-        jw_array(&w, "oneOf");
-        for (int k = 0; k < 2; k++) {
-            jw_object(&w, NULL);
-            jw_array(&w, "required");
-            jw_string(&w, NULL, either[i][k]);
-            jw_end(&w);
-            jw_end(&w);
-        }
-        jw_end(&w);
-        jw_end(&w);
-    }
+    jw_array(&w, "anyOf");   /* a whole spec: one that trains, or a data study */
+    emit_training_spec(&w);
+    emit_data_study(&w);
     jw_end(&w);
     jw_end(&w);
     emit_defs(&w);

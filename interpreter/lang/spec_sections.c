@@ -16,17 +16,22 @@ const opt_def spec_top_opts[] = {
     {"extends", OT_PATH, 0, 0, NULL, .flags = OPT_RESOLVED,
      .doc = "parent spec, relative to this file: this spec is merged over it (maps key by key; lists and ~ replace)"},
     {"data", OT_SECTION, 0, 0, NULL, .flags = OPT_REQUIRED, .sub = data_opts, .doc = "the datasets"},
-    {"model", OT_SECTION, 0, 0, NULL, .flags = OPT_PRESENCE, .sub = model_opts, .doc = "the network (or several: nets)"},
-    {"nets", OT_NETS, 1, SPEC_MAX_NETS, NULL, .sub = model_opts,
+    {"model", OT_SECTION, 0, 0, NULL, .flags = OPT_PRESENCE | OPT_PROGRAM, .sub = model_opts, .doc = "the network (or several: nets)"},
+    {"nets", OT_NETS, 1, SPEC_MAX_NETS, NULL, .flags = OPT_PROGRAM, .sub = model_opts,
      .doc = "several networks by name, each like model:, called in losses as D(G), D(data), G.code"},
-    {"loss", OT_TERMS, 0, SPEC_MAX_LOSSES, NULL, .kinds = loss_choices,
+    {"loss", OT_TERMS, 0, SPEC_MAX_LOSSES, NULL, .flags = OPT_PROGRAM, .kinds = loss_choices,
      .doc = "what is minimised: a term {KIND: {options}}, a list of terms, or one mapping of several (or: losses)"},
-    {"losses", OT_GROUPS, 1, SPEC_MAX_GROUPS, NULL, .kinds = loss_choices,
+    {"losses", OT_GROUPS, 1, SPEC_MAX_GROUPS, NULL, .flags = OPT_PROGRAM, .kinds = loss_choices,
      .doc = "named loss groups, each terms as in loss:; train.steps says which step minimises which"},
-    {"train", OT_SECTION, 0, 0, NULL, .sub = train_opts, .doc = "optimizer, schedule, batches and epochs (every key has a default)"},
+    {"train", OT_SECTION, 0, 0, NULL, .flags = OPT_PROGRAM, .sub = train_opts, .doc = "optimizer, schedule, batches and epochs (every key has a default)"},
     {"report", OT_CHOICE_LIST, 0, SPEC_MAX_REPORTS, NULL, .kinds = report_choices, .doc = "figures of the run folder's report.html"},
-    {"sweep", OT_SECTION, 0, 0, NULL, .flags = OPT_PRESENCE, .sub = sweep_opts, .doc = "a grid of runs, one per combination"},
+    {"sweep", OT_SECTION, 0, 0, NULL, .flags = OPT_PRESENCE | OPT_PROGRAM, .sub = sweep_opts, .doc = "a grid of runs, one per combination"},
     {0}};
+
+int spec_tree_is_data_study(const ynode *tree)
+{
+    return tree && tree->kind == YN_MAP && !ymap_get(tree, "model") && !ymap_get(tree, "nets");
+}
 
 /* ---- train -------------------------------------------------------------------------------------- */
 static const char *const train_metrics[] = {"loss", "accuracy", "rel_l2", NULL};
@@ -126,6 +131,12 @@ static const opt_def pair_opts[] = {
     {"pred", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the layer (or call, D(G)) whose output is compared"},
     {"target", OT_EXPR, 0, 0, "target", .doc = "target (the dataset's), input (the data), a layer, a call or a number"},
     REDUCE("mean"), WEIGHT, {0}};
+static const opt_def ce_opts[] = {
+    {"pred", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the layer (or call) giving the logits"},
+    {"target", OT_EXPR, 0, 0, "target", .doc = "class ids: target (the dataset's), a layer or a call"},
+    {"ignore", OT_INT, -1, 1 << 24, "-1", .doc = "a class id whose rows count for nothing: the padding of target sequences "
+                                                 "(PyTorch's ignore_index; -1: none)"},
+    REDUCE("mean"), WEIGHT, {0}};
 static const opt_def kl_opts[] = {
     {"mean", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the layer giving the mean"},
     {"logvar", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "the layer giving log(variance)"},
@@ -144,8 +155,8 @@ const choice_def loss_choices[] = {
     {"mse", LOSS_MSE, pair_opts, 0, NULL, "mean squared error"},
     {"l1", LOSS_L1, pair_opts, 0, NULL, "mean absolute error"},
     {"bce_with_logits", LOSS_BCE_LOGITS, pair_opts, 0, NULL, "binary cross-entropy of sigmoid(pred), computed stably"},
-    {"cross_entropy", LOSS_CROSS_ENTROPY, pair_opts, 0, NULL,
-     "softmax cross-entropy of logits [batch, classes] or [batch, steps, classes] against class ids"},
+    {"cross_entropy", LOSS_CROSS_ENTROPY, ce_opts, 0, NULL,
+     "softmax cross-entropy of logits [batch, classes] or [batch, steps, classes] against class ids; mean over the rows counted"},
     {"kl_normal", LOSS_KL_NORMAL, kl_opts, 0, NULL, "KL(N(mean, exp(logvar)) || N(0, I))"},
     {"mean", LOSS_MEAN, mean_opts, 0, NULL, "weight * the mean of pred over all elements (Wasserstein terms)"},
     {"gradient_penalty", LOSS_GRADIENT_PENALTY, penalty_opts, 0, NULL,
@@ -164,6 +175,14 @@ const choice_def loss_choices[] = {
 static const opt_def report_opts[] = {R_LAYER(0), R_LAYERS(0), R_REST, {0}};
 static const opt_def report_layer_opts[] = {R_LAYER(OPT_REQUIRED), R_LAYERS(0), R_REST, {0}};
 static const opt_def report_points_opts[] = {R_LAYER(0), R_LAYERS(OPT_REQUIRED), R_REST, {0}};
+static const char *const embedding_methods[] = {"pca", "tsne", NULL};   /* embedding_method's order */
+static const opt_def report_embedding_opts[] = {
+    R_LAYER(OPT_REQUIRED), R_LAYERS(0), R_REST,
+    {"method", OT_ENUM, 0, 0, "pca", embedding_methods, OPT_FIELD(report_spec, method),
+     .doc = "how codes wider than 3 units are drawn in 2-D: pca (the first two principal components) or tsne (t-SNE, "
+            "on at most 5,000 codes; 3 units too)"},
+    {"perplexity", OT_FLOAT, 2, 100, "30", NULL, OPT_FIELD(report_spec, perplexity), .doc = "t-SNE's perplexity: about the number of neighbours each code keeps"},
+    {0}};
 #define R_OF {"of", OT_EXPR, 0, 0, NULL, .flags = OPT_REQUIRED, .doc = "what is drawn: a generator (G) or a decoder's output layer"}
 static const opt_def report_samples_opts[] = {
     R_OF,
@@ -182,6 +201,14 @@ static const opt_def report_judge_opts[] = {
     {"run", OT_PATH, 0, 0, "runs/judge_fashion", .doc = "the run folder of the judging classifier (specs/judge_fashion.yaml)"},
     {"count", OT_INT, 2, 100000, "10000", .doc = "samples judged (a conditional generator: classes in turn)"},
     {0}};
+#define RA(m) OPT_FIELD(report_spec, m)
+static const opt_def report_attention_opts[] = {
+    {"query", OT_INT, 0, SPEC_MAX_CLASS_NAMES - 1, "5", RA(query), .doc = "the query's class (one of the data's class ids)"},
+    {"temperature", OT_NUMBERS, 1e-4, 1e4, "[1]", RA(temperature),
+     .doc = "the scores q.k / sqrt(D) are divided by it; a list: one row of the figure and one matrix each"},
+    {"draws", OT_INT, 1, 100000, "1000", RA(draws),
+     .doc = "draws of fresh sources and queries the mean weights of the class matrix average over"},
+    {0}};
 static const opt_def report_cube_opts[] = {
     R_OF,
     {"count", OT_INT, 100, 1000000, "10000", .doc = "samples drawn after every epoch (the same noise each time)"},
@@ -189,7 +216,8 @@ static const opt_def report_cube_opts[] = {
 const choice_def report_choices[] = {
     {"loss_curve", REP_LOSS_CURVE, report_opts, CHOICE_BARE, NULL, "training loss per iteration, smoothed (raw values light), and test loss per epoch, on an axis of epochs"},
     {"reconstructions", REP_RECONSTRUCTIONS, report_opts, CHOICE_BARE, NULL, "originals above their reconstructions"},
-    {"embedding", REP_EMBEDDING, report_layer_opts, 0, NULL, "a 2- or 3-unit layer's codes coloured by class"},
+    {"embedding", REP_EMBEDDING, report_embedding_opts, 0, NULL,
+     "a layer's codes coloured by class: 2 or 3 units as they are, wider ones projected (PCA or t-SNE)"},
     {"function_fit", REP_FUNCTION_FIT, report_opts, CHOICE_BARE, NULL, "truth, training points and prediction"},
     {"dead_units", REP_DEAD_UNITS, report_opts, CHOICE_BARE, NULL, "ReLU units that never activate"},
     {"confusion_matrix", REP_CONFUSION_MATRIX, report_opts, CHOICE_BARE, NULL, "counts and per-class accuracy"},
@@ -205,6 +233,9 @@ const choice_def report_choices[] = {
      "samples against the test images in a trained classifier's features: Frechet distance, class histogram"},
     {"cube_error", REP_CUBE_ERROR, report_cube_opts, 0, NULL,
      "after every epoch, the distance r of a generator's samples from U[-1, 1]^d (column cube_r) and when r <= 0.05 first held"},
+    {"attention_lookup", REP_ATTENTION_LOOKUP, report_attention_opts, CHOICE_BARE | CHOICE_DATA, NULL,
+     "scaled dot-product attention of a query image over one source image per class, on the raw pixels: the weights, "
+     "their weighted sum, and the mean weights of every class's queries on every class's sources"},
     {0}};
 
 /* ---- sweep (sweep.c: at most 4 keys, 256 runs, 4 metrics) --------------------------------------- */

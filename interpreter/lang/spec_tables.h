@@ -3,7 +3,8 @@
  * schedules, loss terms, report figures, sweeps. spec_defaults.c writes their defaults,
  * `nnrun schema` turns them into a JSON Schema.
  *
- * The data section and its source kinds are read through these tables (spec_parse_data.c).
+ * The data section and its source kinds are read through these tables (spec_parse_data.c),
+ * and so are the options of data reports (report kinds with CHOICE_DATA).
  * The top level, loss, train, report and sweep sections are still read by their own code
  * (spec_parse.c, spec_parse_train.c, sweep.c); their tables here describe them, and
  * tests/test_spec_tables.c checks that the keys, names and defaults of both agree. */
@@ -40,6 +41,9 @@ int data_source_opts(const data_kind_def *k, const char *role, opt_def *out, int
 
 /* ---- the other sections (spec_sections.c) ---- */
 extern const opt_def spec_top_opts[];       /* name, seed, data, model, loss, train, ... */
+/* A resolved spec with neither model: nor nets: is a data study: data and data reports
+ * (CHOICE_DATA) only, none of the OPT_PROGRAM keys. */
+int spec_tree_is_data_study(const ynode *tree);
 extern const opt_def train_opts[];
 extern const opt_def sweep_opts[];
 extern const choice_def optimizer_choices[];

@@ -133,7 +133,7 @@ static int add_embedding(trainer *t, compare_run *r, const char *out_dir, int in
     char path[1100], msg[512];
     snprintf(r->embedding_png, sizeof r->embedding_png, "compare_embedding_%d.png", index + 1);
     snprintf(path, sizeof path, "%s/%s", out_dir, r->embedding_png);
-    if (report_embedding(t, e->layer, path, r->label, NULL, msg, sizeof msg) == 0) return 0;
+    if (report_embedding(t, e, path, r->label, NULL, msg, sizeof msg) == 0) return 0;
     snprintf(err, errlen, "%s: %s", r->dir, msg);
     r->embedding_png[0] = 0;
     return 1;

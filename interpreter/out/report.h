@@ -27,8 +27,16 @@ int report_add_figure(report_figures *f, const char *file, const char *caption);
 /* The judge figure (report_judge.c): generated images against the test images in a trained
  * classifier's features. A missing judge run is a note and a line, not a failure. */
 int report_judge(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen);
+/* attention_lookup (report_attention.c): attention of a query over one source per class on the
+ * raw data, and the mean weights over many draws. A data report: it reads the data alone. */
+int report_attention_lookup(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen);
+/* The data reports of s against what the data will be (`nnrun check`) or is (before a run
+ * draws them): 0, or -1 with each problem at its report's line. */
+int report_check_data(const spec *s, const data_info *info, diag *d);
 /* cube_error (report_cube.c): registers the per-epoch metric cube_r of every cube_error item
- * with the trainer (before trainer_resume; 0, or -1 with err: a bad `of`), and draws it. */
+ * with the trainer (before trainer_resume; 0, or -1 with err: a bad `of`), and draws it.
+ * Before training it also refuses what other figures could only refuse after it
+ * (report_embedding_check). */
 int report_add_metrics(trainer *t, char *err, size_t errlen);
 int report_cube_error(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen);
 /* Frees the interactive views (the rest is plain storage); figs may then be reused. */
@@ -43,12 +51,17 @@ int report_recon_layer(const trainer *t, const report_spec *r, int *logits);
 void report_pixels_to_unit(const trainer *t, float *v, size_t n);
 /* How a sample of shape s is shown as an image: channels, height, width. */
 void report_image_dims(const nn_shape *s, int *c, int *h, int *w);
-/* Scatter of layer_name's codes of the evaluation samples, coloured by class, titled
- * "<title>: layer '<name>'": a 3-D scatter seen from two sides when the layer has 3 units,
- * else the first two units. With view != NULL, *view gets the codes for the page's
- * interactive 3-D view when the layer has 3 units (free with report_view3d_free), else NULL. */
-int report_embedding(trainer *t, const char *layer_name, const char *png_path, const char *title, report_view3d **view,
+/* Scatter of the codes of r's layer for the evaluation samples, coloured by class, titled
+ * "<title>: layer '<name>'" and how they were projected: a 3-D scatter seen from two sides
+ * when the layer has 3 units, 2 units as they are, wider codes by r's method (PCA, or t-SNE
+ * for 3 units and more; report_embedding.c), which a line on stdout also states. With view !=
+ * NULL, *view gets the codes for the page's interactive 3-D view when the figure is 3-D (free
+ * with report_view3d_free), else NULL. */
+int report_embedding(trainer *t, const report_spec *r, const char *png_path, const char *title, report_view3d **view,
                      char *err, size_t errlen);
+/* Before training: 0, or -1 with err when r is a t-SNE embedding whose perplexity the
+ * evaluation split has too few codes for (fewer than perplexity + 2). */
+int report_embedding_check(const trainer *t, const report_spec *r, char *err, size_t errlen);
 /* The figure table has a row for kind k (a test asks it of every kind of the language). */
 int report_kind_is_drawn(report_kind k);
 /* Every figure the spec asks for, in its order; figs->results gets the named results. */

@@ -39,6 +39,7 @@ int report_add_metrics(trainer *t, char *err, size_t errlen)
 {
     for (int k = 0; k < t->s->n_reports; k++) {
         const report_spec *r = &t->s->reports[k];
+        if (report_embedding_check(t, r, err, errlen) < 0) return -1;
         if (r->kind != REP_CUBE_ERROR) continue;
         generator gen;   /* refuse a bad `of` before training, not after the first epoch */
         char why[768];

@@ -3,10 +3,10 @@
  * nn/plot.h and its place on the page here; stdout lines, report.html notes and CSV through
  * report_text.c; named results into report_figures.results. */
 #include "report.h"
+#include "attention_lookup.h"
 #include "report_analysis.h"
 #include "report_text.h"
 #include "nn/ops.h"
-#include "nn/pca.h"
 #include "nn/plot.h"
 #include <math.h>
 #include <stdio.h>
@@ -96,93 +96,14 @@ static int fig_class_examples(trainer *t, const report_spec *r, report_figures *
     return rc;
 }
 
-/* ---- embedding -------------------------------------------------------------------------------- */
-/* Three units: the whole code seen from two sides, and the page's interactive view (view != NULL). */
-static int draw_codes3d(const report_codes *c, const char *const *names, const char *layer, const char *png_path,
-                        const char *title, report_view3d **view, char *err, size_t errlen)
-{
-    static const nn_view3d views[2] = {{30, 20}, {120, 20}};
-    static const char *const axes[3] = {"unit 1", "unit 2", "unit 3"};
-    if (nn_plot_scatter3d(png_path, title, c->code, c->label, c->n, names, c->n_classes, axes, views, 2, err, errlen) < 0) return -1;
-    if (view && !(*view = report_view3d_new(c->code, c->label, c->n, c->n_classes, layer))) {
-        snprintf(err, errlen, "embedding: out of memory for the interactive view of layer '%s'", layer);
-        return -1;
-    }
-    return 0;
-}
-
-/* Two or more units: the first two. */
-static int draw_codes2d(const report_codes *c, const char *const *names, const char *layer, const char *png_path,
-                        const char *title, int projected, char *err, size_t errlen)
-{
-    float *xy = malloc((size_t)(c->n ? c->n : 1) * 2 * sizeof *xy);
-    if (!xy) {
-        snprintf(err, errlen, "embedding: out of memory for %d codes of layer '%s'", c->n, layer);
-        return -1;
-    }
-    for (int i = 0; i < c->n; i++) xy[2 * i] = c->code[(size_t)i * c->w], xy[2 * i + 1] = c->code[(size_t)i * c->w + 1];
-    int rc = nn_plot_scatter(png_path, title, xy, c->label, c->n, names, c->n_classes, projected ? "component 1" : "unit 1",
-                             projected ? "component 2" : "unit 2", err, errlen);
-    free(xy);
-    return rc;
-}
-
-/* Codes wider than 3 units: their first two principal components in place of the codes (c->w
- * becomes 2); the fraction of the codes' variance they hold into *explained. */
-static int project_codes(report_codes *c, double *explained, char *err, size_t errlen)
-{
-    nn_pca p;
-    if (nn_pca_fit(&p, c->code, c->n, (int)c->w, 2, err, errlen) < 0) return -1;
-    double total = 0, kept = 0;
-    for (size_t j = 0; j < c->w; j++) {   /* the variance of each unit, and of each projection */
-        double s = 0;
-        for (int i = 0; i < c->n; i++) s += ((double)c->code[(size_t)i * c->w + j] - p.mean[j]) * (c->code[(size_t)i * c->w + j] - p.mean[j]);
-        total += s;
-    }
-    for (int i = 0; i < c->n; i++) {
-        float *x = c->code + (size_t)i * c->w, xy[2] = {0, 0};
-        for (int k = 0; k < 2; k++)
-            for (size_t j = 0; j < c->w; j++) xy[k] += (x[j] - p.mean[j]) * p.components[(size_t)k * c->w + j];
-        kept += (double)xy[0] * xy[0] + (double)xy[1] * xy[1];
-        c->code[2 * (size_t)i] = xy[0], c->code[2 * (size_t)i + 1] = xy[1];   /* row i's slot is behind row i's read */
-    }
-    c->w = 2;
-    *explained = total > 0 ? kept / total : NAN;
-    nn_pca_free(&p);
-    return 0;
-}
-
-int report_embedding(trainer *t, const char *layer_name, const char *png_path, const char *title, report_view3d **view,
-                     char *err, size_t errlen)
-{
-    if (view) *view = NULL;
-    report_codes c;
-    int rc = report_codes_compute(t, layer_name, &c, err, errlen), units = rc == 0 ? (int)c.w : 0;
-    double explained = NAN;
-    if (rc == 0 && c.w > 3) rc = project_codes(&c, &explained, err, errlen);
-    char full[200];
-    if (units > 3) {
-        snprintf(full, sizeof full, "%s: layer '%s', PCA of its %d units (%.0f%% of the variance)", title, layer_name, units,
-                 100 * explained);
-        if (rc == 0)
-            printf("embedding of '%s': its %d units projected on their first 2 principal components (%.1f%% of the "
-                   "variance)\n", layer_name, units, 100 * explained);
-    }
-    else snprintf(full, sizeof full, "%s: layer '%s'", title, layer_name);
-    if (rc == 0)
-        rc = c.w == 3 ? draw_codes3d(&c, data_class_names(t->s, c.n_classes), layer_name, png_path, full, view, err, errlen)
-                      : draw_codes2d(&c, data_class_names(t->s, c.n_classes), layer_name, png_path, full, units > 3, err, errlen);
-    report_codes_free(&c);
-    return rc;
-}
-
+/* ---- embedding (report_embedding.c) ---------------------------------------------------------- */
 static int fig_embedding(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen)
 {
     char path[1024], file[128];
-    snprintf(file, sizeof file, "embedding_%.60s.png", r->layer);
+    snprintf(file, sizeof file, "embedding_%.60s%s.png", r->layer, r->method == EMBED_TSNE ? "_tsne" : "");   /* both may be asked */
     fig_path(t, file, path, sizeof path);
     report_view3d *view;
-    if (report_embedding(t, r->layer, path, t->s->name, &view, err, errlen) < 0) return -1;
+    if (report_embedding(t, r, path, t->s->name, &view, err, errlen) < 0) return -1;
     int i = report_add_figure(figs, file, "Codes of the evaluation samples, coloured by class");
     if (i >= 0) figs->view3d[i] = view;   /* 3 units: the page shows them in 3-D too */
     else report_view3d_free(view);
@@ -520,7 +441,22 @@ static const figure_fn figures[REPORT_KIND_COUNT] = {
     [REP_MANIFOLD] = fig_manifold,
     [REP_JUDGE] = report_judge,
     [REP_CUBE_ERROR] = report_cube_error,
+    [REP_ATTENTION_LOOKUP] = report_attention_lookup,
 };
+
+/* The data reports' checks of the data, by kind (attention_lookup.h). */
+typedef int (*data_check_fn)(const report_spec *r, const data_info *info, diag *d);
+static const data_check_fn data_checks[REPORT_KIND_COUNT] = {
+    [REP_ATTENTION_LOOKUP] = attention_lookup_check,
+};
+
+int report_check_data(const spec *s, const data_info *info, diag *d)
+{
+    int rc = 0;
+    for (int i = 0; i < s->n_reports; i++)
+        if (data_checks[s->reports[i].kind] && data_checks[s->reports[i].kind](&s->reports[i], info, d) < 0) rc = -1;
+    return rc;
+}
 
 int report_kind_is_drawn(report_kind k) { return (unsigned)k < REPORT_KIND_COUNT && figures[k] != NULL; }
 
@@ -529,12 +465,14 @@ int report_make_figures(trainer *t, report_figures *figs, char *err, size_t errl
     figs->n = 0;
     figs->notes[0] = 0;
     figs->results = run_results_none();
-    next_char_accuracy(t, figs);
-    if (mean_loss(t, figs) < 0) {
-        snprintf(err, errlen, "out of memory evaluating at the mean");
-        return -1;
+    if (t->s->n_nets) {   /* what a trained model adds (a data study has none) */
+        next_char_accuracy(t, figs);
+        if (mean_loss(t, figs) < 0) {
+            snprintf(err, errlen, "out of memory evaluating at the mean");
+            return -1;
+        }
+        bce_floor_note(t, figs);
     }
-    bce_floor_note(t, figs);
     for (int i = 0; i < t->s->n_reports; i++) {
         const report_spec *r = &t->s->reports[i];
         if (!report_kind_is_drawn(r->kind)) {

@@ -72,10 +72,12 @@ void report_put_header(FILE *f, const trainer *t)
     time_t now = time(NULL);
     strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));
     const model_graph *m = trainer_weights(t);
-    fprintf(f, "<p class=\"ran\">nnrun %s (commit %s) &middot; %s &middot; written %s &middot; %d epoch%s, %.1f s of training "
-               "&middot; %zu parameters</p>\n",
-            nnrun_version(), nnrun_commit(), nn_blas_description(), when, h->n, h->n == 1 ? "" : "s", seconds,
-            m ? m->g->n_param_floats : (size_t)0);
+    fprintf(f, "<p class=\"ran\">nnrun %s (commit %s) &middot; %s kernels, %s &middot; written %s &middot; ", nnrun_version(),
+            nnrun_commit(), nn_kernels_name(), nn_blas_description(), when);
+    if (!t->s->n_nets) fputs("a data study: no network, nothing trained</p>\n", f);
+    else
+        fprintf(f, "%d epoch%s, %.1f s of training &middot; %zu parameters</p>\n", h->n, h->n == 1 ? "" : "s", seconds,
+                m ? m->g->n_param_floats : (size_t)0);
     put_final(f, t);
     put_changes(f, t);
 }

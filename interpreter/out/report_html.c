@@ -54,9 +54,10 @@ static void put_head(FILE *f, const trainer *t, const report_figures *figs, cons
             break;
         }
     fputs("</head><body>\n", f);
-    fprintf(f, "<h1>%s</h1>\n<p>Spec: <a href=\"spec.yaml\">spec.yaml</a> (resolved) &middot; "
-               "<a href=\"metrics.csv\">metrics.csv</a> &middot; <a href=\"model.safetensors\">model.safetensors</a></p>\n",
-            t->s->name);
+    fprintf(f, "<h1>%s</h1>\n<p>Spec: <a href=\"spec.yaml\">spec.yaml</a> (resolved)", t->s->name);
+    if (t->s->n_nets)   /* a data study trains nothing: no metrics, no weights */
+        fputs(" &middot; <a href=\"metrics.csv\">metrics.csv</a> &middot; <a href=\"model.safetensors\">model.safetensors</a>", f);
+    fputs("</p>\n", f);
     if (status)
         fprintf(f, "<p class=\"status\" style=\"background:#fff4c2;padding:6px\">%s%s</p>\n", status,
                 live ? " This page reloads every " REPORT_RELOAD_SECONDS " s; the figures the spec asks for come at the end." : "");
@@ -69,6 +70,7 @@ static void put_metrics(FILE *f, const trainer *t)
     const history *h = &t->h;
     const char *tn = t->data.test_name;
     int show[H_MAX_COLUMNS];
+    if (!h->n_cols) return;   /* a data study */
     fputs("<h2>Metrics</h2>\n<table><tr><th>epoch</th>", f);
     for (int c = 0; c < h->n_cols; c++) {
         show[c] = 0;

@@ -195,6 +195,7 @@ static int setup(trainer *t, const spec *s, int train, diag *d)
     t->info.sample = shape_from->sample;
     t->info.y_dim = shape_from->y ? shape_from->y_dim : 0;
     t->info.n_classes = shape_from->n_classes;
+    if (!s->n_nets && train) return 0;   /* a data study: its data alone (no graphs, no history) */
     if (build_graphs(t, train, d) < 0) return -1;
     if (data_check_classes(s, &t->data, trainer_weights(t)->label_classes, d) < 0) return -1;
     if (embedding_vectors_load(s, trainer_weights(t), t->data.vocab, d) < 0) return -1;
@@ -272,7 +273,7 @@ static void ema_update(trainer *t, int k)
 int trainer_init(trainer *t, const spec *s, diag *d)
 {
     if (setup(t, s, 1, d) < 0) return -1;
-    dist_share_weights(t);   /* several ranks: rank 0's initial weights everywhere */
+    if (s->n_nets) dist_share_weights(t);   /* several ranks: rank 0's initial weights everywhere */
     if (ema_alloc(t) == 0) return 0;
     diag_error_at(d, s->file, 1, 1, "out of memory for the weights' moving averages");
     return -1;

@@ -107,7 +107,8 @@ typedef struct trainer {
 /* The name of step-log column c (steps.csv): epoch, the groups' train columns, the lr columns. */
 const char *step_log_name(const trainer *t, int c);
 
-/* Sets up data, graphs and optimizer. Returns 0 or -1 (errors in d). */
+/* Sets up data, graphs and optimizer (a data study, s->n_nets == 0: its data alone; nothing
+ * trains, so trainer_run must not be called). Returns 0 or -1 (errors in d). */
 int trainer_init(trainer *t, const spec *s, diag *d);
 /* The same for using a trained model (eval, compare, figures): evaluation graphs only — no
  * gradients, no optimizer state. trainer_run must not be called on it. */

@@ -6,13 +6,16 @@
  * never depend on which thread ran what (a reduction keeps one partial per chunk, added in chunk
  * order). The elementwise loops (nn_par_for, nn_par_items, nn_par_sum below), big GEMMs
  * (nn_sgemm: blocks of rows or columns, runtime.c), convolutions (groups of images,
- * conv_groups.c) and recurrent layers (slices of sequences, recurrent.h) all run so. OpenBLAS
+ * conv_groups.c), recurrent layers (slices of sequences, recurrent.h), batched GEMMs and
+ * attention (runs of entries, batch_loop.c) and the rows of layer norm, masked softmax and
+ * permute all run so. OpenBLAS
  * runs single-threaded, and OpenMP starts no thread: its simd pragmas vectorise the loops, and
  * omp_get_max_threads() (OMP_NUM_THREADS) is the pool's size.
  * Measured on the 2-core target: see the end of this file. */
 #ifndef NN_PARALLEL_H
 #define NN_PARALLEL_H
 
+#include "kernel_isa.h"
 #include <stddef.h>
 
 #define NN_GEMM_PAR_FLOPS 4e6
@@ -46,32 +49,48 @@ void nn_par_items(size_t items, size_t floats_per_item, nn_par_range_fn fn, cons
  * order: the same bits for any thread count and any load. */
 double nn_par_sum(size_t n, nn_par_sum_fn fn, const void *ctx);
 
+/* Defines the nn_par_range_fn `static void name(const void *ctx, size_t lo, size_t hi)` from a
+ * static function name##_body of the same signature, compiled for every instruction set
+ * (kernel_isa.h: flattened, so the helpers it calls are compiled with it). */
+#define NN_PAR_RANGE_PER_ISA(name) \
+    NN_ISA_FN(static, name, name##_body, (const void *nn_ctx_, size_t nn_lo_, size_t nn_hi_), (nn_ctx_, nn_lo_, nn_hi_))
+
 /* Defines `static void name(const void *ctx, size_t lo, size_t hi)`, an nn_par_range_fn
- * running the body for i in [lo, hi), vectorised, with c pointing at a copy of the ctx (a
- * `const ctx_type *`). The copy is a local whose address never escapes, so the compiler knows
- * the loop's stores cannot change c's fields and keeps them in registers: read through the
- * caller's pointer, a float field such as a slope had to be reloaded after every store, and
- * gcc left leaky_relu's loop scalar (conv2d with its fused relu 50% slower). For example:
+ * running the body for i in [lo, hi), vectorised for the chosen instruction set (kernel_isa.h),
+ * with c pointing at a copy of the ctx (a `const ctx_type *`). The copy is a local whose
+ * address never escapes, so the compiler knows the loop's stores cannot change c's fields and
+ * keeps them in registers: read through the caller's pointer, a float field such as a slope
+ * had to be reloaded after every store, and gcc left leaky_relu's loop scalar (conv2d with its
+ * fused relu 50% slower). For example:
  *     typedef struct { const float *x; float *y; } unary_ctx;
  *     NN_PAR_CHUNK_FN(exp_chunk, unary_ctx, c, i, c->y[i] = expf(c->x[i]);)
  *     ... nn_par_for(n, exp_chunk, &(unary_ctx){x, y}); */
 #define NN_PAR_CHUNK_FN(name, ctx_type, c, i, ...)                                    \
-    static void name(const void *nn_ctx_, size_t nn_lo_, size_t nn_hi_)              \
+    static void name##_body(const void *nn_ctx_, size_t nn_lo_, size_t nn_hi_)       \
     {                                                                                 \
         const ctx_type nn_copy_ = *(const ctx_type *)nn_ctx_, *c = &nn_copy_;        \
         _Pragma("omp simd")                                                           \
         for (size_t i = nn_lo_; i < nn_hi_; i++) { __VA_ARGS__ }                      \
-    }
+    }                                                                                 \
+    NN_PAR_RANGE_PER_ISA(name)
 #define NN_PRAGMA(x) _Pragma(#x)
 /* The same for an nn_par_sum_fn: the body adds into the double acc, which is returned. */
 #define NN_PAR_SUM_FN(name, ctx_type, c, i, acc, ...)                                 \
-    static double name(const void *nn_ctx_, size_t nn_lo_, size_t nn_hi_)            \
+    static void name##_body(const void *nn_ctx_, size_t nn_lo_, size_t nn_hi_, double *nn_sum_) \
     {                                                                                 \
         const ctx_type nn_copy_ = *(const ctx_type *)nn_ctx_, *c = &nn_copy_;        \
         double acc = 0.0;                                                             \
         NN_PRAGMA(omp simd reduction(+ : acc))                                        \
         for (size_t i = nn_lo_; i < nn_hi_; i++) { __VA_ARGS__ }                      \
-        return acc;                                                                   \
+        *nn_sum_ = acc;                                                               \
+    }                                                                                 \
+    NN_ISA_FN(static, name##_isa, name##_body, (const void *nn_ctx_, size_t nn_lo_, size_t nn_hi_, double *nn_sum_), \
+              (nn_ctx_, nn_lo_, nn_hi_, nn_sum_))                                     \
+    static double name(const void *nn_ctx_, size_t nn_lo_, size_t nn_hi_)            \
+    {                                                                                 \
+        double nn_sum_;                                                               \
+        name##_isa(nn_ctx_, nn_lo_, nn_hi_, &nn_sum_);                                \
+        return nn_sum_;                                                               \
     }
 
 #endif

@@ -33,16 +33,8 @@ void nn_runtime_init(void)
         omp_set_num_threads(share > 1 ? share : 1);
     }
     blas_fixed = getenv("OPENBLAS_NUM_THREADS") != NULL;
-    if (!blas_fixed) openblas_set_num_threads(1);   /* every thread we run is ours or OpenMP's */
-    /* an OpenMP team always has the threads it asks for, even under OMP_DYNAMIC=true (which sizes
-     * teams by the load average): the recurrent ops cut their work, and so their sums, by it */
-    omp_set_dynamic(0);
-    /* start both pools now, so that the first jobs do not pay for creating them */
-    nn_pool_start();
-#pragma omp parallel
-    {
-        (void)0;
-    }
+    if (!blas_fixed) openblas_set_num_threads(1);   /* every thread we run is the pool's */
+    nn_pool_start();   /* now, so that the first job does not pay for creating the workers */
 }
 
 const char *nn_blas_description(void)

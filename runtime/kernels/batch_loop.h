@@ -2,9 +2,10 @@
  * matmul, the (batch, head) pairs of attention) over the threads.
  *
  * Small matrices gain nothing from a GEMM split across cores (parallel.h), so when there are at
- * least as many entries as threads each thread takes whole entries, with single-threaded GEMMs
- * inside (nn_sgemm runs on one core within a parallel region). Few big entries run in order on
- * the calling thread, where each big GEMM may split itself. */
+ * least as many entries as threads the pool's threads (pool.h) take runs of whole entries, with
+ * single-threaded GEMMs inside (nn_sgemm runs on one core within a pool job). Few big entries
+ * run in order on the calling thread, where each big GEMM may split itself. Either way each
+ * entry's result is the same bits. */
 #ifndef NN_BATCH_LOOP_H
 #define NN_BATCH_LOOP_H
 

@@ -14,6 +14,7 @@
  * 26) per batch of 128, while a direct weight gradient was no faster than the GEMM (0.87 vs
  * 0.76 ms): both are bound by reading the output gradient. */
 #include "conv_lower.h"
+#include "../core/kernel_isa.h"
 #include <string.h>
 
 typedef struct {
@@ -53,34 +54,46 @@ static void tap_offsets(const nn_conv_geom *g, const direct_geom *d, size_t *off
     }
 }
 
-static inline void copy_row(float *dst, const float *src, size_t n);
+/* n floats of a row; AVX-512: rows here are 3..30 floats, where a memcpy call costs more than
+ * the copy */
+static inline void copy_row_portable(float *dst, const float *src, size_t n) { memcpy(dst, src, n * sizeof(float)); }
 
-/* The interiors of pad's C planes = image n of x (the zero border is left as it is). */
-static void fill_padded(const nn_conv_geom *g, const direct_geom *d, const float *x, int n, float *pad)
+/* full[r*len + o] = init[r] + sum over taps t of w[r*taps + t] * pad[o + off[t]], for nf
+ * output channels r (<= 4) */
+static inline void sum_taps_portable(const float *pad, const size_t *off, const float *w, int taps, size_t len,
+                                     const float *init, float *full, int nf)
 {
-    for (int c = 0; c < g->c; c++) {
-        const float *src = x + ((size_t)n * g->c + c) * g->h * g->w;
-        float *dst = pad + (size_t)c * d->plane + (size_t)g->ph * d->wp + g->pw;
-        for (int i = 0; i < g->h; i++) copy_row(dst + (size_t)i * d->wp, src + (size_t)i * g->w, (size_t)g->w);
+    for (int r = 0; r < nf; r++) {
+        float *dst = full + (size_t)r * len;
+#pragma omp simd
+        for (size_t o = 0; o < len; o++) dst[o] = init[r];
+        for (int t = 0; t < taps; t++) {
+            const float *src = pad + off[t];
+            float wv = w[(size_t)r * taps + t];
+#pragma omp simd
+            for (size_t o = 0; o < len; o++) dst[o] += wv * src[o];
+        }
     }
 }
 
-#if defined(__AVX512F__)
+#if NN_ISA_X86
 #include <immintrin.h>
 
-static inline __mmask16 lanes(size_t rem) { return rem >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rem) - 1); }
+NN_TARGET_AVX512 static inline __mmask16 lanes(size_t rem)
+{
+    return rem >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rem) - 1);
+}
 
-/* n floats; rows here are 3..30 floats, where a memcpy call costs more than the copy */
-static inline void copy_row(float *dst, const float *src, size_t n)
+NN_TARGET_AVX512 static inline void copy_row_avx512(float *dst, const float *src, size_t n)
 {
     for (size_t j = 0; j < n; j += 16) _mm512_mask_storeu_ps(dst + j, lanes(n - j), _mm512_maskz_loadu_ps(lanes(n - j), src + j));
 }
 
-/* full[r*len + o] = init[r] + sum over taps t of w[r*taps + t] * pad[o + off[t]], for the nf
- * (<= 4, a constant after inlining) channels r: 32 outputs of each in registers across every
- * tap, each tap's two loads shared by the channels. Masked loads never read past the planes. */
-static inline void sum_taps_block(const float *pad, const size_t *off, const float *w, int taps, size_t len,
-                                  const float *init, float *full, int nf)
+/* sum_taps_portable's sums with 32 outputs of each channel in registers across every tap, each
+ * tap's two loads shared by the channels (nf a constant after inlining). Masked loads never
+ * read past the planes. */
+NN_TARGET_AVX512 static inline void sum_taps_avx512(const float *pad, const size_t *off, const float *w, int taps,
+                                                    size_t len, const float *init, float *full, int nf)
 {
     for (size_t o0 = 0; o0 < len; o0 += 32) {
         __mmask16 m0 = lanes(len - o0), m1 = len - o0 > 16 ? lanes(len - o0 - 16) : 0;
@@ -101,32 +114,28 @@ static inline void sum_taps_block(const float *pad, const size_t *off, const flo
         }
     }
 }
-
+#define COPY_ROW(wide, dst, src, n) ((wide) ? copy_row_avx512(dst, src, n) : copy_row_portable(dst, src, n))
+#define SUM_TAPS(wide, ...) ((wide) ? sum_taps_avx512(__VA_ARGS__) : sum_taps_portable(__VA_ARGS__))
 #else
-static inline void copy_row(float *dst, const float *src, size_t n) { memcpy(dst, src, n * sizeof(float)); }
+#define COPY_ROW(wide, dst, src, n) copy_row_portable(dst, src, n)
+#define SUM_TAPS(wide, ...) sum_taps_portable(__VA_ARGS__)
+#endif
 
-static inline void sum_taps_block(const float *pad, const size_t *off, const float *w, int taps, size_t len,
-                                  const float *init, float *full, int nf)
+/* The interiors of pad's C planes = image n of x (the zero border is left as it is). */
+static inline void fill_padded(const nn_conv_geom *g, const direct_geom *d, const float *x, int n, float *pad, int wide)
 {
-    for (int r = 0; r < nf; r++) {
-        float *dst = full + (size_t)r * len;
-#pragma omp simd
-        for (size_t o = 0; o < len; o++) dst[o] = init[r];
-        for (int t = 0; t < taps; t++) {
-            const float *src = pad + off[t];
-            float wv = w[(size_t)r * taps + t];
-#pragma omp simd
-            for (size_t o = 0; o < len; o++) dst[o] += wv * src[o];
-        }
+    for (int c = 0; c < g->c; c++) {
+        const float *src = x + ((size_t)n * g->c + c) * g->h * g->w;
+        float *dst = pad + (size_t)c * d->plane + (size_t)g->ph * d->wp + g->pw;
+        for (int i = 0; i < g->h; i++) COPY_ROW(wide, dst + (size_t)i * d->wp, src + (size_t)i * g->w, (size_t)g->w);
     }
 }
 
-#endif
-
 /* conv2d forward for images [n0, n0+nb): scratch holds the padded planes, then up to four
- * output planes at the padded width. */
-void nn_conv_direct_forward(const nn_conv_geom *g, const float *x, const float *w, const float *bias, int n0, int nb,
-                            float *scratch, float *y)
+ * output planes at the padded width. wide: the AVX-512 kernels (a constant once inlined into
+ * the variant of each level, which then holds one path). */
+static inline void direct_forward(const nn_conv_geom *g, const float *x, const float *w, const float *bias, int n0,
+                                  int nb, float *scratch, float *y, int wide)
 {
     direct_geom d = direct_geom_of(g);
     size_t off[NN_CONV_DIRECT_TAPS], out_plane = (size_t)g->oh * g->ow;
@@ -134,19 +143,31 @@ void nn_conv_direct_forward(const nn_conv_geom *g, const float *x, const float *
     tap_offsets(g, &d, off);
     memset(pad, 0, (size_t)g->c * d.plane * sizeof(float));
     for (int n = n0; n < n0 + nb; n++) {
-        fill_padded(g, &d, x, n, pad);
+        fill_padded(g, &d, x, n, pad, wide);
         for (int f0 = 0; f0 < g->f; f0 += 4) {
             int nf = g->f - f0 < 4 ? g->f - f0 : 4;
             float init[4] = {0};
             for (int r = 0; r < nf; r++) init[r] = bias ? bias[f0 + r] : 0.0f;
             const float *wf = w + (size_t)f0 * d.taps;
-            if (nf == 4) sum_taps_block(pad, off, wf, d.taps, d.len, init, full, 4);
-            else for (int r = 0; r < nf; r++) sum_taps_block(pad, off, wf + (size_t)r * d.taps, d.taps, d.len, init + r, full + (size_t)r * d.len, 1);
+            if (nf == 4) SUM_TAPS(wide, pad, off, wf, d.taps, d.len, init, full, 4);
+            else for (int r = 0; r < nf; r++) SUM_TAPS(wide, pad, off, wf + (size_t)r * d.taps, d.taps, d.len, init + r, full + (size_t)r * d.len, 1);
             for (int r = 0; r < nf; r++) {
                 float *dst = y + ((size_t)n * g->f + f0 + r) * out_plane;
                 const float *src = full + (size_t)r * d.len;
-                for (int oh = 0; oh < g->oh; oh++) copy_row(dst + (size_t)oh * g->ow, src + (size_t)oh * d.wp, (size_t)g->ow);
+                for (int oh = 0; oh < g->oh; oh++) COPY_ROW(wide, dst + (size_t)oh * g->ow, src + (size_t)oh * d.wp, (size_t)g->ow);
             }
         }
     }
 }
+
+#define DIRECT_PARAMS \
+    (const nn_conv_geom *g, const float *x, const float *w, const float *bias, int n0, int nb, float *scratch, float *y)
+static void direct_forward_portable DIRECT_PARAMS { direct_forward(g, x, w, bias, n0, nb, scratch, y, 0); }
+#if NN_ISA_X86
+NN_TARGET_AVX512 __attribute__((flatten)) static void direct_forward_avx512 DIRECT_PARAMS
+{
+    direct_forward(g, x, w, bias, n0, nb, scratch, y, 1);
+}
+#endif
+NN_ISA_FN_WITH_AVX512(, nn_conv_direct_forward, direct_forward_portable, direct_forward_avx512, DIRECT_PARAMS,
+                      (g, x, w, bias, n0, nb, scratch, y))

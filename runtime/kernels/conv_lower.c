@@ -2,6 +2,7 @@
  * All serial: op_conv.c runs them for different groups of images on different threads.
  * Inner loops run over output columns (or whole planes) and vectorise. */
 #include "conv_lower.h"
+#include "../core/kernel_isa.h"
 #include "../core/thread_scratch.h"
 #include <stdlib.h>
 #include <string.h>
@@ -184,7 +185,7 @@ static void im2col_padded(const nn_conv_geom *g, const float *img, int n0, int n
         }
 }
 
-void nn_conv_im2col(const nn_conv_geom *g, const float *img, int n0, int nb, float *col)
+static void im2col(const nn_conv_geom *g, const float *img, int n0, int nb, float *col)
 {
     if (pad_fits(g) && !(g->stride == 1 && g->ow == g->w)) {   /* same width: one copy per tap below */
         im2col_padded(g, img, n0, nb, col);
@@ -197,6 +198,8 @@ void nn_conv_im2col(const nn_conv_geom *g, const float *img, int n0, int nb, flo
     size_t items = nn_conv_krows(g) * (size_t)nb;
     for (size_t it = 0; it < items; it++) im2col_item(g, img, n0, nb, col, it);
 }
+NN_ISA_FN(, nn_conv_im2col, im2col, (const nn_conv_geom *g, const float *img, int n0, int nb, float *col),
+          (g, img, n0, nb, col))
 
 /* The adjoint of im2col_tap_same: the wrapped columns of the tap's row in col are zeroed
  * (col is scratch), then the valid rows add in one contiguous pass. */
@@ -300,7 +303,7 @@ static void col2im_padded(const nn_conv_geom *g, const float *col, int n0, int n
         }
 }
 
-void nn_conv_col2im(const nn_conv_geom *g, float *col, int n0, int nb, const float *bias, float *img)
+static void col2im(const nn_conv_geom *g, float *col, int n0, int nb, const float *bias, float *img)
 {
     if (pad_fits(g) && !(g->stride == 1 && g->ow == g->w)) {   /* same width: one pass per tap below */
         col2im_padded(g, col, n0, nb, bias, img);
@@ -309,6 +312,8 @@ void nn_conv_col2im(const nn_conv_geom *g, float *col, int n0, int nb, const flo
     size_t items = (size_t)nb * g->c;
     for (size_t it = 0; it < items; it++) col2im_item(g, col, n0, nb, bias, img, it);
 }
+NN_ISA_FN(, nn_conv_col2im, col2im, (const nn_conv_geom *g, float *col, int n0, int nb, const float *bias, float *img),
+          (g, col, n0, nb, bias, img))
 
 /* Plane copies between (nb, ch, plane) and (ch, nb*plane); item = b*ch + c. */
 static void move_plane(const float *src, int nb, int ch, size_t plane, const float *bias, float *dst, size_t item,
@@ -333,14 +338,18 @@ static void move_planes(const float *src, int nb, int ch, size_t plane, const fl
     for (size_t it = 0; it < items; it++) move_plane(src, nb, ch, plane, bias, dst, it, to_cm);
 }
 
+NN_ISA_FN(static, move_planes_isa, move_planes,
+          (const float *src, int nb, int ch, size_t plane, const float *bias, float *dst, int to_cm),
+          (src, nb, ch, plane, bias, dst, to_cm))
+
 void nn_conv_to_chan_major(const float *src, int nb, int ch, size_t plane, float *dst)
 {
-    move_planes(src, nb, ch, plane, NULL, dst, 1);
+    move_planes_isa(src, nb, ch, plane, NULL, dst, 1);
 }
 
 void nn_conv_from_chan_major(const float *src, int nb, int ch, size_t plane, const float *bias, float *dst)
 {
-    move_planes(src, nb, ch, plane, bias, dst, 0);
+    move_planes_isa(src, nb, ch, plane, bias, dst, 0);
 }
 
 float *nn_conv_scratch(size_t floats) { return nn_thread_scratch(NN_SCRATCH_CONV_GROUP, floats); }

@@ -19,6 +19,7 @@
  * wall time): the classifier's 32->64 26x26 layer 100 -> 61 / 51 -> 31 ms, the autoencoder's
  * 16->32 14x14 layer 10.9 -> 6.2 / 5.1 -> 3.0 ms and 32->64 7x7 layer 10.5 -> 7.4 / 5.2 -> 3.7 ms. */
 #include "conv_winograd.h"
+#include "../core/kernel_isa.h"
 #include <string.h>
 
 int nn_conv_winograd = 1;
@@ -335,7 +336,7 @@ static size_t fixed_floats(const nn_conv_geom *cg)
 }
 
 /* y of images n0 .. n0+nb-1: V, then 16 GEMMs M[xi] = U[xi] V[xi], then the outputs. */
-static void forward_group(const nn_conv_job *job, int n0, int nb, float *scratch, float *acc, int first)
+static void forward_group_body(const nn_conv_job *job, int n0, int nb, float *scratch, float *acc, int first)
 {
     const nn_conv_geom *cg = &job->geom;
     const nn_node *n = job->node;
@@ -350,7 +351,7 @@ static void forward_group(const nn_conv_job *job, int n0, int nb, float *scratch
 }
 
 /* dU (+)= the group's (A g A^T)[xi] V[xi]^T for every xi. */
-static void wgrad_group(const nn_conv_job *job, int n0, int nb, float *scratch, float *acc, int first)
+static void wgrad_group_body(const nn_conv_job *job, int n0, int nb, float *scratch, float *acc, int first)
 {
     const nn_conv_geom *cg = &job->geom;
     const nn_node *n = job->node;
@@ -362,6 +363,13 @@ static void wgrad_group(const nn_conv_job *job, int n0, int nb, float *scratch, 
         nn_conv_gemm(0, 1, f, c, t, s.m + xi * s.ms, t, s.v + xi * s.vs, t, first ? 0.0f : 1.0f,
                      acc + (size_t)xi * f * c, c);
 }
+
+/* Both group functions compiled for every instruction set, their transforms inlined. */
+#define GROUP_FN_PER_ISA(name)                                                                               \
+    NN_ISA_FN(static, name, name##_body, (const nn_conv_job *job, int n0, int nb, float *scratch, float *acc, int first), \
+              (job, n0, nb, scratch, acc, first))
+GROUP_FN_PER_ISA(forward_group)
+GROUP_FN_PER_ISA(wgrad_group)
 
 /* A job over cg's images with group sizes from nn_conv_winograd_tiles; its flops are the
  * direct convolution's (they decide whether threads pay). */

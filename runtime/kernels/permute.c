@@ -37,6 +37,12 @@ static walk simplify(int ndim, const int *dims, const int *perm)
     return w;
 }
 
+typedef struct {
+    walk w;
+    const float *x;
+    float *y;
+} copy_job;
+
 /* Copies row r of y (the last axis) from x: contiguous in x (memcpy) or strided. */
 static void copy_row(const walk *w, const float *x, float *y, size_t r)
 {
@@ -54,15 +60,17 @@ static void copy_row(const walk *w, const float *x, float *y, size_t r)
         for (size_t j = 0; j < inner; j++) dst[j] = src[j * st];
 }
 
+/* rows [lo, hi) of y: a chunk of nn_par_items */
+static void copy_rows(const void *ctx, size_t lo, size_t hi)
+{
+    const copy_job *j = ctx;
+    for (size_t r = lo; r < hi; r++) copy_row(&j->w, j->x, j->y, r);
+}
+
 void nn_permute_copy(const float *x, float *y, int ndim, const int *dims, const int *perm)
 {
-    walk w = simplify(ndim, dims, perm);
-    size_t inner = w.len[w.n - 1], rows = 1;
-    for (int k = 0; k < w.n - 1; k++) rows *= w.len[k];
-    if (rows > 1 && rows * inner > NN_PAR_MIN) {
-#pragma omp parallel for schedule(static)
-        for (size_t r = 0; r < rows; r++) copy_row(&w, x, y, r);
-    } else {
-        for (size_t r = 0; r < rows; r++) copy_row(&w, x, y, r);
-    }
+    copy_job j = {simplify(ndim, dims, perm), x, y};
+    size_t rows = 1;
+    for (int k = 0; k < j.w.n - 1; k++) rows *= j.w.len[k];
+    nn_par_items(rows, j.w.len[j.w.n - 1], copy_rows, &j);
 }

@@ -4,85 +4,14 @@
  * windows do not overlap, so the route writes every input pixel exactly once: no zeroing pass
  * and no scatter. An odd last row or column belongs to no window (floor). */
 #include "pool_window.h"
+#include "../core/kernel_isa.h"
 
 int nn_pool_is_2x2(const nn_pool_geom *G) { return G->k == 2 && G->s == 2 && G->p == 0; }
 
 static inline int wins(float v, float best) { return (v > best) | (v != v); }
 
-#if defined(__AVX512F__)
-/* The rows are short (OW = 3..14 in the CNNs here), too short for the compiler's 16-lane loops,
- * which then run scalar epilogues: a chunk of up to 16 windows is one masked vector instead. */
-#include <immintrin.h>
-#define CHUNK 16
-
-static inline __mmask16 first_bits(int n) { return (__mmask16)((1u << n) - 1); }
-
-/* Columns 2*j and 2*j+1 of a row, j < n <= 16, as two vectors (lanes >= n are 0). */
-static inline void load_pairs(const float *r, int n, __m512 *even, __m512 *odd)
-{
-    const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    __m512 a = _mm512_maskz_loadu_ps(n >= 8 ? 0xFFFF : first_bits(2 * n), r);
-    __m512 b = _mm512_maskz_loadu_ps(n <= 8 ? 0 : first_bits(2 * (n - 8)), r + 16);
-    *even = _mm512_permutex2var_ps(a, ie, b);
-    *odd = _mm512_permutex2var_ps(a, io, b);
-}
-
-/* Stores even/odd lanes interleaved at r[2*j], r[2*j+1], j < n. */
-static inline void store_pairs(float *r, int n, __m512 even, __m512 odd)
-{
-    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-    _mm512_mask_storeu_ps(r, n >= 8 ? 0xFFFF : first_bits(2 * n), _mm512_permutex2var_ps(even, lo, odd));
-    if (n > 8) _mm512_mask_storeu_ps(r + 16, first_bits(2 * (n - 8)), _mm512_permutex2var_ps(even, hi, odd));
-}
-
-static inline __mmask16 wins16(__m512 v, __m512 best)
-{
-    return _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-}
-
-/* The window maximum of n <= 16 windows; w[k]: lanes where candidate k+1 took the lead. */
-static inline __m512 max4(const float *r0, const float *r1, int n, __mmask16 *w)
-{
-    __m512 e0, o0, e1, o1;
-    load_pairs(r0, n, &e0, &o0);
-    load_pairs(r1, n, &e1, &o1);
-    __m512 b = e0;
-    w[0] = wins16(o0, b);
-    b = _mm512_mask_mov_ps(b, w[0], o0);
-    w[1] = wins16(e1, b);
-    b = _mm512_mask_mov_ps(b, w[1], e1);
-    w[2] = wins16(o1, b);
-    return _mm512_mask_mov_ps(b, w[2], o1);
-}
-
-static void max2_row(const float *restrict r0, const float *restrict r1, int ow, float *restrict y)
-{
-    for (int j = 0; j < ow; j += CHUNK) {
-        int n = ow - j < CHUNK ? ow - j : CHUNK;
-        __mmask16 w[3];
-        _mm512_mask_storeu_ps(y + j, first_bits(n), max4(r0 + 2 * j, r1 + 2 * j, n, w));
-    }
-}
-
-static void route2_row(const float *restrict r0, const float *restrict r1, const float *restrict h, int ow,
-                       float *restrict d0, float *restrict d1)
-{
-    for (int j = 0; j < ow; j += CHUNK) {
-        int n = ow - j < CHUNK ? ow - j : CHUNK;
-        __mmask16 w[3];
-        max4(r0 + 2 * j, r1 + 2 * j, n, w);
-        __mmask16 at3 = w[2], at2 = w[1] & ~at3, at1 = w[0] & ~w[1] & ~at3, at0 = ~(w[0] | w[1] | at3);
-        __m512 g = _mm512_maskz_loadu_ps(first_bits(n), h + j);
-        store_pairs(d0 + 2 * j, n, _mm512_maskz_mov_ps(at0, g), _mm512_maskz_mov_ps(at1, g));
-        store_pairs(d1 + 2 * j, n, _mm512_maskz_mov_ps(at2, g), _mm512_maskz_mov_ps(at3, g));
-    }
-}
-#else
-
 /* y (OW) = window maxima of input rows r0, r1 */
-static void max2_row(const float *restrict r0, const float *restrict r1, int ow, float *restrict y)
+static inline void max2_row_portable(const float *restrict r0, const float *restrict r1, int ow, float *restrict y)
 {
 #pragma omp simd
     for (int j = 0; j < ow; j++) {
@@ -97,7 +26,7 @@ static void max2_row(const float *restrict r0, const float *restrict r1, int ow,
 }
 
 /* Input rows r0, r1 get h (OW) at each window's argmax and 0 elsewhere (d0, d1: their gradient). */
-static void route2_row(const float *restrict r0, const float *restrict r1, const float *restrict h, int ow,
+static inline void route2_row_portable(const float *restrict r0, const float *restrict r1, const float *restrict h, int ow,
                        float *restrict d0, float *restrict d1)
 {
 #pragma omp simd
@@ -119,25 +48,116 @@ static void route2_row(const float *restrict r0, const float *restrict r1, const
         d1[2 * j + 1] = at == 3 ? g : 0.0f;
     }
 }
+
+#if NN_ISA_X86
+/* The rows are short (OW = 3..14 in the CNNs here), too short for the compiler's 16-lane loops,
+ * which then run scalar epilogues: a chunk of up to 16 windows is one masked vector instead. */
+#include <immintrin.h>
+#define CHUNK 16
+
+NN_TARGET_AVX512 static inline __mmask16 first_bits(int n) { return (__mmask16)((1u << n) - 1); }
+
+/* Columns 2*j and 2*j+1 of a row, j < n <= 16, as two vectors (lanes >= n are 0). */
+NN_TARGET_AVX512 static inline void load_pairs(const float *r, int n, __m512 *even, __m512 *odd)
+{
+    const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    __m512 a = _mm512_maskz_loadu_ps(n >= 8 ? 0xFFFF : first_bits(2 * n), r);
+    __m512 b = _mm512_maskz_loadu_ps(n <= 8 ? 0 : first_bits(2 * (n - 8)), r + 16);
+    *even = _mm512_permutex2var_ps(a, ie, b);
+    *odd = _mm512_permutex2var_ps(a, io, b);
+}
+
+/* Stores even/odd lanes interleaved at r[2*j], r[2*j+1], j < n. */
+NN_TARGET_AVX512 static inline void store_pairs(float *r, int n, __m512 even, __m512 odd)
+{
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    _mm512_mask_storeu_ps(r, n >= 8 ? 0xFFFF : first_bits(2 * n), _mm512_permutex2var_ps(even, lo, odd));
+    if (n > 8) _mm512_mask_storeu_ps(r + 16, first_bits(2 * (n - 8)), _mm512_permutex2var_ps(even, hi, odd));
+}
+
+NN_TARGET_AVX512 static inline __mmask16 wins16(__m512 v, __m512 best)
+{
+    return _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+}
+
+/* The window maximum of n <= 16 windows; w[k]: lanes where candidate k+1 took the lead. */
+NN_TARGET_AVX512 static inline __m512 max4(const float *r0, const float *r1, int n, __mmask16 *w)
+{
+    __m512 e0, o0, e1, o1;
+    load_pairs(r0, n, &e0, &o0);
+    load_pairs(r1, n, &e1, &o1);
+    __m512 b = e0;
+    w[0] = wins16(o0, b);
+    b = _mm512_mask_mov_ps(b, w[0], o0);
+    w[1] = wins16(e1, b);
+    b = _mm512_mask_mov_ps(b, w[1], e1);
+    w[2] = wins16(o1, b);
+    return _mm512_mask_mov_ps(b, w[2], o1);
+}
+
+NN_TARGET_AVX512 static inline void max2_row_avx512(const float *restrict r0, const float *restrict r1, int ow, float *restrict y)
+{
+    for (int j = 0; j < ow; j += CHUNK) {
+        int n = ow - j < CHUNK ? ow - j : CHUNK;
+        __mmask16 w[3];
+        _mm512_mask_storeu_ps(y + j, first_bits(n), max4(r0 + 2 * j, r1 + 2 * j, n, w));
+    }
+}
+
+NN_TARGET_AVX512 static inline void route2_row_avx512(const float *restrict r0, const float *restrict r1, const float *restrict h, int ow,
+                       float *restrict d0, float *restrict d1)
+{
+    for (int j = 0; j < ow; j += CHUNK) {
+        int n = ow - j < CHUNK ? ow - j : CHUNK;
+        __mmask16 w[3];
+        max4(r0 + 2 * j, r1 + 2 * j, n, w);
+        __mmask16 at3 = w[2], at2 = w[1] & ~at3, at1 = w[0] & ~w[1] & ~at3, at0 = ~(w[0] | w[1] | at3);
+        __m512 g = _mm512_maskz_loadu_ps(first_bits(n), h + j);
+        store_pairs(d0 + 2 * j, n, _mm512_maskz_mov_ps(at0, g), _mm512_maskz_mov_ps(at1, g));
+        store_pairs(d1 + 2 * j, n, _mm512_maskz_mov_ps(at2, g), _mm512_maskz_mov_ps(at3, g));
+    }
+}
 #endif
 
-void nn_pool_max2_plane(const float *x, const nn_pool_geom *G, float *y)
+#if NN_ISA_X86
+#define MAX2_ROW(wide, ...) ((wide) ? max2_row_avx512(__VA_ARGS__) : max2_row_portable(__VA_ARGS__))
+#define ROUTE2_ROW(wide, ...) ((wide) ? route2_row_avx512(__VA_ARGS__) : route2_row_portable(__VA_ARGS__))
+#else
+#define MAX2_ROW(wide, ...) max2_row_portable(__VA_ARGS__)
+#define ROUTE2_ROW(wide, ...) route2_row_portable(__VA_ARGS__)
+#endif
+
+/* wide: the AVX-512 rows (a constant once inlined into the variant of each level) */
+static inline void max2_plane(const float *x, const nn_pool_geom *G, float *y, int wide)
 {
     size_t w = (size_t)G->w;
     for (int oh = 0; oh < G->oh; oh++) {
         const float *r0 = x + 2 * (size_t)oh * w;
-        max2_row(r0, r0 + w, G->ow, y + (size_t)oh * G->ow);
+        MAX2_ROW(wide, r0, r0 + w, G->ow, y + (size_t)oh * G->ow);
     }
 }
 
-void nn_pool_route2_plane(const float *x, const float *h, const nn_pool_geom *G, float *dx)
+static inline void route2_plane(const float *x, const float *h, const nn_pool_geom *G, float *dx, int wide)
 {
     size_t w = (size_t)G->w;
     for (int oh = 0; oh < G->oh; oh++) {
         size_t r = 2 * (size_t)oh * w;
         float *d0 = dx + r, *d1 = d0 + w;
-        route2_row(x + r, x + r + w, h + (size_t)oh * G->ow, G->ow, d0, d1);
+        ROUTE2_ROW(wide, x + r, x + r + w, h + (size_t)oh * G->ow, G->ow, d0, d1);
         for (int c = 2 * G->ow; c < G->w; c++) d0[c] = d1[c] = 0.0f;   /* odd width: the uncovered column */
     }
     for (size_t i = 2 * (size_t)G->oh * w; i < (size_t)G->h * w; i++) dx[i] = 0.0f;   /* odd height */
 }
+
+#define MAX2_PARAMS (const float *x, const nn_pool_geom *G, float *y)
+#define ROUTE2_PARAMS (const float *x, const float *h, const nn_pool_geom *G, float *dx)
+static void max2_plane_portable MAX2_PARAMS { max2_plane(x, G, y, 0); }
+static void route2_plane_portable ROUTE2_PARAMS { route2_plane(x, h, G, dx, 0); }
+#if NN_ISA_X86
+NN_TARGET_AVX512 __attribute__((flatten)) static void max2_plane_avx512 MAX2_PARAMS { max2_plane(x, G, y, 1); }
+NN_TARGET_AVX512 __attribute__((flatten)) static void route2_plane_avx512 ROUTE2_PARAMS { route2_plane(x, h, G, dx, 1); }
+#endif
+NN_ISA_FN_WITH_AVX512(, nn_pool_max2_plane, max2_plane_portable, max2_plane_avx512, MAX2_PARAMS, (x, G, y))
+NN_ISA_FN_WITH_AVX512(, nn_pool_route2_plane, route2_plane_portable, route2_plane_avx512, ROUTE2_PARAMS, (x, h, G, dx))

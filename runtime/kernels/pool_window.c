@@ -2,6 +2,7 @@
  * input row r over the k columns of output column ow0 + c; column pass: reduces tv over the
  * k rows of each output row. */
 #include "pool_window.h"
+#include "../core/kernel_isa.h"
 #include <math.h>
 #include <string.h>
 
@@ -133,8 +134,8 @@ static void window_rows(const nn_pool_geom *G, int oh, int *lo, int *hi)
     if (*hi > G->h) *hi = G->h;
 }
 
-void nn_pool_argmax_tile(const float *x, const nn_pool_geom *G, const nn_pool_tile *t, float *tv, int *ti, float *best,
-                         int *idx)
+static void argmax_tile(const float *x, const nn_pool_geom *G, const nn_pool_tile *t, float *tv, int *ti, float *best,
+                        int *idx)
 {
     int tw = t->ow1 - t->ow0;
     argmax_rows(x, G, t, tv, ti);
@@ -147,6 +148,10 @@ void nn_pool_argmax_tile(const float *x, const nn_pool_geom *G, const nn_pool_ti
         else argmax_cols(tv + at, ti + at, tw, hi - lo, best + o, idx + o);
     }
 }
+
+NN_ISA_FN(, nn_pool_argmax_tile, argmax_tile,
+          (const float *x, const nn_pool_geom *G, const nn_pool_tile *t, float *tv, int *ti, float *best, int *idx),
+          (x, G, t, tv, ti, best, idx))
 
 /* ---- sums ---- */
 
@@ -200,7 +205,7 @@ static inline void sum_cols(const float *tv, int tw, int nr, float *o)
     }
 }
 
-void nn_pool_sum_tile(const float *x, const nn_pool_geom *G, const nn_pool_tile *t, float *tv, float *sum)
+static void sum_tile(const float *x, const nn_pool_geom *G, const nn_pool_tile *t, float *tv, float *sum)
 {
     int tw = t->ow1 - t->ow0;
     sum_rows(x, G, t, tv);
@@ -214,7 +219,10 @@ void nn_pool_sum_tile(const float *x, const nn_pool_geom *G, const nn_pool_tile 
     }
 }
 
-void nn_pool_sum_plane(const float *x, const nn_pool_geom *G, float scale, float *y)
+NN_ISA_FN(, nn_pool_sum_tile, sum_tile, (const float *x, const nn_pool_geom *G, const nn_pool_tile *t, float *tv, float *sum),
+          (x, G, t, tv, sum))
+
+static void sum_plane(const float *x, const nn_pool_geom *G, float scale, float *y)
 {
     float tv[NN_POOL_TCAP], sum[NN_POOL_TCAP];
     int th, tw;
@@ -223,7 +231,7 @@ void nn_pool_sum_plane(const float *x, const nn_pool_geom *G, float scale, float
         for (int ow0 = 0; ow0 < G->ow; ow0 += tw) {
             nn_pool_tile t = nn_pool_tile_at(G, oh0, ow0, th, tw);
             int n = t.ow1 - t.ow0;
-            nn_pool_sum_tile(x, G, &t, tv, sum);
+            sum_tile(x, G, &t, tv, sum);
             for (int oh = t.oh0; oh < t.oh1; oh++) {
                 float *yr = y + (size_t)oh * G->ow + t.ow0;
                 const float *sr = sum + (size_t)(oh - t.oh0) * n;
@@ -232,3 +240,4 @@ void nn_pool_sum_plane(const float *x, const nn_pool_geom *G, float scale, float
             }
         }
 }
+NN_ISA_FN(, nn_pool_sum_plane, sum_plane, (const float *x, const nn_pool_geom *G, float scale, float *y), (x, G, scale, y))

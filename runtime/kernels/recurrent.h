@@ -10,6 +10,7 @@
 #ifndef NN_RECURRENT_H
 #define NN_RECURRENT_H
 #include "nn/ops.h"
+#include "../core/kernel_isa.h"
 
 #define RECURRENT_SPLIT_FLOPS 2e6
 #define RECURRENT_MIN_ROWS 8      /* sequences per slice: one register tile of the step kernel */
@@ -27,6 +28,10 @@ static inline void recurrent_slice(int n, int id, int k, int *s0, int *s1)
  * on the pool, or one slice on the calling thread (small steps, or no thread free). */
 typedef void (*recurrent_slice_fn)(const void *ctx, int s0, int s1);
 void recurrent_for_slices(int N, double step_flops, recurrent_slice_fn fn, const void *ctx);
+/* Defines the recurrent_slice_fn `name` from a static function name##_body of the same
+ * signature, compiled for every instruction set with the step loops it calls (kernel_isa.h). */
+#define RECURRENT_SLICE_PER_ISA(name) \
+    NN_ISA_FN(static, name, name##_body, (const void *ctx_, int s0_, int s1_), (ctx_, s0_, s1_))
 
 static inline const nn_shape *recurrent_shape_in(nn_graph *g, const nn_node *n, int k) { return &g->nodes[n->in[k]].shape; }
 static inline const float *recurrent_mask(nn_graph *g, const nn_node *n, int k)

@@ -1,17 +1,18 @@
 /* The recurrent ops' per-step GEMM (see recurrent_gemm.h for why). */
 #include "recurrent_gemm.h"
+#include "../core/kernel_isa.h"
 #include "../core/thread_scratch.h"
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __AVX512F__
+#if NN_ISA_X86
 #include <immintrin.h>
 #endif
 
 #define PANEL 32   /* output columns per panel: two 16-float vectors */
 #define ROWS 8     /* rows of A per register tile: 8 x 2 accumulators */
 
-#ifdef __AVX512F__
+#if NN_ISA_X86
 static float *pack_memory(size_t floats) { return nn_thread_scratch(NN_SCRATCH_RECURRENT_PACK, floats); }
 
 /* panel j0 / PANEL holds, for each kk < k, op(W)[kk][j0 .. j0+31] (zeros past n) */
@@ -30,7 +31,7 @@ static void pack_panels(float *dst, const float *w, int trans, int n, int k)
 
 /* C[rows x 32] += A[rows x k] P (P one packed panel); mask0/1 select the columns of C that
  * exist. rows is a constant after inlining, so the accumulators live in registers. */
-static inline __attribute__((always_inline)) void tile(int rows, int k, const float *a, size_t lda, const float *p,
+NN_TARGET_AVX512 static inline __attribute__((always_inline)) void tile(int rows, int k, const float *a, size_t lda, const float *p,
                                                         float *c, size_t ldc, __mmask16 mask0, __mmask16 mask1)
 {
     __m512 acc0[ROWS], acc1[ROWS];
@@ -53,7 +54,7 @@ static inline __attribute__((always_inline)) void tile(int rows, int k, const fl
     }
 }
 
-static void tile_rows(int rows, int k, const float *a, size_t lda, const float *p, float *c, size_t ldc, __mmask16 m0,
+NN_TARGET_AVX512 static void tile_rows(int rows, int k, const float *a, size_t lda, const float *p, float *c, size_t ldc, __mmask16 m0,
                       __mmask16 m1)
 {
     switch (rows) {
@@ -68,13 +69,27 @@ static void tile_rows(int rows, int k, const float *a, size_t lda, const float *
     }
 }
 
-static __mmask16 cols_mask(int cols) { return cols >= 16 ? (__mmask16)0xFFFF : cols <= 0 ? 0 : (__mmask16)((1u << cols) - 1); }
+NN_TARGET_AVX512 static __mmask16 cols_mask(int cols) { return cols >= 16 ? (__mmask16)0xFFFF : cols <= 0 ? 0 : (__mmask16)((1u << cols) - 1); }
+#endif
+
+#if NN_ISA_X86
+/* C (m, n) += A op(W) through the packed panels */
+NN_TARGET_AVX512 static void packed_gemm(const rec_weight *rw, int m, const float *a, size_t lda, float *c, size_t ldc)
+{
+    for (int j0 = 0; j0 < rw->n; j0 += PANEL) {
+        const float *p = rw->packed + (size_t)j0 * rw->k;
+        __mmask16 m0 = cols_mask(rw->n - j0), m1 = cols_mask(rw->n - j0 - 16);
+        for (int i0 = 0; i0 < m; i0 += ROWS)
+            tile_rows(m - i0 < ROWS ? m - i0 : ROWS, rw->k, a + (size_t)i0 * lda, lda, p, c + (size_t)i0 * ldc + j0, ldc, m0, m1);
+    }
+}
 #endif
 
 int rec_weight_pack(rec_weight *rw, const float *w, int trans, int n, int k)
 {
     *rw = (rec_weight){w, trans, n, k, NULL};
-#ifdef __AVX512F__
+#if NN_ISA_X86
+    if (nn_isa() < NN_ISA_AVX512) return 0;   /* rec_gemm calls OpenBLAS */
     size_t panels = ((size_t)n + PANEL - 1) / PANEL;
     rw->packed = pack_memory(panels * PANEL * (size_t)k);
     if (!rw->packed) return -1;
@@ -86,14 +101,9 @@ int rec_weight_pack(rec_weight *rw, const float *w, int trans, int n, int k)
 void rec_gemm(const rec_weight *rw, int m, const float *a, size_t lda, float *c, size_t ldc)
 {
     if (m <= 0 || rw->n <= 0) return;
-#ifdef __AVX512F__
-    if (rw->packed) {
-        for (int j0 = 0; j0 < rw->n; j0 += PANEL) {
-            const float *p = rw->packed + (size_t)j0 * rw->k;
-            __mmask16 m0 = cols_mask(rw->n - j0), m1 = cols_mask(rw->n - j0 - 16);
-            for (int i0 = 0; i0 < m; i0 += ROWS)
-                tile_rows(m - i0 < ROWS ? m - i0 : ROWS, rw->k, a + (size_t)i0 * lda, lda, p, c + (size_t)i0 * ldc + j0, ldc, m0, m1);
-        }
+#if NN_ISA_X86
+    if (rw->packed) {   /* packed by the AVX-512 level */
+        packed_gemm(rw, m, a, lda, c, ldc);
         return;
     }
 #endif

@@ -479,11 +479,12 @@ typedef struct {
     float *out;
 } bias_grad_ctx;
 
-static void bias_grad_channels(const void *p, size_t lo, size_t hi)
+static void bias_grad_channels_body(const void *p, size_t lo, size_t hi)
 {
     const bias_grad_ctx *c = p;
     for (size_t f = lo; f < hi; f++) c->out[f] = channel_sum(c->x, c->s, (int)f);
 }
+NN_PAR_RANGE_PER_ISA(bias_grad_channels)
 
 static void conv_bias_grad_forward(nn_graph *g, nn_node *n)
 {

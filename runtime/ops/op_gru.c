@@ -126,11 +126,12 @@ typedef struct {
     atomic_int *failed;               /* backward: some slice lacked memory */
 } gru_slice;
 
-static void forward_slice(const void *p, int s0, int s1)
+static void forward_slice_body(const void *p, int s0, int s1)
 {
     const gru_slice *c = p;
     recur_forward(c->out, c->in, c->w, c->extra, c->mask, s0, s1, c->T, c->H);
 }
+RECURRENT_SLICE_PER_ISA(forward_slice)
 
 static void gru_states_forward(nn_graph *g, nn_node *n)
 {
@@ -240,7 +241,7 @@ static void recur_backward(float *d, float *dhp, const float *s, const float *gs
     }
 }
 
-static void backward_slice(const void *p, int s0, int s1)
+static void backward_slice_body(const void *p, int s0, int s1)
 {
     const gru_slice *c = p;
     float *dhp = malloc(((size_t)(s1 - s0) * 3 * c->H + 1) * sizeof(float));   /* once per call, not per step */
@@ -248,6 +249,7 @@ static void backward_slice(const void *p, int s0, int s1)
     else atomic_store_explicit(c->failed, 1, memory_order_relaxed);   /* read after the slices: the pool orders it */
     free(dhp);
 }
+RECURRENT_SLICE_PER_ISA(backward_slice)
 
 static void gru_grad_forward(nn_graph *g, nn_node *n)
 {

@@ -25,11 +25,13 @@ static void row_stats(const float *x, size_t c, float eps, float *mean, float *r
     *r = 1.0f / sqrtf(v / (float)c + eps);
 }
 
-typedef struct {
+typedef struct norm_rows norm_rows;
+struct norm_rows {
     const float *x, *g, *gamma, *beta;   /* g: layer_norm_grad's incoming gradient */
     float *y, eps;
     size_t c;
-} norm_rows;
+    void (*row)(const norm_rows *, size_t);   /* what one row of y gets */
+};
 
 static void norm_row(const norm_rows *w, size_t row)
 {
@@ -56,15 +58,19 @@ static void norm_grad_row(const norm_rows *w, size_t row)
     for (size_t i = 0; i < w->c; i++) dx[i] = r * (g[i] * (gm ? gm[i] : 1.0f) - mu - (x[i] - m) * r * mux);
 }
 
-/* every row of w->y (rows of c), across the threads when large */
-static void for_rows(const norm_rows *w, size_t rows, void (*row)(const norm_rows *, size_t))
+/* rows [lo, hi) of w->y: a chunk of nn_par_items (rows are independent, so any split gives
+ * the same bits) */
+static void rows_chunk(const void *ctx, size_t lo, size_t hi)
 {
-    if (rows > 1 && rows * w->c > NN_PAR_MIN) {
-#pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < rows; i++) row(w, i);
-    } else {
-        for (size_t i = 0; i < rows; i++) row(w, i);
-    }
+    const norm_rows *w = ctx;
+    for (size_t i = lo; i < hi; i++) w->row(w, i);
+}
+
+/* every row of w->y (rows of c), on the pool's threads when large */
+static void for_rows(norm_rows *w, size_t rows, void (*row)(const norm_rows *, size_t))
+{
+    w->row = row;
+    nn_par_items(rows, w->c, rows_chunk, w);
 }
 
 static const nn_shape *shape_in(nn_graph *g, const nn_node *n, int k) { return &g->nodes[n->in[k]].shape; }

@@ -3,8 +3,10 @@
  *     NN_REDUCE_MEAN (over all elements, PyTorch's default), NN_REDUCE_SUM_PER_SAMPLE (sum / N),
  *     NN_REDUCE_SUM.
  *   cross_entropy: logits (N, C) or (N, T, C), labels (N) or (N, T) of class ids stored as
- *     floats -> mean over every row (sample, or sample and time step: a sequence model's
- *     per-step loss). An invalid label (negative, >= C, not an integer, NaN) is not reported
+ *     floats -> the loss of every row (sample, or sample and time step: a sequence model's
+ *     per-step loss) reduced: attrs i[0] = reduce (the mean over the rows counted, sum / N or
+ *     the sum), i[1] = whether rows labelled i[2] are ignored (no loss, no gradient, not
+ *     counted: padding). An invalid label (negative, >= C, not an integer, NaN) is not reported
  *     at run time: it makes the loss (and its gradient row) NaN, which the trainer's NaN check
  *     stops on.
  *   one_hot: labels (N) or (N, T) -> (N, C) or (N, T, C); an invalid label gives a row of NaN
@@ -249,10 +251,26 @@ static int cross_entropy_infer(nn_graph *g, nn_node *n)
         return nn_graph_fail(g, "%s: logits must be (batch, classes) or (batch, steps, classes), got %s",
                              nn_op_def_at(n->op)->name, nn_shape_str(x, b, sizeof b));
     if (labels_check(g, n, x) < 0) return -1;
+    if (n->a.i[0] < NN_REDUCE_MEAN || n->a.i[0] > NN_REDUCE_SUM) return nn_graph_fail(g, "%s: unknown reduction %d", nn_op_def_at(n->op)->name, n->a.i[0]);
     n->shape = n->op == NN_OP_cross_entropy ? nn_shape1(1) : *x;
     if (n->op == NN_OP_ce_grad && nn_shape_numel(shape_of(g, n->in[2])) != 1)
         return nn_graph_fail(g, "ce_grad: gout must hold one value");
     return 0;
+}
+
+/* Whether row r is ignored (its label is the ignored id) */
+static int ignored(const nn_node *n, float label) { return n->a.i[1] && label == (float)n->a.i[2]; }
+
+/* What the sum over rows is divided by: the rows counted (mean), N (sum / N) or 1 (sum); 0 when
+ * the mean has no row to count. */
+static double ce_divisor(const nn_node *n, const nn_shape *x, const float *lab)
+{
+    size_t rows = logit_rows(x);
+    if (n->a.i[0] == NN_REDUCE_SUM_PER_SAMPLE) return x->d[0];
+    if (n->a.i[0] == NN_REDUCE_SUM) return 1.0;
+    size_t counted = rows;
+    for (size_t r = 0; n->a.i[1] && r < rows; r++) counted -= ignored(n, lab[r]);
+    return (double)counted;
 }
 
 static void cross_entropy_forward(nn_graph *g, nn_node *n)
@@ -261,13 +279,14 @@ static void cross_entropy_forward(nn_graph *g, nn_node *n)
     const float *lab = nn_ew_in(g, n, 1)->data;
     size_t rows = logit_rows(&x->shape);
     int cols = x->shape.d[x->shape.ndim - 1];
-    double s = 0.0;
+    double s = 0.0, div = ce_divisor(n, &x->shape, lab);
     for (size_t r = 0; r < rows; r++) {
+        if (ignored(n, lab[r])) continue;
         const float *row = x->data + r * (size_t)cols;
         int k = label_index(lab[r], cols);
         s += k < 0 ? NAN : (double)nn_k_logsumexp(row, (size_t)cols) - row[k];
     }
-    n->data[0] = (float)(s / (double)rows);
+    n->data[0] = div > 0 ? (float)(s / div) : 0.0f;
 }
 
 static void ce_grad_forward(nn_graph *g, nn_node *n)
@@ -275,39 +294,56 @@ static void ce_grad_forward(nn_graph *g, nn_node *n)
     const nn_node *x = nn_ew_in(g, n, 0);
     const float *lab = nn_ew_in(g, n, 1)->data;
     size_t rows = logit_rows(&x->shape), cols = (size_t)x->shape.d[x->shape.ndim - 1];
-    float c = nn_ew_in(g, n, 2)->data[0] / (float)rows;
+    double div = ce_divisor(n, &x->shape, lab);
+    float c = div > 0 ? (float)(nn_ew_in(g, n, 2)->data[0] / div) : 0.0f;
     nn_k_softmax_rows(x->data, n->data, rows, cols, 0);
     for (size_t r = 0; r < rows; r++) {
         float *y = n->data + r * cols;
-        int k = label_index(lab[r], (int)cols);
+        int k = label_index(lab[r], (int)cols), skip = ignored(n, lab[r]);
         if (k >= 0) y[k] -= 1.0f;
 #pragma omp simd
-        for (size_t i = 0; i < cols; i++) y[i] = k < 0 ? NAN : c * y[i];
+        for (size_t i = 0; i < cols; i++) y[i] = skip ? 0.0f : k < 0 ? NAN : c * y[i];
     }
 }
 
-static int ce_grad(nn_graph *g, int x, int labels, int gout)
+static int ce_grad(nn_graph *g, int x, int labels, int gout, const nn_attrs *a)
 {
-    return nn_op(g, NN_OP_ce_grad, (int[]){x, labels, gout}, 3, NULL);
+    return nn_op(g, NN_OP_ce_grad, (int[]){x, labels, gout}, 3, a);
 }
 
 static int cross_entropy_backward(nn_graph *g, int id, int gout, int *gin)
 {
-    gin[0] = ce_grad(g, in_k(g, id, 0), in_k(g, id, 1), gout);
+    nn_attrs a = g->nodes[id].a;
+    gin[0] = ce_grad(g, in_k(g, id, 0), in_k(g, id, 1), gout, &a);
     gin[1] = -1;
     return gin[0] < 0 ? -1 : 0;
 }
 
-/* ce_grad = (gout / rows)(softmax(x) - onehot). With upstream h:
- *   d/dx = (gout / rows) softmax_grad(softmax(x), h),   d/dgout = sum(h * ce_grad(x, labels, 1)). */
+/* ce_grad = (gout / div) keep (softmax(x) - onehot), keep = 0 on ignored rows, else 1. With
+ * upstream h:
+ *   d/dx = (gout / div) softmax_grad(softmax(x), keep h),   d/dgout = sum(h * ce_grad(x, labels, 1)).
+ * div is fixed by the shapes, except for the mean with ignored rows: the rows kept, counted
+ * here by ops on the labels (at least 1, as in the forward). */
 static int ce_grad_backward(nn_graph *g, int id, int gout, int *gin)
 {
-    int x = in_k(g, id, 0), labels = in_k(g, id, 1), go = in_k(g, id, 2);
-    float c = 1.0f / (float)logit_rows(shape_of(g, x));
+    nn_attrs a = g->nodes[id].a;
+    int x = in_k(g, id, 0), labels = in_k(g, id, 1), go = in_k(g, id, 2), h = gout;
+    int mean = a.i[0] == NN_REDUCE_MEAN;
+    float c = mean && a.i[1] ? 1.0f : (float)(1.0 / ce_divisor(&g->nodes[id], shape_of(g, x), NULL));
+    if (a.i[1]) {
+        nn_shape row = *shape_of(g, labels);   /* (..., 1): one keep per row, against (..., C) */
+        row.d[row.ndim++] = 1;
+        int keep = nn_step(g, nn_abs(g, nn_affine(g, labels, 1.0f, -(float)a.i[2])));
+        h = nn_mul(g, gout, nn_reshape(g, keep, row));
+        if (mean) {
+            int kept = nn_sum(g, keep);
+            go = nn_div(g, go, nn_add(g, kept, nn_step(g, nn_affine(g, kept, -1.0f, 0.5f))));
+        }
+    }
     int sm = nn_softmax(g, x);
-    gin[0] = scale_by(g, nn_op(g, NN_OP_softmax_grad, (int[]){sm, gout}, 2, NULL), go, c);
+    gin[0] = scale_by(g, nn_op(g, NN_OP_softmax_grad, (int[]){sm, h}, 2, NULL), go, c);
     gin[1] = -1;
-    gin[2] = scalar_grad(g, gout, ce_grad(g, x, labels, nn_const(g, nn_shape1(1), 1.0f)), go, 1.0f);
+    gin[2] = scalar_grad(g, gout, ce_grad(g, x, labels, nn_const(g, nn_shape1(1), 1.0f), &a), in_k(g, id, 2), 1.0f);
     return gin[0] < 0 || gin[2] < 0 ? -1 : 0;
 }
 
@@ -321,22 +357,30 @@ static int test_labels(nn_graph *g, nn_rng *r, int n, int classes)
     return l;
 }
 
+/* per step (N=2, T=3) with the rows labelled 0 ignored (some of the labels drawn below 5 are) */
 static int cross_entropy_check(nn_graph *g, nn_rng *r)
 {
-    int x = nn_test_input(g, nn_shape2(4, 5), r, -2, 2);
-    return nn_cross_entropy(g, x, test_labels(g, r, 4, 5));
+    int x = nn_test_input(g, nn_shape3(2, 3, 5), r, -2, 2), l = test_labels(g, r, 6, 5);
+    nn_data(g, l)[1] = 0;   /* at least one ignored row */
+    return nn_cross_entropy_ext(g, x, nn_reshape(g, l, nn_shape2(2, 3)), NN_REDUCE_MEAN, 0);
 }
 
+/* the mean with the rows labelled 1 ignored (one or more of the 6) */
 static int ce_grad_check(nn_graph *g, nn_rng *r)
 {
-    int x = nn_test_input(g, nn_shape2(4, 5), r, -2, 2), l = test_labels(g, r, 4, 5);
-    return ce_grad(g, x, l, nn_test_input(g, nn_shape1(1), r, 0.5f, 1.5f));
+    int x = nn_test_input(g, nn_shape2(6, 5), r, -2, 2), l = test_labels(g, r, 6, 5);
+    nn_data(g, l)[2] = 1;
+    nn_attrs a = {.i = {NN_REDUCE_MEAN, 1, 1}};
+    return ce_grad(g, x, l, nn_test_input(g, nn_shape1(1), r, 0.5f, 1.5f), &a);
 }
 
-int nn_cross_entropy(nn_graph *g, int logits, int labels)
+int nn_cross_entropy_ext(nn_graph *g, int logits, int labels, int reduce, int ignore)
 {
-    return nn_op(g, NN_OP_cross_entropy, (int[]){logits, labels}, 2, NULL);
+    nn_attrs a = {.i = {reduce, ignore >= 0, ignore >= 0 ? ignore : 0}};
+    return nn_op(g, NN_OP_cross_entropy, (int[]){logits, labels}, 2, &a);
 }
+
+int nn_cross_entropy(nn_graph *g, int logits, int labels) { return nn_cross_entropy_ext(g, logits, labels, NN_REDUCE_MEAN, -1); }
 
 /* ---- one_hot(labels (N) or (N, T)) -> (N, C) or (N, T, C); attrs i[0] = C ---- */
 static int one_hot_infer(nn_graph *g, nn_node *n)

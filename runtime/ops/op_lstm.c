@@ -81,11 +81,12 @@ typedef struct {
     int T, H;
 } lstm_slice;
 
-static void forward_slice(const void *p, int s0, int s1)
+static void forward_slice_body(const void *p, int s0, int s1)
 {
     const lstm_slice *c = p;
     recur_forward(c->out, c->in, c->w, c->mask, s0, s1, c->T, c->H);
 }
+RECURRENT_SLICE_PER_ISA(forward_slice)
 
 static void lstm_states_forward(nn_graph *g, nn_node *n)
 {
@@ -190,11 +191,12 @@ static void recur_backward(float *d, const float *s, const float *gs, const rec_
     }
 }
 
-static void backward_slice(const void *p, int s0, int s1)
+static void backward_slice_body(const void *p, int s0, int s1)
 {
     const lstm_slice *c = p;
     recur_backward(c->out, c->in, c->gs, c->w, c->mask, s0, s1, c->T, c->H);
 }
+RECURRENT_SLICE_PER_ISA(backward_slice)
 
 static void lstm_grad_forward(nn_graph *g, nn_node *n)
 {

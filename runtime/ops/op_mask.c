@@ -39,11 +39,15 @@ typedef struct {
     nn_bcast mask_at;
 } masked_rows;
 
-static void masked_row(const masked_rows *w, size_t r)
+/* rows [lo, hi): a chunk of nn_par_items */
+static void masked_rows_chunk(const void *ctx, size_t lo, size_t hi)
 {
-    float *y = w->y + r * w->cols;
-    memcpy(y, w->x + r * w->cols, w->cols * sizeof(float));
-    nn_softmax_masked_row(y, w->mask + nn_bcast_offset(&w->mask_at, r * w->cols), w->cols);
+    const masked_rows *w = ctx;
+    for (size_t r = lo; r < hi; r++) {
+        float *y = w->y + r * w->cols;
+        memcpy(y, w->x + r * w->cols, w->cols * sizeof(float));
+        nn_softmax_masked_row(y, w->mask + nn_bcast_offset(&w->mask_at, r * w->cols), w->cols);
+    }
 }
 
 static void softmax_masked_forward(nn_graph *g, nn_node *n)
@@ -53,12 +57,7 @@ static void softmax_masked_forward(nn_graph *g, nn_node *n)
     const nn_node *m = &g->nodes[n->in[1]];
     masked_rows w = {.x = g->nodes[n->in[0]].data, .mask = m->data, .y = n->data, .cols = cols};
     nn_bcast_make(&w.mask_at, &m->shape, &n->shape);
-    if (rows > 1 && rows * cols > NN_PAR_MIN) {
-#pragma omp parallel for schedule(static)
-        for (size_t r = 0; r < rows; r++) masked_row(&w, r);
-    } else {
-        for (size_t r = 0; r < rows; r++) masked_row(&w, r);
-    }
+    nn_par_items(rows, cols, masked_rows_chunk, &w);
 }
 
 /* a constant or no_grad mask: no gradient to build for it */

@@ -8,6 +8,7 @@
 #include "../kernels/ew_util.h"
 #include "../kernels/fastmath/kern.h"
 #include "op_list.h"
+#include "../core/kernel_isa.h"
 #include <math.h>
 
 static int sampler_backward(nn_graph *g, int id, int gout, int *gin)
@@ -36,6 +37,21 @@ static int dropout_mask_infer(nn_graph *g, nn_node *n)
     return nn_ew_same_infer(g, n);
 }
 
+/* m[0 .. 2 pairs) from the counter-based stream `key`: two 32-bit draws from each 64-bit one,
+ * keep where a draw is >= cut. 64-bit multiplies: AVX-512 (DQ) vectorises them, so the loop
+ * is compiled per instruction set (kernel_isa.h). */
+static void mask_pairs(float *m, size_t pairs, uint64_t key, uint64_t cut, float keep)
+{
+#pragma omp simd
+    for (size_t j = 0; j < pairs; j++) {                     /* two 32-bit draws each */
+        uint64_t b = nn_rng_mix64(key + (j + 1) * NN_RNG_GAMMA);
+        m[2 * j] = (b & 0xffffffffu) >= cut ? keep : 0.0f;
+        m[2 * j + 1] = (b >> 32) >= cut ? keep : 0.0f;
+    }
+}
+NN_ISA_FN(static, mask_pairs_isa, mask_pairs, (float *m, size_t pairs, uint64_t key, uint64_t cut, float keep),
+          (m, pairs, key, cut, keep))
+
 static void dropout_mask_forward(nn_graph *g, nn_node *n)
 {
     float *m = n->data, p = n->a.f[0];
@@ -51,12 +67,7 @@ static void dropout_mask_forward(nn_graph *g, nn_node *n)
      * branch took 5 ms for cnn_clf's 1.2M mask values per batch) */
     uint64_t key = nn_rng_u64(&g->rng);
     size_t pairs = k / 2;
-#pragma omp simd
-    for (size_t j = 0; j < pairs; j++) {                     /* two 32-bit draws each */
-        uint64_t b = nn_rng_mix64(key + (j + 1) * NN_RNG_GAMMA);
-        m[2 * j] = (b & 0xffffffffu) >= cut ? keep : 0.0f;
-        m[2 * j + 1] = (b >> 32) >= cut ? keep : 0.0f;
-    }
+    mask_pairs_isa(m, pairs, key, cut, keep);
     if (k % 2) m[k - 1] = (nn_rng_mix64(key + (pairs + 1) * NN_RNG_GAMMA) & 0xffffffffu) >= cut ? keep : 0.0f;
 }
 
@@ -110,6 +121,22 @@ static int uniform_noise_infer(nn_graph *g, nn_node *n)
     return nn_ew_same_infer(g, n);
 }
 
+/* d[0 .. k) uniform in [lo, hi) from the counter-based stream `key` (per instruction set, like
+ * mask_pairs) */
+static void uniform_draws(float *d, size_t k, uint64_t key, float lo, float hi)
+{
+    float width = hi - lo, below_hi = nextafterf(hi, lo);
+#pragma omp simd
+    for (size_t i = 0; i < k; i++) {
+        uint64_t b = nn_rng_mix64(key + (i / 2 + 1) * NN_RNG_GAMMA);
+        uint32_t bits = (uint32_t)(i % 2 ? b >> 40 : (b >> 8) & 0xffffffu);
+        float v = lo + width * ((float)bits * (1.0f / 16777216.0f));
+        d[i] = v < hi ? v : below_hi;
+    }
+}
+NN_ISA_FN(static, uniform_draws_isa, uniform_draws, (float *d, size_t k, uint64_t key, float lo, float hi),
+          (d, k, key, lo, hi))
+
 /* Without sampling, the distribution's mean: what evaluation sees, as noise gives 0. */
 static void uniform_noise_forward(nn_graph *g, nn_node *n)
 {
@@ -121,15 +148,7 @@ static void uniform_noise_forward(nn_graph *g, nn_node *n)
     }
     /* one draw of the graph's stream keys a counter-based stream, as for dropout: 24 bits per
      * value from each half of a 64-bit draw; rounding may reach hi, which is kept out */
-    uint64_t key = nn_rng_u64(&g->rng);
-    float below_hi = nextafterf(hi, lo);
-#pragma omp simd
-    for (size_t i = 0; i < k; i++) {
-        uint64_t b = nn_rng_mix64(key + (i / 2 + 1) * NN_RNG_GAMMA);
-        uint32_t bits = (uint32_t)(i % 2 ? b >> 40 : (b >> 8) & 0xffffffu);
-        float v = lo + width * ((float)bits * (1.0f / 16777216.0f));
-        d[i] = v < hi ? v : below_hi;
-    }
+    uniform_draws_isa(d, k, nn_rng_u64(&g->rng), lo, hi);
 }
 
 /* Evaluation without `always` gives the midpoint, so x * u is x scaled by a constant the check

@@ -79,13 +79,14 @@ typedef struct {
     int T, H, act;
 } rnn_slice;
 
-static void forward_slice(const void *p, int s0, int s1)
+static void forward_slice_body(const void *p, int s0, int s1)
 {
     const rnn_slice *c = p;
     size_t seq = (size_t)c->T * c->H;   /* each slice copies its own sequences' inputs */
     memcpy(c->out + s0 * seq, c->in + s0 * seq, (size_t)(s1 - s0) * seq * sizeof(float));
     recur_forward(c->out, c->w, c->mask, s0, s1, c->T, c->H, c->act);
 }
+RECURRENT_SLICE_PER_ISA(forward_slice)
 
 static void rnn_states_forward(nn_graph *g, nn_node *n)
 {
@@ -176,13 +177,14 @@ static void recur_backward(float *d, const float *h, const rec_weight *w, const 
     }
 }
 
-static void backward_slice(const void *p, int s0, int s1)
+static void backward_slice_body(const void *p, int s0, int s1)
 {
     const rnn_slice *c = p;
     size_t seq = (size_t)c->T * c->H;   /* each slice copies its own sequences' gradients */
     memcpy(c->out + s0 * seq, c->in + s0 * seq, (size_t)(s1 - s0) * seq * sizeof(float));
     recur_backward(c->out, c->states, c->w, c->mask, s0, s1, c->T, c->H, c->act);
 }
+RECURRENT_SLICE_PER_ISA(backward_slice)
 
 /* rnn_grad: the time loop of recur_backward, sequences split across threads. */
 static void rnn_grad_forward(nn_graph *g, nn_node *n)

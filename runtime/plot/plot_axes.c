@@ -142,14 +142,17 @@ void frame_layout(plot_frame *f, const char *title, const char *xlabel, const ch
     f->ay.p0 = f->y1 - 0.5f, f->ay.p1 = f->y0 + 0.5f;
 }
 
+/* At twice the tick labels' size, or at their size when that would not fit the canvas (a long
+ * title, such as a projection's description, is then shown whole). */
 void frame_draw_title(plot_frame *f, const char *title)
 {
     if (!has(title)) return;
-    int cx = f->cv.w / 2;
-    if (nn_text_width(title, 2) < f->cv.w - 2 * PAD) cx = (f->x0 + f->x1) / 2;   /* over the plot */
-    int w = nn_text_width(title, 2);
+    int scale = nn_text_width(title, 2) <= f->cv.w - 2 * PAD ? 2 : 1, cx = f->cv.w / 2;
+    if (nn_text_width(title, scale) < f->cv.w - 2 * PAD) cx = (f->x0 + f->x1) / 2;   /* over the plot */
+    int w = nn_text_width(title, scale);
     if (cx - w / 2 < PAD) cx = PAD + w / 2;
-    nn_canvas_text_at(&f->cv, cx, PAD, title, 2, COL_TEXT, NN_ALIGN_CENTER, NN_ALIGN_START);
+    nn_canvas_text_at(&f->cv, cx, PAD + (scale == 1 ? nn_text_height(1) / 2 : 0), title, scale, COL_TEXT, NN_ALIGN_CENTER,
+                      NN_ALIGN_START);
 }
 
 void frame_draw_axes(plot_frame *f, const char *title, const char *xlabel, const char *ylabel)

@@ -79,18 +79,19 @@ typedef struct {
     int log;
 } softmax_ctx;
 
-static void softmax_rows_chunk(const void *p, size_t lo, size_t hi)
+static void softmax_rows_chunk_body(const void *p, size_t lo, size_t hi)
 {
     const softmax_ctx *c = p;
     for (size_t r = lo; r < hi; r++) softmax_row(c->x + r * c->cols, c->y + r * c->cols, c->cols, c->log);
 }
+NN_PAR_RANGE_PER_ISA(softmax_rows_chunk)
 
 void nn_k_softmax_rows(const float *x, float *y, size_t rows, size_t cols, int log)
 {
     nn_par_items(rows, cols, softmax_rows_chunk, &(softmax_ctx){x, y, cols, log});
 }
 
-void nn_k_softmax_shifted_row(float *z, size_t n, float m)
+static void softmax_shifted_row(float *z, size_t n, float m)
 {
     float s = 0.0f;
 #pragma omp simd reduction(+ : s)
@@ -103,7 +104,9 @@ void nn_k_softmax_shifted_row(float *z, size_t n, float m)
     for (size_t i = 0; i < n; i++) z[i] *= inv;
 }
 
-void nn_k_softmax_grad_row(const float *y, const float *g, float *d, size_t n)
+NN_ISA_FN(, nn_k_softmax_shifted_row, softmax_shifted_row, (float *z, size_t n, float m), (z, n, m))
+
+static void softmax_grad_row(const float *y, const float *g, float *d, size_t n)
 {
     float s = 0.0f;
 #pragma omp simd reduction(+ : s)
@@ -111,6 +114,8 @@ void nn_k_softmax_grad_row(const float *y, const float *g, float *d, size_t n)
 #pragma omp simd
     for (size_t i = 0; i < n; i++) d[i] = y[i] * (g[i] - s);
 }
+
+NN_ISA_FN(, nn_k_softmax_grad_row, softmax_grad_row, (const float *y, const float *g, float *d, size_t n), (y, g, d, n))
 
 static void log_softmax_grad_row(const float *y, const float *g, float *d, size_t n)
 {
@@ -122,31 +127,28 @@ static void log_softmax_grad_row(const float *y, const float *g, float *d, size_
 }
 
 typedef struct {
-    void (*row)(const float *y, const float *g, float *dx, size_t n);
     const float *y, *g;
     float *dx;
     size_t cols;
 } grad_rows_ctx;
 
-static void grad_rows_chunk(const void *p, size_t lo, size_t hi)
-{
-    const grad_rows_ctx *c = p;
-    for (size_t r = lo; r < hi; r++) c->row(c->y + r * c->cols, c->g + r * c->cols, c->dx + r * c->cols, c->cols);
-}
-
-/* Row-wise gradient; rows split across threads only for large tensors. */
-static void grad_rows(void (*row)(const float *, const float *, float *, size_t), const float *y, const float *g,
-                      float *dx, size_t rows, size_t cols)
-{
-    nn_par_items(rows, cols, grad_rows_chunk, &(grad_rows_ctx){row, y, g, dx, cols});
-}
+/* rows [lo, hi) of a row-wise gradient, one chunk function per kind of row */
+#define GRAD_ROWS_CHUNK(name, row)                                                                \
+    static void name##_body(const void *p, size_t lo, size_t hi)                                 \
+    {                                                                                             \
+        const grad_rows_ctx *c = p;                                                               \
+        for (size_t r = lo; r < hi; r++) row(c->y + r * c->cols, c->g + r * c->cols, c->dx + r * c->cols, c->cols); \
+    }                                                                                             \
+    NN_PAR_RANGE_PER_ISA(name)
+GRAD_ROWS_CHUNK(softmax_grad_rows_chunk, softmax_grad_row)
+GRAD_ROWS_CHUNK(log_softmax_grad_rows_chunk, log_softmax_grad_row)
 
 void nn_k_softmax_grad_rows(const float *y, const float *g, float *dx, size_t rows, size_t cols)
 {
-    grad_rows(nn_k_softmax_grad_row, y, g, dx, rows, cols);
+    nn_par_items(rows, cols, softmax_grad_rows_chunk, &(grad_rows_ctx){y, g, dx, cols});
 }
 
 void nn_k_log_softmax_grad_rows(const float *y, const float *g, float *dx, size_t rows, size_t cols)
 {
-    grad_rows(log_softmax_grad_row, y, g, dx, rows, cols);
+    nn_par_items(rows, cols, log_softmax_grad_rows_chunk, &(grad_rows_ctx){y, g, dx, cols});
 }

@@ -36,7 +36,7 @@ float nn_k_logsumexp(const float *x, size_t n)
 #define TWO_PI 6.28318530717958648f
 #define HALF_PI 1.57079632679489662f
 
-void nn_k_box_muller(float *u, size_t n, float sigma)
+static void box_muller(float *u, size_t n, float sigma)
 {
     size_t h = n / 2;
 #pragma omp simd
@@ -46,3 +46,5 @@ void nn_k_box_muller(float *u, size_t n, float sigma)
         u[i + h] = r * cosf(a - HALF_PI);   /* sin; written so gcc does not fuse into sincosf */
     }
 }
+
+NN_ISA_FN(, nn_k_box_muller, box_muller, (float *u, size_t n, float sigma), (u, n, sigma))

@@ -8,7 +8,8 @@
 #include <math.h>
 
 /* One slice's arrays and its step's coefficients; each chunk function below copies them into
- * restrict-qualified locals, so that the loop reads the coefficients once. */
+ * restrict-qualified locals, so that the loop reads the coefficients once. Each is compiled
+ * for every instruction set (NN_PAR_RANGE_PER_ISA). */
 typedef struct {
     float *p, *buf, *m, *v, *sq, *gavg;
     const float *g;
@@ -16,7 +17,7 @@ typedef struct {
 } slice_ctx;
 
 /* SGD, dampening 0. d = g + wd*p; buf = mu*buf + d; step along buf, or d + mu*buf (Nesterov). */
-static void sgd_plain_chunk(const void *ctx, size_t lo, size_t hi)
+static void sgd_plain_chunk_body(const void *ctx, size_t lo, size_t hi)
 {
     const slice_ctx *c = ctx;
     float *restrict p = c->p;
@@ -25,8 +26,9 @@ static void sgd_plain_chunk(const void *ctx, size_t lo, size_t hi)
 #pragma omp simd
     for (size_t i = lo; i < hi; i++) p[i] -= lr * (g[i] + wd * p[i]);
 }
+NN_PAR_RANGE_PER_ISA(sgd_plain_chunk)
 
-static void sgd_momentum_chunk(const void *ctx, size_t lo, size_t hi)
+static void sgd_momentum_chunk_body(const void *ctx, size_t lo, size_t hi)
 {
     const slice_ctx *c = ctx;
     float *restrict p = c->p, *restrict buf = c->buf;
@@ -39,8 +41,9 @@ static void sgd_momentum_chunk(const void *ctx, size_t lo, size_t hi)
         p[i] -= lr * b;
     }
 }
+NN_PAR_RANGE_PER_ISA(sgd_momentum_chunk)
 
-static void sgd_nesterov_chunk(const void *ctx, size_t lo, size_t hi)
+static void sgd_nesterov_chunk_body(const void *ctx, size_t lo, size_t hi)
 {
     const slice_ctx *c = ctx;
     float *restrict p = c->p, *restrict buf = c->buf;
@@ -54,6 +57,7 @@ static void sgd_nesterov_chunk(const void *ctx, size_t lo, size_t hi)
         p[i] -= lr * (d + mu * b);
     }
 }
+NN_PAR_RANGE_PER_ISA(sgd_nesterov_chunk)
 
 void nn_opt_sgd_slice(float *restrict p, const float *restrict g, float *restrict buf, size_t n,
                       const nn_opt_coef *k, int nesterov)
@@ -64,7 +68,7 @@ void nn_opt_sgd_slice(float *restrict p, const float *restrict g, float *restric
 
 /* Adam / AdamW. The bias corrections are folded into step_size and inv_sqrt_bc2 per step;
  * for AdamW wd is 0 here and decoupled_mul = 1 - lr*wd shrinks p first (PyTorch's order). */
-static void adam_chunk(const void *ctx, size_t lo, size_t hi)
+static void adam_chunk_body(const void *ctx, size_t lo, size_t hi)
 {
     const slice_ctx *c = ctx;
     float *restrict p = c->p, *restrict m = c->m, *restrict v = c->v;
@@ -84,6 +88,7 @@ static void adam_chunk(const void *ctx, size_t lo, size_t hi)
         p[i] = w - step * mi / (sqrtf(vi) * ibc2 + eps);
     }
 }
+NN_PAR_RANGE_PER_ISA(adam_chunk)
 
 void nn_opt_adam_slice(float *restrict p, const float *restrict g, float *restrict m, float *restrict v,
                        size_t n, const nn_opt_coef *k)
@@ -92,7 +97,7 @@ void nn_opt_adam_slice(float *restrict p, const float *restrict g, float *restri
 }
 
 /* RMSprop; buf (momentum) and gavg (centered) may each be NULL. */
-static void rmsprop_plain_chunk(const void *ctx, size_t lo, size_t hi)
+static void rmsprop_plain_chunk_body(const void *ctx, size_t lo, size_t hi)
 {
     const slice_ctx *c = ctx;
     float *restrict p = c->p, *restrict sq = c->sq;
@@ -106,8 +111,9 @@ static void rmsprop_plain_chunk(const void *ctx, size_t lo, size_t hi)
         p[i] -= lr * d / (sqrtf(s) + eps);
     }
 }
+NN_PAR_RANGE_PER_ISA(rmsprop_plain_chunk)
 
-static void rmsprop_momentum_chunk(const void *ctx, size_t lo, size_t hi)
+static void rmsprop_momentum_chunk_body(const void *ctx, size_t lo, size_t hi)
 {
     const slice_ctx *c = ctx;
     float *restrict p = c->p, *restrict sq = c->sq, *restrict buf = c->buf;
@@ -123,10 +129,11 @@ static void rmsprop_momentum_chunk(const void *ctx, size_t lo, size_t hi)
         p[i] -= lr * b;
     }
 }
+NN_PAR_RANGE_PER_ISA(rmsprop_momentum_chunk)
 
 /* Centered: divide by sqrt(E[g^2] - E[g]^2) instead. Rarely used, so one loop serves with and
  * without momentum (the buf test is loop-invariant; the compiler unswitches). */
-static void rmsprop_centered_chunk(const void *ctx, size_t lo, size_t hi)
+static void rmsprop_centered_chunk_body(const void *ctx, size_t lo, size_t hi)
 {
     const slice_ctx *c = ctx;
     float *restrict p = c->p, *restrict sq = c->sq, *restrict buf = c->buf, *restrict gavg = c->gavg;
@@ -147,6 +154,7 @@ static void rmsprop_centered_chunk(const void *ctx, size_t lo, size_t hi)
         p[i] -= lr * step;
     }
 }
+NN_PAR_RANGE_PER_ISA(rmsprop_centered_chunk)
 
 void nn_opt_rmsprop_slice(float *restrict p, const float *restrict g, float *restrict sq,
                           float *restrict buf, float *restrict gavg, size_t n, const nn_opt_coef *k)

@@ -10,7 +10,7 @@
 #                   -fsanitize=fuzzer,address,undefined into build-fuzz/ (scripts/fuzz.sh); a
 #                   crash stops it and leaves the input in build-fuzz/crashes/. `make test`
 #                   replays tests/fuzz/regressions/ through the same harnesses built with gcc.
-#   make data       MNIST into data/ (see scripts/fetch_data.sh)
+#   make data       MNIST, IMDB, books, translation pairs and word vectors into data/ (see scripts/fetch_data.sh)
 #   make bench      nnrun vs the PyTorch reference scripts, one line per model
 #   make bench-mpi  two MPI ranks vs one process (one and two threads), one line per model
 #   make bench-load the same with one core kept busy by another process: each side's slowdown
@@ -200,8 +200,9 @@ fuzz: $(BUILD)/tests/fuzz/make_seeds
 
 fuzz-bins: $(FUZZ_BIN)
 
-data:
-	scripts/fetch_data.sh
+# The translation vectors are written by nnrun itself (nnrun vectors, nnrun corpus).
+data: $(NNRUN)
+	NNRUN=$(NNRUN) scripts/fetch_data.sh
 
 bench: all
 	scripts/bench.sh

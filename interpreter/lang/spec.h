@@ -32,13 +32,13 @@ typedef struct {
 } spec_pos;
 
 /* ---- data ------------------------------------------------------------------------------ */
-typedef enum { DS_NONE, DS_MNIST, DS_FASHION_MNIST, DS_CSV, DS_FUNCTION, DS_POINTS, DS_IMDB, DS_CHARS } ds_kind;
+typedef enum { DS_NONE, DS_MNIST, DS_FASHION_MNIST, DS_CSV, DS_FUNCTION, DS_POINTS, DS_IMDB, DS_CHARS, DS_TRANSLATION } ds_kind;
 
 typedef struct {
     ds_kind kind;
     spec_pos pos;
-    char split[16];                 /* mnist/fashion_mnist: train | test; imdb, chars: train | validation | test */
-    char path[SPEC_PATH_LEN];       /* folder (IDX) or file (CSV, chars' `file`); default under data/ */
+    char split[16];                 /* mnist/fashion_mnist: train | test; imdb, chars, translation: train | validation | test */
+    char path[SPEC_PATH_LEN];       /* folder (IDX, translation) or file (CSV, chars' `file`); default under data/ */
     char classes[SPEC_MAX_CLASS_NAMES][SPEC_CLASS_NAME_LEN];   /* `classes:` the class ids' names */
     int n_class_names;
     /* csv */
@@ -67,6 +67,11 @@ typedef struct {
     int stride;                     /* training windows start every stride symbols (0 = length) */
     int fold_drop;                  /* other characters are dropped (else they become spaces) */
     int n_splits;
+    /* translation: French -> English sentence pairs, split by `splits` with `split_seed` (no
+     * English sentence in two parts), then pairs with both sides under max_words tokens kept;
+     * x and y are [max_words] ids (y ends with EOS); words seen fewer than min_count times in the
+     * training part are unknown */
+    int max_words, min_count, split_seed;
     /* subsets, applied in this order */
     int first;                      /* keep the first N (0 = all) */
     int random_subset;              /* keep N chosen at random with the spec's seed */
@@ -79,6 +84,10 @@ typedef struct {
 } data_spec;
 
 /* ---- model ----------------------------------------------------------------------------- */
+/* The data's vocabularies, in the order of an embedding's `words:` choices: x's words (imdb,
+ * translation's source), translation's target. */
+enum { EMB_WORDS_SOURCE, EMB_WORDS_TARGET, EMB_WORDS_COUNT };
+
 /* imdb clean-up rules (data_source.clean), in the order of the spec's names */
 enum { CLEAN_HTML = 1, CLEAN_MENTIONS = 2, CLEAN_URLS = 4, CLEAN_LOWER = 8, CLEAN_ALL = 15 };
 
@@ -116,6 +125,7 @@ typedef struct {
     int vocab, padding_id;                               /* embedding (units = dim) */
     int frozen;                                          /* embedding: trainable: false */
     char vectors[SPEC_PATH_LEN];                         /* embedding: pre-trained word vectors file */
+    int words;                                           /* embedding: the data's vocabulary its ids are in (EMB_WORDS_*) */
     /* one_hot: units = the number of symbols */
     int axis;                                            /* max_over, mean_over: per-sample axis */
     int rnn_relu;                                        /* rnn: relu (else tanh) */

@@ -116,7 +116,7 @@ static const char *const splits2[] = {"train", "test", NULL}, *const splits3[] =
     {"range", OT_RANGE, 0, 0, "[0, 1]", .read = read_range,                                             \
      .doc = "the interval the pixel values are mapped to, linearly from [0, 1] ([-1, 1] for a tanh generator)"}
 #define LENGTH(doc_) {"length", OT_INT, 1, 100000, "200", DS(length), .doc = doc_}
-#define SPLITS(doc_) {"splits", OT_FRACTIONS, 0.001, 1, "[0.8, 0.2]", .read = read_splits, .doc = doc_}
+#define SPLITS(default_, doc_) {"splits", OT_FRACTIONS, 0.001, 1, default_, .read = read_splits, .doc = doc_}
 
 #define CLASSES(default_doc)                                                                              \
     {"classes", OT_NAMES, 2, SPEC_MAX_CLASS_NAMES, NULL, .read = read_classes,                             \
@@ -170,7 +170,7 @@ static const opt_def imdb_opts[] = {
      .doc = "where a short review's padding goes"},
     {"clean", OT_CLEAN, 0, 0, "true", .read = read_clean, .choices = (const char *const[]){"html", "mentions", "urls", "lower", NULL},
      .doc = "strip HTML tags, @mentions, URLs, lower-case: true (every rule), false, or a list of rules"},
-    SPLITS("a seeded split of the 50,000 reviews: train, [validation,] test fractions"),
+    SPLITS("[0.8, 0.2]", "a seeded split of the 50,000 reviews: train, [validation,] test fractions"),
     {0}};
 static const opt_def chars_opts[] = {
     {"file", OT_PATH, 0, 0, NULL, DS(path), .flags = OPT_REQUIRED, .doc = "a text file, e.g. data/gutenberg/carroll-alice.txt"},
@@ -179,7 +179,19 @@ static const opt_def chars_opts[] = {
     {"stride", OT_INT, 1, 100000, NULL, DS(stride), .doc = "training windows start every stride symbols (default: length)"},
     {"fold", OT_ENUM, 0, 0, "space", DS(fold_drop), .choices = (const char *const[]){"space", "drop", NULL},
      .doc = "characters other than letters and spaces become spaces, or are dropped"},
-    SPLITS("consecutive parts: train, [validation,] test fractions (held-out text is the book's tail)"),
+    SPLITS("[0.8, 0.2]", "consecutive parts: train, [validation,] test fractions (held-out text is the book's tail)"),
+    {0}};
+
+static const opt_def translation_opts[] = {
+    TEXT_SPLIT,
+    {"path", OT_PATH, 0, 0, NULL, DS(path),
+     .doc = "the folder holding en/doc-K.json (nlp-corpus) and fr/doc-K.json (fr-corpus) (default: data/translation)"},
+    {"max_words", OT_INT, 2, 256, "10", DS(max_words),
+     .doc = "pairs whose both sides have fewer tokens are kept; x and y are [max_words] ids"},
+    {"min_count", OT_INT, 1, 1000000, "2", DS(min_count), .doc = "words seen fewer times in the training part are unknown (id 3)"},
+    {"split_seed", OT_INT, 0, 2147483647, "1", DS(split_seed),
+     .doc = "the seed of the split (make data's French vectors are trained on seed 1's training part)"},
+    SPLITS("[0.8, 0.1, 0.1]", "a seeded split of the 100,000 pairs (no English sentence in two parts): train, [validation,] test fractions"),
     {0}};
 
 const opt_def subset_opts[] = {
@@ -198,6 +210,8 @@ const data_kind_def data_kinds[] = {
     {"imdb", DS_IMDB, imdb_opts, DK_SPLIT, NULL, "IMDB reviews: x [length] token ids (0 pad, 1 unknown), a 0/1 label"},
     {"chars", DS_CHARS, chars_opts, DK_SPLIT, NULL,
      "a book as 27 symbols: x [T] symbol ids (0 space, 1..26 a..z), the T next symbols"},
+    {"translation", DS_TRANSLATION, translation_opts, DK_SPLIT, NULL,
+     "French -> English sentence pairs: x [max_words] French ids, y [max_words] English ids then EOS (0 pad, 1 sos, 2 eos, 3 unknown)"},
     {0}};
 
 const opt_def data_opts[] = {

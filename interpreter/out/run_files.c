@@ -30,6 +30,24 @@ int make_dirs(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* The data's vocabularies, one word per line by id (nn_vocab_write), so that a later command
+ * can encode and decode text as the run did: vocab_source.txt (x's words: imdb, translation's
+ * French), vocab_target.txt (translation's English). */
+static int write_vocabularies(const trainer *t, char *err, size_t errlen)
+{
+    static const char *const names[EMB_WORDS_COUNT] = {"vocab_source.txt", "vocab_target.txt"};
+    for (int k = 0; k < EMB_WORDS_COUNT; k++) {
+        if (t->data.vocab[k].size == 0) continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", t->s->out_dir, names[k]);
+        nn_atomic_file *af = nn_atomic_open(path, err, errlen);
+        if (!af) return -1;
+        nn_vocab_write(&t->data.vocab[k], nn_atomic_stream(af));
+        if (nn_atomic_commit(af, err, errlen) < 0) return -1;
+    }
+    return 0;
+}
+
 int run_files_begin(trainer *t, char *err, size_t errlen)
 {
     char path[1024];
@@ -43,7 +61,7 @@ int run_files_begin(trainer *t, char *err, size_t errlen)
     if (!full) snprintf(err, errlen, "cannot write %s: out of memory", path);
     ynode_free(full);
     diag_free(&d);
-    return rc;
+    return rc == 0 ? write_vocabularies(t, err, errlen) : rc;
 }
 
 static void csv_value(FILE *f, float v)

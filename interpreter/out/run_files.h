@@ -8,7 +8,8 @@
 #include "../run/trainer.h"
 
 /* Creates the folder (and parents), removes the temporary files killed writers left there
- * (after trainer_resume, which may need one) and writes spec.yaml. */
+ * (after trainer_resume, which may need one) and writes spec.yaml and the data's vocabularies
+ * (vocab_source.txt, vocab_target.txt: one word per line, line k the word of id k). */
 int run_files_begin(trainer *t, char *err, size_t errlen);
 /* After each epoch: metrics.csv, steps.csv and the loss curve. */
 int run_files_epoch(trainer *t, char *err, size_t errlen);

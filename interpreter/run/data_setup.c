@@ -10,6 +10,27 @@
 
 static const char *fashion_dirs[] = {"/usr/share/datasets/fashion-mnist", "data/fashion_mnist"};
 
+static int imdb_setup(const spec *s, run_data *rd, diag *d);
+
+/* The datasets whose test source is a part of the training source's split, and their setups. */
+static const struct {
+    ds_kind kind;
+    const char *name;
+    int (*setup)(const spec *s, run_data *rd, diag *d);
+} split_kinds[] = {
+    {DS_IMDB, "imdb", imdb_setup},
+    {DS_CHARS, "chars", chars_setup},
+    {DS_TRANSLATION, "translation", translation_setup},
+};
+#define N_SPLIT_KINDS (sizeof split_kinds / sizeof *split_kinds)
+
+static int split_kind_index(ds_kind kind)
+{
+    for (size_t i = 0; i < N_SPLIT_KINDS; i++)
+        if (split_kinds[i].kind == kind) return (int)i;
+    return -1;
+}
+
 void data_source_error(diag *d, const data_source *src, const char *which, const char *err)
 {
     diag_error_at(d, src->pos.file, src->pos.line, src->pos.col, "data.%s: %s", which, err);
@@ -118,8 +139,14 @@ static int load_source(const spec *s, const data_source *src, const char *which,
     }
     case DS_FUNCTION: rc = load_function(src, which, s->seed, out, d); break;
     case DS_POINTS: rc = load_points(src, which, s->seed, out, d); break;
-    case DS_IMDB: data_source_error(d, src, which, "an imdb source must go with an imdb training source"); break;
-    case DS_CHARS: data_source_error(d, src, which, "a chars source must go with a chars training source"); break;
+    case DS_IMDB:
+    case DS_CHARS:
+    case DS_TRANSLATION: {
+        const char *name = split_kinds[split_kind_index(src->kind)].name;
+        snprintf(err, sizeof err, "a %s source must go with a %s training source", name, name);
+        data_source_error(d, src, which, err);
+        break;
+    }
     case DS_NONE: data_source_error(d, src, which, "no dataset"); break;
     }
     if (rc == 0) rc = apply_subsets(src, which, s->seed, out, d);
@@ -133,6 +160,27 @@ int data_split_part(const data_source *src, const char *name)
     return strcmp(name, "validation") == 0 && src->n_splits == 3 ? 1 : -1;
 }
 
+int data_split_parts(const spec *s, int *itr, int *ite, diag *d)
+{
+    const data_source *tr = &s->data.train, *te = &s->data.test;
+    const char *name = split_kinds[split_kind_index(tr->kind)].name;
+    char msg[256];
+    *itr = data_split_part(tr, tr->split);
+    *ite = te->kind == tr->kind ? data_split_part(tr, te->split) : -2;
+    if (te->kind != DS_NONE && te->kind != tr->kind) {
+        snprintf(msg, sizeof msg, "with %s training data the test source is a %s split too ({dataset: %s, split: test})", name,
+                 name, name);
+        data_source_error(d, te, "test", msg);
+        return -1;
+    }
+    if (*itr < 0 || *ite == -1) {
+        data_source_error(d, *ite == -1 ? te : tr, *ite == -1 ? "test" : "train",
+                          "no such part of the split (train, validation with 3 splits, test)");
+        return -1;
+    }
+    return 0;
+}
+
 /* IMDB reviews: one seeded split of the texts, the vocabulary of the training part, every
  * part encoded to `length` token ids. */
 static int imdb_setup(const spec *s, run_data *rd, diag *d)
@@ -142,16 +190,15 @@ static int imdb_setup(const spec *s, run_data *rd, diag *d)
     snprintf(path, sizeof path, "%s", tr->path[0] ? tr->path : "data/imdb/reviews.json");
     nn_text_set all, parts[3];
     nn_vocab vocab = {0};
+    int rc = -1, itr, ite;
+    if (data_split_parts(s, &itr, &ite, d) < 0) return -1;
     if (nn_load_reviews_json(path, &all, err, sizeof err) < 0) {
         data_source_error(d, tr, "train", err);
         return -1;
     }
     nn_rng r;
     nn_rng_seed(&r, s->seed * 31 + 17);
-    int rc = -1, itr = data_split_part(tr, tr->split), ite = te->kind == DS_IMDB ? data_split_part(tr, te->split) : -2;
-    if (te->kind != DS_NONE && te->kind != DS_IMDB) data_source_error(d, te, "test", "with imdb training data the test source is an imdb split too");
-    else if (itr < 0 || ite == -1) data_source_error(d, ite == -1 ? te : tr, ite == -1 ? "test" : "train", "no such part of the split (train, validation with 3 splits, test)");
-    else if (nn_text_split(&all, tr->splits, tr->n_splits, &r, parts, err, sizeof err) < 0) data_source_error(d, tr, "train", err);
+    if (nn_text_split(&all, tr->splits, tr->n_splits, &r, parts, err, sizeof err) < 0) data_source_error(d, tr, "train", err);
     else {
         nn_text_encode_options o = nn_text_encode_defaults();
         o.length = tr->length;
@@ -167,7 +214,7 @@ static int imdb_setup(const spec *s, run_data *rd, diag *d)
             rd->has_test = ite >= 0;
             if (ite >= 0 && strcmp(te->split, "validation") == 0) rd->test_name = "validation";
             rc = 0;
-            rd->vocab = vocab;   /* kept for pre-trained word vectors */
+            rd->vocab[EMB_WORDS_SOURCE] = vocab;   /* kept for pre-trained word vectors */
             memset(&vocab, 0, sizeof vocab);
         }
         for (int i = 0; i < tr->n_splits; i++) nn_text_set_free(&parts[i]);
@@ -208,8 +255,8 @@ int data_setup(const spec *s, run_data *rd, diag *d)
 {
     memset(rd, 0, sizeof *rd);
     rd->test_name = "test";
-    if (s->data.train.kind == DS_IMDB) return imdb_setup(s, rd, d);
-    if (s->data.train.kind == DS_CHARS) return chars_setup(s, rd, d);
+    int k = split_kind_index(s->data.train.kind);
+    if (k >= 0) return split_kinds[k].setup(s, rd, d);
     if (load_source(s, &s->data.train, "train", &rd->train, d) < 0 || check_class_names(s, &rd->train, d) < 0) return -1;
     if (s->data.test.kind != DS_NONE) {
         if (load_source(s, &s->data.test, "test", &rd->test, d) < 0) return -1;
@@ -236,8 +283,8 @@ int data_setup(const spec *s, run_data *rd, diag *d)
 
 int data_setup_eval(const spec *s, run_data *rd, diag *d)
 {
-    int separate_test = s->data.test.kind != DS_NONE && s->data.validation_fraction <= 0 && s->data.train.kind != DS_IMDB &&
-                        s->data.train.kind != DS_CHARS;
+    int separate_test =
+        s->data.test.kind != DS_NONE && s->data.validation_fraction <= 0 && split_kind_index(s->data.train.kind) < 0;
     if (!separate_test) return data_setup(s, rd, d);
     memset(rd, 0, sizeof *rd);
     rd->test_name = "test";
@@ -250,7 +297,7 @@ void data_release(run_data *rd)
 {
     nn_dataset_free(&rd->train);
     nn_dataset_free(&rd->test);
-    nn_vocab_free(&rd->vocab);
+    for (int k = 0; k < EMB_WORDS_COUNT; k++) nn_vocab_free(&rd->vocab[k]);
 }
 
 int data_describe(const spec *s, data_info *info, diag *d)
@@ -266,6 +313,9 @@ int data_describe(const spec *s, data_info *info, diag *d)
     case DS_POINTS: *info = (data_info){nn_shape1(src->dim), 0, 0}; return 0;
     case DS_IMDB: *info = (data_info){nn_shape1(src->length), 1, 2}; return 0;
     case DS_CHARS: *info = (data_info){nn_shape1(src->length), src->length, NN_CHAR_SYMBOLS}; return 0;
+    case DS_TRANSLATION:   /* the number of English ids is known once the data is read */
+        *info = (data_info){nn_shape1(src->max_words), src->max_words, 0};
+        return 0;
     case DS_CSV: {
         int label = src->label_col >= 0;
         struct stat st;

@@ -12,7 +12,9 @@ typedef struct {
     nn_dataset train, test;     /* test.n == 0 when the spec has none */
     int has_test;
     const char *test_name;      /* "test" or "validation" */
-    nn_vocab vocab;             /* imdb words: the training part's vocabulary (size 0 otherwise) */
+    nn_vocab vocab[EMB_WORDS_COUNT];   /* the training part's vocabularies (size 0 where none):
+                                          [EMB_WORDS_SOURCE] x's words (imdb, translation's French),
+                                          [EMB_WORDS_TARGET] y's words (translation's English) */
 } run_data;
 
 /* Loads everything the spec asks for; errors (missing files with the command that fetches
@@ -26,8 +28,15 @@ void data_release(run_data *rd);
 /* A character corpus (dataset: chars; data_setup_chars.c): the text file as symbols, split
  * into consecutive parts, each cut into next-character windows. */
 int chars_setup(const spec *s, run_data *rd, diag *d);
+/* Sentence pairs (dataset: translation; data_setup_translation.c): French -> English, split,
+ * filtered by length, the training part's two vocabularies, every part encoded. */
+int translation_setup(const spec *s, run_data *rd, diag *d);
 /* The index of a named part of a split by fractions (train, [validation,] test), or -1. */
 int data_split_part(const data_source *src, const char *name);
+/* For a dataset whose test source is a part of the training source's split (imdb, chars,
+ * translation): the parts the two sources name, *ite -2 without a test source. A test source of
+ * another dataset or a part the split does not have is reported (-1). */
+int data_split_parts(const spec *s, int *itr, int *ite, diag *d);
 /* The CSV reader's options for a csv source (header, label column, scale). */
 nn_csv_options data_csv_options(const data_source *src);
 /* Reports err at the source's spec line as "data.<which>: err". */

@@ -38,16 +38,8 @@ static int part_windows(const data_source *tr, const unsigned char *ids, size_t 
 int chars_setup(const spec *s, run_data *rd, diag *d)
 {
     const data_source *tr = &s->data.train, *te = &s->data.test;
-    int itr = data_split_part(tr, tr->split), ite = te->kind == DS_CHARS ? data_split_part(tr, te->split) : -2;
-    if (te->kind != DS_NONE && te->kind != DS_CHARS) {
-        data_source_error(d, te, "test", "with chars training data the test source is a chars split too ({dataset: chars, split: test})");
-        return -1;
-    }
-    if (itr < 0 || ite == -1) {
-        data_source_error(d, ite == -1 ? te : tr, ite == -1 ? "test" : "train",
-                          "no such part of the split (train, validation with 3 splits, test)");
-        return -1;
-    }
+    int itr, ite;
+    if (data_split_parts(s, &itr, &ite, d) < 0) return -1;
     unsigned char *ids = NULL;
     size_t n = 0;
     char err[1024];

@@ -198,7 +198,7 @@ static int setup(trainer *t, const spec *s, int train, diag *d)
     if (!s->n_nets && train) return 0;   /* a data study: its data alone (no graphs, no history) */
     if (build_graphs(t, train, d) < 0) return -1;
     if (data_check_classes(s, &t->data, trainer_weights(t)->label_classes, d) < 0) return -1;
-    if (embedding_vectors_load(s, trainer_weights(t), &t->data.vocab, d) < 0) return -1;
+    if (embedding_vectors_load(s, trainer_weights(t), t->data.vocab, d) < 0) return -1;
     for (int k = 0; train && k < s->n_steps; k++)
         if (make_optimizer(t, k) < 0) {
             diag_error_at(d, s->file, 1, 1, "out of memory for the optimizer");

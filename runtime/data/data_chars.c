@@ -11,17 +11,11 @@ int nn_char_corpus_load(const char *path, int drop_other, unsigned char **ids, s
 {
     *ids = NULL;
     *n = 0;
-    FILE *f = nn_data_fopen(path, err, errlen);
-    if (!f) return -1;
-    char *buf = NULL;
-    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    int rc = size >= 0 && fseek(f, 0, SEEK_SET) == 0 ? 0 : nn_fail(err, errlen, "%s: cannot find its size", path);
-    if (rc == 0 && (!(buf = malloc((size_t)size + 1)) || !(*ids = malloc((size_t)size + 1))))
-        rc = nn_fail(err, errlen, "%s: out of memory", path);
-    if (rc == 0 && fread(buf, 1, (size_t)size, f) != (size_t)size) rc = nn_fail(err, errlen, "%s: read error", path);
-    fclose(f);
-    if (rc == 0) *n = nn_char_map(buf, (size_t)size, drop_other, *ids);
-    else free(*ids), *ids = NULL;
+    char *buf;
+    size_t size;
+    if (nn_data_read_all(path, &buf, &size, err, errlen) < 0) return -1;
+    int rc = (*ids = malloc(size + 1)) ? 0 : nn_fail(err, errlen, "%s: out of memory", path);
+    if (rc == 0) *n = nn_char_map(buf, size, drop_other, *ids);
     free(buf);
     return rc;
 }

@@ -94,15 +94,10 @@ int nn_parse_reviews_json(const char *json, size_t len, const char *name, nn_tex
 int nn_load_reviews_json(const char *path, nn_text_set *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = nn_data_fopen(path, err, errlen);
-    if (!f) return -1;
-    char *buf = NULL;
-    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    int rc = size >= 0 && fseek(f, 0, SEEK_SET) == 0 ? 0 : nn_fail(err, errlen, "%s: cannot find its size", path);
-    if (rc == 0 && !(buf = malloc((size_t)size + 1))) rc = nn_fail(err, errlen, "%s: out of memory", path);
-    if (rc == 0 && fread(buf, 1, (size_t)size, f) != (size_t)size) rc = nn_fail(err, errlen, "%s: read error", path);
-    fclose(f);
-    if (rc == 0) rc = nn_parse_reviews_json(buf, (size_t)size, path, out, err, errlen);
+    char *buf;
+    size_t size;
+    if (nn_data_read_all(path, &buf, &size, err, errlen) < 0) return -1;
+    int rc = nn_parse_reviews_json(buf, size, path, out, err, errlen);
     free(buf);
     return rc;
 }

@@ -59,7 +59,7 @@ int nn_word_vectors_load(const char *path, const nn_vocab *v, float *table, int 
         size_t wlen = strcspn(line, " \t\r\n");
         if (wlen == 0 && strspn(line, " \t\r\n") == strlen(line)) continue;   /* blank line */
         int id = nn_vocab_id(v, line, wlen);
-        int take = id >= 2 && id < rows && !seen[id];
+        int take = id >= v->first_word && id < rows && !seen[id];
         int n = parse_values(line + wlen, take ? table + (size_t)id * dim : NULL, dim);
         if (n < 0)
             rc = nn_fail(err, errlen, "%s:%ld: value %d of '%.*s' is not a finite number", path, lineno, -n,

@@ -44,7 +44,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     diag_init(&d);
     model_graph *m = NULL;
     spec *s = spec_check_build(path, NULL, 0, &m, &d);
-    FUZZ_ASSERT(diag_count(&d) > 0 || (s && m));
+    /* a valid spec has its graph, unless it is a data study (no network) */
+    FUZZ_ASSERT(diag_count(&d) > 0 || (s && (m || s->n_nets == 0)));
+    FUZZ_ASSERT(!m || (s && s->n_nets > 0));
     for (int i = 0; i < d.n; i++) FUZZ_ASSERT(d.items[i].file && d.items[i].msg && d.items[i].msg[0]);
     if (devnull) diag_print(&d, devnull);
     model_free(m);

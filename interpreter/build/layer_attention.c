@@ -205,8 +205,10 @@ static int residual(call_ctx *c, const layer_spec *l, int x, int y)
 
 /* One sublayer f of a Transformer layer, wrapped by block(): post-norm x = norm(x + f(x)),
  * pre-norm x = x + f(norm(x)), dropout on f's output in training. */
+typedef enum { SUB_SELF_ATTENTION, SUB_MEMORY_ATTENTION, SUB_FEED_FORWARD } sublayer_kind;
+
 typedef struct {
-    int kind;                 /* 0 self-attention, 1 attention over memory, 2 feed-forward */
+    sublayer_kind kind;
     const mha_params *mha;
     const linear_params *l1, *l2;
     int memory, mask;
@@ -214,8 +216,8 @@ typedef struct {
 
 static int sublayer_apply(call_ctx *c, const layer_spec *l, const sublayer *s, int x)
 {
-    if (s->kind == 2) return feed_forward(c, l, x, s->l1, s->l2);
-    return multi_head(c, x, s->kind == 0 ? x : s->memory, s->mha, l->heads, s->mask, l->p);
+    if (s->kind == SUB_FEED_FORWARD) return feed_forward(c, l, x, s->l1, s->l2);
+    return multi_head(c, x, s->kind == SUB_SELF_ATTENTION ? x : s->memory, s->mha, l->heads, s->mask, l->p);
 }
 
 static int block(call_ctx *c, const layer_spec *l, const sublayer *s, const linear_params *norm, int x)
@@ -245,8 +247,8 @@ int build_transformer_encoder(call_ctx *c, int li, const int *in, int n_in)
     if (n2.w < 0 || (l->bias && n2.b < 0)) return -1;
     int mask = key_mask(c, li, l->mask_from, xs.d[0], xs.d[1], l->causal ? xs.d[1] : 0);
     if (mask < -1) return -1;
-    x = block(c, l, &(sublayer){0, &sa, NULL, NULL, -1, mask}, &n1, x);
-    return block(c, l, &(sublayer){2, NULL, &l1, &l2, -1, -1}, &n2, x);
+    x = block(c, l, &(sublayer){SUB_SELF_ATTENTION, &sa, NULL, NULL, -1, mask}, &n1, x);
+    return block(c, l, &(sublayer){SUB_FEED_FORWARD, NULL, &l1, &l2, -1, -1}, &n2, x);
 }
 
 /* transformer_decoder: target sequence in[0] (B,T,D), memory in[1] (B,S,D) -> (B,T,D).
@@ -271,9 +273,9 @@ int build_transformer_decoder(call_ctx *c, int li, const int *in, int n_in)
     int self_mask = key_mask(c, li, l->mask_from, xs.d[0], xs.d[1], l->causal ? xs.d[1] : 0);
     int mem_mask = key_mask(c, li, l->memory_mask, ms.d[0], ms.d[1], 0);
     if (self_mask < -1 || mem_mask < -1) return -1;
-    x = block(c, l, &(sublayer){0, &sa, NULL, NULL, -1, self_mask}, &n1, x);
-    x = block(c, l, &(sublayer){1, &ca, NULL, NULL, mem, mem_mask}, &n2, x);
-    return block(c, l, &(sublayer){2, NULL, &l1, &l2, -1, -1}, &n3, x);
+    x = block(c, l, &(sublayer){SUB_SELF_ATTENTION, &sa, NULL, NULL, -1, self_mask}, &n1, x);
+    x = block(c, l, &(sublayer){SUB_MEMORY_ATTENTION, &ca, NULL, NULL, mem, mem_mask}, &n2, x);
+    return block(c, l, &(sublayer){SUB_FEED_FORWARD, NULL, &l1, &l2, -1, -1}, &n3, x);
 }
 
 /* ---- initialisation --------------------------------------------------------------------------- */

@@ -132,7 +132,7 @@ static layer_spec layer_of(const char *key, const char *opts_text)
 {
     char text[2048], *errors;
     const layer_def *row = layer_def_find(key);
-    const char *from = row && row->from_min == 2 ? ", from: [input, input]" : "";
+    const char *from = row && (row->flags & LF_FROM_TWO) ? ", from: [input, input]" : "";
     if (opts_text)
         snprintf(text, sizeof text, DATA LOSS "model: {input: [4, 4], layers: [{%s: {%s}%s}, {dense: 1, name: out}]}\n", key,
                  opts_text, from);

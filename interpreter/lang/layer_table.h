@@ -29,6 +29,8 @@ enum {
     LF_WEIGHTS = 2,     /* has weights: takes init, bias_init, bias, l1, l2 */
     LF_OWN_INPUTS = 4,  /* names its inputs itself (add, concat, sample_gaussian): no `from:` */
     LF_BY_ACT = 8,      /* written as an activation's name (relu, tanh, ...): LY_ACTIVATION */
+    LF_FROM_PAIR = 16,  /* `from:` names one layer or two (attention: [queries, memory]) */
+    LF_FROM_TWO = 32,   /* `from:` names exactly two (transformer_decoder: [target, memory]) */
 };
 
 typedef struct {
@@ -40,7 +42,6 @@ typedef struct {
     /* Cross-field rules once the options are read (v: the value, NULL when bare); may be NULL. */
     void (*check)(diag *d, const ynode *v, layer_spec *l);
     const char *doc;     /* what it gives: docs/spec.md's output column */
-    int from_min, from_max;   /* how many layers `from:` may name (0, 0: one); LF_OWN_INPUTS: unused */
 } layer_def;
 
 typedef struct {

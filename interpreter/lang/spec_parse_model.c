@@ -84,7 +84,7 @@ static void parse_common(diag *d, const ynode *n, layer_spec *l)
         const ynode *v = ymap_get(n, o->key);
         if (v && common_key_applies(d, o->key, v, row, &weights_reported)) opt_read(d, o, v, o->key, l);
     }
-    int lo = row->from_min ? row->from_min : 1, hi = row->from_max ? row->from_max : 1;
+    int lo = row->flags & LF_FROM_TWO ? 2 : 1, hi = row->flags & (LF_FROM_PAIR | LF_FROM_TWO) ? 2 : 1;
     const ynode *from = ymap_get(n, "from");
     if (from && !(row->flags & LF_OWN_INPUTS) && (l->n_from < lo || l->n_from > hi)) {
         if (lo == hi && lo == 1) diag_error(d, from, "%s reads one layer; from names %d", row->key, l->n_from);

@@ -117,8 +117,8 @@ NN_TARGET_AVX512 static inline void sum_taps_avx512(const float *pad, const size
 #define COPY_ROW(wide, dst, src, n) ((wide) ? copy_row_avx512(dst, src, n) : copy_row_portable(dst, src, n))
 #define SUM_TAPS(wide, ...) ((wide) ? sum_taps_avx512(__VA_ARGS__) : sum_taps_portable(__VA_ARGS__))
 #else
-#define COPY_ROW(wide, dst, src, n) copy_row_portable(dst, src, n)
-#define SUM_TAPS(wide, ...) sum_taps_portable(__VA_ARGS__)
+#define COPY_ROW(wide, dst, src, n) ((void)(wide), copy_row_portable(dst, src, n))
+#define SUM_TAPS(wide, ...) ((void)(wide), sum_taps_portable(__VA_ARGS__))
 #endif
 
 /* The interiors of pad's C planes = image n of x (the zero border is left as it is). */

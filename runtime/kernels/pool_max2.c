@@ -125,8 +125,8 @@ NN_TARGET_AVX512 static inline void route2_row_avx512(const float *restrict r0, 
 #define MAX2_ROW(wide, ...) ((wide) ? max2_row_avx512(__VA_ARGS__) : max2_row_portable(__VA_ARGS__))
 #define ROUTE2_ROW(wide, ...) ((wide) ? route2_row_avx512(__VA_ARGS__) : route2_row_portable(__VA_ARGS__))
 #else
-#define MAX2_ROW(wide, ...) max2_row_portable(__VA_ARGS__)
-#define ROUTE2_ROW(wide, ...) route2_row_portable(__VA_ARGS__)
+#define MAX2_ROW(wide, ...) ((void)(wide), max2_row_portable(__VA_ARGS__))
+#define ROUTE2_ROW(wide, ...) ((void)(wide), route2_row_portable(__VA_ARGS__))
 #endif
 
 /* wide: the AVX-512 rows (a constant once inlined into the variant of each level) */

@@ -32,24 +32,13 @@ if [ "${BUILD:-build}" != build-san ]; then   # the oracle needs the optimised b
     printf '== scripts/golden_losses.sh\n'
     scripts/golden_losses.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 fi
-printf '== tests/cli_test.sh\n'
-tests/cli_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
-printf '== tests/bleu_test.sh\n'
-tests/bleu_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
-printf '== tests/data_study_test.sh\n'
-tests/data_study_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
-printf '== tests/mpi_test.sh\n'
-tests/mpi_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
-printf '== tests/crash_test.sh\n'
-tests/crash_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
-if [ "${BUILD:-build}" != build-san ]; then   # valgrind cannot run ASan's binaries
-    printf '== tests/valgrind_test.sh\n'
-    tests/valgrind_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
-fi
-printf '== tests/lang_test.sh\n'
-tests/lang_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
-printf '== tests/man_test.sh\n'
-tests/man_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
-printf '== tests/report_test.sh\n'
-tests/report_test.sh "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
+# The end-to-end scripts, each given nnrun; valgrind cannot run ASan's binaries.
+script() {
+    printf '== %s\n' "$1"
+    "$1" "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
+}
+for t in cli bleu data_study mpi crash valgrind lang man report; do
+    [ "$t" = valgrind ] && [ "${BUILD:-build}" = build-san ] && continue
+    script "tests/${t}_test.sh"
+done
 if [ "$fail" -eq 0 ]; then echo "all tests passed"; else echo "$fail test program(s) failed"; exit 1; fi

@@ -30,6 +30,10 @@ int resolve_in_call(call_ctx *c, int upto, const char *name)
         if (strcmp(c->net->inputs[k].name, name) == 0) return ctx_call(c)->in[k];
     int k = net_find_layer(c->net, name);
     if (k >= 0 && k < upto) return ctx_call(c)->out[k];
+    if (c->m->s->single && strcmp(name, "target") == 0) {   /* a decoder's input: the targets, shifted */
+        if (c->m->t >= 0) return c->m->t;
+        return nn_graph_fail(c->m->g, "'target' names the data's targets, and this data has none");
+    }
     return nn_graph_fail(c->m->g, "unknown layer '%s'", name);
 }
 

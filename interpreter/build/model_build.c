@@ -296,6 +296,7 @@ static void build_metrics(model_graph *m, diag *d)
     const char *mp = s->train.metric_pred[0] ? s->train.metric_pred : first->pred;
     m->metric_pred = mp[0] ? resolve_expr(m, mp, first->pred_pos, -1, d) : -1;
     m->metric_target = -1;
+    m->metric_ignore = first->kind == LOSS_CROSS_ENTROPY ? first->ignore : -1;
     if (m->metric_pred >= 0 && first->target[0] && first->kind != LOSS_KL_NORMAL)
         m->metric_target = resolve_expr(m, first->target, first->target_pos, m->metric_pred, d);
 }
@@ -497,7 +498,7 @@ model_graph *model_build(const spec *s, const data_info *di, int batch, int trai
     m->s = s;
     m->batch = batch;
     m->training = training;
-    m->metric_pred = m->metric_target = -1;
+    m->metric_pred = m->metric_target = m->metric_ignore = -1;
     m->g = nn_graph_new(s->seed);
     if (!m->g) goto fail;
     nn_graph *g = m->g;

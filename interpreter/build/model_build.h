@@ -96,6 +96,7 @@ typedef struct {
     int n_eval_samplers;
     int metric_pred;      /* node the metrics read */
     int metric_target;    /* node it is compared with */
+    int metric_ignore;    /* a class id the accuracy leaves out (cross_entropy's ignore: padding), or -1 */
     step_graph steps[SPEC_MAX_STEPS];   /* training graphs: one per spec step */
     int n_steps;
     int owns_grads;       /* the first training graph allocates the gradient blocks */

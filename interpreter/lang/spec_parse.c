@@ -58,10 +58,11 @@ static void unknown_net(diag *d, const spec *s, spec_pos at, const char *name)
     unknown_name(d, at, "net", name, names);
 }
 
-/* A layer's `from:` or `mask_from:` inside net m: one of its inputs or an earlier layer. */
-static void check_layer_ref(diag *d, const model_spec *m, const char *name, int upto, spec_pos at)
+/* A layer's `from:` or `mask_from:` inside net m: one of its inputs or an earlier layer, or
+ * in a spec's single model the data's targets (`target`: a decoder's input, shifted). */
+static void check_layer_ref(diag *d, const spec *s, const model_spec *m, const char *name, int upto, spec_pos at)
 {
-    if (!name[0]) return;
+    if (!name[0] || (s->single && strcmp(name, "target") == 0)) return;
     for (int k = 0; k < m->n_inputs; k++)
         if (strcmp(m->inputs[k].name, name) == 0) return;
     int i = net_find_layer(m, name);
@@ -73,6 +74,7 @@ static void check_layer_ref(diag *d, const model_spec *m, const char *name, int 
     const char *names[1024];
     int n = 0;
     for (int k = 0; k < m->n_inputs; k++) names[n++] = m->inputs[k].name;
+    if (s->single) names[n++] = "target";
     for (int k = 0; k < upto && n < 1023; k++) names[n++] = m->layers[k].name;
     names[n] = NULL;
     unknown_name(d, at, "layer", name, names);
@@ -167,9 +169,9 @@ static void check_references(diag *d, const spec *s)
     for (int n = 0; n < s->n_nets; n++) {
         const model_spec *m = &s->nets[n];
         for (int i = 0; i < m->n_layers; i++) {
-            for (int k = 0; k < m->layers[i].n_from; k++) check_layer_ref(d, m, m->layers[i].from[k], i, m->layers[i].from_pos);
-            check_layer_ref(d, m, m->layers[i].mask_from, i, m->layers[i].mask_pos);
-            check_layer_ref(d, m, m->layers[i].memory_mask, i, m->layers[i].memory_mask_pos);
+            for (int k = 0; k < m->layers[i].n_from; k++) check_layer_ref(d, s, m, m->layers[i].from[k], i, m->layers[i].from_pos);
+            check_layer_ref(d, s, m, m->layers[i].mask_from, i, m->layers[i].mask_pos);
+            check_layer_ref(d, s, m, m->layers[i].memory_mask, i, m->layers[i].memory_mask_pos);
         }
     }
     for (int g = 0; g < s->n_groups; g++)

@@ -364,12 +364,18 @@ static int argmax(const float *v, int n)
 }
 
 /* Per-step accuracy of a sequence classifier: pr holds steps x classes logits, yr the steps'
- * class ids; returns the fraction right, so summed over samples it counts samples. */
-static double step_accuracy(const float *pr, const float *yr, size_t steps, size_t classes)
+ * class ids; returns the share of the steps right, leaving out those whose target is `ignore`
+ * (padding; -1: none), so summed over samples it counts samples (a sequence of padding alone
+ * counts as right). */
+static double step_accuracy(const float *pr, const float *yr, size_t steps, size_t classes, int ignore)
 {
-    size_t right = 0;
-    for (size_t s = 0; s < steps; s++) right += argmax(pr + s * classes, (int)classes) == (int)yr[s];
-    return (double)right / (double)steps;
+    size_t right = 0, counted = 0;
+    for (size_t s = 0; s < steps; s++) {
+        if ((int)yr[s] == ignore) continue;
+        right += argmax(pr + s * classes, (int)classes) == (int)yr[s];
+        counted++;
+    }
+    return counted ? (double)right / (double)counted : 1.0;
 }
 
 static void accumulate_metrics(model_graph *m, int rows, double *correct, double *err2, double *ref2)
@@ -382,7 +388,7 @@ static void accumulate_metrics(model_graph *m, int rows, double *correct, double
         const float *pr = p + (size_t)r * pw, *yr = y + (size_t)r * yw;
         if (yw == 1 && pw > 1) *correct += argmax(pr, (int)pw) == (int)yr[0];
         else if (yw == 1 && pw == 1) *correct += (pr[0] > 0) == (yr[0] > 0.5f);
-        else if (yw > 1 && pw > yw && pw % yw == 0) *correct += step_accuracy(pr, yr, yw, pw / yw);
+        else if (yw > 1 && pw > yw && pw % yw == 0) *correct += step_accuracy(pr, yr, yw, pw / yw, m->metric_ignore);
         if (pw == yw)
             for (size_t i = 0; i < pw; i++) {
                 double e = (double)pr[i] - yr[i];

@@ -4,6 +4,7 @@
  * cost of reaching r <= 0.05: iterations, critic and generator steps, seconds of training and
  * floating-point operations (the steps' plans, forward and backward, counted op by op). */
 #include "report.h"
+#include "../run/translate_eval.h"
 #include "report_analysis.h"
 #include "report_text.h"
 #include "../run/generator.h"
@@ -37,6 +38,10 @@ static double cube_r(void *ctx, trainer *t)
 
 int report_add_metrics(trainer *t, char *err, size_t errlen)
 {
+    if (translate_add_metric(t) < 0) {
+        snprintf(err, errlen, "test_bleu: no room for another metric column");
+        return -1;
+    }
     for (int k = 0; k < t->s->n_reports; k++) {
         const report_spec *r = &t->s->reports[k];
         if (report_embedding_check(t, r, err, errlen) < 0) return -1;

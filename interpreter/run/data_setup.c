@@ -4,6 +4,7 @@
 #include "nn/text.h"
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -295,6 +296,11 @@ int data_setup_eval(const spec *s, run_data *rd, diag *d)
 
 void data_release(run_data *rd)
 {
+    for (int side = 0; side < 2; side++) {
+        for (int i = 0; rd->test_text[side] && i < rd->test.n; i++) free(rd->test_text[side][i]);
+        free(rd->test_text[side]);
+        rd->test_text[side] = NULL;
+    }
     nn_dataset_free(&rd->train);
     nn_dataset_free(&rd->test);
     for (int k = 0; k < EMB_WORDS_COUNT; k++) nn_vocab_free(&rd->vocab[k]);

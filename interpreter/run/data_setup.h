@@ -15,6 +15,8 @@ typedef struct {
     nn_vocab vocab[EMB_WORDS_COUNT];   /* the training part's vocabularies (size 0 where none):
                                           [EMB_WORDS_SOURCE] x's words (imdb, translation's French),
                                           [EMB_WORDS_TARGET] y's words (translation's English) */
+    char **test_text[2];        /* translation: the test part's normalised sentences, in rd->test's
+                                   order: [0] sources (French), [1] references (English); else NULL */
 } run_data;
 
 /* Loads everything the spec asks for; errors (missing files with the command that fetches

@@ -13,14 +13,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The pairs of part k under max_words, encoded with the vocabularies. */
+/* Copies of the sentences of one side of sel (BLEU's references, samples of translations). */
+static char **copy_sentences(const char *const *side, int n)
+{
+    char **out = calloc((size_t)(n > 0 ? n : 1), sizeof *out);
+    for (int i = 0; out && i < n; i++)
+        if (!(out[i] = strdup(side[i]))) {
+            while (i-- > 0) free(out[i]);
+            free(out);
+            return NULL;
+        }
+    return out;
+}
+
+/* The pairs of part k under max_words, encoded with the vocabularies; text (NULL: not wanted)
+ * gets copies of their sentences, sources then targets. */
 static int encode_part(const data_source *tr, const nn_pair_set *all, const int *part, int k, const nn_vocab *vocab,
-                       nn_dataset *out, const data_source *at, const char *which, diag *d)
+                       nn_dataset *out, char **text[2], const data_source *at, const char *which, diag *d)
 {
     char err[1024];
     nn_pair_set sel;
     int rc = nn_pairs_select(all, part, k, tr->max_words, &sel, err, sizeof err);
     if (rc == 0) rc = nn_pairs_encode(&sel, &vocab[EMB_WORDS_SOURCE], &vocab[EMB_WORDS_TARGET], tr->max_words, out, err, sizeof err);
+    if (rc == 0 && text) {
+        text[0] = copy_sentences(sel.source, sel.n);
+        text[1] = copy_sentences(sel.target, sel.n);
+        if (!text[0] || !text[1]) rc = -1, snprintf(err, sizeof err, "out of memory");
+    }
     if (rc < 0) data_source_error(d, at, which, err);
     nn_pair_set_free(&sel);
     return rc;
@@ -56,8 +75,8 @@ int translation_setup(const spec *s, run_data *rd, diag *d)
                   : (snprintf(err, sizeof err, "out of memory"), -1);
     if (rc < 0) data_source_error(d, tr, "train", err);
     if (rc == 0) rc = build_vocabularies(tr, &all, part, rd->vocab, d);
-    if (rc == 0) rc = encode_part(tr, &all, part, itr, rd->vocab, &rd->train, tr, "train", d);
-    if (rc == 0 && ite >= 0) rc = encode_part(tr, &all, part, ite, rd->vocab, &rd->test, te, "test", d);
+    if (rc == 0) rc = encode_part(tr, &all, part, itr, rd->vocab, &rd->train, NULL, tr, "train", d);
+    if (rc == 0 && ite >= 0) rc = encode_part(tr, &all, part, ite, rd->vocab, &rd->test, rd->test_text, te, "test", d);
     if (rc == 0) {
         rd->has_test = ite >= 0;
         if (ite >= 0 && strcmp(te->split, "validation") == 0) rd->test_name = "validation";

@@ -18,6 +18,7 @@ static const char usage[] =
     "       nnrun runs [DIR]              one row per run folder: date, epochs, final losses, accuracy, speed\n"
     "       nnrun sample RUN_DIR --count 10   new items of a generator or a VAE (--prime \"the \": a character model's text)\n"
     "       nnrun bleu HYP.txt REF.txt    corpus BLEU of any output, as sacreBLEU computes it\n"
+    "       nnrun translate RUN_DIR \"je suis fatigue .\" [--beam 5]   a translation model's output (stdin: one per line)\n"
     "       nnrun ops [--bench]           list the runtime's ops; --bench times each one's forward and backward\n"
     "       nnrun layers [--markdown]     the spec language's layers, their options and defaults\n"
     "       nnrun schema                  the spec language as a JSON Schema (for editors)\n"
@@ -55,7 +56,7 @@ static int run_command(int argc, char **argv)
                 {"eval", cmd_eval},   {"ops", cmd_ops},         {"train", cmd_train},
                 {"decode", cmd_decode}, {"compare", cmd_compare}, {"sample", cmd_sample},
                 {"layers", cmd_layers}, {"schema", cmd_schema}, {"resolve", cmd_resolve}, {"runs", cmd_runs},
-                {"bleu", cmd_bleu}, {"corpus", cmd_corpus}, {"vectors", cmd_vectors}};
+                {"bleu", cmd_bleu}, {"translate", cmd_translate}, {"corpus", cmd_corpus}, {"vectors", cmd_vectors}};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].run(argc - 1, argv + 1);
     return cmd_train(argc, argv);

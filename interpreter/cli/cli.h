@@ -18,6 +18,7 @@ int cmd_layers(int argc, char **argv);    /* cli_lang.c */
 int cmd_schema(int argc, char **argv);    /* cli_lang.c */
 int cmd_resolve(int argc, char **argv);   /* cli_lang.c */
 int cmd_bleu(int argc, char **argv);      /* cli_bleu.c */
+int cmd_translate(int argc, char **argv); /* cli_translate.c */
 int cmd_corpus(int argc, char **argv);    /* cli_data.c */
 int cmd_vectors(int argc, char **argv);   /* cli_data.c */
 

@@ -198,10 +198,23 @@ static void test_greedy_picks_what_rerunning_each_prefix_picks(void **state)
     }
     step_decoder *sd = decoder(&b, 1);
     int got[B * T];
+    float att[B * T * T];   /* the source has T steps */
     char err[256];
-    assert_int_equal(seq_search(sd, x, B, 1, NN_PAIR_EOS, got, err, sizeof err), 0);
+    assert_int_equal(seq_search(sd, x, B, 1, NN_PAIR_EOS, got, att, err, sizeof err), 0);
     for (int k = 0; k < B * T; k++)
         if (got[k] != want[k]) fail_msg("sentence %d step %d: greedy search %d, the prefix re-run %d", k / T, k % T, got[k], want[k]);
+    /* the weights over the source of every output step: a distribution over its real words */
+    for (int r = 0; r < B; r++)
+        for (int t = 0; t < T && (t == 0 || got[r * T + t - 1] != NN_PAIR_EOS); t++) {
+            float sum = 0;
+            for (int s = 0; s < T; s++) {
+                float w = att[(r * T + t) * T + s];
+                if (x[r * T + s] == 0.0f) assert_float_equal(w, 0.0f, 0.0);
+                assert_true(w >= 0.0f);
+                sum += w;
+            }
+            assert_float_equal(sum, 1.0f, 1e-5);
+        }
     step_decoder_free(sd);
     release(&b);
 }
@@ -283,7 +296,7 @@ static void test_a_beam_that_keeps_everything_finds_the_best_hypothesis(void **s
         assert_non_null(sd);
         int got[3];
         char err[256];
-        assert_int_equal(seq_search(sd, x, 1, V * V, NN_PAIR_EOS, got, err, sizeof err), 0);
+        assert_int_equal(seq_search(sd, x, 1, V * V, NN_PAIR_EOS, got, NULL, err, sizeof err), 0);
         for (int t = 0; t < 3; t++)
             if (got[t] != want.tokens[t])
                 fail_msg("sentence %d step %d: beam search %d, enumeration %d (best normalised log-probability %.5f)", sentence, t,

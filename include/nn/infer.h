@@ -27,13 +27,15 @@ void nn_infer_activate(float *x, size_t n, nn_infer_act act);
  *   k, v (rows_kv, ld_t, D): the keys and values, row r reads kv_row ? kv_row[r] : r,
  *   of which the first len count;
  *   key_bias (rows_kv, ld_t) added to the scores (-inf: a padding key) or NULL
- *   -> o (n, D), each head's weighted values side by side (before the output projection).
+ *   -> o (n, D), each head's weighted values side by side (before the output projection),
+ *   and, when weights is not NULL, the attention weights (n, heads, len).
  * A row whose keys are all masked gets zeros. Returns 0, or -1 when out of memory. */
 typedef struct {
     int n, heads, dm;
     int len, ld_t;
     const float *q, *k, *v, *key_bias;
     const int *kv_row;
+    float *weights;
 } nn_infer_attention_geom;
 int nn_infer_attention(const nn_infer_attention_geom *a, float *o);
 

@@ -129,7 +129,7 @@ static int translate_batch(translator *tr, char *const *sentences, int n, int be
     char err[512], line[4096];
     if (!x || !out) rc = -1, snprintf(err, sizeof err, "out of memory");
     for (int i = 0; rc == 0 && i < n; i++) encode(tr, sentences[i], x + (size_t)i * tr->words);
-    if (rc == 0) rc = seq_search(tr->sd, x, n, beams, NN_PAIR_EOS, out, err, sizeof err);
+    if (rc == 0) rc = seq_search(tr->sd, x, n, beams, NN_PAIR_EOS, out, NULL, err, sizeof err);
     for (int i = 0; rc == 0 && i < n; i++) {
         nn_vocab_decode(&tr->rd.vocab[EMB_WORDS_TARGET], out + (size_t)i * T, T, line, sizeof line);
         printf("%s\n", line);

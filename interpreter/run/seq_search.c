@@ -144,7 +144,17 @@ static void write_best(const search *s, int *out)
     }
 }
 
-int seq_search(step_decoder *sd, const float *sources, int n, int beams, int eos, int *out, char *err, size_t errlen)
+/* Step t's attention weights of the sentences still searching, into attention (n, T, S). */
+static void keep_attention(const search *s, step_decoder *sd, int t, float *attention)
+{
+    int S;
+    const float *w = step_decoder_attention(sd, &S);
+    for (int i = 0; w && i < s->n; i++)
+        if (!s->done[i]) memcpy(attention + ((size_t)i * s->T + t) * S, w + (size_t)i * S, (size_t)S * sizeof(float));
+}
+
+int seq_search(step_decoder *sd, const float *sources, int n, int beams, int eos, int *out, float *attention, char *err,
+               size_t errlen)
 {
     search s;
     int T = step_decoder_steps(sd), rc = -1;
@@ -153,10 +163,15 @@ int seq_search(step_decoder *sd, const float *sources, int n, int beams, int eos
         goto out;
     }
     if (step_decoder_begin(sd, sources, n, beams, err, errlen) < 0) goto out;
-    int start = step_decoder_start_id(sd), all_done = 0;
+    int start = step_decoder_start_id(sd), all_done = 0, S;
+    if (attention) {
+        step_decoder_attention(sd, &S);
+        memset(attention, 0, (size_t)n * T * S * sizeof(float));
+    }
     for (int t = 0; t < T && !all_done; t++) {
         for (int r = 0; r < s.R; r++) s.input[r] = t == 0 ? start : s.tokens[(size_t)r * T + t - 1];
         const float *logits = step_decoder_step(sd, s.input, t);
+        if (attention && beams == 1) keep_attention(&s, sd, t, attention);
         all_done = 1;
         for (int i = 0; i < n; i++) {
             if (!s.done[i]) advance_sentence(&s, i, logits, t);

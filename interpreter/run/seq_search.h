@@ -12,8 +12,10 @@
 #include "step_decoder.h"
 
 /* Decodes the n sources (n x the model's input floats; n at most the decoder's batch) into out
- * (n, T): each sentence's tokens, eos included when it was emitted, then 0. Returns 0 or -1
- * (message in err). */
-int seq_search(step_decoder *sd, const float *sources, int n, int beams, int eos, int *out, char *err, size_t errlen);
+ * (n, T): each sentence's tokens, eos included when it was emitted, then 0. With one beam,
+ * attention (NULL: not wanted) gets (n, T, S) the weights over the source of each output step
+ * (step_decoder_attention; zeros after the end). Returns 0 or -1 (message in err). */
+int seq_search(step_decoder *sd, const float *sources, int n, int beams, int eos, int *out, float *attention, char *err,
+               size_t errlen);
 
 #endif

@@ -48,6 +48,9 @@ struct step_decoder {
     int steps, classes, start_id;
     int rows_max, rows, beams, d_max, f_max;
     int *kv_row;                   /* (R) the sentence each row decodes */
+    const attention_state *watched;   /* the chain's last attention over a memory, or NULL */
+    float *head_weights, *weights; /* its last step's weights: (R, heads, S), averaged over heads (R, S) */
+    int watched_heads, watched_len;
     float *q, *o, *h, *f, *swap;   /* per-step scratch: (R, D) x3, (R, max(F, 3D)), a cache's size */
     size_t swap_floats;
 };
@@ -287,6 +290,18 @@ static int allocate(step_decoder *sd)
     sd->f = malloc(R * fw * sizeof(float));
     sd->swap = malloc((sd->swap_floats ? sd->swap_floats : 1) * sizeof(float));
     sd->kv_row = malloc(R * sizeof(int));
+    for (int i = 0; i < sd->n_layers; i++)   /* the last attention over a memory is the one shown */
+        for (int k = 0; k < sd->layers[i].n_att; k++)
+            if (sd->layers[i].att[k].over_memory) {
+                sd->watched = &sd->layers[i].att[k];
+                sd->watched_heads = sd->layers[i].l->heads;
+                sd->watched_len = sd->m->g->nodes[sd->watched->memory_node].shape.d[1];
+            }
+    if (sd->watched) {
+        sd->head_weights = malloc(R * (size_t)sd->watched_heads * (size_t)sd->watched_len * sizeof(float));
+        sd->weights = malloc(R * (size_t)sd->watched_len * sizeof(float));
+        if (!sd->head_weights || !sd->weights) return -1;
+    }
     return sd->q && sd->o && sd->h && sd->f && sd->swap && sd->kv_row ? 0 : -1;
 }
 
@@ -346,12 +361,19 @@ void step_decoder_free(step_decoder *sd)
     free(sd->layers);
     nn_plan_free(sd->plan);
     free(sd->q), free(sd->o), free(sd->h), free(sd->f), free(sd->swap), free(sd->kv_row);
+    free(sd->head_weights), free(sd->weights);
     free(sd);
 }
 
 int step_decoder_start_id(const step_decoder *sd) { return sd->start_id; }
 int step_decoder_steps(const step_decoder *sd) { return sd->steps; }
 int step_decoder_classes(const step_decoder *sd) { return sd->classes; }
+
+const float *step_decoder_attention(const step_decoder *sd, int *len)
+{
+    *len = sd->watched ? sd->watched_len : 0;
+    return sd->watched ? sd->weights : NULL;
+}
 
 /* ---- a batch of sources ----------------------------------------------------------------------- */
 /* The keys and values of a memory (B, S, D), projected once, and its padding bias (B, S). */
@@ -390,6 +412,17 @@ int step_decoder_begin(step_decoder *sd, const float *sources, int n, int beams,
 }
 
 /* ---- one step ---------------------------------------------------------------------------------- */
+/* The watched attention's weights (R, heads, S) -> their mean over heads (R, S). */
+static void average_heads(step_decoder *sd, int heads, int len)
+{
+    for (int r = 0; r < sd->rows; r++)
+        for (int s = 0; s < len; s++) {
+            float sum = 0.0f;
+            for (int h = 0; h < heads; h++) sum += sd->head_weights[((size_t)r * heads + h) * len + s];
+            sd->weights[(size_t)r * len + s] = sum / (float)heads;
+        }
+}
+
 /* y (R, D) = multi-head attention of x (R, D) at step t: over the cache, which gets step t's key
  * and value first, or over the memory. */
 static void attend(step_decoder *sd, const attention_state *a, int heads, int d, const float *x, int t, float *y)
@@ -406,8 +439,10 @@ static void attend(step_decoder *sd, const attention_state *a, int heads, int d,
         nn_infer_linear(x, R, d, d, a->w.in_w + (size_t)2 * d * d, bv, d, a->v + (size_t)t * d, T * d);
         g.len = t + 1, g.ld_t = T, g.k = a->k, g.v = a->v;
     }
+    if (a == sd->watched) g.weights = sd->head_weights;
     nn_infer_attention(&g, sd->o);
     nn_infer_linear(sd->o, R, d, d, a->w.out_w, a->w.out_b, d, y, d);
+    if (a == sd->watched) average_heads(sd, heads, g.len);
 }
 
 /* y (R, D) = linear2(act(linear1(x))) */

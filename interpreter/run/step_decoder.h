@@ -41,6 +41,10 @@ int step_decoder_begin(step_decoder *sd, const float *sources, int n, int beams,
 /* Step t of every row, token[r] its input: the logits (rows, V), valid until the next call. */
 const float *step_decoder_step(step_decoder *sd, const int *token, int t);
 
+/* The weights of the chain's last attention over a memory (the source) at the last step,
+ * averaged over its heads: (rows, S), S in *len; NULL (and 0) when the chain has none. */
+const float *step_decoder_attention(const step_decoder *sd, int *len);
+
 /* Row r continues from what row from[r] was (beam search keeps the rows its best hypotheses
  * came from); from: rows entries. */
 void step_decoder_reorder(step_decoder *sd, const int *from);

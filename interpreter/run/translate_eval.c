@@ -49,7 +49,7 @@ int translate_test(model_graph *m, const run_data *rd, int beams, int n, char **
             rc = -1;
             break;
         }
-        rc = seq_search(sd, ds->x + (size_t)start * xn, k, beams, NN_PAIR_EOS, tokens, err, errlen);
+        rc = seq_search(sd, ds->x + (size_t)start * xn, k, beams, NN_PAIR_EOS, tokens, NULL, err, errlen);
         for (int i = 0; rc == 0 && i < k; i++) {
             char *hyp = words_of(vocab, tokens + (size_t)i * T, T);
             if (!hyp) {

@@ -60,6 +60,7 @@ static void attend_head(const nn_infer_attention_geom *a, int r, int h, float *s
         scores[t] = s * scale;
     }
     nn_softmax_masked_row(scores, a->key_bias ? a->key_bias + (size_t)kr * a->ld_t : NULL, (size_t)a->len);
+    if (a->weights) memcpy(a->weights + ((size_t)r * a->heads + h) * a->len, scores, (size_t)a->len * sizeof(float));
     float *out = o + (size_t)r * a->dm + (size_t)h * dh;
     memset(out, 0, (size_t)dh * sizeof(float));
     for (int t = 0; t < a->len; t++) {

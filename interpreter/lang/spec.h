@@ -247,9 +247,9 @@ typedef struct {
 typedef enum {
     REP_LOSS_CURVE, REP_RECONSTRUCTIONS, REP_EMBEDDING, REP_FUNCTION_FIT, REP_DEAD_UNITS, REP_CONFUSION_MATRIX,
     REP_FILTERS, REP_CLASS_EXAMPLES, REP_POINTS, REP_PCA_BASELINE, REP_SAMPLES, REP_MANIFOLD, REP_JUDGE,
-    REP_CUBE_ERROR, REP_ATTENTION_LOOKUP,
+    REP_CUBE_ERROR, REP_ATTENTION_LOOKUP, REP_TRANSLATIONS,
 } report_kind;
-#define REPORT_KIND_COUNT (REP_ATTENTION_LOOKUP + 1)   /* the last report_kind + 1 (a new kind moves this) */
+#define REPORT_KIND_COUNT (REP_TRANSLATIONS + 1)   /* the last report_kind + 1 (a new kind moves this) */
 #define REPORT_MAX_LAYERS 4
 #define REPORT_MAX_TEMPERATURES 4
 
@@ -273,6 +273,9 @@ typedef struct {
     int query;                         /* the query's class */
     float temperature[REPORT_MAX_TEMPERATURES];   /* the scores divided by each; 0 after the last */
     int draws;                         /* draws of sources and queries averaged in the mean weights */
+    /* translations (count: the test sentences shown) */
+    int beam;                          /* beams of the beam search scored beside greedy search */
+    int maps;                          /* attention maps drawn */
 } report_spec;
 typedef enum { EMBED_PCA, EMBED_TSNE } embedding_method;   /* report_spec.method */
 

@@ -110,6 +110,7 @@ enum {
     CHOICE_LIST = 2,             /* its value is a list (piecewise), not a mapping */
     CHOICE_NUMBER = 4,           /* its value may be one number, which sets its first option */
     CHOICE_DATA = 8,             /* a report kind that reads the data alone: it runs in a data study */
+    CHOICE_TABLE = 16,           /* a report kind whose options are read through its table (data reports too) */
 };
 
 const opt_def *opts_find(const opt_def *opts, const char *key);

@@ -382,7 +382,7 @@ void parse_reports(diag *d, const ynode *n, spec *s)
             continue;
         }
         r->kind = (report_kind)report_choices[k].id;
-        if (report_choices[k].flags & CHOICE_DATA) {   /* read through its table */
+        if (report_choices[k].flags & (CHOICE_DATA | CHOICE_TABLE)) {   /* read through its table */
             parse_data_report(d, &report_choices[k], args, r);
             s->n_reports++;
             continue;

@@ -209,6 +209,11 @@ static const opt_def report_attention_opts[] = {
     {"draws", OT_INT, 1, 100000, "1000", RA(draws),
      .doc = "draws of fresh sources and queries the mean weights of the class matrix average over"},
     {0}};
+static const opt_def report_translations_opts[] = {
+    {"beam", OT_INT, 1, 64, "5", RA(beam), .doc = "beams of the beam search scored beside greedy search (1: greedy alone)"},
+    {"count", OT_INT, 0, 50, "8", RA(count), .doc = "test sentences shown with their reference and both outputs"},
+    {"maps", OT_INT, 0, 10, "3", RA(maps), .doc = "attention maps drawn (output words over source words), for the first sentences shown"},
+    {0}};
 static const opt_def report_cube_opts[] = {
     R_OF,
     {"count", OT_INT, 100, 1000000, "10000", .doc = "samples drawn after every epoch (the same noise each time)"},
@@ -236,6 +241,9 @@ const choice_def report_choices[] = {
     {"attention_lookup", REP_ATTENTION_LOOKUP, report_attention_opts, CHOICE_BARE | CHOICE_DATA, NULL,
      "scaled dot-product attention of a query image over one source image per class, on the raw pixels: the weights, "
      "their weighted sum, and the mean weights of every class's queries on every class's sources"},
+    {"translations", REP_TRANSLATIONS, report_translations_opts, CHOICE_BARE | CHOICE_TABLE, NULL,
+     "a translation model's test part translated by greedy and beam search: corpus BLEU of each (sacreBLEU's), "
+     "BLEU per epoch, sample translations, attention maps; the outputs as text files"},
     {0}};
 
 /* ---- sweep (sweep.c: at most 4 keys, 256 runs, 4 metrics) --------------------------------------- */

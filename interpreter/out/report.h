@@ -30,6 +30,9 @@ int report_judge(trainer *t, const report_spec *r, report_figures *figs, char *e
 /* attention_lookup (report_attention.c): attention of a query over one source per class on the
  * raw data, and the mean weights over many draws. A data report: it reads the data alone. */
 int report_attention_lookup(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen);
+/* translations (report_translations.c): the test part translated by greedy and beam search,
+ * BLEU of each, BLEU per epoch, sample translations, attention maps, the outputs as files. */
+int report_translations(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen);
 /* The data reports of s against what the data will be (`nnrun check`) or is (before a run
  * draws them): 0, or -1 with each problem at its report's line. */
 int report_check_data(const spec *s, const data_info *info, diag *d);

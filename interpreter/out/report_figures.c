@@ -442,6 +442,7 @@ static const figure_fn figures[REPORT_KIND_COUNT] = {
     [REP_JUDGE] = report_judge,
     [REP_CUBE_ERROR] = report_cube_error,
     [REP_ATTENTION_LOOKUP] = report_attention_lookup,
+    [REP_TRANSLATIONS] = report_translations,
 };
 
 /* The data reports' checks of the data, by kind (attention_lookup.h). */

@@ -20,7 +20,8 @@ names=${*:-$(ls "$out"/fuzz/ | sed -n 's/^fuzz_\([a-z_]*\)$/\1/p')}
 rm -rf "$out/seeds"
 "$seeder" "$out/seeds" >/dev/null 2>&1 || { echo "fuzz: $seeder failed" >&2; exit 1; }
 mkdir -p "$out/seeds/spec" "$out/logs" "$out/work"
-cp specs/*.yaml specs/bench/*.yaml "$out/seeds/spec/"
+cp specs/*.yaml "$out/seeds/spec/"
+for f in specs/bench/*.yaml; do cp "$f" "$out/seeds/spec/bench_${f##*/}"; done   # a bench spec may share a name
 # The harnesses write their inputs to files: on a tmpfs when there is one.
 scratch=$(mktemp -d /dev/shm/nnrun-fuzz.XXXXXX 2>/dev/null || mktemp -d)
 trap 'rm -rf "$scratch"' EXIT

@@ -27,11 +27,13 @@ over the test set's non-padding target tokens) and token accuracy (teacher-force
 After training: greedy decoding and beam search (--beam K; 0 skips it) of the test sources,
 scored with `bin/nnrun bleu` (sacreBLEU's corpus BLEU).
 
-Beam search: each sentence starts with one live hypothesis, <sos>. At each of the (at most 10)
-steps every live hypothesis is extended by every token, and the K extensions of highest summed
-log-probability are kept; those that end with <eos>, or have reached 10 tokens, are finished,
-scored summed log-probability / length in tokens (<eos> included), and leave the beam, so the
-beam narrows as hypotheses finish. The answer is the finished hypothesis of best score.
+Beam search (nnrun's, interpreter/run/seq_search.c): each sentence starts with one live
+hypothesis, <sos>. At each of the (at most 10) steps every live hypothesis is extended by every
+token and the 2K extensions of highest summed log-probability are taken in order: one that ends
+with <eos>, or reaches 10 tokens, is finished (the first K finished are kept, scored summed
+log-probability / length in tokens, <eos> included); the first K others are the next live
+hypotheses. A sentence stops once K hypotheses have finished; the answer is the finished one of
+best score.
 
 Needs Debian's python3-torch; run with /usr/bin/python3 from the checkout's top folder:
 
@@ -309,35 +311,48 @@ def greedy(m, x):
 
 
 def beam(m, x, k):
-    """The beam search the module docstring describes, batched over sentences: row b*k + j of
-    the state is sentence b's j-th beam slot; a slot not live scores -inf."""
+    """The beam search the module docstring describes (nnrun's, interpreter/run/seq_search.c),
+    batched over sentences: row b*k + j of the state is sentence b's j-th beam slot; a slot not
+    live scores -inf."""
     n = len(x)
     state = m.reorder(m.encode(x), torch.arange(n).repeat_interleave(k))
     prefix = torch.full((n * k, 1), SOS, dtype=torch.long)
     score = torch.full((n, k), float('-inf'))
     score[:, 0] = 0.0
-    best = torch.full((n,), float('-inf'))
-    best_ids = [[] for _ in range(n)]
+    ended = [[] for _ in range(n)]                                         # (normalised score, ids)
+    done = [False] * n
     for t in range(MAX_WORDS):
         logp, state = m.step(state, prefix)
         V = logp.shape[-1]
         cand = (score.unsqueeze(2) + logp.view(n, k, V)).view(n, k * V)
-        value, flat = cand.topk(k, -1)                                   # (n, k), best first
-        slot, tok = flat // V, flat % V
-        rows = (torch.arange(n).unsqueeze(1) * k + slot).view(-1)
-        prefix = torch.cat([prefix[rows], tok.view(-1, 1)], 1)
+        value, flat = cand.topk(2 * k, -1)                                 # (n, 2k), best first
+        rows, toks, new_score = [], [], torch.full((n, k), float('-inf'))
+        for b in range(n):
+            kept = 0
+            for v, f in zip(value[b].tolist(), flat[b].tolist()):
+                if done[b] or kept == k or v == float('-inf'):
+                    break
+                slot, tok = f // V, f % V
+                if tok == EOS or t + 1 == MAX_WORDS:
+                    if len(ended[b]) < k:
+                        ended[b].append((v / (t + 1), prefix[b * k + slot, 1:].tolist() + [tok]))
+                    continue
+                rows.append(b * k + slot)
+                toks.append(tok)
+                new_score[b, kept] = v
+                kept += 1
+            while kept < k:                                                # empty slots
+                rows.append(b * k + kept)
+                toks.append(PAD)
+                kept += 1
+            done[b] = done[b] or len(ended[b]) == k or t + 1 == MAX_WORDS
+        rows = torch.tensor(rows)
+        prefix = torch.cat([prefix[rows], torch.tensor(toks).view(-1, 1)], 1)
         state = m.reorder(state, rows)
-        valid = value > float('-inf')
-        finished = valid & ((tok == EOS) | (t + 1 == MAX_WORDS))
-        norm = torch.where(finished, value / (t + 1), torch.full_like(value, float('-inf')))
-        top, j = norm.max(-1)
-        for b in torch.nonzero(top > best).flatten().tolist():
-            best[b] = top[b]
-            best_ids[b] = prefix[b * k + j[b], 1:].tolist()
-        score = torch.where(valid & ~finished, value, torch.full_like(value, float('-inf')))
-        if not (score > float('-inf')).any():
+        score = new_score
+        if all(done):
             break
-    return best_ids
+    return [max(e)[1] if e else [] for e in ended]
 
 
 def decode_all(m, x, fn, size):

@@ -121,9 +121,45 @@ static const shape_t layers[] = {
     {1, 1, 256, 512, 512}, {1, 0, 100, 784, 128}, {0, 0, 97, 211, 240},  {0, 1, 33, 1000, 300},  {1, 1, 531, 77, 190},
 };
 
+/* Whether this machine's OpenBLAS gives the same bits for a GEMM's rows computed in two calls
+ * as in one (for every transpose, at the row and column cuts nn_sgemm makes). Cooperlake's and
+ * SkylakeX's kernels do; the Haswell kernels that OPENBLAS_CORETYPE=Haswell forces on an
+ * AVX-512 AMD EPYC do not: there a block's last rows and columns go through an edge kernel that
+ * sums in another order, so no cut can match one call, and the bits of a split GEMM depend on
+ * the thread count (not on timing: the cuts are fixed by shape and thread count). */
+static int blas_cuts_keep_bits(void)
+{
+    nn_rng r;
+    nn_rng_seed(&r, 99);
+    enum { M = 128, N = 128, K = 256 };
+    float *a = random_matrix(&r, M * K), *b = random_matrix(&r, K * N), *whole = malloc(M * N * sizeof *whole),
+          *parts = malloc(M * N * sizeof *parts);
+    int same = 1;
+    for (int t = 0; t < 4 && same; t++) {
+        int ta = t & 1, tb = t >> 1;
+        CBLAS_TRANSPOSE oa = ta ? CblasTrans : CblasNoTrans, ob = tb ? CblasTrans : CblasNoTrans;
+        cblas_sgemm(CblasRowMajor, oa, ob, M, N, K, 0.75f, a, ta ? M : K, b, tb ? K : N, 0.0f, whole, N);
+        cblas_sgemm(CblasRowMajor, oa, ob, M / 2, N, K, 0.75f, a, ta ? M : K, b, tb ? K : N, 0.0f, parts, N);   /* rows */
+        cblas_sgemm(CblasRowMajor, oa, ob, M / 2, N, K, 0.75f, ta ? a + M / 2 : a + (size_t)M / 2 * K, ta ? M : K, b, tb ? K : N,
+                    0.0f, parts + (size_t)M / 2 * N, N);
+        same = memcmp(whole, parts, M * N * sizeof *whole) == 0;
+        cblas_sgemm(CblasRowMajor, oa, ob, M, N / 2, K, 0.75f, a, ta ? M : K, b, tb ? K : N, 0.0f, parts, N);   /* columns */
+        cblas_sgemm(CblasRowMajor, oa, ob, M, N / 2, K, 0.75f, a, ta ? M : K, tb ? b + (size_t)N / 2 * K : b + N / 2, tb ? K : N,
+                    0.0f, parts + N / 2, N);
+        same &= memcmp(whole, parts, M * N * sizeof *whole) == 0;
+    }
+    free(a), free(b), free(whole), free(parts);
+    return same;
+}
+
 static void test_split_gemm_is_the_same_bits_as_one_call(void **state)
 {
     (void)state;
+    if (!blas_cuts_keep_bits()) {
+        print_message("this machine's OpenBLAS kernels (%s) give other bits for rows or columns computed apart: "
+                      "a split GEMM cannot equal one call here (the other tests check its values)\n", openblas_get_corename());
+        skip();
+    }
     nn_rng r;
     nn_rng_seed(&r, 12);
     for (int threads = 2; threads <= 3; threads++) {

@@ -9,7 +9,8 @@ seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
 "$build/tests/fuzz/make_seeds" "$seeds" >/dev/null 2>&1 || { echo "FAILED: $build/tests/fuzz/make_seeds"; exit 1; }
 mkdir -p "$seeds/spec"
-cp specs/*.yaml specs/bench/*.yaml "$seeds/spec/"
+cp specs/*.yaml "$seeds/spec/"
+for f in specs/bench/*.yaml; do cp "$f" "$seeds/spec/bench_${f##*/}"; done   # a bench spec may share a name
 fail=0
 for bin in "$build"/tests/fuzz/replay_*; do
     name=${bin##*/replay_}

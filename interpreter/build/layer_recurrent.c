@@ -38,9 +38,9 @@ static void recurrent_params(call_ctx *c, const layer_spec *l, int d_in, const c
  * out_mode NN_RNN_ALL_STEPS -> (N,T,H), NN_RNN_LAST_STEP -> (N,H). */
 static int recurrent_direction(nn_graph *g, const layer_spec *l, int x, const int *w, int mask, int out_mode)
 {
-    if (l->kind == LY_LSTM) return nn_lstm(g, x, w[0], w[1], w[2], mask, out_mode);
-    if (l->kind == LY_GRU) return nn_gru(g, x, w[0], w[1], w[2], w[3], mask, out_mode);
-    return nn_rnn(g, x, w[0], w[1], w[2], mask, l->rnn_relu ? NN_RNN_RELU : NN_RNN_TANH, out_mode);
+    if (l->kind == LY_LSTM) return nn_lstm(g, x, w[0], w[1], w[2], mask, -1, -1, out_mode);
+    if (l->kind == LY_GRU) return nn_gru(g, x, w[0], w[1], w[2], w[3], mask, -1, out_mode);
+    return nn_rnn(g, x, w[0], w[1], w[2], mask, -1, l->rnn_relu ? NN_RNN_RELU : NN_RNN_TANH, out_mode);
 }
 
 /* The reverse direction: the same op with its own weights over x and the mask flipped in time.

@@ -265,7 +265,7 @@ static void test_attention_layers_check_their_inputs_heads_and_masks(void **stat
            "  layers:\n"
            "    - {mean_over: {mask: missing}}\n"
            "    - {dense: 1, name: out}\n",
-           "a4.yaml:5:26: error: unknown layer 'missing' (expected one of: input)\n");
+           "a4.yaml:5:26: error: unknown layer 'missing' (expected one of: input, target)\n");
     expect("a2.yaml",
            "extends: base.yaml\n"
            "model:\n"

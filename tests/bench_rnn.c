@@ -49,9 +49,9 @@ static void bench(const char *kind)
     int b2 = nn_test_input(g, nn_shape1(gates * H), &r, -0.06f, 0.06f);
     int wo = nn_test_input(g, nn_shape2(2, H), &r, -0.1f, 0.1f), bo = nn_test_input(g, nn_shape1(2), &r, -0.1f, 0.1f);
     int x = nn_embedding(g, ids, table, 0);
-    int h = gates == 4   ? nn_lstm(g, x, wi, wh, b, -1, NN_RNN_LAST_STEP)
-            : gates == 3 ? nn_gru(g, x, wi, wh, b, b2, -1, NN_RNN_LAST_STEP)
-                         : nn_rnn(g, x, wi, wh, b, -1, NN_RNN_TANH, NN_RNN_LAST_STEP);
+    int h = gates == 4   ? nn_lstm(g, x, wi, wh, b, -1, -1, -1, NN_RNN_LAST_STEP)
+            : gates == 3 ? nn_gru(g, x, wi, wh, b, b2, -1, -1, NN_RNN_LAST_STEP)
+                         : nn_rnn(g, x, wi, wh, b, -1, -1, NN_RNN_TANH, NN_RNN_LAST_STEP);
     int y = nn_dense(g, h, wo, bo);
     int rr = nn_test_input(g, g->nodes[y].shape, &r, -1, 1);
     int loss = nn_sum(g, nn_mul(g, y, rr));

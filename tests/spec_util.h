@@ -33,6 +33,47 @@ __attribute__((noinline, unused)) static char *spec_check_messages(const char *f
     return out;
 }
 
+/* A spec's model as the layer tests read it: the graph for `batch` samples (training or
+ * evaluation), its parameters initialised from seed 3. */
+typedef struct {
+    spec *s;
+    model_graph *m;
+} spec_model;
+
+/* FILE's model (its data described, not loaded); fails the test with the messages when it
+ * cannot be built. Free with spec_model_free. */
+static inline spec_model spec_model_build(const char *file, int batch, int training)
+{
+    diag d;
+    diag_init(&d);
+    spec_model b = {spec_load(file, NULL, 0, &d), NULL};
+    if (!b.s) diag_print(&d, stderr);
+    assert_non_null(b.s);
+    data_info info;
+    assert_int_equal(data_describe(b.s, &info, &d), 0);
+    nn_rng r;
+    nn_rng_seed(&r, 3);
+    b.m = model_build(b.s, &info, batch, training, NULL, &r, &d);
+    if (!b.m) diag_print(&d, stderr);
+    assert_non_null(b.m);
+    diag_free(&d);
+    return b;
+}
+
+static inline void spec_model_free(spec_model *b)
+{
+    model_free(b->m);
+    spec_free(b->s);
+}
+
+/* The index of the layer called name in the spec's model. */
+static inline int spec_model_layer(const spec_model *b, const char *name)
+{
+    int i = spec_find_layer(b->s, name);
+    assert_true(i >= 0);
+    return i;
+}
+
 /* A spec trained into a run folder; read t, then spec_run_free. */
 typedef struct {
     spec *s;

@@ -1,7 +1,8 @@
 /* The GRU layer (nn_gru): forward and first-order gradients against a naive per-step
- * reference in double written from PyTorch's equations (random data, padding at the start,
- * middle and end, both output modes; the reference's gradients are central differences of
- * the double forward), the two biases' distinct roles followed by hand, the threaded split
+ * reference in double written from PyTorch's equations (random data and initial state,
+ * padding at the start, middle and end, both output modes; the reference's gradients, the
+ * initial state's included, are central differences of the double forward), no initial
+ * state the same as a zero one, the two biases' distinct roles followed by hand, the threaded split
  * against one thread (and the same bits on 2 and 3 threads and beside a busy core), the refusal of second-order gradients, and build errors.
  * Finite-difference checks of the float gradients are in test_gradcheck.c (gru_states). */
 #define _GNU_SOURCE   /* recurrent_ref.h: busy_core.h */
@@ -17,15 +18,17 @@
 #include "nn/ops.h"
 
 enum { N = 3, T = 5, D = 4, H = 3, G = 3 * H };
-enum { NX = N * T * D, NWI = G * D, NWH = G * H, NB = G, NP = NX + NWI + NWH + 2 * NB };
+enum { NX = N * T * D, NWI = G * D, NWH = G * H, NB = G, NH0 = N * H, NP = NX + NWI + NWH + 2 * NB + NH0 };
 #include "recurrent_ref.h"
 
-/* The outputs by the definition, one step and one unit at a time: all (N,T,H), last (N,H). */
+/* The outputs by the definition, one step and one unit at a time, from h_{-1} = h0: all
+ * (N,T,H), last (N,H). */
 static void reference_forward(const double *p, double *all, double *last)
 {
-    const double *x = p, *wi = p + NX, *wh = wi + NWI, *bi = wh + NWH, *bh = bi + NB;
+    const double *x = p, *wi = p + NX, *wh = wi + NWI, *bi = wh + NWH, *bh = bi + NB, *h0 = bh + NB;
     for (int n = 0; n < N; n++) {
-        double h[H] = {0};
+        double h[H];
+        memcpy(h, h0 + n * H, sizeof h);
         for (int t = 0; t < T; t++) {
             int real = mask_values[n * T + t] != 0;
             if (real) {
@@ -57,18 +60,18 @@ static void test_gru_values_and_gradients_match_per_step_reference_with_padding(
     nn_rng_seed(&r, 11);
     int x = nn_test_input(g, nn_shape3(N, T, D), &r, -1, 1), wi = nn_test_input(g, nn_shape2(G, D), &r, -1, 1);
     int wh = nn_test_input(g, nn_shape2(G, H), &r, -1, 1), bi = nn_test_input(g, nn_shape1(G), &r, -1, 1);
-    int bh = nn_test_input(g, nn_shape1(G), &r, -1, 1);
+    int bh = nn_test_input(g, nn_shape1(G), &r, -1, 1), h0 = nn_test_input(g, nn_shape2(N, H), &r, -1, 1);
     int mask = input_of(g, nn_shape2(N, T), mask_values);
-    int all = nn_gru(g, x, wi, wh, bi, bh, mask, NN_RNN_ALL_STEPS), last = nn_gru(g, x, wi, wh, bi, bh, mask, NN_RNN_LAST_STEP);
+    int all = nn_gru(g, x, wi, wh, bi, bh, mask, h0, NN_RNN_ALL_STEPS), last = nn_gru(g, x, wi, wh, bi, bh, mask, h0, NN_RNN_LAST_STEP);
     expect_shape(g, all, nn_shape3(N, T, H));
     expect_shape(g, last, nn_shape2(N, H));
     int wa = nn_test_input(g, nn_shape3(N, T, H), &r, -1, 1), wl = nn_test_input(g, nn_shape2(N, H), &r, -1, 1);
     int loss = nn_add(g, nn_sum(g, nn_mul(g, all, wa)), nn_sum(g, nn_mul(g, last, wl)));
-    int wrt[5] = {x, wi, wh, bi, bh}, gr[5];
-    assert_int_equal(nn_grad(g, loss, wrt, 5, gr), 0);
-    nn_plan *p = run(g, (int[]){all, last, gr[0], gr[1], gr[2], gr[3], gr[4]}, 7);
+    int wrt[6] = {x, wi, wh, bi, bh, h0}, gr[6];
+    assert_int_equal(nn_grad(g, loss, wrt, 6, gr), 0);
+    nn_plan *p = run(g, (int[]){all, last, gr[0], gr[1], gr[2], gr[3], gr[4], gr[5]}, 8);
 
-    expect_layer_matches_reference(g, all, last, wa, wl, wrt, gr, 5);
+    expect_layer_matches_reference(g, all, last, wa, wl, wrt, gr, 6);
     /* padding steps output 0, and sequence 1's last state is the one after its step 2 */
     assert_true(nn_data(g, all)[(1 * T + 3) * H] == 0.0f && nn_data(g, all)[(2 * T + 0) * H] == 0.0f);
     for (int j = 0; j < H; j++) assert_true(nn_data(g, last)[H + j] == nn_data(g, all)[(1 * T + 2) * H + j]);
@@ -88,8 +91,8 @@ static void test_one_unit_follows_the_gru_equations_with_b_hn_inside_r(void **st
     int bi = input_of(g, nn_shape1(3), bi_v), bh = input_of(g, nn_shape1(3), bh_v);
     int bi_swapped = input_of(g, nn_shape1(3), (float[]){bi_v[0], bi_v[1], bh_v[2]});
     int bh_swapped = input_of(g, nn_shape1(3), (float[]){bh_v[0], bh_v[1], bi_v[2]});
-    int y = nn_gru(g, x, wi, wh, bi, bh, -1, NN_RNN_ALL_STEPS);
-    int y2 = nn_gru(g, x, wi, wh, bi_swapped, bh_swapped, -1, NN_RNN_ALL_STEPS);
+    int y = nn_gru(g, x, wi, wh, bi, bh, -1, -1, NN_RNN_ALL_STEPS);
+    int y2 = nn_gru(g, x, wi, wh, bi_swapped, bh_swapped, -1, -1, NN_RNN_ALL_STEPS);
     nn_plan *p = run(g, (int[]){y, y2}, 2);
     double h = 0, out[2];
     for (int t = 0; t < 2; t++) {
@@ -104,7 +107,7 @@ static void test_one_unit_follows_the_gru_equations_with_b_hn_inside_r(void **st
     nn_graph_free(g);
 }
 
-static void test_gru_without_mask_equals_all_real_mask_and_no_bias_equals_zero_bias(void **state)
+static void test_gru_without_mask_bias_or_initial_state_equals_all_real_mask_zero_bias_and_zero_state(void **state)
 {
     (void)state;
     nn_graph *g = nn_graph_new(1);
@@ -112,10 +115,10 @@ static void test_gru_without_mask_equals_all_real_mask_and_no_bias_equals_zero_b
     nn_rng_seed(&r, 3);
     int x = nn_test_input(g, nn_shape3(N, T, D), &r, -1, 1), wi = nn_test_input(g, nn_shape2(G, D), &r, -1, 1);
     int wh = nn_test_input(g, nn_shape2(G, H), &r, -1, 1);
-    int ones = input_of(g, nn_shape2(N, T), NULL), zeros = input_of(g, nn_shape1(G), NULL);
+    int ones = input_of(g, nn_shape2(N, T), NULL), zeros = input_of(g, nn_shape1(G), NULL), h0 = input_of(g, nn_shape2(N, H), NULL);
     for (int k = 0; k < N * T; k++) nn_data(g, ones)[k] = 1.0f;
-    int unmasked = nn_gru(g, x, wi, wh, -1, -1, -1, NN_RNN_ALL_STEPS);
-    int masked = nn_gru(g, x, wi, wh, zeros, zeros, ones, NN_RNN_ALL_STEPS);
+    int unmasked = nn_gru(g, x, wi, wh, -1, -1, -1, -1, NN_RNN_ALL_STEPS);
+    int masked = nn_gru(g, x, wi, wh, zeros, zeros, ones, h0, NN_RNN_ALL_STEPS);
     nn_plan *p = run(g, (int[]){unmasked, masked}, 2);
     for (size_t k = 0; k < (size_t)N * T * H; k++) assert_true(nn_data(g, unmasked)[k] == nn_data(g, masked)[k]);
     assert_true(fabsf(nn_data(g, unmasked)[0]) > 0.0f);
@@ -131,7 +134,7 @@ static void test_gradient_of_gradient_through_gru_fails_with_message(void **stat
     nn_rng_seed(&r, 5);
     int x = nn_test_input(g, nn_shape3(N, T, D), &r, -1, 1), wi = nn_test_input(g, nn_shape2(G, D), &r, -1, 1);
     int wh = nn_test_input(g, nn_shape2(G, H), &r, -1, 1);
-    int y = nn_gru(g, x, wi, wh, -1, -1, input_of(g, nn_shape2(N, T), mask_values), NN_RNN_LAST_STEP);
+    int y = nn_gru(g, x, wi, wh, -1, -1, input_of(g, nn_shape2(N, T), mask_values), -1, NN_RNN_LAST_STEP);
     int dwh, d2;
     assert_int_equal(nn_grad(g, nn_sum(g, y), &wh, 1, &dwh), 0);
     assert_int_equal(nn_grad(g, nn_sum(g, nn_square(g, dwh)), &wi, 1, &d2), -1);
@@ -155,11 +158,13 @@ static void test_bad_shapes_and_settings_are_build_errors(void **state)
         {{3, {N, T, D}}, {2, {G, D}}, {2, {G, H}}, {1, {H}}, {2, {N, T}}, 0, "recurrent bias must be (9)"},
         {{3, {N, T, D}}, {2, {G, D}}, {2, {G, H}}, {1, {G}}, {2, {N, T + 1}}, 0, "mask must be (batch, time) = (3, 5)"},
         {{3, {N, T, D}}, {2, {G, D}}, {2, {G, H}}, {1, {G}}, {2, {N, T}}, 2, "output mode must be 0"},
+        {{3, {N, T, D}}, {2, {G, D}}, {2, {G, H}}, {1, {G}}, {2, {N, T}}, 0, "the initial state h0 must be (batch, hidden) = (3, 3), got [3, 4]"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         nn_graph *g = nn_graph_new(1);
+        int h0 = k + 1 == sizeof cases / sizeof cases[0] ? input_of(g, nn_shape2(N, H + 1), NULL) : -1;
         int y = nn_gru(g, input_of(g, cases[k].x, NULL), input_of(g, cases[k].wi, NULL), input_of(g, cases[k].wh, NULL), -1,
-                       input_of(g, cases[k].bh, NULL), input_of(g, cases[k].mask, NULL), cases[k].mode);
+                       input_of(g, cases[k].bh, NULL), input_of(g, cases[k].mask, NULL), h0, cases[k].mode);
         assert_int_equal(y, -1);
         if (!strstr(g->err, cases[k].text)) print_error("message '%s' lacks '%s'\n", g->err, cases[k].text);
         assert_non_null(strstr(g->err, cases[k].text));
@@ -168,9 +173,9 @@ static void test_bad_shapes_and_settings_are_build_errors(void **state)
 }
 
 /* Large enough that the recurrence, its BPTT and dW_hh split across threads (6 N H^2 >= 2e6
- * flops per step): the same values and gradients as on one thread. */
+ * flops per step), from an initial state: the same values and gradients as on one thread. */
 enum { BN = 16, BT = 10, BD = 5, BH = 160, BG = 3 * BH };
-enum { BOUT = BN * BT * BH + BN * BH, BGR = BN * BT * BD + BG * BD + BG * BH + 2 * BG };
+enum { BOUT = BN * BT * BH + BN * BH, BGR = BN * BT * BD + BG * BD + BG * BH + 2 * BG + BN * BH };
 
 static void run_big(int threads, float *out, float *grads)
 {
@@ -180,9 +185,10 @@ static void run_big(int threads, float *out, float *grads)
     nn_rng_seed(&r, 77);
     big_batch b = big_batch_make(g, &r, BN, BT, BD, BG, BH);
     int bi = nn_test_input(g, nn_shape1(BG), &r, -0.1f, 0.1f), bh = nn_test_input(g, nn_shape1(BG), &r, -0.1f, 0.1f);
-    int all = nn_gru(g, b.x, b.wi, b.wh, bi, bh, b.mask, NN_RNN_ALL_STEPS);
-    int last = nn_gru(g, b.x, b.wi, b.wh, bi, bh, b.mask, NN_RNN_LAST_STEP);
-    run_outputs_and_gradients(g, &r, all, last, (int[]){b.x, b.wi, b.wh, bi, bh}, 5, out, grads, BGR);
+    int h0 = nn_test_input(g, nn_shape2(BN, BH), &r, -1, 1);   /* each slice reads its own sequences' rows */
+    int all = nn_gru(g, b.x, b.wi, b.wh, bi, bh, b.mask, h0, NN_RNN_ALL_STEPS);
+    int last = nn_gru(g, b.x, b.wi, b.wh, bi, bh, b.mask, h0, NN_RNN_LAST_STEP);
+    run_outputs_and_gradients(g, &r, all, last, (int[]){b.x, b.wi, b.wh, bi, bh, h0}, 6, out, grads, BGR);
     nn_graph_free(g);
 }
 
@@ -199,7 +205,7 @@ int main(void)
         cmocka_unit_test(test_sequences_split_across_threads_give_the_same_result),
         cmocka_unit_test(test_gru_values_and_gradients_match_per_step_reference_with_padding),
         cmocka_unit_test(test_one_unit_follows_the_gru_equations_with_b_hn_inside_r),
-        cmocka_unit_test(test_gru_without_mask_equals_all_real_mask_and_no_bias_equals_zero_bias),
+        cmocka_unit_test(test_gru_without_mask_bias_or_initial_state_equals_all_real_mask_zero_bias_and_zero_state),
         cmocka_unit_test(test_gradient_of_gradient_through_gru_fails_with_message),
         cmocka_unit_test(test_bad_shapes_and_settings_are_build_errors),
     };

@@ -70,9 +70,9 @@ static network network_new(void)
     int a = nn_add(g, nn_gelu(g, mask), nn_mul(g, nn_tanh(g, flat), nn_sigmoid(g, flat)));
     int images = nn_add(g, nn_bce_with_logits(g, a, nn_sigmoid(g, nn_log_softmax(g, flat)), 1), nn_mean(g, nn_square(g, ct)));
     /* sequences: LSTM (40 units: a partial panel), GRU, RNN */
-    int lstm = nn_lstm(g, seq, p[7], p[8], -1, -1, NN_RNN_ALL_STEPS);
-    int gru = nn_gru(g, seq, p[9], p[10], -1, p[11], -1, NN_RNN_LAST_STEP);
-    int rnn = nn_rnn(g, seq, p[12], p[13], -1, -1, NN_RNN_TANH, NN_RNN_ALL_STEPS);
+    int lstm = nn_lstm(g, seq, p[7], p[8], -1, -1, -1, -1, NN_RNN_ALL_STEPS);
+    int gru = nn_gru(g, seq, p[9], p[10], -1, p[11], -1, -1, NN_RNN_LAST_STEP);
+    int rnn = nn_rnn(g, seq, p[12], p[13], -1, -1, -1, NN_RNN_TANH, NN_RNN_ALL_STEPS);
     int seqs = nn_add(g, nn_add(g, nn_mean(g, nn_square(g, lstm)), nn_mean(g, nn_selu(g, gru))), nn_mean(g, nn_square(g, rnn)));
     int loss = nn_add(g, images, seqs);
     net.targets[0] = loss, net.targets[1] = mp, net.targets[2] = g->nodes[mask].in[1];

@@ -1,6 +1,7 @@
 /* The LSTM layer (nn_lstm): forward and first-order gradients against a naive per-step
- * reference in double (random data, padding at the start, middle and end, both output modes;
- * the reference's gradients are central differences of the double forward), the threaded
+ * reference in double (random data and initial h0, c0, padding at the start, middle and end,
+ * both output modes; the reference's gradients, h0's and c0's included, are central
+ * differences of the double forward), no initial state the same as zero ones, the threaded
  * split against one thread (and the same bits on 2 and 3 threads and beside a busy core), the refusal of second-order gradients, and build errors.
  * Finite-difference checks of the float gradients are in test_gradcheck.c (lstm_states). */
 #define _GNU_SOURCE   /* recurrent_ref.h: busy_core.h */
@@ -16,15 +17,18 @@
 #include "nn/ops.h"
 
 enum { N = 3, T = 5, D = 4, H = 3, G = 4 * H };
-enum { NX = N * T * D, NWI = G * D, NWH = G * H, NB = G, NP = NX + NWI + NWH + NB };
+enum { NX = N * T * D, NWI = G * D, NWH = G * H, NB = G, NH0 = N * H, NP = NX + NWI + NWH + NB + 2 * NH0 };
 #include "recurrent_ref.h"
 
-/* The outputs by the definition, one step and one unit at a time: all (N,T,H), last (N,H). */
+/* The outputs by the definition, one step and one unit at a time, from h_{-1} = h0 and
+ * c_{-1} = c0: all (N,T,H), last (N,H). */
 static void reference_forward(const double *p, double *all, double *last)
 {
-    const double *x = p, *wi = p + NX, *wh = wi + NWI, *b = wh + NWH;
+    const double *x = p, *wi = p + NX, *wh = wi + NWI, *b = wh + NWH, *h0 = b + NB, *c0 = h0 + NH0;
     for (int n = 0; n < N; n++) {
-        double h[H] = {0}, c[H] = {0};
+        double h[H], c[H];
+        memcpy(h, h0 + n * H, sizeof h);
+        memcpy(c, c0 + n * H, sizeof c);
         for (int t = 0; t < T; t++) {
             int real = mask_values[n * T + t] != 0;
             if (real) {
@@ -54,17 +58,18 @@ static void test_lstm_values_and_gradients_match_per_step_reference_with_padding
     nn_rng_seed(&r, 11);
     int x = nn_test_input(g, nn_shape3(N, T, D), &r, -1, 1), wi = nn_test_input(g, nn_shape2(G, D), &r, -1, 1);
     int wh = nn_test_input(g, nn_shape2(G, H), &r, -1, 1), b = nn_test_input(g, nn_shape1(G), &r, -1, 1);
+    int h0 = nn_test_input(g, nn_shape2(N, H), &r, -1, 1), c0 = nn_test_input(g, nn_shape2(N, H), &r, -1, 1);
     int mask = input_of(g, nn_shape2(N, T), mask_values);
-    int all = nn_lstm(g, x, wi, wh, b, mask, NN_RNN_ALL_STEPS), last = nn_lstm(g, x, wi, wh, b, mask, NN_RNN_LAST_STEP);
+    int all = nn_lstm(g, x, wi, wh, b, mask, h0, c0, NN_RNN_ALL_STEPS), last = nn_lstm(g, x, wi, wh, b, mask, h0, c0, NN_RNN_LAST_STEP);
     expect_shape(g, all, nn_shape3(N, T, H));
     expect_shape(g, last, nn_shape2(N, H));
     int wa = nn_test_input(g, nn_shape3(N, T, H), &r, -1, 1), wl = nn_test_input(g, nn_shape2(N, H), &r, -1, 1);
     int loss = nn_add(g, nn_sum(g, nn_mul(g, all, wa)), nn_sum(g, nn_mul(g, last, wl)));
-    int wrt[4] = {x, wi, wh, b}, gr[4];
-    assert_int_equal(nn_grad(g, loss, wrt, 4, gr), 0);
-    nn_plan *p = run(g, (int[]){all, last, gr[0], gr[1], gr[2], gr[3]}, 6);
+    int wrt[6] = {x, wi, wh, b, h0, c0}, gr[6];
+    assert_int_equal(nn_grad(g, loss, wrt, 6, gr), 0);
+    nn_plan *p = run(g, (int[]){all, last, gr[0], gr[1], gr[2], gr[3], gr[4], gr[5]}, 8);
 
-    expect_layer_matches_reference(g, all, last, wa, wl, wrt, gr, 4);
+    expect_layer_matches_reference(g, all, last, wa, wl, wrt, gr, 6);
     nn_plan_free(p);
     nn_graph_free(g);
 }
@@ -78,7 +83,7 @@ static void test_one_unit_follows_the_cell_equations(void **state)
     int x = input_of(g, nn_shape3(1, 2, 1), (float[]){3, -2});
     int wi = input_of(g, nn_shape2(4, 1), NULL), wh = input_of(g, nn_shape2(4, 1), NULL);
     int b = input_of(g, nn_shape1(4), (float[]){0.5f, -1, 2, 0.25f});   /* i f g o */
-    int y = nn_lstm(g, x, wi, wh, b, -1, NN_RNN_ALL_STEPS);
+    int y = nn_lstm(g, x, wi, wh, b, -1, -1, -1, NN_RNN_ALL_STEPS);
     nn_plan *p = run(g, &y, 1);
     double i = sigmoid(0.5), f = sigmoid(-1), gg = tanh(2), o = sigmoid(0.25);
     double c1 = i * gg, c2 = f * c1 + i * gg;
@@ -88,7 +93,7 @@ static void test_one_unit_follows_the_cell_equations(void **state)
     nn_graph_free(g);
 }
 
-static void test_lstm_without_mask_equals_all_real_mask(void **state)
+static void test_lstm_without_mask_or_initial_state_equals_all_real_mask_and_zero_state(void **state)
 {
     (void)state;
     nn_graph *g = nn_graph_new(1);
@@ -96,9 +101,9 @@ static void test_lstm_without_mask_equals_all_real_mask(void **state)
     nn_rng_seed(&r, 3);
     int x = nn_test_input(g, nn_shape3(N, T, D), &r, -1, 1), wi = nn_test_input(g, nn_shape2(G, D), &r, -1, 1);
     int wh = nn_test_input(g, nn_shape2(G, H), &r, -1, 1);
-    int ones = input_of(g, nn_shape2(N, T), NULL);
+    int ones = input_of(g, nn_shape2(N, T), NULL), zeros = input_of(g, nn_shape2(N, H), NULL);
     for (int k = 0; k < N * T; k++) nn_data(g, ones)[k] = 1.0f;
-    int unmasked = nn_lstm(g, x, wi, wh, -1, -1, NN_RNN_ALL_STEPS), masked = nn_lstm(g, x, wi, wh, -1, ones, NN_RNN_ALL_STEPS);
+    int unmasked = nn_lstm(g, x, wi, wh, -1, -1, -1, -1, NN_RNN_ALL_STEPS), masked = nn_lstm(g, x, wi, wh, -1, ones, -1, zeros, NN_RNN_ALL_STEPS);
     nn_plan *p = run(g, (int[]){unmasked, masked}, 2);
     for (size_t k = 0; k < (size_t)N * T * H; k++) assert_true(nn_data(g, unmasked)[k] == nn_data(g, masked)[k]);
     assert_true(fabsf(nn_data(g, unmasked)[0]) > 0.0f);
@@ -114,7 +119,7 @@ static void test_gradient_of_gradient_through_lstm_fails_with_message(void **sta
     nn_rng_seed(&r, 5);
     int x = nn_test_input(g, nn_shape3(N, T, D), &r, -1, 1), wi = nn_test_input(g, nn_shape2(G, D), &r, -1, 1);
     int wh = nn_test_input(g, nn_shape2(G, H), &r, -1, 1);
-    int y = nn_lstm(g, x, wi, wh, -1, input_of(g, nn_shape2(N, T), mask_values), NN_RNN_LAST_STEP);
+    int y = nn_lstm(g, x, wi, wh, -1, input_of(g, nn_shape2(N, T), mask_values), -1, -1, NN_RNN_LAST_STEP);
     int dwh, d2;
     assert_int_equal(nn_grad(g, nn_sum(g, y), &wh, 1, &dwh), 0);
     assert_int_equal(nn_grad(g, nn_sum(g, nn_square(g, dwh)), &wi, 1, &d2), -1);
@@ -137,11 +142,13 @@ static void test_bad_shapes_and_settings_are_build_errors(void **state)
         {{3, {N, T, D}}, {2, {H, D}}, {2, {G, H}}, {2, {N, T}}, 0, "needs 12 columns (4 x 3 hidden units)"},
         {{3, {N, T, D}}, {2, {G, D}}, {2, {G, H}}, {2, {N, T + 1}}, 0, "mask must be (batch, time) = (3, 5)"},
         {{3, {N, T, D}}, {2, {G, D}}, {2, {G, H}}, {2, {N, T}}, 2, "output mode must be 0"},
+        {{3, {N, T, D}}, {2, {G, D}}, {2, {G, H}}, {2, {N, T}}, 0, "the initial state c0 must be (batch, hidden) = (3, 3), got [2, 3]"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         nn_graph *g = nn_graph_new(1);
+        int c0 = k + 1 == sizeof cases / sizeof cases[0] ? input_of(g, nn_shape2(N - 1, H), NULL) : -1;
         int y = nn_lstm(g, input_of(g, cases[k].x, NULL), input_of(g, cases[k].wi, NULL), input_of(g, cases[k].wh, NULL), -1,
-                        input_of(g, cases[k].mask, NULL), cases[k].mode);
+                        input_of(g, cases[k].mask, NULL), -1, c0, cases[k].mode);
         assert_int_equal(y, -1);
         if (!strstr(g->err, cases[k].text)) print_error("message '%s' lacks '%s'\n", g->err, cases[k].text);
         assert_non_null(strstr(g->err, cases[k].text));
@@ -149,10 +156,10 @@ static void test_bad_shapes_and_settings_are_build_errors(void **state)
     }
 }
 
-/* Large enough that the recurrence, its BPTT and dW_hh split across threads: the same values
- * and gradients as on one thread. */
+/* Large enough that the recurrence, its BPTT and dW_hh split across threads, from initial h0
+ * and c0: the same values and gradients as on one thread. */
 enum { BN = 16, BT = 10, BD = 5, BH = 128, BG = 4 * BH };
-enum { BOUT = BN * BT * BH + BN * BH, BGR = BN * BT * BD + BG * BD + BG * BH + BG };
+enum { BOUT = BN * BT * BH + BN * BH, BGR = BN * BT * BD + BG * BD + BG * BH + BG + 2 * BN * BH };
 
 static void run_big(int threads, float *out, float *grads)
 {
@@ -162,9 +169,10 @@ static void run_big(int threads, float *out, float *grads)
     nn_rng_seed(&r, 77);
     big_batch b = big_batch_make(g, &r, BN, BT, BD, BG, BH);
     int bias = nn_test_input(g, nn_shape1(BG), &r, -0.1f, 0.1f);
-    int all = nn_lstm(g, b.x, b.wi, b.wh, bias, b.mask, NN_RNN_ALL_STEPS);
-    int last = nn_lstm(g, b.x, b.wi, b.wh, bias, b.mask, NN_RNN_LAST_STEP);
-    run_outputs_and_gradients(g, &r, all, last, (int[]){b.x, b.wi, b.wh, bias}, 4, out, grads, BGR);
+    int h0 = nn_test_input(g, nn_shape2(BN, BH), &r, -1, 1), c0 = nn_test_input(g, nn_shape2(BN, BH), &r, -1, 1);
+    int all = nn_lstm(g, b.x, b.wi, b.wh, bias, b.mask, h0, c0, NN_RNN_ALL_STEPS);
+    int last = nn_lstm(g, b.x, b.wi, b.wh, bias, b.mask, h0, c0, NN_RNN_LAST_STEP);
+    run_outputs_and_gradients(g, &r, all, last, (int[]){b.x, b.wi, b.wh, bias, h0, c0}, 6, out, grads, BGR);
     nn_graph_free(g);
 }
 
@@ -181,7 +189,7 @@ int main(void)
         cmocka_unit_test(test_sequences_split_across_threads_give_the_same_result),
         cmocka_unit_test(test_lstm_values_and_gradients_match_per_step_reference_with_padding),
         cmocka_unit_test(test_one_unit_follows_the_cell_equations),
-        cmocka_unit_test(test_lstm_without_mask_equals_all_real_mask),
+        cmocka_unit_test(test_lstm_without_mask_or_initial_state_equals_all_real_mask_and_zero_state),
         cmocka_unit_test(test_gradient_of_gradient_through_lstm_fails_with_message),
         cmocka_unit_test(test_bad_shapes_and_settings_are_build_errors),
     };

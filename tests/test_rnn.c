@@ -1,5 +1,6 @@
 /* The simple recurrent layer (nn_rnn): forward against a naive per-step reference in double
- * (random data, padding steps, both activations, both output modes), a 1-unit case and its
+ * (random data, padding steps, both activations, both output modes, tanh from a random
+ * initial state), a 1-unit case and its
  * gradients worked out by hand, the threaded split against one thread (and the same bits on 2
  * and 3 threads and beside a busy core), the refusal of second-order gradients, and build errors.
  * Finite-difference checks of the gradients are in test_gradcheck.c (rnn_states' fixture). */
@@ -41,21 +42,28 @@ static rnn_inputs random_layer(nn_graph *g, nn_rng *r)
     return in;
 }
 
-/* h[n][t][j] by the definition, one step and one unit at a time, in double. */
-static void reference_states(nn_graph *g, const rnn_inputs *in, int act, double h[N][T][H])
+/* h_{t-1}[k] of sequence n: the state before, or h0's (h0 -1: 0) */
+static double state_before(nn_graph *g, double h[N][T][H], int h0, int n, int t, int k)
+{
+    if (t > 0) return h[n][t - 1][k];
+    return h0 >= 0 ? (double)nn_data(g, h0)[n * H + k] : 0.0;
+}
+
+/* h[n][t][j] by the definition, one step and one unit at a time, in double, from h_{-1} = h0
+ * (N,H) (-1: 0). */
+static void reference_states(nn_graph *g, const rnn_inputs *in, int h0, int act, double h[N][T][H])
 {
     const float *x = nn_data(g, in->x), *wi = nn_data(g, in->wi), *wh = nn_data(g, in->wh), *b = nn_data(g, in->b);
     for (int n = 0; n < N; n++)
         for (int t = 0; t < T; t++)
             for (int j = 0; j < H; j++) {
-                double prev = t > 0 ? h[n][t - 1][j] : 0.0;
                 if (mask_values[n * T + t] == 0) {
-                    h[n][t][j] = prev;
+                    h[n][t][j] = state_before(g, h, h0, n, t, j);
                     continue;
                 }
                 double pre = b[j];
                 for (int k = 0; k < D; k++) pre += (double)x[(n * T + t) * D + k] * wi[j * D + k];
-                for (int k = 0; k < H; k++) pre += (t > 0 ? h[n][t - 1][k] : 0.0) * wh[j * H + k];
+                for (int k = 0; k < H; k++) pre += state_before(g, h, h0, n, t, k) * wh[j * H + k];
                 h[n][t][j] = act == NN_RNN_TANH ? tanh(pre) : (pre > 0 ? pre : 0.0);
             }
 }
@@ -72,13 +80,14 @@ static void compare_with_reference(int act)
     nn_rng r;
     nn_rng_seed(&r, 7 + (uint64_t)act);
     rnn_inputs in = random_layer(g, &r);
-    int all = nn_rnn(g, in.x, in.wi, in.wh, in.b, in.mask, act, NN_RNN_ALL_STEPS);
-    int last = nn_rnn(g, in.x, in.wi, in.wh, in.b, in.mask, act, NN_RNN_LAST_STEP);
+    int h0 = act == NN_RNN_TANH ? random_input(g, nn_shape2(N, H), &r) : -1;
+    int all = nn_rnn(g, in.x, in.wi, in.wh, in.b, in.mask, h0, act, NN_RNN_ALL_STEPS);
+    int last = nn_rnn(g, in.x, in.wi, in.wh, in.b, in.mask, h0, act, NN_RNN_LAST_STEP);
     nn_plan *p = run(g, (int[]){all, last}, 2);
     assert_true(nn_shape_eq(&g->nodes[all].shape, &(nn_shape){3, {N, T, H}}));
     assert_true(nn_shape_eq(&g->nodes[last].shape, &(nn_shape){2, {N, H}}));
     static double h[N][T][H];
-    reference_states(g, &in, act, h);
+    reference_states(g, &in, h0, act, h);
     int last_real[N] = {-1, -1, -1};
     for (int n = 0; n < N; n++)
         for (int t = 0; t < T; t++) {
@@ -112,8 +121,8 @@ static void test_rnn_without_mask_returns_every_state(void **state)
     nn_rng_seed(&r, 3);
     rnn_inputs in = random_layer(g, &r);
     for (int i = 0; i < N * T; i++) nn_data(g, in.mask)[i] = 1.0f;
-    int unmasked = nn_rnn(g, in.x, in.wi, in.wh, -1, -1, NN_RNN_TANH, NN_RNN_ALL_STEPS);
-    int masked = nn_rnn(g, in.x, in.wi, in.wh, -1, in.mask, NN_RNN_TANH, NN_RNN_ALL_STEPS);
+    int unmasked = nn_rnn(g, in.x, in.wi, in.wh, -1, -1, -1, NN_RNN_TANH, NN_RNN_ALL_STEPS);
+    int masked = nn_rnn(g, in.x, in.wi, in.wh, -1, in.mask, -1, NN_RNN_TANH, NN_RNN_ALL_STEPS);
     nn_plan *p = run(g, (int[]){unmasked, masked}, 2);
     for (size_t i = 0; i < (size_t)N * T * H; i++) assert_true(nn_data(g, unmasked)[i] == nn_data(g, masked)[i]);
     assert_true(fabsf(nn_data(g, unmasked)[0]) > 0.0f);
@@ -134,7 +143,7 @@ static void test_one_unit_relu_values_and_gradients_by_hand(void **state)
     int wi = input_of(g, nn_shape2(1, 1), (float[]){1});
     int wh = input_of(g, nn_shape2(1, 1), (float[]){0.5f});
     int b = input_of(g, nn_shape1(1), (float[]){0});
-    int y = nn_rnn(g, x, wi, wh, b, -1, NN_RNN_RELU, NN_RNN_ALL_STEPS);
+    int y = nn_rnn(g, x, wi, wh, b, -1, -1, NN_RNN_RELU, NN_RNN_ALL_STEPS);
     int grads[4];
     assert_int_equal(nn_grad(g, nn_sum(g, y), (int[]){x, wi, wh, b}, 4, grads), 0);
     nn_plan *p = run(g, (int[]){y, grads[0], grads[1], grads[2], grads[3]}, 5);
@@ -162,8 +171,8 @@ static void test_one_unit_tanh_with_padding_by_hand(void **state)
     int wh = input_of(g, nn_shape2(1, 1), (float[]){-1});
     int b = input_of(g, nn_shape1(1), (float[]){0.1f});
     int mask = input_of(g, nn_shape2(1, 3), (float[]){1, 0, 1});
-    int all = nn_rnn(g, x, wi, wh, b, mask, NN_RNN_TANH, NN_RNN_ALL_STEPS);
-    int last = nn_rnn(g, x, wi, wh, b, mask, NN_RNN_TANH, NN_RNN_LAST_STEP);
+    int all = nn_rnn(g, x, wi, wh, b, mask, -1, NN_RNN_TANH, NN_RNN_ALL_STEPS);
+    int last = nn_rnn(g, x, wi, wh, b, mask, -1, NN_RNN_TANH, NN_RNN_LAST_STEP);
     int dwh;
     assert_int_equal(nn_grad(g, nn_sum(g, last), &wh, 1, &dwh), 0);
     nn_plan *p = run(g, (int[]){all, last, dwh}, 3);
@@ -185,7 +194,7 @@ static void test_gradient_of_gradient_through_rnn_fails_with_message(void **stat
     nn_rng_seed(&r, 5);
     rnn_inputs in = random_layer(g, &r);
     nn_graph_set_label(g, "rnn 'encoder'");
-    int y = nn_rnn(g, in.x, in.wi, in.wh, in.b, in.mask, NN_RNN_TANH, NN_RNN_LAST_STEP);
+    int y = nn_rnn(g, in.x, in.wi, in.wh, in.b, in.mask, -1, NN_RNN_TANH, NN_RNN_LAST_STEP);
     int dwh;
     assert_int_equal(nn_grad(g, nn_sum(g, y), &in.wh, 1, &dwh), 0);
     int penalty = nn_sum(g, nn_square(g, dwh));
@@ -218,18 +227,20 @@ static void test_bad_shapes_and_settings_are_build_errors(void **state)
         {{3, {N, T, D}}, {2, {H, D}}, {2, {H, H}}, {2, {N, T + 1}}, 0, 0, "mask must be (batch, time) = (3, 5)"},
         {{3, {N, T, D}}, {2, {H, D}}, {2, {H, H}}, {2, {N, T}}, 2, 0, "activation must be 0 (tanh) or 1 (relu)"},
         {{3, {N, T, D}}, {2, {H, D}}, {2, {H, H}}, {2, {N, T}}, 0, 2, "output mode must be 0"},
+        {{3, {N, T, D}}, {2, {H, D}}, {2, {H, H}}, {2, {N, T}}, 0, 0, "the initial state h0 must be (batch, hidden) = (3, 6), got [3, 1, 6]"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         nn_graph *g = nn_graph_new(1);
+        int h0 = k + 1 == sizeof cases / sizeof cases[0] ? input_of(g, nn_shape3(N, 1, H), NULL) : -1;
         int y = nn_rnn(g, input_of(g, cases[k].x, NULL), input_of(g, cases[k].wi, NULL), input_of(g, cases[k].wh, NULL), -1,
-                       input_of(g, cases[k].mask, NULL), cases[k].act, cases[k].mode);
+                       input_of(g, cases[k].mask, NULL), h0, cases[k].act, cases[k].mode);
         expect_build_error(y, g, cases[k].text);
         nn_graph_free(g);
     }
 }
 
-/* Large enough that the recurrence splits the sequences across threads: the same values and
- * gradients as on one thread. */
+/* Large enough that the recurrence splits the sequences across threads, from an initial state
+ * (each slice reads its own sequences' rows): the same values and gradients as on one thread. */
 static void run_big(int threads, float *out, float *grads, size_t *n_grads)
 {
     enum { BN = 16, BT = 12, BD = 5, BH = 256 };   /* big enough for every threaded path */
@@ -241,17 +252,18 @@ static void run_big(int threads, float *out, float *grads, size_t *n_grads)
     for (int i = 0; i < BN * BT; i++) nn_data(g, mask)[i] = (i % 5 == 3) ? 0.0f : 1.0f;
     int x = nn_test_input(g, nn_shape3(BN, BT, BD), &r, -1, 1), wi = nn_test_input(g, nn_shape2(BH, BD), &r, -0.3f, 0.3f);
     int wh = nn_test_input(g, nn_shape2(BH, BH), &r, -0.06f, 0.06f), b = nn_test_input(g, nn_shape1(BH), &r, -0.1f, 0.1f);
-    int y = nn_rnn(g, x, wi, wh, b, mask, NN_RNN_TANH, NN_RNN_ALL_STEPS);
+    int h0 = nn_test_input(g, nn_shape2(BN, BH), &r, -1, 1);
+    int y = nn_rnn(g, x, wi, wh, b, mask, h0, NN_RNN_TANH, NN_RNN_ALL_STEPS);
     int w = nn_test_input(g, g->nodes[y].shape, &r, -1, 1);
     int loss = nn_sum(g, nn_mul(g, y, w));
-    int wrt[4] = {x, wi, wh, b}, gr[4];
-    assert_int_equal(nn_grad(g, loss, wrt, 4, gr), 0);
-    int targets[5] = {y, gr[0], gr[1], gr[2], gr[3]};
-    nn_plan *p = nn_plan_create(g, targets, 5);
+    int wrt[5] = {x, wi, wh, b, h0}, gr[5];
+    assert_int_equal(nn_grad(g, loss, wrt, 5, gr), 0);
+    int targets[6] = {y, gr[0], gr[1], gr[2], gr[3], gr[4]};
+    nn_plan *p = nn_plan_create(g, targets, 6);
     nn_plan_run(g, p);
     memcpy(out, nn_data(g, y), nn_numel(g, y) * sizeof(float));
     size_t k = 0;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         memcpy(grads + k, nn_data(g, gr[i]), nn_numel(g, gr[i]) * sizeof(float));
         k += nn_numel(g, gr[i]);
     }
@@ -263,7 +275,7 @@ static void run_big(int threads, float *out, float *grads, size_t *n_grads)
 static void test_sequences_split_across_threads_give_the_same_result(void **state)
 {
     (void)state;
-    enum { OUT = 16 * 12 * 256, GR = 16 * 12 * 5 + 256 * 5 + 256 * 256 + 256 };
+    enum { OUT = 16 * 12 * 256, GR = 16 * 12 * 5 + 256 * 5 + 256 * 256 + 256 + 16 * 256 };
     static float o1[OUT], o2[OUT], g1[GR], g2[GR];
     size_t n1, n2;
     int keep = omp_get_max_threads();

@@ -231,7 +231,7 @@ static void test_gru_keys_and_input_are_checked(void **state)
            "    - {gru: {units: 8, act: relu, output: first}}\n"
            "    - {gru: {output: all}}\n"
            "    - {dense: 1, name: out}\n",
-           "g1.yaml:4:24: error: unknown key 'act' in 'gru' (expected one of: units, output, mask, bidirectional)\n"
+           "g1.yaml:4:24: error: unknown key 'act' in 'gru' (expected one of: units, output, mask, bidirectional, initial_state, attend, attend_mask)\n"
            "g1.yaml:4:43: error: unknown output 'first' (expected one of: all, last, mean, max)\n"
            "g1.yaml:5:13: error: gru needs 'units' (state size H)\n");
     expect("g2.yaml",
@@ -241,6 +241,79 @@ static void test_gru_keys_and_input_are_checked(void **state)
            "    - {gru: {units: 8}}\n"
            "    - {dense: 1, name: out}\n",
            "g2.yaml:4:7: error: layer 'gru_1' (gru): needs a sequence [steps, features] per sample, got [1, 1]\n");
+}
+
+/* Initial states and attention: what they go with is checked at the option to change (a spec
+ * error, all at once); what they name must fit (a shape error at the layer). */
+static void test_initial_states_and_attend_are_checked_where_they_are_written(void **state)
+{
+    (void)state;
+    expect("i1.yaml",
+           "extends: base.yaml\n"
+           "model:\n"
+           "  input: [6, 4]\n"
+           "  layers:\n"
+           "    - {max_over: 1, name: real}\n"
+           "    - {gru: {units: 8, output: all}, from: input, name: enc}\n"
+           "    - {last_over: {mask: real}, name: state}\n"
+           "    - {gru: {units: 8, bidirectional: true, initial_state: state}, from: enc}\n"
+           "    - {gru: {units: 8, attend: enc, output: last}, from: enc}\n"
+           "    - {gru: {units: 8, attend: enc, output: all, bidirectional: true}, from: enc}\n"
+           "    - {lstm: {units: 8, attend: enc}}\n"
+           "    - {gru: {units: 8, attend_mask: real, output: all}, from: enc}\n"
+           "    - {gru: {units: 8, output: all, attend: enc, mask: real}, from: enc}\n"
+           "    - {rnn: {units: 8, initial_cell: state}, from: enc}\n"
+           "    - {dense: 1, name: out}\n",
+           "i1.yaml:8:60: error: a bidirectional layer starts both directions from zeros: initial_state is for one direction\n"
+           "i1.yaml:9:45: error: a gru that attends gives every step's output: write output: all\n"
+           "i1.yaml:10:65: error: a gru that attends runs forward only (its steps read the previous state): drop bidirectional\n"
+           "i1.yaml:11:25: error: unknown key 'attend' in 'lstm' (expected one of: units, output, mask, bidirectional, initial_state, "
+           "initial_cell)\n"
+           "i1.yaml:12:37: error: attend_mask marks the real steps of attend: give attend too\n"
+           "i1.yaml:13:56: error: a gru that attends takes no mask of its own steps (targets are right-padded and the loss ignores "
+           "the padding); attend_mask marks the real steps of what it attends to\n"
+           "i1.yaml:14:24: error: unknown key 'initial_cell' in 'rnn' (expected one of: units, act, output, mask, bidirectional, "
+           "initial_state)\n");
+    expect("i3.yaml",
+           "extends: base.yaml\n"
+           "model:\n"
+           "  input: [6, 4]\n"
+           "  layers:\n"
+           "    - {gru: {units: 8, output: all, initial_state: later, attend: input, attend_mask: inptu}}\n"
+           "    - {dense: 1, name: out}\n"
+           "    - {dense: 8, name: later}\n",
+           "i3.yaml:5:52: error: layer 'later' comes later in the model; a layer reads earlier ones\n"
+           "i3.yaml:5:87: error: unknown layer 'inptu' (did you mean 'input'?)\n");
+    static const struct {
+        const char *layer, *message;
+    } misfits[] = {
+        {"{gru: {units: 8, initial_state: enc}, from: seq}",
+         "layer 'gru_1' (gru): initial_state 'enc' gives [6, 8] per sample, but the layer's state is [8] (a sequence: last_over "
+         "gives each one's last real step)"},
+        {"{lstm: {units: 8, initial_cell: real}, from: seq}", "layer 'lstm_1' (lstm): initial_cell 'real' gives [6] per sample, but the layer's state is [8]"},
+        {"{gru: {units: 4, output: all, attend: real}, from: seq}",
+         "layer 'gru_1' (gru): attend: 'real' gives [6] per sample; attend needs a sequence [steps, features] (an encoder's "
+         "every-step outputs: a recurrent layer with output: all)"},
+        {"{gru: {units: 8, output: all, attend: enc, attend_mask: enc}, from: seq}",
+         "layer 'gru_1' (gru): mask 'enc' must have one value per step, [6] per sample; it has [6, 8]"},
+        {"{last_over: {mask: real}, from: real}", "layer 'last_over_1' (last_over): needs a sequence [steps, features] per sample, got [6]"},
+    };
+    for (size_t k = 0; k < sizeof misfits / sizeof misfits[0]; k++) {
+        char text[1024], want[512];
+        snprintf(text, sizeof text,
+                 "extends: base.yaml\n"
+                 "model:\n"
+                 "  layers:\n"
+                 "    - {dense: 24}\n"
+                 "    - {reshape: [6, 4], name: seq}\n"
+                 "    - {max_over: 1, name: real}\n"
+                 "    - {gru: {units: 8, output: all}, from: seq, name: enc}\n"
+                 "    - %s\n"
+                 "    - {dense: 1, name: out}\n",
+                 misfits[k].layer);
+        snprintf(want, sizeof want, "i2.yaml:8:7: error: %s\n", misfits[k].message);
+        expect("i2.yaml", text, want);
+    }
 }
 
 static void test_attention_layers_check_their_inputs_heads_and_masks(void **state)
@@ -406,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_a_data_set_that_does_not_fit_the_input_is_reported),
         cmocka_unit_test(test_wasserstein_terms_check_their_keys_and_critic),
         cmocka_unit_test(test_a_penalty_that_cannot_be_built_points_at_its_term),
+        cmocka_unit_test(test_initial_states_and_attend_are_checked_where_they_are_written),
         cmocka_unit_test(test_attention_layers_check_their_inputs_heads_and_masks),
     };
     return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);

@@ -142,7 +142,8 @@ static layer_spec layer_of(const char *key, const char *opts_text)
     if (!s) print_error("%s\n%s", text, errors);
     assert_non_null(s);
     layer_spec l = s->nets[0].layers[0];
-    l.pos = l.from_pos = l.mask_pos = l.memory_mask_pos = (spec_pos){0};
+    l.pos = l.from_pos = (spec_pos){0};
+    for (int r = 0; r < REF_COUNT; r++) l.refs[r].pos = (spec_pos){0};
     spec_free(s);
     free(errors);
     return l;

@@ -21,6 +21,7 @@
 #include "nn/safetensors.h"
 #include "spec.h"
 #include "tmpdir.h"
+#include "spec_util.h"
 
 enum { B = 2, T = 5, D = 8 };   /* the fixture's batch, steps, features */
 
@@ -37,13 +38,8 @@ static const char *const compared_layers =
     "    - {mean_over: {mask: real}, name: pooled}\n"
     "    - {dense: 2, name: logits}\n";
 
-typedef struct {
-    spec *s;
-    model_graph *m;
-} built;
-
 /* A spec over CSV rows of T*D features (label first), input [T, D], the given layers. */
-static built build(const char *layers, int batch, int training, const char *train)
+static spec_model build(const char *layers, int batch, int training, const char *train)
 {
     char text[4096];
     snprintf(text, sizeof text,
@@ -58,27 +54,7 @@ static built build(const char *layers, int batch, int training, const char *trai
              "train: {%s, batch: %d, epochs: 2}\n",
              T, D, layers, train, batch);
     write_file("t.yaml", text);
-    diag d;
-    diag_init(&d);
-    built b = {spec_load("t.yaml", NULL, 0, &d), NULL};
-    if (!b.s) diag_print(&d, stderr);
-    assert_non_null(b.s);
-    data_info info;
-    assert_int_equal(data_describe(b.s, &info, &d), 0);
-    nn_rng r;
-    nn_rng_seed(&r, 3);
-    b.m = model_build(b.s, &info, batch, training, NULL, &r, &d);
-    if (!b.m) diag_print(&d, stderr);
-    assert_non_null(b.m);
-    diag_free(&d);
-    return b;
-}
-
-static int layer_index(const built *b, const char *name)
-{
-    int i = spec_find_layer(b->s, name);
-    assert_true(i >= 0);
-    return i;
+    return spec_model_build("t.yaml", batch, training);
 }
 
 /* Writes the fixture's x as x.csv (label 0 first) so that the spec's data loads. */
@@ -102,7 +78,7 @@ static void test_layers_given_pytorchs_weights_give_pytorchs_outputs(void **stat
     nn_st_file *f = nn_st_open(fixture_path, err, sizeof err);
     if (!f) fail_msg("%s", err);
     write_x_csv(f);
-    built b = build(compared_layers, B, 0, "optimizer: {adam: {lr: 0.01}}");
+    spec_model b = build(compared_layers, B, 0, "optimizer: {adam: {lr: 0.01}}");
     nn_graph *g = b.m->g;
     /* every parameter of the compared layers has PyTorch's name, shape and a value to load */
     int loaded = 0;
@@ -124,21 +100,20 @@ static void test_layers_given_pytorchs_weights_give_pytorchs_outputs(void **stat
     for (int c = 0; c < 4; c++) {
         char name[32];
         snprintf(name, sizeof name, "out.%s", compared[c]);
-        int i = nn_st_find(f, name), node = b.m->out[layer_index(&b, compared[c])];
+        int i = nn_st_find(f, name), node = b.m->out[spec_model_layer(&b, compared[c])];
         expect_shape(g, node, nn_st_shape(f, i));
         const float *want = nn_st_data(f, i), *got = nn_data(g, node);
         for (int k = 0; k < B * T * D; k++)
             if (fabsf(got[k] - want[k]) > 1e-5f) fail_msg("%s[%d]: nnrun %.7f, PyTorch %.7f", compared[c], k, got[k], want[k]);
     }
     /* the pooled mean reads the real steps only: sequence 1 has T - 2 */
-    const float *dec = nn_data(g, b.m->out[layer_index(&b, "dec")]), *pooled = nn_data(g, b.m->out[layer_index(&b, "pooled")]);
+    const float *dec = nn_data(g, b.m->out[spec_model_layer(&b, "dec")]), *pooled = nn_data(g, b.m->out[spec_model_layer(&b, "pooled")]);
     for (int j = 0; j < D; j++) {
         float sum = 0;
         for (int t = 0; t < T - 2; t++) sum += dec[(T + t) * D + j];
         assert_float_equal(pooled[D + j], sum / (T - 2), 1e-5);
     }
-    model_free(b.m);
-    spec_free(b.s);
+    spec_model_free(&b);
     nn_st_close(f);
 }
 
@@ -155,7 +130,7 @@ static void test_shift_moves_steps_later_and_fills_the_first(void **state)
         fputc('\n', f);
     }
     fclose(f);
-    built b = build("    - {shift: {steps: 2, fill: -1}, name: later}\n"
+    spec_model b = build("    - {shift: {steps: 2, fill: -1}, name: later}\n"
                     "    - {mean_over: 0, name: pooled}\n"
                     "    - {dense: 2, name: logits}\n",
                     B, 0, "optimizer: {adam: {lr: 0.01}}");
@@ -170,8 +145,7 @@ static void test_shift_moves_steps_later_and_fills_the_first(void **state)
         for (int t = 0; t < T; t++)
             for (int j = 0; j < D; j++)
                 assert_float_equal(y[(n * T + t) * D + j], t < 2 ? -1.0f : x[(n * T + t - 2) * D + j], 0.0f);
-    model_free(b.m);
-    spec_free(b.s);
+    spec_model_free(&b);
 }
 
 int main(void)

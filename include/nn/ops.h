@@ -259,49 +259,54 @@ int nn_attention_weights(nn_graph *g, int q, int k, int mask, float scale);
 
 enum { NN_RNN_TANH = 0, NN_RNN_RELU = 1 };
 enum { NN_RNN_ALL_STEPS = 0, NN_RNN_LAST_STEP = 1 };
-/* Simple (Elman) recurrent layer, h0 = 0:
- *   h_t = act(x_t W_ih^T + b + h_{t-1} W_hh^T)
+/* Simple (Elman) recurrent layer:
+ *   h_t = act(x_t W_ih^T + b + h_{t-1} W_hh^T),   h_{-1} = h0
  * x (N,T,D), w_ih (H,D), w_hh (H,H) [PyTorch layout], b (H) or -1 (PyTorch's b_ih + b_hh),
  * mask (N,T) or -1: 1 = real step, 0 = padding (the state carries over unchanged and that
- * step's output is 0; marked no_grad); act NN_RNN_TANH or NN_RNN_RELU;
+ * step's output is 0; marked no_grad); h0 (N,H) the initial state, or -1 for zeros (it gets
+ * its gradient: backpropagation through time reaches h_{-1}; padding steps before the first
+ * real one carry it over); act NN_RNN_TANH or NN_RNN_RELU;
  * out_mode NN_RNN_ALL_STEPS -> (N,T,H), NN_RNN_LAST_STEP -> (N,H), the state after each
- * sequence's last real step (0 if it has none).
+ * sequence's last real step (h0, or 0, if it has none).
  * Built from dense (the input projection of all steps as one GEMM), rnn_states (the
  * recurrence) and a mask multiply or a slice of the last step. First-order gradients only:
  * a gradient of a gradient through it fails with a message (see nn_op_grad_only). */
-int nn_rnn(nn_graph *g, int x, int w_ih, int w_hh, int b, int mask, int act, int out_mode);
-/* rnn_states: xp (N,T,H) the projected inputs (bias included), w_hh (H,H), mask (N,T) or -1
- * -> (N,T,H) every step's state h_t (padding steps hold the carried-over state). */
-int nn_rnn_states(nn_graph *g, int xp, int w_hh, int mask, int act);
-/* LSTM layer with PyTorch's equations and gate order (i, f, g, o), h0 = c0 = 0:
+int nn_rnn(nn_graph *g, int x, int w_ih, int w_hh, int b, int mask, int h0, int act, int out_mode);
+/* rnn_states: xp (N,T,H) the projected inputs (bias included), w_hh (H,H), mask (N,T) or -1,
+ * h0 (N,H) or -1 -> (N,T,H) every step's state h_t (padding steps hold the carried-over state). */
+int nn_rnn_states(nn_graph *g, int xp, int w_hh, int mask, int h0, int act);
+/* LSTM layer with PyTorch's equations and gate order (i, f, g, o):
  *   (i f g o) = (sigmoid sigmoid tanh sigmoid)(x_t W_ih^T + b + h_{t-1} W_hh^T)
- *   c_t = f c_{t-1} + i g,   h_t = o tanh(c_t)
+ *   c_t = f c_{t-1} + i g,   h_t = o tanh(c_t),   h_{-1} = h0, c_{-1} = c0
  * x (N,T,D), w_ih (4H,D), w_hh (4H,H) [PyTorch layout, gates stacked i, f, g, o], b (4H) or -1
  * (PyTorch's b_ih + b_hh), mask (N,T) or -1 as for nn_rnn (at a padding step h and c carry
- * over unchanged and the step's output is 0); out_mode NN_RNN_ALL_STEPS -> (N,T,H),
+ * over unchanged and the step's output is 0); h0, c0 (N,H) or -1 for zeros, each with its
+ * gradient; out_mode NN_RNN_ALL_STEPS -> (N,T,H),
  * NN_RNN_LAST_STEP -> (N,H), the state after each sequence's last real step.
- * Built from dense (all steps' input projection), lstm_states (the recurrence) and slices;
- * first-order gradients only, like nn_rnn. */
-int nn_lstm(nn_graph *g, int x, int w_ih, int w_hh, int b, int mask, int out_mode);
-/* lstm_states: xp (N,T,4H) the projected inputs (bias included), w_hh (4H,H), mask (N,T) or -1
- * -> (N,T,6H): per step the row [i f g o | c | h] (activated gates, cell, state; a padding
- * step holds gates 0 and the carried c and h). */
-int nn_lstm_states(nn_graph *g, int xp, int w_hh, int mask);
-/* GRU layer with PyTorch's equations and gate order (r, z, n), h0 = 0:
+ * Built from dense (all steps' input projection), lstm_states (the recurrence) and slices
+ * (and a concat of [h0 | c0]); first-order gradients only, like nn_rnn. */
+int nn_lstm(nn_graph *g, int x, int w_ih, int w_hh, int b, int mask, int h0, int c0, int out_mode);
+/* lstm_states: xp (N,T,4H) the projected inputs (bias included), w_hh (4H,H), mask (N,T) or -1,
+ * init [h0 | c0] (N,2H) or -1 -> (N,T,6H): per step the row [i f g o | c | h] (activated
+ * gates, cell, state; a padding step holds gates 0 and the carried c and h). */
+int nn_lstm_states(nn_graph *g, int xp, int w_hh, int mask, int init);
+/* GRU layer with PyTorch's equations and gate order (r, z, n), h_{-1} = h0:
  *   r = sigmoid(x_t W_ir^T + b_ir + h_{t-1} W_hr^T + b_hr)
  *   z = sigmoid(x_t W_iz^T + b_iz + h_{t-1} W_hz^T + b_hz)
  *   n = tanh(x_t W_in^T + b_in + r * (h_{t-1} W_hn^T + b_hn)),   h_t = (1 - z) n + z h_{t-1}
  * x (N,T,D), w_ih (3H,D), w_hh (3H,H) [PyTorch layout, gates stacked r, z, n], b_ih (3H) or -1,
  * b_hh (3H) or -1 (both biases: b_hn sits inside r * (...), so they do not add up into one),
  * mask (N,T) or -1 as for nn_rnn (at a padding step h carries over unchanged and the step's
- * output is 0); out_mode NN_RNN_ALL_STEPS -> (N,T,H), NN_RNN_LAST_STEP -> (N,H), the state
+ * output is 0); h0 (N,H) or -1 for zeros, with its gradient, as for nn_rnn (PyTorch's
+ * nn.GRU(x, h0)); out_mode NN_RNN_ALL_STEPS -> (N,T,H), NN_RNN_LAST_STEP -> (N,H), the state
  * after each sequence's last real step.
  * Built from dense (all steps' input projection), gru_states (the recurrence) and slices;
  * first-order gradients only, like nn_rnn. */
-int nn_gru(nn_graph *g, int x, int w_ih, int w_hh, int b_ih, int b_hh, int mask, int out_mode);
+int nn_gru(nn_graph *g, int x, int w_ih, int w_hh, int b_ih, int b_hh, int mask, int h0, int out_mode);
 /* gru_states: xp (N,T,3H) the projected inputs (b_ih included), w_hh (3H,H), b_hh (3H), mask
- * (N,T) or -1 -> (N,T,5H): per step the row [r z | hn | n | h] with hn = h_{t-1} W_hn^T + b_hn
- * (gates, the recurrent part of n, state; a padding step holds 0s and the carried h). */
-int nn_gru_states(nn_graph *g, int xp, int w_hh, int b_hh, int mask);
+ * (N,T) or -1, h0 (N,H) or -1 -> (N,T,5H): per step the row [r z | hn | n | h] with
+ * hn = h_{t-1} W_hn^T + b_hn (gates, the recurrent part of n, state; a padding step holds 0s
+ * and the carried h). */
+int nn_gru_states(nn_graph *g, int xp, int w_hh, int b_hh, int mask, int h0);
 
 #endif

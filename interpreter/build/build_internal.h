@@ -38,12 +38,30 @@ int resolve_in_call(call_ctx *c, int upto, const char *name);
 /* layer_recurrent.c: rnn, lstm, gru (x (N,T,D) -> (N,T,H') or (N,H')) */
 int build_recurrent(call_ctx *c, int li, const int *in, int n_in);
 int recurrent_param_count(layer_kind k);   /* parameters per direction, created in a row */
+/* The parameters of one direction of recurrent layer l over d_in input features, created in a
+ * row (PyTorch's names with suffix "" or "_reverse"): w = weight_ih, weight_hh, then bias (w[3]
+ * -1) or, for the gru, bias_ih and bias_hh. */
+void recurrent_params(call_ctx *c, const layer_spec *l, int d_in, const char *suffix, int *w);
+/* The layer that option `kind` (REF_INITIAL_STATE, REF_INITIAL_CELL) of layer li names, which
+ * must give [units] per sample: its node in *node, -1 when the option is absent. 0, or -1 with
+ * g->err set. */
+int initial_state_of(call_ctx *c, int li, layer_ref_kind kind, int *node);
 /* Outputs y (N,T,F) pooled over the real steps (mask (N,T) of 1 = real, 0 = padding, or -1:
- * all real) -> (N,F): the mean or the maximum (mode RNN_OUT_MEAN or RNN_OUT_MAX). */
+ * all real) -> (N,F): the mean, the maximum or the last real step's (mode RNN_OUT_MEAN,
+ * RNN_OUT_MAX or RNN_OUT_LAST). */
 int pool_real_steps(nn_graph *g, int y, int mask, int mode);
 /* The (N,T) 0/1 mask of a layer whose values > 0 mark real steps, for a sequence of t steps;
  * -1 on error. */
 int real_steps_mask(call_ctx *c, int li, const char *name, int n, int t);
+
+/* layer_attend_gru.c: a gru with attend: x (N,T,E) -> (N,T,H), from h0 (N,H) or -1 (zeros),
+ * attending to the layer its `attend` names at every step (Bahdanau); creates its parameters
+ * and fills the call's weight and bias slots as build_recurrent does. */
+int build_attend_gru(call_ctx *c, int li, int x, int h0);
+/* The 0 / 1 of a mask layer as an additive mask (N,1,1,T): 0 at real steps, -inf at padding
+ * (none when name is empty), plus the causal (Tq,Tk) mask when causal_t > 0: -1 when there is
+ * neither, -2 on error. */
+int key_mask(call_ctx *c, int li, const char *name, int batch, int tk, int causal_t);
 
 /* layer_attention.c: layer_norm, positional_encoding, attention, transformer_encoder,
  * transformer_decoder (sequences (B,T,D)) */
@@ -60,6 +78,9 @@ int init_by_fans(const model_spec *net, const layer_spec *l, nn_graph *g, int we
 int init_batchnorm(const model_spec *net, const layer_spec *l, nn_graph *g, int weight, int bias, nn_rng *r, diag *d);
 int init_recurrent(const model_spec *net, const layer_spec *l, nn_graph *g, int weight, int bias, nn_rng *r, diag *d);
 int init_embedding(const model_spec *net, const layer_spec *l, nn_graph *g, int weight, int bias, nn_rng *r, diag *d);
+/* PyTorch's nn.Linear default for parameter id: a weight (out, in) or a bias (1-D, the
+ * parameter right after its weight), U(-1/sqrt(in), 1/sqrt(in)) */
+void init_torch_linear(nn_graph *g, int id, nn_rng *r);
 /* layer_attention.c: PyTorch's initialisation of the layers above, parameter by parameter name */
 int init_attention(const model_spec *net, const layer_spec *l, nn_graph *g, int weight, int bias, nn_rng *r, diag *d);
 /* Records a node that must run although nothing reads it (running statistics). */

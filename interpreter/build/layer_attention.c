@@ -96,7 +96,7 @@ static int multi_head(call_ctx *c, int xq, int xkv, const mha_params *p, int hea
 /* The additive mask of keys (B,1,1,Tk) from a layer whose values > 0 mark real steps (none if
  * name is empty), plus the causal (Tq,Tk) mask when causal_t > 0: -1 when there is neither,
  * -2 on error. */
-static int key_mask(call_ctx *c, int li, const char *name, int batch, int tk, int causal_t)
+int key_mask(call_ctx *c, int li, const char *name, int batch, int tk, int causal_t)
 {
     nn_graph *g = c->m->g;
     int mask = -1;
@@ -180,7 +180,7 @@ int build_attention(call_ctx *c, int li, const int *in, int n_in)
     ctx_call(c)->weight[li] = p.in_w;
     ctx_call(c)->bias[li] = p.in_b;
     if (p.out_w < 0) return -1;
-    int mask = key_mask(c, li, l->mask_from, qs.d[0], ks.d[1], l->causal ? qs.d[1] : 0);
+    int mask = key_mask(c, li, l->refs[REF_MASK].name, qs.d[0], ks.d[1], l->causal ? qs.d[1] : 0);
     if (mask < -1) return -1;
     return multi_head(c, xq, xkv, &p, l->heads, mask, l->p);
 }
@@ -245,7 +245,7 @@ int build_transformer_encoder(call_ctx *c, int li, const int *in, int n_in)
     ctx_call(c)->weight[li] = sa.in_w;
     ctx_call(c)->bias[li] = sa.in_b;
     if (n2.w < 0 || (l->bias && n2.b < 0)) return -1;
-    int mask = key_mask(c, li, l->mask_from, xs.d[0], xs.d[1], l->causal ? xs.d[1] : 0);
+    int mask = key_mask(c, li, l->refs[REF_MASK].name, xs.d[0], xs.d[1], l->causal ? xs.d[1] : 0);
     if (mask < -1) return -1;
     x = block(c, l, &(sublayer){SUB_SELF_ATTENTION, &sa, NULL, NULL, -1, mask}, &n1, x);
     return block(c, l, &(sublayer){SUB_FEED_FORWARD, NULL, &l1, &l2, -1, -1}, &n2, x);
@@ -270,8 +270,8 @@ int build_transformer_decoder(call_ctx *c, int li, const int *in, int n_in)
     ctx_call(c)->weight[li] = sa.in_w;
     ctx_call(c)->bias[li] = sa.in_b;
     if (n3.w < 0 || (l->bias && n3.b < 0)) return -1;
-    int self_mask = key_mask(c, li, l->mask_from, xs.d[0], xs.d[1], l->causal ? xs.d[1] : 0);
-    int mem_mask = key_mask(c, li, l->memory_mask, ms.d[0], ms.d[1], 0);
+    int self_mask = key_mask(c, li, l->refs[REF_MASK].name, xs.d[0], xs.d[1], l->causal ? xs.d[1] : 0);
+    int mem_mask = key_mask(c, li, l->refs[REF_MEMORY_MASK].name, ms.d[0], ms.d[1], 0);
     if (self_mask < -1 || mem_mask < -1) return -1;
     x = block(c, l, &(sublayer){SUB_SELF_ATTENTION, &sa, NULL, NULL, -1, self_mask}, &n1, x);
     x = block(c, l, &(sublayer){SUB_MEMORY_ATTENTION, &ca, NULL, NULL, mem, mem_mask}, &n2, x);
@@ -328,11 +328,9 @@ int init_attention(const model_spec *net, const layer_spec *l, nn_graph *g, int 
         else if (rule == PI_XAVIER) {
             float a = sqrtf(6.0f / (float)(fan_in + fan_out));
             for (size_t j = 0; j < n; j++) w[j] = nn_rng_range(r, -a, a);
-        } else if (rule == PI_LINEAR_W || rule == PI_LINEAR_B) {
-            int fan = rule == PI_LINEAR_W ? fan_in : g->nodes[id - 1].shape.d[1];   /* a bias follows its weight */
-            float a = 1.0f / sqrtf((float)fan);
-            for (size_t j = 0; j < n; j++) w[j] = nn_rng_range(r, -a, a);
-        } else if (rule == PI_NORMAL)
+        } else if (rule == PI_LINEAR_W || rule == PI_LINEAR_B)
+            init_torch_linear(g, id, r);
+        else if (rule == PI_NORMAL)
             for (size_t j = 0; j < n; j++) w[j] = nn_rng_normal(r);
         else
             for (size_t j = 0; j < n; j++) w[j] = rule == PI_ONE ? 1.0f : 0.0f;

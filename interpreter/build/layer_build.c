@@ -268,20 +268,25 @@ static int build_avgpool(call_ctx *c, int li, const int *in, int n_in) { LAYER_C
 static int build_global_avgpool(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_global_avgpool(g, in[0]); }
 static int build_upsample(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_upsample_nearest(g, in[0], l->factor); }
 static int build_maxpool1d(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_maxpool1d(g, in[0], l->kernel[0], l->stride); }
-/* max_over, mean_over: over a per-sample axis; with a mask (time only), over the real steps */
+/* max_over, mean_over: over a per-sample axis; with a mask (time only), over the real steps.
+ * last_over: a sequence (N,T,F) at each one's last real step (N,F). pool_real_steps does the
+ * three over time. */
 static int build_over(call_ctx *c, int li, const int *in, int n_in)
 {
     LAYER_CTX;
-    int mean = l->kind == LY_MEAN_OVER;
-    if (!l->mask_from[0]) return mean ? nn_mean_over(g, in[0], l->axis + 1) : nn_max_over(g, in[0], l->axis + 1);
+    static const int mode_of[LAYER_KIND_COUNT] = {[LY_MAX_OVER] = RNN_OUT_MAX, [LY_MEAN_OVER] = RNN_OUT_MEAN, [LY_LAST_OVER] = RNN_OUT_LAST};
+    int mode = mode_of[l->kind], last = l->kind == LY_LAST_OVER;
+    const char *mask_name = l->refs[REF_MASK].name;
+    if (!mask_name[0] && !last) return mode == RNN_OUT_MEAN ? nn_mean_over(g, in[0], l->axis + 1) : nn_max_over(g, in[0], l->axis + 1);
     const nn_shape *s = &g->nodes[in[0]].shape;
     if (l->axis != 0 || s->ndim != 3) {
         char b[64];
+        if (last) return nn_graph_fail(g, "needs a sequence [steps, features] per sample, got %s", sample_shape_str(g, in[0], b, sizeof b));
         return nn_graph_fail(g, "a mask needs a sequence [steps, features] reduced over time (axis 0), got %s and axis %d",
                              sample_shape_str(g, in[0], b, sizeof b), l->axis);
     }
-    int mask = real_steps_mask(c, li, l->mask_from, s->d[0], s->d[1]);
-    return mask < 0 ? -1 : pool_real_steps(g, in[0], mask, mean ? RNN_OUT_MEAN : RNN_OUT_MAX);
+    int mask = mask_name[0] ? real_steps_mask(c, li, mask_name, s->d[0], s->d[1]) : -1;
+    return mask_name[0] && mask < 0 ? -1 : pool_real_steps(g, in[0], mask, mode);
 }
 static int build_concat(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_concat(g, in, n_in, 1); }
 
@@ -391,6 +396,7 @@ static const struct {
     [LY_TRANSFORMER_ENCODER] = {build_transformer_encoder, init_attention},
     [LY_TRANSFORMER_DECODER] = {build_transformer_decoder, init_attention},
     [LY_SHIFT] = {build_shift, NULL},
+    [LY_LAST_OVER] = {build_over, NULL},
 };
 
 int layer_kind_is_built(layer_kind k) { return layer_kinds[k].build != NULL; }

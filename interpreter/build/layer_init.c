@@ -52,16 +52,27 @@ int init_batchnorm(const model_spec *net, const layer_spec *l, nn_graph *g, int 
     return 0;
 }
 
-/* PyTorch: every parameter U(-1/sqrt(H), 1/sqrt(H)); `init:` applies to each w_ih */
+void init_torch_linear(nn_graph *g, int id, nn_rng *r)
+{
+    const nn_shape *s = &g->nodes[id].shape;
+    int fan_in = s->ndim == 2 ? s->d[1] : g->nodes[id - 1].shape.d[1];
+    float bound = 1.0f / sqrtf((float)fan_in), *w = nn_data(g, id);
+    for (size_t j = 0; j < nn_numel(g, id); j++) w[j] = nn_rng_range(r, -bound, bound);
+}
+
+/* PyTorch: every recurrent parameter U(-1/sqrt(H), 1/sqrt(H)); `init:` applies to each w_ih.
+ * A gru that attends has its attention's Linears after them (layer_attend_gru.c), each
+ * initialised as nn.Linear. */
 int init_recurrent(const model_spec *net, const layer_spec *l, nn_graph *g, int weight, int bias, nn_rng *r, diag *d)
 {
-    (void)net, (void)bias;
+    (void)bias;
     float bound = 1.0f / sqrtf((float)l->units);
     int n_dirs = l->rnn_bidir ? 2 : 1, per_dir = recurrent_param_count(l->kind);   /* in a row */
     for (int id = weight; id < weight + per_dir * n_dirs; id++) {
         float *w = nn_data(g, id);
         for (size_t j = 0; j < nn_numel(g, id); j++) w[j] = nn_rng_range(r, -bound, bound);
     }
+    for (int id = weight + per_dir * n_dirs, end = layer_params_end(g, net, l, weight); id < end; id++) init_torch_linear(g, id, r);
     for (int dir = 0; l->has_init && dir < n_dirs; dir++) {
         int wih = weight + per_dir * dir, rows = g->nodes[wih].shape.d[0];
         if (init_param(g, wih, &l->init, rows, (int)(nn_numel(g, wih) / (size_t)rows), r, l, d) < 0) return -1;

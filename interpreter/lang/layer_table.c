@@ -64,23 +64,16 @@ static int read_trainable(diag *d, const opt_def *o, const ynode *v, const char 
     return r;
 }
 
-static int read_mask(diag *d, const opt_def *o, const ynode *v, const char *what, void *base)
+/* mask:, attend:, initial_state:, ...: a layer name into the row's layer_ref, with where the
+ * spec wrote it (the references are checked once every layer is read) */
+static int read_ref(diag *d, const opt_def *o, const ynode *v, const char *what, void *base)
 {
-    layer_spec *l = base;
-    (void)o;
-    int r = schema_node_str(d, v, what, l->mask_from, sizeof l->mask_from);
-    if (r > 0) l->mask_pos = pos_of(v);
+    layer_ref *ref = (layer_ref *)((char *)base + o->off);
+    int r = schema_node_str(d, v, what, ref->name, sizeof ref->name);
+    if (r > 0) ref->pos = pos_of(v);
     return r;
 }
-
-static int read_memory_mask(diag *d, const opt_def *o, const ynode *v, const char *what, void *base)
-{
-    layer_spec *l = base;
-    (void)o;
-    int r = schema_node_str(d, v, what, l->memory_mask, sizeof l->memory_mask);
-    if (r > 0) l->memory_mask_pos = pos_of(v);
-    return r;
-}
+#define LAYER_REF(key_, ref_, doc_) {key_, OT_LAYER, 0, 0, NULL, LS(refs[ref_]), .read = read_ref, .doc = doc_}
 
 /* reshape: [8, 7, 7], a per-sample shape */
 static int read_shape(diag *d, const opt_def *o, const ynode *v, const char *what, void *base)
@@ -134,6 +127,40 @@ static void check_sample_gaussian(diag *d, const ynode *v, layer_spec *l)
     (void)d;
     l->n_from = 2;   /* from = {mean, logvar} */
     l->from_pos = pos_of(v);
+}
+
+/* rnn, lstm, gru: what an initial state and attention go with. Each rule names the option to
+ * change; the error is at that option, or at the one it is about when it is not written. */
+static int given(const layer_spec *l, layer_ref_kind r) { return l->refs[r].name[0] != 0; }
+static int bidir_with_state(const layer_spec *l) { return l->rnn_bidir && given(l, REF_INITIAL_STATE); }
+static int bidir_with_cell(const layer_spec *l) { return l->rnn_bidir && given(l, REF_INITIAL_CELL); }
+static int attend_bidir(const layer_spec *l) { return given(l, REF_ATTEND) && l->rnn_bidir; }
+static int attend_not_all(const layer_spec *l) { return given(l, REF_ATTEND) && l->rnn_output != RNN_OUT_ALL; }
+static int attend_with_mask(const layer_spec *l) { return given(l, REF_ATTEND) && given(l, REF_MASK); }
+static int attend_mask_alone(const layer_spec *l) { return given(l, REF_ATTEND_MASK) && !given(l, REF_ATTEND); }
+
+static const struct {
+    int (*broken)(const layer_spec *l);
+    const char *key, *about, *message;
+} recurrent_rules[] = {
+    {bidir_with_state, "initial_state", NULL, "a bidirectional layer starts both directions from zeros: initial_state is for one direction"},
+    {bidir_with_cell, "initial_cell", NULL, "a bidirectional layer starts both directions from zeros: initial_cell is for one direction"},
+    {attend_bidir, "bidirectional", NULL, "a gru that attends runs forward only (its steps read the previous state): drop bidirectional"},
+    {attend_not_all, "output", "attend", "a gru that attends gives every step's output: write output: all"},
+    {attend_with_mask, "mask", NULL,
+     "a gru that attends takes no mask of its own steps (targets are right-padded and the loss ignores the padding); "
+     "attend_mask marks the real steps of what it attends to"},
+    {attend_mask_alone, "attend_mask", NULL, "attend_mask marks the real steps of attend: give attend too"},
+};
+
+static void check_recurrent(diag *d, const ynode *v, layer_spec *l)
+{
+    for (size_t k = 0; k < sizeof recurrent_rules / sizeof recurrent_rules[0]; k++) {
+        if (!recurrent_rules[k].broken(l)) continue;
+        const ynode *at = ymap_get(v, recurrent_rules[k].key);
+        if (!at && recurrent_rules[k].about) at = ymap_get(v, recurrent_rules[k].about);
+        diag_error(d, at ? at : v, "%s", recurrent_rules[k].message);
+    }
 }
 
 /* ---- the options of each layer --------------------------------------------------------------- */
@@ -215,21 +242,34 @@ static const opt_def one_hot_opts[] = {
     {0}};
 static const opt_def over_opts[] = {
     {"axis", OT_INT, 0, NN_MAX_DIMS - 2, "0", LS(axis), .doc = "per-sample axis reduced and removed (0: time)"},
-    {"mask", OT_LAYER, 0, 0, NULL, .read = read_mask, .doc = "over time only: a layer whose values > 0 mark the real steps (token ids: padding 0)"},
+    LAYER_REF("mask", REF_MASK, "over time only: a layer whose values > 0 mark the real steps (token ids: padding 0)"),
+    {0}};
+static const opt_def last_over_opts[] = {
+    LAYER_REF("mask", REF_MASK, "a layer whose values > 0 mark the real steps (token ids: padding 0); without it, the last step"),
     {0}};
 static const char *const rnn_acts[] = {"tanh", "relu", NULL}, *const rnn_outputs[] = {"all", "last", "mean", "max", NULL};
 #define RNN_UNITS {"units", OT_INT, 1, 1 << 16, NULL, LS(units), .flags = OPT_REQUIRED, .doc = "state size H"}
 #define RNN_REST                                                                                                               \
     {"output", OT_ENUM, 0, 0, "last", LS(rnn_output), .choices = rnn_outputs,                                                  \
      .doc = "every step [T, H], or the last real step's state, mean or max over real steps [H]"},                                \
-        {"mask", OT_LAYER, 0, 0, NULL, .read = read_mask, .doc = "a layer whose values > 0 mark real steps (input: padding id 0)"}, \
-        {"bidirectional", OT_BOOL, 0, 0, "false", LS(rnn_bidir), .doc = "add a reverse direction: 2H features"}
+        LAYER_REF("mask", REF_MASK, "a layer whose values > 0 mark real steps (input: padding id 0)"),                            \
+        {"bidirectional", OT_BOOL, 0, 0, "false", LS(rnn_bidir), .doc = "add a reverse direction: 2H features"},                 \
+        LAYER_REF("initial_state", REF_INITIAL_STATE, "a layer giving each sequence's state [H] before its first step (default zeros)")
 static const opt_def rnn_opts[] = {
     RNN_UNITS,
     {"act", OT_ENUM, 0, 0, "tanh", LS(rnn_relu), .choices = rnn_acts, .doc = "the cell's activation"},
     RNN_REST,
     {0}};
-static const opt_def gated_opts[] = {RNN_UNITS, RNN_REST, {0}};
+static const opt_def lstm_opts[] = {
+    RNN_UNITS, RNN_REST,
+    LAYER_REF("initial_cell", REF_INITIAL_CELL, "a layer giving each sequence's cell [H] before its first step (default zeros)"),
+    {0}};
+static const opt_def gru_opts[] = {
+    RNN_UNITS, RNN_REST,
+    LAYER_REF("attend", REF_ATTEND,
+              "a sequence [S, F] (an encoder's every-step outputs) attended to at each step (Bahdanau): the context joins the input"),
+    LAYER_REF("attend_mask", REF_ATTEND_MASK, "a layer whose values > 0 mark the real steps of attend (the source ids)"),
+    {0}};
 static const opt_def layer_norm_opts[] = {
     {"eps", OT_FLOAT, 0, 1, "1e-5", LS(eps), .doc = "added to the variance"},
     {0}};
@@ -240,7 +280,7 @@ static const opt_def positional_opts[] = {
     {"scale", OT_BOOL, 0, 0, "false", LS(scale_input), .doc = "multiply x by sqrt(D) first (Attention Is All You Need)"},
     {0}};
 #define ATTN_HEADS {"heads", OT_INT, 1, 1024, "1", LS(heads), .doc = "heads; D must divide by it"}
-#define ATTN_MASK {"mask", OT_LAYER, 0, 0, NULL, .read = read_mask, .doc = "a layer whose values > 0 mark real keys (token ids: padding 0)"}
+#define ATTN_MASK LAYER_REF("mask", REF_MASK, "a layer whose values > 0 mark real keys (token ids: padding 0)")
 #define ATTN_CAUSAL(dflt) {"causal", OT_BOOL, 0, 0, dflt, LS(causal), .doc = "a query sees no later key"}
 static const opt_def attention_opts[] = {
     ATTN_HEADS, ATTN_MASK, ATTN_CAUSAL("false"),
@@ -261,9 +301,9 @@ static const char *const ff_acts[] = {"relu", "gelu", NULL};
 static const opt_def encoder_opts[] = {TRANSFORMER_OPTS, ATTN_MASK, ATTN_CAUSAL("false"), {0}};
 static const opt_def decoder_opts[] = {
     TRANSFORMER_OPTS,
-    {"mask", OT_LAYER, 0, 0, NULL, .read = read_mask, .doc = "a layer whose values > 0 mark real target steps"},
+    LAYER_REF("mask", REF_MASK, "a layer whose values > 0 mark real target steps"),
     ATTN_CAUSAL("true"),
-    {"memory_mask", OT_LAYER, 0, 0, NULL, .read = read_memory_mask, .doc = "a layer whose values > 0 mark real memory steps (the source ids)"},
+    LAYER_REF("memory_mask", REF_MEMORY_MASK, "a layer whose values > 0 mark real memory steps (the source ids)"),
     {0}};
 
 /* ---- the layers, indexed by layer_kind ------------------------------------------------------- */
@@ -300,10 +340,12 @@ static const layer_def layers[LAYER_KIND_COUNT] = {
                      "the maximum over that axis, which is removed ([T, D] -> [D])"},
     [LY_MEAN_OVER] = {"mean_over", LY_MEAN_OVER, LV_NONE | LV_VALUE | LV_MAP, 0, over_opts, NULL,
                       "the mean over that axis, which is removed ([T, D] -> [D])"},
-    [LY_RNN] = {"rnn", LY_RNN, LV_MAP, LF_WEIGHTS, rnn_opts, NULL,
+    [LY_RNN] = {"rnn", LY_RNN, LV_MAP, LF_WEIGHTS, rnn_opts, check_recurrent,
                 "a simple recurrent layer fused over time: [T, D] -> [H] or [T, H] (output: all); 2H when bidirectional"},
-    [LY_LSTM] = {"lstm", LY_LSTM, LV_MAP, LF_WEIGHTS, gated_opts, NULL, "an LSTM (PyTorch's gates i, f, g, o), like rnn"},
-    [LY_GRU] = {"gru", LY_GRU, LV_MAP, LF_WEIGHTS, gated_opts, NULL, "a GRU (PyTorch's equations, gates r, z, n; n = tanh(W_in x + b_in + r (W_hn h + b_hn))), like rnn"},
+    [LY_LSTM] = {"lstm", LY_LSTM, LV_MAP, LF_WEIGHTS, lstm_opts, check_recurrent, "an LSTM (PyTorch's gates i, f, g, o), like rnn"},
+    [LY_GRU] = {"gru", LY_GRU, LV_MAP, LF_WEIGHTS, gru_opts, check_recurrent,
+                "a GRU (PyTorch's equations, gates r, z, n; n = tanh(W_in x + b_in + r (W_hn h + b_hn))), like rnn; with attend, "
+                "the input of step t is [x_t ; context_t], the attention-weighted sum of attend's steps"},
     [LY_ONE_HOT] = {"one_hot", LY_ONE_HOT, LV_VALUE, 0, one_hot_opts, NULL,
                     "ids [T] -> [T, C] of 0/1 (no weights; an id outside 0..C-1 gives NaN, which stops the run)"},
     [LY_CONV1D] = {"conv1d", LY_CONV1D, LV_MAP, W, conv1d_opts, NULL,
@@ -323,6 +365,8 @@ static const layer_def layers[LAYER_KIND_COUNT] = {
     [LY_SHIFT] = {"shift", LY_SHIFT, LV_NONE | LV_VALUE | LV_MAP, 0, shift_opts, NULL,
                   "same shape, moved later in time: step t holds step t - steps, the first steps `fill` (a decoder's input: "
                   "the target ids after the start id)"},
+    [LY_LAST_OVER] = {"last_over", LY_LAST_OVER, LV_NONE | LV_VALUE | LV_MAP, 0, last_over_opts, NULL,
+                      "[T, F] -> [F]: each sequence's value at its last real step (0 with none), e.g. an encoder's final state"},
 };
 #undef W
 

@@ -14,7 +14,7 @@
 #include "spec.h"
 #include "spec_keys.h"
 
-#define LAYER_KIND_COUNT (LY_SHIFT + 1)   /* the last layer_kind + 1 (a new kind moves this) */
+#define LAYER_KIND_COUNT (LY_LAST_OVER + 1)   /* the last layer_kind + 1 (a new kind moves this) */
 #define ACT_KIND_COUNT (ACT_LOG_SOFTMAX + 1)  /* the last act_kind + 1 */
 
 /* What a layer's value may be. */

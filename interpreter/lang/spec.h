@@ -91,12 +91,30 @@ enum { EMB_WORDS_SOURCE, EMB_WORDS_TARGET, EMB_WORDS_COUNT };
 /* imdb clean-up rules (data_source.clean), in the order of the spec's names */
 enum { CLEAN_HTML = 1, CLEAN_MENTIONS = 2, CLEAN_URLS = 4, CLEAN_LOWER = 8, CLEAN_ALL = 15 };
 
+/* A layer that an option of another names (mask:, attend:, initial_state:, ...): its name
+ * ("" when the option is absent) and where the spec wrote it. */
+typedef struct {
+    char name[SPEC_NAME_LEN];
+    spec_pos pos;
+} layer_ref;
+
+/* The options that name layers, in the order of layer_spec.refs. */
+typedef enum {
+    REF_MASK,            /* rnn, lstm, gru, max_over, mean_over, last_over, attention, Transformer layers: values > 0 mark real steps (keys) */
+    REF_MEMORY_MASK,     /* transformer_decoder: values > 0 mark real memory steps */
+    REF_INITIAL_STATE,   /* rnn, lstm, gru: h0 (N,H) */
+    REF_INITIAL_CELL,    /* lstm: c0 (N,H) */
+    REF_ATTEND,          /* gru: the keys and values (N,S,F) of additive attention */
+    REF_ATTEND_MASK,     /* gru: values > 0 mark the real steps of `attend` */
+    REF_COUNT,
+} layer_ref_kind;
+
 typedef enum {
     LY_DENSE, LY_ACTIVATION, LY_DROPOUT, LY_NOISE, LY_FLATTEN, LY_RESHAPE, LY_ADD, LY_CONCAT,
     LY_SAMPLE_GAUSSIAN, LY_CONV, LY_CONV_T, LY_MAXPOOL, LY_AVGPOOL, LY_GLOBAL_AVGPOOL, LY_UPSAMPLE,
     LY_BATCHNORM, LY_MASKING_NOISE, LY_EMBEDDING, LY_MAX_OVER, LY_MEAN_OVER, LY_RNN, LY_LSTM, LY_GRU, LY_ONE_HOT,
     LY_CONV1D, LY_MAXPOOL1D, LY_LAYER_NORM, LY_POSITIONAL, LY_ATTENTION, LY_TRANSFORMER_ENCODER,
-    LY_TRANSFORMER_DECODER, LY_SHIFT,
+    LY_TRANSFORMER_DECODER, LY_SHIFT, LY_LAST_OVER,
 } layer_kind;
 
 /* What a recurrent layer gives, in the order of the spec's `output:` choices: every step's
@@ -131,8 +149,7 @@ typedef struct {
     int rnn_relu;                                        /* rnn: relu (else tanh) */
     int rnn_output;                                      /* rnn, lstm: an rnn_output_mode */
     int rnn_bidir;                                       /* rnn, lstm: both directions, 2H features */
-    char mask_from[SPEC_NAME_LEN];                       /* rnn: layer whose values > 0 mark real steps */
-    spec_pos mask_pos;
+    layer_ref refs[REF_COUNT];                           /* the layers its options name (layer_ref_kind) */
     float momentum, eps;                                 /* batchnorm; eps: layer_norm, transformer layers */
     /* attention, transformer_encoder, transformer_decoder (units = the feed-forward width; p =
        dropout) */
@@ -140,8 +157,6 @@ typedef struct {
     int ff_gelu;                                         /* the feed-forward activation: gelu (else relu) */
     int causal;                                          /* queries see no later key */
     int norm_first;                                      /* pre-norm (else PyTorch's default post-norm) */
-    char memory_mask[SPEC_NAME_LEN];                     /* decoder: layer whose values > 0 mark real memory steps */
-    spec_pos memory_mask_pos;
     int learned;                                         /* positional_encoding: a trained table (else sinusoidal) */
     int scale_input;                                     /* positional_encoding: x * sqrt(D) first */
     float fill;                                          /* shift: the value of the steps shifted in (units = steps) */

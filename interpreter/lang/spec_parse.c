@@ -58,7 +58,7 @@ static void unknown_net(diag *d, const spec *s, spec_pos at, const char *name)
     unknown_name(d, at, "net", name, names);
 }
 
-/* A layer's `from:` or `mask_from:` inside net m: one of its inputs or an earlier layer, or
+/* A layer's `from:` or a layer its options name (layer_spec.refs) inside net m: one of its inputs or an earlier layer, or
  * in a spec's single model the data's targets (`target`: a decoder's input, shifted). */
 static void check_layer_ref(diag *d, const spec *s, const model_spec *m, const char *name, int upto, spec_pos at)
 {
@@ -170,8 +170,7 @@ static void check_references(diag *d, const spec *s)
         const model_spec *m = &s->nets[n];
         for (int i = 0; i < m->n_layers; i++) {
             for (int k = 0; k < m->layers[i].n_from; k++) check_layer_ref(d, s, m, m->layers[i].from[k], i, m->layers[i].from_pos);
-            check_layer_ref(d, s, m, m->layers[i].mask_from, i, m->layers[i].mask_pos);
-            check_layer_ref(d, s, m, m->layers[i].memory_mask, i, m->layers[i].memory_mask_pos);
+            for (int r = 0; r < REF_COUNT; r++) check_layer_ref(d, s, m, m->layers[i].refs[r].name, i, m->layers[i].refs[r].pos);
         }
     }
     for (int g = 0; g < s->n_groups; g++)

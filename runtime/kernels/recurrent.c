@@ -23,7 +23,7 @@ int recurrent_check_seq(nn_graph *g, nn_node *n, int k, int per, int gates, cons
     if (s->d[2] != per * w->d[1])
         return nn_graph_fail(g, "%s: input %d is %s, but the recurrent weight %s needs %d columns (%d x %d hidden units)", name,
                              k, nn_shape_str(s, a, sizeof a), nn_shape_str(w, b, sizeof b), per * w->d[1], per, w->d[1]);
-    if (n->n_in > mask) {
+    if (n->n_in - recurrent_has_init(n) > mask) {
         nn_node *m = &g->nodes[n->in[mask]];
         if (m->shape.ndim != 2 || m->shape.d[0] != s->d[0] || m->shape.d[1] != s->d[1])
             return nn_graph_fail(g, "%s: the mask must be (batch, time) = (%d, %d), got %s", name, s->d[0], s->d[1],
@@ -31,6 +31,25 @@ int recurrent_check_seq(nn_graph *g, nn_node *n, int k, int per, int gates, cons
         m->no_grad = 1;
     }
     return 0;
+}
+
+int recurrent_check_init(nn_graph *g, nn_node *n, int N, int width, const char *layout)
+{
+    if (!recurrent_has_init(n)) return 0;
+    const nn_shape *s = recurrent_shape_in(g, n, n->n_in - 1);
+    if (s->ndim == 2 && s->d[0] == N && s->d[1] == width) return 0;
+    char b[64];
+    return nn_graph_fail(g, "%s: the initial state must be (batch, %s) = (%d, %d), got %s", nn_op_def_at(n->op)->name, layout, N,
+                         width, nn_shape_str(s, b, sizeof b));
+}
+
+int recurrent_inputs(int *in, int n_own, int mask, int init, nn_attrs *a)
+{
+    int n = n_own;
+    if (mask >= 0) in[n++] = mask;
+    if (init >= 0) in[n++] = init;
+    a->i[RECURRENT_ATTR_INIT] = init >= 0;
+    return n;
 }
 
 int recurrent_check_layer(nn_graph *g, const char *name, int x, int out_mode)
@@ -42,6 +61,16 @@ int recurrent_check_layer(nn_graph *g, const char *name, int x, int out_mode)
     if (out_mode != NN_RNN_ALL_STEPS && out_mode != NN_RNN_LAST_STEP)
         return nn_graph_fail(g, "%s: output mode must be 0 (all steps) or 1 (last real step), got %d", name, out_mode);
     return 0;
+}
+
+int recurrent_check_state(nn_graph *g, const char *name, const char *what, int state, int N, int H)
+{
+    if (state < 0) return 0;
+    const nn_shape *s = &g->nodes[state].shape;
+    if (s->ndim == 2 && s->d[0] == N && s->d[1] == H) return 0;
+    char buf[64];
+    return nn_graph_fail(g, "%s: the initial state %s must be (batch, hidden) = (%d, %d), got %s", name, what, N, H,
+                         nn_shape_str(s, buf, sizeof buf));
 }
 
 typedef struct {
@@ -117,28 +146,46 @@ void recurrent_whh_gemm(const float *d, int ldd, const float *h, int ldh, int ro
     free(part);
 }
 
-int recurrent_states_backward(nn_graph *g, int id, int gout, int *gin, int grad_op, int whh_op, const nn_attrs *a)
+int recurrent_grad_rows(nn_graph *g, int grad)
 {
-    nn_node *n = &g->nodes[id];
-    nn_attrs attrs = a ? *a : (nn_attrs){0};   /* a copy: adding nodes may move g->nodes */
-    int in[4] = {id, n->in[1], gout, n->n_in > 2 ? n->in[2] : -1};
-    int dpre = nn_op(g, grad_op, in, n->n_in + 1, a ? &attrs : NULL);
+    int t1 = g->nodes[grad].shape.d[1];
+    return nn_slice(g, grad, 1, 1, t1 - 1);
+}
+
+int recurrent_grad_init(nn_graph *g, int grad, int width)
+{
+    int n = g->nodes[grad].shape.d[0];
+    return nn_reshape(g, nn_slice(g, nn_slice(g, grad, 1, 0, 1), 2, 0, width), nn_shape2(n, width));
+}
+
+int recurrent_states_backward(nn_graph *g, int id, int gout, int *gin, int grad_op, int whh_op, int init_width)
+{
+    const nn_node *n = &g->nodes[id];
+    nn_attrs attrs = n->a;   /* copies: adding nodes may move g->nodes */
+    int n_in = n->n_in, init = recurrent_has_init(n) ? n->in[n_in - 1] : -1;
+    int in[NN_MAX_INPUTS] = {id, n->in[1], gout};
+    for (int k = 2; k < n_in; k++) in[k + 1] = n->in[k];   /* the mask and the initial state */
+    int d = nn_op(g, grad_op, in, n_in + 1, &attrs);
+    int dpre = init < 0 || d < 0 ? d : recurrent_grad_rows(g, d);
     gin[0] = dpre;
-    gin[1] = nn_op(g, whh_op, (int[]){id, dpre}, 2, NULL);
+    gin[1] = nn_op(g, whh_op, (int[]){id, dpre, init}, init < 0 ? 2 : 3, &attrs);
+    if (init >= 0 && (gin[n_in - 1] = recurrent_grad_init(g, d, init_width)) < 0) return -1;
     return gin[0] < 0 || gin[1] < 0 ? -1 : 0;
 }
 
-void recurrent_whh_grad(const float *d, int G, const float *h, int ldh, int N, int T, int H, float *out)
+void recurrent_whh_grad(const float *d, int G, const float *h, int ldh, int N, int T, int H, const float *h0, int ld0,
+                        float *out)
 {
     int rows = N * T - 1;
     float beta = 0.0f;
     if (rows <= 0) {
         memset(out, 0, (size_t)G * H * sizeof(float));
-        return;
+    } else {
+        if (N > 1) {   /* minus the pairs (dpre[n,0], h[n-1,T-1]) that straddle two sequences */
+            nn_sgemm(1, 0, G, H, N - 1, -1.0f, d + (size_t)T * G, T * G, h + (size_t)(T - 1) * ldh, T * ldh, 0.0f, out, H);
+            beta = 1.0f;
+        }
+        recurrent_whh_gemm(d + G, G, h, ldh, rows, G, H, beta, out);   /* the pairs (dpre[r], h[r-1]), r >= 1 */
     }
-    if (N > 1) {   /* minus the pairs (dpre[n,0], h[n-1,T-1]) that straddle two sequences */
-        nn_sgemm(1, 0, G, H, N - 1, -1.0f, d + (size_t)T * G, T * G, h + (size_t)(T - 1) * ldh, T * ldh, 0.0f, out, H);
-        beta = 1.0f;
-    }
-    recurrent_whh_gemm(d + G, G, h, ldh, rows, G, H, beta, out);   /* the pairs (dpre[r], h[r-1]), r >= 1 */
+    if (h0) nn_sgemm(1, 0, G, H, N, 1.0f, d, T * G, h0, ld0, 1.0f, out, H);   /* the pairs (dpre[n,0], h0[n]) */
 }

@@ -33,10 +33,24 @@ void recurrent_for_slices(int N, double step_flops, recurrent_slice_fn fn, const
 #define RECURRENT_SLICE_PER_ISA(name) \
     NN_ISA_FN(static, name, name##_body, (const void *ctx_, int s0_, int s1_), (ctx_, s0_, s1_))
 
+/* Initial states. An op whose attribute i[RECURRENT_ATTR_INIT] is 1 takes the initial state as
+ * its last input: h_{-1} (N,H), or for the LSTM [h_{-1} | c_{-1}] (N,2H); without it the
+ * recurrence starts from 0. The BPTT ops (rnn_grad, lstm_grad, gru_grad) of such a states op
+ * then give T + 1 rows per sequence, row 0 holding d loss / d h_{-1} (and d c_{-1}) in the
+ * place where the in-place backward carries dh (and dc) into an earlier step, rows 1..T the
+ * usual gradient of the projections; the states op's backward slices the two apart. */
+enum { RECURRENT_ATTR_INIT = 1 };
+
 static inline const nn_shape *recurrent_shape_in(nn_graph *g, const nn_node *n, int k) { return &g->nodes[n->in[k]].shape; }
+static inline int recurrent_has_init(const nn_node *n) { return n->a.i[RECURRENT_ATTR_INIT] != 0; }
+/* The optional mask, input k when present (the initial state, if any, comes after it). */
 static inline const float *recurrent_mask(nn_graph *g, const nn_node *n, int k)
 {
-    return n->n_in > k ? g->nodes[n->in[k]].data : NULL;
+    return n->n_in - recurrent_has_init(n) > k ? g->nodes[n->in[k]].data : NULL;
+}
+static inline const float *recurrent_init(nn_graph *g, const nn_node *n)
+{
+    return recurrent_has_init(n) ? g->nodes[n->in[n->n_in - 1]].data : NULL;
 }
 static inline int recurrent_real(const float *mask, size_t pos) { return !mask || mask[pos] != 0.0f; }
 
@@ -44,9 +58,17 @@ static inline int recurrent_real(const float *mask, size_t pos) { return !mask |
  * (gate_names, e.g. " (gates i, f, g, o)", explains the rows in the message), and the
  * optional mask (N,T) at input `mask`, which is marked no_grad. Returns 0 or -1 (g->err). */
 int recurrent_check_seq(nn_graph *g, nn_node *n, int k, int per, int gates, const char *gate_names, int mask);
+/* Checks the initial state of op n, if it has one, is (N, width) (width: H, or 2H for the
+ * LSTM's [h | c]; layout names the columns in the message). Returns 0 or -1 (g->err). */
+int recurrent_check_init(nn_graph *g, nn_node *n, int N, int width, const char *layout);
+/* The inputs of a states op (its own, then the mask and the initial state when given) into in,
+ * with the attributes saying whether there is an initial state; returns the count. */
+int recurrent_inputs(int *in, int n_own, int mask, int init, nn_attrs *a);
 /* The layer builders' checks (nn_rnn, nn_lstm, nn_gru): x is (N,T,D) and out_mode is one of
- * NN_RNN_ALL_STEPS, NN_RNN_LAST_STEP; name starts the message. */
+ * NN_RNN_ALL_STEPS, NN_RNN_LAST_STEP; an initial state `what` (h0, c0) is -1 (none) or (N,H);
+ * name starts the message. */
 int recurrent_check_layer(nn_graph *g, const char *name, int x, int out_mode);
+int recurrent_check_state(nn_graph *g, const char *name, const char *what, int state, int N, int H);
 
 /* out (G x H) = beta out + d^T h over `rows` rows: d (rows x G, row stride ldd), h (rows x H,
  * row stride ldh) — the recurrent weight gradient summed over every step. Split over the rows
@@ -57,13 +79,20 @@ void recurrent_whh_gemm(const float *d, int ldd, const float *h, int ldh, int ro
 /* dW_hh (G x H) = sum over sequences n and steps t >= 1 of dpre[n,t]^T h[n,t-1] (padding steps
  * have dpre = 0): d is dpre (N*T rows of G floats), h the states (N*T rows, ldh floats apart).
  * Over flat rows r = n T + t that is one GEMM over the pairs (dpre[r], h[r-1]), r >= 1, minus
- * the N-1 pairs straddling two sequences, themselves one strided GEMM. */
-void recurrent_whh_grad(const float *d, int G, const float *h, int ldh, int N, int T, int H, float *out);
+ * the N-1 pairs straddling two sequences, themselves one strided GEMM. With an initial state
+ * h0 (N rows, ld0 floats apart; NULL: none) the pairs (dpre[n,0], h0[n]) are added. */
+void recurrent_whh_grad(const float *d, int G, const float *h, int ldh, int N, int T, int H, const float *h0, int ld0,
+                        float *out);
 
-/* The backward of a states op (xp, w_hh[, mask]) whose gradient is two gradient-only ops:
- * dxp = grad_op(states, w_hh, gout[, mask]) (with attributes a) and dW_hh = whh_op(states, dxp);
- * the mask gets none. */
-int recurrent_states_backward(nn_graph *g, int id, int gout, int *gin, int grad_op, int whh_op, const nn_attrs *a);
+/* The backward of a states op (xp, w_hh[, mask][, init]) whose gradient is two gradient-only
+ * ops: g = grad_op(states, w_hh, gout[, mask][, init]) (with the op's attributes) and
+ * dW_hh = whh_op(states, dxp[, init]); dxp is g, or its rows 1..T with an initial state, whose
+ * gradient is then row 0's first init_width columns. The mask gets none. */
+int recurrent_states_backward(nn_graph *g, int id, int gout, int *gin, int grad_op, int whh_op, int init_width);
+/* Of a BPTT op's output g (N, T+1, C) with an initial state: the gradient of the projections,
+ * rows 1..T (N,T,C), and that of the initial state, the first width columns of row 0 (N,width). */
+int recurrent_grad_rows(nn_graph *g, int grad);
+int recurrent_grad_init(nn_graph *g, int grad, int width);
 
 /* Fixtures: a (3, 4) mask with padding at the end (sequence 1), at the start and in the middle
  * (sequence 2); scaled, (3s, 4s): sequence n follows row n % 3, each step stretched over s.

@@ -1,20 +1,22 @@
 /* GRU layer (PyTorch's equations, gate order r, z, n): the fused recurrence and its
  * backpropagation through time. Same structure as op_lstm.c (read op_rnn.c first).
- *   gru_states(xp, w_hh, b_hh[, mask]) -> (N,T,5H): per step the row [r z | hn | n | h], where
- *     hp = h_{t-1} W_hh^T + b_hh (3H, gates r z n), r = sigmoid(xp_r + hp_r),
+ *   gru_states(xp, w_hh, b_hh[, mask][, h0]) -> (N,T,5H): per step the row [r z | hn | n | h],
+ *     where hp = h_{t-1} W_hh^T + b_hh (3H, gates r z n), r = sigmoid(xp_r + hp_r),
  *     z = sigmoid(xp_z + hp_z), hn = hp_n, n = tanh(xp_n + r hn), h_t = (1 - z) n + z h_{t-1},
- *     h_{-1} = 0. xp (N,T,3H) is the input projection x W_ih^T + b_ih of every step (one dense
+ *     h_{-1} = h0 (N,H), or 0 without it (attrs i[1], recurrent.h). xp (N,T,3H) is the input
+ *     projection x W_ih^T + b_ih of every step (one dense
  *     GEMM, built by nn_gru). b_hh is an input of its own because b_hn sits inside r (...).
  *     A padding step (mask 0) keeps h and stores r, z, hn, n = 0 (constants: no gradient).
  *     The node holds everything the backward reads.
- *   gru_grad(states, w_hh, gstates[, mask]) -> dxp (N,T,3H): d loss / d xp by BPTT from the
+ *   gru_grad(states, w_hh, gstates[, mask][, h0]) -> dxp (N,T,3H), or (N,T+1,3H) with h0, row 0
+ *     then [d h0 | 0 0]: d loss / d xp by BPTT from the
  *     gradient of every part of the states. Gradient-only (NN_OPS_GRAD_ONLY).
- *   gru_whh_grad(states, dxp, gstates[, mask]) -> (3H,H): d loss / d W_hh = sum over steps
- *     t >= 1 of dhp_t^T h_{t-1}, where dhp = [d_r d_z d_hn] is the gradient of
- *     h_{t-1} W_hh^T + b_hh: d_r, d_z from dxp, d_hn = dxp_n r + the gradient on the hn slot
- *     (0 at padding steps). Gradient-only.
- *   gru_bhh_grad(states, dxp, gstates[, mask]) -> (3H): d loss / d b_hh = sum over all steps
- *     of dhp_t. Gradient-only.
+ *   gru_whh_grad(states, dxp, gstates[, mask][, h0]) -> (3H,H): d loss / d W_hh = sum over
+ *     steps of dhp_t^T h_{t-1} (t >= 1, and t = 0 with h0), where dhp = [d_r d_z d_hn] is the
+ *     gradient of h_{t-1} W_hh^T + b_hh: d_r, d_z from dxp, d_hn = dxp_n r + the gradient on
+ *     the hn slot (0 at padding steps). Gradient-only.
+ *   gru_bhh_grad(states, dxp, gstates[, mask][, h0]) -> (3H): d loss / d b_hh = sum over all
+ *     steps of dhp_t. Gradient-only.
  * (gru_grad returns dxp rather than dhp because dxp feeds the dense projection's backward,
  * which needs it contiguous; d_hn is cheap to redo from it.)
  * Layout: step t of sequence n is row n T + t; step t of every sequence is N rows spaced
@@ -57,6 +59,7 @@ static int gru_states_infer(nn_graph *g, nn_node *n)
 {
     if (recurrent_check_seq(g, n, 0, 3, 3, " (gates r, z, n)", 3) < 0) return -1;
     const nn_shape *s = recurrent_shape_in(g, n, 0), *b = recurrent_shape_in(g, n, 2);
+    if (recurrent_check_init(g, n, s->d[0], s->d[2] / 3, "hidden") < 0) return -1;
     if (b->ndim != 1 || b->d[0] != s->d[2]) {
         char a[64];
         return nn_graph_fail(g, "gru_states: the recurrent bias must be (%d) (3 x hidden), got %s", s->d[2],
@@ -95,24 +98,29 @@ static void cell_step(float *row, const float *h_prev, int H)
     }
 }
 
-/* Steps 0..T-1 for sequences [s0, s1) of the states s, from the projections xp. */
-static void recur_forward(float *s, const float *xp, const rec_weight *w, const float *bh, const float *mask, int s0, int s1,
-                          int T, int H)
+/* Steps 0..T-1 for sequences [s0, s1) of the states s, from the projections xp and h0 (N,H)
+ * or NULL. */
+static void recur_forward(float *s, const float *xp, const float *h0, const rec_weight *w, const float *bh, const float *mask,
+                          int s0, int s1, int T, int H)
 {
     size_t ld = (size_t)T * S_W * H, ldx = (size_t)T * 3 * H;
     for (int t = 0; t < T; t++) {
         float *st = s + (size_t)s0 * ld + (size_t)t * S_W * H;
         for (int q = s0; q < s1; q++) load_step(st + (size_t)(q - s0) * ld, xp + (size_t)q * ldx + (size_t)t * 3 * H, bh, H);
+        /* h_{t-1} of the slice's first sequence and the distance to the next one's; none at t = 0 without h0 */
+        const float *hp = t > 0 ? st - H : h0 ? h0 + (size_t)s0 * H : NULL;
+        size_t ldp = t > 0 ? ld : (size_t)H;
         /* [r z | hn] += h_{t-1} W_hh^T: (rows, H) x (3H, H)^T; h_{-1} = 0 adds nothing */
-        if (t > 0) rec_gemm(w, s1 - s0, st - H, ld, st, ld);
+        if (hp) rec_gemm(w, s1 - s0, hp, ldp, st, ld);
         for (int q = s0; q < s1; q++) {
             float *row = st + (size_t)(q - s0) * ld;
+            const float *h_prev = hp ? hp + (size_t)(q - s0) * ldp : NULL;
             if (recurrent_real(mask, (size_t)q * T + t)) {
-                cell_step(row, t > 0 ? row - H : NULL, H);
+                cell_step(row, h_prev, H);
                 continue;
             }
-            memset(row, 0, (size_t)(t > 0 ? S_H : S_W) * H * sizeof(float));
-            if (t > 0) memcpy(row + S_H * H, row - H, (size_t)H * sizeof(float));   /* carry h */
+            memset(row, 0, (size_t)(h_prev ? S_H : S_W) * H * sizeof(float));
+            if (h_prev) memcpy(row + S_H * H, h_prev, (size_t)H * sizeof(float));   /* carry h */
         }
     }
 }
@@ -121,6 +129,7 @@ static void recur_forward(float *s, const float *xp, const rec_weight *w, const 
 typedef struct {
     float *out;
     const float *in, *extra, *mask;   /* forward: xp and b_hh; backward: the states and their gradient */
+    const float *h0;                  /* h_{-1} (N,H) or NULL */
     const rec_weight *w;
     int T, H;
     atomic_int *failed;               /* backward: some slice lacked memory */
@@ -129,7 +138,7 @@ typedef struct {
 static void forward_slice_body(const void *p, int s0, int s1)
 {
     const gru_slice *c = p;
-    recur_forward(c->out, c->in, c->w, c->extra, c->mask, s0, s1, c->T, c->H);
+    recur_forward(c->out, c->in, c->h0, c->w, c->extra, c->mask, s0, s1, c->T, c->H);
 }
 RECURRENT_SLICE_PER_ISA(forward_slice)
 
@@ -140,26 +149,33 @@ static void gru_states_forward(nn_graph *g, nn_node *n)
     int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2] / S_W;
     rec_weight rw;
     rec_weight_pack(&rw, w, 1, 3 * H, H);   /* op(W) = W_hh^T */
-    recurrent_for_slices(N, 6.0 * N * H * H, forward_slice, &(gru_slice){n->data, xp, bh, mask, &rw, T, H, NULL});
+    recurrent_for_slices(N, 6.0 * N * H * H, forward_slice, &(gru_slice){n->data, xp, bh, mask, recurrent_init(g, n), &rw, T, H, NULL});
 }
 
-/* dxp = gru_grad(...); d/dW_hh and d/db_hh from dxp; the mask gets none. */
+/* dxp = gru_grad(...) (its rows 1..T with h0, row 0 then d/dh0); d/dW_hh and d/db_hh from
+ * dxp; the mask gets none. */
 static int gru_states_backward(nn_graph *g, int id, int gout, int *gin)
 {
     const nn_node *n = &g->nodes[id];
-    int n_in = n->n_in;   /* read now: adding nodes may move n */
-    int in[4] = {id, n->in[1], gout, n_in > 3 ? n->in[3] : -1};
-    int dxp = nn_op(g, NN_OP_gru_grad, in, n_in, NULL);
+    nn_attrs attrs = n->a;   /* copies: adding nodes may move n */
+    int n_in = n->n_in, init = recurrent_has_init(n) ? n->in[n_in - 1] : -1, H = n->shape.d[2] / S_W;
+    int in[NN_MAX_INPUTS] = {id, n->in[1], gout};
+    for (int k = 3; k < n_in; k++) in[k] = n->in[k];   /* the mask and h0, where the states op has them */
+    int d = nn_op(g, NN_OP_gru_grad, in, n_in, &attrs);
+    int dxp = init < 0 || d < 0 ? d : recurrent_grad_rows(g, d);
     gin[0] = dxp;
-    in[1] = dxp;   /* (states, dxp, gstates[, mask]) */
-    gin[1] = nn_op(g, NN_OP_gru_whh_grad, in, n_in, NULL);
-    gin[2] = nn_op(g, NN_OP_gru_bhh_grad, in, n_in, NULL);
+    in[1] = dxp;   /* (states, dxp, gstates[, mask][, h0]) */
+    gin[1] = nn_op(g, NN_OP_gru_whh_grad, in, n_in, &attrs);
+    gin[2] = nn_op(g, NN_OP_gru_bhh_grad, in, n_in, &attrs);
+    if (init >= 0 && (gin[n_in - 1] = recurrent_grad_init(g, d, H)) < 0) return -1;
     return gin[0] < 0 || gin[1] < 0 || gin[2] < 0 ? -1 : 0;
 }
 
 /* Both output modes with padding at the end (sequence 1), at the start and in the middle
- * (sequence 2), with and without biases, plus a bare gru_states whose every part (r, z, hn,
- * n, h) feeds the loss, so the backward's handling of gradients on every slot is checked. */
+ * (sequence 2), with and without biases, the every-step one from an initial state h0 (carried
+ * over sequence 2's leading padding step), plus a bare gru_states from another h0 without a
+ * mask whose every part (r, z, hn, n, h) feeds the loss, so the backward's handling of
+ * gradients on every slot is checked. */
 static int gru_states_check(nn_graph *g, nn_rng *r, int scale)
 {
     const int N = 3 * scale, T = 4 * scale, D = 3 * scale, H = 2 * scale;
@@ -168,15 +184,16 @@ static int gru_states_check(nn_graph *g, nn_rng *r, int scale)
     int x = nn_test_input(g, nn_shape3(N, T, D), r, -1, 1), wi = nn_test_input(g, nn_shape2(3 * H, D), r, -1, 1);
     int wh = nn_test_input(g, nn_shape2(3 * H, H), r, -1, 1), bi = nn_test_input(g, nn_shape1(3 * H), r, -1, 1);
     int bh = nn_test_input(g, nn_shape1(3 * H), r, -1, 1);
-    int all = nn_gru(g, x, wi, wh, bi, bh, mask, NN_RNN_ALL_STEPS);
-    int last = nn_gru(g, x, wi, wh, -1, -1, mask, NN_RNN_LAST_STEP);
-    int xp = nn_test_input(g, nn_shape3(N, T, 3 * H), r, -1, 1);
-    int states = nn_gru_states(g, xp, wh, bh, mask);
+    int h0 = nn_test_input(g, nn_shape2(N, H), r, -1, 1);
+    int all = nn_gru(g, x, wi, wh, bi, bh, mask, h0, NN_RNN_ALL_STEPS);
+    int last = nn_gru(g, x, wi, wh, -1, -1, mask, -1, NN_RNN_LAST_STEP);
+    int xp = nn_test_input(g, nn_shape3(N, T, 3 * H), r, -1, 1), h0b = nn_test_input(g, nn_shape2(N, H), r, -1, 1);
+    int states = nn_gru_states(g, xp, wh, bh, -1, h0b);
     int h = nn_add(g, all, nn_reshape(g, last, nn_shape3(N, 1, H)));
     return nn_concat(g, (int[]){h, states}, 2, 2);
 }
 
-/* ---- gru_grad(states, w_hh, gstates[, mask]) -> dxp (N,T,3H) ---- */
+/* ---- gru_grad(states, w_hh, gstates[, mask][, h0]) -> dxp (N,T,3H) or (N,T+1,3H) ---- */
 static int gru_grad_infer(nn_graph *g, nn_node *n)
 {
     if (recurrent_check_seq(g, n, 0, S_W, 3, " (gates r, z, n)", 3) < 0) return -1;
@@ -186,7 +203,8 @@ static int gru_grad_infer(nn_graph *g, nn_node *n)
         return nn_graph_fail(g, "gru_grad: the states %s and their gradient %s differ in shape", nn_shape_str(s, a, sizeof a),
                              nn_shape_str(recurrent_shape_in(g, n, 2), b, sizeof b));
     }
-    n->shape = nn_shape3(s->d[0], s->d[1], s->d[2] / S_W * 3);
+    if (recurrent_check_init(g, n, s->d[0], s->d[2] / S_W, "hidden") < 0) return -1;
+    n->shape = nn_shape3(s->d[0], s->d[1] + recurrent_has_init(n), s->d[2] / S_W * 3);
     return 0;
 }
 
@@ -212,21 +230,25 @@ static void cell_step_grad(float *dx, float *dhp, const float *st, const float *
     }
 }
 
-/* Backward in time for sequences [s0, s1), inside the zeroed output d: step t's rows hold the
+/* Backward in time for sequences [s0, s1), inside the zeroed output d (step 0 of sequence 0;
+ * sequences ldd apart): step t's rows hold the
  * carried dh_t, then become dxp_t; dhp (rows, 3H) is this thread's scratch for the step's
  * [d_r d_z d_hn], and the GEMM adds dhp W_hh into dh_{t-1}. A padding step passes dh_t on
- * unchanged (h was carried) and leaves dxp_t = 0 (its gates are constants). */
-static void recur_backward(float *d, float *dhp, const float *s, const float *gs, const rec_weight *w, const float *mask, int s0,
-                           int s1, int T, int H)
+ * unchanged (h was carried) and leaves dxp_t = 0 (its gates are constants). With h0 (N,H),
+ * step 0 passes dh_{-1} on to the row before it, h0's. */
+static void recur_backward(float *d, size_t ldd, const float *h0, float *dhp, const float *s, const float *gs,
+                           const rec_weight *w, const float *mask, int s0, int s1, int T, int H)
 {
-    size_t ldd = (size_t)T * 3 * H, lds = (size_t)T * S_W * H;
+    size_t lds = (size_t)T * S_W * H;
     for (int t = T - 1; t >= 0; t--) {
         float *dt = d + (size_t)s0 * ldd + (size_t)t * 3 * H;
+        int has_prev = t > 0 || h0;
         for (int q = s0; q < s1; q++) {
-            float *dx = dt + (size_t)(q - s0) * ldd, *dh_prev = t > 0 ? dx - 3 * H : NULL, *dp = dhp + (size_t)(q - s0) * 3 * H;
+            float *dx = dt + (size_t)(q - s0) * ldd, *dh_prev = has_prev ? dx - 3 * H : NULL, *dp = dhp + (size_t)(q - s0) * 3 * H;
             size_t at = (size_t)q * lds + (size_t)t * S_W * H;
+            const float *h_prev = t > 0 ? s + at - H : h0 ? h0 + (size_t)q * H : NULL;
             if (recurrent_real(mask, (size_t)q * T + t)) {
-                cell_step_grad(dx, dp, s + at, gs + at, t > 0 ? s + at - H : NULL, dh_prev, H);
+                cell_step_grad(dx, dp, s + at, gs + at, h_prev, dh_prev, H);
                 continue;
             }
             if (dh_prev) {
@@ -237,15 +259,17 @@ static void recur_backward(float *d, float *dhp, const float *s, const float *gs
             memset(dp, 0, (size_t)3 * H * sizeof(float));
         }
         /* dh_{t-1} += dhp_t W_hh: (rows, 3H) x (3H, H) */
-        if (t > 0) rec_gemm(w, s1 - s0, dhp, (size_t)3 * H, dt - 3 * H, ldd);
+        if (has_prev) rec_gemm(w, s1 - s0, dhp, (size_t)3 * H, dt - 3 * H, ldd);
     }
 }
 
 static void backward_slice_body(const void *p, int s0, int s1)
 {
     const gru_slice *c = p;
+    int init = c->h0 != NULL;   /* per sequence: dh0's row first */
+    size_t ldd = (size_t)(c->T + init) * 3 * c->H;
     float *dhp = malloc(((size_t)(s1 - s0) * 3 * c->H + 1) * sizeof(float));   /* once per call, not per step */
-    if (dhp) recur_backward(c->out, dhp, c->in, c->extra, c->w, c->mask, s0, s1, c->T, c->H);
+    if (dhp) recur_backward(c->out + (size_t)init * 3 * c->H, ldd, c->h0, dhp, c->in, c->extra, c->w, c->mask, s0, s1, c->T, c->H);
     else atomic_store_explicit(c->failed, 1, memory_order_relaxed);   /* read after the slices: the pool orders it */
     free(dhp);
 }
@@ -255,16 +279,16 @@ static void gru_grad_forward(nn_graph *g, nn_node *n)
 {
     const float *s = g->nodes[n->in[0]].data, *w = g->nodes[n->in[1]].data, *gs = g->nodes[n->in[2]].data;
     const float *mask = recurrent_mask(g, n, 3);
-    int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2] / 3;
+    int N = n->shape.d[0], T = n->shape.d[1] - recurrent_has_init(n), H = n->shape.d[2] / 3;
     atomic_int failed = 0;
     memset(n->data, 0, nn_shape_numel(&n->shape) * sizeof(float));
     rec_weight rw;
     rec_weight_pack(&rw, w, 0, H, 3 * H);   /* op(W) = W_hh (3H, H) */
-    recurrent_for_slices(N, 6.0 * N * H * H, backward_slice, &(gru_slice){n->data, s, gs, mask, &rw, T, H, &failed});
+    recurrent_for_slices(N, 6.0 * N * H * H, backward_slice, &(gru_slice){n->data, s, gs, mask, recurrent_init(g, n), &rw, T, H, &failed});
     if (atomic_load_explicit(&failed, memory_order_relaxed)) fail_nan(n, "gru_grad");
 }
 
-/* ---- gru_whh_grad, gru_bhh_grad: (states, dxp, gstates[, mask]) -> (3H,H), (3H) ---- */
+/* ---- gru_whh_grad, gru_bhh_grad: (states, dxp, gstates[, mask][, h0]) -> (3H,H), (3H) ---- */
 static int check_states_dxp(nn_graph *g, nn_node *n)
 {
     const nn_shape *s = recurrent_shape_in(g, n, 0), *d = recurrent_shape_in(g, n, 1);
@@ -273,7 +297,7 @@ static int check_states_dxp(nn_graph *g, nn_node *n)
         s->d[2] / S_W * 3 != d->d[2] || !nn_shape_eq(s, recurrent_shape_in(g, n, 2)))
         return nn_graph_fail(g, "%s: expected states and their gradient (batch, time, 5H) and dxp (batch, time, 3H), got %s and %s",
                              nn_op_def_at(n->op)->name, nn_shape_str(s, a, sizeof a), nn_shape_str(d, b, sizeof b));
-    return 0;
+    return recurrent_check_init(g, n, s->d[0], s->d[2] / S_W, "hidden");
 }
 
 /* d_hn of row m (H): dxp_n r plus the hn slot's own gradient; 0 at a padding step (hn was a
@@ -300,12 +324,16 @@ static int gru_whh_grad_infer(nn_graph *g, nn_node *n)
 /* out rows [r0, r1) of dW_hh += sum over n, t >= 1 of dh[n,t]^T h[n,t-1], dh the (N T, ld)
  * gradient whose column 0 is output row r0. As in lstm_whh_grad: one GEMM over the flat row
  * pairs (dh[m], h[m-1]), m >= 1, minus the N-1 pairs straddling two sequences
- * (dh[n,0], h[n-1,T-1]). h sits at column 4H of the states' 5H-wide rows. */
-static void whh_rows(float *out, const float *dh, int ld, const float *s, int N, int T, int H, int r0, int r1)
+ * (dh[n,0], h[n-1,T-1]); plus the pairs (dh[n,0], h0[n]) with h0 (N,H) (NULL: none). h sits at
+ * column 4H of the states' 5H-wide rows. */
+static void whh_rows(float *out, const float *dh, int ld, const float *s, const float *h0, int N, int T, int H, int r0, int r1)
 {
     int rows = N * T - 1;
     size_t lds = (size_t)S_W * H;
-    if (r1 <= r0 || rows == 0) return;
+    if (r1 <= r0) return;
+    if (h0)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r1 - r0, H, N, 1.0f, dh, T * ld, h0, H, 1.0f, out + (size_t)r0 * H, H);
+    if (rows == 0) return;
     if (N > 1)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r1 - r0, H, N - 1, -1.0f, dh + (size_t)T * ld, T * ld,
                     s + (size_t)(T - 1) * lds + S_H * H, (int)(T * lds), 1.0f, out + (size_t)r0 * H, H);
@@ -318,7 +346,7 @@ static void whh_rows(float *out, const float *dh, int ld, const float *s, int N,
 
 typedef struct {
     float *out, *dhn;
-    const float *s, *d, *gs, *mask;
+    const float *s, *d, *gs, *mask, *h0;
     int N, T, H, bands;
 } whh_ctx;
 
@@ -335,8 +363,8 @@ static void whh_band(const void *p, size_t band)
     int H = c->H, G = 3 * H, b0, b1;
     recurrent_slice(G, (int)band, c->bands, &b0, &b1);
     int a1 = b1 < 2 * H ? b1 : 2 * H, c0 = b0 > 2 * H ? b0 : 2 * H;
-    whh_rows(c->out, c->d + b0, G, c->s, c->N, c->T, H, b0, a1);
-    whh_rows(c->out, c->dhn + (c0 - 2 * H), H, c->s, c->N, c->T, H, c0, b1);
+    whh_rows(c->out, c->d + b0, G, c->s, c->h0, c->N, c->T, H, b0, a1);
+    whh_rows(c->out, c->dhn + (c0 - 2 * H), H, c->s, c->h0, c->N, c->T, H, c0, b1);
 }
 
 /* dW_hh over bands of output rows on the pool (as lstm_whh_grad): rows of gates r, z read dxp
@@ -353,7 +381,7 @@ static void gru_whh_grad_forward(nn_graph *g, nn_node *n)
     }
     memset(n->data, 0, (size_t)G * H * sizeof(float));
     whh_ctx c = {n->data, dhn, g->nodes[n->in[0]].data, g->nodes[n->in[1]].data, g->nodes[n->in[2]].data,
-                 recurrent_mask(g, n, 3), N, T, H, 1};
+                 recurrent_mask(g, n, 3), recurrent_init(g, n), N, T, H, 1};
     nn_par_items(M, (size_t)H, dhn_rows, &c);
     if (2.0 * G * H * M >= 2e7 && G >= 32 && nn_pool_threads() > 1) {
         c.bands = WHH_BANDS;
@@ -371,7 +399,8 @@ static int gru_bhh_grad_infer(nn_graph *g, nn_node *n)
     return 0;
 }
 
-/* d b_hh = sum over all steps (t = 0 included: b_hh is added there too) of [d_r d_z d_hn]. */
+/* d b_hh = sum over all steps (t = 0 included: b_hh is added there too) of [d_r d_z d_hn]
+ * (h0, when given, is not read). */
 static void gru_bhh_grad_forward(nn_graph *g, nn_node *n)
 {
     const float *s = g->nodes[n->in[0]].data, *d = g->nodes[n->in[1]].data, *gs = g->nodes[n->in[2]].data;
@@ -393,30 +422,32 @@ static void gru_bhh_grad_forward(nn_graph *g, nn_node *n)
 }
 
 const nn_op_def nn_def_gru_states = {
-    "gru_states", -1, "(xp (N,T,3H), w_hh (3H,H), b_hh (3H)[, mask (N,T)]) -> (N,T,5H): per step [r z | hn | n | h] of a GRU",
+    "gru_states", -1, "(xp (N,T,3H), w_hh (3H,H), b_hh (3H)[, mask (N,T)][, h0 (N,H)]) -> (N,T,5H): per step [r z | hn | n | h] of a GRU",
     gru_states_infer, gru_states_forward, gru_states_backward, gru_states_check, recurrence_flops};
 const nn_op_def nn_def_gru_grad = {"gru_grad", -1,
-                                   "(states, w_hh, gstates[, mask]) -> dxp (N,T,3H): GRU backpropagation through time (gradient only)",
+                                   "(states, w_hh, gstates[, mask][, h0]) -> dxp (N,T,3H), with h0 (N,T+1,3H) (row 0: d h0): GRU backpropagation through time (gradient only)",
                                    gru_grad_infer, gru_grad_forward, NULL, NULL, recurrence_flops};
-const nn_op_def nn_def_gru_whh_grad = {"gru_whh_grad", -1, "(states, dxp, gstates[, mask]) -> (3H,H): GRU recurrent weight gradient (gradient only)",
+const nn_op_def nn_def_gru_whh_grad = {"gru_whh_grad", -1, "(states, dxp, gstates[, mask][, h0]) -> (3H,H): GRU recurrent weight gradient (gradient only)",
                                        gru_whh_grad_infer, gru_whh_grad_forward, NULL, NULL, recurrence_flops};
-const nn_op_def nn_def_gru_bhh_grad = {"gru_bhh_grad", -1, "(states, dxp, gstates[, mask]) -> (3H): GRU recurrent bias gradient (gradient only)",
+const nn_op_def nn_def_gru_bhh_grad = {"gru_bhh_grad", -1, "(states, dxp, gstates[, mask][, h0]) -> (3H): GRU recurrent bias gradient (gradient only)",
                                        gru_bhh_grad_infer, gru_bhh_grad_forward, NULL, NULL, NULL};
 
-int nn_gru_states(nn_graph *g, int xp, int w_hh, int b_hh, int mask)
+int nn_gru_states(nn_graph *g, int xp, int w_hh, int b_hh, int mask, int h0)
 {
-    if (mask < 0) return nn_op(g, NN_OP_gru_states, (int[]){xp, w_hh, b_hh}, 3, NULL);
-    return nn_op(g, NN_OP_gru_states, (int[]){xp, w_hh, b_hh, mask}, 4, NULL);
+    nn_attrs a = {0};
+    int in[5] = {xp, w_hh, b_hh};
+    return nn_op(g, NN_OP_gru_states, in, recurrent_inputs(in, 3, mask, h0, &a), &a);
 }
 
-int nn_gru(nn_graph *g, int x, int w_ih, int w_hh, int b_ih, int b_hh, int mask, int out_mode)
+int nn_gru(nn_graph *g, int x, int w_ih, int w_hh, int b_ih, int b_hh, int mask, int h0, int out_mode)
 {
     if (x < 0 || w_ih < 0 || w_hh < 0) return -1;
     if (recurrent_check_layer(g, "gru", x, out_mode) < 0) return -1;
     const nn_shape *xs = &g->nodes[x].shape;
     int N = xs->d[0], T = xs->d[1];
+    if (recurrent_check_state(g, "gru", "h0", h0, N, g->nodes[w_hh].shape.d[1]) < 0) return -1;
     if (b_hh < 0) b_hh = nn_const(g, nn_shape1(g->nodes[w_hh].shape.d[0]), 0.0f);   /* no recurrent bias */
-    int states = nn_gru_states(g, nn_dense(g, x, w_ih, b_ih), w_hh, b_hh, mask);
+    int states = nn_gru_states(g, nn_dense(g, x, w_ih, b_ih), w_hh, b_hh, mask, h0);
     if (states < 0) return -1;
     int H = g->nodes[states].shape.d[2] / S_W;
     /* a padding step carries the state, so the state at T-1 is the one after the last real

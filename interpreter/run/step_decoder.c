@@ -130,7 +130,7 @@ static int setup_transformer(model_graph *m, step_layer *sl, const int *src, int
     sl->n_att = decoder ? 2 : 1;
     if (mha_load(m, l, "self_attn.", &sl->att[0].w) < 0 || (decoder && mha_load(m, l, "multihead_attn.", &sl->att[1].w) < 0))
         return fail(err, errlen, l, "its attention weights are missing");
-    if (decoder && (n_src < 2 || memory_setup(m, l, src[1], l->memory_mask, &sl->att[1], err, errlen) < 0))
+    if (decoder && (n_src < 2 || memory_setup(m, l, src[1], l->refs[REF_MEMORY_MASK].name, &sl->att[1], err, errlen) < 0))
         return n_src < 2 ? fail(err, errlen, l, "has no memory input") : -1;
     static const char *const ff[2][2] = {{"linear1.weight", "linear1.bias"}, {"linear2.weight", "linear2.bias"}};
     static const char *const norm[3][2] = {{"norm1.weight", "norm1.bias"}, {"norm2.weight", "norm2.bias"}, {"norm3.weight", "norm3.bias"}};
@@ -145,7 +145,7 @@ static int setup_attention(model_graph *m, step_layer *sl, const int *src, int n
     const layer_spec *l = sl->l;
     sl->n_att = 1;
     if (mha_load(m, l, "", &sl->att[0].w) < 0) return fail(err, errlen, l, "its weights are missing");
-    if (n_src > 1) return memory_setup(m, l, src[1], l->mask_from, &sl->att[0], err, errlen);
+    if (n_src > 1) return memory_setup(m, l, src[1], l->refs[REF_MASK].name, &sl->att[0], err, errlen);
     if (!l->causal) return fail(err, errlen, l, "it attends to later steps (causal: false), so it cannot run one step at a time");
     return 0;
 }

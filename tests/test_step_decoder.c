@@ -2,8 +2,9 @@
  * a decoder run one step at a time, with its keys and values cached, must give the logits the
  * graph gives for the whole target sequence at once (teacher forcing), for every layer kind it
  * runs (sinusoidal and learned positions, post-norm and pre-norm gelu decoder layers, causal
- * self-attention and cross-attention layers, layer norm, dense with an activation), also after
- * beam search reorders its rows; greedy search must pick what re-running the graph on each
+ * self-attention and cross-attention layers, layer norm, dense with an activation; a gru that
+ * attends, an lstm and an rnn started from an encoder's last state), also after beam search
+ * reorders its rows; greedy search must pick what re-running the graph on each
  * prefix picks; and beam search wide enough to keep every hypothesis must find the sequence
  * with the best length-normalised log-probability, as enumerating them all does. */
 #include <setjmp.h>
@@ -25,7 +26,7 @@
 
 enum { T = 6, V = 12 };
 
-static const char *const layers =
+static const char *const transformer_layers =
     "    - {embedding: {vocab: 12, dim: 8, padding_id: 0}, name: source}\n"
     "    - {positional_encoding: {kind: sinusoidal}, name: source_positions}\n"
     "    - {transformer_encoder: {heads: 2, ff: 16, mask: input}, name: memory}\n"
@@ -40,6 +41,22 @@ static const char *const layers =
     "    - {layer_norm: {}, name: norm}\n"
     "    - {dense: 16, act: tanh}\n"
     "    - {dense: 12, name: logits}\n";
+
+/* The tutorial's seq2seq RNN and more: a gru encoder, its last real state as the decoders'
+ * initial state, a gru that attends to the encoder (Bahdanau), then an lstm and an rnn from
+ * initial states too. */
+static const char *const recurrent_layers =
+    "    - {embedding: {vocab: 12, dim: 8, padding_id: 0}, name: source}\n"
+    "    - {gru: {units: 6, output: all, mask: input}, name: encoder}\n"
+    "    - {last_over: {mask: input}, from: encoder, name: encoder_state}\n"
+    "    - {shift: {fill: 1}, from: target, name: decoder_input}\n"
+    "    - {embedding: {vocab: 12, dim: 8, padding_id: 0, words: target}}\n"
+    "    - {gru: {units: 6, output: all, initial_state: encoder_state, attend: encoder, attend_mask: input}, name: attend}\n"
+    "    - {lstm: {units: 6, output: all, initial_state: encoder_state}, name: cells}\n"
+    "    - {rnn: {units: 6, output: all, initial_state: encoder_state}, name: plain}\n"
+    "    - {dense: 12, name: logits}\n";
+
+static const char *layers = NULL;   /* the model the tests build: one of the two */
 
 typedef struct {
     spec *s;
@@ -119,9 +136,8 @@ static void expect_row(const float *got, const float *want, const char *what, in
             fail_msg("%s: row %d step %d class %d: step decoder %.7f, graph %.7f", what, r, t, v, got[v], want[v]);
 }
 
-static void test_steps_give_the_teacher_forced_logits(void **state)
+static void teacher_forced(void)
 {
-    (void)state;
     enum { B = 4 };
     built b = build(B);
     float x[B * T], y[B * T], want[B * T * V];
@@ -143,9 +159,8 @@ static void test_steps_give_the_teacher_forced_logits(void **state)
 
 /* Two sentences of two beams; beam k of sentence i follows target stream (k + t) % 2 at step t:
  * the rows swap every step (reorder), and each row must carry the other's cache along. */
-static void test_reordered_rows_carry_their_caches(void **state)
+static void reordered(void)
 {
-    (void)state;
     enum { N = 2, K = 2, R = N * K };
     built b = build(R);
     float src[N * T], x[R * T], y[R * T], want[R * T * V];
@@ -171,6 +186,26 @@ static void test_reordered_rows_carry_their_caches(void **state)
     release(&b);
 }
 
+static void test_steps_give_the_teacher_forced_logits(void **state)
+{
+    (void)state;
+    layers = transformer_layers;
+    teacher_forced();
+    layers = recurrent_layers;
+    teacher_forced();
+    layers = transformer_layers;
+}
+
+static void test_reordered_rows_carry_their_caches_and_states(void **state)
+{
+    (void)state;
+    layers = transformer_layers;
+    reordered();
+    layers = recurrent_layers;
+    reordered();
+    layers = transformer_layers;
+}
+
 static int argmax(const float *z)
 {
     int best = 0;
@@ -179,9 +214,8 @@ static int argmax(const float *z)
     return best;
 }
 
-static void test_greedy_picks_what_rerunning_each_prefix_picks(void **state)
+static void greedy_against_prefix_runs(void)
 {
-    (void)state;
     enum { B = 4 };
     built b = build(B);
     float x[B * T], y[B * T] = {0}, z[B * T * V];
@@ -234,6 +268,16 @@ static float log_softmax_at(const float *z, int id)
     return z[id] - m - (float)log(s);
 }
 
+static void test_greedy_picks_what_rerunning_each_prefix_picks(void **state)
+{
+    (void)state;
+    layers = transformer_layers;
+    greedy_against_prefix_runs();
+    layers = recurrent_layers;
+    greedy_against_prefix_runs();
+    layers = transformer_layers;
+}
+
 static void test_a_beam_that_keeps_everything_finds_the_best_hypothesis(void **state)
 {
     (void)state;
@@ -247,7 +291,7 @@ static void test_a_beam_that_keeps_everything_finds_the_best_hypothesis(void **s
              "model:\n  input: [3]\n  layers:\n%s"
              "loss: {cross_entropy: {pred: logits, target: target, ignore: 0}}\n"
              "train: {optimizer: {adam: {lr: 0.001}}, batch: 4, epochs: 1}\n",
-             layers);
+             transformer_layers);
     write_file("t3.yaml", text);
     diag d;
     diag_init(&d);
@@ -346,7 +390,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_steps_give_the_teacher_forced_logits),
-        cmocka_unit_test(test_reordered_rows_carry_their_caches),
+        cmocka_unit_test(test_reordered_rows_carry_their_caches_and_states),
         cmocka_unit_test(test_greedy_picks_what_rerunning_each_prefix_picks),
         cmocka_unit_test(test_a_beam_that_keeps_everything_finds_the_best_hypothesis),
         cmocka_unit_test(test_a_layer_that_sees_later_steps_is_refused_by_name),

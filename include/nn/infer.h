@@ -45,6 +45,24 @@ int nn_infer_attention(const nn_infer_attention_geom *a, float *o);
  *   h = (1 - z) c + z h, in place. gi and gh are overwritten. */
 void nn_infer_gru_cell(float *gi, float *gh, float *h, int n, int hidden);
 
+/* One LSTM step over n rows, PyTorch's gate order (i, f, g, o): gates (n, 4H) = x W_ih^T +
+ * h W_hh^T + b, computed by the caller and overwritten; c = sigmoid(f) c + sigmoid(i) tanh(g),
+ * h = sigmoid(o) tanh(c), both in place. */
+void nn_infer_lstm_cell(float *gates, float *c, float *h, int n, int hidden);
+
+/* Additive (Bahdanau) attention of one query per row, the tutorial's BahdanauAttention:
+ *   q (n, H) = Wa h + ba, computed by the caller; keys_u (rows_kv, S, H) = Ua k + bu, once;
+ *   score_s = va . tanh(q + keys_u[s]) + bva, softmax over the keys not masked by key_bias
+ *   (rows_kv, S) (NULL: none); row r reads kv_row[r]
+ *   -> weights (n, S) and context (n, F) = sum_s weight_s keys[s], keys (rows_kv, S, F). */
+typedef struct {
+    int n, hidden, s, f;
+    const float *q, *keys_u, *keys, *va, *key_bias;
+    float bva;
+    const int *kv_row;
+} nn_infer_additive_geom;
+void nn_infer_additive_attention(const nn_infer_additive_geom *a, float *weights, float *context);
+
 /* rows of `row_floats` floats: dst row i = src row from[i] (beam search keeping the rows its
  * surviving hypotheses came from); dst and src must not overlap. */
 void nn_infer_gather_rows(const float *src, const int *from, int n, size_t row_floats, float *dst);

@@ -27,6 +27,19 @@ typedef struct {
     int memory_node, mask_node;   /* graph nodes of the memory and of its real-steps layer (-1: none) */
 } attention_state;
 
+/* An rnn, lstm or gru layer run step by step: its weights (PyTorch's layout; rnn and lstm have
+ * one bias, in b_ih), its state h (R, H) and lstm cell c, started from the initial-state
+ * layers (or zeros); a gru that attends also its attention's Linears and the attended keys
+ * (B, S, F) with their projection Ua k + bu (B, S, H) and padding bias (B, S). */
+typedef struct {
+    const float *w_ih, *w_hh, *b_ih, *b_hh;
+    float *h, *c, *gates, *gates_h, *x_in, *q, *ctx, *weights;   /* state and per-step scratch */
+    int h0_node, c0_node;
+    const float *wa, *ba, *ua, *bua, *va, *bva;
+    int keys_node, mask_node, s, f, e;
+    float *keys, *keys_u, *bias;
+} recurrent_state;
+
 typedef struct {
     int li;                        /* the layer's index in the net */
     const layer_spec *l;
@@ -38,6 +51,7 @@ typedef struct {
     const float *w, *b;            /* embedding, dense, positional (learned or computed table), layer_norm */
     const float *ff_w[2], *ff_b[2], *norm_w[3], *norm_b[3];   /* transformer layers */
     int pe_node;                   /* positional_encoding: the table's node */
+    recurrent_state rec;           /* rnn, lstm, gru */
 } step_layer;
 
 struct step_decoder {
@@ -49,6 +63,7 @@ struct step_decoder {
     int rows_max, rows, beams, d_max, f_max;
     int *kv_row;                   /* (R) the sentence each row decodes */
     const attention_state *watched;   /* the chain's last attention over a memory, or NULL */
+    const step_layer *watched_gru;    /* ... or the gru that attends, when it comes last */
     float *head_weights, *weights; /* its last step's weights: (R, heads, S), averaged over heads (R, S) */
     int watched_heads, watched_len;
     float *q, *o, *h, *f, *swap;   /* per-step scratch: (R, D) x3, (R, max(F, 3D)), a cache's size */
@@ -150,6 +165,35 @@ static int setup_attention(model_graph *m, step_layer *sl, const int *src, int n
     return 0;
 }
 
+/* rnn, lstm, gru: one direction over every step, from its initial states; a gru may attend. */
+static int setup_recurrent(model_graph *m, step_layer *sl, char *err, size_t errlen)
+{
+    const layer_spec *l = sl->l;
+    recurrent_state *rc = &sl->rec;
+    if (l->rnn_bidir) return fail(err, errlen, l, "its reverse direction reads later steps, so it cannot run one step at a time");
+    if (l->rnn_output != RNN_OUT_ALL) return fail(err, errlen, l, "a decoder's recurrent layer gives every step (output: all)");
+    int gru = l->kind == LY_GRU;
+    rc->w_ih = param(m, l, "weight_ih"), rc->w_hh = param(m, l, "weight_hh");
+    rc->b_ih = param(m, l, gru ? "bias_ih" : "bias"), rc->b_hh = gru ? param(m, l, "bias_hh") : NULL;
+    if (!rc->w_ih || !rc->w_hh) return fail(err, errlen, l, "its weights are missing");
+    const char *h0 = l->refs[REF_INITIAL_STATE].name, *c0 = l->refs[REF_INITIAL_CELL].name;
+    rc->h0_node = h0[0] ? named_node(m, h0) : -1;
+    rc->c0_node = c0[0] ? named_node(m, c0) : -1;
+    rc->keys_node = rc->mask_node = -1;
+    if (!l->refs[REF_ATTEND].name[0]) return 0;
+    rc->keys_node = named_node(m, l->refs[REF_ATTEND].name);
+    if (l->refs[REF_ATTEND_MASK].name[0]) rc->mask_node = named_node(m, l->refs[REF_ATTEND_MASK].name);
+    static const char *const names[6] = {"attention.Wa.weight", "attention.Wa.bias", "attention.Ua.weight",
+                                         "attention.Ua.bias",   "attention.Va.weight", "attention.Va.bias"};
+    const float **w[6] = {&rc->wa, &rc->ba, &rc->ua, &rc->bua, &rc->va, &rc->bva};
+    for (int k = 0; k < 6; k++)
+        if (!(*w[k] = param(m, l, names[k]))) return fail(err, errlen, l, "its attention's weights are missing");
+    if (rc->keys_node < 0) return fail(err, errlen, l, "the layer it attends to is not in the graph");
+    rc->s = m->g->nodes[rc->keys_node].shape.d[1];
+    rc->f = m->g->nodes[rc->keys_node].shape.d[2];
+    return 0;
+}
+
 static int act_of(act_kind a, nn_infer_act *out)
 {
     static const struct {
@@ -201,6 +245,10 @@ static int setup_layer(model_graph *m, step_layer *sl, const int *src, int n_src
     case LY_TRANSFORMER_DECODER:
     case LY_TRANSFORMER_ENCODER:
         return setup_transformer(m, sl, src, n_src, err, errlen);
+    case LY_RNN:
+    case LY_LSTM:
+    case LY_GRU:
+        return setup_recurrent(m, sl, err, errlen);
     default:
         return fail(err, errlen, l, "this kind of layer has no step-by-step form for decoding");
     }
@@ -258,6 +306,37 @@ static int find_chain(step_decoder *sd, int pred, char *err, size_t errlen)
 }
 
 /* ---- buffers and the plan ---------------------------------------------------------------------- */
+static int is_recurrent(const layer_spec *l) { return l->kind == LY_RNN || l->kind == LY_LSTM || l->kind == LY_GRU; }
+
+static int allocate_recurrent(step_decoder *sd, step_layer *sl)
+{
+    recurrent_state *rc = &sl->rec;
+    size_t R = (size_t)sd->rows_max, B = (size_t)sd->m->batch, H = (size_t)sl->width;
+    rc->e = sd->layers[sl->in_slot].width;
+    size_t in = (size_t)rc->e + (size_t)rc->f;
+    rc->h = calloc(R * H, sizeof(float));
+    rc->c = calloc(R * H, sizeof(float));
+    rc->gates = malloc(R * 4 * H * sizeof(float));
+    rc->gates_h = malloc(R * 4 * H * sizeof(float));
+    rc->x_in = malloc(R * in * sizeof(float));
+    rc->q = malloc(R * H * sizeof(float));
+    if (!rc->h || !rc->c || !rc->gates || !rc->gates_h || !rc->x_in || !rc->q) return -1;
+    if (R * H > sd->swap_floats) sd->swap_floats = R * H;   /* beam search reorders the states through it */
+    if (rc->keys_node < 0) return 0;
+    rc->keys = malloc(B * (size_t)rc->s * (size_t)rc->f * sizeof(float));
+    rc->keys_u = malloc(B * (size_t)rc->s * H * sizeof(float));
+    rc->bias = malloc(B * (size_t)rc->s * sizeof(float));
+    rc->weights = malloc(R * (size_t)rc->s * sizeof(float));
+    rc->ctx = malloc(R * (size_t)rc->f * sizeof(float));
+    return rc->keys && rc->keys_u && rc->bias && rc->weights && rc->ctx ? 0 : -1;
+}
+
+static void free_recurrent(recurrent_state *rc)
+{
+    free(rc->h), free(rc->c), free(rc->gates), free(rc->gates_h), free(rc->x_in), free(rc->q);
+    free(rc->keys), free(rc->keys_u), free(rc->bias), free(rc->weights), free(rc->ctx);
+}
+
 /* dropout and noise: the identity at evaluation */
 static int is_identity(const layer_spec *l) { return l->kind == LY_DROPOUT || l->kind == LY_NOISE || l->kind == LY_MASKING_NOISE; }
 
@@ -283,6 +362,8 @@ static int allocate(step_decoder *sd)
             if (!(a->k = malloc(n * sizeof(float))) || !(a->v = malloc(n * sizeof(float)))) return -1;
         }
     }
+    for (int i = 0; i < sd->n_layers; i++)
+        if (is_recurrent(sd->layers[i].l) && allocate_recurrent(sd, &sd->layers[i]) < 0) return -1;
     size_t dm = (size_t)sd->d_max, fw = (size_t)(sd->f_max > 3 * sd->d_max ? sd->f_max : 3 * sd->d_max);
     sd->q = malloc(R * dm * sizeof(float));
     sd->o = malloc(R * dm * sizeof(float));
@@ -290,18 +371,19 @@ static int allocate(step_decoder *sd)
     sd->f = malloc(R * fw * sizeof(float));
     sd->swap = malloc((sd->swap_floats ? sd->swap_floats : 1) * sizeof(float));
     sd->kv_row = malloc(R * sizeof(int));
-    for (int i = 0; i < sd->n_layers; i++)   /* the last attention over a memory is the one shown */
+    for (int i = 0; i < sd->n_layers; i++) {   /* the last attention over a memory is the one shown */
         for (int k = 0; k < sd->layers[i].n_att; k++)
             if (sd->layers[i].att[k].over_memory) {
-                sd->watched = &sd->layers[i].att[k];
+                sd->watched = &sd->layers[i].att[k], sd->watched_gru = NULL;
                 sd->watched_heads = sd->layers[i].l->heads;
                 sd->watched_len = sd->m->g->nodes[sd->watched->memory_node].shape.d[1];
             }
-    if (sd->watched) {
-        sd->head_weights = malloc(R * (size_t)sd->watched_heads * (size_t)sd->watched_len * sizeof(float));
-        sd->weights = malloc(R * (size_t)sd->watched_len * sizeof(float));
-        if (!sd->head_weights || !sd->weights) return -1;
+        if (sd->layers[i].rec.keys_node >= 0 && is_recurrent(sd->layers[i].l))
+            sd->watched = NULL, sd->watched_gru = &sd->layers[i], sd->watched_len = sd->layers[i].rec.s;
     }
+    if (sd->watched && !(sd->head_weights = malloc(R * (size_t)sd->watched_heads * (size_t)sd->watched_len * sizeof(float))))
+        return -1;
+    if ((sd->watched || sd->watched_gru) && !(sd->weights = malloc(R * (size_t)sd->watched_len * sizeof(float)))) return -1;
     return sd->q && sd->o && sd->h && sd->f && sd->swap && sd->kv_row ? 0 : -1;
 }
 
@@ -309,9 +391,14 @@ static int allocate(step_decoder *sd)
 static int plan_statics(step_decoder *sd)
 {
     int t[4 * 64], n = 0;
-    for (int i = 0; i < sd->n_layers && n < 4 * 64 - 3; i++) {
+    for (int i = 0; i < sd->n_layers && n < 4 * 64 - 8; i++) {
         step_layer *sl = &sd->layers[i];
         if (sl->pe_node >= 0) t[n++] = sl->pe_node;
+        if (is_recurrent(sl->l)) {
+            const int nodes[4] = {sl->rec.h0_node, sl->rec.c0_node, sl->rec.keys_node, sl->rec.mask_node};
+            for (int k = 0; k < 4; k++)
+                if (nodes[k] >= 0) t[n++] = nodes[k];
+        }
         for (int k = 0; k < sl->n_att; k++)
             if (sl->att[k].over_memory) {
                 t[n++] = sl->att[k].memory_node;
@@ -356,6 +443,7 @@ void step_decoder_free(step_decoder *sd)
     for (int i = 0; sd->layers && i < sd->n_layers; i++) {
         step_layer *sl = &sd->layers[i];
         if (!is_identity(sl->l)) free(sl->out);
+        free_recurrent(&sl->rec);
         for (int k = 0; k < sl->n_att; k++) free(sl->att[k].k), free(sl->att[k].v), free(sl->att[k].bias);
     }
     free(sd->layers);
@@ -371,8 +459,9 @@ int step_decoder_classes(const step_decoder *sd) { return sd->classes; }
 
 const float *step_decoder_attention(const step_decoder *sd, int *len)
 {
-    *len = sd->watched ? sd->watched_len : 0;
-    return sd->watched ? sd->weights : NULL;
+    int shown = sd->watched || sd->watched_gru;
+    *len = shown ? sd->watched_len : 0;
+    return shown ? sd->weights : NULL;
 }
 
 /* ---- a batch of sources ----------------------------------------------------------------------- */
@@ -388,6 +477,29 @@ static void project_memory(step_decoder *sd, step_layer *sl, attention_state *a,
     nn_infer_linear(mem, n * s, d, d, wv, bv, d, a->v, d);
     const float *mask = a->mask_node >= 0 ? nn_data(g, a->mask_node) : NULL;
     for (size_t i = 0; i < (size_t)n * s; i++) a->bias[i] = !mask || mask[i] > 0.0f ? 0.0f : -INFINITY;
+}
+
+/* A recurrent layer's state at step 0 (each row its sentence's initial state, or zeros) and
+ * what its attention reads. */
+static void start_recurrent(step_decoder *sd, step_layer *sl, int n)
+{
+    recurrent_state *rc = &sl->rec;
+    nn_graph *g = sd->m->g;
+    size_t H = (size_t)sl->width;
+    const float *h0 = rc->h0_node >= 0 ? nn_data(g, rc->h0_node) : NULL, *c0 = rc->c0_node >= 0 ? nn_data(g, rc->c0_node) : NULL;
+    for (int r = 0; r < sd->rows; r++) {
+        size_t from = (size_t)sd->kv_row[r] * H;
+        if (h0) memcpy(rc->h + r * H, h0 + from, H * sizeof(float));
+        else memset(rc->h + r * H, 0, H * sizeof(float));
+        if (c0) memcpy(rc->c + r * H, c0 + from, H * sizeof(float));
+        else memset(rc->c + r * H, 0, H * sizeof(float));
+    }
+    if (rc->keys_node < 0) return;
+    size_t sf = (size_t)rc->s * rc->f;
+    memcpy(rc->keys, nn_data(g, rc->keys_node), (size_t)n * sf * sizeof(float));
+    nn_infer_linear(rc->keys, n * rc->s, rc->f, rc->f, rc->ua, rc->bua, (int)H, rc->keys_u, (int)H);
+    const float *mask = rc->mask_node >= 0 ? nn_data(g, rc->mask_node) : NULL;
+    for (size_t i = 0; i < (size_t)n * rc->s; i++) rc->bias[i] = !mask || mask[i] > 0.0f ? 0.0f : -INFINITY;
 }
 
 int step_decoder_begin(step_decoder *sd, const float *sources, int n, int beams, char *err, size_t errlen)
@@ -408,6 +520,8 @@ int step_decoder_begin(step_decoder *sd, const float *sources, int n, int beams,
     for (int i = 0; i < sd->n_layers; i++)
         for (int k = 0; k < sd->layers[i].n_att; k++)
             if (sd->layers[i].att[k].over_memory) project_memory(sd, &sd->layers[i], &sd->layers[i].att[k], n);
+    for (int i = 0; i < sd->n_layers; i++)
+        if (is_recurrent(sd->layers[i].l)) start_recurrent(sd, &sd->layers[i], n);
     return 0;
 }
 
@@ -474,6 +588,42 @@ static void transformer_step(step_decoder *sd, const step_layer *sl, float *x, i
     }
 }
 
+/* One step of an rnn, lstm or gru from x (R, E): the state moves on and is the output. */
+static void recurrent_step(step_decoder *sd, step_layer *sl, const float *x)
+{
+    recurrent_state *rc = &sl->rec;
+    const layer_spec *l = sl->l;
+    int R = sd->rows, H = sl->width, in = rc->e;
+    int G = l->kind == LY_LSTM ? 4 : l->kind == LY_GRU ? 3 : 1;
+    if (rc->keys_node >= 0) {   /* the input is [x ; context of the attention queried by h] */
+        nn_infer_linear(rc->h, R, H, H, rc->wa, rc->ba, H, rc->q, H);
+        nn_infer_additive_geom a = {R, H, rc->s, rc->f, rc->q, rc->keys_u, rc->keys, rc->va, rc->bias, rc->bva[0], sd->kv_row};
+        float *ctx = rc->ctx;
+        nn_infer_additive_attention(&a, rc->weights, ctx);
+        in = rc->e + rc->f;
+        for (int r = 0; r < R; r++) {
+            memcpy(rc->x_in + (size_t)r * in, x + (size_t)r * rc->e, (size_t)rc->e * sizeof(float));
+            memcpy(rc->x_in + (size_t)r * in + rc->e, ctx + (size_t)r * rc->f, (size_t)rc->f * sizeof(float));
+        }
+        x = rc->x_in;
+        if (sd->watched_gru == sl) memcpy(sd->weights, rc->weights, (size_t)R * rc->s * sizeof(float));
+    }
+    nn_infer_linear(x, R, in, in, rc->w_ih, rc->b_ih, G * H, rc->gates, G * H);
+    if (l->kind == LY_GRU) {
+        nn_infer_linear(rc->h, R, H, H, rc->w_hh, rc->b_hh, G * H, rc->gates_h, G * H);
+        nn_infer_gru_cell(rc->gates, rc->gates_h, rc->h, R, H);
+    } else {
+        nn_infer_linear(rc->h, R, H, H, rc->w_hh, NULL, G * H, rc->gates_h, G * H);
+        for (size_t i = 0; i < (size_t)R * G * H; i++) rc->gates[i] += rc->gates_h[i];
+        if (l->kind == LY_LSTM) nn_infer_lstm_cell(rc->gates, rc->c, rc->h, R, H);
+        else {
+            nn_infer_activate(rc->gates, (size_t)R * H, l->rnn_relu ? NN_INFER_RELU : NN_INFER_TANH);
+            memcpy(rc->h, rc->gates, (size_t)R * H * sizeof(float));
+        }
+    }
+    memcpy(sl->out, rc->h, (size_t)R * H * sizeof(float));
+}
+
 static void layer_step(step_decoder *sd, step_layer *sl, const float *in, const int *token, int t)
 {
     const layer_spec *l = sl->l;
@@ -520,6 +670,11 @@ static void layer_step(step_decoder *sd, step_layer *sl, const float *in, const 
         memcpy(sl->out, in, n * sizeof(float));
         transformer_step(sd, sl, sl->out, t);
         break;
+    case LY_RNN:
+    case LY_LSTM:
+    case LY_GRU:
+        recurrent_step(sd, sl, in);
+        break;
     default:   /* identity at evaluation: dropout, noise */
         break;
     }
@@ -538,6 +693,16 @@ const float *step_decoder_step(step_decoder *sd, const int *token, int t)
 void step_decoder_reorder(step_decoder *sd, const int *from)
 {
     size_t row = (size_t)sd->steps;
+    for (int i = 0; i < sd->n_layers; i++) {
+        if (!is_recurrent(sd->layers[i].l)) continue;
+        recurrent_state *rc = &sd->layers[i].rec;
+        size_t H = (size_t)sd->layers[i].width;
+        float *state[2] = {rc->h, rc->c};
+        for (int k = 0; k < 2; k++) {
+            nn_infer_gather_rows(state[k], from, sd->rows, H, sd->swap);
+            memcpy(state[k], sd->swap, (size_t)sd->rows * H * sizeof(float));
+        }
+    }
     for (int i = 0; i < sd->n_layers; i++)
         for (int k = 0; k < sd->layers[i].n_att; k++) {
             attention_state *a = &sd->layers[i].att[k];

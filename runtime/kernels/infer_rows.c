@@ -111,6 +111,40 @@ void nn_infer_gru_cell(float *gi, float *gh, float *h, int n, int hidden)
     }
 }
 
+void nn_infer_lstm_cell(float *gates, float *c, float *h, int n, int hidden)
+{
+    for (int r = 0; r < n; r++) {
+        const float *gt = gates + (size_t)r * 4 * hidden;
+        float *cr = c + (size_t)r * hidden, *hr = h + (size_t)r * hidden;
+        for (int j = 0; j < hidden; j++) {
+            float i = sigmoidf(gt[j]), f = sigmoidf(gt[hidden + j]), g = tanhf(gt[2 * hidden + j]), o = sigmoidf(gt[3 * hidden + j]);
+            cr[j] = f * cr[j] + i * g;
+            hr[j] = o * tanhf(cr[j]);
+        }
+    }
+}
+
+void nn_infer_additive_attention(const nn_infer_additive_geom *a, float *weights, float *context)
+{
+    for (int r = 0; r < a->n; r++) {
+        int kr = a->kv_row ? a->kv_row[r] : r;
+        const float *q = a->q + (size_t)r * a->hidden;
+        float *w = weights + (size_t)r * a->s, *ctx = context + (size_t)r * a->f;
+        for (int s = 0; s < a->s; s++) {
+            const float *ku = a->keys_u + ((size_t)kr * a->s + s) * a->hidden;
+            float e = a->bva;
+            for (int j = 0; j < a->hidden; j++) e += a->va[j] * tanhf(q[j] + ku[j]);
+            w[s] = e;
+        }
+        nn_softmax_masked_row(w, a->key_bias ? a->key_bias + (size_t)kr * a->s : NULL, (size_t)a->s);
+        memset(ctx, 0, (size_t)a->f * sizeof(float));
+        for (int s = 0; s < a->s; s++) {
+            const float *k = a->keys + ((size_t)kr * a->s + s) * a->f;
+            for (int j = 0; j < a->f; j++) ctx[j] += w[s] * k[j];
+        }
+    }
+}
+
 void nn_infer_gather_rows(const float *src, const int *from, int n, size_t row_floats, float *dst)
 {
     for (int i = 0; i < n; i++) memcpy(dst + (size_t)i * row_floats, src + (size_t)from[i] * row_floats, row_floats * sizeof(float));

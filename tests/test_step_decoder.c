@@ -21,6 +21,7 @@
 #include "nn/text.h"
 #include "seq_search.h"
 #include "spec.h"
+#include "spec_util.h"
 #include "step_decoder.h"
 #include "tmpdir.h"
 
@@ -58,13 +59,8 @@ static const char *const recurrent_layers =
 
 static const char *layers = NULL;   /* the model the tests build: one of the two */
 
-typedef struct {
-    spec *s;
-    model_graph *m;
-    int pred;
-} built;
-
-static built build(int batch)
+/* A translation spec of `steps` steps with the given layers, written as FILE. */
+static void write_spec(const char *file, int steps, const char *model_layers)
 {
     char text[4096];
     snprintf(text, sizeof text,
@@ -74,31 +70,34 @@ static built build(int batch)
              "model:\n  input: [%d]\n  layers:\n%s"
              "loss: {cross_entropy: {pred: logits, target: target, ignore: 0}}\n"
              "train: {optimizer: {adam: {lr: 0.001}}, batch: 4, epochs: 1}\n",
-             T, T, layers);
-    write_file("t.yaml", text);
-    diag d;
-    diag_init(&d);
-    built b = {spec_load("t.yaml", NULL, 0, &d), NULL, -1};
-    if (!b.s) diag_print(&d, stderr);
-    assert_non_null(b.s);
-    data_info info;
-    assert_int_equal(data_describe(b.s, &info, &d), 0);
-    nn_rng r;
-    nn_rng_seed(&r, 5);
-    b.m = model_build(b.s, &info, batch, 0, NULL, &r, &d);
-    if (!b.m) diag_print(&d, stderr);
-    assert_non_null(b.m);
-    diag_free(&d);
-    b.pred = spec_find_layer(b.s, "logits");
-    assert_true(b.pred >= 0);
+             steps, steps, model_layers);
+    write_file(file, text);
+}
+
+typedef struct {
+    spec_model sm;
+    model_graph *m;
+    spec *s;
+    int pred;
+} built;
+
+/* FILE's evaluation graph for `batch` rows and its logits layer. */
+static built build_file(const char *file, int batch)
+{
+    built b = {spec_model_build(file, batch, 0), NULL, NULL, -1};
+    b.m = b.sm.m, b.s = b.sm.s;
+    b.pred = spec_model_layer(&b.sm, "logits");
     return b;
 }
 
-static void release(built *b)
+/* The current layers, T steps. */
+static built build(int batch)
 {
-    model_free(b->m);
-    spec_free(b->s);
+    write_spec("t.yaml", T, layers);
+    return build_file("t.yaml", batch);
 }
+
+static void release(built *b) { spec_model_free(&b->sm); }
 
 /* Source ids: words 4..V-1, then padding from a length of 2..T. */
 static void make_sources(float *x, int n, unsigned seed)
@@ -283,28 +282,8 @@ static void test_a_beam_that_keeps_everything_finds_the_best_hypothesis(void **s
     (void)state;
     /* every token sequence of up to 3 steps that ends at EOS or at the third step, scored by
        the graph (V^3 of them), against beam search with V^2 beams, which keeps them all */
-    char text[4096];
-    snprintf(text, sizeof text,
-             "name: t\nseed: 2\n"
-             "data:\n  train: {dataset: translation, split: train, path: pairs, max_words: 3}\n"
-             "  test: {dataset: translation, split: test}\n"
-             "model:\n  input: [3]\n  layers:\n%s"
-             "loss: {cross_entropy: {pred: logits, target: target, ignore: 0}}\n"
-             "train: {optimizer: {adam: {lr: 0.001}}, batch: 4, epochs: 1}\n",
-             transformer_layers);
-    write_file("t3.yaml", text);
-    diag d;
-    diag_init(&d);
-    built b = {spec_load("t3.yaml", NULL, 0, &d), NULL, -1};
-    assert_non_null(b.s);
-    data_info info;
-    assert_int_equal(data_describe(b.s, &info, &d), 0);
-    nn_rng r;
-    nn_rng_seed(&r, 9);
-    b.m = model_build(b.s, &info, 48, 0, NULL, &r, &d);
-    assert_non_null(b.m);
-    diag_free(&d);
-    b.pred = spec_find_layer(b.s, "logits");
+    write_spec("t3.yaml", 3, transformer_layers);
+    built b = build_file("t3.yaml", 48);
     for (int sentence = 0; sentence < 3; sentence++) {
         float x[3] = {(float)(4 + sentence), (float)(5 + 2 * sentence), sentence == 1 ? 0.0f : 7.0f};
         hypothesis want = {-INFINITY, {0}};
@@ -353,37 +332,18 @@ static void test_a_beam_that_keeps_everything_finds_the_best_hypothesis(void **s
 static void test_a_layer_that_sees_later_steps_is_refused_by_name(void **state)
 {
     (void)state;
-    char text[2048];
-    snprintf(text, sizeof text,
-             "name: t\n"
-             "data:\n  train: {dataset: translation, split: train, path: pairs, max_words: %d}\n"
-             "model:\n  input: [%d]\n  layers:\n"
-             "    - {embedding: {vocab: 12, dim: 8}, name: source}\n"
-             "    - {shift: {fill: 1}, from: target}\n"
-             "    - {embedding: {vocab: 12, dim: 8, words: target}}\n"
-             "    - {attention: {heads: 2}, name: peek}\n"
-             "    - {dense: 12, name: logits}\n"
-             "loss: {cross_entropy: {pred: logits, target: target, ignore: 0}}\n"
-             "train: {optimizer: {adam: {lr: 0.001}}, batch: 4, epochs: 1}\n",
-             T, T);
-    write_file("peek.yaml", text);
-    diag d;
-    diag_init(&d);
-    spec *s = spec_load("peek.yaml", NULL, 0, &d);
-    assert_non_null(s);
-    data_info info;
-    assert_int_equal(data_describe(s, &info, &d), 0);
-    nn_rng r;
-    nn_rng_seed(&r, 1);
-    model_graph *m = model_build(s, &info, 2, 0, NULL, &r, &d);
-    assert_non_null(m);
+    write_spec("peek.yaml", T,
+               "    - {embedding: {vocab: 12, dim: 8}, name: source}\n"
+               "    - {shift: {fill: 1}, from: target}\n"
+               "    - {embedding: {vocab: 12, dim: 8, words: target}}\n"
+               "    - {attention: {heads: 2}, name: peek}\n"
+               "    - {dense: 12, name: logits}\n");
+    built b = build_file("peek.yaml", 2);
     char err[512];
-    assert_null(step_decoder_new(m, spec_find_layer(s, "logits"), 1, err, sizeof err));
+    assert_null(step_decoder_new(b.m, b.pred, 1, err, sizeof err));
     assert_non_null(strstr(err, "layer 'peek' (attention)"));
     assert_non_null(strstr(err, "later steps"));
-    model_free(m);
-    spec_free(s);
-    diag_free(&d);
+    release(&b);
 }
 
 int main(void)

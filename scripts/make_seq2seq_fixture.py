@@ -23,10 +23,12 @@ Tensors under nnrun's parameter names ("<layer>.weight_ih" for PyTorch's weight_
 and lstm's bias_ih_l0 + bias_hh_l0 as "<layer>.bias", the decoder's attention as
 "dec.attention.Wa.weight", ...), "inp", "out.<layer>", and for L = sum(out.dec * R) with a random
 R: "R", "grad.h0" (dL/dh0) and "grad.inp" (dL/dinp, through x, h0 and the keys)."""
-import json, struct, sys
+import os, sys
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_out import write_safetensors  # noqa: E402
 
 N, T, E, H = 2, 3, 2, 3
 torch.manual_seed(11)
@@ -111,14 +113,4 @@ for k, v in dec.attention.state_dict().items():
 tensors.update({'out.rnn': out_rnn, 'out.lstm': out_lstm, 'out.gru': out_gru, 'out.dec': out_dec, 'R': R,
                 'grad.h0': h0.grad, 'grad.inp': inp.grad})
 
-header, blobs, offset = {}, [], 0
-for name, t in tensors.items():
-    data = t.detach().contiguous().float().numpy().tobytes()
-    header[name] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
-    blobs.append(data)
-    offset += len(data)
-header['__metadata__'] = {'torch': torch.__version__, 'script': 'scripts/make_seq2seq_fixture.py'}
-h = json.dumps(header).encode()
-h += b' ' * (-len(h) % 8)
-with open(sys.argv[1], 'wb') as f:
-    f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
+write_safetensors(sys.argv[1], tensors, 'scripts/make_seq2seq_fixture.py', torch.__version__)

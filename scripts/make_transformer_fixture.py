@@ -15,9 +15,11 @@ enabled (PyTorch's plain path, not its fused inference kernel):
   dec  TransformerDecoderLayer, post-norm, relu, causal tgt_mask, memory enc's output,
        memory_key_padding_mask
 Tensors: "<module>.<PyTorch's state_dict key>", "x", "out.<module>"."""
-import json, struct, sys
+import os, sys
 import torch
 import torch.nn as nn
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_out import write_safetensors  # noqa: E402
 
 B, T, D, HEADS, FF = 2, 5, 8, 2, 16
 torch.manual_seed(7)
@@ -51,14 +53,4 @@ for mname, m in modules.items():
         tensors[f'{mname}.{k}'] = v
 tensors.update({'out.enc': out_enc, 'out.encp': out_encp, 'out.mha': out_mha, 'out.dec': out_dec})
 
-header, blobs, offset = {}, [], 0
-for name, t in tensors.items():
-    data = t.detach().contiguous().float().numpy().tobytes()
-    header[name] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
-    blobs.append(data)
-    offset += len(data)
-header['__metadata__'] = {'torch': torch.__version__, 'script': 'scripts/make_transformer_fixture.py'}
-h = json.dumps(header).encode()
-h += b' ' * (-len(h) % 8)
-with open(sys.argv[1], 'wb') as f:
-    f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
+write_safetensors(sys.argv[1], tensors, 'scripts/make_transformer_fixture.py', torch.__version__)

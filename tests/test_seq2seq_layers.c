@@ -162,10 +162,7 @@ static void test_last_over_gives_each_sequences_last_real_step_and_its_gradient_
 
 int main(void)
 {
-    if (!realpath("tests/fixtures/seq2seq_torch.safetensors", fixture_path)) {
-        perror("tests/fixtures/seq2seq_torch.safetensors (run from the repository's top folder)");
-        return 1;
-    }
+    if (fixture_resolve("tests/fixtures/seq2seq_torch.safetensors", fixture_path) < 0) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_recurrent_layers_from_an_initial_state_and_the_attention_decoder_match_pytorch),
         cmocka_unit_test(test_last_over_gives_each_sequences_last_real_step_and_its_gradient_there_alone),

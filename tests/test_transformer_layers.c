@@ -150,10 +150,7 @@ static void test_shift_moves_steps_later_and_fills_the_first(void **state)
 
 int main(void)
 {
-    if (!realpath("tests/fixtures/transformer_torch.safetensors", fixture_path)) {
-        perror("tests/fixtures/transformer_torch.safetensors (run from the repository's top folder)");
-        return 1;
-    }
+    if (fixture_resolve("tests/fixtures/transformer_torch.safetensors", fixture_path) < 0) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layers_given_pytorchs_weights_give_pytorchs_outputs),
         cmocka_unit_test(test_shift_moves_steps_later_and_fills_the_first),

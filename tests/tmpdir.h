@@ -2,6 +2,7 @@
  * fresh directory under /tmp, removed afterwards. */
 #ifndef NNRUN_TEST_TMPDIR_H
 #define NNRUN_TEST_TMPDIR_H
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -33,5 +34,14 @@ static inline void write_file(const char *name, const char *text)
     }
     fputs(text, f);
     fclose(f);
+}
+
+/* The absolute path of a committed fixture (rel: from the repository's top folder, where the
+ * tests start), taken before tmpdir_enter moves away; 0, or -1 saying so. */
+static inline int fixture_resolve(const char *rel, char *out)
+{
+    if (realpath(rel, out)) return 0;
+    fprintf(stderr, "%s: not found (run the tests from the repository's top folder)\n", rel);
+    return -1;
 }
 #endif

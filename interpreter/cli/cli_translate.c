@@ -2,12 +2,14 @@
  * a spec on translation data) translates the sentences given, or the lines of standard input
  * when none is: each is normalised as the data was (nn_pair_normalize), encoded with the run's
  * source vocabulary (vocab_source.txt; unknown words become <unk>), decoded by greedy search or
- * beam search (seq_search.h) and printed as the target vocabulary's words. */
+ * beam search (seq_search.h) and printed as the target vocabulary's words; --attention draws,
+ * for each, the weights of the decoder's last attention over the source at every output step. */
 #include "cli.h"
 #include "../run/checkpoint.h"
 #include "../run/data_setup.h"
 #include "../run/seq_search.h"
 #include "../run/translate_eval.h"
+#include "../out/report.h"
 #include "nn/text.h"
 #include <limits.h>
 #include <stdio.h>
@@ -17,17 +19,19 @@
 #define TRANSLATE_BATCH 64
 
 static const char usage[] =
-    "usage: nnrun translate RUN_DIR [SENTENCE...] [--beam N]\n"
+    "usage: nnrun translate RUN_DIR [SENTENCE...] [--beam N] [--attention FILE.png]\n"
     "Translates each SENTENCE (or each line of standard input when none is given) with the trained model of\n"
     "RUN_DIR, a run of a spec on translation data: normalised as the data was, encoded with the run's source\n"
     "vocabulary, decoded by greedy search or, with --beam N (2..64), beam search with length normalisation.\n"
-    "Prints one translation per line.\n";
+    "Prints one translation per line. --attention FILE.png (greedy search) draws the weights of the decoder's last\n"
+    "attention over the source for each output word (several sentences: FILE_1.png, FILE_2.png, ...).\n";
 
 typedef struct {
     const char *run;
     char **sentences;
     int n_sentences;
     long beam;
+    const char *attention;   /* PNG of the attention maps, or NULL */
 } translate_args;
 
 static int parse_args(int argc, char **argv, translate_args *a)
@@ -40,6 +44,8 @@ static int parse_args(int argc, char **argv, translate_args *a)
         }
         if (strcmp(argv[i], "--beam") == 0 && i + 1 < argc) {
             if (cli_whole_number("translate", "--beam", argv[++i], 1, 64, &a->beam) < 0) return 2;
+        } else if (strcmp(argv[i], "--attention") == 0 && i + 1 < argc) {
+            a->attention = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "nnrun translate: unknown option '%s'\n%s", argv[i], usage);
             return 2;
@@ -48,6 +54,10 @@ static int parse_args(int argc, char **argv, translate_args *a)
     }
     if (!a->run) {
         fputs(usage, stderr);
+        return 2;
+    }
+    if (a->attention && a->beam > 1) {
+        fprintf(stderr, "nnrun translate: --attention draws greedy search's steps; give it without --beam\n");
         return 2;
     }
     return 0;
@@ -120,23 +130,49 @@ static void encode(const translator *tr, const char *sentence, float *x)
     free(ids);
 }
 
-/* Translates n sentences and prints them. */
-static int translate_batch(translator *tr, char *const *sentences, int n, int beams)
+/* Sentence `index` (from 1) of `count`'s attention map: FILE.png itself for one sentence, else
+ * FILE_<index>.png. */
+static int draw_attention(const translator *tr, const char *file, int index, int count, const char *sentence, const int *tokens,
+                          const float *att, char *err, size_t errlen)
 {
-    int T = step_decoder_steps(tr->sd);
-    float *x = calloc((size_t)n * tr->words, sizeof *x);
+    char png[1100], title[256];
+    size_t len = strlen(file), stem = len > 4 && strcmp(file + len - 4, ".png") == 0 ? len - 4 : len;
+    if (count == 1) snprintf(png, sizeof png, "%s", file);
+    else snprintf(png, sizeof png, "%.*s_%d.png", (int)stem, file, index);
+    snprintf(title, sizeof title, "%s: attention over \"%.150s\"", tr->s->name, sentence);
+    int S;
+    step_decoder_attention(tr->sd, &S);
+    char norm[1024];
+    nn_pair_normalize(sentence, strlen(sentence) < 500 ? strlen(sentence) : 500, norm);
+    return report_attention_map(png, title, norm, tokens, att, step_decoder_steps(tr->sd), S, &tr->rd.vocab[EMB_WORDS_TARGET], err,
+                                errlen);
+}
+
+/* Translates n sentences (the first of them number `first` of `count`) and prints them. */
+static int translate_batch(translator *tr, char *const *sentences, int n, int beams, const char *attention, int first, int count)
+{
+    int T = step_decoder_steps(tr->sd), S = 0;
+    if (attention && !step_decoder_attention(tr->sd, &S)) {
+        fprintf(stderr, "nnrun translate: --attention: the model's decoder has no attention over the source\n");
+        return 2;
+    }
+    float *x = calloc((size_t)n * tr->words, sizeof *x), *att = attention ? malloc((size_t)n * T * S * sizeof *att) : NULL;
     int *out = malloc((size_t)n * T * sizeof *out), rc = 0;
     char err[512], line[4096];
-    if (!x || !out) rc = -1, snprintf(err, sizeof err, "out of memory");
+    if (!x || !out || (attention && !att)) rc = -1, snprintf(err, sizeof err, "out of memory");
     for (int i = 0; rc == 0 && i < n; i++) encode(tr, sentences[i], x + (size_t)i * tr->words);
-    if (rc == 0) rc = seq_search(tr->sd, x, n, beams, NN_PAIR_EOS, out, NULL, err, sizeof err);
+    if (rc == 0) rc = seq_search(tr->sd, x, n, beams, NN_PAIR_EOS, out, att, err, sizeof err);
     for (int i = 0; rc == 0 && i < n; i++) {
         nn_vocab_decode(&tr->rd.vocab[EMB_WORDS_TARGET], out + (size_t)i * T, T, line, sizeof line);
         printf("%s\n", line);
+        if (attention)
+            rc = draw_attention(tr, attention, first + i, count, sentences[i], out + (size_t)i * T, att + (size_t)i * T * S, err,
+                                sizeof err);
     }
     if (rc < 0) fprintf(stderr, "nnrun translate: %s\n", err);
     free(x);
     free(out);
+    free(att);
     return rc < 0 ? 1 : 0;
 }
 
@@ -151,11 +187,11 @@ static int translate_stdin(translator *tr, int beams)
         if (len > 0 && buf[len - 1] == '\n') buf[len - 1] = '\0';
         if (!(lines[n++] = strdup(buf))) rc = 1;
         if (rc == 0 && n == TRANSLATE_BATCH) {
-            rc = translate_batch(tr, lines, n, beams);
+            rc = translate_batch(tr, lines, n, beams, NULL, 0, 0);
             while (n > 0) free(lines[--n]);
         }
     }
-    if (rc == 0 && n > 0) rc = translate_batch(tr, lines, n, beams);
+    if (rc == 0 && n > 0) rc = translate_batch(tr, lines, n, beams, NULL, 0, 0);
     while (n > 0) free(lines[--n]);
     free(buf);
     return rc;
@@ -177,8 +213,12 @@ int cmd_translate(int argc, char **argv)
     rc = translator_open(&tr, a.run, (int)a.beam, &d);
     diag_print(&d, stderr);
     for (int i = 0; rc == 0 && i < a.n_sentences; i += TRANSLATE_BATCH)
-        rc = translate_batch(&tr, a.sentences + i, a.n_sentences - i < TRANSLATE_BATCH ? a.n_sentences - i : TRANSLATE_BATCH, (int)a.beam);
-    if (rc == 0 && a.n_sentences == 0) rc = translate_stdin(&tr, (int)a.beam);
+        rc = translate_batch(&tr, a.sentences + i, a.n_sentences - i < TRANSLATE_BATCH ? a.n_sentences - i : TRANSLATE_BATCH, (int)a.beam,
+                             a.attention, i + 1, a.n_sentences);
+    if (rc == 0 && a.n_sentences == 0) {
+        if (a.attention) fprintf(stderr, "nnrun translate: --attention draws the sentences given on the command line, not standard input's\n");
+        rc = a.attention ? 2 : translate_stdin(&tr, (int)a.beam);
+    }
     translator_close(&tr);
     diag_free(&d);
     free(a.sentences);

@@ -33,6 +33,11 @@ int report_attention_lookup(trainer *t, const report_spec *r, report_figures *fi
 /* translations (report_translations.c): the test part translated by greedy and beam search,
  * BLEU of each, BLEU per epoch, sample translations, attention maps, the outputs as files. */
 int report_translations(trainer *t, const report_spec *r, report_figures *figs, char *err, size_t errlen);
+/* An attention map as a PNG: att (steps, src_len) the weights of each output step over the
+ * source (seq_search's), rows the output words of tokens up to the end of sentence, columns
+ * the source sentence's words. */
+int report_attention_map(const char *png, const char *title, const char *source, const int *tokens, const float *att, int steps,
+                         int src_len, const nn_vocab *vocab, char *err, size_t errlen);
 /* The data reports of s against what the data will be (`nnrun check`) or is (before a run
  * draws them): 0, or -1 with each problem at its report's line. */
 int report_check_data(const spec *s, const data_info *info, diag *d);

@@ -66,32 +66,43 @@ static int split_words(const char *sentence, char *buf, size_t len, const char *
     return n;
 }
 
-/* Sentence i's attention map: the weights of each output step over the source words. */
-static int attention_map(trainer *t, step_decoder *sd, int i, int k, report_figures *figs, char *err, size_t errlen)
+int report_attention_map(const char *png, const char *title, const char *source, const int *tokens, const float *att, int steps,
+                         int src_len, const nn_vocab *vocab, char *err, size_t errlen)
 {
-    const nn_dataset *ds = &t->data.test;
-    const nn_vocab *vocab = &t->data.vocab[EMB_WORDS_TARGET];
-    int T = step_decoder_steps(sd), S, tokens[MAP_MAX_WORDS];
-    if (!step_decoder_attention(sd, &S)) return 0;   /* no attention over the source: no map */
-    if (T > MAP_MAX_WORDS || S > MAP_MAX_WORDS) return 0;
-    float att[MAP_MAX_WORDS * MAP_MAX_WORDS], m[MAP_MAX_WORDS * MAP_MAX_WORDS];
-    size_t xn = nn_shape_numel(&ds->sample);
-    if (seq_search(sd, ds->x + (size_t)i * xn, 1, 1, NN_PAIR_EOS, tokens, att, err, errlen) < 0) return -1;
     char buf[1024];
     const char *src[MAP_MAX_WORDS], *out[MAP_MAX_WORDS];
-    int ns = split_words(t->data.test_text[0][i], buf, sizeof buf, src, S), no = 0;
-    while (no < T && (no == 0 || tokens[no - 1] != NN_PAIR_EOS) && tokens[no] != 0) {
+    float m[MAP_MAX_WORDS * MAP_MAX_WORDS];
+    int ns = split_words(source, buf, sizeof buf, src, src_len < MAP_MAX_WORDS ? src_len : MAP_MAX_WORDS), no = 0;
+    while (no < steps && no < MAP_MAX_WORDS && (no == 0 || tokens[no - 1] != NN_PAIR_EOS) && tokens[no] != 0) {
         out[no] = nn_vocab_word(vocab, tokens[no], NULL);
         no++;
     }
-    if (ns == 0 || no == 0) return 0;
+    if (ns == 0 || no == 0) {
+        snprintf(err, errlen, "%s: nothing to draw (no source word or no output)", png);
+        return -1;
+    }
     for (int r = 0; r < no; r++)
-        for (int c = 0; c < ns; c++) m[r * ns + c] = att[r * S + c];
+        for (int c = 0; c < ns; c++) m[r * ns + c] = att[r * src_len + c];
+    return nn_plot_heatmap(png, title, m, no, ns, out, src, 1, "source", "output", err, errlen);
+}
+
+/* Test sentence i's attention map, the k-th figure. */
+static int attention_map(trainer *t, step_decoder *sd, int i, int k, report_figures *figs, char *err, size_t errlen)
+{
+    const nn_dataset *ds = &t->data.test;
+    int T = step_decoder_steps(sd), S, tokens[MAP_MAX_WORDS];
+    if (!step_decoder_attention(sd, &S)) return 0;   /* no attention over the source: no map */
+    if (T > MAP_MAX_WORDS || S > MAP_MAX_WORDS) return 0;
+    float att[MAP_MAX_WORDS * MAP_MAX_WORDS];
+    size_t xn = nn_shape_numel(&ds->sample);
+    if (seq_search(sd, ds->x + (size_t)i * xn, 1, 1, NN_PAIR_EOS, tokens, att, err, errlen) < 0) return -1;
     char path[1100], file[64], title[160];
     snprintf(file, sizeof file, "attention_map_%d.png", k + 1);
     snprintf(path, sizeof path, "%s/%s", t->s->out_dir, file);
     snprintf(title, sizeof title, "%s: attention over the source, %s sentence %d", t->s->name, t->data.test_name, i + 1);
-    if (nn_plot_heatmap(path, title, m, no, ns, out, src, 1, "source", "output", err, errlen) < 0) return -1;
+    if (report_attention_map(path, title, t->data.test_text[0][i], tokens, att, T, S, &t->data.vocab[EMB_WORDS_TARGET], err,
+                             errlen) < 0)
+        return -1;
     report_add_figure(figs, file, title);
     return 0;
 }

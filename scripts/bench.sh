@@ -12,7 +12,7 @@
 # pairs, BENCH_REF another torch_ref.py.
 set -eu
 . scripts/bench_common.sh
-models=${BENCH_MODELS:-mlp_ae vae gan_mlp cgan_mlp wgan_gp_uniform cnn_ae cae_2d cnn_clf rnn_imdb gru_imdb lstm_imdb transformer_imdb seq2seq_transformer}
+models=${BENCH_MODELS:-mlp_ae vae gan_mlp cgan_mlp wgan_gp_uniform cnn_ae cae_2d cnn_clf rnn_imdb gru_imdb lstm_imdb transformer_imdb seq2seq_transformer seq2seq_rnn}
 bench_check_setup
 pairs=${BENCH_PAIRS:-3}
 tmp=$(mktemp -d)

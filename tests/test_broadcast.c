@@ -1,5 +1,6 @@
-/* Broadcasting fast paths (per-channel blocks) give exactly what the definition gives:
- * elementwise ops, sum_to and broadcast_to against direct index arithmetic. */
+/* Broadcasting fast paths (per-channel blocks; a run of middle axes at 1, as an attention
+ * query (N,1,H) against keys (N,S,H)) give exactly what the definition gives: elementwise ops,
+ * sum_to and broadcast_to against direct index arithmetic. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,11 +65,43 @@ static void test_sum_to_channels_and_broadcast_back(void **state)
     nn_graph_free(g);
 }
 
+/* (N,1,H,W) against (N,C,H,W), on either side of each op, and its sum_to in order over C. */
+static void test_a_middle_axis_broadcast_matches_the_definition_bit_for_bit(void **state)
+{
+    (void)state;
+    nn_rng r;
+    nn_rng_seed(&r, 11);
+    nn_graph *g = nn_graph_new(1);
+    int x = nn_test_input(g, nn_shape4(N, C, H, W), &r, -1, 1);
+    int q = nn_test_input(g, nn_shape4(N, 1, H, W), &r, 0.5f, 2);
+    int ops[5] = {nn_add(g, x, q), nn_sub(g, q, x), nn_mul(g, q, x), nn_div(g, x, q), nn_sum_to(g, x, nn_shape4(N, 1, H, W))};
+    const float *X = nn_data(g, x), *Q = nn_data(g, q);
+    for (int k = 0; k < 5; k++) {
+        nn_plan *p = nn_plan_create(g, &ops[k], 1);
+        nn_plan_run(g, p);
+        const float *y = nn_data(g, ops[k]);
+        for (int n = 0; n < N; n++)
+            for (int i = 0; i < H * W; i++) {
+                float sum = 0.0f;   /* the order the definition adds in: c = 0, 1, ... */
+                for (int ch = 0; ch < C; ch++) {
+                    size_t at = ((size_t)n * C + ch) * H * W + i;
+                    float a = X[at], b = Q[(size_t)n * H * W + i];
+                    sum += a;
+                    if (k < 4) assert_true(y[at] == (k == 0 ? a + b : k == 1 ? b - a : k == 2 ? b * a : a / b));
+                }
+                if (k == 4) assert_true(y[(size_t)n * H * W + i] == sum);
+            }
+        nn_plan_free(p);
+    }
+    nn_graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_per_channel_ops_match_the_definition),
         cmocka_unit_test(test_sum_to_channels_and_broadcast_back),
+        cmocka_unit_test(test_a_middle_axis_broadcast_matches_the_definition_bit_for_bit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

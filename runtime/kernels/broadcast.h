@@ -44,6 +44,27 @@ static inline int nn_bcast_blocks(const nn_shape *small, const nn_shape *out, si
     return 1;
 }
 
+/* The other common pattern: `small` is out with one contiguous run of axes at 1 — an attention
+ * query (N,1,H) against keys (N,S,H) — so out is outer x mid x inner with small[o, :] repeated
+ * over mid: small holds outer x inner values. Returns 1 and the sizes, else 0 (also when small
+ * has no axis at 1 inside out, or when the run reaches either end: nn_bcast_blocks' cases). */
+static inline int nn_bcast_hole(const nn_shape *small, const nn_shape *out, size_t *outer, size_t *mid, size_t *inner)
+{
+    int pad = out->ndim - small->ndim, first = -1, last = -1;
+    if (pad != 0) return 0;
+    for (int i = 0; i < out->ndim; i++)
+        if (small->d[i] != out->d[i]) {
+            if (small->d[i] != 1) return 0;
+            if (first < 0) first = i;
+            else if (last != i - 1) return 0;   /* a second run */
+            last = i;
+        }
+    if (first <= 0 || last == out->ndim - 1) return 0;
+    *outer = *mid = *inner = 1;
+    for (int i = 0; i < out->ndim; i++) *(i < first ? outer : i <= last ? mid : inner) *= (size_t)out->d[i];
+    return 1;
+}
+
 /* An index walker: strides of `in` (0 along broadcast dims) laid over a 4-D padded `out`. */
 typedef struct {
     int d[4];          /* out dims padded to 4 (leading 1s) */

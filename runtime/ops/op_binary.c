@@ -59,7 +59,8 @@ typedef struct {
     const float *a, *b;
     float *o;
     size_t row;         /* rows: b's length, repeated along the output's rows */
-    size_t bm, bi;      /* blocks: one value of the small side per block of bi floats, bm of them */
+    size_t bm, bi;      /* blocks: one value of the small side per block of bi floats, bm of them;
+                           holes: bm blocks of bi floats share one row of bi of the small side */
     nn_bcast ba, bb;    /* strided: both inputs' walkers */
 } binary_ctx;
 
@@ -97,6 +98,26 @@ typedef struct {
             for (size_t i = 0; i < c->bi; i++) { float y = br[i]; orow[i] = (EXPR); }        \
         }                                                                                    \
     }                                                                                        \
+    static void op##_b_hole(const void *p, size_t lo, size_t hi)                             \
+    {                                                                                        \
+        const binary_ctx *c = p;                                                             \
+        for (size_t q = lo; q < hi; q++) {                                                   \
+            const float *ar = c->a + q * c->bi, *B = c->b + (q / c->bm) * c->bi;             \
+            float *orow = c->o + q * c->bi;                                                  \
+            _Pragma("omp simd")                                                              \
+            for (size_t i = 0; i < c->bi; i++) { float x = ar[i], y = B[i]; orow[i] = (EXPR); } \
+        }                                                                                    \
+    }                                                                                        \
+    static void op##_a_hole(const void *p, size_t lo, size_t hi)                             \
+    {                                                                                        \
+        const binary_ctx *c = p;                                                             \
+        for (size_t q = lo; q < hi; q++) {                                                   \
+            const float *A = c->a + (q / c->bm) * c->bi, *br = c->b + q * c->bi;             \
+            float *orow = c->o + q * c->bi;                                                  \
+            _Pragma("omp simd")                                                              \
+            for (size_t i = 0; i < c->bi; i++) { float x = A[i], y = br[i]; orow[i] = (EXPR); } \
+        }                                                                                    \
+    }                                                                                        \
     static void op##_strided(const void *p, size_t lo, size_t hi)                            \
     {                                                                                        \
         const binary_ctx *c = p;                                                             \
@@ -112,10 +133,10 @@ BINARY_CHUNK_FNS(mul, x * y)
 BINARY_CHUNK_FNS(div, x / y)
 
 typedef struct {
-    nn_par_range_fn flat, rows, b_blocks, a_blocks, strided;
+    nn_par_range_fn flat, rows, b_blocks, a_blocks, b_hole, a_hole, strided;
 } binary_loops;
 
-#define BINARY_LOOPS(op) {op##_flat, op##_rows, op##_b_blocks, op##_a_blocks, op##_strided}
+#define BINARY_LOOPS(op) {op##_flat, op##_rows, op##_b_blocks, op##_a_blocks, op##_b_hole, op##_a_hole, op##_strided}
 static const binary_loops add_loops = BINARY_LOOPS(add), sub_loops = BINARY_LOOPS(sub), mul_loops = BINARY_LOOPS(mul),
                           div_loops = BINARY_LOOPS(div);
 
@@ -136,6 +157,10 @@ static void binary_forward(nn_graph *g, nn_node *nd)
         nn_par_items(bo * c.bm, c.bi, L->b_blocks, &c);
     } else if (nb == n && nn_bcast_blocks(&an->shape, &nd->shape, &bo, &c.bm, &c.bi)) {
         nn_par_items(bo * c.bm, c.bi, L->a_blocks, &c);
+    } else if (na == n && nn_bcast_hole(&bn->shape, &nd->shape, &bo, &c.bm, &c.bi)) {
+        nn_par_items(bo * c.bm, c.bi, L->b_hole, &c);
+    } else if (nb == n && nn_bcast_hole(&an->shape, &nd->shape, &bo, &c.bm, &c.bi)) {
+        nn_par_items(bo * c.bm, c.bi, L->a_hole, &c);
     } else {
         nn_bcast_make(&c.ba, &an->shape, &nd->shape);
         nn_bcast_make(&c.bb, &bn->shape, &nd->shape);
@@ -243,6 +268,20 @@ static void channel_sum_chunk(const void *p, size_t lo, size_t hi)
     }
 }
 
+/* o[q, :] = sum over m of x[q, m, :], m in order (the strided loop's order: the same bits) */
+static void hole_sum_chunk(const void *p, size_t lo, size_t hi)
+{
+    const channel_sum_ctx *c = p;
+    for (size_t q = lo; q < hi; q++) {
+        float *orow = c->o + q * c->bi;
+        for (size_t m = 0; m < c->bm; m++) {
+            const float *xr = c->x + (q * c->bm + m) * c->bi;
+#pragma omp simd
+            for (size_t i = 0; i < c->bi; i++) orow[i] += xr[i];
+        }
+    }
+}
+
 static void sum_to_forward(nn_graph *g, nn_node *nd)
 {
     const nn_node *x = &g->nodes[nd->in[0]];
@@ -261,6 +300,10 @@ static void sum_to_forward(nn_graph *g, nn_node *nd)
     channel_sum_ctx c = {.x = X, .o = o};
     if (nn_bcast_blocks(&nd->shape, &x->shape, &c.bo, &c.bm, &c.bi)) {   /* per-channel sums */
         nn_par_items(c.bm, c.bo * c.bi, channel_sum_chunk, &c);
+        return;
+    }
+    if (nn_bcast_hole(&nd->shape, &x->shape, &c.bo, &c.bm, &c.bi)) {   /* sums over middle axes */
+        nn_par_items(c.bo, c.bm * c.bi, hole_sum_chunk, &c);
         return;
     }
     nn_bcast b;

@@ -96,7 +96,8 @@ compare() {
         }
         for (k in got) if (!(k in want)) { if (!quiet) printf "golden: %s: not in %s\n", k, file; bad++ }
         if (bad) { printf "golden: %s: %d of %d losses differ (largest relative difference %.3g)\n", file, bad, n, worst; exit 1 }
-        printf "golden: %d losses match %s%s\n", n, file, tol > 0 ? sprintf(" within %s (largest relative difference %.3g)", tol, worst) : " bit for bit"
+        how = tol > 0 ? sprintf(" within %s (largest relative difference %.3g)", tol, worst) : " bit for bit"
+        printf "golden: %d losses match %s%s\n", n, file, how
     }' "$1" "$tmp/all.txt"
 }
 files=$(ls tests/golden/losses*.txt)

@@ -15,7 +15,7 @@ static const char usage[] =
     "       nnrun eval RUN_DIR            evaluate a trained run on its test data\n"
     "       nnrun decode RUN_DIR --layer L --points \"x,y; x,y\"   run the model from layer L\n"
     "       nnrun compare RUN_DIR...      trained runs side by side: images, losses, embeddings\n"
-    "       nnrun runs [DIR]              one row per run folder: date, epochs, final losses, accuracy, speed\n"
+    "       nnrun runs [DIR]              one row per run folder: date, epochs, final losses, accuracy, BLEU, speed\n"
     "       nnrun sample RUN_DIR --count 10   new items of a generator or a VAE (--prime \"the \": a character model's text)\n"
     "       nnrun bleu HYP.txt REF.txt    corpus BLEU of any output, as sacreBLEU computes it\n"
     "       nnrun translate RUN_DIR \"je suis fatigue .\" [--beam 5]   a translation model's output (stdin: one per line)\n"

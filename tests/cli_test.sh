@@ -145,8 +145,8 @@ grep -q '<summary>Extends <code>fit.yaml</code>, changing 3 keys</summary>' run_
 expect_status 0 "eval of the run" "$nnrun" eval run1
 grep -q "relative L2 error" out.txt && ok "  ... reports its metrics" || { bad "  ... reports its metrics"; cat out.txt; }
 expect_status 0 "runs lists the run folders" "$nnrun" runs . --sort test_loss --csv
-head -1 out.txt | grep -qx "name,date,epochs,train_loss,test_loss,accuracy,seconds_per_epoch" &&
-    grep -q "^run1,20[0-9-]* [0-9:]*,3,[0-9.e-]*,[0-9.e-]*,,[0-9.e-]*$" out.txt && grep -q "^run_child,.*,1," out.txt &&
+head -1 out.txt | grep -qx "name,date,epochs,train_loss,test_loss,accuracy,bleu,seconds_per_epoch" &&
+    grep -q "^run1,20[0-9-]* [0-9:]*,3,[0-9.e-]*,[0-9.e-]*,,,[0-9.e-]*$" out.txt && grep -q "^run_child,.*,1," out.txt &&
     awk -F, 'NR > 2 && $5 != "" && p != "" && $5 + 0 < p + 0 { bad = 1 } $5 != "" && NR > 1 { p = $5 } END { exit bad }' out.txt &&
     ok "  ... one row each with its epochs and last losses, sorted by test loss" ||
     { bad "  ... one row each with its epochs and last losses, sorted by test loss"; cat out.txt; }

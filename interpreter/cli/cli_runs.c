@@ -1,6 +1,6 @@
 /* `nnrun runs [DIR]`: one row per run folder under DIR (default runs/): its name, when it last
- * wrote its metrics, its epochs, the last epoch's train and evaluation loss and accuracy, and
- * its seconds per epoch, sorted by a column (--sort), as a table or CSV (--csv, for pandas). A
+ * wrote its metrics, its epochs, the last epoch's train and evaluation loss and accuracy (or a
+ * translation run's BLEU), and its seconds per epoch, sorted by a column (--sort), as a table or CSV (--csv, for pandas). A
  * data study (report.html, no metrics.csv) has 0 epochs, dated by its report. */
 #include "cli.h"
 #include "../out/metrics_csv.h"
@@ -16,16 +16,17 @@
 typedef struct {
     char name[256];
     time_t when;
-    double epochs, train, test, accuracy, seconds;
+    double epochs, train, test, accuracy, bleu, seconds;
 } run_row;
 
-/* The columns, in printing order; `desc` sorts the best or newest first. */
-typedef enum { C_NAME, C_DATE, C_EPOCHS, C_TRAIN, C_TEST, C_ACCURACY, C_SECONDS, N_COLUMNS } column;
+/* The columns, in printing order; `desc` sorts the best or newest first; `width` in the table
+ * (negative: left-aligned). */
+typedef enum { C_NAME, C_DATE, C_EPOCHS, C_TRAIN, C_TEST, C_ACCURACY, C_BLEU, C_SECONDS, N_COLUMNS } column;
 static const struct {
     const char *name;
-    int desc;
-} columns[N_COLUMNS] = {{"name", 0}, {"date", 1}, {"epochs", 1}, {"train_loss", 0}, {"test_loss", 0}, {"accuracy", 1},
-                        {"seconds_per_epoch", 0}};
+    int desc, width;
+} columns[N_COLUMNS] = {{"name", 0, -28},      {"date", 1, -16},  {"epochs", 1, 6}, {"train_loss", 0, 11},
+                        {"test_loss", 0, 11},  {"accuracy", 1, 9}, {"bleu", 1, 6},  {"seconds_per_epoch", 0, 18}};
 
 static double value_of(const run_row *r, column c)
 {
@@ -35,6 +36,7 @@ static double value_of(const run_row *r, column c)
     case C_TRAIN: return r->train;
     case C_TEST: return r->test;
     case C_ACCURACY: return r->accuracy;
+    case C_BLEU: return r->bleu;
     case C_SECONDS: return r->seconds;
     default: return NAN;
     }
@@ -60,7 +62,7 @@ static int read_study_row(const char *dir, const char *name, run_row *r)
     struct stat st;
     snprintf(path, sizeof path, "%s/%s/report.html", dir, name);
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
-    *r = (run_row){.when = st.st_mtime, .epochs = 0, .train = NAN, .test = NAN, .accuracy = NAN, .seconds = NAN};
+    *r = (run_row){.when = st.st_mtime, .epochs = 0, .train = NAN, .test = NAN, .accuracy = NAN, .bleu = NAN, .seconds = NAN};
     snprintf(r->name, sizeof r->name, "%s", name);
     return 0;
 }
@@ -80,6 +82,7 @@ static int read_row(const char *dir, const char *name, run_row *r)
     r->train = m.n ? m.train_loss[m.n - 1] : NAN;
     r->test = m.n ? m.test_loss[m.n - 1] : NAN;
     r->accuracy = m.n ? m.accuracy[m.n - 1] : NAN;
+    r->bleu = m.n ? m.bleu[m.n - 1] : NAN;
     double s = 0;
     int k = 0;
     for (int e = 0; e < m.n; e++)
@@ -97,15 +100,15 @@ static void cell(char *buf, size_t len, const run_row *r, column c)
     else if (isnan(v)) snprintf(buf, len, "%s", "");
     else if (c == C_EPOCHS) snprintf(buf, len, "%.0f", v);
     else if (c == C_ACCURACY) snprintf(buf, len, "%.2f%%", 100 * v);
+    else if (c == C_BLEU) snprintf(buf, len, "%.2f", v);
     else snprintf(buf, len, "%.4g", v);
 }
 
 static void print_rows(const run_row *rows, int n, int csv)
 {
-    static const int width[N_COLUMNS] = {-28, -16, 6, 11, 11, 9, 18};
     for (int c = 0; c < N_COLUMNS; c++)
         if (csv) printf("%s%s", c ? "," : "", columns[c].name);
-        else printf("%s%*s", c ? "  " : "", width[c], columns[c].name);
+        else printf("%s%*s", c ? "  " : "", columns[c].width, columns[c].name);
     printf("\n");
     for (int i = 0; i < n; i++) {
         for (int c = 0; c < N_COLUMNS; c++) {
@@ -113,7 +116,7 @@ static void print_rows(const run_row *rows, int n, int csv)
             cell(buf, sizeof buf, &rows[i], c);
             if (csv && c == C_ACCURACY && *buf) snprintf(buf, sizeof buf, "%.6g", rows[i].accuracy);   /* a fraction for pandas */
             if (csv) printf("%s%s", c ? "," : "", buf);
-            else printf("%s%*s", c ? "  " : "", width[c], *buf ? buf : "-");
+            else printf("%s%*s", c ? "  " : "", columns[c].width, *buf ? buf : "-");
         }
         printf("\n");
     }
@@ -123,9 +126,10 @@ int cmd_runs(int argc, char **argv)
 {
     static const char usage[] = "usage: nnrun runs [DIR] [--sort COLUMN] [--csv]\n"
                                 "One row per run folder under DIR (default runs): name, date (of its metrics), epochs,\n"
-                                "the last epoch's train_loss, test_loss and accuracy, seconds_per_epoch (training).\n"
-                                "--sort name | date | epochs | train_loss | test_loss | accuracy | seconds_per_epoch\n"
-                                "(default date: newest first; accuracy and epochs highest first; losses and seconds\n"
+                                "the last epoch's train_loss, test_loss, accuracy and bleu (a translation run's greedy test BLEU),\n"
+                                "seconds_per_epoch (training).\n"
+                                "--sort name | date | epochs | train_loss | test_loss | accuracy | bleu | seconds_per_epoch\n"
+                                "(default date: newest first; accuracy, bleu and epochs highest first; losses and seconds\n"
                                 "lowest first; runs without the value last). --csv: comma-separated, accuracy as a fraction.\n"
                                 "A data study (no metrics.csv, nothing trained) has 0 epochs and the date of its report.\n";
     const char *dir = "runs";

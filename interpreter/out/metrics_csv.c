@@ -25,11 +25,11 @@ static int split(char *line, char **f)
     return n;
 }
 
-enum { COL_EPOCH, COL_TRAIN, COL_TEST, COL_ACCURACY, COL_SECONDS, N_COLS };
+enum { COL_EPOCH, COL_TRAIN, COL_TEST, COL_ACCURACY, COL_SECONDS, COL_BLEU, N_COLS };
 
 /* epoch, the first group's train column (train_loss, or train_<group> with several groups),
  * the evaluation split's column of the same group (<split>_loss, <split>_<group>), its
- * accuracy (<split>_accuracy) and seconds */
+ * accuracy (<split>_accuracy), seconds, and a translation run's test_bleu */
 static int find_columns(char **f, int nf, int col[N_COLS], char *test_name, size_t len)
 {
     for (int c = 0; c < N_COLS; c++) col[c] = -1;
@@ -53,6 +53,7 @@ static int find_columns(char **f, int nf, int col[N_COLS], char *test_name, size
     for (int k = 0; k < nf; k++) {
         if (col[2] >= 0 && strcmp(f[k], acc) == 0) col[COL_ACCURACY] = k;
         if (strcmp(f[k], "seconds") == 0) col[COL_SECONDS] = k;
+        if (strcmp(f[k], "test_bleu") == 0) col[COL_BLEU] = k;
     }
     return 0;
 }
@@ -71,7 +72,7 @@ static int cell(char **f, int nf, int k, float *out)
 static int grow(run_metrics *m, int *cap)
 {
     int nc = *cap ? 2 * *cap : 64;
-    float **arrs[N_COLS] = {&m->epoch, &m->train_loss, &m->test_loss, &m->accuracy, &m->seconds};
+    float **arrs[N_COLS] = {&m->epoch, &m->train_loss, &m->test_loss, &m->accuracy, &m->seconds, &m->bleu};
     for (int a = 0; a < N_COLS; a++) {
         float *p = realloc(*arrs[a], (size_t)nc * sizeof **arrs[a]);
         if (!p) return -1;
@@ -105,8 +106,8 @@ int metrics_csv_read(const char *path, run_metrics *m, char *err, size_t errlen)
             rc = -1;
         } else if (cell(f, nf, col[0], &m->epoch[m->n]) || cell(f, nf, col[1], &m->train_loss[m->n]) ||
                    cell(f, nf, col[2], &m->test_loss[m->n]) || cell(f, nf, col[COL_ACCURACY], &m->accuracy[m->n]) ||
-                   cell(f, nf, col[COL_SECONDS], &m->seconds[m->n])) {
-            snprintf(err, errlen, "%s:%d: a loss, accuracy, seconds or epoch cell is not a number", path, lineno);
+                   cell(f, nf, col[COL_SECONDS], &m->seconds[m->n]) || cell(f, nf, col[COL_BLEU], &m->bleu[m->n])) {
+            snprintf(err, errlen, "%s:%d: a loss, accuracy, BLEU, seconds or epoch cell is not a number", path, lineno);
             rc = -1;
         } else m->n++;
     }
@@ -122,5 +123,6 @@ void metrics_csv_free(run_metrics *m)
     free(m->test_loss);
     free(m->accuracy);
     free(m->seconds);
+    free(m->bleu);
     memset(m, 0, sizeof *m);
 }

@@ -57,7 +57,7 @@ expect_status 0 "another seed" "$nnrun" study.yaml --set seed=2 --out runs/seed2
 cmp -s runs/study/attention_matrix.csv runs/seed2/attention_matrix.csv && bad "  ... draws others" || ok "  ... draws others"
 
 expect_status 0 "runs lists data studies" "$nnrun" runs runs
-grep -q "^study  .*  *0  *-  *-  *-  *-$" out.txt && ok "  ... with 0 epochs and no losses" || { bad "  ... with 0 epochs and no losses"; cat out.txt; }
+grep -q "^study  .*  *0  *-  *-  *-  *-  *-$" out.txt && ok "  ... with 0 epochs and no losses" || { bad "  ... with 0 epochs and no losses"; cat out.txt; }
 expect_status 2 "compare refuses a data study" "$nnrun" compare runs/study --out cmp
 grep -q "runs/study is a data study (no network): nothing to compare" err.txt && ok "  ... saying why" || { bad "  ... saying why"; cat err.txt; }
 expect_status 2 "eval refuses a data study" "$nnrun" eval runs/study

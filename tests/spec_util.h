@@ -5,8 +5,10 @@
 #define NNRUN_TEST_SPEC_UTIL_H
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "data_setup.h"
 #include "model_build.h"
+#include "nn/safetensors.h"
 #include "report.h"
 #include "run_files.h"
 #include "spec.h"
@@ -64,6 +66,24 @@ static inline void spec_model_free(spec_model *b)
 {
     model_free(b->m);
     spec_free(b->s);
+}
+
+/* Loads a PyTorch fixture's weights into b's parameters, found by their names (every one but
+ * the logits layer's must be there with PyTorch's shape): returns how many were loaded. */
+static inline int spec_model_load_fixture(spec_model *b, const nn_st_file *f)
+{
+    int loaded = 0;
+    for (int k = 0; k < b->m->n_params; k++) {
+        const nn_node *p = &b->m->g->nodes[b->m->params[k]];
+        if (strncmp(p->label, "logits.", 7) == 0) continue;
+        int i = nn_st_find(f, p->label);
+        if (i < 0) fail_msg("the fixture has no %s (PyTorch names it otherwise)", p->label);
+        nn_shape s = nn_st_shape(f, i);
+        assert_true(nn_shape_eq(&s, &p->shape));
+        memcpy(p->data, nn_st_data(f, i), nn_shape_numel(&s) * sizeof(float));
+        loaded++;
+    }
+    return loaded;
 }
 
 /* The index of the layer called name in the spec's model. */

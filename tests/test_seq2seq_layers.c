@@ -74,24 +74,6 @@ static void expect_close_to(const char *what, const float *got, const float *wan
         if (fabsf(got[k] - want[k]) > 1e-5f) fail_msg("%s[%zu]: nnrun %.7f, PyTorch %.7f", what, k, got[k], want[k]);
 }
 
-/* Every parameter but the logits' has PyTorch's shape and a value in the fixture: loads them
- * and returns how many. */
-static int load_fixture_weights(const nn_st_file *f, spec_model *b)
-{
-    int loaded = 0;
-    for (int k = 0; k < b->m->n_params; k++) {
-        const nn_node *p = &b->m->g->nodes[b->m->params[k]];
-        if (strncmp(p->label, "logits.", 7) == 0) continue;
-        int i = nn_st_find(f, p->label);
-        if (i < 0) fail_msg("the fixture has no %s (nnrun names it otherwise)", p->label);
-        nn_shape s = nn_st_shape(f, i);
-        assert_true(nn_shape_eq(&s, &p->shape));
-        memcpy(p->data, nn_st_data(f, i), nn_shape_numel(&s) * sizeof(float));
-        loaded++;
-    }
-    return loaded;
-}
-
 static void test_recurrent_layers_from_an_initial_state_and_the_attention_decoder_match_pytorch(void **state)
 {
     (void)state;
@@ -99,7 +81,7 @@ static void test_recurrent_layers_from_an_initial_state_and_the_attention_decode
     nn_st_file *f = nn_st_open(fixture_path, err, sizeof err);
     if (!f) fail_msg("%s", err);
     spec_model b = build(compared_layers, nn_st_data(f, nn_st_find(f, "inp")), N, T, F);
-    assert_int_equal(load_fixture_weights(f, &b), 2 + 3 + 3 + 4 + 4 + 6);   /* x, rnn, lstm, gru, dec: gru + attention */
+    assert_int_equal(spec_model_load_fixture(&b, f), 2 + 3 + 3 + 4 + 4 + 6);   /* x, rnn, lstm, gru, dec: gru + attention */
     nn_graph *g = b.m->g;
     /* L = sum(dec * R): its gradient reaches the initial state and the input (through x, h0 and the keys) */
     int dec = b.m->out[spec_model_layer(&b, "dec")], h0 = b.m->out[spec_model_layer(&b, "h0")];

@@ -81,18 +81,7 @@ static void test_layers_given_pytorchs_weights_give_pytorchs_outputs(void **stat
     spec_model b = build(compared_layers, B, 0, "optimizer: {adam: {lr: 0.01}}");
     nn_graph *g = b.m->g;
     /* every parameter of the compared layers has PyTorch's name, shape and a value to load */
-    int loaded = 0;
-    for (int k = 0; k < b.m->n_params; k++) {
-        const nn_node *p = &g->nodes[b.m->params[k]];
-        if (strncmp(p->label, "logits.", 7) == 0) continue;
-        int i = nn_st_find(f, p->label);
-        if (i < 0) fail_msg("the fixture has no %s (PyTorch names it otherwise)", p->label);
-        nn_shape s = nn_st_shape(f, i);
-        assert_true(nn_shape_eq(&s, &p->shape));
-        memcpy(p->data, nn_st_data(f, i), nn_shape_numel(&s) * sizeof(float));
-        loaded++;
-    }
-    assert_int_equal(loaded, 12 + 12 + 4 + 18);   /* enc, encp, mha, dec */
+    assert_int_equal(spec_model_load_fixture(&b, f), 12 + 12 + 4 + 18);   /* enc, encp, mha, dec */
     assert_int_equal(model_plan(b.m, b.m->out, b.s->nets[0].n_layers), 0);
     model_feed(b.m, nn_st_data(f, nn_st_find(f, "x")), (const float[]){0, 1}, B);
     nn_plan_run(g, b.m->plan);

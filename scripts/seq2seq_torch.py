@@ -406,11 +406,12 @@ def main():
     ap.add_argument('--epochs', type=int, default=10)
     ap.add_argument('--limit-batches', type=int, default=0, help='stop each epoch after N batches (0 = all)')
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--seed', type=int, default=0, help='seeds the initialisation, dropout and batch order')
     ap.add_argument('--beam', type=int, default=5, help='beam width (0 = no beam search)')
     ap.add_argument('--out', help='folder for the decoded test sentences (default: a new temporary folder)')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    torch.manual_seed(args.seed)
     print('torch %s, %d threads, OPENBLAS_NUM_THREADS=%s, GOMP_SPINCOUNT=%s'
           % (torch.__version__, torch.get_num_threads(), os.environ.get('OPENBLAS_NUM_THREADS'),
              os.environ.get('GOMP_SPINCOUNT')), flush=True)
@@ -426,7 +427,7 @@ def main():
     print('%s: %d parameters' % (args.model, sum(p.numel() for p in m.parameters())), flush=True)
     opt = torch.optim.Adam(m.parameters(), lr=lr)
     lossf = nn.CrossEntropyLoss(ignore_index=PAD)
-    gen = torch.Generator().manual_seed(0)
+    gen = torch.Generator().manual_seed(args.seed)
 
     times = []
     for ep in range(args.epochs):

@@ -5,7 +5,7 @@
 # references and shapes; no data needed), the golden losses of every spec
 # (scripts/golden_losses.sh; needs `make data`; not in the sanitizer build), then the command-line tests
 # (tests/cli_test.sh; tests/bleu_test.sh: nnrun bleu, and against sacreBLEU where it is installed;
-# tests/data_study_test.sh: a data study),
+# tests/data_study_test.sh: a data study; tests/translate_test.sh: a copy task through translate, runs and compare),
 # the data-parallel tests under mpirun (tests/mpi_test.sh),
 # the crash tests (a full disk, SIGKILLs; the full disk needs root to mount a tmpfs, else skipped),
 # nnrun under valgrind (tests/valgrind_test.sh: `nnrun check` and two tiny trainings; not in the
@@ -37,7 +37,7 @@ script() {
     printf '== %s\n' "$1"
     "$1" "${NNRUN:-bin/nnrun}" || fail=$((fail + 1))
 }
-for t in cli bleu data_study mpi crash valgrind lang man report; do
+for t in cli bleu data_study translate mpi crash valgrind lang man report; do
     [ "$t" = valgrind ] && [ "${BUILD:-build}" = build-san ] && continue
     script "tests/${t}_test.sh"
 done

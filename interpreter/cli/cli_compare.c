@@ -1,7 +1,8 @@
 /* `nnrun compare RUN_DIR...`: trained runs side by side. The same seeded choice of evaluation
  * images goes through every run; the figure shows the originals, the inputs as a run saw them
  * when it corrupts them at evaluation, each run's reconstructions, all loss curves overlaid and
- * each run's embedding. Parts are drawn as PNGs of their own (kept, and shown in compare.html)
+ * each run's embedding; for translation runs, each run's test BLEU, BLEU per epoch and its
+ * outputs for the same test sentences. Parts are drawn as PNGs of their own (kept, and shown in compare.html)
  * and stacked into compare.png. */
 #include "cli.h"
 #include "../out/compare.h"
@@ -18,10 +19,12 @@ static const char usage[] =
     "Compares trained runs (folders written by `nnrun SPEC`) of the same data: N evaluation\n"
     "images (the same seeded choice for every run), the inputs as each run saw them when its\n"
     "model corrupts the input at evaluation, each run's reconstructions, every run's train and\n"
-    "test loss on one chart, and each run's embedding when its spec reports one.\n"
+    "test loss on one chart, and each run's embedding when its spec reports one. Translation\n"
+    "runs: each model's greedy test BLEU, BLEU per epoch on one chart, and N test sentences\n"
+    "(a seeded choice) with the reference and every run's translation.\n"
     "Writes DIR/compare.png and DIR/compare.html (default DIR: runs/compare).\n"
     "  --out DIR    output folder (created if needed)\n"
-    "  --count N    images per row (default 8, at most 64)\n"
+    "  --count N    images per row, or sentences (default 8, at most 64)\n"
     "Exit status 0 done, 1 failure (e.g. a missing checkpoint), 2 bad usage, a bad run folder\n"
     "or runs whose data differ in shape.\n";
 
@@ -126,12 +129,16 @@ int cmd_compare(int argc, char **argv)
     rc = load_specs(&a, runs);
     if (rc == 0 && make_dirs(a.out, err, sizeof err) < 0) rc = 1;
     compare_images im;
+    compare_texts tx;
     memset(&im, 0, sizeof im);
-    for (int k = 0; k < a.n_runs && rc == 0; k++) rc = compare_collect_run(&runs[k], &im, a.count, a.out, k, err, sizeof err);
-    if (rc == 0) rc = compare_write(&a, runs, &im, err, sizeof err);
+    memset(&tx, 0, sizeof tx);
+    for (int k = 0; k < a.n_runs && rc == 0; k++)
+        rc = compare_collect_run(&runs[k], &im, &tx, a.count, a.out, k, err, sizeof err);
+    if (rc == 0) rc = compare_write(&a, runs, &im, &tx, err, sizeof err);
     if (rc && err[0]) fprintf(stderr, "nnrun compare: %s\n", err);
     if (rc == 0) printf("wrote %s/compare.png and %s/compare.html\n", a.out, a.out);
     compare_images_free(&im);
+    compare_texts_free(&tx);
     free_runs(runs, a.n_runs);
     return rc;
 }

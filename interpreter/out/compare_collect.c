@@ -11,10 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PICK_SEED 7919           /* the images shown do not depend on any run's own seed */
-
-static void note(compare_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(compare_run *r, const char *fmt, ...)
+void compare_note(compare_run *r, const char *fmt, ...)
 {
     if (r->n_notes == 3) return;
     va_list ap;
@@ -43,7 +40,7 @@ static int pick_images(const trainer *t, compare_images *im, int count, char *er
     }
     for (int i = 0; i < ds->n; i++) all[i] = i;
     nn_rng rng;
-    nn_rng_seed(&rng, PICK_SEED);
+    nn_rng_seed(&rng, COMPARE_PICK_SEED);
     nn_rng_shuffle(&rng, all, ds->n);
     memcpy(im->rows, all, (size_t)im->n * sizeof *im->rows);
     free(all);
@@ -97,24 +94,24 @@ static int add_run_images(trainer *t, compare_run *r, compare_images *im, char *
     const nn_dataset *ds = eval_set(t);
     for (int i = 0; i < im->n; i++)
         if (im->rows[i] >= ds->n) {
-            note(r, "evaluates on %d samples, fewer than the images chosen from the first run; none shown", ds->n);
+            compare_note(r, "evaluates on %d samples, fewer than the images chosen from the first run; none shown", ds->n);
             return 0;
         }
     int same = same_images(t, im);
-    if (!same) note(r, "evaluates on other data than the first run: its rows show its own samples at the same positions");
+    if (!same) compare_note(r, "evaluates on other data than the first run: its rows show its own samples at the same positions");
     char label[96];
     int noise = input_noise_layer(r->s);
     if (noise >= 0 && r->s->nets[0].layers[noise].noise_at_eval) {
         snprintf(label, sizeof label, "%s: noisy input", r->label);
         if (add_row(t, im, noise, 0, label) < 0) goto failed;
     } else if (noise >= 0)
-        note(r, "its gaussian_noise layer '%s' (sigma %g) corrupts the input in training only, so it was evaluated on clean "
+        compare_note(r, "its gaussian_noise layer '%s' (sigma %g) corrupts the input in training only, so it was evaluated on clean "
                 "inputs (set eval: true to corrupt them at evaluation too)",
              r->s->nets[0].layers[noise].name, r->s->nets[0].layers[noise].sigma);
     int logits, layer = report_recon_layer(t, find_report(r->s, REP_RECONSTRUCTIONS), &logits);
     size_t w = layer >= 0 ? trainer_layer_width(t, layer) : 0;
     if (layer < 0 || w != im->xn) {
-        note(r, "no reconstructions: layer '%s' gives %zu values per sample, the images have %zu",
+        compare_note(r, "no reconstructions: layer '%s' gives %zu values per sample, the images have %zu",
              layer >= 0 ? r->s->nets[0].layers[layer].name : "?", w, im->xn);
         return 0;
     }
@@ -139,8 +136,14 @@ static int add_embedding(trainer *t, compare_run *r, const char *out_dir, int in
     return 1;
 }
 
-int compare_collect_run(compare_run *r, compare_images *im, int count, const char *out_dir, int index, char *err,
-                        size_t errlen)
+/* Samples of word or character ids: no images of them. */
+static int samples_are_ids(const trainer *t)
+{
+    return t->data.vocab[EMB_WORDS_SOURCE].size > 0 || t->s->data.train.kind == DS_CHARS;
+}
+
+int compare_collect_run(compare_run *r, compare_images *im, compare_texts *tx, int count, const char *out_dir, int index,
+                        char *err, size_t errlen)
 {
     diag dg;
     diag_init(&dg);
@@ -157,8 +160,12 @@ int compare_collect_run(compare_run *r, compare_images *im, int count, const cha
     int rc = checkpoint_load_weights(trainer_weights(&t), path, err, errlen) < 0;
     snprintf(path, sizeof path, "%s/metrics.csv", r->dir);
     if (rc == 0) rc = metrics_csv_read(path, &r->metrics, err, errlen) < 0;
-    if (rc == 0 && !im->rows) rc = pick_images(&t, im, count, err, errlen);
-    if (rc == 0) rc = add_run_images(&t, r, im, err, errlen);
+    if (rc == 0 && t.data.test_text[1]) rc = compare_collect_translations(&t, r, tx, count, index, err, errlen);
+    else if (rc == 0 && samples_are_ids(&t)) compare_note(r, "its samples are word or character ids: no images of them");
+    else {
+        if (rc == 0 && !im->rows) rc = pick_images(&t, im, count, err, errlen);
+        if (rc == 0) rc = add_run_images(&t, r, im, err, errlen);
+    }
     if (rc == 0) rc = add_embedding(&t, r, out_dir, index, err, errlen);
     trainer_free(&t);
     return rc;

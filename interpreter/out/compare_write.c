@@ -1,7 +1,8 @@
 /* The comparison's files: compare_images.png (originals, corrupted inputs, reconstructions),
- * compare_loss.png (every run's train and test loss, one colour per run), the embeddings drawn
- * while collecting, compare.png (all of them stacked: images on top, then two charts a row)
- * and compare.html. */
+ * compare_loss.png (every run's train and test loss, one colour per run), compare_bleu.png
+ * (translation runs' BLEU per epoch), the embeddings drawn while collecting, compare.png (all
+ * of them stacked: images on top, then two charts a row) and compare.html (with translation
+ * runs' sentences side by side). */
 #include "compare.h"
 #include "html_text.h"
 #include "nn/atomic_file.h"
@@ -12,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_PARTS (2 + COMPARE_MAX_RUNS)
+#define MAX_PARTS (3 + COMPARE_MAX_RUNS)
 #define GAP 16
 
 static int part_path(const compare_args *a, const char *file, char *out, size_t len)
@@ -78,6 +79,30 @@ static int write_losses(const compare_args *a, const compare_run *runs, char *er
                                   wants_log(runs, a->n_runs), err, errlen);
 }
 
+static int any_bleu(const compare_run *runs, int n_runs)
+{
+    for (int k = 0; k < n_runs; k++)
+        if (runs[k].metrics.bleu && has_values(runs[k].metrics.bleu, runs[k].metrics.n)) return 1;
+    return 0;
+}
+
+/* Each translation run's test_bleu after every epoch, one colour per run (as in the loss chart). */
+static int write_bleu(const compare_args *a, const compare_run *runs, char *err, size_t errlen)
+{
+    nn_series s[COMPARE_MAX_RUNS];
+    int colours[COMPARE_MAX_RUNS], n = 0;
+    for (int k = 0; k < a->n_runs; k++) {
+        const run_metrics *m = &runs[k].metrics;
+        if (!m->bleu || !has_values(m->bleu, m->n)) continue;
+        colours[n] = k;
+        s[n++] = (nn_series){runs[k].label, m->epoch, m->bleu, m->n, NN_STYLE_LINE_POINTS};
+    }
+    char path[1100];
+    part_path(a, "compare_bleu.png", path, sizeof path);
+    return nn_plot_lines_coloured(path, "test BLEU per epoch (greedy search)", "epoch", "BLEU", s, n, colours, 0, err,
+                                  errlen);
+}
+
 /* Every part read back and stacked: the first alone on its row, the others two a row. */
 static int write_composite(const compare_args *a, const char *const *files, int n, char *err, size_t errlen)
 {
@@ -124,10 +149,19 @@ static void html_value(FILE *f, const float *v, int n)
     else fputs("<td>-</td>", f);
 }
 
+static int any_translation(const compare_run *runs, int n_runs)
+{
+    for (int k = 0; k < n_runs; k++)
+        if (runs[k].has_bleu) return 1;
+    return 0;
+}
+
 static void html_runs(FILE *f, const compare_run *runs, int n_runs)
 {
+    int bleu = any_translation(runs, n_runs);
     fputs("<table><tr><th>run</th><th>folder</th><th>epochs</th><th>final train loss</th><th>final evaluation loss</th>"
-          "<th>final accuracy</th><th>seconds per epoch</th></tr>\n", f);
+          "<th>final accuracy</th><th>seconds per epoch</th>", f);
+    fputs(bleu ? "<th>test BLEU (greedy)</th></tr>\n" : "</tr>\n", f);
     for (int k = 0; k < n_runs; k++) {
         const run_metrics *m = &runs[k].metrics;
         fputs("<tr><td>", f);
@@ -153,9 +187,19 @@ static void html_runs(FILE *f, const compare_run *runs, int n_runs)
             if (!isnan(m->seconds[e])) seconds += m->seconds[e], timed++;
         if (timed) fprintf(f, "<td>%.3g</td>", seconds / timed);
         else fputs("<td>-</td>", f);
+        if (bleu && runs[k].has_bleu) fprintf(f, "<td>%.2f</td>", runs[k].bleu);
+        else if (bleu) fputs("<td>-</td>", f);
         fputs("</tr>\n", f);
     }
     fputs("</table>\n", f);
+    for (int k = 0; k < n_runs; k++)
+        if (runs[k].has_bleu) {
+            fputs("<p>BLEU: sacreBLEU's corpus BLEU of the model in the run folder, greedy search over its ", f);
+            fprintf(f, "%d test sentences (BLEU|", runs[k].bleu_sentences);
+            html_text(f, runs[k].bleu_signature);
+            fputs(")</p>\n", f);
+            break;
+        }
     for (int k = 0; k < n_runs; k++)
         for (int i = 0; i < runs[k].n_notes; i++) {
             fputs("<p class=\"note\">", f);
@@ -180,7 +224,7 @@ static void put_heading(FILE *f, const compare_args *a, const compare_run *runs)
     fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>nnrun compare</title>\n"
           "<style>body{font-family:sans-serif;max-width:1700px;margin:2em auto;color:#222}"
           "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
-          ".note{color:#842}img{max-width:100%;border:1px solid #eee;margin:4px 0}</style></head><body>\n"
+          ".note{color:#842}table.text td{text-align:left}img{max-width:100%;border:1px solid #eee;margin:4px 0}</style></head><body>\n"
           "<h1>Comparison of ", f);
     for (int k = 0; k < a->n_runs; k++) {
         if (k) fputs(k == a->n_runs - 1 ? " and " : ", ", f);
@@ -190,17 +234,54 @@ static void put_heading(FILE *f, const compare_args *a, const compare_run *runs)
     html_runs(f, runs, a->n_runs);
 }
 
-static void put_figures(FILE *f, const compare_args *a, const compare_run *runs, const compare_images *im)
+/* The chosen test sentences: source, reference and each translation run's output. */
+static void put_sentences(FILE *f, const compare_args *a, const compare_run *runs, const compare_texts *tx)
+{
+    fprintf(f, "<h2>Translations</h2>\n<p>%d test sentences (a fixed, seeded choice), each run's greedy search</p>\n"
+               "<table class=\"text\"><tr><th>source</th><th>reference</th>", tx->n);
+    for (int k = 0; k < a->n_runs; k++)
+        if (tx->output[k]) {
+            fputs("<th>", f);
+            html_text(f, runs[k].label);
+            fputs("</th>", f);
+        }
+    fputs("</tr>\n", f);
+    for (int i = 0; i < tx->n; i++) {
+        fputs("<tr><td>", f);
+        html_text(f, tx->source[i]);
+        fputs("</td><td>", f);
+        html_text(f, tx->reference[i]);
+        fputs("</td>", f);
+        for (int k = 0; k < a->n_runs; k++)
+            if (tx->output[k]) {
+                fputs("<td>", f);
+                html_text(f, tx->output[k][i] ? tx->output[k][i] : "-");
+                fputs("</td>", f);
+            }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
+static void put_figures(FILE *f, const compare_args *a, const compare_run *runs, const compare_images *im,
+                        const compare_texts *tx)
 {
     fprintf(f, "<h2>Everything in one figure</h2>\n");
     html_figure(f, "compare.png", "compare.png: the figures below, stacked");
     char cap[200];
-    snprintf(cap, sizeof cap, "The same %d evaluation images (a fixed, seeded choice) through every run; rows are named "
-                              "after the runs", im->n);
-    fputs("<h2>Images</h2>\n", f);
-    html_figure(f, "compare_images.png", cap);
+    if (im->n_rows) {
+        snprintf(cap, sizeof cap, "The same %d evaluation images (a fixed, seeded choice) through every run; rows are "
+                                  "named after the runs", im->n);
+        fputs("<h2>Images</h2>\n", f);
+        html_figure(f, "compare_images.png", cap);
+    }
+    if (tx->n) put_sentences(f, a, runs, tx);
     fputs("<h2>Loss</h2>\n", f);
     html_figure(f, "compare_loss.png", "Train loss (lines) and evaluation loss (dots) per epoch, one colour per run");
+    if (any_bleu(runs, a->n_runs)) {
+        fputs("<h2>BLEU</h2>\n", f);
+        html_figure(f, "compare_bleu.png", "Test BLEU after each epoch (greedy search), one colour per run");
+    }
     for (int k = 0, heading = 0; k < a->n_runs; k++)
         if (runs[k].embedding_png[0]) {
             if (!heading++) fputs("<h2>Embeddings</h2>\n", f);
@@ -210,25 +291,30 @@ static void put_figures(FILE *f, const compare_args *a, const compare_run *runs,
     fputs("</body></html>\n", f);
 }
 
-static int write_html(const compare_args *a, const compare_run *runs, const compare_images *im, char *err, size_t errlen)
+static int write_html(const compare_args *a, const compare_run *runs, const compare_images *im, const compare_texts *tx,
+                      char *err, size_t errlen)
 {
     char path[1100];
     part_path(a, "compare.html", path, sizeof path);
     nn_atomic_file *af = nn_atomic_open(path, err, errlen);
     if (!af) return 1;
     put_heading(nn_atomic_stream(af), a, runs);
-    put_figures(nn_atomic_stream(af), a, runs, im);
+    put_figures(nn_atomic_stream(af), a, runs, im, tx);
     return nn_atomic_commit(af, err, errlen) < 0 ? 1 : 0;
 }
 
-int compare_write(const compare_args *a, const compare_run *runs, const compare_images *im, char *err, size_t errlen)
+int compare_write(const compare_args *a, const compare_run *runs, const compare_images *im, const compare_texts *tx,
+                  char *err, size_t errlen)
 {
-    const char *files[MAX_PARTS] = {"compare_images.png", "compare_loss.png"};
-    int n = 2;
+    const char *files[MAX_PARTS];
+    int n = 0, bleu = any_bleu(runs, a->n_runs);
+    if (im->n_rows) files[n++] = "compare_images.png";
+    files[n++] = "compare_loss.png";
+    if (bleu) files[n++] = "compare_bleu.png";
     for (int k = 0; k < a->n_runs; k++)
         if (runs[k].embedding_png[0]) files[n++] = runs[k].embedding_png;
-    if (write_images(a, im, err, errlen) < 0 || write_losses(a, runs, err, errlen) < 0 ||
-        write_composite(a, files, n, err, errlen) < 0)
+    if ((im->n_rows && write_images(a, im, err, errlen) < 0) || write_losses(a, runs, err, errlen) < 0 ||
+        (bleu && write_bleu(a, runs, err, errlen) < 0) || write_composite(a, files, n, err, errlen) < 0)
         return 1;
-    return write_html(a, runs, im, err, errlen);
+    return write_html(a, runs, im, tx, err, errlen);
 }

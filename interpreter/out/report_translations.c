@@ -32,12 +32,6 @@ static int write_lines(const trainer *t, const char *name, char *const *lines, i
     return nn_atomic_commit(af, err, errlen);
 }
 
-static void free_lines(char **lines, int n)
-{
-    for (int i = 0; lines && i < n; i++) free(lines[i]);
-    free(lines);
-}
-
 /* BLEU after each epoch, from the trainer's test_bleu column. */
 static int bleu_curve(trainer *t, report_figures *figs, char *err, size_t errlen)
 {
@@ -157,7 +151,7 @@ int report_translations(trainer *t, const report_spec *r, report_figures *figs, 
         for (int k = 0; rc == 0 && k < r->maps && k < n; k++) rc = attention_map(t, sd, k, k, figs, err, errlen);
         step_decoder_free(sd);
     }
-    free_lines(greedy, n);
-    free_lines(beam, n);
+    translate_outputs_free(greedy, n);
+    translate_outputs_free(beam, n);
     return rc;
 }

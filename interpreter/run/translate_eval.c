@@ -72,6 +72,12 @@ int translate_test(model_graph *m, const run_data *rd, int beams, int n, char **
     return 0;
 }
 
+void translate_outputs_free(char **outputs, int n)
+{
+    for (int i = 0; outputs && i < n; i++) free(outputs[i]);
+    free(outputs);
+}
+
 static double test_bleu(void *ctx, trainer *t)
 {
     (void)ctx;

@@ -23,6 +23,8 @@ int translate_pred_layer(const spec *s);
  * output's words, malloc'd strings. Returns 0 or -1 (message in err). */
 int translate_test(model_graph *m, const run_data *rd, int beams, int n, char **outputs, translate_score *sc, char *err,
                    size_t errlen);
+/* Frees outputs' n strings (NULL entries allowed) and the array. */
+void translate_outputs_free(char **outputs, int n);
 
 /* For a spec on translation data whose model decodes step by step: adds the trainer's
  * test_bleu column (greedy search over the test part after every epoch). A model that cannot

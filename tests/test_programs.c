@@ -13,6 +13,7 @@
 #include "checkpoint.h"
 #include "data_setup.h"
 #include "model_build.h"
+#include "nn/ops.h"
 #include "nn/safetensors.h"
 #include "run_files.h"
 #include "spec.h"
@@ -143,6 +144,92 @@ static void test_each_step_computes_only_its_own_gradients(void **state)
     assert_true(critic->reads_data);
     assert_false(gen->reads_data);   /* G's loss needs noise only */
     gan_graph_free(&gg);
+}
+
+static int plan_runs(const nn_plan *p, int lo, int hi)
+{
+    for (int k = 0; k < p->n; k++)
+        if (p->order[k] >= lo && p->order[k] < hi) return 1;
+    return 0;
+}
+
+/* The generator step takes G(z) from the critic step's last run (its carry plan): it runs none of
+ * G's nodes and draws no noise, and gives the loss and gradients, to the bit, that its full plan
+ * gives when it draws the noise the critic step drew, after D's weights have changed. */
+static void test_the_generator_step_reuses_g_of_the_critic_step(void **state)
+{
+    (void)state;
+    gan_graph gg = gan_graph_build();
+    model_graph *m = gg.m;
+    nn_graph *g = m->g;
+    const step_graph *critic = &m->steps[0], *gen = &m->steps[1];
+    assert_null(critic->carry_plan);                  /* the first step of an iteration takes nothing */
+    assert_non_null(gen->carry_plan);
+    const net_call *gc = &m->calls[net_of_call(m, gg.s, "G", 0)];
+    assert_true(plan_runs(gen->plan, gc->first_node, gc->end_node));
+    assert_false(plan_runs(gen->carry_plan, gc->first_node, gc->end_node));
+    assert_true(nn_plan_flops(g, gen->carry_plan) < nn_plan_flops(g, gen->plan));
+    float *x = nn_data(g, m->x);
+    for (size_t i = 0; i < nn_numel(g, m->x); i++) x[i] = (float)i / 7.0f - 1.0f;
+    nn_rng before = g->rng;
+    nn_plan_run(g, critic->plan);
+    nn_rng drawn = g->rng;
+    for (int i = 0; i < critic->n_params; i++) {      /* D's update */
+        float *w = nn_data(g, critic->params[i]);
+        for (size_t j = 0; j < nn_numel(g, critic->params[i]); j++) w[j] += 0.05f * (float)((j % 5) - 2);
+    }
+    nn_plan_run(g, gen->carry_plan);
+    assert_memory_equal(&g->rng, &drawn, sizeof drawn);   /* no noise drawn */
+    float loss = nn_data(g, m->group_loss[1])[0], *grads = malloc(gen->n_grad_floats * sizeof *grads);
+    memcpy(grads, gen->grad_block, gen->n_grad_floats * sizeof *grads);
+    g->rng = before;                                   /* the full plan draws the critic step's noise */
+    nn_plan_run(g, gen->plan);
+    assert_memory_equal(&loss, nn_data(g, m->group_loss[1]), sizeof loss);
+    assert_memory_equal(grads, gen->grad_block, gen->n_grad_floats * sizeof *grads);
+    free(grads);
+    gan_graph_free(&gg);
+}
+
+/* Nothing is carried into a step when the step before updates what it computes (one net, two
+ * steps), and a generator's batch-norm statistics are updated once an iteration (by the critic
+ * step that computes G), not again by the generator step. */
+static void test_nothing_changed_is_carried_and_statistics_update_once(void **state)
+{
+    (void)state;
+    write_file("bn.yaml", "name: bn\n"
+                          "data: {train: {dataset: points, points: parabola, n: 64, range: [-1, 1]}}\n"
+                          "nets:\n"
+                          "  G: {input: {noise: [2]}, layers: [{dense: 8}, batchnorm, {dense: 2, name: xy}]}\n"
+                          "  D: {input: [2], layers: [{dense: 8, act: tanh}, batchnorm, {dense: 1, name: logit}]}\n"
+                          "losses:\n"
+                          "  critic: [{bce_with_logits: {pred: D(data), target: 1}}, {bce_with_logits: {pred: D(G), target: 0}}]\n"
+                          "  gen: {bce_with_logits: {pred: D(G), target: 1}}\n"
+                          "train:\n"
+                          "  batch: 16\n"
+                          "  steps: [{minimize: critic, update: D}, {minimize: gen, update: G}]\n");
+    diag d;
+    diag_init(&d);
+    spec *s = load("bn.yaml", &d);
+    model_graph *m = build_training_graph(s, &d);
+    int ema_full = 0, ema_carry = 0;
+    for (int k = 0; k < m->steps[1].plan->n; k++)
+        ema_full += strcmp(nn_op_def_at(m->g->nodes[m->steps[1].plan->order[k]].op)->name, "ema_update") == 0;
+    for (int k = 0; k < m->steps[1].carry_plan->n; k++)
+        ema_carry += strcmp(nn_op_def_at(m->g->nodes[m->steps[1].carry_plan->order[k]].op)->name, "ema_update") == 0;
+    assert_int_equal(ema_full, 4);    /* G's mean and variance, D(G)'s (never D(data)'s: not this step's) */
+    assert_int_equal(ema_carry, 2);   /* D's only */
+    model_free(m);
+    spec_free(s);
+    write_file("one2.yaml", "data: {train: {dataset: function, expr: \"x^2\", range: [-1, 1], n: 64}}\n"
+                            "model: {input: [1], layers: [{dense: 8, act: tanh}, {dense: 1, name: out}]}\n"
+                            "losses: {fit: {mse: {pred: out, target: target}}, small: {mse: {pred: out, target: 0}}}\n"
+                            "train: {steps: [{minimize: fit, update: model}, {minimize: small, update: model}]}\n");
+    s = load("one2.yaml", &d);
+    m = build_training_graph(s, &d);
+    assert_null(m->steps[1].carry_plan);
+    model_free(m);
+    spec_free(s);
+    diag_free(&d);
 }
 
 typedef struct {
@@ -334,6 +421,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_net_called_twice_shares_its_weights),
         cmocka_unit_test(test_each_step_computes_only_its_own_gradients),
+        cmocka_unit_test(test_the_generator_step_reuses_g_of_the_critic_step),
+        cmocka_unit_test(test_nothing_changed_is_carried_and_statistics_update_once),
         cmocka_unit_test(test_a_two_step_gan_trains_and_resumes_bit_for_bit),
         cmocka_unit_test(test_one_net_with_two_steps_keeps_bare_names),
         cmocka_unit_test(test_an_evaluation_trainer_builds_no_gradients),

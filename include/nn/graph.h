@@ -115,6 +115,10 @@ typedef struct nn_plan {
 
 /* Plans the nodes needed to compute targets. Targets stay readable after nn_plan_run. */
 nn_plan *nn_plan_create(nn_graph *g, const int *targets, int n_targets);
+/* The same, for a run in which the given nodes already hold their values (computed by an
+ * earlier run, into memory bound with nn_node_bind): they and whatever only they need are not
+ * run. Every given node must be bound; NULL otherwise (or out of memory). */
+nn_plan *nn_plan_create_given(nn_graph *g, const int *targets, int n_targets, const int *given, int n_given);
 void nn_plan_run(nn_graph *g, nn_plan *p);
 /* The floating-point operations one nn_plan_run does: each op's count (nn_op_def.flops, or one
  * per output value for ops without one), forward and backward nodes alike. */

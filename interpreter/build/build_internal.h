@@ -86,6 +86,19 @@ int init_attention(const model_spec *net, const layer_spec *l, nn_graph *g, int 
 /* Records a node that must run although nothing reads it (running statistics). */
 int add_side_effect(model_graph *m, int node, int call);
 
+/* ---- plans (model_build.c, step_carry.c) ---- */
+/* Marks (mark: g->n bytes) the nodes root depends on, root included. */
+void mark_ancestors(const nn_graph *g, int root, char *mark);
+/* Step k's targets into t (room for step_targets_cap): its group's loss first, then the terms'
+ * values, the metric's nodes, the side effects of the calls its loss uses (those marked in
+ * skip left out; skip may be NULL) and its bound gradients. Returns the count or -1. */
+int step_targets_cap(const model_graph *m, int k);
+int step_targets(const model_graph *m, int k, const char *skip, int *t);
+/* (Re)plans step k (its `plan` and `reads_data`). Returns 0 or -1. */
+int plan_step(model_graph *m, int k);
+/* Each step's carry plan (step_carry.c), after every step's plan exists. Returns 0 or -1. */
+int plan_carries(model_graph *m);
+
 /* loss_build.c */
 /* One weighted loss term; -1 with the error in d. A bce_with_logits term against a number (a
  * GAN's real/fake labels) also gives the node of its logits in check (else check->pred = -1). */

@@ -406,8 +406,7 @@ static int build_step_gradients(model_graph *m, const model_graph *from, diag *d
 }
 
 /* ---- plans --------------------------------------------------------------------------------- */
-/* Marks the nodes `root` depends on. */
-static void mark_ancestors(const nn_graph *g, int root, char *mark)
+void mark_ancestors(const nn_graph *g, int root, char *mark)
 {
     memset(mark, 0, (size_t)g->n);
     mark[root] = 1;
@@ -429,36 +428,50 @@ static int group_outputs(const model_graph *m, int gi, int *out)
     return n;
 }
 
-/* A step runs its group's loss, its bound gradients, the metric when its group is the first,
- * and the running statistics of the calls its loss uses. */
-static int plan_step(model_graph *m, int k)
+int step_targets_cap(const model_graph *m, int k) { return 4 + 2 * SPEC_MAX_LOSSES + m->n_side_effects + m->steps[k].n_params; }
+
+int step_targets(const model_graph *m, int k, const char *skip, int *t)
 {
     nn_graph *g = m->g;
     const step_spec *st = &m->s->steps[k];
-    int loss = m->group_loss[st->group];
-    int *t = malloc((size_t)(4 + 2 * SPEC_MAX_LOSSES + m->n_side_effects + m->steps[k].n_params) * sizeof *t), n = 0;
+    const step_graph *sg = &m->steps[k];
+    int loss = m->group_loss[st->group], n = 0;
     char *used = calloc((size_t)g->n, 1);
-    if (!t || !used) {
-        free(t), free(used);
-        return -1;
-    }
+    if (!used) return -1;
     t[n++] = loss;
     n += group_outputs(m, st->group, t + n);
     if (st->group == 0 && m->metric_pred >= 0) t[n++] = m->metric_pred;
     if (st->group == 0 && m->metric_target >= 0) t[n++] = m->metric_target;
     mark_ancestors(g, loss, used);
-    step_graph *sg = &m->steps[k];
-    sg->reads_data = used[m->x] || (m->t >= 0 && used[m->t]);
     for (int i = 0; i < m->n_side_effects; i++) {
         const net_call *c = &m->calls[m->side_effect_call[i]];
         int run = 0;
-        for (int j = c->first_node; j < c->end_node && !run; j++) run = used[j];
-        if (run) t[n++] = m->side_effects[i];
+        for (int j = c->first_node; j < c->end_node && !run; j++) run = used[j] && g->nodes[j].kind == NN_NODE_OP;   /* not its parameters */
+        if (run && !(skip && skip[m->side_effects[i]])) t[n++] = m->side_effects[i];
     }
     for (int i = 0; i < sg->n_params; i++)
         if (sg->grad_nodes[i] >= 0) t[n++] = sg->grad_nodes[i];
+    free(used);
+    return n;
+}
+
+/* A step runs its group's loss, its bound gradients, the metric when its group is the first,
+ * and the running statistics of the calls its loss uses. */
+int plan_step(model_graph *m, int k)
+{
+    step_graph *sg = &m->steps[k];
+    int *t = malloc((size_t)step_targets_cap(m, k) * sizeof *t), n = t ? step_targets(m, k, NULL, t) : -1;
+    if (n < 0) {
+        free(t);
+        return -1;
+    }
+    char *used = calloc((size_t)m->g->n, 1);
+    if (used) {
+        mark_ancestors(m->g, t[0], used);
+        sg->reads_data = used[m->x] || (m->t >= 0 && used[m->t]);
+    }
     nn_plan_free(sg->plan);
-    sg->plan = nn_plan_create(g, t, n);
+    sg->plan = used ? nn_plan_create(m->g, t, n) : NULL;
     free(t);
     free(used);
     return sg->plan ? 0 : -1;
@@ -524,10 +537,15 @@ model_graph *model_build(const spec *s, const data_info *di, int batch, int trai
     if (training && build_step_gradients(m, params_from, d) < 0) goto fail;
     for (int k = 0; training && k < m->n_steps; k++)
         if (plan_step(m, k) < 0) goto fail;
+    if (training && plan_carries(m) < 0) goto fail;
     if (diag_count(d) > before || model_plan(m, NULL, 0) < 0) goto fail;
-    nn_plan *plans[SPEC_MAX_STEPS];   /* steps run one after another: one arena for all */
-    for (int k = 0; k < m->n_steps; k++) plans[k] = m->steps[k].plan;
-    if (nn_plans_share_arena(plans, m->n_steps) < 0) goto fail;
+    nn_plan *plans[2 * SPEC_MAX_STEPS];   /* steps run one after another: one arena for all */
+    int n_plans = 0;
+    for (int k = 0; k < m->n_steps; k++) {
+        plans[n_plans++] = m->steps[k].plan;
+        if (m->steps[k].carry_plan) plans[n_plans++] = m->steps[k].carry_plan;
+    }
+    if (nn_plans_share_arena(plans, n_plans) < 0) goto fail;
     return m;
 fail:
     if (m->g && m->g->err[0] && diag_count(d) == before) diag_error_at(d, s->file, 1, 1, "%s", m->g->err);
@@ -605,8 +623,10 @@ void model_free(model_graph *m)
 {
     if (!m) return;
     nn_plan_free(m->plan);
+    free(m->carry_block);
     for (int k = 0; k < m->n_steps; k++) {
         nn_plan_free(m->steps[k].plan);
+        nn_plan_free(m->steps[k].carry_plan);
         if (m->owns_grads) free(m->steps[k].grad_block);
         free(m->steps[k].params);
         free(m->steps[k].grad_nodes);

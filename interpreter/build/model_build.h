@@ -60,6 +60,9 @@ typedef struct {
     int *grad_nodes;                  /* per parameter: the node bound into grad_block, or -1 */
     int reads_data;                   /* its loss depends on the data batch (else: noise only) */
     nn_plan *plan;                    /* its group's loss, its gradients, its side effects */
+    nn_plan *carry_plan;              /* the same for a first run right after the previous step's last
+                                         run on this graph: the values it carries are given (step_carry.c);
+                                         NULL when it carries none */
 } step_graph;
 
 typedef struct {
@@ -100,6 +103,7 @@ typedef struct {
     step_graph steps[SPEC_MAX_STEPS];   /* training graphs: one per spec step */
     int n_steps;
     int owns_grads;       /* the first training graph allocates the gradient blocks */
+    float *carry_block;   /* the values carried from one step to the next (step_carry.c), or NULL */
     nn_plan *plan;        /* every group's loss + metric + layers asked for (evaluation, reports) */
 } model_graph;
 

@@ -156,7 +156,11 @@ double trainer_iteration_flops(const trainer *t)
 {
     const model_graph *m = t->train_full;
     double f = 0;
-    for (int k = 0; m && k < t->s->n_steps; k++) f += t->s->steps[k].repeat * nn_plan_flops(m->g, m->steps[k].plan);
+    for (int k = 0; m && k < t->s->n_steps; k++) {
+        const step_graph *sg = &m->steps[k];
+        f += t->s->steps[k].repeat * nn_plan_flops(m->g, sg->plan);
+        if (k > 0 && sg->carry_plan) f -= nn_plan_flops(m->g, sg->plan) - nn_plan_flops(m->g, sg->carry_plan);   /* its first run */
+    }
     return f;
 }
 
@@ -557,18 +561,25 @@ static void report_stop(const trainer *t)
                     "clipping (train.clip_grad_norm) may help.\n", s->out_dir);
 }
 
+/* Where an iteration is: the graph holding its last batch, and the graph of the run before. */
+typedef struct {
+    model_graph *held, *last;
+} iteration;
+
 /* One run (the rep-th) of step k. A step whose loss reads the data takes the next batch, except
- * on its first run when an earlier step of the iteration already took one (*held, the graph
+ * on its first run when an earlier step of the iteration already took one (it->held, the graph
  * holding it): it reads that batch again, as a conditional GAN's generator step conditions on
- * the labels its discriminator step just saw. Returns 0, 1 when the epoch has no batch left for
- * it, 3 on a non-finite loss. */
-static int run_step(trainer *t, int k, int rep, model_graph **held, nn_batcher *b, int nb, double *group_sum,
+ * the labels its discriminator step just saw. A first run right after the previous step's last
+ * run on the same graph takes what that run computed and still holds (its carry plan: a GAN's
+ * G(z) once an iteration). Returns 0, 1 when the epoch has no batch left for it, 3 on a
+ * non-finite loss. */
+static int run_step(trainer *t, int k, int rep, iteration *it, nn_batcher *b, int nb, double *group_sum,
                     long *group_rows)
 {
     model_graph *full = t->train_full, *m = full;
     int rows = full->batch, g = t->s->steps[k].group, batch = t->batch_in_epoch;
-    if (full->steps[k].reads_data && *held && rep == 0) {
-        m = *held;
+    if (full->steps[k].reads_data && it->held && rep == 0) {
+        m = it->held;
         rows = m->batch;
     } else if (full->steps[k].reads_data) {
         if (t->batch_in_epoch >= nb) return 1;
@@ -579,9 +590,11 @@ static int run_step(trainer *t, int k, int rep, model_graph **held, nn_batcher *
             nn_batcher_fill(b, index, nn_data(m->g, m->x), m->t >= 0 ? nn_data(m->g, m->t) : NULL);
         }
         t->batch_in_epoch++;
-        *held = m;
+        it->held = m;
     }
-    run_plan(t, m, m->steps[k].plan);
+    nn_plan *carry = k > 0 && rep == 0 && it->last == m ? m->steps[k].carry_plan : NULL;
+    run_plan(t, m, carry ? carry : m->steps[k].plan);
+    it->last = m;
     float loss = nn_data(m->g, m->group_loss[g])[0];
     if (dist_any(!isfinite(loss))) {   /* every rank stops at the same step */
         t->stop = (trainer_stop){m, k, loss};
@@ -647,10 +660,10 @@ static int train_epoch(trainer *t, const trainer_hooks *h, int n_hooks)
         double sum[SPEC_MAX_GROUPS] = {0};
         long rows[SPEC_MAX_GROUPS] = {0};
         int ran = 0;
-        model_graph *held = NULL;             /* the graph holding the iteration's last batch */
+        iteration it = {NULL, NULL};
         for (int k = 0; k < s->n_steps && status == 0; k++)
             for (int rep = 0; rep < s->steps[k].repeat && status == 0; rep++) {
-                status = run_step(t, k, rep, &held, &b, nb, sum, rows);
+                status = run_step(t, k, rep, &it, &b, nb, sum, rows);
                 ran += status == 0;
             }
         if (status == 1) status = 0;          /* the data ran out inside the iteration */

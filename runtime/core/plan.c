@@ -77,12 +77,21 @@ static int buffer_of(const int *root, int id) { return root[id] >= 0 ? root[id] 
 
 nn_plan *nn_plan_create(nn_graph *g, const int *targets, int n_targets)
 {
+    return nn_plan_create_given(g, targets, n_targets, NULL, 0);
+}
+
+nn_plan *nn_plan_create_given(nn_graph *g, const int *targets, int n_targets, const int *given, int n_given)
+{
     int n = g->n;
     nn_plan *p = calloc(1, sizeof *p);
-    char *need = calloc((size_t)n, 1);
+    char *need = calloc((size_t)n, 1), *have = calloc((size_t)n, 1);
     int *last_use = malloc((size_t)n * sizeof *last_use), *root = malloc((size_t)n * sizeof *root);
     allocator a = {0};
-    if (!p || !need || !last_use || !root) goto fail;
+    if (!p || !need || !have || !last_use || !root) goto fail;
+    for (int k = 0; k < n_given; k++) {
+        if (given[k] < 0 || given[k] >= n || !g->nodes[given[k]].bound) goto fail;   /* only bound values persist */
+        have[given[k]] = 1;
+    }
     p->n_nodes = n;
     p->order = malloc((size_t)n * sizeof *p->order);
     p->offset = malloc((size_t)n * sizeof *p->offset);
@@ -91,14 +100,14 @@ nn_plan *nn_plan_create(nn_graph *g, const int *targets, int n_targets)
         if (targets[k] >= 0 && targets[k] < n) need[targets[k]] = 1;
     for (int i = n - 1; i >= 0; i--) {
         nn_node *nd = &g->nodes[i];
-        if (!need[i] || nd->kind != NN_NODE_OP) continue;
+        if (!need[i] || have[i] || nd->kind != NN_NODE_OP) continue;
         for (int k = 0; k < nd->n_in; k++) need[nd->in[k]] = 1;
     }
     for (int i = 0; i < n; i++) {
         last_use[i] = -1;
-        root[i] = -1;              /* nodes not run here (inputs, parameters) */
+        root[i] = -1;              /* nodes not run here (inputs, parameters, given values) */
         p->offset[i] = SIZE_MAX;
-        if (need[i] && g->nodes[i].kind == NN_NODE_OP) p->order[p->n++] = i;
+        if (need[i] && !have[i] && g->nodes[i].kind == NN_NODE_OP) p->order[p->n++] = i;
     }
     for (int t = 0; t < p->n; t++) {
         nn_node *nd = &g->nodes[p->order[t]];
@@ -137,12 +146,14 @@ nn_plan *nn_plan_create(nn_graph *g, const int *targets, int n_targets)
     if (!p->arena) goto fail;
     free(a.h);
     free(need);
+    free(have);
     free(last_use);
     free(root);
     return p;
 fail:
     free(a.h);
     free(need);
+    free(have);
     free(last_use);
     free(root);
     nn_plan_free(p);

@@ -1,6 +1,7 @@
 /* `nnrun check | summary | diff | eval`. */
 #include "../run/checkpoint.h"
 #include "cli.h"
+#include "../out/model_layers.h"
 #include "../out/report.h"
 #include "../run/data_setup.h"
 #include "../build/model_build.h"
@@ -47,29 +48,12 @@ int cmd_check(int argc, char **argv)
     return finish(s, m, d, 0);
 }
 
-static double layer_flops(nn_graph *g, const char *label, int from, int upto)
-{
-    double f = 0;
-    for (int i = from; i < upto; i++) {
-        const nn_node *n = &g->nodes[i];
-        if (n->kind == NN_NODE_OP && strcmp(n->label, label) == 0) f += nn_node_flops(g, n);
-    }
-    return f;
-}
-
 static void human(double v, char *buf, size_t len)
 {
     if (v >= 1e9) snprintf(buf, len, "%.2fG", v / 1e9);
     else if (v >= 1e6) snprintf(buf, len, "%.2fM", v / 1e6);
     else if (v >= 1e4) snprintf(buf, len, "%.1fk", v / 1e3);
     else snprintf(buf, len, "%.0f", v);
-}
-
-/* The op column of layer l: "dense+relu", "transformer_encoder" */
-static void layer_op_name(const layer_spec *l, char *op, size_t len)
-{
-    if (l->act && l->kind != LY_ACTIVATION) snprintf(op, len, "%s+%s", layer_kind_name(l->kind), act_kind_name(l->act));
-    else snprintf(op, len, "%s", l->kind == LY_ACTIVATION ? act_kind_name(l->act) : layer_kind_name(l->kind));
 }
 
 /* The widths of the name and op columns: the longest of every net's, at least 20. */
@@ -95,11 +79,8 @@ static summary_widths widths_of(const spec *s)
  * one set of parameters: they are counted once). */
 static void summarise_net(const spec *s, model_graph *m, int n, summary_widths w, size_t *total_p, double *total_f)
 {
-    nn_graph *g = m->g;
     const model_spec *net = &s->nets[n];
-    const net_call *c = NULL;
-    for (int i = 0; i < m->n_calls && !c; i++)
-        if (m->calls[i].net == n) c = &m->calls[i];
+    const net_call *c = net_first_call(m, n);
     char shp[64], fl[32];
     if (s->n_nets > 1) printf("%snet %s\n", n ? "\n" : "", net->name);
     printf("%-*s %-*s %-18s %12s %12s\n", w.name, "layer", w.op, "op", "output shape", "parameters", "FLOPs");
@@ -112,19 +93,9 @@ static void summarise_net(const spec *s, model_graph *m, int n, summary_widths w
     }
     for (int i = 0; i < net->n_layers; i++) {
         const layer_spec *l = &net->layers[i];
-        nn_shape o = g->nodes[c->out[i]].shape;
-        nn_shape per = {o.ndim - 1, {0}};
-        for (int k = 1; k < o.ndim; k++) per.d[k - 1] = o.d[k];
-        char label[NN_LABEL_LEN];
-        if (s->single) snprintf(label, sizeof label, "%s", l->name);
-        else snprintf(label, sizeof label, "%.20s.%.40s", net->name, l->name);
-        size_t p = 0;   /* trainable parameters named "<label>.*" (running statistics excluded) */
-        size_t nl = strlen(label);
-        for (int k = 0; k < m->n_params; k++) {
-            const nn_node *pn = &g->nodes[m->params[k]];
-            if (!pn->no_grad && strncmp(pn->label, label, nl) == 0 && pn->label[nl] == '.') p += nn_shape_numel(&pn->shape);
-        }
-        double f = layer_flops(g, label, c->first_node, c->end_node);
+        nn_shape per = per_sample_shape(m->g, c->out[i]);
+        size_t p = layer_trainable_floats(m, n, i);   /* running statistics excluded */
+        double f = layer_forward_flops(m, c, i);
         char op[64];
         layer_op_name(l, op, sizeof op);
         human(f, fl, sizeof fl);

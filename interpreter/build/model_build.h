@@ -119,6 +119,9 @@ const char *model_layer_label(const spec *s, int net, int layer, char *buf, size
 int call_source_node(const model_graph *m, const net_call *call, const model_spec *net, int upto, const char *name);
 /* Loss group gi trains net n: a step that minimises it updates n (its weight penalties join). */
 int group_trains_net(const spec *s, int gi, int n);
+/* The L1 and L2 penalties on layer l's weight tensors (2-D or more, trained): its own l1/l2, else
+ * for a dense layer the net's, else 0. The groups that train the net add them (loss_build.c). */
+void layer_penalties(const model_spec *net, const layer_spec *l, float *l1, float *l2);
 /* Re-plans the evaluation plan with the given extra nodes readable after a run. */
 int model_plan(model_graph *m, const int *extra, int n_extra);
 void model_free(model_graph *m);

@@ -2,6 +2,7 @@
 #include "../run/checkpoint.h"
 #include "cli.h"
 #include "../out/model_layers.h"
+#include "../out/model_math.h"
 #include "../out/report.h"
 #include "../run/data_setup.h"
 #include "../build/model_build.h"
@@ -162,15 +163,54 @@ static int scaling_args(int *argc, char **argv, long *ranks, double *gbit, doubl
     return 0;
 }
 
+/* Takes --math or --math=FORM out of argv: *form the form asked for (markdown by default), -1
+ * without the option; -1 with a message for a form there is not. */
+static int math_arg(int *argc, char **argv, int *form)
+{
+    int n = 1;
+    *form = -1;
+    for (int i = 1; i < *argc; i++) {
+        const char *o = argv[i];
+        if (strcmp(o, "--math") == 0) *form = MATH_MARKDOWN;
+        else if (strncmp(o, "--math=", 7) == 0 && (*form = math_form_find(o + 7)) < 0) {
+            fprintf(stderr, "nnrun summary: --math takes %s, not '%s'\n", math_form_list(), o + 7);
+            return -1;
+        } else if (strncmp(o, "--math=", 7) != 0)
+            argv[n++] = argv[i];
+    }
+    *argc = n;
+    return 0;
+}
+
+/* The equations of every net and loss group in the form asked for. */
+static int print_math(const spec *s, const model_graph *m, int form)
+{
+    model_math mm;
+    char err[512];
+    if (model_math_build(s, m, &mm, err, sizeof err) < 0) {
+        fprintf(stderr, "nnrun summary: cannot write the equations: %s\n", err);
+        return 1;
+    }
+    model_math_write(stdout, &mm, (math_form)form);
+    model_math_free(&mm);
+    return 0;
+}
+
 int cmd_summary(int argc, char **argv)
 {
     static const char usage[] = "usage: nnrun summary SPEC [--set KEY.PATH=VALUE]... [--ranks N [--bandwidth GBIT] [--latency US]]\n"
+                                "                     [--math[=markdown|latex]]\n"
                                 "Prints each layer with its op, output shape per sample, trainable parameters and\n"
                                 "forward FLOPs per sample, with totals. With --ranks N: the gradients each iteration\n"
                                 "allreduces on N MPI ranks and a model of the time it takes (default 10 Gb/s, 50 us)\n"
-                                "beside the time an iteration computes: where scaling stops.\n";
+                                "beside the time an iteration computes: where scaling stops.\n"
+                                "With --math: the forward pass as equations instead of the table, each layer's with the\n"
+                                "size of every tensor per sample and its parameters' shapes by their stored names, then\n"
+                                "the loss terms, as Markdown with LaTeX math; --math=latex: a LaTeX fragment (align*).\n";
     long ranks = 0;
     double gbit = 10, latency = 50;
+    int form;
+    if (math_arg(&argc, argv, &form) < 0) return 2;
     if (scaling_args(&argc, argv, &ranks, &gbit, &latency) < 0) return 2;
     spec_args a;
     int rc = parse_spec_args(argc, argv, usage, 0, &a);
@@ -186,6 +226,7 @@ int cmd_summary(int argc, char **argv)
         return finish(s, m, d, 0);
     }
     if (!s || !m || diag_count(d)) return finish(s, m, d, 0);
+    if (form >= 0) return finish(s, m, d, print_math(s, m, form));
     size_t total_p = 0;
     double total_f = 0;
     char fl[32];

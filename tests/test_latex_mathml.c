@@ -49,7 +49,7 @@ static void test_limits_go_under_and_over_sums_and_maxima(void **state)
     expect_mathml("\\sum_{n=1}^{N} x_n",
                   "<munderover><mo>∑</mo><mrow><mi>n</mi><mo>=</mo><mn>1</mn></mrow><mi>N</mi></munderover>"
                   "<msub><mi>x</mi><mi>n</mi></msub>");
-    expect_mathml("\\max_t h_t", "<munder><mi>max</mi><mi>t</mi></munder><msub><mi>h</mi><mi>t</mi></msub>");
+    expect_mathml("\\max_t (h_t)", "<munder><mi>max</mi><mi>t</mi></munder><mrow><mo>(</mo><msub><mi>h</mi><mi>t</mi></msub><mo>)</mo></mrow>");
 }
 
 static void test_fractions_roots_and_stretching_fences(void **state)
@@ -58,6 +58,10 @@ static void test_fractions_roots_and_stretching_fences(void **state)
     expect_mathml("\\frac{1}{2N}", "<mfrac><mn>1</mn><mrow><mn>2</mn><mi>N</mi></mrow></mfrac>");
     expect_mathml("\\sqrt{d_k}", "<msqrt><msub><mi>d</mi><mi>k</mi></msub></msqrt>");
     expect_mathml("\\tanh(a)", "<mi>tanh</mi><mrow><mo>(</mo><mi>a</mi><mo>)</mo></mrow>");
+    /* a function is parted by a thin space from an argument without fences, as in TeX */
+    expect_mathml("\\log \\sigma", "<mi>log</mi><mspace width=\"0.1667em\"/><mi>σ</mi>");
+    expect_mathml("\\max_t h", "<munder><mi>max</mi><mi>t</mi></munder><mspace width=\"0.1667em\"/><mi>h</mi>");
+    expect_mathml("\\operatorname{vec} x + \\exp", "<mi mathvariant=\"normal\">vec</mi><mspace width=\"0.1667em\"/><mi>x</mi><mo>+</mo><mi>exp</mi>");
     expect_mathml("\\left\\lfloor \\frac{a}{b} \\right\\rfloor",
                   "<mrow><mo stretchy=\"true\">⌊</mo><mfrac><mi>a</mi><mi>b</mi></mfrac><mo stretchy=\"true\">⌋</mo></mrow>");
     expect_mathml("\\left\\| g \\right\\|_2",

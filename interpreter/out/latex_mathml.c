@@ -11,6 +11,11 @@
 #define MAX_DEPTH 48   /* nesting of groups, fences and arguments (the equations need a handful) */
 #define CLOSE_RIGHT 'R'   /* parse_sequence's terminator for a \left ... \right span */
 
+/* What an item is, for what follows it: its scripts go under and over it (\sum, \max); it is
+ * a function (\log, \operatorname{softmax}), which a thin space parts from an argument that is
+ * not in fences, as in TeX (\log x, \log(x)). */
+enum { ITEM_LIMITS = 1, ITEM_FUNCTION = 2 };
+
 typedef enum {
     CMD_IDENT,          /* <mi>: Greek letters, \ell, \infty */
     CMD_OPERATOR,       /* <mo>: \times, \in, \{ ... */
@@ -21,7 +26,8 @@ typedef enum {
     CMD_SQRT,
     CMD_ACCENT,         /* <mover accent>: the accent's character in text */
     CMD_TEXT,           /* <mtext> */
-    CMD_UPRIGHT,        /* \mathrm, \operatorname: an upright <mi> */
+    CMD_UPRIGHT,        /* \mathrm: an upright <mi> */
+    CMD_OPERATOR_NAME,  /* \operatorname: the same, spaced as a function */
     CMD_DOUBLE_STRUCK,  /* \mathbb */
     CMD_SCRIPT,         /* \mathcal */
     CMD_SPACE,          /* <mspace width=text> */
@@ -68,7 +74,7 @@ static const command commands[] = {
     /* structures */
     {"frac", CMD_FRAC, NULL}, {"sqrt", CMD_SQRT, NULL}, {"hat", CMD_ACCENT, "^"}, {"bar", CMD_ACCENT, "¯"},
     {"tilde", CMD_ACCENT, "~"}, {"overrightarrow", CMD_ACCENT, "→"}, {"overleftarrow", CMD_ACCENT, "←"},
-    {"text", CMD_TEXT, NULL}, {"mathrm", CMD_UPRIGHT, NULL}, {"operatorname", CMD_UPRIGHT, NULL},
+    {"text", CMD_TEXT, NULL}, {"mathrm", CMD_UPRIGHT, NULL}, {"operatorname", CMD_OPERATOR_NAME, NULL},
     {"mathbb", CMD_DOUBLE_STRUCK, NULL}, {"mathcal", CMD_SCRIPT, NULL}, {"left", CMD_LEFT, NULL}, {"right", CMD_RIGHT, NULL},
     /* spaces */
     {",", CMD_SPACE, "0.1667em"}, {":", CMD_SPACE, "0.2222em"}, {">", CMD_SPACE, "0.2222em"}, {";", CMD_SPACE, "0.2778em"},
@@ -197,7 +203,7 @@ static const command *read_command(conv *c)
     return NULL;
 }
 
-static int parse_atom(conv *c, int *limits);
+static int parse_atom(conv *c, unsigned *traits);
 static int parse_sequence(conv *c, char close);
 
 /* The braced argument of \text, \mathrm, ... as it is written (escapes resolved) into buf; the
@@ -313,7 +319,7 @@ static int parse_left_right(conv *c)
     return 0;
 }
 
-static int parse_command(conv *c, int *limits)
+static int parse_command(conv *c, unsigned *traits)
 {
     const command *cmd = read_command(c);
     if (!cmd) return -1;
@@ -321,9 +327,9 @@ static int parse_command(conv *c, int *limits)
     switch (cmd->kind) {
     case CMD_IDENT: put(c, "<mi>"), put(c, text), put(c, "</mi>"); return 0;
     case CMD_OPERATOR: put(c, "<mo>"), put(c, text), put(c, "</mo>"); return 0;
-    case CMD_FUNCTION: put(c, "<mi>"), put(c, text), put(c, "</mi>"); return 0;
-    case CMD_LIMIT_OPERATOR: *limits = 1; put(c, "<mo>"), put(c, text), put(c, "</mo>"); return 0;
-    case CMD_LIMIT_FUNCTION: *limits = 1; put(c, "<mi>"), put(c, text), put(c, "</mi>"); return 0;
+    case CMD_FUNCTION: *traits = ITEM_FUNCTION; put(c, "<mi>"), put(c, text), put(c, "</mi>"); return 0;
+    case CMD_LIMIT_OPERATOR: *traits = ITEM_LIMITS; put(c, "<mo>"), put(c, text), put(c, "</mo>"); return 0;
+    case CMD_LIMIT_FUNCTION: *traits = ITEM_LIMITS | ITEM_FUNCTION; put(c, "<mi>"), put(c, text), put(c, "</mi>"); return 0;
     case CMD_FRAC:
         put(c, "<mfrac>");
         if (parse_atom(c, NULL) < 0 || parse_atom(c, NULL) < 0) return -1;
@@ -342,6 +348,7 @@ static int parse_command(conv *c, int *limits)
         put(c, "<mo>"), put(c, text), put(c, "</mo></mover>");
         return 0;
     case CMD_TEXT: return parse_text(c);
+    case CMD_OPERATOR_NAME: *traits = ITEM_FUNCTION; return parse_upright(c, cmd);
     case CMD_UPRIGHT: return parse_upright(c, cmd);
     case CMD_DOUBLE_STRUCK:
     case CMD_SCRIPT: return parse_alphabet(c, cmd);
@@ -376,9 +383,9 @@ static int parse_group(conv *c)
     return 0;
 }
 
-/* One item without its scripts; *limits (may be NULL) set when scripts go under and over it.
+/* One item without its scripts; *traits (may be NULL): what it is (ITEM_*).
  * In a script (script = 1) a number is one digit, as in LaTeX (x^23 is x^2 3). */
-static int parse_base(conv *c, int *limits, int script)
+static int parse_base(conv *c, unsigned *traits, int script)
 {
     char ch = peek(c);
     if (is_letter(ch)) {
@@ -396,9 +403,9 @@ static int parse_base(conv *c, int *limits, int script)
     if (ch == '{') return parse_group(c);
     if (ch == '(' || ch == '[') return c->at++, parse_fenced(c, ch);
     if (ch == '\\') {
-        int lim = 0;
-        if (parse_command(c, &lim) < 0) return -1;
-        if (limits) *limits = lim;
+        unsigned t = 0;
+        if (parse_command(c, &t) < 0) return -1;
+        if (traits) *traits = t;
         return 0;
     }
     for (size_t k = 0; k < sizeof operator_chars / sizeof operator_chars[0]; k++)
@@ -415,11 +422,11 @@ static int parse_base(conv *c, int *limits, int script)
 }
 
 /* An argument of \frac, \sqrt, an accent or a script: one item (a group for more). */
-static int parse_atom(conv *c, int *limits)
+static int parse_atom(conv *c, unsigned *traits)
 {
     if (++c->depth > MAX_DEPTH) return fail(c, "nested more than %d deep", MAX_DEPTH);
     skip_spaces(c);
-    int rc = parse_base(c, limits, 0);
+    int rc = parse_base(c, traits, 0);
     c->depth--;
     return rc;
 }
@@ -441,13 +448,32 @@ static char *take_script(conv *c)
     return s;
 }
 
+/* Whether what follows a function is an argument without fences, which TeX parts from it by a
+ * thin space: a letter, a digit, a group, or a command that is an item of its own (not \left,
+ * an operator, a space). */
+static int takes_thin_space(conv *c)
+{
+    skip_spaces(c);
+    char ch = peek(c);
+    if (is_letter(ch) || is_digit(ch) || ch == '{') return 1;
+    if (ch != '\\') return 0;
+    size_t n = 0;
+    while (is_letter(c->src[c->at + 1 + n])) n++;
+    for (size_t k = 0; n && k < sizeof commands / sizeof commands[0]; k++)
+        if (strlen(commands[k].name) == n && strncmp(commands[k].name, c->src + c->at + 1, n) == 0)
+            return commands[k].kind != CMD_OPERATOR && commands[k].kind != CMD_SPACE && commands[k].kind != CMD_LEFT &&
+                   commands[k].kind != CMD_RIGHT;
+    return 0;
+}
+
 /* One item and its scripts: x, x_a, x^b, x_a^b, x' (a prime), \sum_{a}^{b}. */
 static int parse_item(conv *c)
 {
     size_t start = c->len;
-    int limits = 0;
+    unsigned traits = 0;
     if (++c->depth > MAX_DEPTH) return fail(c, "nested more than %d deep", MAX_DEPTH);
-    if (parse_base(c, &limits, 0) < 0) return -1;
+    if (parse_base(c, &traits, 0) < 0) return -1;
+    int limits = (traits & ITEM_LIMITS) != 0;
     c->depth--;
     char *sub = NULL, *sup = NULL;
     for (;;) {
@@ -479,6 +505,7 @@ static int parse_item(conv *c)
     }
     free(sub);
     free(sup);
+    if ((traits & ITEM_FUNCTION) && takes_thin_space(c)) put(c, "<mspace width=\"0.1667em\"/>");
     return c->failed ? -1 : 0;
 }
 

@@ -17,6 +17,8 @@
  *   Greek letters, \ell \infty \partial \nabla, operators (\times \cdot \odot \in \le \sim \top
  *   \star \ldots \| ...), functions (\tanh \exp \log ...), spaces (\, \: \; \quad \qquad)
  *                                                  the table in latex_mathml.c
+ *   a function (\log, \max_t, \operatorname{vec}) is parted by a thin space from an argument
+ *   that is not in fences, as TeX does (\log x; \log(x) has none)
  * Anything else — an unknown command, &, \\, $, a brace or fence that does not pair up, a
  * script without a base or a second subscript — is refused with a message, never passed on. */
 #ifndef NNRUN_LATEX_MATHML_H

@@ -79,11 +79,11 @@ void model_math_write(FILE *f, const model_math *mm, math_form form);
  * <math display="block"> (the notes' math inline). 0, or -1 with err when an equation does not
  * convert (the section then says so in the page too). */
 int model_math_write_html(FILE *f, const model_math *mm, char *err, size_t errlen);
-/* The section's style, for the page's <style>: each equation table aligned at its relation. */
+/* The section's style, for the page's <style>: the cells of an equation table in display style
+ * (full-size fractions, limits under sums), as LaTeX's align does. */
 #define MODEL_MATH_CSS                                                                                                 \
-    ".model-math mtd{math-style:normal}"                                                                               \
-    ".model-math mtd:first-child{text-align:right}.model-math mtd:last-child{text-align:left}"                          \
-    ".model-math .math-block{margin:0 0 1em}.model-math .math-error{background:#c00;color:#fff;padding:6px}"
+    ".model-math mtd{math-style:normal}.model-math .math-block{margin:0 0 1em}"                                         \
+    ".model-math .math-error{background:#c00;color:#fff;padding:6px}"
 
 /* Every layer kind, activation and loss kind has its equations (a test asks it of each). */
 int layer_kind_has_math(layer_kind k);

@@ -10,7 +10,7 @@
 static const char usage[] =
     "usage: nnrun SPEC [options]          train the experiment SPEC describes\n"
     "       nnrun check SPEC [--set k=v]  validate a spec and infer every shape\n"
-    "       nnrun summary SPEC            table of layers, shapes, parameters, FLOPs\n"
+    "       nnrun summary SPEC [--math]   table of layers, shapes, parameters, FLOPs; --math: the equations\n"
     "       nnrun diff A.yaml B.yaml      effective difference of two specs\n"
     "       nnrun eval RUN_DIR            evaluate a trained run on its test data\n"
     "       nnrun decode RUN_DIR --layer L --points \"x,y; x,y\"   run the model from layer L\n"

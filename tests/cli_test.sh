@@ -83,6 +83,29 @@ done
 grep -q "^total .* 2072714 " out.txt && grep -q "^trainable parameters: 2072714 " out.txt &&
     ok "  ... total 2072714 = 2000200 + 64128 + 8256 + 130" || { bad "  ... total 2072714"; cat out.txt; }
 
+# summary --math: the forward pass as equations, with the sizes of the built model.
+# has_line TEXT DESCRIPTION: out.txt has TEXT as a whole line.
+has_line() { if grep -qxF -- "$1" out.txt; then ok "$2"; else bad "$2 (no line '$1')"; cat out.txt; fi; }
+expect_status 0 "summary --math of the 1-D CNN" "$nnrun" summary "$repo/specs/cnn1d_sentiment.yaml" --math
+has_line '# cnn1d_sentiment: the forward pass' "  ... as Markdown, headed by the spec's name"
+has_line '  T_{\mathrm{out}} &= \left\lfloor \frac{200 + 0 + 0 - 5}{1} \right\rfloor + 1 = 196' \
+    "  ... the conv's output length with the numbers: (200 - 5)/1 + 1 = 196"
+has_line '  - $W^{(2)}$ = `conv1d_1.weight` [128, 100, 5]' "  ... its weight by its stored name and shape"
+grep -q "^total" out.txt && bad "  ... and no table" || ok "  ... and no table"
+expect_status 0 "summary --math of the RNN classifier" "$nnrun" summary "$repo/specs/rnn_sentiment.yaml" --math
+has_line '  h_t &= \tanh(W^{(2)}_{ih} x_{1,t} + W^{(2)}_{hh} h_{t-1} + b^{(2)}) \\' "  ... the step equation"
+has_line '  - $W^{(2)}_{ih}$ = `rnn_1.weight_ih` [256, 100]' "  ... W_ih [256, 100]"
+expect_status 0 "summary --math=latex of the VAE" "$nnrun" summary "$repo/specs/vae_mnist.yaml" --math=latex
+has_line '\begin{align*}' "  ... align* blocks"
+has_line ' &= -\frac{1}{2 N} \sum_{n=1}^{N} \sum_{j=1}^{20} (1 + \log \sigma^{2}_{nj} - \mu^{2}_{nj} - \sigma^{2}_{nj}) \\' \
+    "  ... the KL to N(0, I) in closed form over its 20 dimensions"
+has_line 'W^{(1)} &\in \mathbb{R}^{400 \times 784} && \texttt{hidden.weight} \\' "  ... the parameters' shapes"
+expect_status 2 "summary --math=html is a usage error" "$nnrun" summary fit.yaml --math=html
+grep -qF -- "--math takes markdown|latex, not 'html'" err.txt && ok "  ... naming the forms" || { bad "  ... naming the forms"; cat err.txt; }
+expect_status 2 "summary --math of a bad spec" "$nnrun" summary bad.yaml --math
+[ "$(grep -c '^bad.yaml:2:[0-9]*: error: ' err.txt)" -eq 2 ] && [ ! -s out.txt ] &&
+    ok "  ... gives the usual diagnostics and no equations" || { bad "  ... gives the usual diagnostics"; cat err.txt out.txt; }
+
 expect_status 0 "ops" "$nnrun" ops
 grep -q "^dense " out.txt && ok "  ... lists dense" || bad "  ... lists dense"
 cut -d' ' -f1 out.txt > op_names.txt

@@ -68,6 +68,33 @@ has 'data-images-ok="2"' "  ... and both figures decoded"
 has 'data-images-broken="0"' "  ... none broken"
 lacks 'id="broken-images"' "  ... and no warning banner"
 
+# The Model section: the equations as MathML, which Chromium lays out natively (no script).
+has '<h2 id="model">Model</h2>' "the page has a Model section"
+has '<mtd><msub><mi>x</mi><mn>1</mn></msub></mtd><mtd><mo>=</mo></mtd><mtd><mi>tanh</mi><mrow><mo>(</mo>' \
+    "  ... with the hidden layer's equation, x_1 = tanh(...)"
+has '<code>dense_1.weight</code> [16, 1]' "  ... and its weight's stored name and shape"
+lacks 'class="math-error"' "  ... and no equation that failed to convert"
+math=$(grep -o 'data-math="[0-9]*"' dom.html | cut -d'"' -f2)
+math_ok=$(grep -o 'data-math-ok="[0-9]*"' dom.html | cut -d'"' -f2)
+if [ -n "$math" ] && [ "$math" -gt 10 ] && [ "$math" = "$math_ok" ]; then ok "  ... all $math <math> elements laid out as MathML"
+else bad "  ... all <math> elements laid out as MathML ('$math_ok' of '$math')"; fi
+# Each <math> element of the page is well-formed XML made of MathML Core elements.
+if python3 - run/report.html > math.txt 2>&1 <<'PY'
+import re, sys, xml.etree.ElementTree as ET
+core = set("math mi mn mo mtext mspace mrow mfrac msqrt msub msup msubsup munder mover munderover "
+           "mtable mtr mtd merror".split())
+page = open(sys.argv[1], encoding="utf-8").read()
+maths = re.findall(r"<math[ >].*?</math>", page, re.S)
+for m in maths:
+    root = ET.fromstring(m.replace("&#160;", "&#xa0;"))
+    bad = {e.tag for e in root.iter()} - core
+    if bad: sys.exit("not MathML Core: %s in %s" % (sorted(bad), m[:200]))
+    if root.find(".//merror") is not None: sys.exit("an equation that did not convert: " + m[:200])
+print(len(maths))
+PY
+then ok "  ... each of the $(cat math.txt) <math> elements is well-formed MathML Core"
+else bad "  ... each <math> element is well-formed MathML Core"; cat math.txt; fi
+
 cp -r run corrupt
 printf 'this is not a PNG' > corrupt/loss_curve.png
 dump_dom corrupt || bad "chromium loads a report with a corrupt figure"
@@ -141,5 +168,35 @@ has "a data study: no network, nothing trained" "data study: the header says so"
 lacks "<h2>Metrics</h2>" "  ... there is no metrics table"
 has 'data-images-ok="3"' "  ... its three figures decode"
 has 'data-images-broken="0"' "  ... none broken"
+lacks '<h2 id="model">' "  ... and no Model section"
+
+# A sequence model's equations (sums, fractions, floors, masks, accents, a Transformer's and a
+# GRU's rows) are laid out as MathML too.
+printf '1,3,4,2,0,0\n0,2,2,1,0,0\n1,4,1,0,0,0\n0,3,3,3,2,1\n' > ids.csv
+cat > seq.yaml <<'YAML'
+name: seq
+data: {train: {dataset: csv, path: ids.csv, header: false}}
+model:
+  input: [5]
+  layers:
+    - {embedding: {vocab: 5, dim: 4, padding_id: 0}}
+    - {positional_encoding: {}}
+    - {transformer_encoder: {heads: 2, ff: 8, mask: input}, name: enc}
+    - {gru: {units: 4, output: all, mask: input}, name: rec}
+    - {conv1d: {filters: 3, kernel: 2}, act: relu}
+    - {max_over: 0}
+    - {dense: 2, name: logits}
+loss: {cross_entropy: {pred: logits, target: target}}
+train: {optimizer: {adam: {lr: 0.01}}, batch: 2, epochs: 1}
+report: [loss_curve]
+YAML
+"$nnrun" seq.yaml --quiet --out seq > out.txt 2> err.txt || { bad "a sequence model writes its report"; cat err.txt; }
+dump_dom seq || bad "chromium loads the sequence model's report"
+has '<mtd><mrow><mo>(</mo><mi>Q</mi><mo>,</mo><mi>K</mi><mo>,</mo><mi>V</mi><mo>)</mo></mrow></mtd>' \
+    "sequence model: the encoder's attention rows are there"
+math=$(grep -o 'data-math="[0-9]*"' dom.html | cut -d'"' -f2)
+math_ok=$(grep -o 'data-math-ok="[0-9]*"' dom.html | cut -d'"' -f2)
+if [ -n "$math" ] && [ "$math" -gt 50 ] && [ "$math" = "$math_ok" ]; then ok "  ... all $math <math> elements laid out as MathML"
+else bad "  ... all <math> elements laid out as MathML ('$math_ok' of '$math')"; fi
 
 [ $fails -eq 0 ] && echo "report tests passed" || { echo "$fails report test(s) failed"; exit 1; }

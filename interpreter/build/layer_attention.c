@@ -46,10 +46,12 @@ static linear_params linear_create(call_ctx *c, const layer_spec *l, const char 
     return p;
 }
 
+/* A layer norm's weight and bias: "<prefix>.weight" (norm1.weight), or "weight" for the
+ * layer_norm layer itself (prefix ""), PyTorch's LayerNorm names. */
 static linear_params norm_create(call_ctx *c, const layer_spec *l, const char *prefix, int dm)
 {
-    linear_params p = {named(c, l, prefix, ".weight", nn_shape1(dm)), -1};
-    if (l->bias) p.b = named(c, l, prefix, ".bias", nn_shape1(dm));
+    linear_params p = {named(c, l, prefix, prefix[0] ? ".weight" : "weight", nn_shape1(dm)), -1};
+    if (l->bias) p.b = named(c, l, prefix, prefix[0] ? ".bias" : "bias", nn_shape1(dm));
     return p;
 }
 

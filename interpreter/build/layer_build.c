@@ -22,18 +22,24 @@ static void layer_error(const call_ctx *c, const layer_spec *l, nn_graph *g)
     g->err[0] = 0;
 }
 
+int call_source_node(const model_graph *m, const net_call *call, const model_spec *net, int upto, const char *name)
+{
+    for (int k = 0; k < net->n_inputs; k++)
+        if (strcmp(net->inputs[k].name, name) == 0) return call->in[k];
+    int k = net_find_layer(net, name);
+    if (k >= 0 && k < upto) return call->out[k];
+    if (m->s->single && strcmp(name, "target") == 0) return m->t;   /* a decoder's input: the targets, shifted */
+    return -1;
+}
+
 /* A layer's `from:` or mask: one of the call's inputs or an earlier layer of the call (names
  * were checked with the spec). */
 int resolve_in_call(call_ctx *c, int upto, const char *name)
 {
-    for (int k = 0; k < c->net->n_inputs; k++)
-        if (strcmp(c->net->inputs[k].name, name) == 0) return ctx_call(c)->in[k];
-    int k = net_find_layer(c->net, name);
-    if (k >= 0 && k < upto) return ctx_call(c)->out[k];
-    if (c->m->s->single && strcmp(name, "target") == 0) {   /* a decoder's input: the targets, shifted */
-        if (c->m->t >= 0) return c->m->t;
+    int node = call_source_node(c->m, ctx_call(c), c->net, upto, name);
+    if (node >= 0) return node;
+    if (c->m->s->single && strcmp(name, "target") == 0)
         return nn_graph_fail(c->m->g, "'target' names the data's targets, and this data has none");
-    }
     return nn_graph_fail(c->m->g, "unknown layer '%s'", name);
 }
 

@@ -7,9 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const loss_kind_names[LOSS_KIND_COUNT] = {"mse", "l1", "bce_with_logits", "cross_entropy",
-                                                              "kl_normal", "mean", "gradient_penalty"};
-
 /* An error at a spec position (d: the builder's diag), as the builder's -1. */
 #define ERROR_AT(at, ...) (diag_error_at(d, (at).file, (at).line, (at).col, __VA_ARGS__), -1)
 
@@ -66,7 +63,7 @@ static int pair_term(model_graph *m, const loss_spec *ls, diag *d)
     int t = pred < 0 ? -1 : resolve_expr(m, ls->target, ls->target_pos, pred, d);
     if (pred < 0 || t < 0) return -1;
     if (ls->kind == LOSS_CROSS_ENTROPY) return cross_entropy_term(m, ls, pred, t, d);
-    t = match_target(g, pred, t, loss_kind_names[ls->kind], ls->pred, ls->target);
+    t = match_target(g, pred, t, loss_kind_name(ls->kind), ls->pred, ls->target);
     if (t < 0) return -1;   /* g->err says why: reported at the term */
     return ls->kind == LOSS_MSE ? nn_mse(g, pred, t, ls->reduce)
          : ls->kind == LOSS_L1  ? nn_l1(g, pred, t, ls->reduce)
@@ -158,13 +155,20 @@ int loss_term_build(model_graph *m, const loss_spec *ls, term_check *check, diag
 
 /* L1/L2 penalties lambda1 * sum|W| + lambda2 * sum W^2: the model's l1, l2 on every dense
  * layer's weight; a layer's own on each of its weight tensors (2-D or more: not biases, norms). */
+void layer_penalties(const model_spec *net, const layer_spec *l, float *l1, float *l2)
+{
+    int dense = l->kind == LY_DENSE;
+    *l1 = l->l1 >= 0 ? l->l1 : dense ? net->l1 : 0;
+    *l2 = l->l2 >= 0 ? l->l2 : dense ? net->l2 : 0;
+}
+
 int add_penalties(model_graph *m, const model_spec *net, const net_call *first, int loss)
 {
     nn_graph *g = m->g;
     for (int i = 0; i < net->n_layers && loss >= 0; i++) {
         const layer_spec *l = &net->layers[i];
-        int dense = l->kind == LY_DENSE;
-        float l1 = l->l1 >= 0 ? l->l1 : dense ? net->l1 : 0, l2 = l->l2 >= 0 ? l->l2 : dense ? net->l2 : 0;
+        float l1, l2;
+        layer_penalties(net, l, &l1, &l2);
         if ((l1 <= 0 && l2 <= 0) || first->weight[i] < 0) continue;
         int end = layer_params_end(g, net, l, first->weight[i]);
         for (int w = first->weight[i]; w < end && loss >= 0; w++) {

@@ -162,9 +162,7 @@ static int call_net(model_graph *m, int net, const int *in, diag *d)
     m->calls[ci].first_node = m->g->n;
     for (int i = 0; i < ns->n_layers; i++) {
         char label[NN_LABEL_LEN];
-        if (m->s->single) snprintf(label, sizeof label, "%s", ns->layers[i].name);
-        else snprintf(label, sizeof label, "%.20s.%.40s", ns->name, ns->layers[i].name);
-        nn_graph_set_label(m->g, label);
+        nn_graph_set_label(m->g, model_layer_label(m->s, net, i, label, sizeof label));
         int y = layer_build(&c, i);
         if (y < 0) return -1;
         m->calls[ci].out[i] = y;
@@ -244,13 +242,21 @@ int model_resolve(model_graph *m, const char *expr, spec_pos at, diag *d) { retu
 
 /* ---- losses, metrics ------------------------------------------------------------------------ */
 /* Does a step minimising group gi update net n? Then n's weight penalties join the group. */
-static int group_trains_net(const spec *s, int gi, int n)
+int group_trains_net(const spec *s, int gi, int n)
 {
     for (int k = 0; k < s->n_steps; k++)
         if (s->steps[k].group == gi)
             for (int j = 0; j < s->steps[k].n_nets; j++)
                 if (s->steps[k].nets[j] == n) return 1;
     return 0;
+}
+
+const char *model_layer_label(const spec *s, int net, int layer, char *buf, size_t len)
+{
+    const model_spec *ns = &s->nets[net];
+    if (s->single) snprintf(buf, len, "%s", ns->layers[layer].name);
+    else snprintf(buf, len, "%.20s.%.40s", ns->name, ns->layers[layer].name);
+    return buf;
 }
 
 int model_first_call(const model_graph *m, int net)

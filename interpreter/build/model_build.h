@@ -115,6 +115,17 @@ model_graph *model_build(const spec *s, const data_info *di, int batch, int trai
 /* The index into m->calls of net's first call, which made its parameters; -1 when the graph
  * never calls it. */
 int model_first_call(const model_graph *m, int net);
+/* The label of layer `layer` of net `net`: its nodes' (messages, the op profile) and the prefix
+ * of its parameters' names, "<layer>" in a spec of one net, "<net>.<layer>" otherwise. */
+const char *model_layer_label(const spec *s, int net, int layer, char *buf, size_t len);
+/* The node a layer's `from:` or mask names inside a call: one of its inputs, one of the layers
+ * before `upto`, or (a spec of one net) "target", the data's targets; -1 when there is none. */
+int call_source_node(const model_graph *m, const net_call *call, const model_spec *net, int upto, const char *name);
+/* Loss group gi trains net n: a step that minimises it updates n (its weight penalties join). */
+int group_trains_net(const spec *s, int gi, int n);
+/* The L1 and L2 penalties on layer l's weight tensors (2-D or more, trained): its own l1/l2, else
+ * for a dense layer the net's, else 0. The groups that train the net add them (loss_build.c). */
+void layer_penalties(const model_spec *net, const layer_spec *l, float *l1, float *l2);
 /* Re-plans the evaluation plan with the given extra nodes readable after a run. */
 int model_plan(model_graph *m, const int *extra, int n_extra);
 void model_free(model_graph *m);

@@ -1,6 +1,8 @@
 /* `nnrun check | summary | diff | eval`. */
 #include "../run/checkpoint.h"
 #include "cli.h"
+#include "../out/model_layers.h"
+#include "../out/model_math.h"
 #include "../out/report.h"
 #include "../run/data_setup.h"
 #include "../build/model_build.h"
@@ -47,29 +49,12 @@ int cmd_check(int argc, char **argv)
     return finish(s, m, d, 0);
 }
 
-static double layer_flops(nn_graph *g, const char *label, int from, int upto)
-{
-    double f = 0;
-    for (int i = from; i < upto; i++) {
-        const nn_node *n = &g->nodes[i];
-        if (n->kind == NN_NODE_OP && strcmp(n->label, label) == 0) f += nn_node_flops(g, n);
-    }
-    return f;
-}
-
 static void human(double v, char *buf, size_t len)
 {
     if (v >= 1e9) snprintf(buf, len, "%.2fG", v / 1e9);
     else if (v >= 1e6) snprintf(buf, len, "%.2fM", v / 1e6);
     else if (v >= 1e4) snprintf(buf, len, "%.1fk", v / 1e3);
     else snprintf(buf, len, "%.0f", v);
-}
-
-/* The op column of layer l: "dense+relu", "transformer_encoder" */
-static void layer_op_name(const layer_spec *l, char *op, size_t len)
-{
-    if (l->act && l->kind != LY_ACTIVATION) snprintf(op, len, "%s+%s", layer_kind_name(l->kind), act_kind_name(l->act));
-    else snprintf(op, len, "%s", l->kind == LY_ACTIVATION ? act_kind_name(l->act) : layer_kind_name(l->kind));
 }
 
 /* The widths of the name and op columns: the longest of every net's, at least 20. */
@@ -95,11 +80,8 @@ static summary_widths widths_of(const spec *s)
  * one set of parameters: they are counted once). */
 static void summarise_net(const spec *s, model_graph *m, int n, summary_widths w, size_t *total_p, double *total_f)
 {
-    nn_graph *g = m->g;
     const model_spec *net = &s->nets[n];
-    const net_call *c = NULL;
-    for (int i = 0; i < m->n_calls && !c; i++)
-        if (m->calls[i].net == n) c = &m->calls[i];
+    const net_call *c = net_first_call(m, n);
     char shp[64], fl[32];
     if (s->n_nets > 1) printf("%snet %s\n", n ? "\n" : "", net->name);
     printf("%-*s %-*s %-18s %12s %12s\n", w.name, "layer", w.op, "op", "output shape", "parameters", "FLOPs");
@@ -112,19 +94,9 @@ static void summarise_net(const spec *s, model_graph *m, int n, summary_widths w
     }
     for (int i = 0; i < net->n_layers; i++) {
         const layer_spec *l = &net->layers[i];
-        nn_shape o = g->nodes[c->out[i]].shape;
-        nn_shape per = {o.ndim - 1, {0}};
-        for (int k = 1; k < o.ndim; k++) per.d[k - 1] = o.d[k];
-        char label[NN_LABEL_LEN];
-        if (s->single) snprintf(label, sizeof label, "%s", l->name);
-        else snprintf(label, sizeof label, "%.20s.%.40s", net->name, l->name);
-        size_t p = 0;   /* trainable parameters named "<label>.*" (running statistics excluded) */
-        size_t nl = strlen(label);
-        for (int k = 0; k < m->n_params; k++) {
-            const nn_node *pn = &g->nodes[m->params[k]];
-            if (!pn->no_grad && strncmp(pn->label, label, nl) == 0 && pn->label[nl] == '.') p += nn_shape_numel(&pn->shape);
-        }
-        double f = layer_flops(g, label, c->first_node, c->end_node);
+        nn_shape per = per_sample_shape(m->g, c->out[i]);
+        size_t p = layer_trainable_floats(m, n, i);   /* running statistics excluded */
+        double f = layer_forward_flops(m, c, i);
         char op[64];
         layer_op_name(l, op, sizeof op);
         human(f, fl, sizeof fl);
@@ -191,15 +163,54 @@ static int scaling_args(int *argc, char **argv, long *ranks, double *gbit, doubl
     return 0;
 }
 
+/* Takes --math or --math=FORM out of argv: *form the form asked for (markdown by default), -1
+ * without the option; -1 with a message for a form there is not. */
+static int math_arg(int *argc, char **argv, int *form)
+{
+    int n = 1;
+    *form = -1;
+    for (int i = 1; i < *argc; i++) {
+        const char *o = argv[i];
+        if (strcmp(o, "--math") == 0) *form = MATH_MARKDOWN;
+        else if (strncmp(o, "--math=", 7) == 0 && (*form = math_form_find(o + 7)) < 0) {
+            fprintf(stderr, "nnrun summary: --math takes %s, not '%s'\n", math_form_list(), o + 7);
+            return -1;
+        } else if (strncmp(o, "--math=", 7) != 0)
+            argv[n++] = argv[i];
+    }
+    *argc = n;
+    return 0;
+}
+
+/* The equations of every net and loss group in the form asked for. */
+static int print_math(const spec *s, const model_graph *m, int form)
+{
+    model_math mm;
+    char err[512];
+    if (model_math_build(s, m, &mm, err, sizeof err) < 0) {
+        fprintf(stderr, "nnrun summary: cannot write the equations: %s\n", err);
+        return 1;
+    }
+    model_math_write(stdout, &mm, (math_form)form);
+    model_math_free(&mm);
+    return 0;
+}
+
 int cmd_summary(int argc, char **argv)
 {
     static const char usage[] = "usage: nnrun summary SPEC [--set KEY.PATH=VALUE]... [--ranks N [--bandwidth GBIT] [--latency US]]\n"
+                                "                     [--math[=markdown|latex]]\n"
                                 "Prints each layer with its op, output shape per sample, trainable parameters and\n"
                                 "forward FLOPs per sample, with totals. With --ranks N: the gradients each iteration\n"
                                 "allreduces on N MPI ranks and a model of the time it takes (default 10 Gb/s, 50 us)\n"
-                                "beside the time an iteration computes: where scaling stops.\n";
+                                "beside the time an iteration computes: where scaling stops.\n"
+                                "With --math: the forward pass as equations instead of the table, each layer's with the\n"
+                                "size of every tensor per sample and its parameters' shapes by their stored names, then\n"
+                                "the loss terms, as Markdown with LaTeX math; --math=latex: a LaTeX fragment (align*).\n";
     long ranks = 0;
     double gbit = 10, latency = 50;
+    int form;
+    if (math_arg(&argc, argv, &form) < 0) return 2;
     if (scaling_args(&argc, argv, &ranks, &gbit, &latency) < 0) return 2;
     spec_args a;
     int rc = parse_spec_args(argc, argv, usage, 0, &a);
@@ -215,6 +226,7 @@ int cmd_summary(int argc, char **argv)
         return finish(s, m, d, 0);
     }
     if (!s || !m || diag_count(d)) return finish(s, m, d, 0);
+    if (form >= 0) return finish(s, m, d, print_math(s, m, form));
     size_t total_p = 0;
     double total_f = 0;
     char fl[32];

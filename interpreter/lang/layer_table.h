@@ -5,8 +5,8 @@
  * whether it takes `act:` and the weight keys) and what it computes. The parser
  * (spec_parse_model.c), `nnrun layers`, docs/spec.md's layer table and the JSON Schema all
  * read these rows. Adding a layer kind: its layer_kind (spec.h), its row here (indexed by the
- * kind), its builder and initialiser in build/layer_build.c's table; `make test` checks docs/spec.md against
- * `nnrun layers --markdown`. */
+ * kind), its builder and initialiser in build/layer_build.c's table, its equations in
+ * out/model_math_layers.c's table; `make test` checks docs/spec.md against `nnrun layers --markdown`. */
 #ifndef NNRUN_LAYER_TABLE_H
 #define NNRUN_LAYER_TABLE_H
 

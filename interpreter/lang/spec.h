@@ -324,6 +324,7 @@ void spec_free(spec *s);
 
 const char *act_kind_name(act_kind a);
 const char *layer_kind_name(layer_kind k);
+const char *loss_kind_name(loss_kind k);   /* "kl_normal"; NULL past the last kind */
 /* rnn, lstm or gru: the fused recurrent layers, which share their keys, builder and init */
 static inline int layer_is_recurrent(layer_kind k) { return k == LY_RNN || k == LY_LSTM || k == LY_GRU; }
 int spec_find_layer(const spec *s, const char *name);   /* a layer of nets[0]: index or -1 */

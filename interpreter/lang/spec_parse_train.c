@@ -14,6 +14,8 @@ static const char *const loss_names[] = {"mse", "l1", "bce_with_logits", "cross_
                                          "mean", "gradient_penalty", NULL};
 _Static_assert(sizeof loss_names / sizeof *loss_names == LOSS_KIND_COUNT + 1, "a name per loss_kind");
 
+const char *loss_kind_name(loss_kind k) { return (unsigned)k < LOSS_KIND_COUNT ? loss_names[k] : NULL; }
+
 /* A required expression key into out; its position (the term's when absent) into at. */
 static void need_expr(diag *d, const ynode *a, const char *key, const char *kind, const char *what, char *out,
                       size_t len, spec_pos *at)

@@ -1,7 +1,11 @@
-/* report.html: the metrics table, notes and figures of a run on one page, with a script that
- * checks every image decodes (tests/report_test.sh opens it in headless Chromium); a 3-unit
- * embedding also gets an interactive 3-D view under its PNG (report_view3d.c). */
+/* report.html: the metrics table, notes and figures of a run on one page, then the model's
+ * equations in MathML (model_math.h: Chromium draws them natively, no script), with a script
+ * that checks every image decodes and every equation is laid out as MathML (tests/report_test.sh
+ * opens it in headless Chromium); a 3-unit embedding also gets an interactive 3-D view under its
+ * PNG (report_view3d.c). */
 #include "report.h"
+#include "model_math.h"
+#include "html_text.h"
 #include "nn/atomic_file.h"
 #include <math.h>
 #include <stdio.h>
@@ -16,7 +20,10 @@ static void html_metric(FILE *f, float v, int percent)
 
 /* Runs in the browser once every figure has loaded or failed: counts the images that decoded
  * into <body data-images-ok data-images-broken> (tests/report_test.sh reads them from the DOM)
- * and names any broken figure in a red banner, so a reader sees at once what is missing. */
+ * and names any broken figure in a red banner, so a reader sees at once what is missing. It
+ * also counts the <math> elements and those the browser lays out as MathML (a display of
+ * "math" or "block math", with a size) into data-math and data-math-ok: the equations need no
+ * script, this only checks them. */
 static const char self_check_js[] =
     "<script>\n"
     "window.addEventListener('load', function () {\n"
@@ -25,6 +32,13 @@ static const char self_check_js[] =
     "    var im = document.images[i];\n"
     "    if (im.complete && im.naturalWidth > 0) ok++; else broken.push(im.getAttribute('src'));\n"
     "  }\n"
+    "  var maths = document.getElementsByTagName('math'), drawn = 0;\n"
+    "  for (var k = 0; k < maths.length; k++) {\n"
+    "    var box = maths[k].getBoundingClientRect();\n"
+    "    if (/math/.test(getComputedStyle(maths[k]).display) && box.width > 0 && box.height > 0) drawn++;\n"
+    "  }\n"
+    "  document.body.setAttribute('data-math', maths.length);\n"
+    "  document.body.setAttribute('data-math-ok', drawn);\n"
     "  document.body.setAttribute('data-images-ok', ok);\n"
     "  document.body.setAttribute('data-images-broken', broken.length);\n"
     "  if (broken.length === 0) return;\n"
@@ -44,7 +58,7 @@ static void put_head(FILE *f, const trainer *t, const report_figures *figs, cons
                "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
                "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
                "img{max-width:100%%;border:1px solid #eee;margin:4px 0}"
-               ".strip{display:flex;overflow-x:auto;gap:6px}.strip figure{flex:0 0 220px;margin:0}</style>\n",
+               ".strip{display:flex;overflow-x:auto;gap:6px}.strip figure{flex:0 0 220px;margin:0}" MODEL_MATH_CSS "</style>\n",
             t->s->name);
     if (live) fputs("<meta http-equiv=\"refresh\" content=\"" REPORT_RELOAD_SECONDS "\">\n", f);
     fputs(self_check_js, f);
@@ -101,7 +115,25 @@ static void put_figures(FILE *f, const report_figures *figs)
         if (figs->strip[i] && (i + 1 == figs->n || !figs->strip[i + 1])) fputs("</div>\n", f);
         if (figs->view3d[i]) report_view3d_write(f, figs->view3d[i], i + 1);
     }
-    fputs("</body></html>\n", f);
+}
+
+/* The Model section: the forward pass and the losses as equations. One that cannot be written
+ * says so on the page and on stderr; the run's results stand. */
+static void put_model(FILE *f, const trainer *t)
+{
+    const model_graph *m = trainer_weights(t);
+    model_math mm;
+    char err[512];
+    if (!t->s->n_nets || !m) return;
+    if (model_math_build(t->s, m, &mm, err, sizeof err) == 0) {
+        if (model_math_write_html(f, &mm, err, sizeof err) < 0) fprintf(stderr, "nnrun: report.html: an equation: %s\n", err);
+        model_math_free(&mm);
+        return;
+    }
+    fputs("<section class=\"model-math\"><h2 id=\"model\">Model</h2><p class=\"math-error\">The equations could not be written: ", f);
+    html_write(f, err, strlen(err));
+    fputs("</p></section>\n", f);
+    fprintf(stderr, "nnrun: report.html: the equations: %s\n", err);
 }
 
 static int write_page(trainer *t, const report_figures *figs, const char *status, int live, char *err, size_t errlen)
@@ -114,6 +146,8 @@ static int write_page(trainer *t, const report_figures *figs, const char *status
     put_head(f, t, figs, status, live);
     put_metrics(f, t);
     put_figures(f, figs);
+    put_model(f, t);
+    fputs("</body></html>\n", f);
     return nn_atomic_commit(af, err, errlen);
 }
 

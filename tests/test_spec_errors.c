@@ -65,6 +65,22 @@ static void test_typos_are_reported_with_did_you_mean_all_at_once(void **state)
            "e1.yaml:11:21: error: unknown optimizer 'adma' (did you mean 'adam'?)\n");
 }
 
+/* An option a layer would silently ignore is refused: recurrent layers keep their biases. */
+static void test_bias_false_where_there_is_no_bias_to_drop(void **state)
+{
+    (void)state;
+    expect("eb.yaml",
+           "extends: base.yaml\n"
+           "data: {train: {dataset: function, expr: \"x^2\", range: [-1, 1], n: 64}}\n"
+           "model:\n"
+           "  input: [1]\n"
+           "  layers:\n"
+           "    - {embedding: {vocab: 10, dim: 3}, bias: false}\n"
+           "    - {gru: {units: 1}, bias: false, name: out}\n",
+           "eb.yaml:6:46: error: an embedding has no bias to drop\n"
+           "eb.yaml:7:31: error: gru keeps its biases (PyTorch's b_ih and b_hh): bias: false is not supported\n");
+}
+
 static void test_wrong_types_and_ranges_name_the_key(void **state)
 {
     (void)state;
@@ -464,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_a_valid_spec_reports_nothing),
         cmocka_unit_test(test_typos_are_reported_with_did_you_mean_all_at_once),
         cmocka_unit_test(test_wrong_types_and_ranges_name_the_key),
+        cmocka_unit_test(test_bias_false_where_there_is_no_bias_to_drop),
         cmocka_unit_test(test_unknown_layer_names_are_found_before_building),
         cmocka_unit_test(test_impossible_shapes_name_the_layer_and_its_line),
         cmocka_unit_test(test_conv1d_and_maxpool1d_errors_name_the_key_and_the_layer),

@@ -84,6 +84,11 @@ static void parse_common(diag *d, const ynode *n, layer_spec *l)
         const ynode *v = ymap_get(n, o->key);
         if (v && common_key_applies(d, o->key, v, row, &weights_reported)) opt_read(d, o, v, o->key, l);
     }
+    const ynode *bias = ymap_get(n, "bias");
+    if (bias && !l->bias && (l->kind == LY_RNN || l->kind == LY_LSTM || l->kind == LY_GRU || l->kind == LY_EMBEDDING))
+        diag_error(d, bias, l->kind == LY_EMBEDDING ? "an embedding has no bias to drop"
+                                                    : "%s keeps its biases (PyTorch's b_ih and b_hh): bias: false is not supported",
+                   row->key);
     int lo = row->flags & LF_FROM_TWO ? 2 : 1, hi = row->flags & (LF_FROM_PAIR | LF_FROM_TWO) ? 2 : 1;
     const ynode *from = ymap_get(n, "from");
     if (from && !(row->flags & LF_OWN_INPUTS) && (l->n_from < lo || l->n_from > hi)) {

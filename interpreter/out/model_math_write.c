@@ -279,7 +279,7 @@ static void html_block(html_out *h, const math_block *b)
         const math_param *p = &b->params[i];
         fputs("<li class=\"param\">", f);
         html_inline_math(h, p->symbol);
-        fputs(" <code>", f);
+        fputs(" = <code>", f);
         html_write(f, p->name, strlen(p->name));
         fprintf(f, "</code> %s", nn_shape_str(&p->shape, shape, sizeof shape));
         if (p->note[0]) fputs(" (", f), html_note(h, p->note), fputs(")", f);

@@ -90,7 +90,22 @@ static void test_split_gemm_matches_direct_sums_on_three_threads(void **state)
     run_shapes(3);   /* uneven parts, one of them possibly empty */
 }
 
-/* nn_sgemm against one single-threaded OpenBLAS call, compared bit for bit, `reps` times. */
+/* C = 0.75 op(A) op(B) + 0.5 C as one unsplit call computes it: OpenBLAS, or for a thin shape
+ * the panel kernel with every chunk on the calling thread. */
+static void one_call(const shape_t *s, const float *a, const float *b, float *c)
+{
+    int ac = s->ta ? s->m : s->k, bc = s->tb ? s->k : s->n;
+    if (nn_gemm_thin(s->m, s->n, s->k)) {
+        nn_pool_hold_workers(1);
+        nn_sgemm(s->ta, s->tb, s->m, s->n, s->k, 0.75f, a, ac, b, bc, 0.5f, c, s->n);
+        nn_pool_hold_workers(0);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans, s->tb ? CblasTrans : CblasNoTrans, s->m, s->n, s->k, 0.75f, a,
+                ac, b, bc, 0.5f, c, s->n);
+}
+
+/* nn_sgemm against one_call, compared bit for bit, `reps` times. */
 static void expect_same_bits_as_one_call(const shape_t *s, int reps, nn_rng *r)
 {
     int ar = s->ta ? s->k : s->m, ac = s->ta ? s->m : s->k, br = s->tb ? s->n : s->k, bc = s->tb ? s->k : s->n;
@@ -100,8 +115,7 @@ static void expect_same_bits_as_one_call(const shape_t *s, int reps, nn_rng *r)
     assert_non_null(want);
     assert_non_null(c);
     memcpy(want, c0, (size_t)s->m * s->n * sizeof *want);
-    cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans, s->tb ? CblasTrans : CblasNoTrans, s->m, s->n, s->k, 0.75f, a,
-                ac, b, bc, 0.5f, want, s->n);
+    one_call(s, a, b, want);
     for (int i = 0; i < reps; i++) {
         memcpy(c, c0, (size_t)s->m * s->n * sizeof *c);
         nn_sgemm(s->ta, s->tb, s->m, s->n, s->k, 0.75f, a, ac, b, bc, 0.5f, c, s->n);
@@ -188,6 +202,39 @@ static void test_split_gemm_is_the_same_bits_as_one_call(void **state)
     nn_pool_hold_workers(0);
 }
 
+/* The panel kernel's products (thin shapes, on the AVX-512 level): the same bits whichever
+ * thread takes which columns and however many threads there are, and right around the
+ * thresholds of nn_gemm_thin. */
+static void test_thin_gemm_is_the_same_bits_however_split(void **state)
+{
+    (void)state;
+    static const shape_t thin[] = {
+        {0, 1, 64, 512, 784}, {0, 0, 64, 784, 512}, {1, 0, 512, 784, 64}, {1, 1, 100, 300, 200}, {0, 1, 16, 512, 256},
+        {1, 0, 70, 33, 2048}, {0, 0, 257, 129, 700},
+    };
+    if (!nn_gemm_thin(64, 512, 784)) {
+        print_message("no AVX-512 level here: nn_sgemm always calls OpenBLAS (the other tests cover it)\n");
+        skip();
+    }
+    nn_rng r;
+    nn_rng_seed(&r, 14);
+    for (int threads = 2; threads <= 3; threads++) {
+        omp_set_num_threads(threads);
+        for (size_t i = 0; i < sizeof thin / sizeof *thin; i++) {
+            assert_true(nn_gemm_thin(thin[i].m, thin[i].n, thin[i].k));
+            expect_same_bits_as_one_call(&thin[i], 3, &r);
+            check_one(&thin[i], 1.0f, 0.0f, &r);
+            check_one(&thin[i], -0.5f, 1.0f, &r);
+        }
+    }
+    omp_set_num_threads(2);
+    /* OpenBLAS beyond them: op(A) out of L2, k past a panel's 256 KB, one half-empty panel, few rows */
+    assert_false(nn_gemm_thin(1024, 512, 1024));
+    assert_false(nn_gemm_thin(64, 512, 4096));
+    assert_false(nn_gemm_thin(512, 16, 512));
+    assert_false(nn_gemm_thin(16, 32, 784));
+}
+
 /* Small GEMMs and GEMMs inside a parallel region run whole on the calling thread. */
 static void test_small_and_nested_gemms_are_right(void **state)
 {
@@ -224,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_split_gemm_matches_direct_sums_on_two_threads),
         cmocka_unit_test(test_split_gemm_matches_direct_sums_on_three_threads),
         cmocka_unit_test(test_split_gemm_is_the_same_bits_as_one_call),
+        cmocka_unit_test(test_thin_gemm_is_the_same_bits_however_split),
         cmocka_unit_test(test_small_and_nested_gemms_are_right),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,6 +25,10 @@
  * pool's threads take (runtime.c); the same bits as one call. */
 void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
               int ldb, float beta, float *c, int ldc);
+/* Whether nn_sgemm computes an (M,N,K) GEMM with the panel kernel (gemm_panel.h: thin
+ * products on the AVX-512 level; its columns split over the pool, the same bits for any
+ * split) rather than with OpenBLAS. */
+int nn_gemm_thin(int m, int n, int k);
 /* The blocks nn_sgemm cuts an (M,N,K) GEMM into when the pool has threads (1: one call). */
 int nn_gemm_blocks(int m, int n, int k);
 

@@ -18,6 +18,9 @@
 #include "nn/runtime.h"
 #include "parallel.h"
 #include "pool.h"
+#include "kernel_isa.h"
+#include "thread_scratch.h"
+#include "../kernels/gemm_panel.h"
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
@@ -115,9 +118,76 @@ int nn_gemm_blocks(int m, int n, int k)
     return blocks;
 }
 
+/* ---- thin products: the panel GEMM (gemm_panel.h) ----
+ * Measured against OpenBLAS 0.3.21's SkylakeX kernels on one core (scripts/bench_gemm.sh, the
+ * grid of m 16-1024, n 32 and 512, k 16-2048, forward NT, dx NN, dW TN): the panels win by
+ * 1.1-2x while op(A) stays in L2 beside the panel (m k up to ~200K floats: at 256K, TN lost
+ * 8%; at 2M, 44%) and k up to 2048 (a panel of 2048 x 32 floats is 256 KB); they lose 5-25%
+ * below 64 rows unless the product is wide and deep enough to pay for its packing (n >= 128,
+ * m k >= 4096), and for products at most 16 columns wide (one half-empty panel). */
+#define THIN_MAX_K 2048
+#define THIN_MAX_MK (200 * 1024)
+#define THIN_MIN_N 16
+/* Panels per chunk: at least this many FLOPs, so that handing out a chunk costs little. */
+#define THIN_CHUNK_FLOPS 1e6
+
+int nn_gemm_thin(int m, int n, int k)
+{
+#if NN_ISA_X86
+    if (blas_fixed || nn_isa() < NN_ISA_AVX512 || m <= 0 || k <= 0) return 0;
+    double mk = (double)m * k;
+    return k <= THIN_MAX_K && mk <= THIN_MAX_MK && n > THIN_MIN_N && (m >= 64 || (n >= 128 && mk >= 4096));
+#else
+    (void)m, (void)n, (void)k;
+    return 0;
+#endif
+}
+
+typedef struct {
+    int ta, tb, m, n, k, lda, ldb, ldc;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+    int cols;   /* columns per chunk, a multiple of NN_PANEL */
+} thin_job;
+
+/* Columns [j0, j1) of C: their panels packed in this thread's scratch, then the tiles. */
+static void thin_chunk(const void *p, size_t chunk)
+{
+    const thin_job *j = p;
+    int j0 = (int)chunk * j->cols, j1 = j0 + j->cols < j->n ? j0 + j->cols : j->n;
+#if NN_ISA_X86
+    float *packed = nn_thread_scratch(NN_SCRATCH_GEMM_PACK, nn_panels_floats(j->k, j0, j1));
+    if (packed) {
+        nn_panels_pack(packed, j->b, j->tb, (size_t)j->ldb, j->k, j->n, j0, j1);
+        nn_panels_gemm(j->ta, j->m, j->k, j->alpha, j->a, (size_t)j->lda, packed, j->n, j0, j1, j->beta, j->c, (size_t)j->ldc);
+        return;
+    }
+#endif
+    /* no memory for the panels: OpenBLAS on the same columns */
+    gemm_part(j->ta, j->tb, j->m, j->n, j->k, j->alpha, j->a, j->lda, j->b, j->ldb, j->beta, j->c, j->ldc, 1, j0, j1);
+}
+
+static void thin_sgemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
+                       float beta, float *c, int ldc)
+{
+    double panel_flops = 2.0 * m * k * NN_PANEL;
+    int panels = (n + NN_PANEL - 1) / NN_PANEL, per_chunk = (int)(THIN_CHUNK_FLOPS / panel_flops) + 1;
+    if (per_chunk > panels) per_chunk = panels;
+    thin_job j = {ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, per_chunk * NN_PANEL};
+    size_t chunks = (size_t)((panels + per_chunk - 1) / per_chunk);
+    if (nn_pool_threads() < 2 || 2.0 * m * n * k < NN_GEMM_PAR_FLOPS)
+        for (size_t i = 0; i < chunks; i++) thin_chunk(&j, i);
+    else nn_pool_run(chunks, thin_chunk, &j);
+}
+
 void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
               int ldb, float beta, float *c, int ldc)
 {
+    if (nn_gemm_thin(m, n, k)) {
+        thin_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
     int by_cols = n > m, len = by_cols ? n : m;
     int blocks = nn_pool_threads() < 2 ? 1 : nn_gemm_blocks(m, n, k);
     if (blocks < 2) {

@@ -4,10 +4,9 @@
  *
  * Why not cblas_sgemm per step: for such thin products OpenBLAS re-packs all of W (256 KB to
  * 1 MB) on every call, i.e. on every step, which costs about as much as the arithmetic at
- * m = 32. Here W is packed once per op call into 32-column panels (k rows of 32 floats,
- * zero-padded past n) and an AVX-512 8x32 register-blocked kernel streams them. Below the
- * AVX-512 level (kernel_isa.h) the pack is a no-op and the product is cblas_sgemm on the
- * original W. */
+ * m = 32. Here W is packed once per op call into 32-column panels and the AVX-512 panel
+ * kernel (gemm_panel.h) streams them on every step. Below the AVX-512 level (kernel_isa.h)
+ * the pack is a no-op and the product is cblas_sgemm on the original W. */
 #ifndef NN_RECURRENT_GEMM_H
 #define NN_RECURRENT_GEMM_H
 

@@ -1,0 +1,156 @@
+/* The thin-product GEMM of panels (see gemm_panel.h). */
+#include "gemm_panel.h"
+#include "../core/kernel_isa.h"
+#if NN_ISA_X86
+#include <immintrin.h>
+#endif
+
+#define ROWS 8   /* rows of op(A) per register tile: 8 x 2 accumulators */
+
+size_t nn_panels_floats(int k, int j0, int j1)
+{
+    int panels = (j1 - j0 + NN_PANEL - 1) / NN_PANEL;
+    return (size_t)panels * NN_PANEL * (size_t)(k > 0 ? k : 1);
+}
+
+#if NN_ISA_X86
+NN_TARGET_AVX512 static __mmask16 cols_mask(int cols)
+{
+    return cols >= 16 ? (__mmask16)0xFFFF : cols <= 0 ? 0 : (__mmask16)((1u << cols) - 1);
+}
+
+/* r[a] (row a of a 16 x 16 block) becomes column a: four rounds of 16 shuffles. */
+NN_TARGET_AVX512 static inline __attribute__((always_inline)) void transpose16(__m512 r[16])
+{
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {   /* lane L: (2i, 2i+1) x columns 4L..4L+1, then 4L+2..4L+3 */
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {   /* u[4i+q] lane L: column 4L+q of rows 4i..4i+3 */
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+        __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    for (int q = 0; q < 4; q++) {   /* column 4L+q: lane R from r[4R+q]'s lane L */
+        __m512 w0 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x44), w1 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xEE);
+        __m512 w2 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x44), w3 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xEE);
+        t[q] = _mm512_shuffle_f32x4(w0, w2, 0x88);
+        t[4 + q] = _mm512_shuffle_f32x4(w0, w2, 0xDD);
+        t[8 + q] = _mm512_shuffle_f32x4(w1, w3, 0x88);
+        t[12 + q] = _mm512_shuffle_f32x4(w1, w3, 0xDD);
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+/* One panel of op(B) = B^T (B (n, k)): rows j0 .. j0+cols-1 of B, transposed in 16 x 16 blocks. */
+NN_TARGET_AVX512 static void pack_panel_trans(float *dst, const float *b, size_t ldb, int k, int j0, int cols)
+{
+    for (int k0 = 0; k0 < k; k0 += 16) {
+        int kn = k - k0 < 16 ? k - k0 : 16;
+        __mmask16 km = cols_mask(kn);
+        for (int h = 0; h < 2; h++) {
+            __m512 r[16];
+            for (int a = 0; a < 16; a++) {
+                int j = h * 16 + a;
+                r[a] = j < cols ? _mm512_maskz_loadu_ps(km, b + (size_t)(j0 + j) * ldb + k0) : _mm512_setzero_ps();
+            }
+            transpose16(r);
+            for (int c = 0; c < kn; c++) _mm512_store_ps(dst + (size_t)(k0 + c) * NN_PANEL + h * 16, r[c]);
+        }
+    }
+}
+
+/* One panel of op(B) = B (k, n): 32 columns of each row, zeros past n. */
+NN_TARGET_AVX512 static void pack_panel_plain(float *dst, const float *b, size_t ldb, int k, int j0, int cols)
+{
+    __mmask16 m0 = cols_mask(cols), m1 = cols_mask(cols - 16);
+    for (int kk = 0; kk < k; kk++) {
+        const float *row = b + (size_t)kk * ldb + j0;
+        _mm512_store_ps(dst + (size_t)kk * NN_PANEL, _mm512_maskz_loadu_ps(m0, row));
+        _mm512_store_ps(dst + (size_t)kk * NN_PANEL + 16, _mm512_maskz_loadu_ps(m1, row + 16));
+    }
+}
+
+NN_TARGET_AVX512 void nn_panels_pack(float *dst, const float *b, int trans_b, size_t ldb, int k, int n, int j0, int j1)
+{
+    for (int p = j0; p < j1; p += NN_PANEL) {
+        int cols = (j1 < n ? j1 : n) - p;
+        if (cols > NN_PANEL) cols = NN_PANEL;
+        float *pd = dst + (size_t)(p - j0) * k;
+        if (trans_b) pack_panel_trans(pd, b, ldb, k, p, cols);
+        else pack_panel_plain(pd, b, ldb, k, p, cols);
+    }
+}
+
+/* C[rows x 32] = alpha op(A)[rows x k] P + beta C, P one panel; masks m0/m1 select the columns
+ * of C that exist. rows and trans_a are constants after inlining, so the accumulators live in
+ * registers. op(A)[r][kk] is a[r lda + kk], or a[kk lda + r] when trans_a. */
+NN_TARGET_AVX512 static inline __attribute__((always_inline)) void tile(int rows, int trans_a, int k, const float *a, size_t lda,
+                                                                        const float *p, float alpha, float beta, float *c,
+                                                                        size_t ldc, __mmask16 m0, __mmask16 m1)
+{
+    __m512 acc0[ROWS], acc1[ROWS];
+#pragma GCC unroll 8
+    for (int r = 0; r < rows; r++) acc0[r] = acc1[r] = _mm512_setzero_ps();
+    for (int kk = 0; kk < k; kk++) {
+        __m512 b0 = _mm512_load_ps(p + (size_t)kk * NN_PANEL), b1 = _mm512_load_ps(p + (size_t)kk * NN_PANEL + 16);
+#pragma GCC unroll 8
+        for (int r = 0; r < rows; r++) {
+            __m512 x = _mm512_set1_ps(trans_a ? a[(size_t)kk * lda + r] : a[(size_t)r * lda + kk]);
+            acc0[r] = _mm512_fmadd_ps(x, b0, acc0[r]);
+            acc1[r] = _mm512_fmadd_ps(x, b1, acc1[r]);
+        }
+    }
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 8
+    for (int r = 0; r < rows; r++) {
+        float *cr = c + (size_t)r * ldc;
+        if (beta == 0.0f) {
+            _mm512_mask_storeu_ps(cr, m0, _mm512_mul_ps(va, acc0[r]));
+            _mm512_mask_storeu_ps(cr + 16, m1, _mm512_mul_ps(va, acc1[r]));
+        } else {
+            __m512 c0 = _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m0, cr)), c1 = _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m1, cr + 16));
+            _mm512_mask_storeu_ps(cr, m0, _mm512_fmadd_ps(va, acc0[r], c0));
+            _mm512_mask_storeu_ps(cr + 16, m1, _mm512_fmadd_ps(va, acc1[r], c1));
+        }
+    }
+}
+
+#define TILE_CASES(ta)                                                                   \
+    switch (rows) {                                                                      \
+    case 8: tile(8, ta, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;               \
+    case 7: tile(7, ta, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;               \
+    case 6: tile(6, ta, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;               \
+    case 5: tile(5, ta, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;               \
+    case 4: tile(4, ta, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;               \
+    case 3: tile(3, ta, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;               \
+    case 2: tile(2, ta, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;               \
+    default: tile(1, ta, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;              \
+    }
+
+NN_TARGET_AVX512 static void tile_rows(int rows, int trans_a, int k, const float *a, size_t lda, const float *p, float alpha,
+                                       float beta, float *c, size_t ldc, __mmask16 m0, __mmask16 m1)
+{
+    if (trans_a) TILE_CASES(1)
+    else TILE_CASES(0)
+}
+
+NN_TARGET_AVX512 void nn_panels_gemm(int trans_a, int m, int k, float alpha, const float *a, size_t lda, const float *packed,
+                                     int n, int j0, int j1, float beta, float *c, size_t ldc)
+{
+    if (j1 > n) j1 = n;
+    for (int p = j0; p < j1; p += NN_PANEL) {
+        const float *panel = packed + (size_t)(p - j0) * k;
+        __mmask16 m0 = cols_mask(j1 - p), m1 = cols_mask(j1 - p - 16);
+        for (int i0 = 0; i0 < m; i0 += ROWS) {
+            const float *ai = trans_a ? a + i0 : a + (size_t)i0 * lda;
+            tile_rows(m - i0 < ROWS ? m - i0 : ROWS, trans_a, k, ai, lda, panel, alpha, beta, c + (size_t)i0 * ldc + p, ldc, m0,
+                      m1);
+        }
+    }
+}
+#endif

@@ -61,6 +61,19 @@ bench_nnrun() {
     median_seconds "$2/metrics.csv"
 }
 
+# bench_rate MODEL OUT LOG SECONDS: nnrun's GFLOP/s in the timed runs: the work of an iteration
+# (counted by a --profile run of the same settings into OUT.rate, a count that no timing moves)
+# times its iterations per epoch, over SECONDS (the timed runs' median per epoch); empty when
+# the model counts none
+bench_rate() {
+    rm -rf "$2.rate"
+    # shellcheck disable=SC2086
+    bin/nnrun "specs/bench/$1.yaml" --quiet --profile --out "$2.rate" --epochs 1 $nn_limit > "$3" 2>&1 || return 0
+    rm -rf "$2.rate"
+    sed -n 's/^training: \([0-9.e+-]*\) GFLOP per iteration.*, \([0-9]*\) iterations in .*/\1 \2/p' "$3" |
+        awk -v s="$4" 'NF == 2 && s > 0 { printf "%.1f", $1 * $2 / s }'
+}
+
 # bench_torch MODEL LOG RSS: the PyTorch twin, the same way; prints the seconds per epoch.
 # Its OpenMP threads get a short spin (GOMP_SPINCOUNT=10000 unless set; nnrun's own pool spins
 # 20 us, runtime/core/pool.c): with libgomp's default, PyTorch's waiting threads spin for

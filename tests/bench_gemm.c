@@ -2,10 +2,13 @@
  * OpenBLAS call, on one core, over thin shapes: the figures behind nn_sgemm's choice of kernel
  * (THIN_* in runtime/core/runtime.c). Not part of `make test`; scripts/bench_gemm.sh builds and
  * runs it. Each figure is GFLOP/s, the median of SAMPLES samples, the two kernels alternated.
- * Needs the AVX-512 level. Argument: "grid" (the default) or "layers" (the bench models'). */
+ * Needs the AVX-512 level. Argument: "grid" (the default) or "layers" (the bench models').
+ * "peak": a 1024^3 nn_sgemm on all the pool's threads (OMP_NUM_THREADS), the limit make bench
+ * compares a training's GFLOP/s with; prints "peak GFLOP/s" and the figure. */
 #include <cblas.h>
 #include <string.h>
 #include "../runtime/core/kernel_isa.h"
+#include "../runtime/core/parallel.h"
 #include "../runtime/kernels/gemm_panel.h"
 #include "bench_util.h"
 
@@ -56,9 +59,30 @@ static void shape(int ta, int tb, int m, int n, int k)
     fflush(stdout);
 }
 
+/* the median of SAMPLES timings of a 1024^3 GEMM through nn_sgemm (OpenBLAS, split over the pool) */
+static int peak(void)
+{
+    enum { N = 1024 };
+    float *pa = aligned_alloc(64, (size_t)N * N * sizeof *pa), *pb = aligned_alloc(64, (size_t)N * N * sizeof *pb),
+          *pc = aligned_alloc(64, (size_t)N * N * sizeof *pc);
+    if (!pa || !pb || !pc) return 1;
+    for (size_t i = 0; i < (size_t)N * N; i++) pa[i] = (float)(i % 7) * 0.1f, pb[i] = (float)(i % 5) * 0.1f;
+    double v[SAMPLES];
+    nn_sgemm(0, 0, N, N, N, 1.0f, pa, N, pb, N, 0.0f, pc, N);
+    for (int s = 0; s < SAMPLES; s++) {
+        double t0 = now_ms();
+        for (int r = 0; r < 4; r++) nn_sgemm(0, 0, N, N, N, 1.0f, pa, N, pb, N, 0.0f, pc, N);
+        v[s] = 4 * 2.0 * N * N * N / ((now_ms() - t0) * 1e6);
+    }
+    printf("peak GFLOP/s %.1f\n", median(v, SAMPLES));
+    free(pa), free(pb), free(pc);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     nn_runtime_init();
+    if (argc > 1 && strcmp(argv[1], "peak") == 0) return peak();
     if (nn_isa() < NN_ISA_AVX512) {
         printf("bench_gemm: this CPU has no AVX-512 level: nn_sgemm always calls OpenBLAS here\n");
         return 0;

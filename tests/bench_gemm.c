@@ -4,11 +4,13 @@
  * runs it. Each figure is GFLOP/s, the median of SAMPLES samples, the two kernels alternated.
  * Needs the AVX-512 level. Argument: "grid" (the default) or "layers" (the bench models').
  * "peak": a 1024^3 nn_sgemm on all the pool's threads (OMP_NUM_THREADS), the limit make bench
- * compares a training's GFLOP/s with; prints "peak GFLOP/s" and the figure. */
+ * compares a training's GFLOP/s with; prints "peak GFLOP/s" and the figure. "pool": the layers
+ * through nn_sgemm on the pool's threads, in cache and cold. */
 #include <cblas.h>
 #include <string.h>
 #include "../runtime/core/kernel_isa.h"
 #include "../runtime/core/parallel.h"
+#include "../runtime/core/pool.h"
 #include "../runtime/kernels/gemm_panel.h"
 #include "bench_util.h"
 
@@ -79,10 +81,43 @@ static int peak(void)
     return 0;
 }
 
+/* "pool": the bench models' layers through nn_sgemm on all the pool's threads, as a training
+ * runs them: with the operands in cache (the same call repeated) and cold (32 MB written
+ * between calls, outside the timing). GFLOP/s, medians. */
+static int pool_layers(void)
+{
+    static const int layers[][5] = {
+        {0, 1, 64, 512, 784}, {0, 0, 64, 784, 512}, {1, 0, 512, 784, 64}, {0, 1, 128, 400, 784}, {0, 0, 128, 784, 400},
+        {1, 0, 400, 784, 128}, {0, 1, 256, 512, 512}, {1, 0, 512, 512, 256}, {0, 1, 128, 100, 784}, {1, 0, 100, 784, 128},
+    };
+    enum { CALLS = 101, EVICT = 8 << 20 };
+    float *pa = aligned_alloc(64, (size_t)1 << 24), *pb = aligned_alloc(64, (size_t)1 << 24),
+          *pc = aligned_alloc(64, (size_t)1 << 24), *ev = aligned_alloc(64, (size_t)EVICT * sizeof(float));
+    if (!pa || !pb || !pc || !ev) return 1;
+    for (size_t i = 0; i < ((size_t)1 << 22); i++) pa[i] = (float)(i % 7) * 0.1f, pb[i] = (float)(i % 5) * 0.1f;
+    printf("%d threads, GFLOP/s: hot, cold\n", nn_pool_threads());
+    for (size_t l = 0; l < sizeof layers / sizeof *layers; l++) {
+        int ta = layers[l][0], tb = layers[l][1], m = layers[l][2], n = layers[l][3], k = layers[l][4];
+        double flops = 2.0 * m * n * k, hot[CALLS], cold[CALLS];
+        for (int cool = 0; cool < 2; cool++)
+            for (int r = 0; r < CALLS; r++) {
+                if (cool)
+                    for (size_t i = 0; i < EVICT; i += 16) ev[i] = (float)r;
+                double t0 = now_ms();
+                nn_sgemm(ta, tb, m, n, k, 1.0f, pa, ta ? m : k, pb, tb ? k : n, 0.0f, pc, n);
+                (cool ? cold : hot)[r] = flops / ((now_ms() - t0) * 1e6);
+            }
+        printf("%c%c %5d %5d %5d   %6.1f %6.1f\n", ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, median(hot, CALLS), median(cold, CALLS));
+    }
+    free(pa), free(pb), free(pc), free(ev);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     nn_runtime_init();
     if (argc > 1 && strcmp(argv[1], "peak") == 0) return peak();
+    if (argc > 1 && strcmp(argv[1], "pool") == 0) return pool_layers();
     if (nn_isa() < NN_ISA_AVX512) {
         printf("bench_gemm: this CPU has no AVX-512 level: nn_sgemm always calls OpenBLAS here\n");
         return 0;

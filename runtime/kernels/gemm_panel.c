@@ -89,20 +89,20 @@ NN_TARGET_AVX512 void nn_panels_pack(float *dst, const float *b, int trans_b, si
 /* C[rows x 32] = alpha op(A)[rows x k] P + beta C, P one panel; masks m0/m1 select the columns
  * of C that exist. rows and trans_a are constants after inlining, so the accumulators live in
  * registers. op(A)[r][kk] is a[r lda + kk], or a[kk lda + r] when trans_a. */
-NN_TARGET_AVX512 static inline __attribute__((always_inline)) void tile(int rows, int trans_a, int k, const float *a, size_t lda,
-                                                                        const float *p, float alpha, float beta, float *c,
-                                                                        size_t ldc, __mmask16 m0, __mmask16 m1)
+NN_TARGET_AVX512 static inline __attribute__((always_inline)) void tile(int rows, int trans_a, int half, int k, const float *a,
+                                                                        size_t lda, const float *p, float alpha, float beta,
+                                                                        float *c, size_t ldc, __mmask16 m0, __mmask16 m1)
 {
     __m512 acc0[ROWS], acc1[ROWS];
 #pragma GCC unroll 8
     for (int r = 0; r < rows; r++) acc0[r] = acc1[r] = _mm512_setzero_ps();
     for (int kk = 0; kk < k; kk++) {
-        __m512 b0 = _mm512_load_ps(p + (size_t)kk * NN_PANEL), b1 = _mm512_load_ps(p + (size_t)kk * NN_PANEL + 16);
+        __m512 b0 = _mm512_load_ps(p + (size_t)kk * NN_PANEL), b1 = half ? b0 : _mm512_load_ps(p + (size_t)kk * NN_PANEL + 16);
 #pragma GCC unroll 8
         for (int r = 0; r < rows; r++) {
             __m512 x = _mm512_set1_ps(trans_a ? a[(size_t)kk * lda + r] : a[(size_t)r * lda + kk]);
             acc0[r] = _mm512_fmadd_ps(x, b0, acc0[r]);
-            acc1[r] = _mm512_fmadd_ps(x, b1, acc1[r]);
+            if (!half) acc1[r] = _mm512_fmadd_ps(x, b1, acc1[r]);
         }
     }
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
@@ -111,32 +111,41 @@ NN_TARGET_AVX512 static inline __attribute__((always_inline)) void tile(int rows
         float *cr = c + (size_t)r * ldc;
         if (beta == 0.0f) {
             _mm512_mask_storeu_ps(cr, m0, _mm512_mul_ps(va, acc0[r]));
-            _mm512_mask_storeu_ps(cr + 16, m1, _mm512_mul_ps(va, acc1[r]));
+            if (!half) _mm512_mask_storeu_ps(cr + 16, m1, _mm512_mul_ps(va, acc1[r]));
         } else {
-            __m512 c0 = _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m0, cr)), c1 = _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m1, cr + 16));
+            __m512 c0 = _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m0, cr));
             _mm512_mask_storeu_ps(cr, m0, _mm512_fmadd_ps(va, acc0[r], c0));
-            _mm512_mask_storeu_ps(cr + 16, m1, _mm512_fmadd_ps(va, acc1[r], c1));
+            if (!half) {
+                __m512 c1 = _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m1, cr + 16));
+                _mm512_mask_storeu_ps(cr + 16, m1, _mm512_fmadd_ps(va, acc1[r], c1));
+            }
         }
     }
 }
 
-#define TILE_CASES(ta)                                                                   \
+#define TILE_CASES(ta, half)                                                             \
     switch (rows) {                                                                      \
-    case 8: tile(8, ta, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;               \
-    case 7: tile(7, ta, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;               \
-    case 6: tile(6, ta, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;               \
-    case 5: tile(5, ta, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;               \
-    case 4: tile(4, ta, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;               \
-    case 3: tile(3, ta, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;               \
-    case 2: tile(2, ta, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;               \
-    default: tile(1, ta, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;              \
+    case 8: tile(8, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;         \
+    case 7: tile(7, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;         \
+    case 6: tile(6, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;         \
+    case 5: tile(5, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;         \
+    case 4: tile(4, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;         \
+    case 3: tile(3, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;         \
+    case 2: tile(2, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;         \
+    default: tile(1, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;        \
     }
 
+/* A tile of `rows` rows; a panel's last 16 columns or fewer (m1 empty) take half the work. */
 NN_TARGET_AVX512 static void tile_rows(int rows, int trans_a, int k, const float *a, size_t lda, const float *p, float alpha,
                                        float beta, float *c, size_t ldc, __mmask16 m0, __mmask16 m1)
 {
-    if (trans_a) TILE_CASES(1)
-    else TILE_CASES(0)
+    if (m1 == 0) {
+        if (trans_a) TILE_CASES(1, 1)
+        else TILE_CASES(0, 1)
+    } else {
+        if (trans_a) TILE_CASES(1, 0)
+        else TILE_CASES(0, 0)
+    }
 }
 
 NN_TARGET_AVX512 void nn_panels_gemm(int trans_a, int m, int k, float alpha, const float *a, size_t lda, const float *packed,

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include "nn/rng.h"
 #include "nn/runtime.h"
 #include "../runtime/core/kernel_isa.h"
@@ -40,7 +41,7 @@ static void check(int ta, int tb, int m, int n, int k, int j0, int j1, int step,
     for (int p = j0; p < j1; p += step) {
         int p1 = p + step < j1 ? p + step : j1;
         nn_panels_pack(packed, b, tb, (size_t)ldb, k, n, p, p1);
-        nn_panels_gemm(ta, m, k, alpha, a, (size_t)lda, packed, n, p, p1, beta, c, (size_t)ldc);
+        nn_panels_gemm(ta, m, k, alpha, a, (size_t)lda, packed, n, p, p1, beta, c, (size_t)ldc, NULL);
     }
     for (int i = 0; i < m; i++)
         for (int j = 0; j < ldc; j++) {
@@ -89,6 +90,41 @@ static void test_alpha_beta_and_column_ranges(void **state)
         check(t & 1, t >> 1, 64, 512, 300, 0, 512, NN_PANEL * 3, 1.0f, 0.0f, &r);   /* a layer's size */
     }
 }
+
+/* With a bias (beta = 0): the same bits as C filled with the bias and beta = 1, whatever C
+ * held (NaN here), for every tile remainder, both layouts, half and full panels. */
+static void test_bias_is_the_same_bits_as_c_filled_with_it(void **state)
+{
+    (void)state;
+    nn_rng r;
+    nn_rng_seed(&r, 7);
+    static const int ms[] = {1, 7, 8, 13, 64}, ns[] = {3, 16, 20, 32, 100}, k = 37;
+    for (int t = 0; t < 4; t++)
+        for (size_t mi = 0; mi < sizeof ms / sizeof *ms; mi++)
+            for (size_t ni = 0; ni < sizeof ns / sizeof *ns; ni++) {
+                int ta = t & 1, tb = t >> 1, m = ms[mi], n = ns[ni], lda = ta ? m : k, ldb = tb ? k : n, ldc = n + 1;
+                float *a = random_matrix(&r, (size_t)k * m), *b = random_matrix(&r, (size_t)k * n);
+                float *bias = random_matrix(&r, (size_t)n), *c = malloc((size_t)m * ldc * sizeof *c),
+                      *filled = malloc((size_t)m * ldc * sizeof *filled);
+                float *packed = aligned_alloc(64, nn_panels_floats(k, 0, n) * sizeof *packed);
+                assert_non_null(c);
+                assert_non_null(filled);
+                assert_non_null(packed);
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < ldc; j++) {
+                        c[(size_t)i * ldc + j] = j < n ? NAN : 5.0f;
+                        filled[(size_t)i * ldc + j] = j < n ? bias[j] : 5.0f;
+                    }
+                nn_panels_pack(packed, b, tb, (size_t)ldb, k, n, 0, n);
+                nn_panels_gemm(ta, m, k, 0.5f, a, (size_t)lda, packed, n, 0, n, 0.0f, c, (size_t)ldc, bias);
+                nn_panels_gemm(ta, m, k, 0.5f, a, (size_t)lda, packed, n, 0, n, 1.0f, filled, (size_t)ldc, NULL);
+                for (size_t i = 0; i < (size_t)m * ldc; i++)
+                    if (memcmp(&c[i], &filled[i], sizeof *c) != 0)
+                        fail_msg("ta %d tb %d m %d n %d: C[%zu] = %.9g with the bias, %.9g filled with it", ta, tb, m, n, i, c[i],
+                                 filled[i]);
+                free(a), free(b), free(bias), free(c), free(filled), free(packed);
+            }
+}
 #endif
 
 int main(void)
@@ -99,6 +135,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_every_tile_remainder_and_layout),
             cmocka_unit_test(test_alpha_beta_and_column_ranges),
+            cmocka_unit_test(test_bias_is_the_same_bits_as_c_filled_with_it),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
     }

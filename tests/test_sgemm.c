@@ -235,6 +235,36 @@ static void test_thin_gemm_is_the_same_bits_however_split(void **state)
     assert_false(nn_gemm_thin(16, 32, 784));
 }
 
+/* nn_sgemm_bias (a dense layer's forward): the same bits as C's rows filled with the bias and
+ * nn_sgemm with beta = 1, on thin shapes (the bias added in the tiles) and others, small and
+ * split, on 2 threads; what C held before does not matter. */
+static void test_gemm_with_bias_is_the_same_bits_as_c_filled_with_it(void **state)
+{
+    (void)state;
+    static const shape_t shapes[] = {
+        {0, 1, 64, 512, 784}, {0, 1, 128, 100, 784}, {0, 1, 64, 20, 400}, {0, 1, 1024, 512, 1024}, {0, 1, 9, 7, 5},
+    };
+    nn_rng r;
+    nn_rng_seed(&r, 15);
+    omp_set_num_threads(2);
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        int m = shapes[i].m, n = shapes[i].n, k = shapes[i].k, ldc = n + 2;
+        float *a = random_matrix(&r, (size_t)m * k), *b = random_matrix(&r, (size_t)n * k), *bias = random_matrix(&r, (size_t)n);
+        float *c = malloc((size_t)m * ldc * sizeof *c), *filled = malloc((size_t)m * ldc * sizeof *filled);
+        assert_non_null(c);
+        assert_non_null(filled);
+        for (int row = 0; row < m; row++)
+            for (int j = 0; j < ldc; j++) {
+                c[(size_t)row * ldc + j] = j < n ? NAN : 3.0f;
+                filled[(size_t)row * ldc + j] = j < n ? bias[j] : 3.0f;
+            }
+        nn_sgemm_bias(0, 1, m, n, k, a, k, b, k, bias, c, ldc);
+        nn_sgemm(0, 1, m, n, k, 1.0f, a, k, b, k, 1.0f, filled, ldc);
+        assert_memory_equal(c, filled, (size_t)m * ldc * sizeof *c);
+        free(a), free(b), free(bias), free(c), free(filled);
+    }
+}
+
 /* Small GEMMs and GEMMs inside a parallel region run whole on the calling thread. */
 static void test_small_and_nested_gemms_are_right(void **state)
 {
@@ -272,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_split_gemm_matches_direct_sums_on_three_threads),
         cmocka_unit_test(test_split_gemm_is_the_same_bits_as_one_call),
         cmocka_unit_test(test_thin_gemm_is_the_same_bits_however_split),
+        cmocka_unit_test(test_gemm_with_bias_is_the_same_bits_as_c_filled_with_it),
         cmocka_unit_test(test_small_and_nested_gemms_are_right),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

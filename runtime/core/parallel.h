@@ -25,6 +25,11 @@
  * pool's threads take (runtime.c); the same bits as one call. */
 void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
               int ldb, float beta, float *c, int ldc);
+/* C (M,N) = op(A) op(B) + bias, bias (N) added to every row: a dense layer's forward. Thin
+ * products add it as their tiles are stored (nothing written to C before, and no thread reads
+ * what another wrote); others fill C's rows with it first. The same bits either way. */
+void nn_sgemm_bias(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                   const float *bias, float *c, int ldc);
 /* Whether nn_sgemm computes an (M,N,K) GEMM with the panel kernel (gemm_panel.h: thin
  * products on the AVX-512 level; its columns split over the pool, the same bits for any
  * split) rather than with OpenBLAS. */

@@ -24,6 +24,7 @@
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 static int blas_fixed;        /* OPENBLAS_NUM_THREADS given: the user decides */
@@ -148,7 +149,8 @@ typedef struct {
     float alpha, beta;
     const float *a, *b;
     float *c;
-    int cols;   /* columns per chunk, a multiple of NN_PANEL */
+    int cols;            /* columns per chunk, a multiple of NN_PANEL */
+    const float *bias;   /* added to each row of C (beta = 0), or NULL */
 } thin_job;
 
 /* Columns [j0, j1) of C: their panels packed in this thread's scratch, then the tiles. */
@@ -160,21 +162,27 @@ static void thin_chunk(const void *p, size_t chunk)
     float *packed = nn_thread_scratch(NN_SCRATCH_GEMM_PACK, nn_panels_floats(j->k, j0, j1));
     if (packed) {
         nn_panels_pack(packed, j->b, j->tb, (size_t)j->ldb, j->k, j->n, j0, j1);
-        nn_panels_gemm(j->ta, j->m, j->k, j->alpha, j->a, (size_t)j->lda, packed, j->n, j0, j1, j->beta, j->c, (size_t)j->ldc);
+        nn_panels_gemm(j->ta, j->m, j->k, j->alpha, j->a, (size_t)j->lda, packed, j->n, j0, j1, j->beta, j->c, (size_t)j->ldc,
+                       j->bias);
         return;
     }
 #endif
     /* no memory for the panels: OpenBLAS on the same columns */
-    gemm_part(j->ta, j->tb, j->m, j->n, j->k, j->alpha, j->a, j->lda, j->b, j->ldb, j->beta, j->c, j->ldc, 1, j0, j1);
+    float beta = j->beta;
+    if (j->bias) {
+        for (int i = 0; i < j->m; i++) memcpy(j->c + (size_t)i * j->ldc + j0, j->bias + j0, (size_t)(j1 - j0) * sizeof(float));
+        beta = 1.0f;
+    }
+    gemm_part(j->ta, j->tb, j->m, j->n, j->k, j->alpha, j->a, j->lda, j->b, j->ldb, beta, j->c, j->ldc, 1, j0, j1);
 }
 
 static void thin_sgemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
-                       float beta, float *c, int ldc)
+                       float beta, float *c, int ldc, const float *bias)
 {
     double panel_flops = 2.0 * m * k * NN_PANEL;
     int panels = (n + NN_PANEL - 1) / NN_PANEL, per_chunk = (int)(THIN_CHUNK_FLOPS / panel_flops) + 1;
     if (per_chunk > panels) per_chunk = panels;
-    thin_job j = {ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, per_chunk * NN_PANEL};
+    thin_job j = {ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, per_chunk * NN_PANEL, bias};
     size_t chunks = (size_t)((panels + per_chunk - 1) / per_chunk);
     if (nn_pool_threads() < 2 || 2.0 * m * n * k < NN_GEMM_PAR_FLOPS)
         for (size_t i = 0; i < chunks; i++) thin_chunk(&j, i);
@@ -185,7 +193,7 @@ void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const 
               int ldb, float beta, float *c, int ldc)
 {
     if (nn_gemm_thin(m, n, k)) {
-        thin_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        thin_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL);
         return;
     }
     int by_cols = n > m, len = by_cols ? n : m;
@@ -196,4 +204,15 @@ void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const 
     }
     gemm_job j = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, by_cols, len, blocks};
     nn_pool_run((size_t)blocks, gemm_block, &j);
+}
+
+void nn_sgemm_bias(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                   const float *bias, float *c, int ldc)
+{
+    if (nn_gemm_thin(m, n, k)) {   /* the bias added as the tiles are stored */
+        thin_sgemm(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, bias);
+        return;
+    }
+    for (int i = 0; i < m; i++) memcpy(c + (size_t)i * ldc, bias, (size_t)n * sizeof(float));
+    nn_sgemm(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 1.0f, c, ldc);
 }

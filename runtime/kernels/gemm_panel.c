@@ -99,7 +99,8 @@ NN_TARGET_AVX512 void nn_panels_pack(float *dst, const float *b, int trans_b, si
  * registers. op(A)[r][kk] is a[r lda + kk], or a[kk lda + r] when trans_a. */
 NN_TARGET_AVX512 static inline __attribute__((always_inline)) void tile(int rows, int trans_a, int half, int k, const float *a,
                                                                         size_t lda, const float *p, float alpha, float beta,
-                                                                        float *c, size_t ldc, __mmask16 m0, __mmask16 m1)
+                                                                        float *c, size_t ldc, __mmask16 m0, __mmask16 m1,
+                                                                        const float *bias)
 {
     __m512 acc0[ROWS], acc1[ROWS];
 #pragma GCC unroll 8
@@ -114,6 +115,16 @@ NN_TARGET_AVX512 static inline __attribute__((always_inline)) void tile(int rows
         }
     }
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    if (bias) {   /* beta = 0 */
+        __m512 b0 = _mm512_maskz_loadu_ps(m0, bias), b1 = half ? b0 : _mm512_maskz_loadu_ps(m1, bias + 16);
+#pragma GCC unroll 8
+        for (int r = 0; r < rows; r++) {
+            float *cr = c + (size_t)r * ldc;
+            _mm512_mask_storeu_ps(cr, m0, _mm512_fmadd_ps(va, acc0[r], b0));
+            if (!half) _mm512_mask_storeu_ps(cr + 16, m1, _mm512_fmadd_ps(va, acc1[r], b1));
+        }
+        return;
+    }
 #pragma GCC unroll 8
     for (int r = 0; r < rows; r++) {
         float *cr = c + (size_t)r * ldc;
@@ -131,21 +142,21 @@ NN_TARGET_AVX512 static inline __attribute__((always_inline)) void tile(int rows
     }
 }
 
-#define TILE_CASES(ta, half)                                                             \
-    switch (rows) {                                                                      \
-    case 8: tile(8, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;         \
-    case 7: tile(7, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;         \
-    case 6: tile(6, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;         \
-    case 5: tile(5, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;         \
-    case 4: tile(4, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;         \
-    case 3: tile(3, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;         \
-    case 2: tile(2, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;         \
-    default: tile(1, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1); break;        \
+#define TILE_CASES(ta, half)                                                            \
+    switch (rows) {                                                                     \
+    case 8: tile(8, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, bias); break;  \
+    case 7: tile(7, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, bias); break;  \
+    case 6: tile(6, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, bias); break;  \
+    case 5: tile(5, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, bias); break;  \
+    case 4: tile(4, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, bias); break;  \
+    case 3: tile(3, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, bias); break;  \
+    case 2: tile(2, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, bias); break;  \
+    default: tile(1, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, bias); break; \
     }
 
 /* A tile of `rows` rows; a panel's last 16 columns or fewer (m1 empty) take half the work. */
 NN_TARGET_AVX512 static void tile_rows(int rows, int trans_a, int k, const float *a, size_t lda, const float *p, float alpha,
-                                       float beta, float *c, size_t ldc, __mmask16 m0, __mmask16 m1)
+                                       float beta, float *c, size_t ldc, __mmask16 m0, __mmask16 m1, const float *bias)
 {
     if (m1 == 0) {
         if (trans_a) TILE_CASES(1, 1)
@@ -157,7 +168,7 @@ NN_TARGET_AVX512 static void tile_rows(int rows, int trans_a, int k, const float
 }
 
 NN_TARGET_AVX512 void nn_panels_gemm(int trans_a, int m, int k, float alpha, const float *a, size_t lda, const float *packed,
-                                     int n, int j0, int j1, float beta, float *c, size_t ldc)
+                                     int n, int j0, int j1, float beta, float *c, size_t ldc, const float *bias)
 {
     if (j1 > n) j1 = n;
     for (int p = j0; p < j1; p += NN_PANEL) {
@@ -166,7 +177,7 @@ NN_TARGET_AVX512 void nn_panels_gemm(int trans_a, int m, int k, float alpha, con
         for (int i0 = 0; i0 < m; i0 += ROWS) {
             const float *ai = trans_a ? a + i0 : a + (size_t)i0 * lda;
             tile_rows(m - i0 < ROWS ? m - i0 : ROWS, trans_a, k, ai, lda, panel, alpha, beta, c + (size_t)i0 * ldc + p, ldc, m0,
-                      m1);
+                      m1, bias ? bias + p : NULL);
         }
     }
 }

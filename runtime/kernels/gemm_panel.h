@@ -27,8 +27,10 @@ void nn_panels_pack(float *dst, const float *b, int trans_b, size_t ldb, int k, 
 
 /* C[:, j0:j1) = alpha op(A) P + beta C[:, j0:j1), P the panels packed for [j0, j1); op(A) is
  * (m, k): A (m, k) with rows lda apart, or A^T when trans_a (A (k, m)). With beta = 0 C is
- * only written (what it held, NaN included, does not matter). */
+ * only written (what it held, NaN included, does not matter). bias (n floats, or NULL), only
+ * with beta = 0: C[i][j] = alpha (op(A) P)[i][j] + bias[j], added as the tile is stored (a
+ * dense layer's bias; the same bits as C filled with the bias and beta = 1). */
 void nn_panels_gemm(int trans_a, int m, int k, float alpha, const float *a, size_t lda, const float *packed, int n, int j0,
-                    int j1, float beta, float *c, size_t ldc);
+                    int j1, float beta, float *c, size_t ldc, const float *bias);
 
 #endif

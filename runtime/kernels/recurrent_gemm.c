@@ -28,7 +28,7 @@ void rec_gemm(const rec_weight *rw, int m, const float *a, size_t lda, float *c,
     if (m <= 0 || rw->n <= 0) return;
 #if NN_ISA_X86
     if (rw->packed) {   /* packed by the AVX-512 level */
-        nn_panels_gemm(0, m, rw->k, 1.0f, a, lda, rw->packed, rw->n, 0, rw->n, 1.0f, c, ldc);
+        nn_panels_gemm(0, m, rw->k, 1.0f, a, lda, rw->packed, rw->n, 0, rw->n, 1.0f, c, ldc, NULL);
         return;
     }
 #endif

@@ -2,7 +2,6 @@
 #include "op_list.h"
 #include "../core/parallel.h"
 #include <cblas.h>
-#include <string.h>
 
 /* GEMM with the thread count chosen by its size (policy and measurements in parallel.h). */
 static void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const float *a, int lda, const float *b,
@@ -89,13 +88,8 @@ static void dense_forward(nn_graph *g, nn_node *n)
     const nn_node *x = &g->nodes[n->in[0]], *w = &g->nodes[n->in[1]];
     int m = w->shape.d[0], k = w->shape.d[1];
     int rows = (int)(nn_shape_numel(&x->shape) / (size_t)k);
-    float beta = 0.0f;
-    if (n->n_in == 3) {
-        const float *b = g->nodes[n->in[2]].data;
-        for (int r = 0; r < rows; r++) memcpy(n->data + (size_t)r * m, b, (size_t)m * sizeof(float));
-        beta = 1.0f;
-    }
-    gemm(CblasNoTrans, CblasTrans, rows, m, k, x->data, k, w->data, k, beta, n->data, m);
+    if (n->n_in == 3) nn_sgemm_bias(0, 1, rows, m, k, x->data, k, w->data, k, g->nodes[n->in[2]].data, n->data, m);
+    else gemm(CblasNoTrans, CblasTrans, rows, m, k, x->data, k, w->data, k, 0.0f, n->data, m);
 }
 
 static int as_rows(nn_graph *g, int x)

@@ -1,6 +1,6 @@
 /* The runtime's thread pool (runtime/core/pool.h) and the loop helpers over it (parallel.h):
  * every chunk runs exactly once whatever the size, nested jobs run inline, a job completes on
- * the caller alone when no worker shows up, and a reduction gives the same bits on 1, 2 or 3
+ * the caller alone when no worker shows up, two threads take the two ends of a job, and a reduction gives the same bits on 1, 2 or 3
  * threads, with or without another thread keeping a core busy. */
 #define _GNU_SOURCE   /* pthread_setaffinity_np */
 #include <setjmp.h>
@@ -182,6 +182,26 @@ static void test_workers_take_chunks(void **state)
     assert_true(elsewhere > 0);
 }
 
+/* With two threads, the caller's chunks are the front of the job and the worker's the back
+ * (a loop over rows another loop wrote keeps each half on one core): in chunk order, a run of
+ * the caller's, then one of the worker's. */
+static void test_two_threads_take_the_two_ends(void **state)
+{
+    (void)state;
+    omp_set_num_threads(2);
+    int jobs_shared = 0;
+    for (int rep = 0; rep < 400 && jobs_shared < 5; rep++) {
+        _Atomic int count[12] = {0};
+        pthread_t ran_on[12];
+        nn_pool_run(12, count_chunk, &(job_ctx){count, ran_on, 200});
+        size_t c = 0;
+        while (c < 12 && pthread_equal(ran_on[c], pthread_self())) c++;
+        jobs_shared += c > 0 && c < 12;
+        for (; c < 12; c++) assert_false(pthread_equal(ran_on[c], pthread_self()));
+    }
+    assert_true(jobs_shared > 0);
+}
+
 static void test_job_completes_on_the_caller_when_no_worker_shows_up(void **state)
 {
     (void)state;
@@ -233,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_loops_cover_every_index_once),
         cmocka_unit_test(test_nested_jobs_run_inline),
         cmocka_unit_test(test_workers_take_chunks),
+        cmocka_unit_test(test_two_threads_take_the_two_ends),
         cmocka_unit_test(test_job_completes_on_the_caller_when_no_worker_shows_up),
         cmocka_unit_test(test_reduction_bits_do_not_depend_on_threads_or_load),
     };

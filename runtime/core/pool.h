@@ -8,6 +8,9 @@
  * chunks a worker has taken and not yet finished. A descheduled worker therefore costs at most
  * the one chunk it holds, and chunks are small.
  *
+ * With two threads the caller takes chunks from the front and the worker from the back, so
+ * consecutive loops over the same data keep each half on one core (pool.c).
+ *
  * Which thread runs which chunk depends on timing; what a chunk computes must not (chunks are
  * fixed by the job alone, and reductions keep one partial per chunk, added in chunk order), so
  * results are the same bits on any load and any thread count.

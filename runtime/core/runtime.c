@@ -24,8 +24,8 @@
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int blas_fixed;        /* OPENBLAS_NUM_THREADS given: the user decides */
 

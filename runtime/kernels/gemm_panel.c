@@ -46,7 +46,6 @@ NN_TARGET_AVX512 static inline __attribute__((always_inline)) void transpose16(_
     for (int i = 0; i < 16; i++) r[i] = t[i];
 }
 
-/* One panel of op(B) = B^T (B (n, k)): rows j0 .. j0+cols-1 of B, transposed in 16 x 16 blocks. */
 /* One panel of op(B) = B^T (B (n, k)): rows j0 .. j0+cols-1 of B, transposed in 16 x 16 blocks.
  * Those rows are one stretch of memory, asked for first, line after line: the blocks read 32
  * rows a line at a time, a pattern the hardware fetches ahead poorly, and a layer's weight comes
@@ -74,7 +73,6 @@ NN_TARGET_AVX512 static void pack_panel_trans(float *dst, const float *b, size_t
 /* One panel of op(B) = B (k, n): 32 columns of each row, zeros past n. */
 NN_TARGET_AVX512 static void pack_panel_plain(float *dst, const float *b, size_t ldb, int k, int j0, int cols)
 {
-
     __mmask16 m0 = cols_mask(cols), m1 = cols_mask(cols - 16);
     for (int kk = 0; kk < k; kk++) {
         const float *row = b + (size_t)kk * ldb + j0;
@@ -94,9 +92,10 @@ NN_TARGET_AVX512 void nn_panels_pack(float *dst, const float *b, int trans_b, si
     }
 }
 
-/* C[rows x 32] = alpha op(A)[rows x k] P + beta C, P one panel; masks m0/m1 select the columns
- * of C that exist. rows and trans_a are constants after inlining, so the accumulators live in
- * registers. op(A)[r][kk] is a[r lda + kk], or a[kk lda + r] when trans_a. */
+/* C[rows x 32] = alpha op(A)[rows x k] P + beta C (+ bias, with beta = 0), P one panel; masks
+ * m0/m1 select the columns of C that exist. rows, trans_a and half (only the panel's first 16
+ * columns exist) are constants after inlining, so the accumulators live in registers.
+ * op(A)[r][kk] is a[r lda + kk], or a[kk lda + r] when trans_a. */
 NN_TARGET_AVX512 static inline __attribute__((always_inline)) void tile(int rows, int trans_a, int half, int k, const float *a,
                                                                         size_t lda, const float *p, float alpha, float beta,
                                                                         float *c, size_t ldc, __mmask16 m0, __mmask16 m1,

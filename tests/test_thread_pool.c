@@ -1,7 +1,8 @@
 /* The runtime's thread pool (runtime/core/pool.h) and the loop helpers over it (parallel.h):
  * every chunk runs exactly once whatever the size, nested jobs run inline, a job completes on
- * the caller alone when no worker shows up, two threads take the two ends of a job, and a reduction gives the same bits on 1, 2 or 3
- * threads, with or without another thread keeping a core busy. */
+ * the caller alone when no worker shows up, two threads take the two ends of a job, and a
+ * reduction gives the same bits on 1, 2 or 3 threads, with or without another thread keeping a
+ * core busy. */
 #define _GNU_SOURCE   /* pthread_setaffinity_np */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -153,6 +153,12 @@ typedef struct {
     const float *bias;   /* added to each row of C (beta = 0), or NULL */
 } thin_job;
 
+/* Columns [j0, j1) of C's m rows (ldc apart) = bias[j0, j1): what beta = 1 then adds to. */
+static void fill_rows(float *c, int ldc, int m, const float *bias, int j0, int j1)
+{
+    for (int i = 0; i < m; i++) memcpy(c + (size_t)i * ldc + j0, bias + j0, (size_t)(j1 - j0) * sizeof(float));
+}
+
 /* Columns [j0, j1) of C: their panels packed in this thread's scratch, then the tiles. */
 static void thin_chunk(const void *p, size_t chunk)
 {
@@ -168,12 +174,9 @@ static void thin_chunk(const void *p, size_t chunk)
     }
 #endif
     /* no memory for the panels: OpenBLAS on the same columns */
-    float beta = j->beta;
-    if (j->bias) {
-        for (int i = 0; i < j->m; i++) memcpy(j->c + (size_t)i * j->ldc + j0, j->bias + j0, (size_t)(j1 - j0) * sizeof(float));
-        beta = 1.0f;
-    }
-    gemm_part(j->ta, j->tb, j->m, j->n, j->k, j->alpha, j->a, j->lda, j->b, j->ldb, beta, j->c, j->ldc, 1, j0, j1);
+    if (j->bias) fill_rows(j->c, j->ldc, j->m, j->bias, j0, j1);
+    gemm_part(j->ta, j->tb, j->m, j->n, j->k, j->alpha, j->a, j->lda, j->b, j->ldb, j->bias ? 1.0f : j->beta, j->c, j->ldc, 1,
+              j0, j1);
 }
 
 static void thin_sgemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
@@ -213,6 +216,6 @@ void nn_sgemm_bias(int trans_a, int trans_b, int m, int n, int k, const float *a
         thin_sgemm(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, bias);
         return;
     }
-    for (int i = 0; i < m; i++) memcpy(c + (size_t)i * ldc, bias, (size_t)n * sizeof(float));
+    fill_rows(c, ldc, m, bias, 0, n);
     nn_sgemm(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 1.0f, c, ldc);
 }

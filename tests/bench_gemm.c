@@ -5,7 +5,8 @@
  * Needs the AVX-512 level. Argument: "grid" (the default) or "layers" (the bench models').
  * "peak": a 1024^3 nn_sgemm on all the pool's threads (OMP_NUM_THREADS), the limit make bench
  * compares a training's GFLOP/s with; prints "peak GFLOP/s" and the figure. "pool": the layers
- * through nn_sgemm on the pool's threads, in cache and cold. */
+ * through nn_sgemm on the pool's threads, in cache and cold, the sequence models' products over
+ * every step (N*T = 12800 rows) among them. */
 #include <cblas.h>
 #include <string.h>
 #include "../runtime/core/kernel_isa.h"
@@ -89,12 +90,14 @@ static int pool_layers(void)
     static const int layers[][5] = {
         {0, 1, 64, 512, 784}, {0, 0, 64, 784, 512}, {1, 0, 512, 784, 64}, {0, 1, 128, 400, 784}, {0, 0, 128, 784, 400},
         {1, 0, 400, 784, 128}, {0, 1, 256, 512, 512}, {1, 0, 512, 512, 256}, {0, 1, 128, 100, 784}, {1, 0, 100, 784, 128},
+        {0, 1, 12800, 256, 100}, {0, 0, 12800, 100, 256}, {1, 0, 100, 256, 12800}, {1, 0, 256, 256, 12800},
+        {0, 0, 12800, 64, 64},   {1, 0, 64, 64, 12800},   {0, 0, 640, 100, 512},
     };
     enum { CALLS = 101, EVICT = 8 << 20 };
-    float *pa = aligned_alloc(64, (size_t)1 << 24), *pb = aligned_alloc(64, (size_t)1 << 24),
-          *pc = aligned_alloc(64, (size_t)1 << 24), *ev = aligned_alloc(64, (size_t)EVICT * sizeof(float));
+    float *pa = aligned_alloc(64, (size_t)1 << 26), *pb = aligned_alloc(64, (size_t)1 << 26),
+          *pc = aligned_alloc(64, (size_t)1 << 26), *ev = aligned_alloc(64, (size_t)EVICT * sizeof(float));
     if (!pa || !pb || !pc || !ev) return 1;
-    for (size_t i = 0; i < ((size_t)1 << 22); i++) pa[i] = (float)(i % 7) * 0.1f, pb[i] = (float)(i % 5) * 0.1f;
+    for (size_t i = 0; i < ((size_t)1 << 24); i++) pa[i] = (float)(i % 7) * 0.1f, pb[i] = (float)(i % 5) * 0.1f;
     printf("%d threads, GFLOP/s: hot, cold\n", nn_pool_threads());
     for (size_t l = 0; l < sizeof layers / sizeof *layers; l++) {
         int ta = layers[l][0], tb = layers[l][1], m = layers[l][2], n = layers[l][3], k = layers[l][4];

@@ -90,12 +90,12 @@ static void test_split_gemm_matches_direct_sums_on_three_threads(void **state)
     run_shapes(3);   /* uneven parts, one of them possibly empty */
 }
 
-/* C = 0.75 op(A) op(B) + 0.5 C as one unsplit call computes it: OpenBLAS, or for a thin shape
- * the panel kernel with every chunk on the calling thread. */
+/* C = 0.75 op(A) op(B) + 0.5 C as one unsplit call computes it: OpenBLAS, or for a shape with
+ * a route of its own (thin, tall, deep) that route with every chunk on the calling thread. */
 static void one_call(const shape_t *s, const float *a, const float *b, float *c)
 {
     int ac = s->ta ? s->m : s->k, bc = s->tb ? s->k : s->n;
-    if (nn_gemm_thin(s->m, s->n, s->k)) {
+    if (nn_gemm_route(s->ta, s->m, s->n, s->k) != NN_GEMM_BLAS) {
         nn_pool_hold_workers(1);
         nn_sgemm(s->ta, s->tb, s->m, s->n, s->k, 0.75f, a, ac, b, bc, 0.5f, c, s->n);
         nn_pool_hold_workers(0);
@@ -204,7 +204,7 @@ static void test_split_gemm_is_the_same_bits_as_one_call(void **state)
 
 /* The panel kernel's products (thin shapes, on the AVX-512 level): the same bits whichever
  * thread takes which columns and however many threads there are, and right around the
- * thresholds of nn_gemm_thin. */
+ * thresholds of the thin route. */
 static void test_thin_gemm_is_the_same_bits_however_split(void **state)
 {
     (void)state;
@@ -212,7 +212,7 @@ static void test_thin_gemm_is_the_same_bits_however_split(void **state)
         {0, 1, 64, 512, 784}, {0, 0, 64, 784, 512}, {1, 0, 512, 784, 64}, {1, 1, 100, 300, 200}, {0, 1, 16, 512, 256},
         {1, 0, 70, 33, 2048}, {0, 0, 257, 129, 700},
     };
-    if (!nn_gemm_thin(64, 512, 784)) {
+    if (nn_gemm_route(0, 64, 512, 784) != NN_GEMM_THIN) {
         print_message("no AVX-512 level here: nn_sgemm always calls OpenBLAS (the other tests cover it)\n");
         skip();
     }
@@ -221,7 +221,7 @@ static void test_thin_gemm_is_the_same_bits_however_split(void **state)
     for (int threads = 2; threads <= 3; threads++) {
         omp_set_num_threads(threads);
         for (size_t i = 0; i < sizeof thin / sizeof *thin; i++) {
-            assert_true(nn_gemm_thin(thin[i].m, thin[i].n, thin[i].k));
+            assert_int_equal(nn_gemm_route(thin[i].ta, thin[i].m, thin[i].n, thin[i].k), NN_GEMM_THIN);
             expect_same_bits_as_one_call(&thin[i], 3, &r);
             check_one(&thin[i], 1.0f, 0.0f, &r);
             check_one(&thin[i], -0.5f, 1.0f, &r);
@@ -229,10 +229,52 @@ static void test_thin_gemm_is_the_same_bits_however_split(void **state)
     }
     omp_set_num_threads(2);
     /* OpenBLAS beyond them: op(A) out of L2, k past a panel's 256 KB, one half-empty panel, few rows */
-    assert_false(nn_gemm_thin(1024, 512, 1024));
-    assert_false(nn_gemm_thin(64, 512, 4096));
-    assert_false(nn_gemm_thin(512, 16, 512));
-    assert_false(nn_gemm_thin(16, 32, 784));
+    assert_int_equal(nn_gemm_route(0, 1024, 512, 1024), NN_GEMM_BLAS);
+    assert_int_equal(nn_gemm_route(0, 64, 512, 4096), NN_GEMM_BLAS);
+    assert_int_equal(nn_gemm_route(0, 512, 16, 512), NN_GEMM_BLAS);
+    assert_int_equal(nn_gemm_route(0, 16, 32, 784), NN_GEMM_BLAS);
+}
+
+/* The tall route (many rows, a short k, few columns: the panel kernel by blocks of rows, op(B)
+ * packed once) and the deep one (A^T op(B) over a long k, cut along k into partial sums): right,
+ * and the same bits on 1, 2 and 3 threads, with padded leading dimensions. */
+static void test_tall_and_deep_gemms_are_right_and_the_same_bits_however_split(void **state)
+{
+    (void)state;
+    static const shape_t tall[] = {
+        {0, 1, 12800, 256, 100}, {0, 0, 12800, 100, 256}, {1, 0, 5001, 40, 200}, {0, 1, 4100, 33, 90},
+    };
+    static const shape_t deep[] = {
+        {1, 0, 100, 256, 12800}, {1, 0, 256, 256, 12799}, {1, 1, 33, 70, 4097}, {1, 0, 7, 300, 2500},
+    };
+    nn_rng r;
+    nn_rng_seed(&r, 16);
+    int have_tall = nn_gemm_route(0, 12800, 256, 100) == NN_GEMM_TALL;
+    if (!have_tall) print_message("no AVX-512 level here: no tall route (the deep one is checked)\n");
+    for (int threads = 1; threads <= 3; threads++) {
+        omp_set_num_threads(threads);
+        for (size_t i = 0; have_tall && i < sizeof tall / sizeof *tall; i++) {
+            assert_int_equal(nn_gemm_route(tall[i].ta, tall[i].m, tall[i].n, tall[i].k), NN_GEMM_TALL);
+            expect_same_bits_as_one_call(&tall[i], 2, &r);
+            if (threads == 2 && (double)tall[i].m * tall[i].n * tall[i].k < 5e7) check_one(&tall[i], -0.5f, 1.0f, &r);
+        }
+        for (size_t i = 0; i < sizeof deep / sizeof *deep; i++) {
+            assert_int_equal(nn_gemm_route(deep[i].ta, deep[i].m, deep[i].n, deep[i].k), NN_GEMM_DEEP);
+            expect_same_bits_as_one_call(&deep[i], 2, &r);
+            if (threads == 2 && (double)deep[i].m * deep[i].n * deep[i].k < 5e7) {   /* the direct sums take long */
+                check_one(&deep[i], 1.0f, 0.0f, &r);
+                check_one(&deep[i], 2.0f, 0.25f, &r);
+            }
+        }
+    }
+    omp_set_num_threads(2);
+    /* neither beyond them: a C too big to keep partials of, k too short for its sides, op(B)'s
+     * panels too big to be packed once */
+    assert_int_not_equal(nn_gemm_route(1, 2048, 1024, 16384), NN_GEMM_DEEP);
+    assert_int_not_equal(nn_gemm_route(1, 512, 512, 1500), NN_GEMM_DEEP);
+    assert_int_not_equal(nn_gemm_route(0, 12800, 1024, 100), NN_GEMM_TALL);
+    assert_int_not_equal(nn_gemm_route(0, 640, 100, 512), NN_GEMM_TALL);   /* few rows, a long k */
+    assert_int_equal(nn_gemm_route(0, 100, 256, 12800), NN_GEMM_BLAS);   /* only A^T sums over a long k here */
 }
 
 /* nn_sgemm_bias (a dense layer's forward): the same bits as C's rows filled with the bias and
@@ -243,6 +285,7 @@ static void test_gemm_with_bias_is_the_same_bits_as_c_filled_with_it(void **stat
     (void)state;
     static const shape_t shapes[] = {
         {0, 1, 64, 512, 784}, {0, 1, 128, 100, 784}, {0, 1, 64, 20, 400}, {0, 1, 1024, 512, 1024}, {0, 1, 9, 7, 5},
+        {0, 1, 12800, 256, 100},   /* tall */
     };
     nn_rng r;
     nn_rng_seed(&r, 15);
@@ -302,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_split_gemm_matches_direct_sums_on_three_threads),
         cmocka_unit_test(test_split_gemm_is_the_same_bits_as_one_call),
         cmocka_unit_test(test_thin_gemm_is_the_same_bits_however_split),
+        cmocka_unit_test(test_tall_and_deep_gemms_are_right_and_the_same_bits_however_split),
         cmocka_unit_test(test_gemm_with_bias_is_the_same_bits_as_c_filled_with_it),
         cmocka_unit_test(test_small_and_nested_gemms_are_right),
     };

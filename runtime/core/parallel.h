@@ -30,10 +30,15 @@ void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const 
  * what another wrote); others fill C's rows with it first. The same bits either way. */
 void nn_sgemm_bias(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                    const float *bias, float *c, int ldc);
-/* Whether nn_sgemm computes an (M,N,K) GEMM with the panel kernel (gemm_panel.h: thin
- * products on the AVX-512 level; its columns split over the pool, the same bits for any
- * split) rather than with OpenBLAS. */
-int nn_gemm_thin(int m, int n, int k);
+/* How nn_sgemm computes an (M,N,K) GEMM (gemm.c): OpenBLAS, in blocks of C's rows or columns;
+ * or on the AVX-512 level the panel kernel (gemm_panel.h) by C's columns (thin: few rows or a
+ * short k) or by blocks of rows (tall: many rows, a short k and few columns), or OpenBLAS
+ * along k into partial sums added in order (deep: trans_a, a long k, a small C). Each is the
+ * same bits for any split and thread count. */
+typedef enum { NN_GEMM_BLAS, NN_GEMM_THIN, NN_GEMM_TALL, NN_GEMM_DEEP } nn_gemm_kind;
+nn_gemm_kind nn_gemm_route(int trans_a, int m, int n, int k);
+/* 1 when OPENBLAS_NUM_THREADS was set at nn_runtime_init: OpenBLAS alone, with its threads. */
+int nn_blas_fixed(void);
 /* The blocks nn_sgemm cuts an (M,N,K) GEMM into when the pool has threads (1: one call). */
 int nn_gemm_blocks(int m, int n, int k);
 

@@ -3,8 +3,6 @@
 #include "recurrent.h"
 #include "../core/parallel.h"
 #include "../core/pool.h"
-#include <cblas.h>
-#include <stdlib.h>
 #include <string.h>
 
 int recurrent_check_seq(nn_graph *g, nn_node *n, int k, int per, int gates, const char *gate_names, int mask)
@@ -97,55 +95,6 @@ void recurrent_for_slices(int N, double step_flops, recurrent_slice_fn fn, const
     nn_pool_run((size_t)slices, slice_chunk, &(slices_job){fn, ctx, N, slices});
 }
 
-/* recurrent_whh_gemm's runs: run r of `runs` sums its rows into part + (r - 1) * G H, run 0
- * into out (with beta). */
-#define WHH_MAX_RUNS 4
-#define WHH_MIN_ROWS 128
-
-typedef struct {
-    const float *d, *h;
-    int ldd, ldh, rows, G, H, runs;
-    float beta;
-    float *out, *part;
-} whh_job;
-
-static void whh_run(const void *p, size_t run)
-{
-    const whh_job *j = p;
-    int r0, r1;
-    recurrent_slice(j->rows, (int)run, j->runs, &r0, &r1);
-    float *c = run == 0 ? j->out : j->part + (run - 1) * (size_t)j->G * j->H;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, j->G, j->H, r1 - r0, 1.0f, j->d + (size_t)r0 * j->ldd, j->ldd,
-                j->h + (size_t)r0 * j->ldh, j->ldh, run == 0 ? j->beta : 0.0f, c, j->H);
-}
-
-/* out[i] += the partials at i, in run order */
-static void whh_sum_chunk(const void *p, size_t lo, size_t hi)
-{
-    const whh_job *j = p;
-    for (int r = 1; r < j->runs; r++) {
-        const float *q = j->part + (size_t)(r - 1) * j->G * j->H;
-#pragma omp simd
-        for (size_t i = lo; i < hi; i++) j->out[i] += q[i];
-    }
-}
-
-void recurrent_whh_gemm(const float *d, int ldd, const float *h, int ldh, int rows, int G, int H, float beta, float *out)
-{
-    int runs = rows / WHH_MIN_ROWS < WHH_MAX_RUNS ? rows / WHH_MIN_ROWS : WHH_MAX_RUNS;
-    if (2.0 * G * H * rows < 2e7 || nn_pool_threads() < 2) runs = 1;
-    size_t n = (size_t)G * H;
-    float *part = runs > 1 ? malloc((size_t)(runs - 1) * n * sizeof(float)) : NULL;
-    if (!part) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, rows, 1.0f, d, ldd, h, ldh, beta, out, H);
-        return;
-    }
-    whh_job j = {d, h, ldd, ldh, rows, G, H, runs, beta, out, part};
-    nn_pool_run((size_t)runs, whh_run, &j);
-    nn_par_for(n, whh_sum_chunk, &j);
-    free(part);
-}
-
 int recurrent_grad_rows(nn_graph *g, int grad)
 {
     int t1 = g->nodes[grad].shape.d[1];
@@ -185,7 +134,7 @@ void recurrent_whh_grad(const float *d, int G, const float *h, int ldh, int N, i
             nn_sgemm(1, 0, G, H, N - 1, -1.0f, d + (size_t)T * G, T * G, h + (size_t)(T - 1) * ldh, T * ldh, 0.0f, out, H);
             beta = 1.0f;
         }
-        recurrent_whh_gemm(d + G, G, h, ldh, rows, G, H, beta, out);   /* the pairs (dpre[r], h[r-1]), r >= 1 */
+        nn_sgemm(1, 0, G, H, rows, 1.0f, d + G, G, h, ldh, beta, out, H);   /* the pairs (dpre[r], h[r-1]), r >= 1 */
     }
     if (h0) nn_sgemm(1, 0, G, H, N, 1.0f, d, T * G, h0, ld0, 1.0f, out, H);   /* the pairs (dpre[n,0], h0[n]) */
 }

@@ -70,12 +70,6 @@ int recurrent_inputs(int *in, int n_own, int mask, int init, nn_attrs *a);
 int recurrent_check_layer(nn_graph *g, const char *name, int x, int out_mode);
 int recurrent_check_state(nn_graph *g, const char *name, const char *what, int state, int N, int H);
 
-/* out (G x H) = beta out + d^T h over `rows` rows: d (rows x G, row stride ldd), h (rows x H,
- * row stride ldh) — the recurrent weight gradient summed over every step. Split over the rows
- * (the long dimension) into runs on the pool, each with its own partial sum, so that no thread
- * packs what another packs; the partials are added at the end, in run order. */
-void recurrent_whh_gemm(const float *d, int ldd, const float *h, int ldh, int rows, int G, int H, float beta, float *out);
-
 /* dW_hh (G x H) = sum over sequences n and steps t >= 1 of dpre[n,t]^T h[n,t-1] (padding steps
  * have dpre = 0): d is dpre (N*T rows of G floats), h the states (N*T rows, ldh floats apart).
  * Over flat rows r = n T + t that is one GEMM over the pairs (dpre[r], h[r-1]), r >= 1, minus

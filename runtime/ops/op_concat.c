@@ -39,10 +39,24 @@ static void copy_blocks(float *dst, size_t ds, const float *src, size_t ss, size
     nn_par_items(rows, len, copy_rows, &(copy_ctx){dst, src, ds, ss, len});
 }
 
-static void zero_blocks(float *dst, size_t ds, size_t rows, size_t len)
+/* pad_axis's rows: each row of the output (ds floats) is `before` zeros, the source row (len
+ * floats, ss apart), then zeros */
+typedef struct {
+    float *dst;
+    const float *src;
+    size_t ds, ss, before, len;
+} pad_ctx;
+
+static void pad_rows(const void *p, size_t lo, size_t hi)
 {
-    if (len == 0) return;
-    for (size_t r = 0; r < rows; r++) memset(dst + r * ds, 0, len * sizeof(float));
+    const pad_ctx *c = p;
+    size_t after = c->ds - c->before - c->len;
+    for (size_t r = lo; r < hi; r++) {
+        float *d = c->dst + r * c->ds;
+        memset(d, 0, c->before * sizeof(float));
+        memcpy(d + c->before, c->src + r * c->ss, c->len * sizeof(float));
+        memset(d + c->before + c->len, 0, after * sizeof(float));
+    }
 }
 
 /* Normalises n->a.i[0] against x's rank; returns 0 or -1 after nn_graph_fail(). */
@@ -182,9 +196,7 @@ static void pad_axis_forward(nn_graph *g, nn_node *n)
     axis_split(&x->shape, axis, &outer, &inner);
     size_t before = (size_t)n->a.i[1] * inner, len = (size_t)x->shape.d[axis] * inner;
     size_t row = (size_t)n->a.i[2] * inner;
-    zero_blocks(n->data, row, outer, before);
-    copy_blocks(n->data + before, row, x->data, len, outer, len);
-    zero_blocks(n->data + before + len, row, outer, row - before - len);
+    nn_par_items(outer, row, pad_rows, &(pad_ctx){n->data, x->data, row, len, before, len});
 }
 
 static int pad_axis_backward(nn_graph *g, int id, int gout, int *gin)

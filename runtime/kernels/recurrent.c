@@ -1,6 +1,7 @@
 /* What the fused recurrent ops (op_rnn.c, op_lstm.c, op_gru.c) share beyond recurrent.h: argument
  * checks and the recurrent weight gradient GEMM. */
 #include "recurrent.h"
+#include "../ops/op_list.h"
 #include "../core/parallel.h"
 #include "../core/pool.h"
 #include <string.h>
@@ -105,6 +106,26 @@ int recurrent_grad_init(nn_graph *g, int grad, int width)
 {
     int n = g->nodes[grad].shape.d[0];
     return nn_reshape(g, nn_slice(g, nn_slice(g, grad, 1, 0, 1), 2, 0, width), nn_shape2(n, width));
+}
+
+/* pad_axis attributes (op_concat.c): i[0] = axis, i[1] = start, i[2] = full length */
+int recurrent_last_step_only(nn_graph *g, int gout)
+{
+    const nn_node *p = &g->nodes[gout];
+    if (p->kind != NN_NODE_OP || p->op != NN_OP_pad_axis || p->shape.ndim != 3) return gout;
+    int full = p->a.i[2];
+    if (p->a.i[0] != 1 || p->a.i[1] != full - 1 || g->nodes[p->in[0]].shape.d[1] != 1) return gout;
+    return p->in[0];
+}
+
+int recurrent_check_gstates(nn_graph *g, nn_node *n)
+{
+    const nn_shape *s = recurrent_shape_in(g, n, 0), *gs = recurrent_shape_in(g, n, 2);
+    if (nn_shape_eq(s, gs)) return 0;
+    if (gs->ndim == 3 && gs->d[0] == s->d[0] && gs->d[1] == 1 && gs->d[2] == s->d[2]) return 0;
+    char a[64], b[64];
+    return nn_graph_fail(g, "%s: the states %s and their gradient %s differ in shape (the gradient may also be of the last step alone, (%d, 1, %d))",
+                         nn_op_def_at(n->op)->name, nn_shape_str(s, a, sizeof a), nn_shape_str(gs, b, sizeof b), s->d[0], s->d[2]);
 }
 
 int recurrent_states_backward(nn_graph *g, int id, int gout, int *gin, int grad_op, int whh_op, int init_width)

@@ -78,6 +78,23 @@ int recurrent_check_state(nn_graph *g, const char *name, const char *what, int s
 void recurrent_whh_grad(const float *d, int G, const float *h, int ldh, int N, int T, int H, const float *h0, int ld0,
                         float *out);
 
+/* Last-step gradients. A layer whose output is its last step (NN_RNN_LAST_STEP) gets a states
+ * gradient that is zero at every step but T-1: the pad_axis that slice's backward makes. Given
+ * such a gout, returns the node pad_axis places, (N,1,W) (the states op's own width W), so that
+ * the BPTT op reads one row per sequence instead of T, and the (N,T,W) of zeros is never
+ * made; any other gout is returned as it is. */
+int recurrent_last_step_only(nn_graph *g, int gout);
+/* Checks a BPTT op's states gradient (input 2) against its states (input 0): the same shape,
+ * or (N,1,W), the last step's only (recurrent_last_step_only). Returns 0 or -1 (g->err). */
+int recurrent_check_gstates(nn_graph *g, nn_node *n);
+/* The states gradient's row of step t of sequence q, for gradients of T steps or of the last
+ * one (steps = 1; NULL at every other step: a zero row); width floats per row. */
+static inline const float *recurrent_gstates_row(const float *gs, int steps, int q, int t, int T, int width)
+{
+    if (steps == 1 && T > 1) return t == T - 1 ? gs + (size_t)q * width : NULL;
+    return gs + ((size_t)q * T + t) * width;
+}
+
 /* The backward of a states op (xp, w_hh[, mask][, init]) whose gradient is two gradient-only
  * ops: g = grad_op(states, w_hh, gout[, mask][, init]) (with the op's attributes) and
  * dW_hh = whh_op(states, dxp[, init]); dxp is g, or its rows 1..T with an initial state, whose

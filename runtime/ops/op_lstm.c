@@ -9,7 +9,8 @@
  *     holds everything the backward reads: the activated gates, c_t and h_t of every step.
  *   lstm_grad(states, w_hh, gstates[, mask][, init]) -> dpre (N,T,4H), or (N,T+1,4H) with init,
  *     row 0 then [d h_{-1} | d c_{-1} | 0 0]: d loss / d xp by BPTT from the
- *     gradient of every part of the states. Gradient-only (NN_OPS_GRAD_ONLY).
+ *     gradient of every part of the states, or of the last step's alone (gstates (N,1,6H):
+ *     recurrent_last_step_only). Gradient-only (NN_OPS_GRAD_ONLY).
  *   lstm_whh_grad(states, dpre[, init]) -> (4H,H): d loss / d W_hh = sum over steps of
  *     dpre_t^T h_{t-1}, one banded GEMM over all steps. Gradient-only.
  * Layout: step t of sequence n is row n T + t; step t of every sequence is N rows spaced
@@ -100,6 +101,7 @@ typedef struct {
     const float *init;             /* [h_{-1} | c_{-1}] (N,2H) or NULL */
     const rec_weight *w;
     int T, H;
+    int gs_steps;                  /* the backward's gradient: T steps, or 1 (the last) */
 } lstm_slice;
 
 static void forward_slice_body(const void *p, int s0, int s1)
@@ -115,13 +117,14 @@ static void lstm_states_forward(nn_graph *g, nn_node *n)
     int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2] / 6;
     rec_weight rw;
     rec_weight_pack(&rw, w, 1, 4 * H, H);   /* op(W) = W_hh^T */
-    recurrent_for_slices(N, 8.0 * N * H * H, forward_slice, &(lstm_slice){n->data, xp, NULL, mask, recurrent_init(g, n), &rw, T, H});
+    recurrent_for_slices(N, 8.0 * N * H * H, forward_slice, &(lstm_slice){n->data, xp, NULL, mask, recurrent_init(g, n), &rw, T, H, T});
 }
 
 /* dpre = lstm_grad(...); d/dW_hh from dpre, d/dinit from its row 0; the mask gets none. */
 static int lstm_states_backward(nn_graph *g, int id, int gout, int *gin)
 {
-    return recurrent_states_backward(g, id, gout, gin, NN_OP_lstm_grad, NN_OP_lstm_whh_grad, g->nodes[id].shape.d[2] / 3);
+    return recurrent_states_backward(g, id, recurrent_last_step_only(g, gout), gin, NN_OP_lstm_grad, NN_OP_lstm_whh_grad,
+                                     g->nodes[id].shape.d[2] / 3);
 }
 
 /* Both output modes with padding at the end (sequence 1), at the start and in the middle
@@ -148,13 +151,8 @@ static int lstm_states_check(nn_graph *g, nn_rng *r, int scale)
 /* ---- lstm_grad(states, w_hh, gstates[, mask][, init]) -> dpre (N,T,4H) or (N,T+1,4H) ---- */
 static int lstm_grad_infer(nn_graph *g, nn_node *n)
 {
-    if (recurrent_check_seq(g, n, 0, 6, 4, " (gates i, f, g, o)", 3) < 0) return -1;
+    if (recurrent_check_seq(g, n, 0, 6, 4, " (gates i, f, g, o)", 3) < 0 || recurrent_check_gstates(g, n) < 0) return -1;
     const nn_shape *s = recurrent_shape_in(g, n, 0);
-    if (!nn_shape_eq(s, recurrent_shape_in(g, n, 2))) {
-        char a[64], b[64];
-        return nn_graph_fail(g, "lstm_grad: the states %s and their gradient %s differ in shape", nn_shape_str(s, a, sizeof a),
-                             nn_shape_str(recurrent_shape_in(g, n, 2), b, sizeof b));
-    }
     if (recurrent_check_init(g, n, s->d[0], s->d[2] / 3, INIT_LAYOUT) < 0) return -1;
     n->shape = nn_shape3(s->d[0], s->d[1] + recurrent_has_init(n), s->d[2] / 6 * 4);
     return 0;
@@ -163,33 +161,39 @@ static int lstm_grad_infer(nn_graph *g, nn_node *n)
 /* One real step of one sequence. r (4H) holds the carried dh in [0, H) and dc in [H, 2H) on
  * entry (from step t+1 and the W_hh GEMM), dpre = d(i f g o pre-activations) after; [2H, 3H)
  * is free on entry and holds tanh(c_t) meanwhile. st: the step's states row [i f g o | c | h],
- * gs its gradient, c_prev c_{t-1} (NULL at t = 0), prev step t-1's rows (NULL at t = 0): dc_{t-1}
- * = dc f goes to prev[H, 2H). Each unit j reads its slots before writing them. */
-static void cell_step_grad(float *r, const float *st, const float *gs, const float *c_prev, float *prev, int H)
+ * gs its gradient (NULL: 0), c_prev c_{t-1} (NULL at t = 0), prev step t-1's rows (NULL at
+ * t = 0): dc_{t-1} = dc f goes to prev[H, 2H). Each unit j reads its slots before writing them. */
+static inline void cell_grad(float *r, const float *st, const float *gs, const float *c_prev, float *prev, int H, int has_gs)
 {
     nn_k_tanh(st + 4 * H, r + 2 * H, (size_t)H);
 #pragma omp simd
     for (int j = 0; j < H; j++) {
         float i = st[j], f = st[H + j], gg = st[2 * H + j], o = st[3 * H + j], tc = r[2 * H + j];
-        float dh = r[j] + gs[5 * H + j];
-        float dc = r[H + j] + gs[4 * H + j] + dh * o * (1.0f - tc * tc);
-        r[j] = (dc * gg + gs[j]) * i * (1.0f - i);
-        r[H + j] = ((c_prev ? dc * c_prev[j] : 0.0f) + gs[H + j]) * f * (1.0f - f);
-        r[2 * H + j] = (dc * i + gs[2 * H + j]) * (1.0f - gg * gg);
-        r[3 * H + j] = (dh * tc + gs[3 * H + j]) * o * (1.0f - o);
+        float dh = r[j] + (has_gs ? gs[5 * H + j] : 0.0f);
+        float dc = r[H + j] + (has_gs ? gs[4 * H + j] : 0.0f) + dh * o * (1.0f - tc * tc);
+        r[j] = (dc * gg + (has_gs ? gs[j] : 0.0f)) * i * (1.0f - i);
+        r[H + j] = ((c_prev ? dc * c_prev[j] : 0.0f) + (has_gs ? gs[H + j] : 0.0f)) * f * (1.0f - f);
+        r[2 * H + j] = (dc * i + (has_gs ? gs[2 * H + j] : 0.0f)) * (1.0f - gg * gg);
+        r[3 * H + j] = (dh * tc + (has_gs ? gs[3 * H + j] : 0.0f)) * o * (1.0f - o);
         if (prev) prev[H + j] = dc * f;
     }
 }
 
+static void cell_step_grad(float *r, const float *st, const float *gs, const float *c_prev, float *prev, int H)
+{
+    if (gs) cell_grad(r, st, gs, c_prev, prev, H, 1);
+    else cell_grad(r, st, NULL, c_prev, prev, H, 0);
+}
+
 /* A padding step passes dh and dc on to step t-1 unchanged (c and h were carried) and leaves
- * dpre = 0 (its gates are constants). */
+ * dpre = 0 (its gates are constants); gs NULL: 0. */
 static void carry_step_grad(float *r, const float *gs, float *prev, int H)
 {
     if (prev) {
 #pragma omp simd
         for (int j = 0; j < H; j++) {
-            prev[j] = r[j] + gs[5 * H + j];
-            prev[H + j] = r[H + j] + gs[4 * H + j];
+            prev[j] = r[j] + (gs ? gs[5 * H + j] : 0.0f);
+            prev[H + j] = r[H + j] + (gs ? gs[4 * H + j] : 0.0f);
         }
     }
     memset(r, 0, (size_t)4 * H * sizeof(float));
@@ -199,8 +203,8 @@ static void carry_step_grad(float *r, const float *gs, float *prev, int H)
  * sequence 0; sequences ldd apart): step t's rows hold the carried (dh_t, dc_t), then become
  * dpre_t, and the GEMM adds dpre_t W_hh into dh_{t-1}; with an initial state (init), step 0
  * passes (dh_{-1}, dc_{-1}) on to the row before it. */
-static void recur_backward(float *d, size_t ldd, const float *init, const float *s, const float *gs, const rec_weight *w,
-                           const float *mask, int s0, int s1, int T, int H)
+static void recur_backward(float *d, size_t ldd, const float *init, const float *s, const float *gs, int gs_steps,
+                           const rec_weight *w, const float *mask, int s0, int s1, int T, int H)
 {
     size_t lds = (size_t)T * 6 * H;
     for (int t = T - 1; t >= 0; t--) {
@@ -209,10 +213,11 @@ static void recur_backward(float *d, size_t ldd, const float *init, const float 
         for (int q = s0; q < s1; q++) {
             float *r = dt + (size_t)(q - s0) * ldd, *prev = has_prev ? r - 4 * H : NULL;
             size_t at = (size_t)q * lds + (size_t)t * 6 * H;
+            const float *gr = recurrent_gstates_row(gs, gs_steps, q, t, T, 6 * H);
             if (recurrent_real(mask, (size_t)q * T + t))
-                cell_step_grad(r, s + at, gs + at, c_prev_of(s + at, init, q, t, H), prev, H);
+                cell_step_grad(r, s + at, gr, c_prev_of(s + at, init, q, t, H), prev, H);
             else
-                carry_step_grad(r, gs + at, prev, H);
+                carry_step_grad(r, gr, prev, H);
         }
         /* dh_{t-1} += dpre_t W_hh: (rows, 4H) x (4H, H) */
         if (has_prev) rec_gemm(w, s1 - s0, dt, ldd, dt - 4 * H, ldd);
@@ -224,7 +229,9 @@ static void backward_slice_body(const void *p, int s0, int s1)
     const lstm_slice *c = p;
     int rows = c->T + (c->init != NULL);   /* per sequence: dh0's row first with an initial state */
     size_t ldd = (size_t)rows * 4 * c->H;
-    recur_backward(c->out + (ldd - (size_t)c->T * 4 * c->H), ldd, c->init, c->in, c->gs, c->w, c->mask, s0, s1, c->T, c->H);
+    memset(c->out + (size_t)s0 * ldd, 0, (size_t)(s1 - s0) * ldd * sizeof(float));   /* the slice's own sequences */
+    recur_backward(c->out + (ldd - (size_t)c->T * 4 * c->H), ldd, c->init, c->in, c->gs, c->gs_steps, c->w, c->mask, s0, s1, c->T,
+                   c->H);
 }
 RECURRENT_SLICE_PER_ISA(backward_slice)
 
@@ -233,10 +240,10 @@ static void lstm_grad_forward(nn_graph *g, nn_node *n)
     const float *s = g->nodes[n->in[0]].data, *w = g->nodes[n->in[1]].data, *gs = g->nodes[n->in[2]].data;
     const float *mask = recurrent_mask(g, n, 3);
     int N = n->shape.d[0], T = n->shape.d[1] - recurrent_has_init(n), H = n->shape.d[2] / 4;
-    memset(n->data, 0, nn_shape_numel(&n->shape) * sizeof(float));
     rec_weight rw;
     rec_weight_pack(&rw, w, 0, H, 4 * H);   /* op(W) = W_hh (4H, H) */
-    recurrent_for_slices(N, 8.0 * N * H * H, backward_slice, &(lstm_slice){n->data, s, gs, mask, recurrent_init(g, n), &rw, T, H});
+    recurrent_for_slices(N, 8.0 * N * H * H, backward_slice,
+                         &(lstm_slice){n->data, s, gs, mask, recurrent_init(g, n), &rw, T, H, recurrent_shape_in(g, n, 2)->d[1]});
 }
 
 /* ---- lstm_whh_grad(states, dpre[, init]) -> (4H,H) ---- */
@@ -303,9 +310,10 @@ int nn_lstm(nn_graph *g, int x, int w_ih, int w_hh, int b, int mask, int h0, int
     int states = nn_lstm_states(g, nn_dense(g, x, w_ih, b), w_hh, mask, init);
     if (states < 0) return -1;
     int H = g->nodes[states].shape.d[2] / 6;
+    /* a padding step carries the state, so the state at T-1 is the one after the last real step;
+     * its step first, so that the gradient is that one step's (recurrent_last_step_only) */
+    if (out_mode == NN_RNN_LAST_STEP) return nn_reshape(g, nn_slice(g, nn_slice(g, states, 1, T - 1, 1), 2, 5 * H, H), nn_shape2(N, H));
     int h = nn_slice(g, states, 2, 5 * H, H);   /* (N,T,H) */
-    /* a padding step carries the state, so the state at T-1 is the one after the last real step */
-    if (out_mode == NN_RNN_LAST_STEP) return nn_reshape(g, nn_slice(g, h, 1, T - 1, 1), nn_shape2(N, H));
     if (mask < 0) return h;
     return nn_mul(g, h, nn_reshape(g, mask, nn_shape3(N, T, 1)));
 }

@@ -6,7 +6,8 @@
  *     i[1] = 1 when h0 is given (recurrent.h: RECURRENT_ATTR_INIT).
  *   rnn_grad(states, w_hh, gstates[, mask][, h0]) -> dpre (N,T,H), or (N,T+1,H) with h0, row 0
  *     then d loss / d h0: d loss / d xp, by BPTT from the gradient of every state (0 at padding
- *     steps). Gradient-only (NN_OPS_GRAD_ONLY).
+ *     steps), or of the last one alone (gstates (N,1,H): recurrent_last_step_only).
+ *     Gradient-only (NN_OPS_GRAD_ONLY).
  *   rnn_whh_grad(states, dpre[, h0]) -> (H,H): d loss / d W_hh = sum over real steps of
  *     dpre_t^T h_{t-1}, batched over all steps. Gradient-only.
  * Why the projection is a separate dense op: rnn_states would otherwise need five inputs (x,
@@ -87,6 +88,7 @@ typedef struct {
     const float *h0;                   /* h_{-1} (N,H) or NULL */
     const rec_weight *w;
     int T, H, act;
+    int in_steps;                      /* the backward's gradient: T steps, or 1 (the last) */
 } rnn_slice;
 
 static void forward_slice_body(const void *p, int s0, int s1)
@@ -104,14 +106,15 @@ static void rnn_states_forward(nn_graph *g, nn_node *n)
     int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2];
     rec_weight rw;
     rec_weight_pack(&rw, w, 1, H, H);   /* op(W) = W_hh^T */
-    rnn_slice c = {n->data, g->nodes[n->in[0]].data, NULL, mask, recurrent_init(g, n), &rw, T, H, n->a.i[0]};
+    rnn_slice c = {n->data, g->nodes[n->in[0]].data, NULL, mask, recurrent_init(g, n), &rw, T, H, n->a.i[0], T};
     recurrent_for_slices(N, 2.0 * N * H * H, forward_slice, &c);
 }
 
 /* dpre = rnn_grad(...); d/dW_hh from dpre, d/dh0 from its row 0; the mask gets none. */
 static int rnn_states_backward(nn_graph *g, int id, int gout, int *gin)
 {
-    return recurrent_states_backward(g, id, gout, gin, NN_OP_rnn_grad, NN_OP_rnn_whh_grad, g->nodes[id].shape.d[2]);
+    return recurrent_states_backward(g, id, recurrent_last_step_only(g, gout), gin, NN_OP_rnn_grad, NN_OP_rnn_whh_grad,
+                                     g->nodes[id].shape.d[2]);
 }
 
 /* Both activations and both output modes, with padding at the end (sequence 1), at the start
@@ -142,13 +145,8 @@ static int rnn_states_check(nn_graph *g, nn_rng *r, int scale)
 /* ---- rnn_grad(states, w_hh, gstates[, mask][, h0]) -> dpre (N,T,H) or (N,T+1,H) ---- */
 static int rnn_grad_infer(nn_graph *g, nn_node *n)
 {
-    if (check_seq(g, n, 0, 3) < 0) return -1;
+    if (check_seq(g, n, 0, 3) < 0 || recurrent_check_gstates(g, n) < 0) return -1;
     const nn_shape *s = recurrent_shape_in(g, n, 0);
-    if (!nn_shape_eq(s, recurrent_shape_in(g, n, 2))) {
-        char a[64], b[64];
-        return nn_graph_fail(g, "rnn_grad: the states %s and their gradient %s differ in shape",
-                             nn_shape_str(s, a, sizeof a), nn_shape_str(recurrent_shape_in(g, n, 2), b, sizeof b));
-    }
     n->shape = nn_shape3(s->d[0], s->d[1] + recurrent_has_init(n), s->d[2]);
     return 0;
 }
@@ -203,7 +201,12 @@ static void backward_slice_body(const void *p, int s0, int s1)
     for (int s = s0; s < s1; s++) {
         float *o = c->out + (size_t)s * ld;
         if (init) memset(o, 0, (size_t)c->H * sizeof(float));   /* dh0's row */
-        memcpy(o + (size_t)init * c->H, c->in + (size_t)s * seq, seq * sizeof(float));
+        for (int t = 0; t < c->T; t++) {
+            float *r = o + (size_t)(init + t) * c->H;
+            const float *gr = recurrent_gstates_row(c->in, c->in_steps, s, t, c->T, c->H);
+            if (gr) memcpy(r, gr, (size_t)c->H * sizeof(float));
+            else memset(r, 0, (size_t)c->H * sizeof(float));
+        }
     }
     recur_backward(c->out + (size_t)init * c->H, ld, init, c->states, c->w, c->mask, s0, s1, c->T, c->H, c->act);
 }
@@ -216,7 +219,8 @@ static void rnn_grad_forward(nn_graph *g, nn_node *n)
     int N = n->shape.d[0], T = n->shape.d[1] - recurrent_has_init(n), H = n->shape.d[2];
     rec_weight rw;
     rec_weight_pack(&rw, w, 0, H, H);   /* op(W) = W_hh */
-    rnn_slice c = {n->data, g->nodes[n->in[2]].data, g->nodes[n->in[0]].data, mask, recurrent_init(g, n), &rw, T, H, n->a.i[0]};
+    rnn_slice c = {n->data, g->nodes[n->in[2]].data, g->nodes[n->in[0]].data, mask, recurrent_init(g, n), &rw, T, H, n->a.i[0],
+                   recurrent_shape_in(g, n, 2)->d[1]};
     recurrent_for_slices(N, 2.0 * N * H * H, backward_slice, &c);
 }
 

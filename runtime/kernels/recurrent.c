@@ -143,19 +143,20 @@ int recurrent_states_backward(nn_graph *g, int id, int gout, int *gin, int grad_
     return gin[0] < 0 || gin[1] < 0 ? -1 : 0;
 }
 
-void recurrent_whh_grad(const float *d, int G, const float *h, int ldh, int N, int T, int H, const float *h0, int ld0,
+void recurrent_whh_grad(const float *d, int G, int ldd, const float *h, int ldh, int N, int T, int H, const float *h0, int ld0,
                         float *out)
 {
     int rows = N * T - 1;
+    size_t seq = (size_t)T * ldd;
     float beta = 0.0f;
     if (rows <= 0) {
         memset(out, 0, (size_t)G * H * sizeof(float));
     } else {
         if (N > 1) {   /* minus the pairs (dpre[n,0], h[n-1,T-1]) that straddle two sequences */
-            nn_sgemm(1, 0, G, H, N - 1, -1.0f, d + (size_t)T * G, T * G, h + (size_t)(T - 1) * ldh, T * ldh, 0.0f, out, H);
+            nn_sgemm(1, 0, G, H, N - 1, -1.0f, d + seq, (int)seq, h + (size_t)(T - 1) * ldh, T * ldh, 0.0f, out, H);
             beta = 1.0f;
         }
-        nn_sgemm(1, 0, G, H, rows, 1.0f, d + G, G, h, ldh, beta, out, H);   /* the pairs (dpre[r], h[r-1]), r >= 1 */
+        nn_sgemm(1, 0, G, H, rows, 1.0f, d + ldd, ldd, h, ldh, beta, out, H);   /* the pairs (dpre[r], h[r-1]), r >= 1 */
     }
-    if (h0) nn_sgemm(1, 0, G, H, N, 1.0f, d, T * G, h0, ld0, 1.0f, out, H);   /* the pairs (dpre[n,0], h0[n]) */
+    if (h0) nn_sgemm(1, 0, G, H, N, 1.0f, d, (int)seq, h0, ld0, 1.0f, out, H);   /* the pairs (dpre[n,0], h0[n]) */
 }

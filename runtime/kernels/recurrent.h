@@ -71,11 +71,12 @@ int recurrent_check_layer(nn_graph *g, const char *name, int x, int out_mode);
 int recurrent_check_state(nn_graph *g, const char *name, const char *what, int state, int N, int H);
 
 /* dW_hh (G x H) = sum over sequences n and steps t >= 1 of dpre[n,t]^T h[n,t-1] (padding steps
- * have dpre = 0): d is dpre (N*T rows of G floats), h the states (N*T rows, ldh floats apart).
+ * have dpre = 0): d is dpre (N*T rows of G floats, ldd apart), h the states (N*T rows, ldh
+ * floats apart).
  * Over flat rows r = n T + t that is one GEMM over the pairs (dpre[r], h[r-1]), r >= 1, minus
  * the N-1 pairs straddling two sequences, themselves one strided GEMM. With an initial state
  * h0 (N rows, ld0 floats apart; NULL: none) the pairs (dpre[n,0], h0[n]) are added. */
-void recurrent_whh_grad(const float *d, int G, const float *h, int ldh, int N, int T, int H, const float *h0, int ld0,
+void recurrent_whh_grad(const float *d, int G, int ldd, const float *h, int ldh, int N, int T, int H, const float *h0, int ld0,
                         float *out);
 
 /* Last-step gradients. A layer whose output is its last step (NN_RNN_LAST_STEP) gets a states

@@ -26,9 +26,7 @@
 #include "op_list.h"
 #include "../kernels/recurrent.h"
 #include "../kernels/recurrent_gemm.h"
-#include <cblas.h>
 #include "../core/parallel.h"
-#include "../core/pool.h"
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -321,54 +319,21 @@ static int gru_whh_grad_infer(nn_graph *g, nn_node *n)
     return 0;
 }
 
-/* out rows [r0, r1) of dW_hh += sum over n, t >= 1 of dh[n,t]^T h[n,t-1], dh the (N T, ld)
- * gradient whose column 0 is output row r0. As in lstm_whh_grad: one GEMM over the flat row
- * pairs (dh[m], h[m-1]), m >= 1, minus the N-1 pairs straddling two sequences
- * (dh[n,0], h[n-1,T-1]); plus the pairs (dh[n,0], h0[n]) with h0 (N,H) (NULL: none). h sits at
- * column 4H of the states' 5H-wide rows. */
-static void whh_rows(float *out, const float *dh, int ld, const float *s, const float *h0, int N, int T, int H, int r0, int r1)
-{
-    int rows = N * T - 1;
-    size_t lds = (size_t)S_W * H;
-    if (r1 <= r0) return;
-    if (h0)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r1 - r0, H, N, 1.0f, dh, T * ld, h0, H, 1.0f, out + (size_t)r0 * H, H);
-    if (rows == 0) return;
-    if (N > 1)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r1 - r0, H, N - 1, -1.0f, dh + (size_t)T * ld, T * ld,
-                    s + (size_t)(T - 1) * lds + S_H * H, (int)(T * lds), 1.0f, out + (size_t)r0 * H, H);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r1 - r0, H, rows, 1.0f, dh + ld, ld, s + S_H * H, (int)lds, 1.0f,
-                out + (size_t)r0 * H, H);
-}
-
-/* gru_whh_grad's two loops on the pool: d_hn rows, then bands of dW_hh's rows. */
-#define WHH_BANDS 4
-
 typedef struct {
-    float *out, *dhn;
-    const float *s, *d, *gs, *mask, *h0;
-    int N, T, H, bands;
-} whh_ctx;
+    float *dhn;
+    const float *s, *d, *gs, *mask;
+    int H;
+} dhn_ctx;
 
 static void dhn_rows(const void *p, size_t lo, size_t hi)
 {
-    const whh_ctx *c = p;
+    const dhn_ctx *c = p;
     for (size_t m = lo; m < hi; m++) dhn_row(c->dhn + m * c->H, c->s, c->d, c->gs, c->mask, m, c->H);
 }
 
-/* rows of gates r, z read dxp directly, rows of gate n read d_hn */
-static void whh_band(const void *p, size_t band)
-{
-    const whh_ctx *c = p;
-    int H = c->H, G = 3 * H, b0, b1;
-    recurrent_slice(G, (int)band, c->bands, &b0, &b1);
-    int a1 = b1 < 2 * H ? b1 : 2 * H, c0 = b0 > 2 * H ? b0 : 2 * H;
-    whh_rows(c->out, c->d + b0, G, c->s, c->h0, c->N, c->T, H, b0, a1);
-    whh_rows(c->out, c->dhn + (c0 - 2 * H), H, c->s, c->h0, c->N, c->T, H, c0, b1);
-}
-
-/* dW_hh over bands of output rows on the pool (as lstm_whh_grad): rows of gates r, z read dxp
- * directly, rows of gate n read d_hn = dxp_n r, made once here. */
+/* dW_hh = sum over n, t >= 1 of dhp[n,t]^T h[n,t-1] (and dhp[n,0]^T h0[n] with h0), h at column
+ * 4H of the states' 5H-wide rows (recurrent_whh_grad): the rows of gates r, z read dxp
+ * directly, the rows of gate n read d_hn = dxp_n r, made once here. */
 static void gru_whh_grad_forward(nn_graph *g, nn_node *n)
 {
     const nn_shape *ss = recurrent_shape_in(g, n, 0);
@@ -379,16 +344,10 @@ static void gru_whh_grad_forward(nn_graph *g, nn_node *n)
         fail_nan(n, "gru_whh_grad");
         return;
     }
-    memset(n->data, 0, (size_t)G * H * sizeof(float));
-    whh_ctx c = {n->data, dhn, g->nodes[n->in[0]].data, g->nodes[n->in[1]].data, g->nodes[n->in[2]].data,
-                 recurrent_mask(g, n, 3), recurrent_init(g, n), N, T, H, 1};
-    nn_par_items(M, (size_t)H, dhn_rows, &c);
-    if (2.0 * G * H * M >= 2e7 && G >= 32 && nn_pool_threads() > 1) {
-        c.bands = WHH_BANDS;
-        nn_pool_run(WHH_BANDS, whh_band, &c);
-    } else {
-        whh_band(&c, 0);
-    }
+    const float *s = g->nodes[n->in[0]].data, *d = g->nodes[n->in[1]].data, *h0 = recurrent_init(g, n);
+    nn_par_items(M, (size_t)H, dhn_rows, &(dhn_ctx){dhn, s, d, g->nodes[n->in[2]].data, recurrent_mask(g, n, 3), H});
+    recurrent_whh_grad(d, 2 * H, G, s + S_H * H, S_W * H, N, T, H, h0, H, n->data);
+    recurrent_whh_grad(dhn, H, H, s + S_H * H, S_W * H, N, T, H, h0, H, n->data + (size_t)2 * H * H);
     free(dhn);
 }
 

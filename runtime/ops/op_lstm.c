@@ -268,7 +268,7 @@ static void lstm_whh_grad_forward(nn_graph *g, nn_node *n)
 {
     const nn_shape *ss = recurrent_shape_in(g, n, 0);
     int H = ss->d[2] / 6;
-    recurrent_whh_grad(g->nodes[n->in[1]].data, 4 * H, g->nodes[n->in[0]].data + 5 * H, 6 * H, ss->d[0], ss->d[1], H,
+    recurrent_whh_grad(g->nodes[n->in[1]].data, 4 * H, 4 * H, g->nodes[n->in[0]].data + 5 * H, 6 * H, ss->d[0], ss->d[1], H,
                        recurrent_init(g, n), 2 * H, n->data);
 }
 

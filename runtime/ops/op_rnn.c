@@ -244,7 +244,7 @@ static void rnn_whh_grad_forward(nn_graph *g, nn_node *n)
 {
     const nn_shape *s = recurrent_shape_in(g, n, 0);
     int H = s->d[2];
-    recurrent_whh_grad(g->nodes[n->in[1]].data, H, g->nodes[n->in[0]].data, H, s->d[0], s->d[1], H, recurrent_init(g, n), H,
+    recurrent_whh_grad(g->nodes[n->in[1]].data, H, H, g->nodes[n->in[0]].data, H, s->d[0], s->d[1], H, recurrent_init(g, n), H,
                        n->data);
 }
 

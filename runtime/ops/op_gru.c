@@ -10,7 +10,8 @@
  *     The node holds everything the backward reads.
  *   gru_grad(states, w_hh, gstates[, mask][, h0]) -> dxp (N,T,3H), or (N,T+1,3H) with h0, row 0
  *     then [d h0 | 0 0]: d loss / d xp by BPTT from the
- *     gradient of every part of the states. Gradient-only (NN_OPS_GRAD_ONLY).
+ *     gradient of every part of the states, or of the last step's alone (gstates (N,1,5H), here
+ *     and in the two ops below: recurrent_last_step_only). Gradient-only (NN_OPS_GRAD_ONLY).
  *   gru_whh_grad(states, dxp, gstates[, mask][, h0]) -> (3H,H): d loss / d W_hh = sum over
  *     steps of dhp_t^T h_{t-1} (t >= 1, and t = 0 with h0), where dhp = [d_r d_z d_hn] is the
  *     gradient of h_{t-1} W_hh^T + b_hh: d_r, d_z from dxp, d_hn = dxp_n r + the gradient on
@@ -131,6 +132,7 @@ typedef struct {
     const rec_weight *w;
     int T, H;
     atomic_int *failed;               /* backward: some slice lacked memory */
+    int gs_steps;                     /* backward: the gradient's steps, T or 1 (the last) */
 } gru_slice;
 
 static void forward_slice_body(const void *p, int s0, int s1)
@@ -147,7 +149,7 @@ static void gru_states_forward(nn_graph *g, nn_node *n)
     int N = n->shape.d[0], T = n->shape.d[1], H = n->shape.d[2] / S_W;
     rec_weight rw;
     rec_weight_pack(&rw, w, 1, 3 * H, H);   /* op(W) = W_hh^T */
-    recurrent_for_slices(N, 6.0 * N * H * H, forward_slice, &(gru_slice){n->data, xp, bh, mask, recurrent_init(g, n), &rw, T, H, NULL});
+    recurrent_for_slices(N, 6.0 * N * H * H, forward_slice, &(gru_slice){n->data, xp, bh, mask, recurrent_init(g, n), &rw, T, H, NULL, T});
 }
 
 /* dxp = gru_grad(...) (its rows 1..T with h0, row 0 then d/dh0); d/dW_hh and d/db_hh from
@@ -157,7 +159,7 @@ static int gru_states_backward(nn_graph *g, int id, int gout, int *gin)
     const nn_node *n = &g->nodes[id];
     nn_attrs attrs = n->a;   /* copies: adding nodes may move n */
     int n_in = n->n_in, init = recurrent_has_init(n) ? n->in[n_in - 1] : -1, H = n->shape.d[2] / S_W;
-    int in[NN_MAX_INPUTS] = {id, n->in[1], gout};
+    int in[NN_MAX_INPUTS] = {id, n->in[1], recurrent_last_step_only(g, gout)};
     for (int k = 3; k < n_in; k++) in[k] = n->in[k];   /* the mask and h0, where the states op has them */
     int d = nn_op(g, NN_OP_gru_grad, in, n_in, &attrs);
     int dxp = init < 0 || d < 0 ? d : recurrent_grad_rows(g, d);
@@ -194,13 +196,8 @@ static int gru_states_check(nn_graph *g, nn_rng *r, int scale)
 /* ---- gru_grad(states, w_hh, gstates[, mask][, h0]) -> dxp (N,T,3H) or (N,T+1,3H) ---- */
 static int gru_grad_infer(nn_graph *g, nn_node *n)
 {
-    if (recurrent_check_seq(g, n, 0, S_W, 3, " (gates r, z, n)", 3) < 0) return -1;
+    if (recurrent_check_seq(g, n, 0, S_W, 3, " (gates r, z, n)", 3) < 0 || recurrent_check_gstates(g, n) < 0) return -1;
     const nn_shape *s = recurrent_shape_in(g, n, 0);
-    if (!nn_shape_eq(s, recurrent_shape_in(g, n, 2))) {
-        char a[64], b[64];
-        return nn_graph_fail(g, "gru_grad: the states %s and their gradient %s differ in shape", nn_shape_str(s, a, sizeof a),
-                             nn_shape_str(recurrent_shape_in(g, n, 2), b, sizeof b));
-    }
     if (recurrent_check_init(g, n, s->d[0], s->d[2] / S_W, "hidden") < 0) return -1;
     n->shape = nn_shape3(s->d[0], s->d[1] + recurrent_has_init(n), s->d[2] / S_W * 3);
     return 0;
@@ -209,23 +206,31 @@ static int gru_grad_infer(nn_graph *g, nn_node *n)
 /* One real step of one sequence. dx (3H) holds the carried dh_t in [0, H) on entry (from step
  * t+1 and the W_hh GEMM; the rest is 0), [d_r d_z d_n] (d of the pre-activations r, z and of
  * xp_n) after; dhp (3H) gets [d_r d_z d_hn], the gradient of h_{t-1} W_hh^T + b_hh. st: the
- * step's states row, gs its gradient, h_prev h_{t-1} (NULL at t = 0), dh_prev step t-1's dh
- * slot (NULL at t = 0), which gets the direct part dh z. Each unit reads dx[j] before writing. */
-static void cell_step_grad(float *dx, float *dhp, const float *st, const float *gs, const float *h_prev, float *dh_prev, int H)
+ * step's states row, gs its gradient (NULL: 0), h_prev h_{t-1} (NULL at t = 0), dh_prev step
+ * t-1's dh slot (NULL at t = 0), which gets the direct part dh z. Each unit reads dx[j] before
+ * writing. */
+static inline void cell_grad(float *dx, float *dhp, const float *st, const float *gs, const float *h_prev, float *dh_prev, int H,
+                             int has_gs)
 {
 #pragma omp simd
     for (int j = 0; j < H; j++) {
         float r = st[j], z = st[S_Z * H + j], hn = st[S_HN * H + j], n = st[S_N * H + j], hp = h_prev ? h_prev[j] : 0.0f;
-        float dh = dx[j] + gs[S_H * H + j];
-        float dn = (dh * (1.0f - z) + gs[S_N * H + j]) * (1.0f - n * n);
-        float dr = (dn * hn + gs[j]) * r * (1.0f - r);
-        float dz = (dh * (hp - n) + gs[S_Z * H + j]) * z * (1.0f - z);
+        float dh = dx[j] + (has_gs ? gs[S_H * H + j] : 0.0f);
+        float dn = (dh * (1.0f - z) + (has_gs ? gs[S_N * H + j] : 0.0f)) * (1.0f - n * n);
+        float dr = (dn * hn + (has_gs ? gs[j] : 0.0f)) * r * (1.0f - r);
+        float dz = (dh * (hp - n) + (has_gs ? gs[S_Z * H + j] : 0.0f)) * z * (1.0f - z);
         dx[j] = dhp[j] = dr;
         dx[H + j] = dhp[H + j] = dz;
         dx[2 * H + j] = dn;
-        dhp[2 * H + j] = dn * r + gs[S_HN * H + j];
+        dhp[2 * H + j] = dn * r + (has_gs ? gs[S_HN * H + j] : 0.0f);
         if (dh_prev) dh_prev[j] = dh * z;
     }
+}
+
+static void cell_step_grad(float *dx, float *dhp, const float *st, const float *gs, const float *h_prev, float *dh_prev, int H)
+{
+    if (gs) cell_grad(dx, dhp, st, gs, h_prev, dh_prev, H, 1);
+    else cell_grad(dx, dhp, st, NULL, h_prev, dh_prev, H, 0);
 }
 
 /* Backward in time for sequences [s0, s1), inside the zeroed output d (step 0 of sequence 0;
@@ -234,7 +239,7 @@ static void cell_step_grad(float *dx, float *dhp, const float *st, const float *
  * [d_r d_z d_hn], and the GEMM adds dhp W_hh into dh_{t-1}. A padding step passes dh_t on
  * unchanged (h was carried) and leaves dxp_t = 0 (its gates are constants). With h0 (N,H),
  * step 0 passes dh_{-1} on to the row before it, h0's. */
-static void recur_backward(float *d, size_t ldd, const float *h0, float *dhp, const float *s, const float *gs,
+static void recur_backward(float *d, size_t ldd, const float *h0, float *dhp, const float *s, const float *gs, int gs_steps,
                            const rec_weight *w, const float *mask, int s0, int s1, int T, int H)
 {
     size_t lds = (size_t)T * S_W * H;
@@ -245,13 +250,14 @@ static void recur_backward(float *d, size_t ldd, const float *h0, float *dhp, co
             float *dx = dt + (size_t)(q - s0) * ldd, *dh_prev = has_prev ? dx - 3 * H : NULL, *dp = dhp + (size_t)(q - s0) * 3 * H;
             size_t at = (size_t)q * lds + (size_t)t * S_W * H;
             const float *h_prev = t > 0 ? s + at - H : h0 ? h0 + (size_t)q * H : NULL;
+            const float *gr = recurrent_gstates_row(gs, gs_steps, q, t, T, S_W * H);
             if (recurrent_real(mask, (size_t)q * T + t)) {
-                cell_step_grad(dx, dp, s + at, gs + at, h_prev, dh_prev, H);
+                cell_step_grad(dx, dp, s + at, gr, h_prev, dh_prev, H);
                 continue;
             }
             if (dh_prev) {
 #pragma omp simd
-                for (int j = 0; j < H; j++) dh_prev[j] = dx[j] + gs[at + S_H * H + j];
+                for (int j = 0; j < H; j++) dh_prev[j] = dx[j] + (gr ? gr[S_H * H + j] : 0.0f);
             }
             memset(dx, 0, (size_t)H * sizeof(float));
             memset(dp, 0, (size_t)3 * H * sizeof(float));
@@ -266,8 +272,11 @@ static void backward_slice_body(const void *p, int s0, int s1)
     const gru_slice *c = p;
     int init = c->h0 != NULL;   /* per sequence: dh0's row first */
     size_t ldd = (size_t)(c->T + init) * 3 * c->H;
+    memset(c->out + (size_t)s0 * ldd, 0, (size_t)(s1 - s0) * ldd * sizeof(float));   /* the slice's own sequences */
     float *dhp = malloc(((size_t)(s1 - s0) * 3 * c->H + 1) * sizeof(float));   /* once per call, not per step */
-    if (dhp) recur_backward(c->out + (size_t)init * 3 * c->H, ldd, c->h0, dhp, c->in, c->extra, c->w, c->mask, s0, s1, c->T, c->H);
+    if (dhp)
+        recur_backward(c->out + (size_t)init * 3 * c->H, ldd, c->h0, dhp, c->in, c->extra, c->gs_steps, c->w, c->mask, s0, s1, c->T,
+                       c->H);
     else atomic_store_explicit(c->failed, 1, memory_order_relaxed);   /* read after the slices: the pool orders it */
     free(dhp);
 }
@@ -279,10 +288,10 @@ static void gru_grad_forward(nn_graph *g, nn_node *n)
     const float *mask = recurrent_mask(g, n, 3);
     int N = n->shape.d[0], T = n->shape.d[1] - recurrent_has_init(n), H = n->shape.d[2] / 3;
     atomic_int failed = 0;
-    memset(n->data, 0, nn_shape_numel(&n->shape) * sizeof(float));
     rec_weight rw;
     rec_weight_pack(&rw, w, 0, H, 3 * H);   /* op(W) = W_hh (3H, H) */
-    recurrent_for_slices(N, 6.0 * N * H * H, backward_slice, &(gru_slice){n->data, s, gs, mask, recurrent_init(g, n), &rw, T, H, &failed});
+    recurrent_for_slices(N, 6.0 * N * H * H, backward_slice,
+                         &(gru_slice){n->data, s, gs, mask, recurrent_init(g, n), &rw, T, H, &failed, recurrent_shape_in(g, n, 2)->d[1]});
     if (atomic_load_explicit(&failed, memory_order_relaxed)) fail_nan(n, "gru_grad");
 }
 
@@ -292,23 +301,32 @@ static int check_states_dxp(nn_graph *g, nn_node *n)
     const nn_shape *s = recurrent_shape_in(g, n, 0), *d = recurrent_shape_in(g, n, 1);
     char a[64], b[64];
     if (s->ndim != 3 || d->ndim != 3 || s->d[0] != d->d[0] || s->d[1] != d->d[1] || s->d[2] % S_W ||
-        s->d[2] / S_W * 3 != d->d[2] || !nn_shape_eq(s, recurrent_shape_in(g, n, 2)))
-        return nn_graph_fail(g, "%s: expected states and their gradient (batch, time, 5H) and dxp (batch, time, 3H), got %s and %s",
+        s->d[2] / S_W * 3 != d->d[2])
+        return nn_graph_fail(g, "%s: expected states (batch, time, 5H) and dxp (batch, time, 3H), got %s and %s",
                              nn_op_def_at(n->op)->name, nn_shape_str(s, a, sizeof a), nn_shape_str(d, b, sizeof b));
+    if (recurrent_check_gstates(g, n) < 0) return -1;
     return recurrent_check_init(g, n, s->d[0], s->d[2] / S_W, "hidden");
 }
 
-/* d_hn of row m (H): dxp_n r plus the hn slot's own gradient; 0 at a padding step (hn was a
- * constant there). */
-static void dhn_row(float *o, const float *s, const float *d, const float *gs, const float *mask, size_t m, int H)
+/* The gradient on the hn slot of flat row m (step m % T of sequence m / T), or NULL (0), of a
+ * gradient of gs_steps steps (recurrent_gstates_row). */
+static const float *hn_grad(const float *gs, int gs_steps, size_t m, int T, int H)
 {
-    const float *dn = d + m * 3 * H + 2 * H, *r = s + m * S_W * H, *ghn = gs + m * S_W * H + S_HN * H;
+    const float *row = recurrent_gstates_row(gs, gs_steps, (int)(m / (size_t)T), (int)(m % (size_t)T), T, S_W * H);
+    return row ? row + S_HN * H : NULL;
+}
+
+/* d_hn of row m (H): dxp_n r plus the hn slot's own gradient ghn (NULL: 0); 0 at a padding
+ * step (hn was a constant there). */
+static void dhn_row(float *o, const float *s, const float *d, const float *ghn, const float *mask, size_t m, int H)
+{
+    const float *dn = d + m * 3 * H + 2 * H, *r = s + m * S_W * H;
     if (!recurrent_real(mask, m)) {
         memset(o, 0, (size_t)H * sizeof(float));
         return;
     }
 #pragma omp simd
-    for (int j = 0; j < H; j++) o[j] = dn[j] * r[j] + ghn[j];
+    for (int j = 0; j < H; j++) o[j] = dn[j] * r[j] + (ghn ? ghn[j] : 0.0f);
 }
 
 static int gru_whh_grad_infer(nn_graph *g, nn_node *n)
@@ -322,13 +340,14 @@ static int gru_whh_grad_infer(nn_graph *g, nn_node *n)
 typedef struct {
     float *dhn;
     const float *s, *d, *gs, *mask;
-    int H;
+    int T, H, gs_steps;
 } dhn_ctx;
 
 static void dhn_rows(const void *p, size_t lo, size_t hi)
 {
     const dhn_ctx *c = p;
-    for (size_t m = lo; m < hi; m++) dhn_row(c->dhn + m * c->H, c->s, c->d, c->gs, c->mask, m, c->H);
+    for (size_t m = lo; m < hi; m++)
+        dhn_row(c->dhn + m * c->H, c->s, c->d, hn_grad(c->gs, c->gs_steps, m, c->T, c->H), c->mask, m, c->H);
 }
 
 /* dW_hh = sum over n, t >= 1 of dhp[n,t]^T h[n,t-1] (and dhp[n,0]^T h0[n] with h0), h at column
@@ -345,7 +364,8 @@ static void gru_whh_grad_forward(nn_graph *g, nn_node *n)
         return;
     }
     const float *s = g->nodes[n->in[0]].data, *d = g->nodes[n->in[1]].data, *h0 = recurrent_init(g, n);
-    nn_par_items(M, (size_t)H, dhn_rows, &(dhn_ctx){dhn, s, d, g->nodes[n->in[2]].data, recurrent_mask(g, n, 3), H});
+    nn_par_items(M, (size_t)H, dhn_rows,
+                 &(dhn_ctx){dhn, s, d, g->nodes[n->in[2]].data, recurrent_mask(g, n, 3), T, H, recurrent_shape_in(g, n, 2)->d[1]});
     recurrent_whh_grad(d, 2 * H, G, s + S_H * H, S_W * H, N, T, H, h0, H, n->data);
     recurrent_whh_grad(dhn, H, H, s + S_H * H, S_W * H, N, T, H, h0, H, n->data + (size_t)2 * H * H);
     free(dhn);
@@ -365,8 +385,8 @@ static void gru_bhh_grad_forward(nn_graph *g, nn_node *n)
     const float *s = g->nodes[n->in[0]].data, *d = g->nodes[n->in[1]].data, *gs = g->nodes[n->in[2]].data;
     const float *mask = recurrent_mask(g, n, 3);
     const nn_shape *ss = recurrent_shape_in(g, n, 0);
-    int H = ss->d[2] / S_W, G = 3 * H;
-    size_t M = (size_t)ss->d[0] * ss->d[1];
+    int H = ss->d[2] / S_W, G = 3 * H, T = ss->d[1], gs_steps = recurrent_shape_in(g, n, 2)->d[1];
+    size_t M = (size_t)ss->d[0] * T;
     float *o = n->data, *dhn = o + 2 * H;
     memset(o, 0, (size_t)G * sizeof(float));
     for (size_t m = 0; m < M; m++) {
@@ -374,9 +394,9 @@ static void gru_bhh_grad_forward(nn_graph *g, nn_node *n)
 #pragma omp simd
         for (int j = 0; j < 2 * H; j++) o[j] += dm[j];
         if (!recurrent_real(mask, m)) continue;
-        const float *r = s + m * S_W * H, *ghn = gs + m * S_W * H + S_HN * H;
+        const float *r = s + m * S_W * H, *ghn = hn_grad(gs, gs_steps, m, T, H);
 #pragma omp simd
-        for (int j = 0; j < H; j++) dhn[j] += dm[2 * H + j] * r[j] + ghn[j];
+        for (int j = 0; j < H; j++) dhn[j] += dm[2 * H + j] * r[j] + (ghn ? ghn[j] : 0.0f);
     }
 }
 

@@ -196,6 +196,7 @@ static int gemm_tall(int m, int n, int k)
 #endif
 }
 
+#if NN_ISA_X86
 typedef struct {
     int ta, m, n, k, lda, ldc, rows;   /* rows per chunk, a multiple of 16 */
     float alpha, beta;
@@ -205,16 +206,13 @@ typedef struct {
 
 static void tall_chunk(const void *p, size_t chunk)
 {
-#if NN_ISA_X86
     const tall_job *j = p;
     int i0 = (int)chunk * j->rows, rows = j->m - i0 < j->rows ? j->m - i0 : j->rows;
     const float *a = j->ta ? j->a + i0 : j->a + (size_t)i0 * j->lda;
     nn_panels_gemm(j->ta, rows, j->k, j->alpha, a, (size_t)j->lda, j->packed, j->n, 0, j->n, j->beta, j->c + (size_t)i0 * j->ldc,
                    (size_t)j->ldc, j->bias);
-#else
-    (void)p, (void)chunk;
-#endif
 }
+#endif
 
 /* 0 when done; -1 when the packed op(B) found no memory (the caller then uses OpenBLAS). */
 static int tall_sgemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,

@@ -1,6 +1,6 @@
 /* bench_gemm: the panel GEMM (runtime/kernels/gemm_panel.h, packing included) against one
  * OpenBLAS call, on one core, over thin shapes: the figures behind nn_sgemm's choice of kernel
- * (THIN_* in runtime/core/runtime.c). Not part of `make test`; scripts/bench_gemm.sh builds and
+ * (THIN_*, TALL_* and DEEP_* in runtime/core/gemm.c). Not part of `make test`; scripts/bench_gemm.sh builds and
  * runs it. Each figure is GFLOP/s, the median of SAMPLES samples, the two kernels alternated.
  * Needs the AVX-512 level. Argument: "grid" (the default) or "layers" (the bench models').
  * "peak": a 1024^3 nn_sgemm on all the pool's threads (OMP_NUM_THREADS), the limit make bench

@@ -3,7 +3,7 @@
  * run interrupted mid-epoch and resumed writes the same checkpoint as a straight run, for an
  * MLP, a CNN with batch norm and dropout, an LSTM and a GAN (two nets, two steps). The shapes
  * are big enough to take the parallel paths: GEMMs split over the threads (with parts OpenBLAS
- * sums in another order than the whole: runtime.c), convolutions over groups of images with
+ * sums in another order than the whole: gemm.c), convolutions over groups of images with
  * summed weight gradients (conv_groups.c), the LSTM's threads over sequences, loss sums over
  * chunks (parallel.h). */
 #define _GNU_SOURCE

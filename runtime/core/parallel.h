@@ -5,7 +5,7 @@
  * counter, so a core that a neighbour keeps busy costs little more than its share, and results
  * never depend on which thread ran what (a reduction keeps one partial per chunk, added in chunk
  * order). The elementwise loops (nn_par_for, nn_par_items, nn_par_sum below), big GEMMs
- * (nn_sgemm: blocks of rows or columns, runtime.c), convolutions (groups of images,
+ * (nn_sgemm: blocks of rows or columns, or along k, gemm.c), convolutions (groups of images,
  * conv_groups.c), recurrent layers (slices of sequences, recurrent.h), batched GEMMs and
  * attention (runs of entries, batch_loop.c) and the rows of layer norm, masked softmax and
  * permute all run so. OpenBLAS
@@ -22,7 +22,7 @@
 
 /* C (M,N) = alpha op(A) op(B) + beta C, row-major (trans_*: 1 = transposed). From
  * NN_GEMM_PAR_FLOPS, outside any parallel job, in blocks of C's rows or columns that the
- * pool's threads take (runtime.c); the same bits as one call. */
+ * pool's threads take (gemm.c); the same bits as one call. */
 void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
               int ldb, float beta, float *c, int ldc);
 /* C (M,N) = op(A) op(B) + bias, bias (N) added to every row: a dense layer's forward. Thin

@@ -12,7 +12,7 @@ enum {
     NN_SCRATCH_CONV_PARTIALS,     /* a split convolution's partial sums, one per run of groups (conv_groups.c) */
     NN_SCRATCH_RECURRENT_PACK,    /* a recurrent op's packed W_hh (recurrent_gemm.c) */
     NN_SCRATCH_ATTENTION,         /* one (batch, head) entry's weights and their gradient (attention.c) */
-    NN_SCRATCH_GEMM_PACK,         /* a thin GEMM's panels of op(B) (runtime.c, gemm_panel.h) */
+    NN_SCRATCH_GEMM_PACK,         /* a thin or tall GEMM's panels of op(B), a deep one's partial sums (gemm.c) */
     NN_SCRATCH_SLOTS
 };
 

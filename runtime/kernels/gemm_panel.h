@@ -1,6 +1,7 @@
 /* gemm_panel.h — an AVX-512 GEMM for thin products, C (m, n) = alpha op(A) op(B) + beta C
- * with few rows (a batch of 32-256) or a short k: the dense layers' forward and backward
- * (runtime.c routes nn_sgemm here), and the recurrent ops' per-step product (recurrent_gemm.c).
+ * with few rows (a batch of 32-256) or a short k: the dense layers' forward and backward and
+ * the products over every step of a sequence (core/gemm.c routes nn_sgemm here, by columns or
+ * by blocks of rows), and the recurrent ops' per-step product (recurrent_gemm.c).
  *
  * op(B) is packed into panels of 32 columns (k rows of 32 floats, zeros past n), and an 8 x 32
  * register tile streams a panel against 8 rows of op(A) read in place (A is never packed: a

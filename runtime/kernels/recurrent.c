@@ -1,5 +1,5 @@
 /* What the fused recurrent ops (op_rnn.c, op_lstm.c, op_gru.c) share beyond recurrent.h: argument
- * checks and the recurrent weight gradient GEMM. */
+ * checks, the time loop's slices, last-step gradients and the recurrent weight gradient. */
 #include "recurrent.h"
 #include "../ops/op_list.h"
 #include "../core/parallel.h"

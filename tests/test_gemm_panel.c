@@ -116,7 +116,7 @@ static void test_bias_is_the_same_bits_as_c_filled_with_it(void **state)
                         filled[(size_t)i * ldc + j] = j < n ? bias[j] : 5.0f;
                     }
                 nn_panels_pack(packed, b, tb, (size_t)ldb, k, n, 0, n);
-                nn_panels_gemm(ta, m, k, 0.5f, a, (size_t)lda, packed, n, 0, n, 0.0f, c, (size_t)ldc, bias);
+                nn_panels_gemm(ta, m, k, 0.5f, a, (size_t)lda, packed, n, 0, n, 0.0f, c, (size_t)ldc, &(nn_gemm_epilogue){.bias = bias});
                 nn_panels_gemm(ta, m, k, 0.5f, a, (size_t)lda, packed, n, 0, n, 1.0f, filled, (size_t)ldc, NULL);
                 for (size_t i = 0; i < (size_t)m * ldc; i++)
                     if (memcmp(&c[i], &filled[i], sizeof *c) != 0)

@@ -286,6 +286,32 @@ static int conv_act_pool(nn_graph *g, nn_rng *r, nn_fused_act act)
 static int conv_selu_pool_fixture(nn_graph *g, nn_rng *r) { return conv_act_pool(g, r, selu_act); }
 static int conv_leaky_pool_fixture(nn_graph *g, nn_rng *r) { return conv_act_pool(g, r, leaky_act); }
 
+/* Dense layers with a fused activation, alone and as a 3-layer MLP, where each relu /
+ * leaky_relu gradient is taken in the next layer's dx GEMM (matmul_act_grad). As for the convs:
+ * small weights (|w| < 0.05, K <= 4 inputs of |x| < 3) and biases +-[1, 2) keep every
+ * pre-activation >= 0.1 from the kink at 0. x (3,4) -> (3,4) -> (3,4) -> (3,2). */
+static int fused_dense(nn_graph *g, nn_rng *r, int x, int units, nn_fused_act act)
+{
+    int k = g->nodes[x].shape.d[1];
+    int w = nn_test_input(g, nn_shape2(units, k), r, -0.05f, 0.05f), b = nn_test_input(g, nn_shape1(units), r, -1, 1);
+    for (int j = 0; j < units; j++) nn_data(g, b)[j] = (j % 2 ? -1.0f : 1.0f) * (1.0f + 0.3f * (float)j);
+    return nn_dense_act(g, x, w, b, act);
+}
+static int dense_leaky_fixture(nn_graph *g, nn_rng *r)
+{
+    return fused_dense(g, r, nn_test_input(g, nn_shape2(3, 4), r, -1, 1), 4, leaky_act);
+}
+static int dense_selu_fixture(nn_graph *g, nn_rng *r)
+{
+    return fused_dense(g, r, nn_test_input(g, nn_shape2(3, 4), r, -1, 1), 4, selu_act);
+}
+static int mlp_relu_fixture(nn_graph *g, nn_rng *r)
+{
+    int h = fused_dense(g, r, nn_test_input(g, nn_shape2(3, 4), r, -1, 1), 4, relu_act);
+    h = fused_dense(g, r, h, 4, leaky_act);
+    return fused_dense(g, r, h, 2, (nn_fused_act){NN_FUSED_NONE, 0.0f, 0.0f});
+}
+
 /* ---- the attention ops in the layouts beyond their registry fixtures ---- */
 
 /* x W: a shared 2-D B (one GEMM over all rows, its gradient too), transposed */
@@ -368,6 +394,9 @@ static const struct {
     {"conv_transpose2d with fused relu", conv_t_relu_fixture},
     {"conv2d with fused selu, then max pool", conv_selu_pool_fixture},
     {"conv2d with fused leaky_relu, then max pool", conv_leaky_pool_fixture},
+    {"dense with fused leaky_relu", dense_leaky_fixture},
+    {"dense with fused selu", dense_selu_fixture},
+    {"MLP of dense layers with fused relu and leaky_relu", mlp_relu_fixture},
     {"batch_matmul x W (shared 2-D B, transposed)", batch_matmul_shared_b},
     {"batch_matmul shared transposed A, transposed B", batch_matmul_shared_a},
     {"batch_matmul transposed A", batch_matmul_trans_a},
@@ -387,6 +416,51 @@ static void test_per_step_variants_and_composite_layers_first_and_second_order(v
         check_fixture(extra_fixtures[i].name, extra_fixtures[i].fixture, 777 + i, 0);
         check_fixture(extra_fixtures[i].name, extra_fixtures[i].fixture, 777 + i, 1);
     }
+}
+
+/* The ops of the nodes `roots` depend on, counted by registry row (counts: nn_op_count()). */
+static void count_ops_reached(nn_graph *g, const int *roots, int n_roots, int *counts)
+{
+    char *seen = calloc((size_t)g->n, 1);
+    int *stack = malloc((size_t)g->n * sizeof *stack), top = 0;
+    assert_non_null(seen);
+    assert_non_null(stack);
+    for (int i = 0; i < n_roots; i++) stack[top++] = roots[i], seen[roots[i]] = 1;
+    while (top > 0) {
+        const nn_node *nd = &g->nodes[stack[--top]];
+        if (nd->kind != NN_NODE_OP) continue;
+        counts[nd->op]++;
+        for (int k = 0; k < nd->n_in; k++)
+            if (!seen[nd->in[k]]) seen[nd->in[k]] = 1, stack[top++] = nd->in[k];
+    }
+    free(seen), free(stack);
+}
+
+/* Between dense layers, a relu / leaky_relu gradient is taken in the next layer's dx GEMM: the
+ * MLP's weight gradients reach two matmul_act_grad nodes and no leaky_relu_grad; their second
+ * order (the gradient of the input gradient's norm, WGAN-GP's penalty) takes them the same way. */
+static void test_relu_gradients_between_dense_layers_are_taken_in_the_dx_gemm(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(3);
+    nn_rng r;
+    nn_rng_seed(&r, 3);
+    int y = mlp_relu_fixture(g, &r);
+    inputs_t in = collect_inputs(g, g->n);   /* x, then W and b of each layer */
+    int loss = nn_sum(g, nn_square(g, y)), grads[16];
+    assert_int_equal(nn_grad(g, loss, in.inputs, in.n_inputs, grads), 0);
+    int *counts = calloc((size_t)nn_op_count(), sizeof *counts);
+    assert_non_null(counts);
+    count_ops_reached(g, grads + 1, in.n_inputs - 1, counts);
+    assert_int_equal(counts[nn_op_find("matmul_act_grad")], 2);
+    assert_int_equal(counts[nn_op_find("leaky_relu_grad")], 0);
+    int penalty = nn_sum(g, nn_square(g, grads[0])), second[16];
+    assert_int_equal(nn_grad(g, penalty, in.inputs + 1, in.n_inputs - 1, second), 0);
+    memset(counts, 0, (size_t)nn_op_count() * sizeof *counts);
+    count_ops_reached(g, second, in.n_inputs - 1, counts);
+    assert_true(counts[nn_op_find("matmul_act_grad")] >= 4);
+    free(counts);
+    nn_graph_free(g);
 }
 
 /* The per-step loss is the mean over all N*T steps: equal to the 2-D loss of the rows. */
@@ -524,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_every_op_first_order),
         cmocka_unit_test(test_every_op_second_order),
         cmocka_unit_test(test_per_step_variants_and_composite_layers_first_and_second_order),
+        cmocka_unit_test(test_relu_gradients_between_dense_layers_are_taken_in_the_dx_gemm),
         cmocka_unit_test(test_winograd_convolutions_first_and_second_order),
         cmocka_unit_test(test_cross_entropy_per_step_is_mean_over_rows),
         cmocka_unit_test(test_cross_entropy_per_step_rejects_mismatched_labels),

@@ -277,35 +277,54 @@ static void test_tall_and_deep_gemms_are_right_and_the_same_bits_however_split(v
     assert_int_equal(nn_gemm_route(0, 100, 256, 12800), NN_GEMM_BLAS);   /* only A^T sums over a long k here */
 }
 
-/* nn_sgemm_bias (a dense layer's forward): the same bits as C's rows filled with the bias and
- * nn_sgemm with beta = 1, on thin shapes (the bias added in the tiles) and others, small and
- * split, on 2 threads; what C held before does not matter. */
-static void test_gemm_with_bias_is_the_same_bits_as_c_filled_with_it(void **state)
+/* nn_sgemm_fused: the same bits as the unfused steps, each in a pass of its own (C's rows
+ * filled with the bias and nn_sgemm with beta = 1, then leaky_relu's and leaky_relu_grad's
+ * loops), on thin shapes (the epilogue applied in the tiles), a tall one and OpenBLAS's, small
+ * and split, on 2 threads; what C held before does not matter. The gate has zeros, NaNs and
+ * both signs; relu's slope 0 and a leaky one. */
+static void test_fused_gemm_is_the_same_bits_as_its_steps_one_by_one(void **state)
 {
     (void)state;
     static const shape_t shapes[] = {
         {0, 1, 64, 512, 784}, {0, 1, 128, 100, 784}, {0, 1, 64, 20, 400}, {0, 1, 1024, 512, 1024}, {0, 1, 9, 7, 5},
         {0, 1, 12800, 256, 100},   /* tall */
+        {0, 0, 256, 512, 512},     /* thin, B plain: an MLP's dx */
+        {0, 0, 200, 300, 2500},    /* OpenBLAS, split */
     };
     nn_rng r;
     nn_rng_seed(&r, 15);
     omp_set_num_threads(2);
-    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
-        int m = shapes[i].m, n = shapes[i].n, k = shapes[i].k, ldc = n + 2;
-        float *a = random_matrix(&r, (size_t)m * k), *b = random_matrix(&r, (size_t)n * k), *bias = random_matrix(&r, (size_t)n);
-        float *c = malloc((size_t)m * ldc * sizeof *c), *filled = malloc((size_t)m * ldc * sizeof *filled);
-        assert_non_null(c);
-        assert_non_null(filled);
-        for (int row = 0; row < m; row++)
-            for (int j = 0; j < ldc; j++) {
-                c[(size_t)row * ldc + j] = j < n ? NAN : 3.0f;
-                filled[(size_t)row * ldc + j] = j < n ? bias[j] : 3.0f;
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+        for (int kind = 0; kind < 4; kind++) {   /* bias; bias + relu; bias + leaky; gate */
+            int m = shapes[i].m, n = shapes[i].n, k = shapes[i].k, tb = shapes[i].tb, ldc = n + 2, ldg = n + 1;
+            float slope = kind == 1 ? 0.0f : 0.2f;
+            float *a = random_matrix(&r, (size_t)m * k), *b = random_matrix(&r, (size_t)n * k), *bias = random_matrix(&r, (size_t)n);
+            float *gate = random_matrix(&r, (size_t)m * ldg);
+            float *c = malloc((size_t)m * ldc * sizeof *c), *want = malloc((size_t)m * ldc * sizeof *want);
+            assert_non_null(c);
+            assert_non_null(want);
+            for (int row = 0; row < m; row++) {
+                gate[(size_t)row * ldg + row % n] = row % 3 ? 0.0f : NAN;
+                for (int j = 0; j < ldc; j++) {
+                    c[(size_t)row * ldc + j] = j < n ? NAN : 3.0f;
+                    want[(size_t)row * ldc + j] = j < n ? (kind < 3 ? bias[j] : 0.0f) : 3.0f;
+                }
             }
-        nn_sgemm_bias(0, 1, m, n, k, a, k, b, k, bias, c, ldc);
-        nn_sgemm(0, 1, m, n, k, 1.0f, a, k, b, k, 1.0f, filled, ldc);
-        assert_memory_equal(c, filled, (size_t)m * ldc * sizeof *c);
-        free(a), free(b), free(bias), free(c), free(filled);
-    }
+            nn_gemm_epilogue e = {.bias = kind < 3 ? bias : NULL, .act = kind == 1 || kind == 2, .slope = slope,
+                                  .gate = kind == 3 ? gate : NULL, .ldgate = (size_t)ldg};
+            nn_sgemm_fused(0, tb, m, n, k, a, k, b, tb ? k : n, c, ldc, &e);
+            nn_sgemm(0, tb, m, n, k, 1.0f, a, k, b, tb ? k : n, kind < 3 ? 1.0f : 0.0f, want, ldc);
+            for (int row = 0; row < m; row++)
+                for (int j = 0; j < n; j++) {
+                    float *v = &want[(size_t)row * ldc + j], g = gate[(size_t)row * ldg + j];
+                    if (e.act) *v = *v < 0.0f ? slope * *v : *v;
+                    if (e.gate) *v = g > 0.0f ? *v : slope * *v;
+                }
+            for (size_t x = 0; x < (size_t)m * ldc; x++)
+                if (memcmp(&c[x], &want[x], sizeof *c) != 0)
+                    fail_msg("(%d, %d, %d) epilogue %d: C[%zu] = %.9g fused, %.9g in steps", m, n, k, kind, x, c[x], want[x]);
+            free(a), free(b), free(bias), free(gate), free(c), free(want);
+        }
 }
 
 /* Small GEMMs and GEMMs inside a parallel region run whole on the calling thread. */
@@ -346,7 +365,7 @@ int main(void)
         cmocka_unit_test(test_split_gemm_is_the_same_bits_as_one_call),
         cmocka_unit_test(test_thin_gemm_is_the_same_bits_however_split),
         cmocka_unit_test(test_tall_and_deep_gemms_are_right_and_the_same_bits_however_split),
-        cmocka_unit_test(test_gemm_with_bias_is_the_same_bits_as_c_filled_with_it),
+        cmocka_unit_test(test_fused_gemm_is_the_same_bits_as_its_steps_one_by_one),
         cmocka_unit_test(test_small_and_nested_gemms_are_right),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -52,6 +52,10 @@ int nn_test_input(nn_graph *g, nn_shape s, nn_rng *r, float lo, float hi);
 
 /* matmul: A (M,K) or A^T, B (K,N) or B^T -> (M,N). Only 2-D; nn_batch_matmul for more. */
 int nn_matmul(nn_graph *g, int a, int b, int trans_a, int trans_b);
+/* matmul_act_grad: nn_matmul's product P (M,N) taken through a relu / leaky_relu's gradient,
+ * P * (gate > 0 ? 1 : slope), gate (M,N) the activation's value or input, as the GEMM stores
+ * P: leaky_relu_grad over a matmul in one pass (nn_leaky_relu_grad_of builds it). */
+int nn_matmul_act_grad(nn_graph *g, int a, int b, int trans_a, int trans_b, int gate, float slope);
 /* dense: x (N,K), W (M,K) [PyTorch layout], b (M) or -1 -> (N,M) */
 int nn_dense(nn_graph *g, int x, int w, int b);
 
@@ -140,6 +144,9 @@ int nn_conv_transpose2d(nn_graph *g, int x, int w, int b, int stride, int pad_h,
 int nn_conv2d_act(nn_graph *g, int x, int w, int b, int stride, int pad_h, int pad_w, nn_fused_act act);
 int nn_conv_transpose2d_act(nn_graph *g, int x, int w, int b, int stride, int pad_h, int pad_w, int out_pad_h,
                             int out_pad_w, nn_fused_act act);
+/* dense with an activation applied in the op: relu and leaky_relu as the GEMM stores its tiles,
+ * elu and selu in a pass over the output; the pre-activation values are never stored. */
+int nn_dense_act(nn_graph *g, int x, int w, int b, nn_fused_act act);
 /* max / average pooling with a k x k window: (N,C,H,W) -> (N,C,OH,OW),
  * OH = (H + 2*pad - k) / stride + 1; average pooling counts padding as zeros (PyTorch's
  * count_include_pad=True); max pooling ignores padding. */

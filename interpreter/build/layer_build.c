@@ -133,21 +133,9 @@ static int weight_and_bias(call_ctx *c, int li, const layer_spec *l, nn_shape w,
     return ctx_call(c)->bias[li] = call_param(c, l, "bias", nn_shape1(units));
 }
 
-static int build_dense(call_ctx *c, int li, const int *in, int n_in)
-{
-    (void)n_in;
-    int x = in[0];
-    const layer_spec *l = &c->net->layers[li];
-    nn_graph *g = c->m->g;
-    const nn_shape *xs = &g->nodes[x].shape;
-    int fan_in = xs->d[xs->ndim - 1];
-    int b = weight_and_bias(c, li, l, nn_shape2(l->units, fan_in), l->units);
-    int y = nn_dense(g, x, ctx_call(c)->weight[li], b);
-    return apply_act(g, y, l->act, l->act_param);
-}
-
-/* The layer's activation when a convolution can apply it to its output itself (one pass over
- * memory fewer); kind NN_FUSED_NONE otherwise, and apply_act builds it as its own op. */
+/* The layer's activation when a dense layer or a convolution can apply it to its output itself
+ * (one pass over memory fewer); kind NN_FUSED_NONE otherwise, and apply_act builds it as its
+ * own op. */
 static nn_fused_act fusable_act(act_kind a, float param)
 {
     switch (a) {
@@ -157,6 +145,25 @@ static nn_fused_act fusable_act(act_kind a, float param)
     case ACT_SELU: return (nn_fused_act){NN_FUSED_ELU, NN_SELU_ALPHA, NN_SELU_SCALE};
     default: return (nn_fused_act){NN_FUSED_NONE, 0.0f, 0.0f};
     }
+}
+
+static int build_dense(call_ctx *c, int li, const int *in, int n_in)
+{
+    (void)n_in;
+    int x = in[0];
+    const layer_spec *l = &c->net->layers[li];
+    nn_graph *g = c->m->g;
+    const nn_shape *xs = &g->nodes[x].shape;
+    int fan_in = xs->d[xs->ndim - 1];
+    int b = weight_and_bias(c, li, l, nn_shape2(l->units, fan_in), l->units);
+    /* relu and leaky_relu only: the GEMM applies them as it stores its tiles, and the gradient
+     * at the next layer is taken in that layer's dx GEMM (matmul_act_grad). An elu would still
+     * cost its pass, and its gradient from the output differs in the last bits from the one
+     * from the input, which runs recorded before would no longer match. */
+    nn_fused_act fa = fusable_act(l->act, l->act_param);
+    if (fa.kind != NN_FUSED_LEAKY_RELU) fa.kind = NN_FUSED_NONE;
+    int y = nn_dense_act(g, x, ctx_call(c)->weight[li], b, fa);
+    return fa.kind == NN_FUSED_NONE ? apply_act(g, y, l->act, l->act_param) : y;
 }
 
 /* conv: weight (F, C, KH, KW); conv_transpose: weight (C, F, KH, KW) as in PyTorch. */

@@ -128,14 +128,44 @@ typedef struct {
     float alpha, beta;
     const float *a, *b;
     float *c;
-    int cols;            /* columns per chunk, a multiple of NN_PANEL */
-    const float *bias;   /* added to each row of C (beta = 0), or NULL */
+    int cols;                    /* columns per chunk, a multiple of NN_PANEL */
+    const nn_gemm_epilogue *e;   /* applied as C is stored (its bias with beta = 0), or NULL */
 } thin_job;
 
 /* Columns [j0, j1) of C's m rows (ldc apart) = bias[j0, j1): what beta = 1 then adds to. */
 static void fill_rows(float *c, int ldc, int m, const float *bias, int j0, int j1)
 {
     for (int i = 0; i < m; i++) memcpy(c + (size_t)i * ldc + j0, bias + j0, (size_t)(j1 - j0) * sizeof(float));
+}
+
+/* The epilogue's activation and gate over C's rows [i0, i1), columns [j0, j1), once the GEMM
+ * has stored them (the bias is in already: C was filled with it). The same tests and products
+ * as the tile's store and the ops' own loops. */
+static void epilogue_pass(float *c, int ldc, int i0, int i1, int j0, int j1, const nn_gemm_epilogue *e)
+{
+    if (!e || (!e->act && !e->gate)) return;
+    const float slope = e->slope;
+    for (int i = i0; i < i1; i++) {
+        float *cr = c + (size_t)i * ldc;
+        if (e->act)
+            for (int j = j0; j < j1; j++) cr[j] = cr[j] < 0.0f ? slope * cr[j] : cr[j];
+        if (e->gate) {
+            const float *gr = e->gate + (size_t)i * e->ldgate;
+            for (int j = j0; j < j1; j++) cr[j] = gr[j] > 0.0f ? cr[j] : slope * cr[j];
+        }
+    }
+}
+
+typedef struct {
+    float *c;
+    int ldc, n;
+    const nn_gemm_epilogue *e;
+} epilogue_job;
+
+static void epilogue_rows(const void *p, size_t lo, size_t hi)
+{
+    const epilogue_job *j = p;
+    epilogue_pass(j->c, j->ldc, (int)lo, (int)hi, 0, j->n, j->e);
 }
 
 /* Columns [j0, j1) of C: their panels packed in this thread's scratch, then the tiles. */
@@ -148,23 +178,25 @@ static void thin_chunk(const void *p, size_t chunk)
     if (packed) {
         nn_panels_pack(packed, j->b, j->tb, (size_t)j->ldb, j->k, j->n, j0, j1);
         nn_panels_gemm(j->ta, j->m, j->k, j->alpha, j->a, (size_t)j->lda, packed, j->n, j0, j1, j->beta, j->c, (size_t)j->ldc,
-                       j->bias);
+                       j->e);
         return;
     }
 #endif
     /* no memory for the panels: OpenBLAS on the same columns */
-    if (j->bias) fill_rows(j->c, j->ldc, j->m, j->bias, j0, j1);
-    gemm_part(j->ta, j->tb, j->m, j->n, j->k, j->alpha, j->a, j->lda, j->b, j->ldb, j->bias ? 1.0f : j->beta, j->c, j->ldc, 1,
-              j0, j1);
+    const float *bias = j->e ? j->e->bias : NULL;
+    if (bias) fill_rows(j->c, j->ldc, j->m, bias, j0, j1);
+    gemm_part(j->ta, j->tb, j->m, j->n, j->k, j->alpha, j->a, j->lda, j->b, j->ldb, bias ? 1.0f : j->beta, j->c, j->ldc, 1, j0,
+              j1);
+    epilogue_pass(j->c, j->ldc, 0, j->m, j0, j1, j->e);
 }
 
 static void thin_sgemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
-                       float beta, float *c, int ldc, const float *bias)
+                       float beta, float *c, int ldc, const nn_gemm_epilogue *e)
 {
     double panel_flops = 2.0 * m * k * NN_PANEL;
     int panels = (n + NN_PANEL - 1) / NN_PANEL, per_chunk = (int)(THIN_CHUNK_FLOPS / panel_flops) + 1;
     if (per_chunk > panels) per_chunk = panels;
-    thin_job j = {ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, per_chunk * NN_PANEL, bias};
+    thin_job j = {ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, per_chunk * NN_PANEL, e};
     size_t chunks = (size_t)((panels + per_chunk - 1) / per_chunk);
     if (nn_pool_threads() < 2 || 2.0 * m * n * k < NN_GEMM_PAR_FLOPS)
         for (size_t i = 0; i < chunks; i++) thin_chunk(&j, i);
@@ -200,8 +232,9 @@ static int gemm_tall(int m, int n, int k)
 typedef struct {
     int ta, m, n, k, lda, ldc, rows;   /* rows per chunk, a multiple of 16 */
     float alpha, beta;
-    const float *a, *packed, *bias;
+    const float *a, *packed;
     float *c;
+    const nn_gemm_epilogue *e;
 } tall_job;
 
 static void tall_chunk(const void *p, size_t chunk)
@@ -209,21 +242,26 @@ static void tall_chunk(const void *p, size_t chunk)
     const tall_job *j = p;
     int i0 = (int)chunk * j->rows, rows = j->m - i0 < j->rows ? j->m - i0 : j->rows;
     const float *a = j->ta ? j->a + i0 : j->a + (size_t)i0 * j->lda;
+    nn_gemm_epilogue e;   /* the gate's rows from i0, as C's */
+    if (j->e) {
+        e = *j->e;
+        if (e.gate) e.gate += (size_t)i0 * e.ldgate;
+    }
     nn_panels_gemm(j->ta, rows, j->k, j->alpha, a, (size_t)j->lda, j->packed, j->n, 0, j->n, j->beta, j->c + (size_t)i0 * j->ldc,
-                   (size_t)j->ldc, j->bias);
+                   (size_t)j->ldc, j->e ? &e : NULL);
 }
 #endif
 
 /* 0 when done; -1 when the packed op(B) found no memory (the caller then uses OpenBLAS). */
 static int tall_sgemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
-                      float beta, float *c, int ldc, const float *bias)
+                      float beta, float *c, int ldc, const nn_gemm_epilogue *e)
 {
 #if NN_ISA_X86
     float *packed = nn_thread_scratch(NN_SCRATCH_GEMM_PACK, nn_panels_floats(k, 0, n));
     if (!packed) return -1;
     nn_panels_pack(packed, b, tb, (size_t)ldb, k, n, 0, n);
     int rows = (TALL_BLOCK_FLOATS / k + 15) / 16 * 16;
-    tall_job j = {ta, m, n, k, lda, ldc, rows, alpha, beta, a, packed, bias, c};
+    tall_job j = {ta, m, n, k, lda, ldc, rows, alpha, beta, a, packed, c, e};
     size_t chunks = (size_t)((m + rows - 1) / rows);
     if (nn_pool_threads() < 2)
         for (size_t i = 0; i < chunks; i++) tall_chunk(&j, i);
@@ -231,7 +269,7 @@ static int tall_sgemm(int ta, int tb, int m, int n, int k, float alpha, const fl
     return 0;
 #else
     (void)ta, (void)tb, (void)m, (void)n, (void)k, (void)alpha, (void)a, (void)lda, (void)b, (void)ldb, (void)beta, (void)c;
-    (void)ldc, (void)bias;
+    (void)ldc, (void)e;
     return -1;
 #endif
 }
@@ -347,15 +385,16 @@ void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const 
     nn_pool_run((size_t)blocks, gemm_block, &j);
 }
 
-void nn_sgemm_bias(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
-                   const float *bias, float *c, int ldc)
+void nn_sgemm_fused(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                    float *c, int ldc, const nn_gemm_epilogue *e)
 {
     nn_gemm_kind route = nn_gemm_route(trans_a, m, n, k);
-    if (route == NN_GEMM_THIN) {   /* the bias added as the tiles are stored */
-        thin_sgemm(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, bias);
+    if (route == NN_GEMM_THIN) {   /* the epilogue applied as the tiles are stored */
+        thin_sgemm(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, e);
         return;
     }
-    if (route == NN_GEMM_TALL && tall_sgemm(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, bias) == 0) return;
-    fill_rows(c, ldc, m, bias, 0, n);
-    nn_sgemm(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 1.0f, c, ldc);
+    if (route == NN_GEMM_TALL && tall_sgemm(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, e) == 0) return;
+    if (e->bias) fill_rows(c, ldc, m, e->bias, 0, n);
+    nn_sgemm(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, e->bias ? 1.0f : 0.0f, c, ldc);
+    if (e->act || e->gate) nn_par_items((size_t)m, (size_t)n, epilogue_rows, &(epilogue_job){c, ldc, n, e});
 }

@@ -25,11 +25,25 @@
  * pool's threads take (gemm.c); the same bits as one call. */
 void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
               int ldb, float beta, float *c, int ldc);
-/* C (M,N) = op(A) op(B) + bias, bias (N) added to every row: a dense layer's forward. Thin
- * products add it as their tiles are stored (nothing written to C before, and no thread reads
- * what another wrote); others fill C's rows with it first. The same bits either way. */
-void nn_sgemm_bias(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
-                   const float *bias, float *c, int ldc);
+/* What a GEMM does to each element of its product P = op(A) op(B) as it stores it in C, in this
+ * order: adds bias[j]; takes leaky_relu (act: P < 0 ? slope P : P, relu with slope 0); scales
+ * by slope where gate[i][j] > 0 does not hold (the gradient P at a relu / leaky_relu whose
+ * value, or input, is gate). Each step is the same bits as the op that would make it in a
+ * pass of its own, so fusing one changes no result. */
+typedef struct {
+    const float *bias;   /* (N) added to every row, or NULL */
+    int act;             /* 1: leaky_relu with slope */
+    const float *gate;   /* (M,N), rows ldgate floats apart, or NULL */
+    size_t ldgate;
+    float slope;
+} nn_gemm_epilogue;
+
+/* C (M,N) = op(A) op(B) with the epilogue applied: a dense layer's forward (bias, activation)
+ * and the gradient at a relu layer's output (gate). Thin and tall products apply it as their
+ * tiles are stored, while the tile is in registers; others fill C's rows with the bias first
+ * and make one pass for the rest. The same bits either way. */
+void nn_sgemm_fused(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                    float *c, int ldc, const nn_gemm_epilogue *e);
 /* How nn_sgemm computes an (M,N,K) GEMM (gemm.c): OpenBLAS, in blocks of C's rows or columns;
  * or on the AVX-512 level the panel kernel (gemm_panel.h) by C's columns (thin: few rows or a
  * short k) or by blocks of rows (tall: many rows, a short k and few columns), or OpenBLAS

@@ -22,6 +22,12 @@ int nn_fused_act_grad(nn_graph *g, int y, int gout, const nn_attrs *a, int slot)
 /* The same, always as an elementwise op of its own. */
 int nn_fused_act_grad_plain(nn_graph *g, int y, int gout, const nn_attrs *a, int slot);
 
+/* leaky_relu_grad(v, gout): gout * (v > 0 ? 1 : slope), v a relu / leaky_relu's value or
+ * input. When gout is a matmul's product, the matmul_act_grad of its operands instead (the
+ * gradient taken as the GEMM stores it; the plain matmul is then left unused, and a plan does
+ * not run it). Every relu / leaky_relu gradient is built here. */
+int nn_leaky_relu_grad_of(nn_graph *g, int v, int gout, float slope);
+
 /* The maxpool2d node over x with these pooling attributes (i[0..2]), made if the graph has
  * none (op_pool_max.c). */
 int nn_maxpool_of(nn_graph *g, int x, const nn_attrs *pool);

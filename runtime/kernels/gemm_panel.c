@@ -92,18 +92,45 @@ NN_TARGET_AVX512 void nn_panels_pack(float *dst, const float *b, int trans_b, si
     }
 }
 
-/* C[rows x 32] = alpha op(A)[rows x k] P + beta C (+ bias, with beta = 0), P one panel; masks
- * m0/m1 select the columns of C that exist. rows, trans_a and half (only the panel's first 16
- * columns exist) are constants after inlining, so the accumulators live in registers.
- * op(A)[r][kk] is a[r lda + kk], or a[kk lda + r] when trans_a. */
+/* The epilogue of one tile (nn_gemm_epilogue, parallel.h): bias and gate already offset to the
+ * tile's first column (and row), act and gate tested once per tile, outside the k loop. */
+typedef struct {
+    const float *bias, *gate;
+    size_t ldgate;
+    float slope;
+    int act;
+} tile_store;
+
+/* 16 columns (mask m) of a row of the product, v, through the epilogue's activation and gate,
+ * whose row is gr (NULL without a gate), from column col. Where v or the gate is NaN, the ops'
+ * own loops' tests (x < 0, g > 0) are false, and so are these. */
+NN_TARGET_AVX512 static inline __attribute__((always_inline)) __m512 store_act(const tile_store *s, __m512 v, const float *gr,
+                                                                              int col, __mmask16 m)
+{
+    __m512 zero = _mm512_setzero_ps(), slope = _mm512_set1_ps(s->slope);
+    if (s->act) v = _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), v, slope);
+    if (gr) v = _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m, gr + col), zero, _CMP_NGT_UQ), v, slope);
+    return v;
+}
+
+/* C[rows x 32] = alpha op(A)[rows x k] P + beta C, through the epilogue s (its bias only with
+ * beta = 0), P one panel; masks m0/m1 select the columns of C that exist. rows, trans_a and
+ * half (only the panel's first 16 columns exist) are constants after inlining, so the
+ * accumulators live in registers. op(A)[r][kk] is a[r lda + kk], or a[kk lda + r] when trans_a. */
 NN_TARGET_AVX512 static inline __attribute__((always_inline)) void tile(int rows, int trans_a, int half, int k, const float *a,
                                                                         size_t lda, const float *p, float alpha, float beta,
                                                                         float *c, size_t ldc, __mmask16 m0, __mmask16 m1,
-                                                                        const float *bias)
+                                                                        const tile_store *s)
 {
     __m512 acc0[ROWS], acc1[ROWS];
 #pragma GCC unroll 8
     for (int r = 0; r < rows; r++) acc0[r] = acc1[r] = _mm512_setzero_ps();
+    if (s->gate)   /* the gate's lines, fetched while the tile sums over k */
+#pragma GCC unroll 8
+        for (int r = 0; r < rows; r++) {
+            _mm_prefetch((const char *)(s->gate + (size_t)r * s->ldgate), _MM_HINT_T0);
+            _mm_prefetch((const char *)(s->gate + (size_t)r * s->ldgate + 16), _MM_HINT_T0);
+        }
     for (int kk = 0; kk < k; kk++) {
         __m512 b0 = _mm512_load_ps(p + (size_t)kk * NN_PANEL), b1 = half ? b0 : _mm512_load_ps(p + (size_t)kk * NN_PANEL + 16);
 #pragma GCC unroll 8
@@ -114,48 +141,54 @@ NN_TARGET_AVX512 static inline __attribute__((always_inline)) void tile(int rows
         }
     }
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-    if (bias) {   /* beta = 0 */
-        __m512 b0 = _mm512_maskz_loadu_ps(m0, bias), b1 = half ? b0 : _mm512_maskz_loadu_ps(m1, bias + 16);
+    int plain = !s->act && !s->gate;
+    if (s->bias) {   /* beta = 0 */
+        __m512 b0 = _mm512_maskz_loadu_ps(m0, s->bias), b1 = half ? b0 : _mm512_maskz_loadu_ps(m1, s->bias + 16);
 #pragma GCC unroll 8
         for (int r = 0; r < rows; r++) {
             float *cr = c + (size_t)r * ldc;
-            _mm512_mask_storeu_ps(cr, m0, _mm512_fmadd_ps(va, acc0[r], b0));
-            if (!half) _mm512_mask_storeu_ps(cr + 16, m1, _mm512_fmadd_ps(va, acc1[r], b1));
+            const float *gr = s->gate ? s->gate + (size_t)r * s->ldgate : NULL;
+            __m512 v0 = _mm512_fmadd_ps(va, acc0[r], b0);
+            _mm512_mask_storeu_ps(cr, m0, plain ? v0 : store_act(s, v0, gr, 0, m0));
+            if (!half) {
+                __m512 v1 = _mm512_fmadd_ps(va, acc1[r], b1);
+                _mm512_mask_storeu_ps(cr + 16, m1, plain ? v1 : store_act(s, v1, gr, 16, m1));
+            }
         }
         return;
     }
 #pragma GCC unroll 8
     for (int r = 0; r < rows; r++) {
         float *cr = c + (size_t)r * ldc;
+        const float *gr = s->gate ? s->gate + (size_t)r * s->ldgate : NULL;
+        __m512 v0, v1 = _mm512_setzero_ps();
         if (beta == 0.0f) {
-            _mm512_mask_storeu_ps(cr, m0, _mm512_mul_ps(va, acc0[r]));
-            if (!half) _mm512_mask_storeu_ps(cr + 16, m1, _mm512_mul_ps(va, acc1[r]));
+            v0 = _mm512_mul_ps(va, acc0[r]);
+            if (!half) v1 = _mm512_mul_ps(va, acc1[r]);
         } else {
-            __m512 c0 = _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m0, cr));
-            _mm512_mask_storeu_ps(cr, m0, _mm512_fmadd_ps(va, acc0[r], c0));
-            if (!half) {
-                __m512 c1 = _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m1, cr + 16));
-                _mm512_mask_storeu_ps(cr + 16, m1, _mm512_fmadd_ps(va, acc1[r], c1));
-            }
+            v0 = _mm512_fmadd_ps(va, acc0[r], _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m0, cr)));
+            if (!half) v1 = _mm512_fmadd_ps(va, acc1[r], _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m1, cr + 16)));
         }
+        _mm512_mask_storeu_ps(cr, m0, plain ? v0 : store_act(s, v0, gr, 0, m0));
+        if (!half) _mm512_mask_storeu_ps(cr + 16, m1, plain ? v1 : store_act(s, v1, gr, 16, m1));
     }
 }
 
-#define TILE_CASES(ta, half)                                                            \
-    switch (rows) {                                                                     \
-    case 8: tile(8, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, bias); break;  \
-    case 7: tile(7, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, bias); break;  \
-    case 6: tile(6, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, bias); break;  \
-    case 5: tile(5, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, bias); break;  \
-    case 4: tile(4, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, bias); break;  \
-    case 3: tile(3, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, bias); break;  \
-    case 2: tile(2, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, bias); break;  \
-    default: tile(1, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, bias); break; \
+#define TILE_CASES(ta, half)                                                         \
+    switch (rows) {                                                                  \
+    case 8: tile(8, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, s); break;  \
+    case 7: tile(7, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, s); break;  \
+    case 6: tile(6, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, s); break;  \
+    case 5: tile(5, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, s); break;  \
+    case 4: tile(4, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, s); break;  \
+    case 3: tile(3, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, s); break;  \
+    case 2: tile(2, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, s); break;  \
+    default: tile(1, ta, half, k, a, lda, p, alpha, beta, c, ldc, m0, m1, s); break; \
     }
 
 /* A tile of `rows` rows; a panel's last 16 columns or fewer (m1 empty) take half the work. */
 NN_TARGET_AVX512 static void tile_rows(int rows, int trans_a, int k, const float *a, size_t lda, const float *p, float alpha,
-                                       float beta, float *c, size_t ldc, __mmask16 m0, __mmask16 m1, const float *bias)
+                                       float beta, float *c, size_t ldc, __mmask16 m0, __mmask16 m1, const tile_store *s)
 {
     if (m1 == 0) {
         if (trans_a) TILE_CASES(1, 1)
@@ -167,7 +200,7 @@ NN_TARGET_AVX512 static void tile_rows(int rows, int trans_a, int k, const float
 }
 
 NN_TARGET_AVX512 void nn_panels_gemm(int trans_a, int m, int k, float alpha, const float *a, size_t lda, const float *packed,
-                                     int n, int j0, int j1, float beta, float *c, size_t ldc, const float *bias)
+                                     int n, int j0, int j1, float beta, float *c, size_t ldc, const nn_gemm_epilogue *e)
 {
     if (j1 > n) j1 = n;
     for (int p = j0; p < j1; p += NN_PANEL) {
@@ -175,8 +208,13 @@ NN_TARGET_AVX512 void nn_panels_gemm(int trans_a, int m, int k, float alpha, con
         __mmask16 m0 = cols_mask(j1 - p), m1 = cols_mask(j1 - p - 16);
         for (int i0 = 0; i0 < m; i0 += ROWS) {
             const float *ai = trans_a ? a + i0 : a + (size_t)i0 * lda;
+            tile_store s = {NULL, NULL, 0, 0.0f, 0};
+            if (e) {
+                s = (tile_store){e->bias ? e->bias + p : NULL, e->gate ? e->gate + (size_t)i0 * e->ldgate + p : NULL, e->ldgate,
+                                 e->slope, e->act};
+            }
             tile_rows(m - i0 < ROWS ? m - i0 : ROWS, trans_a, k, ai, lda, panel, alpha, beta, c + (size_t)i0 * ldc + p, ldc, m0,
-                      m1, bias ? bias + p : NULL);
+                      m1, &s);
         }
     }
 }

@@ -61,9 +61,17 @@ static void leaky_relu_forward(nn_graph *g, nn_node *n)
     nn_leaky_relu_apply(nn_ew_in(g, n, 0)->data, n->data, count(n), n->a.f[0]);
 }
 
+int nn_leaky_relu_grad_of(nn_graph *g, int v, int gout, float slope)
+{
+    const nn_node *go = &g->nodes[gout];
+    if (go->kind == NN_NODE_OP && go->op == NN_OP_matmul && nn_shape_eq(&go->shape, &g->nodes[v].shape))
+        return nn_matmul_act_grad(g, go->in[0], go->in[1], go->a.i[0], go->a.i[1], v, slope);
+    return grad_op(g, NN_OP_leaky_relu_grad, v, gout, &(nn_attrs){.f = {slope}});
+}
+
 static int leaky_relu_backward(nn_graph *g, int id, int gout, int *gin)
 {
-    gin[0] = grad_op(g, NN_OP_leaky_relu_grad, in0(g, id), gout, &g->nodes[id].a);
+    gin[0] = nn_leaky_relu_grad_of(g, in0(g, id), gout, g->nodes[id].a.f[0]);
     return done1(gin);
 }
 
@@ -82,7 +90,7 @@ static void leaky_relu_grad_forward(nn_graph *g, nn_node *n)
 static int leaky_relu_grad_backward(nn_graph *g, int id, int gout, int *gin)
 {
     gin[0] = -1;
-    gin[1] = grad_op(g, NN_OP_leaky_relu_grad, in0(g, id), gout, &g->nodes[id].a);
+    gin[1] = nn_leaky_relu_grad_of(g, in0(g, id), gout, g->nodes[id].a.f[0]);
     return gin[1] < 0 ? -1 : 0;
 }
 
@@ -213,7 +221,7 @@ int nn_fused_act_grad_plain(nn_graph *g, int y, int gout, const nn_attrs *a, int
 {
     nn_attrs p = {.f = {a->f[0], a->f[1]}};
     if (a->i[slot] == NN_FUSED_NONE) return gout;
-    if (a->i[slot] == NN_FUSED_LEAKY_RELU) return grad_op(g, NN_OP_leaky_relu_grad, y, gout, &p);   /* y > 0 iff x > 0 */
+    if (a->i[slot] == NN_FUSED_LEAKY_RELU) return nn_leaky_relu_grad_of(g, y, gout, a->f[0]);   /* y > 0 iff x > 0 */
     return grad_op(g, NN_OP_elu_grad_y, y, gout, &p);
 }
 

@@ -1,6 +1,9 @@
-/* matmul and dense (fully connected) through cblas_sgemm. */
+/* matmul and dense (fully connected) through nn_sgemm, and the matmul that takes a relu's
+ * gradient in its store. */
 #include "op_list.h"
 #include "../core/parallel.h"
+#include "../kernels/ew_util.h"
+#include "../kernels/fused_act.h"
 #include <cblas.h>
 
 /* GEMM with the thread count chosen by its size (policy and measurements in parallel.h). */
@@ -64,7 +67,70 @@ int nn_matmul(nn_graph *g, int a, int b, int trans_a, int trans_b)
     return nn_op(g, NN_OP_matmul, (int[]){a, b}, 2, &at);
 }
 
-/* ---- dense: x (..., K), W (M, K), b (M) -> (..., M); y = x W^T + b ---- */
+/* ---- matmul_act_grad: (A, B, gate) -> op(A) op(B) * (gate > 0 ? 1 : slope), (M,N) ----
+ * leaky_relu_grad(gate, matmul(A, B)) in one op: a relu or leaky_relu's gradient taken as the
+ * matmul that made the gradient flowing in stores its tiles (in an MLP's backward, the next
+ * layer's dx). gate (M,N) is the activation's value or input. attrs: i[0] trans_a,
+ * i[1] trans_b, f[0] slope. Linear in A and B; no gradient in gate (the derivative is
+ * piecewise constant). */
+static int matmul_act_grad_infer(nn_graph *g, nn_node *n)
+{
+    if (matmul_infer(g, n) < 0) return -1;
+    const nn_shape *gate = &g->nodes[n->in[2]].shape;
+    char bs[64], bg[64];
+    if (!nn_shape_eq(gate, &n->shape))
+        return nn_graph_fail(g, "matmul_act_grad: the gate %s must have the product's shape %s", nn_shape_str(gate, bg, sizeof bg),
+                             nn_shape_str(&n->shape, bs, sizeof bs));
+    return 0;
+}
+
+static void matmul_act_grad_forward(nn_graph *g, nn_node *n)
+{
+    const nn_node *a = &g->nodes[n->in[0]], *b = &g->nodes[n->in[1]];
+    int ta = n->a.i[0], tb = n->a.i[1];
+    int m = n->shape.d[0], nc = n->shape.d[1], k = ta ? a->shape.d[0] : a->shape.d[1];
+    nn_gemm_epilogue e = {.gate = g->nodes[n->in[2]].data, .ldgate = (size_t)nc, .slope = n->a.f[0]};
+    nn_sgemm_fused(ta, tb, m, nc, k, a->data, a->shape.d[1], b->data, b->shape.d[1], n->data, nc, &e);
+}
+
+/* out = z * s(gate), z = op(A) op(B): the gradient at z is gout * s(gate), then matmul's. */
+static int matmul_act_grad_backward(nn_graph *g, int id, int gout, int *gin)
+{
+    nn_attrs at = g->nodes[id].a;
+    int gz = nn_leaky_relu_grad_of(g, g->nodes[id].in[2], gout, at.f[0]);
+    if (gz < 0) return -1;
+    if (matmul_backward(g, id, gz, gin) < 0) return -1;
+    gin[2] = -1;
+    return 0;
+}
+
+/* the gate away from 0 (finite differences never cross the kink), of either sign */
+static int matmul_act_grad_check(nn_graph *g, nn_rng *r, int scale)
+{
+    int a = nn_test_input(g, nn_shape2(3 * scale, 4 * scale), r, -1, 1);
+    int b = nn_test_input(g, nn_shape2(5 * scale, 3 * scale), r, -1, 1);
+    int gate = nn_ew_test_input_away(g, nn_shape2(4 * scale, 5 * scale), r, 0.1f, 1);
+    return nn_matmul_act_grad(g, a, b, 1, 1, gate, 0.2f);
+}
+
+const nn_op_def nn_def_matmul_act_grad = {"matmul_act_grad", 3,
+                                          "(A, B, gate) -> op(A) op(B) * (gate > 0 ? 1 : slope): a matmul's product taken "
+                                          "through relu / leaky_relu's gradient as it is stored",
+                                          matmul_act_grad_infer, matmul_act_grad_forward, matmul_act_grad_backward,
+                                          matmul_act_grad_check, matmul_flops};
+
+int nn_matmul_act_grad(nn_graph *g, int a, int b, int trans_a, int trans_b, int gate, float slope)
+{
+    nn_attrs at = {.i = {trans_a, trans_b}, .f = {slope}};
+    return nn_op(g, NN_OP_matmul_act_grad, (int[]){a, b, gate}, 3, &at);
+}
+
+/* ---- dense: x (..., K), W (M, K), b (M) -> (..., M); y = act(x W^T + b) ----
+ * attrs: i[ACT_SLOT] an activation fused into the op (fused_act.h; 0: none), applied as the
+ * GEMM stores its tiles (relu, leaky_relu) or in a pass over the output (elu, selu); f[0],
+ * f[1] its parameters. The pre-activation values are never stored. */
+#define ACT_SLOT 0
+
 static int dense_infer(nn_graph *g, nn_node *n)
 {
     const nn_shape *x = &g->nodes[n->in[0]].shape, *w = &g->nodes[n->in[1]].shape;
@@ -77,6 +143,7 @@ static int dense_infer(nn_graph *g, nn_node *n)
         const nn_shape *b = &g->nodes[n->in[2]].shape;
         if (b->ndim != 1 || b->d[0] != w->d[0]) return nn_graph_fail(g, "dense: bias must have %d elements", w->d[0]);
     }
+    if (nn_fused_act_check(g, &n->a, ACT_SLOT) < 0) return -1;
     n->shape = *x;
     if (x->ndim == 1) n->shape = nn_shape2(1, w->d[0]);
     else n->shape.d[x->ndim - 1] = w->d[0];
@@ -87,9 +154,11 @@ static void dense_forward(nn_graph *g, nn_node *n)
 {
     const nn_node *x = &g->nodes[n->in[0]], *w = &g->nodes[n->in[1]];
     int m = w->shape.d[0], k = w->shape.d[1];
-    int rows = (int)(nn_shape_numel(&x->shape) / (size_t)k);
-    if (n->n_in == 3) nn_sgemm_bias(0, 1, rows, m, k, x->data, k, w->data, k, g->nodes[n->in[2]].data, n->data, m);
-    else gemm(CblasNoTrans, CblasTrans, rows, m, k, x->data, k, w->data, k, 0.0f, n->data, m);
+    int rows = (int)(nn_shape_numel(&x->shape) / (size_t)k), act = n->a.i[ACT_SLOT];
+    nn_gemm_epilogue e = {.bias = n->n_in == 3 ? g->nodes[n->in[2]].data : NULL, .act = act == NN_FUSED_LEAKY_RELU,
+                          .slope = n->a.f[0]};
+    nn_sgemm_fused(0, 1, rows, m, k, x->data, k, w->data, k, n->data, m, &e);
+    if (act == NN_FUSED_ELU) nn_fused_act_apply(&n->a, ACT_SLOT, n->data, (size_t)rows * (size_t)m);
 }
 
 static int as_rows(nn_graph *g, int x)
@@ -102,6 +171,9 @@ static int as_rows(nn_graph *g, int x)
 
 static int dense_backward(nn_graph *g, int id, int gout, int *gin)
 {
+    nn_attrs at = g->nodes[id].a;   /* a copy: the nodes may move */
+    gout = nn_fused_act_grad(g, id, gout, &at, ACT_SLOT);
+    if (gout < 0) return -1;
     int x = g->nodes[id].in[0], w = g->nodes[id].in[1];
     int g2 = as_rows(g, gout), x2 = as_rows(g, x);
     int dx = nn_matmul(g, g2, w, 0, 0);                         /* (rows,M)(M,K) */
@@ -128,8 +200,11 @@ static double dense_flops(nn_graph *g, const nn_node *n)
 const nn_op_def nn_def_dense = {"dense", -1, "x (...,K) W (M,K) [b (M)] -> x W^T + b (...,M)",
                                 dense_infer, dense_forward, dense_backward, dense_check, dense_flops};
 
-int nn_dense(nn_graph *g, int x, int w, int b)
+int nn_dense_act(nn_graph *g, int x, int w, int b, nn_fused_act act)
 {
-    if (b < 0) return nn_op(g, NN_OP_dense, (int[]){x, w}, 2, NULL);
-    return nn_op(g, NN_OP_dense, (int[]){x, w, b}, 3, NULL);
+    nn_attrs at = {.i = {[ACT_SLOT] = act.kind}, .f = {act.p0, act.p1}};
+    if (b < 0) return nn_op(g, NN_OP_dense, (int[]){x, w}, 2, &at);
+    return nn_op(g, NN_OP_dense, (int[]){x, w, b}, 3, &at);
 }
+
+int nn_dense(nn_graph *g, int x, int w, int b) { return nn_dense_act(g, x, w, b, (nn_fused_act){NN_FUSED_NONE, 0.0f, 0.0f}); }

@@ -16,6 +16,8 @@
 #include "nn/runtime.h"
 #include "../runtime/core/parallel.h"
 #include "../runtime/core/pool.h"
+#include "../runtime/core/gemm_pack_cache.h"
+#include <pthread.h>
 
 typedef struct {
     int ta, tb, m, n, k;
@@ -327,6 +329,78 @@ static void test_fused_gemm_is_the_same_bits_as_its_steps_one_by_one(void **stat
         }
 }
 
+/* C = op(A) B^T or op(A) B through nn_sgemm_fused, B marked constant or not. */
+static float *product(int tb, int m, int n, int k, const float *a, const float *b, int b_constant)
+{
+    float *c = malloc((size_t)m * n * sizeof *c);
+    assert_non_null(c);
+    nn_gemm_epilogue e = {.b_constant = b_constant};
+    nn_sgemm_fused(0, tb, m, n, k, a, k, b, tb ? k : n, c, n, &e);
+    return c;
+}
+
+static void *cache_from_other_thread(void *b)
+{
+    int ready = 0;
+    nn_gemm_cache_open();
+    void *got = nn_gemm_cache_panels(b, 1, 64, 64, 64, &ready);
+    nn_gemm_cache_close();
+    return got;
+}
+
+/* The packed-weight cache (gemm_pack_cache.h): while it is open, products of one constant B
+ * (thin in both layouts, at other row counts and so other chunkings; tall) are the same bits as
+ * without it; a B changed between two openings is packed anew, never taken stale; another B of
+ * the same shape is not mistaken for it; another thread gets no cache while one owns it. */
+static void test_packed_weights_kept_for_a_run_give_the_same_bits(void **state)
+{
+    (void)state;
+    nn_rng r;
+    nn_rng_seed(&r, 17);
+    omp_set_num_threads(2);
+    static const shape_t shapes[] = {{0, 1, 256, 512, 512}, {0, 0, 256, 512, 512}, {0, 1, 12800, 256, 100}};
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        int tb = shapes[i].tb, m = shapes[i].m, n = shapes[i].n, k = shapes[i].k;
+        float *a = random_matrix(&r, (size_t)m * k), *b = random_matrix(&r, (size_t)n * k), *b2 = random_matrix(&r, (size_t)n * k);
+        float *want[2][2];   /* [B, B2][m rows, 64 rows] */
+        for (int w = 0; w < 2; w++)
+            for (int rows = 0; rows < 2; rows++) want[w][rows] = product(tb, rows ? 64 : m, n, k, a, w ? b2 : b, 0);
+        for (int run = 0; run < 2; run++) {
+            nn_gemm_cache_open();
+            for (int rep = 0; rep < 2; rep++)
+                for (int w = 0; w < 2; w++)
+                    for (int rows = 0; rows < 2; rows++) {
+                        float *c = product(tb, rows ? 64 : m, n, k, a, w ? b2 : b, 1);
+                        assert_memory_equal(c, want[w][rows], (size_t)(rows ? 64 : m) * n * sizeof *c);
+                        free(c);
+                    }
+            nn_gemm_cache_close();
+            /* B changes between the runs: the next run must see the new values */
+            for (size_t x = 0; x < (size_t)n * k; x++) b[x] = -b[x];
+            for (int rows = 0; rows < 2; rows++) {
+                free(want[0][rows]);
+                want[0][rows] = product(tb, rows ? 64 : m, n, k, a, b, 0);
+            }
+        }
+        for (int w = 0; w < 2; w++) free(want[w][0]), free(want[w][1]);
+        free(a), free(b), free(b2);
+    }
+    float *b = random_matrix(&r, 64 * 64);
+    nn_gemm_cache_open();
+    int ready = 1;
+    assert_non_null(nn_gemm_cache_panels(b, 1, 64, 64, 64, &ready));
+    assert_int_equal(ready, 0);
+    pthread_t t;
+    void *other = b;
+    assert_int_equal(pthread_create(&t, NULL, cache_from_other_thread, b), 0);
+    assert_int_equal(pthread_join(t, &other), 0);
+    assert_null(other);
+    nn_gemm_cache_close();
+    int unused;
+    assert_null(nn_gemm_cache_panels(b, 1, 64, 64, 64, &unused));   /* closed: none */
+    free(b);
+}
+
 /* Small GEMMs and GEMMs inside a parallel region run whole on the calling thread. */
 static void test_small_and_nested_gemms_are_right(void **state)
 {
@@ -366,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_thin_gemm_is_the_same_bits_however_split),
         cmocka_unit_test(test_tall_and_deep_gemms_are_right_and_the_same_bits_however_split),
         cmocka_unit_test(test_fused_gemm_is_the_same_bits_as_its_steps_one_by_one),
+        cmocka_unit_test(test_packed_weights_kept_for_a_run_give_the_same_bits),
         cmocka_unit_test(test_small_and_nested_gemms_are_right),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,6 +24,7 @@
 #include "pool.h"
 #include "kernel_isa.h"
 #include "thread_scratch.h"
+#include "gemm_pack_cache.h"
 #include "../kernels/gemm_panel.h"
 #include <cblas.h>
 #include <string.h>
@@ -130,6 +131,8 @@ typedef struct {
     float *c;
     int cols;                    /* columns per chunk, a multiple of NN_PANEL */
     const nn_gemm_epilogue *e;   /* applied as C is stored (its bias with beta = 0), or NULL */
+    float *cached;               /* all of op(B)'s panels, kept for the plan run (gemm_pack_cache.h), or NULL */
+    int cached_ready;            /* ... and already packed */
 } thin_job;
 
 /* Columns [j0, j1) of C's m rows (ldc apart) = bias[j0, j1): what beta = 1 then adds to. */
@@ -168,15 +171,16 @@ static void epilogue_rows(const void *p, size_t lo, size_t hi)
     epilogue_pass(j->c, j->ldc, (int)lo, (int)hi, 0, j->n, j->e);
 }
 
-/* Columns [j0, j1) of C: their panels packed in this thread's scratch, then the tiles. */
+/* Columns [j0, j1) of C: their panels packed in this thread's scratch (or found in the
+ * cache, or packed into it), then the tiles. */
 static void thin_chunk(const void *p, size_t chunk)
 {
     const thin_job *j = p;
     int j0 = (int)chunk * j->cols, j1 = j0 + j->cols < j->n ? j0 + j->cols : j->n;
 #if NN_ISA_X86
-    float *packed = nn_thread_scratch(NN_SCRATCH_GEMM_PACK, nn_panels_floats(j->k, j0, j1));
+    float *packed = j->cached ? j->cached + (size_t)j0 * j->k : nn_thread_scratch(NN_SCRATCH_GEMM_PACK, nn_panels_floats(j->k, j0, j1));
     if (packed) {
-        nn_panels_pack(packed, j->b, j->tb, (size_t)j->ldb, j->k, j->n, j0, j1);
+        if (!j->cached_ready) nn_panels_pack(packed, j->b, j->tb, (size_t)j->ldb, j->k, j->n, j0, j1);
         nn_panels_gemm(j->ta, j->m, j->k, j->alpha, j->a, (size_t)j->lda, packed, j->n, j0, j1, j->beta, j->c, (size_t)j->ldc,
                        j->e);
         return;
@@ -196,11 +200,13 @@ static void thin_sgemm(int ta, int tb, int m, int n, int k, float alpha, const f
     double panel_flops = 2.0 * m * k * NN_PANEL;
     int panels = (n + NN_PANEL - 1) / NN_PANEL, per_chunk = (int)(THIN_CHUNK_FLOPS / panel_flops) + 1;
     if (per_chunk > panels) per_chunk = panels;
-    thin_job j = {ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, per_chunk * NN_PANEL, e};
+    thin_job j = {ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, per_chunk * NN_PANEL, e, NULL, 0};
+    if (e && e->b_constant) j.cached = nn_gemm_cache_panels(b, tb, ldb, k, n, &j.cached_ready);
     size_t chunks = (size_t)((panels + per_chunk - 1) / per_chunk);
     if (nn_pool_threads() < 2 || 2.0 * m * n * k < NN_GEMM_PAR_FLOPS)
         for (size_t i = 0; i < chunks; i++) thin_chunk(&j, i);
     else nn_pool_run(chunks, thin_chunk, &j);
+    if (j.cached && !j.cached_ready) nn_gemm_cache_filled(j.cached);
 }
 
 /* ---- tall products: many rows, short k, few columns (the panel GEMM by blocks of rows) ----
@@ -257,9 +263,13 @@ static int tall_sgemm(int ta, int tb, int m, int n, int k, float alpha, const fl
                       float beta, float *c, int ldc, const nn_gemm_epilogue *e)
 {
 #if NN_ISA_X86
-    float *packed = nn_thread_scratch(NN_SCRATCH_GEMM_PACK, nn_panels_floats(k, 0, n));
+    int ready = 0;
+    float *packed = e && e->b_constant ? nn_gemm_cache_panels(b, tb, ldb, k, n, &ready) : NULL;
+    int cached = packed != NULL;
+    if (!packed) packed = nn_thread_scratch(NN_SCRATCH_GEMM_PACK, nn_panels_floats(k, 0, n));
     if (!packed) return -1;
-    nn_panels_pack(packed, b, tb, (size_t)ldb, k, n, 0, n);
+    if (!ready) nn_panels_pack(packed, b, tb, (size_t)ldb, k, n, 0, n);
+    if (cached && !ready) nn_gemm_cache_filled(packed);
     int rows = (TALL_BLOCK_FLOATS / k + 15) / 16 * 16;
     tall_job j = {ta, m, n, k, lda, ldc, rows, alpha, beta, a, packed, c, e};
     size_t chunks = (size_t)((m + rows - 1) / rows);

@@ -36,6 +36,10 @@ typedef struct {
     const float *gate;   /* (M,N), rows ldgate floats apart, or NULL */
     size_t ldgate;
     float slope;
+    /* Not the epilogue's, but the caller's to say too: 1 when B cannot change until the plan
+     * run ends (a parameter), so its packed panels may be kept for the run's other products
+     * (gemm_pack_cache.h). */
+    int b_constant;
 } nn_gemm_epilogue;
 
 /* C (M,N) = op(A) op(B) with the epilogue applied: a dense layer's forward (bias, activation)

@@ -2,6 +2,7 @@
  * has run (first-fit over a free list, adjacent holes merged). */
 #include "nn/graph.h"
 #include "../ops/op_list.h"
+#include "gemm_pack_cache.h"
 #include <stdio.h>
 #include <time.h>
 #include <stdint.h>
@@ -210,6 +211,7 @@ void nn_plan_run(nn_graph *g, nn_plan *p)
         int id = p->order[t];
         if (p->offset[id] != SIZE_MAX) g->nodes[id].data = p->arena + p->offset[id];
     }
+    nn_gemm_cache_open();   /* parameters hold still until the ops have run */
     for (int t = 0; t < p->n; t++) {
         nn_node *nd = &g->nodes[p->order[t]];
         if (!profiling) {
@@ -221,6 +223,7 @@ void nn_plan_run(nn_graph *g, nn_plan *p)
         prof_ns[nd->op] += now_ns() - t0;
         prof_calls[nd->op]++;
     }
+    nn_gemm_cache_close();
 }
 
 double nn_plan_flops(nn_graph *g, const nn_plan *p)

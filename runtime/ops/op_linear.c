@@ -4,14 +4,11 @@
 #include "../core/parallel.h"
 #include "../kernels/ew_util.h"
 #include "../kernels/fused_act.h"
-#include <cblas.h>
 
-/* GEMM with the thread count chosen by its size (policy and measurements in parallel.h). */
-static void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const float *a, int lda, const float *b,
-                 int ldb, float beta, float *c, int ldc)
-{
-    nn_sgemm(ta == CblasTrans, tb == CblasTrans, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
-}
+/* Whether a GEMM's B operand holds still while the plan runs, so that its packed panels may be
+ * kept for the run's other products (gemm_pack_cache.h): a trainable parameter. A no_grad one
+ * may be a running statistic, which ema_update writes during the run. */
+static int holds_still(const nn_node *b) { return b->kind == NN_NODE_PARAM && !b->no_grad; }
 
 /* ---- matmul: A (M,K) [or (K,M) if trans_a] x B (K,N) [or (N,K) if trans_b] -> (M,N) ----
  * attrs: i[0] = trans_a, i[1] = trans_b */
@@ -31,8 +28,8 @@ static void matmul_forward(nn_graph *g, nn_node *n)
     const nn_node *a = &g->nodes[n->in[0]], *b = &g->nodes[n->in[1]];
     int ta = n->a.i[0], tb = n->a.i[1];
     int m = n->shape.d[0], nc = n->shape.d[1], k = ta ? a->shape.d[0] : a->shape.d[1];
-    gemm(ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, nc, k, a->data, a->shape.d[1], b->data,
-         b->shape.d[1], 0.0f, n->data, nc);
+    nn_gemm_epilogue e = {.b_constant = holds_still(b)};
+    nn_sgemm_fused(ta, tb, m, nc, k, a->data, a->shape.d[1], b->data, b->shape.d[1], n->data, nc, &e);
 }
 
 /* C = op(A) op(B). dA = dC op(B)^T (arranged for A's layout), likewise dB. */
@@ -89,7 +86,7 @@ static void matmul_act_grad_forward(nn_graph *g, nn_node *n)
     const nn_node *a = &g->nodes[n->in[0]], *b = &g->nodes[n->in[1]];
     int ta = n->a.i[0], tb = n->a.i[1];
     int m = n->shape.d[0], nc = n->shape.d[1], k = ta ? a->shape.d[0] : a->shape.d[1];
-    nn_gemm_epilogue e = {.gate = g->nodes[n->in[2]].data, .ldgate = (size_t)nc, .slope = n->a.f[0]};
+    nn_gemm_epilogue e = {.gate = g->nodes[n->in[2]].data, .ldgate = (size_t)nc, .slope = n->a.f[0], .b_constant = holds_still(b)};
     nn_sgemm_fused(ta, tb, m, nc, k, a->data, a->shape.d[1], b->data, b->shape.d[1], n->data, nc, &e);
 }
 
@@ -156,7 +153,7 @@ static void dense_forward(nn_graph *g, nn_node *n)
     int m = w->shape.d[0], k = w->shape.d[1];
     int rows = (int)(nn_shape_numel(&x->shape) / (size_t)k), act = n->a.i[ACT_SLOT];
     nn_gemm_epilogue e = {.bias = n->n_in == 3 ? g->nodes[n->in[2]].data : NULL, .act = act == NN_FUSED_LEAKY_RELU,
-                          .slope = n->a.f[0]};
+                          .slope = n->a.f[0], .b_constant = holds_still(w)};
     nn_sgemm_fused(0, 1, rows, m, k, x->data, k, w->data, k, n->data, m, &e);
     if (act == NN_FUSED_ELU) nn_fused_act_apply(&n->a, ACT_SLOT, n->data, (size_t)rows * (size_t)m);
 }

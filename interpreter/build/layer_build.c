@@ -272,7 +272,30 @@ static int build_one_hot(call_ctx *c, int li, const int *in, int n_in)
     int B = c->m->batch;                            \
     (void)l, (void)g, (void)B, (void)in, (void)n_in
 
-static int build_activation(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return apply_act(g, in[0], l->act, l->act_param); }
+/* An activation layer right after an unnamed dense layer without one (gan_fashion's
+ * `- dense: 256` then `- leaky_relu: 0.2`, as PyTorch's Sequential writes it) is built as that
+ * dense layer again, with the activation fused (relu and leaky_relu: see build_dense), and
+ * labelled as it. The dense layer keeps its own output node, the values before the activation:
+ * no plan runs it unless something reads them (a `from:` naming the layer, a figure), and the
+ * summary does not count it (layer_forward_flops). */
+static int build_activation(call_ctx *c, int li, const int *in, int n_in)
+{
+    LAYER_CTX;
+    const layer_spec *prev = li > 0 ? &c->net->layers[li - 1] : NULL;
+    nn_fused_act fa = fusable_act(l->act, l->act_param);
+    if (fa.kind == NN_FUSED_LEAKY_RELU && l->n_from == 0 && prev && prev->kind == LY_DENSE && prev->act == ACT_NONE &&
+        !prev->named && in[0] == ctx_call(c)->out[li - 1]) {
+        const nn_node *d = &g->nodes[in[0]];
+        int x = d->in[0], w = d->in[1], b = d->n_in == 3 ? d->in[2] : -1;
+        char own[NN_LABEL_LEN], dense[NN_LABEL_LEN];
+        snprintf(own, sizeof own, "%s", g->cur_label);
+        nn_graph_set_label(g, model_layer_label(c->m->s, c->net_index, li - 1, dense, sizeof dense));
+        int y = nn_dense_act(g, x, w, b, fa);
+        nn_graph_set_label(g, own);
+        return y;
+    }
+    return apply_act(g, in[0], l->act, l->act_param);
+}
 static int build_dropout(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_dropout(g, in[0], l->p); }
 static int build_noise(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_gaussian_noise(g, in[0], l->sigma, l->noise_at_eval); }
 static int build_masking_noise(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_masking_noise(g, in[0], l->p, l->noise_at_eval); }

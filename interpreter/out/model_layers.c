@@ -49,10 +49,14 @@ double layer_forward_flops(const model_graph *m, const net_call *c, int layer)
 {
     char label[NN_LABEL_LEN];
     model_layer_label(m->s, c->net, layer, label, sizeof label);
+    /* a dense layer the next activation layer took in, fused (layer_build.c): the next layer's
+     * output carries this layer's label, and this layer's own output is left for whoever reads it */
+    int next = layer + 1 < m->s->nets[c->net].n_layers ? c->out[layer + 1] : -1;
+    int left = next >= 0 && strcmp(m->g->nodes[next].label, label) == 0 ? c->out[layer] : -1;
     double f = 0;
     for (int i = c->first_node; i < c->end_node; i++) {
         const nn_node *n = &m->g->nodes[i];
-        if (n->kind == NN_NODE_OP && strcmp(n->label, label) == 0) f += nn_node_flops(m->g, n);
+        if (n->kind == NN_NODE_OP && i != left && strcmp(n->label, label) == 0) f += nn_node_flops(m->g, n);
     }
     return f;
 }

@@ -191,7 +191,8 @@ static int dense_check(nn_graph *g, nn_rng *r, int scale)
 
 static double dense_flops(nn_graph *g, const nn_node *n)
 {
-    return 2.0 * (double)nn_shape_numel(&n->shape) * g->nodes[n->in[1]].shape.d[1];
+    double out = (double)nn_shape_numel(&n->shape);   /* plus one per value for a fused activation */
+    return 2.0 * out * g->nodes[n->in[1]].shape.d[1] + (n->a.i[ACT_SLOT] != NN_FUSED_NONE ? out : 0.0);
 }
 
 const nn_op_def nn_def_dense = {"dense", -1, "x (...,K) W (M,K) [b (M)] -> x W^T + b (...,M)",

@@ -21,6 +21,9 @@
 #include "nn/runtime.h"
 #include "../runtime/core/parallel.h"
 #include "../runtime/core/pool.h"
+#include "../runtime/core/pool_place.h"
+#include <sched.h>
+#include <time.h>
 
 /* Checks that fail on a worker thread count here (cmocka's asserts belong to the test's thread). */
 static atomic_int bad;
@@ -212,6 +215,64 @@ static void test_job_completes_on_the_caller_when_no_worker_shows_up(void **stat
     nn_pool_hold_workers(0);
 }
 
+/* ---- where the threads run (pool_place.h) ---- */
+
+/* The swap rule: the caller takes the least waiting worker's core when it waited more than a
+ * fifth of the period and more than twice that worker; never between threads that wait alike. */
+static void test_caller_takes_the_core_of_the_worker_that_waits_least(void **state)
+{
+    (void)state;
+    const uint64_t period = 50000000;
+    assert_int_equal(pool_place_choose(period, 25000000, (uint64_t[]){0}, 1), 0);
+    assert_int_equal(pool_place_choose(period, 25000000, (uint64_t[]){20000000, 1000000, 9000000}, 3), 1);
+    assert_int_equal(pool_place_choose(period, 25000000, (uint64_t[]){23000000}, 1), -1);   /* alike: both share */
+    assert_int_equal(pool_place_choose(period, 10000000, (uint64_t[]){0}, 1), -1);          /* a fifth: not worth it */
+    assert_int_equal(pool_place_choose(period, 25000000, (uint64_t[]){12500000}, 1), -1);   /* not twice */
+    assert_int_equal(pool_place_choose(period, 25000000, NULL, 0), -1);
+}
+
+static void spin_chunk(const void *p, size_t chunk)
+{
+    (void)p, (void)chunk;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do clock_gettime(CLOCK_MONOTONIC, &t);
+    while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < 200000);
+}
+
+/* A caller the kernel put on the core a neighbour keeps busy (this thread pins itself there
+ * first): with as many threads as cores, the pool gives each thread a core of its own and moves
+ * the caller to the free one, within a few periods of jobs. */
+static void *caller_on_the_busy_core(void *arg)
+{
+    int *placed = arg;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(1, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0) return NULL;
+    for (int round = 0; round < 1500 && !*placed; round++) {   /* 16 chunks of 0.2 ms: ~2 ms a round */
+        nn_pool_run(16, spin_chunk, NULL);
+        *placed = sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) == 1 && CPU_ISSET(0, &set) && sched_getcpu() == 0;
+    }
+    return NULL;
+}
+
+static void test_the_caller_leaves_the_core_a_neighbour_keeps_busy(void **state)
+{
+    (void)state;
+    if (sysconf(_SC_NPROCESSORS_ONLN) != 2) {
+        skip();   /* the setting of scripts/bench_load.sh: two cores, the last one busy */
+        return;
+    }
+    omp_set_num_threads(2);
+    pthread_t busy = busy_core_start(), caller;
+    int placed = 0;
+    assert_int_equal(pthread_create(&caller, NULL, caller_on_the_busy_core, &placed), 0);
+    pthread_join(caller, NULL);
+    busy_core_stop(busy);
+    assert_true(placed);
+}
+
 /* ---- reductions: the same bits whatever the threads and the load ---- */
 typedef struct {
     const float *x;
@@ -257,6 +318,8 @@ int main(void)
         cmocka_unit_test(test_two_threads_take_the_two_ends),
         cmocka_unit_test(test_job_completes_on_the_caller_when_no_worker_shows_up),
         cmocka_unit_test(test_reduction_bits_do_not_depend_on_threads_or_load),
+        cmocka_unit_test(test_caller_takes_the_core_of_the_worker_that_waits_least),
+        cmocka_unit_test(test_the_caller_leaves_the_core_a_neighbour_keeps_busy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

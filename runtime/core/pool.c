@@ -42,6 +42,7 @@
  * pairs; vae's 6-8%. A slowed thread still takes fewer chunks: the ends meet where the work
  * ran out. */
 #include "pool.h"
+#include "pool_place.h"
 #include <limits.h>
 #include <linux/futex.h>
 #include <omp.h>
@@ -159,6 +160,7 @@ static void *worker_main(void *arg)
 {
     int id = (int)(intptr_t)arg;
     in_job = 1;
+    pool_place_worker(id);
     uint32_t seen = atomic_load_explicit(&pool.generation, memory_order_acquire);
     for (;;) {
         seen = next_job(seen);
@@ -237,6 +239,7 @@ void nn_pool_run(size_t n_chunks, nn_pool_fn fn, const void *ctx)
         run_inline(n_chunks, fn, ctx);
         return;
     }
+    pool_place_check(workers);   /* now and then: the caller onto a free core */
     uint32_t n = (uint32_t)n_chunks, mine = 0;
     uint32_t gen = atomic_load_explicit(&pool.generation, memory_order_relaxed) + 1;   /* only we write it */
     atomic_store_explicit(&pool.size, (uint64_t)gen << 32 | n, memory_order_relaxed);

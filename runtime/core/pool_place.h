@@ -1,0 +1,36 @@
+/* pool_place.h — which core the pool's calling thread runs on, when a neighbour keeps one busy.
+ *
+ * The caller (the thread that runs the graph) does the serial work between parallel loops and
+ * takes chunks like any worker. When every core is one of the pool's threads and a neighbour
+ * process keeps one core busy, the kernel shares that core between the neighbour and one of
+ * ours, and nothing makes it prefer a worker there: half the time it was the caller, whose
+ * serial work then ran at half speed. lstm_imdb's 40 batches beside a busy loop on core 1
+ * (scripts/bench_load.sh's setting) took 8.0 s unpinned and 6.7-6.8 s with the caller held on
+ * core 0 by hand, against ~4.8 s quiet.
+ *
+ * So the caller watches how long it waits for a core (the kernel's run-queue delay,
+ * /proc/thread-self/schedstat) against its workers, every POOL_PLACE_PERIOD_NS of jobs: when it
+ * waits much more than the least waiting worker, the two swap cores and stay pinned there
+ * (sched_setaffinity), one thread per core; later swaps follow a neighbour that moves. Only when
+ * the pool has exactly as many threads as the cores the process may use: with spare cores the
+ * kernel moves threads away from a busy one better than pinning would. Where the threads run
+ * never changes what a chunk computes: results stay the same bits. */
+#ifndef NN_POOL_PLACE_H
+#define NN_POOL_PLACE_H
+#include <stdint.h>
+
+#define POOL_PLACE_PERIOD_NS 50000000   /* 50 ms */
+
+/* A worker thread announces itself (its thread id), before its first job. */
+void pool_place_worker(int id);
+
+/* The caller, at each job it starts with `workers` workers: rarely more than a clock read;
+ * once a period, reads the threads' waits and swaps cores if that pays. */
+void pool_place_check(int workers);
+
+/* The decision, on the waits of the last period (nanoseconds): the worker whose core the
+ * caller should take, or -1. Swaps when the caller waited more than a fifth of the period and
+ * more than twice the least waiting worker (so two threads sharing cores alike never swap). */
+int pool_place_choose(uint64_t period_ns, uint64_t caller_wait, const uint64_t *worker_wait, int workers);
+
+#endif

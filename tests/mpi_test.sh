@@ -152,12 +152,15 @@ SH
             --mca btl tcp,self --mca oob_tcp_if_include 10.77.0.0/24 --mca btl_tcp_if_include 10.77.0.0/24 \
             "$nnrun" fit.yaml --out hosts2 > out.txt 2> err.txt
     }
-    # Open MPI's launch over the new link has failed once on a machine loaded tenfold ("could
-    # not route" to the remote daemon, before nnrun started): one more try then, said aloud.
-    if ! two_hosts && grep -qi "route" err.txt; then
-        echo "  (the two-namespace launch found no route; trying once more)"
-        two_hosts
-    fi
+    # Open MPI's launch over the new link has failed on a loaded machine ("could not route" to
+    # the remote daemon, before nnrun started; twice in a row once, 2026-12-05): up to two more
+    # tries then, said aloud.
+    try=1
+    while ! two_hosts && grep -qi "route" err.txt && [ $try -lt 3 ]; do
+        try=$((try + 1))
+        echo "  (the two-namespace launch found no route; try $try of 3)"
+        sleep 1
+    done
     cmp -s hosts2/model.safetensors two_a/model.safetensors &&
         ok "two ranks on two network namespaces over TCP train as two local ranks (the same bytes)" ||
         { bad "two ranks on two network namespaces over TCP"; tail -20 err.txt; }

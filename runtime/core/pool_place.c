@@ -14,6 +14,7 @@
 #define PLACE_MAX_WORKERS 63
 
 static _Atomic int worker_tid[PLACE_MAX_WORKERS];
+static _Atomic int allowed_known;   /* place.allowed is set (released by the caller that set it) */
 
 /* The caller's view, touched only by the thread that runs jobs (one at a time: pool.c's busy flag). */
 static struct {
@@ -28,6 +29,8 @@ static struct {
 
 void pool_place_worker(int id)
 {
+    /* a worker started after the caller was pinned inherits its one core: it gets the process's back */
+    if (atomic_load_explicit(&allowed_known, memory_order_acquire)) (void)sched_setaffinity(0, sizeof place.allowed, &place.allowed);
     if (id >= 0 && id < PLACE_MAX_WORKERS) atomic_store_explicit(&worker_tid[id], (int)syscall(SYS_gettid), memory_order_release);
 }
 
@@ -114,8 +117,10 @@ void pool_place_check(int workers)
     static _Thread_local int self;   /* this thread's id, asked once: a system call */
     if (!self) self = (int)syscall(SYS_gettid);
     uint64_t t = now_ns();
-    if (!place.cores)   /* the process's cores: the first caller's, before any pinning */
+    if (!place.cores) {   /* the process's cores: the first caller's, before any pinning */
         place.cores = sched_getaffinity(0, sizeof place.allowed, &place.allowed) == 0 ? CPU_COUNT(&place.allowed) : -1;
+        if (place.cores > 0) atomic_store_explicit(&allowed_known, 1, memory_order_release);
+    }
     if (place.caller != self) {   /* a new caller: start a period */
         place.caller = self;
         place.last = 0;

@@ -1,20 +1,21 @@
-/* pool_place.h — which core the pool's calling thread runs on, when a neighbour keeps one busy.
+/* pool_place.h — which core each of the pool's threads runs on, when a neighbour keeps one busy.
  *
  * The caller (the thread that runs the graph) does the serial work between parallel loops and
- * takes chunks like any worker. When every core is one of the pool's threads and a neighbour
- * process keeps one core busy, the kernel shares that core between the neighbour and one of
- * ours, and nothing makes it prefer a worker there: half the time it was the caller, whose
- * serial work then ran at half speed. lstm_imdb's 40 batches beside a busy loop on core 1
- * (scripts/bench_load.sh's setting) took 8.0 s unpinned and 6.7-6.8 s with the caller held on
- * core 0 by hand, against ~4.8 s quiet.
+ * takes chunks like any worker. With a neighbour process keeping one of two cores busy, the
+ * kernel often ran both our threads on the free core (lstm_imdb: each waited for it ~45% of
+ * the time) or the caller beside the neighbour, whose serial work then ran at half speed.
+ * lstm_imdb's 40 batches beside a busy loop on core 1 (scripts/bench_load.sh's setting) took
+ * 8.0 s unpinned and 6.7-6.8 s with the caller held on core 0 and the worker on core 1 by hand,
+ * against ~4.8 s quiet.
  *
- * So the caller watches how long it waits for a core (the kernel's run-queue delay,
- * /proc/thread-self/schedstat) against its workers, every POOL_PLACE_PERIOD_NS of jobs: when it
- * waits much more than the least waiting worker, the two swap cores and stay pinned there
- * (sched_setaffinity), one thread per core; later swaps follow a neighbour that moves. Only when
- * the pool has exactly as many threads as the cores the process may use: with spare cores the
- * kernel moves threads away from a busy one better than pinning would. Where the threads run
- * never changes what a chunk computes: results stay the same bits. */
+ * So from its first job the pool gives each thread a core of its own (sched_setaffinity: the
+ * caller keeps the one it is on), and the caller watches how long it waits for its core (the
+ * kernel's run-queue delay, /proc/thread-self/schedstat) against its workers, every
+ * POOL_PLACE_PERIOD_NS of jobs: when it waits much more than the least waiting worker, the two
+ * swap cores; later swaps follow a neighbour that moves. Only when the pool has exactly as many
+ * threads as the cores the process may use: with spare cores the kernel moves threads away
+ * from a busy one better than pinning would. Where the threads run never changes what a chunk
+ * computes: results stay the same bits. */
 #ifndef NN_POOL_PLACE_H
 #define NN_POOL_PLACE_H
 #include <stdint.h>

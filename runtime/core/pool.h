@@ -17,7 +17,7 @@
  *
  * Threads: omp_get_max_threads() of the caller at each job (OMP_NUM_THREADS, or
  * omp_set_num_threads(): one knob for every parallel loop of the runtime), the caller included;
- * workers are started on first need. A job started from inside a job, from inside an OpenMP
+ * workers are started on first need. Which core each runs on: pool_place.h. A job started from inside a job, from inside an OpenMP
  * parallel region, or while another thread's job holds the pool runs inline, in chunk order. */
 #ifndef NN_POOL_H
 #define NN_POOL_H

@@ -229,6 +229,12 @@ static void test_caller_takes_the_core_of_the_worker_that_waits_least(void **sta
     assert_int_equal(pool_place_choose(period, 10000000, (uint64_t[]){0}, 1), -1);          /* a fifth: not worth it */
     assert_int_equal(pool_place_choose(period, 25000000, (uint64_t[]){12500000}, 1), -1);   /* not twice */
     assert_int_equal(pool_place_choose(period, 25000000, NULL, 0), -1);
+    /* OMP_PROC_BIND=false: no thread is pinned */
+    assert_false(pool_place_allowed("false"));
+    assert_false(pool_place_allowed("FALSE"));
+    assert_true(pool_place_allowed(NULL));
+    assert_true(pool_place_allowed("true"));
+    assert_true(pool_place_allowed("close"));
 }
 
 static void spin_chunk(const void *p, size_t chunk)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +34,8 @@ void pool_place_worker(int id)
     if (atomic_load_explicit(&allowed_known, memory_order_acquire)) (void)sched_setaffinity(0, sizeof place.allowed, &place.allowed);
     if (id >= 0 && id < PLACE_MAX_WORKERS) atomic_store_explicit(&worker_tid[id], (int)syscall(SYS_gettid), memory_order_release);
 }
+
+int pool_place_allowed(const char *proc_bind) { return !proc_bind || strcasecmp(proc_bind, "false") != 0; }
 
 int pool_place_choose(uint64_t period_ns, uint64_t caller_wait, const uint64_t *worker_wait, int workers)
 {
@@ -120,6 +123,7 @@ void pool_place_check(int workers)
     if (!place.cores) {   /* the process's cores: the first caller's, before any pinning */
         place.cores = sched_getaffinity(0, sizeof place.allowed, &place.allowed) == 0 ? CPU_COUNT(&place.allowed) : -1;
         if (place.cores > 0) atomic_store_explicit(&allowed_known, 1, memory_order_release);
+        if (!pool_place_allowed(getenv("OMP_PROC_BIND"))) place.cores = -1;   /* never pins */
     }
     if (place.caller != self) {   /* a new caller: start a period */
         place.caller = self;

@@ -14,8 +14,8 @@
  * POOL_PLACE_PERIOD_NS of jobs: when it waits much more than the least waiting worker, the two
  * swap cores; later swaps follow a neighbour that moves. Only when the pool has exactly as many
  * threads as the cores the process may use: with spare cores the kernel moves threads away
- * from a busy one better than pinning would. Where the threads run never changes what a chunk
- * computes: results stay the same bits. */
+ * from a busy one better than pinning would; and not with OMP_PROC_BIND=false. Where the threads
+ * run never changes what a chunk computes: results stay the same bits. */
 #ifndef NN_POOL_PLACE_H
 #define NN_POOL_PLACE_H
 #include <stdint.h>
@@ -28,6 +28,10 @@ void pool_place_worker(int id);
 /* The caller, at each job it starts with `workers` workers: rarely more than a clock read;
  * once a period, reads the threads' waits and swaps cores if that pays. */
 void pool_place_check(int workers);
+
+/* Whether threads may be pinned, given OMP_PROC_BIND's value (NULL: unset): OpenMP's way of
+ * saying threads must stay free to move is "false", and then none is pinned. */
+int pool_place_allowed(const char *proc_bind);
 
 /* The decision, on the waits of the last period (nanoseconds): the worker whose core the
  * caller should take, or -1. Swaps when the caller waited more than a fifth of the period and

@@ -147,6 +147,17 @@ static nn_fused_act fusable_act(act_kind a, float param)
     }
 }
 
+/* What a dense layer fuses of fusable_act's: relu and leaky_relu only. The GEMM applies them as
+ * it stores its tiles, and the gradient at the next layer is taken in that layer's dx GEMM
+ * (matmul_act_grad). An elu would still cost its pass, and its gradient from the output differs
+ * in the last bits from the one from the input, which runs recorded before would no longer match. */
+static nn_fused_act dense_fusable_act(act_kind a, float param)
+{
+    nn_fused_act fa = fusable_act(a, param);
+    if (fa.kind != NN_FUSED_LEAKY_RELU) fa.kind = NN_FUSED_NONE;
+    return fa;
+}
+
 static int build_dense(call_ctx *c, int li, const int *in, int n_in)
 {
     (void)n_in;
@@ -156,12 +167,7 @@ static int build_dense(call_ctx *c, int li, const int *in, int n_in)
     const nn_shape *xs = &g->nodes[x].shape;
     int fan_in = xs->d[xs->ndim - 1];
     int b = weight_and_bias(c, li, l, nn_shape2(l->units, fan_in), l->units);
-    /* relu and leaky_relu only: the GEMM applies them as it stores its tiles, and the gradient
-     * at the next layer is taken in that layer's dx GEMM (matmul_act_grad). An elu would still
-     * cost its pass, and its gradient from the output differs in the last bits from the one
-     * from the input, which runs recorded before would no longer match. */
-    nn_fused_act fa = fusable_act(l->act, l->act_param);
-    if (fa.kind != NN_FUSED_LEAKY_RELU) fa.kind = NN_FUSED_NONE;
+    nn_fused_act fa = dense_fusable_act(l->act, l->act_param);
     int y = nn_dense_act(g, x, ctx_call(c)->weight[li], b, fa);
     return fa.kind == NN_FUSED_NONE ? apply_act(g, y, l->act, l->act_param) : y;
 }
@@ -274,7 +280,7 @@ static int build_one_hot(call_ctx *c, int li, const int *in, int n_in)
 
 /* An activation layer right after an unnamed dense layer without one (gan_fashion's
  * `- dense: 256` then `- leaky_relu: 0.2`, as PyTorch's Sequential writes it) is built as that
- * dense layer again, with the activation fused (relu and leaky_relu: see build_dense), and
+ * dense layer again, with the activation fused (relu and leaky_relu: dense_fusable_act), and
  * labelled as it. The dense layer keeps its own output node, the values before the activation:
  * no plan runs it unless something reads them (a `from:` naming the layer, a figure), and the
  * summary does not count it (layer_forward_flops). */
@@ -282,8 +288,8 @@ static int build_activation(call_ctx *c, int li, const int *in, int n_in)
 {
     LAYER_CTX;
     const layer_spec *prev = li > 0 ? &c->net->layers[li - 1] : NULL;
-    nn_fused_act fa = fusable_act(l->act, l->act_param);
-    if (fa.kind == NN_FUSED_LEAKY_RELU && l->n_from == 0 && prev && prev->kind == LY_DENSE && prev->act == ACT_NONE &&
+    nn_fused_act fa = dense_fusable_act(l->act, l->act_param);
+    if (fa.kind != NN_FUSED_NONE && l->n_from == 0 && prev && prev->kind == LY_DENSE && prev->act == ACT_NONE &&
         !prev->named && in[0] == ctx_call(c)->out[li - 1]) {
         const nn_node *d = &g->nodes[in[0]];
         int x = d->in[0], w = d->in[1], b = d->n_in == 3 ? d->in[2] : -1;

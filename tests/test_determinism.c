@@ -37,7 +37,8 @@ static const char mlp_spec[] = "name: mlp\n"
                                "train: {optimizer: {adam: {lr: 0.001}}, batch: 31, epochs: 3}\n"
                                "report: []\n";
 
-/* 16x16 "images" through two convolutions on groups of images (3 steps per epoch). */
+/* 16x16 "images" through two convolutions on groups of images, the first with its pool as one
+ * op (conv2d_maxpool), 3 steps per epoch. */
 static const char cnn_spec[] = "name: cnn\n"
                                "seed: 3\n"
                                "data: {train: {dataset: points, points: gaussian, n: 192, dim: 256}}\n"
@@ -45,6 +46,7 @@ static const char cnn_spec[] = "name: cnn\n"
                                "  input: [1, 16, 16]\n"
                                "  layers:\n"
                                "    - {conv: {filters: 16, kernel: 3, pad: same}, act: relu}\n"
+                               "    - maxpool\n"
                                "    - batchnorm\n"
                                "    - {conv: {filters: 16, kernel: 3, pad: same}, act: relu}\n"
                                "    - maxpool\n"

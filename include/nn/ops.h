@@ -152,6 +152,14 @@ int nn_dense_act(nn_graph *g, int x, int w, int b, nn_fused_act act);
  * count_include_pad=True); max pooling ignores padding. */
 int nn_maxpool2d(nn_graph *g, int x, int k, int stride, int pad);
 int nn_avgpool2d(nn_graph *g, int x, int k, int stride, int pad);
+/* maxpool2d(conv, k, stride, pad) as one op over conv2d node conv's inputs (conv2d_maxpool):
+ * the convolution's output is made in cache and pooled there, never stored, and made again for
+ * the gradient. Fits a 2x2 pool with stride 2 and no padding over a stride-1 conv2d (with or
+ * without a fused activation) with few taps per output, C*KH*KW <= 36: an image model's first
+ * layer, cheap to compute twice. The caller makes sure nothing else reads conv, whose node is
+ * left as it is (a plan runs it only if something does). */
+int nn_conv2d_maxpool_fits(nn_graph *g, int conv, int k, int stride, int pad);
+int nn_conv2d_maxpool(nn_graph *g, int conv);
 /* mean over H x W: (N,C,H,W) -> (N,C) */
 int nn_global_avgpool(nn_graph *g, int x);
 /* nearest-neighbour upsampling by an integer factor: (N,C,H,W) -> (N,C,H*f,W*f) */

@@ -278,34 +278,67 @@ static int build_one_hot(call_ctx *c, int li, const int *in, int n_in)
     int B = c->m->batch;                            \
     (void)l, (void)g, (void)B, (void)in, (void)n_in
 
-/* An activation layer right after an unnamed dense layer without one (gan_fashion's
- * `- dense: 256` then `- leaky_relu: 0.2`, as PyTorch's Sequential writes it) is built as that
- * dense layer again, with the activation fused (relu and leaky_relu: dense_fusable_act), and
- * labelled as it. The dense layer keeps its own output node, the values before the activation:
- * no plan runs it unless something reads them (a `from:` naming the layer, a figure), and the
- * summary does not count it (layer_forward_flops). */
+/* The layer before li when layer li may take it in: of kind `kind`, unnamed, and read only by
+ * layer li (which names nothing in `from:`); NULL otherwise. Such a layer's output node stays in
+ * the graph, and no plan runs it unless something reads it (a figure); the summary does not
+ * count it (layer_forward_flops). */
+static const layer_spec *fusable_prev(call_ctx *c, int li, const int *in, layer_kind kind)
+{
+    const layer_spec *l = &c->net->layers[li], *prev = li > 0 ? &c->net->layers[li - 1] : NULL;
+    if (l->n_from || !prev || prev->kind != kind || prev->named || in[0] != ctx_call(c)->out[li - 1]) return NULL;
+    return prev;
+}
+
+/* Sets the label of the nodes made from now on to layer li's (a fused layer carries the label of
+ * the layer it takes in); *own gets the label before. */
+static void label_as_layer(call_ctx *c, int li, char own[NN_LABEL_LEN])
+{
+    nn_graph *g = c->m->g;
+    char prev[NN_LABEL_LEN];
+    snprintf(own, NN_LABEL_LEN, "%s", g->cur_label);
+    nn_graph_set_label(g, model_layer_label(c->m->s, c->net_index, li, prev, sizeof prev));
+}
+
+/* An activation layer right after a dense layer without one that it may take in
+ * (fusable_prev: gan_fashion's `- dense: 256` then `- leaky_relu: 0.2`, as PyTorch's Sequential
+ * writes it) is built as that dense layer again, with the activation fused (relu and
+ * leaky_relu: dense_fusable_act), and labelled as it. */
 static int build_activation(call_ctx *c, int li, const int *in, int n_in)
 {
     LAYER_CTX;
-    const layer_spec *prev = li > 0 ? &c->net->layers[li - 1] : NULL;
+    const layer_spec *prev = fusable_prev(c, li, in, LY_DENSE);
     nn_fused_act fa = dense_fusable_act(l->act, l->act_param);
-    if (fa.kind != NN_FUSED_NONE && l->n_from == 0 && prev && prev->kind == LY_DENSE && prev->act == ACT_NONE &&
-        !prev->named && in[0] == ctx_call(c)->out[li - 1]) {
+    if (fa.kind != NN_FUSED_NONE && prev && prev->act == ACT_NONE) {
         const nn_node *d = &g->nodes[in[0]];
         int x = d->in[0], w = d->in[1], b = d->n_in == 3 ? d->in[2] : -1;
-        char own[NN_LABEL_LEN], dense[NN_LABEL_LEN];
-        snprintf(own, sizeof own, "%s", g->cur_label);
-        nn_graph_set_label(g, model_layer_label(c->m->s, c->net_index, li - 1, dense, sizeof dense));
+        char own[NN_LABEL_LEN];
+        label_as_layer(c, li - 1, own);
         int y = nn_dense_act(g, x, w, b, fa);
         nn_graph_set_label(g, own);
         return y;
     }
     return apply_act(g, in[0], l->act, l->act_param);
 }
+
+/* A 2x2 max pool right after a convolution it may take in (fusable_prev), whose convolution the
+ * runtime can make again cheaply (an image model's first layer, nn_conv2d_maxpool_fits), is built
+ * as one op with it (conv2d_maxpool), labelled as the convolution: the full-resolution output is
+ * then never stored. */
+static int build_maxpool(call_ctx *c, int li, const int *in, int n_in)
+{
+    LAYER_CTX;
+    if (fusable_prev(c, li, in, LY_CONV) && nn_conv2d_maxpool_fits(g, in[0], l->kernel[0], l->stride, l->pad[0])) {
+        char own[NN_LABEL_LEN];
+        label_as_layer(c, li - 1, own);
+        int y = nn_conv2d_maxpool(g, in[0]);
+        nn_graph_set_label(g, own);
+        return y;
+    }
+    return nn_maxpool2d(g, in[0], l->kernel[0], l->stride, l->pad[0]);
+}
 static int build_dropout(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_dropout(g, in[0], l->p); }
 static int build_noise(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_gaussian_noise(g, in[0], l->sigma, l->noise_at_eval); }
 static int build_masking_noise(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_masking_noise(g, in[0], l->p, l->noise_at_eval); }
-static int build_maxpool(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_maxpool2d(g, in[0], l->kernel[0], l->stride, l->pad[0]); }
 static int build_avgpool(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_avgpool2d(g, in[0], l->kernel[0], l->stride, l->pad[0]); }
 static int build_global_avgpool(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_global_avgpool(g, in[0]); }
 static int build_upsample(call_ctx *c, int li, const int *in, int n_in) { LAYER_CTX; return nn_upsample_nearest(g, in[0], l->factor); }

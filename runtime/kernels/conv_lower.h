@@ -90,6 +90,24 @@ size_t nn_conv_direct_floats(const nn_conv_geom *g);
 void nn_conv_direct_forward(const nn_conv_geom *g, const float *x, const float *w, const float *bias, int n0, int nb,
                             float *scratch, float *y);
 
+/* ---- the same followed by its activation and 2x2 max pooling, stride 2 (conv_direct_pool.c) ----
+ * The conv2d_maxpool op: the full-resolution output is only ever made in cache. */
+typedef struct {
+    const nn_conv_geom *geom;    /* the convolution (nn_conv_direct_fits), OH and OW >= 2 */
+    const float *x, *w, *bias;   /* x (N, C, H, W), w (F, C, KH, KW), bias (F) or NULL */
+    const nn_attrs *act;         /* the activation (fused_act.h), kind in act->i[act_slot] */
+    int act_slot;
+} nn_conv_direct_pool;
+/* scratch floats per group (not per image) for both functions below */
+size_t nn_conv_direct_pool_floats(const nn_conv_geom *g);
+/* Images [n0, n0+nb) of y (N, F, OH/2, OW/2) = maxpool2x2(act(conv(x, w) + bias)). */
+void nn_conv_direct_pool_forward(const nn_conv_direct_pool *p, int n0, int nb, float *scratch, float *y);
+/* dw (F, C, KH, KW) = (first) or += the weight gradient over images [n0, n0+nb) of the
+ * convolution whose output gradient is gp (N, F, OH/2, OW/2) placed at each window's maximum
+ * (max_route's argmax; the activation, increasing, does not move it) and 0 elsewhere. */
+void nn_conv_direct_pool_wgrad(const nn_conv_direct_pool *p, const float *gp, int n0, int nb, float *scratch, float *dw,
+                               int first);
+
 /* Target size of one group's scratch in floats. Default 32k floats (128 KB): the column
  * matrix stays in the core's L2 between im2col and the GEMM reading it. Measured on the
  * autoencoder's layers (bench_conv, 2 cores): 1M floats 18.3 ms/step, 128k 16.4, 32k 16.1,

@@ -13,6 +13,7 @@
 #include "../kernels/conv_lower.h"
 #include "../kernels/conv_winograd.h"
 #include "../kernels/fused_act.h"
+#include "op_conv.h"
 #include "op_list.h"
 #include "../core/parallel.h"
 #include <math.h>
@@ -69,7 +70,7 @@ static int check_fit(nn_graph *g, const char *op, const nn_shape *x, int kh, int
                          x->d[3], pad_str(ph, pw, p, sizeof p));
 }
 
-#define ACT_SLOT 5
+#define ACT_SLOT NN_CONV_ACT_SLOT
 
 static nn_attrs conv_attrs(int stride, int ph, int pw, int extra_h, int extra_w)
 {
@@ -103,9 +104,7 @@ static int bias_grad(nn_graph *g, int id, int gout, int *gin)
     return gin[2] < 0 ? -1 : 0;
 }
 
-/* Out of memory inside a forward (which cannot fail): the output becomes NaN, which the
- * trainer's NaN check reports, and stderr says why. */
-static void fail_nan(const nn_node *n, const char *op)
+void nn_conv_fail_nan(const nn_node *n, const char *op)
 {
     fprintf(stderr, "nnrun: out of memory for the %s scratch of '%s'; its output is NaN\n", op, n->label);
     size_t k = nn_shape_numel(&n->shape);
@@ -120,7 +119,7 @@ static void run_groups(nn_graph *g, nn_node *n, nn_conv_geom cg, nn_conv_group_f
     size_t k = nn_conv_krows(&cg), p = nn_conv_out_plane(&cg);
     nn_conv_job job = {.geom = cg, .g = g, .node = n, .per_image = per_image, .acc_floats = acc_floats,
                        .flops = 2.0 * cg.n * (double)cg.f * k * p, .fn = fn};
-    if (nn_conv_run(&job) < 0) fail_nan(n, op);
+    if (nn_conv_run(&job) < 0) nn_conv_fail_nan(n, op);
 }
 
 /* The GEMM lowering: scratch (krows + f) * out_plane per image. */
@@ -147,11 +146,12 @@ static int conv2d_infer(nn_graph *g, nn_node *n)
     return 0;
 }
 
-static nn_conv_geom conv2d_geom(nn_graph *g, const nn_node *n)
+nn_conv_geom nn_conv2d_geom_of(nn_graph *g, const nn_node *n)
 {
     const nn_shape *x = shape_of(g, n, 0), *w = shape_of(g, n, 1);
-    return (nn_conv_geom){x->d[0], x->d[1], x->d[2], x->d[3], w->d[0], n->shape.d[2], n->shape.d[3],
-                          w->d[2], w->d[3], stride_of(n), n->a.i[1], n->a.i[2]};
+    int s = stride_of(n), ph = n->a.i[1], pw = n->a.i[2];
+    return (nn_conv_geom){x->d[0], x->d[1], x->d[2], x->d[3], w->d[0], conv_out(x->d[2], w->d[2], s, ph),
+                          conv_out(x->d[3], w->d[3], s, pw), w->d[2], w->d[3], s, ph, pw};
 }
 
 /* scratch: col (C*KH*KW, nb*P) then y_cm (F, nb*P); y_cm = w col, moved to NCHW with bias.
@@ -184,9 +184,9 @@ static void conv2d_direct_group(const nn_conv_job *job, int n0, int nb, float *s
 
 static void conv2d_forward(nn_graph *g, nn_node *n)
 {
-    nn_conv_geom cg = conv2d_geom(g, n);
+    nn_conv_geom cg = nn_conv2d_geom_of(g, n);
     if (nn_winograd_applies(&cg)) {
-        if (nn_winograd_conv2d(g, n, &cg, data_of(g, n, 1), 0, group_act) < 0) fail_nan(n, "conv2d");
+        if (nn_winograd_conv2d(g, n, &cg, data_of(g, n, 1), 0, group_act) < 0) nn_conv_fail_nan(n, "conv2d");
     } else if (nn_conv_direct_fits(&cg)) {
         run_groups(g, n, cg, conv2d_direct_group, nn_conv_direct_floats(&cg), 0, "conv2d");
     } else {
@@ -311,7 +311,7 @@ static void conv_transpose2d_forward(nn_graph *g, nn_node *n)
     nn_conv_geom wg;
     if (!transpose_as_winograd(g, n, &wg))
         run_job(g, n, conv_transpose2d_geom(g, n), conv_transpose2d_group, 0, "conv_transpose2d");
-    else if (nn_winograd_conv2d(g, n, &wg, data_of(g, n, 1), 1, group_act) < 0) fail_nan(n, "conv_transpose2d");
+    else if (nn_winograd_conv2d(g, n, &wg, data_of(g, n, 1), 1, group_act) < 0) nn_conv_fail_nan(n, "conv_transpose2d");
 }
 
 static int conv_transpose2d_backward(nn_graph *g, int id, int gout, int *gin)
@@ -414,7 +414,7 @@ static void conv2d_wgrad_forward(nn_graph *g, nn_node *n)
 {
     nn_conv_geom cg = conv2d_wgrad_geom(g, n);
     if (!nn_winograd_applies(&cg)) run_job(g, n, cg, conv2d_wgrad_group, nn_shape_numel(&n->shape), "conv2d_wgrad");
-    else if (nn_winograd_wgrad(g, n, &cg) < 0) fail_nan(n, "conv2d_wgrad");
+    else if (nn_winograd_wgrad(g, n, &cg) < 0) nn_conv_fail_nan(n, "conv2d_wgrad");
 }
 
 /* Bilinear in (x, g): with G = d loss / d dw, dx = conv_transpose2d(g, G) (G read as a

@@ -22,9 +22,11 @@
     NN_OPS_ATTENTION(X)
 
 /* Convolutions (op_conv.c): conv2d, conv_transpose2d and the weight-gradient op; each
- * one's backward is built from the others. */
+ * one's backward is built from the others. A first layer's convolution, activation and 2x2
+ * max pool as one op, and its weight gradient (op_conv_pool.c). */
 #define NN_OPS_CONV(X) \
-    X(conv2d) X(conv_transpose2d) X(conv2d_wgrad) X(conv_bias_grad)
+    X(conv2d) X(conv_transpose2d) X(conv2d_wgrad) X(conv_bias_grad) \
+    /* op_conv_pool.c */ X(conv2d_maxpool) X(conv_maxpool_wgrad)
 
 
 

@@ -1,11 +1,17 @@
 /* A first layer's convolution, activation and 2x2 max pool as one op (conv2d_maxpool,
- * op_conv_pool.c): the same values and gradients as conv2d, the activation and maxpool2d one
- * after another, over the geometries the kernel takes (odd sizes whose last row and column no
- * window covers, a channel count that is not a multiple of its 4-channel blocks, 5x5 kernels,
- * the most taps it takes, no bias), in one group of images and in many, on one thread and on
- * two; the shapes it refuses; and a spec's conv + maxpool built as it only when nothing else
- * reads the convolution. Finite-difference checks of first and second order are in
- * test_gradcheck.c (the registry's fixtures). */
+ * op_conv_pool.c), and any convolution's gradients through a 2x2 max pool taken from the pooled
+ * gradient (op_conv_pooled.c).
+ * The fused op: the same values and gradients as conv2d, the activation and maxpool2d one after
+ * another, over the geometries the kernel takes (odd sizes whose last row and column no window
+ * covers, a channel count that is not a multiple of its 4-channel blocks, 5x5 kernels, the most
+ * taps it takes, no bias), in one group of images and in many, on one thread and on two; the
+ * shapes it refuses; and a spec's conv + maxpool built as it only when nothing else reads the
+ * convolution.
+ * The pooled gradients: the dense gradients of max_route's output, at every instruction set
+ * level, over channel counts that are not whole blocks, 5x5 and 3x2 kernels, stride 2; built
+ * only when the pool is the output's one reader.
+ * Finite-difference checks of first and second order are in test_gradcheck.c (the registry's
+ * fixtures). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +22,7 @@
 #include "spec_util.h"
 #include "tmpdir.h"
 #include "nn/runtime.h"
+#include "../runtime/core/kernel_isa.h"
 #include "../runtime/kernels/conv_lower.h"
 #include "../interpreter/out/model_layers.h"
 
@@ -108,6 +115,113 @@ static void test_fused_op_equals_conv_activation_and_maxpool(void **state)
     }
     omp_set_num_threads(threads);
     nn_conv_chunk_floats = keep;
+}
+
+/* ---- a convolution's gradients through a 2x2 max pool (conv2d_wgrad_pooled,
+ * conv_transpose2d_pooled): against the dense gradients of max_route's output ---- */
+
+typedef struct {
+    int n, c, h, w, f, kh, kw, stride, pad;
+} pooled_case;
+
+static const pooled_case pooled_cases[] = {
+    {5, 16, 14, 14, 32, 3, 3, 1, 1},   /* the CNN autoencoder's second layer */
+    {3, 20, 9, 11, 7, 3, 3, 1, 0},     /* 20 channels: a block of 16 and one of 4 zeros; 7x9 -> 3x4 */
+    {2, 3, 12, 10, 5, 5, 5, 1, 2},     /* 25 taps: three groups of 9, the last padded */
+    {4, 6, 15, 13, 4, 3, 2, 2, 1},     /* stride 2, a 3x2 kernel: 8x7 -> 4x3 */
+};
+
+/* dw and dx of the case's convolution through a 2x2 pool of its output z, pooled (the ops) or
+ * dense (max_route, then conv2d_wgrad and conv_transpose2d), for the pooled gradient h */
+static void pooled_grads(const pooled_case *t, int pooled, float **dw, float **dx)
+{
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 21);
+    int x = nn_test_input(g, nn_shape4(t->n, t->c, t->h, t->w), &r, -1, 1);
+    int w = nn_test_input(g, nn_shape4(t->f, t->c, t->kh, t->kw), &r, -1, 1);
+    int z = nn_conv2d(g, x, w, -1, t->stride, t->pad, t->pad);
+    const nn_shape zs = g->nodes[z].shape;
+    int h = nn_test_input(g, nn_shape4(t->n, t->f, zs.d[2] / 2, zs.d[3] / 2), &r, -1, 1);
+    int oph = t->h - ((zs.d[2] - 1) * t->stride - 2 * t->pad + t->kh), opw = t->w - ((zs.d[3] - 1) * t->stride - 2 * t->pad + t->kw);
+    nn_attrs wa = {.i = {t->stride, t->pad, t->pad, t->kh, t->kw}}, da = {.i = {t->stride, t->pad, t->pad, oph, opw}};
+    int targets[2];
+    if (pooled) {
+        targets[0] = nn_op_named(g, "conv2d_wgrad_pooled", (int[]){x, z, h}, 3, &wa);
+        targets[1] = nn_op_named(g, "conv_transpose2d_pooled", (int[]){z, h, w}, 3, &da);
+    } else {
+        int route = nn_op_named(g, "max_route", (int[]){z, h}, 2, &(nn_attrs){.i = {2, 2, 0}});
+        targets[0] = nn_op_named(g, "conv2d_wgrad", (int[]){x, route}, 2, &wa);
+        targets[1] = nn_conv_transpose2d(g, route, w, -1, t->stride, t->pad, t->pad, oph, opw);
+    }
+    nn_plan *p = run(g, targets, 2);
+    size_t nw = nn_numel(g, targets[0]), nx = nn_numel(g, targets[1]);
+    assert_int_equal(nx, (size_t)t->n * t->c * t->h * t->w);
+    *dw = malloc(nw * sizeof(float));
+    *dx = malloc(nx * sizeof(float));
+    memcpy(*dw, nn_data(g, targets[0]), nw * sizeof(float));
+    memcpy(*dx, nn_data(g, targets[1]), nx * sizeof(float));
+    nn_plan_free(p);
+    nn_graph_free(g);
+}
+
+static void test_pooled_gradients_equal_the_dense_ones_of_the_route(void **state)
+{
+    (void)state;
+    size_t keep = nn_conv_chunk_floats;
+    int threads = omp_get_max_threads(), isa = nn_isa();
+    for (int level = 0; level <= nn_isa_best(); level++) {
+        assert_int_equal(nn_isa_use(level), 0);
+        for (int split = 0; split < 2; split++) {
+            nn_conv_chunk_floats = split ? 1 : keep;
+            omp_set_num_threads(split ? 2 : 1);
+            for (size_t i = 0; i < sizeof pooled_cases / sizeof pooled_cases[0]; i++) {
+                const pooled_case *t = &pooled_cases[i];
+                float *pw, *px, *dw, *dx;
+                pooled_grads(t, 1, &pw, &px);
+                pooled_grads(t, 0, &dw, &dx);
+                double ew = rel_diff(pw, dw, (size_t)t->f * t->c * t->kh * t->kw), ex = rel_diff(px, dx, (size_t)t->n * t->c * t->h * t->w);
+                if (ew >= 1e-5 || ex >= 1e-5)
+                    print_error("%s, case %zu: dw differs by %g, dx by %g\n", nn_isa_name(level), i, ew, ex);
+                assert_true(ew < 1e-5 && ex < 1e-5);
+                free(pw), free(px), free(dw), free(dx);
+            }
+        }
+    }
+    assert_int_equal(nn_isa_use(isa), 0);
+    omp_set_num_threads(threads);
+    nn_conv_chunk_floats = keep;
+}
+
+/* conv2d's backward takes them when its output's only reader is a 2x2 max pool */
+static int count_ops(const nn_graph *g, int from, const char *op)
+{
+    int n = 0;
+    for (int i = from; i < g->n; i++) n += g->nodes[i].kind == NN_NODE_OP && strcmp(nn_op_def_at(g->nodes[i].op)->name, op) == 0;
+    return n;
+}
+
+static void test_a_pooled_convolution_takes_its_gradients_from_the_pooled_one(void **state)
+{
+    (void)state;
+    for (int variant = 0; variant < 3; variant++) {
+        nn_graph *g = nn_graph_new(1);
+        nn_rng r;
+        nn_rng_seed(&r, 3);
+        int x = nn_test_input(g, nn_shape4(2, 4, 8, 8), &r, -1, 1), w = nn_test_input(g, nn_shape4(8, 4, 3, 3), &r, -1, 1);
+        int b = nn_test_input(g, nn_shape1(8), &r, -1, 1);
+        int z = nn_conv2d_act(g, x, w, b, 1, 1, 1, (nn_fused_act){NN_FUSED_LEAKY_RELU, 0.1f, 0.0f});
+        int y = nn_maxpool2d(g, z, variant == 1 ? 3 : 2, 2, 0);   /* variant 1: another pool */
+        int loss = nn_sum(g, y);
+        if (variant == 2) loss = nn_add(g, loss, nn_sum(g, z));   /* variant 2: z read twice */
+        int first = g->n, grads[3];
+        assert_int_equal(nn_grad(g, loss, (int[]){x, w, b}, 3, grads), 0);
+        int pooled = variant == 0;
+        assert_int_equal(count_ops(g, first, "conv2d_wgrad_pooled"), pooled);
+        assert_int_equal(count_ops(g, first, "conv_transpose2d_pooled"), pooled);
+        assert_int_equal(g->nodes[g->nodes[grads[2]].in[0]].shape.d[2], pooled ? 4 : 8);   /* db: from h itself */
+        nn_graph_free(g);
+    }
 }
 
 /* ---- what it refuses ---- */
@@ -210,6 +324,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fused_op_equals_conv_activation_and_maxpool),
         cmocka_unit_test(test_fused_op_refuses_what_its_kernel_does_not_run),
+        cmocka_unit_test(test_pooled_gradients_equal_the_dense_ones_of_the_route),
+        cmocka_unit_test(test_a_pooled_convolution_takes_its_gradients_from_the_pooled_one),
         cmocka_unit_test(test_a_first_conv_and_its_pool_are_built_as_one_op),
     };
     return cmocka_run_group_tests(tests, tmpdir_enter, tmpdir_remove);

@@ -108,6 +108,25 @@ void nn_conv_direct_pool_forward(const nn_conv_direct_pool *p, int n0, int nb, f
 void nn_conv_direct_pool_wgrad(const nn_conv_direct_pool *p, const float *gp, int n0, int nb, float *scratch, float *dw,
                                int first);
 
+/* ---- a convolution's gradients through a 2x2 max pool with stride 2 (conv_pooled.c) ----
+ * For a convolution whose output z (N, F, OH, OW) reaches the loss only through such a pool,
+ * from the pooled gradient h (N, F, OH/2, OW/2): the products of each window's maximum only
+ * (max_route's argmax), a quarter of the dense gradients' work, without the routed gradient. */
+#define NN_CONV_POOLED_MAX_TAPS 49   /* KH*KW: kernels up to 7x7 */
+typedef struct {
+    const nn_conv_geom *geom;   /* the convolution, in conv2d terms; KH*KW <= NN_CONV_POOLED_MAX_TAPS */
+    const float *z, *h;
+} nn_conv_pooled;
+/* scratch floats per group (not per image) for both gradients */
+size_t nn_conv_pooled_floats(const nn_conv_geom *g);
+/* wt = w (F, C, KH, KW) laid out for nn_conv_pooled_dgrad, of nn_conv_pooled_weights_floats */
+size_t nn_conv_pooled_weights_floats(const nn_conv_geom *g);
+void nn_conv_pooled_weights(const nn_conv_geom *g, const float *w, float *wt);
+/* dw (F, C, KH, KW) = (first) or += the weight gradient over images [n0, n0+nb) of x (N, C, H, W) */
+void nn_conv_pooled_wgrad(const nn_conv_pooled *p, const float *x, int n0, int nb, float *scratch, float *dw, int first);
+/* images [n0, n0+nb) of dx (N, C, H, W) = the input gradient, from wt (nn_conv_pooled_weights) */
+void nn_conv_pooled_dgrad(const nn_conv_pooled *p, const float *wt, int n0, int nb, float *scratch, float *dx);
+
 /* Target size of one group's scratch in floats. Default 32k floats (128 KB): the column
  * matrix stays in the core's L2 between im2col and the GEMM reading it. Measured on the
  * autoencoder's layers (bench_conv, 2 cores): 1M floats 18.3 ms/step, 128k 16.4, 32k 16.1,

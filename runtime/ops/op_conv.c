@@ -23,10 +23,6 @@ static const nn_shape *shape_of(nn_graph *g, const nn_node *n, int k) { return &
 static const float *data_of(nn_graph *g, const nn_node *n, int k) { return g->nodes[n->in[k]].data; }
 static int stride_of(const nn_node *n) { return n->a.i[0]; }
 
-/* Output size of conv2d along one axis. */
-static int conv_out(int in, int k, int stride, int pad) { return (in + 2 * pad - k) / stride + 1; }
-/* Output padding that makes conv_transpose2d of a conv2d output give back size `in`. */
-static int out_pad_for(int in, int out, int k, int stride, int pad) { return in - ((out - 1) * stride - 2 * pad + k); }
 
 /* "3" for a square padding, "1x2" otherwise (for messages) */
 static const char *pad_str(int ph, int pw, char *buf, size_t len)
@@ -142,7 +138,7 @@ static int conv2d_infer(nn_graph *g, nn_node *n)
         nn_fused_act_check(g, &n->a, ACT_SLOT) < 0)
         return -1;
     int s = stride_of(n);
-    n->shape = nn_shape4(x->d[0], w->d[0], conv_out(x->d[2], w->d[2], s, n->a.i[1]), conv_out(x->d[3], w->d[3], s, n->a.i[2]));
+    n->shape = nn_shape4(x->d[0], w->d[0], nn_conv_out_size(x->d[2], w->d[2], s, n->a.i[1]), nn_conv_out_size(x->d[3], w->d[3], s, n->a.i[2]));
     return 0;
 }
 
@@ -150,8 +146,8 @@ nn_conv_geom nn_conv2d_geom_of(nn_graph *g, const nn_node *n)
 {
     const nn_shape *x = shape_of(g, n, 0), *w = shape_of(g, n, 1);
     int s = stride_of(n), ph = n->a.i[1], pw = n->a.i[2];
-    return (nn_conv_geom){x->d[0], x->d[1], x->d[2], x->d[3], w->d[0], conv_out(x->d[2], w->d[2], s, ph),
-                          conv_out(x->d[3], w->d[3], s, pw), w->d[2], w->d[3], s, ph, pw};
+    return (nn_conv_geom){x->d[0], x->d[1], x->d[2], x->d[3], w->d[0], nn_conv_out_size(x->d[2], w->d[2], s, ph),
+                          nn_conv_out_size(x->d[3], w->d[3], s, pw), w->d[2], w->d[3], s, ph, pw};
 }
 
 /* scratch: col (C*KH*KW, nb*P) then y_cm (F, nb*P); y_cm = w col, moved to NCHW with bias.
@@ -200,9 +196,17 @@ static int conv2d_backward(nn_graph *g, int id, int gout, int *gin)
     const nn_node *n = &g->nodes[id];
     int x = n->in[0], w = n->in[1], s = stride_of(n), ph = n->a.i[1], pw = n->a.i[2];
     const nn_shape *xs = &g->nodes[x].shape, *ws = &g->nodes[w].shape;
-    int oph = out_pad_for(xs->d[2], n->shape.d[2], ws->d[2], s, ph);
-    int opw = out_pad_for(xs->d[3], n->shape.d[3], ws->d[3], s, pw);
+    int oph = nn_conv_out_pad_for(xs->d[2], n->shape.d[2], ws->d[2], s, ph);
+    int opw = nn_conv_out_pad_for(xs->d[3], n->shape.d[3], ws->d[3], s, pw);
     nn_attrs a = conv_attrs(s, ph, pw, ws->d[2], ws->d[3]);   /* before adding nodes: they may move n, xs, ws */
+    int h = nn_conv_pooled_route(g, id, gout);
+    if (h >= 0) {   /* through a 2x2 max pool: from the pooled gradient, at the maxima only */
+        nn_attrs t = conv_attrs(s, ph, pw, oph, opw);
+        gin[0] = nn_op(g, NN_OP_conv_transpose2d_pooled, (int[]){id, h, w}, 3, &t);
+        gin[1] = nn_op(g, NN_OP_conv2d_wgrad_pooled, (int[]){x, id, h}, 3, &a);
+        if (gin[0] < 0 || gin[1] < 0) return -1;
+        return bias_grad(g, id, h, gin);   /* each pooled value goes to one pixel: the same sums */
+    }
     gin[0] = nn_conv_transpose2d(g, gout, w, -1, s, ph, pw, oph, opw);
     gin[1] = nn_op(g, NN_OP_conv2d_wgrad, (int[]){x, gout}, 2, &a);
     if (gin[0] < 0 || gin[1] < 0) return -1;
@@ -374,7 +378,7 @@ static int conv2d_wgrad_infer(nn_graph *g, nn_node *n)
         return -1;
     if (kh < 1 || kw < 1) return nn_graph_fail(g, "conv2d_wgrad: kernel size %dx%d must be positive", kh, kw);
     if (check_fit(g, op, x, kh, kw, n->a.i[1], n->a.i[2]) < 0) return -1;
-    int oh = conv_out(x->d[2], kh, s, n->a.i[1]), ow = conv_out(x->d[3], kw, s, n->a.i[2]);
+    int oh = nn_conv_out_size(x->d[2], kh, s, n->a.i[1]), ow = nn_conv_out_size(x->d[3], kw, s, n->a.i[2]);
     if (gy->d[0] != x->d[0] || gy->d[2] != oh || gy->d[3] != ow) {
         char a[64], b[64];
         return nn_graph_fail(g, "conv2d_wgrad: output gradient %s does not match input %s (expected %d images of %dx%d)",
@@ -424,7 +428,7 @@ static int conv2d_wgrad_backward(nn_graph *g, int id, int gout, int *gin)
     const nn_node *n = &g->nodes[id];
     int x = n->in[0], gy = n->in[1], s = stride_of(n), ph = n->a.i[1], pw = n->a.i[2];
     const nn_shape *xs = &g->nodes[x].shape, *gs = &g->nodes[gy].shape;
-    int oph = out_pad_for(xs->d[2], gs->d[2], n->a.i[3], s, ph), opw = out_pad_for(xs->d[3], gs->d[3], n->a.i[4], s, pw);
+    int oph = nn_conv_out_pad_for(xs->d[2], gs->d[2], n->a.i[3], s, ph), opw = nn_conv_out_pad_for(xs->d[3], gs->d[3], n->a.i[4], s, pw);
     gin[0] = nn_conv_transpose2d(g, gy, gout, -1, s, ph, pw, oph, opw);
     gin[1] = nn_conv2d(g, x, gout, -1, s, ph, pw);
     return gin[0] < 0 || gin[1] < 0 ? -1 : 0;

@@ -23,10 +23,12 @@
 
 /* Convolutions (op_conv.c): conv2d, conv_transpose2d and the weight-gradient op; each
  * one's backward is built from the others. A first layer's convolution, activation and 2x2
- * max pool as one op, and its weight gradient (op_conv_pool.c). */
+ * max pool as one op, and its weight gradient (op_conv_pool.c); the gradients of a convolution
+ * whose output is 2x2 max pooled, from the pooled gradient (op_conv_pooled.c). */
 #define NN_OPS_CONV(X) \
     X(conv2d) X(conv_transpose2d) X(conv2d_wgrad) X(conv_bias_grad) \
-    /* op_conv_pool.c */ X(conv2d_maxpool) X(conv_maxpool_wgrad)
+    /* op_conv_pool.c */ X(conv2d_maxpool) X(conv_maxpool_wgrad) \
+    /* op_conv_pooled.c */ X(conv2d_wgrad_pooled) X(conv_transpose2d_pooled)
 
 
 

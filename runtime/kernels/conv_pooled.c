@@ -1,0 +1,358 @@
+/* A convolution's weight and input gradients when its output reaches the loss only through a
+ * 2x2 max pool with stride 2 (conv_lower.h): the output gradient is then the pooled gradient h
+ * at each window's maximum of the output z and zero at the three other pixels, so the dense
+ * gradients (Winograd's or the GEMM's) spend three quarters of their products on zeros, after
+ * max_route wrote those zeros out. Here each (channel f, window) pair finds its maximum in z
+ * (max_route's rule: the first maximum in row-major order, a NaN wins) and only that pixel's
+ * products are made: a quarter of the work, and neither the routed gradient nor its pass.
+ *
+ * The image side is held channels-last in scratch, one image at a time, with its zero border
+ * (xt or dxt: (H + 2ph) x (W + 2pw) pixels of CV floats, CV = C rounded up to a whole block of
+ * 16), so that a tap of a kernel at a pixel is a contiguous run of channels:
+ *   weight gradient  dw[f][k][c] += h[f,q] * xt[at(f,q) + k][c]       (for every window q)
+ *   input gradient   dxt[at(f,q) + k][c] += h[f,q] * wt[f][k][c]
+ * where k = (kh, kw) and at(f,q) is the top-left input pixel of the output pixel that wins
+ * window q of channel f. The weight gradient keeps each (f, k, block) sum in registers across
+ * the windows; the input gradient sums, for each window, the channels whose maximum is at the
+ * same one of its four pixels before adding to dxt. */
+#include "conv_lower.h"
+#include "../core/kernel_isa.h"
+#include <string.h>
+
+#define BLOCK 16   /* channels per block: one AVX-512 vector, two AVX2 ones */
+/* Taps summed side by side: independent sums keep the adder busy (one sum over the windows would
+ * wait on its own previous addition each time). A 3x3 kernel is one group; others are cut into
+ * groups of TAPS, the last one padded with taps at offset 0 whose sums are dropped. */
+#define TAPS 9
+#define TAP_CAP ((NN_CONV_POOLED_MAX_TAPS + TAPS - 1) / TAPS * TAPS)
+
+/* a kernel's taps rounded up to whole groups: the rows of the laid-out weight */
+static int taps_padded(const nn_conv_geom *g) { return (g->kh * g->kw + TAPS - 1) / TAPS * TAPS; }
+
+static int channels_padded(const nn_conv_geom *g) { return (g->c + BLOCK - 1) / BLOCK * BLOCK; }
+static size_t image_pixels(const nn_conv_geom *g) { return (size_t)(g->h + 2 * g->ph) * (g->w + 2 * g->pw); }
+static size_t windows(const nn_conv_geom *g) { return (size_t)(g->oh / 2) * (g->ow / 2); }
+
+size_t nn_conv_pooled_weights_floats(const nn_conv_geom *g)
+{
+    return (size_t)g->f * taps_padded(g) * channels_padded(g);
+}
+
+/* scratch: the channels-last image; the weight gradient's tap sums (F, KH*KW, CV), one plane's
+ * windows and the window map; or the input gradient's windows of every plane, a window's
+ * channels sorted by winner, and the window map */
+size_t nn_conv_pooled_floats(const nn_conv_geom *g)
+{
+    size_t taps = (size_t)g->kh * g->kw * channels_padded(g);
+    return image_pixels(g) * channels_padded(g) + (size_t)g->f * taps + 3 * (size_t)g->f * windows(g) + 8 * (size_t)g->f +
+           2 * windows(g);   /* the larger of the two layouts */
+}
+
+void nn_conv_pooled_weights(const nn_conv_geom *g, const float *w, float *wt)
+{
+    int cv = channels_padded(g), kk = g->kh * g->kw, kp = taps_padded(g);
+    memset(wt, 0, nn_conv_pooled_weights_floats(g) * sizeof(float));
+    for (int f = 0; f < g->f; f++)
+        for (int c = 0; c < g->c; c++)
+            for (int k = 0; k < kk; k++) wt[((size_t)f * kp + k) * cv + c] = w[((size_t)f * g->c + c) * kk + k];
+}
+
+/* Per window q of a plane: where its top-left pixel is in z (zoff) and where that pixel's
+ * top-left input pixel is in the channels-last image (aoff), so that the windows of a plane are
+ * one flat loop (rows have only 3 to 14 windows in the models here). */
+typedef struct {
+    int *zoff, *aoff;
+    int woff[4];   /* from the top-left pixel's input offset to the winner's */
+} window_map;
+
+static window_map window_map_make(const nn_conv_geom *g, int *mem)
+{
+    int pw = g->ow / 2, ph = g->oh / 2, s = g->stride, wp = g->w + 2 * g->pw;
+    window_map m = {mem, mem + (size_t)ph * pw, {0, s, s * wp, s * wp + s}};
+    for (int i = 0; i < ph; i++)
+        for (int j = 0; j < pw; j++) {
+            m.zoff[i * pw + j] = 2 * i * g->ow + 2 * j;
+            m.aoff[i * pw + j] = 2 * i * s * wp + 2 * j * s;
+        }
+    return m;
+}
+
+/* The winner of window q of plane z: 0 1 / 2 3, max_route's rule (the first maximum in row-major
+ * order stays; a NaN wins), without branches: which pixel wins is data, and branches on it
+ * mispredict. */
+static inline int winner_portable(const float *z, int zoff, int ow)
+{
+    const float *r0 = z + zoff;
+    float best = r0[0], v = r0[1];
+    int w = 0, t = (v > best) | (v != v);
+    best = t ? v : best;
+    w = t ? 1 : w;
+    v = r0[ow];
+    t = (v > best) | (v != v);
+    best = t ? v : best;
+    w = t ? 2 : w;
+    v = r0[ow + 1];
+    return (v > best) | (v != v) ? 3 : w;
+}
+
+#if NN_ISA_X86
+#include <immintrin.h>
+NN_TARGET_AVX512 static inline __mmask16 wins16(__m512 v, __m512 best)
+{
+    return _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+}
+
+NN_TARGET_AVX512 static inline __mmask16 first_lanes(int n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
+
+/* Columns 2*j and 2*j+1 of a row, j < n <= 16, as two vectors (lanes >= n are 0). */
+NN_TARGET_AVX512 static inline void load_pairs(const float *r, int n, __m512 *even, __m512 *odd)
+{
+    const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    __m512 a = _mm512_maskz_loadu_ps(first_lanes(2 * n), r);
+    __m512 b = _mm512_maskz_loadu_ps(n <= 8 ? 0 : first_lanes(2 * (n - 8)), r + 16);
+    *even = _mm512_permutex2var_ps(a, ie, b);
+    *odd = _mm512_permutex2var_ps(a, io, b);
+}
+
+/* winner_portable for a plane, up to 16 windows of a row at a time from its two input rows
+ * (gathering the four pixels of 16 windows instead took several times as long) */
+NN_TARGET_AVX512 static inline void winners_avx512(const float *z, const nn_conv_geom *g, const int *aoff, const int *woff,
+                                                   int *win, int *at)
+{
+    const __m512i table = _mm512_setr_epi32(woff[0], woff[1], woff[2], woff[3], 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    int pw = g->ow / 2, ph = g->oh / 2, ow = g->ow;
+    for (int i = 0; i < ph; i++)
+        for (int j0 = 0; j0 < pw; j0 += 16) {
+            int n = pw - j0 < 16 ? pw - j0 : 16, q = i * pw + j0;
+            __mmask16 m = first_lanes(n);
+            const float *r0 = z + (size_t)2 * i * ow + 2 * j0;
+            __m512 e0, o0, e1, o1;
+            load_pairs(r0, n, &e0, &o0);
+            load_pairs(r0 + ow, n, &e1, &o1);
+            __m512 best = e0;
+            __m512i w = _mm512_setzero_si512();
+            __mmask16 t = wins16(o0, best);
+            best = _mm512_mask_mov_ps(best, t, o0);
+            w = _mm512_mask_mov_epi32(w, t, _mm512_set1_epi32(1));
+            t = wins16(e1, best);
+            best = _mm512_mask_mov_ps(best, t, e1);
+            w = _mm512_mask_mov_epi32(w, t, _mm512_set1_epi32(2));
+            w = _mm512_mask_mov_epi32(w, wins16(o1, best), _mm512_set1_epi32(3));
+            _mm512_mask_storeu_epi32(win + q, m, w);
+            __m512i a = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, aoff + q), _mm512_permutexvar_epi32(w, table));
+            _mm512_mask_storeu_epi32(at + q, m, a);
+        }
+}
+#endif
+
+/* For plane f of image n and each window q: win[q] = which of its four pixels wins, at[q] = the
+ * channels-last offset (in pixels) of that output pixel's top-left input pixel, val[q] = h at
+ * the window. wide: the AVX-512 loop. */
+static inline void winners(const nn_conv_geom *g, const nn_conv_pooled *p, const window_map *m, int n, int f, int *win,
+                           int *at, float *val, int wide)
+{
+    int ow = g->ow, nq = (g->oh / 2) * (g->ow / 2);
+    const float *z = p->z + ((size_t)n * g->f + f) * g->oh * ow;
+#if NN_ISA_X86
+    if (wide) winners_avx512(z, g, m->aoff, m->woff, win, at);
+    else
+#endif
+    {
+        (void)wide;
+        for (int q = 0; q < nq; q++) {
+            win[q] = winner_portable(z, m->zoff[q], ow);
+            at[q] = m->aoff[q] + m->woff[win[q]];
+        }
+    }
+    memcpy(val, p->h + ((size_t)n * g->f + f) * nq, (size_t)nq * sizeof(float));
+}
+
+/* xt's interior = image n of x (C, H, W), channels-last; its border and channels past C stay 0 */
+static void to_channels_last(const nn_conv_geom *g, const float *x, int n, float *xt)
+{
+    int cv = channels_padded(g), wp = g->w + 2 * g->pw;
+    const float *img = x + (size_t)n * g->c * g->h * g->w;
+    for (int c = 0; c < g->c; c++)
+        for (int r = 0; r < g->h; r++) {
+            const float *src = img + ((size_t)c * g->h + r) * g->w;
+            float *dst = xt + ((size_t)(r + g->ph) * wp + g->pw) * cv + c;
+            for (int col = 0; col < g->w; col++) dst[(size_t)col * cv] = src[col];
+        }
+}
+
+/* image n of dx (C, H, W) = dxt's interior */
+static void from_channels_last(const nn_conv_geom *g, const float *dxt, int n, float *dx)
+{
+    int cv = channels_padded(g), wp = g->w + 2 * g->pw;
+    float *img = dx + (size_t)n * g->c * g->h * g->w;
+    for (int c = 0; c < g->c; c++)
+        for (int r = 0; r < g->h; r++) {
+            const float *src = dxt + ((size_t)(r + g->ph) * wp + g->pw) * cv + c;
+            float *dst = img + ((size_t)c * g->h + r) * g->w;
+            for (int col = 0; col < g->w; col++) dst[col] = src[(size_t)col * cv];
+        }
+}
+
+/* BLOCK floats as one value (GCC's vector extension: one AVX-512 register, two AVX2 ones), read
+ * and written at any float's alignment, so that sums stay in registers at every level */
+typedef float vblock __attribute__((vector_size(BLOCK * sizeof(float)), aligned(4), may_alias));
+
+
+/* koff[k] = the offset (in pixels) of tap k from the top-left pixel; 0 past the kernel */
+static void tap_offsets(const nn_conv_geom *g, int *koff)
+{
+    int kk = g->kh * g->kw, wp = g->w + 2 * g->pw;
+    for (int k = 0; k < TAP_CAP; k++) koff[k] = k < kk ? k / g->kw * wp + k % g->kw : 0;
+}
+
+/* sums[t * cv] += the sum over windows q < nq of val[q] * src[(at[q] + koff[t]) * cv], for the
+ * TAPS taps t of a group, BLOCK channels from src */
+static inline void tap_sums_portable(const float *src, const int *at, const float *val, size_t nq, int cv, const int *koff,
+                                     int ntaps, float *sums)
+{
+    vblock acc[TAPS] = {{0}};
+    for (size_t q = 0; q < nq; q++) {
+        const float *p = src + (size_t)at[q] * cv;
+        float v = val[q];
+        for (int t = 0; t < TAPS; t++) acc[t] += v * *(const vblock *)(p + (size_t)koff[t] * cv);
+    }
+    for (int t = 0; t < ntaps; t++) *(vblock *)(sums + (size_t)t * cv) += acc[t];
+}
+
+#if NN_ISA_X86
+/* tap_sums_portable with fused multiply-adds (BLOCK is one AVX-512 vector) */
+NN_TARGET_AVX512 static inline void tap_sums_avx512(const float *src, const int *at, const float *val, size_t nq, int cv,
+                                                    const int *koff, int ntaps, float *sums)
+{
+    __m512 acc[TAPS];
+    size_t off[TAPS];
+    for (int t = 0; t < TAPS; t++) acc[t] = _mm512_setzero_ps(), off[t] = (size_t)koff[t] * cv;
+    for (size_t q = 0; q < nq; q++) {
+        const float *p = src + (size_t)at[q] * cv;
+        __m512 v = _mm512_set1_ps(val[q]);
+        for (int t = 0; t < TAPS; t++) acc[t] = _mm512_fmadd_ps(v, _mm512_loadu_ps(p + off[t]), acc[t]);
+    }
+    for (int t = 0; t < ntaps; t++) {
+        float *d = sums + (size_t)t * cv;
+        _mm512_storeu_ps(d, _mm512_add_ps(_mm512_loadu_ps(d), acc[t]));
+    }
+}
+#define TAP_SUMS(wide, ...) ((wide) ? tap_sums_avx512(__VA_ARGS__) : tap_sums_portable(__VA_ARGS__))
+#else
+#define TAP_SUMS(wide, ...) ((void)(wide), tap_sums_portable(__VA_ARGS__))
+#endif
+
+static inline void wgrad_body(const nn_conv_pooled *p, const float *x, int n0, int nb, float *scratch, float *dw, int first,
+                              int wide)
+{
+    const nn_conv_geom *g = p->geom;
+    int cv = channels_padded(g), kk = g->kh * g->kw, koff[TAP_CAP];
+    size_t nq = windows(g), taps = (size_t)kk * cv;
+    float *xt = scratch, *sums = xt + image_pixels(g) * cv, *val = sums + (size_t)g->f * taps;
+    int *at = (int *)(val + nq), *win = at + nq;
+    window_map map = window_map_make(g, win + nq);
+    tap_offsets(g, koff);
+    memset(xt, 0, image_pixels(g) * cv * sizeof(float));
+    memset(sums, 0, (size_t)g->f * taps * sizeof(float));
+    for (int n = n0; n < n0 + nb; n++) {
+        to_channels_last(g, x, n, xt);
+        for (int f = 0; f < g->f; f++) {
+            winners(g, p, &map, n, f, win, at, val, wide);
+            for (int k0 = 0; k0 < kk; k0 += TAPS)
+                for (int c0 = 0; c0 < cv; c0 += BLOCK)
+                    TAP_SUMS(wide, xt + c0, at, val, nq, cv, koff + k0, kk - k0 < TAPS ? kk - k0 : TAPS,
+                             sums + (size_t)f * taps + (size_t)k0 * cv + c0);
+        }
+    }
+    for (int f = 0; f < g->f; f++)   /* (F, KH*KW, CV) -> (F, C, KH, KW) */
+        for (int c = 0; c < g->c; c++)
+            for (int k = 0; k < kk; k++) {
+                float s = sums[(size_t)f * taps + (size_t)k * cv + c];
+                float *d = dw + ((size_t)f * g->c + c) * kk + k;
+                *d = first ? s : *d + s;
+            }
+}
+
+/* dst[koff[t] * cv + b] += the sum over i < count of v[i] * wt[f[i] * taps + t * cv + b], for
+ * the taps t < ntaps of a group and b < BLOCK: the channels f[i] whose maximum in a window is
+ * the same pixel, whose kernels are summed before being added there */
+static inline void scatter_taps_portable(const float *wt, size_t taps, const int *f, const float *v, int count, int cv,
+                                         const int *koff, int ntaps, float *dst)
+{
+    vblock acc[TAPS] = {{0}};
+    for (int i = 0; i < count; i++) {
+        const float *w = wt + (size_t)f[i] * taps;
+        for (int t = 0; t < TAPS; t++) acc[t] += v[i] * *(const vblock *)(w + (size_t)t * cv);
+    }
+    for (int t = 0; t < ntaps; t++) *(vblock *)(dst + (size_t)koff[t] * cv) += acc[t];
+}
+
+#if NN_ISA_X86
+/* the same with fused multiply-adds */
+NN_TARGET_AVX512 static inline void scatter_taps_avx512(const float *wt, size_t taps, const int *f, const float *v, int count,
+                                                        int cv, const int *koff, int ntaps, float *dst)
+{
+    __m512 acc[TAPS];
+    for (int t = 0; t < TAPS; t++) acc[t] = _mm512_setzero_ps();
+    for (int i = 0; i < count; i++) {
+        const float *w = wt + (size_t)f[i] * taps;
+        __m512 vi = _mm512_set1_ps(v[i]);
+        for (int t = 0; t < TAPS; t++) acc[t] = _mm512_fmadd_ps(vi, _mm512_loadu_ps(w + (size_t)t * cv), acc[t]);
+    }
+    for (int t = 0; t < ntaps; t++) {
+        float *d = dst + (size_t)koff[t] * cv;
+        _mm512_storeu_ps(d, _mm512_add_ps(_mm512_loadu_ps(d), acc[t]));
+    }
+}
+#define SCATTER_TAPS(wide, ...) ((wide) ? scatter_taps_avx512(__VA_ARGS__) : scatter_taps_portable(__VA_ARGS__))
+#else
+#define SCATTER_TAPS(wide, ...) ((void)(wide), scatter_taps_portable(__VA_ARGS__))
+#endif
+
+/* For each window, the channels are sorted by which of its four pixels wins (a counting sort),
+ * and each pixel's channels' kernels are summed in registers before one addition to dxt per
+ * tap: adding each channel's kernel to dxt on its own made the stores, each waiting on the
+ * store before it to an overlapping pixel, the bottleneck. */
+static inline void dgrad_body(const nn_conv_pooled *p, const float *wt, int n0, int nb, float *scratch, float *dx, int wide)
+{
+    const nn_conv_geom *g = p->geom;
+    int cv = channels_padded(g), kk = g->kh * g->kw, nf = g->f, koff[TAP_CAP];
+    size_t nq = windows(g), taps = (size_t)taps_padded(g) * cv;   /* a weight row */
+    float *dxt = scratch, *val = dxt + image_pixels(g) * cv, *vs = val + (size_t)nf * nq;   /* val: (F, windows) */
+    int *at = (int *)(vs + 4 * (size_t)nf), *win = at + (size_t)nf * nq, *fs = win + (size_t)nf * nq;   /* vs, fs: 4 x F */
+    window_map map = window_map_make(g, fs + 4 * (size_t)nf);
+    tap_offsets(g, koff);
+    for (int n = n0; n < n0 + nb; n++) {
+        memset(dxt, 0, image_pixels(g) * cv * sizeof(float));
+        for (int f = 0; f < nf; f++) winners(g, p, &map, n, f, win + (size_t)f * nq, at + (size_t)f * nq, val + (size_t)f * nq, wide);
+        for (size_t q = 0; q < nq; q++) {
+            int count[4] = {0};
+            for (int f = 0; f < nf; f++) {
+                int w = win[(size_t)f * nq + q], i = w * nf + count[w]++;
+                fs[i] = f;
+                vs[i] = val[(size_t)f * nq + q];
+            }
+            for (int w = 0; w < 4; w++) {
+                if (!count[w]) continue;
+                float *dst = dxt + (size_t)(map.aoff[q] + map.woff[w]) * cv;
+                for (int k0 = 0; k0 < kk; k0 += TAPS)
+                    for (int c0 = 0; c0 < cv; c0 += BLOCK)
+                        SCATTER_TAPS(wide, wt + (size_t)k0 * cv + c0, taps, fs + w * nf, vs + w * nf, count[w], cv, koff + k0,
+                                     kk - k0 < TAPS ? kk - k0 : TAPS, dst + c0);
+            }
+        }
+        from_channels_last(g, dxt, n, dx);
+    }
+}
+
+#define WGRAD_PARAMS (const nn_conv_pooled *p, const float *x, int n0, int nb, float *scratch, float *dw, int first)
+#define DGRAD_PARAMS (const nn_conv_pooled *p, const float *wt, int n0, int nb, float *scratch, float *dx)
+static void wgrad_portable WGRAD_PARAMS { wgrad_body(p, x, n0, nb, scratch, dw, first, 0); }
+static void dgrad_portable DGRAD_PARAMS { dgrad_body(p, wt, n0, nb, scratch, dx, 0); }
+#if NN_ISA_X86
+NN_TARGET_AVX512 __attribute__((flatten)) static void wgrad_avx512 WGRAD_PARAMS { wgrad_body(p, x, n0, nb, scratch, dw, first, 1); }
+NN_TARGET_AVX512 __attribute__((flatten)) static void dgrad_avx512 DGRAD_PARAMS { dgrad_body(p, wt, n0, nb, scratch, dx, 1); }
+#endif
+NN_ISA_FN_WITH_AVX512(, nn_conv_pooled_wgrad, wgrad_portable, wgrad_avx512, WGRAD_PARAMS, (p, x, n0, nb, scratch, dw, first))
+NN_ISA_FN_WITH_AVX512(, nn_conv_pooled_dgrad, dgrad_portable, dgrad_avx512, DGRAD_PARAMS, (p, wt, n0, nb, scratch, dx))

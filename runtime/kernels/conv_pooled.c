@@ -169,7 +169,7 @@ static inline void winners(const nn_conv_geom *g, const nn_conv_pooled *p, const
 }
 
 /* xt's interior = image n of x (C, H, W), channels-last; its border and channels past C stay 0 */
-static void to_channels_last(const nn_conv_geom *g, const float *x, int n, float *xt)
+static inline void to_channels_last_portable(const nn_conv_geom *g, const float *x, int n, float *xt)
 {
     int cv = channels_padded(g), wp = g->w + 2 * g->pw;
     const float *img = x + (size_t)n * g->c * g->h * g->w;
@@ -182,7 +182,7 @@ static void to_channels_last(const nn_conv_geom *g, const float *x, int n, float
 }
 
 /* image n of dx (C, H, W) = dxt's interior */
-static void from_channels_last(const nn_conv_geom *g, const float *dxt, int n, float *dx)
+static inline void from_channels_last_portable(const nn_conv_geom *g, const float *dxt, int n, float *dx)
 {
     int cv = channels_padded(g), wp = g->w + 2 * g->pw;
     float *img = dx + (size_t)n * g->c * g->h * g->w;
@@ -193,6 +193,84 @@ static void from_channels_last(const nn_conv_geom *g, const float *dxt, int n, f
             for (int col = 0; col < g->w; col++) dst[col] = src[(size_t)col * cv];
         }
 }
+
+#if NN_ISA_X86
+/* r[i][j] <-> r[j][i] for a 16x16 block of floats in 16 registers */
+NN_TARGET_AVX512 static inline void transpose16(__m512 r[16])
+{
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4)
+        for (int k = 0; k < 2; k++) {
+            __m512d a = _mm512_castps_pd(t[i + k]), b = _mm512_castps_pd(t[i + 2 + k]);
+            r[i + k] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+            r[i + 2 + k] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+        }
+    for (int i = 0; i < 16; i += 8)
+        for (int k = 0; k < 4; k++) {
+            t[i + k] = _mm512_shuffle_f32x4(r[i + k], r[i + 4 + k], 0x88);
+            t[i + 4 + k] = _mm512_shuffle_f32x4(r[i + k], r[i + 4 + k], 0xdd);
+        }
+    for (int k = 0; k < 8; k++) {
+        r[k] = _mm512_shuffle_f32x4(t[k], t[8 + k], 0x88);
+        r[8 + k] = _mm512_shuffle_f32x4(t[k], t[8 + k], 0xdd);
+    }
+    /* the stages leave the rows in the order 0 2 1 3 .. of their 4-row groups: restore it */
+    __m512 o[16];
+    static const int from[16] = {0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15};
+    for (int i = 0; i < 16; i++) o[i] = r[from[i]];
+    for (int i = 0; i < 16; i++) r[i] = o[i];
+}
+
+/* to_channels_last_portable, 16 channels by 16 pixels of a row at a time */
+NN_TARGET_AVX512 static inline void to_channels_last_avx512(const nn_conv_geom *g, const float *x, int n, float *xt)
+{
+    int cv = channels_padded(g), wp = g->w + 2 * g->pw;
+    size_t hw = (size_t)g->h * g->w;
+    const float *img = x + (size_t)n * g->c * hw;
+    for (int c0 = 0; c0 < g->c; c0 += 16)
+        for (int r = 0; r < g->h; r++)
+            for (int j0 = 0; j0 < g->w; j0 += 16) {
+                int nj = g->w - j0 < 16 ? g->w - j0 : 16;
+                __mmask16 m = nj == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nj) - 1);
+                __m512 v[16];
+                for (int i = 0; i < 16; i++)
+                    v[i] = c0 + i < g->c ? _mm512_maskz_loadu_ps(m, img + (size_t)(c0 + i) * hw + (size_t)r * g->w + j0)
+                                         : _mm512_setzero_ps();
+                transpose16(v);
+                float *dst = xt + ((size_t)(r + g->ph) * wp + g->pw + j0) * cv + c0;
+                for (int j = 0; j < nj; j++) _mm512_storeu_ps(dst + (size_t)j * cv, v[j]);
+            }
+}
+
+/* from_channels_last_portable, 16 pixels of a row by 16 channels at a time */
+NN_TARGET_AVX512 static inline void from_channels_last_avx512(const nn_conv_geom *g, const float *dxt, int n, float *dx)
+{
+    int cv = channels_padded(g), wp = g->w + 2 * g->pw;
+    size_t hw = (size_t)g->h * g->w;
+    float *img = dx + (size_t)n * g->c * hw;
+    for (int c0 = 0; c0 < g->c; c0 += 16)
+        for (int r = 0; r < g->h; r++)
+            for (int j0 = 0; j0 < g->w; j0 += 16) {
+                int nj = g->w - j0 < 16 ? g->w - j0 : 16;
+                __mmask16 m = nj == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nj) - 1);
+                const float *src = dxt + ((size_t)(r + g->ph) * wp + g->pw + j0) * cv + c0;
+                __m512 v[16];
+                for (int j = 0; j < 16; j++) v[j] = j < nj ? _mm512_loadu_ps(src + (size_t)j * cv) : _mm512_setzero_ps();
+                transpose16(v);
+                for (int i = 0; i < 16 && c0 + i < g->c; i++)
+                    _mm512_mask_storeu_ps(img + (size_t)(c0 + i) * hw + (size_t)r * g->w + j0, m, v[i]);
+            }
+}
+#define TO_CHANNELS_LAST(wide, ...) ((wide) ? to_channels_last_avx512(__VA_ARGS__) : to_channels_last_portable(__VA_ARGS__))
+#define FROM_CHANNELS_LAST(wide, ...) ((wide) ? from_channels_last_avx512(__VA_ARGS__) : from_channels_last_portable(__VA_ARGS__))
+#else
+#define TO_CHANNELS_LAST(wide, ...) ((void)(wide), to_channels_last_portable(__VA_ARGS__))
+#define FROM_CHANNELS_LAST(wide, ...) ((void)(wide), from_channels_last_portable(__VA_ARGS__))
+#endif
 
 /* BLOCK floats as one value (GCC's vector extension: one AVX-512 register, two AVX2 ones), read
  * and written at any float's alignment, so that sums stay in registers at every level */
@@ -256,7 +334,7 @@ static inline void wgrad_body(const nn_conv_pooled *p, const float *x, int n0, i
     memset(xt, 0, image_pixels(g) * cv * sizeof(float));
     memset(sums, 0, (size_t)g->f * taps * sizeof(float));
     for (int n = n0; n < n0 + nb; n++) {
-        to_channels_last(g, x, n, xt);
+        TO_CHANNELS_LAST(wide, g, x, n, xt);
         for (int f = 0; f < g->f; f++) {
             winners(g, p, &map, n, f, win, at, val, wide);
             for (int k0 = 0; k0 < kk; k0 += TAPS)
@@ -342,7 +420,7 @@ static inline void dgrad_body(const nn_conv_pooled *p, const float *wt, int n0, 
                                      kk - k0 < TAPS ? kk - k0 : TAPS, dst + c0);
             }
         }
-        from_channels_last(g, dxt, n, dx);
+        FROM_CHANNELS_LAST(wide, g, dxt, n, dx);
     }
 }
 

@@ -43,9 +43,10 @@ size_t nn_conv_pooled_weights_floats(const nn_conv_geom *g)
  * channels sorted by winner, and the window map */
 size_t nn_conv_pooled_floats(const nn_conv_geom *g)
 {
-    size_t taps = (size_t)g->kh * g->kw * channels_padded(g);
-    return image_pixels(g) * channels_padded(g) + (size_t)g->f * taps + 3 * (size_t)g->f * windows(g) + 8 * (size_t)g->f +
-           2 * windows(g);   /* the larger of the two layouts */
+    size_t taps = (size_t)g->kh * g->kw * channels_padded(g), f16 = (size_t)(g->f + 15) / 16 * 16;
+    size_t nq16 = (windows(g) + 15) / 16 * 16;
+    size_t wgrad = (size_t)g->f * taps + 5 * nq16, dgrad = 5 * f16 * nq16 + 8 * f16 + 2 * nq16;
+    return image_pixels(g) * channels_padded(g) + (wgrad > dgrad ? wgrad : dgrad);
 }
 
 void nn_conv_pooled_weights(const nn_conv_geom *g, const float *w, float *wt)
@@ -388,35 +389,93 @@ NN_TARGET_AVX512 static inline void scatter_taps_avx512(const float *wt, size_t 
 #define SCATTER_TAPS(wide, ...) ((void)(wide), scatter_taps_portable(__VA_ARGS__))
 #endif
 
-/* For each window, the channels are sorted by which of its four pixels wins (a counting sort),
- * and each pixel's channels' kernels are summed in registers before one addition to dxt per
- * tap: adding each channel's kernel to dxt on its own made the stores, each waiting on the
- * store before it to an overlapping pixel, the bottleneck. */
+/* The channels of window q sorted by which of its four pixels wins: fs[w * f16 + i], i < count[w],
+ * with their gradient values vs[...] (a counting sort over win and val, (F, nq) rows). */
+static inline void sort_window_portable(const int *win, const float *val, int nf, int f16, size_t nq, size_t q, int *fs,
+                                        float *vs, int count[4])
+{
+    for (int f = 0; f < nf; f++) {
+        int w = win[(size_t)f * nq + q], i = w * f16 + count[w]++;
+        fs[i] = f;
+        vs[i] = val[(size_t)f * nq + q];
+    }
+}
+
+#if NN_ISA_X86
+/* The same from win and val transposed to (windows, F16), 16 channels at a time: each pixel's
+ * channels are compressed out of the vector of their codes (the scalar sort's counters, each
+ * waiting on its own last increment, cost as much as the products). */
+NN_TARGET_AVX512 static inline void sort_window_avx512(const int *win_t, const float *val_t, int nf, int f16, size_t q,
+                                                       int *fs, float *vs, int count[4])
+{
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int f0 = 0; f0 < nf; f0 += 16) {
+        __mmask16 valid = nf - f0 >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (nf - f0)) - 1);
+        __m512i codes = _mm512_loadu_si512(win_t + q * f16 + f0), ids = _mm512_add_epi32(lane, _mm512_set1_epi32(f0));
+        __m512 vals = _mm512_loadu_ps(val_t + q * f16 + f0);
+        for (int w = 0; w < 4; w++) {
+            __mmask16 m = _mm512_mask_cmpeq_epi32_mask(valid, codes, _mm512_set1_epi32(w));
+            int i = w * f16 + count[w];   /* writes 16: past count[w] only what later blocks overwrite */
+            _mm512_storeu_si512(fs + i, _mm512_maskz_compress_epi32(m, ids));
+            _mm512_storeu_ps(vs + i, _mm512_maskz_compress_ps(m, vals));
+            count[w] += __builtin_popcount(m);
+        }
+    }
+}
+
+/* dst (cols x rows16) = src (rows x cols) transposed, for rows, cols multiples of 16 in dst's
+ * layout: src rows past `rows` are read as 0 */
+NN_TARGET_AVX512 static inline void transpose_blocks(const float *src, int rows, size_t cols16, int rows16, float *dst)
+{
+    for (int r0 = 0; r0 < rows16; r0 += 16)
+        for (size_t c0 = 0; c0 < cols16; c0 += 16) {
+            __m512 v[16];
+            for (int i = 0; i < 16; i++) v[i] = r0 + i < rows ? _mm512_loadu_ps(src + (size_t)(r0 + i) * cols16 + c0) : _mm512_setzero_ps();
+            transpose16(v);
+            for (int i = 0; i < 16; i++) _mm512_storeu_ps(dst + (c0 + i) * rows16 + r0, v[i]);
+        }
+}
+#endif
+
+/* For each window, the channels are sorted by which of its four pixels wins, and each pixel's
+ * channels' kernels are summed in registers before one addition to dxt per tap: adding each
+ * channel's kernel to dxt on its own made the stores, each waiting on the store before it to
+ * an overlapping pixel, the bottleneck. */
 static inline void dgrad_body(const nn_conv_pooled *p, const float *wt, int n0, int nb, float *scratch, float *dx, int wide)
 {
     const nn_conv_geom *g = p->geom;
-    int cv = channels_padded(g), kk = g->kh * g->kw, nf = g->f, koff[TAP_CAP];
-    size_t nq = windows(g), taps = (size_t)taps_padded(g) * cv;   /* a weight row */
-    float *dxt = scratch, *val = dxt + image_pixels(g) * cv, *vs = val + (size_t)nf * nq;   /* val: (F, windows) */
-    int *at = (int *)(vs + 4 * (size_t)nf), *win = at + (size_t)nf * nq, *fs = win + (size_t)nf * nq;   /* vs, fs: 4 x F */
-    window_map map = window_map_make(g, fs + 4 * (size_t)nf);
+    int cv = channels_padded(g), kk = g->kh * g->kw, nf = g->f, f16 = (nf + 15) / 16 * 16, koff[TAP_CAP];
+    size_t nq = windows(g), nq16 = (nq + 15) / 16 * 16, taps = (size_t)taps_padded(g) * cv;   /* taps: a weight row */
+    /* val, at, win: (F, nq16); val_t, win_t: (nq16, F16); fs, vs: 4 x F16 */
+    float *dxt = scratch, *val = dxt + image_pixels(g) * cv, *val_t = val + (size_t)nf * nq16, *vs = val_t + nq16 * f16;
+    int *at = (int *)(vs + 4 * (size_t)f16), *win = at + (size_t)nf * nq16, *win_t = win + (size_t)nf * nq16;
+    int *fs = win_t + nq16 * f16;
+    window_map map = window_map_make(g, fs + 4 * (size_t)f16);
     tap_offsets(g, koff);
+    memset(val, 0, (size_t)nf * nq16 * sizeof(float));   /* the columns past nq, transposed but never read */
+    memset(win, 0, (size_t)nf * nq16 * sizeof(int));
     for (int n = n0; n < n0 + nb; n++) {
         memset(dxt, 0, image_pixels(g) * cv * sizeof(float));
-        for (int f = 0; f < nf; f++) winners(g, p, &map, n, f, win + (size_t)f * nq, at + (size_t)f * nq, val + (size_t)f * nq, wide);
+        for (int f = 0; f < nf; f++) winners(g, p, &map, n, f, win + (size_t)f * nq16, at + (size_t)f * nq16, val + (size_t)f * nq16, wide);
+#if NN_ISA_X86
+        if (wide) {
+            transpose_blocks((const float *)win, nf, nq16, f16, (float *)win_t);
+            transpose_blocks(val, nf, nq16, f16, val_t);
+        }
+#endif
         for (size_t q = 0; q < nq; q++) {
             int count[4] = {0};
-            for (int f = 0; f < nf; f++) {
-                int w = win[(size_t)f * nq + q], i = w * nf + count[w]++;
-                fs[i] = f;
-                vs[i] = val[(size_t)f * nq + q];
-            }
+#if NN_ISA_X86
+            if (wide) sort_window_avx512(win_t, val_t, nf, f16, q, fs, vs, count);
+            else
+#endif
+                sort_window_portable(win, val, nf, f16, nq16, q, fs, vs, count);
             for (int w = 0; w < 4; w++) {
                 if (!count[w]) continue;
                 float *dst = dxt + (size_t)(map.aoff[q] + map.woff[w]) * cv;
                 for (int k0 = 0; k0 < kk; k0 += TAPS)
                     for (int c0 = 0; c0 < cv; c0 += BLOCK)
-                        SCATTER_TAPS(wide, wt + (size_t)k0 * cv + c0, taps, fs + w * nf, vs + w * nf, count[w], cv, koff + k0,
+                        SCATTER_TAPS(wide, wt + (size_t)k0 * cv + c0, taps, fs + w * f16, vs + w * f16, count[w], cv, koff + k0,
                                      kk - k0 < TAPS ? kk - k0 : TAPS, dst + c0);
             }
         }

@@ -122,8 +122,12 @@ size_t nn_conv_pooled_floats(const nn_conv_geom *g);
 /* wt = w (F, C, KH, KW) laid out for nn_conv_pooled_dgrad, of nn_conv_pooled_weights_floats */
 size_t nn_conv_pooled_weights_floats(const nn_conv_geom *g);
 void nn_conv_pooled_weights(const nn_conv_geom *g, const float *w, float *wt);
-/* dw (F, C, KH, KW) = (first) or += the weight gradient over images [n0, n0+nb) of x (N, C, H, W) */
-void nn_conv_pooled_wgrad(const nn_conv_pooled *p, const float *x, int n0, int nb, float *scratch, float *dw, int first);
+/* sums (nn_conv_pooled_sums_floats) = (first) or += the weight gradient over images [n0, n0+nb)
+ * of x (N, C, H, W), laid out (F, KH*KW, C rounded up to 16); nn_conv_pooled_wgrad_finish
+ * moves the total to dw (F, C, KH, KW). */
+size_t nn_conv_pooled_sums_floats(const nn_conv_geom *g);
+void nn_conv_pooled_wgrad(const nn_conv_pooled *p, const float *x, int n0, int nb, float *scratch, float *sums, int first);
+void nn_conv_pooled_wgrad_finish(const nn_conv_geom *g, const float *sums, float *dw);
 /* images [n0, n0+nb) of dx (N, C, H, W) = the input gradient, from wt (nn_conv_pooled_weights) */
 void nn_conv_pooled_dgrad(const nn_conv_pooled *p, const float *wt, int n0, int nb, float *scratch, float *dx);
 

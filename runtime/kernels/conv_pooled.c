@@ -38,14 +38,14 @@ size_t nn_conv_pooled_weights_floats(const nn_conv_geom *g)
     return (size_t)g->f * taps_padded(g) * channels_padded(g);
 }
 
-/* scratch: the channels-last image; the weight gradient's tap sums (F, KH*KW, CV), one plane's
- * windows and the window map; or the input gradient's windows of every plane, a window's
- * channels sorted by winner, and the window map */
+/* scratch: the channels-last image; one plane's windows and the window map (weight gradient),
+ * or the windows of every plane, a window's channels sorted by winner and the window map
+ * (input gradient) */
 size_t nn_conv_pooled_floats(const nn_conv_geom *g)
 {
-    size_t taps = (size_t)g->kh * g->kw * channels_padded(g), f16 = (size_t)(g->f + 15) / 16 * 16;
+    size_t f16 = (size_t)(g->f + 15) / 16 * 16;
     size_t nq16 = (windows(g) + 15) / 16 * 16;
-    size_t wgrad = (size_t)g->f * taps + 5 * nq16, dgrad = 5 * f16 * nq16 + 8 * f16 + 2 * nq16;
+    size_t wgrad = 5 * nq16, dgrad = 5 * f16 * nq16 + 8 * f16 + 2 * nq16;
     return image_pixels(g) * channels_padded(g) + (wgrad > dgrad ? wgrad : dgrad);
 }
 
@@ -322,18 +322,18 @@ NN_TARGET_AVX512 static inline void tap_sums_avx512(const float *src, const int 
 #define TAP_SUMS(wide, ...) ((void)(wide), tap_sums_portable(__VA_ARGS__))
 #endif
 
-static inline void wgrad_body(const nn_conv_pooled *p, const float *x, int n0, int nb, float *scratch, float *dw, int first,
+static inline void wgrad_body(const nn_conv_pooled *p, const float *x, int n0, int nb, float *scratch, float *sums, int first,
                               int wide)
 {
     const nn_conv_geom *g = p->geom;
     int cv = channels_padded(g), kk = g->kh * g->kw, koff[TAP_CAP];
-    size_t nq = windows(g), taps = (size_t)kk * cv;
-    float *xt = scratch, *sums = xt + image_pixels(g) * cv, *val = sums + (size_t)g->f * taps;
-    int *at = (int *)(val + nq), *win = at + nq;
-    window_map map = window_map_make(g, win + nq);
+    size_t nq = windows(g), nq16 = (nq + 15) / 16 * 16, taps = (size_t)kk * cv;
+    float *xt = scratch, *val = xt + image_pixels(g) * cv;
+    int *at = (int *)(val + nq16), *win = at + nq16;
+    window_map map = window_map_make(g, win + nq16);
     tap_offsets(g, koff);
     memset(xt, 0, image_pixels(g) * cv * sizeof(float));
-    memset(sums, 0, (size_t)g->f * taps * sizeof(float));
+    if (first) memset(sums, 0, nn_conv_pooled_sums_floats(g) * sizeof(float));
     for (int n = n0; n < n0 + nb; n++) {
         TO_CHANNELS_LAST(wide, g, x, n, xt);
         for (int f = 0; f < g->f; f++) {
@@ -344,13 +344,16 @@ static inline void wgrad_body(const nn_conv_pooled *p, const float *x, int n0, i
                              sums + (size_t)f * taps + (size_t)k0 * cv + c0);
         }
     }
+}
+
+size_t nn_conv_pooled_sums_floats(const nn_conv_geom *g) { return (size_t)g->f * g->kh * g->kw * channels_padded(g); }
+
+void nn_conv_pooled_wgrad_finish(const nn_conv_geom *g, const float *sums, float *dw)
+{
+    int cv = channels_padded(g), kk = g->kh * g->kw;
     for (int f = 0; f < g->f; f++)   /* (F, KH*KW, CV) -> (F, C, KH, KW) */
         for (int c = 0; c < g->c; c++)
-            for (int k = 0; k < kk; k++) {
-                float s = sums[(size_t)f * taps + (size_t)k * cv + c];
-                float *d = dw + ((size_t)f * g->c + c) * kk + k;
-                *d = first ? s : *d + s;
-            }
+            for (int k = 0; k < kk; k++) dw[((size_t)f * g->c + c) * kk + k] = sums[((size_t)f * kk + k) * cv + c];
 }
 
 /* dst[koff[t] * cv + b] += the sum over i < count of v[i] * wt[f[i] * taps + t * cv + b], for
@@ -483,13 +486,16 @@ static inline void dgrad_body(const nn_conv_pooled *p, const float *wt, int n0, 
     }
 }
 
-#define WGRAD_PARAMS (const nn_conv_pooled *p, const float *x, int n0, int nb, float *scratch, float *dw, int first)
+#define WGRAD_PARAMS (const nn_conv_pooled *p, const float *x, int n0, int nb, float *scratch, float *sums, int first)
 #define DGRAD_PARAMS (const nn_conv_pooled *p, const float *wt, int n0, int nb, float *scratch, float *dx)
-static void wgrad_portable WGRAD_PARAMS { wgrad_body(p, x, n0, nb, scratch, dw, first, 0); }
+static void wgrad_portable WGRAD_PARAMS { wgrad_body(p, x, n0, nb, scratch, sums, first, 0); }
 static void dgrad_portable DGRAD_PARAMS { dgrad_body(p, wt, n0, nb, scratch, dx, 0); }
 #if NN_ISA_X86
-NN_TARGET_AVX512 __attribute__((flatten)) static void wgrad_avx512 WGRAD_PARAMS { wgrad_body(p, x, n0, nb, scratch, dw, first, 1); }
+NN_TARGET_AVX512 __attribute__((flatten)) static void wgrad_avx512 WGRAD_PARAMS
+{
+    wgrad_body(p, x, n0, nb, scratch, sums, first, 1);
+}
 NN_TARGET_AVX512 __attribute__((flatten)) static void dgrad_avx512 DGRAD_PARAMS { dgrad_body(p, wt, n0, nb, scratch, dx, 1); }
 #endif
-NN_ISA_FN_WITH_AVX512(, nn_conv_pooled_wgrad, wgrad_portable, wgrad_avx512, WGRAD_PARAMS, (p, x, n0, nb, scratch, dw, first))
+NN_ISA_FN_WITH_AVX512(, nn_conv_pooled_wgrad, wgrad_portable, wgrad_avx512, WGRAD_PARAMS, (p, x, n0, nb, scratch, sums, first))
 NN_ISA_FN_WITH_AVX512(, nn_conv_pooled_dgrad, dgrad_portable, dgrad_avx512, DGRAD_PARAMS, (p, wt, n0, nb, scratch, dx))

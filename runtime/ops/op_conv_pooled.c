@@ -54,12 +54,16 @@ static double pooled_flops(const nn_conv_geom *cg)
     return 2.0 * cg->n * (double)cg->f * cg->c * cg->kh * cg->kw * (cg->oh / 2) * (cg->ow / 2);
 }
 
-static void run_pooled(nn_graph *g, nn_node *n, const nn_conv_geom *cg, nn_conv_group_fn fn, size_t acc, const float *w,
-                       const char *op)
+/* Runs the op's groups; sums: the buffer acc_floats floats are summed into (wgrad), or NULL.
+ * Returns 0, or -1 with n's output NaN (out of memory). */
+static int run_pooled(nn_graph *g, nn_node *n, const nn_conv_geom *cg, nn_conv_group_fn fn, size_t acc, float *sums,
+                      const float *w, const char *op)
 {
     nn_conv_job job = {.geom = *cg, .g = g, .node = n, .per_image = nn_conv_pooled_floats(cg), .acc_floats = acc,
-                       .flops = pooled_flops(cg), .fn = fn, .weights = w};
-    if (nn_conv_run(&job) < 0) nn_conv_fail_nan(n, op);
+                       .flops = pooled_flops(cg), .fn = fn, .weights = w, .acc_out = sums};
+    if (nn_conv_run(&job) == 0) return 0;
+    nn_conv_fail_nan(n, op);
+    return -1;
 }
 
 /* ======== conv2d_wgrad_pooled: x (N,C,H,W), z (N,F,OH,OW), h (N,F,OH/2,OW/2) -> (F,C,KH,KW) ======== */
@@ -92,10 +96,15 @@ static void wgrad_pooled_group(const nn_conv_job *job, int n0, int nb, float *sc
     nn_conv_pooled_wgrad(&p, in_data(job->g, job->node, 0), n0, nb, scratch, acc, first);
 }
 
+/* The sums in the kernel's layout in this thread's second scratch (as Winograd's), then dw */
 static void wgrad_pooled_forward(nn_graph *g, nn_node *n)
 {
     nn_conv_geom cg = wgrad_pooled_geom(g, n);
-    run_pooled(g, n, &cg, wgrad_pooled_group, nn_shape_numel(&n->shape), NULL, "conv2d_wgrad_pooled");
+    size_t floats = nn_conv_pooled_sums_floats(&cg);
+    float *sums = nn_conv_scratch_slot(1, floats);
+    if (!sums) nn_conv_fail_nan(n, "conv2d_wgrad_pooled");
+    else if (run_pooled(g, n, &cg, wgrad_pooled_group, floats, sums, NULL, "conv2d_wgrad_pooled") == 0)
+        nn_conv_pooled_wgrad_finish(&cg, sums, n->data);
 }
 
 /* With G = d loss / d dw: dx = conv_transpose2d(route, G) and dh = max_select(z, conv2d(x, G)),
@@ -176,7 +185,7 @@ static void dgrad_pooled_forward(nn_graph *g, nn_node *n)
         return;
     }
     nn_conv_pooled_weights(&cg, in_data(g, n, 2), wt);
-    run_pooled(g, n, &cg, dgrad_pooled_group, 0, wt, "conv_transpose2d_pooled");
+    run_pooled(g, n, &cg, dgrad_pooled_group, 0, NULL, wt, "conv_transpose2d_pooled");
 }
 
 /* conv_transpose2d's rule through route = max_route(z, h): dh = max_select(z, conv2d(gout, w)),

@@ -7,9 +7,10 @@
  *   conv2d_maxpool(x, w[, b])          -> (N,F,OH/2,OW/2) = maxpool2d(act(conv2d(x, w) + b), 2, 2, 0)
  *   conv_maxpool_wgrad(x, gp, w[, b])  -> (F,C,KH,KW) = conv2d_wgrad(x, max_route(z, gp)),
  *                                         z = act(conv2d(x, w) + b) made again
- * The backward rules build max_route, max_select and the convolutions over z where a gradient
- * needs z itself (the input's gradient, second order): gradients of gradients stay inside
- * existing ops. The argmax is piecewise constant, so neither op has a gradient w.r.t. w or b
+ * (the kernel finds each window's maximum before the activation, which, increasing, does not
+ * move it). Where a gradient needs z itself (the input's gradient, second order), the backward
+ * rules build it as a conv2d node and take the pooled ops over it (op_conv_pooled.c) and
+ * max_select: gradients of gradients stay inside existing ops. The argmax is piecewise constant, so neither op has a gradient w.r.t. w or b
  * through it; the weight gradient's only one is through conv_maxpool_wgrad's products. */
 #include "../kernels/fused_act.h"
 #include "op_conv.h"
@@ -118,8 +119,8 @@ static int conv2d_maxpool_backward(nn_graph *g, int id, int gout, int *gin)
     int wg_in[4] = {x, gp, w, b};
     gin[1] = nn_op(g, NN_OP_conv_maxpool_wgrad, wg_in, b >= 0 ? 4 : 3, &a);
     if (b >= 0) gin[2] = nn_op(g, NN_OP_conv_bias_grad, &gp, 1, NULL);
-    int route = nn_op(g, NN_OP_max_route, (int[]){conv_values(g, x, w, b, &a), gp}, 2, &pool_2x2);
-    gin[0] = nn_conv_transpose2d(g, route, w, -1, a.i[0], a.i[1], a.i[2], 0, 0);   /* stride 1: no output padding */
+    nn_attrs t = {.i = {a.i[0], a.i[1], a.i[2], 0, 0}};   /* stride 1: no output padding */
+    gin[0] = nn_op(g, NN_OP_conv_transpose2d_pooled, (int[]){conv_values(g, x, w, b, &a), gp, w}, 3, &t);
     return gin[0] < 0 || gin[1] < 0 || (b >= 0 && gin[2] < 0) ? -1 : 0;
 }
 
@@ -193,15 +194,16 @@ static void conv_maxpool_wgrad_forward(nn_graph *g, nn_node *n)
 }
 
 /* conv2d_wgrad(x, gy) with gy = max_route(z, gp): with G = d loss / d dw, dx = conv_transpose2d(gy, G)
- * and dgp = max_select(z, conv2d(x, G)) (conv2d_wgrad's rule, then the route's transpose). */
+ * (conv_transpose2d_pooled) and dgp = max_select(z, conv2d(x, G)) (conv2d_wgrad's rule, then the
+ * route's transpose). */
 static int conv_maxpool_wgrad_backward(nn_graph *g, int id, int gout, int *gin)
 {
     nn_attrs a = g->nodes[id].a;
     int x, w, b, gp = g->nodes[id].in[1];
     conv_inputs(&g->nodes[id], 1, &x, &w, &b);
     int z = conv_values(g, x, w, b, &a);
-    int gy = nn_op(g, NN_OP_max_route, (int[]){z, gp}, 2, &pool_2x2);
-    gin[0] = nn_conv_transpose2d(g, gy, gout, -1, a.i[0], a.i[1], a.i[2], 0, 0);
+    nn_attrs t = {.i = {a.i[0], a.i[1], a.i[2], 0, 0}};
+    gin[0] = nn_op(g, NN_OP_conv_transpose2d_pooled, (int[]){z, gp, gout}, 3, &t);
     gin[1] = nn_op(g, NN_OP_max_select, (int[]){z, nn_conv2d(g, x, gout, -1, a.i[0], a.i[1], a.i[2])}, 2, &pool_2x2);
     gin[2] = gin[3] = -1;
     return gin[0] < 0 || gin[1] < 0 ? -1 : 0;

@@ -93,7 +93,7 @@ static inline int winner_portable(const float *z, int zoff, int ow)
     best = t ? v : best;
     w = t ? 2 : w;
     v = r0[ow + 1];
-    return (v > best) | (v != v) ? 3 : w;
+    return ((v > best) | (v != v)) ? 3 : w;
 }
 
 #if NN_ISA_X86

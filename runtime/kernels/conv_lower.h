@@ -117,6 +117,11 @@ typedef struct {
     const nn_conv_geom *geom;   /* the convolution, in conv2d terms; KH*KW <= NN_CONV_POOLED_MAX_TAPS */
     const float *z, *h;
 } nn_conv_pooled;
+/* Whether these beat the dense gradients for a convolution from `channels` input channels with a
+ * KH x KW kernel: the channels fill more than half of their blocks of 16 (measured on the
+ * 2-D-code autoencoder, 1 and 4 input channels made both layers slower: 1.55 -> 1.9-2.1 s an
+ * epoch) and the kernel has at most NN_CONV_POOLED_MAX_TAPS taps. */
+int nn_conv_pooled_pays(int channels, int kh, int kw);
 /* scratch floats per group (not per image) for both gradients */
 size_t nn_conv_pooled_floats(const nn_conv_geom *g);
 /* wt = w (F, C, KH, KW) laid out for nn_conv_pooled_dgrad, of nn_conv_pooled_weights_floats */

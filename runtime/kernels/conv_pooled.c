@@ -33,6 +33,11 @@ static int channels_padded(const nn_conv_geom *g) { return (g->c + BLOCK - 1) / 
 static size_t image_pixels(const nn_conv_geom *g) { return (size_t)(g->h + 2 * g->ph) * (g->w + 2 * g->pw); }
 static size_t windows(const nn_conv_geom *g) { return (size_t)(g->oh / 2) * (g->ow / 2); }
 
+int nn_conv_pooled_pays(int channels, int kh, int kw)
+{
+    return kh * kw <= NN_CONV_POOLED_MAX_TAPS && 2 * channels > (channels + BLOCK - 1) / BLOCK * BLOCK;
+}
+
 size_t nn_conv_pooled_weights_floats(const nn_conv_geom *g)
 {
     return (size_t)g->f * taps_padded(g) * channels_padded(g);

@@ -24,8 +24,8 @@ nn_conv_geom nn_conv2d_geom_of(nn_graph *g, const nn_node *n);
 void nn_conv_fail_nan(const nn_node *n, const char *op);
 
 /* The pooled gradient h when gout, the gradient at conv's output, is max_route(conv, h) of a 2x2
- * max pool with stride 2 (whose gradient the _pooled ops take from h, op_conv_pooled.c); -1
- * otherwise. */
+ * max pool with stride 2 and the _pooled ops (op_conv_pooled.c) pay for conv's geometry
+ * (nn_conv_pooled_pays); -1 otherwise. */
 int nn_conv_pooled_route(const nn_graph *g, int conv, int gout);
 
 #endif

@@ -229,7 +229,7 @@ int nn_conv_pooled_route(const nn_graph *g, int conv, int gout)
     if (r->kind != NN_NODE_OP || r->op != NN_OP_max_route || r->in[0] != conv) return -1;
     const nn_shape *w = &g->nodes[g->nodes[conv].in[1]].shape;
     return r->a.i[0] == 2 && r->a.i[1] == 2 && r->a.i[2] == 0 && g->nodes[conv].shape.d[2] >= 2 &&
-                   g->nodes[conv].shape.d[3] >= 2 && w->d[2] * w->d[3] <= NN_CONV_POOLED_MAX_TAPS
+                   g->nodes[conv].shape.d[3] >= 2 && nn_conv_pooled_pays(w->d[1], w->d[2], w->d[3])
                ? r->in[1]
                : -1;
 }

@@ -83,7 +83,7 @@ static void list_ops(void)
 {
     for (int i = 0; i < nn_op_count(); i++) {
         const nn_op_def *d = nn_op_def_at(i);
-        printf("%-20s %s\n", d->name, d->doc);
+        printf("%-24s %s\n", d->name, d->doc);
     }
 }
 
@@ -99,7 +99,7 @@ static void print_row(const nn_op_bench_result *r)
 {
     char bwd[32] = "-", fr[32], br[32];
     if (r->backward_ms >= 0) snprintf(bwd, sizeof bwd, "%.6f", r->backward_ms);
-    printf("%-20s %11.6f %11s %11s %11s  %s", nn_op_def_at(r->op)->name, r->forward_ms, bwd,
+    printf("%-24s %11.6f %11s %11s %11s  %s", nn_op_def_at(r->op)->name, r->forward_ms, bwd,
            rate(r->forward_flops, r->forward_ms, fr, sizeof fr), rate(r->backward_flops, r->backward_ms, br, sizeof br),
            r->inputs);
     if (r->via != r->op) printf(" (in the backward of %s)", nn_op_def_at(r->via)->name);
@@ -116,7 +116,7 @@ static int bench_ops(const ops_args *a)
            "# planning and allocation excluded. backward: the nodes the op's backward emits ('-': none);\n"
            "# a gradient-only op is timed in the backward of the op it belongs to\n",
            a->size, a->size, nn_blas_description(), SAMPLES, MIN_SAMPLE_MS);
-    printf("# %-18s %11s %11s %11s %11s  %s\n", "op", "forward ms", "backward ms", "fwd GFLOP/s", "bwd GFLOP/s",
+    printf("# %-22s %11s %11s %11s %11s  %s\n", "op", "forward ms", "backward ms", "fwd GFLOP/s", "bwd GFLOP/s",
            "input shapes");
     int failed = 0;
     for (int op = 0; op < nn_op_count(); op++) {

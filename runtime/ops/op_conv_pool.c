@@ -217,11 +217,11 @@ static int conv_maxpool_wgrad_check(nn_graph *g, nn_rng *r, int scale)
     return nn_op(g, NN_OP_conv_maxpool_wgrad, (int[]){x, gp, w, b}, 4, &selu_attrs);
 }
 
-/* the convolution again, then the products at full resolution */
+/* as conv2d_wgrad's count of the routed gradient (the kernel makes the convolution again too) */
 static double conv_maxpool_wgrad_flops(nn_graph *g, const nn_node *n)
 {
     nn_conv_geom cg = geom_of(g, n, 1);
-    return 2.0 * conv_flops(&cg);
+    return conv_flops(&cg);
 }
 
 const nn_op_def nn_def_conv_maxpool_wgrad = {

@@ -49,6 +49,7 @@ static int check_taps(nn_graph *g, const char *op, int kh, int kw)
     return nn_graph_fail(g, "%s: kernels up to %d taps, got %dx%d", op, NN_CONV_POOLED_MAX_TAPS, kh, kw);
 }
 
+/* the products done, which decide whether threads pay */
 static double pooled_flops(const nn_conv_geom *cg)
 {
     return 2.0 * cg->n * (double)cg->f * cg->c * cg->kh * cg->kw * (cg->oh / 2) * (cg->ow / 2);
@@ -133,10 +134,17 @@ static int wgrad_pooled_check(nn_graph *g, nn_rng *r, int scale)
     return nn_op(g, NN_OP_conv2d_wgrad_pooled, (int[]){x, z, h}, 3, &(nn_attrs){.i = {1, 1, 1, 3, 2}});
 }
 
+/* What a model's summary and rate count: the dense gradient's products, as for Winograd's
+ * convolutions (the work done is a quarter of it, pooled_flops) */
+static double dense_flops(const nn_conv_geom *cg)
+{
+    return 2.0 * cg->n * (double)cg->f * cg->c * cg->kh * cg->kw * cg->oh * cg->ow;
+}
+
 static double wgrad_pooled_flops(nn_graph *g, const nn_node *n)
 {
     nn_conv_geom cg = wgrad_pooled_geom(g, n);
-    return pooled_flops(&cg);
+    return dense_flops(&cg);
 }
 
 const nn_op_def nn_def_conv2d_wgrad_pooled = {
@@ -215,7 +223,7 @@ static int dgrad_pooled_check(nn_graph *g, nn_rng *r, int scale)
 static double dgrad_pooled_flops(nn_graph *g, const nn_node *n)
 {
     nn_conv_geom cg = dgrad_pooled_geom(g, n);
-    return pooled_flops(&cg);
+    return dense_flops(&cg);
 }
 
 const nn_op_def nn_def_conv_transpose2d_pooled = {

@@ -63,9 +63,9 @@ void nn_conv_pooled_weights(const nn_conv_geom *g, const float *w, float *wt)
             for (int k = 0; k < kk; k++) wt[((size_t)f * kp + k) * cv + c] = w[((size_t)f * g->c + c) * kk + k];
 }
 
-/* Per window q of a plane: where its top-left pixel is in z (zoff) and where that pixel's
- * top-left input pixel is in the channels-last image (aoff), so that the windows of a plane are
- * one flat loop (rows have only 3 to 14 windows in the models here). */
+/* Per window q of a plane: where its top-left pixel is in z (zoff, for the portable loop, which
+ * runs over a plane's windows flat) and where that pixel's top-left input pixel is in the
+ * channels-last image (aoff). */
 typedef struct {
     int *zoff, *aoff;
     int woff[4];   /* from the top-left pixel's input offset to the winner's */

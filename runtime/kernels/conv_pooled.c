@@ -102,25 +102,7 @@ static inline int winner_portable(const float *z, int zoff, int ow)
 }
 
 #if NN_ISA_X86
-#include <immintrin.h>
-NN_TARGET_AVX512 static inline __mmask16 wins16(__m512 v, __m512 best)
-{
-    return _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-}
-
-NN_TARGET_AVX512 static inline __mmask16 first_lanes(int n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
-
-/* Columns 2*j and 2*j+1 of a row, j < n <= 16, as two vectors (lanes >= n are 0). */
-NN_TARGET_AVX512 static inline void load_pairs(const float *r, int n, __m512 *even, __m512 *odd)
-{
-    const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    __m512 a = _mm512_maskz_loadu_ps(first_lanes(2 * n), r);
-    __m512 b = _mm512_maskz_loadu_ps(n <= 8 ? 0 : first_lanes(2 * (n - 8)), r + 16);
-    *even = _mm512_permutex2var_ps(a, ie, b);
-    *odd = _mm512_permutex2var_ps(a, io, b);
-}
-
+#include "pool_max4.h"
 /* winner_portable for a plane, up to 16 windows of a row at a time from its two input rows
  * (gathering the four pixels of 16 windows instead took several times as long) */
 NN_TARGET_AVX512 static inline void winners_avx512(const float *z, const nn_conv_geom *g, const int *aoff, const int *woff,
@@ -131,20 +113,12 @@ NN_TARGET_AVX512 static inline void winners_avx512(const float *z, const nn_conv
     for (int i = 0; i < ph; i++)
         for (int j0 = 0; j0 < pw; j0 += 16) {
             int n = pw - j0 < 16 ? pw - j0 : 16, q = i * pw + j0;
-            __mmask16 m = first_lanes(n);
+            __mmask16 m = first_bits(n), lead[3];
             const float *r0 = z + (size_t)2 * i * ow + 2 * j0;
-            __m512 e0, o0, e1, o1;
-            load_pairs(r0, n, &e0, &o0);
-            load_pairs(r0 + ow, n, &e1, &o1);
-            __m512 best = e0;
-            __m512i w = _mm512_setzero_si512();
-            __mmask16 t = wins16(o0, best);
-            best = _mm512_mask_mov_ps(best, t, o0);
-            w = _mm512_mask_mov_epi32(w, t, _mm512_set1_epi32(1));
-            t = wins16(e1, best);
-            best = _mm512_mask_mov_ps(best, t, e1);
-            w = _mm512_mask_mov_epi32(w, t, _mm512_set1_epi32(2));
-            w = _mm512_mask_mov_epi32(w, wins16(o1, best), _mm512_set1_epi32(3));
+            max4(r0, r0 + ow, n, lead);   /* lead[k]: where pixel k+1 took the lead */
+            __m512i w = _mm512_maskz_mov_epi32(lead[0], _mm512_set1_epi32(1));
+            w = _mm512_mask_mov_epi32(w, lead[1], _mm512_set1_epi32(2));
+            w = _mm512_mask_mov_epi32(w, lead[2], _mm512_set1_epi32(3));
             _mm512_mask_storeu_epi32(win + q, m, w);
             __m512i a = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, aoff + q), _mm512_permutexvar_epi32(w, table));
             _mm512_mask_storeu_epi32(at + q, m, a);

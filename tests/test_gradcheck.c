@@ -23,6 +23,7 @@
 #include "nn/ops.h"
 #include "../runtime/core/kernel_isa.h"
 #include "../runtime/kernels/conv_winograd.h"
+#include "../runtime/kernels/fused_act.h"
 
 typedef struct {
     int inputs[16];
@@ -172,6 +173,15 @@ static void check_fixture(const char *name, fixture_fn fixture, uint64_t seed, i
     check_node(name, g, &r, y, second_order);
 }
 
+/* The seed of an op's draws: from its name (FNV-1a), so that adding an op leaves every other
+ * op's test data as it was. */
+static uint64_t op_seed(const char *name)
+{
+    uint64_t h = 1469598103934665603u;
+    for (; *name; name++) h = (h ^ (unsigned char)*name) * 1099511628211u;
+    return h;
+}
+
 /* an op's own fixture at scale 1, the tiny size every check below is made for */
 static void check_op(int op, int second_order)
 {
@@ -180,7 +190,7 @@ static void check_op(int op, int second_order)
     assert_non_null(def->gradcheck);
     nn_graph *g = nn_graph_new(1);
     nn_rng r;
-    nn_rng_seed(&r, 1234 + (uint64_t)op);
+    nn_rng_seed(&r, op_seed(def->name));
     int y = def->gradcheck(g, &r, 1);
     check_node(def->name, g, &r, y, second_order);
 }
@@ -463,6 +473,56 @@ static void test_relu_gradients_between_dense_layers_are_taken_in_the_dx_gemm(vo
     nn_graph_free(g);
 }
 
+/* A weight read twice (a GAN's discriminator on real and generated batches) gets its gradient's
+ * second contribution summed as the GEMM stores it (matmul_acc), and an input read by two heads
+ * behind a relu (a VAE's mean and log-variance) gets its two through the relu's gate
+ * (matmul_act_grad with an addend): no add is left, and the gradients are the same bits as the
+ * products, adds and relu gradient built one by one. */
+static void test_second_contributions_are_summed_as_the_gemm_stores(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 9);
+    int x1 = nn_test_input(g, nn_shape2(64, 24), &r, -1, 1), x2 = nn_test_input(g, nn_shape2(64, 24), &r, -1, 1);
+    int w = nn_test_input(g, nn_shape2(20, 24), &r, -1, 1);
+    int wa = nn_test_input(g, nn_shape2(12, 20), &r, -1, 1), wb = nn_test_input(g, nn_shape2(12, 20), &r, -1, 1);
+    int y1 = nn_dense(g, x1, w, -1), y2 = nn_dense(g, x2, w, -1), h = nn_relu(g, y1);
+    int ha = nn_dense(g, h, wa, -1), hb = nn_dense(g, h, wb, -1);
+    int ua = nn_test_input(g, nn_shape2(64, 12), &r, -1, 1), ub = nn_test_input(g, nn_shape2(64, 12), &r, -1, 1);
+    int u2 = nn_test_input(g, nn_shape2(64, 20), &r, -1, 1);
+    int loss = nn_add(g, nn_add(g, nn_sum(g, nn_mul(g, ha, ua)), nn_sum(g, nn_mul(g, hb, ub))), nn_sum(g, nn_mul(g, y2, u2)));
+    int wrt[] = {w, x1}, grads[2];
+    assert_int_equal(nn_grad(g, loss, wrt, 2, grads), 0);
+    int *counts = calloc((size_t)nn_op_count(), sizeof *counts);
+    assert_non_null(counts);
+    count_ops_reached(g, grads, 2, counts);
+    assert_int_equal(counts[nn_op_find("add")], 0);
+    assert_int_equal(counts[nn_op_find("leaky_relu_grad")], 0);
+    assert_int_equal(counts[nn_op_find("matmul_acc")], 1);
+    assert_int_equal(counts[nn_op_find("matmul_act_grad")], 1);
+    assert_int_equal(g->nodes[grads[1]].op, nn_op_find("matmul"));
+    int gy1 = g->nodes[grads[1]].in[0];   /* x1's gradient: matmul(gy1, w) */
+    assert_int_equal(g->nodes[gy1].n_in, 4);
+    /* one by one: the gradient at h from both heads, through the relu, then w's two products */
+    int gh = nn_add(g, nn_matmul(g, ua, wa, 0, 0), nn_matmul(g, ub, wb, 0, 0));
+    int gy = nn_leaky_relu_grad_of(g, y1, gh, 0.0f);
+    int gw = nn_add(g, nn_matmul(g, gy, x1, 1, 0), nn_matmul(g, u2, x2, 1, 0));
+    free(counts);
+    counts = calloc((size_t)nn_op_count(), sizeof *counts);
+    assert_non_null(counts);
+    count_ops_reached(g, &gw, 1, counts);
+    assert_int_equal(counts[nn_op_find("add")], 2);
+    free(counts);
+    int targets[] = {grads[0], gw};
+    nn_plan *p = nn_plan_create(g, targets, 2);
+    assert_non_null(p);
+    nn_plan_run(g, p);
+    assert_memory_equal(nn_data(g, grads[0]), nn_data(g, gw), 20 * 24 * sizeof(float));
+    nn_plan_free(p);
+    nn_graph_free(g);
+}
+
 /* The per-step loss is the mean over all N*T steps: equal to the 2-D loss of the rows. */
 static void test_cross_entropy_per_step_is_mean_over_rows(void **state)
 {
@@ -599,6 +659,7 @@ int main(void)
         cmocka_unit_test(test_every_op_second_order),
         cmocka_unit_test(test_per_step_variants_and_composite_layers_first_and_second_order),
         cmocka_unit_test(test_relu_gradients_between_dense_layers_are_taken_in_the_dx_gemm),
+        cmocka_unit_test(test_second_contributions_are_summed_as_the_gemm_stores),
         cmocka_unit_test(test_winograd_convolutions_first_and_second_order),
         cmocka_unit_test(test_cross_entropy_per_step_is_mean_over_rows),
         cmocka_unit_test(test_cross_entropy_per_step_rejects_mismatched_labels),

@@ -280,10 +280,11 @@ static void test_tall_and_deep_gemms_are_right_and_the_same_bits_however_split(v
 }
 
 /* nn_sgemm_fused: the same bits as the unfused steps, each in a pass of its own (C's rows
- * filled with the bias and nn_sgemm with beta = 1, then leaky_relu's and leaky_relu_grad's
- * loops), on thin shapes (the epilogue applied in the tiles), a tall one and OpenBLAS's, small
- * and split, on 2 threads; what C held before does not matter. The gate has zeros, NaNs and
- * both signs; relu's slope 0 and a leaky one. */
+ * filled with the bias and nn_sgemm with beta = 1, or the addend added to the product as the
+ * add op does, then leaky_relu's and leaky_relu_grad's loops), on thin shapes (the epilogue
+ * applied in the tiles), a tall one and OpenBLAS's, small and split, on 2 threads; what C held
+ * before does not matter. The gate has zeros, NaNs and both signs; relu's slope 0 and a leaky
+ * one; the addend a NaN and an infinity. */
 static void test_fused_gemm_is_the_same_bits_as_its_steps_one_by_one(void **state)
 {
     (void)state;
@@ -291,34 +292,42 @@ static void test_fused_gemm_is_the_same_bits_as_its_steps_one_by_one(void **stat
         {0, 1, 64, 512, 784}, {0, 1, 128, 100, 784}, {0, 1, 64, 20, 400}, {0, 1, 1024, 512, 1024}, {0, 1, 9, 7, 5},
         {0, 1, 12800, 256, 100},   /* tall */
         {0, 0, 256, 512, 512},     /* thin, B plain: an MLP's dx */
+        {1, 0, 512, 784, 64},      /* thin, A transposed: a weight gradient */
         {0, 0, 200, 300, 2500},    /* OpenBLAS, split */
+        {1, 0, 100, 256, 12800},   /* deep */
     };
+    enum { BIAS, BIAS_RELU, BIAS_LEAKY, GATE, ADDEND, ADDEND_GATE, KINDS };
     nn_rng r;
     nn_rng_seed(&r, 15);
     omp_set_num_threads(2);
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
-        for (int kind = 0; kind < 4; kind++) {   /* bias; bias + relu; bias + leaky; gate */
-            int m = shapes[i].m, n = shapes[i].n, k = shapes[i].k, tb = shapes[i].tb, ldc = n + 2, ldg = n + 1;
-            float slope = kind == 1 ? 0.0f : 0.2f;
+        for (int kind = 0; kind < KINDS; kind++) {
+            int m = shapes[i].m, n = shapes[i].n, k = shapes[i].k, ta = shapes[i].ta, tb = shapes[i].tb;
+            int ldc = n + 2, ldg = n + 1, ldd = n + 3, biased = kind <= BIAS_LEAKY;
+            float slope = kind == BIAS_RELU ? 0.0f : 0.2f;
             float *a = random_matrix(&r, (size_t)m * k), *b = random_matrix(&r, (size_t)n * k), *bias = random_matrix(&r, (size_t)n);
-            float *gate = random_matrix(&r, (size_t)m * ldg);
+            float *gate = random_matrix(&r, (size_t)m * ldg), *addend = random_matrix(&r, (size_t)m * ldd);
             float *c = malloc((size_t)m * ldc * sizeof *c), *want = malloc((size_t)m * ldc * sizeof *want);
             assert_non_null(c);
             assert_non_null(want);
+            addend[0] = NAN, addend[(size_t)(m - 1) * ldd + n - 1] = INFINITY;
             for (int row = 0; row < m; row++) {
                 gate[(size_t)row * ldg + row % n] = row % 3 ? 0.0f : NAN;
                 for (int j = 0; j < ldc; j++) {
                     c[(size_t)row * ldc + j] = j < n ? NAN : 3.0f;
-                    want[(size_t)row * ldc + j] = j < n ? (kind < 3 ? bias[j] : 0.0f) : 3.0f;
+                    want[(size_t)row * ldc + j] = j < n ? (biased ? bias[j] : 0.0f) : 3.0f;
                 }
             }
-            nn_gemm_epilogue e = {.bias = kind < 3 ? bias : NULL, .act = kind == 1 || kind == 2, .slope = slope,
-                                  .gate = kind == 3 ? gate : NULL, .ldgate = (size_t)ldg};
-            nn_sgemm_fused(0, tb, m, n, k, a, k, b, tb ? k : n, c, ldc, &e);
-            nn_sgemm(0, tb, m, n, k, 1.0f, a, k, b, tb ? k : n, kind < 3 ? 1.0f : 0.0f, want, ldc);
+            int added = kind == ADDEND || kind == ADDEND_GATE;
+            nn_gemm_epilogue e = {.bias = biased ? bias : NULL, .act = kind == BIAS_RELU || kind == BIAS_LEAKY, .slope = slope,
+                                  .gate = kind == GATE || kind == ADDEND_GATE ? gate : NULL, .ldgate = (size_t)ldg,
+                                  .addend = added ? addend : NULL, .ldaddend = (size_t)ldd};
+            nn_sgemm_fused(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, c, ldc, &e);
+            nn_sgemm(ta, tb, m, n, k, 1.0f, a, ta ? m : k, b, tb ? k : n, biased ? 1.0f : 0.0f, want, ldc);
             for (int row = 0; row < m; row++)
                 for (int j = 0; j < n; j++) {
                     float *v = &want[(size_t)row * ldc + j], g = gate[(size_t)row * ldg + j];
+                    if (added) *v = addend[(size_t)row * ldd + j] + *v;
                     if (e.act) *v = *v < 0.0f ? slope * *v : *v;
                     if (e.gate) *v = g > 0.0f ? *v : slope * *v;
                 }

@@ -4,10 +4,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* A matmul node that no node reads (yet): a gradient contribution just made. */
+static int unread_matmul(const nn_graph *g, int id)
+{
+    if (g->nodes[id].kind != NN_NODE_OP || g->nodes[id].op != nn_op_find("matmul")) return 0;
+    for (int j = id + 1; j < g->n; j++)
+        for (int k = 0; k < g->nodes[j].n_in; k++)
+            if (g->nodes[j].in[k] == id) return 0;
+    return 1;
+}
+
+/* acc + contribution; when either is a matmul nothing else reads, the sum is taken as its GEMM
+ * stores the product (matmul_acc), the same bits as the add: a weight read twice (a GAN's
+ * discriminator on real and generated batches), an input read by two heads. */
 int nn_grad_accumulate(nn_graph *g, int acc, int contribution)
 {
     if (contribution < 0) return acc;
     if (acc < 0) return contribution;
+    int into = unread_matmul(g, contribution) ? contribution : unread_matmul(g, acc) ? acc : -1;
+    if (into >= 0 && nn_shape_eq(&g->nodes[acc].shape, &g->nodes[contribution].shape)) {
+        const nn_node *p = &g->nodes[into];
+        return nn_matmul_acc(g, p->in[0], p->in[1], p->a.i[0], p->a.i[1], into == acc ? contribution : acc);
+    }
     return nn_add(g, acc, contribution);
 }
 

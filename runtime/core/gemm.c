@@ -141,15 +141,19 @@ static void fill_rows(float *c, int ldc, int m, const float *bias, int j0, int j
     for (int i = 0; i < m; i++) memcpy(c + (size_t)i * ldc + j0, bias + j0, (size_t)(j1 - j0) * sizeof(float));
 }
 
-/* The epilogue's activation and gate over C's rows [i0, i1), columns [j0, j1), once the GEMM
- * has stored them (the bias is in already: C was filled with it). The same tests and products
- * as the tile's store and the ops' own loops. */
+/* The epilogue's addend, activation and gate over C's rows [i0, i1), columns [j0, j1), once
+ * the GEMM has stored them (the bias is in already: C was filled with it). The same sums,
+ * tests and products as the tile's store and the ops' own loops. */
 static void epilogue_pass(float *c, int ldc, int i0, int i1, int j0, int j1, const nn_gemm_epilogue *e)
 {
-    if (!e || (!e->act && !e->gate)) return;
+    if (!e || (!e->act && !e->gate && !e->addend)) return;
     const float slope = e->slope;
     for (int i = i0; i < i1; i++) {
         float *cr = c + (size_t)i * ldc;
+        if (e->addend) {
+            const float *ar = e->addend + (size_t)i * e->ldaddend;
+            for (int j = j0; j < j1; j++) cr[j] += ar[j];
+        }
         if (e->act)
             for (int j = j0; j < j1; j++) cr[j] = cr[j] < 0.0f ? slope * cr[j] : cr[j];
         if (e->gate) {
@@ -248,10 +252,11 @@ static void tall_chunk(const void *p, size_t chunk)
     const tall_job *j = p;
     int i0 = (int)chunk * j->rows, rows = j->m - i0 < j->rows ? j->m - i0 : j->rows;
     const float *a = j->ta ? j->a + i0 : j->a + (size_t)i0 * j->lda;
-    nn_gemm_epilogue e;   /* the gate's rows from i0, as C's */
+    nn_gemm_epilogue e;   /* the gate's and addend's rows from i0, as C's */
     if (j->e) {
         e = *j->e;
         if (e.gate) e.gate += (size_t)i0 * e.ldgate;
+        if (e.addend) e.addend += (size_t)i0 * e.ldaddend;
     }
     nn_panels_gemm(j->ta, rows, j->k, j->alpha, a, (size_t)j->lda, j->packed, j->n, 0, j->n, j->beta, j->c + (size_t)i0 * j->ldc,
                    (size_t)j->ldc, j->e ? &e : NULL);
@@ -406,5 +411,5 @@ void nn_sgemm_fused(int trans_a, int trans_b, int m, int n, int k, const float *
     if (route == NN_GEMM_TALL && tall_sgemm(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, e) == 0) return;
     if (e->bias) fill_rows(c, ldc, m, e->bias, 0, n);
     nn_sgemm(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, e->bias ? 1.0f : 0.0f, c, ldc);
-    if (e->act || e->gate) nn_par_items((size_t)m, (size_t)n, epilogue_rows, &(epilogue_job){c, ldc, n, e});
+    if (e->act || e->gate || e->addend) nn_par_items((size_t)m, (size_t)n, epilogue_rows, &(epilogue_job){c, ldc, n, e});
 }

@@ -26,12 +26,15 @@
 void nn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
               int ldb, float beta, float *c, int ldc);
 /* What a GEMM does to each element of its product P = op(A) op(B) as it stores it in C, in this
- * order: adds bias[j]; takes leaky_relu (act: P < 0 ? slope P : P, relu with slope 0); scales
- * by slope where gate[i][j] > 0 does not hold (the gradient P at a relu / leaky_relu whose
- * value, or input, is gate). Each step is the same bits as the op that would make it in a
- * pass of its own, so fusing one changes no result. */
+ * order: adds bias[j], or addend[i][j]; takes leaky_relu (act: P < 0 ? slope P : P, relu with
+ * slope 0); scales by slope where gate[i][j] > 0 does not hold (the gradient P at a relu /
+ * leaky_relu whose value, or input, is gate). Each step is the same bits as the op that would
+ * make it in a pass of its own, so fusing one changes no result. */
 typedef struct {
     const float *bias;   /* (N) added to every row, or NULL */
+    const float *addend; /* (M,N), rows ldaddend floats apart, or NULL; never with a bias: a
+                          * second contribution to a gradient, summed as the product is stored */
+    size_t ldaddend;
     int act;             /* 1: leaky_relu with slope */
     const float *gate;   /* (M,N), rows ldgate floats apart, or NULL */
     size_t ldgate;

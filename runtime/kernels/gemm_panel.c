@@ -95,8 +95,8 @@ NN_TARGET_AVX512 void nn_panels_pack(float *dst, const float *b, int trans_b, si
 /* The epilogue of one tile (nn_gemm_epilogue, parallel.h): bias and gate already offset to the
  * tile's first column (and row), act and gate tested once per tile, outside the k loop. */
 typedef struct {
-    const float *bias, *gate;
-    size_t ldgate;
+    const float *bias, *gate, *addend;
+    size_t ldgate, ldaddend;
     float slope;
     int act;
 } tile_store;
@@ -131,6 +131,12 @@ NN_TARGET_AVX512 static inline __attribute__((always_inline)) void tile(int rows
             _mm_prefetch((const char *)(s->gate + (size_t)r * s->ldgate), _MM_HINT_T0);
             _mm_prefetch((const char *)(s->gate + (size_t)r * s->ldgate + 16), _MM_HINT_T0);
         }
+    if (s->addend)   /* likewise the addend's */
+#pragma GCC unroll 8
+        for (int r = 0; r < rows; r++) {
+            _mm_prefetch((const char *)(s->addend + (size_t)r * s->ldaddend), _MM_HINT_T0);
+            _mm_prefetch((const char *)(s->addend + (size_t)r * s->ldaddend + 16), _MM_HINT_T0);
+        }
     for (int kk = 0; kk < k; kk++) {
         __m512 b0 = _mm512_load_ps(p + (size_t)kk * NN_PANEL), b1 = half ? b0 : _mm512_load_ps(p + (size_t)kk * NN_PANEL + 16);
 #pragma GCC unroll 8
@@ -162,7 +168,11 @@ NN_TARGET_AVX512 static inline __attribute__((always_inline)) void tile(int rows
         float *cr = c + (size_t)r * ldc;
         const float *gr = s->gate ? s->gate + (size_t)r * s->ldgate : NULL;
         __m512 v0, v1 = _mm512_setzero_ps();
-        if (beta == 0.0f) {
+        if (s->addend) {   /* beta = 0: P + addend, the bits of add(addend, P) */
+            const float *ar = s->addend + (size_t)r * s->ldaddend;
+            v0 = _mm512_fmadd_ps(va, acc0[r], _mm512_maskz_loadu_ps(m0, ar));
+            if (!half) v1 = _mm512_fmadd_ps(va, acc1[r], _mm512_maskz_loadu_ps(m1, ar + 16));
+        } else if (beta == 0.0f) {
             v0 = _mm512_mul_ps(va, acc0[r]);
             if (!half) v1 = _mm512_mul_ps(va, acc1[r]);
         } else {
@@ -208,10 +218,11 @@ NN_TARGET_AVX512 void nn_panels_gemm(int trans_a, int m, int k, float alpha, con
         __mmask16 m0 = cols_mask(j1 - p), m1 = cols_mask(j1 - p - 16);
         for (int i0 = 0; i0 < m; i0 += ROWS) {
             const float *ai = trans_a ? a + i0 : a + (size_t)i0 * lda;
-            tile_store s = {NULL, NULL, 0, 0.0f, 0};
+            tile_store s = {NULL, NULL, NULL, 0, 0, 0.0f, 0};
             if (e) {
-                s = (tile_store){e->bias ? e->bias + p : NULL, e->gate ? e->gate + (size_t)i0 * e->ldgate + p : NULL, e->ldgate,
-                                 e->slope, e->act};
+                s = (tile_store){e->bias ? e->bias + p : NULL, e->gate ? e->gate + (size_t)i0 * e->ldgate + p : NULL,
+                                 e->addend ? e->addend + (size_t)i0 * e->ldaddend + p : NULL, e->ldgate, e->ldaddend, e->slope,
+                                 e->act};
             }
             tile_rows(m - i0 < ROWS ? m - i0 : ROWS, trans_a, k, ai, lda, panel, alpha, beta, c + (size_t)i0 * ldc + p, ldc, m0,
                       m1, &s);

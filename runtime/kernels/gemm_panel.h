@@ -30,9 +30,10 @@ void nn_panels_pack(float *dst, const float *b, int trans_b, size_t ldb, int k, 
 /* C[:, j0:j1) = alpha op(A) P + beta C[:, j0:j1), P the panels packed for [j0, j1); op(A) is
  * (m, k): A (m, k) with rows lda apart, or A^T when trans_a (A (k, m)). With beta = 0 C is
  * only written (what it held, NaN included, does not matter). e (or NULL) is applied as each
- * tile is stored (parallel.h), its bias (n floats) only with beta = 0, its gate row i being
- * C's row i: C[i][j] = alpha (op(A) P)[i][j] + bias[j], the same bits as C filled with the
- * bias and beta = 1; then the activation, then the gate. */
+ * tile is stored (parallel.h), its bias (n floats) and addend only with beta = 0, its gate's
+ * and addend's row i being C's row i: C[i][j] = alpha (op(A) P)[i][j] + bias[j] (or
+ * + addend[i][j]), the same bits as C filled with the bias (or addend) and beta = 1; then the
+ * activation, then the gate. */
 void nn_panels_gemm(int trans_a, int m, int k, float alpha, const float *a, size_t lda, const float *packed, int n, int j0,
                     int j1, float beta, float *c, size_t ldc, const nn_gemm_epilogue *e);
 

@@ -64,8 +64,10 @@ static void leaky_relu_forward(nn_graph *g, nn_node *n)
 int nn_leaky_relu_grad_of(nn_graph *g, int v, int gout, float slope)
 {
     const nn_node *go = &g->nodes[gout];
-    if (go->kind == NN_NODE_OP && go->op == NN_OP_matmul && nn_shape_eq(&go->shape, &g->nodes[v].shape))
-        return nn_matmul_act_grad(g, go->in[0], go->in[1], go->a.i[0], go->a.i[1], v, slope);
+    int product = go->kind == NN_NODE_OP && (go->op == NN_OP_matmul || go->op == NN_OP_matmul_acc);
+    if (product && nn_shape_eq(&go->shape, &g->nodes[v].shape))
+        return nn_matmul_act_grad_acc(g, go->in[0], go->in[1], go->a.i[0], go->a.i[1], v, slope,
+                                      go->op == NN_OP_matmul_acc ? go->in[2] : -1);
     return grad_op(g, NN_OP_leaky_relu_grad, v, gout, &(nn_attrs){.f = {slope}});
 }
 

@@ -1,5 +1,5 @@
-/* matmul and dense (fully connected) through nn_sgemm, and the matmul that takes a relu's
- * gradient in its store. */
+/* matmul and dense (fully connected) through nn_sgemm, and the matmuls that add a gradient's
+ * second contribution, or take a relu's gradient, as the GEMM stores the product. */
 #include "op_list.h"
 #include "../core/parallel.h"
 #include "../kernels/ew_util.h"
@@ -64,21 +64,76 @@ int nn_matmul(nn_graph *g, int a, int b, int trans_a, int trans_b)
     return nn_op(g, NN_OP_matmul, (int[]){a, b}, 2, &at);
 }
 
-/* ---- matmul_act_grad: (A, B, gate) -> op(A) op(B) * (gate > 0 ? 1 : slope), (M,N) ----
- * leaky_relu_grad(gate, matmul(A, B)) in one op: a relu or leaky_relu's gradient taken as the
- * matmul that made the gradient flowing in stores its tiles (in an MLP's backward, the next
- * layer's dx). gate (M,N) is the activation's value or input. attrs: i[0] trans_a,
- * i[1] trans_b, f[0] slope. Linear in A and B; no gradient in gate (the derivative is
- * piecewise constant). */
-static int matmul_act_grad_infer(nn_graph *g, nn_node *n)
+/* Input k of n, when there is one, must have the product's shape. */
+static int product_shaped(nn_graph *g, const nn_node *n, int k, const char *op, const char *what)
 {
-    if (matmul_infer(g, n) < 0) return -1;
-    const nn_shape *gate = &g->nodes[n->in[2]].shape;
+    if (n->n_in <= k) return 0;
+    const nn_shape *s = &g->nodes[n->in[k]].shape;
     char bs[64], bg[64];
-    if (!nn_shape_eq(gate, &n->shape))
-        return nn_graph_fail(g, "matmul_act_grad: the gate %s must have the product's shape %s", nn_shape_str(gate, bg, sizeof bg),
+    if (!nn_shape_eq(s, &n->shape))
+        return nn_graph_fail(g, "%s: the %s %s must have the product's shape %s", op, what, nn_shape_str(s, bg, sizeof bg),
                              nn_shape_str(&n->shape, bs, sizeof bs));
     return 0;
+}
+
+/* ---- matmul_acc: (A, B, C) -> op(A) op(B) + C, (M,N) ----
+ * add(C, matmul(A, B)) in one op: the second contribution to a gradient (a weight read twice,
+ * as a GAN's discriminator reads real and generated batches; the input of two heads) summed as
+ * the GEMM stores its tiles, the same bits as the add. autodiff builds it (nn_grad_accumulate).
+ * attrs as matmul's. */
+static int matmul_acc_infer(nn_graph *g, nn_node *n)
+{
+    if (matmul_infer(g, n) < 0) return -1;
+    return product_shaped(g, n, 2, "matmul_acc", "addend");
+}
+
+static void matmul_acc_forward(nn_graph *g, nn_node *n)
+{
+    const nn_node *a = &g->nodes[n->in[0]], *b = &g->nodes[n->in[1]];
+    int ta = n->a.i[0], tb = n->a.i[1];
+    int m = n->shape.d[0], nc = n->shape.d[1], k = ta ? a->shape.d[0] : a->shape.d[1];
+    nn_gemm_epilogue e = {.addend = g->nodes[n->in[2]].data, .ldaddend = (size_t)nc, .b_constant = holds_still(b)};
+    nn_sgemm_fused(ta, tb, m, nc, k, a->data, a->shape.d[1], b->data, b->shape.d[1], n->data, nc, &e);
+}
+
+static int matmul_acc_backward(nn_graph *g, int id, int gout, int *gin)
+{
+    if (matmul_backward(g, id, gout, gin) < 0) return -1;
+    gin[2] = gout;
+    return 0;
+}
+
+static int matmul_acc_check(nn_graph *g, nn_rng *r, int scale)
+{
+    int a = nn_test_input(g, nn_shape2(3 * scale, 4 * scale), r, -1, 1);
+    int b = nn_test_input(g, nn_shape2(3 * scale, 5 * scale), r, -1, 1);
+    int c = nn_test_input(g, nn_shape2(4 * scale, 5 * scale), r, -1, 1);
+    return nn_matmul_acc(g, a, b, 1, 0, c);
+}
+
+const nn_op_def nn_def_matmul_acc = {"matmul_acc", 3,
+                                     "(A, B, C) -> op(A) op(B) + C: a gradient's second contribution summed as the GEMM "
+                                     "stores the product",
+                                     matmul_acc_infer, matmul_acc_forward, matmul_acc_backward, matmul_acc_check, matmul_flops};
+
+int nn_matmul_acc(nn_graph *g, int a, int b, int trans_a, int trans_b, int c)
+{
+    nn_attrs at = {.i = {trans_a, trans_b}};
+    return nn_op(g, NN_OP_matmul_acc, (int[]){a, b, c}, 3, &at);
+}
+
+/* ---- matmul_act_grad: (A, B, gate[, C]) -> (op(A) op(B) [+ C]) * (gate > 0 ? 1 : slope) ----
+ * leaky_relu_grad(gate, matmul(A, B)) in one op: a relu or leaky_relu's gradient taken as the
+ * matmul that made the gradient flowing in stores its tiles (in an MLP's backward, the next
+ * layer's dx), or matmul_acc's sum. gate (M,N) is the activation's value or input. attrs:
+ * i[0] trans_a, i[1] trans_b, f[0] slope. Linear in A, B and C; no gradient in gate (the
+ * derivative is piecewise constant). */
+static int matmul_act_grad_infer(nn_graph *g, nn_node *n)
+{
+    if (n->n_in != 3 && n->n_in != 4) return nn_graph_fail(g, "matmul_act_grad takes A, B, the gate and an optional addend");
+    if (matmul_infer(g, n) < 0) return -1;
+    if (product_shaped(g, n, 2, "matmul_act_grad", "gate") < 0) return -1;
+    return product_shaped(g, n, 3, "matmul_act_grad", "addend");
 }
 
 static void matmul_act_grad_forward(nn_graph *g, nn_node *n)
@@ -87,10 +142,12 @@ static void matmul_act_grad_forward(nn_graph *g, nn_node *n)
     int ta = n->a.i[0], tb = n->a.i[1];
     int m = n->shape.d[0], nc = n->shape.d[1], k = ta ? a->shape.d[0] : a->shape.d[1];
     nn_gemm_epilogue e = {.gate = g->nodes[n->in[2]].data, .ldgate = (size_t)nc, .slope = n->a.f[0], .b_constant = holds_still(b)};
+    if (n->n_in == 4) e.addend = g->nodes[n->in[3]].data, e.ldaddend = (size_t)nc;
     nn_sgemm_fused(ta, tb, m, nc, k, a->data, a->shape.d[1], b->data, b->shape.d[1], n->data, nc, &e);
 }
 
-/* out = z * s(gate), z = op(A) op(B): the gradient at z is gout * s(gate), then matmul's. */
+/* out = z * s(gate), z = op(A) op(B) [+ C]: the gradient at z is gout * s(gate), then
+ * matmul's, and C's is the gradient at z. */
 static int matmul_act_grad_backward(nn_graph *g, int id, int gout, int *gin)
 {
     nn_attrs at = g->nodes[id].a;
@@ -98,28 +155,36 @@ static int matmul_act_grad_backward(nn_graph *g, int id, int gout, int *gin)
     if (gz < 0) return -1;
     if (matmul_backward(g, id, gz, gin) < 0) return -1;
     gin[2] = -1;
+    if (g->nodes[id].n_in == 4) gin[3] = gz;
     return 0;
 }
 
-/* the gate away from 0 (finite differences never cross the kink), of either sign */
+/* the gate away from 0 (finite differences never cross the kink), of either sign; with the
+ * addend (the MLP fixtures of tests/test_gradcheck.c check the op without one) */
 static int matmul_act_grad_check(nn_graph *g, nn_rng *r, int scale)
 {
     int a = nn_test_input(g, nn_shape2(3 * scale, 4 * scale), r, -1, 1);
     int b = nn_test_input(g, nn_shape2(5 * scale, 3 * scale), r, -1, 1);
     int gate = nn_ew_test_input_away(g, nn_shape2(4 * scale, 5 * scale), r, 0.1f, 1);
-    return nn_matmul_act_grad(g, a, b, 1, 1, gate, 0.2f);
+    int c = nn_test_input(g, nn_shape2(4 * scale, 5 * scale), r, -1, 1);
+    return nn_matmul_act_grad_acc(g, a, b, 1, 1, gate, 0.2f, c);
 }
 
-const nn_op_def nn_def_matmul_act_grad = {"matmul_act_grad", 3,
-                                          "(A, B, gate) -> op(A) op(B) * (gate > 0 ? 1 : slope): a matmul's product taken "
-                                          "through relu / leaky_relu's gradient as it is stored",
+const nn_op_def nn_def_matmul_act_grad = {"matmul_act_grad", -1,
+                                          "(A, B, gate[, C]) -> (op(A) op(B) [+ C]) * (gate > 0 ? 1 : slope): a matmul's "
+                                          "product taken through relu / leaky_relu's gradient as it is stored",
                                           matmul_act_grad_infer, matmul_act_grad_forward, matmul_act_grad_backward,
                                           matmul_act_grad_check, matmul_flops};
 
-int nn_matmul_act_grad(nn_graph *g, int a, int b, int trans_a, int trans_b, int gate, float slope)
+int nn_matmul_act_grad_acc(nn_graph *g, int a, int b, int trans_a, int trans_b, int gate, float slope, int c)
 {
     nn_attrs at = {.i = {trans_a, trans_b}, .f = {slope}};
-    return nn_op(g, NN_OP_matmul_act_grad, (int[]){a, b, gate}, 3, &at);
+    return nn_op(g, NN_OP_matmul_act_grad, (int[]){a, b, gate, c}, c >= 0 ? 4 : 3, &at);
+}
+
+int nn_matmul_act_grad(nn_graph *g, int a, int b, int trans_a, int trans_b, int gate, float slope)
+{
+    return nn_matmul_act_grad_acc(g, a, b, trans_a, trans_b, gate, slope, -1);
 }
 
 /* ---- dense: x (..., K), W (M, K), b (M) -> (..., M); y = act(x W^T + b) ----

@@ -5,7 +5,7 @@
 #include "nn/ops.h"
 
 #define NN_OP_LIST(X) \
-    X(matmul) X(matmul_act_grad) X(dense) \
+    X(matmul) X(matmul_acc) X(matmul_act_grad) X(dense) \
     X(add) X(sub) X(mul) X(div) X(sum_to) X(broadcast_to) \
     X(sum) X(mean) X(sum_rows) X(reshape) \
     X(affine) X(exp) X(log) X(sqrt) X(pow) X(abs) X(sign) X(square) \

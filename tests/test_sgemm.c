@@ -334,7 +334,7 @@ static void test_fused_gemm_is_the_same_bits_as_its_steps_one_by_one(void **stat
             for (size_t x = 0; x < (size_t)m * ldc; x++)
                 if (memcmp(&c[x], &want[x], sizeof *c) != 0)
                     fail_msg("(%d, %d, %d) epilogue %d: C[%zu] = %.9g fused, %.9g in steps", m, n, k, kind, x, c[x], want[x]);
-            free(a), free(b), free(bias), free(gate), free(c), free(want);
+            free(a), free(b), free(bias), free(gate), free(addend), free(c), free(want);
         }
 }
 

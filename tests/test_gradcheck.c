@@ -51,6 +51,18 @@ static float eval_scalar(nn_graph *g, nn_plan *p, int node)
     return nn_data(g, node)[0];
 }
 
+/* (loss(x + h) - loss(x - h)) / 2h, moving the one input value *x */
+static double central_difference(nn_graph *g, nn_plan *p, int loss, float *x, double h)
+{
+    float keep = *x;
+    *x = keep + (float)h;
+    double up = eval_scalar(g, p, loss);
+    *x = keep - (float)h;
+    double down = eval_scalar(g, p, loss);
+    *x = keep;
+    return (up - down) / (2 * h);
+}
+
 /* Compares d loss / d inputs with central differences; returns the number of mismatches. */
 static int check_gradients(nn_graph *g, int loss, const inputs_t *in, const char *what, double eps, double tol)
 {
@@ -63,21 +75,17 @@ static int check_gradients(nn_graph *g, int loss, const inputs_t *in, const char
         if (grads[k] >= 0) targets[nt++] = grads[k];
     nn_plan *p = nn_plan_create(g, targets, nt);
     assert_non_null(p);
-    nn_plan_run(g, p);
     int bad = 0;
     for (int k = 0; k < in->n_inputs; k++) {
         size_t n = nn_numel(g, in->inputs[k]);
         float *analytic = malloc(n * sizeof *analytic);
+        /* at the inputs as they are: the previous input's differences left the values of a
+         * run with its last element moved */
+        nn_plan_run(g, p);
         for (size_t i = 0; i < n; i++) analytic[i] = grads[k] >= 0 ? nn_data(g, grads[k])[i] : 0.0f;
         float *x = nn_data(g, in->inputs[k]);
         for (size_t i = 0; i < n; i++) {
-            float keep = x[i];
-            x[i] = keep + (float)eps;
-            double up = eval_scalar(g, p, loss);
-            x[i] = keep - (float)eps;
-            double down = eval_scalar(g, p, loss);
-            x[i] = keep;
-            double numeric = (up - down) / (2 * eps);
+            double numeric = central_difference(g, p, loss, x + i, eps);
             double err = fabs(numeric - analytic[i]);
             if (err > tol * (1.0 + fabs(numeric))) {
                 if (bad < 5)

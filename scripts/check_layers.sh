@@ -68,7 +68,7 @@ forbid 'libnn (core, ops, kernels, train, io) includes nothing of data/ or plot/
 # needs only libc, so libnnplot still takes nothing of libnn but nn_fail and nn_atomic_*.
 only 'runtime/plot and nn/plot.h include only plot/, nn/plot.h, core/fail.h and nn/atomic_file.h' '^(runtime/plot/|include/nn/plot\.h$|runtime/core/fail\.h$|include/nn/atomic_file\.h$)' "$(ls runtime/plot/*.[ch]) include/nn/plot.h"
 # data/ opens its files through libnn's nn/regular_file.h (libc only), as every reader does.
-only 'runtime/data and its public headers include only data/, nn/{shape,rng,expr,data,text,bleu,regular_file}.h, core/fail.h and io/json_lite.h' '^(runtime/data/|include/nn/(shape|rng|expr|data|text|bleu|regular_file)\.h$|runtime/core/fail\.h$|runtime/io/json_lite\.h$)' "$(ls runtime/data/*.[ch]) include/nn/shape.h include/nn/rng.h include/nn/expr.h include/nn/data.h include/nn/text.h include/nn/bleu.h"
+only 'runtime/data and its public headers include only data/, nn/{shape,rng,expr,data,text,bleu,regular_file,big_alloc}.h, core/fail.h and io/json_lite.h' '^(runtime/data/|include/nn/(shape|rng|expr|data|text|bleu|regular_file|big_alloc)\.h$|runtime/core/fail\.h$|runtime/io/json_lite\.h$)' "$(ls runtime/data/*.[ch]) include/nn/shape.h include/nn/rng.h include/nn/expr.h include/nn/data.h include/nn/text.h include/nn/bleu.h"
 
 # interpreter/: lang <- build <- run <- out <- cli (each folder includes only the ones before it
 # and itself); main.c on top; version.[ch] a leaf any of them may include.

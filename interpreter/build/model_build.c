@@ -3,6 +3,7 @@
  * and plans. Layers are built in layer_build.c, loss terms in loss_build.c. */
 #include "build_internal.h"
 #include "../lang/call_expr.h"
+#include "nn/big_alloc.h"
 #include "nn/ops.h"
 #include <math.h>
 #include <stdio.h>
@@ -398,7 +399,7 @@ static int build_step_gradients(model_graph *m, const model_graph *from, diag *d
             free(grads);
             return -1;
         }
-        sg->grad_block = m->owns_grads ? calloc(sg->n_grad_floats ? sg->n_grad_floats : 1, sizeof(float))
+        sg->grad_block = m->owns_grads ? nn_big_calloc(sg->n_grad_floats ? sg->n_grad_floats : 1, sizeof(float))
                                        : from->steps[k].grad_block;
         sg->grad_nodes = malloc((size_t)(sg->n_params ? sg->n_params : 1) * sizeof(int));
         if (!sg->grad_block || !sg->grad_nodes) {

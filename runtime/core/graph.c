@@ -1,5 +1,6 @@
 /* Graph construction: nodes, shapes, parameters, labels and build errors. */
 #include "nn/graph.h"
+#include "nn/big_alloc.h"
 #include "nn/ops.h"
 #include <stdarg.h>
 #include <stdio.h>
@@ -194,7 +195,7 @@ int nn_graph_alloc_params(nn_graph *g)
     for (int i = 0; i < g->n; i++)
         if (g->nodes[i].kind == NN_NODE_PARAM) total += nn_shape_numel(&g->nodes[i].shape);
     free(g->param_block);
-    g->param_block = calloc(total ? total : 1, sizeof(float));
+    g->param_block = nn_big_calloc(total ? total : 1, sizeof(float));
     if (!g->param_block) return nn_graph_fail(g, "out of memory for %zu parameters", total);
     g->n_param_floats = total;
     size_t off = 0;

@@ -1,5 +1,6 @@
 /* Memory planning and execution: one arena per plan, a buffer reused once its last reader
  * has run (first-fit over a free list, adjacent holes merged). */
+#include "nn/big_alloc.h"
 #include "nn/graph.h"
 #include "../ops/op_list.h"
 #include "gemm_pack_cache.h"
@@ -143,7 +144,7 @@ nn_plan *nn_plan_create_given(nn_graph *g, const int *targets, int n_targets, co
         }
     }
     p->arena_floats = a.top;
-    p->arena = aligned_alloc(64, (a.top ? a.top : ALIGN_FLOATS) * sizeof(float));
+    p->arena = nn_big_alloc((a.top ? a.top : ALIGN_FLOATS) * sizeof(float));
     if (!p->arena) goto fail;
     free(a.h);
     free(need);
@@ -249,7 +250,7 @@ int nn_plans_share_arena(nn_plan *const *plans, int n)
         }
     if (joining < 2) return 0;
     nn_shared_arena *a = malloc(sizeof *a);
-    float *data = aligned_alloc(64, floats * sizeof(float));
+    float *data = nn_big_alloc(floats * sizeof(float));
     if (!a || !data) {
         free(a);
         free(data);

@@ -1,4 +1,5 @@
 /* The in-memory dataset: allocation, release, and the error helper of the data modules. */
+#include "nn/big_alloc.h"
 #include "nn/data.h"
 #include "data_util.h"
 #include <stdarg.h>
@@ -25,7 +26,7 @@ int nn_dataset_alloc(nn_dataset *d, int n, nn_shape sample, int y_dim, char *err
     if ((size_t)n > ((size_t)-1 / sizeof(float)) / per)
         return nn_fail(err, errlen, "dataset too large: %d samples of %zu floats", n, per);
     size_t nx = (size_t)n * per, ny = (size_t)n * (size_t)y_dim;
-    d->x = malloc((nx ? nx : 1) * sizeof *d->x);
+    d->x = nn_big_alloc((nx ? nx : 1) * sizeof *d->x);
     d->y = y_dim > 0 ? malloc((ny ? ny : 1) * sizeof *d->y) : NULL;
     if (!d->x || (y_dim > 0 && !d->y)) {
         nn_dataset_free(d);

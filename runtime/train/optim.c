@@ -1,6 +1,7 @@
 /* Optimizer objects: config defaults and checks, the one-block state layout, the step
  * driver that precomputes per-step constants, and checkpoint access to the state. */
 #include "optim_impl.h"
+#include "nn/big_alloc.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,7 +145,7 @@ nn_optimizer *nn_optimizer_new(const nn_opt_config *c, const nn_param_slice *s, 
     o->offset = malloc((size_t)n_slices * sizeof *o->offset);
     o->n_state = state_layout(c, o->state_name);
     /* One zeroed block holds every state buffer, each `total` floats (llm.c style). */
-    o->block = o->n_state ? calloc((size_t)o->n_state * total + 1, sizeof(float)) : NULL;
+    o->block = o->n_state ? nn_big_calloc((size_t)o->n_state * total + 1, sizeof(float)) : NULL;
     if (!o->slices || !o->offset || (o->n_state && !o->block)) goto oom;
     memcpy(o->slices, s, (size_t)n_slices * sizeof *s);
     for (int i = 0; i < n_slices; i++) o->offset[i] = i ? o->offset[i - 1] + s[i - 1].n : 0;

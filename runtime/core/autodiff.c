@@ -1,13 +1,14 @@
 /* Symbolic reverse-mode differentiation: gradients are appended to the graph as nodes. */
 #include "nn/graph.h"
 #include "nn/ops.h"
+#include "../ops/op_list.h"
 #include <stdio.h>
 #include <stdlib.h>
 
 /* A matmul node that no node reads (yet): a gradient contribution just made. */
 static int unread_matmul(const nn_graph *g, int id)
 {
-    if (g->nodes[id].kind != NN_NODE_OP || g->nodes[id].op != nn_op_find("matmul")) return 0;
+    if (g->nodes[id].kind != NN_NODE_OP || g->nodes[id].op != NN_OP_matmul) return 0;
     for (int j = id + 1; j < g->n; j++)
         for (int k = 0; k < g->nodes[j].n_in; k++)
             if (g->nodes[j].in[k] == id) return 0;

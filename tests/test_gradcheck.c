@@ -531,6 +531,37 @@ static void test_second_contributions_are_summed_as_the_gemm_stores(void **state
     nn_graph_free(g);
 }
 
+/* A product another gradient still reads is not folded into a matmul_acc, which would compute
+ * it a second time. The VAE's z = mean + noise term: the add hands z's gradient, a product
+ * through the decoder's weight, to both; the mean's gradient already holds the KL term's. */
+static void test_a_product_read_twice_is_computed_once(void **state)
+{
+    (void)state;
+    nn_graph *g = nn_graph_new(1);
+    nn_rng r;
+    nn_rng_seed(&r, 4);
+    int mu = nn_test_input(g, nn_shape2(16, 6), &r, -1, 1), t = nn_test_input(g, nn_shape2(16, 6), &r, -1, 1);
+    int w = nn_test_input(g, nn_shape2(10, 6), &r, -1, 1), u = nn_test_input(g, nn_shape2(16, 10), &r, -1, 1);
+    int z = nn_add(g, mu, t);
+    int loss = nn_add(g, nn_sum(g, nn_mul(g, mu, mu)), nn_sum(g, nn_mul(g, nn_dense(g, z, w, -1), u)));
+    int wrt[] = {mu, t}, grads[2];
+    assert_int_equal(nn_grad(g, loss, wrt, 2, grads), 0);
+    int *counts = calloc((size_t)nn_op_count(), sizeof *counts);
+    assert_non_null(counts);
+    count_ops_reached(g, grads, 2, counts);
+    assert_int_equal(counts[nn_op_find("matmul")] + counts[nn_op_find("matmul_acc")], 1);
+    assert_int_equal(g->nodes[grads[1]].op, nn_op_find("matmul"));   /* t's gradient: the product itself */
+    free(counts);
+    int gz = nn_matmul(g, u, w, 0, 0), gmu = nn_add(g, nn_add(g, mu, mu), gz);
+    nn_plan *p = nn_plan_create(g, (int[]){grads[0], grads[1], gmu}, 3);
+    assert_non_null(p);
+    nn_plan_run(g, p);
+    assert_memory_equal(nn_data(g, grads[1]), nn_data(g, gz), 16 * 6 * sizeof(float));
+    assert_memory_equal(nn_data(g, grads[0]), nn_data(g, gmu), 16 * 6 * sizeof(float));
+    nn_plan_free(p);
+    nn_graph_free(g);
+}
+
 /* The per-step loss is the mean over all N*T steps: equal to the 2-D loss of the rows. */
 static void test_cross_entropy_per_step_is_mean_over_rows(void **state)
 {
@@ -668,6 +699,7 @@ int main(void)
         cmocka_unit_test(test_per_step_variants_and_composite_layers_first_and_second_order),
         cmocka_unit_test(test_relu_gradients_between_dense_layers_are_taken_in_the_dx_gemm),
         cmocka_unit_test(test_second_contributions_are_summed_as_the_gemm_stores),
+        cmocka_unit_test(test_a_product_read_twice_is_computed_once),
         cmocka_unit_test(test_winograd_convolutions_first_and_second_order),
         cmocka_unit_test(test_cross_entropy_per_step_is_mean_over_rows),
         cmocka_unit_test(test_cross_entropy_per_step_rejects_mismatched_labels),

@@ -15,19 +15,39 @@ static int unread_matmul(const nn_graph *g, int id)
     return 1;
 }
 
-/* acc + contribution; when either is a matmul nothing else reads, the sum is taken as its GEMM
- * stores the product (matmul_acc), the same bits as the add: a weight read twice (a GAN's
- * discriminator on real and generated batches), an input read by two heads. */
-int nn_grad_accumulate(nn_graph *g, int acc, int contribution)
+/* acc + contribution, folding the matmul of fold (acc, contribution or -1) into matmul_acc:
+ * the sum taken as its GEMM stores the product, the same bits as the add. */
+static int accumulate(nn_graph *g, int acc, int contribution, int fold)
 {
     if (contribution < 0) return acc;
     if (acc < 0) return contribution;
-    int into = unread_matmul(g, contribution) ? contribution : unread_matmul(g, acc) ? acc : -1;
-    if (into >= 0 && nn_shape_eq(&g->nodes[acc].shape, &g->nodes[contribution].shape)) {
-        const nn_node *p = &g->nodes[into];
-        return nn_matmul_acc(g, p->in[0], p->in[1], p->a.i[0], p->a.i[1], into == acc ? contribution : acc);
+    if (fold >= 0 && nn_shape_eq(&g->nodes[acc].shape, &g->nodes[contribution].shape)) {
+        const nn_node *p = &g->nodes[fold];
+        return nn_matmul_acc(g, p->in[0], p->in[1], p->a.i[0], p->a.i[1], fold == acc ? contribution : acc);
     }
     return nn_add(g, acc, contribution);
+}
+
+/* acc + contribution; when either is a matmul nothing else reads, the sum is taken as its GEMM
+ * stores the product (matmul_acc): a weight read twice (a GAN's discriminator on real and
+ * generated batches), an input read by two heads. */
+int nn_grad_accumulate(nn_graph *g, int acc, int contribution)
+{
+    int fold = contribution >= 0 && unread_matmul(g, contribution) ? contribution : acc >= 0 && unread_matmul(g, acc) ? acc : -1;
+    return accumulate(g, acc, contribution, fold);
+}
+
+/* Whether gradient node id will still be read once summed into grad[src]: another node's
+ * gradient so far is that node (an add hands its output's gradient to both inputs: a VAE's
+ * z = mean + noise term), or an input of the node being differentiated not yet summed gets it
+ * (gin[after..n_in)). Folded into a matmul_acc, its product would then be computed twice. */
+static int held_elsewhere(const int *grad, int n, int src, const int *gin, int after, int n_in, int id)
+{
+    for (int j = 0; j < n; j++)
+        if (j != src && grad[j] == id) return 1;
+    for (int q = after; q < n_in; q++)
+        if (gin[q] == id) return 1;
+    return 0;
 }
 
 /* needed[i]: node i lies on a path from some wrt node to the loss. */
@@ -108,7 +128,12 @@ int nn_grad(nn_graph *g, int loss, const int *wrt, int n_wrt, int *grads)
                                    nn_shape_str(&g->nodes[src].shape, b, sizeof b));
                 break;
             }
-            grad[src] = nn_grad_accumulate(g, grad[src], gin[k]);
+            int acc = grad[src], fold = -1;   /* a matmul read by nothing else, now or later */
+            if (acc >= 0 && unread_matmul(g, gin[k]) && !held_elsewhere(grad, loss + 1, src, gin, k + 1, n_in, gin[k]))
+                fold = gin[k];
+            else if (acc >= 0 && unread_matmul(g, acc) && !held_elsewhere(grad, loss + 1, src, gin, k + 1, n_in, acc))
+                fold = acc;
+            grad[src] = accumulate(g, acc, gin[k], fold);
             if (grad[src] < 0) rc = -1;
         }
     }

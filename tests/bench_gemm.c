@@ -31,8 +31,8 @@ static void run_panels(int ta, int tb, int m, int n, int k)
 #if NN_ISA_X86
     for (int j0 = 0; j0 < n; j0 += NN_PANEL) {
         int j1 = j0 + NN_PANEL < n ? j0 + NN_PANEL : n;
-        nn_panels_pack(packed, b, tb, (size_t)(tb ? k : n), k, n, j0, j1);
-        nn_panels_gemm(ta, m, k, 1.0f, a, (size_t)(ta ? m : k), packed, n, j0, j1, 0.0f, c, (size_t)n, NULL);
+        nn_panels_pack(packed, b, tb, (size_t)(tb ? k : n), k, n, j0, j1, NULL);
+        nn_panels_gemm(ta, m, k, 1.0f, a, (size_t)(ta ? m : k), packed, n, j0, j1, 0.0f, c, (size_t)n, NULL, NULL);
     }
 #else
     (void)ta, (void)tb, (void)m, (void)n, (void)k;

@@ -15,6 +15,7 @@
 #include "nn/runtime.h"
 #include "../runtime/core/kernel_isa.h"
 #include "../runtime/kernels/gemm_panel.h"
+#include "../runtime/core/parallel.h"
 
 #if NN_ISA_X86
 static float *random_matrix(nn_rng *r, size_t count)
@@ -40,8 +41,8 @@ static void check(int ta, int tb, int m, int n, int k, int j0, int j1, int step,
     for (size_t i = 0; i < (size_t)m * ldc; i++) c0[i] = c[i];
     for (int p = j0; p < j1; p += step) {
         int p1 = p + step < j1 ? p + step : j1;
-        nn_panels_pack(packed, b, tb, (size_t)ldb, k, n, p, p1);
-        nn_panels_gemm(ta, m, k, alpha, a, (size_t)lda, packed, n, p, p1, beta, c, (size_t)ldc, NULL);
+        nn_panels_pack(packed, b, tb, (size_t)ldb, k, n, p, p1, NULL);
+        nn_panels_gemm(ta, m, k, alpha, a, (size_t)lda, packed, n, p, p1, beta, c, (size_t)ldc, NULL, NULL);
     }
     for (int i = 0; i < m; i++)
         for (int j = 0; j < ldc; j++) {
@@ -115,15 +116,159 @@ static void test_bias_is_the_same_bits_as_c_filled_with_it(void **state)
                         c[(size_t)i * ldc + j] = j < n ? NAN : 5.0f;
                         filled[(size_t)i * ldc + j] = j < n ? bias[j] : 5.0f;
                     }
-                nn_panels_pack(packed, b, tb, (size_t)ldb, k, n, 0, n);
-                nn_panels_gemm(ta, m, k, 0.5f, a, (size_t)lda, packed, n, 0, n, 0.0f, c, (size_t)ldc, &(nn_gemm_epilogue){.bias = bias});
-                nn_panels_gemm(ta, m, k, 0.5f, a, (size_t)lda, packed, n, 0, n, 1.0f, filled, (size_t)ldc, NULL);
+                nn_panels_pack(packed, b, tb, (size_t)ldb, k, n, 0, n, NULL);
+                nn_panels_gemm(ta, m, k, 0.5f, a, (size_t)lda, packed, n, 0, n, 0.0f, c, (size_t)ldc, &(nn_gemm_epilogue){.bias = bias}, NULL);
+                nn_panels_gemm(ta, m, k, 0.5f, a, (size_t)lda, packed, n, 0, n, 1.0f, filled, (size_t)ldc, NULL, NULL);
                 for (size_t i = 0; i < (size_t)m * ldc; i++)
                     if (memcmp(&c[i], &filled[i], sizeof *c) != 0)
                         fail_msg("ta %d tb %d m %d n %d: C[%zu] = %.9g with the bias, %.9g filled with it", ta, tb, m, n, i, c[i],
                                  filled[i]);
                 free(a), free(b), free(bias), free(c), free(filled), free(packed);
             }
+}
+
+/* A matrix of `count` floats where most are zero: each is kept with probability `keep`, and
+ * some of the zeros are -0. */
+static float *sparse_matrix(nn_rng *r, size_t count, float keep)
+{
+    float *x = random_matrix(r, count);
+    for (size_t i = 0; i < count; i++)
+        if (nn_rng_uniform(r) >= keep) x[i] = nn_rng_uniform(r) < 0.3f ? -0.0f : 0.0f;
+    return x;
+}
+
+/* op(A)[i][kk] and op(B)[kk][j] */
+static float op_a(const float *a, int ta, size_t lda, int i, int kk) { return ta ? a[(size_t)kk * lda + i] : a[(size_t)i * lda + kk]; }
+static float op_b(const float *b, int tb, size_t ldb, int kk, int j) { return tb ? b[(size_t)j * ldb + kk] : b[(size_t)kk * ldb + j]; }
+
+/* A k list (a count, then the kk ascending) must name exactly the kk where one of the values
+ * value(kk, 0 .. width) is not zero (NaN included, -0 not). */
+static void check_list(const int *list, int k, int width, float (*value)(const void *, int, int), const void *ctx)
+{
+    int q = 0;
+    for (int kk = 0; kk < k; kk++) {
+        int nonzero = 0;
+        for (int w = 0; w < width; w++) {
+            float v = value(ctx, kk, w);
+            nonzero |= v != 0.0f || isnan(v);
+        }
+        if (!nonzero) continue;
+        assert_true(q < list[0]);
+        assert_int_equal(list[1 + q], kk);
+        q++;
+    }
+    assert_int_equal(q, list[0]);
+}
+
+typedef struct {
+    const float *x;
+    int t, off;
+    size_t ld;
+} list_view;
+static float block_value(const void *p, int kk, int w)   /* op(A)[off + w][kk] */
+{
+    const list_view *v = p;
+    return op_a(v->x, v->t, v->ld, v->off + w, kk);
+}
+static float panel_value(const void *p, int kk, int w)   /* op(B)[kk][off + w] */
+{
+    const list_view *v = p;
+    return op_b(v->x, v->t, v->ld, kk, v->off + w);
+}
+
+/* Tiles that skip the steps of k where op(A)'s rows, or a panel's columns of op(B), are all
+ * zero store the same bits as tiles that visit every step, bias, activation and gate included,
+ * and the lists name exactly the steps that are not zero. A NaN in op(A) is not skipped. A
+ * dense op(A) is not worth listing. */
+static void test_skipped_zeros_are_the_same_bits(void **state)
+{
+    (void)state;
+    nn_rng r;
+    nn_rng_seed(&r, 11);
+    static const int ms[] = {8, 13, 64}, ns[] = {20, 64, 100}, ks[] = {37, 130};
+    for (int t = 0; t < 4; t++)
+        for (size_t mi = 0; mi < 3; mi++)
+            for (size_t ni = 0; ni < 3; ni++)
+                for (size_t ki = 0; ki < 2; ki++) {
+                    int ta = t & 1, tb = t >> 1, m = ms[mi], n = ns[ni], k = ks[ki];
+                    size_t lda = (size_t)(ta ? m : k) + 1, ldb = (size_t)(tb ? k : n) + 3, ldc = (size_t)n + 2;
+                    float *a = sparse_matrix(&r, (size_t)(ta ? k : m) * lda, 0.05f), *b = random_matrix(&r, (size_t)(tb ? n : k) * ldb);
+                    for (int kk = 0; kk < k; kk++)   /* op(B)'s rows: half of them all zero */
+                        if (nn_rng_uniform(&r) < 0.5f)
+                            for (int j = 0; j < n; j++) *(tb ? &b[(size_t)j * ldb + kk] : &b[(size_t)kk * ldb + j]) = 0.0f;
+                    if (mi == 1 && ki == 1) *(ta ? &a[5 * lda + 9] : &a[9 * lda + 5]) = NAN;   /* op(A)[9][5] */
+                    float *bias = random_matrix(&r, (size_t)n), *gate = random_matrix(&r, (size_t)m * ldc);
+                    nn_gemm_epilogue e = {.bias = bias, .act = ni == 1, .slope = 0.1f, .gate = ki ? gate : NULL, .ldgate = ldc};
+                    size_t panels = (size_t)(n + NN_PANEL - 1) / NN_PANEL, cells = (size_t)m * ldc;
+                    float *packed = aligned_alloc(64, nn_panels_floats(k, 0, n) * sizeof *packed);
+                    int *a_lists = malloc((size_t)(m + 7) / 8 * NN_K_LIST_INTS(k) * sizeof *a_lists);
+                    int *b_lists = malloc(panels * NN_K_LIST_INTS(k) * sizeof *b_lists);
+                    float *want = malloc(cells * sizeof *want), *got = malloc(cells * sizeof *got);
+                    assert_true(packed && a_lists && b_lists && want && got);
+                    nn_panels_pack(packed, b, tb, ldb, k, n, 0, n, NULL);
+                    nn_panels_gemm(ta, m, k, 1.0f, a, lda, packed, n, 0, n, 0.0f, want, ldc, &e, NULL);
+
+                    assert_int_equal(nn_panels_a_lists(ta, m, k, a, lda, a_lists), 0);
+                    for (int bi = 0; bi < (m + 7) / 8; bi++) {
+                        list_view v = {a, ta, bi * 8, lda};
+                        check_list(a_lists + (size_t)bi * NN_K_LIST_INTS(k), k, m - bi * 8 < 8 ? m - bi * 8 : 8, block_value, &v);
+                    }
+                    nn_panels_gemm(ta, m, k, 1.0f, a, lda, packed, n, 0, n, 0.0f, got, ldc, &e, &(nn_k_lists){a_lists, NULL});
+                    for (size_t i = 0; i < cells; i++)
+                        if ((size_t)i % ldc < (size_t)n && memcmp(&got[i], &want[i], sizeof *got) != 0)
+                            fail_msg("op(A)'s zeros skipped, ta %d tb %d m %d n %d k %d: C[%zu] = %.9g, not %.9g", ta, tb, m, n, k, i,
+                                     got[i], want[i]);
+
+                    nn_panels_pack(packed, b, tb, ldb, k, n, 0, n, b_lists);
+                    for (size_t p = 0; p < panels; p++) {
+                        list_view v = {b, tb, (int)p * NN_PANEL, ldb};
+                        check_list(b_lists + p * NN_K_LIST_INTS(k), k, n - (int)p * NN_PANEL < NN_PANEL ? n - (int)p * NN_PANEL : NN_PANEL,
+                                   panel_value, &v);
+                    }
+                    nn_panels_gemm(ta, m, k, 1.0f, a, lda, packed, n, 0, n, 0.0f, got, ldc, &e, &(nn_k_lists){NULL, b_lists});
+                    for (size_t i = 0; i < cells; i++)
+                        if ((size_t)i % ldc < (size_t)n && memcmp(&got[i], &want[i], sizeof *got) != 0)
+                            fail_msg("op(B)'s zeros skipped, ta %d tb %d m %d n %d k %d: C[%zu] = %.9g, not %.9g", ta, tb, m, n, k, i,
+                                     got[i], want[i]);
+                    if (mi == 1 && ki == 1) assert_true(isnan(want[9 * ldc]));
+
+                    float *dense = random_matrix(&r, (size_t)(ta ? k : m) * lda);
+                    assert_int_equal(nn_panels_a_lists(ta, m, k, dense, lda, a_lists), -1);
+                    free(a), free(b), free(bias), free(gate), free(packed), free(a_lists), free(b_lists), free(want), free(got);
+                    free(dense);
+                }
+}
+
+/* nn_sgemm's thin route skips the zeros of a dense layer fed images with a blank background,
+ * forward (op(A): 128 images of 784 pixels, a fifth of them lit, the border blank) and in the
+ * weight's gradient (op(B): the same images), over the pool's threads, and stores the same
+ * bits as the panels visiting every step of k. */
+static void test_thin_products_skip_an_image_batchs_zeros(void **state)
+{
+    (void)state;
+    nn_rng r;
+    nn_rng_seed(&r, 12);
+    enum { N = 128, PIX = 784, H = 400 };
+    float *x = sparse_matrix(&r, (size_t)N * PIX, 0.2f), *w = random_matrix(&r, (size_t)H * PIX), *dh = random_matrix(&r, (size_t)N * H);
+    for (int i = 0; i < N; i++)
+        for (int p = 0; p < PIX; p++)
+            if (p < 84 || p >= 700) x[(size_t)i * PIX + p] = 0.0f;   /* the top and bottom three rows */
+    static const int shapes[][5] = {{0, 1, N, H, PIX}, {1, 0, H, PIX, N}};   /* x w^T; dh^T x */
+    for (int s = 0; s < 2; s++) {
+        int ta = shapes[s][0], tb = shapes[s][1], m = shapes[s][2], n = shapes[s][3], k = shapes[s][4];
+        const float *a = s == 0 ? x : dh, *b = s == 0 ? w : x;
+        int lda = ta ? m : k, ldb = tb ? k : n;
+        assert_int_equal(nn_gemm_route(ta, m, n, k), NN_GEMM_THIN);
+        float *want = malloc((size_t)m * n * sizeof *want), *got = malloc((size_t)m * n * sizeof *got);
+        float *packed = aligned_alloc(64, nn_panels_floats(k, 0, n) * sizeof *packed);
+        assert_true(want && got && packed);
+        nn_panels_pack(packed, b, tb, (size_t)ldb, k, n, 0, n, NULL);
+        nn_panels_gemm(ta, m, k, 1.0f, a, (size_t)lda, packed, n, 0, n, 0.0f, want, (size_t)n, NULL, NULL);
+        nn_sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, got, n);
+        assert_memory_equal(got, want, (size_t)m * n * sizeof *got);
+        free(want), free(got), free(packed);
+    }
+    free(x), free(w), free(dh);
 }
 #endif
 
@@ -136,6 +281,8 @@ int main(void)
             cmocka_unit_test(test_every_tile_remainder_and_layout),
             cmocka_unit_test(test_alpha_beta_and_column_ranges),
             cmocka_unit_test(test_bias_is_the_same_bits_as_c_filled_with_it),
+            cmocka_unit_test(test_skipped_zeros_are_the_same_bits),
+            cmocka_unit_test(test_thin_products_skip_an_image_batchs_zeros),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
     }

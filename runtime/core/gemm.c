@@ -111,6 +111,11 @@ int nn_gemm_blocks(int m, int n, int k)
 #define THIN_MIN_N 16
 /* Panels per chunk: at least this many FLOPs, so that handing out a chunk costs little. */
 #define THIN_CHUNK_FLOPS 1e6
+/* Products whose tiles skip the steps of k that add exact zeros (gemm_panel.h): a dense
+ * layer fed images with a blank background, forward (op(A)'s zeros) and its weight's
+ * gradient (op(B)'s). Below these, looking costs more than it could save. */
+#define SKIP_MIN_K 64
+#define SKIP_MIN_FLOPS 4e6
 
 static int gemm_thin(int m, int n, int k)
 {
@@ -133,6 +138,8 @@ typedef struct {
     const nn_gemm_epilogue *e;   /* applied as C is stored (its bias with beta = 0), or NULL */
     float *cached;               /* all of op(B)'s panels, kept for the plan run (gemm_pack_cache.h), or NULL */
     int cached_ready;            /* ... and already packed */
+    const int *a_lists;          /* the steps of k op(A)'s blocks of rows visit (gemm_panel.h), or NULL */
+    int b_lists;                 /* ... else each chunk lists its panels' as it packs them */
 } thin_job;
 
 /* Columns [j0, j1) of C's m rows (ldc apart) = bias[j0, j1): what beta = 1 then adds to. */
@@ -182,11 +189,15 @@ static void thin_chunk(const void *p, size_t chunk)
     const thin_job *j = p;
     int j0 = (int)chunk * j->cols, j1 = j0 + j->cols < j->n ? j0 + j->cols : j->n;
 #if NN_ISA_X86
-    float *packed = j->cached ? j->cached + (size_t)j0 * j->k : nn_thread_scratch(NN_SCRATCH_GEMM_PACK, nn_panels_floats(j->k, j0, j1));
+    size_t floats = nn_panels_floats(j->k, j0, j1);
+    size_t lists = j->b_lists && !j->cached ? (size_t)(j1 - j0 + NN_PANEL - 1) / NN_PANEL : 0;   /* after the panels */
+    float *packed = j->cached ? j->cached + (size_t)j0 * j->k
+                              : nn_thread_scratch(NN_SCRATCH_GEMM_PACK, floats + lists * NN_K_LIST_INTS(j->k));
     if (packed) {
-        if (!j->cached_ready) nn_panels_pack(packed, j->b, j->tb, (size_t)j->ldb, j->k, j->n, j0, j1);
+        nn_k_lists skip = {j->a_lists, lists ? (const int *)(packed + floats) : NULL};
+        if (!j->cached_ready) nn_panels_pack(packed, j->b, j->tb, (size_t)j->ldb, j->k, j->n, j0, j1, (int *)skip.b);
         nn_panels_gemm(j->ta, j->m, j->k, j->alpha, j->a, (size_t)j->lda, packed, j->n, j0, j1, j->beta, j->c, (size_t)j->ldc,
-                       j->e);
+                       j->e, &skip);
         return;
     }
 #endif
@@ -204,8 +215,15 @@ static void thin_sgemm(int ta, int tb, int m, int n, int k, float alpha, const f
     double panel_flops = 2.0 * m * k * NN_PANEL;
     int panels = (n + NN_PANEL - 1) / NN_PANEL, per_chunk = (int)(THIN_CHUNK_FLOPS / panel_flops) + 1;
     if (per_chunk > panels) per_chunk = panels;
-    thin_job j = {ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, per_chunk * NN_PANEL, e, NULL, 0};
+    thin_job j = {ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, per_chunk * NN_PANEL, e, NULL, 0, NULL, 0};
     if (e && e->b_constant) j.cached = nn_gemm_cache_panels(b, tb, ldb, k, n, &j.cached_ready);
+#if NN_ISA_X86
+    if (k >= SKIP_MIN_K && 2.0 * m * n * k >= SKIP_MIN_FLOPS) {   /* zeros to skip: op(A)'s, else op(B)'s */
+        int *lists = (int *)nn_thread_scratch(NN_SCRATCH_GEMM_SKIP, (size_t)((m + 7) / 8) * NN_K_LIST_INTS(k));
+        if (lists && nn_panels_a_lists(ta, m, k, a, (size_t)lda, lists) == 0) j.a_lists = lists;
+        else j.b_lists = 1;
+    }
+#endif
     size_t chunks = (size_t)((panels + per_chunk - 1) / per_chunk);
     if (nn_pool_threads() < 2 || 2.0 * m * n * k < NN_GEMM_PAR_FLOPS)
         for (size_t i = 0; i < chunks; i++) thin_chunk(&j, i);
@@ -259,7 +277,7 @@ static void tall_chunk(const void *p, size_t chunk)
         if (e.addend) e.addend += (size_t)i0 * e.ldaddend;
     }
     nn_panels_gemm(j->ta, rows, j->k, j->alpha, a, (size_t)j->lda, j->packed, j->n, 0, j->n, j->beta, j->c + (size_t)i0 * j->ldc,
-                   (size_t)j->ldc, j->e ? &e : NULL);
+                   (size_t)j->ldc, j->e ? &e : NULL, NULL);
 }
 #endif
 
@@ -273,7 +291,7 @@ static int tall_sgemm(int ta, int tb, int m, int n, int k, float alpha, const fl
     int cached = packed != NULL;
     if (!packed) packed = nn_thread_scratch(NN_SCRATCH_GEMM_PACK, nn_panels_floats(k, 0, n));
     if (!packed) return -1;
-    if (!ready) nn_panels_pack(packed, b, tb, (size_t)ldb, k, n, 0, n);
+    if (!ready) nn_panels_pack(packed, b, tb, (size_t)ldb, k, n, 0, n, NULL);
     if (cached && !ready) nn_gemm_cache_filled(packed);
     int rows = (TALL_BLOCK_FLOATS / k + 15) / 16 * 16;
     tall_job j = {ta, m, n, k, lda, ldc, rows, alpha, beta, a, packed, c, e};

@@ -13,6 +13,7 @@ enum {
     NN_SCRATCH_RECURRENT_PACK,    /* a recurrent op's packed W_hh (recurrent_gemm.c) */
     NN_SCRATCH_ATTENTION,         /* one (batch, head) entry's weights and their gradient (attention.c) */
     NN_SCRATCH_GEMM_PACK,         /* a thin or tall GEMM's panels of op(B), a deep one's partial sums (gemm.c) */
+    NN_SCRATCH_GEMM_SKIP,         /* a thin GEMM's lists of the steps of k op(A)'s rows visit (gemm.c) */
     NN_SCRATCH_SLOTS
 };
 

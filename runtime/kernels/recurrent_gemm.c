@@ -18,7 +18,7 @@ int rec_weight_pack(rec_weight *rw, const float *w, int trans, int n, int k)
     if (nn_isa() < NN_ISA_AVX512) return 0;   /* rec_gemm calls OpenBLAS */
     rw->packed = pack_memory(nn_panels_floats(k, 0, n));
     if (!rw->packed) return -1;
-    nn_panels_pack(rw->packed, w, trans, (size_t)(trans ? k : n), k, n, 0, n);
+    nn_panels_pack(rw->packed, w, trans, (size_t)(trans ? k : n), k, n, 0, n, NULL);
 #endif
     return 0;
 }
@@ -28,7 +28,7 @@ void rec_gemm(const rec_weight *rw, int m, const float *a, size_t lda, float *c,
     if (m <= 0 || rw->n <= 0) return;
 #if NN_ISA_X86
     if (rw->packed) {   /* packed by the AVX-512 level */
-        nn_panels_gemm(0, m, rw->k, 1.0f, a, lda, rw->packed, rw->n, 0, rw->n, 1.0f, c, ldc, NULL);
+        nn_panels_gemm(0, m, rw->k, 1.0f, a, lda, rw->packed, rw->n, 0, rw->n, 1.0f, c, ldc, NULL, NULL);
         return;
     }
 #endif

@@ -1,6 +1,6 @@
 /* The runtime's thread pool (runtime/core/pool.h) and the loop helpers over it (parallel.h):
  * every chunk runs exactly once whatever the size, nested jobs run inline, a job completes on
- * the caller alone when no worker shows up, two threads take the two ends of a job, and a
+ * the caller alone when no worker shows up, idle workers go to sleep, two threads take the two ends of a job, and a
  * reduction gives the same bits on 1, 2 or 3 threads, with or without another thread keeping a
  * core busy. */
 #define _GNU_SOURCE   /* pthread_setaffinity_np */
@@ -215,6 +215,27 @@ static void test_job_completes_on_the_caller_when_no_worker_shows_up(void **stat
     nn_pool_hold_workers(0);
 }
 
+/* Between jobs a worker waits by spinning, then by yielding its core (the next job then needs
+ * no system call to wake it), and after a few milliseconds in all it sleeps (pool.c): a worker
+ * idle for 50 ms is asleep, and the next job wakes it. */
+static void test_idle_workers_go_to_sleep(void **state)
+{
+    (void)state;
+    omp_set_num_threads(2);
+    int woken = 0;   /* a worker the kernel kept off its core for 50 ms would not be asleep yet */
+    for (int rep = 0; rep < 3; rep++) {
+        expect_each_chunk_once(64);
+        long before = nn_pool_wake_calls();
+        struct timespec idle = {0, 50000000};
+        nanosleep(&idle, NULL);
+        expect_each_chunk_once(64);
+        long calls = nn_pool_wake_calls() - before;
+        assert_true(calls == 0 || calls == 1);
+        woken += (int)calls;
+    }
+    assert_true(woken >= 2);
+}
+
 /* ---- where the threads run (pool_place.h) ---- */
 
 /* The swap rule: the caller takes the least waiting worker's core when it waited more than a
@@ -323,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_workers_take_chunks),
         cmocka_unit_test(test_two_threads_take_the_two_ends),
         cmocka_unit_test(test_job_completes_on_the_caller_when_no_worker_shows_up),
+        cmocka_unit_test(test_idle_workers_go_to_sleep),
         cmocka_unit_test(test_reduction_bits_do_not_depend_on_threads_or_load),
         cmocka_unit_test(test_caller_takes_the_core_of_the_worker_that_waits_least),
         cmocka_unit_test(test_the_caller_leaves_the_core_a_neighbour_keeps_busy),

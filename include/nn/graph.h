@@ -98,9 +98,6 @@ static inline size_t nn_numel(nn_graph *g, int id) { return nn_shape_numel(&g->n
  * the loss does not depend on wrt[k]). loss must hold one element. Returns 0 or -1. */
 int nn_grad(nn_graph *g, int loss, const int *wrt, int n_wrt, int *grads);
 
-/* Helper used by backward rules: g_total += contribution (returns the new node). */
-int nn_grad_accumulate(nn_graph *g, int acc, int contribution);
-
 typedef struct nn_shared_arena nn_shared_arena;
 
 typedef struct nn_plan {

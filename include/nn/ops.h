@@ -57,7 +57,7 @@ int nn_matmul(nn_graph *g, int a, int b, int trans_a, int trans_b);
  * P: leaky_relu_grad over a matmul in one pass (nn_leaky_relu_grad_of builds it). */
 int nn_matmul_act_grad(nn_graph *g, int a, int b, int trans_a, int trans_b, int gate, float slope);
 /* matmul_acc: nn_matmul's product plus c (M,N), summed as the GEMM stores it: the same bits as
- * nn_add(g, c, matmul) (nn_grad_accumulate builds it for a gradient's second contribution).
+ * nn_add(g, c, matmul) (nn_grad builds it for a gradient's second contribution).
  * matmul_act_grad_acc: the same sum taken through the gate (c < 0: nn_matmul_act_grad). */
 int nn_matmul_acc(nn_graph *g, int a, int b, int trans_a, int trans_b, int c);
 int nn_matmul_act_grad_acc(nn_graph *g, int a, int b, int trans_a, int trans_b, int gate, float slope, int c);

@@ -16,7 +16,9 @@ static int unread_matmul(const nn_graph *g, int id)
 }
 
 /* acc + contribution, folding the matmul of fold (acc, contribution or -1) into matmul_acc:
- * the sum taken as its GEMM stores the product, the same bits as the add. */
+ * the sum taken as its GEMM stores the product, the same bits as the add. nn_grad folds a
+ * matmul nothing else reads, now or later: a weight read twice (a GAN's discriminator on real
+ * and generated batches), an input read by two heads. */
 static int accumulate(nn_graph *g, int acc, int contribution, int fold)
 {
     if (contribution < 0) return acc;
@@ -26,15 +28,6 @@ static int accumulate(nn_graph *g, int acc, int contribution, int fold)
         return nn_matmul_acc(g, p->in[0], p->in[1], p->a.i[0], p->a.i[1], fold == acc ? contribution : acc);
     }
     return nn_add(g, acc, contribution);
-}
-
-/* acc + contribution; when either is a matmul nothing else reads, the sum is taken as its GEMM
- * stores the product (matmul_acc): a weight read twice (a GAN's discriminator on real and
- * generated batches), an input read by two heads. */
-int nn_grad_accumulate(nn_graph *g, int acc, int contribution)
-{
-    int fold = contribution >= 0 && unread_matmul(g, contribution) ? contribution : acc >= 0 && unread_matmul(g, acc) ? acc : -1;
-    return accumulate(g, acc, contribution, fold);
 }
 
 /* Whether gradient node id will still be read once summed into grad[src]: another node's

@@ -79,7 +79,7 @@ static int product_shaped(nn_graph *g, const nn_node *n, int k, const char *op, 
 /* ---- matmul_acc: (A, B, C) -> op(A) op(B) + C, (M,N) ----
  * add(C, matmul(A, B)) in one op: the second contribution to a gradient (a weight read twice,
  * as a GAN's discriminator reads real and generated batches; the input of two heads) summed as
- * the GEMM stores its tiles, the same bits as the add. autodiff builds it (nn_grad_accumulate).
+ * the GEMM stores its tiles, the same bits as the add. autodiff builds it (nn_grad).
  * attrs as matmul's. */
 static int matmul_acc_infer(nn_graph *g, nn_node *n)
 {
